@@ -1,0 +1,277 @@
+"""Producing and consuming our events on Kafka with at-least-once, idempotent semantics.
+
+``EventProducer`` sends envelopes with idempotence on (acks=all). ``ConsumerLoop`` reads
+in batches, skips ``ce_id`` values already handled, hands each event to a ``Handler``,
+asks the handler to make its effects durable (``flush``), and only then commits offsets.
+A record that can never be handled goes to ``<topic>.dlq`` with the error in headers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+
+from dunning_core.contracts.envelope import Envelope, EnvelopeError, decode, encode
+from dunning_core.contracts.events import StepApproved
+from dunning_core.contracts.topics import dlq
+from dunning_core.runtime.dedupe import DedupeStore, MemoryDedupe
+from dunning_core.runtime.errors import PermanentError, TransientError
+
+log = logging.getLogger(__name__)
+
+
+def topic_for(envelope: Envelope) -> str:
+    data = envelope.data
+    return data.target_topic() if isinstance(data, StepApproved) else data.topic
+
+
+class EventProducer:
+    """Publishes envelopes, keyed by account id, with idempotence and batching on."""
+
+    def __init__(
+        self, bootstrap: str, client_id: str, topic_prefix: str = "", linger_ms: int = 5
+    ) -> None:
+        self.topic_prefix = topic_prefix
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap,
+            client_id=client_id,
+            enable_idempotence=True,
+            linger_ms=linger_ms,
+            max_batch_size=256 * 1024,
+            compression_type=None,
+            request_timeout_ms=30_000,
+        )
+
+    async def start(self) -> None:
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        await self._producer.stop()
+
+    async def send(self, envelope: Envelope, topic: str | None = None) -> asyncio.Future[Any]:
+        """Queue one envelope; the returned future resolves when the broker has it."""
+        key, value, headers = encode(envelope)
+        target = self.topic_prefix + (topic or topic_for(envelope))
+        fut: asyncio.Future[Any] = await self._producer.send(
+            target, value=value, key=key, headers=headers
+        )
+        return fut
+
+    async def publish(self, envelopes: Iterable[Envelope]) -> None:
+        """Send envelopes and wait until the broker acknowledged every one."""
+        futures = [await self.send(e) for e in envelopes]
+        if futures:
+            await asyncio.gather(*futures)
+
+    async def send_raw(
+        self, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]
+    ) -> asyncio.Future[Any]:
+        fut: asyncio.Future[Any] = await self._producer.send(
+            topic, value=value, key=key, headers=headers
+        )
+        return fut
+
+    async def flush(self) -> None:
+        await self._producer.flush()
+
+
+class Handler(Protocol):
+    """Handles events one by one; ``flush`` makes the effects of the batch durable."""
+
+    async def handle(self, envelope: Envelope) -> None: ...
+
+    async def flush(self) -> None: ...
+
+
+@dataclass
+class LoopStats:
+    handled: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    retries: int = 0
+    batches: int = 0
+    last_batch_at: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Backoff:
+    initial: float = 0.2
+    maximum: float = 10.0
+
+    def delay(self, attempt: int) -> float:
+        capped = min(self.maximum, self.initial * (2**attempt))
+        return random.uniform(capped / 2, capped)
+
+
+class ConsumerLoop:
+    """One consumer group member: batch in, handle, flush, dead-letter, commit."""
+
+    def __init__(
+        self,
+        *,
+        bootstrap: str,
+        group_id: str,
+        topics: Sequence[str],
+        handler: Handler,
+        producer: EventProducer,
+        dedupe: DedupeStore | None = None,
+        topic_prefix: str = "",
+        max_records: int = 500,
+        backoff: Backoff | None = None,
+        auto_offset_reset: str = "earliest",
+    ) -> None:
+        self.group_id = group_id
+        self.topics = [topic_prefix + t for t in topics]
+        self.handler = handler
+        self.producer = producer
+        self.dedupe = dedupe or MemoryDedupe()
+        self.max_records = max_records
+        self.backoff = backoff or Backoff()
+        self.stats = LoopStats()
+        self._stopping = asyncio.Event()
+        self._consumer = AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=bootstrap,
+            group_id=group_id,
+            enable_auto_commit=False,
+            auto_offset_reset=auto_offset_reset,
+            max_poll_records=max_records,
+            fetch_max_wait_ms=100,
+            session_timeout_ms=30_000,
+            heartbeat_interval_ms=3_000,
+            max_poll_interval_ms=600_000,
+        )
+        self.running = False
+
+    async def start(self) -> None:
+        await self._consumer.start()
+        self.running = True
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+
+    async def stop(self) -> None:
+        self.request_stop()
+        if self.running:
+            self.running = False
+            await self._consumer.stop()
+
+    async def run(self) -> None:
+        """Consume until ``request_stop``; the batch in hand is finished and committed."""
+        try:
+            while not self._stopping.is_set():
+                batches = await self._consumer.getmany(timeout_ms=200, max_records=self.max_records)
+                if batches:
+                    await self.process(batches)
+        finally:
+            await self.stop()
+
+    async def process(self, batches: dict[TopicPartition, list[ConsumerRecord[Any, Any]]]) -> None:
+        decoded: list[tuple[ConsumerRecord[Any, Any], Envelope]] = []
+        dead: list[tuple[ConsumerRecord[Any, Any], str]] = []
+        for records in batches.values():
+            for record in records:
+                where = f"{record.topic}[{record.partition}]@{record.offset}"
+                try:
+                    decoded.append(
+                        (record, decode(record.key, record.value, record.headers, where=where))
+                    )
+                except EnvelopeError as exc:
+                    dead.append((record, str(exc)))
+        unseen = await self._retrying(self.dedupe.unseen, [e.id for _, e in decoded])
+        handled_ids: list[str] = []
+        for record, envelope in decoded:
+            if envelope.id not in unseen:
+                self.stats.duplicates += 1
+                continue
+            unseen.discard(envelope.id)  # a duplicate later in the same batch is skipped
+            error = await self._handle(record, envelope)
+            if error is None:
+                handled_ids.append(envelope.id)
+            else:
+                dead.append((record, error))
+        await self._retrying(self.handler.flush)
+        if dead:
+            await self._dead_letter(dead)
+        await self._retrying(self.dedupe.mark, handled_ids)
+        offsets = {tp: records[-1].offset + 1 for tp, records in batches.items() if records}
+        await self._retrying(self._consumer.commit, offsets)
+        self.stats.handled += len(handled_ids)
+        self.stats.batches += 1
+        self.stats.last_batch_at = time.monotonic()
+
+    async def _handle(self, record: ConsumerRecord[Any, Any], envelope: Envelope) -> str | None:
+        attempt = 0
+        while True:
+            try:
+                await self.handler.handle(envelope)
+                return None
+            except PermanentError as exc:
+                return f"{type(exc).__name__}: {exc}"
+            except (TransientError, KafkaError, ConnectionError, OSError, TimeoutError) as exc:
+                if self._stopping.is_set():
+                    raise
+                self.stats.retries += 1
+                delay = self.backoff.delay(attempt)
+                log.warning(
+                    "transient failure, retrying",
+                    extra={
+                        "topic": record.topic,
+                        "offset": record.offset,
+                        "error": str(exc),
+                        "delay_s": round(delay, 2),
+                    },
+                )
+                attempt += 1
+                await asyncio.sleep(delay)
+            except Exception as exc:  # a bug on this input: park it, keep the partition moving
+                log.exception(
+                    "handler failed", extra={"topic": record.topic, "offset": record.offset}
+                )
+                return f"{type(exc).__name__}: {exc}"
+
+    async def _dead_letter(self, dead: list[tuple[ConsumerRecord[Any, Any], str]]) -> None:
+        futures = []
+        for record, error in dead:
+            headers = [
+                *record.headers,
+                ("dlq_error", error[:2000].encode()),
+                ("dlq_topic", record.topic.encode()),
+                ("dlq_partition", str(record.partition).encode()),
+                ("dlq_offset", str(record.offset).encode()),
+                ("dlq_group", self.group_id.encode()),
+            ]
+            log.error(
+                "dead-lettered",
+                extra={"topic": record.topic, "offset": record.offset, "error": error[:300]},
+            )
+            futures.append(
+                await self.producer.send_raw(dlq(record.topic), record.key, record.value, headers)
+            )
+        await asyncio.gather(*futures)
+        self.stats.dead_lettered += len(dead)
+
+    async def _retrying(self, fn: Any, *args: Any) -> Any:
+        attempt = 0
+        while True:
+            try:
+                return await fn(*args)
+            except (TransientError, KafkaError, ConnectionError, OSError, TimeoutError) as exc:
+                if self._stopping.is_set() and attempt > 3:
+                    raise
+                self.stats.retries += 1
+                log.warning(
+                    "transient failure, retrying",
+                    extra={"step": getattr(fn, "__name__", "?"), "error": str(exc)},
+                )
+                await asyncio.sleep(self.backoff.delay(attempt))
+                attempt += 1
