@@ -1,0 +1,99 @@
+"""Pytest fixtures for tests against the real local stack (a pytest plugin).
+
+The stack (Kafka, Redis, PostgreSQL) is started once per test session by the project's
+own ``deploy/local/stack.sh up``. Each test isolates its data: its own topic prefix, its
+own Redis key namespace, its own database when it needs one.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from dunning_core.contracts.topics import ALL_TOPICS, dlq
+
+REPO = Path(__file__).resolve().parents[4]
+KAFKA = os.environ.get("DUNNING_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
+REDIS_URL = os.environ.get("DUNNING_REDIS_URL", "redis://127.0.0.1:16379/0")
+PG_ADMIN_DSN = os.environ.get(
+    "DUNNING_PG_ADMIN_DSN", "postgresql://dunning:dunning@127.0.0.1:15432/dunning"
+)
+
+
+@pytest.fixture(scope="session")
+def stack() -> None:
+    """Kafka, Redis and PostgreSQL up for the whole session (started if not running)."""
+    if os.environ.get("DUNNING_STACK_EXTERNAL") != "1":
+        subprocess.run([str(REPO / "deploy/local/stack.sh"), "up"], check=True)
+
+
+@pytest.fixture
+def prefix() -> str:
+    """A unique topic/key prefix for one test."""
+    return f"t{uuid.uuid4().hex[:10]}."
+
+
+async def create_topics(prefix: str, partitions: int = 3) -> list[str]:
+    """Create every contract topic and its DLQ under ``prefix``; returns their names."""
+    names = [prefix + t for t in ALL_TOPICS] + [prefix + dlq(t) for t in ALL_TOPICS]
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    try:
+        await admin.create_topics(
+            [
+                NewTopic(
+                    n,
+                    num_partitions=partitions if not n.endswith(".dlq") else 1,
+                    replication_factor=1,
+                )
+                for n in names
+            ]
+        )
+    finally:
+        await admin.close()
+    return names
+
+
+@pytest.fixture
+async def topics(stack: None, prefix: str) -> AsyncIterator[str]:
+    """Fresh topics for one test; yields the prefix. Deleted afterwards."""
+    names = await create_topics(prefix)
+    yield prefix
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    try:
+        await admin.delete_topics(names)
+    except Exception:  # deletion is housekeeping; a failure must not fail the test
+        pass
+    finally:
+        await admin.close()
+
+
+async def create_database(name: str) -> str:
+    """A fresh, empty database; returns its SQLAlchemy asyncpg URL."""
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    return f"{base}/{name}"
+
+
+@pytest.fixture
+def fresh_database(stack: None) -> Callable[[str], Awaitable[str]]:
+    """Factory: ``await fresh_database("ledger")`` gives a new empty database's URL."""
+
+    async def make(label: str) -> str:
+        return await create_database(f"test_{label}_{uuid.uuid4().hex[:8]}")
+
+    return make
