@@ -244,7 +244,7 @@ class RuleFinding(Frozen):
 
 
 class StepDecided(Event):
-    """Sent for every vetted step: allowed, deferred (with not_before) or blocked."""
+    """Sent when the gate has vetted a step: allowed, deferred (with not_before) or blocked."""
 
     event_type: ClassVar[str] = "step.decided.v1"
     topic: ClassVar[str] = "outreach.decisions.v1"
