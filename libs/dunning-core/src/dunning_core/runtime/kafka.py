@@ -199,7 +199,17 @@ class ConsumerLoop:
                 handled_ids.append(envelope.id)
             else:
                 dead.append((record, error))
-        await self._retrying(self.handler.flush)
+        try:
+            await self.handler.flush()
+        except Exception as exc:
+            # The batch's effects are not durable: hand the whole batch back for redelivery.
+            self.stats.retries += 1
+            log.warning("flush failed, batch will be redelivered", extra={"error": str(exc)})
+            for tp, records in batches.items():
+                if records:
+                    self._consumer.seek(tp, records[0].offset)
+            await asyncio.sleep(self.backoff.delay(0))
+            return
         if dead:
             await self._dead_letter(dead)
         await self._retrying(self.dedupe.mark, handled_ids)
