@@ -1,0 +1,121 @@
+"""Entry point: `python -m dunning_sandbox.app` serves the sandbox on 127.0.0.1:8010.
+
+`create_app` builds everything from settings inside the lifespan (one shared
+`httpx.AsyncClient`, the webhook dispatcher, the event batcher, the signing key), so
+tests can run several sandboxes side by side with their own settings.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+from dunning_sandbox import control_api, sendgrid_api, twilio_api
+from dunning_sandbox.config import SandboxSettings
+from dunning_sandbox.event_batcher import EventBatcher
+from dunning_sandbox.message_store import MessageStore
+from dunning_sandbox.signing import EventWebhookSigner
+from dunning_sandbox.state import SandboxState
+from dunning_sandbox.webhook_dispatcher import WebhookDispatcher
+
+_log = logging.getLogger("dunning_sandbox")
+
+
+def _signer(settings: SandboxSettings) -> EventWebhookSigner:
+    if settings.sendgrid_signing_key_path is None:
+        return EventWebhookSigner.generate()
+    return EventWebhookSigner.from_pem_file(settings.sendgrid_signing_key_path)
+
+
+def create_app(settings: SandboxSettings | None = None) -> FastAPI:
+    settings = settings or SandboxSettings()
+    signer = _signer(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        client = httpx.AsyncClient(
+            timeout=settings.callback_timeout_s,
+            limits=httpx.Limits(
+                max_connections=settings.callback_concurrency,
+                max_keepalive_connections=settings.callback_concurrency,
+            ),
+            # Never route loopback callbacks through a proxy named in the environment.
+            trust_env=False,
+        )
+        dispatcher = WebhookDispatcher(
+            client,
+            concurrency=settings.callback_concurrency,
+            max_attempts=settings.callback_max_attempts,
+            retry_base_s=settings.callback_retry_base_ms / 1000,
+            retry_max_s=settings.callback_retry_max_ms / 1000,
+        )
+        batcher = EventBatcher(
+            dispatcher,
+            signer,
+            settings.sendgrid_event_webhook_url,
+            max_events=settings.event_batch_max,
+            interval_s=settings.event_batch_interval_ms / 1000,
+        )
+        credentials = {(settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value())}
+        if settings.twilio_api_key_sid and settings.twilio_api_key_secret:
+            credentials.add(
+                (settings.twilio_api_key_sid, settings.twilio_api_key_secret.get_secret_value())
+            )
+        app.state.sandbox = SandboxState(
+            settings=settings,
+            client=client,
+            dispatcher=dispatcher,
+            batcher=batcher,
+            signer=signer,
+            store=MessageStore(settings.max_stored_messages),
+            twilio_credentials=frozenset(credentials),
+        )
+        dispatcher.start()
+        try:
+            yield
+        finally:
+            batcher.flush()
+            await dispatcher.drain(timeout_s=2.0)
+            await dispatcher.stop()
+            await client.aclose()
+
+    app = FastAPI(
+        title="Dunning provider sandbox",
+        summary="Twilio Messages and SendGrid Mail Send stand-ins with signed webhooks",
+        lifespan=lifespan,
+    )
+    app.include_router(control_api.router)
+    app.include_router(twilio_api.router)
+    app.include_router(sendgrid_api.router)
+    return app
+
+
+def main() -> None:
+    settings = SandboxSettings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s %(message)s"
+    )
+    _log.info(
+        "provider sandbox on %s:%d, SendGrid Event Webhook public key %s",
+        settings.host,
+        settings.port,
+        "from " + str(settings.sendgrid_signing_key_path)
+        if settings.sendgrid_signing_key_path
+        else "generated for this run (GET /_sandbox/sendgrid/public-key)",
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        access_log=settings.access_log,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""Settings of the provider sandbox, read from `DUNNING_SANDBOX_*` environment variables.
+
+The defaults describe a self-contained local sandbox: fixed fake credentials that the
+sms and email workers are configured with in the local stack, and no webhook targets
+until they are configured (status callbacks still go wherever each message's
+`StatusCallback` says).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_ACCOUNT_SID = re.compile(r"^AC[0-9a-f]{32}$")
+
+DEFAULT_ACCOUNT_SID = "AC" + "0" * 31 + "1"
+
+
+class SandboxSettings(BaseSettings):
+    """Everything the sandbox can be told; secrets are fake but still kept out of reprs."""
+
+    model_config = SettingsConfigDict(env_prefix="DUNNING_SANDBOX_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8010, ge=0, le=65535)
+    log_level: str = "info"
+    access_log: bool = False
+
+    twilio_account_sid: str = DEFAULT_ACCOUNT_SID
+    twilio_auth_token: SecretStr = SecretStr("sandbox-twilio-auth-token")
+    # An API key (SK…) and its secret are accepted as Basic credentials too, as on Twilio.
+    twilio_api_key_sid: str | None = None
+    twilio_api_key_secret: SecretStr | None = None
+    twilio_inbound_url: str | None = None
+
+    sendgrid_api_key: SecretStr = SecretStr("SG.sandbox.dunning-sandbox-api-key")
+    sendgrid_event_webhook_url: str | None = None
+    # PEM (PKCS#8) of the ECDSA P-256 key that signs the Event Webhook. If the file is
+    # missing it is created, so the public key stays the same across restarts.
+    sendgrid_signing_key_path: Path | None = None
+
+    callback_delay_ms: int = Field(default=50, ge=0)
+    callback_max_attempts: int = Field(default=8, ge=1)
+    callback_retry_base_ms: int = Field(default=200, ge=1)
+    callback_retry_max_ms: int = Field(default=5_000, ge=1)
+    callback_concurrency: int = Field(default=64, ge=1)
+    callback_timeout_s: float = Field(default=5.0, gt=0)
+    # Callbacks go to loopback only; container deployments may name further hosts here.
+    callback_allowed_hosts: list[str] = Field(default_factory=list)
+
+    event_batch_max: int = Field(default=100, ge=1)
+    event_batch_interval_ms: int = Field(default=100, ge=1)
+
+    max_stored_messages: int = Field(default=200_000, ge=1)
+
+    @field_validator("twilio_account_sid")
+    @classmethod
+    def _account_sid_shape(cls, value: str) -> str:
+        if not _ACCOUNT_SID.match(value):
+            raise ValueError("must be 'AC' followed by 32 lowercase hex digits")
+        return value
+
+    @field_validator("twilio_api_key_sid")
+    @classmethod
+    def _api_key_shape(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("SK"):
+            raise ValueError("an API key sid starts with 'SK'")
+        return value

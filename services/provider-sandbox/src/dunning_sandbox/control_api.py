@@ -1,0 +1,174 @@
+"""Sandbox-only endpoints: health, inspection, reset, and simulated consumer actions.
+
+- `GET /health`
+- `GET /_sandbox/messages?channel=sms|email|inbound&limit=N`: newest first, with counts
+- `POST /_sandbox/reset`: forget messages, counters and undelivered webhooks
+- `POST /_sandbox/drain`: flush event batches and wait for pending webhooks
+- `POST /_sandbox/twilio/inbound`: a consumer texts one of our numbers (STOP, a reply…)
+- `GET /_sandbox/sendgrid/public-key`: the Event Webhook verification key (base64 DER)
+- `POST /_sandbox/sendgrid/events`: a consumer unsubscribes, reports spam, …
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import httpx
+import orjson
+from fastapi import APIRouter, HTTPException, Query, Response
+from pydantic import BaseModel, Field
+
+from dunning_sandbox import twilio_rules
+from dunning_sandbox.ids import sendgrid_recipient_message_id, twilio_sid
+from dunning_sandbox.message_store import Channel, EmailRecord, InboundRecord
+from dunning_sandbox.sendgrid_api import build_event
+from dunning_sandbox.state import StateDep
+from dunning_sandbox.twilio_api import signed_form
+from dunning_sandbox.webhook_dispatcher import Delivery, is_allowed_callback_url
+
+router = APIRouter(tags=["sandbox"])
+
+
+def _json(payload: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(payload), status_code=status, media_type="application/json")
+
+
+@router.get("/health")
+async def health() -> dict[str, str]:
+    return {"status": "ok", "service": "provider-sandbox"}
+
+
+@router.get("/_sandbox/messages")
+async def list_messages(
+    state: StateDep,
+    channel: Channel | None = None,
+    limit: int = Query(default=100, ge=0, le=100_000),
+) -> Response:
+    messages: list[dict[str, Any]] = []
+    for record in state.store.newest_first(channel):
+        if len(messages) >= limit:
+            break
+        messages.append(record.to_json())
+    counts: dict[str, Any] = dict(sorted(state.store.counts.items()))
+    counts["webhooks"] = state.dispatcher.stats.to_json(state.dispatcher.pending)
+    counts["event_batches"] = state.batcher.batches_posted
+    return _json({"counts": counts, "stored": len(state.store), "messages": messages})
+
+
+@router.post("/_sandbox/reset")
+async def reset(state: StateDep) -> dict[str, str]:
+    state.reset()
+    return {"status": "reset"}
+
+
+@router.post("/_sandbox/drain")
+async def drain(state: StateDep, timeout_s: float = Query(default=10.0, gt=0, le=600)) -> Response:
+    state.batcher.flush()
+    drained = await state.dispatcher.drain(timeout_s)
+    stats = state.dispatcher.stats.to_json(state.dispatcher.pending)
+    return _json({"drained": drained, "webhooks": stats})
+
+
+class InboundSms(BaseModel):
+    """A text a consumer sends to one of our numbers."""
+
+    from_: str = Field(alias="from", pattern=r"^\+[1-9]\d{1,14}$")
+    to: str = Field(pattern=r"^\+[1-9]\d{1,14}$")
+    body: str = Field(max_length=1600)
+    url: str | None = None
+    # Deliver now and answer with the receiver's status, or queue it (with retries).
+    wait: bool = True
+
+
+@router.post("/_sandbox/twilio/inbound")
+async def simulate_inbound(message: InboundSms, state: StateDep) -> Response:
+    url = message.url or state.settings.twilio_inbound_url
+    if url is None:
+        raise HTTPException(
+            400, "no inbound URL: pass 'url' or set DUNNING_SANDBOX_TWILIO_INBOUND_URL"
+        )
+    if not is_allowed_callback_url(url, state.settings.callback_allowed_hosts):
+        raise HTTPException(400, "the inbound URL must be a loopback URL")
+    sid = twilio_sid("SM")
+    params = {
+        "ApiVersion": twilio_rules.API_VERSION,
+        "AccountSid": state.settings.twilio_account_sid,
+        "MessageSid": sid,
+        "SmsSid": sid,
+        "SmsMessageSid": sid,
+        "SmsStatus": "received",
+        "From": message.from_,
+        "To": message.to,
+        "Body": message.body,
+        "NumMedia": "0",
+        "NumSegments": str(twilio_rules.segment_count(message.body)),
+    }
+    record = InboundRecord(sid=sid, from_=message.from_, to=message.to, body=message.body, url=url)
+    state.store.add(sid, record)
+    state.store.counts["inbound.received"] += 1
+    body, headers = signed_form(state.settings.twilio_auth_token.get_secret_value(), url, params)
+    if not message.wait:
+        state.dispatcher.submit(
+            Delivery(url=url, build=lambda: (body, headers), on_done=_remember(record))
+        )
+        return _json({"message_sid": sid, "queued": True}, 202)
+    try:
+        response = await state.client.post(url, content=body, headers=headers)
+    except httpx.HTTPError as exc:
+        record.delivered = False
+        return _json({"message_sid": sid, "delivered": False, "error": type(exc).__name__}, 502)
+    record.delivered = response.status_code < 300
+    return _json(
+        {
+            "message_sid": sid,
+            "delivered": record.delivered,
+            "status_code": response.status_code,
+            "response_body": response.text[:2000],
+        }
+    )
+
+
+def _remember(record: InboundRecord) -> Any:
+    def done(delivered: bool) -> None:
+        record.delivered = delivered
+
+    return done
+
+
+@router.get("/_sandbox/sendgrid/public-key")
+async def public_key(state: StateDep) -> dict[str, str]:
+    return {"public_key": state.signer.public_key_base64}
+
+
+class SimulatedEmailEvent(BaseModel):
+    """A consumer-side event for an address (or one message sent to it)."""
+
+    email: str
+    event: Literal["unsubscribe", "group_unsubscribe", "spamreport", "bounce", "dropped"]
+    message_id: str | None = Field(
+        default=None, description="X-Message-Id; default: the latest message to the address"
+    )
+    asm_group_id: int | None = None
+
+
+@router.post("/_sandbox/sendgrid/events")
+async def simulate_email_event(event: SimulatedEmailEvent, state: StateDep) -> Response:
+    if state.batcher.url is None:
+        raise HTTPException(400, "no Event Webhook URL is configured")
+    record = state.store.get(event.message_id) if event.message_id else None
+    if not isinstance(record, EmailRecord):
+        record = state.store.latest_email_to(event.email)
+    if record is None:
+        raise HTTPException(404, "no message was sent to that address")
+    extra: dict[str, Any] = {}
+    if event.event == "group_unsubscribe" and event.asm_group_id is not None:
+        extra["asm_group_id"] = event.asm_group_id
+    if event.event in ("bounce", "dropped"):
+        extra.update(reason="550 5.1.1 simulated", status="5.1.1", type="bounce")
+    sg_message_id = sendgrid_recipient_message_id(record.message_id, 0)
+    built = build_event(event.event, event.email, sg_message_id, record.custom_args, extra)
+    record.events.append(event.event)
+    state.store.counts[f"email.event.{event.event}"] += 1
+    state.batcher.add([built])
+    state.batcher.flush()
+    return _json({"sg_event_id": built["sg_event_id"], "sg_message_id": sg_message_id}, 202)

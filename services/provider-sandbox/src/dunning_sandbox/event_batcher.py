@@ -1,0 +1,87 @@
+"""Batches SendGrid events into Event Webhook POSTs, as SendGrid does.
+
+A batch is posted when it holds `max_events` events or `interval_s` after its first
+event, whichever comes first. Each attempt is signed with a fresh timestamp.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import orjson
+
+from dunning_sandbox.signing import (
+    SENDGRID_SIGNATURE_HEADER,
+    SENDGRID_TIMESTAMP_HEADER,
+    EventWebhookSigner,
+)
+from dunning_sandbox.webhook_dispatcher import Delivery, WebhookDispatcher
+
+
+class EventBatcher:
+    """Collects events and hands signed batches to the dispatcher."""
+
+    def __init__(
+        self,
+        dispatcher: WebhookDispatcher,
+        signer: EventWebhookSigner,
+        url: str | None,
+        *,
+        max_events: int,
+        interval_s: float,
+    ) -> None:
+        self._dispatcher = dispatcher
+        self._signer = signer
+        self.url = url
+        self._max_events = max_events
+        self._interval_s = interval_s
+        self._buffer: list[dict[str, Any]] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self.batches_posted = 0
+        self.events_without_url = 0
+
+    def add(self, events: list[dict[str, Any]]) -> None:
+        if self.url is None:
+            self.events_without_url += len(events)
+            return
+        self._buffer.extend(events)
+        if len(self._buffer) >= self._max_events:
+            self.flush()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self._interval_s, self.flush)
+
+    def flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        while self._buffer and self.url is not None:
+            batch, self._buffer = (
+                self._buffer[: self._max_events],
+                self._buffer[self._max_events :],
+            )
+            self._post(self.url, orjson.dumps(batch))
+
+    def reset(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._buffer = []
+        self.batches_posted = 0
+        self.events_without_url = 0
+
+    def _post(self, url: str, payload: bytes) -> None:
+        signer = self._signer
+
+        def build() -> tuple[bytes, dict[str, str]]:
+            timestamp = str(int(time.time()))
+            return payload, {
+                "Content-Type": "application/json",
+                "User-Agent": "SendGrid Event API",
+                SENDGRID_TIMESTAMP_HEADER: timestamp,
+                SENDGRID_SIGNATURE_HEADER: signer.sign(timestamp, payload),
+            }
+
+        self.batches_posted += 1
+        self._dispatcher.submit(Delivery(url=url, build=build))

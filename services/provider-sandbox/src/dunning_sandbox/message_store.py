@@ -1,0 +1,146 @@
+"""In-memory record of what the sandbox accepted and reported, for tests and the demo.
+
+Bounded: past `capacity` records the oldest are forgotten; the counters keep counting.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Channel = Literal["sms", "email", "inbound"]
+
+
+@dataclass(slots=True)
+class SmsRecord:
+    sid: str
+    account_sid: str
+    to: str
+    from_: str | None
+    messaging_service_sid: str | None
+    body: str
+    num_segments: int
+    status_callback: str | None
+    date_created: str
+    status: str = "queued"
+    error_code: int | None = None
+    date_updated: str | None = None
+    date_sent: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "channel": "sms",
+            "sid": self.sid,
+            "to": self.to,
+            "from": self.from_,
+            "messaging_service_sid": self.messaging_service_sid,
+            "body": self.body,
+            "num_segments": self.num_segments,
+            "status": self.status,
+            "error_code": self.error_code,
+            "status_callback": self.status_callback,
+            "date_created": self.date_created,
+            "date_updated": self.date_updated or self.date_created,
+        }
+
+
+@dataclass(slots=True)
+class EmailRecord:
+    message_id: str
+    from_email: str
+    recipients: list[str]
+    subject: str | None
+    headers: dict[str, str]
+    custom_args: dict[str, str]
+    created_at: int
+    events: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "channel": "email",
+            "message_id": self.message_id,
+            "from": self.from_email,
+            "to": self.recipients,
+            "subject": self.subject,
+            "headers": self.headers,
+            "custom_args": self.custom_args,
+            "created_at": self.created_at,
+            "events": self.events,
+        }
+
+
+@dataclass(slots=True)
+class InboundRecord:
+    sid: str
+    from_: str
+    to: str
+    body: str
+    url: str | None
+    delivered: bool | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "channel": "inbound",
+            "sid": self.sid,
+            "from": self.from_,
+            "to": self.to,
+            "body": self.body,
+            "url": self.url,
+            "delivered": self.delivered,
+        }
+
+
+Record = SmsRecord | EmailRecord | InboundRecord
+
+_RECORD_TYPES: dict[Channel, type[Record]] = {
+    "sms": SmsRecord,
+    "email": EmailRecord,
+    "inbound": InboundRecord,
+}
+
+
+class MessageStore:
+    """Records by id (insertion ordered) plus counters that survive eviction."""
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._records: dict[str, Record] = {}
+        self._latest_email_by_address: dict[str, str] = {}
+        self.counts: Counter[str] = Counter()
+
+    def add(self, key: str, record: Record) -> None:
+        self._records[key] = record
+        if isinstance(record, EmailRecord):
+            for address in record.recipients:
+                self._latest_email_by_address[address.lower()] = key
+        if len(self._records) > self._capacity:
+            oldest = next(iter(self._records))
+            evicted = self._records.pop(oldest)
+            if isinstance(evicted, EmailRecord):
+                for address in evicted.recipients:
+                    if self._latest_email_by_address.get(address.lower()) == oldest:
+                        del self._latest_email_by_address[address.lower()]
+
+    def get(self, key: str) -> Record | None:
+        return self._records.get(key)
+
+    def latest_email_to(self, address: str) -> EmailRecord | None:
+        key = self._latest_email_by_address.get(address.lower())
+        record = self._records.get(key) if key else None
+        return record if isinstance(record, EmailRecord) else None
+
+    def newest_first(self, channel: Channel | None = None) -> Iterator[Record]:
+        wanted = _RECORD_TYPES[channel] if channel is not None else object
+        for record in reversed(self._records.values()):
+            if isinstance(record, wanted):
+                yield record
+
+    def clear(self) -> None:
+        self._records.clear()
+        self._latest_email_by_address.clear()
+        self.counts.clear()
+
+    def __len__(self) -> int:
+        return len(self._records)
