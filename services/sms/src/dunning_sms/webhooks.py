@@ -1,0 +1,130 @@
+"""Twilio webhooks: status callbacks and inbound messages become events.
+
+Every request is verified by its ``X-Twilio-Signature`` before anything happens (403
+otherwise). Opt-outs are written durably (Kafka acknowledged, destination suppressed)
+before Twilio gets its 200, so a STOP is never lost to a crash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, Request
+from fastapi.responses import Response
+
+from dunning_core.contracts.common import Channel
+from dunning_core.contracts.envelope import wrap
+from dunning_core.contracts.events import ConsumerSignaled, DeliveryUpdated, SignalKind
+from dunning_core.runtime.clock import Clock
+from dunning_core.runtime.delivery import SendRecords
+from dunning_core.runtime.kafka import EventProducer
+from dunning_core.runtime.tracing import new_traceparent
+from dunning_sms.domain import OPTED_OUT_ERROR, classify_inbound, delivery_status
+from dunning_sms.ports import SignatureVerifier
+
+log = logging.getLogger(__name__)
+SERVICE = "sms"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+class TwilioWebhooks:
+    def __init__(
+        self,
+        *,
+        verifier: SignatureVerifier,
+        producer: EventProducer,
+        records: SendRecords,
+        clock: Clock,
+        public_base_url: str,
+    ) -> None:
+        self.verifier = verifier
+        self.producer = producer
+        self.records = records
+        self.clock = clock
+        self.public_base_url = public_base_url.rstrip("/")
+        self.rejected = 0
+
+    async def verified_form(self, request: Request, signature: str | None) -> dict[str, str]:
+        form = {k: str(v) for k, v in (await request.form()).items()}
+        # Twilio signs the URL it called: our public base plus the path and query we gave it.
+        url = self.public_base_url + request.url.path
+        if request.url.query:
+            url += "?" + request.url.query
+        if not signature or not self.verifier.verify(url, form, signature):
+            self.rejected += 1
+            log.warning("rejected twilio webhook: bad signature", extra={"path": request.url.path})
+            raise HTTPException(status_code=403, detail="invalid X-Twilio-Signature")
+        return form
+
+    async def status(self, request: Request, signature: str | None) -> None:
+        form = await self.verified_form(request, signature)
+        step_id = request.query_params.get("step_id")
+        account_id = request.query_params.get("account_id")
+        status = delivery_status(form.get("MessageStatus", ""))
+        if not step_id or not account_id or status is None:
+            return  # a status we do not track, or a message we did not send
+        error = form.get("ErrorCode") or None
+        event = DeliveryUpdated(
+            account_id=account_id,
+            step_id=step_id,
+            channel=Channel.SMS,
+            provider="twilio",
+            provider_message_id=form.get("MessageSid"),
+            status=status,
+            error_code=error,
+            occurred_at=self.clock.now(),
+        )
+        await (await self.producer.send(wrap(event, SERVICE)))
+        if error == OPTED_OUT_ERROR and (to := form.get("To")):
+            await self.records.suppress(to)
+            await self._signal(account_id, SignalKind.OPTED_OUT, to, None, form.get("MessageSid", ""))
+
+    async def inbound(self, request: Request, signature: str | None) -> None:
+        form = await self.verified_form(request, signature)
+        sender = form.get("From", "")
+        body = form.get("Body", "")
+        kind = classify_inbound(body)
+        if kind is SignalKind.OPTED_OUT:
+            await self.records.suppress(sender)
+        elif kind is SignalKind.OPTED_IN:
+            await self.records.unsuppress(sender)
+        owners = await self.records.owners(sender)
+        if not owners:
+            log.info("inbound message from a number we never texted", extra={"kind": kind.value})
+        for account_id in sorted(owners):
+            await self._signal(account_id, kind, sender, body, form.get("MessageSid", ""))
+
+    async def _signal(
+        self, account_id: str, kind: SignalKind, address: str, text: str | None, message_sid: str
+    ) -> None:
+        signal = ConsumerSignaled(
+            account_id=account_id,
+            signal_id=message_sid or hashlib.sha256(f"{address}{text}".encode()).hexdigest(),
+            kind=kind,
+            channel=Channel.SMS,
+            address=address,
+            text=text,
+            source="sms",
+            occurred_at=self.clock.now(),
+        )
+        # Awaited: the signal is on the broker before Twilio hears 200.
+        await (await self.producer.send(wrap(signal, SERVICE, traceparent=new_traceparent())))
+
+
+def router(hooks: TwilioWebhooks) -> APIRouter:
+    api = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
+    Signature = Annotated[str | None, Header(alias="X-Twilio-Signature")]
+
+    @api.post("/status")
+    async def status(request: Request, x_twilio_signature: Signature = None) -> Response:
+        await hooks.status(request, x_twilio_signature)
+        return Response(status_code=204)
+
+    @api.post("/inbound")
+    async def inbound(request: Request, x_twilio_signature: Signature = None) -> Response:
+        await hooks.inbound(request, x_twilio_signature)
+        return Response(content=EMPTY_TWIML, media_type="application/xml")
+
+    return api
