@@ -1,0 +1,44 @@
+# Dunning: the two commands a new user needs are `make demo` and `make test`.
+SHELL := /bin/bash
+UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+export PATH := $(HOME)/.local/bin:$(PATH)
+
+.PHONY: demo test bootstrap lint unit integration bench contracts contracts-snapshot stack-up stack-down services-up services-down clean
+
+bootstrap:            ## install uv if missing and the locked environment
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
+	@uv sync --frozen --quiet
+
+demo: bootstrap       ## start everything, run the sample portfolio, print a summary, stop
+	@bash deploy/local/demo.sh
+
+test: bootstrap       ## lint, types, unit, integration and end-to-end tests on the real stack
+	@bash deploy/local/test.sh
+
+lint: bootstrap
+	uv run ruff check .
+	uv run ruff format --check .
+	uv run mypy
+	uv run lint-imports
+
+unit: bootstrap
+	uv run pytest -m "not integration and not e2e"
+
+bench: bootstrap      ## every benchmark; figures printed and written to bench/results/
+	@bash bench/run_all.sh
+
+contracts: bootstrap  ## regenerate JSON Schema and AsyncAPI from the models
+	uv run python -m dunning_core.contracts.schema docs/contracts
+
+contracts-snapshot: contracts  ## accept the current schemas as the compatibility baseline
+	for f in docs/contracts/*.schema.json; do cp "$$f" "libs/dunning-core/tests/snapshots/$$(basename $$f .schema.json).json"; done
+
+stack-up:
+	@bash deploy/local/stack.sh up
+stack-down:
+	@bash deploy/local/services.sh stop || true
+	@bash deploy/local/stack.sh down
+services-up: stack-up
+	@bash deploy/local/services.sh start
+services-down:
+	@bash deploy/local/services.sh stop
