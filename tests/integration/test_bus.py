@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -24,7 +25,7 @@ def payment(n: int, account: str = "acc-1") -> PaymentReceived:
         debt_id="debt-1",
         amount=Money(amount_minor=100 * n),
         remaining_balance=Money(amount_minor=0),
-        received_at="2026-03-02T15:00:00+00:00",  # type: ignore[arg-type]
+        received_at=datetime(2026, 3, 2, 15, 0, tzinfo=UTC),
     )
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from dunning_core.runtime.settings import CommonSettings
 from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
-
-from dunning_core.runtime.settings import CommonSettings
 
 
 class SmsSettings(CommonSettings):

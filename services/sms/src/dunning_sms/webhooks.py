@@ -11,9 +11,6 @@ import hashlib
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Request
-from fastapi.responses import Response
-
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.envelope import wrap
 from dunning_core.contracts.events import ConsumerSignaled, DeliveryUpdated, SignalKind
@@ -21,6 +18,9 @@ from dunning_core.runtime.clock import Clock
 from dunning_core.runtime.delivery import SendRecords
 from dunning_core.runtime.kafka import EventProducer
 from dunning_core.runtime.tracing import new_traceparent
+from fastapi import APIRouter, Header, HTTPException, Request
+from fastapi.responses import Response
+
 from dunning_sms.domain import OPTED_OUT_ERROR, classify_inbound, delivery_status
 from dunning_sms.ports import SignatureVerifier
 
@@ -79,7 +79,9 @@ class TwilioWebhooks:
         await (await self.producer.send(wrap(event, SERVICE)))
         if error == OPTED_OUT_ERROR and (to := form.get("To")):
             await self.records.suppress(to)
-            await self._signal(account_id, SignalKind.OPTED_OUT, to, None, form.get("MessageSid", ""))
+            await self._signal(
+                account_id, SignalKind.OPTED_OUT, to, None, form.get("MessageSid", "")
+            )
 
     async def inbound(self, request: Request, signature: str | None) -> None:
         form = await self.verified_form(request, signature)

@@ -66,6 +66,8 @@ class PhoneContact(Frozen):
     number: E164
     kind: Literal["mobile", "home", "work", "other"] = "mobile"
     consent: PhoneConsent = PhoneConsent.CREDITOR_PROVIDED
+    basis: AddressBasis = AddressBasis.CONSUMER_USED
+    basis_on: date | None = None
     reassigned_checked_on: date | None = None
 
 
@@ -87,6 +89,7 @@ class Consumer(Frozen):
     )
     phones: tuple[PhoneContact, ...] = ()
     emails: tuple[EmailContact, ...] = ()
+    nyc_electronic_consent: bool = False
 
 
 class Debt(Frozen):
@@ -255,6 +258,7 @@ class StepDecided(Event):
     stage: Stage
     channel: Channel
     attempt: int = Field(ge=1)
+    destination: str | None = None
     decision: Decision
     not_before: Instant | None = None
     findings: tuple[RuleFinding, ...] = ()

@@ -54,7 +54,8 @@ SendOutcome = Accepted | Rejected
 class Sender(Protocol):
     """A provider adapter. Raises ``TransientError`` when the outcome may change on retry."""
 
-    provider: Provider
+    @property
+    def provider(self) -> Provider: ...
 
     async def send(self, account_id: str, step: OutreachStep) -> SendOutcome: ...
 
@@ -87,7 +88,7 @@ PENDING = "pending"
 class RedisSendRecords:
     """``SendRecords`` in Redis (append-only file on): shared by every worker replica."""
 
-    def __init__(self, redis: Redis[Any], channel: Channel, prefix: str = "") -> None:
+    def __init__(self, redis: Redis, channel: Channel, prefix: str = "") -> None:
         self.redis = redis
         self.ns = f"{prefix}{channel.value}:"
 

@@ -1,0 +1,364 @@
+"""The gate's consumer: state events and planned steps, co-partitioned, decided in batches.
+
+Every input topic is keyed by account id and has the same partition count, and the
+group uses the range assignor, so one member owns partition *p* of every topic: all the
+events about an account reach the member that decides its steps.
+
+Per batch: read the states of the accounts involved and the partitions' "built" markers
+in one Redis MULTI; rebuild a partition whose marker is gone by replaying its state
+topics from the beginning; apply state events in log order; decide planned steps only
+for partitions whose state topics are caught up to their end offsets (so an opt-out
+that reached the broker before the decision always wins); save the states (approvals are
+counted before they are announced), publish decisions and approvals, then commit.
+If Redis or Kafka fails, the batch is handed back and retried: nothing is approved on
+a guess.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
+from dunning_core.contracts import topics as T
+from dunning_core.contracts.envelope import Envelope, EnvelopeError, decode, wrap
+from dunning_core.contracts.events import (
+    AccountOpened,
+    AccountUpdated,
+    ConsumerSignaled,
+    Decision,
+    DeliveryUpdated,
+    StepApproved,
+    StepDecided,
+    StepPlanned,
+)
+from dunning_core.runtime.clock import Clock
+from dunning_core.runtime.kafka import Backoff, EventProducer
+
+from dunning_gate.adapters.redis_state import RedisStateStore
+from dunning_gate.state import (
+    AccountState,
+    apply_account,
+    apply_approval,
+    apply_delivery,
+    apply_signal,
+    prune,
+)
+
+log = logging.getLogger(__name__)
+SERVICE = "compliance-gate"
+STATE_TOPICS = (T.ACCOUNTS, T.SIGNALS, T.DELIVERY, T.DECISIONS)
+
+Decider = Callable[[StepPlanned, str, AccountState, datetime], StepDecided]
+
+
+@dataclass
+class GateStats:
+    decided: int = 0
+    allowed: int = 0
+    deferred: int = 0
+    blocked: int = 0
+    state_events: int = 0
+    replays: int = 0
+    held_back: int = 0
+    dead_lettered: int = 0
+    retries: int = 0
+    rebuilds: int = 0
+    by_rule: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+class GatePipeline:
+    def __init__(
+        self,
+        *,
+        bootstrap: str,
+        group_id: str,
+        store: RedisStateStore,
+        producer: EventProducer,
+        decide: Decider,
+        clock: Clock,
+        topic_prefix: str = "",
+        max_records: int = 2000,
+        history_days: int = 35,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.prefix = topic_prefix
+        self.store = store
+        self.producer = producer
+        self.decide = decide
+        self.clock = clock
+        self.history_days = history_days
+        self.max_records = max_records
+        self.backoff = backoff or Backoff()
+        self.stats = GateStats()
+        self.state_topics = {topic_prefix + t for t in STATE_TOPICS}
+        self.planned_topic = topic_prefix + T.PLANNED
+        self.must_catch_up = {topic_prefix + T.ACCOUNTS, topic_prefix + T.SIGNALS}
+        self.rebuilding: set[int] = set()
+        self.ready = False
+        self.last_error: str | None = None
+        self._stopping = asyncio.Event()
+        self.running = False
+        self._consumer = AIOKafkaConsumer(
+            self.planned_topic,
+            *sorted(self.state_topics),
+            bootstrap_servers=bootstrap,
+            group_id=group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=max_records,
+            fetch_max_wait_ms=50,
+            partition_assignment_strategy=(RangePartitionAssignor,),
+            max_poll_interval_ms=600_000,
+        )
+
+    # --- lifecycle ---------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self._consumer.start()
+        self.running = True
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+
+    async def stop(self) -> None:
+        self.request_stop()
+        if self.running:
+            self.running = False
+            await self._consumer.stop()
+
+    async def run(self) -> None:
+        try:
+            while not self._stopping.is_set():
+                batches = await self._consumer.getmany(timeout_ms=200, max_records=self.max_records)
+                try:
+                    await self.process(batches)
+                    self.last_error = None
+                except Exception as exc:
+                    # Redis or Kafka away, or anything unexpected: nothing of this batch is
+                    # committed, it is fetched again after a pause. Fail closed.
+                    self.stats.retries += 1
+                    self.ready = False
+                    self.last_error = f"{type(exc).__name__}: {exc}"
+                    log.warning("gate batch failed, retrying", extra={"error": self.last_error})
+                    self._rewind(batches)
+                    await asyncio.sleep(self.backoff.delay(min(self.stats.retries, 6)))
+        finally:
+            await self.stop()
+
+    # --- one batch -----------------------------------------------------------------
+
+    def _partitions(self) -> set[int]:
+        return {tp.partition for tp in self._consumer.assignment()}
+
+    def _rewind(self, batches: dict[TopicPartition, list[ConsumerRecord[Any, Any]]]) -> None:
+        for tp, records in batches.items():
+            if records and tp in self._consumer.assignment():
+                self._consumer.seek(tp, records[0].offset)
+
+    async def process(self, batches: dict[TopicPartition, list[ConsumerRecord[Any, Any]]]) -> None:
+        partitions = self._partitions()
+        decoded: list[tuple[ConsumerRecord[Any, Any], Envelope]] = []
+        dead: list[tuple[ConsumerRecord[Any, Any], str]] = []
+        for records in batches.values():
+            for record in records:
+                where = f"{record.topic}[{record.partition}]@{record.offset}"
+                try:
+                    decoded.append(
+                        (record, decode(record.key, record.value, record.headers, where=where))
+                    )
+                except EnvelopeError as exc:
+                    dead.append((record, str(exc)))
+
+        states, built = await self.store.load((e.subject for _, e in decoded), partitions)
+        lost = partitions - built - self.rebuilding
+        if lost:
+            await self._begin_rebuild(lost, batches)
+            return
+
+        # State first, in log order per account (co-partitioning keeps an account's
+        # events on one partition index across topics).
+        dirty: set[str] = set()
+        for record, envelope in decoded:
+            if record.topic in self.state_topics and self._apply(
+                states[envelope.subject], envelope
+            ):
+                dirty.add(envelope.subject)
+        self.stats.state_events += sum(1 for r, _ in decoded if r.topic in self.state_topics)
+
+        lagging = await self._lagging_partitions(partitions)
+        finished = self.rebuilding - lagging
+        commits: dict[TopicPartition, int] = {}
+        for tp, records in batches.items():
+            if records and tp.topic in self.state_topics:
+                commits[tp] = records[-1].offset + 1
+
+        outgoing: list[Envelope] = []
+        held: dict[TopicPartition, int] = {}
+        now = self.clock.now()
+        for record, envelope in decoded:
+            if record.topic != self.planned_topic:
+                continue
+            tp = TopicPartition(record.topic, record.partition)
+            if record.partition in lagging or record.partition in self.rebuilding or tp in held:
+                held.setdefault(tp, record.offset)
+                continue
+            planned = envelope.data
+            if not isinstance(planned, StepPlanned):
+                dead.append((record, f"{envelope.type} does not belong on {record.topic}"))
+                continue
+            state = states[envelope.subject]
+            outgoing.extend(self._decide(planned, envelope, state, now))
+            dirty.add(envelope.subject)
+            commits[tp] = record.offset + 1
+        for tp, first_held in held.items():
+            self._consumer.seek(tp, first_held)
+            self.stats.held_back += 1
+        for tp, records in batches.items():
+            if records and tp.topic == self.planned_topic and tp not in held and tp not in commits:
+                commits[tp] = records[-1].offset + 1
+
+        for account_id in dirty:
+            prune(states[account_id], now, self.history_days)
+        # Approvals are counted in Redis before they are announced: parallel approvals can
+        # never exceed a cap, and a replay finds the step already approved.
+        await self.store.save(states[a] for a in dirty)
+        await self.producer.publish(outgoing)
+        if dead:
+            await self._dead_letter(dead)
+        if finished:
+            await self.store.mark_built(finished)
+            self.rebuilding -= finished
+            log.info("state rebuilt from the log", extra={"partitions": sorted(finished)})
+        if commits:
+            await self._consumer.commit(commits)
+        self.ready = not self.rebuilding and bool(partitions)
+
+    def _apply(self, state: AccountState, envelope: Envelope) -> bool:
+        data = envelope.data
+        if isinstance(data, AccountOpened | AccountUpdated):
+            return apply_account(state, data)
+        if isinstance(data, ConsumerSignaled):
+            return apply_signal(state, data)
+        if isinstance(data, DeliveryUpdated):
+            return apply_delivery(state, data)
+        if isinstance(data, StepDecided):
+            return apply_approval(state, data, data.destination or "", data.decided_at)
+        return False
+
+    def _decide(
+        self, planned: StepPlanned, envelope: Envelope, state: AccountState, now: datetime
+    ) -> list[Envelope]:
+        step = planned.step
+        previous = state.approved(step.step_id)
+        if previous is not None and step.content_hash:
+            # Already approved (a replay): announce the same approval again, same ids.
+            self.stats.replays += 1
+            decided_at = previous.at
+            decision = self.decide(planned, envelope.id, state, decided_at)
+            decision = decision.model_copy(
+                update={"decision": Decision.ALLOW, "findings": (), "not_before": None}
+            )
+        else:
+            decision = self.decide(planned, envelope.id, state, now)
+        out = [wrap(decision, SERVICE, traceparent=envelope.traceparent)]
+        self.stats.decided += 1
+        if decision.decision is Decision.ALLOW:
+            self.stats.allowed += 1
+            apply_approval(state, decision, step.destination, decision.decided_at)
+            approval = StepApproved(
+                account_id=planned.account_id,
+                step=step,
+                approved_at=decision.decided_at,
+                policy_version=decision.policy_version,
+            )
+            out.append(wrap(approval, SERVICE, traceparent=envelope.traceparent))
+        else:
+            if decision.decision is Decision.DEFER:
+                self.stats.deferred += 1
+            else:
+                self.stats.blocked += 1
+            for finding in decision.findings:
+                self.stats.by_rule[finding.rule_id] += 1
+        return out
+
+    async def _lagging_partitions(self, partitions: set[int]) -> set[int]:
+        """Partition indexes whose state topics have records not yet applied.
+
+        Accounts and consumer signals must be caught up before any decision. The gate's
+        own decisions and the delivery reports only matter while rebuilding: in normal
+        running, approvals are in Redis before they are published.
+        """
+        tps = [TopicPartition(t, p) for t in self.must_catch_up for p in partitions]
+        rebuilding = self.rebuilding & partitions
+        tps += [TopicPartition(t, p) for t in self.state_topics for p in rebuilding]
+        tps = [tp for tp in tps if tp in self._consumer.assignment()]
+        if not tps:
+            return set()
+        ends = await self._consumer.end_offsets(list(set(tps)))
+        lagging = set()
+        for tp in set(tps):
+            if await self._consumer.position(tp) < ends[tp]:
+                lagging.add(tp.partition)
+        return lagging
+
+    async def _begin_rebuild(
+        self, lost: set[int], batches: dict[TopicPartition, list[ConsumerRecord[Any, Any]]]
+    ) -> None:
+        self.stats.rebuilds += 1
+        self.ready = False
+        log.warning(
+            "gate state missing in Redis: rebuilding from the log",
+            extra={"partitions": sorted(lost)},
+        )
+        self._rewind(batches)
+        tps = [
+            TopicPartition(t, p)
+            for t in self.state_topics
+            for p in lost
+            if TopicPartition(t, p) in self._consumer.assignment()
+        ]
+        await self._consumer.seek_to_beginning(*tps)
+        self.rebuilding |= lost
+
+    async def _dead_letter(self, dead: Sequence[tuple[ConsumerRecord[Any, Any], str]]) -> None:
+        futures = []
+        for record, error in dead:
+            headers = [
+                *record.headers,
+                ("dlq_error", error[:2000].encode()),
+                ("dlq_topic", record.topic.encode()),
+            ]
+            futures.append(
+                await self.producer.send_raw(
+                    record.topic + ".dlq", record.key, record.value, headers
+                )
+            )
+        await asyncio.gather(*futures)
+        self.stats.dead_lettered += len(dead)
+
+    def health(self) -> dict[str, Any]:
+        s = self.stats
+        return {
+            "ok": self.running and self.last_error is None,
+            "ready": self.ready,
+            "rebuilding_partitions": sorted(self.rebuilding),
+            "assigned_partitions": sorted(self._partitions()) if self.running else [],
+            "decided": s.decided,
+            "allowed": s.allowed,
+            "deferred": s.deferred,
+            "blocked": s.blocked,
+            "state_events": s.state_events,
+            "held_back": s.held_back,
+            "rebuilds": s.rebuilds,
+            "retries": s.retries,
+            "last_error": self.last_error,
+            "at": time.time(),
+        }
