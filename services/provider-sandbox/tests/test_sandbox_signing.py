@@ -37,5 +37,6 @@ def test_signing_key_file_is_created_once_and_reused(tmp_path: Path) -> None:
     path = tmp_path / "keys" / "sendgrid.pem"
     first = EventWebhookSigner.from_pem_file(path)
     assert os.stat(path).st_mode & 0o777 == 0o600
+    assert list(path.parent.iterdir()) == [path]
     second = EventWebhookSigner.from_pem_file(path)
     assert first.public_key_base64 == second.public_key_base64

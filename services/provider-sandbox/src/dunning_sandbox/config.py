@@ -8,6 +8,7 @@ until they are configured (status callbacks still go wherever each message's
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -16,7 +17,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _ACCOUNT_SID = re.compile(r"^AC[0-9a-f]{32}$")
 
-DEFAULT_ACCOUNT_SID = "AC" + "0" * 31 + "1"
+# The same fake credentials the sms and email workers default to.
+DEFAULT_ACCOUNT_SID = "AC" + "0" * 32
+DEFAULT_AUTH_TOKEN = "sandbox-auth-token"
+DEFAULT_SENDGRID_API_KEY = "SG.sandbox-key"
+
+
+def default_signing_key_path() -> Path:
+    """`$DUNNING_STATE_DIR/sandbox/sendgrid-event-webhook.pem` (state dir: `.state`)."""
+    state_dir = Path(os.environ.get("DUNNING_STATE_DIR", ".state"))
+    return state_dir / "sandbox" / "sendgrid-event-webhook.pem"
 
 
 class SandboxSettings(BaseSettings):
@@ -30,17 +40,18 @@ class SandboxSettings(BaseSettings):
     access_log: bool = False
 
     twilio_account_sid: str = DEFAULT_ACCOUNT_SID
-    twilio_auth_token: SecretStr = SecretStr("sandbox-twilio-auth-token")
+    twilio_auth_token: SecretStr = SecretStr(DEFAULT_AUTH_TOKEN)
     # An API key (SK…) and its secret are accepted as Basic credentials too, as on Twilio.
     twilio_api_key_sid: str | None = None
     twilio_api_key_secret: SecretStr | None = None
     twilio_inbound_url: str | None = None
 
-    sendgrid_api_key: SecretStr = SecretStr("SG.sandbox.dunning-sandbox-api-key")
+    sendgrid_api_key: SecretStr = SecretStr(DEFAULT_SENDGRID_API_KEY)
     sendgrid_event_webhook_url: str | None = None
     # PEM (PKCS#8) of the ECDSA P-256 key that signs the Event Webhook. If the file is
-    # missing it is created, so the public key stays the same across restarts.
-    sendgrid_signing_key_path: Path | None = None
+    # missing it is created, so the public key stays the same across restarts; None
+    # means a fresh key per run.
+    sendgrid_signing_key_path: Path | None = Field(default_factory=default_signing_key_path)
 
     callback_delay_ms: int = Field(default=50, ge=0)
     callback_max_attempts: int = Field(default=8, ge=1)

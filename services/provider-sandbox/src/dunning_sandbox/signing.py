@@ -61,9 +61,17 @@ class EventWebhookSigner:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # Write under a temporary name, then link: a concurrent first start keeps one key.
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(pem)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return cls.from_pem_file(path)
+        finally:
+            temporary.unlink()
         return signer
 
     def sign(self, timestamp: str, payload: bytes) -> str:

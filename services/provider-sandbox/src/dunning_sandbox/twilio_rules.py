@@ -28,7 +28,7 @@ from dataclasses import dataclass
 API_VERSION = "2010-04-01"
 MAX_BODY_CHARS = 1600
 
-_E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")  # 7 to 15 digits
 _MESSAGING_SERVICE_SID = re.compile(r"^MG[0-9a-f]{32}$")
 
 # GSM 03.38 basic set and the characters of its extension table (which cost two septets).

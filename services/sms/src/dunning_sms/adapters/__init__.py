@@ -1,0 +1,1 @@
+"""The sms worker's I/O edges: the Twilio SDK for sending, Twilio's webhook formats."""

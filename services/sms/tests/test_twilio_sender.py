@@ -1,0 +1,208 @@
+"""The Twilio sender against the provider sandbox over real HTTP (official SDK, aiohttp)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from dunning_sandbox.app import create_app
+from dunning_sandbox.config import SandboxSettings
+from dunning_sandbox.testing import BackgroundServer, WebhookRecorder
+from dunning_sms.adapters.twilio_sender import (
+    SmsAccepted,
+    SmsRejected,
+    SmsTransient,
+    TwilioSmsSender,
+    classify_error,
+)
+from dunning_sms.adapters.twilio_webhooks import TwilioSignatureVerifier, parse_status_callback
+from fastapi import FastAPI
+
+pytestmark = pytest.mark.integration
+
+ACCOUNT = "AC" + "d" * 32
+TOKEN = "sms-test-auth-token"
+API_KEY_SID = "SK" + "e" * 32
+API_KEY_SECRET = "sms-test-api-key-secret"
+SENDER = "+15005550006"
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[WebhookRecorder]:
+    recorder = WebhookRecorder()
+    with BackgroundServer(recorder.app) as server:
+        recorder.base_url = server.base_url
+        yield recorder
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[str]:
+    settings = SandboxSettings(
+        twilio_account_sid=ACCOUNT,
+        twilio_auth_token=TOKEN,
+        twilio_api_key_sid=API_KEY_SID,
+        twilio_api_key_secret=API_KEY_SECRET,
+        sendgrid_signing_key_path=None,
+        callback_delay_ms=5,
+    )
+    with BackgroundServer(create_app(settings)) as server:
+        yield server.base_url
+
+
+@pytest.fixture(scope="module")
+def slow_server() -> Iterator[str]:
+    app = FastAPI()
+
+    @app.post("/{path:path}")
+    async def slow(path: str) -> dict[str, str]:
+        await asyncio.sleep(2)
+        return {}
+
+    with BackgroundServer(app) as server:
+        yield server.base_url
+
+
+def _sender(base_url: str, **overrides: object) -> TwilioSmsSender:
+    options: dict[str, object] = {"account_sid": ACCOUNT, "auth_token": TOKEN}
+    options.update(overrides)
+    return TwilioSmsSender(base_url=base_url, **options)  # type: ignore[arg-type]
+
+
+async def test_send_returns_the_sid_and_signed_callbacks_follow(
+    sandbox: str, receiver: WebhookRecorder
+) -> None:
+    path = f"/twilio/status/{uuid.uuid4().hex}"
+    async with _sender(sandbox) as sender:
+        result = await sender.send(
+            to="+14155550123",
+            body="Your payment is due. Reply STOP to opt out.",
+            from_=SENDER,
+            status_callback=receiver.base_url + path,
+        )
+    assert isinstance(result, SmsAccepted)
+    assert result.provider_message_id.startswith("SM")
+    assert result.status == "queued"
+
+    seen = await asyncio.to_thread(receiver.wait_for, lambda rs: len(rs) == 2, path)
+    verifier = TwilioSignatureVerifier(TOKEN)
+    callbacks = []
+    for request in seen:
+        form = request.form()
+        assert verifier.verify(request.url, form, request.headers["x-twilio-signature"])
+        callbacks.append(parse_status_callback(form))
+    assert [c.status for c in callbacks] == ["sent", "delivered"]
+    assert {c.message_sid for c in callbacks} == {result.provider_message_id}
+
+
+async def test_api_key_credentials_are_accepted(sandbox: str) -> None:
+    async with _sender(
+        sandbox, auth_token=None, api_key_sid=API_KEY_SID, api_key_secret=API_KEY_SECRET
+    ) as sender:
+        result = await sender.send(to="+14155550124", body="Hi", from_=SENDER)
+    assert isinstance(result, SmsAccepted)
+
+
+async def test_messaging_service_send_is_accepted(sandbox: str) -> None:
+    async with _sender(sandbox) as sender:
+        result = await sender.send(
+            to="+14155550125", body="Hi", messaging_service_sid="MG" + "f" * 32
+        )
+    assert isinstance(result, SmsAccepted)
+    assert result.status == "accepted"
+
+
+@pytest.mark.parametrize(
+    ("to", "code", "opted_out"),
+    [
+        ("+15005550001", "21211", False),
+        ("+14155550004", "21610", True),
+        ("+14155550009", "21614", False),
+        ("+1415", "21211", False),
+    ],
+)
+async def test_permanent_twilio_errors_become_rejections(
+    sandbox: str, to: str, code: str, opted_out: bool
+) -> None:
+    async with _sender(sandbox) as sender:
+        result = await sender.send(to=to, body="Hi", from_=SENDER)
+    assert isinstance(result, SmsRejected)
+    assert (result.code, result.http_status, result.opted_out) == (code, 400, opted_out)
+    assert "415" not in result.message
+    assert "500" not in result.message
+
+
+@pytest.mark.parametrize(
+    ("to", "kind", "status"),
+    [("+14155550429", "rate_limited", 429), ("+14155550500", "server_error", 500)],
+)
+async def test_transient_twilio_errors_are_retryable(
+    sandbox: str, to: str, kind: str, status: int
+) -> None:
+    async with _sender(sandbox) as sender:
+        result = await sender.send(to=to, body="Hi", from_=SENDER)
+    assert isinstance(result, SmsTransient)
+    assert (result.kind, result.http_status) == (kind, status)
+
+
+async def test_refused_credentials_are_an_auth_failure(sandbox: str) -> None:
+    async with _sender(sandbox, auth_token="wrong") as sender:
+        result = await sender.send(to="+14155550123", body="Hi", from_=SENDER)
+    assert isinstance(result, SmsTransient)
+    assert (result.kind, result.code, result.http_status) == ("auth", "20003", 401)
+
+
+async def test_unreachable_twilio_is_a_network_failure() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    async with _sender(f"http://127.0.0.1:{closed_port}") as sender:
+        result = await sender.send(to="+14155550123", body="Hi", from_=SENDER)
+    assert isinstance(result, SmsTransient)
+    assert result.kind == "network"
+
+
+async def test_slow_twilio_is_a_timeout(slow_server: str) -> None:
+    async with _sender(slow_server, timeout_s=0.2) as sender:
+        result = await sender.send(to="+14155550123", body="Hi", from_=SENDER)
+    assert isinstance(result, SmsTransient)
+    assert result.kind == "timeout"
+
+
+async def test_concurrent_sends_share_one_client(sandbox: str) -> None:
+    async with _sender(sandbox) as sender:
+        results = await asyncio.gather(
+            *(sender.send(to=f"+1415556{i:04d}", body="Hi", from_=SENDER) for i in range(100, 300))
+        )
+    sids = {r.provider_message_id for r in results if isinstance(r, SmsAccepted)}
+    assert len(sids) == 200
+
+
+def test_sender_needs_credentials_and_a_sender() -> None:
+    with pytest.raises(ValueError, match="auth token"):
+        TwilioSmsSender(account_sid=ACCOUNT)
+
+
+async def test_send_needs_a_from_number_or_service() -> None:
+    async with TwilioSmsSender(account_sid=ACCOUNT, auth_token=TOKEN) as sender:
+        with pytest.raises(ValueError, match="From"):
+            await sender.send(to="+14155550123", body="Hi")
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "expected"),
+    [
+        (400, 21211, SmsRejected),
+        (400, 21610, SmsRejected),
+        (403, 20003, SmsTransient),
+        (404, 20404, SmsTransient),
+        (429, 20429, SmsTransient),
+        (503, None, SmsTransient),
+    ],
+)
+def test_error_classification(status: int, code: int | None, expected: type) -> None:
+    result = classify_error(status, code, "The 'To' number +1 415 555 0100 is not valid")
+    assert isinstance(result, expected)
+    assert "555" not in result.message
