@@ -1,0 +1,149 @@
+"""The demo: a sample portfolio through the real pipeline, with consumers who answer back.
+
+``prepare`` gives the run its own topics (a fresh prefix), database and Redis database,
+so a second run starts as clean as the first. ``run`` imports the portfolio through the
+ledger's REST API, lets simulated time pass, has some consumers reply STOP, pay, or
+dispute through the same doors real ones use (the provider sandbox's inbound texts, the
+ledger's API), then prints the ledger's summary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from redis.asyncio import Redis
+
+from dunning_cli.portfolio import sample_rows, to_csv
+from dunning_core.contracts.topics import ALL_TOPICS, dlq
+
+
+async def prepare(
+    *, kafka: str, prefix: str, admin_dsn: str, database: str, redis_url: str, partitions: int = 6
+) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
+    await admin.start()
+    try:
+        existing = await admin.list_topics()
+        stale = [t for t in existing if t.startswith("demo") and not t.startswith(prefix)]
+        if stale:
+            await admin.delete_topics(stale)
+        names = [prefix + t for t in ALL_TOPICS]
+        wanted = [NewTopic(n, partitions, 1) for n in names if n not in existing]
+        wanted += [NewTopic(dlq(n), 1, 1) for n in names if dlq(n) not in existing]
+        if wanted:
+            await admin.create_topics(wanted)
+    finally:
+        await admin.close()
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{database}"')
+    finally:
+        await conn.close()
+    redis = Redis.from_url(redis_url)
+    try:
+        await redis.flushdb()
+    finally:
+        await redis.aclose()
+
+
+def signing_public_key(pem_path: Path) -> str:
+    """The SendGrid-style public key (base64 DER) of the sandbox's signing key, made if missing."""
+    if not pem_path.exists():
+        pem_path.parent.mkdir(parents=True, exist_ok=True)
+        key = ec.generate_private_key(ec.SECP256R1())
+        pem_path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        pem_path.chmod(0o600)
+    private = serialization.load_pem_private_key(pem_path.read_bytes(), password=None)
+    der = private.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return base64.b64encode(der).decode()
+
+
+async def run(
+    *,
+    accounts: int,
+    duration_s: float,
+    ledger_url: str,
+    sandbox_url: str,
+    sms_number: str = "+15005550006",
+) -> dict[str, Any]:
+    rows = sample_rows(accounts)
+    async with httpx.AsyncClient(timeout=60) as http:
+        started = time.monotonic()
+        response = await http.post(
+            f"{ledger_url}/v1/accounts/import",
+            content=to_csv(rows).encode(),
+            headers={"content-type": "text/csv"},
+        )
+        response.raise_for_status()
+        imported = response.json()
+        print(f"imported {imported} in {time.monotonic() - started:.1f} s")
+        replies_sent = False
+        actions_done = False
+        while (elapsed := time.monotonic() - started) < duration_s:
+            await asyncio.sleep(2)
+            if not replies_sent and elapsed > duration_s * 0.3:
+                replies_sent = await _consumers_reply(http, sandbox_url, rows, sms_number)
+            if not actions_done and elapsed > duration_s * 0.4:
+                actions_done = await _operators_act(http, ledger_url, rows)
+            summary = (await http.get(f"{ledger_url}/v1/summary")).json()
+            print(f"  t+{elapsed:4.0f}s  {_progress(summary)}", flush=True)
+        return dict((await http.get(f"{ledger_url}/v1/summary")).json())
+
+
+async def _consumers_reply(
+    http: httpx.AsyncClient, sandbox_url: str, rows: list[dict[str, str]], to: str
+) -> bool:
+    """Every 25th consumer texts an opt-out in their own words."""
+    words = ("STOP", "stop please", "No mas", "Unsubscribe")
+    for i, row in enumerate(rows[24::25]):
+        await http.post(
+            f"{sandbox_url}/_sandbox/twilio/inbound",
+            json={"from": row["phone"], "to": to, "body": words[i % len(words)]},
+        )
+    return True
+
+
+async def _operators_act(http: httpx.AsyncClient, ledger_url: str, rows: list[dict[str, str]]) -> bool:
+    """Some consumers pay in full, some dispute, one asks to cease contact."""
+    for row in rows[9::30]:
+        await http.post(
+            f"{ledger_url}/v1/accounts/{row['account_id']}/payments",
+            json={
+                "payment_id": f"PAY-{row['account_id']}",
+                "debt_id": row["debt_id"],
+                "amount": row["balance"],
+                "currency": "USD",
+                "method": "card",
+            },
+        )
+    for kind, picked in (("disputed", rows[14::33]), ("cease_requested", rows[20:21])):
+        for row in picked:
+            await http.post(
+                f"{ledger_url}/v1/accounts/{row['account_id']}/signals",
+                json={"signal_id": f"{kind}-{row['account_id']}", "kind": kind, "text": "by letter"},
+            )
+    return True
+
+
+def _progress(summary: dict[str, Any]) -> str:
+    steps = summary.get("steps", {})
+    deliveries = summary.get("deliveries", {})
+    return f"steps={steps}  deliveries={deliveries}"
