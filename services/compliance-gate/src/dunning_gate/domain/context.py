@@ -1,0 +1,191 @@
+"""What every rule reads: the request, the policy, derived facts, and the instant judged.
+
+`Facts` are worked out once per evaluation and do not depend on the instant (candidate
+zones, normalised text, the destination's phone/email record, whether legal action is
+threatened). `RuleContext` pairs them with the instant being judged — `now` first, then,
+while the evaluator looks for a time that suits every deferring rule, later instants —
+and collects the inputs worth recording (`note`), e.g. counts per window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from functools import cached_property
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dunning_gate.domain.business_days import validation_period_end
+from dunning_gate.domain.decision import RuleOutcome
+from dunning_gate.domain.request import (
+    EmailRecord,
+    EvaluationRequest,
+    PhoneRecord,
+    PrecomputedWindow,
+)
+from dunning_gate.domain.time_zones import candidate_zones, zone_infos
+from dunning_gate.policy.model import Policy
+from dunning_gate.policy.phrases import contains, normalize, padded
+from dunning_gate.policy.vocabulary import PHONE_CHANNELS, RuleId
+
+
+class Facts:
+    """Instant-independent facts about one request, computed at most once each."""
+
+    def __init__(self, request: EvaluationRequest, policy: Policy) -> None:
+        self.request = request
+        self.policy = policy
+        self.step = request.step
+        self.consumer = request.consumer
+        self.debt = request.debt
+        self.history = request.history
+        self.channel = request.step.channel
+        self.zone_names: tuple[str, ...] = candidate_zones(
+            request.consumer,
+            policy.time_zones.no_location_zones,
+            request.step.destination if request.step.channel in PHONE_CHANNELS else None,
+        )
+        self.zones: tuple[ZoneInfo, ...] = zone_infos(self.zone_names)
+
+    @cached_property
+    def text(self) -> str:
+        """Subject and body, normalised and padded for whole-word `contains`."""
+        content = self.step.content
+        raw = content.body if content.subject is None else f"{content.subject}\n{content.body}"
+        return padded(raw)
+
+    def has_phrase(self, phrases: tuple[str, ...]) -> str | None:
+        """The first of the (normalised) phrases found in the text, if any."""
+        text = self.text
+        for phrase in phrases:
+            if contains(text, phrase):
+                return phrase
+        return None
+
+    @cached_property
+    def phone(self) -> PhoneRecord | None:
+        """The consumer's record of the destination number (phone channels)."""
+        if self.channel not in PHONE_CHANNELS:
+            return None
+        destination = self.step.destination
+        return next((p for p in self.consumer.phones if p.number == destination), None)
+
+    @cached_property
+    def email(self) -> EmailRecord | None:
+        if self.channel != "email":
+            return None
+        destination = self.step.destination
+        return next((e for e in self.consumer.emails if e.address == destination), None)
+
+    @cached_property
+    def line_types(self) -> Mapping[str, str]:
+        """Destination -> "mobile"/"home"/"work"/"other" for numbers, "workplace"/
+        "personal" for email addresses on file."""
+        kinds: dict[str, str] = {p.number: p.line_type for p in self.consumer.phones}
+        kinds.update(
+            (e.address, "workplace" if e.workplace else "personal") for e in self.consumer.emails
+        )
+        return kinds
+
+    def at_work(self, destination: str) -> bool:
+        return self.line_types.get(destination.lower(), self.line_types.get(destination)) in {
+            "work",
+            "workplace",
+        }
+
+    @cached_property
+    def precomputed(self) -> Mapping[str, PrecomputedWindow]:
+        return {window.key: window for window in self.history.precomputed}
+
+    @cached_property
+    def in_nyc(self) -> bool:
+        consumer = self.consumer
+        if consumer.state != "NY":
+            return False
+        nyc = self.policy.states.nyc
+        if consumer.zip is not None and consumer.zip[:3] in nyc.zip3:
+            return True
+        return consumer.city is not None and normalize(consumer.city) in nyc.cities
+
+    @cached_property
+    def validation_period_end(self) -> datetime | None:
+        sent = self.debt.validation_notice_sent_at
+        if sent is None:
+            return None
+        settings = self.policy.validation
+        return validation_period_end(
+            sent, self.zones, settings.receipt_business_days, settings.period_days
+        )
+
+    @cached_property
+    def threat_phrase(self) -> str | None:
+        """The legal-action language in the message, or "stage:legal_warning"."""
+        content = self.policy.content
+        text = self.text
+        if content.legal_action_threat_exclusions:
+            for phrase in content.legal_action_threat_exclusions:
+                text = text.replace(f" {phrase} ", " ")
+        for phrase in content.legal_action_threat:
+            if contains(text, phrase):
+                return phrase
+        if content.legal_warning_stage_implies_threat and self.step.stage == "legal_warning":
+            return "stage:legal_warning"
+        return None
+
+    @cached_property
+    def limitation_date(self) -> date | None:
+        """Explicit, or last payment + the governing state's years; None if unknown."""
+        debt = self.debt
+        if debt.limitation_date is not None:
+            return debt.limitation_date
+        if debt.last_payment_date is None:
+            return None
+        sol = self.policy.statute_of_limitations
+        state = debt.governing_state or self.consumer.state
+        years = sol.years_by_state.get(state or "", sol.default_years)
+        if years is None:
+            return None
+        start = debt.last_payment_date
+        try:
+            return start.replace(year=start.year + years)
+        except ValueError:  # 29 February into a common year
+            return start.replace(year=start.year + years, day=28)
+
+    def local_dates(self, at: datetime) -> list[date]:
+        return [at.astimezone(zone).date() for zone in self.zones]
+
+
+class RuleContext:
+    """The facts, the instant judged, and the inputs noted while judging it."""
+
+    __slots__ = ("at", "facts", "notes", "policy", "step")
+
+    def __init__(self, facts: Facts, at: datetime) -> None:
+        self.facts = facts
+        self.at = at
+        self.policy = facts.policy
+        self.step = facts.step
+        self.notes: dict[str, Any] = {}
+
+    def note(self, key: str, value: Any) -> None:
+        self.notes[key] = value
+
+    def count(self, key: str, value: int) -> None:
+        counts: dict[str, int] = self.notes.setdefault("counts", {})
+        counts[key] = value
+
+    def block(self, rule_id: RuleId, explanation: str, **inputs: Any) -> RuleOutcome:
+        return RuleOutcome(rule_id=rule_id, action="block", explanation=explanation, inputs=inputs)
+
+    def defer(
+        self, rule_id: RuleId, not_before: datetime, explanation: str, **inputs: Any
+    ) -> RuleOutcome:
+        if not_before <= self.at:  # a defer must move time forward
+            not_before = self.at + timedelta(microseconds=1)
+        return RuleOutcome(
+            rule_id=rule_id,
+            action="defer",
+            explanation=explanation,
+            not_before=not_before,
+            inputs=inputs,
+        )

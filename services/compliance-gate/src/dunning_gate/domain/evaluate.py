@@ -1,0 +1,119 @@
+"""Combining the rules into one decision.
+
+Any block blocks (every blocking rule id is listed). Otherwise any defer defers, to the
+earliest instant that satisfies all deferring rules at once: starting from the latest
+`not_before`, every rule is judged again at that instant, and the latest `not_before`
+of whatever still defers becomes the next candidate, until nothing defers (bounded; if
+the bound is hit the last candidate is returned, and the step is judged again then, so
+nothing is ever allowed unchecked). Rules that would block only at the later instant
+(say the debt becomes time-barred by then) do not turn a defer into a block: the step
+is judged afresh when it comes back, with whatever the state is then; they are listed
+in the inputs as `blocks_expected_at_not_before`.
+
+Otherwise the step is allowed. Every decision carries the inputs the record needs
+(candidate zones, local times, counts per window, consent source) and the policy version.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Final
+
+from dunning_gate.domain.context import Facts, RuleContext
+from dunning_gate.domain.decision import Decision, RuleOutcome, Verdict
+from dunning_gate.domain.request import EvaluationRequest
+from dunning_gate.domain.rules import RULES
+from dunning_gate.policy.model import Policy
+
+MAX_DEFER_ROUNDS: Final = 24
+
+
+def _judge(ctx: RuleContext, active: frozenset[str]) -> list[RuleOutcome]:
+    outcomes = []
+    for rule_id, rule in RULES:
+        if rule_id in active:
+            outcome = rule(ctx)
+            if outcome is not None:
+                outcomes.append(outcome)
+    return outcomes
+
+
+def _unique_ids(outcomes: list[RuleOutcome]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(o.rule_id for o in outcomes))
+
+
+def _base_inputs(facts: Facts, at: datetime) -> dict[str, Any]:
+    return {
+        "channel": facts.channel,
+        "stage": facts.step.stage,
+        "collector_type": facts.debt.collector_type,
+        "candidate_zones": list(facts.zone_names),
+        "local_times": {
+            name: at.astimezone(zone).isoformat(timespec="seconds")
+            for name, zone in zip(facts.zone_names, facts.zones, strict=True)
+        },
+    }
+
+
+def _decision(
+    verdict: Verdict,
+    request: EvaluationRequest,
+    policy: Policy,
+    outcomes: list[RuleOutcome],
+    inputs: dict[str, Any],
+    not_before: datetime | None = None,
+    rule_ids: tuple[str, ...] = (),
+) -> Decision:
+    step = request.step
+    return Decision(
+        decision=verdict,
+        not_before=not_before,
+        rule_ids=rule_ids,
+        outcomes=tuple(outcomes),
+        inputs=inputs,
+        policy_version=policy.policy_version,
+        step_id=step.step_id,
+        account_id=step.account_id,
+        debt_id=step.debt_id,
+        content_hash=step.content_hash,
+        evaluated_at=request.now,
+    )
+
+
+def _latest(outcomes: list[RuleOutcome]) -> datetime:
+    return max(o.not_before for o in outcomes if o.not_before is not None)
+
+
+def evaluate(request: EvaluationRequest, policy: Policy) -> Decision:
+    """Judge one step at `request.now` under `policy` (pure; no I/O)."""
+    facts = Facts(request, policy)
+    active = policy.active_rules(request.debt.collector_type)
+    ctx = RuleContext(facts, request.now)
+    outcomes = _judge(ctx, active)
+    inputs = _base_inputs(facts, request.now) | ctx.notes
+    blocks = [o for o in outcomes if o.action == "block"]
+    if blocks:
+        return _decision("block", request, policy, outcomes, inputs, None, _unique_ids(blocks))
+    if not outcomes:
+        return _decision("allow", request, policy, outcomes, inputs)
+
+    deferring = list(outcomes)
+    candidate = _latest(outcomes)
+    converged = False
+    expected_blocks: tuple[str, ...] = ()
+    for _ in range(MAX_DEFER_ROUNDS):
+        later = _judge(RuleContext(facts, candidate), active)
+        expected_blocks = _unique_ids([o for o in later if o.action == "block"])
+        still = [o for o in later if o.action == "defer"]
+        if not still:
+            converged = True
+            break
+        deferring.extend(still)
+        next_candidate = _latest(still)
+        if next_candidate <= candidate:
+            break
+        candidate = next_candidate
+    inputs["defer_converged"] = converged
+    if expected_blocks:
+        inputs["blocks_expected_at_not_before"] = list(expected_blocks)
+    return _decision("defer", request, policy, deferring, inputs, candidate, _unique_ids(deferring))

@@ -1,0 +1,46 @@
+"""The one text normalisation that policy phrases and vetted text both go through.
+
+Case-folded, accents stripped (NFKD, combining marks dropped), every run of punctuation
+or whitespace turned into one space. "No más!!" and "no mas" normalise alike, so a
+phrase list written plainly matches what consumers actually type. Matching is on whole
+words: a phrase matches when it occurs between word boundaries of the normalised text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def normalize(text: str) -> str:
+    """Case-fold, strip accents and punctuation; words separated by single spaces."""
+    if not text.isascii():
+        text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+    return _NON_WORD.sub(" ", text.casefold()).strip()
+
+
+def padded(text: str) -> str:
+    """Normalised text with a space at each end, ready for `contains`."""
+    return f" {normalize(text)} "
+
+
+def contains(padded_text: str, phrase: str) -> bool:
+    """Whether the normalised phrase occurs as whole words in the padded text."""
+    return f" {phrase} " in padded_text
+
+
+def _phrase(value: str) -> str:
+    normal = normalize(value)
+    if not normal:
+        raise ValueError(f"phrase {value!r} is empty once punctuation is removed")
+    return normal
+
+
+Phrase = Annotated[str, AfterValidator(_phrase)]
+"""A policy phrase, stored normalised."""
