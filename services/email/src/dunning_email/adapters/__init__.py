@@ -1,0 +1,1 @@
+"""The email worker's I/O edges: the SendGrid SDK for sending, its Event Webhook format."""

@@ -1,0 +1,218 @@
+"""Send one email through the official SendGrid SDK (v3 Mail Send).
+
+Outcomes are values, not exceptions, so the caller decides what each means:
+
+    EmailSendResult
+    ├── EmailAccepted    SendGrid took the message as `X-Message-Id`; events follow
+    ├── EmailRejected    permanent: the request itself is wrong (400/413), never retry
+    └── EmailTransient   may succeed later: 429 (with `retry_after_s`), 5xx, timeout,
+                         network, or the API key is refused (401/403: fix it, retry)
+
+The SDK is blocking (urllib, one connection per request), so each call runs in a
+worker thread, at most `max_concurrency` at a time. Every message carries RFC 8058
+one-click unsubscribe headers and our custom args (step id, account id), which
+SendGrid copies into every event of the message.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import urllib.error
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import anyio
+import anyio.to_thread
+import orjson
+from python_http_client.exceptions import HTTPError
+from sendgrid import SendGridAPIClient
+from sendgrid.helpers.mail import Category, CustomArg, From, Header, Mail, ReplyTo, To
+
+SENDGRID_API_HOST = "https://api.sendgrid.com"
+
+_EMAIL_LIKE = re.compile(r"[^\s@\"'<>(),;:]+@[^\s@\"'<>(),;:]+")
+
+TransientKind = Literal["rate_limited", "server_error", "timeout", "network", "auth"]
+
+
+@dataclass(frozen=True, slots=True)
+class EmailAccepted:
+    """SendGrid queued the message as `provider_message_id` (its `X-Message-Id`)."""
+
+    provider_message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class EmailRejected:
+    """SendGrid (or the SDK, `http_status` None) refused the message for good.
+
+    Addresses in `message` are redacted.
+    """
+
+    code: str
+    message: str
+    http_status: int | None
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EmailTransient:
+    """Sending failed in a way that may pass: retry with backoff."""
+
+    kind: TransientKind
+    message: str
+    http_status: int | None = None
+    retry_after_s: float | None = None
+
+
+EmailSendResult = EmailAccepted | EmailRejected | EmailTransient
+
+
+def redact(text: str) -> str:
+    """`text` with anything that looks like an email address replaced."""
+    return _EMAIL_LIKE.sub("[redacted]", text)
+
+
+def _error_details(body: bytes) -> tuple[str, tuple[str, ...]]:
+    try:
+        errors = orjson.loads(body).get("errors") or []
+    except (orjson.JSONDecodeError, AttributeError):
+        return redact(body[:200].decode("utf-8", "replace")), ()
+    messages = [str(e.get("message", "")) for e in errors if isinstance(e, dict)]
+    fields = tuple(str(e["field"]) for e in errors if isinstance(e, dict) and e.get("field"))
+    return redact("; ".join(messages)), fields
+
+
+def classify_error(
+    http_status: int, body: bytes, headers: Mapping[str, str] | None = None, now: float = 0.0
+) -> EmailRejected | EmailTransient:
+    """What a SendGrid error answer means for this message."""
+    message, fields = _error_details(body)
+    if http_status == 429:
+        retry_after = None
+        lowered = {k.lower(): v for k, v in (headers or {}).items()}
+        reset = lowered.get("x-ratelimit-reset")
+        if reset and reset.isdigit():
+            retry_after = max(0.0, int(reset) - (now or time.time()))
+        return EmailTransient("rate_limited", message, http_status, retry_after)
+    if http_status >= 500:
+        return EmailTransient("server_error", message, http_status)
+    if http_status in (401, 403):
+        return EmailTransient("auth", message, http_status)
+    return EmailRejected(str(http_status), message, http_status, fields)
+
+
+def build_mail(
+    *,
+    to: str,
+    from_email: str,
+    from_name: str | None,
+    subject: str,
+    text: str,
+    html: str | None,
+    unsubscribe_url: str,
+    unsubscribe_mailto: str | None,
+    custom_args: Mapping[str, str],
+    reply_to: str | None = None,
+    categories: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The v3 Mail Send body, built with the SDK's `Mail` helper."""
+    mail = Mail(
+        from_email=From(from_email, from_name),
+        to_emails=To(to),
+        subject=subject,
+        plain_text_content=text,
+        html_content=html,
+    )
+    targets = f"<{unsubscribe_url}>"
+    if unsubscribe_mailto:
+        targets += f", <mailto:{unsubscribe_mailto}>"
+    mail.header = [
+        Header("List-Unsubscribe", targets),
+        Header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+    ]
+    # On the personalization: SendGrid copies these into each of the recipient's events.
+    for key, value in custom_args.items():
+        mail.custom_arg = CustomArg(key, value, p=0)
+    if reply_to:
+        mail.reply_to = ReplyTo(reply_to)
+    for category in categories:
+        mail.category = Category(category)
+    body: dict[str, Any] = mail.get()
+    return body
+
+
+class SendGridEmailSender:
+    """Sends email through one SendGrid API key, to `host` (the real API by default)."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        host: str = SENDGRID_API_HOST,
+        timeout_s: float = 10.0,
+        max_concurrency: int = 32,
+    ) -> None:
+        self._client = SendGridAPIClient(api_key=api_key, host=host.rstrip("/"))
+        self._timeout_s = timeout_s
+        self._limiter = anyio.CapacityLimiter(max_concurrency)
+
+    async def send(
+        self,
+        *,
+        to: str,
+        from_email: str,
+        subject: str,
+        text: str,
+        unsubscribe_url: str,
+        custom_args: Mapping[str, str],
+        from_name: str | None = None,
+        html: str | None = None,
+        unsubscribe_mailto: str | None = None,
+        reply_to: str | None = None,
+        categories: Sequence[str] = (),
+    ) -> EmailSendResult:
+        """Ask SendGrid to send one message to `to`."""
+        try:
+            body = build_mail(
+                to=to,
+                from_email=from_email,
+                from_name=from_name,
+                subject=subject,
+                text=text,
+                html=html,
+                unsubscribe_url=unsubscribe_url,
+                unsubscribe_mailto=unsubscribe_mailto,
+                custom_args=custom_args,
+                reply_to=reply_to,
+                categories=categories,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            # The SDK's helper chokes on some malformed addresses before anything is sent.
+            return EmailRejected("invalid_message", redact(repr(exc)), None)
+        return await self.send_body(body)
+
+    async def send_body(self, body: dict[str, Any]) -> EmailSendResult:
+        """Send a ready v3 Mail Send body."""
+        return await anyio.to_thread.run_sync(self._post, body, limiter=self._limiter)
+
+    def _post(self, body: dict[str, Any]) -> EmailSendResult:
+        try:
+            response = self._client.client.mail.send.post(
+                request_body=body, timeout=self._timeout_s
+            )
+        except HTTPError as exc:
+            headers = dict(exc.headers.items()) if exc.headers is not None else {}
+            return classify_error(int(exc.status_code), exc.body or b"", headers)
+        except TimeoutError:
+            return EmailTransient("timeout", "no answer from SendGrid in time")
+        except urllib.error.URLError as exc:
+            if isinstance(exc.reason, TimeoutError):
+                return EmailTransient("timeout", "no answer from SendGrid in time")
+            return EmailTransient("network", type(exc.reason).__name__)
+        except OSError as exc:
+            return EmailTransient("network", type(exc).__name__)
+        # 202 normally; a sandbox-mode send (200) has no id, which is still no failure.
+        return EmailAccepted(response.headers.get("X-Message-Id") or "")

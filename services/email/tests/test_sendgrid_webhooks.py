@@ -1,0 +1,176 @@
+"""Verifying and reading SendGrid Event Webhook batches."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+
+import httpx
+import orjson
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from dunning_email.adapters.sendgrid_webhooks import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    SendGridSignatureVerifier,
+    WebhookPayloadError,
+    WebhookSignatureError,
+    parse_event_batch,
+)
+from dunning_sandbox.app import create_app
+from dunning_sandbox.config import SandboxSettings
+from dunning_sandbox.testing import BackgroundServer, WebhookRecorder
+
+NOW = 1_750_000_000
+BATCH = orjson.dumps(
+    [
+        {
+            "email": "ana@example.org",
+            "timestamp": NOW,
+            "event": "bounce",
+            "type": "bounce",
+            "status": "5.1.1",
+            "reason": "550 5.1.1 ana@example.org does not exist",
+            "sg_event_id": "ev-1",
+            "sg_message_id": "Abc123xyz.filterdrecv-1-2-0.0",
+            "smtp-id": "<x@y>",
+            "category": ["dunning"],
+            "step_id": "step-1",
+            "account_id": "acct-9",
+        },
+        {
+            "email": "ana@example.org",
+            "timestamp": NOW,
+            "event": "group_unsubscribe",
+            "asm_group_id": 42,
+            "sg_event_id": "ev-2",
+            "sg_message_id": "Abc123xyz.filterdrecv-1-2-0.0",
+        },
+    ]
+)
+
+
+@pytest.fixture(scope="module")
+def key() -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def _public(key: ec.EllipticCurvePrivateKey) -> str:
+    der = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return base64.b64encode(der).decode()
+
+
+def _sign(key: ec.EllipticCurvePrivateKey, timestamp: str, payload: bytes) -> str:
+    signature = key.sign(timestamp.encode() + payload, ec.ECDSA(hashes.SHA256()))
+    return base64.b64encode(signature).decode()
+
+
+def _verifier(key: ec.EllipticCurvePrivateKey) -> SendGridSignatureVerifier:
+    return SendGridSignatureVerifier(_public(key), clock=lambda: NOW + 5)
+
+
+def test_signed_batch_verifies(key: ec.EllipticCurvePrivateKey) -> None:
+    assert _verifier(key).verify(BATCH, _sign(key, str(NOW), BATCH), str(NOW))
+
+
+def test_tampered_batches_fail(key: ec.EllipticCurvePrivateKey) -> None:
+    verifier = _verifier(key)
+    signature = _sign(key, str(NOW), BATCH)
+    assert not verifier.verify(BATCH.replace(b"bounce", b"delivr"), signature, str(NOW))
+    assert not verifier.verify(BATCH, signature, str(NOW + 1))
+    assert not verifier.verify(BATCH, "bm90IGEgc2lnbmF0dXJl", str(NOW))
+    assert not verifier.verify(BATCH, "%%% not base64", str(NOW))
+    assert not verifier.verify(BATCH, signature, "yesterday")
+    other = ec.generate_private_key(ec.SECP256R1())
+    assert not verifier.verify(BATCH, _sign(other, str(NOW), BATCH), str(NOW))
+    with pytest.raises(WebhookSignatureError):
+        verifier.check(BATCH, None, str(NOW))
+
+
+def test_stale_timestamp_is_refused_as_a_replay(key: ec.EllipticCurvePrivateKey) -> None:
+    old = str(NOW - 3600)
+    signature = _sign(key, old, BATCH)
+    assert not _verifier(key).verify(BATCH, signature, old)
+    unbounded = SendGridSignatureVerifier(_public(key), max_age_s=None)
+    assert unbounded.verify(BATCH, signature, old)
+
+
+@pytest.mark.parametrize("public_key", ["", "   ", "bm90IGEga2V5"])
+def test_missing_or_broken_public_key_fails_fast(public_key: str) -> None:
+    with pytest.raises(ValueError, match="public key"):
+        SendGridSignatureVerifier(public_key)
+
+
+def test_batch_is_parsed_with_custom_args_and_no_pii_in_repr() -> None:
+    bounce, unsubscribe = parse_event_batch(BATCH)
+    assert (bounce.event, bounce.status, bounce.bounce_type) == ("bounce", "5.1.1", "bounce")
+    assert bounce.custom_args == {"step_id": "step-1", "account_id": "acct-9"}
+    assert bounce.provider_message_id == "Abc123xyz"
+    assert bounce.email == "ana@example.org"
+    assert "ana@" not in repr(bounce)
+    assert (unsubscribe.event, unsubscribe.asm_group_id) == ("group_unsubscribe", 42)
+    assert unsubscribe.custom_args == {}
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"not json", b'{"event": "delivered"}', b"[1]", b'[{"event": "delivered"}]'],
+)
+def test_malformed_batches_are_refused(payload: bytes) -> None:
+    with pytest.raises(WebhookPayloadError):
+        parse_event_batch(payload)
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[WebhookRecorder]:
+    recorder = WebhookRecorder()
+    with BackgroundServer(recorder.app) as server:
+        recorder.base_url = server.base_url
+        yield recorder
+
+
+@pytest.fixture(scope="module")
+def sandbox(receiver: WebhookRecorder) -> Iterator[str]:
+    settings = SandboxSettings(
+        sendgrid_event_webhook_url=f"{receiver.base_url}/webhooks/sendgrid/events",
+        sendgrid_signing_key_path=None,
+    )
+    with BackgroundServer(create_app(settings)) as server:
+        yield server.base_url
+
+
+@pytest.mark.integration
+def test_sandbox_spam_report_verifies_and_parses(sandbox: str, receiver: WebhookRecorder) -> None:
+    mail = {
+        "personalizations": [
+            {"to": [{"email": "ben@example.org"}], "custom_args": {"step_id": "step-spam"}}
+        ],
+        "from": {"email": "collections@example.com"},
+        "subject": "S",
+        "content": [{"type": "text/plain", "value": "T"}],
+    }
+    sent = httpx.post(
+        f"{sandbox}/v3/mail/send", json=mail, headers={"Authorization": "Bearer SG.sandbox-key"}
+    )
+    assert sent.status_code == 202
+    answer = httpx.post(
+        f"{sandbox}/_sandbox/sendgrid/events",
+        json={"email": "ben@example.org", "event": "spamreport"},
+    )
+    assert answer.status_code == 202
+    request = receiver.wait_for(
+        lambda rs: any(b"spamreport" in r.body for r in rs), "/webhooks/sendgrid/events"
+    )[-1]
+    public_key = httpx.get(f"{sandbox}/_sandbox/sendgrid/public-key").json()["public_key"]
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    signature, timestamp = headers[SIGNATURE_HEADER.lower()], headers[TIMESTAMP_HEADER.lower()]
+    verifier = SendGridSignatureVerifier(public_key)
+    verifier.check(request.body, signature, timestamp)
+    with pytest.raises(WebhookSignatureError):
+        verifier.check(request.body + b" ", signature, timestamp)
+    (event,) = [e for e in parse_event_batch(request.body) if e.event == "spamreport"]
+    assert event.custom_args == {"step_id": "step-spam"}
+    assert event.provider_message_id == sent.headers["X-Message-Id"]
