@@ -6,6 +6,7 @@ from datetime import datetime, time
 from typing import Any
 
 from dunning_core.contracts.events import StepPlanned
+
 from dunning_gate.state import AccountState
 
 _COLLECTOR = {"first_party": "creditor", "third_party": "third_party_collector"}
@@ -21,7 +22,9 @@ def parse_window(text: str) -> tuple[time, time] | None:
         return None
 
 
-def request_dict(planned: StepPlanned, state: AccountState, now: datetime, zones: tuple[str, ...] | None) -> dict[str, Any]:
+def request_dict(
+    planned: StepPlanned, state: AccountState, now: datetime, zones: tuple[str, ...] | None
+) -> dict[str, Any]:
     """The evaluation request for one planned step, as plain data (validated by the engine)."""
     step = planned.step
     consumer = state.consumer
@@ -63,7 +66,9 @@ def request_dict(planned: StepPlanned, state: AccountState, now: datetime, zones
                 "consent": p.consent.value,
                 "basis": p.basis.value,
                 "basis_on": p.basis_on.isoformat() if p.basis_on else None,
-                "reassigned_checked_on": p.reassigned_checked_on.isoformat() if p.reassigned_checked_on else None,
+                "reassigned_checked_on": p.reassigned_checked_on.isoformat()
+                if p.reassigned_checked_on
+                else None,
             }
             for p in consumer.phones
         ],
@@ -103,7 +108,9 @@ def request_dict(planned: StepPlanned, state: AccountState, now: datetime, zones
         "creditor": debt.creditor,
         "collector_type": _COLLECTOR[debt.collector_type],
         "medical": debt.medical,
-        "validation_notice_sent_at": debt.validation_notice_sent_at.isoformat() if debt.validation_notice_sent_at else None,
+        "validation_notice_sent_at": debt.validation_notice_sent_at.isoformat()
+        if debt.validation_notice_sent_at
+        else None,
         "first_communication_at": first_contact.isoformat() if first_contact else None,
         "disputes": disputes,
         "limitation_date": debt.limitation_date.isoformat() if debt.limitation_date else None,

@@ -1,0 +1,72 @@
+"""Builds the compliance gate: policy, Redis state, the decision pipeline, the HTTP app.
+
+A policy file that does not validate stops the gate here, with the reason: it never runs
+on a guess.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dunning_core.runtime.clock import Clock, clock_from
+from dunning_core.runtime.kafka import EventProducer
+from dunning_core.runtime.service import Component, ServiceRuntime, health_router, lifespan_for
+from fastapi import FastAPI
+from redis.asyncio import Redis
+
+from dunning_gate.adapters.redis_state import RedisStateStore
+from dunning_gate.api import router
+from dunning_gate.config import GateSettings
+from dunning_gate.pipeline import GatePipeline
+from dunning_gate.policy.loader import default_policy, load_policy
+from dunning_gate.policy.model import Policy
+from dunning_gate.service import GateDecider
+
+
+def load_configured_policy(settings: GateSettings) -> Policy:
+    return load_policy(settings.policy_path) if settings.policy_path else default_policy()
+
+
+def build(
+    settings: GateSettings, clock: Clock | None = None, policy: Policy | None = None
+) -> FastAPI:
+    clock = clock or clock_from(settings.clock_start, settings.clock_speed, settings.clock_epoch)
+    policy = policy or load_configured_policy(settings)
+    redis = Redis.from_url(settings.redis_url)
+    producer = EventProducer(
+        settings.kafka_bootstrap, "compliance-gate", topic_prefix=settings.topic_prefix
+    )
+    pipeline = GatePipeline(
+        bootstrap=settings.kafka_bootstrap,
+        group_id=settings.group_id,
+        store=RedisStateStore(redis, prefix=settings.topic_prefix + settings.redis_prefix),
+        producer=producer,
+        decide=GateDecider(policy),
+        clock=clock,
+        topic_prefix=settings.topic_prefix,
+        max_records=settings.max_records,
+        history_days=settings.history_days,
+    )
+    runtime = ServiceRuntime("compliance-gate")
+
+    async def nothing() -> None:
+        return None
+
+    async def close_redis() -> None:
+        await redis.aclose()
+
+    async def decisions() -> dict[str, Any]:
+        report = pipeline.health()
+        report["policy_version"] = policy.policy_version
+        return report
+
+    runtime.add(Component("redis", nothing, close_redis))
+    runtime.add(Component("producer", producer.start, producer.stop))
+    runtime.add(Component("pipeline", pipeline.start, pipeline.stop, pipeline.run))
+    runtime.checks["pipeline"] = decisions
+    app = FastAPI(title="Dunning compliance gate", lifespan=lifespan_for(runtime))
+    app.include_router(health_router(runtime))
+    app.include_router(router(policy))
+    app.state.runtime = runtime
+    app.state.pipeline = pipeline
+    return app
