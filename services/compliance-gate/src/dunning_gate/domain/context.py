@@ -9,10 +9,9 @@ and collects the inputs worth recording (`note`), e.g. counts per window.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
-from functools import cached_property
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 from zoneinfo import ZoneInfo
 
 from dunning_gate.domain.business_days import validation_period_end
@@ -25,8 +24,35 @@ from dunning_gate.domain.request import (
 )
 from dunning_gate.domain.time_zones import candidate_zones, zone_infos
 from dunning_gate.policy.model import Policy
-from dunning_gate.policy.phrases import contains, normalize, padded
+from dunning_gate.policy.phrases import padded
 from dunning_gate.policy.vocabulary import PHONE_CHANNELS, RuleId
+
+T = TypeVar("T")
+
+
+class lazy(Generic[T]):
+    """A lock-free cached_property: computed on first access, then a plain attribute.
+
+    (functools.cached_property takes a lock on every first access in Python 3.11, which
+    costs more than most of what it caches here.)"""
+
+    def __init__(self, compute: Callable[[Any], T]) -> None:
+        self.compute = compute
+        self.name = compute.__name__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> lazy[T]: ...
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> T: ...
+    def __get__(self, instance: object | None, owner: type | None = None) -> T | lazy[T]:
+        if instance is None:
+            return self
+        value = self.compute(instance)
+        instance.__dict__[self.name] = value
+        return value
 
 
 class Facts:
@@ -46,8 +72,10 @@ class Facts:
             request.step.destination if request.step.channel in PHONE_CHANNELS else None,
         )
         self.zones: tuple[ZoneInfo, ...] = zone_infos(self.zone_names)
+        # Attempt instants per filter, shared by every instant the evaluator judges.
+        self.instants: dict[object, list[datetime]] = {}
 
-    @cached_property
+    @lazy
     def text(self) -> str:
         """Subject and body, normalised and padded for whole-word `contains`."""
         content = self.step.content
@@ -55,14 +83,14 @@ class Facts:
         return padded(raw)
 
     def has_phrase(self, phrases: tuple[str, ...]) -> str | None:
-        """The first of the (normalised) phrases found in the text, if any."""
+        """The first of the (padded) policy phrases found in the text, if any, unpadded."""
         text = self.text
         for phrase in phrases:
-            if contains(text, phrase):
-                return phrase
+            if phrase in text:
+                return phrase.strip()
         return None
 
-    @cached_property
+    @lazy
     def phone(self) -> PhoneRecord | None:
         """The consumer's record of the destination number (phone channels)."""
         if self.channel not in PHONE_CHANNELS:
@@ -70,14 +98,14 @@ class Facts:
         destination = self.step.destination
         return next((p for p in self.consumer.phones if p.number == destination), None)
 
-    @cached_property
+    @lazy
     def email(self) -> EmailRecord | None:
         if self.channel != "email":
             return None
         destination = self.step.destination
         return next((e for e in self.consumer.emails if e.address == destination), None)
 
-    @cached_property
+    @lazy
     def line_types(self) -> Mapping[str, str]:
         """Destination -> "mobile"/"home"/"work"/"other" for numbers, "workplace"/
         "personal" for email addresses on file."""
@@ -93,11 +121,11 @@ class Facts:
             "workplace",
         }
 
-    @cached_property
+    @lazy
     def precomputed(self) -> Mapping[str, PrecomputedWindow]:
         return {window.key: window for window in self.history.precomputed}
 
-    @cached_property
+    @lazy
     def in_nyc(self) -> bool:
         consumer = self.consumer
         if consumer.state != "NY":
@@ -105,9 +133,9 @@ class Facts:
         nyc = self.policy.states.nyc
         if consumer.zip is not None and consumer.zip[:3] in nyc.zip3:
             return True
-        return consumer.city is not None and normalize(consumer.city) in nyc.cities
+        return consumer.city is not None and padded(consumer.city) in nyc.cities
 
-    @cached_property
+    @lazy
     def validation_period_end(self) -> datetime | None:
         sent = self.debt.validation_notice_sent_at
         if sent is None:
@@ -117,22 +145,23 @@ class Facts:
             sent, self.zones, settings.receipt_business_days, settings.period_days
         )
 
-    @cached_property
+    @lazy
     def threat_phrase(self) -> str | None:
         """The legal-action language in the message, or "stage:legal_warning"."""
         content = self.policy.content
         text = self.text
-        if content.legal_action_threat_exclusions:
+        threat = next((p for p in content.legal_action_threat if p in text), None)
+        if threat is not None:
             for phrase in content.legal_action_threat_exclusions:
-                text = text.replace(f" {phrase} ", " ")
-        for phrase in content.legal_action_threat:
-            if contains(text, phrase):
-                return phrase
+                text = text.replace(phrase, " ")
+            threat = next((p for p in content.legal_action_threat if p in text), None)
+        if threat is not None:
+            return threat.strip()
         if content.legal_warning_stage_implies_threat and self.step.stage == "legal_warning":
             return "stage:legal_warning"
         return None
 
-    @cached_property
+    @lazy
     def limitation_date(self) -> date | None:
         """Explicit, or last payment + the governing state's years; None if unknown."""
         debt = self.debt

@@ -22,19 +22,18 @@ from typing import Any, Final
 from dunning_gate.domain.context import Facts, RuleContext
 from dunning_gate.domain.decision import Decision, RuleOutcome, Verdict
 from dunning_gate.domain.request import EvaluationRequest
-from dunning_gate.domain.rules import RULES
+from dunning_gate.domain.rules import Rule, rules_for
 from dunning_gate.policy.model import Policy
 
 MAX_DEFER_ROUNDS: Final = 24
 
 
-def _judge(ctx: RuleContext, active: frozenset[str]) -> list[RuleOutcome]:
+def _judge(ctx: RuleContext, rules: tuple[Rule, ...]) -> list[RuleOutcome]:
     outcomes = []
-    for rule_id, rule in RULES:
-        if rule_id in active:
-            outcome = rule(ctx)
-            if outcome is not None:
-                outcomes.append(outcome)
+    for rule in rules:
+        outcome = rule(ctx)
+        if outcome is not None:
+            outcomes.append(outcome)
     return outcomes
 
 
@@ -87,9 +86,13 @@ def _latest(outcomes: list[RuleOutcome]) -> datetime:
 def evaluate(request: EvaluationRequest, policy: Policy) -> Decision:
     """Judge one step at `request.now` under `policy` (pure; no I/O)."""
     facts = Facts(request, policy)
-    active = policy.active_rules(request.debt.collector_type)
+    rules = rules_for(
+        policy.active_rules(request.debt.collector_type),
+        request.step.channel,
+        request.consumer.state,
+    )
     ctx = RuleContext(facts, request.now)
-    outcomes = _judge(ctx, active)
+    outcomes = _judge(ctx, rules)
     inputs = _base_inputs(facts, request.now) | ctx.notes
     blocks = [o for o in outcomes if o.action == "block"]
     if blocks:
@@ -102,7 +105,7 @@ def evaluate(request: EvaluationRequest, policy: Policy) -> Decision:
     converged = False
     expected_blocks: tuple[str, ...] = ()
     for _ in range(MAX_DEFER_ROUNDS):
-        later = _judge(RuleContext(facts, candidate), active)
+        later = _judge(RuleContext(facts, candidate), rules)
         expected_blocks = _unique_ids([o for o in later if o.action == "block"])
         still = [o for o in later if o.action == "defer"]
         if not still:

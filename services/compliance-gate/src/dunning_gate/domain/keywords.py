@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Literal
 
 from dunning_gate.policy.model import KeywordSettings
-from dunning_gate.policy.phrases import contains, normalize
+from dunning_gate.policy.phrases import normalize
 
 InboundIntent = Literal["opt_out", "opt_in"]
 
@@ -22,16 +22,16 @@ def classify_inbound(text: str, keywords: KeywordSettings) -> InboundIntent | No
     normal = normalize(text)
     if not normal:
         return None
+    text = f" {normal} "
     words = keywords.all_opt_out_words
-    if normal in words:
+    if text in words:
         return "opt_out"
-    if normal in keywords.opt_in_words:
+    if text in keywords.opt_in_words:
         return "opt_in"
-    padded_text = f" {normal} "
-    if any(contains(padded_text, phrase) for phrase in keywords.all_opt_out_phrases):
+    if any(phrase in text for phrase in keywords.all_opt_out_phrases):
         return "opt_out"
     if normal.count(" ") < keywords.keyword_message_max_words and any(
-        contains(padded_text, word) for word in words
+        word in text for word in words
     ):
         return "opt_out"
     return None

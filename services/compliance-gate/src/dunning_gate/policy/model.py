@@ -9,8 +9,8 @@ rule ids, unknown time zones), and the loader reports the path of each offence.
 from __future__ import annotations
 
 import re
-from datetime import time
-from functools import cache
+from datetime import time, timedelta
+from functools import cache, cached_property
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -20,13 +20,13 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    PrivateAttr,
     model_validator,
 )
 
 from dunning_gate.policy.phrases import Phrase
 from dunning_gate.policy.vocabulary import (
     ATTEMPT_OUTCOMES,
+    CHANNELS,
     COLLECTOR_TYPES,
     HOURS_RULE_IDS,
     RULE_IDS,
@@ -134,6 +134,10 @@ class Window(StrictModel):
     days: Days
     kind: Literal["rolling", "calendar_days"] = "rolling"
 
+    @cached_property
+    def span(self) -> timedelta:
+        return timedelta(days=self.days)
+
 
 class Cap(StrictModel):
     """At most `max` counted attempts within `window`. A cap of 0 forbids the channel."""
@@ -146,6 +150,10 @@ class ElectronicCap(Cap):
     name: str = Field(min_length=1, pattern=r"^[a-z0-9_]+$")
     channels: tuple[Channel, ...] = Field(min_length=1)
     scope: Literal["debt", "consumer"] = "debt"
+
+    @cached_property
+    def counter_key(self) -> str:
+        return f"frequency.electronic:{self.name}"
 
 
 class CallsCap(Cap):
@@ -161,6 +169,13 @@ class ConversationPause(StrictModel):
 class ElectronicSettings(StrictModel):
     counted_outcomes: tuple[AttemptOutcome, ...] = Field(min_length=1)
     caps: tuple[ElectronicCap, ...] = ()
+
+    @cached_property
+    def caps_by_channel(self) -> dict[str, tuple[ElectronicCap, ...]]:
+        return {
+            channel: tuple(cap for cap in self.caps if channel in cap.channels)
+            for channel in CHANNELS
+        }
 
     @model_validator(mode="after")
     def _unique_names(self) -> ElectronicSettings:
@@ -259,23 +274,16 @@ class KeywordSettings(StrictModel):
     keyword_message_max_words: Annotated[int, Field(ge=1, le=20)] = 4
     opt_out_provider_error_codes: tuple[str, ...] = ()
 
-    _all_words: frozenset[str] = PrivateAttr(default=frozenset())
-    _all_phrases: tuple[str, ...] = PrivateAttr(default=())
-
-    def model_post_init(self, context: object, /) -> None:
-        self._all_words = frozenset(w for words in self.opt_out_words.values() for w in words)
-        self._all_phrases = tuple(
-            dict.fromkeys(p for phrases in self.opt_out_phrases.values() for p in phrases)
-        )
-
-    @property
+    # Derived once per policy (cached_property, not PrivateAttr: pydantic's private
+    # attribute access costs ~2 µs, a cached attribute ~30 ns).
+    @cached_property
     def all_opt_out_words(self) -> frozenset[str]:
-        """Every language's opt-out words, normalised."""
-        return self._all_words
+        """Every language's opt-out words (padded)."""
+        return frozenset(w for words in self.opt_out_words.values() for w in words)
 
-    @property
+    @cached_property
     def all_opt_out_phrases(self) -> tuple[str, ...]:
-        return self._all_phrases
+        return tuple(dict.fromkeys(p for ps in self.opt_out_phrases.values() for p in ps))
 
 
 class OptOutNotice(StrictModel):
@@ -319,15 +327,13 @@ class Policy(StrictModel):
     keywords: KeywordSettings
     content: ContentSettings
 
-    _active: dict[str, frozenset[str]] = PrivateAttr(default_factory=dict)
-
-    def model_post_init(self, context: object, /) -> None:
-        self._active.update(
-            {
-                collector: frozenset(r for r in RULE_IDS if self.applies(r, collector))
-                for collector in COLLECTOR_TYPES
-            }
-        )
+    @cached_property
+    def active_rule_ids(self) -> dict[str, frozenset[str]]:
+        """Per collector type, the rule ids that run (derived once)."""
+        return {
+            collector: frozenset(r for r in RULE_IDS if self.applies(r, collector))
+            for collector in COLLECTOR_TYPES
+        }
 
     @model_validator(mode="after")
     def _every_hours_rule_has_a_window(self) -> Policy:
@@ -345,7 +351,7 @@ class Policy(StrictModel):
 
     def active_rules(self, collector_type: CollectorType) -> frozenset[str]:
         """The rule ids that run for this kind of collector (precomputed)."""
-        return self._active[collector_type]
+        return self.active_rule_ids[collector_type]
 
     def hours_window(self, rule_id: HoursRuleId) -> HoursWindow:
         return self.hours[rule_id]

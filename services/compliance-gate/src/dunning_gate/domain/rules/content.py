@@ -11,14 +11,14 @@ from __future__ import annotations
 from dunning_gate.domain.context import RuleContext
 from dunning_gate.domain.decision import RuleOutcome
 from dunning_gate.policy.model import PhraseGroups
-from dunning_gate.policy.phrases import contains, normalize
+from dunning_gate.policy.phrases import padded
 from dunning_gate.policy.vocabulary import CALL_CHANNELS
 
 
 def _missing_groups(text: str, groups: PhraseGroups) -> list[str]:
     """For each unmatched group, its first phrase (as an example of what is missing)."""
     return [
-        group[0] for group in groups.all_of if not any(contains(text, phrase) for phrase in group)
+        group[0].strip() for group in groups.all_of if not any(phrase in text for phrase in group)
     ]
 
 
@@ -40,7 +40,7 @@ def optout_notice(ctx: RuleContext) -> RuleOutcome | None:
     if found is None:
         return ctx.block(
             "content.optout_notice",
-            f"the message lacks an opt-out notice such as {phrases[0]!r}",
+            f"the message lacks an opt-out notice such as {phrases[0].strip()!r}",
         )
     if channel == "email" and settings.email_requires_link:
         body = ctx.step.content.body.lower()
@@ -137,8 +137,8 @@ def ca_license(ctx: RuleContext) -> RuleOutcome | None:
     licence = ctx.facts.debt.ca_license_number
     if not licence:
         return ctx.block("state.ca.license", "no California licence number for this debt")
-    normal = normalize(licence)
-    if not normal or not contains(ctx.facts.text, normal):
+    wanted = padded(licence)
+    if not wanted.strip() or wanted not in ctx.facts.text:
         return ctx.block("state.ca.license", "the California licence number is not in the message")
     first_written = (
         step.is_first_written_notice

@@ -12,7 +12,8 @@ release instants (`History.precomputed`); keys are listed by `counter_keys`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from dunning_gate.domain.context import Facts, RuleContext
@@ -47,34 +48,52 @@ def release_instant(at: datetime, window: Window, facts: Facts) -> datetime:
     return latest_day_start(window.days, at, facts.zones)
 
 
+def _instants(
+    ctx: RuleContext, key: object, select: Callable[[ContactAttempt], bool]
+) -> list[datetime]:
+    """Sorted instants of the attempts `select` keeps (cached across instants judged)."""
+    cache = ctx.facts.instants
+    found = cache.get(key)
+    if found is None:
+        found = sorted(a.at for a in ctx.facts.history.attempts if select(a))
+        cache[key] = found
+    return found
+
+
+def _releases(
+    ctx: RuleContext, key: str, window: Window, instants: list[datetime]
+) -> list[datetime]:
+    """Release instants still ahead of the instant judged, earliest first."""
+    at = ctx.at
+    facts = ctx.facts
+    precomputed = facts.precomputed.get(key) if facts.history.precomputed else None
+    if precomputed is not None:
+        return sorted(r for r in precomputed.release_times if r > at)
+    if window.kind == "rolling":
+        span = window.span
+        return [t + span for t in instants[bisect_right(instants, at - span) :]]
+    return sorted(r for r in (release_instant(t, window, facts) for t in instants) if r > at)
+
+
 def _cap(
     ctx: RuleContext,
     rule_id: RuleId,
     key: str,
     cap: Cap,
-    attempts: Iterable[ContactAttempt],
+    instants: list[datetime],
 ) -> RuleOutcome | None:
-    facts = ctx.facts
-    at = ctx.at
-    precomputed = facts.precomputed.get(key)
-    if precomputed is not None:
-        releases = sorted(r for r in precomputed.release_times if r > at)
-    else:
-        window = cap.window
-        releases = sorted(
-            r for r in (release_instant(a.at, window, facts) for a in attempts) if r > at
-        )
+    releases = _releases(ctx, key, cap.window, instants)
     count = len(releases)
     ctx.count(key, count)
     if count < cap.max:
         return None
-    window_text = f"{cap.max} per {cap.window.days} day(s)"
     if cap.max == 0:
         return ctx.block(rule_id, f"cap {key} is 0: the policy forbids this", count=count)
     return ctx.defer(
         rule_id,
         releases[count - cap.max],
-        f"{count} counted attempt(s) already within the window ({window_text})",
+        f"{count} counted attempt(s) already within the window "
+        f"({cap.max} per {cap.window.days} day(s))",
         counter=key,
         count=count,
         cap=cap.max,
@@ -94,10 +113,6 @@ def _stricter(a: RuleOutcome | None, b: RuleOutcome | None) -> RuleOutcome | Non
     return b if b.not_before > a.not_before else a
 
 
-def _about_this_debt(attempt: ContactAttempt, debt_id: str) -> bool:
-    return debt_id in attempt.debt_ids
-
-
 def calls_7in7(ctx: RuleContext) -> RuleOutcome | None:
     """No more than 7 calls per debt in 7 consecutive days (1006.14(b)(2)(i)(A));
     one call about several debts counts for each; texts and emails do not count."""
@@ -106,12 +121,12 @@ def calls_7in7(ctx: RuleContext) -> RuleOutcome | None:
     settings = ctx.policy.frequency.calls_7in7
     debt_id = ctx.step.debt_id
     counted = settings.counted_outcomes
-    attempts = (
-        a
-        for a in ctx.facts.history.attempts
-        if a.channel in CALL_CHANNELS and a.outcome in counted and _about_this_debt(a, debt_id)
+    instants = _instants(
+        ctx,
+        "calls",
+        lambda a: a.channel in CALL_CHANNELS and a.outcome in counted and debt_id in a.debt_ids,
     )
-    return _cap(ctx, "frequency.calls_7in7", "frequency.calls_7in7", settings, attempts)
+    return _cap(ctx, "frequency.calls_7in7", "frequency.calls_7in7", settings, instants)
 
 
 def calls_after_conversation(ctx: RuleContext) -> RuleOutcome | None:
@@ -124,7 +139,7 @@ def calls_after_conversation(ctx: RuleContext) -> RuleOutcome | None:
     moments = [
         a.at
         for a in facts.history.attempts
-        if a.conversation and a.channel in CALL_CHANNELS and _about_this_debt(a, debt_id)
+        if a.conversation and a.channel in CALL_CHANNELS and debt_id in a.debt_ids
     ]
     if facts.history.last_conversation_at is not None:
         moments.append(facts.history.last_conversation_at)
@@ -144,28 +159,39 @@ def calls_after_conversation(ctx: RuleContext) -> RuleOutcome | None:
     return None
 
 
+def _electronic_selector(
+    channels: tuple[str, ...], per_consumer: bool, counted: tuple[str, ...], debt_id: str
+) -> Callable[[ContactAttempt], bool]:
+    def selected(a: ContactAttempt) -> bool:
+        return (
+            a.channel in channels
+            and a.outcome in counted
+            and (per_consumer or debt_id in a.debt_ids)
+        )
+
+    return selected
+
+
 def electronic(ctx: RuleContext) -> RuleOutcome | None:
     """Per-consumer, per-debt caps on texts and emails, per channel and across channels
     (1006.14(a), comment 14(a)-1.i). The earliest time that satisfies every cap wins."""
-    channel = ctx.step.channel
     settings = ctx.policy.frequency.electronic
-    caps = [cap for cap in settings.caps if channel in cap.channels]
+    caps = settings.caps_by_channel[ctx.step.channel]
     if not caps:
         return None
-    attempts = ctx.facts.history.attempts
     debt_id = ctx.step.debt_id
     counted = settings.counted_outcomes
+    cache = ctx.facts.instants
     worst: RuleOutcome | None = None
     for cap in caps:
-        chosen = (
-            a
-            for a in attempts
-            if a.channel in cap.channels
-            and a.outcome in counted
-            and (cap.scope == "consumer" or _about_this_debt(a, debt_id))
-        )
-        outcome = _cap(ctx, "frequency.electronic", f"frequency.electronic:{cap.name}", cap, chosen)
-        worst = _stricter(worst, outcome)
+        group = (cap.channels, cap.scope)
+        instants = cache.get(group)
+        if instants is None:
+            selected = _electronic_selector(cap.channels, cap.scope == "consumer", counted, debt_id)
+            instants = _instants(ctx, group, selected)
+        outcome = _cap(ctx, "frequency.electronic", cap.counter_key, cap, instants)
+        if outcome is not None:
+            worst = _stricter(worst, outcome)
     return worst
 
 
@@ -189,16 +215,18 @@ def ma_frequency(ctx: RuleContext) -> RuleOutcome | None:
     category = _phone_category(facts, step.destination)
     cap = settings.home_or_mobile if category == "home_or_mobile" else settings.other
     counted = settings.counted_outcomes
-    attempts = (
-        a
-        for a in facts.history.attempts
-        if a.collector_initiated
-        and a.channel in settings.channels
-        and a.outcome in counted
-        and _about_this_debt(a, step.debt_id)
-        and _phone_category(facts, a.destination) == category
+    instants = _instants(
+        ctx,
+        ("ma", category),
+        lambda a: (
+            a.collector_initiated
+            and a.channel in settings.channels
+            and a.outcome in counted
+            and step.debt_id in a.debt_ids
+            and _phone_category(facts, a.destination) == category
+        ),
     )
-    return _cap(ctx, "state.ma.frequency", f"state.ma.frequency:{category}", cap, attempts)
+    return _cap(ctx, "state.ma.frequency", f"state.ma.frequency:{category}", cap, instants)
 
 
 def _at_work(facts: Facts, attempt: ContactAttempt) -> bool:
@@ -213,21 +241,22 @@ def wa_frequency(ctx: RuleContext) -> RuleOutcome | None:
     settings = ctx.policy.states.wa
     step = ctx.step
     counted = settings.counted_outcomes
-    attempts = [
-        a
-        for a in facts.history.attempts
-        if a.outcome in counted
-        and (settings.scope == "consumer" or _about_this_debt(a, step.debt_id))
-    ]
+    per_consumer = settings.scope == "consumer"
+
+    def chosen(a: ContactAttempt) -> bool:
+        return a.outcome in counted and (per_consumer or step.debt_id in a.debt_ids)
+
     key = "state.wa.frequency:all_contacts"
-    outcome = _cap(ctx, "state.wa.frequency", key, settings.all_contacts, attempts)
+    outcome = _cap(
+        ctx, "state.wa.frequency", key, settings.all_contacts, _instants(ctx, ("wa",), chosen)
+    )
     if facts.at_work(step.destination):
         at_work = _cap(
             ctx,
             "state.wa.frequency",
             "state.wa.frequency:at_work",
             settings.at_work,
-            (a for a in attempts if _at_work(facts, a)),
+            _instants(ctx, ("wa", "work"), lambda a: chosen(a) and _at_work(facts, a)),
         )
         outcome = _stricter(outcome, at_work)
     return outcome
@@ -241,5 +270,5 @@ def nyc_frequency(ctx: RuleContext) -> RuleOutcome | None:
     if not settings.enabled or not facts.in_nyc:
         return None
     counted = settings.counted_outcomes
-    attempts = (a for a in facts.history.attempts if a.outcome in counted)
-    return _cap(ctx, "state.nyc.frequency", "state.nyc.frequency", settings.frequency, attempts)
+    instants = _instants(ctx, ("nyc",), lambda a: a.outcome in counted)
+    return _cap(ctx, "state.nyc.frequency", "state.nyc.frequency", settings.frequency, instants)
