@@ -20,7 +20,23 @@ KAFKA_DIR="$LOCAL_DIR/kafka"
 KAFKA_STATE="$DUNNING_STATE_DIR/kafka"
 KAFKA_PROPS="$KAFKA_STATE/server.properties"
 REDIS_STATE="$DUNNING_STATE_DIR/redis"
-PG_STATE="$DUNNING_STATE_DIR/postgres"
+# PostgreSQL runs as an unprivileged user, which must be able to reach its data folder: when a
+# parent of the state folder is closed to others (a clone under /root, say), the data lives
+# in a folder of its own under /var/tmp, named after the state folder.
+others_can_traverse() {
+  local dir="$1"
+  while [[ "$dir" != "/" && -n "$dir" ]]; do
+    if [[ -e "$dir" ]] && ! [[ "$(stat -c %A "$dir")" =~ ^d.......x ]]; then return 1; fi
+    dir="$(dirname "$dir")"
+  done
+}
+if [[ -n "${DUNNING_PG_STATE_DIR:-}" ]]; then
+  PG_STATE="$DUNNING_PG_STATE_DIR"
+elif others_can_traverse "$DUNNING_STATE_DIR"; then
+  PG_STATE="$DUNNING_STATE_DIR/postgres"
+else
+  PG_STATE="/var/tmp/dunning-pg-$(printf %s "$DUNNING_STATE_DIR" | sha1sum | cut -c1-10)"
+fi
 PG_DATA="$PG_STATE/data"
 PG_RUN="$PG_STATE/run"
 
