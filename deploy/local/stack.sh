@@ -26,7 +26,7 @@ REDIS_STATE="$DUNNING_STATE_DIR/redis"
 others_can_traverse() {
   local dir="$1"
   while [[ "$dir" != "/" && -n "$dir" ]]; do
-    if [[ -e "$dir" ]] && ! [[ "$(stat -c %A "$dir")" =~ ^d.......x ]]; then return 1; fi
+    if [[ -e "$dir" ]] && ! [[ "$(stat -c %A "$dir")" =~ ^d........x ]]; then return 1; fi
     dir="$(dirname "$dir")"
   done
 }

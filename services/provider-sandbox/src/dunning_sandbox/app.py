@@ -1,7 +1,7 @@
 """Entry point: `python -m dunning_sandbox.app` serves the sandbox on 127.0.0.1:8010.
 
 `create_app` builds everything from settings inside the lifespan (one shared
-`httpx.AsyncClient`, the webhook dispatcher, the event batcher, the signing key), so
+`aiohttp.ClientSession`, the webhook dispatcher, the event batcher, the signing key), so
 tests can run several sandboxes side by side with their own settings.
 """
 
@@ -11,7 +11,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
+import aiohttp
 import uvicorn
 from fastapi import FastAPI
 
@@ -38,17 +38,14 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        client = httpx.AsyncClient(
-            timeout=settings.callback_timeout_s,
-            limits=httpx.Limits(
-                max_connections=settings.callback_concurrency,
-                max_keepalive_connections=settings.callback_concurrency,
-            ),
+        session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=settings.callback_timeout_s),
+            connector=aiohttp.TCPConnector(limit=settings.callback_concurrency),
             # Never route loopback callbacks through a proxy named in the environment.
             trust_env=False,
         )
         dispatcher = WebhookDispatcher(
-            client,
+            session,
             concurrency=settings.callback_concurrency,
             max_attempts=settings.callback_max_attempts,
             retry_base_s=settings.callback_retry_base_ms / 1000,
@@ -66,9 +63,9 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
             credentials.add(
                 (settings.twilio_api_key_sid, settings.twilio_api_key_secret.get_secret_value())
             )
-        app.state.sandbox = SandboxState(
+        state = app.state.sandbox = SandboxState(
             settings=settings,
-            client=client,
+            session=session,
             dispatcher=dispatcher,
             batcher=batcher,
             signer=signer,
@@ -79,10 +76,9 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            batcher.flush()
-            await dispatcher.drain(timeout_s=2.0)
+            await state.drain(timeout_s=2.0)
             await dispatcher.stop()
-            await client.aclose()
+            await session.close()
 
     app = FastAPI(
         title="Dunning provider sandbox",

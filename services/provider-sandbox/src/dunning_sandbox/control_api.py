@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import httpx
+import aiohttp
 import orjson
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field
@@ -63,8 +63,7 @@ async def reset(state: StateDep) -> dict[str, str]:
 
 @router.post("/_sandbox/drain")
 async def drain(state: StateDep, timeout_s: float = Query(default=10.0, gt=0, le=600)) -> Response:
-    state.batcher.flush()
-    drained = await state.dispatcher.drain(timeout_s)
+    drained = await state.drain(timeout_s)
     stats = state.dispatcher.stats.to_json(state.dispatcher.pending)
     return _json({"drained": drained, "webhooks": stats})
 
@@ -113,17 +112,18 @@ async def simulate_inbound(message: InboundSms, state: StateDep) -> Response:
         )
         return _json({"message_sid": sid, "queued": True}, 202)
     try:
-        response = await state.client.post(url, content=body, headers=headers)
-    except httpx.HTTPError as exc:
+        async with state.session.post(url, data=body, headers=headers) as response:
+            status, text = response.status, await response.text(errors="replace")
+    except (aiohttp.ClientError, TimeoutError) as exc:
         record.delivered = False
         return _json({"message_sid": sid, "delivered": False, "error": type(exc).__name__}, 502)
-    record.delivered = response.status_code < 300
+    record.delivered = status < 300
     return _json(
         {
             "message_sid": sid,
             "delivered": record.delivered,
-            "status_code": response.status_code,
-            "response_body": response.text[:2000],
+            "status_code": status,
+            "response_body": text[:2000],
         }
     )
 

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import time
 from typing import Any
@@ -160,8 +159,6 @@ def _schedule_events(
     categories: Any,
 ) -> None:
     """Emit the n-th event of every recipient at n × the callback delay."""
-    loop = asyncio.get_running_loop()
-    generation = state.generation
     planned = [
         (
             r,
@@ -173,8 +170,6 @@ def _schedule_events(
     rounds = max(len(events) for _, _, events in planned)
 
     def emit(round_: int) -> None:
-        if generation != state.generation:
-            return
         batch = []
         for recipient, sg_message_id, events in planned:
             if round_ < len(events):
@@ -194,4 +189,4 @@ def _schedule_events(
         state.batcher.add(batch)
 
     for round_ in range(rounds):
-        loop.call_later(state.callback_delay_s * (round_ + 1), emit, round_)
+        state.later(state.callback_delay_s * (round_ + 1), emit, round_)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 
-import httpx
+import aiohttp
 from fastapi import Depends, Request
 
 from dunning_sandbox.config import SandboxSettings
@@ -20,7 +22,7 @@ from dunning_sandbox.webhook_dispatcher import WebhookDispatcher
 @dataclass(slots=True)
 class SandboxState:
     settings: SandboxSettings
-    client: httpx.AsyncClient
+    session: aiohttp.ClientSession
     dispatcher: WebhookDispatcher
     batcher: EventBatcher
     signer: EventWebhookSigner
@@ -28,13 +30,40 @@ class SandboxState:
     # Bumped by a reset, so timers scheduled before it do nothing when they fire.
     generation: int = 0
     twilio_credentials: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+    # Lifecycle steps waiting on a timer (a status not reached yet, an event not emitted).
+    scheduled: int = 0
 
     @property
     def callback_delay_s(self) -> float:
         return self.settings.callback_delay_ms / 1000
 
+    def later(self, delay_s: float, step: Callable[..., None], *args: Any) -> None:
+        """Run `step(*args)` after `delay_s`, unless a reset happens first."""
+        generation = self.generation
+        self.scheduled += 1
+
+        def fire() -> None:
+            if generation != self.generation:
+                return
+            self.scheduled -= 1
+            step(*args)
+
+        asyncio.get_running_loop().call_later(delay_s, fire)
+
+    async def drain(self, timeout_s: float) -> bool:
+        """Wait until every accepted message has reported everything; False on timeout."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            self.batcher.flush()
+            if self.scheduled == 0 and self.dispatcher.pending == 0:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.01)
+
     def reset(self) -> None:
         self.generation += 1
+        self.scheduled = 0
         self.dispatcher.reset()
         self.batcher.reset()
         self.store.clear()

@@ -8,7 +8,6 @@ to the message's `StatusCallback`, in order.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import hmac
@@ -188,14 +187,10 @@ def _start_lifecycle(
     state: SandboxState, record: SmsRecord, stages: tuple[twilio_rules.DeliveryStage, ...]
 ) -> None:
     """Reach each stage in turn; the next one waits until the previous callback is done."""
-    loop = asyncio.get_running_loop()
     delay = state.callback_delay_s
-    generation = state.generation
     token = state.settings.twilio_auth_token.get_secret_value()
 
     def reach(index: int) -> None:
-        if generation != state.generation:
-            return
         stage = stages[index]
         now = rfc2822_now()
         record.status, record.error_code, record.date_updated = stage.status, stage.error_code, now
@@ -208,7 +203,7 @@ def _start_lifecycle(
 
         def next_stage(_delivered: bool = True) -> None:
             if has_next:
-                loop.call_later(delay, reach, index + 1)
+                state.later(delay, reach, index + 1)
 
         url = record.status_callback
         if url is None:
@@ -219,4 +214,4 @@ def _start_lifecycle(
             Delivery(url=url, build=lambda: prepared, on_done=next_stage if has_next else None)
         )
 
-    loop.call_later(delay, reach, 0)
+    state.later(delay, reach, 0)

@@ -1,7 +1,7 @@
 """Background delivery of webhooks (status callbacks, inbound messages, event batches).
 
 Deliveries wait on timers until they are due, then a fixed pool of worker tasks POSTs
-them through one shared `httpx.AsyncClient`. A connection error, a timeout, a 429 or a
+them through one shared `aiohttp.ClientSession`. A connection error, a timeout, a 429 or a
 5xx is retried with capped exponential backoff (the receiver may not be up yet); any
 other answer ends the delivery. `reset()` abandons everything not yet in flight.
 """
@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-import httpx
+import aiohttp
 
 _log = logging.getLogger(__name__)
 
@@ -69,18 +69,18 @@ class DispatchStats:
 
 
 class WebhookDispatcher:
-    """Delivers webhooks in the background, with retries; owns no HTTP client."""
+    """Delivers webhooks in the background, with retries; owns no HTTP session."""
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        session: aiohttp.ClientSession,
         *,
         concurrency: int,
         max_attempts: int,
         retry_base_s: float,
         retry_max_s: float,
     ) -> None:
-        self._client = client
+        self._session = session
         self._concurrency = concurrency
         self._max_attempts = max_attempts
         self._retry_base_s = retry_base_s
@@ -175,10 +175,12 @@ class WebhookDispatcher:
             _log.exception("building a webhook request failed")
             self._finish(delivery, ok=False)
             return False
+        status: int | None
         try:
-            response = await self._client.post(delivery.url, content=body, headers=headers)
-            status: int | None = response.status_code
-        except httpx.HTTPError as exc:
+            async with self._session.post(delivery.url, data=body, headers=headers) as response:
+                status = response.status
+                await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
             status = None
             _log.debug("webhook attempt %d failed: %s", delivery.attempts, type(exc).__name__)
         if status is not None and status < 300:
