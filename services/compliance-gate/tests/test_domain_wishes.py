@@ -1,0 +1,195 @@
+"""The consumer's wishes and status: opt-outs (keywords in several languages), restricted
+media, cease, attorney, disputes (incl. one arriving mid-escalation), bankruptcy, death."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from dunning_gate.domain import (
+    EvaluationRequest,
+    build_request,
+    classify_inbound,
+    evaluate,
+    is_opt_out_text,
+)
+from dunning_gate.domain.decision import Decision
+from dunning_gate.domain.examples import EMAIL, PHONE, example_email_request, example_request
+from dunning_gate.domain.examples import with_changes
+from dunning_gate.policy import Policy, default_policy
+
+POLICY = default_policy()
+KEYWORDS = POLICY.keywords
+
+
+def decide(
+    changes: dict[Any, Any], base: dict[str, Any] | None = None, policy: Policy = POLICY
+) -> Decision:
+    request = build_request(with_changes(base or example_request(), changes), policy)
+    assert isinstance(request, EvaluationRequest), request
+    return evaluate(request, policy)
+
+
+def inbound(text: str, when: str = "2025-06-30T15:00:00Z", **extra: Any) -> dict[str, Any]:
+    return {"channel": "sms", "from_address": PHONE, "text": text, "received_at": when, **extra}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "STOP",
+        "stop please",
+        "Please STOP!!",
+        "no mas",
+        "No más",
+        "NO MÁS.",
+        "Alto",
+        "unsubscribe",
+        "Opt-Out",
+        "quit",
+        "退订",
+        "please stop texting me about this, I already told you",
+        "No me escriba más",
+    ],
+)
+def test_opt_out_words_and_phrases(text: str) -> None:
+    assert is_opt_out_text(text, KEYWORDS)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I will pay at the end of the month, thanks",
+        "Can you stop by the office tomorrow afternoon please",
+        "ok",
+        "",
+        "¿Cuánto debo?",
+    ],
+)
+def test_ordinary_replies_are_not_opt_outs(text: str) -> None:
+    assert not is_opt_out_text(text, KEYWORDS)
+
+
+def test_start_opts_back_in() -> None:
+    assert classify_inbound("START", KEYWORDS) == "opt_in"
+    assert classify_inbound("Unstop", KEYWORDS) == "opt_in"
+
+
+@pytest.mark.parametrize("text", ["stop please", "no mas"])
+def test_inbound_opt_out_blocks_the_channel_at_once(text: str) -> None:
+    stopped = decide({"consumer.inbound_messages": [inbound(text)]})
+    assert stopped.decision == "block"
+    assert stopped.rule_ids == ("optout.channel",)
+    assert stopped.outcomes[0].inputs["source"] == "inbound_keyword"
+
+
+def test_opt_out_is_scoped_to_its_channel_and_address() -> None:
+    stopped = {"consumer.inbound_messages": [inbound("STOP")]}
+    assert decide(stopped, example_email_request()).decision == "allow"
+    other_number = {"consumer.inbound_messages": [inbound("STOP", from_address="+12125550199")]}
+    assert decide(other_number).decision == "allow"
+
+
+def test_a_later_start_lifts_a_keyword_opt_out() -> None:
+    messages = [inbound("STOP"), inbound("START", "2025-06-30T16:00:00Z")]
+    assert decide({"consumer.inbound_messages": messages}).decision == "allow"
+    again = [*messages, inbound("stop please", "2025-06-30T17:00:00Z")]
+    assert decide({"consumer.inbound_messages": again}).decision == "block"
+
+
+def test_provider_error_21610_is_an_opt_out() -> None:
+    refused = {
+        "at": "2025-06-30T15:00:00Z",
+        "channel": "sms",
+        "debt_ids": ["debt-1"],
+        "destination": PHONE,
+        "outcome": "failed",
+        "provider_error_code": "21610",
+    }
+    blocked = decide({"history.attempts": [refused]})
+    assert blocked.rule_ids == ("optout.channel",)
+    assert blocked.outcomes[0].inputs["source"] == "provider_error:21610"
+
+
+def test_recorded_opt_outs_email_unsubscribe_and_revocation() -> None:
+    unsubscribed = {"consumer.opt_outs": [{"channel": "email", "source": "unsubscribe"}]}
+    assert decide(unsubscribed, example_email_request()).rule_ids == ("optout.channel",)
+    assert decide(unsubscribed).decision == "allow"  # sms unaffected
+    spam = {"consumer.opt_outs": [{"address": EMAIL, "source": "spam_report"}]}
+    assert decide(spam, example_email_request()).decision == "block"
+    revoked = {
+        "consumer.opt_outs": [
+            {"channel": "sms", "at": "2025-06-01T00:00:00Z", "revoked_at": "2025-06-02T00:00:00Z"}
+        ]
+    }
+    assert decide(revoked).decision == "allow"
+
+
+def test_restricted_medium_blocks_that_medium_only() -> None:
+    no_email = {"consumer.restricted_media": [{"channel": "email"}]}
+    assert decide(no_email, example_email_request()).rule_ids == ("medium.restricted",)
+    assert decide(no_email).decision == "allow"
+    not_this_number = {"consumer.restricted_media": [{"address": PHONE}]}
+    assert decide(not_this_number).rule_ids == ("medium.restricted",)
+
+
+def test_cease_blocks_collection_but_not_the_ending_notice() -> None:
+    cease = {"consumer.cease_requested": True}
+    assert decide(cease).rule_ids == ("cease.requested",)
+    assert decide({**cease, "step.stage": "collection_ending"}).decision == "allow"
+    assert decide({**cease, "step.stage": "specific_remedy"}).decision == "allow"
+
+
+@pytest.mark.parametrize(
+    ("flag", "rule_id"),
+    [
+        ("attorney_represented", "attorney.represented"),
+        ("bankruptcy_filed", "bankruptcy.stay"),
+        ("deceased", "deceased"),
+    ],
+)
+def test_status_flags_block(flag: str, rule_id: str) -> None:
+    blocked = decide({f"consumer.{flag}": True, "step.stage": "collection_ending"})
+    assert blocked.decision == "block"
+    assert blocked.rule_ids == (rule_id,)
+
+
+def test_a_dispute_arriving_mid_escalation_stops_collection_until_verified() -> None:
+    # Validation notice sent 20 June: the period runs to early August.
+    recent = {"debt.validation_notice_sent_at": "2025-06-20T15:00:00Z", "step.stage": "urgency"}
+    assert decide(recent).decision == "allow"
+    disputed = {
+        **recent,
+        "debt.disputes": [{"status": "pending", "received_at": "2025-06-30T12:00:00Z"}],
+    }
+    blocked = decide(disputed)
+    assert blocked.rule_ids == ("dispute.pending",)
+    verified = {**disputed, "debt.disputes.0": {**disputed["debt.disputes"][0]}}
+    verified["debt.disputes.0"]["status"] = "verified"
+    assert decide(verified).decision == "allow"
+
+
+def test_an_oral_dispute_does_not_trigger_the_federal_rule_but_does_in_massachusetts() -> None:
+    oral = {
+        "debt.disputes": [
+            {"status": "pending", "received_at": "2025-06-30T12:00:00Z", "written": False}
+        ]
+    }
+    assert decide(oral).decision == "allow"
+    massachusetts = {
+        **oral,
+        "consumer.state": "MA",
+        "consumer.zip": "02108",
+        "consumer.city": "Boston",
+    }
+    assert decide(massachusetts).rule_ids == ("state.ma.dispute",)
+
+
+def test_a_dispute_after_the_validation_period_only_blocks_in_massachusetts() -> None:
+    late = {"debt.disputes": [{"status": "pending", "received_at": "2025-06-30T12:00:00Z"}]}
+    # Notice sent 1 April: the period ended in May.
+    assert decide(late).decision == "allow"
+    assert decide({**late, "consumer.state": "MA", "consumer.zip": "02108"}).rule_ids == (
+        "state.ma.dispute",
+    )
