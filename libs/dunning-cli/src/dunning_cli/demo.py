@@ -20,10 +20,10 @@ import httpx
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from dunning_core.contracts.topics import ALL_TOPICS, dlq
 from redis.asyncio import Redis
 
 from dunning_cli.portfolio import sample_rows, to_csv
-from dunning_core.contracts.topics import ALL_TOPICS, dlq
 
 
 async def prepare(
@@ -121,7 +121,9 @@ async def _consumers_reply(
     return True
 
 
-async def _operators_act(http: httpx.AsyncClient, ledger_url: str, rows: list[dict[str, str]]) -> bool:
+async def _operators_act(
+    http: httpx.AsyncClient, ledger_url: str, rows: list[dict[str, str]]
+) -> bool:
     """Some consumers pay in full, some dispute, one asks to cease contact."""
     for row in rows[9::30]:
         await http.post(
@@ -138,7 +140,11 @@ async def _operators_act(http: httpx.AsyncClient, ledger_url: str, rows: list[di
         for row in picked:
             await http.post(
                 f"{ledger_url}/v1/accounts/{row['account_id']}/signals",
-                json={"signal_id": f"{kind}-{row['account_id']}", "kind": kind, "text": "by letter"},
+                json={
+                    "signal_id": f"{kind}-{row['account_id']}",
+                    "kind": kind,
+                    "text": "by letter",
+                },
             )
     return True
 

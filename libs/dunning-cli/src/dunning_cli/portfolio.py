@@ -88,7 +88,8 @@ def sample_rows(count: int, seed: int = 7, today: date = date(2026, 3, 2)) -> li
                 "delinquent_since": delinquent.isoformat(),
                 "medical": str(medical).lower(),
                 "legal_action_authorized": str(n % 5 == 0).lower(),
-                "limitation_date": (today - timedelta(days=30)).isoformat() if time_barred
+                "limitation_date": (today - timedelta(days=30)).isoformat()
+                if time_barred
                 else (today + timedelta(days=900)).isoformat(),
                 "validation_notice_sent_at": "",
                 "ca_license_number": "CFL-2024-001234" if place.state == "CA" else "",

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The demo: the local stack, every service as its own process on an accelerated clock, a
+# sample portfolio through the real pipeline, a summary, then a clean stop.
+#
+#   DEMO_ACCOUNTS (200)   accounts in the sample portfolio
+#   DEMO_SECONDS (90)     real seconds to let the pipeline run
+#   DEMO_SPEED (4800)     simulated seconds per real second (90 s ≈ 5 simulated days)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+source deploy/local/env.sh
+
+accounts="${DEMO_ACCOUNTS:-200}"
+seconds="${DEMO_SECONDS:-90}"
+speed="${DEMO_SPEED:-4800}"
+
+stack_was_up=1
+bash deploy/local/stack.sh status >/dev/null 2>&1 || stack_was_up=0
+cleanup() {
+  bash deploy/local/services.sh stop >/dev/null 2>&1 || true
+  if [[ $stack_was_up == 0 ]]; then bash deploy/local/stack.sh down; fi
+}
+trap cleanup EXIT
+bash deploy/local/stack.sh up
+
+# A run of its own: fresh topics (new prefix), database and Redis database.
+export DUNNING_TOPIC_PREFIX="demo$(date +%s)."
+export DUNNING_DATABASE_URL="postgresql+asyncpg://dunning:dunning@127.0.0.1:15432/dunning_demo"
+export DUNNING_REDIS_URL="redis://127.0.0.1:16379/1"
+public_key="$(uv run --frozen --no-sync dunning demo prepare --prefix "$DUNNING_TOPIC_PREFIX" \
+  --signing-key "$DUNNING_STATE_DIR/sandbox/sendgrid-event-webhook.pem")"
+
+# One simulated clock for every service: Monday 2 March 2026, 13:00 UTC, at $speed x.
+export DUNNING_CLOCK_START="2026-03-02T13:00:00+00:00"
+export DUNNING_CLOCK_EPOCH="$(date +%s.%N)"
+export DUNNING_CLOCK_SPEED="$speed"
+export DUNNING_LOG_JSON=true
+export DUNNING_SMS_TWILIO_BASE_URL="http://127.0.0.1:8010"
+export DUNNING_SMS_PUBLIC_BASE_URL="http://127.0.0.1:8004"
+export DUNNING_EMAIL_SENDGRID_BASE_URL="http://127.0.0.1:8010"
+export DUNNING_EMAIL_SENDGRID_WEBHOOK_PUBLIC_KEY="$public_key"
+export DUNNING_SANDBOX_TWILIO_INBOUND_URL="http://127.0.0.1:8004/webhooks/twilio/inbound"
+export DUNNING_SANDBOX_SENDGRID_EVENT_WEBHOOK_URL="http://127.0.0.1:8005/webhooks/sendgrid/events"
+export DUNNING_SANDBOX_SENDGRID_SIGNING_KEY_PATH="$DUNNING_STATE_DIR/sandbox/sendgrid-event-webhook.pem"
+
+bash deploy/local/services.sh start
+uv run --frozen --no-sync dunning demo run --accounts "$accounts" --duration "$seconds"

@@ -1,0 +1,198 @@
+"""``dunning``: the operator's command line.
+
+dunning portfolio FILE        write a sample portfolio (CSV, ledger import format)
+dunning import FILE           import accounts into the ledger
+dunning summary               the ledger's pipeline summary
+dunning account ID            one account's communication log
+dunning gate evaluate FILE    what-if: decide one step, no side effects
+dunning gate explain STEP_ID  the recorded decision(s) of a real step
+dunning gate schema           the JSON Schema of a what-if file
+dunning demo prepare|run      the demo's set-up and run (see `make demo`)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+
+from dunning_cli.portfolio import sample_rows, to_csv
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+gate = typer.Typer(no_args_is_help=True, help="What the compliance gate decides, and why.")
+demo = typer.Typer(no_args_is_help=True, help="The demo's steps.")
+app.add_typer(gate, name="gate")
+app.add_typer(demo, name="demo")
+
+LEDGER = os.environ.get("DUNNING_LEDGER_URL", "http://127.0.0.1:8001")
+SANDBOX = os.environ.get("DUNNING_SANDBOX_URL", "http://127.0.0.1:8010")
+
+LedgerUrl = Annotated[str, typer.Option(help="The ledger's base URL.")]
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, sort_keys=False, default=str))
+
+
+def _fail(message: str, code: int = 1) -> None:
+    print(f"dunning: {message}", file=sys.stderr)
+    raise typer.Exit(code)
+
+
+@app.command()
+def portfolio(out: Path, accounts: int = 200, seed: int = 7) -> None:
+    """Write a deterministic sample portfolio as CSV."""
+    out.write_text(to_csv(sample_rows(accounts, seed)))
+    print(f"wrote {accounts} accounts to {out}")
+
+
+@app.command(name="import")
+def import_accounts(file: Path, ledger: LedgerUrl = LEDGER) -> None:
+    """Import a CSV of accounts; a bad file imports nothing and names each bad row and field."""
+    response = httpx.post(
+        f"{ledger}/v1/accounts/import",
+        content=file.read_bytes(),
+        headers={"content-type": "text/csv"},
+        timeout=120,
+    )
+    _print_json(response.json())
+    if response.status_code >= 400:
+        raise typer.Exit(1)
+
+
+@app.command()
+def summary(ledger: LedgerUrl = LEDGER) -> None:
+    """Accounts, steps by decision and rule, deliveries by channel and status."""
+    _print_json(httpx.get(f"{ledger}/v1/summary", timeout=30).json())
+
+
+@app.command()
+def account(account_id: str, ledger: LedgerUrl = LEDGER) -> None:
+    """One account's communication log: every step, its decision and final status."""
+    response = httpx.get(f"{ledger}/v1/accounts/{account_id}/communications", timeout=30)
+    if response.status_code == 404:
+        _fail(f"no account {account_id}")
+    _print_json(response.json())
+
+
+@gate.command()
+def evaluate(
+    file: Path,
+    policy: Annotated[
+        Path | None, typer.Option(help="A policy YAML; default: the built-in one.")
+    ] = None,
+) -> None:
+    """Decide one step described in FILE (JSON, see `dunning gate schema`). No side effects.
+
+    Exit code: 0 allow, 3 defer, 4 block.
+    """
+    from dunning_gate.domain.parsing import evaluate_raw
+    from dunning_gate.policy.loader import PolicyError, default_policy, load_policy
+
+    try:
+        rules = load_policy(policy) if policy else default_policy()
+    except PolicyError as exc:
+        _fail(str(exc), 2)
+        return
+    try:
+        raw = json.loads(file.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        _fail(f"{file}: {exc}", 2)
+        return
+    decision = evaluate_raw(raw, rules)
+    print(f"decision:       {decision.decision}")
+    if decision.not_before:
+        print(f"not_before:     {decision.not_before.isoformat()}")
+    print(f"policy_version: {decision.policy_version}")
+    for outcome in decision.outcomes:
+        when = f" (until {outcome.not_before.isoformat()})" if outcome.not_before else ""
+        print(f"  {outcome.action:5s} {outcome.rule_id}: {outcome.explanation}{when}")
+    if not decision.outcomes:
+        print("  no rule objects")
+    print("inputs:")
+    print(json.dumps(decision.inputs, indent=2, default=str))
+    raise typer.Exit({"allow": 0, "defer": 3, "block": 4}[decision.decision])
+
+
+@gate.command()
+def explain(step_id: str, ledger: LedgerUrl = LEDGER) -> None:
+    """Show the recorded decision(s) of a real step, as the ledger keeps them."""
+    response = httpx.get(f"{ledger}/v1/steps/{step_id}", timeout=30)
+    if response.status_code == 404:
+        _fail(f"no step {step_id} in the ledger")
+    response.raise_for_status()
+    record = response.json()
+    decisions = record.get("decisions", [])
+    if not decisions:
+        _fail(f"step {step_id} has no recorded decision yet")
+    for d in decisions:
+        print(
+            f"{d.get('decided_at')}  {d.get('decision').upper()}  policy {d.get('policy_version')}"
+        )
+        if d.get("not_before"):
+            print(f"  not before {d['not_before']}")
+        for f in d.get("findings", []):
+            print(f"  {f['action']:5s} {f['rule_id']}: {f['explanation']}")
+        if d.get("inputs"):
+            print("  inputs: " + json.dumps(d["inputs"], default=str))
+    if record.get("delivery_status"):
+        print(f"delivery: {record['delivery_status']}")
+
+
+@gate.command()
+def schema() -> None:
+    """The JSON Schema of a what-if file."""
+    from dunning_gate.domain.request import request_json_schema
+
+    _print_json(request_json_schema())
+
+
+@demo.command("prepare")
+def demo_prepare(
+    prefix: Annotated[str, typer.Option(help="Topic prefix of this run.")],
+    database: Annotated[str, typer.Option()] = "dunning_demo",
+    redis_url: Annotated[str, typer.Option()] = "redis://127.0.0.1:16379/1",
+    admin_dsn: Annotated[
+        str, typer.Option()
+    ] = "postgresql://dunning:dunning@127.0.0.1:15432/dunning",
+    kafka: Annotated[str, typer.Option()] = "127.0.0.1:19092",
+    signing_key: Annotated[Path, typer.Option()] = Path(
+        ".state/sandbox/sendgrid-event-webhook.pem"
+    ),
+) -> None:
+    """Fresh topics, database and Redis for a demo run; prints the webhook public key."""
+    from dunning_cli.demo import prepare, signing_public_key
+
+    asyncio.run(
+        prepare(
+            kafka=kafka, prefix=prefix, admin_dsn=admin_dsn, database=database, redis_url=redis_url
+        )
+    )
+    print(signing_public_key(signing_key))
+
+
+@demo.command("run")
+def demo_run(
+    accounts: int = 200,
+    duration: float = 90.0,
+    ledger: LedgerUrl = LEDGER,
+    sandbox: str = SANDBOX,
+) -> None:
+    """Import the sample portfolio, let simulated weeks pass, print the summary."""
+    from dunning_cli.demo import run
+    from dunning_cli.report import render_summary
+
+    result = asyncio.run(
+        run(accounts=accounts, duration_s=duration, ledger_url=ledger, sandbox_url=sandbox)
+    )
+    print(render_summary(result))
+
+
+if __name__ == "__main__":
+    app()
