@@ -74,7 +74,8 @@ def rfc2822_now() -> str:
     return email.utils.formatdate(time.time()).replace("-0000", "+0000")
 
 
-def get_state(request: Request) -> SandboxState:
+async def get_state(request: Request) -> SandboxState:
+    # async on purpose: FastAPI runs plain `def` dependencies in a thread pool, per request
     state: SandboxState = request.app.state.sandbox
     return state
 
