@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from dunning_gate.domain import EvaluationRequest, build_request, evaluate
 from dunning_gate.domain.decision import Decision
 from dunning_gate.domain.examples import example_email_request, example_request, with_changes
@@ -72,9 +71,7 @@ def test_sms_needs_a_reassigned_numbers_check_within_60_days(checked: str, allow
 
 
 def test_missing_reassigned_check_blocks_sms() -> None:
-    assert decide({"consumer.phones.0.reassigned_checked_on": None}).rule_ids == (
-        "address.basis",
-    )
+    assert decide({"consumer.phones.0.reassigned_checked_on": None}).rule_ids == ("address.basis",)
 
 
 def test_workplace_email_needs_the_consumers_own_basis() -> None:

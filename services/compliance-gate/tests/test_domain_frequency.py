@@ -8,7 +8,6 @@ from importlib import resources
 from typing import Any
 
 import yaml
-
 from dunning_gate.domain import EvaluationRequest, build_request, evaluate
 from dunning_gate.domain.decision import Decision
 from dunning_gate.domain.examples import (
@@ -198,7 +197,7 @@ def test_massachusetts_other_numbers_two_per_30_days() -> None:
     assert "state.ma.frequency:other" in third.inputs["counts"]
 
 
-WASHINGTON = {
+WASHINGTON: dict[str, Any] = {
     "consumer.state": "WA",
     "consumer.zip": "98101",
     "consumer.city": "Seattle",

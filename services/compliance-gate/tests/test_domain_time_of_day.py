@@ -9,7 +9,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
-
 from dunning_gate.domain import EvaluationRequest, build_request, evaluate
 from dunning_gate.domain.decision import Decision
 from dunning_gate.domain.examples import example_email_request, example_request, with_changes
@@ -17,7 +16,9 @@ from dunning_gate.policy import Policy, default_policy
 
 POLICY = default_policy()
 NY = ZoneInfo("America/New_York")
-VOICE_SCRIPT = "This is Acme Recovery calling; this call is from a debt collector. Call 800 555 0100."
+VOICE_SCRIPT = (
+    "This is Acme Recovery calling; this call is from a debt collector. Call 800 555 0100."
+)
 
 
 def decide(
@@ -58,7 +59,7 @@ def test_07_59_59_defers_to_08_00_the_same_morning() -> None:
 
 
 def test_eastern_area_code_with_pacific_address_means_11_to_21_eastern() -> None:
-    pacific = {"consumer.state": "CA", "consumer.zip": "94105", "consumer.city": "San Francisco"}
+    pacific: dict[str, Any] = {"consumer.state": "CA", "consumer.zip": "94105"}
     # A creditor: California's collector licence rule is not what this test is about.
     base = with_changes(example_request(), {**pacific, "debt.collector_type": "creditor"})
     before = decide({"now": at("2025-07-01T10:59:00")}, base)
@@ -111,7 +112,7 @@ def test_spring_forward_morning() -> None:
 
 
 def test_no_location_at_all_uses_the_overlap_of_us_zones() -> None:
-    nowhere = {"consumer.state": None, "consumer.zip": None, "consumer.city": None}
+    nowhere: dict[str, Any] = {"consumer.state": None, "consumer.zip": None, "consumer.city": None}
     nowhere["consumer.phones"] = []
     base = with_changes(example_email_request(), nowhere)
     winter = decide({"now": "2025-01-07T17:30:00+00:00"}, base)  # 12:30 ET, 07:30 HST
@@ -142,9 +143,7 @@ def test_inconvenient_range_wrapping_midnight_on_a_weekday() -> None:
 
 
 def test_reply_to_a_consumer_initiated_message_is_exempt() -> None:
-    reply = decide(
-        {"now": at("2025-07-01T22:00:00"), "step.is_reply_to_consumer_initiated": True}
-    )
+    reply = decide({"now": at("2025-07-01T22:00:00"), "step.is_reply_to_consumer_initiated": True})
     assert reply.decision == "allow"
 
 
@@ -159,8 +158,8 @@ def test_prior_consent_to_a_time() -> None:
     assert waiting.not_before == datetime(2025, 7, 1, 21, 30, tzinfo=NY)
 
 
-FLORIDA_ADDRESS = {"consumer.state": "FL", "consumer.zip": "33101", "consumer.city": "Miami"}
-FLORIDA = {
+FLORIDA_ADDRESS: dict[str, Any] = {"consumer.state": "FL", "consumer.zip": "33101"}
+FLORIDA: dict[str, Any] = {
     **FLORIDA_ADDRESS,
     "step.destination": "+13055550123",
     "consumer.phones.0.number": "+13055550123",
@@ -204,6 +203,4 @@ def test_email_can_be_exempted_from_hours_by_policy() -> None:
     policy = policy_with({"email_judged_at_send": False})
     late = decide({"now": at("2025-07-01T23:00:00")}, example_email_request(), policy)
     assert late.decision == "allow"
-    assert decide({"now": at("2025-07-01T23:00:00")}, example_email_request()).decision == (
-        "defer"
-    )
+    assert decide({"now": at("2025-07-01T23:00:00")}, example_email_request()).decision == ("defer")

@@ -5,15 +5,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from dunning_gate.domain.time_windows import (
     next_instant,
     next_window_start,
     wall_instants,
     window_allows,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 NY = ZoneInfo("America/New_York")
 CHI = ZoneInfo("America/Chicago")

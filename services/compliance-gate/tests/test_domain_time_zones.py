@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from dunning_gate.domain.request import Consumer
 from dunning_gate.domain.time_zones import (
     DEFAULT_NO_LOCATION_ZONES,

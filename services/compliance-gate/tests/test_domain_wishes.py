@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from dunning_gate.domain import (
     EvaluationRequest,
     build_request,
@@ -15,8 +14,13 @@ from dunning_gate.domain import (
     is_opt_out_text,
 )
 from dunning_gate.domain.decision import Decision
-from dunning_gate.domain.examples import EMAIL, PHONE, example_email_request, example_request
-from dunning_gate.domain.examples import with_changes
+from dunning_gate.domain.examples import (
+    EMAIL,
+    PHONE,
+    example_email_request,
+    example_request,
+    with_changes,
+)
 from dunning_gate.policy import Policy, default_policy
 
 POLICY = default_policy()
@@ -157,9 +161,12 @@ def test_status_flags_block(flag: str, rule_id: str) -> None:
 
 def test_a_dispute_arriving_mid_escalation_stops_collection_until_verified() -> None:
     # Validation notice sent 20 June: the period runs to early August.
-    recent = {"debt.validation_notice_sent_at": "2025-06-20T15:00:00Z", "step.stage": "urgency"}
+    recent: dict[str, Any] = {
+        "debt.validation_notice_sent_at": "2025-06-20T15:00:00Z",
+        "step.stage": "urgency",
+    }
     assert decide(recent).decision == "allow"
-    disputed = {
+    disputed: dict[str, Any] = {
         **recent,
         "debt.disputes": [{"status": "pending", "received_at": "2025-06-30T12:00:00Z"}],
     }

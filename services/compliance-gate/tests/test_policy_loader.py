@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from dunning_gate.domain.examples import with_changes
 from dunning_gate.policy import Policy, PolicyError, default_policy, load_policy, parse_policy
 from dunning_gate.policy.vocabulary import RULE_IDS
@@ -111,7 +110,7 @@ def test_unknown_time_zone_is_refused() -> None:
 def test_missing_hours_window_is_refused() -> None:
     data = _default_data()
     del data["hours"]["state.ok.prerecorded"]
-    with pytest.raises(PolicyError, match="no window for state.ok.prerecorded"):
+    with pytest.raises(PolicyError, match=r"no window for state\.ok\.prerecorded"):
         parse_policy(yaml.safe_dump(data))
 
 

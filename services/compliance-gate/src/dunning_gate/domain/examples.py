@@ -92,9 +92,7 @@ def example_email_request() -> dict[str, Any]:
     )
 
 
-def with_changes(
-    raw: Mapping[str, Any], changes: Mapping[str | tuple[str, ...], Any]
-) -> dict[str, Any]:
+def with_changes(raw: Mapping[str, Any], changes: Mapping[Any, Any]) -> dict[str, Any]:
     """A deep copy of `raw` with each dotted path set (list items by index); a value of
     `DELETE` removes the key. A path whose keys contain dots (rule ids) is given as a
     tuple of keys."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from datetime import date, time
 from functools import lru_cache
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import phonenumbers
 from pydantic import (
@@ -326,7 +326,7 @@ class EvaluationRequest(_Input):
         return self
 
 
-def request_json_schema() -> dict[str, object]:
+def request_json_schema() -> dict[str, Any]:
     """JSON Schema of a what-if file (one `EvaluationRequest`)."""
     return EvaluationRequest.model_json_schema()
 
