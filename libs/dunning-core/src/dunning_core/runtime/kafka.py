@@ -72,10 +72,14 @@ class EventProducer:
             await asyncio.gather(*futures)
 
     async def send_raw(
-        self, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Sequence[tuple[str, bytes]],
     ) -> asyncio.Future[Any]:
         fut: asyncio.Future[Any] = await self._producer.send(
-            topic, value=value, key=key, headers=headers
+            topic, value=value, key=key, headers=list(headers)
         )
         return fut
 

@@ -1,0 +1,301 @@
+"""The compliance gate: pure rule evaluation per step, and decisions/s through the running gate.
+
+1. Pure: ``evaluate`` on a prepared request (the rule engine alone), and the gate's whole
+   per-step path (state → request → validation → rules → decision event).
+2. Running: N accounts and N planned steps preloaded on Kafka; the gate pipeline (Kafka in,
+   Kafka out, Redis state) drains them with 1 and then 2 replicas in one consumer group
+   (separate processes); decisions/s, and whether both runs decided every step the same.
+   The raw bus baseline (consume + produce the same records, no work) runs alongside.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import time
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer
+from dunning_core.contracts import (
+    AccountOpened,
+    Channel,
+    MessageContent,
+    Money,
+    OutreachStep,
+    Stage,
+    StepDecided,
+    StepPlanned,
+    decode,
+    step_id,
+    wrap,
+)
+from dunning_core.contracts.events import Consumer, Debt, PhoneContact
+from dunning_core.contracts.topics import ALL_TOPICS, dlq
+from dunning_core.runtime.clock import FixedClock
+from dunning_core.runtime.kafka import EventProducer
+from dunning_core.testing import create_topics
+from dunning_gate.adapters.redis_state import RedisStateStore
+from dunning_gate.domain.evaluate import evaluate
+from dunning_gate.domain.parsing import build_request
+from dunning_gate.mapping import request_dict
+from dunning_gate.pipeline import GatePipeline
+from dunning_gate.policy.loader import default_policy
+from dunning_gate.service import GateDecider
+from dunning_gate.state import AccountState, apply_account
+from redis.asyncio import Redis
+
+from bench.common import KAFKA, delete_topics, peak_rss_mb, report
+
+STEPS = int(os.environ.get("BENCH_GATE_STEPS", "20000"))
+REDIS_URL = "redis://127.0.0.1:16379/5"
+NOW = datetime(2026, 3, 3, 17, 0, tzinfo=UTC)  # noon in New York
+STATES = (
+    ("NY", "10001", "212"),
+    ("CA", "94105", "415"),
+    ("TX", "75201", "214"),
+    ("FL", "33101", "305"),
+)
+BODY = (
+    "Acme Recovery: this message is from a debt collector. We are attempting to collect a debt "
+    "and any information obtained will be used for that purpose. Your Example Bank balance is "
+    "$120.00. Pay at https://pay.example.com. Reply STOP to opt out."
+)
+
+
+def account(n: int) -> AccountOpened:
+    state, zip_code, area = STATES[n % len(STATES)]
+    return AccountOpened(
+        account_id=f"A{n:06d}",
+        revision=1,
+        consumer=Consumer(
+            full_name="Sam Doe",
+            state=state,
+            zip_code=zip_code,
+            phones=(
+                PhoneContact(
+                    number=f"+1{area}555{n % 10000:04d}", reassigned_checked_on=date(2026, 2, 20)
+                ),
+            ),
+        ),
+        debt=Debt(
+            debt_id=f"D{n:06d}",
+            creditor="Example Bank",
+            balance=Money(amount_minor=12_000),
+            due_date=date(2026, 1, 1),
+            limitation_date=date(2029, 1, 1),
+            validation_notice_sent_at=datetime(2026, 1, 20, 15, tzinfo=UTC),
+            ca_license_number="CFL-1" if state == "CA" else None,
+        ),
+        opened_at=NOW - timedelta(days=30),
+    )
+
+
+def planned(n: int) -> StepPlanned:
+    content = MessageContent(body=BODY + (" CA license CFL-1." if n % len(STATES) == 1 else ""))
+    _, _, area = STATES[n % len(STATES)]
+    return StepPlanned(
+        account_id=f"A{n:06d}",
+        step=OutreachStep(
+            step_id=step_id(f"A{n:06d}", f"D{n:06d}", "friendly_reminder", "sms", 1),
+            debt_id=f"D{n:06d}",
+            stage=Stage.FRIENDLY_REMINDER,
+            channel=Channel.SMS,
+            attempt=1,
+            destination=f"+1{area}555{n % 10000:04d}",
+            content=content,
+            content_hash=content.content_hash(),
+            send_at=NOW,
+            first_communication=True,
+        ),
+        planned_at=NOW,
+    )
+
+
+def pure_figures() -> dict[str, float]:
+    policy = default_policy()
+    decider = GateDecider(policy)
+    state = AccountState(account_id="A000001")
+    apply_account(state, account(1))
+    plan = planned(1)
+    raw = request_dict(plan, state, NOW, decider.zones_for(state))
+    request = build_request(raw, policy)
+    assert not hasattr(request, "rule_ids"), request
+    n = 5000
+    start = time.perf_counter()
+    for _ in range(n):
+        evaluate(request, policy)  # type: ignore[arg-type]
+    rules_us = (time.perf_counter() - start) / n * 1e6
+    start = time.perf_counter()
+    for _ in range(n):
+        decider(plan, "e", state, NOW)
+    path_us = (time.perf_counter() - start) / n * 1e6
+    return {
+        "pure_rules_us_per_step": round(rules_us, 1),
+        "gate_path_us_per_step": round(path_us, 1),
+    }
+
+
+async def preload(prefix: str) -> None:
+    await create_topics(prefix, partitions=6)
+    producer = EventProducer(KAFKA, "bench", topic_prefix=prefix)
+    await producer.start()
+    try:
+        await producer.publish(wrap(account(n), "ledger") for n in range(STEPS))
+        await producer.publish(wrap(planned(n), "scheduler") for n in range(STEPS))
+    finally:
+        await producer.stop()
+
+
+def replica(prefix: str, group: str, redis_db: int, seconds: float) -> None:
+    asyncio.run(_replica(prefix, group, redis_db, seconds))
+
+
+async def _replica(prefix: str, group: str, redis_db: int, seconds: float) -> None:
+    redis = Redis.from_url(REDIS_URL.rsplit("/", 1)[0] + f"/{redis_db}")
+    producer = EventProducer(KAFKA, "gate", topic_prefix=prefix)
+    await producer.start()
+    pipeline = GatePipeline(
+        bootstrap=KAFKA,
+        group_id=group,
+        store=RedisStateStore(redis, prefix=group),
+        producer=producer,
+        decide=GateDecider(default_policy()),
+        clock=FixedClock(NOW),
+        topic_prefix=prefix,
+        max_records=2000,
+    )
+    await pipeline.start()
+    task = asyncio.create_task(pipeline.run())
+    await asyncio.sleep(seconds)
+    pipeline.request_stop()
+    await task
+    await producer.stop()
+    await redis.aclose()
+
+
+async def count_decisions(
+    topic: str, expected: int, deadline_s: float
+) -> tuple[dict[str, str], float, float]:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=KAFKA, auto_offset_reset="earliest")
+    await consumer.start()
+    decisions: dict[str, str] = {}
+    first: float | None = None
+    last = time.perf_counter()
+    end = time.perf_counter() + deadline_s
+    try:
+        while len(decisions) < expected and time.perf_counter() < end:
+            for records in (await consumer.getmany(timeout_ms=500, max_records=5000)).values():
+                for r in records:
+                    event = decode(r.key, r.value, r.headers).data
+                    assert isinstance(event, StepDecided)
+                    decisions[event.step_id] = (
+                        event.decision.value
+                        + ":"
+                        + ",".join(sorted(f.rule_id for f in event.findings))
+                    )
+                    ts = r.timestamp / 1000
+                    first = ts if first is None else min(first, ts)
+                    last = max(last if first else ts, ts)
+    finally:
+        await consumer.stop()
+    return decisions, first or 0.0, last
+
+
+async def running(replicas: int, prefix: str) -> tuple[float, dict[str, str]]:
+    group = f"{prefix}gate{replicas}."
+    redis = Redis.from_url(REDIS_URL.rsplit("/", 1)[0] + f"/{5 + replicas}")
+    await redis.flushdb()
+    await redis.aclose()
+    out_prefix = f"{prefix}r{replicas}."
+    # Each run decides into its own copy of the decision topic: its own topic prefix.
+    await create_topics(out_prefix, partitions=6)
+    await _copy_inputs(prefix, out_prefix)
+    ctx = multiprocessing.get_context("spawn")
+    procs = [
+        ctx.Process(target=replica, args=(out_prefix, group, 5 + replicas, 240))
+        for _ in range(replicas)
+    ]
+    for p in procs:
+        p.start()
+    decisions, first, last = await count_decisions(out_prefix + "outreach.decisions.v1", STEPS, 240)
+    for p in procs:
+        p.terminate()
+        p.join()
+    await delete_topics(
+        [out_prefix + t for t in ALL_TOPICS] + [out_prefix + dlq(t) for t in ALL_TOPICS]
+    )
+    rate = len(decisions) / max(last - first, 1e-6)
+    return rate, decisions
+
+
+async def _copy_inputs(source: str, target: str) -> None:
+    """Replay the preloaded accounts and steps into another prefix, unchanged."""
+    producer = EventProducer(KAFKA, "bench", topic_prefix=target)
+    await producer.start()
+    try:
+        await producer.publish(wrap(account(n), "ledger") for n in range(STEPS))
+        await producer.publish(wrap(planned(n), "scheduler") for n in range(STEPS))
+    finally:
+        await producer.stop()
+    del source
+
+
+async def raw_bus_baseline(prefix: str) -> float:
+    """Consume the planned steps and produce one record each, no decoding: the ceiling."""
+    consumer = AIOKafkaConsumer(
+        prefix + "outreach.planned.v1", bootstrap_servers=KAFKA, auto_offset_reset="earliest",
+        group_id=prefix + "raw",
+    )  # fmt: skip
+    producer = EventProducer(KAFKA, "raw", topic_prefix=prefix)
+    await consumer.start()
+    await producer.start()
+    seen = 0
+    start = time.perf_counter()
+    try:
+        while seen < STEPS:
+            futures = []
+            for records in (await consumer.getmany(timeout_ms=1000, max_records=2000)).values():
+                for r in records:
+                    futures.append(
+                        await producer.send_raw(
+                            prefix + "outreach.decisions.v1", r.key, r.value, r.headers
+                        )
+                    )
+                seen += len(records)
+            if futures:
+                await asyncio.gather(*futures)
+    finally:
+        await consumer.stop()
+        await producer.stop()
+    return seen / (time.perf_counter() - start)
+
+
+async def main() -> None:
+    figures: dict[str, Any] = {"steps": STEPS}
+    figures.update(pure_figures())
+    prefix = f"bgate{int(time.time())}."
+    await preload(prefix)
+    figures["raw_bus_consume_produce_msgs_per_s"] = round(await raw_bus_baseline(prefix))
+    one_rate, one = await running(1, prefix)
+    two_rate, two = await running(2, prefix)
+    figures["gate_1_replica_decisions_per_s"] = round(one_rate)
+    figures["gate_2_replicas_decisions_per_s"] = round(two_rate)
+    figures["decided_1_replica"] = len(one)
+    figures["decided_2_replicas"] = len(two)
+    figures["same_decisions_1_vs_2_replicas"] = one == two
+    figures["allowed_share"] = round(
+        sum(1 for v in one.values() if v.startswith("allow")) / max(len(one), 1), 3
+    )
+    figures["ratio_gate_1_replica_over_raw_bus"] = round(
+        one_rate / figures["raw_bus_consume_produce_msgs_per_s"], 3
+    )
+    figures["target_decisions_per_s"] = 20000
+    figures["peak_rss_mb_driver"] = round(peak_rss_mb(), 1)
+    await delete_topics([prefix + t for t in ALL_TOPICS] + [prefix + dlq(t) for t in ALL_TOPICS])
+    report("gate", figures)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
