@@ -10,9 +10,10 @@ Outcomes are values, not exceptions, so the caller decides what each means:
                        credentials are refused (401/403/404: fix the configuration, retry)
 
 The host is overridden the way Twilio documents for proxies and test servers: a custom
-HTTP client, here one that rewrites `https://api.twilio.com` to `base_url`. The
-asynchronous client sends ~3x more messages per second than the SDK's blocking client
-run in threads (measured against the provider sandbox: 1,800/s vs 600/s).
+HTTP client, here one that rewrites `https://api.twilio.com` to `base_url`. The SDK's
+asynchronous client outpaces its blocking one run in threads: against the provider
+sandbox on two cores, 700-2,600 sends/s vs 400-700/s (bench/bench_provider_adapters.py
+in the sandbox).
 """
 
 from __future__ import annotations
