@@ -1,0 +1,132 @@
+"""The state of one account's escalation (a case) and of the steps planned for it.
+
+A case's status is derived, never stored independently: resolved beats paused (any pause
+reason), paused beats exhausted (no stage left), and the rest is active. Keeping the
+reasons as a set lets a dispute and a promise to pay overlap without one resuming the
+other's pause.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from dunning_core.contracts.common import Channel
+from dunning_core.contracts.events import Consumer, Debt, OutreachStep
+
+
+class CaseStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    RESOLVED = "resolved"
+    EXHAUSTED = "exhausted"
+
+
+class PauseReason(StrEnum):
+    """Why a case is paused; the first in this order is the one reported."""
+
+    DECEASED = "deceased"
+    BANKRUPTCY_FILED = "bankruptcy_filed"
+    ATTORNEY_REPRESENTED = "attorney_represented"
+    CEASE_REQUESTED = "cease_requested"
+    DISPUTED = "disputed"
+    PLAN = "plan"
+    PROMISED_TO_PAY = "promised_to_pay"
+    NO_CHANNEL = "no_channel"
+
+
+_REASON_ORDER = {reason: rank for rank, reason in enumerate(PauseReason)}
+
+
+class StepStatus(StrEnum):
+    PLANNED = "planned"  # published, not yet vetted
+    ALLOWED = "allowed"
+    DEFERRED = "deferred"  # re-planned for the gate's not_before
+    BLOCKED = "blocked"
+    DROPPED = "dropped"  # a deferral that came when the case was paused or had moved on
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One account's escalation; ``consumer``/``debt`` are the last snapshot from the ledger.
+
+    A case may exist before its account snapshot (an opt-out that overtook the account on
+    another topic): it is then never due until the snapshot arrives.
+    """
+
+    account_id: str
+    revision: int = 0
+    consumer: Consumer | None = None
+    debt: Debt | None = None
+    policy: str = "default"
+    stage_index: int = 0
+    attempt: int = 1
+    next_step_at: datetime | None = None
+    resolved: bool = False
+    exhausted: bool = False
+    pause_reasons: frozenset[PauseReason] = frozenset()
+    promise_until: datetime | None = None
+    opted_out_channels: frozenset[Channel] = frozenset()
+    bad_addresses: frozenset[str] = frozenset()
+    # address -> ids of distinct steps that failed softly there since the last success
+    soft_failures: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    contacted: bool = False
+    last_step_ids: tuple[str, ...] = ()
+    last_planned_at: datetime | None = None
+    steps_planned: int = 0
+    priority: float = 0.0
+    last_payment_id: str | None = None
+    note: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def status(self) -> CaseStatus:
+        if self.resolved:
+            return CaseStatus.RESOLVED
+        if self.pause_reasons:
+            return CaseStatus.PAUSED
+        if self.exhausted:
+            return CaseStatus.EXHAUSTED
+        return CaseStatus.ACTIVE
+
+    @property
+    def paused_reason(self) -> PauseReason | None:
+        if not self.pause_reasons:
+            return None
+        return min(self.pause_reasons, key=_REASON_ORDER.__getitem__)
+
+    @property
+    def debt_id(self) -> str | None:
+        return self.debt.debt_id if self.debt is not None else None
+
+    def is_due(self, now: datetime) -> bool:
+        return (
+            self.status == CaseStatus.ACTIVE
+            and self.debt is not None
+            and self.next_step_at is not None
+            and self.next_step_at <= now
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StepRecord:
+    """A planned step as the scheduler remembers it: what was published and what became of it."""
+
+    account_id: str
+    stage_key: str
+    step: OutreachStep
+    planned_at: datetime
+    gap_after: timedelta | None = None  # to the case's next step, kept when deferred
+    status: StepStatus = StepStatus.PLANNED
+    rule_ids: tuple[str, ...] = ()
+    delivery_status: str | None = None
+    replans: int = 0
+
+    @property
+    def step_id(self) -> str:
+        return self.step.step_id

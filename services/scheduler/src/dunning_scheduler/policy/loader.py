@@ -1,0 +1,59 @@
+"""Reading an escalation policy from YAML, refusing anything invalid with a clear message."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from dunning_scheduler.policy.model import EscalationPolicy
+
+DEFAULT_POLICY = "default.yaml"
+
+
+class PolicyError(ValueError):
+    """The policy file cannot be used; the message says where and why."""
+
+
+def parse_policy(
+    text: str, *, source: str = "policy", templates: Collection[str] | None = None
+) -> EscalationPolicy:
+    """Validate a policy document; ``templates`` are the names the renderer knows."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"{source}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise PolicyError(f"{source}: expected a mapping at the top level")
+    try:
+        policy = EscalationPolicy.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise PolicyError(f"{source}: invalid escalation policy: {problems}") from exc
+    if templates is not None:
+        unknown = sorted(policy.template_names() - set(templates))
+        if unknown:
+            raise PolicyError(
+                f"{source}: unknown templates {', '.join(unknown)} "
+                f"(known: {', '.join(sorted(templates))})"
+            )
+    return policy
+
+
+def load_policy(path: Path, templates: Collection[str] | None = None) -> EscalationPolicy:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read: {exc}") from exc
+    return parse_policy(text, source=str(path), templates=templates)
+
+
+def default_policy(templates: Collection[str] | None = None) -> EscalationPolicy:
+    text = resources.files("dunning_scheduler.policy").joinpath(DEFAULT_POLICY).read_text("utf-8")
+    return parse_policy(text, source=f"(built-in) {DEFAULT_POLICY}", templates=templates)
