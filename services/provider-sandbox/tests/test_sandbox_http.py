@@ -368,6 +368,19 @@ def test_public_key_is_also_served_on_sendgrids_settings_endpoint(sandbox: str) 
     assert mine == theirs
 
 
+def test_drain_waits_until_every_status_is_reported(
+    twilio: Client, sandbox: str, receiver: WebhookRecorder
+) -> None:
+    url, path = _callback_url(receiver)
+    for i in range(5):
+        twilio.messages.create(
+            to=f"+1415555{i + 1200}", from_=SENDER, body="Hi", status_callback=url
+        )
+    drained = httpx.post(f"{sandbox}/_sandbox/drain").json()
+    assert drained["drained"] is True
+    assert len(receiver.requests(path)) == 10
+
+
 def test_messages_listing_counts_and_reset(twilio: Client, sandbox: str) -> None:
     twilio.messages.create(to="+14155550188", from_=SENDER, body="Listed")
     listing = httpx.get(f"{sandbox}/_sandbox/messages", params={"channel": "sms"}).json()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+from dunning_sandbox.config import SandboxSettings
 from dunning_sandbox.signing import EventWebhookSigner, twilio_signature
 from sendgrid.helpers.eventwebhook import EventWebhook
 from twilio.request_validator import RequestValidator
@@ -40,3 +42,13 @@ def test_signing_key_file_is_created_once_and_reused(tmp_path: Path) -> None:
     assert list(path.parent.iterdir()) == [path]
     second = EventWebhookSigner.from_pem_file(path)
     assert first.public_key_base64 == second.public_key_base64
+
+
+def test_empty_key_path_means_a_fresh_key_per_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DUNNING_SANDBOX_SENDGRID_SIGNING_KEY_PATH", "")
+    assert SandboxSettings().sendgrid_signing_key_path is None
+    monkeypatch.delenv("DUNNING_SANDBOX_SENDGRID_SIGNING_KEY_PATH")
+    monkeypatch.setenv("DUNNING_STATE_DIR", "/srv/state")
+    assert SandboxSettings().sendgrid_signing_key_path == Path(
+        "/srv/state/sandbox/sendgrid-event-webhook.pem"
+    )

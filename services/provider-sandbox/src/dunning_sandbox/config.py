@@ -74,6 +74,11 @@ class SandboxSettings(BaseSettings):
             raise ValueError("must be 'AC' followed by 32 lowercase hex digits")
         return value
 
+    @field_validator("sendgrid_signing_key_path", mode="before")
+    @classmethod
+    def _empty_path_means_none(cls, value: object) -> object:
+        return None if value == "" else value
+
     @field_validator("twilio_api_key_sid")
     @classmethod
     def _api_key_shape(cls, value: str | None) -> str | None:
