@@ -10,7 +10,7 @@ import re
 from typing import Literal
 
 from dunning_core.contracts.events import OutreachStep
-from dunning_core.runtime.delivery import Accepted, Rejected, SendOutcome
+from dunning_core.runtime.delivery import Accepted, AmbiguousSend, Rejected, SendOutcome
 from dunning_core.runtime.errors import PermanentError, TransientError
 
 from dunning_email.adapters.sendgrid_sender import (
@@ -64,4 +64,8 @@ class SendGridStepSender:
             return Accepted(result.provider_message_id)
         if isinstance(result, EmailRejected):
             return Rejected(result.code, result.message)
+        if result.kind == "timeout":
+            raise AmbiguousSend(f"sendgrid timeout: {result.message}")
+        if result.kind == "timeout":
+            raise AmbiguousSend(f"sendgrid timeout: {result.message}")
         raise TransientError(f"sendgrid {result.kind}: {result.message}")

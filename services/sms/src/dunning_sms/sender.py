@@ -6,7 +6,7 @@ from typing import Literal
 from urllib.parse import urlencode
 
 from dunning_core.contracts.events import OutreachStep
-from dunning_core.runtime.delivery import Accepted, Rejected, SendOutcome
+from dunning_core.runtime.delivery import Accepted, AmbiguousSend, Rejected, SendOutcome
 from dunning_core.runtime.errors import TransientError
 
 from dunning_sms.adapters.twilio_sender import SmsAccepted, SmsRejected, TwilioSmsSender
@@ -46,4 +46,6 @@ class TwilioStepSender:
             return Accepted(result.provider_message_id)
         if isinstance(result, SmsRejected):
             return Rejected(result.code, result.message, opted_out=result.opted_out)
+        if result.kind == "timeout":
+            raise AmbiguousSend(f"twilio timeout: {result.message}")
         raise TransientError(f"twilio {result.kind}: {result.message}")

@@ -36,9 +36,7 @@ class MemoryDedupe:
 class RedisDedupe:
     """Handled ids in Redis with a time-to-live, shared by every replica of a group."""
 
-    def __init__(
-        self, redis: Redis, namespace: str, ttl_seconds: int = 14 * 24 * 3600
-    ) -> None:
+    def __init__(self, redis: Redis, namespace: str, ttl_seconds: int = 14 * 24 * 3600) -> None:
         self.redis = redis
         self.prefix = f"dedupe:{namespace}:"
         self.ttl = ttl_seconds

@@ -51,8 +51,17 @@ class Rejected:
 SendOutcome = Accepted | Rejected
 
 
+class AmbiguousSend(Exception):
+    """The request may have reached the provider (a timeout after sending): never resend.
+
+    The step stays reserved; if it was sent, the provider's callback (which carries the
+    step id) reports it. A possibly lost message is preferred to a certainly doubled one.
+    """
+
+
 class Sender(Protocol):
-    """A provider adapter. Raises ``TransientError`` when the outcome may change on retry."""
+    """A provider adapter. Raises ``TransientError`` when nothing was sent and a retry may
+    succeed, ``AmbiguousSend`` when the provider may have the message already."""
 
     @property
     def provider(self) -> Provider: ...
@@ -150,6 +159,7 @@ class ChannelWorker:
         self.sent = 0
         self.refused = 0
         self.skipped = 0
+        self.ambiguous = 0
 
     async def handle(self, envelope: Envelope) -> None:
         approval = envelope.data
@@ -182,7 +192,16 @@ class ChannelWorker:
         sent = False
         try:
             await self.records.remember_owner(step.destination, approval.account_id)
-            outcome = await self._send_with_retry(approval)
+            try:
+                outcome = await self._send_with_retry(approval)
+            except AmbiguousSend as exc:
+                sent = True  # keep the reservation: it may be out there
+                self.ambiguous += 1
+                log.warning(
+                    "send outcome unknown; not resent",
+                    extra={"step_id": step.step_id, "error": str(exc)},
+                )
+                return
             sent = True
             if isinstance(outcome, Accepted):
                 await self.records.record(step.step_id, outcome.provider_message_id)
