@@ -64,8 +64,7 @@ class SendGridStepSender:
             return Accepted(result.provider_message_id)
         if isinstance(result, EmailRejected):
             return Rejected(result.code, result.message)
-        if result.kind == "timeout":
+        kind: str = result.kind
+        if kind == "timeout":
             raise AmbiguousSend(f"sendgrid timeout: {result.message}")
-        if result.kind == "timeout":
-            raise AmbiguousSend(f"sendgrid timeout: {result.message}")
-        raise TransientError(f"sendgrid {result.kind}: {result.message}")
+        raise TransientError(f"sendgrid {kind}: {result.message}")
