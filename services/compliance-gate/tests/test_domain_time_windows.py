@@ -67,6 +67,20 @@ ZONES = [NY, CHI, LA, PHX, HNL, ANC, LORD_HOWE, ZoneInfo("Europe/London")]
 instants = st.datetimes(
     min_value=datetime(2024, 1, 1), max_value=datetime(2026, 12, 31), timezones=st.just(UTC)
 )
+# Instants within a day and a half of a DST change somewhere in ZONES.
+_CHANGES = [
+    datetime(2025, 3, 9, 7, tzinfo=UTC),  # US spring forward
+    datetime(2025, 11, 2, 6, tzinfo=UTC),  # US fall back
+    datetime(2025, 3, 30, 1, tzinfo=UTC),  # London
+    datetime(2025, 10, 26, 1, tzinfo=UTC),
+    datetime(2025, 4, 5, 15, tzinfo=UTC),  # Lord Howe, 30-minute change
+    datetime(2025, 10, 4, 15, 30, tzinfo=UTC),
+]
+near_changes = st.builds(
+    lambda change, minutes: change + timedelta(minutes=minutes),
+    st.sampled_from(_CHANGES),
+    st.integers(-36 * 60, 36 * 60),
+)
 zone_sets = st.lists(st.sampled_from(ZONES), min_size=1, max_size=3, unique=True)
 
 
@@ -99,8 +113,8 @@ def test_allowed_iff_local_time_in_window_in_all_zones(
     assert window_allows(at, zones, start, end) == _oracle(at, zones, start, end)
 
 
-@settings(max_examples=120, deadline=None)
-@given(instants, zone_sets, windows())
+@settings(max_examples=300, deadline=None)
+@given(instants | near_changes, zone_sets, windows())
 def test_next_allowed_instant_is_allowed_not_early_and_the_first(
     now: datetime, zones: list[ZoneInfo], window: tuple[time, time]
 ) -> None:
@@ -126,7 +140,7 @@ inconvenient = st.tuples(st.integers(0, 23), st.integers(0, 23), st.sets(st.inte
 
 
 @settings(max_examples=80, deadline=None)
-@given(instants, zone_sets, windows(), inconvenient)
+@given(instants | near_changes, zone_sets, windows(), inconvenient)
 def test_next_instant_for_a_composite_predicate(
     now: datetime,
     zones: list[ZoneInfo],

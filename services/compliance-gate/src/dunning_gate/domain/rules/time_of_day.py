@@ -14,7 +14,12 @@ from datetime import datetime, time
 from dunning_gate.domain.context import RuleContext
 from dunning_gate.domain.decision import RuleOutcome
 from dunning_gate.domain.request import InconvenientTime
-from dunning_gate.domain.time_windows import MIDNIGHT, next_instant, window_allows
+from dunning_gate.domain.time_windows import (
+    MIDNIGHT,
+    next_instant,
+    next_window_start,
+    window_allows,
+)
 from dunning_gate.policy.vocabulary import HoursRuleId
 
 _HORIZON_DAYS = 8
@@ -59,11 +64,17 @@ def _hours(ctx: RuleContext, rule_id: HoursRuleId) -> RuleOutcome | None:
     if honour_consent and _consented(ctx, ctx.at):
         return None
 
-    def allowed(at: datetime) -> bool:
-        return window_allows(at, zones, start, end) or (honour_consent and _consented(ctx, at))
+    not_before: datetime | None
+    if honour_consent and ctx.facts.consumer.consented_times:
 
-    extra = _consent_boundaries(ctx) if honour_consent else []
-    not_before = next_instant(ctx.at, zones, allowed, (start, end), extra, _HORIZON_DAYS)
+        def allowed(at: datetime) -> bool:
+            return window_allows(at, zones, start, end) or _consented(ctx, at)
+
+        marks = (start, end)
+        extra = _consent_boundaries(ctx)
+        not_before = next_instant(ctx.at, zones, allowed, marks, extra, _HORIZON_DAYS)
+    else:
+        not_before = next_window_start(ctx.at, zones, start, end)
     inputs = {
         "window": f"{start:%H:%M}-{end:%H:%M}",
         "candidate_zones": list(ctx.facts.zone_names),
