@@ -1,0 +1,1 @@
+"""The ledger's edges: PostgreSQL (engine, migrations), the outbox relay, Kafka consumers."""

@@ -1,0 +1,82 @@
+"""The ledger's errors; each carries the HTTP status an API caller receives.
+
+LedgerError                 500  unexpected
+├── NotFound                404  no such account
+├── Conflict                409  an idempotency key reused with different content,
+│                                or an import raced with another for the same new account
+├── UnsupportedMediaType    415  an import in a format the ledger does not read
+├── InvalidRequest          422  the request can never succeed as sent
+│   └── ImportRejected      422  the import file has errors; nothing was imported
+└── Unavailable             503  the database cannot be reached; retry later
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from dunning_ledger.domain.import_rows import RowError
+
+
+class LedgerError(Exception):
+    status_code: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.code, "message": self.message}
+
+
+class NotFound(LedgerError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(LedgerError):
+    status_code = 409
+    code = "conflict"
+
+
+class UnsupportedMediaType(LedgerError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
+class InvalidRequest(LedgerError):
+    status_code = 422
+    code = "invalid_request"
+
+
+class ImportRejected(InvalidRequest):
+    code = "import_rejected"
+    max_listed: ClassVar[int] = 1000
+
+    def __init__(self, errors: Sequence[RowError], received: int) -> None:
+        rows = len({e.row for e in errors})
+        super().__init__(
+            f"{len(errors)} error(s) in {rows} row(s) of {received}; nothing was imported"
+        )
+        self.errors = list(errors)
+        self.received = received
+
+    def body(self) -> dict[str, Any]:
+        listed = self.errors[: self.max_listed]
+        return {
+            **super().body(),
+            "received": self.received,
+            "error_count": len(self.errors),
+            "row_numbering": "row counts data rows from 1; the header is row 0; "
+            "line is the line in the CSV file, where the header is line 1",
+            "errors": [
+                {"row": e.row, "line": e.line, "field": e.field, "message": e.message}
+                for e in listed
+            ],
+        }
+
+
+class Unavailable(LedgerError):
+    status_code = 503
+    code = "unavailable"

@@ -1,0 +1,58 @@
+"""Events in: decisions, deliveries and signals, each batch recorded in one transaction.
+
+``LedgerEventHandler`` is the ``ConsumerLoop`` handler of group ``ledger``. ``handle``
+only checks and buffers; ``flush`` writes the whole batch (communication log, audit
+trail, flags, disputes and the ``processed_events`` marks) in one transaction, and the
+loop commits offsets only after it. A failed flush hands the batch back for redelivery,
+and the marks make the second pass a no-op for whatever the first one did write.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from dunning_core.contracts.envelope import Envelope
+from dunning_core.contracts.events import ConsumerSignaled, DeliveryUpdated, StepDecided
+from dunning_core.contracts.topics import DECISIONS, DELIVERY, SIGNALS
+from dunning_core.runtime.errors import PermanentError
+
+from dunning_ledger.service import LedgerService
+
+CONSUMED_TOPICS: Final = (DECISIONS, DELIVERY, SIGNALS)
+_ACCEPTED: Final = (StepDecided, DeliveryUpdated, ConsumerSignaled)
+
+
+class LedgerEventHandler:
+    def __init__(self, service: LedgerService, group_id: str) -> None:
+        self.service = service
+        self.group_id = group_id
+        self._pending: list[Envelope] = []
+        self.recorded = 0
+
+    async def handle(self, envelope: Envelope) -> None:
+        if not isinstance(envelope.data, _ACCEPTED):
+            raise PermanentError(f"the ledger does not record {envelope.type} events")
+        self._pending.append(envelope)
+
+    async def flush(self) -> None:
+        batch, self._pending = self._pending, []
+        if batch:
+            self.recorded += await self.service.record_events(self.group_id, batch)
+
+
+class ProcessedEventsDedupe:
+    """The consumer loop's dedupe, read from ``processed_events`` (the durable marks).
+
+    Marking is part of the flush transaction, so ``mark`` has nothing left to do.
+    """
+
+    def __init__(self, service: LedgerService, group_id: str) -> None:
+        self.service = service
+        self.group_id = group_id
+
+    async def unseen(self, ids: list[str]) -> set[str]:
+        seen = await self.service.seen_events(self.group_id, ids)
+        return {i for i in ids if i not in seen}
+
+    async def mark(self, ids: object) -> None:
+        return None

@@ -1,0 +1,215 @@
+"""The ledger's tables (PostgreSQL schema ``ledger``), as SQLAlchemy 2 typed ORM models.
+
+The migrations in ``migrations/versions`` create exactly these; an integration test
+compares the two.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+SCHEMA = "ledger"
+Instant = DateTime(timezone=True)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        schema=SCHEMA,
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        },
+    )
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSONB, datetime: Instant}
+
+
+class Account(Base):
+    """One account and its debt; ``debt`` and ``consumer`` are the imported snapshot."""
+
+    __tablename__ = "accounts"
+
+    account_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    consumer: Mapped[dict[str, Any]]
+    debt: Mapped[dict[str, Any]]
+    debt_id: Mapped[str] = mapped_column(Text)
+    currency: Mapped[str] = mapped_column(String(3))
+    imported_balance_minor: Mapped[int] = mapped_column(BigInteger)
+    paid_minor: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    balance_minor: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    __table_args__ = (Index(None, "account_id", "received_at"),)
+
+    payment_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    account_id: Mapped[str] = mapped_column(Text, ForeignKey("accounts.account_id"))
+    debt_id: Mapped[str] = mapped_column(Text)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    method: Mapped[str] = mapped_column(Text)
+    remaining_balance_minor: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[datetime]
+    recorded_at: Mapped[datetime]
+
+
+class PaymentPlan(Base):
+    __tablename__ = "payment_plans"
+    __table_args__ = (Index(None, "account_id", "agreed_at"),)
+
+    plan_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    account_id: Mapped[str] = mapped_column(Text, ForeignKey("accounts.account_id"))
+    debt_id: Mapped[str] = mapped_column(Text)
+    instalment_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    instalments: Mapped[int] = mapped_column(Integer)
+    first_due: Mapped[date] = mapped_column(Date)
+    agreed_at: Mapped[datetime]
+
+
+class Dispute(Base):
+    """A dispute, opened by a ``disputed`` signal and closed by ``dispute_verified``."""
+
+    __tablename__ = "disputes"
+    __table_args__ = (Index(None, "account_id", "opened_at"),)
+
+    dispute_id: Mapped[str] = mapped_column(Text, primary_key=True)  # the signal's ce_id
+    account_id: Mapped[str] = mapped_column(Text)
+    debt_id: Mapped[str | None] = mapped_column(Text)
+    signal_id: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text)
+    opened_at: Mapped[datetime]
+    verified_at: Mapped[datetime | None]
+    verified_by: Mapped[str | None] = mapped_column(Text)
+
+
+class ConsumerFlag(Base):
+    """The latest state of one flag (opt-out, cease, attorney...) on one scope of an account."""
+
+    __tablename__ = "consumer_flags"
+
+    account_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    flag: Mapped[str] = mapped_column(Text, primary_key=True)
+    scope: Mapped[str] = mapped_column(Text, primary_key=True)
+    active: Mapped[bool] = mapped_column(Boolean)
+    changed_at: Mapped[datetime]
+    signal_id: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime]
+
+
+class CommunicationLog(Base):
+    """One row per step: its latest decision and its furthest delivery status."""
+
+    __tablename__ = "communication_log"
+    __table_args__ = (
+        Index(None, "account_id", "created_at"),
+        Index(None, "decision"),
+        Index(None, "channel", "delivery_status"),
+    )
+
+    step_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    account_id: Mapped[str] = mapped_column(Text)
+    debt_id: Mapped[str | None] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(Text)
+    stage: Mapped[str | None] = mapped_column(Text)
+    attempt: Mapped[int | None] = mapped_column(Integer)
+    destination: Mapped[str | None] = mapped_column(Text)
+    decision: Mapped[str | None] = mapped_column(Text)
+    rule_ids: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
+    not_before: Mapped[datetime | None]
+    policy_version: Mapped[str | None] = mapped_column(Text)
+    first_decided_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
+    decisions: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    delivery_status: Mapped[str | None] = mapped_column(Text)
+    delivery_rank: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
+    status_at: Mapped[datetime | None]
+    provider: Mapped[str | None] = mapped_column(Text)
+    provider_message_id: Mapped[str | None] = mapped_column(Text)
+    error_code: Mapped[str | None] = mapped_column(Text)
+    error_detail: Mapped[str | None] = mapped_column(Text)
+    accepted_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+    last_event_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class CommunicationEvent(Base):
+    """Append-only audit trail: every decision, delivery and signal event, in full."""
+
+    __tablename__ = "communication_events"
+    __table_args__ = (Index(None, "account_id", "id"), Index(None, "step_id"))
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    ce_id: Mapped[str] = mapped_column(Text, unique=True)
+    ce_type: Mapped[str] = mapped_column(Text)
+    ce_source: Mapped[str] = mapped_column(Text)
+    account_id: Mapped[str] = mapped_column(Text)
+    step_id: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)  # decision | delivery | signal
+    outcome: Mapped[str] = mapped_column(Text)  # the decision, status or signal kind
+    occurred_at: Mapped[datetime]
+    traceparent: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]]
+    recorded_at: Mapped[datetime]
+
+
+class ProcessedEvent(Base):
+    """Durable dedupe: written in the same transaction as the event's effects."""
+
+    __tablename__ = "processed_events"
+
+    consumer_group: Mapped[str] = mapped_column(Text, primary_key=True)
+    ce_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    processed_at: Mapped[datetime]
+
+
+class OutboxRecord(Base):
+    """A Kafka record, encoded, waiting to be published (transactional outbox)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_pending", "id", postgresql_where=text("published_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    topic: Mapped[str] = mapped_column(Text)
+    key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+    headers: Mapped[list[list[str]]] = mapped_column(JSONB)  # [[name, value], ...]
+    created_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
+    published_at: Mapped[datetime | None]
