@@ -8,7 +8,7 @@ the case advanced along the ladder. The send instant is the case's stored due in
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from dunning_core.contracts.common import Channel, Stage
 from dunning_core.contracts.events import Consumer, Debt
@@ -39,6 +39,7 @@ class StepDraft:
     legal_language: bool
     time_barred: bool
     gap_after: timedelta | None
+    reply_by: date  # the "please contact us by" date the message offers
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +145,8 @@ def plan_due(case: Case, policy: EscalationPolicy, now: datetime) -> Planning:
     barred = time_barred(debt, send_at, consumer, policy)
     following = _following(case, consumer, debt, policy, send_at)
     gap_after = following[2] - send_at if following is not None else None
+    tz = timing.candidate_zones(consumer, policy)[0]
+    reply_by = timing.local_date(send_at, tz) + timedelta(days=policy.reply_by_days)
     drafts = []
     for channel in stage_policy.channels:
         address = destination(case, channel)
@@ -165,6 +168,7 @@ def plan_due(case: Case, policy: EscalationPolicy, now: datetime) -> Planning:
                 legal_language=stage == Stage.LEGAL_WARNING,
                 time_barred=barred,
                 gap_after=gap_after,
+                reply_by=reply_by,
             )
         )
     advanced = replace(
