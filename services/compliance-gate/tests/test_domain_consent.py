@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from importlib import resources
 from typing import Any
 
@@ -55,7 +56,7 @@ def test_creditor_notice_basis_needs_its_35_day_window(days: int, allowed: bool)
     assert (decision.decision == "allow") is allowed
     if not allowed:
         assert decision.rule_ids == ("address.basis",)
-        assert decision.outcomes[0].inputs["usable_from"] == "2025-07-02"
+        assert decision.outcomes[0].inputs["usable_from"] == date(2025, 7, 2)
 
 
 def test_no_basis_at_all_blocks() -> None:

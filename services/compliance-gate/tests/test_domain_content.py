@@ -3,6 +3,7 @@ overshadowing, California licence and Rosenthal notice, one-click unsubscribe he
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from dunning_gate.domain import EvaluationRequest, build_request, evaluate
@@ -105,7 +106,7 @@ def test_legal_warning_on_a_time_barred_debt_is_blocked() -> None:
     }
     blocked = decide(barred)
     assert blocked.rule_ids == ("content.timebarred_threat",)
-    assert blocked.outcomes[0].inputs["limitation_date"] == "2025-06-01"
+    assert blocked.outcomes[0].inputs["limitation_date"] == date(2025, 6, 1)
     in_time = decide({**barred, "debt.limitation_date": "2027-01-01"})
     assert in_time.decision == "allow"
 

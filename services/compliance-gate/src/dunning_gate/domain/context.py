@@ -200,7 +200,9 @@ class RuleContext:
         self.notes[key] = value
 
     def count(self, key: str, value: int) -> None:
-        counts: dict[str, int] = self.notes.setdefault("counts", {})
+        counts = self.notes.get("counts")
+        if counts is None:
+            counts = self.notes["counts"] = {}
         counts[key] = value
 
     def block(self, rule_id: RuleId, explanation: str, **inputs: Any) -> RuleOutcome:

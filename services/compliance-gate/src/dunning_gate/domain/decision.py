@@ -5,6 +5,10 @@ defer the earliest instant that rule would accept, a short human explanation and
 inputs that decided it. A `Decision` is allow, defer (with `not_before`) or block, with
 the outcomes, the inputs the record must keep (local times, counts, consent sources)
 and the policy version that decided.
+
+Inputs are plain data: text, numbers, booleans, lists, mappings, and dates/instants as
+`date`/`datetime` objects (local times keep their zone's offset); `model_dump(mode="json")`
+renders them as ISO 8601 text. Formatting is left to serialisation, off the hot path.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ def _base_inputs(facts: Facts, at: datetime) -> dict[str, Any]:
         "collector_type": facts.debt.collector_type,
         "candidate_zones": list(facts.zone_names),
         "local_times": {
-            name: at.astimezone(zone).isoformat(timespec="seconds")
+            name: at.astimezone(zone)
             for name, zone in zip(facts.zone_names, facts.zones, strict=True)
         },
     }

@@ -17,14 +17,17 @@ from pydantic import AfterValidator
 
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 _NON_WORD = re.compile(r"[\W_]+")
-# ASCII fast path (most messages): str.translate with a 1:1 ASCII table is ~3x the regex.
-_ASCII_PUNCTUATION = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalnum()})
+# ASCII fast path (most messages): one bytes.translate lower-cases and blanks punctuation,
+# ~5x faster than the regex.
+_ASCII_TABLE = bytes(
+    (ord(chr(b).lower()) if chr(b).isalnum() else 32) if b < 128 else b for b in range(256)
+)
 
 
 def normalize(text: str) -> str:
     """Case-fold, strip accents and punctuation; words separated by single spaces."""
     if text.isascii():
-        return " ".join(text.lower().translate(_ASCII_PUNCTUATION).split())
+        return b" ".join(text.encode("ascii").translate(_ASCII_TABLE).split()).decode("ascii")
     text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
     return _NON_WORD.sub(" ", text.casefold()).strip()
 

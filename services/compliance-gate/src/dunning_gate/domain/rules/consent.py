@@ -56,20 +56,20 @@ def address_basis(ctx: RuleContext) -> RuleOutcome | None:
                 f"the creditor's notice opt-out window ({settings.address_basis_notice_days} "
                 "days) has not passed",
                 basis=record.basis,
-                notice_on=record.basis_on.isoformat(),
-                usable_from=usable_from.isoformat(),
+                notice_on=record.basis_on,
+                usable_from=usable_from,
             )
     elif record.basis not in _OWN_BASES:
         return ctx.block("address.basis", "no recorded basis for this address", basis=record.basis)
     if channel == "sms":
         checked = facts.phone.reassigned_checked_on if facts.phone else None
         max_age = settings.reassigned_check_max_age_days
-        ctx.note("reassigned_checked_on", checked.isoformat() if checked else None)
+        ctx.note("reassigned_checked_on", checked if checked else None)
         if checked is None or (today - checked).days > max_age:
             return ctx.block(
                 "address.basis",
                 f"no reassigned-numbers check within the last {max_age} days",
-                reassigned_checked_on=checked.isoformat() if checked else None,
+                reassigned_checked_on=checked if checked else None,
             )
     return None
 

@@ -8,6 +8,8 @@ the legal-warning stage itself.
 
 from __future__ import annotations
 
+from datetime import date
+
 from dunning_gate.domain.context import RuleContext
 from dunning_gate.domain.decision import RuleOutcome
 from dunning_gate.policy.model import PhraseGroups
@@ -72,11 +74,11 @@ def mini_miranda(ctx: RuleContext) -> RuleOutcome | None:
     return None
 
 
-def _time_barred(ctx: RuleContext) -> tuple[bool, str | None]:
+def _time_barred(ctx: RuleContext) -> tuple[bool, date | None]:
     limitation = ctx.facts.limitation_date
     if limitation is None:
         return True, None
-    return max(ctx.facts.local_dates(ctx.at)) >= limitation, limitation.isoformat()
+    return max(ctx.facts.local_dates(ctx.at)) >= limitation, limitation
 
 
 def timebarred_threat(ctx: RuleContext) -> RuleOutcome | None:
@@ -122,7 +124,7 @@ def overshadowing(ctx: RuleContext) -> RuleOutcome | None:
             "content.overshadowing",
             "content that overshadows the right to dispute, during the validation period",
             phrase=found,
-            validation_period_end=period_end.isoformat() if period_end else None,
+            validation_period_end=period_end if period_end else None,
         )
     return None
 

@@ -82,23 +82,33 @@ def _cap(
     cap: Cap,
     instants: list[datetime],
 ) -> RuleOutcome | None:
-    releases = _releases(ctx, key, cap.window, instants)
-    count = len(releases)
-    ctx.count(key, count)
-    if count < cap.max:
-        return None
+    window = cap.window
+    if window.kind == "rolling" and not ctx.facts.history.precomputed:
+        # Hot path: count by bisection; build the release list only when over the cap.
+        first = bisect_right(instants, ctx.at - window.span)
+        count = len(instants) - first
+        ctx.count(key, count)
+        if count < cap.max:
+            return None
+        releases = [t + window.span for t in instants[first:]]
+    else:
+        releases = _releases(ctx, key, window, instants)
+        count = len(releases)
+        ctx.count(key, count)
+        if count < cap.max:
+            return None
     if cap.max == 0:
         return ctx.block(rule_id, f"cap {key} is 0: the policy forbids this", count=count)
     return ctx.defer(
         rule_id,
         releases[count - cap.max],
         f"{count} counted attempt(s) already within the window "
-        f"({cap.max} per {cap.window.days} day(s))",
+        f"({cap.max} per {window.days} day(s))",
         counter=key,
         count=count,
         cap=cap.max,
-        window_days=cap.window.days,
-        window_kind=cap.window.kind,
+        window_days=window.days,
+        window_kind=window.kind,
     )
 
 
@@ -148,28 +158,15 @@ def calls_after_conversation(ctx: RuleContext) -> RuleOutcome | None:
     last = max(moments)
     days = ctx.policy.frequency.calls_after_conversation.days
     free_from = latest_day_start(days, last, facts.zones)
-    ctx.note("last_conversation_at", last.isoformat())
+    ctx.note("last_conversation_at", last)
     if ctx.at < free_from:
         return ctx.defer(
             "frequency.calls_after_conversation",
             free_from,
             f"a telephone conversation took place within the last {days} days (its day = day 1)",
-            last_conversation_at=last.isoformat(),
+            last_conversation_at=last,
         )
     return None
-
-
-def _electronic_selector(
-    channels: tuple[str, ...], per_consumer: bool, counted: tuple[str, ...], debt_id: str
-) -> Callable[[ContactAttempt], bool]:
-    def selected(a: ContactAttempt) -> bool:
-        return (
-            a.channel in channels
-            and a.outcome in counted
-            and (per_consumer or debt_id in a.debt_ids)
-        )
-
-    return selected
 
 
 def electronic(ctx: RuleContext) -> RuleOutcome | None:
@@ -182,13 +179,22 @@ def electronic(ctx: RuleContext) -> RuleOutcome | None:
     debt_id = ctx.step.debt_id
     counted = settings.counted_outcomes
     cache = ctx.facts.instants
+    attempts = ctx.facts.history.attempts
     worst: RuleOutcome | None = None
     for cap in caps:
         group = (cap.channels, cap.scope)
         instants = cache.get(group)
         if instants is None:
-            selected = _electronic_selector(cap.channels, cap.scope == "consumer", counted, debt_id)
-            instants = _instants(ctx, group, selected)
+            channels, per_consumer = cap.channels, cap.scope == "consumer"
+            instants = cache[group] = []
+            for a in attempts:
+                if (
+                    a.channel in channels
+                    and a.outcome in counted
+                    and (per_consumer or debt_id in a.debt_ids)
+                ):
+                    instants.append(a.at)
+            instants.sort()
         outcome = _cap(ctx, "frequency.electronic", cap.counter_key, cap, instants)
         if outcome is not None:
             worst = _stricter(worst, outcome)

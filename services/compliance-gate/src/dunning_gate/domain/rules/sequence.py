@@ -32,7 +32,7 @@ def validation_notice(ctx: RuleContext) -> RuleOutcome | None:
                 "validation.notice",
                 f"validation information is overdue ({grace} days after the first "
                 "communication): only a step carrying it may go",
-                first_communication_at=first.isoformat(),
+                first_communication_at=first,
             )
     if step.stage != "legal_warning":
         return None
@@ -41,7 +41,7 @@ def validation_notice(ctx: RuleContext) -> RuleOutcome | None:
         return ctx.block(
             "validation.notice", "a legal warning needs a validation notice sent beforehand"
         )
-    ctx.note("validation_period_end", period_end.isoformat())
+    ctx.note("validation_period_end", period_end)
     pending = [d for d in debt.disputes if d.status == "pending"]
     if pending:
         return ctx.block(
@@ -54,7 +54,7 @@ def validation_notice(ctx: RuleContext) -> RuleOutcome | None:
             "validation.notice",
             period_end,
             "a legal warning waits for the validation period to end",
-            validation_period_end=period_end.isoformat(),
+            validation_period_end=period_end,
         )
     return None
 
@@ -77,6 +77,6 @@ def nv_medical_wait(ctx: RuleContext) -> RuleOutcome | None:
             "state.nv.medical_wait",
             ready,
             f"Nevada medical debt: {wait} days must pass after the written notice",
-            notice_at=notice.isoformat(),
+            notice_at=notice,
         )
     return None

@@ -42,9 +42,9 @@ def _consent_boundaries(ctx: RuleContext) -> list[datetime]:
     return [c.start for c in ctx.facts.consumer.consented_times]
 
 
-def _local_times(ctx: RuleContext, at: datetime) -> dict[str, str]:
+def _local_times(ctx: RuleContext, at: datetime) -> dict[str, datetime]:
     return {
-        name: at.astimezone(zone).isoformat(timespec="seconds")
+        name: at.astimezone(zone)
         for name, zone in zip(ctx.facts.zone_names, ctx.facts.zones, strict=True)
     }
 

@@ -73,9 +73,9 @@ def dispute_pending(ctx: RuleContext) -> RuleOutcome | None:
             return ctx.block(
                 "dispute.pending",
                 "a dispute received within the validation period awaits verification",
-                received_at=dispute.received_at.isoformat(),
+                received_at=dispute.received_at,
                 kind=dispute.kind,
-                validation_period_end=period_end.isoformat() if period_end else None,
+                validation_period_end=period_end if period_end else None,
             )
     return None
 
@@ -89,7 +89,7 @@ def ma_dispute(ctx: RuleContext) -> RuleOutcome | None:
         return ctx.block(
             "state.ma.dispute",
             "Massachusetts: a dispute awaits verification",
-            received_at=pending[0].received_at.isoformat(),
+            received_at=pending[0].received_at,
         )
     return None
 
