@@ -17,7 +17,6 @@ from dunning_core.contracts.events import (
     SignalKind,
     StepDecided,
 )
-
 from dunning_ledger.domain.accounts import StoredAccount, current_balance, plan_import
 from dunning_ledger.domain.communications import fold_decisions, fold_deliveries, rank, replaces
 from dunning_ledger.domain.flags import flag_change, fold_flags
@@ -192,7 +191,7 @@ def signal(kind: SignalKind, at: datetime, **kw: object) -> ConsumerSignaled:
         "occurred_at": at,
     }
     fields.update(kw)
-    return ConsumerSignaled(**fields)  # type: ignore[arg-type]
+    return ConsumerSignaled(**fields)
 
 
 def test_opt_out_is_scoped_to_the_address() -> None:
@@ -247,7 +246,15 @@ def test_summary_fills_zeros_and_groups() -> None:
 
 # --- purity ---------------------------------------------------------------------------
 
-FORBIDDEN = ("sqlalchemy", "asyncpg", "fastapi", "aiokafka", "httpx", "redis", "dunning_core.runtime")
+FORBIDDEN = (
+    "sqlalchemy",
+    "asyncpg",
+    "fastapi",
+    "aiokafka",
+    "httpx",
+    "redis",
+    "dunning_core.runtime",
+)
 
 
 def test_domain_modules_import_no_io_library() -> None:

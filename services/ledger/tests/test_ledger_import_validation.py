@@ -7,7 +7,6 @@ import io
 from datetime import UTC, date, datetime
 
 import pytest
-
 from dunning_ledger.domain.import_rows import (
     COLUMNS,
     HEADER_ROW,
@@ -19,7 +18,7 @@ from dunning_ledger.domain.import_rows import (
 )
 
 
-def good_row(n: int = 1, **overrides: str) -> dict[str, str]:
+def good_row(n: int = 1, /, **overrides: str) -> dict[str, str]:
     row = {
         "account_id": f"ACC-{n:04d}",
         "full_name": "Ana Garcia",
@@ -293,7 +292,8 @@ def test_json_rows_take_native_scalars() -> None:
 def test_json_rows_name_row_and_field() -> None:
     rows: list[object] = [good_row(1), good_row(2, state="XX"), "not an object"]
     result = validate_json(rows)
-    assert [(e.row, e.field, e.line) for e in result.errors] == [(2, "state", None), (3, None, None)]
+    found = [(e.row, e.field, e.line) for e in result.errors]
+    assert found == [(2, "state", None), (3, None, None)]
 
 
 def test_json_missing_required_value_and_unknown_key() -> None:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from dunning_ledger.domain.money import MoneyError, format_minor, parse_minor
 from hypothesis import given
 from hypothesis import strategies as st
-
-from dunning_ledger.domain.money import MoneyError, format_minor, parse_minor
 
 
 @pytest.mark.parametrize(
