@@ -183,6 +183,10 @@ class Facts:
     def local_dates(self, at: datetime) -> list[date]:
         return [at.astimezone(zone).date() for zone in self.zones]
 
+    def local_date(self, at: datetime) -> date:
+        """The local date in the first candidate zone."""
+        return at.astimezone(self.zones[0]).date()
+
 
 class RuleContext:
     """The facts, the instant judged, and the inputs noted while judging it."""

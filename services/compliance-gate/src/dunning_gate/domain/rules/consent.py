@@ -42,7 +42,7 @@ def address_basis(ctx: RuleContext) -> RuleOutcome | None:
     if record is None:
         return ctx.block("address.basis", f"the {channel} address is not on file: no basis")
     settings = ctx.policy.consent
-    today = min(facts.local_dates(ctx.at))
+    today = min(facts.local_dates(ctx.at)) if len(facts.zones) > 1 else facts.local_date(ctx.at)
     ctx.note("address_basis", record.basis)
     if record.basis == "creditor_notice":
         if record.basis_on is None:
