@@ -1,0 +1,121 @@
+"""Builds the scheduler: policy, renderer, database, producer, consumer loop, planner, app.
+
+Tests pass their own clock, policy, store or publisher; everything else is built from
+settings. A policy or template set that does not validate stops the service here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dunning_core.runtime.clock import Clock, clock_from
+from dunning_core.runtime.kafka import ConsumerLoop, EventProducer
+from dunning_core.runtime.service import Component, ServiceRuntime, health_router, lifespan_for
+from fastapi import FastAPI
+
+from dunning_scheduler.adapters.kafka_publisher import KafkaStepPublisher
+from dunning_scheduler.api import router
+from dunning_scheduler.config import SchedulerSettings
+from dunning_scheduler.handlers import TOPICS, SchedulerHandler
+from dunning_scheduler.planner import PlannerLoop
+from dunning_scheduler.policy.loader import default_policy, load_policy
+from dunning_scheduler.policy.model import EscalationPolicy
+from dunning_scheduler.ports import StepPublisher
+from dunning_scheduler.rendering import Identity, Renderer
+from dunning_scheduler.repository import SqlCaseStore, create_tables, make_engine
+from dunning_scheduler.service import Scheduler
+
+SERVICE = "scheduler"
+
+
+def build_renderer(settings: SchedulerSettings) -> Renderer:
+    return Renderer(
+        Identity(
+            collector_name=settings.collector_name,
+            collector_phone=settings.collector_phone,
+            payments_url=settings.payments_url,
+            unsubscribe_url=settings.unsubscribe_url,
+            unsubscribe_mailto=settings.unsubscribe_mailto,
+            unsubscribe_secret=settings.unsubscribe_secret.get_secret_value(),
+        )
+    )
+
+
+def load_configured_policy(settings: SchedulerSettings, renderer: Renderer) -> EscalationPolicy:
+    if settings.policy_path is not None:
+        return load_policy(settings.policy_path, renderer.names)
+    return default_policy(renderer.names)
+
+
+def build(
+    settings: SchedulerSettings,
+    *,
+    clock: Clock | None = None,
+    policy: EscalationPolicy | None = None,
+    renderer: Renderer | None = None,
+    publisher: StepPublisher | None = None,
+) -> FastAPI:
+    clock = clock or clock_from(settings.clock_start, settings.clock_speed, settings.clock_epoch)
+    renderer = renderer or build_renderer(settings)
+    policy = policy or load_configured_policy(settings, renderer)
+    engine = make_engine(settings.database_url, settings.db_pool_size)
+    store = SqlCaseStore(engine, [s.key for s in policy.stages], clock)
+    producer = EventProducer(settings.kafka_bootstrap, SERVICE, topic_prefix=settings.topic_prefix)
+    scheduler = Scheduler(store, publisher or KafkaStepPublisher(producer), renderer, policy, clock)
+    handler = SchedulerHandler(scheduler, producer, settings.topic_prefix)
+    loop = ConsumerLoop(
+        bootstrap=settings.kafka_bootstrap,
+        group_id=settings.topic_prefix + settings.group_id,
+        topics=TOPICS,
+        handler=handler,
+        producer=producer,
+        topic_prefix=settings.topic_prefix,
+        max_records=settings.max_records,
+    )
+    planner = PlannerLoop(
+        scheduler, interval_s=settings.planner_interval_s, batch=settings.planner_batch
+    )
+
+    runtime = ServiceRuntime(SERVICE)
+
+    async def open_database() -> None:
+        await create_tables(engine)
+
+    async def close_database() -> None:
+        await engine.dispose()
+
+    async def database() -> dict[str, Any]:
+        await store.ping()
+        return {"ok": True}
+
+    async def reactions() -> dict[str, Any]:
+        totals = handler.totals
+        return {
+            "changed_cases": totals.changed_cases,
+            "replans": totals.replans,
+            "ignored": totals.ignored,
+            "rejected": len(totals.rejected),
+        }
+
+    runtime.add(Component("database", open_database, close_database))
+    runtime.checks["database"] = database
+    runtime.add(Component("producer", producer.start, producer.stop))
+    runtime.add_loop("consumer", loop)
+    runtime.checks["reactions"] = reactions
+    if settings.planner_enabled:
+        runtime.add(Component("planner", planner.start, planner.stop, planner.run))
+
+        async def planning() -> dict[str, Any]:
+            return planner.health()
+
+        runtime.checks["planner"] = planning
+
+    app = FastAPI(title="Dunning scheduler", lifespan=lifespan_for(runtime))
+    app.include_router(health_router(runtime))
+    app.include_router(router(store, policy, planner if settings.planner_enabled else None))
+    app.state.runtime = runtime
+    app.state.scheduler = scheduler
+    app.state.planner = planner
+    app.state.consumer = loop
+    app.state.store = store
+    return app

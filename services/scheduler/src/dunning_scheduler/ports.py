@@ -1,0 +1,52 @@
+"""What the use cases need from the outside world, as small protocols.
+
+Tests pass in-memory versions of these (our own ports); production uses ``repository``
+(PostgreSQL) and ``adapters.kafka_publisher`` (Kafka).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Any, Protocol
+
+from dunning_core.contracts.events import StepPlanned
+
+from dunning_scheduler.domain.case import Case, StepRecord
+
+
+class CaseTransaction(Protocol):
+    """One unit of work; it commits when its context exits without an error."""
+
+    async def lock_due(self, now: datetime, limit: int) -> list[Case]:
+        """Active cases due at ``now``, highest priority first, skipping rows others hold."""
+        ...
+
+    async def lock_promises_due(self, now: datetime, limit: int) -> list[Case]:
+        """Cases paused by a promise to pay whose date has passed."""
+        ...
+
+    async def lock_cases(self, account_ids: Sequence[str]) -> dict[str, Case]: ...
+
+    async def load_steps(self, step_ids: Iterable[str]) -> dict[str, StepRecord]: ...
+
+    async def save_cases(self, cases: Iterable[Case]) -> None: ...
+
+    async def save_steps(self, steps: Iterable[StepRecord]) -> None: ...
+
+
+class CaseStore(Protocol):
+    def transaction(self) -> AbstractAsyncContextManager[CaseTransaction]: ...
+
+    async def get_case(self, account_id: str) -> Case | None: ...
+
+    async def steps_of(self, account_id: str, limit: int = 50) -> list[StepRecord]: ...
+
+    async def stats(self) -> dict[str, Any]: ...
+
+
+class StepPublisher(Protocol):
+    async def publish(self, planned: Sequence[tuple[StepPlanned, str | None]]) -> None:
+        """Publish every plan (with its traceparent, or a new trace) and wait for the broker."""
+        ...

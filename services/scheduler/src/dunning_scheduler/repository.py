@@ -1,0 +1,301 @@
+"""All SQL of the scheduler: cases and steps in PostgreSQL (SQLAlchemy 2 Core, asyncpg).
+
+Writes are whole-row upserts in one statement per batch; the planner locks due rows with
+``FOR UPDATE SKIP LOCKED`` so any number of replicas share the work without waiting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from dunning_core.contracts.common import Channel, MessageContent, Stage
+from dunning_core.contracts.events import Consumer, Debt, OutreachStep
+from dunning_core.runtime.clock import Clock
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from dunning_scheduler.domain.case import (
+    Case,
+    CaseStatus,
+    PauseReason,
+    StepRecord,
+    StepStatus,
+)
+from dunning_scheduler.models import cases, metadata, steps
+
+_SCHEMA_LOCK = 0x5C4ED01E  # advisory lock id: replicas starting together create tables once
+
+
+def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        json_serializer=lambda value: orjson.dumps(value).decode(),
+        json_deserializer=orjson.loads,
+    )
+
+
+async def create_tables(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _SCHEMA_LOCK})
+        await conn.run_sync(metadata.create_all)
+
+
+# --- mapping -----------------------------------------------------------------------------
+
+
+def case_row(case: Case, stage_keys: Sequence[str]) -> dict[str, Any]:
+    return {
+        "account_id": case.account_id,
+        "debt_id": case.debt_id,
+        "revision": case.revision,
+        "consumer": case.consumer.model_dump(mode="json") if case.consumer else None,
+        "debt": case.debt.model_dump(mode="json") if case.debt else None,
+        "policy": case.policy,
+        "stage_index": case.stage_index,
+        "stage_key": stage_keys[case.stage_index] if case.stage_index < len(stage_keys) else None,
+        "attempt": case.attempt,
+        "next_step_at": case.next_step_at,
+        "status": case.status.value,
+        "resolved": case.resolved,
+        "exhausted": case.exhausted,
+        "pause_reasons": sorted(r.value for r in case.pause_reasons),
+        "paused_reason": case.paused_reason.value if case.paused_reason else None,
+        "promise_until": case.promise_until,
+        "opted_out_channels": sorted(c.value for c in case.opted_out_channels),
+        "bad_addresses": sorted(case.bad_addresses),
+        "soft_failures": {a: list(s) for a, s in case.soft_failures.items()},
+        "contacted": case.contacted,
+        "last_step_ids": list(case.last_step_ids),
+        "last_planned_at": case.last_planned_at,
+        "steps_planned": case.steps_planned,
+        "priority": case.priority,
+        "last_payment_id": case.last_payment_id,
+        "note": case.note,
+        "created_at": case.created_at,
+        "updated_at": case.updated_at,
+    }
+
+
+def case_from_row(row: Any) -> Case:
+    m = row._mapping
+    return Case(
+        account_id=m["account_id"],
+        revision=m["revision"],
+        consumer=Consumer.model_validate(m["consumer"]) if m["consumer"] else None,
+        debt=Debt.model_validate(m["debt"]) if m["debt"] else None,
+        policy=m["policy"],
+        stage_index=m["stage_index"],
+        attempt=m["attempt"],
+        next_step_at=m["next_step_at"],
+        resolved=m["resolved"],
+        exhausted=m["exhausted"],
+        pause_reasons=frozenset(PauseReason(r) for r in m["pause_reasons"]),
+        promise_until=m["promise_until"],
+        opted_out_channels=frozenset(Channel(c) for c in m["opted_out_channels"]),
+        bad_addresses=frozenset(m["bad_addresses"]),
+        soft_failures={a: tuple(s) for a, s in m["soft_failures"].items()},
+        contacted=m["contacted"],
+        last_step_ids=tuple(m["last_step_ids"]),
+        last_planned_at=m["last_planned_at"],
+        steps_planned=m["steps_planned"],
+        priority=m["priority"],
+        last_payment_id=m["last_payment_id"],
+        note=m["note"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+    )
+
+
+def step_row(record: StepRecord, now: datetime) -> dict[str, Any]:
+    step = record.step
+    return {
+        "step_id": step.step_id,
+        "account_id": record.account_id,
+        "debt_id": step.debt_id,
+        "stage_key": record.stage_key,
+        "stage": step.stage.value,
+        "channel": step.channel.value,
+        "attempt": step.attempt,
+        "destination": step.destination,
+        "content": step.content.model_dump(mode="json"),
+        "content_hash": step.content_hash,
+        "send_at": step.send_at,
+        "first_communication": step.first_communication,
+        "planned_at": record.planned_at,
+        "gap_after_s": int(record.gap_after.total_seconds()) if record.gap_after else None,
+        "status": record.status.value,
+        "rule_ids": list(record.rule_ids),
+        "delivery_status": record.delivery_status,
+        "replans": record.replans,
+        "updated_at": now,
+    }
+
+
+def step_from_row(row: Any) -> StepRecord:
+    m = row._mapping
+    step = OutreachStep(
+        step_id=m["step_id"],
+        debt_id=m["debt_id"],
+        stage=Stage(m["stage"]),
+        channel=Channel(m["channel"]),
+        attempt=m["attempt"],
+        destination=m["destination"],
+        content=MessageContent.model_validate(m["content"]),
+        content_hash=m["content_hash"],
+        send_at=m["send_at"],
+        first_communication=m["first_communication"],
+    )
+    gap = m["gap_after_s"]
+    return StepRecord(
+        account_id=m["account_id"],
+        stage_key=m["stage_key"],
+        step=step,
+        planned_at=m["planned_at"],
+        gap_after=timedelta(seconds=gap) if gap is not None else None,
+        status=StepStatus(m["status"]),
+        rule_ids=tuple(m["rule_ids"]),
+        delivery_status=m["delivery_status"],
+        replans=m["replans"],
+    )
+
+
+def _upsert(table: Any, rows: list[dict[str, Any]], key: str, keep: tuple[str, ...] = ()) -> Any:
+    stmt = insert(table)
+    updates = {c: stmt.excluded[c] for c in rows[0] if c != key and c not in keep}
+    return stmt.on_conflict_do_update(index_elements=[key], set_=updates)
+
+
+# --- unit of work ------------------------------------------------------------------------
+
+
+class SqlTransaction:
+    def __init__(self, conn: AsyncConnection, stage_keys: Sequence[str], now: datetime) -> None:
+        self.conn = conn
+        self.stage_keys = stage_keys
+        self.now = now
+
+    async def lock_due(self, now: datetime, limit: int) -> list[Case]:
+        query = (
+            select(cases)
+            .where(
+                cases.c.status == CaseStatus.ACTIVE.value,
+                cases.c.next_step_at.is_not(None),
+                cases.c.next_step_at <= now,
+            )
+            .order_by(cases.c.priority.desc(), cases.c.next_step_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        result = await self.conn.execute(query)
+        return [case_from_row(r) for r in result]
+
+    async def lock_promises_due(self, now: datetime, limit: int) -> list[Case]:
+        query = (
+            select(cases)
+            .where(cases.c.promise_until.is_not(None), cases.c.promise_until <= now)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        result = await self.conn.execute(query)
+        return [case_from_row(r) for r in result]
+
+    async def lock_cases(self, account_ids: Sequence[str]) -> dict[str, Case]:
+        if not account_ids:
+            return {}
+        # Sorted, so that two transactions lock overlapping sets in the same order.
+        query = (
+            select(cases)
+            .where(cases.c.account_id.in_(sorted(account_ids)))
+            .order_by(cases.c.account_id)
+            .with_for_update()
+        )
+        result = await self.conn.execute(query)
+        return {c.account_id: c for c in map(case_from_row, result)}
+
+    async def load_steps(self, step_ids: Iterable[str]) -> dict[str, StepRecord]:
+        ids = sorted(set(step_ids))
+        if not ids:
+            return {}
+        result = await self.conn.execute(select(steps).where(steps.c.step_id.in_(ids)))
+        return {s.step_id: s for s in map(step_from_row, result)}
+
+    async def save_cases(self, items: Iterable[Case]) -> None:
+        rows = [case_row(c, self.stage_keys) for c in items]
+        if rows:
+            await self.conn.execute(_upsert(cases, rows, "account_id", ("created_at",)), rows)
+
+    async def save_steps(self, items: Iterable[StepRecord]) -> None:
+        rows = [step_row(s, self.now) for s in items]
+        if rows:
+            await self.conn.execute(_upsert(steps, rows, "step_id"), rows)
+
+
+class SqlCaseStore:
+    """``CaseStore`` over an async engine; ``stage_keys`` label stages in rows and stats."""
+
+    def __init__(self, engine: AsyncEngine, stage_keys: Sequence[str], clock: Clock) -> None:
+        self.engine = engine
+        self.stage_keys = tuple(stage_keys)
+        self.clock = clock
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SqlTransaction]:
+        async with self.engine.begin() as conn:
+            yield SqlTransaction(conn, self.stage_keys, self.clock.now())
+
+    async def get_case(self, account_id: str) -> Case | None:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(select(cases).where(cases.c.account_id == account_id))
+            ).first()
+        return case_from_row(row) if row is not None else None
+
+    async def steps_of(self, account_id: str, limit: int = 50) -> list[StepRecord]:
+        query = (
+            select(steps)
+            .where(steps.c.account_id == account_id)
+            .order_by(steps.c.planned_at.desc(), steps.c.step_id)
+            .limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            return [step_from_row(r) for r in await conn.execute(query)]
+
+    async def stats(self) -> dict[str, Any]:
+        async with self.engine.connect() as conn:
+            by_status = await conn.execute(
+                select(cases.c.status, func.count()).group_by(cases.c.status)
+            )
+            by_stage = await conn.execute(
+                select(cases.c.stage_key, cases.c.status, func.count()).group_by(
+                    cases.c.stage_key, cases.c.status
+                )
+            )
+            by_reason = await conn.execute(
+                select(cases.c.paused_reason, func.count())
+                .where(cases.c.paused_reason.is_not(None))
+                .group_by(cases.c.paused_reason)
+            )
+            by_step = await conn.execute(
+                select(steps.c.status, func.count()).group_by(steps.c.status)
+            )
+            stages: dict[str, dict[str, int]] = {}
+            for key, status, count in by_stage:
+                stages.setdefault(key or "(done)", {})[status] = count
+            return {
+                "cases_by_status": {str(s): int(n) for s, n in by_status.tuples()},
+                "cases_by_stage": stages,
+                "paused_by_reason": {str(r): int(n) for r, n in by_reason.tuples()},
+                "steps_by_status": {str(s): int(n) for s, n in by_step.tuples()},
+            }
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))

@@ -1,0 +1,246 @@
+"""The scheduler's use cases: plan what is due, and apply what the other services report.
+
+Both work a batch at a time inside one transaction: lock the rows, run the pure domain,
+render, publish, write back, commit. Publishing comes before the commit, and that is safe:
+if the commit fails after the publish, the rows were not advanced, the same cases are
+planned again with the same step ids, the same ``send_at`` (the stored due instant) and
+therefore the same ``ce_id`` (a ``step.planned.v1`` is identified by step id + send_at),
+so every consumer recognises the second publication as a duplicate. The reverse order
+could lose a step: committed as planned, never published.
+
+Errors: ``apply`` never lets one bad event stall its batch; such events come back as
+``Rejected`` for the handler to dead-letter. Infrastructure errors propagate, and the
+caller retries the whole (idempotent) batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from dunning_core.contracts.envelope import Envelope
+from dunning_core.contracts.events import (
+    AccountOpened,
+    AccountUpdated,
+    ConsumerSignaled,
+    DeliveryUpdated,
+    OutreachStep,
+    PaymentReceived,
+    PlanAgreed,
+    StepDecided,
+    StepPlanned,
+)
+from dunning_core.runtime.clock import Clock
+
+from dunning_scheduler.domain import reactions
+from dunning_scheduler.domain.case import Case, StepRecord
+from dunning_scheduler.domain.planning import StepDraft, plan_due
+from dunning_scheduler.policy.model import EscalationPolicy
+from dunning_scheduler.ports import CaseStore, CaseTransaction, StepPublisher
+from dunning_scheduler.rendering import Renderer
+
+log = logging.getLogger(__name__)
+
+HANDLED_EVENTS = (
+    AccountOpened,
+    AccountUpdated,
+    PaymentReceived,
+    PlanAgreed,
+    StepDecided,
+    DeliveryUpdated,
+    ConsumerSignaled,
+)
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    cases: int
+    steps: int
+    resumed: int = 0
+
+
+@dataclass(frozen=True)
+class Rejected:
+    envelope: Envelope
+    error: str
+
+
+@dataclass
+class ApplyResult:
+    changed_cases: int = 0
+    replans: int = 0
+    ignored: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+
+
+def outreach_step(draft: StepDraft, renderer: Renderer, case: Case) -> OutreachStep:
+    assert case.consumer is not None
+    assert case.debt is not None
+    content = renderer.render(draft, case.consumer, case.debt)
+    return OutreachStep(
+        step_id=draft.step_id,
+        debt_id=draft.debt_id,
+        stage=draft.stage,
+        channel=draft.channel,
+        attempt=draft.attempt,
+        destination=draft.destination,
+        content=content,
+        content_hash=content.content_hash(),
+        send_at=draft.send_at,
+        first_communication=draft.first_communication,
+    )
+
+
+class Scheduler:
+    def __init__(
+        self,
+        store: CaseStore,
+        publisher: StepPublisher,
+        renderer: Renderer,
+        policy: EscalationPolicy,
+        clock: Clock,
+    ) -> None:
+        self.store = store
+        self.publisher = publisher
+        self.renderer = renderer
+        self.policy = policy
+        self.clock = clock
+
+    def planned(self, step: OutreachStep, account_id: str, now: datetime) -> StepPlanned:
+        return StepPlanned(
+            account_id=account_id, step=step, planned_at=now, escalation_policy=self.policy.name
+        )
+
+    # --- the planner -------------------------------------------------------------------
+
+    async def plan_due(self, limit: int) -> PlanResult:
+        """Plan up to ``limit`` due cases: render, publish one step per channel, advance."""
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            resumed = await self._resume_promises(tx, now, limit)
+            due = await tx.lock_due(now, limit)
+            if not due:
+                return PlanResult(0, 0, resumed)
+            events: list[tuple[StepPlanned, str | None]] = []
+            records: list[StepRecord] = []
+            advanced: list[Case] = []
+            for case in due:
+                planning = plan_due(case, self.policy, now)
+                for draft in planning.drafts:
+                    step = outreach_step(draft, self.renderer, case)
+                    events.append((self.planned(step, case.account_id, now), None))
+                    records.append(
+                        StepRecord(
+                            account_id=case.account_id,
+                            stage_key=draft.stage_key,
+                            step=step,
+                            planned_at=now,
+                            gap_after=draft.gap_after,
+                        )
+                    )
+                advanced.append(planning.case)
+            await self.publisher.publish(events)  # before the commit: see the module docstring
+            await tx.save_steps(records)
+            await tx.save_cases(advanced)
+        return PlanResult(len(due), len(events), resumed)
+
+    async def _resume_promises(self, tx: CaseTransaction, now: datetime, limit: int) -> int:
+        changed = [
+            c
+            for c in (
+                reactions.on_promise_expired(case, now)
+                for case in await tx.lock_promises_due(now, limit)
+            )
+            if c is not None
+        ]
+        await tx.save_cases(changed)
+        return len(changed)
+
+    # --- reactions to events -----------------------------------------------------------
+
+    async def apply(self, envelopes: Sequence[Envelope]) -> ApplyResult:
+        """Apply a batch of events in order, in one transaction; re-plans are published."""
+        result = ApplyResult()
+        if not envelopes:
+            return result
+        now = self.clock.now()
+        account_ids = sorted({e.data.account_id for e in envelopes})
+        step_ids = [
+            e.data.step_id for e in envelopes if isinstance(e.data, StepDecided | DeliveryUpdated)
+        ]
+        async with self.store.transaction() as tx:
+            cases = await tx.lock_cases(account_ids)
+            steps = await tx.load_steps(step_ids)
+            changed_cases: dict[str, Case] = {}
+            changed_steps: dict[str, StepRecord] = {}
+            replans: list[tuple[StepPlanned, str | None]] = []
+            for envelope in envelopes:
+                try:
+                    outcome = self._react(envelope, cases, steps, now)
+                except Exception as exc:  # a bug on this input: park it, keep the batch going
+                    log.exception("event could not be applied", extra={"ce_id": envelope.id})
+                    result.rejected.append(Rejected(envelope, f"{type(exc).__name__}: {exc}"))
+                    continue
+                if outcome is None:
+                    result.ignored += 1
+                    continue
+                case, record, replan = outcome
+                if case is not None:
+                    cases[case.account_id] = changed_cases[case.account_id] = case
+                if record is not None:
+                    steps[record.step_id] = changed_steps[record.step_id] = record
+                if replan is not None:
+                    # The re-plan continues the trace of the decision that deferred it.
+                    event = self.planned(replan, envelope.subject, now)
+                    replans.append((event, envelope.traceparent))
+            await self.publisher.publish(replans)
+            await tx.save_steps(changed_steps.values())
+            await tx.save_cases(changed_cases.values())
+        result.changed_cases = len(changed_cases)
+        result.replans = len(replans)
+        return result
+
+    def _react(
+        self,
+        envelope: Envelope,
+        cases: dict[str, Case],
+        steps: dict[str, StepRecord],
+        now: datetime,
+    ) -> tuple[Case | None, StepRecord | None, OutreachStep | None] | None:
+        """(changed case, changed step, step to re-plan), or None when nothing changes."""
+        data = envelope.data
+        policy = self.policy
+        case = cases.get(data.account_id)
+        if isinstance(data, AccountOpened | AccountUpdated):
+            updated = reactions.on_account(case, data, policy, now)
+            return None if updated is None else (updated, None, None)
+        if isinstance(data, StepDecided | DeliveryUpdated):
+            record = steps.get(data.step_id)
+            if case is None or record is None or record.account_id != data.account_id:
+                return None  # not a step of ours (or planned before this database existed)
+            if isinstance(data, StepDecided):
+                reaction = reactions.on_decision(case, record, data, now)
+            else:
+                reaction = reactions.on_delivery(case, record, data, policy, now)
+            return (
+                reaction.case if reaction.case is not case else None,
+                reaction.step if reaction.step is not record else None,
+                reaction.replan,
+            )
+        # Payments and signals may overtake the account itself (other topics): keep their
+        # effect on a case that waits for its snapshot.
+        base = case or Case(account_id=data.account_id, policy=policy.name, created_at=now)
+        new: Case | None
+        if isinstance(data, PaymentReceived):
+            new = reactions.on_payment(base, data, now)
+        elif isinstance(data, PlanAgreed):
+            new = reactions.on_plan(base, data, now)
+        elif isinstance(data, ConsumerSignaled):
+            new = reactions.on_signal(base, data, policy, now)
+        else:
+            return None
+        if new is None or (new is base and case is not None):
+            return None
+        return new, None, None
