@@ -64,13 +64,17 @@ def invalid_input_decision(raw: object, errors: list[dict[str, str]], policy: Po
         explanation=f"invalid input: {fields}",
         inputs={"errors": errors},
     )
+    identity = _identity(raw)
     return Decision(
         decision="block",
         rule_ids=(INPUT_INVALID,),
         outcomes=(outcome,),
         inputs={"errors": errors},
         policy_version=policy.policy_version,
-        **_identity(raw),
+        step_id=identity["step_id"],
+        account_id=identity["account_id"],
+        debt_id=identity["debt_id"],
+        content_hash=identity["content_hash"],
     )
 
 
