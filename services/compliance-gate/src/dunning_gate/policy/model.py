@@ -342,9 +342,6 @@ class Policy(StrictModel):
             raise ValueError(f"hours: no window for {', '.join(missing)}")
         return self
 
-    def settings(self, rule_id: RuleId) -> RuleSettings:
-        return self.rules.get(rule_id, _DEFAULT_SETTINGS)
-
     def applies(self, rule_id: RuleId, collector_type: CollectorType) -> bool:
         settings = self.rules.get(rule_id, _DEFAULT_SETTINGS)
         return settings.enabled and collector_type in settings.collector_types
