@@ -1,0 +1,277 @@
+"""In-memory versions of the scheduler's own ports, and builders of valid events, for tests.
+
+``MemoryCaseStore`` keeps the transaction semantics that matter: a unit of work that
+raises leaves the store as it was. ``RecordingPublisher`` keeps what would have gone to
+Kafka, with the envelope each event would travel in.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime
+from typing import Any
+
+from dunning_core.contracts.common import Channel, Money
+from dunning_core.contracts.envelope import Envelope, wrap
+from dunning_core.contracts.events import (
+    AccountOpened,
+    Consumer,
+    ConsumerSignaled,
+    Debt,
+    Decision,
+    DeliveryStatus,
+    DeliveryUpdated,
+    EmailContact,
+    PaymentReceived,
+    PhoneContact,
+    RuleFinding,
+    SignalKind,
+    StepDecided,
+    StepPlanned,
+)
+
+from dunning_scheduler.domain.case import Case, CaseStatus, StepRecord
+from dunning_scheduler.rendering import Identity
+
+NOW = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)  # 09:00 in Los Angeles, 12:00 in New York
+
+IDENTITY = Identity(
+    collector_name="Acme Recovery Services",
+    collector_phone="1-800-555-0199",
+    payments_url="https://pay.example.com/accounts",
+    unsubscribe_url="https://collections.example.com/unsubscribe",
+    unsubscribe_mailto="unsubscribe@collections.example.com",
+    unsubscribe_secret="test-secret",
+)
+
+
+# --- fakes of our ports --------------------------------------------------------------------
+
+
+class MemoryTransaction:
+    def __init__(self, cases: dict[str, Case], steps: dict[str, StepRecord]) -> None:
+        self.cases = cases
+        self.steps = steps
+
+    async def lock_due(self, now: datetime, limit: int) -> list[Case]:
+        due = [c for c in self.cases.values() if c.is_due(now)]
+        due.sort(key=lambda c: (-c.priority, c.next_step_at or now))
+        return due[:limit]
+
+    async def lock_promises_due(self, now: datetime, limit: int) -> list[Case]:
+        return [
+            c for c in self.cases.values() if c.promise_until is not None and c.promise_until <= now
+        ][:limit]
+
+    async def lock_cases(self, account_ids: Sequence[str]) -> dict[str, Case]:
+        return {a: self.cases[a] for a in account_ids if a in self.cases}
+
+    async def load_steps(self, step_ids: Iterable[str]) -> dict[str, StepRecord]:
+        return {s: self.steps[s] for s in step_ids if s in self.steps}
+
+    async def save_cases(self, cases: Iterable[Case]) -> None:
+        for case in cases:
+            self.cases[case.account_id] = case
+
+    async def save_steps(self, steps: Iterable[StepRecord]) -> None:
+        for record in steps:
+            self.steps[record.step_id] = record
+
+
+class MemoryCaseStore:
+    def __init__(self) -> None:
+        self.cases: dict[str, Case] = {}
+        self.steps: dict[str, StepRecord] = {}
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[MemoryTransaction]:
+        tx = MemoryTransaction(copy.copy(self.cases), copy.copy(self.steps))
+        yield tx
+        self.cases, self.steps = tx.cases, tx.steps  # committed only without an error
+
+    async def get_case(self, account_id: str) -> Case | None:
+        return self.cases.get(account_id)
+
+    async def steps_of(self, account_id: str, limit: int = 50) -> list[StepRecord]:
+        mine = [s for s in self.steps.values() if s.account_id == account_id]
+        return sorted(mine, key=lambda s: s.planned_at, reverse=True)[:limit]
+
+    async def stats(self) -> dict[str, Any]:
+        by_status: dict[str, int] = {}
+        for case in self.cases.values():
+            by_status[case.status.value] = by_status.get(case.status.value, 0) + 1
+        return {"cases_by_status": by_status}
+
+    def status_of(self, account_id: str) -> CaseStatus:
+        return self.cases[account_id].status
+
+
+class RecordingPublisher:
+    def __init__(self) -> None:
+        self.published: list[Envelope] = []
+        self.fail_next = False
+
+    async def publish(self, planned: Sequence[tuple[StepPlanned, str | None]]) -> None:
+        if self.fail_next:
+            self.fail_next = False
+            raise ConnectionError("broker unavailable (test)")
+        for event, traceparent in planned:
+            self.published.append(
+                wrap(event, "scheduler", time=event.planned_at, traceparent=traceparent)
+            )
+
+    @property
+    def steps(self) -> list[StepPlanned]:
+        return [e.data for e in self.published if isinstance(e.data, StepPlanned)]
+
+
+# --- events ----------------------------------------------------------------------------------
+
+
+def consumer(
+    state: str = "NY",
+    locale: str = "en_US",
+    *,
+    phone: str | None = "+12125550100",
+    email: str | None = "ana.garcia@example.com",
+) -> Consumer:
+    return Consumer(
+        full_name="Ana Garcia",
+        locale=locale,
+        state=state,
+        phones=(PhoneContact(number=phone),) if phone else (),
+        emails=(EmailContact(address=email),) if email else (),
+    )
+
+
+def debt(
+    *,
+    balance_minor: int = 123_456,
+    currency: str = "USD",
+    legal: bool = False,
+    limitation: date | None = date(2030, 1, 1),
+    licence: str | None = None,
+    collector_type: str = "third_party",
+) -> Debt:
+    return Debt.model_validate(
+        {
+            "debt_id": "DEBT-1",
+            "creditor": "Acme Bank",
+            "balance": {"amount_minor": balance_minor, "currency": currency},
+            "due_date": "2026-01-15",
+            "delinquent_since": "2026-02-01",
+            "legal_action_authorized": legal,
+            "limitation_date": limitation.isoformat() if limitation else None,
+            "validation_notice_sent_at": "2026-01-20T15:00:00+00:00",
+            "ca_license_number": licence,
+            "collector_type": collector_type,
+        }
+    )
+
+
+def account_opened(
+    account_id: str = "ACC-1",
+    *,
+    revision: int = 1,
+    consumer_: Consumer | None = None,
+    debt_: Debt | None = None,
+    at: datetime = NOW,
+) -> AccountOpened:
+    return AccountOpened(
+        account_id=account_id,
+        revision=revision,
+        consumer=consumer_ or consumer(),
+        debt=debt_ or debt(),
+        opened_at=at,
+    )
+
+
+def decided(
+    planned: StepPlanned,
+    decision: Decision,
+    *,
+    not_before: datetime | None = None,
+    rules: Sequence[str] = (),
+    at: datetime = NOW,
+) -> StepDecided:
+    step = planned.step
+    action = "defer" if decision == Decision.DEFER else "block"
+    return StepDecided(
+        account_id=planned.account_id,
+        step_id=step.step_id,
+        planned_event_id=planned.default_event_id(),
+        debt_id=step.debt_id,
+        stage=step.stage,
+        channel=step.channel,
+        attempt=step.attempt,
+        destination=step.destination,
+        decision=decision,
+        not_before=not_before,
+        findings=tuple(
+            RuleFinding(rule_id=r, action=action, explanation="test", not_before=not_before)
+            for r in rules
+        ),
+        policy_version="test",
+        content_hash=step.content_hash,
+        decided_at=at,
+    )
+
+
+def delivery(
+    planned: StepPlanned,
+    status: DeliveryStatus,
+    *,
+    error_code: str | None = None,
+    at: datetime = NOW,
+) -> DeliveryUpdated:
+    step = planned.step
+    return DeliveryUpdated(
+        account_id=planned.account_id,
+        step_id=step.step_id,
+        channel=step.channel,
+        provider="twilio" if step.channel == Channel.SMS else "sendgrid",
+        provider_message_id=f"msg-{step.step_id[-8:]}",
+        status=status,
+        error_code=error_code,
+        occurred_at=at,
+    )
+
+
+def signal(
+    kind: SignalKind,
+    account_id: str = "ACC-1",
+    *,
+    channel: Channel | None = None,
+    details: dict[str, str] | None = None,
+    signal_id: str | None = None,
+    at: datetime = NOW,
+) -> ConsumerSignaled:
+    return ConsumerSignaled(
+        account_id=account_id,
+        signal_id=signal_id or f"sig-{kind.value}",
+        kind=kind,
+        channel=channel,
+        source="sms" if channel == Channel.SMS else "operator",
+        occurred_at=at,
+        details=details or {},
+    )
+
+
+def payment(
+    remaining_minor: int,
+    account_id: str = "ACC-1",
+    *,
+    amount_minor: int = 10_000,
+    payment_id: str = "PAY-1",
+    at: datetime = NOW,
+) -> PaymentReceived:
+    return PaymentReceived(
+        account_id=account_id,
+        payment_id=payment_id,
+        debt_id="DEBT-1",
+        amount=Money(amount_minor=amount_minor),
+        remaining_balance=Money(amount_minor=remaining_minor),
+        received_at=at,
+    )

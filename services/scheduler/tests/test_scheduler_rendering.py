@@ -1,0 +1,187 @@
+"""Templates render every required disclosure in en_US and es_US; formatting is cached."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import replace
+from decimal import Decimal
+
+import pytest
+from babel.numbers import format_currency
+from dunning_core.contracts.common import Channel, MessageContent
+from dunning_core.links import read_unsubscribe_token
+from dunning_scheduler.domain import reactions
+from dunning_scheduler.domain.case import Case
+from dunning_scheduler.domain.planning import StepDraft, plan_due
+from dunning_scheduler.formatting import CurrencyFormatter, Formatters
+from dunning_scheduler.policy.loader import default_policy
+from dunning_scheduler.rendering import Renderer, message_locale
+from dunning_scheduler.testing import IDENTITY, NOW, account_opened, consumer, debt
+
+POLICY = default_policy()
+RENDERER = Renderer(IDENTITY)
+
+MIRANDA_FIRST = {
+    "en_US": "This is an attempt to collect a debt and any information obtained will be used "
+    "for that purpose.",
+    "es_US": "Esto es un intento de cobrar una deuda y cualquier información obtenida será "
+    "utilizada para ese propósito.",
+}
+MIRANDA_LATER = {
+    "en_US": "This communication is from a debt collector.",
+    "es_US": "Esta comunicación es de un cobrador de deudas.",
+}
+STOP = {"en_US": "Reply STOP to opt out.", "es_US": "Responda STOP"}
+UNSUBSCRIBE = {"en_US": "To unsubscribe from these emails: https://", "es_US": "darse de baja"}
+# From the gate's rulebook: overshadowing and legal-threat language.
+OVERSHADOWING = (
+    "or else",
+    "pay immediately",
+    "within 10 days",
+    "within ten days",
+    "failure to pay within",
+    "cannot dispute",
+    "pay now to avoid",
+)
+THREATS = (
+    "lawsuit",
+    "sue you",
+    "legal action",
+    "court",
+    "garnish",
+    "litigation",
+    "demanda",
+    "accion legal",
+    "embargo",
+)
+
+
+def normal(text: str) -> str:
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return " " + " ".join(re.sub(r"[\W_]+", " ", text.lower()).split()) + " "
+
+
+def ladder(case: Case) -> list[tuple[StepDraft, MessageContent]]:
+    rendered = []
+    while case.next_step_at is not None:
+        planning = plan_due(case, POLICY, case.next_step_at)
+        assert case.consumer is not None
+        assert case.debt is not None
+        rendered += [(d, RENDERER.render(d, case.consumer, case.debt)) for d in planning.drafts]
+        case = replace(planning.case, contacted=True)
+    return rendered
+
+
+def opened(**kwargs: object) -> Case:
+    case = reactions.on_account(None, account_opened(**kwargs), POLICY, NOW)  # type: ignore[arg-type]
+    assert case is not None
+    return case
+
+
+@pytest.mark.parametrize("locale", ["en_US", "es_US"])
+@pytest.mark.parametrize("legal", [True, False])
+def test_every_message_carries_identity_disclosure_and_opt_out(locale: str, legal: bool) -> None:
+    messages = ladder(opened(consumer_=consumer(locale=locale), debt_=debt(legal=legal)))
+    assert len(messages) == 10
+    for draft, content in messages:
+        assert content.locale == locale
+        body = content.body
+        assert "Acme Recovery Services" in body
+        assert "$1,234.56" in body
+        assert "https://pay.example.com/accounts/ACC-1" in body
+        miranda = MIRANDA_FIRST if draft.first_communication else MIRANDA_LATER
+        assert miranda[locale] in body
+        if draft.channel == Channel.SMS:
+            assert STOP[locale] in body
+            assert content.subject is None
+            assert content.headers == {}
+        else:
+            assert UNSUBSCRIBE[locale] in body
+            assert content.subject
+            assert content.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+            assert content.headers["List-Unsubscribe"].startswith("<https://")
+            assert "<mailto:" in content.headers["List-Unsubscribe"]
+        text = normal(f"{content.subject or ''} {body}")
+        assert not [p for p in OVERSHADOWING if normal(p) in text]
+        threats = [p for p in THREATS if normal(p) in text]
+        if draft.legal_language:
+            assert legal
+            assert threats
+        else:
+            assert not threats, (draft.template, threats)
+
+
+def test_the_unsubscribe_link_names_the_account_and_address() -> None:
+    _, content = next(m for m in ladder(opened()) if m[0].channel == Channel.EMAIL)
+    token = content.headers["List-Unsubscribe"].split("/unsubscribe/", 1)[1].split(">", 1)[0]
+    assert read_unsubscribe_token("test-secret", token) == ("ACC-1", "ana.garcia@example.com")
+    assert f"https://collections.example.com/unsubscribe/{token}" in content.body
+
+
+@pytest.mark.parametrize("locale", ["en_US", "es_US"])
+def test_california_messages_carry_the_licence_and_the_first_one_the_rosenthal_notice(
+    locale: str,
+) -> None:
+    messages = ladder(
+        opened(consumer_=consumer(state="CA", locale=locale), debt_=debt(licence="CFL-2024-1"))
+    )
+    for draft, content in messages:
+        assert "CFL-2024-1" in content.body
+        has_notice = "Rosenthal Fair Debt Collection Practices Act" in content.body
+        assert has_notice == draft.first_communication
+        if has_notice:
+            assert "1-877-FTC-HELP" in content.body
+
+
+def test_time_barred_debts_say_they_will_not_be_sued_on() -> None:
+    messages = ladder(opened(debt_=debt(legal=True, limitation=NOW.date())))
+    final = [c for d, c in messages if d.template == "final_notice"]
+    assert final
+    assert all("will not sue you for it" in c.body for c in final)
+
+
+def test_a_creditor_collecting_its_own_debt_does_not_claim_to_be_a_debt_collector() -> None:
+    messages = ladder(opened(debt_=debt(collector_type="first_party")))
+    for _, content in messages:
+        assert content.body.startswith("Acme Bank") or "Acme Bank" in content.body
+        assert "debt collector" not in content.body
+        assert "Acme Recovery Services" not in content.body
+
+
+def test_rendering_is_deterministic() -> None:
+    first = ladder(opened())
+    second = ladder(opened())
+    assert [c.content_hash() for _, c in first] == [c.content_hash() for _, c in second]
+
+
+def test_message_locale_falls_back_by_language_then_to_english() -> None:
+    assert message_locale("es_MX") == "es_US"
+    assert message_locale("es-US") == "es_US"
+    assert message_locale("fr_FR") == "en_US"
+
+
+@pytest.mark.parametrize("locale", ["en_US", "es_US", "es_MX", "fr_FR", "de_DE", "pt_BR"])
+@pytest.mark.parametrize("currency", ["USD", "EUR", "JPY"])
+def test_the_cached_currency_formatter_matches_babel(locale: str, currency: str) -> None:
+    formatter = CurrencyFormatter(currency, locale)
+    assert formatter.fast
+    digits = formatter.digits
+    for amount in (0, 7, 1_005, 123_456, 9_876_543_210, 31_415_926):
+        expected = format_currency(Decimal(amount).scaleb(-digits), currency, locale=locale)
+        assert formatter(amount) == expected
+
+
+def test_unusual_grouping_and_negative_amounts_fall_back_to_babel() -> None:
+    indian = CurrencyFormatter("INR", "en_IN")
+    assert not indian.fast
+    assert indian(1_234_567_89) == format_currency(Decimal("1234567.89"), "INR", locale="en_IN")
+    assert CurrencyFormatter("USD", "en_US")(-1050) == "-$10.50"
+
+
+def test_formatters_are_built_once_per_currency_and_locale() -> None:
+    formatters = Formatters()
+    assert formatters.currency_formatter("USD", "es_US") is formatters.currency_formatter(
+        "USD", "es_US"
+    )
+    assert formatters.long_date(NOW.date(), "es_US") == "2 de marzo de 2026"

@@ -1,0 +1,174 @@
+"""Use cases over in-memory ports: planning publishes, events re-plan, batches are atomic."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from dunning_core.contracts.common import Channel
+from dunning_core.contracts.envelope import Envelope, wrap
+from dunning_core.contracts.events import Decision, Event, SignalKind
+from dunning_core.runtime.clock import FixedClock
+from dunning_scheduler.domain.case import CaseStatus, StepStatus
+from dunning_scheduler.policy.loader import default_policy
+from dunning_scheduler.rendering import Renderer
+from dunning_scheduler.service import Scheduler
+from dunning_scheduler.testing import (
+    IDENTITY,
+    NOW,
+    MemoryCaseStore,
+    RecordingPublisher,
+    account_opened,
+    decided,
+    payment,
+    signal,
+)
+
+
+def envelope(event: Event) -> Envelope:
+    return wrap(event, "test", time=NOW)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def store() -> MemoryCaseStore:
+    return MemoryCaseStore()
+
+
+@pytest.fixture
+def publisher() -> RecordingPublisher:
+    return RecordingPublisher()
+
+
+@pytest.fixture
+def scheduler(
+    store: MemoryCaseStore, publisher: RecordingPublisher, clock: FixedClock
+) -> Scheduler:
+    return Scheduler(store, publisher, Renderer(IDENTITY), default_policy(), clock)
+
+
+async def test_account_opened_then_plan_publishes_one_step_per_channel(
+    scheduler: Scheduler, publisher: RecordingPublisher, store: MemoryCaseStore
+) -> None:
+    await scheduler.apply([envelope(account_opened())])
+    result = await scheduler.plan_due(500)
+    assert (result.cases, result.steps) == (1, 2)
+    steps = publisher.steps
+    assert [s.step.channel for s in steps] == [Channel.SMS, Channel.EMAIL]
+    assert all(s.step.first_communication for s in steps)
+    assert all(s.step.content_hash == s.step.content.content_hash() for s in steps)
+    assert all(
+        e.traceparent is None or e.traceparent.startswith("00-") for e in publisher.published
+    )
+    assert {s.step_id for s in store.steps.values()} == {s.step.step_id for s in steps}
+    assert (await scheduler.plan_due(500)).steps == 0  # the next step is days away
+
+
+async def test_the_same_account_opened_twice_makes_one_case_and_one_plan(
+    scheduler: Scheduler, publisher: RecordingPublisher, store: MemoryCaseStore
+) -> None:
+    await scheduler.apply([envelope(account_opened()), envelope(account_opened())])
+    await scheduler.plan_due(500)
+    await scheduler.apply([envelope(account_opened())])
+    await scheduler.plan_due(500)
+    assert len(store.cases) == 1
+    assert len(publisher.steps) == 2
+
+
+async def test_a_deferral_is_replanned_with_the_same_step_id_and_the_new_send_at(
+    scheduler: Scheduler, publisher: RecordingPublisher, store: MemoryCaseStore
+) -> None:
+    await scheduler.apply([envelope(account_opened())])
+    await scheduler.plan_due(500)
+    sms = publisher.steps[0]
+    later = NOW + timedelta(hours=15)
+    result = await scheduler.apply(
+        [envelope(decided(sms, Decision.DEFER, not_before=later, rules=["hours.fdcpa"]))]
+    )
+    assert result.replans == 1
+    replan = publisher.published[-1]
+    assert replan.data.step.step_id == sms.step.step_id  # type: ignore[attr-defined]
+    assert replan.data.step.send_at == later  # type: ignore[attr-defined]
+    assert replan.id != publisher.published[0].id  # a new fact: new ce_id
+    assert store.steps[sms.step.step_id].status == StepStatus.DEFERRED
+
+
+async def test_a_failed_publish_commits_nothing_and_the_retry_has_the_same_ce_ids(
+    scheduler: Scheduler,
+    publisher: RecordingPublisher,
+    store: MemoryCaseStore,
+    clock: FixedClock,
+) -> None:
+    await scheduler.apply([envelope(account_opened())])
+    publisher.fail_next = True
+    with pytest.raises(ConnectionError):
+        await scheduler.plan_due(500)
+    assert store.cases["ACC-1"].steps_planned == 0
+    assert store.steps == {}
+    clock.advance(timedelta(seconds=30))
+    await scheduler.plan_due(500)
+    # A publish that did reach the broker before the failed commit is therefore a duplicate.
+    first_try_ids = {e.id for e in publisher.published}
+    assert len(first_try_ids) == 2
+    assert all(s.step.send_at == NOW for s in publisher.steps)
+
+
+async def test_payments_and_signals_change_the_case(
+    scheduler: Scheduler, store: MemoryCaseStore
+) -> None:
+    await scheduler.apply([envelope(account_opened())])
+    await scheduler.apply([envelope(signal(SignalKind.DISPUTED))])
+    assert store.status_of("ACC-1") == CaseStatus.PAUSED
+    await scheduler.apply([envelope(signal(SignalKind.DISPUTE_VERIFIED))])
+    assert store.status_of("ACC-1") == CaseStatus.ACTIVE
+    await scheduler.apply([envelope(payment(0))])
+    assert store.status_of("ACC-1") == CaseStatus.RESOLVED
+    assert (await scheduler.plan_due(500)).steps == 0
+
+
+async def test_a_promise_to_pay_resumes_when_its_date_passes(
+    scheduler: Scheduler, store: MemoryCaseStore, clock: FixedClock
+) -> None:
+    await scheduler.apply([envelope(account_opened())])
+    await scheduler.apply(
+        [envelope(signal(SignalKind.PROMISED_TO_PAY, details={"date": "2026-03-05"}))]
+    )
+    assert (await scheduler.plan_due(500)).steps == 0
+    clock.advance(timedelta(days=4))
+    result = await scheduler.plan_due(500)
+    assert (result.resumed, result.steps) == (1, 2)  # resumed and planned in the same tick
+    assert store.status_of("ACC-1") == CaseStatus.ACTIVE
+
+
+async def test_an_event_the_domain_cannot_apply_is_rejected_not_blocking_the_batch(
+    scheduler: Scheduler, store: MemoryCaseStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dunning_scheduler.domain import reactions
+
+    def broken(*_: object) -> None:
+        raise ValueError("boom")
+
+    monkeypatch.setattr(reactions, "on_payment", broken)
+    result = await scheduler.apply([envelope(payment(0)), envelope(account_opened())])
+    assert len(result.rejected) == 1
+    assert "boom" in result.rejected[0].error
+    assert "ACC-1" in store.cases
+
+
+async def test_decisions_for_unknown_steps_are_ignored(scheduler: Scheduler) -> None:
+    from dunning_core.contracts.events import StepPlanned
+    from dunning_scheduler.testing import RecordingPublisher as _P
+
+    other = Scheduler(
+        MemoryCaseStore(), _P(), scheduler.renderer, scheduler.policy, scheduler.clock
+    )
+    await other.apply([envelope(account_opened())])
+    await other.plan_due(10)
+    planned = other.publisher.steps[0]  # type: ignore[attr-defined]
+    assert isinstance(planned, StepPlanned)
+    result = await scheduler.apply([envelope(decided(planned, Decision.ALLOW))])
+    assert result.ignored == 1
