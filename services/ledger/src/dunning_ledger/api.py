@@ -10,9 +10,10 @@ import asyncio
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.datastructures import UploadFile
 
 from dunning_ledger.domain import import_rows
 from dunning_ledger.domain.import_rows import ValidatedImport, validate_csv, validate_json

@@ -1,18 +1,36 @@
-"""Entry point: ``python -m dunning_ledger.app`` serves the ledger on 127.0.0.1:8001."""
+"""Entry point: ``python -m dunning_ledger.app`` serves the ledger on 127.0.0.1:8001.
+
+The app is built inside the running event loop (aiokafka clients must be created in
+one), then uvicorn serves it until SIGTERM/SIGINT, draining the consumer batch in hand.
+"""
 
 from __future__ import annotations
 
+import asyncio
+
+import uvicorn
 from dunning_core.runtime.logging import configure_logging
-from dunning_core.runtime.service import serve
 
 from dunning_ledger.bootstrap import build
 from dunning_ledger.config import LedgerSettings
 
 
+async def serve(settings: LedgerSettings) -> None:
+    config = uvicorn.Config(
+        build(settings),
+        host=settings.http_host,
+        port=settings.ledger_port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+    )
+    await uvicorn.Server(config).serve()
+
+
 def main() -> None:
     settings = LedgerSettings()
     configure_logging("ledger", settings.log_level, settings.log_json)
-    serve(build(settings), settings.http_host, settings.ledger_port)
+    asyncio.run(serve(settings))
 
 
 if __name__ == "__main__":
