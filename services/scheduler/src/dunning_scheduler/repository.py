@@ -290,10 +290,10 @@ class SqlCaseStore:
             for key, status, count in by_stage:
                 stages.setdefault(key or "(done)", {})[status] = count
             return {
-                "cases_by_status": {str(s): int(n) for s, n in by_status.tuples()},
+                "cases_by_status": {str(row[0]): int(row[1]) for row in by_status},
                 "cases_by_stage": stages,
-                "paused_by_reason": {str(r): int(n) for r, n in by_reason.tuples()},
-                "steps_by_status": {str(s): int(n) for s, n in by_step.tuples()},
+                "paused_by_reason": {str(row[0]): int(row[1]) for row in by_reason},
+                "steps_by_status": {str(row[0]): int(row[1]) for row in by_step},
             }
 
     async def ping(self) -> None:

@@ -1,0 +1,158 @@
+"""The scheduler against the real local stack: Kafka topics of its own, a fresh database."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer
+from dunning_core.contracts.envelope import Envelope, decode, wrap
+from dunning_core.contracts.events import Decision, Event, SignalKind, StepPlanned
+from dunning_core.contracts.topics import PLANNED
+from dunning_core.runtime.clock import FixedClock
+from dunning_core.runtime.kafka import EventProducer
+from dunning_core.testing import KAFKA
+from dunning_scheduler.bootstrap import build
+from dunning_scheduler.config import SchedulerSettings
+from dunning_scheduler.testing import NOW, account_opened, decided, signal
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass
+class Running:
+    prefix: str
+    clock: FixedClock
+    client: httpx.AsyncClient
+    producer: EventProducer
+    reader: AIOKafkaConsumer
+
+    async def publish(self, *events: Event) -> None:
+        await self.producer.publish(wrap(e, "test", time=NOW) for e in events)
+
+    async def planned(self, count: int, wait_s: float = 20.0) -> list[Envelope]:
+        """Read until ``count`` step.planned.v1 records arrived (or time is up)."""
+        found: list[Envelope] = []
+        deadline = time.monotonic() + wait_s
+        while len(found) < count and time.monotonic() < deadline:
+            batches = await self.reader.getmany(timeout_ms=200)
+            for records in batches.values():
+                found.extend(decode(r.key, r.value, r.headers) for r in records)
+        return found
+
+    async def case(self, account_id: str) -> dict[str, Any]:
+        response = await self.client.get(f"/v1/cases/{account_id}")
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+@pytest.fixture
+async def running(
+    topics: str, fresh_database: Callable[[str], Awaitable[str]]
+) -> AsyncIterator[Running]:
+    clock = FixedClock(NOW)
+    settings = SchedulerSettings(
+        topic_prefix=topics,
+        database_url=await fresh_database("scheduler"),
+        kafka_bootstrap=KAFKA,
+        planner_interval_s=0.05,
+    )
+    app = build(settings, clock=clock)
+    runtime = app.state.runtime
+    await runtime.start()
+    producer = EventProducer(KAFKA, "scheduler-test", topic_prefix=topics)
+    await producer.start()
+    reader = AIOKafkaConsumer(
+        topics + PLANNED, bootstrap_servers=KAFKA, auto_offset_reset="earliest", group_id=None
+    )
+    await reader.start()
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://scheduler") as client:
+        yield Running(topics, clock, client, producer, reader)
+    await reader.stop()
+    await producer.stop()
+    await runtime.stop()
+
+
+async def test_account_opened_leads_to_planned_steps_on_the_planned_topic(
+    running: Running,
+) -> None:
+    await running.publish(account_opened("ACC-I1"))
+    planned = await running.planned(2)
+    assert len(planned) == 2
+    steps = [e.data for e in planned]
+    assert all(isinstance(s, StepPlanned) for s in steps)
+    assert {s.step.channel.value for s in steps} == {"sms", "email"}  # type: ignore[attr-defined]
+    assert all(e.traceparent and e.traceparent.startswith("00-") for e in planned)
+    assert all(e.subject == "ACC-I1" for e in planned)
+    case = await running.case("ACC-I1")
+    assert case["status"] == "active"
+    assert case["steps_planned"] == 2
+    assert case["next_stage"] == "friendly_reminder"  # its second attempt, the follow-up
+    assert {s["status"] for s in case["steps"]} == {"planned"}
+    health = await running.client.get("/health")
+    assert health.status_code == 200, health.text
+    stats = (await running.client.get("/v1/stats")).json()
+    assert stats["cases_by_status"] == {"active": 1}
+    assert stats["planner"]["steps_published"] == 2
+
+
+async def test_a_deferral_is_replanned_with_the_same_step_id_and_the_new_send_at(
+    running: Running,
+) -> None:
+    await running.publish(account_opened("ACC-I2"))
+    first = await running.planned(2)
+    sms = next(e.data for e in first if e.data.step.channel.value == "sms")  # type: ignore[attr-defined]
+    assert isinstance(sms, StepPlanned)
+    later = NOW + timedelta(hours=15)
+    await running.publish(decided(sms, Decision.DEFER, not_before=later, rules=["hours.fdcpa"]))
+    replanned = await running.planned(1)
+    assert len(replanned) == 1
+    again = replanned[0].data
+    assert isinstance(again, StepPlanned)
+    assert again.step.step_id == sms.step.step_id
+    assert again.step.attempt == sms.step.attempt
+    assert again.step.send_at == later
+    assert again.step.content_hash == sms.step.content_hash
+    assert replanned[0].id != first[0].id
+    case = await running.case("ACC-I2")
+    step = next(s for s in case["steps"] if s["step_id"] == sms.step.step_id)
+    assert (step["status"], step["replans"], step["rule_ids"]) == ("deferred", 1, ["hours.fdcpa"])
+
+
+async def test_the_same_account_opened_twice_gives_one_case_and_one_plan(
+    running: Running,
+) -> None:
+    opened = account_opened("ACC-I3")
+    await running.publish(opened)
+    await running.planned(2)
+    await running.publish(opened)  # redelivered / re-sent: same revision
+    running.clock.advance(timedelta(minutes=1))
+    extra = await running.planned(1, wait_s=3.0)
+    assert extra == []
+    case = await running.case("ACC-I3")
+    assert case["steps_planned"] == 2
+    assert case["revision"] == 1
+    stats = (await running.client.get("/v1/stats")).json()
+    assert sum(stats["cases_by_status"].values()) == 1
+
+
+async def test_a_dispute_pauses_and_the_ladder_does_not_advance(running: Running) -> None:
+    await running.publish(account_opened("ACC-I4"))
+    await running.planned(2)
+    await running.publish(signal(SignalKind.DISPUTED, "ACC-I4"))
+    for _ in range(50):
+        if (await running.case("ACC-I4"))["status"] == "paused":
+            break
+        await asyncio.sleep(0.1)
+    case = await running.case("ACC-I4")
+    assert (case["status"], case["paused_reason"]) == ("paused", "disputed")
+    running.clock.advance(timedelta(days=30))  # well past the follow-up's due time
+    assert await running.planned(1, wait_s=2.0) == []
