@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Table, case, func, select, text, update
+from sqlalchemy import ARRAY, Table, Text, bindparam, case, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -83,7 +83,7 @@ class EventRow:
     outcome: str
     occurred_at: datetime
     traceparent: str | None
-    payload: dict[str, Any]
+    payload: str  # the event's JSON
 
 
 class LedgerRepository:
@@ -113,7 +113,7 @@ class LedgerRepository:
             return {}
         rows = await self.session.execute(
             select(Account.account_id, Account.revision, Account.fingerprint, Account.paid_minor)
-            .where(Account.account_id.in_(list(account_ids)))
+            .where(Account.account_id == func.any(_text_array(account_ids)))
             .with_for_update()
         )
         return {
@@ -265,7 +265,8 @@ class LedgerRepository:
             return set()
         rows = await self.session.scalars(
             select(ProcessedEvent.ce_id).where(
-                ProcessedEvent.consumer_group == group, ProcessedEvent.ce_id.in_(list(ce_ids))
+                ProcessedEvent.consumer_group == group,
+                ProcessedEvent.ce_id == func.any(_text_array(ce_ids)),
             )
         )
         return set(rows.all())
@@ -285,19 +286,42 @@ class LedgerRepository:
         return set(rows.all())
 
     async def append_events(self, rows: Sequence[EventRow], at: datetime) -> set[str]:
-        """Append to the audit trail; returns the ce_ids that were new."""
+        """Append to the audit trail; returns the ce_ids that were new.
+
+        One statement over arrays (``unnest``): no per-row SQL to build, whatever the batch.
+        """
         if not rows:
             return set()
-        fresh: set[str] = set()
-        for start in range(0, len(rows), _CHUNK):
-            result = await self.session.scalars(
-                pg_insert(_EVENTS)
-                .values([_event_values(r, at) for r in rows[start : start + _CHUNK]])
-                .on_conflict_do_nothing(index_elements=["ce_id"])
-                .returning(_EVENTS.c.ce_id)
-            )
-            fresh.update(result.all())
-        return fresh
+        result = await self.session.scalars(
+            text(
+                "INSERT INTO ledger.communication_events (ce_id, ce_type, ce_source, "
+                "account_id, step_id, kind, outcome, occurred_at, traceparent, payload, "
+                "recorded_at) "
+                "SELECT e.ce_id, e.ce_type, e.ce_source, e.account_id, e.step_id, e.kind, "
+                "e.outcome, e.occurred_at, e.traceparent, e.payload::jsonb, :at "
+                "FROM unnest(CAST(:ce_id AS text[]), CAST(:ce_type AS text[]), "
+                "CAST(:ce_source AS text[]), CAST(:account_id AS text[]), "
+                "CAST(:step_id AS text[]), CAST(:kind AS text[]), CAST(:outcome AS text[]), "
+                "CAST(:occurred_at AS timestamptz[]), CAST(:traceparent AS text[]), "
+                "CAST(:payload AS text[])) AS e(ce_id, ce_type, ce_source, account_id, "
+                "step_id, kind, outcome, occurred_at, traceparent, payload) "
+                "ON CONFLICT (ce_id) DO NOTHING RETURNING ce_id"
+            ),
+            {
+                "ce_id": [r.ce_id for r in rows],
+                "ce_type": [r.ce_type for r in rows],
+                "ce_source": [r.ce_source for r in rows],
+                "account_id": [r.account_id for r in rows],
+                "step_id": [r.step_id for r in rows],
+                "kind": [r.kind for r in rows],
+                "outcome": [r.outcome for r in rows],
+                "occurred_at": [r.occurred_at for r in rows],
+                "traceparent": [r.traceparent for r in rows],
+                "payload": [r.payload for r in rows],
+                "at": at,
+            },
+        )
+        return set(result.all())
 
     async def upsert_decisions(self, folds: Iterable[DecisionFold], at: datetime) -> None:
         values = [
@@ -538,8 +562,6 @@ class LedgerRepository:
 
 _LOG: Table = CommunicationLog.__table__  # type: ignore[assignment]
 _FLAGS: Table = ConsumerFlag.__table__  # type: ignore[assignment]
-_EVENTS: Table = CommunicationEvent.__table__  # type: ignore[assignment]
-_CHUNK = 2000  # rows per multi-row INSERT: 11 parameters each, under PostgreSQL's 32767
 
 _ACCOUNT_COLUMNS = (
     "account_id", "revision", "consumer", "debt", "debt_id", "currency",
@@ -552,20 +574,9 @@ def _headers_json(headers: Sequence[tuple[str, bytes]]) -> str:
     return orjson.dumps([[name, value.decode()] for name, value in headers]).decode()
 
 
-def _event_values(row: EventRow, at: datetime) -> dict[str, Any]:
-    return {
-        "ce_id": row.ce_id,
-        "ce_type": row.ce_type,
-        "ce_source": row.ce_source,
-        "account_id": row.account_id,
-        "step_id": row.step_id,
-        "kind": row.kind,
-        "outcome": row.outcome,
-        "occurred_at": row.occurred_at,
-        "traceparent": row.traceparent,
-        "payload": row.payload,
-        "recorded_at": at,
-    }
+def _text_array(values: Sequence[str]) -> Any:
+    """One array parameter instead of one parameter per value (``IN`` would expand)."""
+    return bindparam("values", list(values), type_=ARRAY(Text))
 
 
 def _case(condition: Any, then: Any, otherwise: Any) -> Any:

@@ -526,5 +526,5 @@ def _event_row(envelope: Envelope) -> EventRow:
         outcome=outcome,
         occurred_at=at,
         traceparent=envelope.traceparent,
-        payload=data.model_dump(mode="json"),
+        payload=data.model_dump_json(),
     )
