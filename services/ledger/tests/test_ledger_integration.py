@@ -525,6 +525,74 @@ async def test_consumer_signals_set_flags(
     assert (await http.get("/v1/summary")).json()["flags"] == {"opted_out": 1}
 
 
+async def test_a_poison_event_is_dead_lettered_and_the_rest_recorded(
+    http: httpx.AsyncClient, ledger: Ledger, topics: str
+) -> None:
+    await http.post("/v1/accounts/import", json={"accounts": [row(4)]})
+    poison = ConsumerSignaled(
+        account_id="ACC-000004",
+        signal_id="SM-in-nul",
+        kind=SignalKind.REPLIED,
+        text="hello\x00",
+        source="sms",
+        occurred_at=T0,
+    )
+    fine = DeliveryUpdated(
+        account_id="ACC-000004",
+        step_id="stp-fine",
+        channel=Channel.EMAIL,
+        provider="sendgrid",
+        status=DeliveryStatus.DELIVERED,
+        occurred_at=T0,
+    )
+    await publish([wrap(poison, "sms"), wrap(fine, "email")], topics)
+    await eventually(lambda: _consumed(ledger, handled=1))
+    dead = await read_topic(topics + "consumer.signals.v1.dlq", at_least=1)
+    assert [e.data.account_id for e in dead] == ["ACC-000004"]
+    log = (await http.get("/v1/accounts/ACC-000004/communications")).json()
+    assert [(s["step_id"], s["delivery"]["status"]) for s in log["steps"]] == [
+        ("stp-fine", "delivered")
+    ]
+
+
+# --- the outbox with several relays ---------------------------------------------------
+
+
+async def test_two_relays_publish_every_record_once_in_key_order(
+    topics: str, database: str
+) -> None:
+    quiet = settings_for(topics, database, ledger_relay=False, ledger_consume=False)
+    writer = build_ledger(quiet)
+    await writer.runtime.start()
+    try:
+        transport = httpx.ASGITransport(app=writer.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ledger") as http:
+            rows = [row(n) for n in range(1, 1501)]
+            await http.post("/v1/accounts/import", json={"accounts": rows})
+            changed = [row(n, balance="1.00") for n in range(1, 1501)]
+            await http.post("/v1/accounts/import", json={"accounts": changed})
+    finally:
+        await writer.runtime.stop()
+
+    relays = [build_ledger(quiet.model_copy(update={"ledger_outbox_batch": 100})) for _ in "ab"]
+    for replica in relays:
+        await replica.producer.start()
+    try:
+        published = await asyncio.gather(*(r.relay.drain(within=60) for r in relays))
+    finally:
+        for replica in relays:
+            await replica.producer.stop()
+            await replica.engine.dispose()
+    assert sum(published) == 3000
+    events = await read_topic(topics + "accounts.v1", at_least=3000, idle_s=0.5)
+    assert len(events) == len({e.id for e in events}) == 3000
+    revisions: dict[str, list[int]] = {}
+    for e in events:
+        assert isinstance(e.data, AccountOpened | AccountUpdated)
+        revisions.setdefault(e.data.account_id, []).append(e.data.revision)
+    assert all(r == [1, 2] for r in revisions.values())
+
+
 # --- the entry point ------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ and the marks make the second pass a no-op for whatever the first one did write.
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 from dunning_core.contracts.envelope import Envelope
@@ -20,6 +21,7 @@ from dunning_ledger.service import LedgerService
 
 CONSUMED_TOPICS: Final = (DECISIONS, DELIVERY, SIGNALS)
 _ACCEPTED: Final = (StepDecided, DeliveryUpdated, ConsumerSignaled)
+_JSON_NUL: Final = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")  # an escaped NUL, not "\\u0000" text
 
 
 class LedgerEventHandler:
@@ -32,6 +34,10 @@ class LedgerEventHandler:
     async def handle(self, envelope: Envelope) -> None:
         if not isinstance(envelope.data, _ACCEPTED):
             raise PermanentError(f"the ledger does not record {envelope.type} events")
+        # PostgreSQL text and jsonb cannot hold NUL: such an event would fail every flush
+        # and stall the partition, so it is dead-lettered here instead.
+        if _JSON_NUL.search(envelope.data.model_dump_json()):
+            raise PermanentError("the event contains a NUL character, which cannot be stored")
         self._pending.append(envelope)
 
     async def flush(self) -> None:

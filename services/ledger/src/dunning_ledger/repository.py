@@ -239,7 +239,10 @@ class LedgerRepository:
 
     async def mark_published(self, ids: Sequence[int], at: datetime) -> None:
         await self.session.execute(
-            update(OutboxRecord).where(OutboxRecord.id.in_(list(ids))).values(published_at=at)
+            text(
+                "UPDATE ledger.outbox SET published_at = :at WHERE id = ANY(CAST(:ids AS bigint[]))"
+            ),
+            {"at": at, "ids": list(ids)},
         )
 
     async def outbox_backlog(self) -> tuple[int, datetime | None]:

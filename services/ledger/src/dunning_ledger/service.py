@@ -414,10 +414,13 @@ class LedgerService:
     ) -> list[Envelope]:
         unique = list({e.id: e for e in reversed(envelopes)}.values())[::-1]
         claimed = await repo.claim_events(group, [e.id for e in unique], now)
-        fresh = [e for e in unique if e.id in claimed]
+        candidates = [e for e in unique if e.id in claimed]
+        # The audit trail's unique ce_id is the last word: an event it already holds (say,
+        # read again under a renamed consumer group) has had its effects already.
+        appended = await repo.append_events([_event_row(e) for e in candidates], now)
+        fresh = [e for e in candidates if e.id in appended]
         if not fresh:
             return []
-        await repo.append_events([_event_row(e) for e in fresh], now)
         decisions = [e.data for e in fresh if isinstance(e.data, StepDecided)]
         deliveries = [e.data for e in fresh if isinstance(e.data, DeliveryUpdated)]
         signals = [(e.id, e.data) for e in fresh if isinstance(e.data, ConsumerSignaled)]

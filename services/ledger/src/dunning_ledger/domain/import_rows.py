@@ -1,43 +1,38 @@
 """Validating an account import, row by row, before anything is written (pure).
 
 Import format: one row per account (one debt per account), as CSV with a header row or as
-JSON ``{"accounts": [{column: value, ...}]}``. Columns (names are case-insensitive; a
+JSON `{"accounts": [{column: value, ...}]}`. Columns (names are case-insensitive; a
 column left out of the header reads as empty in every row; an unknown column is an error):
 
-=========================  ========  ======================================================
-column                     required  value
-=========================  ========  ======================================================
-account_id                 yes       1-64 of ``A-Z a-z 0-9 . _ : -``, unique in the file
-full_name                  yes       the consumer's name
-state                      yes       USPS code of a US state, DC or territory (``NY``, ``PR``)
-zip                                  ``12345`` or ``12345-6789`` (kept as 5 digits)
-phone                                any notation ``phonenumbers`` reads, default region US;
-                                     stored as E.164 (``(415) 555-2671`` → ``+14155552671``)
-phone_kind                           mobile (default), home, work, other
-phone_consent                        creditor_provided (default), consumer_provided,
-                                     express_written, none
-email                                an email address
-email_basis                          consumer_used (default), consented, creditor_notice, none
-email_workplace                      boolean (default false)
-locale                               ``en_US`` (default), ``es_US``, ...
-creditor                   yes       the original creditor's name
-debt_id                    yes       as account_id
-balance                    yes       decimal string in major units (``1234.50``), >= 0,
-                                     no more decimals than the currency has
-currency                             ISO 4217 code (default USD)
-due_date                   yes       ``YYYY-MM-DD``
-delinquent_since                     ``YYYY-MM-DD``
-medical                              boolean (default false)
-legal_action_authorized              boolean (default false)
-limitation_date                      ``YYYY-MM-DD`` (statute of limitations)
-validation_notice_sent_at            ISO 8601 instant with offset, or a date (00:00 UTC)
-ca_license_number                    the collector's California licence number
-=========================  ========  ======================================================
+| column | required | value |
+|---|---|---|
+| account_id | yes | 1-64 of `A-Z a-z 0-9 . _ : -`, unique in the file |
+| full_name | yes | the consumer's name |
+| state | yes | USPS code of a US state, DC or territory (`NY`, `PR`) |
+| zip | | `12345` or `12345-6789` (kept as 5 digits) |
+| phone | | any notation, default region US; stored E.164: `(415) 555-2671` → `+14155552671` |
+| phone_kind | | mobile (default), home, work, other |
+| phone_consent | | creditor_provided (default), consumer_provided, express_written, none |
+| email | | an email address |
+| email_basis | | consumer_used (default), consented, creditor_notice, none |
+| email_workplace | | boolean (default false) |
+| locale | | `en_US` (default), `es_US`, ... |
+| creditor | yes | the original creditor's name |
+| debt_id | yes | as account_id |
+| balance | yes | decimal in major units (`1234.50`), >= 0, at most the currency's decimals |
+| currency | | ISO 4217 code (default USD) |
+| due_date | yes | `YYYY-MM-DD` |
+| delinquent_since | | `YYYY-MM-DD` |
+| medical | | boolean (default false) |
+| legal_action_authorized | | boolean (default false) |
+| limitation_date | | `YYYY-MM-DD` (statute of limitations) |
+| validation_notice_sent_at | | ISO 8601 instant with offset, or a date (00:00 UTC) |
+| ca_license_number | | the collector's California licence number |
 
-Booleans read ``true/false``, ``yes/no``, ``y/n``, ``t/f``, ``1/0``; empty means the default.
+Booleans read `true/false`, `yes/no`, `y/n`, `t/f`, `1/0`; empty means the default.
 
-Errors name the row and the field. ``row`` counts data rows from 1 (the first account);
-the header is not a data row and its errors carry ``row`` 0. For CSV, ``line`` is also
+Errors name the row and the field. `row` counts data rows from 1 (the first account);
+the header is not a data row and its errors carry `row` 0. For CSV, `line` is also
 given: the physical line in the file, where the header is line 1.
 """
 
