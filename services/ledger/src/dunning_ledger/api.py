@@ -7,6 +7,7 @@ Errors come back as JSON ``{"error": code, "message": ...}`` with the status the
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -14,6 +15,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dunning_ledger.domain import import_rows
 from dunning_ledger.domain.import_rows import ValidatedImport, validate_csv, validate_json
@@ -34,6 +36,8 @@ from dunning_ledger.schemas import (
     StepOut,
 )
 from dunning_ledger.service import LedgerService, PaymentCommand, PlanCommand, SignalCommand
+
+log = logging.getLogger(__name__)
 
 
 def get_service(request: Request) -> LedgerService:
@@ -264,5 +268,20 @@ def install_error_handlers(app: FastAPI) -> None:
         body = {"error": "invalid_request", "message": "the request is invalid", "errors": errors}
         return JSONResponse(body, status_code=422)
 
+    async def http_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(
+            {"error": code, "message": str(exc.detail)},
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
+
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        return JSONResponse(LedgerError("unexpected error; see the ledger's log").body(), 500)
+
     app.add_exception_handler(LedgerError, ledger_error)
     app.add_exception_handler(RequestValidationError, invalid_body)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)
