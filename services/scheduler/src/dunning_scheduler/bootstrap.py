@@ -73,7 +73,10 @@ def build(
         max_records=settings.max_records,
     )
     planner = PlannerLoop(
-        scheduler, interval_s=settings.planner_interval_s, batch=settings.planner_batch
+        scheduler,
+        interval_s=settings.planner_interval_s,
+        batch=settings.planner_batch,
+        workers=settings.planner_workers,
     )
 
     runtime = ServiceRuntime(SERVICE)

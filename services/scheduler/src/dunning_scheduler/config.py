@@ -30,6 +30,7 @@ class SchedulerSettings(CommonSettings):
         default=0.2, gt=0, le=60, validation_alias=_own("planner_interval_s")
     )
     planner_batch: int = Field(default=500, ge=1, le=5000, validation_alias=_own("planner_batch"))
+    planner_workers: int = Field(default=2, ge=1, le=16, validation_alias=_own("planner_workers"))
     planner_enabled: bool = Field(default=True, validation_alias=_own("planner_enabled"))
     db_pool_size: int = Field(default=10, ge=1, validation_alias=_own("db_pool_size"))
     collector_name: str = Field(

@@ -34,10 +34,13 @@ class PlannerStats:
 
 
 class PlannerLoop:
-    def __init__(self, scheduler: Scheduler, *, interval_s: float = 0.2, batch: int = 500) -> None:
+    def __init__(
+        self, scheduler: Scheduler, *, interval_s: float = 0.2, batch: int = 500, workers: int = 2
+    ) -> None:
         self.scheduler = scheduler
         self.interval_s = interval_s
         self.batch = batch
+        self.workers = workers
         self.stats = PlannerStats()
         self.backoff = Backoff(initial=0.5, maximum=10.0)
         self._stopping = asyncio.Event()
@@ -67,6 +70,12 @@ class PlannerLoop:
         return result.cases
 
     async def run(self) -> None:
+        """Run the workers: while one waits on the database or the broker, another renders."""
+        async with asyncio.TaskGroup() as group:
+            for n in range(self.workers):
+                group.create_task(self._work(), name=f"planner-{n}")
+
+    async def _work(self) -> None:
         failures = 0
         while not self._stopping.is_set():
             try:

@@ -33,6 +33,10 @@ class CaseTransaction(Protocol):
 
     async def save_cases(self, cases: Iterable[Case]) -> None: ...
 
+    async def save_progress(self, cases: Iterable[Case]) -> None:
+        """Save cases whose account snapshot did not change (the planner's write)."""
+        ...
+
     async def save_steps(self, steps: Iterable[StepRecord]) -> None: ...
 
 

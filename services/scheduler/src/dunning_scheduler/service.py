@@ -15,10 +15,12 @@ caller retries the whole (idempotent) batch.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from dunning_core.contracts.envelope import Envelope
 from dunning_core.contracts.events import (
@@ -93,6 +95,27 @@ def outreach_step(draft: StepDraft, renderer: Renderer, case: Case) -> OutreachS
     )
 
 
+async def _together(*work: Coroutine[Any, Any, None]) -> None:
+    """Run side by side; on a failure cancel the rest and raise the first error itself."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            for coroutine in work:
+                group.create_task(coroutine)
+    except ExceptionGroup as errors:
+        raise errors.exceptions[0] from errors
+
+
+async def _save(
+    tx: CaseTransaction,
+    steps: Iterable[StepRecord],
+    cases: Iterable[Case],
+    *,
+    progress: bool = False,
+) -> None:
+    await tx.save_steps(steps)
+    await (tx.save_progress(cases) if progress else tx.save_cases(cases))
+
+
 class Scheduler:
     def __init__(
         self,
@@ -141,9 +164,10 @@ class Scheduler:
                         )
                     )
                 advanced.append(planning.case)
-            await self.publisher.publish(events)  # before the commit: see the module docstring
-            await tx.save_steps(records)
-            await tx.save_cases(advanced)
+            # Publish and write side by side; the commit waits for both (module docstring).
+            await _together(
+                self.publisher.publish(events), _save(tx, records, advanced, progress=True)
+            )
         return PlanResult(len(due), len(events), resumed)
 
     async def _resume_promises(self, tx: CaseTransaction, now: datetime, limit: int) -> int:
@@ -195,9 +219,10 @@ class Scheduler:
                     # The re-plan continues the trace of the decision that deferred it.
                     event = self.planned(replan, envelope.subject, now)
                     replans.append((event, envelope.traceparent))
-            await self.publisher.publish(replans)
-            await tx.save_steps(changed_steps.values())
-            await tx.save_cases(changed_cases.values())
+            await _together(
+                self.publisher.publish(replans),
+                _save(tx, changed_steps.values(), changed_cases.values()),
+            )
         result.changed_cases = len(changed_cases)
         result.replans = len(replans)
         return result

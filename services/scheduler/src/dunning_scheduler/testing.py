@@ -75,6 +75,9 @@ class MemoryTransaction:
         for case in cases:
             self.cases[case.account_id] = case
 
+    async def save_progress(self, cases: Iterable[Case]) -> None:
+        await self.save_cases(cases)
+
     async def save_steps(self, steps: Iterable[StepRecord]) -> None:
         for record in steps:
             self.steps[record.step_id] = record
