@@ -20,7 +20,7 @@ def main() -> None:
     except PolicyError as exc:
         print(f"compliance-gate: refusing to start: {exc}", file=sys.stderr)  # noqa: T201
         raise SystemExit(2) from exc
-    serve(build(settings, policy=policy), settings.http_host, settings.port)
+    serve(lambda: build(settings, policy=policy), settings.http_host, settings.port)
 
 
 if __name__ == "__main__":

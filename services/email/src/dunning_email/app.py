@@ -12,7 +12,7 @@ from dunning_email.config import EmailSettings
 def main() -> None:
     settings = EmailSettings()
     configure_logging("email", settings.log_level, settings.log_json)
-    serve(build(settings), settings.http_host, settings.port)
+    serve(lambda: build(settings), settings.http_host, settings.port)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,11 @@ def main() -> None:
     except (PolicyError, TemplateError) as exc:
         print(f"scheduler: refusing to start: {exc}", file=sys.stderr)  # noqa: T201
         raise SystemExit(2) from exc
-    serve(build(settings, policy=policy, renderer=renderer), settings.http_host, settings.port)
+    serve(
+        lambda: build(settings, policy=policy, renderer=renderer),
+        settings.http_host,
+        settings.port,
+    )
 
 
 if __name__ == "__main__":

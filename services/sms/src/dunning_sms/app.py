@@ -12,7 +12,7 @@ from dunning_sms.config import SmsSettings
 def main() -> None:
     settings = SmsSettings()
     configure_logging("sms", settings.log_level, settings.log_json)
-    serve(build(settings), settings.http_host, settings.port)
+    serve(lambda: build(settings), settings.http_host, settings.port)
 
 
 if __name__ == "__main__":

@@ -140,6 +140,15 @@ def lifespan_for(
     return lifespan
 
 
-def serve(app: FastAPI, host: str, port: int, log_level: str = "warning") -> None:
-    """Run the app until SIGTERM/SIGINT; uvicorn drives the lifespan."""
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False, lifespan="on")
+def serve(factory: Callable[[], FastAPI], host: str, port: int, log_level: str = "warning") -> None:
+    """Build the app inside the event loop (Kafka clients insist) and run it until
+    SIGTERM/SIGINT; uvicorn drives the lifespan, which starts and stops the components."""
+
+    async def main() -> None:
+        app = factory()
+        config = uvicorn.Config(
+            app, host=host, port=port, log_level=log_level, access_log=False, lifespan="on"
+        )
+        await uvicorn.Server(config).serve()
+
+    asyncio.run(main())
