@@ -16,19 +16,29 @@ import sys
 import time
 import uuid
 from dataclasses import replace
+from datetime import timedelta
 
+from dunning_core.contracts.common import Channel
 from dunning_core.contracts.envelope import wrap
+from dunning_core.contracts.events import Decision, StepPlanned
 from dunning_core.runtime.clock import FixedClock
 from dunning_core.runtime.kafka import EventProducer
 from dunning_core.testing import KAFKA, create_database, create_topics
 from dunning_scheduler.adapters.kafka_publisher import KafkaStepPublisher
 from dunning_scheduler.domain import reactions
 from dunning_scheduler.domain.planning import plan_due
+from dunning_scheduler.models import steps as steps_table
 from dunning_scheduler.policy.loader import default_policy
 from dunning_scheduler.rendering import Renderer
-from dunning_scheduler.repository import SqlCaseStore, create_tables, make_engine
+from dunning_scheduler.repository import (
+    SqlCaseStore,
+    create_tables,
+    make_engine,
+    step_from_row,
+)
 from dunning_scheduler.service import Scheduler, outreach_step
-from dunning_scheduler.testing import IDENTITY, NOW, account_opened, consumer, debt
+from dunning_scheduler.testing import IDENTITY, NOW, account_opened, consumer, debt, decided
+from sqlalchemy import select
 
 
 def say(text: str) -> None:
@@ -108,6 +118,25 @@ async def bench_planning(accounts: int, workers: int) -> dict[str, float]:
     cpu_s = time.process_time() - cpu_started
     steps, ticks = totals["steps"], totals["ticks"]
 
+    # The reaction path at the gate's pace: one decision per planned step, in consumer-loop
+    # batches of 1000 (every SMS deferred, so re-planned; every email allowed).
+    planned = await _planned_steps(store)
+    decisions = [
+        wrap(
+            decided(p, Decision.DEFER, not_before=NOW + timedelta(hours=14), rules=["hours.fdcpa"])
+            if p.step.channel == Channel.SMS
+            else decided(p, Decision.ALLOW),
+            "bench",
+            time=NOW,
+        )
+        for p in planned
+    ]
+    started = time.perf_counter()
+    replans = 0
+    for i in range(0, len(decisions), 1000):
+        replans += (await scheduler.apply(decisions[i : i + 1000])).replans
+    decided_s = time.perf_counter() - started
+
     await producer.stop()
     await engine.dispose()
     return {
@@ -122,7 +151,19 @@ async def bench_planning(accounts: int, workers: int) -> dict[str, float]:
         # This process's own CPU per step (PostgreSQL and Kafka run beside it):
         "planning_cpu_us_per_step": round(cpu_s / steps * 1e6, 1),
         "planning_steps_per_cpu_s": round(steps / cpu_s),
+        "decisions_applied_per_s": round(len(decisions) / decided_s),
+        "deferrals_replanned": replans,
     }
+
+
+async def _planned_steps(store: SqlCaseStore) -> list[StepPlanned]:
+    """Every planned step, read back in one query (as the gate would have received them)."""
+    async with store.engine.connect() as conn:
+        rows = await conn.execute(select(steps_table))
+        return [
+            StepPlanned(account_id=r.account_id, step=step_from_row(r).step, planned_at=NOW)
+            for r in rows
+        ]
 
 
 def main() -> None:
