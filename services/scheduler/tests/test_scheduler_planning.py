@@ -41,11 +41,24 @@ def test_account_opened_schedules_the_friendly_reminder_now_in_the_send_window()
     assert case.priority > 0
 
 
-def test_outside_the_send_window_the_first_step_waits_for_the_preferred_local_hour() -> None:
+def test_by_default_the_first_step_goes_now_and_the_gate_keeps_quiet_hours() -> None:
     night = datetime(2026, 3, 3, 3, 0, tzinfo=UTC)  # 22:00 in New York
     case = reactions.on_account(None, account_opened(at=night), POLICY, night)
     assert case is not None
+    assert case.next_step_at == night
+
+
+def test_a_send_window_policy_waits_for_the_preferred_local_hour() -> None:
+    policy = POLICY.model_copy(update={"first_step": "send_window"})
+    night = datetime(2026, 3, 3, 3, 0, tzinfo=UTC)  # 22:00 in New York
+    case = reactions.on_account(None, account_opened(at=night), policy, night)
+    assert case is not None
     assert case.next_step_at == datetime(2026, 3, 3, 15, 0, tzinfo=UTC)  # 10:00 EST
+    hawaii = reactions.on_account(
+        None, account_opened(consumer_=consumer(state="HI"), at=NOW), policy, NOW
+    )
+    assert hawaii is not None
+    assert hawaii.next_step_at == datetime(2026, 3, 2, 20, 0, tzinfo=UTC)  # 10:00 HST
 
 
 def test_the_ladder_escalates_stage_by_stage_then_is_exhausted() -> None:

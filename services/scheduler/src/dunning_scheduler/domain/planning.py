@@ -68,8 +68,8 @@ def legal_language_allowed(
 
 
 def first_due(consumer: Consumer, debt: Debt, policy: EscalationPolicy, now: datetime) -> datetime:
-    """When a new case's first step falls due: the stage's own offset, else now (or the
-    next preferred local hour when now is outside the send window)."""
+    """When a new case's first step falls due: the stage's own offset, else now (or, by
+    policy, the next preferred local hour when now is outside the send window)."""
     zones = timing.candidate_zones(consumer, policy)
     first = policy.stages[0]
     if first.offset_from == "delinquency":
@@ -85,6 +85,8 @@ def first_due(consumer: Consumer, debt: Debt, policy: EscalationPolicy, now: dat
         )
     if due > now:
         return due
+    if policy.first_step == "now":
+        return now
     return timing.first_send_at(now, zones, policy.send_window)
 
 

@@ -116,6 +116,11 @@ class EscalationPolicy(Strict):
     name: Slug
     version: str = Field(min_length=1, max_length=64)
     send_window: SendWindow = SendWindow()
+    first_step: Literal["now", "send_window"] = Field(
+        default="now",
+        description="A new case's first step: now (the gate defers it out of quiet hours and "
+        "it is re-planned) or at the next preferred local hour when now is outside the window.",
+    )
     fallback_time_zone: str = "America/New_York"
     min_gap_days: int = Field(
         default=1, ge=0, le=30, description="Least days between two steps of a case."
