@@ -72,6 +72,8 @@ def pipeline(stack: None) -> Iterator[Pipeline]:
         check=True, cwd=REPO, env=env, capture_output=True, text=True,
     ).stdout.strip().splitlines()[-1]  # fmt: skip
     env["DUNNING_EMAIL_SENDGRID_WEBHOOK_PUBLIC_KEY"] = public_key
+    # Services left from another run would carry another run's settings.
+    _run(["bash", "deploy/local/services.sh", "stop"], env)
     _run(["bash", "deploy/local/services.sh", "start"], env)
     try:
         yield Pipeline(

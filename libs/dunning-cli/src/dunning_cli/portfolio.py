@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 COLUMNS = (
     "account_id", "full_name", "state", "zip", "phone", "phone_kind", "phone_consent",
-    "email", "email_basis", "email_workplace", "locale", "creditor", "debt_id", "balance",
+    "phone_basis", "phone_reassigned_checked_on", "email", "email_basis", "email_workplace", "locale", "creditor", "debt_id", "balance",
     "currency", "due_date", "delinquent_since", "medical", "legal_action_authorized",
     "limitation_date", "validation_notice_sent_at", "ca_license_number",
 )  # fmt: skip
@@ -76,6 +76,10 @@ def sample_rows(count: int, seed: int = 7, today: date = date(2026, 3, 2)) -> li
                 "phone": f"+1{area}555{line}",
                 "phone_kind": "mobile",
                 "phone_consent": "creditor_provided",
+                "phone_basis": "consumer_used",
+                "phone_reassigned_checked_on": (
+                    today - timedelta(days=rng.randrange(1, 30))
+                ).isoformat(),
                 "email": f"{local}@example.com",
                 "email_basis": "consumer_used",
                 "email_workplace": "false",
@@ -91,7 +95,10 @@ def sample_rows(count: int, seed: int = 7, today: date = date(2026, 3, 2)) -> li
                 "limitation_date": (today - timedelta(days=30)).isoformat()
                 if time_barred
                 else (today + timedelta(days=900)).isoformat(),
-                "validation_notice_sent_at": "",
+                # The validation notice went by letter before any electronic contact.
+                "validation_notice_sent_at": (
+                    today - timedelta(days=rng.randrange(6, 25))
+                ).isoformat(),
                 "ca_license_number": "CFL-2024-001234" if place.state == "CA" else "",
             }
         )

@@ -13,6 +13,8 @@ column left out of the header reads as empty in every row; an unknown column is 
 | phone | | any notation, default region US; stored E.164: `(415) 555-2671` → `+14155552671` |
 | phone_kind | | mobile (default), home, work, other |
 | phone_consent | | creditor_provided (default), consumer_provided, express_written, none |
+| phone_basis | | Reg F basis for texting it: consumer_used (default), consented, creditor_notice, none |
+| phone_reassigned_checked_on | | `YYYY-MM-DD` of the last reassigned-numbers database check |
 | email | | an email address |
 | email_basis | | consumer_used (default), consented, creditor_notice, none |
 | email_workplace | | boolean (default false) |
@@ -64,7 +66,7 @@ from dunning_ledger.domain.regions import US_REGIONS
 
 COLUMNS: Final[tuple[str, ...]] = (
     "account_id", "full_name", "state", "zip", "phone", "phone_kind", "phone_consent",
-    "email", "email_basis", "email_workplace", "locale", "creditor", "debt_id", "balance",
+    "phone_basis", "phone_reassigned_checked_on", "email", "email_basis", "email_workplace", "locale", "creditor", "debt_id", "balance",
     "currency", "due_date", "delinquent_since", "medical", "legal_action_authorized",
     "limitation_date", "validation_notice_sent_at", "ca_license_number",
 )  # fmt: skip
@@ -417,10 +419,20 @@ def validate_row(raw: RawRow) -> tuple[ImportedAccount | None, list[RowError]]:
     phone_text = r.text("phone", max_length=40)
     phone_kind = r.choice("phone_kind", _PHONE_KINDS, "mobile")
     consent = r.choice("phone_consent", [c.value for c in PhoneConsent], "creditor_provided")
+    phone_basis = r.choice("phone_basis", [b.value for b in AddressBasis], "consumer_used")
+    reassigned_checked_on = r.day("phone_reassigned_checked_on")
     if phone_text is not None:
         try:
             e164 = parse_phone(phone_text)
-            phones = (PhoneContact(number=e164, kind=phone_kind, consent=PhoneConsent(consent)),)
+            phones = (
+                PhoneContact(
+                    number=e164,
+                    kind=phone_kind,
+                    consent=PhoneConsent(consent),
+                    basis=AddressBasis(phone_basis),
+                    reassigned_checked_on=reassigned_checked_on,
+                ),
+            )
         except (ValueError, ValidationError) as exc:
             r.fail("phone", _message(exc))
 

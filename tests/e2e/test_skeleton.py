@@ -1,0 +1,74 @@
+"""One account's path end to end, for a handful of accounts in several time zones.
+
+ledger REST import → accounts.v1 → scheduler plans a friendly reminder → the gate vets
+it (quiet hours in every candidate zone) → sms and email workers send through the
+official SDKs to the provider sandbox → signed callbacks → delivery.v1 → the ledger's
+communication log shows each step with its final status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+
+from dunning_cli.portfolio import sample_rows, to_csv
+
+from .conftest import Pipeline
+
+pytestmark = pytest.mark.e2e
+
+FINAL = {"delivered", "undelivered", "failed", "bounced", "dropped", "rejected", "refused"}
+
+
+def accounts() -> list[dict[str, str]]:
+    """New York to Hawaii: FL, TX, IL, CO, AZ, CA, WA, MA, HI, AK, GA, NY."""
+    return sample_rows(12, seed=11)
+
+
+async def communications(http: httpx.AsyncClient, ledger: str, account_id: str) -> list[dict[str, Any]]:
+    response = await http.get(f"{ledger}/v1/accounts/{account_id}/communications")
+    response.raise_for_status()
+    body = response.json()
+    return list(body["steps"] if isinstance(body, dict) else body)
+
+
+async def test_friendly_reminders_reach_every_zone_at_a_lawful_hour(pipeline: Pipeline) -> None:
+    rows = accounts()
+    async with httpx.AsyncClient(timeout=30) as http:
+        response = await http.post(
+            f"{pipeline.ledger}/v1/accounts/import",
+            content=to_csv(rows).encode(),
+            headers={"content-type": "text/csv"},
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["opened"] == len(rows)
+
+        logs: dict[str, list[dict[str, Any]]] = {}
+        async with asyncio.timeout(150):
+            while True:
+                for row in rows:
+                    logs[row["account_id"]] = await communications(http, pipeline.ledger, row["account_id"])
+                done = [
+                    a for a, steps in logs.items()
+                    if {s["channel"] for s in steps if s.get("delivery_status") in FINAL} >= {"sms", "email"}
+                ]  # fmt: skip
+                if len(done) == len(rows):
+                    break
+                await asyncio.sleep(2)
+
+    by_state = {row["account_id"]: row["state"] for row in rows}
+    for account_id, steps in logs.items():
+        reminders = [s for s in steps if s["stage"] == "friendly_reminder"]
+        assert {s["channel"] for s in reminders} >= {"sms", "email"}, (account_id, steps)
+        for step in reminders:
+            assert step["decision"] == "allow", (account_id, step)
+            assert step["delivery_status"] == "delivered", (account_id, step)
+    # 10:30 in New York is 05:30 in Honolulu: Hawaii's texts were deferred to 08:00 there.
+    hawaii = [a for a, s in by_state.items() if s == "HI"]
+    assert hawaii
+    for account_id in hawaii:
+        sms = next(s for s in logs[account_id] if s["channel"] == "sms")
+        assert "hours.fdcpa" in (sms.get("deferred_by") or []), sms
