@@ -132,10 +132,13 @@ class SendGridWebhooks:
         await (await self.producer.send(wrap(signal, SERVICE)))
 
 
+# Module level: FastAPI resolves postponed annotations in the module's namespace.
+Sig = Annotated[str | None, Header(alias="X-Twilio-Email-Event-Webhook-Signature")]
+Ts = Annotated[str | None, Header(alias="X-Twilio-Email-Event-Webhook-Timestamp")]
+
+
 def router(hooks: SendGridWebhooks) -> APIRouter:
     api = APIRouter(tags=["webhooks"])
-    Sig = Annotated[str | None, Header(alias="X-Twilio-Email-Event-Webhook-Signature")]
-    Ts = Annotated[str | None, Header(alias="X-Twilio-Email-Event-Webhook-Timestamp")]
 
     @api.post("/webhooks/sendgrid/events")
     async def events(request: Request, signature: Sig = None, timestamp: Ts = None) -> Response:

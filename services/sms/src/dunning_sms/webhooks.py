@@ -115,9 +115,12 @@ class TwilioWebhooks:
         await (await self.producer.send(wrap(signal, SERVICE, traceparent=new_traceparent())))
 
 
+# Module level: FastAPI resolves postponed annotations in the module's namespace.
+Signature = Annotated[str | None, Header(alias="X-Twilio-Signature")]
+
+
 def router(hooks: TwilioWebhooks) -> APIRouter:
     api = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
-    Signature = Annotated[str | None, Header(alias="X-Twilio-Signature")]
 
     @api.post("/status")
     async def status(request: Request, x_twilio_signature: Signature = None) -> Response:
