@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from dunning_core.testing import REPO
 
 
@@ -66,11 +65,28 @@ def pipeline(stack: None) -> Iterator[Pipeline]:
         }
     )
     cli = ["uv", "run", "--frozen", "--no-sync", "dunning", "demo", "prepare"]
-    public_key = subprocess.run(
-        [*cli, "--prefix", prefix, "--database", prefix.rstrip("."), "--redis-url", env["DUNNING_REDIS_URL"],
-         "--signing-key", str(key_path)],
-        check=True, cwd=REPO, env=env, capture_output=True, text=True,
-    ).stdout.strip().splitlines()[-1]  # fmt: skip
+    public_key = (
+        subprocess.run(
+            [
+                *cli,
+                "--prefix",
+                prefix,
+                "--database",
+                prefix.rstrip("."),
+                "--redis-url",
+                env["DUNNING_REDIS_URL"],
+                "--signing-key",
+                str(key_path),
+            ],
+            check=True,
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     env["DUNNING_EMAIL_SENDGRID_WEBHOOK_PUBLIC_KEY"] = public_key
     # Services left from another run would carry another run's settings.
     _run(["bash", "deploy/local/services.sh", "stop"], env)

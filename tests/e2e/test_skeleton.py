@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from dunning_cli.portfolio import sample_rows, to_csv
 
 from .conftest import Pipeline
@@ -28,7 +27,9 @@ def accounts() -> list[dict[str, str]]:
     return sample_rows(12, seed=11)
 
 
-async def communications(http: httpx.AsyncClient, ledger: str, account_id: str) -> list[dict[str, Any]]:
+async def communications(
+    http: httpx.AsyncClient, ledger: str, account_id: str
+) -> list[dict[str, Any]]:
     response = await http.get(f"{ledger}/v1/accounts/{account_id}/communications")
     response.raise_for_status()
     body = response.json()
@@ -50,11 +51,15 @@ async def test_friendly_reminders_reach_every_zone_at_a_lawful_hour(pipeline: Pi
         async with asyncio.timeout(150):
             while True:
                 for row in rows:
-                    logs[row["account_id"]] = await communications(http, pipeline.ledger, row["account_id"])
+                    logs[row["account_id"]] = await communications(
+                        http, pipeline.ledger, row["account_id"]
+                    )
                 done = [
-                    a for a, steps in logs.items()
-                    if {s["channel"] for s in steps if s.get("delivery_status") in FINAL} >= {"sms", "email"}
-                ]  # fmt: skip
+                    a
+                    for a, steps in logs.items()
+                    if {s["channel"] for s in steps if s.get("delivery_status") in FINAL}
+                    >= {"sms", "email"}
+                ]
                 if len(done) == len(rows):
                     break
                 await asyncio.sleep(2)
