@@ -12,6 +12,11 @@ that reached the broker before the decision always wins); save the states (appro
 counted before they are announced), publish decisions and approvals, then commit.
 If Redis or Kafka fails, the batch is handed back and retried: nothing is approved on
 a guess.
+
+The gate's own decisions topic is read only while rebuilding. Every approval on it was
+counted in Redis before it was published (by whichever replica published it), so in
+steady running reading it back changes nothing; its partitions stay paused, and their
+end offsets are committed with each batch so that the group's lag stays truthful.
 """
 
 from __future__ import annotations
@@ -115,6 +120,8 @@ class GatePipeline:
         self.state_topics = {topic_prefix + t for t in STATE_TOPICS}
         self.planned_topic = topic_prefix + T.PLANNED
         self.must_catch_up = {topic_prefix + T.ACCOUNTS, topic_prefix + T.SIGNALS}
+        self.own_decisions = topic_prefix + T.DECISIONS
+        self._idle_committed: dict[TopicPartition, int] = {}
         self.rebuilding: set[int] = set()
         self.ready = False
         self.last_error: str | None = None
@@ -152,6 +159,7 @@ class GatePipeline:
     async def run(self) -> None:
         try:
             while not self._stopping.is_set():
+                self._read_own_decisions_only_while_rebuilding()
                 batches = await self._consumer.getmany(timeout_ms=200, max_records=self.max_records)
                 try:
                     await self.process(batches)
@@ -172,6 +180,26 @@ class GatePipeline:
 
     def _partitions(self) -> set[int]:
         return {tp.partition for tp in self._consumer.assignment()}
+
+    def _read_own_decisions_only_while_rebuilding(self) -> None:
+        """Pause our decisions partitions except those being rebuilt (see module doc).
+
+        Checked before every fetch: a rebalance hands partitions over unpaused."""
+        consumer = self._consumer
+        paused = consumer.paused()
+        pause, resume = [], []
+        for tp in consumer.assignment():
+            if tp.topic != self.own_decisions:
+                continue
+            if tp.partition in self.rebuilding:
+                if tp in paused:
+                    resume.append(tp)
+            elif tp not in paused:
+                pause.append(tp)
+        if pause:
+            consumer.pause(*pause)
+        if resume:
+            consumer.resume(*resume)
 
     def _rewind(self, batches: dict[TopicPartition, list[ConsumerRecord[Any, Any]]]) -> None:
         for tp, records in batches.items():
@@ -208,9 +236,8 @@ class GatePipeline:
                 dirty.add(envelope.subject)
         self.stats.state_events += sum(1 for r, _ in decoded if r.topic in self.state_topics)
 
-        lagging = await self._lagging_partitions(partitions)
+        lagging, commits = await self._catch_up(partitions)
         finished = self.rebuilding - lagging
-        commits: dict[TopicPartition, int] = {}
         for tp, records in batches.items():
             if records and tp.topic in self.state_topics:
                 commits[tp] = records[-1].offset + 1
@@ -254,6 +281,9 @@ class GatePipeline:
             log.info("state rebuilt from the log", extra={"partitions": sorted(finished)})
         if commits:
             await self._consumer.commit(commits)
+            self._idle_committed.update(
+                (tp, offset) for tp, offset in commits.items() if tp.topic == self.own_decisions
+            )
         self.ready = not self.rebuilding and bool(partitions)
 
     def _apply(self, state: AccountState, envelope: Envelope) -> bool:
@@ -304,25 +334,31 @@ class GatePipeline:
                 self.stats.by_rule[finding.rule_id] += 1
         return out
 
-    async def _lagging_partitions(self, partitions: set[int]) -> set[int]:
-        """Partition indexes whose state topics have records not yet applied.
+    async def _catch_up(self, partitions: set[int]) -> tuple[set[int], dict[TopicPartition, int]]:
+        """Partition indexes whose state topics have records not yet applied, and the
+        end offsets of our idle decisions partitions (to commit as read).
 
         Accounts and consumer signals must be caught up before any decision. The gate's
         own decisions and the delivery reports only matter while rebuilding: in normal
         running, approvals are in Redis before they are published.
         """
-        tps = [TopicPartition(t, p) for t in self.must_catch_up for p in partitions]
+        assignment = self._consumer.assignment()
         rebuilding = self.rebuilding & partitions
-        tps += [TopicPartition(t, p) for t in self.state_topics for p in rebuilding]
-        tps = [tp for tp in tps if tp in self._consumer.assignment()]
-        if not tps:
-            return set()
-        ends = await self._consumer.end_offsets(list(set(tps)))
+        tps = {TopicPartition(t, p) for t in self.must_catch_up for p in partitions}
+        tps |= {TopicPartition(t, p) for t in self.state_topics for p in rebuilding}
+        idle = {TopicPartition(self.own_decisions, p) for p in partitions - rebuilding}
+        wanted = [tp for tp in tps | idle if tp in assignment]
+        if not wanted:
+            return set(), {}
+        ends = await self._consumer.end_offsets(wanted)
         lagging = set()
-        for tp in set(tps):
-            if await self._consumer.position(tp) < ends[tp]:
+        for tp in tps:
+            if tp in ends and await self._consumer.position(tp) < ends[tp]:
                 lagging.add(tp.partition)
-        return lagging
+        moved = {
+            tp: ends[tp] for tp in idle if tp in ends and self._idle_committed.get(tp) != ends[tp]
+        }
+        return lagging, moved
 
     async def _begin_rebuild(
         self, lost: set[int], batches: dict[TopicPartition, list[ConsumerRecord[Any, Any]]]
