@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from dunning_core.contracts.events import Decision as Verdict
@@ -82,8 +82,22 @@ def to_event(
     )
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+_ISO = frozenset({datetime, date, time})
+
+
 def _jsonable(value: Any) -> Any:
     """Rule inputs as plain JSON data (instants and times as ISO text)."""
+    # Exact types first: the general checks below cost ~0.5 µs a value, ~30 values a step.
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_jsonable(v) for v in value]
+    if kind in _ISO:
+        return value.isoformat()
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):

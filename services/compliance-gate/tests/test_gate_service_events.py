@@ -1,0 +1,63 @@
+"""Decision events: rule inputs rendered as plain JSON data, the same way on every path."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dunning_gate.service import _jsonable
+
+
+def reference(value: Any) -> Any:
+    """The general rendering the fast paths of `_jsonable` must agree with."""
+    if isinstance(value, dict):
+        return {str(k): reference(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [reference(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+class Colour(StrEnum):
+    RED = "red"
+
+
+class Opaque:
+    def __str__(self) -> str:
+        return "opaque"
+
+
+def test_fast_paths_render_like_the_general_rules() -> None:
+    new_york = ZoneInfo("America/New_York")
+    value = {
+        "text": "x",
+        "n": 3,
+        "ratio": 0.5,
+        "flag": True,
+        "nothing": None,
+        "instant": datetime(2026, 3, 3, 17, tzinfo=UTC),
+        "local": datetime(2026, 3, 3, 12, tzinfo=new_york),
+        "offset": datetime(2026, 3, 3, 12, tzinfo=timezone(timedelta(hours=-5))),
+        "day": date(2026, 3, 3),
+        "clock": time(9, 30),
+        "zones": ("America/New_York", "America/Chicago"),
+        "counts": {"frequency.electronic:sms_daily": 0},
+        "nested": [{"at": datetime(2026, 1, 1, tzinfo=UTC)}, [date(2026, 1, 2)]],
+        "enum": Colour.RED,
+        Colour.RED: "enum key",
+        7: "int key",
+        "set": frozenset({"a"}),
+        "other": Opaque(),
+    }
+    rendered = _jsonable(value)
+    assert rendered == reference(value)
+    assert rendered["instant"] == "2026-03-03T17:00:00+00:00"
+    assert rendered["local"] == "2026-03-03T12:00:00-05:00"
+    assert rendered["zones"] == ["America/New_York", "America/Chicago"]
+    assert rendered["red"] == "enum key"
+    assert rendered["other"] == "opaque"
