@@ -46,14 +46,24 @@ class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+@lru_cache(maxsize=1024)
+def parsed_number(number: str) -> phonenumbers.PhoneNumber | None:
+    """`phonenumbers.parse(number, None)` (~30 µs), or None if it cannot be parsed.
+
+    Shared by validation and the zone lookup, which ask about the same numbers within
+    one decision. Callers must not modify the object returned."""
+    try:
+        return phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return None
+
+
 @lru_cache(maxsize=65536)
 def _is_valid_e164(number: str) -> bool:
     if not _E164.match(number):
         return False
-    try:
-        return bool(phonenumbers.is_valid_number(phonenumbers.parse(number, None)))
-    except phonenumbers.NumberParseException:
-        return False
+    parsed = parsed_number(number)
+    return parsed is not None and bool(phonenumbers.is_valid_number(parsed))
 
 
 def _e164(value: str) -> str:
@@ -348,5 +358,6 @@ __all__ = [
     "PhoneRecord",
     "PrecomputedWindow",
     "Step",
+    "parsed_number",
     "request_json_schema",
 ]

@@ -22,10 +22,9 @@ from functools import lru_cache
 from typing import Final
 from zoneinfo import ZoneInfo
 
-import phonenumbers
 from phonenumbers import timezone as phone_timezone
 
-from dunning_gate.domain.request import Consumer
+from dunning_gate.domain.request import Consumer, parsed_number
 
 NY: Final = "America/New_York"
 CHI: Final = "America/Chicago"
@@ -231,9 +230,8 @@ def address_zones(state: str | None, zip_code: str | None) -> tuple[str, ...]:
 @lru_cache(maxsize=65536)
 def phone_zones(number: str) -> tuple[str, ...]:
     """Zones of a phone number's area code; empty when unknown or non-geographic."""
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException:
+    parsed = parsed_number(number)
+    if parsed is None:
         return ()
     zones = tuple(
         zone
