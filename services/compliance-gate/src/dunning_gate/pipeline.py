@@ -122,6 +122,7 @@ class GatePipeline:
         self.must_catch_up = {topic_prefix + T.ACCOUNTS, topic_prefix + T.SIGNALS}
         self.own_decisions = topic_prefix + T.DECISIONS
         self._idle_committed: dict[TopicPartition, int] = {}
+        self._waiting: set[int] = set()  # partition indexes whose planned steps must wait
         self.rebuilding: set[int] = set()
         self.ready = False
         self.last_error: str | None = None
@@ -159,7 +160,7 @@ class GatePipeline:
     async def run(self) -> None:
         try:
             while not self._stopping.is_set():
-                self._read_own_decisions_only_while_rebuilding()
+                self._fetch_only_what_can_be_used(self._waiting)
                 batches = await self._consumer.getmany(timeout_ms=200, max_records=self.max_records)
                 try:
                     await self.process(batches)
@@ -181,21 +182,27 @@ class GatePipeline:
     def _partitions(self) -> set[int]:
         return {tp.partition for tp in self._consumer.assignment()}
 
-    def _read_own_decisions_only_while_rebuilding(self) -> None:
-        """Pause our decisions partitions except those being rebuilt (see module doc).
+    def _fetch_only_what_can_be_used(self, waiting: set[int]) -> None:
+        """Pause what the next batches could not use; resume the rest.
 
-        Checked before every fetch: a rebalance hands partitions over unpaused."""
+        Planned steps of a partition whose state topics lag (or that is being rebuilt)
+        would only be held back and fetched again; our own decisions are read only to
+        rebuild (see module doc). A rebalance hands partitions over unpaused, so this
+        runs before every fetch, and again as soon as a batch knows what lags."""
         consumer = self._consumer
         paused = consumer.paused()
         pause, resume = [], []
         for tp in consumer.assignment():
-            if tp.topic != self.own_decisions:
+            if tp.topic == self.planned_topic:
+                idle = tp.partition in waiting or tp.partition in self.rebuilding
+            elif tp.topic == self.own_decisions:
+                idle = tp.partition not in self.rebuilding
+            else:
                 continue
-            if tp.partition in self.rebuilding:
-                if tp in paused:
-                    resume.append(tp)
-            elif tp not in paused:
+            if idle and tp not in paused:
                 pause.append(tp)
+            elif not idle and tp in paused:
+                resume.append(tp)
         if pause:
             consumer.pause(*pause)
         if resume:
@@ -208,9 +215,19 @@ class GatePipeline:
 
     async def process(self, batches: dict[TopicPartition, list[ConsumerRecord[Any, Any]]]) -> None:
         partitions = self._partitions()
+        lagging, commits = await self._catch_up(partitions)
+        # Planned steps of a partition whose state topics lag (or that is being rebuilt)
+        # wait: they are handed back unread, and no state is loaded for them.
+        waiting = lagging | self.rebuilding
+        held: dict[TopicPartition, int] = {}
         decoded: list[tuple[ConsumerRecord[Any, Any], Envelope]] = []
         dead: list[tuple[ConsumerRecord[Any, Any], str]] = []
-        for records in batches.values():
+        for tp, records in batches.items():
+            if not records:
+                continue
+            if tp.topic == self.planned_topic and tp.partition in waiting:
+                held[tp] = records[0].offset
+                continue
             for record in records:
                 where = f"{record.topic}[{record.partition}]@{record.offset}"
                 try:
@@ -236,22 +253,17 @@ class GatePipeline:
                 dirty.add(envelope.subject)
         self.stats.state_events += sum(1 for r, _ in decoded if r.topic in self.state_topics)
 
-        lagging, commits = await self._catch_up(partitions)
         finished = self.rebuilding - lagging
         for tp, records in batches.items():
             if records and tp.topic in self.state_topics:
                 commits[tp] = records[-1].offset + 1
 
         outgoing: list[Envelope] = []
-        held: dict[TopicPartition, int] = {}
         now = self.clock.now()
         for record, envelope in decoded:
             if record.topic != self.planned_topic:
                 continue
             tp = TopicPartition(record.topic, record.partition)
-            if record.partition in lagging or record.partition in self.rebuilding or tp in held:
-                held.setdefault(tp, record.offset)
-                continue
             planned = envelope.data
             if not isinstance(planned, StepPlanned):
                 dead.append((record, f"{envelope.type} does not belong on {record.topic}"))
@@ -263,6 +275,8 @@ class GatePipeline:
         for tp, first_held in held.items():
             self._consumer.seek(tp, first_held)
             self.stats.held_back += 1
+        self._waiting = waiting - finished
+        self._fetch_only_what_can_be_used(self._waiting)
         for tp, records in batches.items():
             if records and tp.topic == self.planned_topic and tp not in held and tp not in commits:
                 commits[tp] = records[-1].offset + 1
