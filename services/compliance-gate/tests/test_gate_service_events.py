@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from enum import StrEnum
 from typing import Any
@@ -61,3 +62,15 @@ def test_fast_paths_render_like_the_general_rules() -> None:
     assert rendered["zones"] == ["America/New_York", "America/Chicago"]
     assert rendered["red"] == "enum key"
     assert rendered["other"] == "opaque"
+
+
+def test_the_decider_loads_lazy_tables_when_built_not_on_the_first_batch() -> None:
+    from dunning_gate.domain.business_days import us_federal_holidays, validation_period_end
+    from dunning_gate.policy.loader import default_policy
+    from dunning_gate.service import GateDecider
+
+    us_federal_holidays.cache_clear()
+    validation_period_end.cache_clear()
+    GateDecider(default_policy())
+    assert us_federal_holidays.cache_info().currsize > 0
+    assert "holidays.countries.united_states" in sys.modules
