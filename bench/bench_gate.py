@@ -370,5 +370,80 @@ async def main() -> None:
     report("gate", figures)
 
 
+def _cpu_seconds_of(word: str) -> float:
+    """CPU time of the local processes whose command line holds `word` (Linux /proc)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/cmdline", "rb") as f:
+                if word.encode() not in f.read():
+                    continue
+            with open(f"/proc/{entry.name}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+async def _until(check: Callable[[], bool]) -> None:
+    while True:
+        if check():
+            return
+        await asyncio.sleep(0.01)
+
+
+async def profile_one_replica() -> None:
+    """One replica in this process, for a profiler to attach to (see docs/perf/gate.md):
+    CPU per decision of the gate, the broker and Redis while it decides."""
+    prefix = f"pgate{int(time.time())}."
+    await create_topics(prefix, partitions=6)
+    await _copy_inputs(prefix, prefix)
+    redis = Redis.from_url(REDIS_URL)
+    await redis.flushdb()
+    producer = EventProducer(KAFKA, "gate", topic_prefix=prefix)
+    await producer.start()
+    pipeline = GatePipeline(
+        bootstrap=KAFKA,
+        group_id=prefix + "gate",
+        store=RedisStateStore(redis, prefix=prefix),
+        producer=producer,
+        decide=GateDecider(default_policy()),
+        clock=FixedClock(NOW),
+        topic_prefix=prefix,
+        max_records=2000,
+    )
+    await pipeline.start()
+    task = asyncio.create_task(pipeline.run())
+    await _until(lambda: pipeline.stats.decided > 0)
+    start, cpu = time.perf_counter(), time.process_time()
+    broker, store = _cpu_seconds_of("kafka.Kafka"), _cpu_seconds_of("redis-server")
+    first = pipeline.stats.decided
+    await _until(lambda: pipeline.stats.decided >= STEPS)
+    decided = STEPS - first
+    figures = {
+        "decisions_per_s": round(decided / (time.perf_counter() - start)),
+        "gate_cpu_us_per_decision": round((time.process_time() - cpu) / decided * 1e6),
+        "broker_cpu_us_per_decision": round(
+            (_cpu_seconds_of("kafka.Kafka") - broker) / decided * 1e6
+        ),
+        "redis_cpu_us_per_decision": round(
+            (_cpu_seconds_of("redis-server") - store) / decided * 1e6
+        ),
+    }
+    pipeline.request_stop()
+    await task
+    await producer.stop()
+    await redis.aclose()
+    await delete_topics([prefix + t for t in ALL_TOPICS] + [prefix + dlq(t) for t in ALL_TOPICS])
+    for key, value in figures.items():
+        print(f"  {key:32s} {value}")
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    import sys
+
+    asyncio.run(profile_one_replica() if sys.argv[1:] == ["profile"] else main())
