@@ -4,12 +4,14 @@ Every input topic is keyed by account id and has the same partition count, and t
 group uses the range assignor, so one member owns partition *p* of every topic: all the
 events about an account reach the member that decides its steps.
 
-Per batch: read the states of the accounts involved and the partitions' "built" markers
-in one Redis MULTI; rebuild a partition whose marker is gone by replaying its state
-topics from the beginning; apply state events in log order; decide planned steps only
-for partitions whose state topics are caught up to their end offsets (so an opt-out
-that reached the broker before the decision always wins); save the states (approvals are
-counted before they are announced), publish decisions and approvals, then commit.
+Per batch: find which partitions' accounts and signals topics are not caught up to their
+end offsets; their planned steps wait (handed back unread, the planned partition paused
+until it has caught up), so an opt-out that reached the broker before the decision always
+wins. Read the states of the accounts involved and the partitions' "built" markers in one
+Redis MULTI; rebuild a partition whose marker is gone by replaying its state topics from
+the beginning; apply state events in log order; decide the planned steps; save the
+states (approvals are counted before they are announced), publish decisions and
+approvals, then commit.
 If Redis or Kafka fails, the batch is handed back and retried: nothing is approved on
 a guess.
 
