@@ -113,6 +113,8 @@ async def test_a_deferral_is_replanned_with_the_same_step_id_and_the_new_send_at
     assert isinstance(sms, StepPlanned)
     later = NOW + timedelta(hours=15)
     await running.publish(decided(sms, Decision.DEFER, not_before=later, rules=["hours.fdcpa"]))
+    assert await running.planned(1, wait_s=2.0) == []  # held until not_before
+    running.clock.advance(timedelta(hours=15))
     replanned = await running.planned(1)
     assert len(replanned) == 1
     again = replanned[0].data
@@ -124,7 +126,7 @@ async def test_a_deferral_is_replanned_with_the_same_step_id_and_the_new_send_at
     assert replanned[0].id != first[0].id
     case = await running.case("ACC-I2")
     step = next(s for s in case["steps"] if s["step_id"] == sms.step.step_id)
-    assert (step["status"], step["replans"], step["rule_ids"]) == ("deferred", 1, ["hours.fdcpa"])
+    assert (step["status"], step["replans"], step["rule_ids"]) == ("planned", 1, ["hours.fdcpa"])
 
 
 async def test_the_same_account_opened_twice_gives_one_case_and_one_plan(

@@ -79,22 +79,49 @@ async def test_the_same_account_opened_twice_makes_one_case_and_one_plan(
     assert len(publisher.steps) == 2
 
 
-async def test_a_deferral_is_replanned_with_the_same_step_id_and_the_new_send_at(
-    scheduler: Scheduler, publisher: RecordingPublisher, store: MemoryCaseStore
+async def test_a_deferral_is_held_until_not_before_then_replanned_with_the_same_step_id(
+    scheduler: Scheduler, publisher: RecordingPublisher, store: MemoryCaseStore, clock: FixedClock
 ) -> None:
     await scheduler.apply([envelope(account_opened())])
     await scheduler.plan_due(500)
     sms = publisher.steps[0]
     later = NOW + timedelta(hours=15)
-    result = await scheduler.apply(
+    published_before = len(publisher.published)
+    await scheduler.apply(
         [envelope(decided(sms, Decision.DEFER, not_before=later, rules=["hours.fdcpa"]))]
     )
-    assert result.replans == 1
+    # The gate judges a step when it sees it: nothing goes out before not_before.
+    assert len(publisher.published) == published_before
+    assert store.steps[sms.step.step_id].status == StepStatus.DEFERRED
+    await scheduler.plan_due(500)
+    assert len(publisher.published) == published_before
+    clock.advance(timedelta(hours=15))
+    await scheduler.plan_due(500)
     replan = publisher.published[-1]
     assert replan.data.step.step_id == sms.step.step_id  # type: ignore[attr-defined]
     assert replan.data.step.send_at == later  # type: ignore[attr-defined]
     assert replan.id != publisher.published[0].id  # a new fact: new ce_id
-    assert store.steps[sms.step.step_id].status == StepStatus.DEFERRED
+    assert store.steps[sms.step.step_id].status == StepStatus.PLANNED
+    await scheduler.plan_due(500)
+    assert publisher.published[-1] is replan  # released once
+
+
+async def test_a_held_deferral_is_dropped_when_the_case_paused_meanwhile(
+    scheduler: Scheduler, publisher: RecordingPublisher, store: MemoryCaseStore, clock: FixedClock
+) -> None:
+    await scheduler.apply([envelope(account_opened())])
+    await scheduler.plan_due(500)
+    sms = publisher.steps[0]
+    later = NOW + timedelta(hours=2)
+    await scheduler.apply(
+        [envelope(decided(sms, Decision.DEFER, not_before=later, rules=["hours.fdcpa"]))]
+    )
+    await scheduler.apply([envelope(signal(SignalKind.DISPUTED))])
+    published = len(publisher.published)
+    clock.advance(timedelta(hours=3))
+    await scheduler.plan_due(500)
+    assert len(publisher.published) == published
+    assert store.steps[sms.step.step_id].status == StepStatus.DROPPED
 
 
 async def test_a_failed_publish_commits_nothing_and_the_retry_has_the_same_ce_ids(

@@ -243,6 +243,17 @@ class SqlTransaction:
         result = await self.conn.execute(query)
         return [case_from_row(r) for r in result]
 
+    async def lock_deferred_due(self, now: datetime, limit: int) -> list[StepRecord]:
+        query = (
+            select(steps)
+            .where(steps.c.status == StepStatus.DEFERRED.value, steps.c.send_at <= now)
+            .order_by(steps.c.send_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        result = await self.conn.execute(query)
+        return [step_from_row(r) for r in result]
+
     async def lock_cases(self, account_ids: Sequence[str]) -> dict[str, Case]:
         if not account_ids:
             return {}

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -37,7 +37,7 @@ from dunning_core.contracts.events import (
 from dunning_core.runtime.clock import Clock
 
 from dunning_scheduler.domain import reactions
-from dunning_scheduler.domain.case import Case, StepRecord
+from dunning_scheduler.domain.case import Case, StepRecord, StepStatus
 from dunning_scheduler.domain.planning import StepDraft, plan_due
 from dunning_scheduler.policy.model import EscalationPolicy
 from dunning_scheduler.ports import CaseStore, CaseTransaction, StepPublisher
@@ -143,11 +143,10 @@ class Scheduler:
         now = self.clock.now()
         async with self.store.transaction() as tx:
             resumed = await self._resume_promises(tx, now, limit)
+            events, records = await self._release_deferred(tx, now, limit)
             due = await tx.lock_due(now, limit)
-            if not due:
+            if not due and not events and not records:
                 return PlanResult(0, 0, resumed)
-            events: list[tuple[StepPlanned, str | None]] = []
-            records: list[StepRecord] = []
             advanced: list[Case] = []
             for case in due:
                 planning = plan_due(case, self.policy, now)
@@ -169,6 +168,36 @@ class Scheduler:
                 self.publisher.publish(events), _save(tx, records, advanced, progress=True)
             )
         return PlanResult(len(due), len(events), resumed)
+
+    async def _release_deferred(
+        self, tx: CaseTransaction, now: datetime, limit: int
+    ) -> tuple[list[tuple[StepPlanned, str | None]], list[StepRecord]]:
+        """Deferred steps whose time has come go to the gate again, to be judged *now*.
+
+        A re-plan is held here until its send time rather than published at once: the gate
+        judges a step at the instant it sees it, so an early re-plan would only be deferred
+        again. A step whose case was paused, resolved or moved on meanwhile is dropped.
+        """
+        held = await tx.lock_deferred_due(now, limit)
+        if not held:
+            return [], []
+        cases = await tx.lock_cases(sorted({r.account_id for r in held}))
+        events: list[tuple[StepPlanned, str | None]] = []
+        records: list[StepRecord] = []
+        for record in held:
+            case = cases.get(record.account_id)
+            live = (
+                case is not None
+                and not case.resolved
+                and not case.pause_reasons
+                and record.step_id in case.last_step_ids
+            )
+            if live:
+                events.append((self.planned(record.step, record.account_id, now), None))
+                records.append(replace(record, status=StepStatus.PLANNED))
+            else:
+                records.append(replace(record, status=StepStatus.DROPPED))
+        return events, records
 
     async def _resume_promises(self, tx: CaseTransaction, now: datetime, limit: int) -> int:
         changed = [
@@ -215,10 +244,14 @@ class Scheduler:
                     cases[case.account_id] = changed_cases[case.account_id] = case
                 if record is not None:
                     steps[record.step_id] = changed_steps[record.step_id] = record
-                if replan is not None:
-                    # The re-plan continues the trace of the decision that deferred it.
+                if replan is not None and replan.send_at <= now:
+                    # Due already: the re-plan continues the trace of the decision that
+                    # deferred it. A later one waits in the step table for the planner.
                     event = self.planned(replan, envelope.subject, now)
                     replans.append((event, envelope.traceparent))
+                    steps[replan.step_id] = changed_steps[replan.step_id] = replace(
+                        steps[replan.step_id], status=StepStatus.PLANNED
+                    )
             await _together(
                 self.publisher.publish(replans),
                 _save(tx, changed_steps.values(), changed_cases.values()),

@@ -32,7 +32,7 @@ from dunning_core.contracts.events import (
     StepPlanned,
 )
 
-from dunning_scheduler.domain.case import Case, CaseStatus, StepRecord
+from dunning_scheduler.domain.case import Case, CaseStatus, StepRecord, StepStatus
 from dunning_scheduler.rendering import Identity
 
 NOW = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)  # 09:00 in Los Angeles, 12:00 in New York
@@ -64,6 +64,14 @@ class MemoryTransaction:
         return [
             c for c in self.cases.values() if c.promise_until is not None and c.promise_until <= now
         ][:limit]
+
+    async def lock_deferred_due(self, now: datetime, limit: int) -> list[StepRecord]:
+        due = [
+            r
+            for r in self.steps.values()
+            if r.status is StepStatus.DEFERRED and r.step.send_at <= now
+        ]
+        return sorted(due, key=lambda r: r.step.send_at)[:limit]
 
     async def lock_cases(self, account_ids: Sequence[str]) -> dict[str, Case]:
         return {a: self.cases[a] for a in account_ids if a in self.cases}
