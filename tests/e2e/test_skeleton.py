@@ -9,7 +9,9 @@ communication log shows each step with its final status.
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -19,8 +21,6 @@ from .conftest import Pipeline
 
 pytestmark = pytest.mark.e2e
 
-FINAL = {"delivered", "undelivered", "failed", "bounced", "dropped", "rejected", "refused"}
-
 
 def accounts() -> list[dict[str, str]]:
     """New York to Hawaii: FL, TX, IL, CO, AZ, CA, WA, MA, HI, AK, GA, NY."""
@@ -28,12 +28,16 @@ def accounts() -> list[dict[str, str]]:
 
 
 async def communications(
-    http: httpx.AsyncClient, ledger: str, account_id: str
-) -> list[dict[str, Any]]:
-    response = await http.get(f"{ledger}/v1/accounts/{account_id}/communications")
+    http: httpx.AsyncClient, ledger: str, account_id: str, events: bool = False
+) -> dict[str, Any]:
+    query = "?detail=events" if events else ""
+    response = await http.get(f"{ledger}/v1/accounts/{account_id}/communications{query}")
     response.raise_for_status()
-    body = response.json()
-    return list(body["steps"] if isinstance(body, dict) else body)
+    return dict(response.json())
+
+
+def final(step: dict[str, Any]) -> bool:
+    return bool(step.get("delivery") and step["delivery"]["final"])
 
 
 async def test_friendly_reminders_reach_every_zone_at_a_lawful_hour(pipeline: Pipeline) -> None:
@@ -51,29 +55,36 @@ async def test_friendly_reminders_reach_every_zone_at_a_lawful_hour(pipeline: Pi
         async with asyncio.timeout(150):
             while True:
                 for row in rows:
-                    logs[row["account_id"]] = await communications(
-                        http, pipeline.ledger, row["account_id"]
-                    )
+                    log = await communications(http, pipeline.ledger, row["account_id"])
+                    logs[row["account_id"]] = log["steps"]
                 done = [
                     a
                     for a, steps in logs.items()
-                    if {s["channel"] for s in steps if s.get("delivery_status") in FINAL}
-                    >= {"sms", "email"}
+                    if {s["channel"] for s in steps if final(s)} >= {"sms", "email"}
                 ]
                 if len(done) == len(rows):
                     break
                 await asyncio.sleep(2)
 
-    by_state = {row["account_id"]: row["state"] for row in rows}
-    for account_id, steps in logs.items():
-        reminders = [s for s in steps if s["stage"] == "friendly_reminder"]
-        assert {s["channel"] for s in reminders} >= {"sms", "email"}, (account_id, steps)
-        for step in reminders:
-            assert step["decision"] == "allow", (account_id, step)
-            assert step["delivery_status"] == "delivered", (account_id, step)
-    # 10:30 in New York is 05:30 in Honolulu: Hawaii's texts were deferred to 08:00 there.
-    hawaii = [a for a, s in by_state.items() if s == "HI"]
-    assert hawaii
-    for account_id in hawaii:
-        sms = next(s for s in logs[account_id] if s["channel"] == "sms")
-        assert "hours.fdcpa" in (sms.get("deferred_by") or []), sms
+        by_state = {row["account_id"]: row["state"] for row in rows}
+        for account_id, steps in logs.items():
+            reminders = [s for s in steps if s["stage"] == "friendly_reminder"]
+            assert {s["channel"] for s in reminders} >= {"sms", "email"}, (account_id, steps)
+            for step in reminders:
+                assert step["decision"] == "allow", (account_id, step)
+                assert step["delivery"]["status"] == "delivered", (account_id, step)
+        # 10:30 in New York is 05:30 in Honolulu: Hawaii's text waited until 08:00 there,
+        # and one trace follows it from the plan to the provider's callback.
+        hawaii = [a for a, s in by_state.items() if s == "HI"]
+        assert hawaii
+        for account_id in hawaii:
+            detail = await communications(http, pipeline.ledger, account_id, events=True)
+            sms = next(s for s in detail["steps"] if s["channel"] == "sms")
+            events = [e for e in detail["events"] if e["step_id"] == sms["step_id"]]
+            deferrals = [e for e in events if e["kind"] == "decision" and e["outcome"] == "defer"]
+            assert deferrals, events
+            assert "hours.fdcpa" in {f["rule_id"] for f in deferrals[0]["payload"]["findings"]}
+            allowed_at = datetime.fromisoformat(sms["decided_at"])
+            assert allowed_at.astimezone(ZoneInfo("Pacific/Honolulu")).hour >= 8
+            traces = {e["traceparent"].split("-")[1] for e in events if e["traceparent"]}
+            assert len(traces) == 1, events

@@ -18,6 +18,7 @@ from dunning_core.links import read_unsubscribe_token
 from dunning_core.runtime.clock import Clock
 from dunning_core.runtime.delivery import SendRecords
 from dunning_core.runtime.kafka import EventProducer
+from dunning_core.runtime.tracing import step_traceparent
 from fastapi import APIRouter, Header, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -95,6 +96,7 @@ class SendGridWebhooks:
                         occurred_at=self.clock.now(),
                     ),
                     SERVICE,
+                    traceparent=step_traceparent(step_id),
                 )
             )
         kind = signal_kind(name)

@@ -17,7 +17,7 @@ from dunning_core.contracts.events import ConsumerSignaled, DeliveryUpdated, Sig
 from dunning_core.runtime.clock import Clock
 from dunning_core.runtime.delivery import SendRecords
 from dunning_core.runtime.kafka import EventProducer
-from dunning_core.runtime.tracing import new_traceparent
+from dunning_core.runtime.tracing import new_traceparent, step_traceparent
 from fastapi import APIRouter, Header, HTTPException, Request
 from fastapi.responses import Response
 
@@ -76,7 +76,9 @@ class TwilioWebhooks:
             error_code=error,
             occurred_at=self.clock.now(),
         )
-        await (await self.producer.send(wrap(event, SERVICE)))
+        await (
+            await self.producer.send(wrap(event, SERVICE, traceparent=step_traceparent(step_id)))
+        )
         if error == OPTED_OUT_ERROR and (to := form.get("To")):
             await self.records.suppress(to)
             await self._signal(

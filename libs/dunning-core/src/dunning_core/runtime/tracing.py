@@ -6,6 +6,7 @@ still travels unchanged from the scheduler to the provider callback.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,16 @@ _TRACER = trace.get_tracer("dunning")
 
 def new_traceparent() -> str:
     return f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
+
+
+def step_traceparent(step_id: str) -> str:
+    """A traceparent whose trace id derives from the step id.
+
+    Every hop that knows the step (a re-plan held for hours, a provider callback that
+    carries only the step id) joins the same trace without storing it anywhere.
+    """
+    trace = hashlib.sha256(step_id.encode()).hexdigest()[:32]
+    return f"00-{trace}-{secrets.token_hex(8)}-01"
 
 
 @contextmanager

@@ -13,7 +13,7 @@ column left out of the header reads as empty in every row; an unknown column is 
 | phone | | any notation, default region US; stored E.164: `(415) 555-2671` → `+14155552671` |
 | phone_kind | | mobile (default), home, work, other |
 | phone_consent | | creditor_provided (default), consumer_provided, express_written, none |
-| phone_basis | | Reg F basis for texting it: consumer_used (default), consented, creditor_notice, none |
+| phone_basis | | Reg F basis: consumer_used (default), consented, creditor_notice, none |
 | phone_reassigned_checked_on | | `YYYY-MM-DD` of the last reassigned-numbers database check |
 | email | | an email address |
 | email_basis | | consumer_used (default), consented, creditor_notice, none |
@@ -66,9 +66,10 @@ from dunning_ledger.domain.regions import US_REGIONS
 
 COLUMNS: Final[tuple[str, ...]] = (
     "account_id", "full_name", "state", "zip", "phone", "phone_kind", "phone_consent",
-    "phone_basis", "phone_reassigned_checked_on", "email", "email_basis", "email_workplace", "locale", "creditor", "debt_id", "balance",
-    "currency", "due_date", "delinquent_since", "medical", "legal_action_authorized",
-    "limitation_date", "validation_notice_sent_at", "ca_license_number",
+    "phone_basis", "phone_reassigned_checked_on", "email", "email_basis", "email_workplace",
+    "locale", "creditor", "debt_id", "balance", "currency", "due_date", "delinquent_since",
+    "medical", "legal_action_authorized", "limitation_date", "validation_notice_sent_at",
+    "ca_license_number",
 )  # fmt: skip
 REQUIRED_COLUMNS: Final[tuple[str, ...]] = (
     "account_id",

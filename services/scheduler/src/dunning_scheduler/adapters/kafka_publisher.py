@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dunning_core.contracts.envelope import wrap
 from dunning_core.contracts.events import StepPlanned
 from dunning_core.runtime.kafka import EventProducer
-from dunning_core.runtime.tracing import new_traceparent
+from dunning_core.runtime.tracing import step_traceparent
 
 SERVICE = "scheduler"
 
@@ -24,7 +24,7 @@ class KafkaStepPublisher:
                 event,
                 SERVICE,
                 time=event.planned_at,
-                traceparent=traceparent or new_traceparent(),
+                traceparent=traceparent or step_traceparent(event.step.step_id),
             )
             futures.append(await self.producer.send(envelope))
         if futures:
