@@ -1,4 +1,4 @@
-"""The demo's closing summary, as text for a person."""
+"""The demo's closing summary, as text for a person (from the ledger's /v1/summary)."""
 
 from __future__ import annotations
 
@@ -6,33 +6,31 @@ from typing import Any
 
 
 def render_summary(summary: dict[str, Any]) -> str:
+    accounts = summary.get("accounts") or {}
+    steps = summary.get("steps") or {}
+    rules = summary.get("rules") or {}
     lines = ["", "=== Dunning demo summary ==="]
-    lines.append(f"accounts: {summary.get('accounts', 0)}")
-    steps = summary.get("steps", {})
+    lines.append(f"accounts: {accounts.get('total', 0)} ({accounts.get('open', 0)} open)")
     lines.append(
-        "steps:    planned {planned}  approved {allow}  deferred {defer}  blocked {block}".format(
-            planned=steps.get("planned", sum(steps.get(k, 0) for k in ("allow", "defer", "block"))),
-            allow=steps.get("allow", 0),
-            defer=steps.get("defer", 0),
-            block=steps.get("block", 0),
-        )
+        f"steps:    planned {steps.get('total', 0)}  approved {steps.get('allow', 0)}  "
+        f"deferred {steps.get('defer', 0)}  blocked {steps.get('block', 0)}"
     )
-    for title, key in (
-        ("blocked by rule", "blocked_by_rule"),
-        ("deferred by rule", "deferred_by_rule"),
-    ):
-        counts = summary.get(key) or {}
+    for title, key in (("blocked by rule", "block"), ("deferred by rule", "defer")):
+        counts = rules.get(key) or {}
         if counts:
             lines.append(f"{title}:")
             for rule, n in sorted(counts.items(), key=lambda kv: -kv[1]):
                 lines.append(f"  {rule:34s} {n}")
     deliveries = summary.get("deliveries") or {}
     if deliveries:
-        lines.append("messages by channel and final status:")
+        lines.append("messages by channel and latest status:")
         for channel, statuses in sorted(deliveries.items()):
             parts = "  ".join(f"{s} {n}" for s, n in sorted(statuses.items()))
             lines.append(f"  {channel:6s} {parts}")
-    payments = summary.get("payments")
-    if payments:
-        lines.append(f"payments: {payments}")
+    payments = summary.get("payments") or {}
+    if payments.get("count"):
+        lines.append(f"payments: {payments['count']} {payments.get('amount', {})}")
+    flags = summary.get("flags") or {}
+    if flags:
+        lines.append("consumer flags: " + ", ".join(f"{k} {v}" for k, v in sorted(flags.items())))
     return "\n".join(lines)
