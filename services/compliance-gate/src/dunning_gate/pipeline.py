@@ -48,7 +48,7 @@ from dunning_core.contracts.events import (
     StepPlanned,
 )
 from dunning_core.runtime.clock import Clock
-from dunning_core.runtime.kafka import Backoff, EventProducer
+from dunning_core.runtime.kafka import Backoff, EventProducer, dead_letter
 
 from dunning_gate.adapters.redis_state import RedisStateStore
 from dunning_gate.state import (
@@ -110,6 +110,7 @@ class GatePipeline:
         history_days: int = 35,
         backoff: Backoff | None = None,
     ) -> None:
+        self.group_id = group_id
         self.prefix = topic_prefix
         self.store = store
         self.producer = producer
@@ -396,19 +397,7 @@ class GatePipeline:
         self.rebuilding |= lost
 
     async def _dead_letter(self, dead: Sequence[tuple[ConsumerRecord[Any, Any], str]]) -> None:
-        futures = []
-        for record, error in dead:
-            headers = [
-                *record.headers,
-                ("dlq_error", error[:2000].encode()),
-                ("dlq_topic", record.topic.encode()),
-            ]
-            futures.append(
-                await self.producer.send_raw(
-                    record.topic + ".dlq", record.key, record.value, headers
-                )
-            )
-        await asyncio.gather(*futures)
+        await dead_letter(self.producer, dead, self.group_id)
         self.stats.dead_lettered += len(dead)
 
     def health(self) -> dict[str, Any]:

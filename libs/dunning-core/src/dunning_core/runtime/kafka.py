@@ -87,6 +87,33 @@ class EventProducer:
         await self._producer.flush()
 
 
+async def dead_letter(
+    producer: EventProducer,
+    dead: Sequence[tuple[ConsumerRecord[Any, Any], str]],
+    group_id: str,
+) -> None:
+    """Park records on ``<topic>.dlq`` with the error and where they came from, and wait
+    until the broker has them."""
+    futures = []
+    for record, error in dead:
+        headers = [
+            *record.headers,
+            ("dlq_error", error[:2000].encode()),
+            ("dlq_topic", record.topic.encode()),
+            ("dlq_partition", str(record.partition).encode()),
+            ("dlq_offset", str(record.offset).encode()),
+            ("dlq_group", group_id.encode()),
+        ]
+        log.error(
+            "dead-lettered",
+            extra={"topic": record.topic, "offset": record.offset, "error": error[:300]},
+        )
+        futures.append(
+            await producer.send_raw(dlq(record.topic), record.key, record.value, headers)
+        )
+    await asyncio.gather(*futures)
+
+
 class Handler(Protocol):
     """Handles events one by one; ``flush`` makes the effects of the batch durable."""
 
@@ -254,24 +281,7 @@ class ConsumerLoop:
                 return f"{type(exc).__name__}: {exc}"
 
     async def _dead_letter(self, dead: list[tuple[ConsumerRecord[Any, Any], str]]) -> None:
-        futures = []
-        for record, error in dead:
-            headers = [
-                *record.headers,
-                ("dlq_error", error[:2000].encode()),
-                ("dlq_topic", record.topic.encode()),
-                ("dlq_partition", str(record.partition).encode()),
-                ("dlq_offset", str(record.offset).encode()),
-                ("dlq_group", self.group_id.encode()),
-            ]
-            log.error(
-                "dead-lettered",
-                extra={"topic": record.topic, "offset": record.offset, "error": error[:300]},
-            )
-            futures.append(
-                await self.producer.send_raw(dlq(record.topic), record.key, record.value, headers)
-            )
-        await asyncio.gather(*futures)
+        await dead_letter(self.producer, dead, self.group_id)
         self.stats.dead_lettered += len(dead)
 
     async def _retrying(self, fn: Any, *args: Any) -> Any:
