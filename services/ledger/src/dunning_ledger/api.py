@@ -34,6 +34,7 @@ from dunning_ledger.schemas import (
     SignalIn,
     SignalOut,
     StepOut,
+    StepRecordOut,
 )
 from dunning_ledger.service import LedgerService, PaymentCommand, PlanCommand, SignalCommand
 
@@ -159,6 +160,15 @@ def router() -> APIRouter:
             steps=[StepOut.of(s) for s in view.steps],
             events=None if view.events is None else [EventOut.of(e) for e in view.events],
         )
+
+    @api.get(
+        "/steps/{step_id}",
+        response_model=StepRecordOut,
+        responses=_ERRORS,
+        summary="One step: its log row, every gate decision with its findings, its deliveries",
+    )
+    async def step(step_id: str, service: Service) -> StepRecordOut:
+        return StepRecordOut.of(await service.step(step_id))
 
     @api.post(
         "/accounts/{account_id}/payments",

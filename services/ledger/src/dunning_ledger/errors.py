@@ -1,7 +1,7 @@
 """The ledger's errors; each carries the HTTP status an API caller receives.
 
 LedgerError                 500  unexpected
-├── NotFound                404  no such account
+├── NotFound                404  no such account or step
 ├── Conflict                409  an idempotency key reused with different content,
 │                                or an import raced with another for the same new account
 ├── UnsupportedMediaType    415  an import in a format the ledger does not read

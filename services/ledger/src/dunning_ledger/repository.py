@@ -499,6 +499,17 @@ class LedgerRepository:
         )
         return result.all()
 
+    async def get_step(self, step_id: str) -> CommunicationLog | None:
+        return await self.session.get(CommunicationLog, step_id)
+
+    async def events_of_step(self, step_id: str) -> Sequence[CommunicationEvent]:
+        result = await self.session.scalars(
+            select(CommunicationEvent)
+            .where(CommunicationEvent.step_id == step_id)
+            .order_by(CommunicationEvent.occurred_at, CommunicationEvent.id)
+        )
+        return result.all()
+
     async def get_event(self, ce_id: str) -> CommunicationEvent | None:
         return (
             await self.session.scalars(

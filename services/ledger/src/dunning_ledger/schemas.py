@@ -6,7 +6,14 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from dunning_core.contracts.common import Channel, Instant
-from dunning_core.contracts.events import SignalKind
+from dunning_core.contracts.events import (
+    Decision,
+    DeliveryStatus,
+    DeliveryUpdated,
+    RuleFinding,
+    SignalKind,
+    StepDecided,
+)
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from dunning_ledger.domain.money import format_minor
@@ -19,7 +26,7 @@ from dunning_ledger.models import (
     Payment,
     PaymentPlan,
 )
-from dunning_ledger.service import AccountView, ImportCounts
+from dunning_ledger.service import AccountView, ImportCounts, StepView
 
 
 def _decimal_text(value: Any) -> Any:
@@ -379,3 +386,70 @@ class CommunicationsOut(BaseModel):
     events: list[EventOut] | None = Field(
         default=None, description="Every recorded event, with ?detail=events."
     )
+
+
+# --- one step -------------------------------------------------------------------------
+
+
+class DecisionOut(BaseModel):
+    """One recorded gate decision, as the gate sent it."""
+
+    decided_at: datetime
+    decision: Decision
+    policy_version: str
+    not_before: datetime | None = Field(description="When a deferred step may be tried again.")
+    findings: list[RuleFinding] = Field(
+        description="Each rule that objected: action, rule id, explanation and its inputs."
+    )
+    inputs: dict[str, Any] = Field(description="What the gate knew when it decided.")
+
+    @classmethod
+    def of(cls, e: StepDecided) -> DecisionOut:
+        return cls(
+            decided_at=e.decided_at,
+            decision=e.decision,
+            policy_version=e.policy_version,
+            not_before=e.not_before,
+            findings=list(e.findings),
+            inputs=e.inputs,
+        )
+
+
+class DeliveryEventOut(BaseModel):
+    """One recorded delivery status change."""
+
+    status: DeliveryStatus
+    occurred_at: datetime
+    provider: str
+    provider_message_id: str | None
+    error_code: str | None
+    detail: str | None
+
+    @classmethod
+    def of(cls, e: DeliveryUpdated) -> DeliveryEventOut:
+        return cls(
+            status=e.status,
+            occurred_at=e.occurred_at,
+            provider=e.provider,
+            provider_message_id=e.provider_message_id,
+            error_code=e.error_code,
+            detail=e.detail,
+        )
+
+
+class StepRecordOut(BaseModel):
+    account_id: str
+    step: StepOut = Field(description="The step's row of the log: latest decision, final status.")
+    decisions: list[DecisionOut] = Field(description="Every decision recorded, oldest first.")
+    deliveries: list[DeliveryEventOut] = Field(
+        description="Every delivery event recorded, in the order they occurred."
+    )
+
+    @classmethod
+    def of(cls, view: StepView) -> StepRecordOut:
+        return cls(
+            account_id=view.step.account_id,
+            step=StepOut.of(view.step),
+            decisions=[DecisionOut.of(d) for d in view.decisions],
+            deliveries=[DeliveryEventOut.of(d) for d in view.deliveries],
+        )

@@ -144,6 +144,15 @@ class CommunicationsView:
     events: Sequence[CommunicationEvent] | None
 
 
+@dataclass(frozen=True, slots=True)
+class StepView:
+    """One step's log row with every decision and delivery event recorded for it, in time order."""
+
+    step: CommunicationLog
+    decisions: Sequence[StepDecided]
+    deliveries: Sequence[DeliveryUpdated]
+
+
 class LedgerService:
     def __init__(
         self,
@@ -455,6 +464,24 @@ class LedgerService:
             steps = await repo.log_of(account_id)
             events = await repo.events_of(account_id) if with_events else None
             return CommunicationsView(account_id, steps, events)
+
+    async def step(self, step_id: str) -> StepView:
+        async with self._transaction() as repo:
+            step = await repo.get_step(step_id)
+            if step is None:
+                raise NotFound(f"no step {step_id!r}")
+            events = await repo.events_of_step(step_id)
+        # The payloads are the events as consumed; reading them back through the contract
+        # models types them again (v1 only adds optional fields, so old rows still read).
+        return StepView(
+            step=step,
+            decisions=[
+                StepDecided.model_validate(e.payload) for e in events if e.kind == "decision"
+            ],
+            deliveries=[
+                DeliveryUpdated.model_validate(e.payload) for e in events if e.kind == "delivery"
+            ],
+        )
 
     async def summary(self) -> dict[str, Any]:
         async with self._transaction() as repo:
