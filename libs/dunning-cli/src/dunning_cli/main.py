@@ -5,7 +5,7 @@ dunning import FILE           import accounts into the ledger
 dunning summary               the ledger's pipeline summary
 dunning account ID            one account's communication log
 dunning gate evaluate FILE    what-if: decide one step, no side effects
-dunning gate explain STEP_ID  the recorded decision(s) of a real step
+dunning gate explain STEP_ID  a real step's decisions, the rules behind them, its deliveries
 dunning gate schema           the JSON Schema of a what-if file
 dunning demo prepare|run      the demo's set-up and run (see `make demo`)
 """
@@ -18,6 +18,7 @@ import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import httpx
 import typer
@@ -38,6 +39,13 @@ LedgerUrl = Annotated[str, typer.Option(help="The ledger's base URL.")]
 
 def _print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, sort_keys=False, default=str))
+
+
+def _error_message(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("message") or response.text)
+    except ValueError:
+        return response.text
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -122,27 +130,21 @@ def evaluate(
 
 @gate.command()
 def explain(step_id: str, ledger: LedgerUrl = LEDGER) -> None:
-    """Show the recorded decision(s) of a real step, as the ledger keeps them."""
-    response = httpx.get(f"{ledger}/v1/steps/{step_id}", timeout=30)
+    """Every recorded decision of a real step (rules, explanations, inputs) and its deliveries."""
+    from dunning_ledger.schemas import StepRecordOut
+
+    from dunning_cli.explain import render_step
+
+    try:
+        response = httpx.get(f"{ledger}/v1/steps/{quote(step_id, safe='')}", timeout=30)
+    except httpx.TransportError as exc:
+        _fail(f"cannot reach the ledger at {ledger}: {exc}")
+        return
     if response.status_code == 404:
         _fail(f"no step {step_id} in the ledger")
-    response.raise_for_status()
-    record = response.json()
-    decisions = record.get("decisions", [])
-    if not decisions:
-        _fail(f"step {step_id} has no recorded decision yet")
-    for d in decisions:
-        print(
-            f"{d.get('decided_at')}  {d.get('decision').upper()}  policy {d.get('policy_version')}"
-        )
-        if d.get("not_before"):
-            print(f"  not before {d['not_before']}")
-        for f in d.get("findings", []):
-            print(f"  {f['action']:5s} {f['rule_id']}: {f['explanation']}")
-        if d.get("inputs"):
-            print("  inputs: " + json.dumps(d["inputs"], default=str))
-    if record.get("delivery_status"):
-        print(f"delivery: {record['delivery_status']}")
+    if response.status_code >= 400:
+        _fail(f"the ledger answered {response.status_code}: {_error_message(response)}")
+    print(render_step(StepRecordOut.model_validate(response.json())))
 
 
 @gate.command()
