@@ -170,6 +170,9 @@ class TwilioSmsSender:
             raise ValueError("give an auth token, or an API key sid and secret")
         self._http = _RebasedAsyncHttpClient(base_url, timeout_s, max_connections)
         self._client = Client(username, password, account_sid=account_sid, http_client=self._http)
+        # The SDK imports its REST API modules on first use (about 2 s of CPU here): pay
+        # that at start-up rather than on the first message.
+        _ = self._client.messages
 
     async def send(
         self,
