@@ -272,22 +272,16 @@ async def test_a_malformed_file_is_rejected_whole(http: httpx.AsyncClient, datab
     assert unsupported.status_code == 415
 
 
-async def test_ten_thousand_rows_import_in_seconds(
+async def test_ten_thousand_rows_import_in_one_request_and_each_is_published_once(
     http: httpx.AsyncClient, ledger: Ledger, topics: str, database: str
 ) -> None:
+    # How long it takes is measured by bench/bench_pipeline.py (import_s), not here.
     rows = [row(n) for n in range(1, 10_001)]
-    started = time.perf_counter()
     response = await http.post(
         "/v1/accounts/import", content=to_csv(rows), headers={"content-type": "text/csv"}
     )
-    took = time.perf_counter() - started
     assert response.json()["opened"] == 10_000
-    print(f"\nimport of 10,000 rows over HTTP: {took:.2f} s")  # noqa: T201
-    assert took < 10
-
-    started = time.perf_counter()
     await eventually(lambda: _outbox_empty(database))
-    print(f"outbox drained {time.perf_counter() - started:.2f} s after the import")  # noqa: T201
     events = await read_topic(topics + "accounts.v1", at_least=10_000, idle_s=0.5)
     assert len({e.id for e in events}) == 10_000
 
