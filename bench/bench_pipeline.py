@@ -32,7 +32,7 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from dunning_cli.portfolio import sample_rows, to_csv
-from dunning_core.testing import REPO
+from dunning_core.testing import REPO, pipeline_env
 
 from bench.common import KAFKA, delete_topics, fresh_topic, peak_rss_mb, percentiles_ms, report
 
@@ -67,33 +67,6 @@ def _cli(*args: str, env: dict[str, str]) -> str:
 
 def _services(action: str, env: dict[str, str]) -> None:
     subprocess.run(["bash", "deploy/local/services.sh", action], check=True, cwd=REPO, env=env)
-
-
-def pipeline_env(prefix: str) -> dict[str, str]:
-    env = dict(os.environ)
-    state_dir = Path(env.get("DUNNING_STATE_DIR", REPO / ".state"))
-    key_path = state_dir / "sandbox" / "bench-sendgrid.pem"
-    env.update(
-        {
-            "DUNNING_STATE_DIR": str(state_dir),
-            "DUNNING_TOPIC_PREFIX": prefix,
-            "DUNNING_DATABASE_URL": f"postgresql+asyncpg://dunning:dunning@127.0.0.1:15432/{DATABASE}",
-            "DUNNING_REDIS_URL": REDIS_URL,
-            "DUNNING_LOG_JSON": "true",
-            "DUNNING_SMS_TWILIO_BASE_URL": "http://127.0.0.1:8010",
-            "DUNNING_SMS_PUBLIC_BASE_URL": "http://127.0.0.1:8004",
-            "DUNNING_EMAIL_SENDGRID_BASE_URL": "http://127.0.0.1:8010",
-            "DUNNING_SANDBOX_TWILIO_INBOUND_URL": "http://127.0.0.1:8004/webhooks/twilio/inbound",
-            "DUNNING_SANDBOX_SENDGRID_EVENT_WEBHOOK_URL": "http://127.0.0.1:8005/webhooks/sendgrid/events",
-            "DUNNING_SANDBOX_SENDGRID_SIGNING_KEY_PATH": str(key_path),
-        }
-    )
-    public_key = _cli(
-        "demo", "prepare", "--prefix", prefix, "--database", DATABASE,
-        "--redis-url", REDIS_URL, "--signing-key", str(key_path), env=env,
-    ).strip().splitlines()[-1]  # fmt: skip
-    env["DUNNING_EMAIL_SENDGRID_WEBHOOK_PUBLIC_KEY"] = public_key
-    return env
 
 
 async def follow(prefix: str, trail: Trail, stop: asyncio.Event) -> None:
@@ -317,10 +290,11 @@ async def main() -> None:
     bus = await raw_bus(expected_steps)
     print(f"raw bus: {bus['msgs_per_s']:.0f} msgs/s, p50 {bus['p50_ms']} ms", flush=True)
 
-    env = pipeline_env(prefix)
-    env["DUNNING_CLOCK_START"] = CLOCK_START
-    env["DUNNING_CLOCK_SPEED"] = "1"
-    env["DUNNING_CLOCK_EPOCH"] = f"{time.time():.3f}"
+    env = pipeline_env(
+        prefix, DATABASE, REDIS_URL, clock_start=CLOCK_START, clock_speed=1.0,
+        clock_epoch=time.time(), key_name="bench-sendgrid.pem",
+    )  # fmt: skip
+    env["DUNNING_LOG_JSON"] = "true"
     _services("stop", env)
     _services("start", env)
     state_dir = Path(env["DUNNING_STATE_DIR"])

@@ -97,3 +97,54 @@ def fresh_database(stack: None) -> Callable[[str], Awaitable[str]]:
         return await create_database(f"test_{label}_{uuid.uuid4().hex[:8]}")
 
     return make
+
+
+def pipeline_env(
+    prefix: str,
+    database: str,
+    redis_url: str,
+    *,
+    clock_start: str,
+    clock_speed: float,
+    clock_epoch: float,
+    key_name: str = "pipeline-sendgrid.pem",
+) -> dict[str, str]:
+    """The environment for ``deploy/local/services.sh`` to run the whole pipeline of one run.
+
+    The run gets its own topics (``prefix``), database and Redis database, made fresh by
+    ``dunning demo prepare``; the workers talk to the provider sandbox, whose SendGrid
+    signing key (made if missing) the email worker is given the public half of; every
+    service shares one clock. Used by the end-to-end tests and the pipeline benchmark.
+    """
+    env = dict(os.environ)
+    state_dir = Path(env.get("DUNNING_STATE_DIR", REPO / ".state"))
+    key_path = state_dir / "sandbox" / key_name
+    env.update(
+        {
+            "DUNNING_STATE_DIR": str(state_dir),
+            "DUNNING_TOPIC_PREFIX": prefix,
+            "DUNNING_DATABASE_URL": (
+                f"postgresql+asyncpg://dunning:dunning@127.0.0.1:15432/{database}"
+            ),
+            "DUNNING_REDIS_URL": redis_url,
+            "DUNNING_CLOCK_START": clock_start,
+            "DUNNING_CLOCK_SPEED": str(clock_speed),
+            "DUNNING_CLOCK_EPOCH": f"{clock_epoch:.3f}",
+            "DUNNING_SMS_TWILIO_BASE_URL": "http://127.0.0.1:8010",
+            "DUNNING_SMS_PUBLIC_BASE_URL": "http://127.0.0.1:8004",
+            "DUNNING_EMAIL_SENDGRID_BASE_URL": "http://127.0.0.1:8010",
+            "DUNNING_SANDBOX_TWILIO_INBOUND_URL": "http://127.0.0.1:8004/webhooks/twilio/inbound",
+            "DUNNING_SANDBOX_SENDGRID_EVENT_WEBHOOK_URL": (
+                "http://127.0.0.1:8005/webhooks/sendgrid/events"
+            ),
+            "DUNNING_SANDBOX_SENDGRID_SIGNING_KEY_PATH": str(key_path),
+        }
+    )
+    prepare = [
+        "uv", "run", "--frozen", "--no-sync", "dunning", "demo", "prepare",
+        "--prefix", prefix, "--database", database, "--redis-url", redis_url,
+        "--signing-key", str(key_path),
+    ]  # fmt: skip
+    done = subprocess.run(prepare, check=True, cwd=REPO, env=env, capture_output=True, text=True)
+    env["DUNNING_EMAIL_SENDGRID_WEBHOOK_PUBLIC_KEY"] = done.stdout.strip().splitlines()[-1]
+    return env
