@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dunning_core.runtime.settings import CommonSettings
+from dunning_core.runtime.channel_service import ChannelSettings
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
@@ -11,7 +11,7 @@ def _own(name: str) -> AliasChoices:
     return AliasChoices(f"DUNNING_SMS_{name.upper()}")
 
 
-class SmsSettings(CommonSettings):
+class SmsSettings(ChannelSettings):
     model_config = SettingsConfigDict(
         env_prefix="DUNNING_", env_file=".env", extra="ignore", populate_by_name=True
     )

@@ -1,0 +1,120 @@
+"""How a channel worker service is assembled: the same parts for sms, email and any channel to come.
+
+A channel worker consumes its ``outreach.approved.<channel>.v1`` topic with a
+``ChannelWorker`` and takes its provider's callbacks on webhook routes. What differs per
+channel is only the provider adapter (``Sender``) and the webhook router; ``plumbing``
+builds what both of those need, ``worker_app`` puts the service together around them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from redis.asyncio import Redis
+
+from dunning_core.contracts.common import Channel
+from dunning_core.runtime.clock import Clock, clock_from
+from dunning_core.runtime.dedupe import RedisDedupe
+from dunning_core.runtime.delivery import ChannelWorker, RedisSendRecords, Sender, SendRecords
+from dunning_core.runtime.kafka import ConsumerLoop, EventProducer
+from dunning_core.runtime.service import Component, ServiceRuntime, health_router, lifespan_for
+from dunning_core.runtime.settings import CommonSettings
+
+
+class ChannelSettings(CommonSettings):
+    """What every channel worker reads besides the common settings."""
+
+    send_concurrency: int = 32
+    group_id: str
+
+
+@dataclass(frozen=True)
+class Plumbing:
+    """The clients a channel worker's sender and webhooks share."""
+
+    service: str
+    channel: Channel
+    clock: Clock
+    redis: Redis
+    producer: EventProducer
+    records: SendRecords
+
+
+def plumbing(
+    settings: ChannelSettings, service: str, channel: Channel, clock: Clock | None = None
+) -> Plumbing:
+    redis: Redis = Redis.from_url(settings.redis_url)
+    return Plumbing(
+        service=service,
+        channel=channel,
+        clock=clock or clock_from(settings.clock_start, settings.clock_speed, settings.clock_epoch),
+        redis=redis,
+        producer=EventProducer(
+            settings.kafka_bootstrap, service, topic_prefix=settings.topic_prefix
+        ),
+        records=RedisSendRecords(redis, channel, prefix=settings.topic_prefix),
+    )
+
+
+def worker_app(
+    settings: ChannelSettings,
+    parts: Plumbing,
+    *,
+    title: str,
+    topic: str,
+    sender: Sender,
+    webhooks: APIRouter,
+    webhooks_rejected: Callable[[], int],
+    close_sender: Callable[[], Awaitable[None]] | None = None,
+) -> FastAPI:
+    """The service: the approved topic's consumer loop, the webhooks, health, clean stop."""
+    worker = ChannelWorker(
+        service=parts.service,
+        channel=parts.channel,
+        sender=sender,
+        records=parts.records,
+        producer=parts.producer,
+        clock=parts.clock,
+        concurrency=settings.send_concurrency,
+    )
+    loop = ConsumerLoop(
+        bootstrap=settings.kafka_bootstrap,
+        group_id=settings.group_id,
+        topics=[topic],
+        handler=worker,
+        producer=parts.producer,
+        dedupe=RedisDedupe(parts.redis, f"{settings.topic_prefix}{settings.group_id}"),
+        topic_prefix=settings.topic_prefix,
+    )
+    runtime = ServiceRuntime(parts.service)
+
+    async def nothing() -> None:
+        return None
+
+    async def close_clients() -> None:
+        if close_sender is not None:
+            await close_sender()
+        await parts.redis.aclose()
+
+    async def delivery_stats() -> dict[str, Any]:
+        return {
+            "ok": True,
+            "sent": worker.sent,
+            "refused": worker.refused,
+            "skipped": worker.skipped,
+            "webhooks_rejected": webhooks_rejected(),
+        }
+
+    runtime.add(Component("clients", nothing, close_clients))
+    runtime.add(Component("producer", parts.producer.start, parts.producer.stop))
+    runtime.add_loop(f"approved-{parts.channel.value}", loop)
+    runtime.checks["delivery"] = delivery_stats
+    app = FastAPI(title=title, lifespan=lifespan_for(runtime))
+    app.include_router(health_router(runtime))
+    app.include_router(webhooks)
+    app.state.runtime = runtime
+    app.state.worker = worker
+    return app
