@@ -30,7 +30,11 @@ FORBIDDEN = {
     "dunning_core",
 }
 PURE_FILES = sorted(
-    [*PACKAGE.joinpath("domain").rglob("*.py"), *PACKAGE.joinpath("policy").glob("*.py")]
+    [
+        *PACKAGE.joinpath("domain").rglob("*.py"),
+        *PACKAGE.joinpath("policy").glob("*.py"),
+        PACKAGE / "watermark.py",
+    ]
 )
 IO_ADAPTERS = {PACKAGE / "policy" / "loader.py", PACKAGE / "policy" / "__init__.py"}
 
