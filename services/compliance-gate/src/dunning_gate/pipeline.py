@@ -7,13 +7,30 @@ events about an account reach the member that decides its steps.
 Per batch: find which partitions' accounts and signals topics are not caught up to their
 end offsets; their planned steps wait (handed back unread, the planned partition paused
 until it has caught up), so an opt-out that reached the broker before the decision always
-wins. Read the states of the accounts involved and the partitions' "built" markers in one
-Redis MULTI; rebuild a partition whose marker is gone by replaying its state topics from
-the beginning; apply state events in log order; decide the planned steps; save the
-states (approvals are counted before they are announced), publish decisions and
-approvals, then commit.
+wins. Read the states of the accounts involved and the partitions' watermarks in one
+Redis MULTI; apply state events in log order; decide the planned steps; save the states
+with the new watermarks (approvals are counted before they are announced), publish
+decisions and approvals, then commit.
 If Redis or Kafka fails, the batch is handed back and retried: nothing is approved on
 a guess.
+
+The watermark (see ``dunning_gate.watermark``) of partition *p* names, for each input
+topic, the next offset the saved states cover. The save that writes a batch's states
+writes it too, with the offsets the batch is about to commit, so the state never claims
+less than what the group has committed. The gate keeps the committed offsets in memory:
+fetched from Kafka once per assignment (after a rebalance another replica may have moved
+them), then updated by each of its commits. A partition is rebuilt, by replaying its
+state topics from the beginning while its planned steps wait, when
+
+* its watermark is gone: Redis lost the state (``rebuilds`` in the health report);
+* its watermark is below a committed offset: Redis came back from an older copy (a
+  backup restored, a failover to a lagging replica), and the records it lacks will not
+  be read again (``stale_rebuilds``);
+* its watermark changed between the batch's read and its write (the save then writes
+  nothing): the same, while the batch was being decided (``stale_rebuilds``).
+
+A rebuild first deletes the watermark and writes it back only once the replay has caught
+up, so a gate stopped half-way rebuilds again rather than trusting a partial state.
 
 The gate's own decisions topic is read only while rebuilding. Every approval on it was
 counted in Redis before it was published (by whichever replica published it), so in
@@ -28,12 +45,13 @@ import gc
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from dunning_core.contracts import topics as T
 from dunning_core.contracts.envelope import Envelope, EnvelopeError, decode, wrap
@@ -50,7 +68,8 @@ from dunning_core.contracts.events import (
 from dunning_core.runtime.clock import Clock
 from dunning_core.runtime.kafka import Backoff, EventProducer, dead_letter
 
-from dunning_gate.adapters.redis_state import RedisStateStore
+from dunning_gate import watermark
+from dunning_gate.adapters.redis_state import RedisStateStore, WatermarkMoved
 from dunning_gate.state import (
     AccountState,
     apply_account,
@@ -92,7 +111,21 @@ class GateStats:
     dead_lettered: int = 0
     retries: int = 0
     rebuilds: int = 0
+    stale_rebuilds: int = 0  # of those, started because Redis held an older state
     by_rule: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+class _OnAssignment(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Calls `assigned` once each rebalance has handed this member its partitions."""
+
+    def __init__(self, assigned: Callable[[], None]) -> None:
+        self._assigned = assigned
+
+    async def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
+        self._assigned()
 
 
 class GatePipeline:
@@ -124,7 +157,10 @@ class GatePipeline:
         self.planned_topic = topic_prefix + T.PLANNED
         self.must_catch_up = {topic_prefix + T.ACCOUNTS, topic_prefix + T.SIGNALS}
         self.own_decisions = topic_prefix + T.DECISIONS
-        self._idle_committed: dict[TopicPartition, int] = {}
+        # Offsets known to be committed: fetched once per assignment, then updated by each
+        # of our commits. A watermark below them means Redis went back in time.
+        self._committed: dict[TopicPartition, int] = {}
+        self._committed_fetched: set[TopicPartition] = set()
         self._waiting: set[int] = set()  # partition indexes whose planned steps must wait
         self.rebuilding: set[int] = set()
         self.ready = False
@@ -132,8 +168,6 @@ class GatePipeline:
         self._stopping = asyncio.Event()
         self.running = False
         self._consumer = AIOKafkaConsumer(
-            self.planned_topic,
-            *sorted(self.state_topics),
             bootstrap_servers=bootstrap,
             group_id=group_id,
             enable_auto_commit=False,
@@ -142,6 +176,12 @@ class GatePipeline:
             fetch_max_wait_ms=50,
             partition_assignment_strategy=(RangePartitionAssignor,),
             max_poll_interval_ms=600_000,
+        )
+        # While our partitions were elsewhere another replica may have committed: after
+        # every rebalance, the committed offsets are fetched again.
+        self._consumer.subscribe(
+            [self.planned_topic, *sorted(self.state_topics)],
+            listener=_OnAssignment(self._committed_fetched.clear),
         )
 
     # --- lifecycle ---------------------------------------------------------------
@@ -218,6 +258,8 @@ class GatePipeline:
 
     async def process(self, batches: dict[TopicPartition, list[ConsumerRecord[Any, Any]]]) -> None:
         partitions = self._partitions()
+        self.rebuilding &= partitions  # a partition handed over mid-rebuild is the new owner's
+        await self._learn_committed()
         lagging, commits = await self._catch_up(partitions)
         # Planned steps of a partition whose state topics lag (or that is being rebuilt)
         # wait: they are handed back unread, and no state is loaded for them.
@@ -240,10 +282,20 @@ class GatePipeline:
                 except EnvelopeError as exc:
                     dead.append((record, str(exc)))
 
-        states, built = await self.store.load((e.subject for _, e in decoded), partitions)
-        lost = partitions - built - self.rebuilding
-        if lost:
-            await self._begin_rebuild(lost, batches)
+        states, stored = await self.store.load((e.subject for _, e in decoded), partitions)
+        lost, behind = self._judge(stored, partitions - self.rebuilding)
+        if lost or behind:
+            if lost:
+                log.warning(
+                    "gate state missing in Redis: rebuilding from the log",
+                    extra={"partitions": sorted(lost)},
+                )
+            if behind:
+                self._count_stale(
+                    "gate state in Redis is older than the committed offsets: rebuilding",
+                    behind,
+                )
+            await self._begin_rebuild(lost | behind.keys(), batches)
             return
 
         # State first, in log order per account (co-partitioning keeps an account's
@@ -287,20 +339,32 @@ class GatePipeline:
         for account_id in dirty:
             prune(states[account_id], now, self.history_days)
         # Approvals are counted in Redis before they are announced: parallel approvals can
-        # never exceed a cap, and a replay finds the step already approved.
-        await self.store.save(states[a] for a in dirty)
+        # never exceed a cap, and a replay finds the step already approved. The watermarks
+        # go with the states, before the offsets they name are committed.
+        try:
+            await self.store.save(
+                (states[a] for a in dirty), self._watermarks(commits, finished), stored
+            )
+        except WatermarkMoved as moved:
+            ours = moved.partitions & self._partitions()
+            if ours:
+                self._count_stale(
+                    "gate state in Redis changed while the batch was decided: rebuilding",
+                    {p: {} for p in ours},
+                )
+                await self._begin_rebuild(ours, batches)
+            else:  # handed over to another replica meanwhile: this batch is void
+                self._rewind(batches)
+            return
         await self.producer.publish(outgoing)
         if dead:
             await self._dead_letter(dead)
         if finished:
-            await self.store.mark_built(finished)
             self.rebuilding -= finished
             log.info("state rebuilt from the log", extra={"partitions": sorted(finished)})
         if commits:
             await self._consumer.commit(commits)
-            self._idle_committed.update(
-                (tp, offset) for tp, offset in commits.items() if tp.topic == self.own_decisions
-            )
+            self._committed.update(commits)
         self.ready = not self.rebuilding and bool(partitions)
 
     def _apply(self, state: AccountState, envelope: Envelope) -> bool:
@@ -372,20 +436,79 @@ class GatePipeline:
         for tp in tps:
             if tp in ends and await self._consumer.position(tp) < ends[tp]:
                 lagging.add(tp.partition)
-        moved = {
-            tp: ends[tp] for tp in idle if tp in ends and self._idle_committed.get(tp) != ends[tp]
-        }
+        moved = {tp: ends[tp] for tp in idle if tp in ends and self._committed.get(tp) != ends[tp]}
         return lagging, moved
+
+    async def _learn_committed(self) -> None:
+        """Fetch the committed offsets of partitions assigned since they were last fetched."""
+        missing = [tp for tp in self._consumer.assignment() if tp not in self._committed_fetched]
+        if not missing:
+            return
+        offsets = await asyncio.gather(*(self._consumer.committed(tp) for tp in missing))
+        for tp, offset in zip(missing, offsets, strict=True):
+            if offset is None:
+                self._committed.pop(tp, None)
+            else:
+                self._committed[tp] = offset
+        self._committed_fetched.update(missing)
+
+    def _judge(
+        self, stored: Mapping[int, bytes | None], partitions: set[int]
+    ) -> tuple[set[int], dict[int, dict[str, tuple[int, int]]]]:
+        """Of these partitions, those Redis holds no state for, and those whose state is
+        older than what the group has committed (with the topics that are behind)."""
+        applied = {p: watermark.parse(stored.get(p)) for p in partitions}
+        lost = {p for p, offsets in applied.items() if offsets is None}
+        committed = watermark.by_partition(
+            (tp, offset) for tp, offset in self._committed.items() if tp.partition in partitions
+        )
+        behind = watermark.stale(
+            {p: offsets for p, offsets in applied.items() if offsets is not None}, committed
+        )
+        return lost, behind
+
+    def _watermarks(
+        self, commits: Mapping[TopicPartition, int], finished: set[int]
+    ) -> dict[int, str]:
+        """The new watermark of each partition whose offsets this batch commits, and of each
+        partition whose rebuild it finishes: what was committed before, moved by `commits`.
+        A partition still being rebuilt gets none until its rebuild is over."""
+        covered = ({tp.partition for tp in commits} - self.rebuilding) | finished
+        if not covered:
+            return {}
+        offsets = watermark.by_partition(
+            (tp, offset)
+            for tp, offset in (*self._committed.items(), *commits.items())
+            if tp.partition in covered
+        )
+        return {p: watermark.render(offsets.get(p, {})) for p in covered}
+
+    def _count_stale(
+        self, message: str, behind: Mapping[int, Mapping[str, tuple[int, int]]]
+    ) -> None:
+        self.stats.stale_rebuilds += 1
+        log.warning(
+            message,
+            extra={
+                "partitions": sorted(behind),
+                "behind": [
+                    f"{topic}[{p}] applied {applied} < committed {committed}"
+                    for p, gap in sorted(behind.items())
+                    for topic, (applied, committed) in sorted(gap.items())
+                ],
+            },
+        )
 
     async def _begin_rebuild(
         self, lost: set[int], batches: dict[TopicPartition, list[ConsumerRecord[Any, Any]]]
     ) -> None:
+        """Hand the batch back and replay the partitions' state topics from the beginning;
+        their planned steps wait until the replay has caught up."""
         self.stats.rebuilds += 1
         self.ready = False
-        log.warning(
-            "gate state missing in Redis: rebuilding from the log",
-            extra={"partitions": sorted(lost)},
-        )
+        # No watermark until the replay is over: a gate stopped half-way starts it again
+        # rather than trusting what it finds.
+        await self.store.forget(lost)
         self._rewind(batches)
         tps = [
             TopicPartition(t, p)
@@ -414,6 +537,7 @@ class GatePipeline:
             "state_events": s.state_events,
             "held_back": s.held_back,
             "rebuilds": s.rebuilds,
+            "stale_rebuilds": s.stale_rebuilds,
             "retries": s.retries,
             "last_error": self.last_error,
             "at": time.time(),

@@ -1,0 +1,339 @@
+"""Redis comes back from an older copy of the gate's keys (a backup restored, a failover to a
+lagging replica): the gate notices its state is behind the committed offsets and rebuilds,
+so an opt-out or an approval made after that copy still counts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from dunning_core.contracts import (
+    AccountOpened,
+    Channel,
+    ConsumerSignaled,
+    MessageContent,
+    Money,
+    OutreachStep,
+    SignalKind,
+    Stage,
+    StepDecided,
+    StepPlanned,
+    decode,
+    step_id,
+    wrap,
+)
+from dunning_core.contracts.events import Consumer, Debt, PhoneContact
+from dunning_core.runtime.clock import FixedClock
+from dunning_core.runtime.kafka import EventProducer
+from dunning_core.testing import KAFKA, REDIS_URL
+from dunning_gate.adapters.redis_state import RedisStateStore
+from dunning_gate.pipeline import Decider, GatePipeline
+from dunning_gate.policy.loader import default_policy
+from dunning_gate.service import GateDecider
+from dunning_gate.state import AccountState
+from redis import Redis as SyncRedis
+from redis.asyncio import Redis
+
+pytestmark = pytest.mark.integration
+
+# Tuesday 3 March 2026, 11:00 in New York: one SMS a day per account (policy `sms_daily`).
+NOW = datetime(2026, 3, 3, 16, 0, tzinfo=UTC)
+BODY = (
+    "Acme Recovery: this message is from a debt collector. We are attempting to collect a "
+    "debt and any information obtained will be used for that purpose. Your Example Bank "
+    "balance is $120.00. Pay at https://pay.example.com. Reply STOP to opt out."
+)
+ACCOUNTS = range(1, 31)
+OPTED_OUT = {n for n in ACCOUNTS if n % 2 == 0}
+
+
+def account_id(n: int) -> str:
+    return f"S{n:04d}"
+
+
+def phone(n: int) -> str:
+    return f"+1212555{n:04d}"
+
+
+def account(n: int) -> AccountOpened:
+    return AccountOpened(
+        account_id=account_id(n),
+        revision=1,
+        consumer=Consumer(
+            full_name="Sam Doe",
+            state="NY",
+            zip_code="10001",
+            phones=(PhoneContact(number=phone(n), reassigned_checked_on=date(2026, 2, 20)),),
+        ),
+        debt=Debt(
+            debt_id=f"F{n:04d}",
+            creditor="Example Bank",
+            balance=Money(amount_minor=12_000),
+            due_date=date(2026, 1, 1),
+            limitation_date=date(2029, 1, 1),
+            validation_notice_sent_at=datetime(2026, 1, 20, 15, tzinfo=UTC),
+        ),
+        opened_at=NOW - timedelta(days=30),
+    )
+
+
+def planned(n: int, attempt: int) -> StepPlanned:
+    content = MessageContent(body=BODY)
+    return StepPlanned(
+        account_id=account_id(n),
+        step=OutreachStep(
+            step_id=step_id(account_id(n), f"F{n:04d}", "friendly_reminder", "sms", attempt),
+            debt_id=f"F{n:04d}",
+            stage=Stage.FRIENDLY_REMINDER,
+            channel=Channel.SMS,
+            attempt=attempt,
+            destination=phone(n),
+            content=content,
+            content_hash=content.content_hash(),
+            send_at=NOW,
+            first_communication=attempt == 1,
+        ),
+        planned_at=NOW,
+    )
+
+
+def opt_out(n: int) -> ConsumerSignaled:
+    return ConsumerSignaled(
+        account_id=account_id(n),
+        signal_id=f"STOP{n}",
+        kind=SignalKind.OPTED_OUT,
+        channel=Channel.SMS,
+        address=phone(n),
+        text="stop",
+        source="sms",
+        occurred_at=NOW,
+    )
+
+
+@pytest.fixture
+async def redis(stack: None) -> AsyncIterator[Redis]:
+    client = Redis.from_url(REDIS_URL.rsplit("/", 1)[0] + "/3")
+    yield client
+    await client.aclose()
+
+
+async def dump_keys(redis: Redis, prefix: str) -> dict[bytes, bytes]:
+    """A copy of every gate key under `prefix`, as DUMP gives it (what a backup holds)."""
+    keys = [key async for key in redis.scan_iter(match=f"{prefix}*", count=1000)]
+    async with redis.pipeline(transaction=True) as pipe:
+        for key in keys:
+            pipe.dump(key)
+        blobs = await pipe.execute()
+    return dict(zip(keys, blobs, strict=True))
+
+
+async def restore_keys(redis: Redis, prefix: str, copy: dict[bytes, bytes]) -> None:
+    """Put the copy back in place of the gate's current keys, in one transaction, as a
+    restart from an old snapshot would appear to the gate."""
+    current = [key async for key in redis.scan_iter(match=f"{prefix}*", count=1000)]
+    async with redis.pipeline(transaction=True) as pipe:
+        if current:
+            pipe.delete(*current)
+        for key, blob in copy.items():
+            pipe.restore(key, 0, blob, replace=True)
+        await pipe.execute()
+
+
+class DecidingWhileRedisIsRestored:
+    """Decides like the gate; when armed, Redis is restored from the old copy just as
+    the step `trigger` is being decided: after the batch read its states, before it
+    writes them."""
+
+    def __init__(self, decide: Decider, trigger: str) -> None:
+        self.decide = decide
+        self.trigger = trigger
+        self.restore: Callable[[], None] | None = None
+
+    def __call__(
+        self, planned: StepPlanned, event_id: str, state: AccountState, now: datetime
+    ) -> StepDecided:
+        if self.restore is not None and planned.step.step_id == self.trigger:
+            restore, self.restore = self.restore, None
+            restore()
+        return self.decide(planned, event_id, state, now)
+
+
+def restore_keys_now(prefix: str, copy: dict[bytes, bytes]) -> None:
+    client = SyncRedis.from_url(REDIS_URL.rsplit("/", 1)[0] + "/3")
+    try:
+        current = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        with client.pipeline(transaction=True) as pipe:
+            if current:
+                pipe.delete(*current)
+            for key, blob in copy.items():
+                pipe.restore(key, 0, blob, replace=True)
+            pipe.execute()
+    finally:
+        client.close()
+
+
+async def committed_lag(group: str, topics: list[str]) -> int:
+    """How far the group's committed offsets on `topics` trail their end offsets."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA)
+    await admin.start()
+    await consumer.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group)
+        await consumer.topics()
+        tps = [
+            TopicPartition(topic, p)
+            for topic in topics
+            for p in consumer.partitions_for_topic(topic) or ()
+        ]
+        ends = await consumer.end_offsets(tps)
+        return sum(ends[tp] - max(committed[tp].offset if tp in committed else 0, 0) for tp in tps)
+    finally:
+        await consumer.stop()
+        await admin.close()
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 30) -> None:
+    for _ in range(int(seconds / 0.2)):
+        if await check():
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError("not reached in time")
+
+
+async def collect(topic: str, want: Callable[[list[StepDecided]], bool]) -> list[StepDecided]:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=KAFKA, auto_offset_reset="earliest")
+    await consumer.start()
+    found: list[StepDecided] = []
+    try:
+        async with asyncio.timeout(60):
+            while not want(found):
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    for r in records:
+                        event = decode(r.key, r.value, r.headers).data
+                        assert isinstance(event, StepDecided)
+                        found.append(event)
+    finally:
+        await consumer.stop()
+    return found
+
+
+def gate(topics: str, redis: Redis, decide: Decider) -> GatePipeline:
+    return GatePipeline(
+        bootstrap=KAFKA,
+        group_id=f"{topics}gate",
+        store=RedisStateStore(redis, prefix=topics),
+        producer=EventProducer(KAFKA, "gate", topic_prefix=topics),
+        decide=decide,
+        clock=FixedClock(NOW),
+        topic_prefix=topics,
+    )
+
+
+async def started(pipeline: GatePipeline) -> asyncio.Task[None]:
+    await pipeline.producer.start()
+    await pipeline.start()
+    return asyncio.create_task(pipeline.run())
+
+
+async def stopped(pipeline: GatePipeline, task: asyncio.Task[None] | None) -> None:
+    pipeline.request_stop()
+    if task is not None:
+        await task
+    await pipeline.producer.stop()
+
+
+@pytest.mark.parametrize("when", ["while-idle", "while-stopped", "while-deciding"])
+async def test_redis_restored_from_an_older_copy_is_rebuilt_not_trusted(
+    topics: str, redis: Redis, when: str
+) -> None:
+    producer = EventProducer(KAFKA, "test", topic_prefix=topics)
+    await producer.start()
+    group = f"{topics}gate"
+    decisions_topic = topics + "outreach.decisions.v1"
+    decide = DecidingWhileRedisIsRestored(GateDecider(default_policy()), planned(1, 2).step.step_id)
+    pipeline = gate(topics, redis, decide)
+    task: asyncio.Task[None] | None = None
+    try:
+        # The accounts are known and committed: this is the copy Redis will come back from.
+        await producer.publish(wrap(account(n), "ledger") for n in ACCOUNTS)
+        task = await started(pipeline)
+
+        async def accounts_saved() -> bool:
+            return pipeline.ready and await committed_lag(group, [topics + "accounts.v1"]) == 0
+
+        await eventually(accounts_saved)
+        copy = await dump_keys(redis, topics)
+        assert any(b"acct:" in key for key in copy)
+
+        # After the copy: a first text to everyone (counted against the daily cap), then
+        # half of them text STOP. Both are applied, saved and committed.
+        await producer.publish(wrap(planned(n, 1), "scheduler") for n in ACCOUNTS)
+        first = await collect(decisions_topic, lambda d: len(d) >= len(ACCOUNTS))
+        assert {d.decision.value for d in first} == {"allow"}
+        await producer.publish(wrap(opt_out(n), "sms") for n in OPTED_OUT)
+
+        async def all_committed() -> bool:
+            names = ["outreach.planned.v1", "consumer.signals.v1", "outreach.decisions.v1"]
+            return await committed_lag(group, [topics + t for t in names]) == 0
+
+        await eventually(all_committed)
+
+        # Redis comes back from the copy: the gate's keys are there, the recent state not.
+        if when == "while-stopped":
+            await stopped(pipeline, task)
+            task = None
+            await restore_keys(redis, topics, copy)
+            pipeline = gate(topics, redis, decide)
+            task = await started(pipeline)
+        elif when == "while-idle":
+            await restore_keys(redis, topics, copy)
+        else:
+            # One step alone in its batch: only its account is written back with the
+            # batch, the other accounts of its partition keep the old copy's state.
+            decide.restore = lambda: restore_keys_now(topics, copy)
+            await producer.publish([wrap(planned(1, 2), "scheduler")])
+            await collect(decisions_topic, lambda d: any(x.attempt == 2 for x in d))
+            assert decide.restore is None
+
+        await producer.publish(wrap(planned(n, 2), "scheduler") for n in ACCOUNTS)
+        everything = await collect(
+            decisions_topic, lambda d: {x.account_id for x in d if x.attempt == 2} >= set(ids())
+        )
+
+        second = [d for d in everything if d.attempt == 2]
+        for decision in second:
+            n = int(decision.account_id[1:])
+            rules = {f.rule_id for f in decision.findings}
+            if n in OPTED_OUT:
+                assert decision.decision.value == "block", (n, decision.decision, rules)
+                assert "optout.channel" in rules, rules
+            else:
+                assert decision.decision.value == "defer", (n, decision.decision, rules)
+                assert "frequency.electronic" in rules, rules
+        allowed: dict[str, set[str]] = {}
+        for decision in everything:
+            if decision.decision.value == "allow":
+                allowed.setdefault(decision.account_id, set()).add(decision.step_id)
+        assert all(len(steps) <= 1 for steps in allowed.values()), allowed
+
+        health = pipeline.health()
+        assert health["stale_rebuilds"] >= 1, health
+        assert health["rebuilds"] >= health["stale_rebuilds"]
+
+        async def ready_again() -> bool:
+            report = pipeline.health()
+            return bool(report["ready"]) and report["rebuilding_partitions"] == []
+
+        await eventually(ready_again)
+    finally:
+        await stopped(pipeline, task)
+        await producer.stop()
+
+
+def ids() -> list[str]:
+    return [account_id(n) for n in ACCOUNTS]
