@@ -94,6 +94,14 @@ class ServiceRuntime:
         self._started.clear()
         self._tasks.clear()
 
+    def live(self) -> tuple[bool, dict[str, Any]]:
+        """Alive unless a supervised loop has died: only a restart brings that back.
+
+        Kafka, Redis or the database being away is not a reason to restart (the loops
+        retry on their own); ``health`` reports those, for readiness."""
+        dead = sorted(name for name, task in self._tasks.items() if task.done())
+        return not dead, {"service": self.name, "ok": not dead, "dead_loops": dead}
+
     async def health(self) -> tuple[bool, dict[str, Any]]:
         report: dict[str, Any] = {
             "service": self.name,
@@ -121,6 +129,11 @@ def health_router(runtime: ServiceRuntime) -> APIRouter:
     @router.get("/health", tags=["ops"])
     async def health() -> JSONResponse:
         ok, report = await runtime.health()
+        return JSONResponse(report, status_code=200 if ok else 503)
+
+    @router.get("/health/live", tags=["ops"])
+    async def live() -> JSONResponse:
+        ok, report = runtime.live()
         return JSONResponse(report, status_code=200 if ok else 503)
 
     return router

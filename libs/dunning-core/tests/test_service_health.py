@@ -1,0 +1,61 @@
+"""Readiness (/health) and liveness (/health/live) of a service runtime, over real HTTP calls
+to the ASGI app (no services needed)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+from dunning_core.runtime.service import Component, ServiceRuntime, health_router
+from fastapi import FastAPI
+
+
+async def _nothing() -> None:
+    return None
+
+
+def _app(runtime: ServiceRuntime) -> httpx.AsyncClient:
+    app = FastAPI()
+    app.include_router(health_router(runtime))
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc")
+
+
+async def test_a_dependency_down_makes_the_service_unready_but_not_dead() -> None:
+    runtime = ServiceRuntime("svc")
+    stop = asyncio.Event()
+    runtime.add(Component("loop", _nothing, _nothing, stop.wait))
+
+    async def database() -> dict[str, Any]:
+        raise ConnectionRefusedError("database away")
+
+    runtime.checks["database"] = database
+    await runtime.start()
+    try:
+        async with _app(runtime) as http:
+            ready, live = await http.get("/health"), await http.get("/health/live")
+        assert ready.status_code == 503
+        assert ready.json()["database"] == {"ok": False, "error": "database away"}
+        assert live.status_code == 200
+        assert live.json() == {"service": "svc", "ok": True, "dead_loops": []}
+    finally:
+        stop.set()
+        await runtime.stop()
+
+
+async def test_a_dead_loop_fails_liveness() -> None:
+    runtime = ServiceRuntime("svc")
+
+    async def crash() -> None:
+        raise RuntimeError("boom")
+
+    runtime.add(Component("loop", _nothing, _nothing, crash))
+    await runtime.start()
+    try:
+        await asyncio.sleep(0.01)
+        async with _app(runtime) as http:
+            live = await http.get("/health/live")
+        assert live.status_code == 503
+        assert live.json()["dead_loops"] == ["loop"]
+    finally:
+        await runtime.stop()
