@@ -55,7 +55,7 @@ async def test_nothing_is_written_when_a_watermark_moved_since_the_load(
             {0: '{"accounts":9}', 1: '{"accounts":9}'},
             loaded,
         )
-    assert moved.value.partitions == {1}
+    assert moved.value.now == {1: b'{"accounts":1}'}
     states, marks = await store.load(["A1"], [0, 1])
     assert states["A1"].cease_requested is False
     assert marks == {0: b'{"accounts":3}', 1: b'{"accounts":1}'}
@@ -66,8 +66,20 @@ async def test_a_watermark_that_appeared_since_the_load_also_counts_as_moved(
 ) -> None:
     _, loaded = await store.load([], [2])
     await store.redis.set(f"{store.prefix}applied:2", "{}")
-    with pytest.raises(WatermarkMoved):
+    with pytest.raises(WatermarkMoved) as moved:
         await store.save([], {2: '{"accounts":1}'}, loaded)
+    assert moved.value.now == {2: b"{}"}
+
+
+async def test_a_watermark_deleted_since_the_load_is_reported_gone(
+    store: RedisStateStore,
+) -> None:
+    await store.save([], {0: "{}", 1: "{}"}, {})
+    _, loaded = await store.load([], [0, 1])
+    await store.forget([0, 1])
+    with pytest.raises(WatermarkMoved) as moved:
+        await store.save([], {0: '{"accounts":1}', 1: '{"accounts":1}'}, loaded)
+    assert moved.value.now == {0: None, 1: None}
 
 
 async def test_forget_unbuilds_partitions(store: RedisStateStore) -> None:

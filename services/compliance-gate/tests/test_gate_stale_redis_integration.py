@@ -5,6 +5,7 @@ so an opt-out or an approval made after that copy still counts."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 
@@ -143,28 +144,30 @@ async def restore_keys(redis: Redis, prefix: str, copy: dict[bytes, bytes]) -> N
         await pipe.execute()
 
 
-class DecidingWhileRedisIsRestored:
-    """Decides like the gate; when armed, Redis is restored from the old copy just as
-    the step `trigger` is being decided: after the batch read its states, before it
-    writes them."""
+class DecidingWhileRedisChanges:
+    """Decides like the gate; when armed, `meddle` changes Redis just as the step
+    `trigger` is being decided: after the batch read its states, before it writes them."""
 
     def __init__(self, decide: Decider, trigger: str) -> None:
         self.decide = decide
         self.trigger = trigger
-        self.restore: Callable[[], None] | None = None
+        self.meddle: Callable[[], None] | None = None
 
     def __call__(
         self, planned: StepPlanned, event_id: str, state: AccountState, now: datetime
     ) -> StepDecided:
-        if self.restore is not None and planned.step.step_id == self.trigger:
-            restore, self.restore = self.restore, None
-            restore()
+        if self.meddle is not None and planned.step.step_id == self.trigger:
+            meddle, self.meddle = self.meddle, None
+            meddle()
         return self.decide(planned, event_id, state, now)
 
 
+def sync_redis() -> SyncRedis:
+    return SyncRedis.from_url(REDIS_URL.rsplit("/", 1)[0] + "/3")
+
+
 def restore_keys_now(prefix: str, copy: dict[bytes, bytes]) -> None:
-    client = SyncRedis.from_url(REDIS_URL.rsplit("/", 1)[0] + "/3")
-    try:
+    with sync_redis() as client:
         current = list(client.scan_iter(match=f"{prefix}*", count=1000))
         with client.pipeline(transaction=True) as pipe:
             if current:
@@ -172,8 +175,14 @@ def restore_keys_now(prefix: str, copy: dict[bytes, bytes]) -> None:
             for key, blob in copy.items():
                 pipe.restore(key, 0, blob, replace=True)
             pipe.execute()
-    finally:
-        client.close()
+
+
+def move_watermarks_on_now(prefix: str) -> None:
+    """What a replica that has not yet seen a rebalance does: save a newer state."""
+    with sync_redis() as client:
+        for key in client.scan_iter(match=f"{prefix}applied:*"):
+            offsets = json.loads(client.get(key) or b"{}")
+            client.set(key, json.dumps({topic: n + 1 for topic, n in offsets.items()}))
 
 
 async def committed_lag(group: str, topics: list[str]) -> int:
@@ -255,7 +264,7 @@ async def test_redis_restored_from_an_older_copy_is_rebuilt_not_trusted(
     await producer.start()
     group = f"{topics}gate"
     decisions_topic = topics + "outreach.decisions.v1"
-    decide = DecidingWhileRedisIsRestored(GateDecider(default_policy()), planned(1, 2).step.step_id)
+    decide = DecidingWhileRedisChanges(GateDecider(default_policy()), planned(1, 2).step.step_id)
     pipeline = gate(topics, redis, decide)
     task: asyncio.Task[None] | None = None
     try:
@@ -295,10 +304,10 @@ async def test_redis_restored_from_an_older_copy_is_rebuilt_not_trusted(
         else:
             # One step alone in its batch: only its account is written back with the
             # batch, the other accounts of its partition keep the old copy's state.
-            decide.restore = lambda: restore_keys_now(topics, copy)
+            decide.meddle = lambda: restore_keys_now(topics, copy)
             await producer.publish([wrap(planned(1, 2), "scheduler")])
             await collect(decisions_topic, lambda d: any(x.attempt == 2 for x in d))
-            assert decide.restore is None
+            assert decide.meddle is None
 
         await producer.publish(wrap(planned(n, 2), "scheduler") for n in ACCOUNTS)
         everything = await collect(
@@ -337,3 +346,36 @@ async def test_redis_restored_from_an_older_copy_is_rebuilt_not_trusted(
 
 def ids() -> list[str]:
     return [account_id(n) for n in ACCOUNTS]
+
+
+async def test_a_newer_state_saved_underneath_a_batch_is_retried_not_rebuilt(
+    topics: str, redis: Redis
+) -> None:
+    producer = EventProducer(KAFKA, "test", topic_prefix=topics)
+    await producer.start()
+    decisions_topic = topics + "outreach.decisions.v1"
+    decide = DecidingWhileRedisChanges(GateDecider(default_policy()), planned(1, 2).step.step_id)
+    pipeline = gate(topics, redis, decide)
+    task: asyncio.Task[None] | None = None
+    try:
+        await producer.publish(wrap(account(n), "ledger") for n in ACCOUNTS)
+        await producer.publish(wrap(planned(n, 1), "scheduler") for n in ACCOUNTS)
+        task = await started(pipeline)
+        first = await collect(decisions_topic, lambda d: len(d) >= len(ACCOUNTS))
+        assert {d.decision.value for d in first} == {"allow"}
+        rebuilds = pipeline.stats.rebuilds
+
+        decide.meddle = lambda: move_watermarks_on_now(topics)
+        await producer.publish(wrap(planned(n, 2), "scheduler") for n in ACCOUNTS)
+        everything = await collect(
+            decisions_topic, lambda d: {x.account_id for x in d if x.attempt == 2} >= set(ids())
+        )
+        assert decide.meddle is None
+        for decision in (d for d in everything if d.attempt == 2):
+            assert decision.decision.value == "defer", decision
+        assert pipeline.stats.retries >= 1
+        assert pipeline.stats.stale_rebuilds == 0
+        assert pipeline.stats.rebuilds == rebuilds
+    finally:
+        await stopped(pipeline, task)
+        await producer.stop()

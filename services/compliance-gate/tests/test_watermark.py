@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from dunning_gate.watermark import behind, by_partition, parse, render, stale
+from dunning_gate.watermark import behind, by_partition, parse, render, stale, went_back
 
 
 def test_render_is_compact_and_the_same_for_the_same_offsets() -> None:
@@ -59,3 +59,18 @@ def test_stale_judges_only_partitions_with_a_watermark() -> None:
 def test_by_partition_groups_topic_offsets() -> None:
     pairs = [(("accounts", 0), 10), (("signals", 0), 4), (("accounts", 1), 8)]
     assert by_partition(pairs) == {0: {"accounts": 10, "signals": 4}, 1: {"accounts": 8}}
+
+
+def test_a_watermark_moved_back_or_deleted_under_a_batch_went_back() -> None:
+    loaded = {"accounts": 10, "planned": 5}
+    assert went_back(loaded, {"accounts": 10, "planned": 4})
+    assert went_back(loaded, {"accounts": 10})
+    assert went_back(loaded, None)
+
+
+def test_a_watermark_moved_forward_under_a_batch_did_not_go_back() -> None:
+    loaded = {"accounts": 10, "planned": 5}
+    assert not went_back(loaded, {"accounts": 12, "planned": 5})
+    assert not went_back(loaded, {"accounts": 10, "planned": 5, "signals": 1})
+    # A partition being rebuilt has none; whoever wrote one meanwhile did not go back.
+    assert not went_back(None, {"accounts": 1})

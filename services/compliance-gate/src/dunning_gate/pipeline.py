@@ -26,8 +26,10 @@ state topics from the beginning while its planned steps wait, when
 * its watermark is below a committed offset: Redis came back from an older copy (a
   backup restored, a failover to a lagging replica), and the records it lacks will not
   be read again (``stale_rebuilds``);
-* its watermark changed between the batch's read and its write (the save then writes
-  nothing): the same, while the batch was being decided (``stale_rebuilds``).
+* its watermark went back between the batch's read and its write: the same, while the
+  batch was being decided (``stale_rebuilds``). The save checks the watermarks it
+  overwrites and writes nothing if they moved; one moved forward (a replica that has not
+  yet seen a rebalance saved after our read) only means the batch is retried.
 
 A rebuild first deletes the watermark and writes it back only once the replay has caught
 up, so a gate stopped half-way rebuilds again rather than trusting a partial state.
@@ -346,15 +348,21 @@ class GatePipeline:
                 (states[a] for a in dirty), self._watermarks(commits, finished), stored
             )
         except WatermarkMoved as moved:
-            ours = moved.partitions & self._partitions()
-            if ours:
-                self._count_stale(
-                    "gate state in Redis changed while the batch was decided: rebuilding",
-                    {p: {} for p in ours},
-                )
-                await self._begin_rebuild(ours, batches)
-            else:  # handed over to another replica meanwhile: this batch is void
-                self._rewind(batches)
+            back = {
+                p
+                for p, now in moved.now.items()
+                if p in self._partitions()
+                and watermark.went_back(watermark.parse(stored.get(p)), watermark.parse(now))
+            }
+            if not back:
+                # Moved on by a replica that still thought it owned the partition: this
+                # batch is retried on what it saved.
+                raise
+            self._count_stale(
+                "gate state in Redis went back while the batch was decided: rebuilding",
+                {p: {} for p in back},
+            )
+            await self._begin_rebuild(back, batches)
             return
         await self.producer.publish(outgoing)
         if dead:

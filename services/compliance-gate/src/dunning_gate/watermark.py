@@ -67,6 +67,15 @@ def stale(
     return found
 
 
+def went_back(loaded: Offsets | None, now: Offsets | None) -> bool:
+    """Whether a watermark that changed while a batch was decided now covers less of the
+    log than when the batch read it (Redis restored or emptied), rather than more
+    (another replica saved a newer state)."""
+    if now is None:
+        return loaded is not None
+    return loaded is not None and bool(behind(now, loaded))
+
+
 def by_partition(offsets: Iterable[tuple[tuple[str, int], int]]) -> dict[int, dict[str, int]]:
     """``((topic, partition), offset)`` pairs grouped by partition index."""
     grouped: dict[int, dict[str, int]] = {}

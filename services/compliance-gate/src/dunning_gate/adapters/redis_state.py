@@ -11,9 +11,9 @@ A watermark that is present means the partition is built.
 * ``save`` writes the batch's states and the new watermarks of the partitions it covers
   in one atomic Lua call, and only if those watermarks still hold what ``load`` read.
   Otherwise Redis changed underneath the batch (restored, failed over, or written by a
-  replica that no longer owns the partition): nothing is written, ``WatermarkMoved``
-  names the partitions, and the gate rebuilds them. Without that check, a restore that
-  happened while a batch was being decided would be covered by a fresh watermark.
+  replica that has not yet seen a rebalance): nothing is written, and
+  ``WatermarkMoved`` tells what the watermarks hold now. Without that check, a restore
+  that happened while a batch was being decided would be covered by a fresh watermark.
 * ``forget`` deletes watermarks when a rebuild starts, so that a gate stopped half-way
   through a rebuild starts it again.
 
@@ -31,40 +31,45 @@ from dunning_gate.state import AccountState
 
 # KEYS[1..n] are the watermarks to check, ARGV[1] is n and ARGV[2..n+1] what each held
 # when the batch loaded ('' for none); the other KEYS are written with the other ARGV.
+# Returns nothing, or (index, what that watermark holds now) for each one that moved.
 # MSET goes in chunks: Lua's unpack() is limited to a few thousand values.
 SAVE_IF_UNMOVED = """
 local checks = tonumber(ARGV[1])
 local moved = {}
 for i = 1, checks do
-  if (redis.call('GET', KEYS[i]) or '') ~= ARGV[i + 1] then
+  local held = redis.call('GET', KEYS[i])
+  if (held or '') ~= ARGV[i + 1] then
     moved[#moved + 1] = i - 1
+    moved[#moved + 1] = held
   end
 end
 if #moved > 0 then
   return moved
 end
-local chunk = {}
+local chunk, n = {}, 0
 for i = checks + 1, #KEYS do
-  chunk[#chunk + 1] = KEYS[i]
-  chunk[#chunk + 1] = ARGV[i + 1]
-  if #chunk >= 1000 then
-    redis.call('MSET', unpack(chunk))
-    chunk = {}
+  chunk[n + 1] = KEYS[i]
+  chunk[n + 2] = ARGV[i + 1]
+  n = n + 2
+  if n >= 1000 then
+    redis.call('MSET', unpack(chunk, 1, n))
+    n = 0
   end
 end
-if #chunk > 0 then
-  redis.call('MSET', unpack(chunk))
+if n > 0 then
+  redis.call('MSET', unpack(chunk, 1, n))
 end
 return moved
 """
 
 
 class WatermarkMoved(Exception):
-    """A partition's watermark changed in Redis since the batch loaded it."""
+    """Partitions' watermarks changed in Redis since the batch loaded them; ``now`` holds
+    what each of them holds now (``None``: deleted)."""
 
-    def __init__(self, partitions: set[int]) -> None:
-        super().__init__(f"gate state watermark moved underneath the batch: {sorted(partitions)}")
-        self.partitions = partitions
+    def __init__(self, now: dict[int, bytes | None]) -> None:
+        super().__init__(f"gate state watermark moved underneath the batch: {sorted(now)}")
+        self.now = now
 
 
 class RedisStateStore:
@@ -121,7 +126,9 @@ class RedisStateStore:
         args.extend(watermarks.values())
         moved = await self._save_if_unmoved(keys=keys, args=args)
         if moved:
-            raise WatermarkMoved({parts[int(i)] for i in moved})
+            raise WatermarkMoved(
+                {parts[int(i)]: now for i, now in zip(moved[::2], moved[1::2], strict=True)}
+            )
 
     async def forget(self, partitions: Iterable[int]) -> None:
         """Delete the partitions' watermarks: they are no longer built."""
