@@ -269,6 +269,9 @@ BEGIN
   END IF;
 END
 $$;
+-- DROP DATABASE ... WITH (FORCE) (tests, demo) must be able to end an autovacuum worker
+-- that happens to be in the database; without this it fails now and then.
+GRANT pg_signal_backend TO dunning;
 SELECT 'CREATE DATABASE dunning OWNER dunning'
 WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'dunning')\gexec
 SQL
