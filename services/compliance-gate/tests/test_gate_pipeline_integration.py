@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer
 from dunning_core.contracts import (
-    AccountOpened,
-    Channel,
-    ConsumerSignaled,
-    MessageContent,
-    Money,
-    OutreachStep,
-    SignalKind,
-    Stage,
     StepDecided,
-    StepPlanned,
-    decode,
-    step_id,
     wrap,
 )
-from dunning_core.contracts.events import Consumer, Debt, PhoneContact
 from dunning_core.runtime.clock import FixedClock
 from dunning_core.runtime.kafka import EventProducer
 from dunning_core.testing import KAFKA, REDIS_URL
@@ -32,74 +18,12 @@ from dunning_gate.adapters.redis_state import RedisStateStore
 from dunning_gate.pipeline import GatePipeline
 from dunning_gate.policy.loader import default_policy
 from dunning_gate.service import GateDecider
+from dunning_gate.testing import NOW, NewYorkSms, collect_decisions
 from redis.asyncio import Redis
 
 pytestmark = pytest.mark.integration
 
-# Tuesday 3 March 2026, 11:00 in New York.
-NOW = datetime(2026, 3, 3, 16, 0, tzinfo=UTC)
-BODY = (
-    "Acme Recovery: this message is from a debt collector. We are attempting to collect a "
-    "debt and any information obtained will be used for that purpose. Your Example Bank "
-    "balance is $120.00. Pay at https://pay.example.com. Reply STOP to opt out."
-)
-
-
-def account(n: int) -> AccountOpened:
-    return AccountOpened(
-        account_id=f"A{n:04d}",
-        revision=1,
-        consumer=Consumer(
-            full_name="Sam Doe",
-            state="NY",
-            zip_code="10001",
-            phones=(
-                PhoneContact(number=f"+1212555{n:04d}", reassigned_checked_on=date(2026, 2, 20)),
-            ),
-        ),
-        debt=Debt(
-            debt_id=f"D{n:04d}",
-            creditor="Example Bank",
-            balance=Money(amount_minor=12_000),
-            due_date=date(2026, 1, 1),
-            limitation_date=date(2029, 1, 1),
-            validation_notice_sent_at=datetime(2026, 1, 20, 15, tzinfo=UTC),
-        ),
-        opened_at=NOW - timedelta(days=30),
-    )
-
-
-def planned(n: int, attempt: int) -> StepPlanned:
-    content = MessageContent(body=BODY)
-    return StepPlanned(
-        account_id=f"A{n:04d}",
-        step=OutreachStep(
-            step_id=step_id(f"A{n:04d}", f"D{n:04d}", "friendly_reminder", "sms", attempt),
-            debt_id=f"D{n:04d}",
-            stage=Stage.FRIENDLY_REMINDER,
-            channel=Channel.SMS,
-            attempt=attempt,
-            destination=f"+1212555{n:04d}",
-            content=content,
-            content_hash=content.content_hash(),
-            send_at=NOW,
-            first_communication=attempt == 1,
-        ),
-        planned_at=NOW,
-    )
-
-
-def opt_out(n: int) -> ConsumerSignaled:
-    return ConsumerSignaled(
-        account_id=f"A{n:04d}",
-        signal_id=f"SM{n}",
-        kind=SignalKind.OPTED_OUT,
-        channel=Channel.SMS,
-        address=f"+1212555{n:04d}",
-        text="stop please",
-        source="sms",
-        occurred_at=NOW,
-    )
+STREAM = NewYorkSms("A")
 
 
 @pytest.fixture
@@ -107,25 +31,6 @@ async def redis(prefix: str) -> AsyncIterator[Redis]:
     client = Redis.from_url(REDIS_URL.rsplit("/", 1)[0] + "/3")
     yield client
     await client.aclose()
-
-
-async def collect_decisions(
-    topic: str, want: Callable[[list[StepDecided]], bool]
-) -> list[StepDecided]:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=KAFKA, auto_offset_reset="earliest")
-    await consumer.start()
-    found: list[StepDecided] = []
-    try:
-        async with asyncio.timeout(60):
-            while not want(found):
-                for records in (await consumer.getmany(timeout_ms=500)).values():
-                    for r in records:
-                        event = decode(r.key, r.value, r.headers).data
-                        assert isinstance(event, StepDecided)
-                        found.append(event)
-    finally:
-        await consumer.stop()
-    return found
 
 
 async def test_opt_outs_win_even_after_redis_loses_everything(topics: str, redis: Redis) -> None:
@@ -146,26 +51,26 @@ async def test_opt_outs_win_even_after_redis_loses_everything(topics: str, redis
     accounts = range(1, 41)
     task: asyncio.Task[None] | None = None
     try:
-        await producer.publish(wrap(account(n), "ledger") for n in accounts)
-        await producer.publish(wrap(planned(n, 1), "scheduler") for n in accounts)
+        await producer.publish(wrap(STREAM.account(n), "ledger") for n in accounts)
+        await producer.publish(wrap(STREAM.planned(n, 1), "scheduler") for n in accounts)
         await pipeline.start()
         task = asyncio.create_task(pipeline.run())
         decisions_topic = topics + "outreach.decisions.v1"
-        first = await collect_decisions(decisions_topic, lambda d: len(d) >= 40)
+        first = await collect_decisions(KAFKA, decisions_topic, lambda d: len(d) >= 40)
         assert {d.decision.value for d in first} == {"allow"}, [
             d.findings for d in first if d.decision.value != "allow"
         ][:2]
 
         # Half the consumers text STOP; then Redis loses every key mid-run.
-        await producer.publish(wrap(opt_out(n), "sms") for n in accounts if n % 2 == 0)
+        await producer.publish(wrap(STREAM.opt_out(n), "sms") for n in accounts if n % 2 == 0)
         await asyncio.sleep(1.0)
         await redis.flushdb()
-        await producer.publish(wrap(planned(n, 2), "scheduler") for n in accounts)
+        await producer.publish(wrap(STREAM.planned(n, 2), "scheduler") for n in accounts)
 
         def second_round(d: list[StepDecided]) -> bool:
             return sum(1 for x in d if x.attempt == 2) >= 40
 
-        everything = await collect_decisions(decisions_topic, second_round)
+        everything = await collect_decisions(KAFKA, decisions_topic, second_round)
         second = {d.account_id: d for d in everything if d.attempt == 2}
         for n in accounts:
             decision = second[f"A{n:04d}"]
@@ -202,7 +107,9 @@ async def test_gate_fails_closed_while_redis_is_unreachable(topics: str) -> None
         topic_prefix=topics,
     )
     try:
-        await producer.publish([wrap(account(1), "ledger"), wrap(planned(1, 1), "scheduler")])
+        await producer.publish(
+            [wrap(STREAM.account(1), "ledger"), wrap(STREAM.planned(1, 1), "scheduler")]
+        )
         await pipeline.start()
         task = asyncio.create_task(pipeline.run())
         await asyncio.sleep(4)

@@ -6,28 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from dunning_core.contracts import (
-    AccountOpened,
-    Channel,
-    ConsumerSignaled,
-    MessageContent,
-    Money,
-    OutreachStep,
-    SignalKind,
-    Stage,
     StepDecided,
     StepPlanned,
-    decode,
-    step_id,
     wrap,
 )
-from dunning_core.contracts.events import Consumer, Debt, PhoneContact
 from dunning_core.runtime.clock import FixedClock
 from dunning_core.runtime.kafka import EventProducer
 from dunning_core.testing import KAFKA, REDIS_URL
@@ -36,83 +25,16 @@ from dunning_gate.pipeline import Decider, GatePipeline
 from dunning_gate.policy.loader import default_policy
 from dunning_gate.service import GateDecider
 from dunning_gate.state import AccountState
+from dunning_gate.testing import NOW, NewYorkSms, collect_decisions, eventually
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
 pytestmark = pytest.mark.integration
 
-# Tuesday 3 March 2026, 11:00 in New York: one SMS a day per account (policy `sms_daily`).
-NOW = datetime(2026, 3, 3, 16, 0, tzinfo=UTC)
-BODY = (
-    "Acme Recovery: this message is from a debt collector. We are attempting to collect a "
-    "debt and any information obtained will be used for that purpose. Your Example Bank "
-    "balance is $120.00. Pay at https://pay.example.com. Reply STOP to opt out."
-)
+STREAM = NewYorkSms("S")
+
 ACCOUNTS = range(1, 31)
 OPTED_OUT = {n for n in ACCOUNTS if n % 2 == 0}
-
-
-def account_id(n: int) -> str:
-    return f"S{n:04d}"
-
-
-def phone(n: int) -> str:
-    return f"+1212555{n:04d}"
-
-
-def account(n: int) -> AccountOpened:
-    return AccountOpened(
-        account_id=account_id(n),
-        revision=1,
-        consumer=Consumer(
-            full_name="Sam Doe",
-            state="NY",
-            zip_code="10001",
-            phones=(PhoneContact(number=phone(n), reassigned_checked_on=date(2026, 2, 20)),),
-        ),
-        debt=Debt(
-            debt_id=f"F{n:04d}",
-            creditor="Example Bank",
-            balance=Money(amount_minor=12_000),
-            due_date=date(2026, 1, 1),
-            limitation_date=date(2029, 1, 1),
-            validation_notice_sent_at=datetime(2026, 1, 20, 15, tzinfo=UTC),
-        ),
-        opened_at=NOW - timedelta(days=30),
-    )
-
-
-def planned(n: int, attempt: int) -> StepPlanned:
-    content = MessageContent(body=BODY)
-    return StepPlanned(
-        account_id=account_id(n),
-        step=OutreachStep(
-            step_id=step_id(account_id(n), f"F{n:04d}", "friendly_reminder", "sms", attempt),
-            debt_id=f"F{n:04d}",
-            stage=Stage.FRIENDLY_REMINDER,
-            channel=Channel.SMS,
-            attempt=attempt,
-            destination=phone(n),
-            content=content,
-            content_hash=content.content_hash(),
-            send_at=NOW,
-            first_communication=attempt == 1,
-        ),
-        planned_at=NOW,
-    )
-
-
-def opt_out(n: int) -> ConsumerSignaled:
-    return ConsumerSignaled(
-        account_id=account_id(n),
-        signal_id=f"STOP{n}",
-        kind=SignalKind.OPTED_OUT,
-        channel=Channel.SMS,
-        address=phone(n),
-        text="stop",
-        source="sms",
-        occurred_at=NOW,
-    )
 
 
 @pytest.fixture
@@ -206,31 +128,6 @@ async def committed_lag(group: str, topics: list[str]) -> int:
         await admin.close()
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 30) -> None:
-    for _ in range(int(seconds / 0.2)):
-        if await check():
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError("not reached in time")
-
-
-async def collect(topic: str, want: Callable[[list[StepDecided]], bool]) -> list[StepDecided]:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=KAFKA, auto_offset_reset="earliest")
-    await consumer.start()
-    found: list[StepDecided] = []
-    try:
-        async with asyncio.timeout(60):
-            while not want(found):
-                for records in (await consumer.getmany(timeout_ms=500)).values():
-                    for r in records:
-                        event = decode(r.key, r.value, r.headers).data
-                        assert isinstance(event, StepDecided)
-                        found.append(event)
-    finally:
-        await consumer.stop()
-    return found
-
-
 def gate(topics: str, redis: Redis, decide: Decider) -> GatePipeline:
     return GatePipeline(
         bootstrap=KAFKA,
@@ -264,12 +161,14 @@ async def test_redis_restored_from_an_older_copy_is_rebuilt_not_trusted(
     await producer.start()
     group = f"{topics}gate"
     decisions_topic = topics + "outreach.decisions.v1"
-    decide = DecidingWhileRedisChanges(GateDecider(default_policy()), planned(1, 2).step.step_id)
+    decide = DecidingWhileRedisChanges(
+        GateDecider(default_policy()), STREAM.planned(1, 2).step.step_id
+    )
     pipeline = gate(topics, redis, decide)
     task: asyncio.Task[None] | None = None
     try:
         # The accounts are known and committed: this is the copy Redis will come back from.
-        await producer.publish(wrap(account(n), "ledger") for n in ACCOUNTS)
+        await producer.publish(wrap(STREAM.account(n), "ledger") for n in ACCOUNTS)
         task = await started(pipeline)
 
         async def accounts_saved() -> bool:
@@ -281,10 +180,10 @@ async def test_redis_restored_from_an_older_copy_is_rebuilt_not_trusted(
 
         # After the copy: a first text to everyone (counted against the daily cap), then
         # half of them text STOP. Both are applied, saved and committed.
-        await producer.publish(wrap(planned(n, 1), "scheduler") for n in ACCOUNTS)
-        first = await collect(decisions_topic, lambda d: len(d) >= len(ACCOUNTS))
+        await producer.publish(wrap(STREAM.planned(n, 1), "scheduler") for n in ACCOUNTS)
+        first = await collect_decisions(KAFKA, decisions_topic, lambda d: len(d) >= len(ACCOUNTS))
         assert {d.decision.value for d in first} == {"allow"}
-        await producer.publish(wrap(opt_out(n), "sms") for n in OPTED_OUT)
+        await producer.publish(wrap(STREAM.opt_out(n), "sms") for n in OPTED_OUT)
 
         async def all_committed() -> bool:
             names = ["outreach.planned.v1", "consumer.signals.v1", "outreach.decisions.v1"]
@@ -305,13 +204,17 @@ async def test_redis_restored_from_an_older_copy_is_rebuilt_not_trusted(
             # One step alone in its batch: only its account is written back with the
             # batch, the other accounts of its partition keep the old copy's state.
             decide.meddle = lambda: restore_keys_now(topics, copy)
-            await producer.publish([wrap(planned(1, 2), "scheduler")])
-            await collect(decisions_topic, lambda d: any(x.attempt == 2 for x in d))
+            await producer.publish([wrap(STREAM.planned(1, 2), "scheduler")])
+            await collect_decisions(
+                KAFKA, decisions_topic, lambda d: any(x.attempt == 2 for x in d)
+            )
             assert decide.meddle is None
 
-        await producer.publish(wrap(planned(n, 2), "scheduler") for n in ACCOUNTS)
-        everything = await collect(
-            decisions_topic, lambda d: {x.account_id for x in d if x.attempt == 2} >= set(ids())
+        await producer.publish(wrap(STREAM.planned(n, 2), "scheduler") for n in ACCOUNTS)
+        everything = await collect_decisions(
+            KAFKA,
+            decisions_topic,
+            lambda d: {x.account_id for x in d if x.attempt == 2} >= set(ids()),
         )
 
         second = [d for d in everything if d.attempt == 2]
@@ -345,7 +248,7 @@ async def test_redis_restored_from_an_older_copy_is_rebuilt_not_trusted(
 
 
 def ids() -> list[str]:
-    return [account_id(n) for n in ACCOUNTS]
+    return [STREAM.account_id(n) for n in ACCOUNTS]
 
 
 async def test_a_newer_state_saved_underneath_a_batch_is_retried_not_rebuilt(
@@ -354,21 +257,25 @@ async def test_a_newer_state_saved_underneath_a_batch_is_retried_not_rebuilt(
     producer = EventProducer(KAFKA, "test", topic_prefix=topics)
     await producer.start()
     decisions_topic = topics + "outreach.decisions.v1"
-    decide = DecidingWhileRedisChanges(GateDecider(default_policy()), planned(1, 2).step.step_id)
+    decide = DecidingWhileRedisChanges(
+        GateDecider(default_policy()), STREAM.planned(1, 2).step.step_id
+    )
     pipeline = gate(topics, redis, decide)
     task: asyncio.Task[None] | None = None
     try:
-        await producer.publish(wrap(account(n), "ledger") for n in ACCOUNTS)
-        await producer.publish(wrap(planned(n, 1), "scheduler") for n in ACCOUNTS)
+        await producer.publish(wrap(STREAM.account(n), "ledger") for n in ACCOUNTS)
+        await producer.publish(wrap(STREAM.planned(n, 1), "scheduler") for n in ACCOUNTS)
         task = await started(pipeline)
-        first = await collect(decisions_topic, lambda d: len(d) >= len(ACCOUNTS))
+        first = await collect_decisions(KAFKA, decisions_topic, lambda d: len(d) >= len(ACCOUNTS))
         assert {d.decision.value for d in first} == {"allow"}
         rebuilds = pipeline.stats.rebuilds
 
         decide.meddle = lambda: move_watermarks_on_now(topics)
-        await producer.publish(wrap(planned(n, 2), "scheduler") for n in ACCOUNTS)
-        everything = await collect(
-            decisions_topic, lambda d: {x.account_id for x in d if x.attempt == 2} >= set(ids())
+        await producer.publish(wrap(STREAM.planned(n, 2), "scheduler") for n in ACCOUNTS)
+        everything = await collect_decisions(
+            KAFKA,
+            decisions_topic,
+            lambda d: {x.account_id for x in d if x.attempt == 2} >= set(ids()),
         )
         assert decide.meddle is None
         for decision in (d for d in everything if d.attempt == 2):

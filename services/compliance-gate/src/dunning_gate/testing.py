@@ -1,0 +1,141 @@
+"""Builders of event streams for the gate's integration tests, and readers of what it decided.
+
+``NewYorkSms`` makes the accounts of one test (an id letter of its own, so tests sharing a
+Redis database never meet), each a New York consumer with one phone, and their
+friendly-reminder texts at ``NOW``: 11:00 on a Tuesday in New York, inside calling hours,
+one text a day allowed by the default policy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from aiokafka import AIOKafkaConsumer
+from dunning_core.contracts import (
+    AccountOpened,
+    Channel,
+    MessageContent,
+    Money,
+    OutreachStep,
+    Stage,
+    StepDecided,
+    StepPlanned,
+    decode,
+    step_id,
+)
+from dunning_core.contracts.events import (
+    Consumer,
+    ConsumerSignaled,
+    Debt,
+    PhoneContact,
+    SignalKind,
+)
+
+NOW = datetime(2026, 3, 3, 16, 0, tzinfo=UTC)
+SMS_BODY = (
+    "Acme Recovery: this message is from a debt collector. We are attempting to collect a "
+    "debt and any information obtained will be used for that purpose. Your Example Bank "
+    "balance is $120.00. Pay at https://pay.example.com. Reply STOP to opt out."
+)
+
+
+@dataclass(frozen=True)
+class NewYorkSms:
+    letter: str  # account ids are <letter>0001...; debts <letter>D0001...
+
+    def account_id(self, n: int) -> str:
+        return f"{self.letter}{n:04d}"
+
+    def debt_id(self, n: int) -> str:
+        return f"{self.letter}D{n:04d}"
+
+    @staticmethod
+    def phone(n: int) -> str:
+        return f"+1212555{n:04d}"
+
+    def account(self, n: int) -> AccountOpened:
+        return AccountOpened(
+            account_id=self.account_id(n),
+            revision=1,
+            consumer=Consumer(
+                full_name="Sam Doe",
+                state="NY",
+                zip_code="10001",
+                phones=(
+                    PhoneContact(number=self.phone(n), reassigned_checked_on=date(2026, 2, 20)),
+                ),
+            ),
+            debt=Debt(
+                debt_id=self.debt_id(n),
+                creditor="Example Bank",
+                balance=Money(amount_minor=12_000),
+                due_date=date(2026, 1, 1),
+                limitation_date=date(2029, 1, 1),
+                validation_notice_sent_at=datetime(2026, 1, 20, 15, tzinfo=UTC),
+            ),
+            opened_at=NOW - timedelta(days=30),
+        )
+
+    def planned(self, n: int, attempt: int) -> StepPlanned:
+        content = MessageContent(body=SMS_BODY)
+        return StepPlanned(
+            account_id=self.account_id(n),
+            step=OutreachStep(
+                step_id=step_id(
+                    self.account_id(n), self.debt_id(n), "friendly_reminder", "sms", attempt
+                ),
+                debt_id=self.debt_id(n),
+                stage=Stage.FRIENDLY_REMINDER,
+                channel=Channel.SMS,
+                attempt=attempt,
+                destination=self.phone(n),
+                content=content,
+                content_hash=content.content_hash(),
+                send_at=NOW,
+                first_communication=attempt == 1,
+            ),
+            planned_at=NOW,
+        )
+
+    def opt_out(self, n: int, text: str = "stop please") -> ConsumerSignaled:
+        return ConsumerSignaled(
+            account_id=self.account_id(n),
+            signal_id=f"STOP-{self.account_id(n)}",
+            kind=SignalKind.OPTED_OUT,
+            channel=Channel.SMS,
+            address=self.phone(n),
+            text=text,
+            source="sms",
+            occurred_at=NOW,
+        )
+
+
+async def collect_decisions(
+    bootstrap: str, topic: str, want: Callable[[list[StepDecided]], bool], seconds: float = 60
+) -> list[StepDecided]:
+    """Read the decisions topic from the start until ``want`` holds of what was read."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    found: list[StepDecided] = []
+    try:
+        async with asyncio.timeout(seconds):
+            while not want(found):
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    for r in records:
+                        event = decode(r.key, r.value, r.headers).data
+                        assert isinstance(event, StepDecided)
+                        found.append(event)
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 30) -> None:
+    for _ in range(int(seconds / 0.2)):
+        if await check():
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"not reached in {seconds} s")
