@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-import asyncpg
 import httpx
 import pytest
 import uvicorn
@@ -30,7 +29,6 @@ from dunning_core.contracts.events import (
     StepDecided,
 )
 from dunning_core.contracts.ids import step_id
-from dunning_core.testing import PG_ADMIN_DSN
 from dunning_ledger.bootstrap import Ledger, build_ledger
 from dunning_ledger.config import LedgerSettings
 from dunning_ledger.handlers import LedgerEventHandler
@@ -120,11 +118,6 @@ async def served(
             built[0][1].should_exit = True
         await asyncio.to_thread(thread.join, 30)
         sock.close()
-        conn = await asyncpg.connect(PG_ADMIN_DSN)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-        finally:
-            await conn.close()
 
 
 def decided(decision: Decision, at: datetime, *findings: RuleFinding) -> StepDecided:

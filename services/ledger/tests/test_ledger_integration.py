@@ -31,7 +31,7 @@ from dunning_core.contracts.events import (
     StepDecided,
 )
 from dunning_core.runtime.kafka import EventProducer
-from dunning_core.testing import KAFKA, PG_ADMIN_DSN
+from dunning_core.testing import KAFKA
 from dunning_ledger.bootstrap import Ledger, build_ledger
 from dunning_ledger.config import LedgerSettings
 from dunning_ledger.domain.import_rows import COLUMNS
@@ -80,20 +80,9 @@ def to_csv(rows: list[dict[str, str]]) -> bytes:
     return buffer.getvalue().encode()
 
 
-async def drop_database(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    conn = await asyncpg.connect(PG_ADMIN_DSN)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
 @pytest.fixture
-async def database(fresh_database: Callable[[str], Awaitable[str]]) -> AsyncIterator[str]:
-    url = await fresh_database("ledger")
-    yield url
-    await drop_database(url)
+async def database(fresh_database: Callable[[str], Awaitable[str]]) -> str:
+    return await fresh_database("ledger")
 
 
 def settings_for(topics: str, database: str, **overrides: Any) -> LedgerSettings:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
 import httpx
 import pytest
 from dunning_core.contracts import Envelope, wrap
@@ -22,7 +21,6 @@ from dunning_core.contracts.events import (
     StepDecided,
 )
 from dunning_core.contracts.ids import step_id
-from dunning_core.testing import PG_ADMIN_DSN
 from dunning_ledger.bootstrap import Ledger, build_ledger
 from dunning_ledger.config import LedgerSettings
 from dunning_ledger.handlers import LedgerEventHandler
@@ -107,11 +105,6 @@ async def ledger(
         yield built
     finally:
         await built.runtime.stop()
-        conn = await asyncpg.connect(PG_ADMIN_DSN)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-        finally:
-            await conn.close()
 
 
 @pytest.fixture

@@ -77,26 +77,43 @@ async def topics(stack: None, prefix: str) -> AsyncIterator[str]:
 
 async def create_database(name: str) -> str:
     """A fresh, empty database; returns its SQLAlchemy asyncpg URL."""
-    import asyncpg
-
-    conn = await asyncpg.connect(PG_ADMIN_DSN)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
+    await drop_database(name)
+    await _admin_execute(f'CREATE DATABASE "{name}"')
     base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
     return f"{base}/{name}"
 
 
+async def drop_database(name: str) -> None:
+    """Drop a database, ending whatever is still connected to it."""
+    await _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _admin_execute(statement: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
 @pytest.fixture
-def fresh_database(stack: None) -> Callable[[str], Awaitable[str]]:
-    """Factory: ``await fresh_database("ledger")`` gives a new empty database's URL."""
+async def fresh_database(stack: None) -> AsyncIterator[Callable[[str], Awaitable[str]]]:
+    """Factory: ``await fresh_database("ledger")`` gives a new empty database's URL.
+
+    The databases it made are dropped when the test is over (after the fixtures that use
+    them have stopped)."""
+    made: list[str] = []
 
     async def make(label: str) -> str:
-        return await create_database(f"test_{label}_{uuid.uuid4().hex[:8]}")
+        name = f"test_{label}_{uuid.uuid4().hex[:8]}"
+        made.append(name)
+        return await create_database(name)
 
-    return make
+    yield make
+    for name in made:
+        await drop_database(name)
 
 
 def pipeline_env(
