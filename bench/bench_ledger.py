@@ -1,64 +1,54 @@
 """Ledger figures on the real stack: import, outbox relay, payments, consumed events.
 
-    uv run python services/ledger/bench/bench_ledger.py [--accounts 10000] [--events 20000]
+    uv run python -m bench.bench_ledger   (BENCH_LEDGER_ACCOUNTS=10000 BENCH_LEDGER_EVENTS=20000)
 
 Each run uses its own database and topic prefix (both removed afterwards).
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import statistics
-import sys
+import os
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-import asyncpg
 import httpx
-from aiokafka.admin import AIOKafkaAdminClient
 from dunning_cli.portfolio import sample_rows, to_csv
 from dunning_core.contracts import wrap
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.events import DeliveryStatus, DeliveryUpdated
 from dunning_core.runtime.kafka import EventProducer
-from dunning_core.testing import KAFKA, PG_ADMIN_DSN, create_database, create_topics
+from dunning_core.testing import KAFKA, create_database, create_topics, drop_database
 from dunning_ledger.adapters.database import migrate
 from dunning_ledger.bootstrap import build_ledger
 from dunning_ledger.config import LedgerSettings
 from dunning_ledger.domain.import_rows import validate_csv
 
+from bench.common import delete_topics, peak_rss_mb, percentiles_ms, report
 
-def say(line: str) -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
+ACCOUNTS = int(os.environ.get("BENCH_LEDGER_ACCOUNTS", "10000"))
+EVENTS = int(os.environ.get("BENCH_LEDGER_EVENTS", "20000"))
 
 
-async def main(accounts: int, events: int) -> None:
+async def main() -> None:
     prefix = f"bench{uuid.uuid4().hex[:8]}."
     topics = await create_topics(prefix, partitions=6)
-    url = await create_database(f"bench_ledger_{uuid.uuid4().hex[:8]}")
+    name = f"bench_ledger_{uuid.uuid4().hex[:8]}"
+    url = await create_database(name)
     settings = LedgerSettings(
         database_url=url, topic_prefix=prefix, ledger_group_id=f"{prefix}ledger"
     )
     try:
-        await run(settings, accounts, events)
+        figures = await run(settings, ACCOUNTS, EVENTS)
     finally:
-        admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
-        await admin.start()
-        try:
-            await admin.delete_topics(topics)
-        finally:
-            await admin.close()
-        conn = await asyncpg.connect(PG_ADMIN_DSN)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-        finally:
-            await conn.close()
+        await delete_topics(topics)
+        await drop_database(name)
+    report("ledger", {**figures, "peak_rss_mb": round(peak_rss_mb(), 1)})
 
 
-async def run(settings: LedgerSettings, accounts: int, events: int) -> None:
+async def run(settings: LedgerSettings, accounts: int, events: int) -> dict[str, Any]:
     # Relay and consumers off at first: each stage is timed on its own.
     ledger = build_ledger(settings.model_copy(update={"ledger_relay": False}))
     await migrate(ledger.engine)
@@ -83,17 +73,11 @@ async def run(settings: LedgerSettings, accounts: int, events: int) -> None:
         )
         reimport_s = time.perf_counter() - started
         assert again.json()["unchanged"] == accounts
-        say(f"import of {accounts} rows (HTTP, text/csv): {import_s:.2f} s "
-              f"({accounts / import_s:,.0f} rows/s); validation alone {validate_s:.2f} s; "
-              f"re-import (all unchanged) {reimport_s:.2f} s")  # fmt: skip
         assert validated.ok
 
         started = time.perf_counter()
         published = await ledger.relay.drain(within=120)
         relay_s = time.perf_counter() - started
-        say(f"outbox relay: {published} records in {relay_s:.2f} s "
-              f"({published / relay_s:,.0f} records/s, batches of "
-              f"{settings.ledger_outbox_batch})")  # fmt: skip
 
         latencies = []
         for row in rows[:500]:
@@ -104,9 +88,6 @@ async def run(settings: LedgerSettings, accounts: int, events: int) -> None:
             )
             latencies.append(time.perf_counter() - t)
             assert paid.status_code == 201, paid.text
-        latencies.sort()
-        say(f"payments: 500 sequential, p50 {statistics.median(latencies) * 1000:.1f} ms, "
-              f"p99 {latencies[int(len(latencies) * 0.99)] * 1000:.1f} ms")  # fmt: skip
     await ledger.producer.stop()
     await ledger.engine.dispose()
 
@@ -143,14 +124,22 @@ async def run(settings: LedgerSettings, accounts: int, events: int) -> None:
         consume_s = time.perf_counter() - started
     finally:
         await consumer.runtime.stop()
-    say(f"consumer: {events} delivery events recorded in {consume_s:.2f} s "
-          f"({events / consume_s:,.0f} events/s, batches of up to "
-          f"{settings.ledger_max_records}; includes group join)")  # fmt: skip
+    return {
+        "accounts": accounts,
+        "import_s": round(import_s, 2),
+        "import_rows_per_s": round(accounts / import_s),
+        "validation_only_s": round(validate_s, 2),
+        "reimport_unchanged_s": round(reimport_s, 2),
+        "outbox_records": published,
+        "outbox_relay_records_per_s": round(published / relay_s),
+        "outbox_batch": settings.ledger_outbox_batch,
+        **{f"payment_{k}": v for k, v in percentiles_ms(latencies).items()},
+        "payments_sequential": len(latencies),
+        "consumed_delivery_events": events,
+        "consumer_events_per_s_incl_group_join": round(events / consume_s),
+        "consumer_max_records": settings.ledger_max_records,
+    }
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--accounts", type=int, default=10_000)
-    parser.add_argument("--events", type=int, default=20_000)
-    args = parser.parse_args()
-    asyncio.run(main(args.accounts, args.events))
+    asyncio.run(main())
