@@ -59,12 +59,6 @@ class Trail:
     account_of: dict[str, str] = field(default_factory=dict)
 
 
-def _cli(*args: str, env: dict[str, str]) -> str:
-    command = ["uv", "run", "--frozen", "--no-sync", "dunning", *args]
-    done = subprocess.run(command, check=True, cwd=REPO, env=env, capture_output=True, text=True)
-    return done.stdout
-
-
 def _services(action: str, env: dict[str, str]) -> None:
     subprocess.run(["bash", "deploy/local/services.sh", action], check=True, cwd=REPO, env=env)
 
@@ -246,10 +240,6 @@ def services_peak_rss_mb(state_dir: Path) -> dict[str, float]:
             if line.startswith("VmHWM:"):
                 peaks[name] = max(peaks.get(name, 0.0), int(line.split()[1]) / 1024)
     return {f"{name}_peak_rss_mb": round(mb, 1) for name, mb in sorted(peaks.items())}
-
-
-def latencies_s(start: dict[str, int], end: dict[str, int]) -> list[float]:
-    return [(end[s] - start[s]) / 1000 for s in end if s in start]
 
 
 async def import_rows(http: httpx.AsyncClient, rows: list[dict[str, str]]) -> float:
