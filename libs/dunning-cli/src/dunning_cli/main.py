@@ -53,6 +53,15 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def _ledger(method: str, ledger: str, path: str, **request: Any) -> httpx.Response:
+    """One request to the ledger; an unreachable ledger ends the command with a message."""
+    try:
+        return httpx.request(method, f"{ledger}{path}", **{"timeout": 30, **request})
+    except httpx.TransportError as exc:
+        _fail(f"cannot reach the ledger at {ledger}: {exc}")
+        raise  # unreachable: _fail exits
+
+
 @app.command()
 def portfolio(out: Path, accounts: int = 200, seed: int = 7) -> None:
     """Write a deterministic sample portfolio as CSV."""
@@ -63,8 +72,10 @@ def portfolio(out: Path, accounts: int = 200, seed: int = 7) -> None:
 @app.command(name="import")
 def import_accounts(file: Path, ledger: LedgerUrl = LEDGER) -> None:
     """Import a CSV of accounts; a bad file imports nothing and names each bad row and field."""
-    response = httpx.post(
-        f"{ledger}/v1/accounts/import",
+    response = _ledger(
+        "POST",
+        ledger,
+        "/v1/accounts/import",
         content=file.read_bytes(),
         headers={"content-type": "text/csv"},
         timeout=120,
@@ -77,13 +88,13 @@ def import_accounts(file: Path, ledger: LedgerUrl = LEDGER) -> None:
 @app.command()
 def summary(ledger: LedgerUrl = LEDGER) -> None:
     """Accounts, steps by decision and rule, deliveries by channel and status."""
-    _print_json(httpx.get(f"{ledger}/v1/summary", timeout=30).json())
+    _print_json(_ledger("GET", ledger, "/v1/summary").json())
 
 
 @app.command()
 def account(account_id: str, ledger: LedgerUrl = LEDGER) -> None:
     """One account's communication log: every step, its decision and final status."""
-    response = httpx.get(f"{ledger}/v1/accounts/{account_id}/communications", timeout=30)
+    response = _ledger("GET", ledger, f"/v1/accounts/{quote(account_id, safe='')}/communications")
     if response.status_code == 404:
         _fail(f"no account {account_id}")
     _print_json(response.json())
@@ -135,11 +146,7 @@ def explain(step_id: str, ledger: LedgerUrl = LEDGER) -> None:
 
     from dunning_cli.explain import render_step
 
-    try:
-        response = httpx.get(f"{ledger}/v1/steps/{quote(step_id, safe='')}", timeout=30)
-    except httpx.TransportError as exc:
-        _fail(f"cannot reach the ledger at {ledger}: {exc}")
-        return
+    response = _ledger("GET", ledger, f"/v1/steps/{quote(step_id, safe='')}")
     if response.status_code == 404:
         _fail(f"no step {step_id} in the ledger")
     if response.status_code >= 400:
