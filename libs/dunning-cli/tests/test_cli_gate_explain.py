@@ -12,7 +12,7 @@ import socket
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import httpx
@@ -20,46 +20,15 @@ import pytest
 import uvicorn
 from dunning_cli.main import app
 from dunning_core.contracts import wrap
-from dunning_core.contracts.common import Channel, Stage
-from dunning_core.contracts.events import (
-    Decision,
-    DeliveryStatus,
-    DeliveryUpdated,
-    RuleFinding,
-    StepDecided,
-)
-from dunning_core.contracts.ids import step_id
+from dunning_core.contracts.events import Decision, DeliveryStatus
 from dunning_ledger.bootstrap import Ledger, build_ledger
-from dunning_ledger.config import LedgerSettings
 from dunning_ledger.handlers import LedgerEventHandler
+from dunning_ledger.testing import QUIET_HOURS, RETRY_AT, T0, StepStory, quiet_settings
 from typer.testing import CliRunner, Result
 
 T = TypeVar("T")
-T0 = datetime(2026, 3, 2, 23, 30, tzinfo=UTC)
-ACCOUNT = "ACC-CLI-1"
-DEBT = "DEBT-CLI-1"
-STEP = step_id(ACCOUNT, DEBT, "friendly_reminder", "sms", 1)
-ACCOUNT_ROW = {
-    "account_id": ACCOUNT,
-    "full_name": "Ana Cli",
-    "state": "NY",
-    "zip": "10001",
-    "phone": "+12125550102",
-    "phone_kind": "mobile",
-    "phone_consent": "creditor_provided",
-    "creditor": "Acme Bank",
-    "debt_id": DEBT,
-    "balance": "120.50",
-    "currency": "USD",
-    "due_date": "2026-01-15",
-}
-RETRY_AT = T0 + timedelta(hours=13, minutes=30)
-QUIET_HOURS = RuleFinding(
-    rule_id="time.inconvenient_hours",
-    action="defer",
-    explanation="18:30 in America/New_York is outside 08:00-21:00",
-    not_before=RETRY_AT,
-)
+STORY = StepStory("ACC-CLI-1", "DEBT-CLI-1", "+12125550102", "Ana Cli")
+ACCOUNT, STEP = STORY.account_id, STORY.step_id
 
 
 @dataclass
@@ -77,14 +46,7 @@ class ServedLedger:
 async def served(
     fresh_database: Callable[[str], Awaitable[str]], prefix: str
 ) -> AsyncIterator[ServedLedger]:
-    url = await fresh_database("cli_explain")
-    settings = LedgerSettings(
-        database_url=url,
-        topic_prefix=prefix,
-        ledger_group_id=f"{prefix}ledger",
-        ledger_relay=False,
-        ledger_consume=False,
-    )
+    settings = quiet_settings(await fresh_database("cli_explain"), prefix)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))  # held by the server from here on: no race for the port
     port = sock.getsockname()[1]
@@ -120,50 +82,20 @@ async def served(
         sock.close()
 
 
-def decided(decision: Decision, at: datetime, *findings: RuleFinding) -> StepDecided:
-    return StepDecided(
-        account_id=ACCOUNT,
-        step_id=STEP,
-        planned_event_id=f"plan-{at.isoformat()}",
-        debt_id=DEBT,
-        stage=Stage.FRIENDLY_REMINDER,
-        channel=Channel.SMS,
-        attempt=1,
-        destination="+12125550102",
-        decision=decision,
-        not_before=RETRY_AT if findings else None,
-        findings=findings,
-        inputs={"contacts_7d": 0},
-        policy_version="test-2026.03",
-        content_hash="sha256:abc",
-        decided_at=at,
-    )
-
-
-def delivered(status: DeliveryStatus, at: datetime) -> DeliveryUpdated:
-    return DeliveryUpdated(
-        account_id=ACCOUNT,
-        step_id=STEP,
-        channel=Channel.SMS,
-        provider="twilio",
-        provider_message_id="SM-0002",
-        status=status,
-        occurred_at=at,
-    )
-
-
 async def record_step(served: ServedLedger) -> None:
     """Defer, then allow, then two delivery events: three consumer batches."""
     async with httpx.AsyncClient(base_url=served.url) as client:
-        imported = await client.post("/v1/accounts/import", json={"accounts": [ACCOUNT_ROW]})
+        imported = await client.post(
+            "/v1/accounts/import", json={"accounts": [STORY.account_row()]}
+        )
         assert imported.json()["opened"] == 1
     handler = LedgerEventHandler(served.ledger.service, served.ledger.settings.ledger_group_id)
     s = timedelta(seconds=1)
     for batch in (
-        [decided(Decision.DEFER, T0, QUIET_HOURS)],
-        [decided(Decision.ALLOW, RETRY_AT)],
-        [delivered(DeliveryStatus.ACCEPTED, RETRY_AT + s)],
-        [delivered(DeliveryStatus.DELIVERED, RETRY_AT + 9 * s)],
+        [STORY.decided(Decision.DEFER, T0, QUIET_HOURS)],
+        [STORY.decided(Decision.ALLOW, RETRY_AT)],
+        [STORY.delivered(DeliveryStatus.ACCEPTED, RETRY_AT + s)],
+        [STORY.delivered(DeliveryStatus.DELIVERED, RETRY_AT + 9 * s)],
     ):
         for event in batch:
             await handler.handle(wrap(event, "test"))
@@ -193,13 +125,15 @@ async def test_explain_prints_each_decision_its_rules_and_the_delivery_trail(
         "    not before 2026-03-03T13:00:00Z",
         "    defer time.inconvenient_hours: 18:30 in America/New_York is outside 08:00-21:00"
         " (until 2026-03-03T13:00:00Z)",
-        '    inputs: {"contacts_7d": 0}',
+        '    inputs: {"contacts_7d": 0, "local_times": {"America/New_York":'
+        ' "2026-03-02T23:30:00+00:00"}}',
         "  2026-03-03T13:00:00Z  ALLOW  policy test-2026.03",
         "    no rule objected",
-        '    inputs: {"contacts_7d": 0}',
+        '    inputs: {"contacts_7d": 0, "local_times": {"America/New_York":'
+        ' "2026-03-03T13:00:00+00:00"}}',
         "deliveries (2):",
-        "  2026-03-03T13:00:01Z  accepted    twilio SM-0002",
-        "  2026-03-03T13:00:09Z  delivered   twilio SM-0002",
+        "  2026-03-03T13:00:01Z  accepted    twilio SM-0001",
+        "  2026-03-03T13:00:09Z  delivered   twilio SM-0001",
     ]
 
 
