@@ -1,3 +1,3 @@
 """Root pytest configuration: the shared fixtures of the real local stack."""
 
-pytest_plugins = ["dunning_core.testing"]
+pytest_plugins = ["dunning_testkit.stack"]

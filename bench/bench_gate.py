@@ -44,7 +44,6 @@ from dunning_core.contracts.events import Consumer, Debt, PhoneContact
 from dunning_core.contracts.topics import ALL_TOPICS, dlq
 from dunning_core.runtime.clock import FixedClock
 from dunning_core.runtime.kafka import EventProducer
-from dunning_core.testing import create_topics
 from dunning_gate.adapters.redis_state import RedisStateStore
 from dunning_gate.domain.evaluate import evaluate
 from dunning_gate.domain.parsing import build_request
@@ -54,6 +53,7 @@ from dunning_gate.pipeline import GatePipeline
 from dunning_gate.policy.loader import default_policy
 from dunning_gate.service import GateDecider
 from dunning_gate.state import AccountState, apply_account
+from dunning_testkit.stack import create_topics
 from redis.asyncio import Redis
 
 from bench.common import KAFKA, delete_topics, peak_rss_mb, report

@@ -20,11 +20,11 @@ from dunning_core.contracts import wrap
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.events import DeliveryStatus, DeliveryUpdated
 from dunning_core.runtime.kafka import EventProducer
-from dunning_core.testing import KAFKA, create_database, create_topics, drop_database
 from dunning_ledger.adapters.database import migrate
 from dunning_ledger.bootstrap import build_ledger
 from dunning_ledger.config import LedgerSettings
 from dunning_ledger.domain.import_rows import validate_csv
+from dunning_testkit.stack import KAFKA, create_database, create_topics, drop_database
 
 from bench.common import delete_topics, peak_rss_mb, percentiles_ms, report
 

@@ -32,7 +32,7 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from dunning_cli.portfolio import sample_rows, to_csv
-from dunning_core.testing import REPO, pipeline_env
+from dunning_testkit.stack import REPO, pipeline_env
 
 from bench.common import KAFKA, delete_topics, fresh_topic, peak_rss_mb, percentiles_ms, report
 

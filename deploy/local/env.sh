@@ -3,8 +3,9 @@
 # that deploy/local/stack.sh runs. Sets no shell options, so it is safe in an interactive shell.
 
 _dunning_repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+source "$_dunning_repo/deploy/local/stack.env"
 export DUNNING_STATE_DIR="${DUNNING_STATE_DIR:-$_dunning_repo/.state}"
-export DUNNING_KAFKA_BOOTSTRAP="${DUNNING_KAFKA_BOOTSTRAP:-127.0.0.1:19092}"
-export DUNNING_REDIS_URL="${DUNNING_REDIS_URL:-redis://127.0.0.1:16379/0}"
-export DUNNING_DATABASE_URL="${DUNNING_DATABASE_URL:-postgresql+asyncpg://dunning:dunning@127.0.0.1:15432/dunning}"
+export DUNNING_KAFKA_BOOTSTRAP="${DUNNING_KAFKA_BOOTSTRAP:-127.0.0.1:$KAFKA_PORT}"
+export DUNNING_REDIS_URL="${DUNNING_REDIS_URL:-redis://127.0.0.1:$REDIS_PORT/0}"
+export DUNNING_DATABASE_URL="${DUNNING_DATABASE_URL:-postgresql+asyncpg://dunning:dunning@127.0.0.1:$PG_PORT/dunning}"
 unset _dunning_repo

@@ -11,10 +11,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-KAFKA_PORT=19092
-CONTROLLER_PORT=19093
-REDIS_PORT=16379
-PG_PORT=15432
+source "$LOCAL_DIR/stack.env"
 
 KAFKA_DIR="$LOCAL_DIR/kafka"
 KAFKA_STATE="$DUNNING_STATE_DIR/kafka"

@@ -189,7 +189,7 @@ def test_no_secret_is_baked_in(instructions: list[Instruction]) -> None:
 
 def test_the_default_command_is_a_real_entry_point(instructions: list[Instruction]) -> None:
     [cmd] = [i.args for i in final_stage(instructions) if i.keyword == "CMD"]
-    root = tomllib.loads((REPO / "libs/dunning-cli/pyproject.toml").read_text())
+    root = tomllib.loads((REPO / "apps/dunning-cli/pyproject.toml").read_text())
     assert cmd.startswith('["dunning"')
     assert "dunning" in root["project"]["scripts"]
 

@@ -19,7 +19,7 @@ import pytest
 import yaml
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from dunning_core.contracts.topics import ALL_TOPICS, DELIVERY, dlq
-from dunning_core.testing import KAFKA
+from dunning_testkit.stack import KAFKA
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from dunning_core.testing import REPO, pipeline_env
+from dunning_testkit.stack import REPO, pipeline_env
 
 
 @dataclass(frozen=True)

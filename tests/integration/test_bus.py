@@ -13,7 +13,7 @@ from dunning_core.contracts.common import Money
 from dunning_core.contracts.events import PaymentReceived
 from dunning_core.runtime.errors import PermanentError
 from dunning_core.runtime.kafka import ConsumerLoop, EventProducer
-from dunning_core.testing import KAFKA
+from dunning_testkit.stack import KAFKA
 
 pytestmark = pytest.mark.integration
 

@@ -13,12 +13,12 @@ from dunning_core.contracts import (
 )
 from dunning_core.runtime.clock import FixedClock
 from dunning_core.runtime.kafka import EventProducer
-from dunning_core.testing import KAFKA, REDIS_URL
 from dunning_gate.adapters.redis_state import RedisStateStore
 from dunning_gate.pipeline import GatePipeline
 from dunning_gate.policy.loader import default_policy
 from dunning_gate.service import GateDecider
-from dunning_gate.testing import NOW, NewYorkSms, collect_decisions
+from dunning_testkit.gate import NOW, NewYorkSms, collect_decisions
+from dunning_testkit.stack import KAFKA, REDIS_URL
 from redis.asyncio import Redis
 
 pytestmark = pytest.mark.integration

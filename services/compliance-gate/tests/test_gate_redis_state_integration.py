@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from dunning_core.testing import REDIS_URL
 from dunning_gate.adapters.redis_state import RedisStateStore, WatermarkMoved
 from dunning_gate.state import AccountState
+from dunning_testkit.stack import REDIS_URL
 from redis.asyncio import Redis
 
 pytestmark = pytest.mark.integration

@@ -26,7 +26,7 @@ from dunning_email.adapters.sendgrid_webhooks import (
 )
 from dunning_sandbox.app import create_app
 from dunning_sandbox.config import SandboxSettings
-from dunning_sandbox.testing import BackgroundServer, RecordedRequest, WebhookRecorder
+from dunning_testkit.servers import BackgroundServer, RecordedRequest, WebhookRecorder
 from fastapi import FastAPI
 
 API_KEY = "SG.email-test-key"

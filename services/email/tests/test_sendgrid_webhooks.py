@@ -20,7 +20,7 @@ from dunning_email.adapters.sendgrid_webhooks import (
 )
 from dunning_sandbox.app import create_app
 from dunning_sandbox.config import SandboxSettings
-from dunning_sandbox.testing import BackgroundServer, WebhookRecorder
+from dunning_testkit.servers import BackgroundServer, WebhookRecorder
 
 NOW = 1_750_000_000
 BATCH = orjson.dumps(

@@ -31,11 +31,11 @@ from dunning_core.contracts.events import (
     StepDecided,
 )
 from dunning_core.runtime.kafka import EventProducer
-from dunning_core.testing import KAFKA
 from dunning_ledger.bootstrap import Ledger, build_ledger
 from dunning_ledger.config import LedgerSettings
 from dunning_ledger.domain.import_rows import COLUMNS
 from dunning_ledger.models import Base
+from dunning_testkit.stack import KAFKA
 from sqlalchemy.engine import Connection
 
 pytestmark = pytest.mark.integration

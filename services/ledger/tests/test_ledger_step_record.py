@@ -15,7 +15,7 @@ from dunning_core.contracts import Envelope, wrap
 from dunning_core.contracts.events import Decision, DeliveryStatus
 from dunning_ledger.bootstrap import Ledger, build_ledger
 from dunning_ledger.handlers import LedgerEventHandler
-from dunning_ledger.testing import QUIET_HOURS, RETRY_AT, T0, StepStory, quiet_settings
+from dunning_testkit.ledger import QUIET_HOURS, RETRY_AT, T0, StepStory, quiet_settings
 
 pytestmark = pytest.mark.integration
 

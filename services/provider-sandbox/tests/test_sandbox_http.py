@@ -15,7 +15,7 @@ import orjson
 import pytest
 from dunning_sandbox.app import create_app
 from dunning_sandbox.config import SandboxSettings
-from dunning_sandbox.testing import BackgroundServer, RecordedRequest, WebhookRecorder
+from dunning_testkit.servers import BackgroundServer, RecordedRequest, WebhookRecorder
 from python_http_client.exceptions import BadRequestsError, UnauthorizedError
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.eventwebhook import EventWebhook, EventWebhookHeader

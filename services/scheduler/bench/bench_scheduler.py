@@ -23,7 +23,6 @@ from dunning_core.contracts.envelope import wrap
 from dunning_core.contracts.events import Decision, StepPlanned
 from dunning_core.runtime.clock import FixedClock
 from dunning_core.runtime.kafka import EventProducer
-from dunning_core.testing import KAFKA, create_database, create_topics
 from dunning_scheduler.adapters.kafka_publisher import KafkaStepPublisher
 from dunning_scheduler.domain import reactions
 from dunning_scheduler.domain.planning import plan_due
@@ -37,7 +36,8 @@ from dunning_scheduler.repository import (
     step_from_row,
 )
 from dunning_scheduler.service import Scheduler, outreach_step
-from dunning_scheduler.testing import IDENTITY, NOW, account_opened, consumer, debt, decided
+from dunning_testkit.scheduler import IDENTITY, NOW, account_opened, consumer, debt, decided
+from dunning_testkit.stack import KAFKA, create_database, create_topics
 from sqlalchemy import select
 
 

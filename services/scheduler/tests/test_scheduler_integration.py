@@ -17,10 +17,10 @@ from dunning_core.contracts.events import Decision, Event, SignalKind, StepPlann
 from dunning_core.contracts.topics import PLANNED
 from dunning_core.runtime.clock import FixedClock
 from dunning_core.runtime.kafka import EventProducer
-from dunning_core.testing import KAFKA
 from dunning_scheduler.bootstrap import build
 from dunning_scheduler.config import SchedulerSettings
-from dunning_scheduler.testing import NOW, account_opened, decided, signal
+from dunning_testkit.scheduler import NOW, account_opened, decided, signal
+from dunning_testkit.stack import KAFKA
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ from dunning_scheduler.domain import reactions
 from dunning_scheduler.domain.case import Case, CaseStatus, PauseReason
 from dunning_scheduler.domain.planning import StepDraft, plan_due
 from dunning_scheduler.policy.loader import default_policy
-from dunning_scheduler.testing import NOW, account_opened, consumer, debt
+from dunning_testkit.scheduler import NOW, account_opened, consumer, debt
 
 POLICY = default_policy()
 

@@ -9,7 +9,7 @@ import yaml
 from dunning_core.contracts.common import Stage
 from dunning_scheduler.policy.loader import PolicyError, default_policy, load_policy, parse_policy
 from dunning_scheduler.rendering import Renderer
-from dunning_scheduler.testing import IDENTITY
+from dunning_testkit.scheduler import IDENTITY
 
 TEMPLATES = Renderer(IDENTITY).names
 BASE = yaml.safe_dump(default_policy().model_dump(mode="json"))

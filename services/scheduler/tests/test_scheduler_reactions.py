@@ -14,7 +14,7 @@ from dunning_scheduler.domain.planning import plan_due
 from dunning_scheduler.policy.loader import default_policy
 from dunning_scheduler.rendering import Renderer
 from dunning_scheduler.service import outreach_step
-from dunning_scheduler.testing import (
+from dunning_testkit.scheduler import (
     IDENTITY,
     NOW,
     account_opened,

@@ -17,7 +17,7 @@ from dunning_scheduler.domain.planning import StepDraft, plan_due
 from dunning_scheduler.formatting import CurrencyFormatter, Formatters
 from dunning_scheduler.policy.loader import default_policy
 from dunning_scheduler.rendering import Renderer, message_locale
-from dunning_scheduler.testing import IDENTITY, NOW, account_opened, consumer, debt
+from dunning_testkit.scheduler import IDENTITY, NOW, account_opened, consumer, debt
 
 POLICY = default_policy()
 RENDERER = Renderer(IDENTITY)

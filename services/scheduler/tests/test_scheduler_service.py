@@ -13,7 +13,7 @@ from dunning_scheduler.domain.case import CaseStatus, StepStatus
 from dunning_scheduler.policy.loader import default_policy
 from dunning_scheduler.rendering import Renderer
 from dunning_scheduler.service import Scheduler
-from dunning_scheduler.testing import (
+from dunning_testkit.scheduler import (
     IDENTITY,
     NOW,
     MemoryCaseStore,
@@ -188,7 +188,7 @@ async def test_an_event_the_domain_cannot_apply_is_rejected_not_blocking_the_bat
 
 async def test_decisions_for_unknown_steps_are_ignored(scheduler: Scheduler) -> None:
     from dunning_core.contracts.events import StepPlanned
-    from dunning_scheduler.testing import RecordingPublisher as _P
+    from dunning_testkit.scheduler import RecordingPublisher as _P
 
     other = Scheduler(
         MemoryCaseStore(), _P(), scheduler.renderer, scheduler.policy, scheduler.clock

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 import pytest
 from dunning_sandbox.app import create_app
 from dunning_sandbox.config import SandboxSettings
-from dunning_sandbox.testing import BackgroundServer, WebhookRecorder
 from dunning_sms.adapters.twilio_sender import (
     SmsAccepted,
     SmsRejected,
@@ -19,6 +18,7 @@ from dunning_sms.adapters.twilio_sender import (
     classify_error,
 )
 from dunning_sms.adapters.twilio_webhooks import TwilioSignatureVerifier, parse_status_callback
+from dunning_testkit.servers import BackgroundServer, WebhookRecorder
 from fastapi import FastAPI
 
 pytestmark = pytest.mark.integration

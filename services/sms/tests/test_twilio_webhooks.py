@@ -8,7 +8,6 @@ import httpx
 import pytest
 from dunning_sandbox.app import create_app
 from dunning_sandbox.config import SandboxSettings
-from dunning_sandbox.testing import BackgroundServer, WebhookRecorder
 from dunning_sms.adapters.twilio_webhooks import (
     TwilioSignatureVerifier,
     WebhookPayloadError,
@@ -17,6 +16,7 @@ from dunning_sms.adapters.twilio_webhooks import (
     parse_status_callback,
     public_url,
 )
+from dunning_testkit.servers import BackgroundServer, WebhookRecorder
 from twilio.request_validator import RequestValidator
 
 TOKEN = "sms-webhook-test-token"

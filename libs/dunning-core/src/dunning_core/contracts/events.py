@@ -215,6 +215,14 @@ class StepApproved(Event):
     step: OutreachStep
     approved_at: Instant
     policy_version: str
+    send_by: Instant | None = Field(
+        default=None,
+        description=(
+            "The end of the window in which the gate found the step allowed: the earliest "
+            "close over every candidate time zone and every cap window the approval relies "
+            "on. A worker never sends after it; the step goes back to be re-planned."
+        ),
+    )
 
     def natural_key(self) -> tuple[object, ...]:
         return (self.step.step_id,)
@@ -284,6 +292,7 @@ class DeliveryStatus(StrEnum):
     BOUNCED = "bounced"
     DROPPED = "dropped"
     REFUSED = "refused"  # our worker refused: content hash mismatch or suppressed
+    EXPIRED = "expired"  # the approval's send_by passed before sending: nothing sent, re-planned
 
     @property
     def final(self) -> bool:

@@ -1,34 +1,75 @@
-"""Settings shared by every service, read from ``DUNNING_*`` environment variables."""
+"""Settings: the ones every service shares (``DUNNING_*``) and one helper for a service's own.
+
+A service declares its own fields by their plain names and reads them under its prefix::
+
+    class SmsSettings(CommonSettings):
+        model_config = service_config("sms")   # port <- DUNNING_SMS_PORT
+        port: int = 8004
+
+The shared fields keep their ``DUNNING_*`` names whatever the prefix (they carry their
+variable name as an alias, which pydantic-settings reads without the prefix).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _shared(name: str) -> AliasChoices:
+    # the variable's own name, and the field's name for keyword construction in code
+    return AliasChoices(f"DUNNING_{name.upper()}", name)
+
+
+def service_config(service: str, **extra: Any) -> SettingsConfigDict:
+    """The settings config of one service: its own fields read as ``DUNNING_<SERVICE>_*``."""
+    config = SettingsConfigDict(
+        env_prefix=f"DUNNING_{service.upper().replace('-', '_')}_",
+        env_file=".env",
+        extra="ignore",
+        populate_by_name=True,
+    )
+    config.update(extra)  # type: ignore[typeddict-item]
+    return config
 
 
 class CommonSettings(BaseSettings):
     """What every service needs: where the infrastructure is and how time flows."""
 
-    model_config = SettingsConfigDict(env_prefix="DUNNING_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="DUNNING_", env_file=".env", extra="ignore", populate_by_name=True
+    )
 
-    kafka_bootstrap: str = "127.0.0.1:19092"
-    redis_url: str = "redis://127.0.0.1:16379/0"
-    database_url: str = "postgresql+asyncpg://dunning:dunning@127.0.0.1:15432/dunning"
-    state_dir: Path = Path(".state")
-    log_level: str = "INFO"
-    log_json: bool = True
+    kafka_bootstrap: str = Field("127.0.0.1:19092", validation_alias=_shared("kafka_bootstrap"))
+    redis_url: str = Field("redis://127.0.0.1:16379/0", validation_alias=_shared("redis_url"))
+    database_url: str = Field(
+        "postgresql+asyncpg://dunning:dunning@127.0.0.1:15432/dunning",
+        validation_alias=_shared("database_url"),
+    )
+    state_dir: Path = Field(Path(".state"), validation_alias=_shared("state_dir"))
+    log_level: str = Field("INFO", validation_alias=_shared("log_level"))
+    log_json: bool = Field(True, validation_alias=_shared("log_json"))
     clock_start: datetime | None = Field(
-        default=None, description="Simulated instant at clock_epoch; unset means wall clock."
+        default=None,
+        description="Simulated instant at clock_epoch; unset means wall clock.",
+        validation_alias=_shared("clock_start"),
     )
     clock_epoch: float | None = Field(
-        default=None, description="Unix time at which the simulated clock read clock_start."
+        default=None,
+        description="Unix time at which the simulated clock read clock_start.",
+        validation_alias=_shared("clock_epoch"),
     )
-    clock_speed: float = Field(default=1.0, gt=0)
-    topic_prefix: str = Field(default="", description="Prefixed to every topic (test isolation).")
-    http_host: str = "127.0.0.1"
+    clock_speed: float = Field(default=1.0, gt=0, validation_alias=_shared("clock_speed"))
+    topic_prefix: str = Field(
+        default="",
+        description="Prefixed to every topic (test isolation).",
+        validation_alias=_shared("topic_prefix"),
+    )
+    http_host: str = Field("127.0.0.1", validation_alias=_shared("http_host"))
 
     @field_validator("clock_start")
     @classmethod

@@ -15,15 +15,10 @@ from pathlib import Path
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-
 from dunning_core.contracts.topics import ALL_TOPICS, dlq
+from dunning_testkit.paths import KAFKA, PG_ADMIN_DSN, REDIS_URL, REPO, database_url, service_url
 
-REPO = Path(__file__).resolve().parents[4]
-KAFKA = os.environ.get("DUNNING_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
-REDIS_URL = os.environ.get("DUNNING_REDIS_URL", "redis://127.0.0.1:16379/0")
-PG_ADMIN_DSN = os.environ.get(
-    "DUNNING_PG_ADMIN_DSN", "postgresql://dunning:dunning@127.0.0.1:15432/dunning"
-)
+__all__ = ["KAFKA", "PG_ADMIN_DSN", "REDIS_URL", "REPO"]
 
 
 @pytest.fixture(scope="session")
@@ -79,8 +74,7 @@ async def create_database(name: str) -> str:
     """A fresh, empty database; returns its SQLAlchemy asyncpg URL."""
     await drop_database(name)
     await _admin_execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    return f"{base}/{name}"
+    return database_url(name)
 
 
 async def drop_database(name: str) -> None:
@@ -140,20 +134,17 @@ def pipeline_env(
         {
             "DUNNING_STATE_DIR": str(state_dir),
             "DUNNING_TOPIC_PREFIX": prefix,
-            "DUNNING_DATABASE_URL": (
-                f"postgresql+asyncpg://dunning:dunning@127.0.0.1:15432/{database}"
-            ),
+            "DUNNING_DATABASE_URL": database_url(database),
             "DUNNING_REDIS_URL": redis_url,
             "DUNNING_CLOCK_START": clock_start,
             "DUNNING_CLOCK_SPEED": str(clock_speed),
             "DUNNING_CLOCK_EPOCH": f"{clock_epoch:.3f}",
-            "DUNNING_SMS_TWILIO_BASE_URL": "http://127.0.0.1:8010",
-            "DUNNING_SMS_PUBLIC_BASE_URL": "http://127.0.0.1:8004",
-            "DUNNING_EMAIL_SENDGRID_BASE_URL": "http://127.0.0.1:8010",
-            "DUNNING_SANDBOX_TWILIO_INBOUND_URL": "http://127.0.0.1:8004/webhooks/twilio/inbound",
-            "DUNNING_SANDBOX_SENDGRID_EVENT_WEBHOOK_URL": (
-                "http://127.0.0.1:8005/webhooks/sendgrid/events"
-            ),
+            "DUNNING_SMS_TWILIO_BASE_URL": service_url("sandbox"),
+            "DUNNING_SMS_PUBLIC_BASE_URL": service_url("sms"),
+            "DUNNING_EMAIL_SENDGRID_BASE_URL": service_url("sandbox"),
+            "DUNNING_SANDBOX_TWILIO_INBOUND_URL": service_url("sms") + "/webhooks/twilio/inbound",
+            "DUNNING_SANDBOX_SENDGRID_EVENT_WEBHOOK_URL": service_url("email")
+            + "/webhooks/sendgrid/events",
             "DUNNING_SANDBOX_SENDGRID_SIGNING_KEY_PATH": str(key_path),
         }
     )

@@ -19,7 +19,6 @@ from dunning_core.contracts.events import (
     StepDecided,
 )
 from dunning_core.contracts.ids import step_id
-
 from dunning_ledger.config import LedgerSettings
 
 T0 = datetime(2026, 3, 2, 23, 30, tzinfo=UTC)  # 18:30 in New York: too late to text

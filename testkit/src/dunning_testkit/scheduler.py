@@ -31,7 +31,6 @@ from dunning_core.contracts.events import (
     StepDecided,
     StepPlanned,
 )
-
 from dunning_scheduler.domain.case import Case, CaseStatus, StepRecord, StepStatus
 from dunning_scheduler.rendering import Identity
 

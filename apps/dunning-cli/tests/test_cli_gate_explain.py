@@ -23,7 +23,7 @@ from dunning_core.contracts import wrap
 from dunning_core.contracts.events import Decision, DeliveryStatus
 from dunning_ledger.bootstrap import Ledger, build_ledger
 from dunning_ledger.handlers import LedgerEventHandler
-from dunning_ledger.testing import QUIET_HOURS, RETRY_AT, T0, StepStory, quiet_settings
+from dunning_testkit.ledger import QUIET_HOURS, RETRY_AT, T0, StepStory, quiet_settings
 from typer.testing import CliRunner, Result
 
 T = TypeVar("T")
