@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from dunning_channels.domain import Accepted, AmbiguousSend, Rejected
 from dunning_channels.service import SendApprovals
@@ -26,7 +28,11 @@ from dunning_testkit.channels import (
 
 
 def worker(
-    sender: FakeSender, records: MemorySendRecords | None = None
+    sender: FakeSender,
+    records: MemorySendRecords | None = None,
+    *,
+    clock: FixedClock | None = None,
+    concurrency: int = 32,
 ) -> tuple[SendApprovals, MemorySendRecords, MemoryPublisher]:
     records = records or MemorySendRecords()
     publisher = MemoryPublisher()
@@ -36,7 +42,8 @@ def worker(
         sender=sender,
         records=records,
         publisher=publisher,
-        clock=FixedClock(NOW),
+        clock=clock or FixedClock(NOW),
+        concurrency=concurrency,
         backoff=Backoff(initial=0.0, maximum=0.0),
     )
     return service, records, publisher
@@ -177,3 +184,56 @@ async def test_an_approval_of_another_channel_is_dead_lettered() -> None:
     service.channel = Channel.EMAIL
     with pytest.raises(PermanentError):
         await service.handle(approval())
+
+
+# --- send_by: never sent after the approved window closes -------------------------------
+
+
+async def test_an_approval_past_its_send_by_is_expired_not_sent() -> None:
+    sender = FakeSender(Accepted("SM1"))
+    service, records, publisher = worker(sender)
+    envelope = approval(send_by=NOW)  # the window closes at the instant the clock reads
+    await service.handle(envelope)
+    await service.flush()
+    assert sender.calls == []
+    assert deliveries(publisher) == [(DeliveryStatus.EXPIRED, "send_by_passed")]
+    [event] = publisher.events()
+    assert event.provider == "none"
+    assert records.steps == {}  # free for the re-planned approval
+
+
+async def test_send_by_passing_during_retries_stops_them_before_the_next_call() -> None:
+    clock = FixedClock(NOW)
+    sender = FakeSender(
+        TransientError("503"),
+        Accepted("SM1"),
+        on_send=lambda: clock.advance(timedelta(minutes=5)),
+    )
+    service, records, publisher = worker(sender, clock=clock)
+    await service.handle(approval(send_by=NOW + timedelta(minutes=2)))
+    await service.flush()
+    assert len(sender.calls) == 1
+    assert deliveries(publisher) == [(DeliveryStatus.EXPIRED, "send_by_passed")]
+    assert records.steps == {}
+
+
+async def test_an_approval_waiting_for_a_send_slot_past_its_send_by_is_not_sent() -> None:
+    clock = FixedClock(NOW)
+    sender = FakeSender(Accepted("SM1"), on_send=lambda: clock.advance(timedelta(minutes=5)))
+    service, _, publisher = worker(sender, clock=clock, concurrency=1)
+    await service.handle(approval("acc-1"))
+    await service.handle(approval("acc-2", send_by=NOW + timedelta(minutes=1)))
+    await service.flush()
+    assert [account for account, _ in sender.calls] == ["acc-1"]
+    assert sorted(deliveries(publisher)) == [
+        (DeliveryStatus.ACCEPTED, None),
+        (DeliveryStatus.EXPIRED, "send_by_passed"),
+    ]
+
+
+async def test_an_approval_within_its_send_by_is_sent() -> None:
+    sender = FakeSender(Accepted("SM1"))
+    service, _, publisher = worker(sender)
+    await service.handle(approval(send_by=NOW + timedelta(seconds=1)))
+    await service.flush()
+    assert deliveries(publisher) == [(DeliveryStatus.ACCEPTED, None)]

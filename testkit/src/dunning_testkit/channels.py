@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -56,9 +56,15 @@ Answer = SendOutcome | Exception
 class FakeSender:
     """Answers from a script per destination (the last answer repeats); counts calls."""
 
-    def __init__(self, *answers: Answer, by_destination: dict[str, list[Answer]] | None = None):
+    def __init__(
+        self,
+        *answers: Answer,
+        by_destination: dict[str, list[Answer]] | None = None,
+        on_send: Callable[[], None] | None = None,
+    ) -> None:
         self.default = list(answers)
         self.by_destination = by_destination or {}
+        self.on_send = on_send  # e.g. move a fake clock while "the provider" answers
         self.calls: list[tuple[str, str]] = []
 
     @property
@@ -67,6 +73,8 @@ class FakeSender:
 
     async def send(self, account_id: str, step: OutreachStep) -> SendOutcome:
         self.calls.append((account_id, step.step_id))
+        if self.on_send is not None:
+            self.on_send()
         script = self.by_destination.get(step.destination, self.default)
         answer = script.pop(0) if len(script) > 1 else script[0]
         if isinstance(answer, Exception):

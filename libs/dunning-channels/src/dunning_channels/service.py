@@ -28,6 +28,7 @@ from dunning_core.contracts.events import (
     SignalKind,
     StepApproved,
 )
+from dunning_core.contracts.ids import event_id
 from dunning_core.runtime.errors import PermanentError, TransientError
 from dunning_core.runtime.kafka import Backoff
 
@@ -37,11 +38,15 @@ from dunning_channels.domain import (
     SendOutcome,
     admission,
     already_sent,
+    expired,
     report_for,
 )
 from dunning_channels.ports import Clock, Publisher, Sender, SendRecords
 
 log = logging.getLogger(__name__)
+
+SEND_BY_PASSED = "send_by_passed"
+_NOTHING_SENT = (DeliveryStatus.REFUSED, DeliveryStatus.EXPIRED)
 
 
 class SendApprovals:
@@ -73,6 +78,7 @@ class SendApprovals:
         self.refused = 0
         self.skipped = 0
         self.ambiguous = 0
+        self.expirations = 0
 
     async def handle(self, envelope: Envelope) -> None:
         approval = envelope.data
@@ -85,6 +91,9 @@ class SendApprovals:
         if refusal is not None:
             self.refused += 1
             await self._report(approval, DeliveryStatus.REFUSED, None, refusal.reason, envelope)
+            return
+        if expired(approval.send_by, self.clock.now()):
+            await self._expire(approval, envelope)
             return
         if already_sent(await self.records.reserve(step.step_id)):
             self.skipped += 1
@@ -99,6 +108,12 @@ class SendApprovals:
             await self.records.remember_owner(step.destination, approval.account_id)
             try:
                 outcome = await self._send_with_retry(approval)
+                if outcome is None:
+                    # Nothing was sent: free the step for its re-planned approval.
+                    await self.records.release(step.step_id)
+                    sent = True
+                    await self._expire(approval, envelope)
+                    return
             except AmbiguousSend as exc:
                 sent = True  # keep the reservation: it may be out there
                 self.ambiguous += 1
@@ -134,9 +149,12 @@ class SendApprovals:
             await self.records.suppress(step.destination)
             await self._signal_opt_out(approval, report.error_code, envelope)
 
-    async def _send_with_retry(self, approval: StepApproved) -> SendOutcome:
+    async def _send_with_retry(self, approval: StepApproved) -> SendOutcome | None:
+        """The provider's answer; None when send_by passed before it could be asked."""
         attempt = 0
         while True:
+            if expired(approval.send_by, self.clock.now()):
+                return None
             try:
                 return await self.sender.send(approval.account_id, approval.step)
             except TransientError as exc:
@@ -148,6 +166,25 @@ class SendApprovals:
                 attempt += 1
                 await asyncio.sleep(delay)
 
+    async def _expire(self, approval: StepApproved, cause: Envelope) -> None:
+        self.expirations += 1
+        assert approval.send_by is not None
+        # One expiry per approved window: a re-planned step that expires again is news.
+        await self._report(
+            approval,
+            DeliveryStatus.EXPIRED,
+            None,
+            SEND_BY_PASSED,
+            cause,
+            f"send_by {approval.send_by.isoformat()} passed before sending",
+            event_id=event_id(
+                DeliveryUpdated.event_type,
+                approval.step.step_id,
+                DeliveryStatus.EXPIRED.value,
+                approval.send_by.isoformat(),
+            ),
+        )
+
     async def _report(
         self,
         approval: StepApproved,
@@ -156,21 +193,21 @@ class SendApprovals:
         code: str | None,
         cause: Envelope,
         detail: str | None = None,
+        event_id: str | None = None,
     ) -> None:
         event = DeliveryUpdated(
             account_id=approval.account_id,
             step_id=approval.step.step_id,
             channel=self.channel,
-            provider=self.sender.provider if status is not DeliveryStatus.REFUSED else "none",
+            provider="none" if status in _NOTHING_SENT else self.sender.provider,
             provider_message_id=provider_id,
             status=status,
             error_code=code,
             detail=detail,
             occurred_at=self.clock.now(),
         )
-        self._acks.append(
-            await self.publisher.send(wrap(event, self.service, traceparent=cause.traceparent))
-        )
+        envelope = wrap(event, self.service, event_id=event_id, traceparent=cause.traceparent)
+        self._acks.append(await self.publisher.send(envelope))
 
     async def _signal_opt_out(self, approval: StepApproved, code: str, cause: Envelope) -> None:
         signal = ConsumerSignaled(

@@ -4,7 +4,14 @@ Nothing here is async or touches a client; the use case (``service``) asks the p
 the facts and these functions for what to do with them.
 """
 
-from dunning_channels.domain.decisions import Refusal, Report, admission, already_sent, report_for
+from dunning_channels.domain.decisions import (
+    Refusal,
+    Report,
+    admission,
+    already_sent,
+    expired,
+    report_for,
+)
 from dunning_channels.domain.outcomes import (
     Accepted,
     AmbiguousSend,
@@ -23,5 +30,6 @@ __all__ = [
     "SendOutcome",
     "admission",
     "already_sent",
+    "expired",
     "report_for",
 ]

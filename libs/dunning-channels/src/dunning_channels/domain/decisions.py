@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from dunning_core.contracts.events import DeliveryStatus, OutreachStep
 
@@ -27,6 +28,12 @@ def admission(step: OutreachStep, *, suppressed: bool) -> Refusal | None:
     if suppressed:
         return Refusal(SUPPRESSED)
     return None
+
+
+def expired(send_by: datetime | None, now: datetime) -> bool:
+    """Whether the window the gate approved the step in has closed: at ``send_by`` the step
+    may no longer be sent (it goes back to the scheduler to be re-planned)."""
+    return send_by is not None and now >= send_by
 
 
 def already_sent(reserved: str | None) -> bool:
