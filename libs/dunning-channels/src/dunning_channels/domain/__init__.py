@@ -15,21 +15,43 @@ from dunning_channels.domain.decisions import (
 from dunning_channels.domain.outcomes import (
     Accepted,
     AmbiguousSend,
+    Answered,
     Provider,
     Rejected,
     SendOutcome,
+    Unavailable,
+)
+from dunning_channels.domain.retry import (
+    CIRCUIT_OPEN,
+    RATE_LIMITED,
+    RETRY_BUDGET_SPENT,
+    GiveUp,
+    Retry,
+    RetryPolicy,
+    next_try,
+    retry_after_seconds,
 )
 
 __all__ = [
+    "CIRCUIT_OPEN",
+    "RATE_LIMITED",
+    "RETRY_BUDGET_SPENT",
     "Accepted",
     "AmbiguousSend",
+    "Answered",
+    "GiveUp",
     "Provider",
     "Refusal",
     "Rejected",
     "Report",
+    "Retry",
+    "RetryPolicy",
     "SendOutcome",
+    "Unavailable",
     "admission",
     "already_sent",
     "expired",
+    "next_try",
     "report_for",
+    "retry_after_seconds",
 ]
