@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from dunning_channels.domain import Accepted, AmbiguousSend, Rejected, RetryPolicy, Unavailable
+from dunning_channels.domain import (
+    Accepted,
+    AmbiguousSend,
+    BreakerState,
+    CircuitBreaker,
+    Rejected,
+    RetryPolicy,
+    Unavailable,
+)
 from dunning_channels.service import SendApprovals
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.events import (
@@ -365,3 +373,44 @@ def test_backoff_is_exponential_capped_and_jittered() -> None:
     policy = RetryPolicy(initial_s=1.0, maximum_s=8.0)
     assert [policy.backoff(n, rand=1.0) for n in range(1, 7)] == [1, 2, 4, 8, 8, 8]
     assert [policy.backoff(n, rand=0.0) for n in range(1, 5)] == [0.5, 1, 2, 4]
+
+
+# --- the provider's circuit breaker ----------------------------------------------------------
+
+
+async def test_a_provider_that_is_down_is_not_called_while_its_circuit_is_open() -> None:
+    down = [Unavailable("server_error", "503")]
+    sender = FakeSender(Accepted("SM1"), by_destination={PHONE: down})
+    parts = rig(sender)
+    parts.service.breaker = CircuitBreaker(window=3, min_calls=3, failure_ratio=1.0, open_s=30)
+    for n in range(10):
+        await parts.service.handle(approval(f"acc-{n}"))
+    await parts.service.flush()
+    assert len(sender.calls) == 3  # then the circuit opened: the others were not tried
+    assert parts.service.breaker.state is BreakerState.OPEN
+    assert len(parts.retries.items) == 10
+    held = [item for _, item in parts.retries.items.values() if item.attempts == 0]
+    assert len(held) == 7  # held back by the breaker: no attempt spent
+    # Still open a little later: nothing is called.
+    parts.wall.advance(5)
+    await parts.service.retry_due()
+    await parts.service.drain_retries()
+    assert len(sender.calls) == 3
+    # The provider recovers; the half-open probe succeeds and the rest follow.
+    down[0] = Accepted("SM1")
+    await parts.settle()
+    assert len(sender.calls) == 13
+    assert parts.service.breaker.state is BreakerState.CLOSED
+    assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)] * 10
+
+
+async def test_destinations_answered_429_never_open_the_circuit() -> None:
+    limited = [Unavailable("rate_limited", "429", retry_after_s=1.0)]
+    sender = FakeSender(Accepted("SM1"), by_destination={BAD: limited})
+    parts = rig(sender)
+    parts.service.breaker = CircuitBreaker(window=3, min_calls=3, failure_ratio=1.0, open_s=30)
+    for n in range(5):
+        await parts.service.handle(approval(f"acc-{n}", destination=BAD))
+    await parts.settle()
+    assert parts.service.breaker.state is BreakerState.CLOSED
+    assert deliveries(parts.publisher) == [(DeliveryStatus.FAILED, "retry_budget_spent")] * 5

@@ -80,6 +80,7 @@ def worker_app(
         retries=parts.retries,
         dead_letters=KafkaDeadLetters(parts.producer, settings.group_id),
         policy=settings.retry_policy(),
+        breaker=settings.circuit_breaker(),
         concurrency=settings.send_concurrency,
     )
     loop = ConsumerLoop(
@@ -115,6 +116,10 @@ def worker_app(
             "webhooks_rejected": webhooks_rejected(),
         }
 
+    async def provider_circuit() -> dict[str, Any]:
+        # Shown, not failed: the pod still takes webhooks while its provider is down.
+        return {"ok": True, "provider": sender.provider, **worker.breaker.snapshot(worker.wall())}
+
     async def run_retries() -> None:
         await worker.run_retries(settings.retry_poll_s)
 
@@ -124,6 +129,7 @@ def worker_app(
     # Stopped before the loop (components stop in reverse): retries in flight finish first.
     runtime.add(Component("retries", nothing, worker.stop_retries, run_retries))
     runtime.checks["delivery"] = delivery_stats
+    runtime.checks["provider"] = provider_circuit
     app = FastAPI(title=title, lifespan=lifespan_for(runtime))
     app.include_router(health_router(runtime))
     app.include_router(webhooks)

@@ -12,7 +12,9 @@ the approval is parked in the ``RetryQueue`` with a backoff (``domain.retry``) a
 batch is done once it is parked. ``run_retries`` takes parked approvals when they are
 due, on any replica. When a step's retry budget is spent it fails: status ``failed`` with
 the reason, and the approval goes to the dead-letter topic. Right before every call the
-approval's ``send_by`` is checked on the service clock.
+approval's ``send_by`` is checked on the service clock. A ``CircuitBreaker`` per provider
+stops the calls while the provider is down: approvals wait parked (their attempts not
+spent) until its half-open probe succeeds.
 
 Errors: ``PermanentError`` for an event that is not this channel's approval (dead
 letter); ``TransientError`` from ``flush`` when a first try failed before anything left
@@ -43,8 +45,10 @@ from dunning_core.contracts.ids import event_id
 from dunning_core.runtime.errors import PermanentError, TransientError
 
 from dunning_channels.domain import (
+    CIRCUIT_OPEN,
     RETRY_BUDGET_SPENT,
     AmbiguousSend,
+    CircuitBreaker,
     GiveUp,
     Report,
     RetryPolicy,
@@ -54,6 +58,7 @@ from dunning_channels.domain import (
     already_sent,
     expired,
     next_try,
+    provider_answered,
     report_for,
 )
 from dunning_channels.ports import (
@@ -87,6 +92,7 @@ class SendApprovals:
         retries: RetryQueue,
         dead_letters: DeadLetters,
         policy: RetryPolicy | None = None,
+        breaker: CircuitBreaker | None = None,
         concurrency: int = 32,
         wall: Callable[[], float] = time.time,
         rand: Callable[[], float] = random.random,
@@ -101,6 +107,7 @@ class SendApprovals:
         self.retries = retries
         self.dead_letters = dead_letters
         self.policy = policy or RetryPolicy()
+        self.breaker = breaker or CircuitBreaker()
         self.wall = wall
         self.rand = rand
         self.lease_s = lease_s
@@ -242,15 +249,31 @@ class SendApprovals:
             self._slots.release()
 
     async def _call(self, approval: StepApproved) -> SendOutcome:
+        now = self.wall()
+        if not self.breaker.allow(now):
+            return Unavailable(
+                CIRCUIT_OPEN,
+                f"{self.sender.provider} is not called while its circuit is open",
+                self.breaker.retry_in(now),
+            )
+        answered = False
         try:
-            return await self.sender.send(approval.account_id, approval.step)
-        except TransientError as exc:
-            return Unavailable("transient", str(exc))
+            try:
+                outcome = await self.sender.send(approval.account_id, approval.step)
+            except TransientError as exc:
+                outcome = Unavailable("transient", str(exc))
+            answered = provider_answered(outcome)
+            return outcome
+        finally:
+            # Every call let through is recorded, whatever happened: a half-open probe
+            # that never reported would keep the circuit from ever closing.
+            self.breaker.record(answered, self.wall())
 
     async def _unavailable(
         self, item: Parked, outcome: Unavailable, acks: list[Awaitable[Any]]
     ) -> bool:
-        attempts = item.attempts + 1
+        # A call the breaker held back is not an attempt; the seconds still count.
+        attempts = item.attempts + (0 if outcome.kind == CIRCUIT_OPEN else 1)
         now = self.wall()
         decision = next_try(
             self.policy,

@@ -4,6 +4,7 @@ Nothing here is async or touches a client; the use case (``service``) asks the p
 the facts and these functions for what to do with them.
 """
 
+from dunning_channels.domain.breaker import BreakerState, CircuitBreaker, provider_answered
 from dunning_channels.domain.decisions import (
     Refusal,
     Report,
@@ -39,6 +40,8 @@ __all__ = [
     "Accepted",
     "AmbiguousSend",
     "Answered",
+    "BreakerState",
+    "CircuitBreaker",
     "GiveUp",
     "Provider",
     "Refusal",
@@ -52,6 +55,7 @@ __all__ = [
     "already_sent",
     "expired",
     "next_try",
+    "provider_answered",
     "report_for",
     "retry_after_seconds",
 ]
