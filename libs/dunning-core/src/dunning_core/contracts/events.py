@@ -104,6 +104,14 @@ class Debt(Frozen):
     limitation_date: date | None = None
     validation_notice_sent_at: Instant | None = None
     ca_license_number: str | None = None
+    charged_off_on: date | None = Field(
+        default=None, description="Charge-off date: with delinquent_since, when the debt accrued."
+    )
+    last_payment_date: date | None = Field(
+        default=None,
+        description="Last payment before import; restarts the limitation period only where "
+        "the governing state lets a payment revive the debt.",
+    )
 
 
 class AccountOpened(Event):
