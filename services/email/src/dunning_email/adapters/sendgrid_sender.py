@@ -12,6 +12,10 @@ The SDK is blocking (urllib, one connection per request), so each call runs in a
 worker thread, at most `max_concurrency` at a time. Every message carries RFC 8058
 one-click unsubscribe headers and our custom args (step id, account id), which
 SendGrid copies into every event of the message.
+
+`SendGridStepSender` is the channel's `Sender` port on top: an approved step in, one of
+the domain's outcomes out. Its List-Unsubscribe targets come from the vetted content's
+own headers, so the message that leaves carries exactly the headers the gate checked.
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ from typing import Any, Literal
 import anyio
 import anyio.to_thread
 import orjson
+from dunning_channels.domain import Accepted, AmbiguousSend, Rejected, SendOutcome
+from dunning_core.contracts.events import OutreachStep
+from dunning_core.runtime.errors import PermanentError, TransientError
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import Category, CustomArg, From, Header, Mail, ReplyTo, To
@@ -216,3 +223,55 @@ class SendGridEmailSender:
             return EmailTransient("network", type(exc).__name__)
         # 202 normally; a sandbox-mode send (200) has no id, which is still no failure.
         return EmailAccepted(response.headers.get("X-Message-Id") or "")
+
+
+_TARGET = re.compile(r"<([^>]+)>")
+
+
+def unsubscribe_targets(header: str) -> tuple[str, str | None]:
+    """(https URL, mailto address or None) from a List-Unsubscribe header value."""
+    url: str | None = None
+    mailto: str | None = None
+    for target in _TARGET.findall(header):
+        if target.startswith("https://") or target.startswith("http://"):
+            url = url or target
+        elif target.startswith("mailto:"):
+            mailto = mailto or target.removeprefix("mailto:")
+    if url is None:
+        raise PermanentError("List-Unsubscribe has no http(s) target")
+    return url, mailto
+
+
+class SendGridStepSender:
+    """The email channel's ``Sender``: an approved step through ``SendGridEmailSender``."""
+
+    def __init__(self, client: SendGridEmailSender, *, from_address: str, from_name: str) -> None:
+        self.client = client
+        self.from_address = from_address
+        self.from_name = from_name
+
+    @property
+    def provider(self) -> Literal["sendgrid"]:
+        return "sendgrid"
+
+    async def send(self, account_id: str, step: OutreachStep) -> SendOutcome:
+        content = step.content
+        url, mailto = unsubscribe_targets(content.headers.get("List-Unsubscribe", ""))
+        result = await self.client.send(
+            to=step.destination,
+            from_email=self.from_address,
+            from_name=self.from_name,
+            subject=content.subject or "",
+            text=content.body,
+            unsubscribe_url=url,
+            unsubscribe_mailto=mailto,
+            custom_args={"account_id": account_id, "step_id": step.step_id},
+            categories=(step.stage.value,),
+        )
+        if isinstance(result, EmailAccepted):
+            return Accepted(result.provider_message_id)
+        if isinstance(result, EmailRejected):
+            return Rejected(result.code, result.message)
+        if result.kind == "timeout":
+            raise AmbiguousSend(f"sendgrid timeout: {result.message}")
+        raise TransientError(f"sendgrid {result.kind}: {result.message}")

@@ -1,7 +1,7 @@
-"""How a channel worker service is assembled: the same parts for sms, email and any channel to come.
+"""How a channel worker is assembled: the same parts for sms, email and any channel to come.
 
-A channel worker consumes its ``outreach.approved.<channel>.v1`` topic with a
-``ChannelWorker`` and takes its provider's callbacks on webhook routes. What differs per
+A channel worker consumes its ``outreach.approved.<channel>.v1`` topic with
+``SendApprovals`` and takes its provider's callbacks on webhook routes. What differs per
 channel is only the provider adapter (``Sender``) and the webhook router; ``plumbing``
 builds what both of those need, ``worker_app`` puts the service together around them.
 """
@@ -12,23 +12,18 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
-from redis.asyncio import Redis
-
 from dunning_core.contracts.common import Channel
 from dunning_core.runtime.clock import Clock, clock_from
 from dunning_core.runtime.dedupe import RedisDedupe
-from dunning_core.runtime.delivery import ChannelWorker, RedisSendRecords, Sender, SendRecords
 from dunning_core.runtime.kafka import ConsumerLoop, EventProducer
 from dunning_core.runtime.service import Component, ServiceRuntime, health_router, lifespan_for
-from dunning_core.runtime.settings import CommonSettings
+from fastapi import APIRouter, FastAPI
+from redis.asyncio import Redis
 
-
-class ChannelSettings(CommonSettings):
-    """What every channel worker reads besides the common settings."""
-
-    send_concurrency: int = 32
-    group_id: str
+from dunning_channels.adapters.redis_records import RedisSendRecords
+from dunning_channels.config import ChannelSettings
+from dunning_channels.ports import Sender, SendRecords
+from dunning_channels.service import SendApprovals
 
 
 @dataclass(frozen=True)
@@ -71,12 +66,12 @@ def worker_app(
     close_sender: Callable[[], Awaitable[None]] | None = None,
 ) -> FastAPI:
     """The service: the approved topic's consumer loop, the webhooks, health, clean stop."""
-    worker = ChannelWorker(
+    worker = SendApprovals(
         service=parts.service,
         channel=parts.channel,
         sender=sender,
         records=parts.records,
-        producer=parts.producer,
+        publisher=parts.producer,
         clock=parts.clock,
         concurrency=settings.send_concurrency,
     )

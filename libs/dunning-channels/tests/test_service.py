@@ -1,0 +1,239 @@
+"""``SendApprovals`` with fakes of our own ports: what is sent, refused, skipped, reported."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from dunning_channels.domain import Accepted, AmbiguousSend, Rejected
+from dunning_channels.service import SendApprovals
+from dunning_core.contracts.common import Channel
+from dunning_core.contracts.events import (
+    ConsumerSignaled,
+    DeliveryStatus,
+    DeliveryUpdated,
+    SignalKind,
+)
+from dunning_core.runtime.clock import FixedClock
+from dunning_core.runtime.errors import PermanentError, TransientError
+from dunning_core.runtime.kafka import Backoff
+from dunning_testkit.channels import (
+    NOW,
+    PHONE,
+    FakeSender,
+    MemoryPublisher,
+    MemorySendRecords,
+    approval,
+)
+
+
+def worker(
+    sender: FakeSender,
+    records: MemorySendRecords | None = None,
+    *,
+    clock: FixedClock | None = None,
+    concurrency: int = 32,
+) -> tuple[SendApprovals, MemorySendRecords, MemoryPublisher]:
+    records = records or MemorySendRecords()
+    publisher = MemoryPublisher()
+    service = SendApprovals(
+        service="sms",
+        channel=Channel.SMS,
+        sender=sender,
+        records=records,
+        publisher=publisher,
+        clock=clock or FixedClock(NOW),
+        concurrency=concurrency,
+        backoff=Backoff(initial=0.0, maximum=0.0),
+    )
+    return service, records, publisher
+
+
+def deliveries(publisher: MemoryPublisher) -> list[tuple[DeliveryStatus, str | None]]:
+    return [(e.status, e.error_code) for e in publisher.events() if isinstance(e, DeliveryUpdated)]
+
+
+async def test_an_approval_is_sent_recorded_and_reported_accepted() -> None:
+    sender = FakeSender(Accepted("SM1"))
+    service, records, publisher = worker(sender)
+    envelope = approval()
+    await service.handle(envelope)
+    await service.flush()
+    assert len(sender.calls) == 1
+    assert records.steps == {envelope.data.step.step_id: "SM1"}  # type: ignore[union-attr]
+    [event] = publisher.events()
+    assert isinstance(event, DeliveryUpdated)
+    assert (event.status, event.provider, event.provider_message_id) == (
+        DeliveryStatus.ACCEPTED,
+        "twilio",
+        "SM1",
+    )
+    assert await records.owners(PHONE) == {"acc-1"}
+    assert service.sent == 1
+
+
+async def test_content_whose_hash_differs_from_the_vetted_one_is_refused_unsent() -> None:
+    sender = FakeSender(Accepted("SM1"))
+    service, records, publisher = worker(sender)
+    await service.handle(approval(body="Pay now or else.", vetted_body="A friendly reminder."))
+    await service.flush()
+    assert sender.calls == []
+    assert records.steps == {}
+    assert deliveries(publisher) == [(DeliveryStatus.REFUSED, "content_hash_mismatch")]
+    [event] = publisher.events()
+    assert event.provider == "none"
+
+
+async def test_a_destination_suppressed_since_the_approval_is_skipped() -> None:
+    sender = FakeSender(Accepted("SM1"))
+    records = MemorySendRecords()
+    await records.suppress(PHONE)
+    service, _, publisher = worker(sender, records)
+    await service.handle(approval())
+    await service.flush()
+    assert sender.calls == []
+    assert deliveries(publisher) == [(DeliveryStatus.REFUSED, "suppressed")]
+
+
+async def test_a_duplicate_approval_is_sent_once() -> None:
+    sender = FakeSender(Accepted("SM1"))
+    service, _, publisher = worker(sender)
+    await service.handle(approval())
+    await service.flush()
+    # The same step again, under a new event id (a replayed plan the gate approved again).
+    again = approval(event_id="another-event-id")
+    await service.handle(again)
+    await service.flush()
+    assert len(sender.calls) == 1
+    assert deliveries(publisher) == [(DeliveryStatus.ACCEPTED, None)]
+    assert service.skipped == 1
+
+
+async def test_an_ambiguous_send_is_never_resent() -> None:
+    sender = FakeSender(AmbiguousSend("timeout after the request left"), Accepted("SM2"))
+    service, records, publisher = worker(sender)
+    envelope = approval()
+    await service.handle(envelope)
+    await service.flush()  # nothing to retry: the batch is done
+    await service.handle(envelope)  # redelivered anyway
+    await service.flush()
+    assert len(sender.calls) == 1
+    assert records.steps == {envelope.data.step.step_id: "pending"}  # type: ignore[union-attr]
+    assert publisher.events() == []
+    assert service.ambiguous == 1
+
+
+async def test_a_provider_rejection_is_reported_and_recorded_not_retried() -> None:
+    sender = FakeSender(Rejected("21211", "invalid 'To' number"))
+    service, records, publisher = worker(sender)
+    envelope = approval()
+    await service.handle(envelope)
+    await service.flush()
+    assert len(sender.calls) == 1
+    assert deliveries(publisher) == [(DeliveryStatus.REJECTED, "21211")]
+    assert records.steps == {envelope.data.step.step_id: "rejected:21211"}  # type: ignore[union-attr]
+    assert not await records.is_suppressed(PHONE)
+    assert not [e for e in publisher.events() if isinstance(e, ConsumerSignaled)]
+
+
+async def test_an_opt_out_answer_suppresses_the_destination_and_signals_it() -> None:
+    sender = FakeSender(Rejected("21610", "unsubscribed recipient", opted_out=True))
+    service, records, publisher = worker(sender)
+    await service.handle(approval())
+    await service.flush()
+    assert deliveries(publisher) == [(DeliveryStatus.REJECTED, "21610")]
+    assert await records.is_suppressed(PHONE)
+    [signal] = [e for e in publisher.events() if isinstance(e, ConsumerSignaled)]
+    assert (signal.kind, signal.account_id, signal.address, signal.source) == (
+        SignalKind.OPTED_OUT,
+        "acc-1",
+        PHONE,
+        "provider",
+    )
+    # and the next approval for that number is not sent
+    await service.handle(approval(attempt=2))
+    await service.flush()
+    assert len(sender.calls) == 1
+
+
+async def test_a_transient_failure_is_retried_until_the_provider_answers() -> None:
+    sender = FakeSender(TransientError("429"), TransientError("503"), Accepted("SM3"))
+    service, _, publisher = worker(sender)
+    await service.handle(approval())
+    await service.flush()
+    assert len(sender.calls) == 3
+    assert deliveries(publisher) == [(DeliveryStatus.ACCEPTED, None)]
+
+
+async def test_a_failure_before_sending_frees_the_step_for_the_redelivered_batch() -> None:
+    records = MemorySendRecords()
+    sender = FakeSender(RuntimeError("bug before the request"), Accepted("SM4"))
+    service, _, publisher = worker(sender, records)
+    envelope = approval()
+    await service.handle(envelope)
+    with pytest.raises(TransientError):
+        await service.flush()
+    assert records.steps == {}
+    await service.handle(envelope)
+    await service.flush()
+    assert deliveries(publisher) == [(DeliveryStatus.ACCEPTED, None)]
+
+
+async def test_an_approval_of_another_channel_is_dead_lettered() -> None:
+    service, _, _ = worker(FakeSender(Accepted("SM1")))
+    service.channel = Channel.EMAIL
+    with pytest.raises(PermanentError):
+        await service.handle(approval())
+
+
+# --- send_by: never sent after the approved window closes -------------------------------
+
+
+async def test_an_approval_past_its_send_by_is_expired_not_sent() -> None:
+    sender = FakeSender(Accepted("SM1"))
+    service, records, publisher = worker(sender)
+    envelope = approval(send_by=NOW)  # the window closes at the instant the clock reads
+    await service.handle(envelope)
+    await service.flush()
+    assert sender.calls == []
+    assert deliveries(publisher) == [(DeliveryStatus.EXPIRED, "send_by_passed")]
+    [event] = publisher.events()
+    assert event.provider == "none"
+    assert records.steps == {}  # free for the re-planned approval
+
+
+async def test_send_by_passing_during_retries_stops_them_before_the_next_call() -> None:
+    clock = FixedClock(NOW)
+    sender = FakeSender(
+        TransientError("503"),
+        Accepted("SM1"),
+        on_send=lambda: clock.advance(timedelta(minutes=5)),
+    )
+    service, records, publisher = worker(sender, clock=clock)
+    await service.handle(approval(send_by=NOW + timedelta(minutes=2)))
+    await service.flush()
+    assert len(sender.calls) == 1
+    assert deliveries(publisher) == [(DeliveryStatus.EXPIRED, "send_by_passed")]
+    assert records.steps == {}
+
+
+async def test_an_approval_waiting_for_a_send_slot_past_its_send_by_is_not_sent() -> None:
+    clock = FixedClock(NOW)
+    sender = FakeSender(Accepted("SM1"), on_send=lambda: clock.advance(timedelta(minutes=5)))
+    service, _, publisher = worker(sender, clock=clock, concurrency=1)
+    await service.handle(approval("acc-1"))
+    await service.handle(approval("acc-2", send_by=NOW + timedelta(minutes=1)))
+    await service.flush()
+    assert [account for account, _ in sender.calls] == ["acc-1"]
+    assert sorted(deliveries(publisher)) == [
+        (DeliveryStatus.ACCEPTED, None),
+        (DeliveryStatus.EXPIRED, "send_by_passed"),
+    ]
+
+
+async def test_an_approval_within_its_send_by_is_sent() -> None:
+    sender = FakeSender(Accepted("SM1"))
+    service, _, publisher = worker(sender)
+    await service.handle(approval(send_by=NOW + timedelta(seconds=1)))
+    await service.flush()
+    assert deliveries(publisher) == [(DeliveryStatus.ACCEPTED, None)]
