@@ -304,7 +304,8 @@ class DeliveryStatus(StrEnum):
 
     @property
     def final(self) -> bool:
-        return self not in (DeliveryStatus.ACCEPTED, DeliveryStatus.SENT)
+        """No later status follows for this approval (an expired step is re-planned)."""
+        return self not in (DeliveryStatus.ACCEPTED, DeliveryStatus.SENT, DeliveryStatus.EXPIRED)
 
 
 class DeliveryUpdated(Event):
