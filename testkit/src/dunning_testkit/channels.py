@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from dunning_channels.domain import SendOutcome
+from dunning_channels.domain import RetryPolicy, SendOutcome
 from dunning_channels.ports import Parked
+from dunning_channels.service import SendApprovals
 from dunning_core.contracts import Channel, MessageContent, OutreachStep, Stage, step_id
 from dunning_core.contracts.envelope import Envelope, wrap
 from dunning_core.contracts.events import StepApproved
+from dunning_core.runtime.clock import FixedClock
 
 NOW = datetime(2026, 3, 3, 16, 0, tzinfo=UTC)
 PHONE = "+14155550100"
@@ -190,3 +193,57 @@ class FakeWall:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+@dataclass
+class Rig:
+    """A ``SendApprovals`` on fakes, with the fakes at hand."""
+
+    service: SendApprovals
+    records: MemorySendRecords
+    publisher: MemoryPublisher
+    retries: MemoryRetryQueue
+    dead: MemoryDeadLetters
+    wall: FakeWall
+
+    async def settle(self, rounds: int = 50) -> None:
+        """Flush the batch, then run every parked retry as it falls due."""
+        await self.service.flush()
+        for _ in range(rounds):
+            if not self.retries.items:
+                return
+            self.wall.now = max(self.wall.now, min(at for at, _ in self.retries.items.values()))
+            await self.service.retry_due()
+            await self.service.drain_retries()
+        raise AssertionError("retries never ended")
+
+
+def rig(
+    sender: FakeSender,
+    records: MemorySendRecords | None = None,
+    *,
+    clock: FixedClock | None = None,
+    concurrency: int = 32,
+    policy: RetryPolicy | None = None,
+) -> Rig:
+    """A ``SendApprovals`` for the sms channel on in-memory fakes and a fake wall clock."""
+    records = records or MemorySendRecords()
+    publisher = MemoryPublisher()
+    retries = MemoryRetryQueue()
+    dead = MemoryDeadLetters()
+    wall = FakeWall()
+    service = SendApprovals(
+        service="sms",
+        channel=Channel.SMS,
+        sender=sender,
+        records=records,
+        publisher=publisher,
+        clock=clock or FixedClock(NOW),
+        retries=retries,
+        dead_letters=dead,
+        policy=policy,
+        concurrency=concurrency,
+        wall=wall,
+        rand=lambda: 0.5,
+    )
+    return Rig(service, records, publisher, retries, dead, wall)

@@ -34,14 +34,7 @@ from typing import Any
 
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.envelope import Envelope, wrap
-from dunning_core.contracts.events import (
-    ConsumerSignaled,
-    DeliveryStatus,
-    DeliveryUpdated,
-    SignalKind,
-    StepApproved,
-)
-from dunning_core.contracts.ids import event_id
+from dunning_core.contracts.events import DeliveryStatus, Event, StepApproved
 from dunning_core.runtime.errors import PermanentError, TransientError
 
 from dunning_channels.domain import (
@@ -56,8 +49,11 @@ from dunning_channels.domain import (
     Unavailable,
     admission,
     already_sent,
+    delivery_update,
     expired,
+    expiry,
     next_try,
+    opt_out_signal,
     provider_answered,
     report_for,
 )
@@ -72,9 +68,6 @@ from dunning_channels.ports import (
 )
 
 log = logging.getLogger(__name__)
-
-SEND_BY_PASSED = "send_by_passed"
-_NOTHING_SENT = (DeliveryStatus.REFUSED, DeliveryStatus.EXPIRED)
 
 
 class SendApprovals:
@@ -149,7 +142,7 @@ class SendApprovals:
         self._pending.append(asyncio.create_task(self._first_try(first)))
 
     async def _first_try(self, item: Parked) -> None:
-        await self._try(item, self._acks)
+        await self._try(item, self._acks, first=True)
 
     async def flush(self) -> None:
         pending, self._pending = self._pending, []
@@ -212,7 +205,7 @@ class SendApprovals:
 
     # --- one try ----------------------------------------------------------------------------
 
-    async def _try(self, item: Parked, acks: list[Awaitable[Any]]) -> bool:
+    async def _try(self, item: Parked, acks: list[Awaitable[Any]], *, first: bool = False) -> bool:
         """One provider call for ``item`` (holding a send slot, which it gives back);
         whether it was parked for another."""
         approval = item.envelope.data
@@ -240,7 +233,7 @@ class SendApprovals:
             await self._conclude(approval, report_for(outcome), item.envelope, acks)
             return False
         except Exception:
-            if not called and item.attempts == 0:
+            if not called and first:
                 # Nothing left the building on a first try: free the step so the
                 # redelivered batch sends it. (A parked one comes back when its lease ends.)
                 await self.records.release(step.step_id)
@@ -329,7 +322,14 @@ class SendApprovals:
         )
         if report.opted_out and report.error_code is not None:
             await self.records.suppress(step.destination)
-            await self._signal_opt_out(approval, report.error_code, cause, acks)
+            signal = opt_out_signal(
+                approval,
+                channel=self.channel,
+                provider=self.sender.provider,
+                code=report.error_code,
+                now=self.clock.now(),
+            )
+            await self._publish(signal, cause, acks)
 
     # --- what is published -------------------------------------------------------------------
 
@@ -337,22 +337,10 @@ class SendApprovals:
         self, approval: StepApproved, cause: Envelope, acks: list[Awaitable[Any]]
     ) -> None:
         self.expirations += 1
-        assert approval.send_by is not None
-        # One expiry per approved window: a re-planned step that expires again is news.
-        await self._report(
-            approval,
-            DeliveryStatus.EXPIRED,
-            SEND_BY_PASSED,
-            cause,
-            acks,
-            f"send_by {approval.send_by.isoformat()} passed before sending",
-            event_id=event_id(
-                DeliveryUpdated.event_type,
-                approval.step.step_id,
-                DeliveryStatus.EXPIRED.value,
-                approval.send_by.isoformat(),
-            ),
+        event, expiry_id = expiry(
+            approval, channel=self.channel, provider=self.sender.provider, now=self.clock.now()
         )
+        await self._publish(event, cause, acks, event_id=expiry_id)
 
     async def _report(
         self,
@@ -364,36 +352,25 @@ class SendApprovals:
         detail: str | None = None,
         *,
         provider_message_id: str | None = None,
-        event_id: str | None = None,
     ) -> None:
-        event = DeliveryUpdated(
-            account_id=approval.account_id,
-            step_id=approval.step.step_id,
+        event = delivery_update(
+            approval,
             channel=self.channel,
-            provider="none" if status in _NOTHING_SENT else self.sender.provider,
-            provider_message_id=provider_message_id,
+            provider=self.sender.provider,
             status=status,
+            now=self.clock.now(),
             error_code=code,
             detail=detail,
-            occurred_at=self.clock.now(),
+            provider_message_id=provider_message_id,
         )
-        envelope = wrap(event, self.service, event_id=event_id, traceparent=cause.traceparent)
-        (self._acks if acks is None else acks).append(await self.publisher.send(envelope))
+        await self._publish(event, cause, self._acks if acks is None else acks)
 
-    async def _signal_opt_out(
-        self, approval: StepApproved, code: str, cause: Envelope, acks: list[Awaitable[Any]]
+    async def _publish(
+        self,
+        event: Event,
+        cause: Envelope,
+        acks: list[Awaitable[Any]],
+        event_id: str | None = None,
     ) -> None:
-        signal = ConsumerSignaled(
-            account_id=approval.account_id,
-            signal_id=f"{self.sender.provider}:{code}:{approval.step.step_id}",
-            kind=SignalKind.OPTED_OUT,
-            channel=self.channel,
-            address=approval.step.destination,
-            debt_id=approval.step.debt_id,
-            source="provider",
-            occurred_at=self.clock.now(),
-            details={"provider_error": code},
-        )
-        acks.append(
-            await self.publisher.send(wrap(signal, self.service, traceparent=cause.traceparent))
-        )
+        envelope = wrap(event, self.service, event_id=event_id, traceparent=cause.traceparent)
+        acks.append(await self.publisher.send(envelope))

@@ -13,6 +13,12 @@ from dunning_channels.domain.decisions import (
     expired,
     report_for,
 )
+from dunning_channels.domain.events import (
+    SEND_BY_PASSED,
+    delivery_update,
+    expiry,
+    opt_out_signal,
+)
 from dunning_channels.domain.outcomes import (
     Accepted,
     AmbiguousSend,
@@ -37,6 +43,7 @@ __all__ = [
     "CIRCUIT_OPEN",
     "RATE_LIMITED",
     "RETRY_BUDGET_SPENT",
+    "SEND_BY_PASSED",
     "Accepted",
     "AmbiguousSend",
     "Answered",
@@ -53,8 +60,11 @@ __all__ = [
     "Unavailable",
     "admission",
     "already_sent",
+    "delivery_update",
     "expired",
+    "expiry",
     "next_try",
+    "opt_out_signal",
     "provider_answered",
     "report_for",
     "retry_after_seconds",
