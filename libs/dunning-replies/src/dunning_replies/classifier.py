@@ -219,7 +219,9 @@ class Classifier:
         hits += self._word_hits(raw, norm)
         hits += [_Hit(i, p.strip(), "phrase", code) for p, i, code in c.phrases if p in norm.padded]
         if has_han(norm.compact):
-            hits += [_Hit(i, p, "phrase", code) for p, i, code in c.han_phrases if p in norm.compact]
+            hits += [
+                _Hit(i, p, "phrase", code) for p, i, code in c.han_phrases if p in norm.compact
+            ]
         grouped: dict[Intent, list[_Hit]] = {}
         for hit in hits:
             grouped.setdefault(hit.intent, []).append(hit)
@@ -315,13 +317,15 @@ class Classifier:
         hinted = (hint or "").replace("_", "-").split("-")[0].lower() or None
         if has_han(norm.compact) and self.vocabulary.language("zh"):
             return "zh"
-        scores = {code: sum(t in words for t in norm.tokens) for code, words in self._c.detect.items()}
+        scores = {
+            code: sum(t in words for t in norm.tokens) for code, words in self._c.detect.items()
+        }
         if "es" in scores and _SPANISH_MARKS.search(raw):
             scores["es"] += 2
         best = max(scores.values(), default=0)
         leaders = [code for code, score in scores.items() if score == best]
         if hinted in leaders or (best == 0 and hinted and self.vocabulary.language(hinted)):
-            return hinted  # type: ignore[return-value]
+            return hinted
         return leaders[0] if best > 0 else self.vocabulary.languages[0].language
 
 

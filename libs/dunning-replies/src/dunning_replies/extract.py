@@ -46,18 +46,36 @@ _SIGN_BEFORE = re.compile(r"(us\$|\$|€|¥|£)\s?(" + _NUMBER + ")")
 _SIGN_AFTER = re.compile(r"(" + _NUMBER + r")\s?(\$|€)")
 _NUMERIC_DATE = re.compile(r"(?<![\d$.,])(\d{1,4})[/-](\d{1,2})(?:[/-](\d{2,4}))?(?![\d%])")
 _ORDINAL_DAY = re.compile(r"\b(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)\b")
-_ES_DAY = re.compile(r"\b(?:el|dia|del)\s+(?:dia\s+)?(\d{1,2})\b(?!\s*(?:dolares|dolar|usd|pesos|\$|%))")
+_ES_DAY = re.compile(
+    r"\b(?:el|dia|del)\s+(?:dia\s+)?(\d{1,2})\b(?!\s*(?:dolares|dolar|usd|pesos|\$|%))"
+)
 _HAN_MONTH_DAY = re.compile(r"(\d{1,2})月(\d{1,2})[日号]?")
 _HAN_DAY = re.compile(r"(\d{1,2})[号日]")
 _MONTH_SPAN = re.compile(
     r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:de\s+|of\s+)?([a-z]{3,10})\b|\b([a-z]{3,10})\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b"
 )
+# English and Spanish month names by their first three letters (dateparser reads the rest).
 _MONTH_PREFIXES = frozenset(
-    "jan feb mar apr may jun jul aug sep oct nov dec ene abr ago dic".split()
+    {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
+    | {"ene", "abr", "ago", "dic"}
 )
-_HAN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_HAN_DIGITS = {
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _HAN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
-_HAN_NUMERAL = re.compile(r"[零一二两三四五六七八九十百千万]+(?=[号日块元美刀月])|(?<=[还付交给])[零一二两三四五六七八九十百千万]+")
+_HAN_NUMERAL = re.compile(
+    r"[零一二两三四五六七八九十百千万]+(?=[号日块元美刀月])|(?<=[还付交给])[零一二两三四五六七八九十百千万]+"
+)
 
 
 def folded(text: str) -> str:
@@ -65,7 +83,9 @@ def folded(text: str) -> str:
     Chinese numerals before 号/块/… or after 还/付 turned into digits."""
     text = clean(text)
     if not text.isascii():
-        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+        text = "".join(
+            c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+        )
         text = _HAN_NUMERAL.sub(lambda m: str(_han_number(m.group())), text)
     return text.casefold()
 
@@ -105,9 +125,7 @@ def _amount(number: str, currency: str) -> Amount | None:
     return Amount(int((value * 100).to_integral_value()), currency)
 
 
-def find_amount(
-    text: str, languages: Sequence[LanguageVocabulary], currency: str
-) -> Amount | None:
+def find_amount(text: str, languages: Sequence[LanguageVocabulary], currency: str) -> Amount | None:
     """The first amount the message names, or None."""
     folded_text = folded(text)
     if not any(c.isdigit() for c in folded_text):
@@ -193,9 +211,9 @@ def find_date(
         for word, weekday in vocabulary.dates.weekdays.items():
             if f" {word} " in padded:
                 return _next_weekday(today, weekday)
-    if match := _ORDINAL_DAY.search(folded_text) or _ES_DAY.search(folded_text):
-        if (resolved := _day_of_month(today, int(match.group(1)))) is not None:
-            return resolved
+    match = _ORDINAL_DAY.search(folded_text) or _ES_DAY.search(folded_text)
+    if match and (resolved := _day_of_month(today, int(match.group(1)))) is not None:
+        return resolved
     for vocabulary in languages:
         if vocabulary.script != "latin":
             continue
@@ -205,7 +223,9 @@ def find_date(
     return None
 
 
-def _named_month(folded_text: str, languages: Sequence[LanguageVocabulary], today: date) -> date | None:
+def _named_month(
+    folded_text: str, languages: Sequence[LanguageVocabulary], today: date
+) -> date | None:
     codes = [v.language for v in languages if v.script == "latin"]
     for match in _MONTH_SPAN.finditer(folded_text):
         word = match.group(2) or match.group(3)
@@ -215,7 +235,11 @@ def _named_month(folded_text: str, languages: Sequence[LanguageVocabulary], toda
         parsed = dateparser.parse(
             match.group(),
             languages=codes,
-            settings={"RELATIVE_BASE": base, "PREFER_DATES_FROM": "future", "REQUIRE_PARTS": ["day", "month"]},
+            settings={
+                "RELATIVE_BASE": base,
+                "PREFER_DATES_FROM": "future",
+                "REQUIRE_PARTS": ["day", "month"],
+            },
         )
         if parsed is not None:
             return _month_day(today, parsed.month, parsed.day)
@@ -241,9 +265,9 @@ def _han_date(
         for word, weekday in weekdays:
             if word in compact:
                 return _next_weekday(today, weekday)
-    if match := _HAN_DAY.search(digits):
-        if (resolved := _day_of_month(today, int(match.group(1)))) is not None:
-            return resolved
+    match = _HAN_DAY.search(digits)
+    if match and (resolved := _day_of_month(today, int(match.group(1)))) is not None:
+        return resolved
     for vocabulary in han:
         for word, days in sorted(vocabulary.dates.relative.items(), key=lambda i: -len(i[0])):
             if word in compact:

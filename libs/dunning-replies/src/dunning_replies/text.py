@@ -34,7 +34,9 @@ def normalize(text: str) -> str:
     """Case-folded, accents and punctuation removed, emoji spaced; single spaces."""
     text = clean(text)
     if not text.isascii():
-        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+        text = "".join(
+            c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+        )
         text = _SYMBOL.sub(r" \1 ", _DROP.sub("", text))
     return " ".join(_NON_WORD.sub(" ", text.casefold().replace("_", " ")).split())
 

@@ -123,12 +123,15 @@ def _line_of(document: yaml.Node | None, loc: Sequence[int | str]) -> int | None
     """The 1-based line of the YAML node at a pydantic error location (or its parent's)."""
     node, line = document, None
     for key in loc:
+        if key == "[key]":  # the mapping key itself was refused: the key's line
+            return line
         if node is None:
             break
         line = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
-            # a mapping key whose value failed, or an unknown key: the key's line
-            node = next((v for k, v in node.value if k.value == str(key)), None)
+            pair = next(((k, v) for k, v in node.value if k.value == str(key)), None)
+            line = pair[0].start_mark.line + 1 if pair else line
+            node = pair[1] if pair else None
         elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
             node = node.value[key]
         else:
@@ -139,16 +142,16 @@ def _line_of(document: yaml.Node | None, loc: Sequence[int | str]) -> int | None
 def _load_file(path: Path) -> LanguageVocabulary:
     try:
         raw_text = path.read_text(encoding="utf-8")
-        data = yaml.load(raw_text, Loader=_Loader)  # noqa: S506 - a safe loader
+        data = yaml.load(raw_text, Loader=_Loader)  # a SafeLoader subclass
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise VocabularyError(f"{path}: cannot read: {error}") from error
     try:
         return LanguageVocabulary.model_validate(data)
     except ValidationError as error:
         first = error.errors()[0]
-        loc = [part for part in first["loc"] if not isinstance(part, str) or "[" not in part]
+        loc = first["loc"]
         line = _line_of(yaml.compose(raw_text, Loader=_Loader), loc)
-        field = ".".join(str(part) for part in loc) or "(document)"
+        field = ".".join(str(p) for p in loc if p != "[key]") or "(document)"
         raise VocabularyError(
             f"{path}:{line or 1}: {field}: {first['msg']}"
             + (f" ({error.error_count()} errors in all)" if error.error_count() > 1 else "")
