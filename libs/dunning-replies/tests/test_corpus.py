@@ -68,3 +68,17 @@ def test_dates_and_amounts_as_labelled(row: dict[str, Any]) -> None:
         assert result.amount is not None
         assert result.amount.minor_units == row["amount_minor"]
         assert result.amount.currency == "USD"
+
+
+def test_held_out_replies_generalise() -> None:
+    """Replies written after the vocabulary, never used to write it: a floor, not a target."""
+    rows = [
+        json.loads(line)
+        for line in (CORPUS.parent / "heldout.jsonl").read_text(encoding="utf-8").splitlines()
+        if line
+    ]
+    results = [(r, classify(r["text"], now=NOW).intent) for r in rows]
+    accuracy = sum(r["intent"] == got for r, got in results) / len(rows)
+    opt_outs = [got for r, got in results if r["intent"] in OPT_OUT_INTENTS]
+    assert accuracy >= 0.85
+    assert sum(got in OPT_OUT_INTENTS for got in opt_outs) / len(opt_outs) >= 0.95

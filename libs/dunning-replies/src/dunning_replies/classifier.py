@@ -82,7 +82,7 @@ class Classification:
 class _Hit:
     intent: Intent
     term: str
-    kind: str  # keyword, segment, word, phrase, misspelt, after_opt_out
+    kind: str  # keyword, segment, word, phrase, revocation, misspelt, after_opt_out
     language: str
 
     @property
@@ -106,6 +106,8 @@ class _Compiled:
     idioms: list[tuple[str, ...]] = field(default_factory=list)
     known: frozenset[str] = frozenset()  # every token of the vocabulary: not misspellings
     periodic: list[tuple[str, bool]] = field(default_factory=list)
+    revocation_cues: list[tuple[str, bool]] = field(default_factory=list)
+    revocation_objects: list[tuple[str, bool, Intent, str]] = field(default_factory=list)
     fuzzy: list[str] = field(default_factory=list)
     short_words: int = 4
     detect: dict[str, frozenset[str]] = field(default_factory=dict)
@@ -120,6 +122,11 @@ class _Compiled:
             built.negations += [tuple(n.split()) for n in lang.negations if not has_han(n)]
             built.idioms += [tuple(i.split()) for i in lang.not_opt_out]
             built.periodic += [(p, has_han(p)) for p in lang.periodic]
+            built.revocation_cues += [(cue, has_han(cue)) for cue in lang.revocation.cues]
+            built.revocation_objects += [
+                (word, has_han(word), intent, code)
+                for word, intent in lang.revocation.objects.items()
+            ]
             for intent, terms in lang.intents.items():
                 for keyword in terms.keywords:
                     built.keywords.setdefault(keyword, []).append((intent, code))
@@ -218,6 +225,7 @@ class Classifier:
                         hits.append(_Hit(intent, part, "segment", code))
         hits += self._word_hits(raw, norm)
         hits += [_Hit(i, p.strip(), "phrase", code) for p, i, code in c.phrases if p in norm.padded]
+        hits += self._revocations(norm)
         if has_han(norm.compact):
             hits += [
                 _Hit(i, p, "phrase", code) for p, i, code in c.han_phrases if p in norm.compact
@@ -246,6 +254,16 @@ class Classifier:
                     continue
                 for intent, code in c.words[gram]:
                     yield _Hit(intent, " ".join(gram), "word", code)
+
+    def _revocations(self, norm: Normalized) -> list[_Hit]:
+        c = self._c
+        if not any(_found(norm, cue, han) for cue, han in c.revocation_cues):
+            return []
+        return [
+            _Hit(intent, word, "revocation", code)
+            for word, han, intent, code in c.revocation_objects
+            if _found(norm, word, han)
+        ]
 
     def _excused(self, tokens: Sequence[str], index: int, size: int) -> bool:
         before = tokens[max(0, index - 3) : index]
@@ -329,8 +347,13 @@ class Classifier:
         return leaders[0] if best > 0 else self.vocabulary.languages[0].language
 
 
+def _found(norm: Normalized, term: str, han: bool) -> bool:
+    return term.replace(" ", "") in norm.compact if han else f" {term} " in norm.padded
+
+
 def _all_terms(lang: LanguageVocabulary) -> Iterable[str]:
     yield from (*lang.detect, *lang.negations, *lang.not_opt_out, *lang.periodic, *lang.pay_verbs)
+    yield from (*lang.revocation.cues, *lang.revocation.objects)
     for terms in lang.intents.values():
         yield from (*terms.keywords, *terms.words, *terms.phrases, *terms.after_opt_out)
 

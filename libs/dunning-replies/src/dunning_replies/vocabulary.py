@@ -13,6 +13,9 @@ older fr and pt opt-out words). Each names, per intent:
 - `after_opt_out` (opt_in only): whole-message replies that opt back in only right after
   an opt-out ("YES").
 
+Beside the intents, `revocation` pairs cues with channel words: a message holding one of
+each opts out ("I don't want these messages anymore", "no more sms", "不想收到短信").
+
 Loaded and validated once by `load_vocabulary`; a mistake is reported with its file,
 line and field. An operator can point `load_vocabulary` at a modified copy of the folder
 and check it with `dunning replies classify` before it ships.
@@ -94,6 +97,13 @@ class DateWords(_Model):
     order: Literal["MDY", "DMY", "YMD"] = "MDY"  # numeric dates: 1/15 or 15/1
 
 
+class Revocation(_Model):
+    """A cue ("no more", "不要") and a channel word ("texts", "短信") in one message opt out."""
+
+    cues: tuple[Term, ...] = ()
+    objects: dict[Term, Literal["opt_out", "opt_out_all"]] = Field(default_factory=dict)
+
+
 class LanguageVocabulary(_Model):
     language: Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]
     script: Literal["latin", "han"] = "latin"
@@ -105,6 +115,7 @@ class LanguageVocabulary(_Model):
     pay_verbs: tuple[Term, ...] = ()  # a bare number right after one is an amount
     currency_words: dict[Term, str | None] = Field(default_factory=dict)  # None: account's
     intents: dict[Intent, IntentWords] = Field(default_factory=dict)
+    revocation: Revocation = Revocation()
     dates: DateWords = DateWords()
 
 
