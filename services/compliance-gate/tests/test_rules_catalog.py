@@ -24,4 +24,6 @@ def test_docs_rules_md_is_not_stale() -> None:
 
 def test_every_rule_names_a_source_and_a_check() -> None:
     for entry in BY_ID.values():
-        assert entry.source and entry.checks and entry.channels, entry.rule_id
+        assert entry.source, entry.rule_id
+        assert entry.checks, entry.rule_id
+        assert entry.channels, entry.rule_id
