@@ -705,8 +705,8 @@ def test_the_job_is_what_its_generator_writes() -> None:
 
 def public_routes() -> dict[str, set[str]]:
     """Service -> the paths its webhook routers serve, read from the routers themselves."""
-    from dunning_email.webhooks import router as email_router
-    from dunning_sms.webhooks import router as sms_router
+    from dunning_email.api import router as email_router
+    from dunning_sms.api import router as sms_router
 
     routers: dict[str, APIRouter] = {
         "sms": sms_router(None),  # type: ignore[arg-type]

@@ -24,22 +24,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from dunning_replies.compiled import Compiled, Confidence, Hit, found
 from dunning_replies.extract import Amount, find_amount, find_date
 from dunning_replies.text import Normalized, clean, has_han, normalize, segments, within_one_edit
 from dunning_replies.vocabulary import (
     OPT_OUT_INTENTS,
     Intent,
-    LanguageVocabulary,
     Vocabulary,
     load_vocabulary,
 )
 
-Confidence = Literal["high", "medium", "low"]
 _PROVIDER = {"STOP": "opt_out", "START": "opt_in", "HELP": "help"}
 _ORDER: tuple[Intent, ...] = (
     "opt_out_all",
@@ -78,92 +77,12 @@ class Classification:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class _Hit:
-    intent: Intent
-    term: str
-    kind: str  # keyword, segment, word, phrase, revocation, misspelt, after_opt_out
-    language: str
-
-    @property
-    def confidence(self) -> Confidence:
-        if self.kind in ("keyword", "segment", "after_opt_out"):
-            return "high"
-        return "low" if self.kind == "misspelt" else "medium"
-
-
-@dataclass
-class _Compiled:
-    """The vocabulary laid out for fast matching; built once per Vocabulary."""
-
-    keywords: dict[str, list[tuple[Intent, str]]] = field(default_factory=dict)
-    han_keywords: dict[str, list[tuple[Intent, str]]] = field(default_factory=dict)
-    after_opt_out: dict[str, str] = field(default_factory=dict)
-    words: dict[tuple[str, ...], list[tuple[Intent, str]]] = field(default_factory=dict)
-    phrases: list[tuple[str, Intent, str]] = field(default_factory=list)
-    han_phrases: list[tuple[str, Intent, str]] = field(default_factory=list)
-    negations: list[tuple[str, ...]] = field(default_factory=list)
-    idioms: list[tuple[str, ...]] = field(default_factory=list)
-    known: frozenset[str] = frozenset()  # every token of the vocabulary: not misspellings
-    periodic: list[tuple[str, bool]] = field(default_factory=list)
-    revocation_cues: list[tuple[str, bool]] = field(default_factory=list)
-    revocation_objects: list[tuple[str, bool, Intent, str]] = field(default_factory=list)
-    fuzzy: list[str] = field(default_factory=list)
-    short_words: int = 4
-    detect: dict[str, frozenset[str]] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, vocabulary: Vocabulary) -> _Compiled:
-        built = cls()
-        built.short_words = min((v.short_message_words for v in vocabulary.languages), default=4)
-        for lang in vocabulary.languages:
-            code, han = lang.language, lang.script == "han"
-            built.detect[code] = frozenset(lang.detect)
-            built.negations += [tuple(n.split()) for n in lang.negations if not has_han(n)]
-            built.idioms += [tuple(i.split()) for i in lang.not_opt_out]
-            built.periodic += [(p, has_han(p)) for p in lang.periodic]
-            built.revocation_cues += [(cue, has_han(cue)) for cue in lang.revocation.cues]
-            built.revocation_objects += [
-                (word, has_han(word), intent, code)
-                for word, intent in lang.revocation.objects.items()
-            ]
-            for intent, terms in lang.intents.items():
-                for keyword in terms.keywords:
-                    built.keywords.setdefault(keyword, []).append((intent, code))
-                    if han:
-                        built.han_keywords.setdefault(keyword.replace(" ", ""), []).append(
-                            (intent, code)
-                        )
-                for reply in terms.after_opt_out:
-                    built.after_opt_out.setdefault(reply, code)
-                for phrase in (*terms.phrases, *(terms.words if han else ())):
-                    if has_han(phrase):
-                        built.han_phrases.append((phrase.replace(" ", ""), intent, code))
-                    else:
-                        built.phrases.append((f" {phrase} ", intent, code))
-                if not han:
-                    for word in terms.words:
-                        built.words.setdefault(tuple(word.split()), []).append((intent, code))
-                if intent in OPT_OUT_INTENTS:
-                    built.fuzzy += [
-                        t for t in (*terms.keywords, *terms.words) if " " not in t and len(t) >= 4
-                    ]
-        built.known = frozenset(
-            token
-            for lang in vocabulary.languages
-            for term in _all_terms(lang)
-            for token in term.split()
-        )
-        built.fuzzy = sorted(set(built.fuzzy))
-        return built
-
-
 class Classifier:
     """A vocabulary compiled for matching; `classify` is its one use case."""
 
     def __init__(self, vocabulary: Vocabulary | None = None) -> None:
         self.vocabulary = vocabulary or load_vocabulary()
-        self._c = _Compiled.of(self.vocabulary)
+        self._c = Compiled.of(self.vocabulary)
 
     def classify(
         self,
@@ -208,34 +127,32 @@ class Classifier:
                 return money
         return Classification("unknown", language, why="no vocabulary term matched")
 
-    def _hits(self, raw: str, norm: Normalized, after_opt_out: bool) -> dict[Intent, list[_Hit]]:
-        c, hits = self._c, list[_Hit]()
+    def _hits(self, raw: str, norm: Normalized, after_opt_out: bool) -> dict[Intent, list[Hit]]:
+        c, hits = self._c, list[Hit]()
         whole = norm.padded.strip()
         for intent, code in c.keywords.get(whole, ()):
-            hits.append(_Hit(intent, whole, "keyword", code))
+            hits.append(Hit(intent, whole, "keyword", code))
         for intent, code in c.han_keywords.get(norm.compact, ()):
-            hits.append(_Hit(intent, norm.compact, "keyword", code))
+            hits.append(Hit(intent, norm.compact, "keyword", code))
         if after_opt_out and whole in c.after_opt_out:
-            hits.append(_Hit("opt_in", whole, "after_opt_out", c.after_opt_out[whole]))
+            hits.append(Hit("opt_in", whole, "after_opt_out", c.after_opt_out[whole]))
         parts = segments(raw)
         if len(parts) > 1:
             for part in parts:
                 for intent, code in c.keywords.get(part, ()):
                     if intent in OPT_OUT_INTENTS or intent == "help":
-                        hits.append(_Hit(intent, part, "segment", code))
+                        hits.append(Hit(intent, part, "segment", code))
         hits += self._word_hits(raw, norm)
-        hits += [_Hit(i, p.strip(), "phrase", code) for p, i, code in c.phrases if p in norm.padded]
+        hits += [Hit(i, p.strip(), "phrase", code) for p, i, code in c.phrases if p in norm.padded]
         hits += self._revocations(norm)
         if has_han(norm.compact):
-            hits += [
-                _Hit(i, p, "phrase", code) for p, i, code in c.han_phrases if p in norm.compact
-            ]
-        grouped: dict[Intent, list[_Hit]] = {}
+            hits += [Hit(i, p, "phrase", code) for p, i, code in c.han_phrases if p in norm.compact]
+        grouped: dict[Intent, list[Hit]] = {}
         for hit in hits:
             grouped.setdefault(hit.intent, []).append(hit)
         return grouped
 
-    def _word_hits(self, raw: str, norm: Normalized) -> Iterable[_Hit]:
+    def _word_hits(self, raw: str, norm: Normalized) -> Iterable[Hit]:
         c, tokens = self._c, norm.tokens
         short = len(tokens) <= c.short_words
         shouted: set[str] = set()
@@ -253,16 +170,16 @@ class Classifier:
                 if self._excused(tokens, index, size):
                     continue
                 for intent, code in c.words[gram]:
-                    yield _Hit(intent, " ".join(gram), "word", code)
+                    yield Hit(intent, " ".join(gram), "word", code)
 
-    def _revocations(self, norm: Normalized) -> list[_Hit]:
+    def _revocations(self, norm: Normalized) -> list[Hit]:
         c = self._c
-        if not any(_found(norm, cue, han) for cue, han in c.revocation_cues):
+        if not any(found(norm, cue, han) for cue, han in c.revocation_cues):
             return []
         return [
-            _Hit(intent, word, "revocation", code)
+            Hit(intent, word, "revocation", code)
             for word, han, intent, code in c.revocation_objects
-            if _found(norm, word, han)
+            if found(norm, word, han)
         ]
 
     def _excused(self, tokens: Sequence[str], index: int, size: int) -> bool:
@@ -278,7 +195,7 @@ class Classifier:
                     return True
         return False
 
-    def _misspelt(self, norm: Normalized) -> _Hit | None:
+    def _misspelt(self, norm: Normalized) -> Hit | None:
         c = self._c
         short = len(norm.tokens) <= c.short_words
         for index, token in enumerate(norm.tokens):
@@ -291,14 +208,14 @@ class Classifier:
                     and within_one_edit(token, word, limit)
                     and not self._excused(norm.tokens, index, 1)
                 ):
-                    return _Hit("opt_out", word, "misspelt", "und")
+                    return Hit("opt_out", word, "misspelt", "und")
         return None
 
     def _money(
         self,
         raw: str,
         norm: Normalized,
-        hits: dict[Intent, list[_Hit]],
+        hits: dict[Intent, list[Hit]],
         language: str,
         tz: str,
         now: datetime | None,
@@ -315,16 +232,16 @@ class Classifier:
             (p in norm.compact) if han else (f" {p} " in norm.padded) for p, han in self._c.periodic
         )
         if periodic and amount is not None and "plan" not in hits:
-            hits = {**hits, "plan": [_Hit("plan", "instalments", "amount per period", language)]}
+            hits = {**hits, "plan": [Hit("plan", "instalments", "amount per period", language)]}
         cue = hits.get("promise") or hits.get("pay")
         if cue is None and when is not None and amount is not None:
-            cue = [_Hit("promise", "date and amount", "extracted", language)]
+            cue = [Hit("promise", "date and amount", "extracted", language)]
         # "pay today" is paying now, not a promise; a later date makes it one.
         promise = "promise" in hits or (cue is not None and when is not None and when > today)
         if "plan" in hits and (not promise or when is None or periodic):
             chosen = hits["plan"][0]
         elif promise and cue is not None:
-            chosen = _Hit("promise", cue[0].term, cue[0].kind, cue[0].language)
+            chosen = Hit("promise", cue[0].term, cue[0].kind, cue[0].language)
         elif "pay" in hits:
             chosen = hits["pay"][0]
         else:
@@ -347,19 +264,8 @@ class Classifier:
         return leaders[0] if best > 0 else self.vocabulary.languages[0].language
 
 
-def _found(norm: Normalized, term: str, han: bool) -> bool:
-    return term.replace(" ", "") in norm.compact if han else f" {term} " in norm.padded
-
-
-def _all_terms(lang: LanguageVocabulary) -> Iterable[str]:
-    yield from (*lang.detect, *lang.negations, *lang.not_opt_out, *lang.periodic, *lang.pay_verbs)
-    yield from (*lang.revocation.cues, *lang.revocation.objects)
-    for terms in lang.intents.values():
-        yield from (*terms.keywords, *terms.words, *terms.phrases, *terms.after_opt_out)
-
-
 def _decided(
-    hit: _Hit, language: str, when: date | None = None, amount: Amount | None = None
+    hit: Hit, language: str, when: date | None = None, amount: Amount | None = None
 ) -> Classification:
     return Classification(
         hit.intent,

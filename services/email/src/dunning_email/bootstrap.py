@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from dunning_channels.bootstrap import plumbing, worker_app
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.topics import APPROVED_EMAIL
-from dunning_core.runtime.channel_service import plumbing, worker_app
 from dunning_core.runtime.clock import Clock
 from fastapi import FastAPI
 
-from dunning_email.adapters.sendgrid_sender import SendGridEmailSender
+from dunning_email.adapters.sendgrid_sender import SendGridEmailSender, SendGridStepSender
 from dunning_email.adapters.sendgrid_webhooks import SendGridSignatureVerifier
+from dunning_email.api import router
 from dunning_email.config import EmailSettings
-from dunning_email.sender import SendGridStepSender
-from dunning_email.webhooks import SendGridWebhooks, router
+from dunning_email.handlers import SendGridWebhooks
 
 
 def build(settings: EmailSettings, clock: Clock | None = None) -> FastAPI:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from dunning_channels.bootstrap import plumbing, worker_app
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.topics import APPROVED_SMS
-from dunning_core.runtime.channel_service import plumbing, worker_app
 from dunning_core.runtime.clock import Clock
 from fastapi import FastAPI
 
-from dunning_sms.adapters.twilio_sender import TwilioSmsSender
+from dunning_sms.adapters.twilio_sender import TwilioSmsSender, TwilioStepSender
 from dunning_sms.adapters.twilio_webhooks import TwilioSignatureVerifier
+from dunning_sms.api import router
 from dunning_sms.config import SmsSettings
-from dunning_sms.sender import TwilioStepSender
-from dunning_sms.webhooks import TwilioWebhooks, router
+from dunning_sms.handlers import TwilioWebhooks
 
 
 def build(settings: SmsSettings, clock: Clock | None = None) -> FastAPI:

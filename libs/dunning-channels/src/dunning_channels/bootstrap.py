@@ -1,7 +1,7 @@
-"""How a channel worker service is assembled: the same parts for sms, email and any channel to come.
+"""How a channel worker is assembled: the same parts for sms, email and any channel to come.
 
-A channel worker consumes its ``outreach.approved.<channel>.v1`` topic with a
-``ChannelWorker`` and takes its provider's callbacks on webhook routes. What differs per
+A channel worker consumes its ``outreach.approved.<channel>.v1`` topic with
+``SendApprovals`` and takes its provider's callbacks on webhook routes. What differs per
 channel is only the provider adapter (``Sender``) and the webhook router; ``plumbing``
 builds what both of those need, ``worker_app`` puts the service together around them.
 """
@@ -12,23 +12,20 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
-from redis.asyncio import Redis
-
 from dunning_core.contracts.common import Channel
 from dunning_core.runtime.clock import Clock, clock_from
 from dunning_core.runtime.dedupe import RedisDedupe
-from dunning_core.runtime.delivery import ChannelWorker, RedisSendRecords, Sender, SendRecords
 from dunning_core.runtime.kafka import ConsumerLoop, EventProducer
 from dunning_core.runtime.service import Component, ServiceRuntime, health_router, lifespan_for
-from dunning_core.runtime.settings import CommonSettings
+from fastapi import APIRouter, FastAPI
+from redis.asyncio import Redis
 
-
-class ChannelSettings(CommonSettings):
-    """What every channel worker reads besides the common settings."""
-
-    send_concurrency: int = 32
-    group_id: str
+from dunning_channels.adapters.kafka_dead_letters import KafkaDeadLetters
+from dunning_channels.adapters.redis_records import RedisSendRecords
+from dunning_channels.adapters.redis_retries import RedisRetryQueue
+from dunning_channels.config import ChannelSettings
+from dunning_channels.ports import RetryQueue, Sender, SendRecords
+from dunning_channels.service import SendApprovals
 
 
 @dataclass(frozen=True)
@@ -41,6 +38,7 @@ class Plumbing:
     redis: Redis
     producer: EventProducer
     records: SendRecords
+    retries: RetryQueue
 
 
 def plumbing(
@@ -56,6 +54,7 @@ def plumbing(
             settings.kafka_bootstrap, service, topic_prefix=settings.topic_prefix
         ),
         records=RedisSendRecords(redis, channel, prefix=settings.topic_prefix),
+        retries=RedisRetryQueue(redis, channel, prefix=settings.topic_prefix),
     )
 
 
@@ -71,13 +70,17 @@ def worker_app(
     close_sender: Callable[[], Awaitable[None]] | None = None,
 ) -> FastAPI:
     """The service: the approved topic's consumer loop, the webhooks, health, clean stop."""
-    worker = ChannelWorker(
+    worker = SendApprovals(
         service=parts.service,
         channel=parts.channel,
         sender=sender,
         records=parts.records,
-        producer=parts.producer,
+        publisher=parts.producer,
         clock=parts.clock,
+        retries=parts.retries,
+        dead_letters=KafkaDeadLetters(parts.producer, settings.group_id),
+        policy=settings.retry_policy(),
+        breaker=settings.circuit_breaker(),
         concurrency=settings.send_concurrency,
     )
     loop = ConsumerLoop(
@@ -105,13 +108,28 @@ def worker_app(
             "sent": worker.sent,
             "refused": worker.refused,
             "skipped": worker.skipped,
+            "expired": worker.expirations,
+            "ambiguous": worker.ambiguous,
+            "retries_parked": worker.parked,
+            "retries_waiting": await parts.retries.size(),
+            "failed": worker.failed,
             "webhooks_rejected": webhooks_rejected(),
         }
+
+    async def provider_circuit() -> dict[str, Any]:
+        # Shown, not failed: the pod still takes webhooks while its provider is down.
+        return {"ok": True, "provider": sender.provider, **worker.breaker.snapshot(worker.wall())}
+
+    async def run_retries() -> None:
+        await worker.run_retries(settings.retry_poll_s)
 
     runtime.add(Component("clients", nothing, close_clients))
     runtime.add(Component("producer", parts.producer.start, parts.producer.stop))
     runtime.add_loop(f"approved-{parts.channel.value}", loop)
+    # Stopped before the loop (components stop in reverse): retries in flight finish first.
+    runtime.add(Component("retries", nothing, worker.stop_retries, run_retries))
     runtime.checks["delivery"] = delivery_stats
+    runtime.checks["provider"] = provider_circuit
     app = FastAPI(title=title, lifespan=lifespan_for(runtime))
     app.include_router(health_router(runtime))
     app.include_router(webhooks)
