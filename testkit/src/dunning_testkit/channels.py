@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from dunning_channels.domain import RetryPolicy, SendOutcome
-from dunning_channels.ports import Parked
+from dunning_channels.domain import Rate, RetryPolicy, SendOutcome, next_turn
+from dunning_channels.ports import Pacing, Parked
 from dunning_channels.service import SendApprovals
 from dunning_core.contracts import Channel, MessageContent, OutreachStep, Stage, step_id
 from dunning_core.contracts.envelope import Envelope, wrap
@@ -74,6 +74,9 @@ class FakeSender:
     @property
     def provider(self) -> Literal["twilio"]:
         return "twilio"
+
+    def sender_id(self, step: OutreachStep) -> str:
+        return "+15005550006"
 
     async def send(self, account_id: str, step: OutreachStep) -> SendOutcome:
         self.calls.append((account_id, step.step_id))
@@ -169,6 +172,19 @@ class MemoryRetryQueue:
         return len(self.items)
 
 
+class MemoryPacer:
+    """``Pacer`` in a dictionary of the buckets' arrival times."""
+
+    def __init__(self) -> None:
+        self.tats: dict[str, float] = {}
+
+    async def reserve(self, buckets: Sequence[tuple[str, Rate]], now: float) -> float:
+        names = [name for name, _ in buckets]
+        turn, moved = next_turn([self.tats.get(n) for n in names], [r for _, r in buckets], now)
+        self.tats.update(zip(names, moved, strict=True))
+        return turn
+
+
 class MemoryDeadLetters:
     """Keeps (envelope, reason) of every dead letter."""
 
@@ -225,6 +241,7 @@ def rig(
     clock: FixedClock | None = None,
     concurrency: int = 32,
     policy: RetryPolicy | None = None,
+    pacing: Pacing | None = None,
 ) -> Rig:
     """A ``SendApprovals`` for the sms channel on in-memory fakes and a fake wall clock."""
     records = records or MemorySendRecords()
@@ -242,6 +259,7 @@ def rig(
         retries=retries,
         dead_letters=dead,
         policy=policy,
+        pacing=pacing,
         concurrency=concurrency,
         wall=wall,
         rand=lambda: 0.5,

@@ -31,10 +31,11 @@ from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dunning_channels.adapters.kafka_dead_letters import KafkaDeadLetters
+from dunning_channels.adapters.redis_pacer import RedisPacer
 from dunning_channels.adapters.redis_records import RedisSendRecords
 from dunning_channels.adapters.redis_retries import RedisRetryQueue
 from dunning_channels.config import ChannelSettings
-from dunning_channels.ports import RetryQueue, Sender, SendRecords
+from dunning_channels.ports import Pacing, RetryQueue, Sender, SendRecords
 from dunning_channels.service import SendApprovals
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,11 @@ def worker_app(
     close_sender: Callable[[], Awaitable[None]] | None = None,
 ) -> FastAPI:
     """The worker: the approved topic's consumer loop, the retries, health, clean stop."""
+    provider_rate, sender_rate = settings.rates()
+    pacing = None
+    if provider_rate is not None or sender_rate is not None:
+        pacer = RedisPacer(parts.redis, prefix=f"{settings.topic_prefix}{parts.channel.value}:")
+        pacing = Pacing(pacer, provider_rate, sender_rate, settings.pace_inline_wait_s)
     worker = SendApprovals(
         service=parts.service,
         channel=parts.channel,
@@ -91,6 +97,7 @@ def worker_app(
         dead_letters=KafkaDeadLetters(parts.producer, settings.group_id),
         policy=settings.retry_policy(),
         breaker=settings.circuit_breaker(),
+        pacing=pacing,
         concurrency=settings.send_concurrency,
     )
     loop = ConsumerLoop(
@@ -121,6 +128,7 @@ def worker_app(
             "expired": worker.expirations,
             "ambiguous": worker.ambiguous,
             "retries_parked": worker.parked,
+            "paced": worker.paced,
             "retries_waiting": await parts.retries.size(),
             "failed": worker.failed,
         }

@@ -13,8 +13,9 @@ batch is done once it is parked. ``run_retries`` takes parked approvals when the
 due, on any replica. When a step's retry budget is spent it fails: status ``failed`` with
 the reason, and the approval goes to the dead-letter topic. Right before every call the
 approval's ``send_by`` is checked on the service clock. A ``CircuitBreaker`` per provider
-stops the calls while the provider is down: approvals wait parked (their attempts not
-spent) until its half-open probe succeeds.
+stops the calls while the provider is down (approvals wait parked, attempts not spent).
+With ``Pacing``, a call first reserves its turn with the provider and its sender, shared
+by the replicas: a short wait is slept, a long one parked; ``send_by`` is checked after.
 
 Errors: ``PermanentError`` for an event that is not this channel's approval (dead
 letter); ``TransientError`` from ``flush`` when a first try failed before anything left
@@ -60,6 +61,7 @@ from dunning_channels.domain import (
 from dunning_channels.ports import (
     Clock,
     DeadLetters,
+    Pacing,
     Parked,
     Publisher,
     RetryQueue,
@@ -86,6 +88,7 @@ class SendApprovals:
         dead_letters: DeadLetters,
         policy: RetryPolicy | None = None,
         breaker: CircuitBreaker | None = None,
+        pacing: Pacing | None = None,
         concurrency: int = 32,
         wall: Callable[[], float] = time.time,
         rand: Callable[[], float] = random.random,
@@ -101,6 +104,7 @@ class SendApprovals:
         self.dead_letters = dead_letters
         self.policy = policy or RetryPolicy()
         self.breaker = breaker or CircuitBreaker()
+        self.pacing = pacing
         self.wall = wall
         self.rand = rand
         self.lease_s = lease_s
@@ -115,6 +119,7 @@ class SendApprovals:
         self.ambiguous = 0
         self.expirations = 0
         self.parked = 0
+        self.paced = 0
         self.failed = 0
 
     # --- the consumer loop's handler ------------------------------------------------------
@@ -129,7 +134,9 @@ class SendApprovals:
         refusal = admission(step, suppressed=await self.records.is_suppressed(step.destination))
         if refusal is not None:
             self.refused += 1
-            await self._report(approval, DeliveryStatus.REFUSED, refusal.reason, envelope)
+            await self._report(
+                approval, DeliveryStatus.REFUSED, refusal.reason, envelope, self._acks
+            )
             return
         if expired(approval.send_by, self.clock.now()):
             await self._expire(approval, envelope, self._acks)
@@ -213,6 +220,8 @@ class SendApprovals:
         step = approval.step
         called = False
         try:
+            if not item.paced and await self._wait_for_turn(item):
+                return True
             if expired(approval.send_by, self.clock.now()):
                 await self.records.release(step.step_id)  # free for the re-planned approval
                 await self._expire(approval, item.envelope, acks)
@@ -240,6 +249,27 @@ class SendApprovals:
             raise
         finally:
             self._slots.release()
+
+    async def _wait_for_turn(self, item: Parked) -> bool:
+        """Reserve the item's turn; sleep until it if near, else park it: whether parked."""
+        pacing = self.pacing
+        if pacing is None:
+            return False
+        approval = item.envelope.data
+        assert isinstance(approval, StepApproved)
+        sender_id = self.sender.sender_id(approval.step)
+        limited = pacing.buckets(self.sender.provider, sender_id)
+        if not limited:
+            return False
+        turn = await pacing.pacer.reserve(limited, self.wall())
+        wait = turn - self.wall()
+        if wait > pacing.inline_wait_s:
+            await self.retries.park(replace(item, paced=True), turn)
+            self.paced += 1
+            return True
+        if wait > 0:
+            await asyncio.sleep(wait)
+        return False
 
     async def _call(self, approval: StepApproved) -> SendOutcome:
         now = self.wall()
@@ -288,7 +318,8 @@ class SendApprovals:
                 "delay_s": round(decision.delay_s, 2),
             },
         )
-        parked = replace(item, attempts=attempts, last_error=f"{outcome.kind}: {outcome.message}")
+        error = f"{outcome.kind}: {outcome.message}"
+        parked = replace(item, attempts=attempts, last_error=error, paced=False)
         await self.retries.park(parked, now + decision.delay_s)
         self.parked += 1
         return True
@@ -312,14 +343,9 @@ class SendApprovals:
         if report.status is DeliveryStatus.ACCEPTED:
             self.sent += 1
         await self._report(
-            approval,
-            report.status,
-            report.error_code,
-            cause,
-            acks,
-            report.detail,
-            provider_message_id=report.provider_message_id,
-        )
+            approval, report.status, report.error_code, cause, acks, report.detail,
+            report.provider_message_id,
+        )  # fmt: skip
         if report.opted_out and report.error_code is not None:
             await self.records.suppress(step.destination)
             signal = opt_out_signal(
@@ -348,22 +374,16 @@ class SendApprovals:
         status: DeliveryStatus,
         code: str | None,
         cause: Envelope,
-        acks: list[Awaitable[Any]] | None = None,
+        acks: list[Awaitable[Any]],
         detail: str | None = None,
-        *,
         provider_message_id: str | None = None,
     ) -> None:
+        now, provider = self.clock.now(), self.sender.provider
         event = delivery_update(
-            approval,
-            channel=self.channel,
-            provider=self.sender.provider,
-            status=status,
-            now=self.clock.now(),
-            error_code=code,
-            detail=detail,
-            provider_message_id=provider_message_id,
-        )
-        await self._publish(event, cause, self._acks if acks is None else acks)
+            approval, channel=self.channel, provider=provider, status=status, now=now,
+            error_code=code, detail=detail, provider_message_id=provider_message_id,
+        )  # fmt: skip
+        await self._publish(event, cause, acks)
 
     async def _publish(
         self,

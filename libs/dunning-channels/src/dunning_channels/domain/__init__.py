@@ -28,6 +28,7 @@ from dunning_channels.domain.outcomes import (
     SendOutcome,
     Unavailable,
 )
+from dunning_channels.domain.pacing import Rate, next_turn
 from dunning_channels.domain.retry import (
     CIRCUIT_OPEN,
     RATE_LIMITED,
@@ -51,6 +52,7 @@ __all__ = [
     "CircuitBreaker",
     "GiveUp",
     "Provider",
+    "Rate",
     "Refusal",
     "Rejected",
     "Report",
@@ -64,6 +66,7 @@ __all__ = [
     "expired",
     "expiry",
     "next_try",
+    "next_turn",
     "opt_out_signal",
     "provider_answered",
     "report_for",
