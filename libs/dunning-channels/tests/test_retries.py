@@ -141,3 +141,17 @@ async def test_destinations_answered_429_never_open_the_circuit() -> None:
     await parts.settle()
     assert parts.service.breaker.state is BreakerState.CLOSED
     assert deliveries(parts.publisher) == [(DeliveryStatus.FAILED, "retry_budget_spent")] * 5
+
+
+async def test_a_retry_that_comes_back_after_its_step_was_sent_is_dropped() -> None:
+    # A replica sent it, then died before removing it from the queue: its lease ran out.
+    sender = FakeSender(Unavailable("server_error", "500"), Accepted("SM1"))
+    parts = rig(sender)
+    envelope = approval()
+    await parts.service.handle(envelope)
+    await parts.service.flush()
+    await parts.records.record(envelope.data.step.step_id, "SM-sent-by-another")  # type: ignore[union-attr]
+    await parts.settle()
+    assert len(sender.calls) == 1
+    assert parts.retries.items == {}
+    assert parts.publisher.events() == []

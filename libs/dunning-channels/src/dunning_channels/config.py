@@ -22,6 +22,8 @@ class ChannelSettings(CommonSettings):
     retry_initial_s: float = Field(default=1.0, gt=0)
     retry_max_delay_s: float = Field(default=60.0, gt=0)
     retry_poll_s: float = Field(default=0.25, gt=0)
+    # Replicas of the channel's retry journal topic (made by the worker if missing).
+    journal_replication: int = Field(default=1, ge=1)
     # The provider's circuit opens when failure_ratio of the last window calls failed
     # (once at least min_calls were made), and half-opens after open_s.
     breaker_window: int = Field(default=50, ge=1)

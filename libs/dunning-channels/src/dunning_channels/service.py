@@ -50,6 +50,7 @@ from dunning_channels.domain import (
     Unavailable,
     admission,
     already_sent,
+    concluded,
     delivery_update,
     expired,
     expiry,
@@ -220,6 +221,8 @@ class SendApprovals:
         step = approval.step
         called = False
         try:
+            if not first and concluded(await self.records.reserve(step.step_id)):
+                return False  # done before, and its lease ran out after: dropped
             if not item.paced and await self._wait_for_turn(item):
                 return True
             if expired(approval.send_by, self.clock.now()):

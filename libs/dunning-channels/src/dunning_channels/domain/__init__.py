@@ -6,10 +6,12 @@ the facts and these functions for what to do with them.
 
 from dunning_channels.domain.breaker import BreakerState, CircuitBreaker, provider_answered
 from dunning_channels.domain.decisions import (
+    PENDING,
     Refusal,
     Report,
     admission,
     already_sent,
+    concluded,
     expired,
     report_for,
 )
@@ -42,6 +44,7 @@ from dunning_channels.domain.retry import (
 
 __all__ = [
     "CIRCUIT_OPEN",
+    "PENDING",
     "RATE_LIMITED",
     "RETRY_BUDGET_SPENT",
     "SEND_BY_PASSED",
@@ -62,6 +65,7 @@ __all__ = [
     "Unavailable",
     "admission",
     "already_sent",
+    "concluded",
     "delivery_update",
     "expired",
     "expiry",
