@@ -155,3 +155,20 @@ async def test_a_retry_that_comes_back_after_its_step_was_sent_is_dropped() -> N
     assert len(sender.calls) == 1
     assert parts.retries.items == {}
     assert parts.publisher.events() == []
+
+
+async def test_the_intent_to_send_is_journalled_before_the_provider_is_called() -> None:
+    intents: list[str] = []
+    seen_at_call: list[list[str]] = []
+
+    class Journal:
+        async def intend(self, step_id: str) -> None:
+            intents.append(step_id)
+
+    sender = FakeSender(Accepted("SM1"), on_send=lambda: seen_at_call.append(list(intents)))
+    parts = rig(sender)
+    parts.service.journal = Journal()
+    envelope = approval()
+    await parts.service.handle(envelope)
+    await parts.service.flush()
+    assert seen_at_call == [[envelope.data.step.step_id]]  # type: ignore[union-attr]

@@ -113,6 +113,7 @@ def worker_app(
         policy=settings.retry_policy(),
         breaker=settings.circuit_breaker(),
         pacing=pacing,
+        journal=retries,
         concurrency=settings.send_concurrency,
     )
     loop = ConsumerLoop(

@@ -28,6 +28,7 @@ __all__ = [
     "Recipients",
     "Reservations",
     "RetryQueue",
+    "SendJournal",
     "SendRecords",
     "Sender",
     "Suppressions",
@@ -128,6 +129,14 @@ class Pacer(Protocol):
 
     async def reserve(self, buckets: Sequence[tuple[str, Rate]], now: float) -> float:
         """Reserve the next turn through all ``buckets``; the wall instant it comes."""
+        ...
+
+
+class SendJournal(Protocol):
+    """Durable beyond Redis: what was tried, so a lost reservation can be put back."""
+
+    async def intend(self, step_id: str) -> None:
+        """Record, acknowledged, that ``step_id`` goes to the provider now."""
         ...
 
 

@@ -17,9 +17,8 @@ stops the calls while the provider is down (approvals wait parked, attempts not 
 With ``Pacing``, a call first reserves its turn with the provider and its sender, shared
 by the replicas: a short wait is slept, a long one parked; ``send_by`` is checked after.
 
-Errors: ``PermanentError`` for an event that is not this channel's approval (dead
-letter); ``TransientError`` from ``flush`` when a first try failed before anything left
-(the batch is redelivered, the step's reservation released).
+Errors: ``PermanentError`` for an event not this channel's approval (dead letter);
+``TransientError`` from ``flush`` when a first try failed before anything left.
 """
 
 from __future__ import annotations
@@ -67,6 +66,7 @@ from dunning_channels.ports import (
     Publisher,
     RetryQueue,
     Sender,
+    SendJournal,
     SendRecords,
 )
 
@@ -90,6 +90,7 @@ class SendApprovals:
         policy: RetryPolicy | None = None,
         breaker: CircuitBreaker | None = None,
         pacing: Pacing | None = None,
+        journal: SendJournal | None = None,
         concurrency: int = 32,
         wall: Callable[[], float] = time.time,
         rand: Callable[[], float] = random.random,
@@ -105,12 +106,12 @@ class SendApprovals:
         self.dead_letters = dead_letters
         self.policy = policy or RetryPolicy()
         self.breaker = breaker or CircuitBreaker()
-        self.pacing = pacing
+        self.pacing, self.journal = pacing, journal
         self.wall = wall
         self.rand = rand
         self.lease_s = lease_s
         self._slots = asyncio.Semaphore(concurrency)
-        self._pending: list[asyncio.Task[None]] = []
+        self._pending: list[asyncio.Task[bool]] = []
         self._acks: list[Awaitable[Any]] = []
         self._retrying: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
@@ -147,10 +148,7 @@ class SendApprovals:
             return
         await self._slots.acquire()
         first = Parked(envelope, attempts=0, first_attempt_at=self.wall())
-        self._pending.append(asyncio.create_task(self._first_try(first)))
-
-    async def _first_try(self, item: Parked) -> None:
-        await self._try(item, self._acks, first=True)
+        self._pending.append(asyncio.create_task(self._try(first, self._acks, first=True)))
 
     async def flush(self) -> None:
         pending, self._pending = self._pending, []
@@ -230,6 +228,8 @@ class SendApprovals:
                 await self._expire(approval, item.envelope, acks)
                 return False
             await self.records.remember_owner(step.destination, approval.account_id)
+            if self.journal is not None:
+                await self.journal.intend(step.step_id)
             try:
                 outcome = await self._call(approval)
             except AmbiguousSend as exc:

@@ -1,11 +1,13 @@
-"""A journal of the parked retries on Kafka, so that losing Redis loses none of them.
+"""A journal of sends and parked retries on Kafka, so that losing Redis loses neither.
 
-Redis holds the retry schedule (``RedisRetryQueue``), fast and shared; a compacted topic
-of the channel's own (``<prefix><channel>.retries.journal``, made at start if missing)
-holds the same items keyed by step id, a tombstone once done. ``JournaledRetryQueue``
-writes the journal before Redis and, when it finds Redis without its mark (flushed,
-replaced, a fresh instance), puts back every journalled item and its step's reservation
-before it claims anything.
+Redis holds the reservations and the retry schedule, fast and shared; a compacted topic
+of the channel's own (``<prefix><channel>.retries.journal``, made at start if missing,
+kept 90 days) holds, keyed by step id, each parked item (a tombstone once done) and
+each send's intent, written and acknowledged before the provider is called.
+``JournaledRetryQueue`` writes the journal before Redis and, when it finds Redis without
+its mark (flushed, replaced, a fresh instance), puts back every parked item and the
+reservation of every step ever tried before it claims anything: a redelivered approval
+of a step sent before the loss is then a duplicate, not a second message.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ from dunning_channels.ports import Parked, Reservations
 
 log = logging.getLogger(__name__)
 
+_KEEP_MS = 90 * 24 * 3600 * 1000
+_INTENT = "intent:"
+
 
 class KafkaRetryJournal:
     def __init__(
@@ -40,7 +45,11 @@ class KafkaRetryJournal:
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
         await admin.start()
         try:
-            config = {"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"}
+            config = {
+                "cleanup.policy": "compact,delete",
+                "retention.ms": str(_KEEP_MS),  # as long as the reservations in Redis
+                "min.compaction.lag.ms": "60000",
+            }
             await admin.create_topics([NewTopic(self.topic, 3, self.replication, None, config)])
         except TopicAlreadyExistsError:
             pass
@@ -54,13 +63,20 @@ class KafkaRetryJournal:
         )
         await (await self.producer.send_raw(self.topic, step_id.encode(), value, []))
 
-    async def read_all(self) -> dict[str, tuple[float, Parked]]:
-        """Every item not done, from the start of the journal to its end now."""
+    async def intend(self, step_id: str) -> None:
+        """Record that ``step_id`` is about to be sent, acknowledged by the broker."""
+        key = (_INTENT + step_id).encode()
+        await (await self.producer.send_raw(self.topic, key, b"1", []))
+
+    async def read_all(self) -> tuple[dict[str, tuple[float, Parked]], set[str]]:
+        """Every item not done, and every step tried, from the start of the journal to
+        its end now."""
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap, enable_auto_commit=False, group_id=None
         )
         await consumer.start()
         found: dict[str, tuple[float, Parked]] = {}
+        tried: set[str] = set()
         try:
             numbers = await self._partitions()
             partitions = [TopicPartition(self.topic, p) for p in sorted(numbers)]
@@ -78,6 +94,9 @@ class KafkaRetryJournal:
                 for records in (await consumer.getmany(timeout_ms=500)).values():
                     for record in records:
                         key = record.key.decode()
+                        if key.startswith(_INTENT):
+                            tried.add(key.removeprefix(_INTENT))
+                            continue
                         if record.value is None:
                             found.pop(key, None)
                             continue
@@ -85,7 +104,7 @@ class KafkaRetryJournal:
                         found[key] = (float(data["due_at"]), load(data["item"].encode()))
         finally:
             await consumer.stop()
-        return found
+        return found, tried
 
     async def _partitions(self) -> list[int]:
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
@@ -134,14 +153,21 @@ class JournaledRetryQueue:
         """Put the journal back into Redis if Redis lost it; whether it had."""
         if await self.redis.exists(self.mark_key):
             return False
-        items = await self.journal.read_all()
-        for step_id, (due_at, item) in items.items():
-            await self.reservations.reserve(step_id)  # parked: reserved, never sent twice
+        items, tried = await self.journal.read_all()
+        for step_id in tried | set(items):
+            await self.reservations.reserve(step_id)  # tried or parked: never sent twice
+        for due_at, item in items.values():
             await self.queue.park(item, due_at)
         await self.redis.set(self.mark_key, b"1")
         self.restored += len(items)
-        log.warning("retry schedule restored from the journal", extra={"items": len(items)})
+        log.warning(
+            "reservations and retries restored from the journal",
+            extra={"items": len(items), "reservations": len(tried)},
+        )
         return True
+
+    async def intend(self, step_id: str) -> None:
+        await self.journal.intend(step_id)
 
     async def park(self, item: Parked, due_at: float) -> None:
         await self.journal.write(item.step_id, item, due_at)
