@@ -45,6 +45,10 @@ def test_these_are_opt_outs(text: str) -> None:
     ("text", "intent"),
     [
         ("don't stop my plan", "plan"),
+        ("You can stop now, I paid", "opt_out"),  # a strong word counts anywhere
+        ("don't stop the reminders", "unknown"),  # a negated revocation cue
+        ("Can you stop by my house", "unknown"),  # an idiom
+        ("I don't want these texts anymore", "opt_out"),  # cue + channel word
         ("stop by tomorrow to pay", "promise"),
         ("I will pay at the end of the month", "promise"),
         ("pagar", "pay"),
