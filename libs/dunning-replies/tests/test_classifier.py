@@ -148,3 +148,28 @@ def test_classification_as_dict_is_json() -> None:
     data = json.loads(json.dumps(result.as_dict()))
     assert data["intent"] == "promise"
     assert data["why"]
+
+
+# Every opt-out the older lists knew (the gate's policy keywords and phrases, the sms
+# worker's hard-coded set), so that deleting them for this classifier loses none.
+OLD_OPT_OUTS = [
+    "stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout", "remove",
+    "alto", "basta", "parar", "cancelar", "baja", "arret", "arreter", "desabonner",
+    "desinscrire", "sair", "退订",
+    "opt out", "no mas", "no más", "stop texting", "stop calling", "stop emailing",
+    "stop contacting", "do not contact", "dont contact", "don't contact", "do not text",
+    "don't text", "leave me alone", "take me off", "remove me", "no me escriba",
+    "no me llame", "no me contacte", "deje de escribir", "deje de llamar", "stop please",
+    "please stop", "stop it", "no more", "stop texting me", "stop messaging me",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", OLD_OPT_OUTS)
+def test_every_opt_out_the_old_lists_knew_is_still_one(text: str) -> None:
+    assert classify(text, now=NOW).intent in {"opt_out", "opt_out_all"}
+
+
+@pytest.mark.parametrize(("text", "intent"), [("start", "opt_in"), ("unstop", "opt_in"),
+    ("subscribe", "opt_in"), ("help", "help"), ("info", "help"), ("ayuda", "help")])  # fmt: skip
+def test_the_old_opt_in_and_help_words_keep_their_meaning(text: str, intent: str) -> None:
+    assert classify(text, now=NOW).intent == intent
