@@ -112,6 +112,15 @@ def test_friday_is_resolved_in_the_consumer_s_zone() -> None:
     assert classify("I'll pay tomorrow", now=late, tz="Asia/Tokyo").date == date(2026, 12, 4)
 
 
+def test_an_unknown_zone_is_the_caller_s_mistake() -> None:
+    with pytest.raises(ValueError, match="Mars/Olympus"):
+        classify("I'll pay Friday", tz="Mars/Olympus", now=NOW)
+
+
+def test_a_naive_now_is_taken_as_utc() -> None:
+    assert classify("I'll pay tomorrow", now=datetime(2026, 12, 3, 3, 0)).date == date(2026, 12, 3)
+
+
 def test_a_promise_carries_date_and_amount() -> None:
     result = classify("pagaré 100 el 15 de enero", now=NOW)
     assert result.intent == "promise"

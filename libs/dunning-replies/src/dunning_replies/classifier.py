@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dunning_replies.compiled import Compiled, Confidence, Hit, found
 from dunning_replies.extract import Amount, find_amount, find_date
@@ -97,6 +97,11 @@ class Classifier:
         after_opt_out: bool = False,
         currency: str = "USD",
     ) -> Classification:
+        """Raises ValueError for an unknown zone (a caller's mistake); never for the text."""
+        try:
+            zone = ZoneInfo(tz)
+        except (ValueError, ZoneInfoNotFoundError) as error:
+            raise ValueError(f"unknown time zone {tz!r}") from error
         raw = clean(text) if isinstance(text, str) else ""
         norm = Normalized.of(raw)
         language = self._language(raw, norm, locale_hint)
@@ -118,13 +123,13 @@ class Classifier:
         if fuzzy := self._misspelt(norm):
             return _decided(fuzzy, language)
         if any(i in hits for i in ("promise", "plan", "pay")):
-            return self._money(raw, norm, hits, language, tz, now, currency)
+            return self._money(raw, norm, hits, language, zone, now, currency)
         for intent in ("call_me", "think_time"):
             if intent in hits:
                 return _decided(hits[intent][0], language)
         if any(c.isdigit() for c in raw) or has_han(norm.compact):
             # No money word, yet "$20 a month" or "周五 500": a plan or a promise all the same.
-            money = self._money(raw, norm, hits, language, tz, now, currency)
+            money = self._money(raw, norm, hits, language, zone, now, currency)
             if money.intent != "unknown":
                 return money
         return Classification("unknown", language, why="no vocabulary term matched")
@@ -228,7 +233,7 @@ class Classifier:
         norm: Normalized,
         hits: dict[Intent, list[Hit]],
         language: str,
-        tz: str,
+        zone: ZoneInfo,
         now: datetime | None,
         currency: str,
     ) -> Classification:
@@ -236,7 +241,7 @@ class Classifier:
         moment = now if now is not None else datetime.now(UTC)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
-        today = moment.astimezone(ZoneInfo(tz)).date()
+        today = moment.astimezone(zone).date()
         when = find_date(raw, norm.padded, norm.compact, langs, today)
         amount = find_amount(raw, langs, currency)
         periodic = any(
