@@ -107,6 +107,9 @@ class Classifier:
         language = self._language(raw, norm, locale_hint)
         provider = _PROVIDER.get((provider_opt_out_type or "").strip().upper())
         if provider is not None:
+            # Twilio says STOP for STOPALL too; the text keeps the wider request.
+            if provider == "opt_out" and "opt_out_all" in self._hits(raw, norm, after_opt_out):
+                provider = "opt_out_all"
             return Classification(
                 provider,  # type: ignore[arg-type]
                 language,
