@@ -82,14 +82,14 @@ def test_twilio_opt_out_type_wins(opt_out_type: str, intent: str) -> None:
     assert result.confidence == "high"
 
 
-@pytest.mark.parametrize(
-    "text", ["", "   ", None, 42, b"STOP", "😀😀😀", "\ud800\udfffabc\ud800", "a" * 1600, "?!..."]
-)
 def test_a_provider_stop_on_a_stopall_keeps_all_channels() -> None:
     assert classify("STOPALL", provider_opt_out_type="STOP", now=NOW).intent == "opt_out_all"
     assert classify("STOP", provider_opt_out_type="STOP", now=NOW).intent == "opt_out"
 
 
+@pytest.mark.parametrize(
+    "text", ["", "   ", None, 42, b"STOP", "😀😀😀", "\ud800\udfffabc\ud800", "a" * 1600, "?!..."]
+)
 def test_bad_input_is_unknown_never_an_error(text: object) -> None:
     result = classify(text, now=NOW)
     assert isinstance(result, Classification)
