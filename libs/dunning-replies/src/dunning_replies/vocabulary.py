@@ -96,6 +96,7 @@ class IntentWords(_Model):
 class DateWords(_Model):
     relative: dict[Term, Annotated[int, Field(ge=0, le=31)]] = Field(default_factory=dict)
     weekdays: dict[Term, Annotated[int, Field(ge=0, le=6)]] = Field(default_factory=dict)
+    month_end: tuple[Term, ...] = ()  # "end of the month": the month's last day
     next_week: tuple[Term, ...] = ()  # prefixes: "下周" + weekday = that day of next week
     order: Literal["MDY", "DMY", "YMD"] = "MDY"  # numeric dates: 1/15 or 15/1
 
