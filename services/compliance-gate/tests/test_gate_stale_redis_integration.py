@@ -20,10 +20,11 @@ from dunning_core.contracts import (
 from dunning_core.runtime.clock import FixedClock
 from dunning_core.runtime.kafka import EventProducer
 from dunning_gate.adapters.redis_state import RedisStateStore
-from dunning_gate.pipeline import Decider, GatePipeline
+from dunning_gate.domain.state import AccountState
+from dunning_gate.handlers import GatePipeline
 from dunning_gate.policy.loader import default_policy
+from dunning_gate.ports import Decider
 from dunning_gate.service import GateDecider
-from dunning_gate.state import AccountState
 from dunning_testkit.gate import NOW, NewYorkSms, collect_decisions, eventually
 from dunning_testkit.stack import KAFKA, REDIS_URL
 from redis import Redis as SyncRedis
