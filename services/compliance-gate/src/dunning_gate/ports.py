@@ -8,6 +8,7 @@ adapter (``dunning_gate.adapters.redis_state``) is the production one.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -15,7 +16,16 @@ from dunning_core.contracts.events import StepDecided, StepPlanned
 
 from dunning_gate.domain.state import AccountState
 
-Decider = Callable[[StepPlanned, str, AccountState, datetime], StepDecided]
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """A decision, and for an allow the instant it lapses (the approval's ``send_by``)."""
+
+    event: StepDecided
+    send_by: datetime | None = None
+
+
+Decider = Callable[[StepPlanned, str, AccountState, datetime], Decided]
 """Decides one planned step: (planned, planned event id, account state, now) → decision."""
 
 

@@ -35,7 +35,7 @@ from dunning_gate.domain.state import (
 )
 from dunning_gate.domain.time_zones import address_zones, phone_zones
 from dunning_gate.policy.model import Policy
-from dunning_gate.ports import Decider
+from dunning_gate.ports import Decided, Decider
 
 SERVICE = "compliance-gate"
 
@@ -78,18 +78,18 @@ def decide_step(
 ) -> list[Envelope]:
     """Decide one planned step: the decision, and for an allow the approval (counted in
     ``state`` before it is announced). A step already approved is announced again as it
-    was (a replay), with the same ids."""
+    was (a replay), with the same ids and ``send_by``."""
     step = planned.step
     previous = state.approved(step.step_id)
     if previous is not None and step.content_hash:
         stats.replays += 1
-        decided_at = previous.at
-        decision = decide(planned, envelope.id, state, decided_at)
-        decision = decision.model_copy(
+        decided = decide(planned, envelope.id, state, previous.at)
+        decision = decided.event.model_copy(
             update={"decision": Verdict.ALLOW, "findings": (), "not_before": None}
         )
     else:
-        decision = decide(planned, envelope.id, state, now)
+        decided = decide(planned, envelope.id, state, now)
+        decision = decided.event
     out = [wrap(decision, SERVICE, traceparent=envelope.traceparent)]
     stats.decided += 1
     if decision.decision is Verdict.ALLOW:
@@ -100,6 +100,7 @@ def decide_step(
             step=step,
             approved_at=decision.decided_at,
             policy_version=decision.policy_version,
+            send_by=decided.send_by,
         )
         out.append(wrap(approval, SERVICE, traceparent=envelope.traceparent))
     else:
@@ -143,10 +144,10 @@ class GateDecider:
 
     def __call__(
         self, planned: StepPlanned, planned_event_id: str, state: AccountState, now: datetime
-    ) -> StepDecided:
+    ) -> Decided:
         raw = request_dict(planned, state, now, self.zones_for(state))
         decision = evaluate_raw(raw, self.policy)
-        return to_event(decision, planned, planned_event_id, now)
+        return Decided(to_event(decision, planned, planned_event_id, now), decision.send_by)
 
 
 def to_event(
