@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from dunning_ledger.schemas import DecisionOut, DeliveryEventOut, StepRecordOut
+from dunning_ledger.communications.schemas import DecisionOut, DeliveryEventOut, StepRecordOut
 
 
 def _at(instant: datetime | None) -> str:

@@ -142,7 +142,7 @@ def evaluate(
 @gate.command()
 def explain(step_id: str, ledger: LedgerUrl = LEDGER) -> None:
     """Every recorded decision of a real step (rules, explanations, inputs) and its deliveries."""
-    from dunning_ledger.schemas import StepRecordOut
+    from dunning_ledger.communications.schemas import StepRecordOut
 
     from dunning_cli.explain import render_step
 
