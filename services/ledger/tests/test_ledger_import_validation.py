@@ -7,15 +7,8 @@ import io
 from datetime import UTC, date, datetime
 
 import pytest
-from dunning_ledger.domain.import_rows import (
-    COLUMNS,
-    HEADER_ROW,
-    RowError,
-    ValidatedImport,
-    parse_phone,
-    validate_csv,
-    validate_json,
-)
+from dunning_ledger.domain.import_format import COLUMNS, HEADER_ROW, RowError, parse_phone
+from dunning_ledger.domain.import_rows import ValidatedImport, validate_csv, validate_json
 
 
 def good_row(n: int = 1, /, **overrides: str) -> dict[str, str]:

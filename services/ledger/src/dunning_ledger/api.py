@@ -1,4 +1,4 @@
-"""The ledger's HTTP API: thin routes over ``LedgerService``.
+"""The ledger's HTTP API: thin routes over each aggregate's use cases.
 
 Errors come back as JSON ``{"error": code, "message": ...}`` with the status their
 ``LedgerError`` class carries (404, 409, 415, 422, 503); see ``errors``.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -17,43 +18,51 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dunning_ledger.domain import import_rows
-from dunning_ledger.domain.import_rows import ValidatedImport, validate_csv, validate_json
-from dunning_ledger.errors import InvalidRequest, LedgerError, UnsupportedMediaType
-from dunning_ledger.schemas import (
-    AccountOut,
+from dunning_ledger.accounts.schemas import AccountOut
+from dunning_ledger.accounts.service import AccountService
+from dunning_ledger.communications.schemas import (
     CommunicationsOut,
-    ErrorBody,
     EventOut,
-    ImportErrorBody,
-    ImportResult,
-    PaymentIn,
-    PaymentOut,
-    PlanIn,
-    PlanOut,
     SignalIn,
     SignalOut,
     StepOut,
     StepRecordOut,
 )
-from dunning_ledger.service import LedgerService, PaymentCommand, PlanCommand, SignalCommand
+from dunning_ledger.communications.service import CommunicationService
+from dunning_ledger.domain import import_format
+from dunning_ledger.domain.import_rows import ValidatedImport, validate_csv, validate_json
+from dunning_ledger.errors import ErrorBody, InvalidRequest, LedgerError, UnsupportedMediaType
+from dunning_ledger.imports.schemas import ImportErrorBody, ImportResult
+from dunning_ledger.imports.service import ImportService
+from dunning_ledger.payments.schemas import PaymentIn, PaymentOut, PlanIn, PlanOut
+from dunning_ledger.payments.service import PaymentService
 
 log = logging.getLogger(__name__)
 
 
-def get_service(request: Request) -> LedgerService:
-    service: LedgerService = request.app.state.service
-    return service
+@dataclass(frozen=True, slots=True)
+class UseCases:
+    """The use cases the routes call, one service per aggregate (built by the bootstrap)."""
+
+    accounts: AccountService
+    payments: PaymentService
+    communications: CommunicationService
+    imports: ImportService
 
 
-Service = Annotated[LedgerService, Depends(get_service)]
+def get_use_cases(request: Request) -> UseCases:
+    use_cases: UseCases = request.app.state.use_cases
+    return use_cases
+
+
+Service = Annotated[UseCases, Depends(get_use_cases)]
 
 _CSV_TYPES = frozenset({"text/csv", "application/csv", "text/plain"})
 _IMPORT_DOC = (
     "Import accounts: a CSV file (multipart field `file`, or the body with "
     '`Content-Type: text/csv`) or JSON `{"accounts": [{column: value}]}`. Every row is '
     "checked first; any error rejects the whole file with 422 and imports nothing.\n\n"
-    + (import_rows.__doc__ or "").split("\n\n", 1)[1]
+    + (import_format.__doc__ or "").split("\n\n", 1)[1]
 )
 _IMPORT_BODY: dict[str, Any] = {
     "requestBody": {
@@ -75,8 +84,10 @@ _IMPORT_BODY: dict[str, Any] = {
                             "type": "array",
                             "items": {
                                 "type": "object",
-                                "properties": {c: {"type": "string"} for c in import_rows.COLUMNS},
-                                "required": list(import_rows.REQUIRED_COLUMNS),
+                                "properties": {
+                                    c: {"type": "string"} for c in import_format.COLUMNS
+                                },
+                                "required": list(import_format.REQUIRED_COLUMNS),
                             },
                         }
                     },
@@ -133,11 +144,11 @@ def router() -> APIRouter:
     )
     async def import_accounts(request: Request, service: Service) -> ImportResult:
         validated = await _read_import(request)
-        return ImportResult.of(await service.import_accounts(validated))
+        return ImportResult.of(await service.imports.import_accounts(validated))
 
     @api.get("/accounts/{account_id}", response_model=AccountOut, responses=_ERRORS)
     async def get_account(account_id: str, service: Service) -> AccountOut:
-        return AccountOut.of(await service.account(account_id))
+        return AccountOut.of(await service.accounts.account(account_id))
 
     @api.get(
         "/accounts/{account_id}/communications",
@@ -154,7 +165,9 @@ def router() -> APIRouter:
             Query(description="`events` adds every recorded event"),
         ] = None,
     ) -> CommunicationsOut:
-        view = await service.communications(account_id, with_events=detail == "events")
+        view = await service.communications.communications(
+            account_id, with_events=detail == "events"
+        )
         return CommunicationsOut(
             account_id=view.account_id,
             steps=[StepOut.of(s) for s in view.steps],
@@ -168,7 +181,7 @@ def router() -> APIRouter:
         summary="One step: its log row, every gate decision with its findings, its deliveries",
     )
     async def step(step_id: str, service: Service) -> StepRecordOut:
-        return StepRecordOut.of(await service.step(step_id))
+        return StepRecordOut.of(await service.communications.step(step_id))
 
     @api.post(
         "/accounts/{account_id}/payments",
@@ -180,17 +193,7 @@ def router() -> APIRouter:
     async def record_payment(
         account_id: str, body: PaymentIn, service: Service, response: Response
     ) -> PaymentOut:
-        result = await service.record_payment(
-            account_id,
-            PaymentCommand(
-                payment_id=body.payment_id,
-                amount=body.amount.strip(),
-                currency=body.currency,
-                debt_id=body.debt_id,
-                method=body.method,
-                received_at=body.received_at,
-            ),
-        )
+        result = await service.payments.record_payment(account_id, body)
         if result.replayed:
             response.status_code = 200
         return PaymentOut.of(result.payment, result.replayed)
@@ -205,17 +208,7 @@ def router() -> APIRouter:
     async def agree_plan(
         account_id: str, body: PlanIn, service: Service, response: Response
     ) -> PlanOut:
-        result = await service.agree_plan(
-            account_id,
-            PlanCommand(
-                plan_id=body.plan_id,
-                instalment=body.instalment.strip(),
-                instalments=body.instalments,
-                first_due=body.first_due,
-                currency=body.currency,
-                debt_id=body.debt_id,
-            ),
-        )
+        result = await service.payments.agree_plan(account_id, body)
         if result.replayed:
             response.status_code = 200
         return PlanOut.of(result.plan, result.replayed)
@@ -230,19 +223,7 @@ def router() -> APIRouter:
     async def record_signal(
         account_id: str, body: SignalIn, service: Service, response: Response
     ) -> SignalOut:
-        result = await service.record_signal(
-            account_id,
-            SignalCommand(
-                signal_id=body.signal_id,
-                kind=body.kind,
-                text=body.text,
-                channel=body.channel,
-                address=body.address,
-                debt_id=body.debt_id,
-                occurred_at=body.occurred_at,
-                details=body.details,
-            ),
-        )
+        result = await service.communications.record_signal(account_id, body)
         if result.replayed:
             response.status_code = 200
         return SignalOut(
@@ -256,7 +237,7 @@ def router() -> APIRouter:
 
     @api.get("/summary", summary="Counts for the demo", responses={503: {"model": ErrorBody}})
     async def summary(service: Service) -> dict[str, Any]:
-        return await service.summary()
+        return await service.accounts.summary()
 
     return api
 

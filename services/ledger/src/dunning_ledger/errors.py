@@ -15,7 +15,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from dunning_ledger.domain.import_rows import RowError
+from pydantic import BaseModel
+
+from dunning_ledger.domain.import_format import RowError
+
+
+class ErrorBody(BaseModel):
+    """What every error response carries (``ImportRejected`` adds the row errors)."""
+
+    error: str
+    message: str
+    errors: list[dict[str, Any]] | None = None
 
 
 class LedgerError(Exception):

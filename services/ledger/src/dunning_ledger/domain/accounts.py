@@ -28,6 +28,8 @@ class StoredAccount:
     revision: int
     fingerprint: str
     paid_minor: int
+    balance_minor: int | None = None
+    imported_balance_minor: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

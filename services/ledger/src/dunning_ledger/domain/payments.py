@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Literal
 
 from dunning_ledger.errors import InvalidRequest
+
+PaymentMethod = Literal["card", "ach", "check", "cash", "other"]
+"""How a payment was made: the one list (``PaymentReceived.method`` carries the same)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +28,7 @@ class PaymentInput:
     debt_id: str | None
     amount_minor: int
     currency: str
-    method: str
+    method: PaymentMethod
     received_at: datetime
 
 

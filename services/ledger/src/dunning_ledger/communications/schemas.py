@@ -1,9 +1,13 @@
-"""The HTTP API's request and response bodies."""
+"""The communication log's bodies: operator signals, flags, disputes, steps and events.
+
+Clients such as the ``dunning`` CLI read these bodies with these models; only the ``of``
+constructors name the ORM rows, so reading them does not load SQLAlchemy (about 1.8 s).
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from dunning_core.contracts.common import Channel, Instant
 from dunning_core.contracts.events import (
@@ -14,166 +18,13 @@ from dunning_core.contracts.events import (
     SignalKind,
     StepDecided,
 )
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from dunning_ledger.domain.money import format_minor
+from dunning_ledger.payments.schemas import Body
 
 if TYPE_CHECKING:
-    # Only the ``of`` constructors name these: clients such as the ``dunning`` CLI read
-    # the bodies with these models without loading SQLAlchemy (about 1.8 s).
-    from dunning_ledger.models import (
-        Account,
-        CommunicationEvent,
-        CommunicationLog,
-        ConsumerFlag,
-        Dispute,
-        Payment,
-        PaymentPlan,
-    )
-    from dunning_ledger.service import AccountView, ImportCounts, StepView
-
-
-def _decimal_text(value: Any) -> Any:
-    # JSON numbers are accepted too, read through their text (never as binary floats).
-    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
-
-
-DecimalText = Annotated[
-    str,
-    BeforeValidator(_decimal_text),
-    Field(pattern=r"^\s*\d+(\.\d+)?\s*$", examples=["1234.50"]),
-]
-Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Amount(BaseModel):
-    amount_minor: int
-    currency: str
-    display: str = Field(description="Decimal text in major units, e.g. 1234.50")
-
-    @classmethod
-    def of(cls, amount_minor: int, currency: str) -> Amount:
-        return cls(
-            amount_minor=amount_minor,
-            currency=currency,
-            display=format_minor(amount_minor, currency),
-        )
-
-
-# --- import ---------------------------------------------------------------------------
-
-
-class ImportResult(BaseModel):
-    received: int = Field(description="Data rows in the file.")
-    opened: int = Field(description="New accounts (revision 1, AccountOpened sent).")
-    updated: int = Field(description="Changed accounts (revision + 1, AccountUpdated sent).")
-    unchanged: int = Field(description="Accounts whose content was already recorded.")
-
-    @classmethod
-    def of(cls, counts: ImportCounts) -> ImportResult:
-        return cls(
-            received=counts.received,
-            opened=counts.opened,
-            updated=counts.updated,
-            unchanged=counts.unchanged,
-        )
-
-
-class ImportRowError(BaseModel):
-    row: int = Field(description="Data row, counted from 1; 0 is the header.")
-    line: int | None = Field(description="CSV line in the file; the header is line 1.")
-    field: str | None
-    message: str
-
-
-class ImportErrorBody(BaseModel):
-    error: Literal["import_rejected"]
-    message: str
-    received: int
-    error_count: int
-    row_numbering: str
-    errors: list[ImportRowError]
-
-
-class ErrorBody(BaseModel):
-    error: str
-    message: str
-    errors: list[dict[str, Any]] | None = None
-
-
-# --- payments, plans, signals ---------------------------------------------------------
-
-
-class PaymentIn(Body):
-    payment_id: Identifier = Field(description="Idempotency key: the same id is one payment.")
-    amount: DecimalText = Field(description="Decimal amount in major units, e.g. 120.50")
-    currency: str | None = Field(
-        default=None, pattern=r"^[A-Z]{3}$", description="Defaults to the account's currency."
-    )
-    debt_id: str | None = None
-    method: Literal["card", "ach", "check", "cash", "other"] = "other"
-    received_at: Instant | None = Field(default=None, description="Defaults to now.")
-
-
-class PaymentOut(BaseModel):
-    payment_id: str
-    account_id: str
-    debt_id: str
-    amount: Amount
-    remaining_balance: Amount
-    method: str
-    received_at: datetime
-    replayed: bool = Field(description="True when this payment_id was already recorded.")
-
-    @classmethod
-    def of(cls, p: Payment, replayed: bool) -> PaymentOut:
-        return cls(
-            payment_id=p.payment_id,
-            account_id=p.account_id,
-            debt_id=p.debt_id,
-            amount=Amount.of(p.amount_minor, p.currency),
-            remaining_balance=Amount.of(p.remaining_balance_minor, p.currency),
-            method=p.method,
-            received_at=p.received_at,
-            replayed=replayed,
-        )
-
-
-class PlanIn(Body):
-    plan_id: Identifier = Field(description="Idempotency key.")
-    instalment: DecimalText
-    instalments: int = Field(ge=1, le=600)
-    first_due: date
-    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
-    debt_id: str | None = None
-
-
-class PlanOut(BaseModel):
-    plan_id: str
-    account_id: str
-    debt_id: str
-    instalment: Amount
-    instalments: int
-    first_due: date
-    agreed_at: datetime
-    replayed: bool = False
-
-    @classmethod
-    def of(cls, p: PaymentPlan, replayed: bool = False) -> PlanOut:
-        return cls(
-            plan_id=p.plan_id,
-            account_id=p.account_id,
-            debt_id=p.debt_id,
-            instalment=Amount.of(p.instalment_minor, p.currency),
-            instalments=p.instalments,
-            first_due=p.first_due,
-            agreed_at=p.agreed_at,
-            replayed=replayed,
-        )
+    from dunning_ledger.communications.service import StepView
+    from dunning_ledger.models import CommunicationEvent, CommunicationLog, ConsumerFlag, Dispute
 
 
 class SignalIn(Body):
@@ -200,9 +51,6 @@ class SignalOut(BaseModel):
     ce_id: str
     occurred_at: datetime
     replayed: bool
-
-
-# --- accounts -------------------------------------------------------------------------
 
 
 class FlagOut(BaseModel):
@@ -249,46 +97,6 @@ class DisputeOut(BaseModel):
             opened_at=d.opened_at,
             verified_at=d.verified_at,
         )
-
-
-class AccountOut(BaseModel):
-    account_id: str
-    revision: int
-    status: str
-    balance: Amount = Field(description="Imported balance less payments.")
-    imported_balance: Amount
-    paid: Amount
-    consumer: dict[str, Any]
-    debt: dict[str, Any] = Field(description="The debt as imported.")
-    flags: list[FlagOut]
-    disputes: list[DisputeOut]
-    payments: list[PaymentOut]
-    plans: list[PlanOut]
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, view: AccountView) -> AccountOut:
-        a: Account = view.account
-        return cls(
-            account_id=a.account_id,
-            revision=a.revision,
-            status=a.status,
-            balance=Amount.of(a.balance_minor, a.currency),
-            imported_balance=Amount.of(a.imported_balance_minor, a.currency),
-            paid=Amount.of(a.paid_minor, a.currency),
-            consumer=a.consumer,
-            debt=a.debt,
-            flags=[FlagOut.of(f) for f in view.flags],
-            disputes=[DisputeOut.of(d) for d in view.disputes],
-            payments=[PaymentOut.of(p, False) for p in view.payments],
-            plans=[PlanOut.of(p) for p in view.plans],
-            created_at=a.created_at,
-            updated_at=a.updated_at,
-        )
-
-
-# --- communications -------------------------------------------------------------------
 
 
 class DeliveryOut(BaseModel):
@@ -390,9 +198,6 @@ class CommunicationsOut(BaseModel):
     events: list[EventOut] | None = Field(
         default=None, description="Every recorded event, with ?detail=events."
     )
-
-
-# --- one step -------------------------------------------------------------------------
 
 
 class DecisionOut(BaseModel):
