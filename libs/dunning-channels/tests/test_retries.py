@@ -162,7 +162,7 @@ async def test_the_intent_to_send_is_journalled_before_the_provider_is_called() 
     seen_at_call: list[list[str]] = []
 
     class Journal:
-        async def intend(self, step_id: str) -> None:
+        async def intend(self, step_id: str, destination: str, account_id: str) -> None:
             intents.append(step_id)
 
     sender = FakeSender(Accepted("SM1"), on_send=lambda: seen_at_call.append(list(intents)))

@@ -79,18 +79,20 @@ async def test_a_flushed_redis_gets_every_parked_retry_back_and_none_done(
     assert await records.reserve(waiting.step_id) == "pending"  # never sent twice
 
 
-async def test_a_flushed_redis_gets_back_the_reservation_of_every_step_tried(
+async def test_a_flushed_redis_gets_back_the_reservation_and_owner_of_every_step_tried(
     prefix: str, parts: tuple[Redis, EventProducer]
 ) -> None:
     redis, producer = parts
     queue = journaled(prefix, redis, producer)
     await queue.start()
     sent = approval("acc-3").data.step.step_id  # type: ignore[union-attr]
-    await queue.intend(sent)  # as the worker does right before the provider call
+    await queue.intend(sent, "+14155550123", "acc-3")  # as before the provider call
     keys = [k async for k in redis.scan_iter(f"{prefix}*")]
     await redis.delete(*keys)
     restarted = journaled(prefix, redis, producer)
     assert await restarted.claim(now=1_000.0, lease_s=60) is None
     records = RedisSendRecords(redis, Channel.SMS, prefix=prefix)
-    # A redelivered approval of that step now finds it reserved: a duplicate, not resent.
+    # A redelivered approval of that step now finds it reserved: a duplicate, not resent;
+    # and a reply from the number finds its account.
     assert await records.reserve(sent) == "pending"
+    assert await records.owners("+14155550123") == {"acc-3"}

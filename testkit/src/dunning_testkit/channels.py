@@ -131,11 +131,13 @@ class MemoryPublisher:
 
     def __init__(self, *, fail_with: Exception | None = None, hold: bool = False) -> None:
         self.sent: list[Envelope] = []
+        self.topics: list[str | None] = []  # the topic each was sent to, when not its own
         self.fail_with = fail_with
         self.hold = hold
 
     async def send(self, envelope: Envelope, topic: str | None = None) -> Awaitable[Any]:
         self.sent.append(envelope)
+        self.topics.append(topic)
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         if self.fail_with is not None:
             done.set_exception(self.fail_with)

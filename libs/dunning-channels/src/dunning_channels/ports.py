@@ -133,10 +133,11 @@ class Pacer(Protocol):
 
 
 class SendJournal(Protocol):
-    """Durable beyond Redis: what was tried, so a lost reservation can be put back."""
+    """Durable beyond Redis: what was tried, so lost reservations and owners come back."""
 
-    async def intend(self, step_id: str) -> None:
-        """Record, acknowledged, that ``step_id`` goes to the provider now."""
+    async def intend(self, step_id: str, destination: str, account_id: str) -> None:
+        """Record, acknowledged, that ``step_id`` goes to the provider now, to
+        ``destination`` for ``account_id``."""
         ...
 
 

@@ -229,7 +229,7 @@ class SendApprovals:
                 return False
             await self.records.remember_owner(step.destination, approval.account_id)
             if self.journal is not None:
-                await self.journal.intend(step.step_id)
+                await self.journal.intend(step.step_id, step.destination, approval.account_id)
             try:
                 outcome = await self._call(approval)
             except AmbiguousSend as exc:

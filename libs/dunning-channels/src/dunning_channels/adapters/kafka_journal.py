@@ -5,9 +5,10 @@ of the channel's own (``<prefix><channel>.retries.journal``, made at start if mi
 kept 90 days) holds, keyed by step id, each parked item (a tombstone once done) and
 each send's intent, written and acknowledged before the provider is called.
 ``JournaledRetryQueue`` writes the journal before Redis and, when it finds Redis without
-its mark (flushed, replaced, a fresh instance), puts back every parked item and the
-reservation of every step ever tried before it claims anything: a redelivered approval
-of a step sent before the loss is then a duplicate, not a second message.
+its mark (flushed, replaced, a fresh instance), puts back every parked item, and the
+reservation and the owner of every step ever tried, before it claims anything: a
+redelivered approval of a step sent before the loss is then a duplicate, not a second
+message, and a reply from its number finds its account.
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ from dunning_core.runtime.kafka import EventProducer
 from redis.asyncio import Redis
 
 from dunning_channels.adapters.redis_retries import RedisRetryQueue, dump, load
-from dunning_channels.ports import Parked, Reservations
+from dunning_channels.ports import Parked, SendRecords
 
 log = logging.getLogger(__name__)
 
 _KEEP_MS = 90 * 24 * 3600 * 1000
 _INTENT = "intent:"
+Tried = tuple[str, str]  # (destination, account id)
 
 
 class KafkaRetryJournal:
@@ -63,20 +65,21 @@ class KafkaRetryJournal:
         )
         await (await self.producer.send_raw(self.topic, step_id.encode(), value, []))
 
-    async def intend(self, step_id: str) -> None:
+    async def intend(self, step_id: str, destination: str, account_id: str) -> None:
         """Record that ``step_id`` is about to be sent, acknowledged by the broker."""
         key = (_INTENT + step_id).encode()
-        await (await self.producer.send_raw(self.topic, key, b"1", []))
+        value = orjson.dumps({"destination": destination, "account_id": account_id})
+        await (await self.producer.send_raw(self.topic, key, value, []))
 
-    async def read_all(self) -> tuple[dict[str, tuple[float, Parked]], set[str]]:
-        """Every item not done, and every step tried, from the start of the journal to
-        its end now."""
+    async def read_all(self) -> tuple[dict[str, tuple[float, Parked]], dict[str, Tried]]:
+        """Every item not done, and every step tried (its destination and account), from
+        the start of the journal to its end now."""
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap, enable_auto_commit=False, group_id=None
         )
         await consumer.start()
         found: dict[str, tuple[float, Parked]] = {}
-        tried: set[str] = set()
+        tried: dict[str, Tried] = {}
         try:
             numbers = await self._partitions()
             partitions = [TopicPartition(self.topic, p) for p in sorted(numbers)]
@@ -95,7 +98,11 @@ class KafkaRetryJournal:
                     for record in records:
                         key = record.key.decode()
                         if key.startswith(_INTENT):
-                            tried.add(key.removeprefix(_INTENT))
+                            sent = orjson.loads(record.value or b"{}")
+                            tried[key.removeprefix(_INTENT)] = (
+                                str(sent.get("destination", "")),
+                                str(sent.get("account_id", "")),
+                            )
                             continue
                         if record.value is None:
                             found.pop(key, None)
@@ -134,13 +141,13 @@ class JournaledRetryQueue:
         self,
         queue: RedisRetryQueue,
         journal: KafkaRetryJournal,
-        reservations: Reservations,
+        records: SendRecords,
         redis: Redis,
         mark_key: str,
     ) -> None:
         self.queue = queue
         self.journal = journal
-        self.reservations = reservations
+        self.records = records
         self.redis = redis
         self.mark_key = mark_key
         self.restored = 0
@@ -154,8 +161,11 @@ class JournaledRetryQueue:
         if await self.redis.exists(self.mark_key):
             return False
         items, tried = await self.journal.read_all()
-        for step_id in tried | set(items):
-            await self.reservations.reserve(step_id)  # tried or parked: never sent twice
+        for step_id in set(tried) | set(items):
+            await self.records.reserve(step_id)  # tried or parked: never sent twice
+        for destination, account_id in set(tried.values()):
+            if destination and account_id:  # whose replies are whose
+                await self.records.remember_owner(destination, account_id)
         for due_at, item in items.values():
             await self.queue.park(item, due_at)
         await self.redis.set(self.mark_key, b"1")
@@ -166,8 +176,8 @@ class JournaledRetryQueue:
         )
         return True
 
-    async def intend(self, step_id: str) -> None:
-        await self.journal.intend(step_id)
+    async def intend(self, step_id: str, destination: str, account_id: str) -> None:
+        await self.journal.intend(step_id, destination, account_id)
 
     async def park(self, item: Parked, due_at: float) -> None:
         await self.journal.write(item.step_id, item, due_at)
