@@ -172,3 +172,15 @@ async def test_the_intent_to_send_is_journalled_before_the_provider_is_called() 
     await parts.service.handle(envelope)
     await parts.service.flush()
     assert seen_at_call == [[envelope.data.step.step_id]]  # type: ignore[union-attr]
+
+
+async def test_a_parked_retry_whose_number_opted_out_since_is_refused_not_sent() -> None:
+    sender = FakeSender(Unavailable("rate_limited", "429", retry_after_s=5.0), Accepted("SM1"))
+    parts = rig(sender)
+    await parts.service.handle(approval())
+    await parts.service.flush()
+    await parts.records.suppress(PHONE)  # the STOP arrives while the step waits
+    await parts.settle()
+    assert len(sender.calls) == 1
+    assert deliveries(parts.publisher) == [(DeliveryStatus.REFUSED, "suppressed")]
+    assert parts.retries.items == {}

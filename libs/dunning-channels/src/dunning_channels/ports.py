@@ -160,3 +160,8 @@ class Pacing:
     def buckets(self, provider: str, sender_id: str) -> list[tuple[str, Rate]]:
         named = [(provider, self.provider), (f"{provider}:{sender_id}", self.sender)]
         return [(name, rate) for name, rate in named if rate is not None]
+
+    async def turn(self, provider: str, sender_id: str, now: float) -> float | None:
+        """The wall instant of the reserved turn; None when no rate limits this send."""
+        buckets = self.buckets(provider, sender_id)
+        return await self.pacer.reserve(buckets, now) if buckets else None

@@ -1,21 +1,19 @@
 """The use case of every channel worker: send an approved step once, report what happened.
 
-``SendApprovals`` is the consumer-loop handler of an ``outreach.approved.<channel>.v1``
-topic. For every approval it refuses content whose hash differs from what the gate
-vetted, skips destinations suppressed since, expires approvals whose ``send_by`` has
-passed, reserves the step id so a redelivered approval is never sent twice, and makes
-one provider call with bounded concurrency. It publishes a ``delivery.updated.v1`` (plus
-an opt-out signal when the provider says the recipient unsubscribed).
+``SendApprovals`` handles an ``outreach.approved.<channel>.v1`` topic. It refuses content
+whose hash differs from what the gate vetted and destinations suppressed since, expires
+approvals past their ``send_by``, reserves the step id so a redelivered approval is never
+sent twice, makes one provider call with bounded concurrency, and publishes a
+``delivery.updated.v1`` (plus an opt-out signal when the provider reports one).
 
 A provider that cannot take the message now (429, 5xx, network) does not hold the batch:
-the approval is parked in the ``RetryQueue`` with a backoff (``domain.retry``) and the
-batch is done once it is parked. ``run_retries`` takes parked approvals when they are
-due, on any replica. When a step's retry budget is spent it fails: status ``failed`` with
-the reason, and the approval goes to the dead-letter topic. Right before every call the
-approval's ``send_by`` is checked on the service clock. A ``CircuitBreaker`` per provider
-stops the calls while the provider is down (approvals wait parked, attempts not spent).
-With ``Pacing``, a call first reserves its turn with the provider and its sender, shared
-by the replicas: a short wait is slept, a long one parked; ``send_by`` is checked after.
+the approval is parked in the ``RetryQueue`` with a backoff (``domain.retry``);
+``run_retries`` takes it when due, on any replica. A step whose retry budget is spent
+fails (status ``failed`` with the reason, the approval on the dead-letter topic). A
+``CircuitBreaker`` per provider holds calls while it is down (attempts not spent). With
+``Pacing`` a call first reserves its turn with the provider and its sender (shared by the
+replicas): a short wait is slept, a long one parked. ``send_by`` is checked right before
+every call, on the service clock.
 
 Errors: ``PermanentError`` for an event not this channel's approval (dead letter);
 ``TransientError`` from ``flush`` when a first try failed before anything left.
@@ -40,6 +38,7 @@ from dunning_core.runtime.errors import PermanentError, TransientError
 from dunning_channels.domain import (
     CIRCUIT_OPEN,
     RETRY_BUDGET_SPENT,
+    SUPPRESSED,
     AmbiguousSend,
     CircuitBreaker,
     GiveUp,
@@ -219,8 +218,16 @@ class SendApprovals:
         step = approval.step
         called = False
         try:
-            if not first and concluded(await self.records.reserve(step.step_id)):
-                return False  # done before, and its lease ran out after: dropped
+            if not first:
+                if concluded(await self.records.reserve(step.step_id)):
+                    return False  # done before, and its lease ran out after: dropped
+                if await self.records.is_suppressed(step.destination):  # opted out since
+                    await self.records.record(step.step_id, f"refused:{SUPPRESSED}")
+                    self.refused += 1
+                    await self._report(
+                        approval, DeliveryStatus.REFUSED, SUPPRESSED, item.envelope, acks
+                    )
+                    return False
             if not item.paced and await self._wait_for_turn(item):
                 return True
             if expired(approval.send_by, self.clock.now()):
@@ -234,10 +241,8 @@ class SendApprovals:
                 outcome = await self._call(approval)
             except AmbiguousSend as exc:
                 self.ambiguous += 1  # the reservation stays: it may be out there
-                log.warning(
-                    "send outcome unknown; not resent",
-                    extra={"step_id": step.step_id, "error": str(exc)},
-                )
+                extra = {"step_id": step.step_id, "error": str(exc)}
+                log.warning("send outcome unknown; not resent", extra=extra)
                 return False
             called = True
             if isinstance(outcome, Unavailable):
@@ -255,23 +260,18 @@ class SendApprovals:
 
     async def _wait_for_turn(self, item: Parked) -> bool:
         """Reserve the item's turn; sleep until it if near, else park it: whether parked."""
-        pacing = self.pacing
-        if pacing is None:
-            return False
         approval = item.envelope.data
         assert isinstance(approval, StepApproved)
-        sender_id = self.sender.sender_id(approval.step)
-        limited = pacing.buckets(self.sender.provider, sender_id)
-        if not limited:
+        if self.pacing is None:
             return False
-        turn = await pacing.pacer.reserve(limited, self.wall())
-        wait = turn - self.wall()
-        if wait > pacing.inline_wait_s:
+        sender_id = self.sender.sender_id(approval.step)
+        turn = await self.pacing.turn(self.sender.provider, sender_id, self.wall())
+        wait = 0.0 if turn is None else turn - self.wall()
+        if turn is not None and wait > self.pacing.inline_wait_s:
             await self.retries.park(replace(item, paced=True), turn)
             self.paced += 1
             return True
-        if wait > 0:
-            await asyncio.sleep(wait)
+        await asyncio.sleep(max(0.0, wait))
         return False
 
     async def _call(self, approval: StepApproved) -> SendOutcome:

@@ -7,6 +7,7 @@ the facts and these functions for what to do with them.
 from dunning_channels.domain.breaker import BreakerState, CircuitBreaker, provider_answered
 from dunning_channels.domain.decisions import (
     PENDING,
+    SUPPRESSED,
     Refusal,
     Report,
     admission,
@@ -48,6 +49,7 @@ __all__ = [
     "RATE_LIMITED",
     "RETRY_BUDGET_SPENT",
     "SEND_BY_PASSED",
+    "SUPPRESSED",
     "Accepted",
     "AmbiguousSend",
     "Answered",
