@@ -6,7 +6,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
-from dunning_channels.adapters.kafka_journal import JournaledRetryQueue, KafkaRetryJournal
+from dunning_channels.adapters.kafka_journal import (
+    JournaledRetryQueue,
+    JournaledSendRecords,
+    KafkaSendJournal,
+)
 from dunning_channels.adapters.redis_records import RedisSendRecords
 from dunning_channels.adapters.redis_retries import RedisRetryQueue
 from dunning_channels.ports import Parked
@@ -33,7 +37,7 @@ async def parts(prefix: str, stack: None) -> AsyncIterator[tuple[Redis, EventPro
     admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
     await admin.start()
     try:
-        await admin.delete_topics([f"{prefix}sms.retries.journal"])
+        await admin.delete_topics([f"{prefix}sms.journal"])
     except Exception:  # housekeeping only
         pass
     finally:
@@ -44,7 +48,7 @@ def journaled(prefix: str, redis: Redis, producer: EventProducer) -> JournaledRe
     records = RedisSendRecords(redis, Channel.SMS, prefix=prefix)
     return JournaledRetryQueue(
         RedisRetryQueue(redis, Channel.SMS, prefix=prefix),
-        KafkaRetryJournal(KAFKA, producer, f"{prefix}sms.retries.journal"),
+        KafkaSendJournal(KAFKA, producer, f"{prefix}sms.journal"),
         records,
         redis,
         mark_key=f"{prefix}sms:retry:mark",
@@ -96,3 +100,22 @@ async def test_a_flushed_redis_gets_back_the_reservation_and_owner_of_every_step
     # and a reply from the number finds its account.
     assert await records.reserve(sent) == "pending"
     assert await records.owners("+14155550123") == {"acc-3"}
+
+
+async def test_a_flushed_redis_gets_back_the_suppressions_and_not_the_lifted_ones(
+    prefix: str, parts: tuple[Redis, EventProducer]
+) -> None:
+    redis, producer = parts
+    queue = journaled(prefix, redis, producer)
+    await queue.start()
+    records = JournaledSendRecords(
+        RedisSendRecords(redis, Channel.SMS, prefix=prefix), queue.journal
+    )
+    await records.suppress("+14155550100")  # STOP
+    await records.suppress("+14155550111")  # STOP, then START
+    await records.unsuppress("+14155550111")
+    keys = [k async for k in redis.scan_iter(f"{prefix}*")]
+    await redis.delete(*keys)
+    assert await journaled(prefix, redis, producer).claim(now=1_000.0, lease_s=60) is None
+    assert await records.is_suppressed("+14155550100")
+    assert not await records.is_suppressed("+14155550111")

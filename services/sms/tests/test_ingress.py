@@ -97,6 +97,6 @@ async def test_the_webhooks_live_in_the_ingress_not_in_the_worker() -> None:
     assert not any(p.startswith("/webhooks") for p in paths(worker))
     assert {"/webhooks/twilio/status", "/webhooks/twilio/inbound", "/health"} <= paths(webhooks)
     components = [c.name for c in webhooks.state.runtime.components]
-    assert components == ["clients", "producer"]  # no consumer loop, no sending
+    assert components == ["clients", "producer", "journal"]  # no consumer loop, no sending
     assert settings.ingress_port == 8006
     assert settings.public_base_url == "http://127.0.0.1:8006"

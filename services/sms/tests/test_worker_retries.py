@@ -99,7 +99,7 @@ async def test_numbers_that_always_fail_end_failed_and_hold_back_no_other(
         admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
         await admin.start()
         with contextlib.suppress(Exception):  # housekeeping: the worker's own journal topic
-            await admin.delete_topics([f"{topics}sms.retries.journal"])
+            await admin.delete_topics([f"{topics}sms.journal"])
         await admin.close()
     statuses: dict[str, list[DeliveryStatus]] = {}
     for event, _ in events:

@@ -31,7 +31,11 @@ from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dunning_channels.adapters.kafka_dead_letters import KafkaDeadLetters
-from dunning_channels.adapters.kafka_journal import JournaledRetryQueue, KafkaRetryJournal
+from dunning_channels.adapters.kafka_journal import (
+    JournaledRetryQueue,
+    JournaledSendRecords,
+    KafkaSendJournal,
+)
 from dunning_channels.adapters.redis_pacer import RedisPacer
 from dunning_channels.adapters.redis_records import RedisSendRecords
 from dunning_channels.adapters.redis_retries import RedisRetryQueue
@@ -51,24 +55,35 @@ class Plumbing:
     clock: Clock
     redis: Redis
     producer: EventProducer
-    records: SendRecords
+    records: SendRecords  # suppressions journalled
     retries: RedisRetryQueue
+    journal: KafkaSendJournal
+    redis_records: RedisSendRecords
 
 
 def plumbing(
     settings: ChannelSettings, service: str, channel: Channel, clock: Clock | None = None
 ) -> Plumbing:
     redis: Redis = Redis.from_url(settings.redis_url)
+    prefix = settings.topic_prefix
+    producer = EventProducer(settings.kafka_bootstrap, service, topic_prefix=prefix)
+    journal = KafkaSendJournal(
+        settings.kafka_bootstrap,
+        producer,
+        f"{prefix}{channel.value}.journal",
+        settings.journal_replication,
+    )
+    redis_records = RedisSendRecords(redis, channel, prefix=prefix)
     return Plumbing(
         service=service,
         channel=channel,
         clock=clock or clock_from(settings.clock_start, settings.clock_speed, settings.clock_epoch),
         redis=redis,
-        producer=EventProducer(
-            settings.kafka_bootstrap, service, topic_prefix=settings.topic_prefix
-        ),
-        records=RedisSendRecords(redis, channel, prefix=settings.topic_prefix),
-        retries=RedisRetryQueue(redis, channel, prefix=settings.topic_prefix),
+        producer=producer,
+        records=JournaledSendRecords(redis_records, journal),
+        retries=RedisRetryQueue(redis, channel, prefix=prefix),
+        journal=journal,
+        redis_records=redis_records,
     )
 
 
@@ -86,13 +101,8 @@ def worker_app(
     # Parked retries are journalled on Kafka: a Redis that loses them gets them back.
     retries = JournaledRetryQueue(
         parts.retries,
-        KafkaRetryJournal(
-            settings.kafka_bootstrap,
-            parts.producer,
-            f"{prefix}{channel}.retries.journal",
-            settings.journal_replication,
-        ),
-        parts.records,
+        parts.journal,
+        parts.redis_records,
         parts.redis,
         mark_key=f"{prefix}{channel}:retry:mark",
     )
@@ -236,6 +246,7 @@ def ingress_app(
 
     runtime.add(Component("clients", nothing, close_clients))
     runtime.add(Component("producer", parts.producer.start, parts.producer.stop))
+    runtime.add(Component("journal", parts.journal.ensure_topic, nothing))
     runtime.checks["webhooks"] = webhook_stats
     app = FastAPI(title=title, lifespan=lifespan_for(runtime))
     app.include_router(health_router(runtime))

@@ -1,20 +1,22 @@
-"""A journal of sends and parked retries on Kafka, so that losing Redis loses neither.
+"""A journal of sends, parked retries and suppressions on Kafka: losing Redis loses none.
 
-Redis holds the reservations and the retry schedule, fast and shared; a compacted topic
-of the channel's own (``<prefix><channel>.retries.journal``, made at start if missing,
-kept 90 days) holds, keyed by step id, each parked item (a tombstone once done) and
-each send's intent, written and acknowledged before the provider is called.
+Redis holds the reservations, owners, suppressions and the retry schedule, fast and
+shared; a compacted topic of the channel's own (``<prefix><channel>.journal``, made at
+start if missing, kept 90 days) holds each parked item keyed by step id (a tombstone
+once done), each send's intent (written and acknowledged before the provider is
+called) and each suppressed destination (``JournaledSendRecords`` writes it first).
 ``JournaledRetryQueue`` writes the journal before Redis and, when it finds Redis without
-its mark (flushed, replaced, a fresh instance), puts back every parked item, and the
-reservation and the owner of every step ever tried, before it claims anything: a
-redelivered approval of a step sent before the loss is then a duplicate, not a second
-message, and a reply from its number finds its account.
+its mark (flushed, replaced, a fresh instance), puts back every parked item, the
+suppressions, and the reservation and the owner of every step ever tried, before it
+claims anything: a redelivered approval of a step sent before the loss is then a
+duplicate, not a second message, and a reply from its number finds its account.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -31,10 +33,18 @@ log = logging.getLogger(__name__)
 
 _KEEP_MS = 90 * 24 * 3600 * 1000
 _INTENT = "intent:"
+_SUPPRESSED = "suppressed:"
 Tried = tuple[str, str]  # (destination, account id)
 
 
-class KafkaRetryJournal:
+@dataclass
+class JournalState:
+    parked: dict[str, tuple[float, Parked]] = field(default_factory=dict)
+    tried: dict[str, Tried] = field(default_factory=dict)
+    suppressed: set[str] = field(default_factory=set)
+
+
+class KafkaSendJournal:
     def __init__(
         self, bootstrap: str, producer: EventProducer, topic: str, replication: int = 1
     ) -> None:
@@ -71,15 +81,20 @@ class KafkaRetryJournal:
         value = orjson.dumps({"destination": destination, "account_id": account_id})
         await (await self.producer.send_raw(self.topic, key, value, []))
 
-    async def read_all(self) -> tuple[dict[str, tuple[float, Parked]], dict[str, Tried]]:
-        """Every item not done, and every step tried (its destination and account), from
-        the start of the journal to its end now."""
+    async def suppression(self, destination: str, suppressed: bool) -> None:
+        """Record that ``destination`` is (or no longer is) suppressed, acknowledged."""
+        key = (_SUPPRESSED + destination.lower()).encode()
+        await (await self.producer.send_raw(self.topic, key, b"1" if suppressed else None, []))
+
+    async def read_all(self) -> JournalState:
+        """Every item not done, every step tried (its destination and account) and every
+        destination suppressed, from the start of the journal to its end now."""
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap, enable_auto_commit=False, group_id=None
         )
         await consumer.start()
-        found: dict[str, tuple[float, Parked]] = {}
-        tried: dict[str, Tried] = {}
+        state = JournalState()
+        found, tried, suppressed = state.parked, state.tried, state.suppressed
         try:
             numbers = await self._partitions()
             partitions = [TopicPartition(self.topic, p) for p in sorted(numbers)]
@@ -97,6 +112,13 @@ class KafkaRetryJournal:
                 for records in (await consumer.getmany(timeout_ms=500)).values():
                     for record in records:
                         key = record.key.decode()
+                        if key.startswith(_SUPPRESSED):
+                            destination = key.removeprefix(_SUPPRESSED)
+                            if record.value is None:
+                                suppressed.discard(destination)
+                            else:
+                                suppressed.add(destination)
+                            continue
                         if key.startswith(_INTENT):
                             sent = orjson.loads(record.value or b"{}")
                             tried[key.removeprefix(_INTENT)] = (
@@ -111,7 +133,7 @@ class KafkaRetryJournal:
                         found[key] = (float(data["due_at"]), load(data["item"].encode()))
         finally:
             await consumer.stop()
-        return found, tried
+        return state
 
     async def _partitions(self) -> list[int]:
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
@@ -140,7 +162,7 @@ class JournaledRetryQueue:
     def __init__(
         self,
         queue: RedisRetryQueue,
-        journal: KafkaRetryJournal,
+        journal: KafkaSendJournal,
         records: SendRecords,
         redis: Redis,
         mark_key: str,
@@ -160,19 +182,22 @@ class JournaledRetryQueue:
         """Put the journal back into Redis if Redis lost it; whether it had."""
         if await self.redis.exists(self.mark_key):
             return False
-        items, tried = await self.journal.read_all()
+        state = await self.journal.read_all()
+        items, tried = state.parked, state.tried
         for step_id in set(tried) | set(items):
             await self.records.reserve(step_id)  # tried or parked: never sent twice
         for destination, account_id in set(tried.values()):
             if destination and account_id:  # whose replies are whose
                 await self.records.remember_owner(destination, account_id)
+        for destination in state.suppressed:
+            await self.records.suppress(destination)
         for due_at, item in items.values():
             await self.queue.park(item, due_at)
         await self.redis.set(self.mark_key, b"1")
         self.restored += len(items)
         log.warning(
-            "reservations and retries restored from the journal",
-            extra={"items": len(items), "reservations": len(tried)},
+            "reservations, suppressions and retries restored from the journal",
+            extra={"items": len(items), "tried": len(tried), "suppressed": len(state.suppressed)},
         )
         return True
 
@@ -193,3 +218,37 @@ class JournaledRetryQueue:
 
     async def size(self) -> int:
         return await self.queue.size()
+
+
+class JournaledSendRecords:
+    """``SendRecords`` in Redis whose suppressions are journalled first."""
+
+    def __init__(self, records: SendRecords, journal: KafkaSendJournal) -> None:
+        self.records = records
+        self.journal = journal
+
+    async def reserve(self, step_id: str) -> str | None:
+        return await self.records.reserve(step_id)
+
+    async def record(self, step_id: str, provider_message_id: str) -> None:
+        await self.records.record(step_id, provider_message_id)
+
+    async def release(self, step_id: str) -> None:
+        await self.records.release(step_id)
+
+    async def remember_owner(self, destination: str, account_id: str) -> None:
+        await self.records.remember_owner(destination, account_id)
+
+    async def owners(self, destination: str) -> set[str]:
+        return await self.records.owners(destination)
+
+    async def suppress(self, destination: str) -> None:
+        await self.journal.suppression(destination, True)
+        await self.records.suppress(destination)
+
+    async def unsuppress(self, destination: str) -> None:
+        await self.journal.suppression(destination, False)
+        await self.records.unsuppress(destination)
+
+    async def is_suppressed(self, destination: str) -> bool:
+        return await self.records.is_suppressed(destination)
