@@ -12,8 +12,8 @@
 #   cluster.sh topics [PREFIX]     create topics.conf's topics (RF 3) under PREFIX
 #   cluster.sh kill-broker N       kill -9 broker N (1..3)
 #   cluster.sh start-broker N      start broker N again and wait for its port
-#   cluster.sh redis-flush-restart FLUSHALL, kill -9, start again
-#   cluster.sh pg-restart          fast shutdown of PostgreSQL, start again
+#   cluster.sh redis-flush-restart [S]  FLUSHALL, kill -9, start again after S seconds (0)
+#   cluster.sh pg-restart [S]      fast shutdown of PostgreSQL, start again after S seconds (0)
 set -euo pipefail
 LOCAL_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export DUNNING_STATE_DIR="${DUNNING_STATE_DIR:-$(cd "$LOCAL_DIR/../.." && pwd)/.state-chaos}"
@@ -199,12 +199,14 @@ redis_flush_restart() {
     while pid_alive "$pid" "$REDIS_WORD"; do sleep 0.1; done
     rm -f "$PID_DIR/redis.pid"
   fi
+  sleep "${1:-0}"
   redis_start
   redis_ready "$(<"$PID_DIR/redis.pid")"
 }
 
 pg_restart() {
   stop_pid postgres "$PG_WORD" 30 INT
+  sleep "${1:-0}"
   postgres_start
   pg_ready "$(<"$PID_DIR/postgres.pid")"
 }
@@ -224,8 +226,8 @@ case "${1:-}" in
   topics) cluster_topics "${2:-}" ;;
   kill-broker) kill_broker "${2:-}" ;;
   start-broker) start_broker "${2:-}" ;;
-  redis-flush-restart) redis_flush_restart ;;
-  pg-restart) PG_OS_USER="$(pg_user)"; pg_restart ;;
+  redis-flush-restart) redis_flush_restart "${2:-0}" ;;
+  pg-restart) pg_restart "${2:-0}" ;;
   *)
     sed -n '2,16s/^# \{0,1\}//p' "$0" >&2
     exit 2
