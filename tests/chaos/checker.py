@@ -55,6 +55,10 @@ from tests.chaos.zones import candidate_zones
 HOUR_START, HOUR_END = 8, 21
 EXAMPLES = 5
 ALL_CHANNELS_KINDS = {"disputed", "cease_requested"}
+KEYS = (
+    "steps", "lost", "duplicated", "violations", "uncertain", "deferred", "terminal",
+    "superseded", "borderline_hours", "poison_missing", "conflicting",
+)  # fmt: skip
 
 
 @dataclass
@@ -117,6 +121,7 @@ class Facts:
     payments: list[dict[str, Any]] = field(default_factory=list)
     opt_outs: list[dict[str, Any]] = field(default_factory=list)
     poison: list[dict[str, Any]] = field(default_factory=list)
+    sandbox_file: str | None = None  # the sandbox's record saved by the driver, to re-check
 
     def simulated(self, wall: float) -> datetime:
         start = datetime.fromisoformat(self.clock_start)
@@ -164,9 +169,16 @@ async def ledger_rows(dsn: str) -> tuple[dict[str, dict[str, Any]], Counter[str]
     return {r["step_id"]: dict(r) for r in log}, Counter(r["payment_id"] for r in payments), ""
 
 
-async def sandbox_record(url: str) -> list[dict[str, Any]]:
+def _saved(path: str) -> list[dict[str, Any]] | None:
+    file = Path(path)
+    return json.loads(file.read_text()) if file.exists() else None
+
+
+async def sandbox_record(url: str, saved: str | None = None) -> list[dict[str, Any]]:
+    if saved is not None and (messages := _saved(saved)) is not None:
+        return messages
     async with httpx.AsyncClient(timeout=120) as http:
-        messages: list[dict[str, Any]] = []
+        messages = []
         for channel in ("sms", "email"):
             response = await http.get(
                 f"{url}/_sandbox/messages", params={"channel": channel, "limit": 100000}
@@ -198,8 +210,7 @@ def outside_hours(sim: datetime, zones: set[str]) -> str | None:
 async def check(facts: Facts) -> Findings:
     found = Findings()
     f = found.figures
-    for key in ("steps", "lost", "duplicated", "violations", "uncertain", "deferred",
-                "terminal", "borderline_hours", "poison_missing", "conflicting"):  # fmt: skip
+    for key in KEYS:
         f[key] = 0
     names = [facts.prefix + t for t in ALL_TOPICS] + [facts.prefix + dlq(t) for t in ALL_TOPICS]
     records = await read_topics(facts.kafka, names)
@@ -221,9 +232,10 @@ async def check(facts: Facts) -> Findings:
     for _, event in _events(on["delivery.v1"]):
         if isinstance(event, DeliveryUpdated):
             statuses[event.step_id].append(event)
-    paid_events: Counter[str] = Counter(
-        e.payment_id for _, e in _events(on["payments.v1"]) if isinstance(e, PaymentReceived)
-    )
+    payment_events = [e for _, e in _events(on["payments.v1"]) if isinstance(e, PaymentReceived)]
+    paid_events: Counter[str] = Counter(e.payment_id for e in payment_events)
+    # Outreach ends for good on an account paid in full: its pending steps are superseded.
+    settled = {e.account_id for e in payment_events if e.remaining_balance.amount_minor <= 0}
     signal_times: dict[str, list[tuple[float, str, str | None]]] = defaultdict(list)
     for r, event in _events(on["consumer.signals.v1"]):
         if isinstance(event, ConsumerSignaled) and event.kind.value in (
@@ -238,7 +250,7 @@ async def check(facts: Facts) -> Findings:
     ledger, ledger_payments, ledger_error = await ledger_rows(facts.dsn)
     if ledger_error:
         found.examples["ledger"].append(ledger_error)
-    messages = await sandbox_record(facts.sandbox_url)
+    messages = await sandbox_record(facts.sandbox_url, facts.sandbox_file)
 
     by_step: dict[str, list[tuple[dict[str, Any], str | None, float]]] = defaultdict(list)
     for m in messages:
@@ -280,6 +292,14 @@ async def check(facts: Facts) -> Findings:
             and (last.not_before is None or last.not_before > end_sim)
         ):
             f["deferred"] += 1
+        elif not sent and (
+            plan.account_id in settled
+            or any(
+                scope in ("all", plan.step.channel.value) and how == "recorded"
+                for _, scope, how in signal_times.get(plan.account_id, [])
+            )
+        ):
+            f["superseded"] += 1  # paid in full, opted out, disputed: nothing more to send
         else:
             f["lost"] += 1
             if last is None:

@@ -36,7 +36,7 @@ from aiokafka.structs import TopicPartition
 from dunning_cli.demo import signing_public_key
 from dunning_cli.portfolio import sample_rows, to_csv
 
-from tests.chaos.checker import Facts, check
+from tests.chaos.checker import Facts, check, sandbox_record
 from tests.chaos.faults import FaultLog, Injector
 from tests.chaos.fleet import KAFKA, PG_ADMIN_DSN, REDIS_URL, REPO, Fleet, cluster, pg_dsn
 
@@ -87,24 +87,33 @@ async def prepare(prefix: str, database: str) -> None:
 
 async def total_lag() -> int | None:
     """Records not yet consumed by the run's consumer groups (None if Kafka does not answer)."""
+    lags = await group_lags()
+    return None if lags is None else sum(lags.values())
+
+
+async def group_lags() -> dict[str, int] | None:
+    """Per consumer group, records not yet consumed (None if Kafka does not answer)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA, request_timeout_ms=5000)
     try:
         await admin.start()
         groups = [g[0] for g in await admin.list_consumer_groups()]
-        committed: dict[TopicPartition, int] = {}
+        committed: dict[str, dict[TopicPartition, int]] = {}
         for group in groups:
             offsets = await admin.list_consumer_group_offsets(group)
-            for tp, meta in offsets.items():
-                committed[tp] = min(committed.get(tp, meta.offset), meta.offset)
-        if not committed:
-            return 0
+            committed[group] = {tp: meta.offset for tp, meta in offsets.items()}
+        parts = list({tp for offsets in committed.values() for tp in offsets})
+        if not parts:
+            return {}
         consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA)
         await consumer.start()
         try:
-            ends = await consumer.end_offsets(list(committed))
+            ends = await consumer.end_offsets(parts)
         finally:
             await consumer.stop()
-        return int(sum(max(0, ends[tp] - off) for tp, off in committed.items()))
+        return {
+            group: int(sum(max(0, ends[tp] - off) for tp, off in offsets.items()))
+            for group, offsets in committed.items()
+        }
     except Exception:  # any Kafka trouble: "unknown", the caller retries
         return None
     finally:
@@ -200,6 +209,9 @@ class Run:
     async def inject_faults(self, injector: Injector) -> None:
         kinds = injector.kinds()
         deck: list[str] = []
+        # The first round covers the stack and the senders first, so a short run meets them.
+        order = ["poison", "broker", "kill_sms", "redis", "postgres", "kill_ledger", "kill_gate"]
+        first = [k for k in order if k in kinds] + [k for k in kinds if k not in order]
         deadline = time.time() + self.args.run_seconds
         while time.time() < deadline and not self.stop_faults.is_set():
             await asyncio.sleep(self.rng.uniform(0.3, 1.7) * self.args.fault_every)
@@ -208,7 +220,7 @@ class Run:
             if not deck:
                 deck = kinds[:]
                 self.rng.shuffle(deck)
-            kind = deck.pop()
+            kind = first.pop(0) if first else deck.pop()
             record = await injector.inject(kind)
             print(
                 f"  t+{record.at - self.started:5.0f}s  {kind:16} {record.target:24} "
@@ -253,6 +265,7 @@ class Run:
                 await actors
                 print("faults over; waiting for the consumer groups to drain", flush=True)
                 drain_s = await self.settle()
+                lags = await group_lags() or {}
                 await http.post(f"{self.fleet.url('sandbox')}/_sandbox/drain", timeout=120)
             ended_at = time.time()
             for replica in self.fleet.killable():
@@ -266,6 +279,9 @@ class Run:
                 poison=[{"topic": p.topic, "value_hex": p.value.hex(), "what": p.what}
                         for p in self.log.poison],
             )  # fmt: skip
+            saved = self.folder / "sandbox.json"
+            saved.write_text(json.dumps(await sandbox_record(facts.sandbox_url)))
+            facts.sandbox_file = str(saved)
             (self.folder / "facts.json").write_text(json.dumps(asdict(facts)))
             findings = await check(facts)
         finally:
@@ -277,6 +293,7 @@ class Run:
             **{f"faults_{k}": v for k, v in sorted(self.log.counts().items())},
             **{f"recover_s_{k}": v for k, v in sorted(self.log.recovery().items())},
             "drain_s": drain_s,
+            **{f"lag_end_{g}": n for g, n in sorted(lags.items()) if n},
             "run_s": round(ended_at - self.started, 1),
             "boot_s": round(boot_s, 1),
             "accounts": self.args.accounts,
