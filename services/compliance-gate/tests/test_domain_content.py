@@ -271,3 +271,17 @@ def test_a_payment_after_expiry_does_not_revive_a_new_york_debt() -> None:
     florida = {**new_york, "debt.governing_state": "FL", "debt.last_payment_date": "2025-05-01"}
     assert decide(florida).decision == "allow"
     assert decide({**florida, "debt.last_payment_date": None}).decision == "block"
+
+
+def test_a_threat_inside_a_chinese_sentence_is_found() -> None:
+    """Chinese has no spaces between words: phrases match inside a run of characters."""
+    body = (
+        "本信息来自债务催收机构。如果您不付款，我们将起诉您并申请扣押工资。"
+        "回复 STOP 退订。 https://pay.example.com/r/abc"
+    )
+    blocked = decide({"step.content.body": body, "step.content.locale": "zh-CN"})
+    assert blocked.rule_ids == ("content.unauthorized_threat",)
+    said = (
+        "本信息来自债务催收机构。由于这笔债务的年限，Example Bank 不会就此起诉您。回复 STOP 退订。"
+    )
+    assert decide({"step.content.body": said}).decision == "allow"

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from dunning_channels.domain import SendOutcome
+from dunning_channels.ports import Parked
 from dunning_core.contracts import Channel, MessageContent, OutreachStep, Stage, step_id
 from dunning_core.contracts.envelope import Envelope, wrap
 from dunning_core.contracts.events import StepApproved
@@ -132,3 +133,54 @@ class MemoryPublisher:
 
     def events(self) -> list[Any]:
         return [e.data for e in self.sent]
+
+
+class MemoryRetryQueue:
+    """``RetryQueue`` in a dictionary: step id -> (due time, item)."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, tuple[float, Parked]] = {}
+
+    async def park(self, item: Parked, due_at: float) -> None:
+        self.items[item.step_id] = (due_at, item)
+
+    async def claim(self, now: float, lease_s: float) -> Parked | None:
+        due = sorted((at, step_id) for step_id, (at, _) in self.items.items() if at <= now)
+        if not due:
+            return None
+        step_id = due[0][1]
+        item = self.items[step_id][1]
+        self.items[step_id] = (now + lease_s, item)
+        return item
+
+    async def done(self, step_id: str) -> None:
+        self.items.pop(step_id, None)
+
+    async def size(self) -> int:
+        return len(self.items)
+
+
+class MemoryDeadLetters:
+    """Keeps (envelope, reason) of every dead letter."""
+
+    def __init__(self) -> None:
+        self.letters: list[tuple[Envelope, str]] = []
+
+    async def dead_letter(self, envelope: Envelope, reason: str) -> Awaitable[Any]:
+        self.letters.append((envelope, reason))
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+
+class FakeWall:
+    """Wall seconds that move only when told to."""
+
+    def __init__(self, start: float = 1_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds

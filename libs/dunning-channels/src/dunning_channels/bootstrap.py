@@ -20,9 +20,11 @@ from dunning_core.runtime.service import Component, ServiceRuntime, health_route
 from fastapi import APIRouter, FastAPI
 from redis.asyncio import Redis
 
+from dunning_channels.adapters.kafka_dead_letters import KafkaDeadLetters
 from dunning_channels.adapters.redis_records import RedisSendRecords
+from dunning_channels.adapters.redis_retries import RedisRetryQueue
 from dunning_channels.config import ChannelSettings
-from dunning_channels.ports import Sender, SendRecords
+from dunning_channels.ports import RetryQueue, Sender, SendRecords
 from dunning_channels.service import SendApprovals
 
 
@@ -36,6 +38,7 @@ class Plumbing:
     redis: Redis
     producer: EventProducer
     records: SendRecords
+    retries: RetryQueue
 
 
 def plumbing(
@@ -51,6 +54,7 @@ def plumbing(
             settings.kafka_bootstrap, service, topic_prefix=settings.topic_prefix
         ),
         records=RedisSendRecords(redis, channel, prefix=settings.topic_prefix),
+        retries=RedisRetryQueue(redis, channel, prefix=settings.topic_prefix),
     )
 
 
@@ -73,6 +77,10 @@ def worker_app(
         records=parts.records,
         publisher=parts.producer,
         clock=parts.clock,
+        retries=parts.retries,
+        dead_letters=KafkaDeadLetters(parts.producer, settings.group_id),
+        policy=settings.retry_policy(),
+        breaker=settings.circuit_breaker(),
         concurrency=settings.send_concurrency,
     )
     loop = ConsumerLoop(
@@ -100,13 +108,28 @@ def worker_app(
             "sent": worker.sent,
             "refused": worker.refused,
             "skipped": worker.skipped,
+            "expired": worker.expirations,
+            "ambiguous": worker.ambiguous,
+            "retries_parked": worker.parked,
+            "retries_waiting": await parts.retries.size(),
+            "failed": worker.failed,
             "webhooks_rejected": webhooks_rejected(),
         }
+
+    async def provider_circuit() -> dict[str, Any]:
+        # Shown, not failed: the pod still takes webhooks while its provider is down.
+        return {"ok": True, "provider": sender.provider, **worker.breaker.snapshot(worker.wall())}
+
+    async def run_retries() -> None:
+        await worker.run_retries(settings.retry_poll_s)
 
     runtime.add(Component("clients", nothing, close_clients))
     runtime.add(Component("producer", parts.producer.start, parts.producer.stop))
     runtime.add_loop(f"approved-{parts.channel.value}", loop)
+    # Stopped before the loop (components stop in reverse): retries in flight finish first.
+    runtime.add(Component("retries", nothing, worker.stop_retries, run_retries))
     runtime.checks["delivery"] = delivery_stats
+    runtime.checks["provider"] = provider_circuit
     app = FastAPI(title=title, lifespan=lifespan_for(runtime))
     app.include_router(health_router(runtime))
     app.include_router(webhooks)

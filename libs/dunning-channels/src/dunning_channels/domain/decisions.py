@@ -7,7 +7,7 @@ from datetime import datetime
 
 from dunning_core.contracts.events import DeliveryStatus, OutreachStep
 
-from dunning_channels.domain.outcomes import Accepted, SendOutcome
+from dunning_channels.domain.outcomes import Accepted, Answered
 
 CONTENT_HASH_MISMATCH = "content_hash_mismatch"
 SUPPRESSED = "suppressed"
@@ -54,7 +54,7 @@ class Report:
     opted_out: bool = False
 
 
-def report_for(outcome: SendOutcome) -> Report:
+def report_for(outcome: Answered) -> Report:
     if isinstance(outcome, Accepted):
         return Report(
             status=DeliveryStatus.ACCEPTED,

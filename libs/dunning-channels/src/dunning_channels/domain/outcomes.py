@@ -25,7 +25,19 @@ class Rejected:
     opted_out: bool = False
 
 
-SendOutcome = Accepted | Rejected
+@dataclass(frozen=True)
+class Unavailable:
+    """Nothing was sent and a later try may succeed: rate limited (``kind``
+    ``rate_limited``), provider errors, network, refused credentials. ``retry_after_s`` is
+    what the provider asked us to wait (``Retry-After``, rate-limit reset headers)."""
+
+    kind: str
+    message: str
+    retry_after_s: float | None = None
+
+
+Answered = Accepted | Rejected
+SendOutcome = Accepted | Rejected | Unavailable
 
 
 class AmbiguousSend(Exception):

@@ -5,8 +5,9 @@ Outcomes are values, not exceptions, so the caller decides what each means:
     EmailSendResult
     ├── EmailAccepted    SendGrid took the message as `X-Message-Id`; events follow
     ├── EmailRejected    permanent: the request itself is wrong (400/413), never retry
-    └── EmailTransient   may succeed later: 429 (with `retry_after_s`), 5xx, timeout,
-                         network, or the API key is refused (401/403: fix it, retry)
+    └── EmailTransient   may succeed later: 429, 5xx, timeout, network, or the API key is
+                         refused (401/403: fix it, retry); `retry_after_s` from
+                         `Retry-After` or the `X-RateLimit-Reset` instant
 
 The SDK is blocking (urllib, one connection per request), so each call runs in a
 worker thread, at most `max_concurrency` at a time. Every message carries RFC 8058
@@ -30,9 +31,16 @@ from typing import Any, Literal
 import anyio
 import anyio.to_thread
 import orjson
-from dunning_channels.domain import Accepted, AmbiguousSend, Rejected, SendOutcome
+from dunning_channels.domain import (
+    Accepted,
+    AmbiguousSend,
+    Rejected,
+    SendOutcome,
+    Unavailable,
+    retry_after_seconds,
+)
 from dunning_core.contracts.events import OutreachStep
-from dunning_core.runtime.errors import PermanentError, TransientError
+from dunning_core.runtime.errors import PermanentError
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import Category, CustomArg, From, Header, Mail, ReplyTo, To
@@ -97,15 +105,16 @@ def classify_error(
 ) -> EmailRejected | EmailTransient:
     """What a SendGrid error answer means for this message."""
     message, fields = _error_details(body)
+    now = now or time.time()
+    lowered = {k.lower(): v for k, v in (headers or {}).items()}
+    retry_after = retry_after_seconds(lowered.get("retry-after"), now)
     if http_status == 429:
-        retry_after = None
-        lowered = {k.lower(): v for k, v in (headers or {}).items()}
         reset = lowered.get("x-ratelimit-reset")
-        if reset and reset.isdigit():
-            retry_after = max(0.0, int(reset) - (now or time.time()))
+        if retry_after is None and reset and reset.isdigit():
+            retry_after = max(0.0, int(reset) - now)
         return EmailTransient("rate_limited", message, http_status, retry_after)
     if http_status >= 500:
-        return EmailTransient("server_error", message, http_status)
+        return EmailTransient("server_error", message, http_status, retry_after)
     if http_status in (401, 403):
         return EmailTransient("auth", message, http_status)
     return EmailRejected(str(http_status), message, http_status, fields)
@@ -274,4 +283,4 @@ class SendGridStepSender:
             return Rejected(result.code, result.message)
         if result.kind == "timeout":
             raise AmbiguousSend(f"sendgrid timeout: {result.message}")
-        raise TransientError(f"sendgrid {result.kind}: {result.message}")
+        return Unavailable(result.kind, f"sendgrid: {result.message}", result.retry_after_s)
