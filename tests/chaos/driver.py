@@ -38,7 +38,16 @@ from dunning_cli.portfolio import sample_rows, to_csv
 
 from tests.chaos.checker import Facts, check, sandbox_record
 from tests.chaos.faults import FaultLog, Injector
-from tests.chaos.fleet import KAFKA, PG_ADMIN_DSN, REDIS_URL, REPO, Fleet, cluster, pg_dsn
+from tests.chaos.fleet import (
+    KAFKA,
+    PG_ADMIN_DSN,
+    REDIS_URL,
+    REPO,
+    Fleet,
+    cluster,
+    pg_dsn,
+    service_lines,
+)
 
 STATE_DIR = Path(os.environ.get("DUNNING_CHAOS_STATE_DIR", REPO / ".state-chaos"))
 CLOCK_START = "2026-03-03T13:00:00+00:00"  # Tuesday 08:00 in New York, 03:00 in Honolulu
@@ -49,6 +58,10 @@ def base_env(prefix: str, database: str, speed: float, epoch: float, key: Path) 
     env = {k: v for k, v in os.environ.items() if not k.startswith("DUNNING_")}
     sandbox = f"http://127.0.0.1:{Fleet().port('sandbox')}"
     sms, email = Fleet().port("sms"), Fleet().port("email")
+    # Webhooks go to a receiver of their own once services.conf has one, else to the workers.
+    ingress = [s.name for s in service_lines() if "webhook" in s.name]
+    if ingress:
+        sms = email = Fleet().port(ingress[0])
     env.update(
         {
             "DUNNING_KAFKA_BOOTSTRAP": KAFKA,
