@@ -305,6 +305,7 @@ class Run:
             **findings.figures,
             **{f"faults_{k}": v for k, v in sorted(self.log.counts().items())},
             **{f"recover_s_{k}": v for k, v in sorted(self.log.recovery().items())},
+            "faults_never_recovered": sum(r.recover_s is None for r in self.log.records),
             "drain_s": drain_s,
             **{f"lag_end_{g}": n for g, n in sorted(lags.items()) if n},
             "run_s": round(ended_at - self.started, 1),

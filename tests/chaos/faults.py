@@ -80,6 +80,7 @@ class Injector:
         self.sandbox_faults = False
         self.fault_destinations: list[str] = []
         self.destinations: list[str] = []  # every phone and address of the portfolio
+        self.watched = fleet.all()
 
     def kinds(self) -> list[str]:
         kills = [f"kill_{name}" for name in self.fleet.replicas if name != "sandbox"]
@@ -89,6 +90,9 @@ class Injector:
         return found
 
     async def inject(self, kind: str) -> FaultRecord:
+        # Recovery is judged on the replicas healthy now: one a former fault left broken
+        # (a dead consumer loop behind a live process) is that fault's, not this one's.
+        self.watched = await asyncio.to_thread(lambda: [r for r in self.fleet.all() if r.healthy()])
         record = FaultRecord(kind, "", time.time())
         self.log.records.append(record)
         if kind.startswith("kill_"):
@@ -108,8 +112,11 @@ class Injector:
         return record
 
     def _recover(self, record: FaultRecord) -> None:
-        waited = self.fleet.wait_healthy(self.fleet.all(), RECOVERY_TIMEOUT_S)
+        waited = self.fleet.wait_healthy(self.watched, RECOVERY_TIMEOUT_S)
         record.recover_s = None if waited is None else round(time.time() - record.at, 1)
+        if waited is None:
+            sick = [f"{r.name}: {r.health()}" for r in self.watched if not r.healthy()]
+            record.note += f" never healthy again: {'; '.join(sick)}"[:1500]
 
     def _kill(self, service: str, record: FaultRecord) -> None:
         replica = self.rng.choice(self.fleet.replicas[service])

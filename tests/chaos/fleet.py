@@ -128,6 +128,21 @@ class Replica:
             time.sleep(0.5)
         self.pgid = None
 
+    def health(self) -> str:
+        """What /health says is wrong (its failing parts), or why it does not answer."""
+        try:
+            body = httpx.get(f"{self.url}/health", timeout=2).json()
+        except (httpx.HTTPError, ValueError) as exc:
+            return f"no answer ({type(exc).__name__})"
+        if not isinstance(body, dict):
+            return str(body)[:200]
+        failing = {
+            k: v.get("error") or v.get("last_error")
+            for k, v in body.items()
+            if isinstance(v, dict) and v.get("ok") is False
+        }
+        return str(failing or body)[:300]
+
     def healthy(self) -> bool:
         try:
             return httpx.get(f"{self.url}/health", timeout=2).status_code == 200
