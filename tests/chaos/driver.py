@@ -36,6 +36,7 @@ from aiokafka.structs import TopicPartition
 from dunning_cli.demo import signing_public_key
 from dunning_cli.portfolio import sample_rows, to_csv
 
+from tests.chaos.balancer import Balancer
 from tests.chaos.checker import Facts, check, sandbox_record
 from tests.chaos.faults import FaultLog, Injector
 from tests.chaos.fleet import (
@@ -54,14 +55,20 @@ CLOCK_START = "2026-03-03T13:00:00+00:00"  # Tuesday 08:00 in New York, 03:00 in
 SMS_NUMBER = "+15005550006"
 
 
+# The provider sandbox reaches each channel's webhook receivers through a balancer.
+BALANCER_PORTS = {"sms": 8121, "email": 8122}
+
+
+def webhook_receiver(channel: str) -> str:
+    """The service that takes a channel's webhooks: its ingress if main has one, else the worker."""
+    names = [s.name for s in service_lines()]
+    return next((n for n in (f"{channel}-ingress", f"{channel}-webhooks") if n in names), channel)
+
+
 def base_env(prefix: str, database: str, speed: float, epoch: float, key: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DUNNING_")}
     sandbox = f"http://127.0.0.1:{Fleet().port('sandbox')}"
-    sms, email = Fleet().port("sms"), Fleet().port("email")
-    # Webhooks go to a receiver of their own once services.conf has one, else to the workers.
-    ingress = [s.name for s in service_lines() if "webhook" in s.name]
-    if ingress:
-        sms = email = Fleet().port(ingress[0])
+    sms, email = BALANCER_PORTS["sms"], BALANCER_PORTS["email"]
     env.update(
         {
             "DUNNING_KAFKA_BOOTSTRAP": KAFKA,
@@ -259,6 +266,12 @@ class Run:
         key = STATE_DIR / "sandbox-sendgrid.pem"
         env = base_env(self.prefix, self.database, self.args.speed, epoch, key)
         self.fleet = Fleet.build(env, self.folder)
+        balancers = [
+            Balancer(port, [r.url for r in self.fleet.replicas[webhook_receiver(channel)]])
+            for channel, port in BALANCER_PORTS.items()
+        ]
+        for balancer in balancers:
+            await balancer.start()
         print(f"run {self.run_id}: starting {len(self.fleet.all())} service processes", flush=True)
         boot_s = await asyncio.to_thread(self.fleet.start_all)
         print(f"services healthy in {boot_s:.0f}s", flush=True)
@@ -298,6 +311,8 @@ class Run:
             (self.folder / "facts.json").write_text(json.dumps(asdict(facts)))
             findings = await check(facts)
         finally:
+            for balancer in balancers:
+                await balancer.stop()
             self.fleet.stop_all()
             if not self.args.keep_stack:
                 cluster("down", state_dir=STATE_DIR, check=False)
