@@ -94,7 +94,9 @@ def base_env(prefix: str, database: str, speed: float, epoch: float, key: Path) 
     return env
 
 
-async def prepare(prefix: str, database: str) -> None:
+async def prepare(prefix: str, database: str, reset: bool) -> None:
+    if reset:  # a clean cluster: no topics, groups or data of an earlier run
+        cluster("reset", state_dir=STATE_DIR)
     done = cluster("up", state_dir=STATE_DIR)
     print(done.stdout.strip(), flush=True)
     cluster("topics", prefix, state_dir=STATE_DIR)
@@ -105,14 +107,14 @@ async def prepare(prefix: str, database: str) -> None:
         await conn.close()
 
 
-async def total_lag() -> int | None:
+async def total_lag(prefix: str) -> int | None:
     """Records not yet consumed by the run's consumer groups (None if Kafka does not answer)."""
-    lags = await group_lags()
+    lags = await group_lags(prefix)
     return None if lags is None else sum(lags.values())
 
 
-async def group_lags() -> dict[str, int] | None:
-    """Per consumer group, records not yet consumed (None if Kafka does not answer)."""
+async def group_lags(prefix: str) -> dict[str, int] | None:
+    """Per consumer group, records of the run's topics not yet consumed (None: no answer)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA, request_timeout_ms=5000)
     try:
         await admin.start()
@@ -120,7 +122,9 @@ async def group_lags() -> dict[str, int] | None:
         committed: dict[str, dict[TopicPartition, int]] = {}
         for group in groups:
             offsets = await admin.list_consumer_group_offsets(group)
-            committed[group] = {tp: meta.offset for tp, meta in offsets.items()}
+            committed[group] = {
+                tp: meta.offset for tp, meta in offsets.items() if tp.topic.startswith(prefix)
+            }
         parts = list({tp for offsets in committed.values() for tp in offsets})
         if not parts:
             return {}
@@ -151,7 +155,6 @@ class Run:
         self.log = FaultLog()
         self.payments: list[dict[str, Any]] = []
         self.opt_outs: list[dict[str, Any]] = []
-        self.stop_faults = asyncio.Event()
 
     async def ledger(self, http: httpx.AsyncClient, method: str, path: str, **kw: Any) -> bool:
         """A request to whichever ledger replica answers (an operator retries); True if 2xx."""
@@ -227,32 +230,53 @@ class Run:
                 )
 
     async def inject_faults(self, injector: Injector) -> None:
+        """Faults at random moments; up to --overlap at once, never two of one kind at once."""
         kinds = injector.kinds()
         deck: list[str] = []
         # The first round covers the stack and the senders first, so a short run meets them.
         order = ["poison", "broker", "kill_sms", "redis", "postgres", "kill_ledger", "kill_gate"]
         first = [k for k in order if k in kinds] + [k for k in kinds if k not in order]
+        busy: set[str] = set()
+        running: set[asyncio.Task[None]] = set()
         deadline = time.time() + self.args.run_seconds
-        while time.time() < deadline and not self.stop_faults.is_set():
+        while time.time() < deadline:
             await asyncio.sleep(self.rng.uniform(0.3, 1.7) * self.args.fault_every)
+            while len(running) >= self.args.overlap:
+                await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
             if time.time() >= deadline:
                 break
             if not deck:
                 deck = kinds[:]
                 self.rng.shuffle(deck)
-            kind = first.pop(0) if first else deck.pop()
+            queue = first or deck
+            free = [k for k in queue if k not in busy]
+            if not free:
+                continue
+            kind = free[0]
+            queue.remove(kind)
+            busy.add(kind)
+            task = asyncio.create_task(self.one_fault(injector, kind, busy))
+            running.add(task)
+            task.add_done_callback(running.discard)
+        if running:
+            await asyncio.gather(*running)
+
+    async def one_fault(self, injector: Injector, kind: str, busy: set[str]) -> None:
+        try:
             record = await injector.inject(kind)
-            print(
-                f"  t+{record.at - self.started:5.0f}s  {kind:16} {record.target:24} "
-                f"recovered in {record.recover_s}s {record.note}",
-                flush=True,
-            )
+        finally:
+            busy.discard(kind)
+        print(
+            f"  t+{record.at - self.started:5.0f}s  {kind:16} {record.target:24} "
+            f"recovered in {record.recover_s}s {record.note}",
+            flush=True,
+        )
 
     async def settle(self) -> float | None:
         """Seconds until every group's lag is 0 three polls in a row (None: not in time)."""
         started, zero = time.time(), 0
         while time.time() - started < self.args.settle_seconds:
-            lag = await total_lag()
+            lag = await total_lag(self.prefix)
             zero = zero + 1 if lag == 0 else 0
             if zero >= 3:
                 return round(time.time() - started, 1)
@@ -261,7 +285,7 @@ class Run:
 
     async def main(self) -> dict[str, Any]:
         self.folder.mkdir(parents=True, exist_ok=True)
-        await prepare(self.prefix, self.database)
+        await prepare(self.prefix, self.database, not self.args.reuse_stack)
         epoch = time.time()
         key = STATE_DIR / "sandbox-sendgrid.pem"
         env = base_env(self.prefix, self.database, self.args.speed, epoch, key)
@@ -291,7 +315,7 @@ class Run:
                 await actors
                 print("faults over; waiting for the consumer groups to drain", flush=True)
                 drain_s = await self.settle()
-                lags = await group_lags() or {}
+                lags = await group_lags(self.prefix) or {}
                 await http.post(f"{self.fleet.url('sandbox')}/_sandbox/drain", timeout=120)
             ended_at = time.time()
             for replica in self.fleet.killable():
@@ -356,12 +380,14 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--run-seconds", type=float, default=600, help="faults for this long")
     parser.add_argument("--fault-every", type=float, default=20, help="mean seconds between")
     parser.add_argument("--speed", type=float, default=3600, help="simulated seconds per second")
+    parser.add_argument("--overlap", type=int, default=2, help="faults in progress at once")
     parser.add_argument("--settle-seconds", type=float, default=180)
     parser.add_argument("--grace-seconds", type=float, default=20, help="deferrals due this "
                         "close to the end are not yet overdue")  # fmt: skip
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument("--out", type=Path, default=REPO / "bench/results/chaos.json")
     parser.add_argument("--keep-stack", action="store_true", help="leave cluster.sh's stack up")
+    parser.add_argument("--reuse-stack", action="store_true", help="no cluster.sh reset first")
     return parser.parse_args(argv)
 
 

@@ -20,7 +20,7 @@ import httpx
 from aiokafka import AIOKafkaProducer
 from dunning_core.contracts.topics import ALL_TOPICS
 
-from tests.chaos.fleet import BROKERS, KAFKA, Fleet, cluster
+from tests.chaos.fleet import BROKERS, KAFKA, Fleet, Replica, cluster
 
 RECOVERY_TIMEOUT_S = 60.0  # longer: counted as never recovered (recover_s null)
 
@@ -80,7 +80,7 @@ class Injector:
         self.sandbox_faults = False
         self.fault_destinations: list[str] = []
         self.destinations: list[str] = []  # every phone and address of the portfolio
-        self.watched = fleet.all()
+        self.watched: dict[int, list[Replica]] = {}  # per fault: the replicas healthy before
 
     def kinds(self) -> list[str]:
         kills = [f"kill_{name}" for name in self.fleet.replicas if name != "sandbox"]
@@ -92,8 +92,9 @@ class Injector:
     async def inject(self, kind: str) -> FaultRecord:
         # Recovery is judged on the replicas healthy now: one a former fault left broken
         # (a dead consumer loop behind a live process) is that fault's, not this one's.
-        self.watched = await asyncio.to_thread(lambda: [r for r in self.fleet.all() if r.healthy()])
+        watched = await asyncio.to_thread(lambda: [r for r in self.fleet.all() if r.healthy()])
         record = FaultRecord(kind, "", time.time())
+        self.watched[id(record)] = watched
         self.log.records.append(record)
         if kind.startswith("kill_"):
             await asyncio.to_thread(self._kill, kind.removeprefix("kill_"), record)
@@ -112,10 +113,11 @@ class Injector:
         return record
 
     def _recover(self, record: FaultRecord) -> None:
-        waited = self.fleet.wait_healthy(self.watched, RECOVERY_TIMEOUT_S)
+        watched = self.watched.pop(id(record), self.fleet.all())
+        waited = self.fleet.wait_healthy(watched, RECOVERY_TIMEOUT_S)
         record.recover_s = None if waited is None else round(time.time() - record.at, 1)
         if waited is None:
-            sick = [f"{r.name}: {r.health()}" for r in self.watched if not r.healthy()]
+            sick = [f"{r.name}: {r.health()}" for r in watched if not r.healthy()]
             record.note += f" never healthy again: {'; '.join(sick)}"[:1500]
 
     def _kill(self, service: str, record: FaultRecord) -> None:
