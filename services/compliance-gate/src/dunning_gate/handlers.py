@@ -4,13 +4,15 @@ Every input topic is keyed by account id and has the same partition count, and t
 group uses the range assignor, so one member owns partition *p* of every topic: all the
 events about an account reach the member that decides its steps.
 
-Per batch: find which partitions' accounts and signals topics are not caught up to their
-end offsets; their planned steps wait (handed back unread, the planned partition paused
-until it has caught up), so an opt-out that reached the broker before the decision always
-wins. Read the states of the accounts involved and the partitions' watermarks in one
-Redis MULTI; apply state events in log order; decide the planned steps; save the states
-with the new watermarks (approvals are counted before they are announced), publish
-decisions and approvals, then commit.
+Per batch: find which partitions' accounts, signals and delivery topics are not caught up
+to their end offsets; their planned steps wait (handed back unread, the planned partition
+paused until it has caught up), so an opt-out that reached the broker before the decision
+always wins, and a step re-planned after its approval expired (the scheduler re-plans on
+the delivery report) finds that approval no longer in force. Read the states of the
+accounts involved and the partitions' watermarks in one Redis MULTI; apply state events
+in log order; decide the planned steps; save the states with the new watermarks
+(approvals are counted before they are announced), publish decisions and approvals, then
+commit.
 If Redis or Kafka fails, the batch is handed back and retried: nothing is approved on
 a guess.
 
@@ -122,7 +124,7 @@ class GatePipeline(ConsumerLifecycle):
         self.decide = decide
         self.clock = clock
         self.history_days = history_days
-        self.must_catch_up = {topic_prefix + T.ACCOUNTS, topic_prefix + T.SIGNALS}
+        self.must_catch_up = {topic_prefix + t for t in (T.ACCOUNTS, T.SIGNALS, T.DELIVERY)}
         self.own_decisions = topic_prefix + T.DECISIONS
         # Offsets known to be committed: fetched once per assignment, then updated by each
         # of our commits. A watermark below them means Redis went back in time.
@@ -308,8 +310,8 @@ class GatePipeline(ConsumerLifecycle):
         """Partition indexes whose state topics have records not yet applied, and the
         end offsets of our idle decisions partitions (to commit as read).
 
-        Accounts and consumer signals must be caught up before any decision. The gate's
-        own decisions and the delivery reports only matter while rebuilding: in normal
+        Accounts, consumer signals and delivery reports must be caught up before any
+        decision. The gate's own decisions only matter while rebuilding: in normal
         running, approvals are in Redis before they are published.
         """
         assignment = self._consumer.assignment()
