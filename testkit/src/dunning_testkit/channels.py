@@ -120,15 +120,21 @@ class MemorySendRecords:
 
 
 class MemoryPublisher:
-    """Keeps what was published; every send is acknowledged at once."""
+    """Keeps what was published; every send is acknowledged at once, unless told to fail
+    (``fail_with``, raised by the acknowledgement) or to never acknowledge (``hold``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, fail_with: Exception | None = None, hold: bool = False) -> None:
         self.sent: list[Envelope] = []
+        self.fail_with = fail_with
+        self.hold = hold
 
     async def send(self, envelope: Envelope, topic: str | None = None) -> Awaitable[Any]:
         self.sent.append(envelope)
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        done.set_result(None)
+        if self.fail_with is not None:
+            done.set_exception(self.fail_with)
+        elif not self.hold:
+            done.set_result(None)
         return done
 
     def events(self) -> list[Any]:

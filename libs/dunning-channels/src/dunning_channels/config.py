@@ -13,6 +13,9 @@ class ChannelSettings(CommonSettings):
 
     send_concurrency: int = 32
     group_id: str
+    # The webhook ingress answers 503 when the broker has not acknowledged by then
+    # (Twilio gives up on a webhook after 15 s).
+    ingress_ack_timeout_s: float = Field(default=10.0, gt=0)
     # The retry budget of one step: provider calls, and seconds from the first call.
     retry_max_attempts: int = Field(default=6, ge=1)
     retry_max_seconds: float = Field(default=900.0, gt=0)

@@ -1,4 +1,5 @@
-"""Settings of the email worker (``DUNNING_EMAIL_*``, plus the common ``DUNNING_*`` ones)."""
+"""Settings of the email worker and its webhook ingress (``DUNNING_EMAIL_*``, plus the
+common ``DUNNING_*`` ones)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ class EmailSettings(ChannelSettings):
     model_config = service_config("email")
 
     port: int = 8005
+    # The webhook ingress (python -m dunning_email.ingress): SendGrid's Event Webhook and
+    # the unsubscribe links.
+    ingress_port: int = 8007
     sendgrid_api_key: SecretStr = SecretStr("SG.sandbox-key")
     sendgrid_base_url: str = "https://api.sendgrid.com"
     sendgrid_webhook_public_key: str = ""
