@@ -17,7 +17,7 @@ from dunning_core.contracts.events import ConsumerSignaled, DeliveryUpdated, Sig
 from dunning_core.runtime.tracing import new_traceparent, step_traceparent
 from fastapi import HTTPException, Request
 
-from dunning_sms.domain import OPTED_OUT_ERROR, classify_inbound, delivery_status
+from dunning_sms.domain import OPTED_OUT_ERROR, delivery_status, read_inbound
 from dunning_sms.ports import SignatureVerifier
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,13 @@ class TwilioWebhooks:
         form = await self.verified_form(request, signature)
         sender = form.get("From", "")
         body = form.get("Body", "")
-        kind = classify_inbound(body)
+        meaning = read_inbound(
+            body,
+            now=self.clock.now(),
+            opt_out_type=form.get("OptOutType"),
+            after_opt_out=await self.records.is_suppressed(sender),
+        )
+        kind = meaning.kind
         if kind is SignalKind.OPTED_OUT:
             await self.records.suppress(sender)
         elif kind is SignalKind.OPTED_IN:
@@ -92,21 +98,36 @@ class TwilioWebhooks:
         owners = await self.records.owners(sender)
         if not owners:
             log.info("inbound message from a number we never texted", extra={"kind": kind.value})
+        sid = form.get("MessageSid", "")
         for account_id in sorted(owners):
-            await self._signal(account_id, kind, sender, body, form.get("MessageSid", ""))
+            await self._signal(account_id, kind, sender, body, sid, meaning.details)
+            if meaning.all_channels:  # STOPALL: every channel, not only this number
+                for channel in Channel:
+                    await self._signal(
+                        account_id, kind, None, body, f"{sid}:{channel.value}", {}, channel
+                    )
 
     async def _signal(
-        self, account_id: str, kind: SignalKind, address: str, text: str | None, message_sid: str
+        self,
+        account_id: str,
+        kind: SignalKind,
+        address: str | None,
+        text: str | None,
+        message_sid: str,
+        details: dict[str, str] | None = None,
+        channel: Channel = Channel.SMS,
     ) -> None:
+        """``address`` None: the signal is about the whole channel (every address of it)."""
         signal = ConsumerSignaled(
             account_id=account_id,
             signal_id=message_sid or hashlib.sha256(f"{address}{text}".encode()).hexdigest(),
             kind=kind,
-            channel=Channel.SMS,
+            channel=channel,
             address=address,
             text=text,
             source="sms",
             occurred_at=self.clock.now(),
+            details=details or {},
         )
         # Awaited: the signal is on the broker before Twilio hears 200.
         await (await self.producer.send(wrap(signal, SERVICE, traceparent=new_traceparent())))

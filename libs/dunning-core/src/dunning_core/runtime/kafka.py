@@ -1,8 +1,10 @@
 """Producing and consuming our events on Kafka with at-least-once, idempotent semantics.
 
-``EventProducer`` sends envelopes with idempotence on (acks=all). ``ConsumerLoop`` reads
-in batches, skips ``ce_id`` values already handled, hands each event to a ``Handler``,
-asks the handler to make its effects durable (``flush``), and only then commits offsets.
+``EventProducer`` sends envelopes with idempotence on (acks=all). ``ConsumerLifecycle`` is
+one group member's start/fetch/stop loop around a ``process(batches)`` hook. ``ConsumerLoop``
+is the plain one: it reads in batches, skips ``ce_id`` values already handled, hands each
+event to a ``Handler``, asks the handler to make its effects durable (``flush``), and only
+then commits offsets.
 A record that can never be handled goes to ``<topic>.dlq`` with the error in headers.
 """
 
@@ -12,6 +14,7 @@ import asyncio
 import logging
 import random
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -26,6 +29,8 @@ from dunning_core.runtime.dedupe import DedupeStore, MemoryDedupe
 from dunning_core.runtime.errors import PermanentError, TransientError
 
 log = logging.getLogger(__name__)
+
+Batches = dict[TopicPartition, list[ConsumerRecord[Any, Any]]]
 
 
 def topic_for(envelope: Envelope) -> str:
@@ -143,45 +148,39 @@ class Backoff:
         return random.uniform(capped / 2, capped)
 
 
-class ConsumerLoop:
-    """One consumer group member: batch in, handle, flush, dead-letter, commit."""
+class ConsumerLifecycle(ABC):
+    """One consumer group member's lifecycle: start, fetch, ``process``, stop.
+
+    Subclasses say what a batch means (``process``); this class owns the loop around it.
+    When ``process`` raises, nothing of the batch was committed: the batch is handed back
+    (each partition rewound to its first record) and fetched again after a backoff.
+    """
+
+    stats: LoopStats
+    process_empty = False
+    """Whether ``process`` is called when a fetch returned nothing."""
+    hand_back_failed_batches = True
+    """Whether a batch whose ``process`` raised is retried (else the loop ends)."""
 
     def __init__(
         self,
         *,
-        bootstrap: str,
+        consumer: AIOKafkaConsumer,
         group_id: str,
-        topics: Sequence[str],
-        handler: Handler,
         producer: EventProducer,
-        dedupe: DedupeStore | None = None,
-        topic_prefix: str = "",
-        max_records: int = 500,
+        max_records: int,
         backoff: Backoff | None = None,
-        auto_offset_reset: str = "earliest",
     ) -> None:
         self.group_id = group_id
-        self.topics = [topic_prefix + t for t in topics]
-        self.handler = handler
         self.producer = producer
-        self.dedupe = dedupe or MemoryDedupe()
         self.max_records = max_records
         self.backoff = backoff or Backoff()
         self.stats = LoopStats()
-        self._stopping = asyncio.Event()
-        self._consumer = AIOKafkaConsumer(
-            *self.topics,
-            bootstrap_servers=bootstrap,
-            group_id=group_id,
-            enable_auto_commit=False,
-            auto_offset_reset=auto_offset_reset,
-            max_poll_records=max_records,
-            fetch_max_wait_ms=100,
-            session_timeout_ms=30_000,
-            heartbeat_interval_ms=3_000,
-            max_poll_interval_ms=600_000,
-        )
+        self.last_error: str | None = None
         self.running = False
+        self._stopping = asyncio.Event()
+        self._consumer = consumer
+        self._failures = 0  # consecutive failed batches, for the backoff
 
     async def start(self) -> None:
         await self._consumer.start()
@@ -200,24 +199,113 @@ class ConsumerLoop:
         """Consume until ``request_stop``; the batch in hand is finished and committed."""
         try:
             while not self._stopping.is_set():
+                self.before_fetch()
                 batches = await self._consumer.getmany(timeout_ms=200, max_records=self.max_records)
-                if batches:
+                if not batches and not self.process_empty:
+                    continue
+                try:
                     await self.process(batches)
+                except Exception as exc:
+                    if self._stopping.is_set() or not self.hand_back_failed_batches:
+                        raise
+                    await self._batch_failed(batches, exc)
+                else:
+                    self._failures = 0
+                    self.last_error = None
         finally:
             await self.stop()
 
-    async def process(self, batches: dict[TopicPartition, list[ConsumerRecord[Any, Any]]]) -> None:
+    def before_fetch(self) -> None:  # noqa: B027 - an optional hook
+        """Called before every fetch (e.g. to pause what cannot be used yet)."""
+
+    @abstractmethod
+    async def process(self, batches: Batches) -> None:
+        """Handle one fetched batch and commit its offsets."""
+
+    async def _batch_failed(self, batches: Batches, exc: Exception) -> None:
+        self.stats.retries += 1
+        self.last_error = f"{type(exc).__name__}: {exc}"
+        self.on_failure(exc)
+        log.warning("batch failed, retrying", extra={"error": self.last_error})
+        self.rewind(batches)
+        await asyncio.sleep(self.backoff.delay(min(self._failures, 6)))
+        self._failures += 1
+
+    def on_failure(self, exc: Exception) -> None:  # noqa: B027 - an optional hook
+        """Called when a batch failed, before it is handed back."""
+
+    def rewind(self, batches: Batches) -> None:
+        """Hand a batch back: its partitions are read again from their first record."""
+        assignment = self._consumer.assignment()
+        for tp, records in batches.items():
+            if records and tp in assignment:
+                self._consumer.seek(tp, records[0].offset)
+
+    async def dead_letter(self, dead: Sequence[tuple[ConsumerRecord[Any, Any], str]]) -> None:
+        await dead_letter(self.producer, dead, self.group_id)
+        self.stats.dead_lettered += len(dead)
+
+
+def decode_batch(
+    records: Iterable[ConsumerRecord[Any, Any]],
+    decoded: list[tuple[ConsumerRecord[Any, Any], Envelope]],
+    dead: list[tuple[ConsumerRecord[Any, Any], str]],
+) -> None:
+    """Decode records into ``decoded``; those that are not our events go to ``dead``."""
+    for record in records:
+        where = f"{record.topic}[{record.partition}]@{record.offset}"
+        try:
+            decoded.append((record, decode(record.key, record.value, record.headers, where=where)))
+        except EnvelopeError as exc:
+            dead.append((record, str(exc)))
+
+
+class ConsumerLoop(ConsumerLifecycle):
+    """Events one by one: batch in, dedupe, handle, flush, dead-letter, commit."""
+
+    hand_back_failed_batches = False
+
+    def __init__(
+        self,
+        *,
+        bootstrap: str,
+        group_id: str,
+        topics: Sequence[str],
+        handler: Handler,
+        producer: EventProducer,
+        dedupe: DedupeStore | None = None,
+        topic_prefix: str = "",
+        max_records: int = 500,
+        backoff: Backoff | None = None,
+        auto_offset_reset: str = "earliest",
+    ) -> None:
+        self.topics = [topic_prefix + t for t in topics]
+        super().__init__(
+            consumer=AIOKafkaConsumer(
+                *self.topics,
+                bootstrap_servers=bootstrap,
+                group_id=group_id,
+                enable_auto_commit=False,
+                auto_offset_reset=auto_offset_reset,
+                max_poll_records=max_records,
+                fetch_max_wait_ms=100,
+                session_timeout_ms=30_000,
+                heartbeat_interval_ms=3_000,
+                max_poll_interval_ms=600_000,
+            ),
+            group_id=group_id,
+            producer=producer,
+            max_records=max_records,
+            backoff=backoff,
+        )
+        self.handler = handler
+        self.dedupe = dedupe or MemoryDedupe()
+
+    async def process(self, batches: Batches) -> None:
         decoded: list[tuple[ConsumerRecord[Any, Any], Envelope]] = []
         dead: list[tuple[ConsumerRecord[Any, Any], str]] = []
         for records in batches.values():
-            for record in records:
-                where = f"{record.topic}[{record.partition}]@{record.offset}"
-                try:
-                    decoded.append(
-                        (record, decode(record.key, record.value, record.headers, where=where))
-                    )
-                except EnvelopeError as exc:
-                    dead.append((record, str(exc)))
+            decode_batch(records, decoded, dead)
         unseen = await self._retrying(self.dedupe.unseen, [e.id for _, e in decoded])
         handled_ids: list[str] = []
         for record, envelope in decoded:
@@ -236,13 +324,11 @@ class ConsumerLoop:
             # The batch's effects are not durable: hand the whole batch back for redelivery.
             self.stats.retries += 1
             log.warning("flush failed, batch will be redelivered", extra={"error": str(exc)})
-            for tp, records in batches.items():
-                if records:
-                    self._consumer.seek(tp, records[0].offset)
+            self.rewind(batches)
             await asyncio.sleep(self.backoff.delay(0))
             return
         if dead:
-            await self._dead_letter(dead)
+            await self.dead_letter(dead)
         await self._retrying(self.dedupe.mark, handled_ids)
         offsets = {tp: records[-1].offset + 1 for tp, records in batches.items() if records}
         await self._retrying(self._consumer.commit, offsets)
@@ -279,10 +365,6 @@ class ConsumerLoop:
                     "handler failed", extra={"topic": record.topic, "offset": record.offset}
                 )
                 return f"{type(exc).__name__}: {exc}"
-
-    async def _dead_letter(self, dead: list[tuple[ConsumerRecord[Any, Any], str]]) -> None:
-        await dead_letter(self.producer, dead, self.group_id)
-        self.stats.dead_lettered += len(dead)
 
     async def _retrying(self, fn: Any, *args: Any) -> Any:
         attempt = 0

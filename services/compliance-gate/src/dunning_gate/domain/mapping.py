@@ -7,7 +7,7 @@ from typing import Any
 
 from dunning_core.contracts.events import StepPlanned
 
-from dunning_gate.state import AccountState
+from dunning_gate.domain.state import AccountState
 
 _COLLECTOR = {"first_party": "creditor", "third_party": "third_party_collector"}
 _REFUSED = {"refused", "rejected"}
