@@ -35,11 +35,11 @@ export DUNNING_CLOCK_EPOCH="$(date +%s.%N)"
 export DUNNING_CLOCK_SPEED="$speed"
 export DUNNING_LOG_JSON=true
 export DUNNING_SMS_TWILIO_BASE_URL="http://127.0.0.1:8010"
-export DUNNING_SMS_PUBLIC_BASE_URL="http://127.0.0.1:8004"
+export DUNNING_SMS_PUBLIC_BASE_URL="http://127.0.0.1:8006"
 export DUNNING_EMAIL_SENDGRID_BASE_URL="http://127.0.0.1:8010"
 export DUNNING_EMAIL_SENDGRID_WEBHOOK_PUBLIC_KEY="$public_key"
-export DUNNING_SANDBOX_TWILIO_INBOUND_URL="http://127.0.0.1:8004/webhooks/twilio/inbound"
-export DUNNING_SANDBOX_SENDGRID_EVENT_WEBHOOK_URL="http://127.0.0.1:8005/webhooks/sendgrid/events"
+export DUNNING_SANDBOX_TWILIO_INBOUND_URL="http://127.0.0.1:8006/webhooks/twilio/inbound"
+export DUNNING_SANDBOX_SENDGRID_EVENT_WEBHOOK_URL="http://127.0.0.1:8007/webhooks/sendgrid/events"
 export DUNNING_SANDBOX_SENDGRID_SIGNING_KEY_PATH="$DUNNING_STATE_DIR/sandbox/sendgrid-event-webhook.pem"
 
 bash deploy/local/services.sh start

@@ -51,6 +51,8 @@ SETTINGS = {
     "gate": "dunning_gate.config:GateSettings",
     "sms": "dunning_sms.config:SmsSettings",
     "email": "dunning_email.config:EmailSettings",
+    "sms-ingress": "dunning_sms.config:SmsSettings",
+    "email-ingress": "dunning_email.config:EmailSettings",
     "sandbox": "dunning_sandbox.config:SandboxSettings",
 }
 NOT_IN_PRODUCTION = {"sandbox"}
@@ -556,8 +558,8 @@ def test_secrets_come_from_secrets(service: str, base: Rendered) -> None:
     for name in sorted(needed):
         assert name in given_fields, f"{service}: {name} keeps its default (a sandbox value)"
         assert given_fields[name].source.startswith("secret/"), f"{service}: {name}"
-    if service == "email":
-        # The worker refuses to start without the Event Webhook key (no usable default).
+    if service == "email-ingress":
+        # The ingress refuses to start without the Event Webhook key (no usable default).
         assert "sendgrid_webhook_public_key" in given_fields
     for name, value in given_fields.items():
         if value.source.startswith("configmap/"):
@@ -567,7 +569,7 @@ def test_secrets_come_from_secrets(service: str, base: Rendered) -> None:
 def test_scheduler_and_email_share_the_unsubscribe_secret(base: Rendered) -> None:
     sources = {
         service: pod_env(base, deployments(base)[service])["DUNNING_UNSUBSCRIBE_SECRET"].source
-        for service in ("scheduler", "email")
+        for service in ("scheduler", "email-ingress")
     }
     assert len(set(sources.values())) == 1
     assert next(iter(sources.values())).startswith("secret/")
@@ -705,12 +707,12 @@ def test_the_job_is_what_its_generator_writes() -> None:
 
 def public_routes() -> dict[str, set[str]]:
     """Service -> the paths its webhook routers serve, read from the routers themselves."""
-    from dunning_email.webhooks import router as email_router
-    from dunning_sms.webhooks import router as sms_router
+    from dunning_email.api import router as email_router
+    from dunning_sms.api import router as sms_router
 
     routers: dict[str, APIRouter] = {
-        "sms": sms_router(None),  # type: ignore[arg-type]
-        "email": email_router(None),  # type: ignore[arg-type]
+        "sms-ingress": sms_router(None),  # type: ignore[arg-type]
+        "email-ingress": email_router(None),  # type: ignore[arg-type]
     }
     return {
         service: {getattr(route, "path", "") for route in router.routes}
@@ -726,7 +728,7 @@ def test_the_ingress_routes_every_webhook_and_nothing_else(base: Rendered) -> No
         for p in rule["http"]["paths"]
     }
     for prefix, (service, port) in paths.items():
-        assert service in ("sms", "email"), f"{prefix} exposes {service}"
+        assert service in ("sms-ingress", "email-ingress"), f"{prefix} exposes {service}"
         deployment = deployments(base)[service]
         port_value = port.get("number", port.get("name"))
         assert resolve_port(deployment, port_value) == services_conf()[service].port
@@ -768,8 +770,8 @@ def test_the_sandbox_calls_back_into_the_cluster(sandbox: Rendered) -> None:
         assert parts.hostname in allowed, url
         assert parts.port == services_conf()[str(parts.hostname)].port, url
     routes = public_routes()
-    assert urlsplit(targets[0]).path in routes["sms"]
-    assert urlsplit(targets[1]).path in routes["email"]
+    assert urlsplit(targets[0]).path in routes["sms-ingress"]
+    assert urlsplit(targets[1]).path in routes["email-ingress"]
     sandbox_url = f"http://sandbox:{services_conf()['sandbox'].port}"
     assert sms_env["DUNNING_SMS_TWILIO_BASE_URL"] == sandbox_url
     assert sandbox.config_maps["dunning-email"]["DUNNING_EMAIL_SENDGRID_BASE_URL"] == sandbox_url

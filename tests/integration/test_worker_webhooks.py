@@ -15,17 +15,17 @@ import httpx
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer
+from dunning_channels.adapters.redis_records import RedisSendRecords
 from dunning_core.contracts import Channel, ConsumerSignaled, DeliveryUpdated, Event, decode
 from dunning_core.runtime.clock import FixedClock
-from dunning_core.runtime.delivery import RedisSendRecords
 from dunning_core.runtime.kafka import EventProducer
 from dunning_email.adapters.sendgrid_webhooks import SendGridSignatureVerifier
-from dunning_email.webhooks import SendGridWebhooks
-from dunning_email.webhooks import router as email_router
+from dunning_email.api import router as email_router
+from dunning_email.handlers import SendGridWebhooks
 from dunning_sandbox.signing import EventWebhookSigner, twilio_signature
 from dunning_sms.adapters.twilio_webhooks import TwilioSignatureVerifier
-from dunning_sms.webhooks import TwilioWebhooks
-from dunning_sms.webhooks import router as sms_router
+from dunning_sms.api import router as sms_router
+from dunning_sms.handlers import TwilioWebhooks
 from dunning_testkit.stack import KAFKA, REDIS_URL
 from fastapi import FastAPI
 from redis.asyncio import Redis

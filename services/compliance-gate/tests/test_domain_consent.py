@@ -89,7 +89,7 @@ def test_workplace_email_needs_the_consumers_own_basis() -> None:
 def test_nyc_electronic_consent_is_behind_the_flag() -> None:
     brooklyn = {"consumer.zip": "11201", "consumer.city": "Brooklyn"}
     assert decide(brooklyn).decision == "allow"
-    flagged = policy_with({"states.nyc.enabled": True})
+    flagged = policy_with({"states.nyc.econsent_required": True, "states.nyc.effective_from": None})
     assert decide(brooklyn, policy=flagged).rule_ids == ("state.nyc.econsent",)
     consented = {**brooklyn, "consumer.nyc_electronic_consent": True}
     assert decide(consented, policy=flagged).decision == "allow"

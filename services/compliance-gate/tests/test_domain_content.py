@@ -199,11 +199,12 @@ def test_california_first_written_notice_needs_the_rosenthal_notice() -> None:
 
 def test_email_without_one_click_unsubscribe_headers_is_blocked() -> None:
     bare = decide({"step.content.headers": {}}, example_email_request())
-    assert bare.rule_ids == ("email.one_click_unsubscribe",)
-    assert len(bare.outcomes[0].inputs["missing"]) == 2
+    # without List-Unsubscribe the body's link cannot be told to be ours either
+    assert bare.rule_ids == ("content.optout_notice", "email.one_click_unsubscribe")
+    assert len(bare.outcomes[1].inputs["missing"]) == 2
     http_only = {"step.content.headers.List-Unsubscribe": "<http://mail.example.com/u/abc>"}
     http_decision = decide(http_only, example_email_request())
-    assert http_decision.rule_ids == ("email.one_click_unsubscribe",)
+    assert http_decision.rule_ids == ("content.optout_notice", "email.one_click_unsubscribe")
     lower_case = {
         "step.content.headers": {
             "list-unsubscribe": "<https://mail.example.com/u/abc>",
@@ -211,3 +212,76 @@ def test_email_without_one_click_unsubscribe_headers_is_blocked() -> None:
         }
     }
     assert decide(lower_case, example_email_request()).decision == "allow"
+
+
+def test_a_payment_link_is_not_an_unsubscribe_link() -> None:
+    """Found measuring the gate: any https link passed as the unsubscribe link."""
+    pay_only = EMAIL_BODY.replace("https://mail.example.com/u/abc", "https://pay.example.com/r/abc")
+    blocked = decide({"step.content.body": pay_only}, example_email_request())
+    assert blocked.rule_ids == ("content.optout_notice",)
+    assert blocked.outcomes[0].inputs["links_in_body"] == ["https://pay.example.com/r/abc"]
+    assert blocked.outcomes[0].inputs["list_unsubscribe"] == ["https://mail.example.com/u/abc"]
+
+
+def test_the_list_unsubscribe_target_or_a_policy_prefix_is_an_unsubscribe_link() -> None:
+    both = EMAIL_BODY + " Pay: https://pay.example.com/r/abc."
+    assert decide({"step.content.body": both}, example_email_request()).decision == "allow"
+    other = EMAIL_BODY.replace("https://mail.example.com/u/abc", "https://u.example.org/x/1")
+    assert decide({"step.content.body": other}, example_email_request()).decision == "block"
+    prefixed = POLICY.model_copy(
+        update={
+            "content": POLICY.content.model_copy(
+                update={
+                    "opt_out_notice": POLICY.content.opt_out_notice.model_copy(
+                        update={"email_unsubscribe_url_prefixes": ("https://u.example.org/",)}
+                    )
+                }
+            )
+        }
+    )
+    allowed = decide({"step.content.body": other}, example_email_request(), policy=prefixed)
+    assert allowed.decision == "allow"
+
+
+_THREAT = {
+    "step.content.body": LEGAL_SMS,
+    "debt.legal_action_authorized": True,
+    "debt.limitation_date": None,
+}
+
+
+def test_limitation_runs_from_accrual_not_only_the_last_payment() -> None:
+    """Found measuring the gate: the period ran only from last_payment_date."""
+    texas = {**_THREAT, "debt.governing_state": "TX"}  # 4 years
+    # charged off in 2020: barred since 2024, whatever the (missing) last payment says
+    assert decide({**texas, "debt.charged_off_on": "2020-03-01"}).decision == "block"
+    assert decide({**texas, "debt.charged_off_on": "2023-03-01"}).decision == "allow"
+    # the earlier of default and charge-off starts the period
+    both = {**texas, "debt.defaulted_on": "2021-01-01", "debt.charged_off_on": "2023-03-01"}
+    assert decide(both).decision == "block"
+
+
+def test_a_payment_after_expiry_does_not_revive_a_new_york_debt() -> None:
+    new_york = {**_THREAT, "debt.governing_state": "NY", "debt.defaulted_on": "2020-01-01"}
+    # barred since 2023-01-01; a payment in 2025 must not restart the clock (CPLR 214-i)
+    blocked = decide({**new_york, "debt.last_payment_date": "2025-05-01"})
+    assert blocked.rule_ids == ("content.timebarred_threat",)
+    assert blocked.outcomes[0].inputs["limitation_date"] == date(2023, 1, 1)
+    # Florida lets a payment restart it: 5 years from the 2025 payment
+    florida = {**new_york, "debt.governing_state": "FL", "debt.last_payment_date": "2025-05-01"}
+    assert decide(florida).decision == "allow"
+    assert decide({**florida, "debt.last_payment_date": None}).decision == "block"
+
+
+def test_a_threat_inside_a_chinese_sentence_is_found() -> None:
+    """Chinese has no spaces between words: phrases match inside a run of characters."""
+    body = (
+        "本信息来自债务催收机构。如果您不付款，我们将起诉您并申请扣押工资。"
+        "回复 STOP 退订。 https://pay.example.com/r/abc"
+    )
+    blocked = decide({"step.content.body": body, "step.content.locale": "zh-CN"})
+    assert blocked.rule_ids == ("content.unauthorized_threat",)
+    said = (
+        "本信息来自债务催收机构。由于这笔债务的年限，Example Bank 不会就此起诉您。回复 STOP 退订。"
+    )
+    assert decide({"step.content.body": said}).decision == "allow"

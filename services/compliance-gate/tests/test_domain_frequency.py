@@ -239,8 +239,23 @@ NYC_WEEK = [
 
 
 def test_nyc_frequency_is_behind_a_flag() -> None:
-    assert decide({**NEW_YORK_CITY, "history.attempts": NYC_WEEK}).decision == "allow"
-    flagged = policy_with({"states.nyc.enabled": True})
+    off = policy_with({"states.nyc.enabled": False})
+    assert decide({**NEW_YORK_CITY, "history.attempts": NYC_WEEK}, policy=off).decision == "allow"
+    flagged = policy_with({"states.nyc.enabled": True, "states.nyc.effective_from": None})
     fourth = decide({**NEW_YORK_CITY, "history.attempts": NYC_WEEK}, policy=flagged)
     assert fourth.rule_ids == ("state.nyc.frequency",)
     assert fourth.not_before == utc("2025-07-03T15:00:00")
+
+
+def test_nyc_cap_from_its_effective_date_counts_every_debt_of_the_account() -> None:
+    """6 RCNY 5-77 as amended: per account, across channels and debts, from its start date
+    (the default policy's is 2026-09-01; here the example's clock is July 2025)."""
+    in_force = policy_with({"states.nyc.effective_from": "2025-06-01"})
+    fourth = decide({**NEW_YORK_CITY, "history.attempts": NYC_WEEK}, policy=in_force)
+    assert fourth.rule_ids == ("state.nyc.frequency",)
+    other_debt = [*NYC_WEEK[:2], {**NYC_WEEK[2], "debt_ids": ["debt-2"]}]
+    mixed = decide({**NEW_YORK_CITY, "history.attempts": other_debt}, policy=in_force)
+    assert mixed.rule_ids == ("state.nyc.frequency",)
+    not_yet = policy_with({"states.nyc.effective_from": "2025-08-01"})
+    early = decide({**NEW_YORK_CITY, "history.attempts": NYC_WEEK}, policy=not_yet)
+    assert early.decision == "allow"

@@ -27,12 +27,17 @@ def _refusal(changes: dict[str | tuple[str, ...], Any]) -> str:
 
 def test_default_policy_loads_with_version_and_all_hours_windows() -> None:
     policy = default_policy()
-    assert policy.policy_version == "2025.1-default"
+    assert policy.policy_version == "2026.12-default"
     assert set(policy.hours) == {"hours.fdcpa", "state.fl.hours", "state.ok.prerecorded"}
     assert policy.hours["state.ok.prerecorded"].start.hour == 9
     assert policy.consent.reassigned_check_max_age_days == 60
     assert policy.consent.address_basis_notice_days == 35
-    assert policy.states.nyc.enabled is False
+    # NYC's amended rules bind from 1 September 2026; electronic consent stays behind a flag
+    assert policy.states.nyc.enabled is True
+    assert str(policy.states.nyc.effective_from) == "2026-09-01"
+    assert policy.states.nyc.econsent_required is False
+    assert policy.statute_of_limitations.revives("NY") is False
+    assert policy.statute_of_limitations.revives("FL") is True
 
 
 def test_load_policy_reads_a_file(tmp_path: Path) -> None:

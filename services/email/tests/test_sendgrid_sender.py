@@ -223,6 +223,29 @@ def test_error_classification(status: int, expected: type, kind: str | None) -> 
         assert result.retry_after_s == (60.0 if status == 429 else None)
 
 
+def test_retry_after_wins_over_the_rate_limit_reset_and_counts_on_5xx() -> None:
+    limited = classify_error(
+        429, b"{}", {"Retry-After": "5", "X-RateLimit-Reset": "1000060"}, now=1_000_000.0
+    )
+    unavailable = classify_error(503, b"{}", {"Retry-After": "9"}, now=1_000_000.0)
+    assert isinstance(limited, EmailTransient)
+    assert isinstance(unavailable, EmailTransient)
+    assert (limited.retry_after_s, unavailable.retry_after_s) == (5.0, 9.0)
+
+
+async def test_a_rate_limited_address_gets_the_wait_sendgrid_asks_for(sandbox: str) -> None:
+    to = f"slow-{uuid.uuid4().hex[:8]}@example.com"
+    fault = {"destinations": [to], "status": 429, "retry_after_s": 4, "times": 1}
+    async with httpx.AsyncClient() as http:
+        assert (await http.post(f"{sandbox}/_sandbox/faults", json=fault)).status_code == 201
+    sender = SendGridEmailSender(api_key=API_KEY, host=sandbox)
+    limited = await _send(sender, to, uuid.uuid4().hex)
+    passed = await _send(sender, to, uuid.uuid4().hex)
+    assert isinstance(limited, EmailTransient)
+    assert (limited.kind, limited.http_status, limited.retry_after_s) == ("rate_limited", 429, 4.0)
+    assert isinstance(passed, EmailAccepted)
+
+
 def test_non_json_error_body_is_kept_short_and_redacted() -> None:
     result = classify_error(502, b"<html>bad gateway for a@b.co</html>")
     assert isinstance(result, EmailTransient)

@@ -7,6 +7,7 @@ import socket
 import uuid
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from dunning_sandbox.app import create_app
 from dunning_sandbox.config import SandboxSettings
@@ -145,6 +146,19 @@ async def test_transient_twilio_errors_are_retryable(
         result = await sender.send(to=to, body="Hi", from_=SENDER)
     assert isinstance(result, SmsTransient)
     assert (result.kind, result.http_status) == (kind, status)
+
+
+async def test_the_retry_after_twilio_asks_for_is_kept(sandbox: str) -> None:
+    to = "+1415555" + uuid.uuid4().hex[:4].translate(str.maketrans("abcdef", "123456"))
+    fault = {"destinations": [to], "status": 429, "retry_after_s": 7, "times": 1}
+    async with httpx.AsyncClient() as http:
+        assert (await http.post(f"{sandbox}/_sandbox/faults", json=fault)).status_code == 201
+    async with _sender(sandbox) as sender:
+        limited = await sender.send(to=to, body="Hi", from_=SENDER)
+        passed = await sender.send(to=to, body="Hi", from_=SENDER)
+    assert isinstance(limited, SmsTransient)
+    assert (limited.kind, limited.retry_after_s) == ("rate_limited", 7.0)
+    assert isinstance(passed, SmsAccepted)
 
 
 async def test_refused_credentials_are_an_auth_failure(sandbox: str) -> None:

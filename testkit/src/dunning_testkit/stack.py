@@ -140,10 +140,12 @@ def pipeline_env(
             "DUNNING_CLOCK_SPEED": str(clock_speed),
             "DUNNING_CLOCK_EPOCH": f"{clock_epoch:.3f}",
             "DUNNING_SMS_TWILIO_BASE_URL": service_url("sandbox"),
-            "DUNNING_SMS_PUBLIC_BASE_URL": service_url("sms"),
+            # The providers call the webhook ingresses, not the workers.
+            "DUNNING_SMS_PUBLIC_BASE_URL": service_url("sms-ingress"),
             "DUNNING_EMAIL_SENDGRID_BASE_URL": service_url("sandbox"),
-            "DUNNING_SANDBOX_TWILIO_INBOUND_URL": service_url("sms") + "/webhooks/twilio/inbound",
-            "DUNNING_SANDBOX_SENDGRID_EVENT_WEBHOOK_URL": service_url("email")
+            "DUNNING_SANDBOX_TWILIO_INBOUND_URL": service_url("sms-ingress")
+            + "/webhooks/twilio/inbound",
+            "DUNNING_SANDBOX_SENDGRID_EVENT_WEBHOOK_URL": service_url("email-ingress")
             + "/webhooks/sendgrid/events",
             "DUNNING_SANDBOX_SENDGRID_SIGNING_KEY_PATH": str(key_path),
         }

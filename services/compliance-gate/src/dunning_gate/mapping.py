@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
 from dunning_core.contracts.events import StepPlanned
@@ -114,6 +114,9 @@ def request_dict(
         "first_communication_at": first_contact.isoformat() if first_contact else None,
         "disputes": disputes,
         "limitation_date": debt.limitation_date.isoformat() if debt.limitation_date else None,
+        "defaulted_on": _day(debt.delinquent_since),
+        "charged_off_on": _day(debt.charged_off_on),
+        "last_payment_date": _day(debt.last_payment_date),
         "legal_action_authorized": debt.legal_action_authorized,
         "ca_license_number": debt.ca_license_number,
     }
@@ -130,3 +133,7 @@ def request_dict(
         ]
     }
     return raw
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None

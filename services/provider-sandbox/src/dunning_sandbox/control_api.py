@@ -6,6 +6,7 @@
 - `POST /_sandbox/drain`: flush event batches and wait for pending webhooks
 - `POST /_sandbox/twilio/inbound`: a consumer texts one of our numbers (STOP, a reply…)
 - `GET /_sandbox/sendgrid/public-key`: the Event Webhook verification key (base64 DER)
+- `POST /_sandbox/faults`, `GET`, `DELETE`: destinations answered 429 or 5xx
 - `POST /_sandbox/sendgrid/events`: a consumer unsubscribes, reports spam, …
 """
 
@@ -19,6 +20,7 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
 from dunning_sandbox import twilio_rules
+from dunning_sandbox.faults import Fault
 from dunning_sandbox.ids import sendgrid_recipient_message_id, twilio_sid
 from dunning_sandbox.message_store import Channel, EmailRecord, InboundRecord
 from dunning_sandbox.sendgrid_api import build_event
@@ -172,3 +174,31 @@ async def simulate_email_event(event: SimulatedEmailEvent, state: StateDep) -> R
     state.batcher.add([built])
     state.batcher.flush()
     return _json({"sg_event_id": built["sg_event_id"], "sg_message_id": sg_message_id}, 202)
+
+
+class FaultRequest(BaseModel):
+    """Answer sends to these destinations with `status` (every time, or `times` times)."""
+
+    destinations: list[str] = Field(min_length=1)
+    status: Literal[429, 500, 502, 503]
+    retry_after_s: float | None = Field(default=None, ge=0)
+    times: int | None = Field(default=None, ge=1)
+
+
+@router.post("/_sandbox/faults")
+async def set_faults(request: FaultRequest, state: StateDep) -> Response:
+    state.faults.set(
+        request.destinations, Fault(request.status, request.retry_after_s, request.times)
+    )
+    return _json({"faults": state.faults.to_json()}, 201)
+
+
+@router.get("/_sandbox/faults")
+async def list_faults(state: StateDep) -> Response:
+    return _json({"faults": state.faults.to_json()})
+
+
+@router.delete("/_sandbox/faults")
+async def clear_faults(state: StateDep) -> Response:
+    state.faults.clear()
+    return _json({"faults": {}})

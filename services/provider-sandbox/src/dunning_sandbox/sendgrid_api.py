@@ -64,8 +64,15 @@ async def send_mail(request: Request, state: StateDep) -> Response:
         state.store.counts["email.sandbox_mode"] += 1
         return Response(status_code=200)
 
-    x_message_id = sendgrid_message_id()
     recipients = sendgrid_rules.recipients(body)
+    for recipient in recipients:
+        fault = state.faults.take(recipient.email)
+        if fault is not None:
+            state.store.counts["email.faulted"] += 1
+            response = _errors(sendgrid_rules.fault_errors(fault.status), fault.status)
+            response.headers.update(fault.headers(sendgrid=True))
+            return response
+    x_message_id = sendgrid_message_id()
     first = body["personalizations"][0]
     record = EmailRecord(
         message_id=x_message_id,

@@ -69,6 +69,13 @@ AUTHORIZATION_REQUIRED = [FieldError("authorization required", None, None)]
 BAD_JSON = [FieldError("Bad Request", None, None)]
 
 
+def fault_errors(http_status: int) -> list[FieldError]:
+    """The error body of a configured fault (see `faults`)."""
+    if http_status == 429:
+        return [FieldError("too many requests", None, None)]
+    return [FieldError("internal server error", None, None)]
+
+
 def validate_mail(body: Any) -> list[FieldError]:
     """SendGrid's validation of a v3 mail body, for the fields the sandbox reads."""
     if not isinstance(body, dict):

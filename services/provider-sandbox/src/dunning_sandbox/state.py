@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 
 from dunning_sandbox.config import SandboxSettings
 from dunning_sandbox.event_batcher import EventBatcher
+from dunning_sandbox.faults import Faults
 from dunning_sandbox.message_store import MessageStore
 from dunning_sandbox.signing import EventWebhookSigner
 from dunning_sandbox.webhook_dispatcher import WebhookDispatcher
@@ -32,6 +33,7 @@ class SandboxState:
     twilio_credentials: frozenset[tuple[str, str]] = field(default_factory=frozenset)
     # Lifecycle steps waiting on a timer (a status not reached yet, an event not emitted).
     scheduled: int = 0
+    faults: Faults = field(default_factory=Faults)
 
     @property
     def callback_delay_s(self) -> float:
@@ -67,6 +69,7 @@ class SandboxState:
         self.dispatcher.reset()
         self.batcher.reset()
         self.store.clear()
+        self.faults.clear()
 
 
 def rfc2822_now() -> str:

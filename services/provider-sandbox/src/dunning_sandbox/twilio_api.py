@@ -115,6 +115,12 @@ async def create_message(account_sid: str, request: Request, state: StateDep) ->
     ):
         state.store.counts["sms.rejected"] += 1
         return _error(twilio_rules.invalid_status_callback(parsed.status_callback))
+    fault = state.faults.take(parsed.to)
+    if fault is not None:
+        state.store.counts["sms.faulted"] += 1
+        response = _error(twilio_rules.fault_error(fault.status))
+        response.headers.update(fault.headers())
+        return response
     outcome = twilio_rules.outcome_for(parsed.to)
     if isinstance(outcome, twilio_rules.TwilioApiError):
         state.store.counts["sms.rejected"] += 1

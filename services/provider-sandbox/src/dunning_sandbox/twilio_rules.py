@@ -98,6 +98,20 @@ def not_found(path: str) -> TwilioApiError:
     return TwilioApiError(404, 20404, f"The requested resource {path} was not found")
 
 
+_FAULT_MESSAGES = {
+    429: (20429, "Too Many Requests"),
+    500: (20500, "An internal server error has occurred"),
+    502: (20502, "Bad Gateway"),
+    503: (20503, "Service Unavailable"),
+}
+
+
+def fault_error(http_status: int) -> TwilioApiError:
+    """The error answer of a configured fault (see `faults`)."""
+    code, message = _FAULT_MESSAGES.get(http_status, (20500, "An internal server error"))
+    return TwilioApiError(http_status, code, message)
+
+
 def parse_create_request(form: Mapping[str, str]) -> CreateRequest | TwilioApiError:
     """Validate the form fields of a create request as Twilio does, in Twilio's order."""
     to = form.get("To", "").strip()

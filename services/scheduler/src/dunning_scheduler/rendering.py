@@ -22,7 +22,7 @@ from dunning_scheduler.domain.planning import StepDraft
 from dunning_scheduler.formatting import Formatters
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
-LOCALES = ("en_US", "es_US")
+LOCALES = ("en_US", "es_US", "zh_CN")
 DEFAULT_LOCALE = "en_US"
 PARTS = ("sms", "email", "subject")
 ONE_CLICK = "List-Unsubscribe=One-Click"

@@ -1,34 +1,28 @@
-"""Builds the sms worker: settings in, a FastAPI app with its consumer loop out."""
+"""Builds the sms processes from settings: the worker (consumer loop, retries) and the
+webhook ingress (Twilio's status callbacks and inbound texts)."""
 
 from __future__ import annotations
 
+from dunning_channels.bootstrap import ingress_app, plumbing, worker_app
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.topics import APPROVED_SMS
-from dunning_core.runtime.channel_service import plumbing, worker_app
 from dunning_core.runtime.clock import Clock
 from fastapi import FastAPI
 
-from dunning_sms.adapters.twilio_sender import TwilioSmsSender
+from dunning_sms.adapters.twilio_sender import TwilioSmsSender, TwilioStepSender
 from dunning_sms.adapters.twilio_webhooks import TwilioSignatureVerifier
+from dunning_sms.api import router
 from dunning_sms.config import SmsSettings
-from dunning_sms.sender import TwilioStepSender
-from dunning_sms.webhooks import TwilioWebhooks, router
+from dunning_sms.handlers import TwilioWebhooks
 
 
 def build(settings: SmsSettings, clock: Clock | None = None) -> FastAPI:
+    """The worker."""
     parts = plumbing(settings, "sms", Channel.SMS, clock)
-    auth_token = settings.twilio_auth_token.get_secret_value()
     twilio = TwilioSmsSender(
         account_sid=settings.twilio_account_sid,
-        auth_token=auth_token,
+        auth_token=settings.twilio_auth_token.get_secret_value(),
         base_url=settings.twilio_base_url,
-    )
-    hooks = TwilioWebhooks(
-        verifier=TwilioSignatureVerifier(auth_token),
-        producer=parts.producer,
-        records=parts.records,
-        clock=parts.clock,
-        public_base_url=settings.public_base_url,
     )
     return worker_app(
         settings,
@@ -41,7 +35,24 @@ def build(settings: SmsSettings, clock: Clock | None = None) -> FastAPI:
             messaging_service_sid=settings.twilio_messaging_service_sid,
             public_base_url=settings.public_base_url,
         ),
+        close_sender=twilio.aclose,
+    )
+
+
+def build_ingress(settings: SmsSettings, clock: Clock | None = None) -> FastAPI:
+    """The webhook ingress."""
+    parts = plumbing(settings, "sms", Channel.SMS, clock)
+    hooks = TwilioWebhooks(
+        verifier=TwilioSignatureVerifier(settings.twilio_auth_token.get_secret_value()),
+        producer=parts.producer,
+        records=parts.records,
+        clock=parts.clock,
+        public_base_url=settings.public_base_url,
+    )
+    return ingress_app(
+        settings,
+        parts,
+        title="Dunning sms webhook ingress",
         webhooks=router(hooks),
         webhooks_rejected=lambda: hooks.rejected,
-        close_sender=twilio.aclose,
     )

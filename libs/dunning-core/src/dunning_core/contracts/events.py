@@ -104,6 +104,14 @@ class Debt(Frozen):
     limitation_date: date | None = None
     validation_notice_sent_at: Instant | None = None
     ca_license_number: str | None = None
+    charged_off_on: date | None = Field(
+        default=None, description="Charge-off date: with delinquent_since, when the debt accrued."
+    )
+    last_payment_date: date | None = Field(
+        default=None,
+        description="Last payment before import; restarts the limitation period only where "
+        "the governing state lets a payment revive the debt.",
+    )
 
 
 class AccountOpened(Event):
@@ -296,7 +304,8 @@ class DeliveryStatus(StrEnum):
 
     @property
     def final(self) -> bool:
-        return self not in (DeliveryStatus.ACCEPTED, DeliveryStatus.SENT)
+        """No later status follows for this approval (an expired step is re-planned)."""
+        return self not in (DeliveryStatus.ACCEPTED, DeliveryStatus.SENT, DeliveryStatus.EXPIRED)
 
 
 class DeliveryUpdated(Event):

@@ -135,6 +135,13 @@ class Facts:
             return True
         return consumer.city is not None and padded(consumer.city) in nyc.cities
 
+    def nyc_rules_apply(self, at: datetime) -> bool:
+        """A New York City consumer, on a local date the amended rules are in force."""
+        start = self.policy.states.nyc.effective_from
+        if not self.in_nyc:
+            return False
+        return start is None or max(self.local_dates(at)) >= start
+
     @lazy
     def validation_period_end(self) -> datetime | None:
         sent = self.debt.validation_notice_sent_at
@@ -163,18 +170,28 @@ class Facts:
 
     @lazy
     def limitation_date(self) -> date | None:
-        """Explicit, or last payment + the governing state's years; None if unknown."""
+        """Explicit, or the start of the period + the governing state's years; None if
+        unknown. The period starts at accrual (the earlier of default and charge-off); a
+        last payment after it restarts the period only where a payment revives the debt.
+        With no accrual date known, the last payment stands in for it (it is no later than
+        the default, so the limitation date found is no later than the true one)."""
         debt = self.debt
         if debt.limitation_date is not None:
             return debt.limitation_date
-        if debt.last_payment_date is None:
-            return None
         sol = self.policy.statute_of_limitations
         state = debt.governing_state or self.consumer.state
         years = sol.years_by_state.get(state or "", sol.default_years)
         if years is None:
             return None
-        start = debt.last_payment_date
+        known = [d for d in (debt.defaulted_on, debt.charged_off_on) if d is not None]
+        accrual = min(known) if known else None
+        payment = debt.last_payment_date
+        if accrual is None or (payment is not None and payment > accrual and sol.revives(state)):
+            start = payment
+        else:
+            start = accrual
+        if start is None:
+            return None
         try:
             return start.replace(year=start.year + years)
         except ValueError:  # 29 February into a common year

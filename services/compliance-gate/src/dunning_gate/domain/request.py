@@ -278,8 +278,14 @@ class Debt(_Input):
     limitation_date: date | None = Field(
         default=None, description="Statute-of-limitations date, when known."
     )
+    defaulted_on: date | None = Field(
+        default=None, description="Default date (first missed payment): the debt accrued."
+    )
+    charged_off_on: date | None = Field(default=None, description="Charge-off date.")
     last_payment_date: date | None = Field(
-        default=None, description="Start of the limitation period when limitation_date is null."
+        default=None,
+        description="Restarts the limitation period only where the state lets a payment "
+        "revive the debt (not NY, TX, WI, ...: statute_of_limitations.payment_revives).",
     )
     governing_state: StateCode | None = Field(
         default=None, description="State whose limitation period applies; null = consumer's."

@@ -9,7 +9,7 @@ rule ids, unknown time zones), and the loader reports the path of each offence.
 from __future__ import annotations
 
 import re
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from functools import cache, cached_property
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -206,7 +206,14 @@ class WaFrequency(StrictModel):
 
 
 class NycSettings(StrictModel):
+    """6 RCNY 5-77 as amended: the frequency cap counted per account (across its debts and
+    channels) from `effective_from`; written electronic consent behind its own flag."""
+
     enabled: bool = False
+    effective_from: date | None = Field(
+        default=None, description="First local date the amended rules bind (null: always)."
+    )
+    econsent_required: bool = False
     counted_outcomes: tuple[AttemptOutcome, ...] = ATTEMPT_OUTCOMES
     frequency: Cap
     cities: tuple[Phrase, ...] = ()
@@ -239,15 +246,24 @@ class StateSettings(StrictModel):
 
 
 class StatuteOfLimitations(StrictModel):
-    """Years after the last payment (or delinquency) at which a debt becomes time-barred.
+    """Years after accrual at which a debt becomes time-barred.
 
-    A state without an entry uses `default_years`; null there means the limitation date
-    is unknown, and an unknown limitation date counts as time-barred for threats."""
+    The period runs from accrual (the earlier of the default and charge-off dates); a
+    later payment restarts it only in a state where a payment revives the debt
+    (`payment_revives`; New York CPLR 214-i, Texas Fin. Code 392.307 and Wisconsin 893.05
+    say it does not). A state without an entry uses `default_years`; null there means the
+    limitation date is unknown, and an unknown limitation date counts as time-barred for
+    threats."""
 
     years_by_state: dict[StateCode, Annotated[int, Field(ge=1, le=50)]] = Field(
         default_factory=dict
     )
     default_years: Annotated[int, Field(ge=1, le=50)] | None = None
+    payment_revives: dict[StateCode, bool] = Field(default_factory=dict)
+    payment_revives_default: bool = True
+
+    def revives(self, state: str | None) -> bool:
+        return self.payment_revives.get(state or "", self.payment_revives_default)
 
 
 class ValidationSettings(StrictModel):
@@ -290,6 +306,13 @@ class OptOutNotice(StrictModel):
     sms: tuple[Phrase, ...] = Field(min_length=1)
     email: tuple[Phrase, ...] = Field(min_length=1)
     email_requires_link: bool = True
+    email_unsubscribe_url_prefixes: tuple[str, ...] = Field(
+        default=(),
+        description=(
+            "https prefixes of the project's own unsubscribe URLs; a body link under one of "
+            "them counts as the unsubscribe link (besides the List-Unsubscribe target)."
+        ),
+    )
 
 
 class MiniMiranda(StrictModel):

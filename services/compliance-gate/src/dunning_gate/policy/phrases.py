@@ -4,7 +4,9 @@ Case-folded, accents stripped (NFKD, combining marks dropped), every run of punc
 or whitespace turned into one space. "No más!!" and "no mas" normalise alike, so a
 phrase list written plainly matches what consumers actually type. Matching is on whole
 words: text and phrases are both stored with one space at each end, so a phrase matches
-exactly when `phrase in text`.
+exactly when `phrase in text`. Scripts written without spaces between words (Chinese,
+Japanese) have no word boundaries to pad: a phrase in them is stored unpadded and matches
+as a substring ("起诉" in "不会就此起诉您").
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from pydantic import AfterValidator
 
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 _NON_WORD = re.compile(r"[\W_]+")
+# CJK ideographs, kana and Hangul syllables: no spaces between words in these scripts.
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 # ASCII fast path (most messages): one bytes.translate lower-cases and blanks punctuation,
 # ~5x faster than the regex.
 _ASCII_TABLE = bytes(
@@ -46,8 +50,10 @@ def _phrase(value: str) -> str:
     normal = normalize(value)
     if not normal:
         raise ValueError(f"phrase {value!r} is empty once punctuation is removed")
+    if _UNSPACED.search(normal):
+        return normal
     return f" {normal} "
 
 
 Phrase = Annotated[str, AfterValidator(_phrase)]
-"""A policy phrase, stored normalised and `padded` (" no mas ")."""
+"""A policy phrase, stored normalised and `padded` (" no mas "); unpadded in unspaced scripts."""

@@ -5,13 +5,18 @@ Outcomes are values, not exceptions, so the caller decides what each means:
     EmailSendResult
     ├── EmailAccepted    SendGrid took the message as `X-Message-Id`; events follow
     ├── EmailRejected    permanent: the request itself is wrong (400/413), never retry
-    └── EmailTransient   may succeed later: 429 (with `retry_after_s`), 5xx, timeout,
-                         network, or the API key is refused (401/403: fix it, retry)
+    └── EmailTransient   may succeed later: 429, 5xx, timeout, network, or the API key is
+                         refused (401/403: fix it, retry); `retry_after_s` from
+                         `Retry-After` or the `X-RateLimit-Reset` instant
 
 The SDK is blocking (urllib, one connection per request), so each call runs in a
 worker thread, at most `max_concurrency` at a time. Every message carries RFC 8058
 one-click unsubscribe headers and our custom args (step id, account id), which
 SendGrid copies into every event of the message.
+
+`SendGridStepSender` is the channel's `Sender` port on top: an approved step in, one of
+the domain's outcomes out. Its List-Unsubscribe targets come from the vetted content's
+own headers, so the message that leaves carries exactly the headers the gate checked.
 """
 
 from __future__ import annotations
@@ -26,6 +31,16 @@ from typing import Any, Literal
 import anyio
 import anyio.to_thread
 import orjson
+from dunning_channels.domain import (
+    Accepted,
+    AmbiguousSend,
+    Rejected,
+    SendOutcome,
+    Unavailable,
+    retry_after_seconds,
+)
+from dunning_core.contracts.events import OutreachStep
+from dunning_core.runtime.errors import PermanentError
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import Category, CustomArg, From, Header, Mail, ReplyTo, To
@@ -90,15 +105,16 @@ def classify_error(
 ) -> EmailRejected | EmailTransient:
     """What a SendGrid error answer means for this message."""
     message, fields = _error_details(body)
+    now = now or time.time()
+    lowered = {k.lower(): v for k, v in (headers or {}).items()}
+    retry_after = retry_after_seconds(lowered.get("retry-after"), now)
     if http_status == 429:
-        retry_after = None
-        lowered = {k.lower(): v for k, v in (headers or {}).items()}
         reset = lowered.get("x-ratelimit-reset")
-        if reset and reset.isdigit():
-            retry_after = max(0.0, int(reset) - (now or time.time()))
+        if retry_after is None and reset and reset.isdigit():
+            retry_after = max(0.0, int(reset) - now)
         return EmailTransient("rate_limited", message, http_status, retry_after)
     if http_status >= 500:
-        return EmailTransient("server_error", message, http_status)
+        return EmailTransient("server_error", message, http_status, retry_after)
     if http_status in (401, 403):
         return EmailTransient("auth", message, http_status)
     return EmailRejected(str(http_status), message, http_status, fields)
@@ -216,3 +232,55 @@ class SendGridEmailSender:
             return EmailTransient("network", type(exc).__name__)
         # 202 normally; a sandbox-mode send (200) has no id, which is still no failure.
         return EmailAccepted(response.headers.get("X-Message-Id") or "")
+
+
+_TARGET = re.compile(r"<([^>]+)>")
+
+
+def unsubscribe_targets(header: str) -> tuple[str, str | None]:
+    """(https URL, mailto address or None) from a List-Unsubscribe header value."""
+    url: str | None = None
+    mailto: str | None = None
+    for target in _TARGET.findall(header):
+        if target.startswith("https://") or target.startswith("http://"):
+            url = url or target
+        elif target.startswith("mailto:"):
+            mailto = mailto or target.removeprefix("mailto:")
+    if url is None:
+        raise PermanentError("List-Unsubscribe has no http(s) target")
+    return url, mailto
+
+
+class SendGridStepSender:
+    """The email channel's ``Sender``: an approved step through ``SendGridEmailSender``."""
+
+    def __init__(self, client: SendGridEmailSender, *, from_address: str, from_name: str) -> None:
+        self.client = client
+        self.from_address = from_address
+        self.from_name = from_name
+
+    @property
+    def provider(self) -> Literal["sendgrid"]:
+        return "sendgrid"
+
+    async def send(self, account_id: str, step: OutreachStep) -> SendOutcome:
+        content = step.content
+        url, mailto = unsubscribe_targets(content.headers.get("List-Unsubscribe", ""))
+        result = await self.client.send(
+            to=step.destination,
+            from_email=self.from_address,
+            from_name=self.from_name,
+            subject=content.subject or "",
+            text=content.body,
+            unsubscribe_url=url,
+            unsubscribe_mailto=mailto,
+            custom_args={"account_id": account_id, "step_id": step.step_id},
+            categories=(step.stage.value,),
+        )
+        if isinstance(result, EmailAccepted):
+            return Accepted(result.provider_message_id)
+        if isinstance(result, EmailRejected):
+            return Rejected(result.code, result.message)
+        if result.kind == "timeout":
+            raise AmbiguousSend(f"sendgrid timeout: {result.message}")
+        return Unavailable(result.kind, f"sendgrid: {result.message}", result.retry_after_s)

@@ -25,6 +25,8 @@ from typing import Final
 from dunning_core.contracts.events import DeliveryStatus, DeliveryUpdated, StepDecided
 
 DELIVERY_RANK: Final[dict[DeliveryStatus, int]] = {
+    # nothing was sent and the step goes back to be re-planned: any later status wins
+    DeliveryStatus.EXPIRED: 0,
     DeliveryStatus.ACCEPTED: 1,
     DeliveryStatus.SENT: 2,
     DeliveryStatus.DELIVERED: 3,

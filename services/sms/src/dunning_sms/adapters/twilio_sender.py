@@ -7,27 +7,42 @@ Outcomes are values, not exceptions, so the caller decides what each means:
     ├── SmsRejected    permanent: this message will never be sent (invalid or landline
     │                  number, recipient unsubscribed = `opted_out`, bad content …)
     └── SmsTransient   may succeed later: 429, 5xx, timeout, network, or the account and
-                       credentials are refused (401/403/404: fix the configuration, retry)
+                       credentials are refused (401/403/404: fix the configuration, retry);
+                       `retry_after_s` when Twilio said how long to wait (`Retry-After`)
 
 The host is overridden the way Twilio documents for proxies and test servers: a custom
 HTTP client, here one that rewrites `https://api.twilio.com` to `base_url`. The SDK's
 asynchronous client outpaces its blocking one run in threads: against the provider
 sandbox on two cores, 700-2,600 sends/s vs 400-700/s (bench/bench_provider_adapters.py
 in the sandbox).
+
+`TwilioStepSender` is the channel's `Sender` port on top: an approved step in, one of
+the domain's outcomes out (`AmbiguousSend` for a timeout, `Unavailable` to retry).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextvars
 import logging
 import re
+import time
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import aiohttp
+from dunning_channels.domain import (
+    Accepted,
+    AmbiguousSend,
+    Rejected,
+    SendOutcome,
+    Unavailable,
+    retry_after_seconds,
+)
+from dunning_core.contracts.events import OutreachStep
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
@@ -43,6 +58,10 @@ _sdk_logger.setLevel(logging.WARNING)
 _PHONE_LIKE = re.compile(r"\+\d[\d\s().-]*\d|\d[\d\s().-]{5,}\d")
 
 TransientKind = Literal["rate_limited", "server_error", "timeout", "network", "auth"]
+
+# The SDK turns an error answer into an exception without its headers: the HTTP client
+# notes a `Retry-After` here, in the sending task's context, for `send` to read.
+_RETRY_AFTER: contextvars.ContextVar[list[float]] = contextvars.ContextVar("twilio_retry_after")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +94,7 @@ class SmsTransient:
     message: str
     code: str | None = None
     http_status: int | None = None
+    retry_after_s: float | None = None
 
 
 SmsSendResult = SmsAccepted | SmsRejected | SmsTransient
@@ -85,17 +105,23 @@ def redact(text: str) -> str:
     return _PHONE_LIKE.sub("[redacted]", text)
 
 
-def classify_error(http_status: int, code: int | None, message: str) -> SmsRejected | SmsTransient:
+def classify_error(
+    http_status: int, code: int | None, message: str, retry_after_s: float | None = None
+) -> SmsRejected | SmsTransient:
     """What a Twilio error answer means for this message."""
     code_text = str(code) if code is not None else None
     safe = redact(message)
     if http_status == 429 or code == 20429:
-        return SmsTransient("rate_limited", safe, code_text, http_status)
+        return SmsTransient("rate_limited", safe, code_text, http_status, retry_after_s)
     if http_status >= 500:
-        return SmsTransient("server_error", safe, code_text, http_status)
+        return SmsTransient("server_error", safe, code_text, http_status, retry_after_s)
     if http_status in (401, 403, 404):
         return SmsTransient("auth", safe, code_text, http_status)
     return SmsRejected(code_text or str(http_status), safe, http_status)
+
+
+def _last(noted: list[float]) -> float | None:
+    return noted[-1] if noted else None
 
 
 class _RebasedAsyncHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
@@ -135,7 +161,7 @@ class _RebasedAsyncHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
             # aiohttp deprecates its `auth=` argument; the header is the same thing.
             credentials = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
             headers["Authorization"] = f"Basic {credentials}"
-        return await super().request(
+        response = await super().request(
             method,
             url,
             params=params,
@@ -146,6 +172,12 @@ class _RebasedAsyncHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
             timeout=timeout if timeout is not None else self.timeout,
             allow_redirects=allow_redirects,
         )
+        if response.status_code == 429 or response.status_code >= 500:
+            wait = retry_after_seconds((response.headers or {}).get("Retry-After"), time.time())
+            noted = _RETRY_AFTER.get(None)
+            if wait is not None and noted is not None:
+                noted.append(wait)
+        return response
 
 
 class TwilioSmsSender:
@@ -193,18 +225,24 @@ class TwilioSmsSender:
             optional["messaging_service_sid"] = messaging_service_sid
         if status_callback is not None:
             optional["status_callback"] = status_callback
+        noted: list[float] = []
+        token = _RETRY_AFTER.set(noted)
         try:
             message = await self._client.messages.create_async(to=to, body=body, **optional)
         except TwilioRestException as exc:
-            return classify_error(int(exc.status), exc.code, str(exc.msg))
+            return classify_error(int(exc.status), exc.code, str(exc.msg), _last(noted))
         except TwilioServiceException as exc:
-            return classify_error(int(exc.status), exc.code, str(exc.detail or exc.title))
+            return classify_error(
+                int(exc.status), exc.code, str(exc.detail or exc.title), _last(noted)
+            )
         except TimeoutError:
             return SmsTransient("timeout", "no answer from Twilio in time")
         except (aiohttp.ClientError, OSError) as exc:
             return SmsTransient("network", type(exc).__name__)
         except TwilioException as exc:
             return SmsTransient("server_error", redact(str(exc)))
+        finally:
+            _RETRY_AFTER.reset(token)
         return SmsAccepted(provider_message_id=str(message.sid), status=str(message.status))
 
     async def aclose(self) -> None:
@@ -223,3 +261,44 @@ class TwilioSmsSender:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+class TwilioStepSender:
+    """The sms channel's ``Sender``: an approved step through ``TwilioSmsSender``."""
+
+    provider: Literal["twilio"] = "twilio"
+
+    def __init__(
+        self,
+        client: TwilioSmsSender,
+        *,
+        from_number: str | None,
+        messaging_service_sid: str | None,
+        public_base_url: str,
+    ) -> None:
+        self.client = client
+        self.from_number = from_number
+        self.messaging_service_sid = messaging_service_sid
+        self.public_base_url = public_base_url.rstrip("/")
+
+    def status_callback(self, account_id: str, step_id: str) -> str:
+        # The step travels in the callback URL, so a status maps back to its step even if
+        # the worker died before it recorded the provider's message id.
+        query = urlencode({"account_id": account_id, "step_id": step_id})
+        return f"{self.public_base_url}/webhooks/twilio/status?{query}"
+
+    async def send(self, account_id: str, step: OutreachStep) -> SendOutcome:
+        result = await self.client.send(
+            to=step.destination,
+            body=step.content.body,
+            from_=None if self.messaging_service_sid else self.from_number,
+            messaging_service_sid=self.messaging_service_sid,
+            status_callback=self.status_callback(account_id, step.step_id),
+        )
+        if isinstance(result, SmsAccepted):
+            return Accepted(result.provider_message_id)
+        if isinstance(result, SmsRejected):
+            return Rejected(result.code, result.message, opted_out=result.opted_out)
+        if result.kind == "timeout":
+            raise AmbiguousSend(f"twilio timeout: {result.message}")
+        return Unavailable(result.kind, f"twilio: {result.message}", result.retry_after_s)

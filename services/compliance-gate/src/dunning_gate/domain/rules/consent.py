@@ -85,10 +85,11 @@ def email_workplace(ctx: RuleContext) -> RuleOutcome | None:
 
 def nyc_econsent(ctx: RuleContext) -> RuleOutcome | None:
     """New York City: written, revocable consent for electronic contact (behind a flag)."""
-    if ctx.step.channel not in ("sms", "email") or not ctx.policy.states.nyc.enabled:
+    nyc = ctx.policy.states.nyc
+    if ctx.step.channel not in ("sms", "email") or not nyc.econsent_required:
         return None
     facts = ctx.facts
-    if facts.in_nyc and not facts.consumer.nyc_electronic_consent:
+    if facts.nyc_rules_apply(ctx.at) and not facts.consumer.nyc_electronic_consent:
         return ctx.block(
             "state.nyc.econsent", "New York City consumer without written electronic consent"
         )

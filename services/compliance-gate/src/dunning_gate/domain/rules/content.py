@@ -8,6 +8,7 @@ the legal-warning stage itself.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from dunning_gate.domain.context import RuleContext
@@ -45,12 +46,33 @@ def optout_notice(ctx: RuleContext) -> RuleOutcome | None:
             f"the message lacks an opt-out notice such as {phrases[0].strip()!r}",
         )
     if channel == "email" and settings.email_requires_link:
-        body = ctx.step.content.body.lower()
-        if "https://" not in body and "http://" not in body:
-            return ctx.block(
-                "content.optout_notice", "the email has no unsubscribe link", phrase=found
-            )
+        return _unsubscribe_link(ctx, found, settings.email_unsubscribe_url_prefixes)
     return None
+
+
+_URL = re.compile(r"https://[^\s<>\"')]+", re.IGNORECASE)
+
+
+def _unsubscribe_link(
+    ctx: RuleContext, phrase: str, prefixes: tuple[str, ...]
+) -> RuleOutcome | None:
+    """The body must carry OUR unsubscribe link: the List-Unsubscribe https target, or a
+    link under one of the policy's unsubscribe URL prefixes. Any other link (a payment
+    link, say) is not a way to stop the messages."""
+    body = ctx.step.content.body
+    header = _header(ctx, "list-unsubscribe") or ""
+    targets = [url.rstrip(".,;") for url in _URL.findall(header)]
+    links = list(dict.fromkeys(url.rstrip(".,;") for url in _URL.findall(body)))
+    for link in links:
+        if link in targets or any(link.lower().startswith(p.lower()) for p in prefixes):
+            return None
+    return ctx.block(
+        "content.optout_notice",
+        "the email has no unsubscribe link of ours in its body (the List-Unsubscribe target)",
+        phrase=phrase,
+        links_in_body=links,
+        list_unsubscribe=targets,
+    )
 
 
 def mini_miranda(ctx: RuleContext) -> RuleOutcome | None:

@@ -278,11 +278,11 @@ def wa_frequency(ctx: RuleContext) -> RuleOutcome | None:
 
 
 def nyc_frequency(ctx: RuleContext) -> RuleOutcome | None:
-    """New York City (behind a flag; numbers unconfirmed): at most 3 contacts or attempts
-    per 7 days across all channels, per account."""
+    """New York City (6 RCNY 5-77 as amended): at most 3 contacts or attempts per 7 days
+    across all channels, per account (every debt's attempts count)."""
     settings = ctx.policy.states.nyc
     facts = ctx.facts
-    if not settings.enabled or not facts.in_nyc:
+    if not settings.enabled or not facts.nyc_rules_apply(ctx.at):
         return None
     counted = settings.counted_outcomes
     instants = _instants(ctx, ("nyc",), lambda a: a.outcome in counted)

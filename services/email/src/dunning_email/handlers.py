@@ -1,4 +1,4 @@
-"""SendGrid Event Webhook and one-click unsubscribe: provider news becomes events.
+"""SendGrid Event Webhook and one-click unsubscribe handled: provider news becomes events.
 
 Event batches are verified with SendGrid's ECDSA signature before anything happens (403
 otherwise). Unsubscribes and spam reports are suppressed and on the broker before the
@@ -8,19 +8,16 @@ sender hears 200, so none is lost to a crash.
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any
+from typing import Any
 
 import orjson
+from dunning_channels.ports import Clock, Publisher, SendRecords
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.envelope import wrap
 from dunning_core.contracts.events import ConsumerSignaled, DeliveryUpdated, SignalKind
 from dunning_core.links import read_unsubscribe_token
-from dunning_core.runtime.clock import Clock
-from dunning_core.runtime.delivery import SendRecords
-from dunning_core.runtime.kafka import EventProducer
 from dunning_core.runtime.tracing import step_traceparent
-from fastapi import APIRouter, Header, HTTPException, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import HTTPException
 
 from dunning_email.domain import delivery_status, signal_kind
 from dunning_email.ports import EventSignatureVerifier
@@ -34,7 +31,7 @@ class SendGridWebhooks:
         self,
         *,
         verifier: EventSignatureVerifier,
-        producer: EventProducer,
+        producer: Publisher,
         records: SendRecords,
         clock: Clock,
         unsubscribe_secret: str,
@@ -132,32 +129,3 @@ class SendGridWebhooks:
             account_id, SignalKind.UNSUBSCRIBED, address, f"one-click:{token[:40]}"
         )
         await (await self.producer.send(wrap(signal, SERVICE)))
-
-
-# Module level: FastAPI resolves postponed annotations in the module's namespace.
-Sig = Annotated[str | None, Header(alias="X-Twilio-Email-Event-Webhook-Signature")]
-Ts = Annotated[str | None, Header(alias="X-Twilio-Email-Event-Webhook-Timestamp")]
-
-
-def router(hooks: SendGridWebhooks) -> APIRouter:
-    api = APIRouter(tags=["webhooks"])
-
-    @api.post("/webhooks/sendgrid/events")
-    async def events(request: Request, signature: Sig = None, timestamp: Ts = None) -> Response:
-        payload = await request.body()
-        await hooks.events(payload, signature, timestamp)
-        await hooks.suppress_from(payload)
-        return Response(status_code=204)
-
-    @api.post("/unsubscribe/{token}")
-    async def one_click(token: str) -> Response:
-        # RFC 8058: the mailbox provider POSTs "List-Unsubscribe=One-Click" here.
-        await hooks.unsubscribe(token)
-        return Response(status_code=204)
-
-    @api.get("/unsubscribe/{token}", response_class=HTMLResponse)
-    async def landing(token: str) -> str:
-        await hooks.unsubscribe(token)
-        return "<html><body><p>You have been unsubscribed from these emails.</p></body></html>"
-
-    return api

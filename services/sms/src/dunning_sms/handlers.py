@@ -1,4 +1,4 @@
-"""Twilio webhooks: status callbacks and inbound messages become events.
+"""Twilio webhooks handled: status callbacks and inbound messages become events.
 
 Every request is verified by its ``X-Twilio-Signature`` before anything happens (403
 otherwise). Opt-outs are written durably (Kafka acknowledged, destination suppressed)
@@ -9,24 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Annotated
 
+from dunning_channels.ports import Clock, Publisher, SendRecords
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.envelope import wrap
 from dunning_core.contracts.events import ConsumerSignaled, DeliveryUpdated, SignalKind
-from dunning_core.runtime.clock import Clock
-from dunning_core.runtime.delivery import SendRecords
-from dunning_core.runtime.kafka import EventProducer
 from dunning_core.runtime.tracing import new_traceparent, step_traceparent
-from fastapi import APIRouter, Header, HTTPException, Request
-from fastapi.responses import Response
+from fastapi import HTTPException, Request
 
 from dunning_sms.domain import OPTED_OUT_ERROR, classify_inbound, delivery_status
 from dunning_sms.ports import SignatureVerifier
 
 log = logging.getLogger(__name__)
 SERVICE = "sms"
-EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
 class TwilioWebhooks:
@@ -34,7 +29,7 @@ class TwilioWebhooks:
         self,
         *,
         verifier: SignatureVerifier,
-        producer: EventProducer,
+        producer: Publisher,
         records: SendRecords,
         clock: Clock,
         public_base_url: str,
@@ -115,23 +110,3 @@ class TwilioWebhooks:
         )
         # Awaited: the signal is on the broker before Twilio hears 200.
         await (await self.producer.send(wrap(signal, SERVICE, traceparent=new_traceparent())))
-
-
-# Module level: FastAPI resolves postponed annotations in the module's namespace.
-Signature = Annotated[str | None, Header(alias="X-Twilio-Signature")]
-
-
-def router(hooks: TwilioWebhooks) -> APIRouter:
-    api = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
-
-    @api.post("/status")
-    async def status(request: Request, x_twilio_signature: Signature = None) -> Response:
-        await hooks.status(request, x_twilio_signature)
-        return Response(status_code=204)
-
-    @api.post("/inbound")
-    async def inbound(request: Request, x_twilio_signature: Signature = None) -> Response:
-        await hooks.inbound(request, x_twilio_signature)
-        return Response(content=EMPTY_TWIML, media_type="application/xml")
-
-    return api

@@ -1,0 +1,1 @@
+"""The channel workers' shared I/O edges (Redis send records)."""

@@ -1,0 +1,46 @@
+"""``SendRecords`` in Redis (append-only file on): shared by every worker replica."""
+
+from __future__ import annotations
+
+from dunning_core.contracts.common import Channel
+from redis.asyncio import Redis
+
+PENDING = "pending"
+_KEEP_S = 90 * 24 * 3600
+
+
+class RedisSendRecords:
+    """Reservations, recipients and suppressions of one channel, under ``<prefix><channel>:``."""
+
+    def __init__(self, redis: Redis, channel: Channel, prefix: str = "") -> None:
+        self.redis = redis
+        self.ns = f"{prefix}{channel.value}:"
+
+    async def reserve(self, step_id: str) -> str | None:
+        key = f"{self.ns}step:{step_id}"
+        if await self.redis.set(key, PENDING, nx=True, ex=_KEEP_S):
+            return None
+        current = await self.redis.get(key)
+        return current.decode() if isinstance(current, bytes) else str(current)
+
+    async def record(self, step_id: str, provider_message_id: str) -> None:
+        await self.redis.set(f"{self.ns}step:{step_id}", provider_message_id, ex=_KEEP_S)
+
+    async def release(self, step_id: str) -> None:
+        await self.redis.delete(f"{self.ns}step:{step_id}")
+
+    async def remember_owner(self, destination: str, account_id: str) -> None:
+        await self.redis.sadd(f"{self.ns}owner:{destination.lower()}", account_id)
+
+    async def owners(self, destination: str) -> set[str]:
+        members = await self.redis.smembers(f"{self.ns}owner:{destination.lower()}")
+        return {m.decode() if isinstance(m, bytes) else str(m) for m in members}
+
+    async def suppress(self, destination: str) -> None:
+        await self.redis.set(f"{self.ns}suppressed:{destination.lower()}", b"1")
+
+    async def unsuppress(self, destination: str) -> None:
+        await self.redis.delete(f"{self.ns}suppressed:{destination.lower()}")
+
+    async def is_suppressed(self, destination: str) -> bool:
+        return bool(await self.redis.exists(f"{self.ns}suppressed:{destination.lower()}"))

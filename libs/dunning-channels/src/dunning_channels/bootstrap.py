@@ -1,0 +1,219 @@
+"""How a channel is assembled: the same parts for sms, email and any channel to come.
+
+Each channel runs two processes. The worker (``worker_app``) consumes its
+``outreach.approved.<channel>.v1`` topic with ``SendApprovals`` and runs the parked
+retries. The webhook ingress (``ingress_app``) takes the provider's callbacks and the
+consumers' replies apart from the sending loop, so a worker restart never costs an
+opt-out: it verifies each request, publishes, and answers 2xx only once the broker has
+acknowledged; when Kafka or Redis fails or is too slow it answers 503 and the provider
+retries. What differs per channel is only the provider adapter (``Sender``) and the
+webhook router; ``plumbing`` builds the clients both processes need.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka.errors import KafkaError
+from dunning_core.contracts.common import Channel
+from dunning_core.runtime.clock import Clock, clock_from
+from dunning_core.runtime.dedupe import RedisDedupe
+from dunning_core.runtime.kafka import ConsumerLoop, EventProducer
+from dunning_core.runtime.service import Component, ServiceRuntime, health_router, lifespan_for
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dunning_channels.adapters.kafka_dead_letters import KafkaDeadLetters
+from dunning_channels.adapters.redis_records import RedisSendRecords
+from dunning_channels.adapters.redis_retries import RedisRetryQueue
+from dunning_channels.config import ChannelSettings
+from dunning_channels.ports import RetryQueue, Sender, SendRecords
+from dunning_channels.service import SendApprovals
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Plumbing:
+    """The clients a channel worker's sender and webhooks share."""
+
+    service: str
+    channel: Channel
+    clock: Clock
+    redis: Redis
+    producer: EventProducer
+    records: SendRecords
+    retries: RetryQueue
+
+
+def plumbing(
+    settings: ChannelSettings, service: str, channel: Channel, clock: Clock | None = None
+) -> Plumbing:
+    redis: Redis = Redis.from_url(settings.redis_url)
+    return Plumbing(
+        service=service,
+        channel=channel,
+        clock=clock or clock_from(settings.clock_start, settings.clock_speed, settings.clock_epoch),
+        redis=redis,
+        producer=EventProducer(
+            settings.kafka_bootstrap, service, topic_prefix=settings.topic_prefix
+        ),
+        records=RedisSendRecords(redis, channel, prefix=settings.topic_prefix),
+        retries=RedisRetryQueue(redis, channel, prefix=settings.topic_prefix),
+    )
+
+
+def worker_app(
+    settings: ChannelSettings,
+    parts: Plumbing,
+    *,
+    title: str,
+    topic: str,
+    sender: Sender,
+    close_sender: Callable[[], Awaitable[None]] | None = None,
+) -> FastAPI:
+    """The worker: the approved topic's consumer loop, the retries, health, clean stop."""
+    worker = SendApprovals(
+        service=parts.service,
+        channel=parts.channel,
+        sender=sender,
+        records=parts.records,
+        publisher=parts.producer,
+        clock=parts.clock,
+        retries=parts.retries,
+        dead_letters=KafkaDeadLetters(parts.producer, settings.group_id),
+        policy=settings.retry_policy(),
+        breaker=settings.circuit_breaker(),
+        concurrency=settings.send_concurrency,
+    )
+    loop = ConsumerLoop(
+        bootstrap=settings.kafka_bootstrap,
+        group_id=settings.group_id,
+        topics=[topic],
+        handler=worker,
+        producer=parts.producer,
+        dedupe=RedisDedupe(parts.redis, f"{settings.topic_prefix}{settings.group_id}"),
+        topic_prefix=settings.topic_prefix,
+    )
+    runtime = ServiceRuntime(parts.service)
+
+    async def nothing() -> None:
+        return None
+
+    async def close_clients() -> None:
+        if close_sender is not None:
+            await close_sender()
+        await parts.redis.aclose()
+
+    async def delivery_stats() -> dict[str, Any]:
+        return {
+            "ok": True,
+            "sent": worker.sent,
+            "refused": worker.refused,
+            "skipped": worker.skipped,
+            "expired": worker.expirations,
+            "ambiguous": worker.ambiguous,
+            "retries_parked": worker.parked,
+            "retries_waiting": await parts.retries.size(),
+            "failed": worker.failed,
+        }
+
+    async def provider_circuit() -> dict[str, Any]:
+        circuit = worker.breaker.snapshot(worker.wall())
+        return {"ok": circuit["state"] != "open", "provider": sender.provider, **circuit}
+
+    async def run_retries() -> None:
+        await worker.run_retries(settings.retry_poll_s)
+
+    runtime.add(Component("clients", nothing, close_clients))
+    runtime.add(Component("producer", parts.producer.start, parts.producer.stop))
+    runtime.add_loop(f"approved-{parts.channel.value}", loop)
+    # Stopped before the loop (components stop in reverse): retries in flight finish first.
+    runtime.add(Component("retries", nothing, worker.stop_retries, run_retries))
+    runtime.checks["delivery"] = delivery_stats
+    runtime.checks["provider"] = provider_circuit
+    app = FastAPI(title=title, lifespan=lifespan_for(runtime))
+    app.include_router(health_router(runtime))
+    app.state.runtime = runtime
+    app.state.worker = worker
+    return app
+
+
+# What a webhook may meet on its way to durability; the provider is told to come back.
+NOT_DURABLE = (KafkaError, RedisError, ConnectionError, OSError, TimeoutError)
+
+
+class DurableOr503:
+    """ASGI middleware: bound every request by ``ack_timeout_s`` and turn a failure to make
+    its effect durable (broker, Redis) into 503, which providers retry, instead of a 2xx
+    that was never earned or an answer that never comes."""
+
+    def __init__(self, app: ASGIApp, ack_timeout_s: float) -> None:
+        self.app = app
+        self.ack_timeout_s = ack_timeout_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        answered = False
+
+        async def watched(message: Message) -> None:
+            nonlocal answered
+            answered = answered or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            async with asyncio.timeout(self.ack_timeout_s):
+                await self.app(scope, receive, watched)
+        except NOT_DURABLE as exc:
+            if answered:
+                raise
+            log.warning(
+                "webhook not made durable; answered 503",
+                extra={"path": scope.get("path", ""), "error": type(exc).__name__},
+            )
+            response = JSONResponse({"detail": "not stored, retry later"}, status_code=503)
+            await response(scope, receive, send)
+
+
+def answer_503_unless_durable(app: FastAPI, ack_timeout_s: float) -> None:
+    app.add_middleware(DurableOr503, ack_timeout_s=ack_timeout_s)
+
+
+def ingress_app(
+    settings: ChannelSettings,
+    parts: Plumbing,
+    *,
+    title: str,
+    webhooks: APIRouter,
+    webhooks_rejected: Callable[[], int],
+) -> FastAPI:
+    """The webhook ingress: the provider's callbacks in, events out, health, clean stop."""
+    runtime = ServiceRuntime(f"{parts.service}-ingress")
+
+    async def nothing() -> None:
+        return None
+
+    async def close_clients() -> None:
+        await parts.redis.aclose()
+
+    async def webhook_stats() -> dict[str, Any]:
+        return {"ok": True, "rejected": webhooks_rejected()}
+
+    runtime.add(Component("clients", nothing, close_clients))
+    runtime.add(Component("producer", parts.producer.start, parts.producer.stop))
+    runtime.checks["webhooks"] = webhook_stats
+    app = FastAPI(title=title, lifespan=lifespan_for(runtime))
+    app.include_router(health_router(runtime))
+    app.include_router(webhooks)
+    answer_503_unless_durable(app, settings.ingress_ack_timeout_s)
+    app.state.runtime = runtime
+    return app

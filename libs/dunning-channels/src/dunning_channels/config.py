@@ -1,0 +1,46 @@
+"""What every channel worker reads besides the common settings (its own prefix)."""
+
+from __future__ import annotations
+
+from dunning_core.runtime.settings import CommonSettings
+from pydantic import Field
+
+from dunning_channels.domain import CircuitBreaker, RetryPolicy
+
+
+class ChannelSettings(CommonSettings):
+    """A channel's settings: subclasses set ``model_config = service_config("<channel>")``."""
+
+    send_concurrency: int = 32
+    group_id: str
+    # The webhook ingress answers 503 when the broker has not acknowledged by then
+    # (Twilio gives up on a webhook after 15 s).
+    ingress_ack_timeout_s: float = Field(default=10.0, gt=0)
+    # The retry budget of one step: provider calls, and seconds from the first call.
+    retry_max_attempts: int = Field(default=6, ge=1)
+    retry_max_seconds: float = Field(default=900.0, gt=0)
+    retry_initial_s: float = Field(default=1.0, gt=0)
+    retry_max_delay_s: float = Field(default=60.0, gt=0)
+    retry_poll_s: float = Field(default=0.25, gt=0)
+    # The provider's circuit opens when failure_ratio of the last window calls failed
+    # (once at least min_calls were made), and half-opens after open_s.
+    breaker_window: int = Field(default=50, ge=1)
+    breaker_min_calls: int = Field(default=20, ge=1)
+    breaker_failure_ratio: float = Field(default=0.5, gt=0, le=1)
+    breaker_open_s: float = Field(default=30.0, gt=0)
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            max_attempts=self.retry_max_attempts,
+            max_seconds=self.retry_max_seconds,
+            initial_s=self.retry_initial_s,
+            maximum_s=self.retry_max_delay_s,
+        )
+
+    def circuit_breaker(self) -> CircuitBreaker:
+        return CircuitBreaker(
+            window=self.breaker_window,
+            min_calls=self.breaker_min_calls,
+            failure_ratio=self.breaker_failure_ratio,
+            open_s=self.breaker_open_s,
+        )

@@ -1,0 +1,73 @@
+"""The decisions of sending: may this approval go out, and what does an answer mean."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from dunning_core.contracts.events import DeliveryStatus, OutreachStep
+
+from dunning_channels.domain.outcomes import Accepted, Answered
+
+CONTENT_HASH_MISMATCH = "content_hash_mismatch"
+SUPPRESSED = "suppressed"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The approval is not sent; ``reason`` is reported as the delivery's error code."""
+
+    reason: str
+
+
+def admission(step: OutreachStep, *, suppressed: bool) -> Refusal | None:
+    """Why ``step`` must not be sent, or None when it may be."""
+    if step.content.content_hash() != step.content_hash:
+        # What was vetted is what is sent: anything else is refused, never repaired.
+        return Refusal(CONTENT_HASH_MISMATCH)
+    if suppressed:
+        return Refusal(SUPPRESSED)
+    return None
+
+
+def expired(send_by: datetime | None, now: datetime) -> bool:
+    """Whether the window the gate approved the step in has closed: at ``send_by`` the step
+    may no longer be sent (it goes back to the scheduler to be re-planned)."""
+    return send_by is not None and now >= send_by
+
+
+def already_sent(reserved: str | None) -> bool:
+    """Whether a reservation attempt found the step taken: sent before, or a send was in
+    flight when a worker died. Either way it is never sent twice."""
+    return reserved is not None
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a provider's answer means: the status to publish and the record to keep."""
+
+    status: DeliveryStatus
+    provider_message_id: str | None
+    error_code: str | None
+    detail: str | None
+    record_as: str
+    opted_out: bool = False
+
+
+def report_for(outcome: Answered) -> Report:
+    if isinstance(outcome, Accepted):
+        return Report(
+            status=DeliveryStatus.ACCEPTED,
+            provider_message_id=outcome.provider_message_id,
+            error_code=None,
+            detail=None,
+            record_as=outcome.provider_message_id,
+        )
+    return Report(
+        status=DeliveryStatus.REJECTED,
+        provider_message_id=None,
+        error_code=outcome.code,
+        detail=outcome.message,
+        record_as=f"rejected:{outcome.code}",
+        opted_out=outcome.opted_out,
+    )

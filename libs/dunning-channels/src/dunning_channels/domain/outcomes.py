@@ -1,0 +1,48 @@
+"""What a provider may answer to one send, as values (and the one case that is not)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Provider = Literal["twilio", "sendgrid"]
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The provider took the message as ``provider_message_id``."""
+
+    provider_message_id: str
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """The provider refused this message for good; ``opted_out`` when the recipient
+    unsubscribed from us (Twilio 21610)."""
+
+    code: str
+    message: str
+    opted_out: bool = False
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """Nothing was sent and a later try may succeed: rate limited (``kind``
+    ``rate_limited``), provider errors, network, refused credentials. ``retry_after_s`` is
+    what the provider asked us to wait (``Retry-After``, rate-limit reset headers)."""
+
+    kind: str
+    message: str
+    retry_after_s: float | None = None
+
+
+Answered = Accepted | Rejected
+SendOutcome = Accepted | Rejected | Unavailable
+
+
+class AmbiguousSend(Exception):
+    """The request may have reached the provider (a timeout after sending): never resend.
+
+    The step stays reserved; if it was sent, the provider's callback (which carries the
+    step id) reports it. A possibly lost message is preferred to a certainly doubled one.
+    """

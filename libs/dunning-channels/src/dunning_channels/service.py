@@ -1,0 +1,399 @@
+"""The use case of every channel worker: send an approved step once, report what happened.
+
+``SendApprovals`` is the consumer-loop handler of an ``outreach.approved.<channel>.v1``
+topic. For every approval it refuses content whose hash differs from what the gate
+vetted, skips destinations suppressed since, expires approvals whose ``send_by`` has
+passed, reserves the step id so a redelivered approval is never sent twice, and makes
+one provider call with bounded concurrency. It publishes a ``delivery.updated.v1`` (plus
+an opt-out signal when the provider says the recipient unsubscribed).
+
+A provider that cannot take the message now (429, 5xx, network) does not hold the batch:
+the approval is parked in the ``RetryQueue`` with a backoff (``domain.retry``) and the
+batch is done once it is parked. ``run_retries`` takes parked approvals when they are
+due, on any replica. When a step's retry budget is spent it fails: status ``failed`` with
+the reason, and the approval goes to the dead-letter topic. Right before every call the
+approval's ``send_by`` is checked on the service clock. A ``CircuitBreaker`` per provider
+stops the calls while the provider is down: approvals wait parked (their attempts not
+spent) until its half-open probe succeeds.
+
+Errors: ``PermanentError`` for an event that is not this channel's approval (dead
+letter); ``TransientError`` from ``flush`` when a first try failed before anything left
+(the batch is redelivered, the step's reservation released).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any
+
+from dunning_core.contracts.common import Channel
+from dunning_core.contracts.envelope import Envelope, wrap
+from dunning_core.contracts.events import (
+    ConsumerSignaled,
+    DeliveryStatus,
+    DeliveryUpdated,
+    SignalKind,
+    StepApproved,
+)
+from dunning_core.contracts.ids import event_id
+from dunning_core.runtime.errors import PermanentError, TransientError
+
+from dunning_channels.domain import (
+    CIRCUIT_OPEN,
+    RETRY_BUDGET_SPENT,
+    AmbiguousSend,
+    CircuitBreaker,
+    GiveUp,
+    Report,
+    RetryPolicy,
+    SendOutcome,
+    Unavailable,
+    admission,
+    already_sent,
+    expired,
+    next_try,
+    provider_answered,
+    report_for,
+)
+from dunning_channels.ports import (
+    Clock,
+    DeadLetters,
+    Parked,
+    Publisher,
+    RetryQueue,
+    Sender,
+    SendRecords,
+)
+
+log = logging.getLogger(__name__)
+
+SEND_BY_PASSED = "send_by_passed"
+_NOTHING_SENT = (DeliveryStatus.REFUSED, DeliveryStatus.EXPIRED)
+
+
+class SendApprovals:
+    """The handler of approved steps for one channel, and the runner of their retries."""
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        channel: Channel,
+        sender: Sender,
+        records: SendRecords,
+        publisher: Publisher,
+        clock: Clock,
+        retries: RetryQueue,
+        dead_letters: DeadLetters,
+        policy: RetryPolicy | None = None,
+        breaker: CircuitBreaker | None = None,
+        concurrency: int = 32,
+        wall: Callable[[], float] = time.time,
+        rand: Callable[[], float] = random.random,
+        lease_s: float = 120.0,
+    ) -> None:
+        self.service = service
+        self.channel = channel
+        self.sender = sender
+        self.records = records
+        self.publisher = publisher
+        self.clock = clock
+        self.retries = retries
+        self.dead_letters = dead_letters
+        self.policy = policy or RetryPolicy()
+        self.breaker = breaker or CircuitBreaker()
+        self.wall = wall
+        self.rand = rand
+        self.lease_s = lease_s
+        self._slots = asyncio.Semaphore(concurrency)
+        self._pending: list[asyncio.Task[None]] = []
+        self._acks: list[Awaitable[Any]] = []
+        self._retrying: set[asyncio.Task[None]] = set()
+        self._stopping = asyncio.Event()
+        self.sent = 0
+        self.refused = 0
+        self.skipped = 0
+        self.ambiguous = 0
+        self.expirations = 0
+        self.parked = 0
+        self.failed = 0
+
+    # --- the consumer loop's handler ------------------------------------------------------
+
+    async def handle(self, envelope: Envelope) -> None:
+        approval = envelope.data
+        if not isinstance(approval, StepApproved):
+            raise PermanentError(f"{envelope.type} is not an approval")
+        step = approval.step
+        if step.channel is not self.channel:
+            raise PermanentError(f"step {step.step_id} is for {step.channel}, not {self.channel}")
+        refusal = admission(step, suppressed=await self.records.is_suppressed(step.destination))
+        if refusal is not None:
+            self.refused += 1
+            await self._report(approval, DeliveryStatus.REFUSED, refusal.reason, envelope)
+            return
+        if expired(approval.send_by, self.clock.now()):
+            await self._expire(approval, envelope, self._acks)
+            return
+        if already_sent(await self.records.reserve(step.step_id)):
+            self.skipped += 1
+            return
+        await self._slots.acquire()
+        first = Parked(envelope, attempts=0, first_attempt_at=self.wall())
+        self._pending.append(asyncio.create_task(self._first_try(first)))
+
+    async def _first_try(self, item: Parked) -> None:
+        await self._try(item, self._acks)
+
+    async def flush(self) -> None:
+        pending, self._pending = self._pending, []
+        results = await asyncio.gather(*pending, return_exceptions=True)
+        acks, self._acks = self._acks, []
+        await asyncio.gather(*acks)
+        errors = [r for r in results if isinstance(r, BaseException)]
+        if errors:
+            raise TransientError(f"{len(errors)} sends failed; first: {errors[0]!r}") from errors[0]
+
+    # --- retries --------------------------------------------------------------------------
+
+    async def run_retries(self, poll_s: float = 0.25) -> None:
+        """Try parked approvals as they fall due, until ``stop_retries``."""
+        while not self._stopping.is_set():
+            try:
+                await self.retry_due()
+            except Exception:
+                log.exception("retry pass failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), poll_s)
+
+    async def stop_retries(self) -> None:
+        self._stopping.set()
+        await self.drain_retries()
+
+    async def retry_due(self) -> int:
+        """Start every retry due now (each waits for a send slot); how many started."""
+        started = 0
+        while True:
+            await self._slots.acquire()
+            try:
+                item = await self.retries.claim(self.wall(), self.lease_s)
+            except BaseException:
+                self._slots.release()
+                raise
+            if item is None:
+                self._slots.release()
+                return started
+            task = asyncio.create_task(self._retry(item))
+            self._retrying.add(task)
+            task.add_done_callback(self._retrying.discard)
+            started += 1
+
+    async def drain_retries(self) -> None:
+        """Wait for the retries in flight."""
+        while self._retrying:
+            await asyncio.gather(*self._retrying, return_exceptions=True)
+
+    async def _retry(self, item: Parked) -> None:
+        acks: list[Awaitable[Any]] = []
+        try:
+            parked_again = await self._try(item, acks)
+            await asyncio.gather(*acks)
+            if not parked_again:
+                await self.retries.done(item.step_id)
+        except Exception:
+            # Left leased: it falls due again when the lease ends.
+            log.exception("retry failed", extra={"step_id": item.step_id})
+
+    # --- one try ----------------------------------------------------------------------------
+
+    async def _try(self, item: Parked, acks: list[Awaitable[Any]]) -> bool:
+        """One provider call for ``item`` (holding a send slot, which it gives back);
+        whether it was parked for another."""
+        approval = item.envelope.data
+        assert isinstance(approval, StepApproved)
+        step = approval.step
+        called = False
+        try:
+            if expired(approval.send_by, self.clock.now()):
+                await self.records.release(step.step_id)  # free for the re-planned approval
+                await self._expire(approval, item.envelope, acks)
+                return False
+            await self.records.remember_owner(step.destination, approval.account_id)
+            try:
+                outcome = await self._call(approval)
+            except AmbiguousSend as exc:
+                self.ambiguous += 1  # the reservation stays: it may be out there
+                log.warning(
+                    "send outcome unknown; not resent",
+                    extra={"step_id": step.step_id, "error": str(exc)},
+                )
+                return False
+            called = True
+            if isinstance(outcome, Unavailable):
+                return await self._unavailable(item, outcome, acks)
+            await self._conclude(approval, report_for(outcome), item.envelope, acks)
+            return False
+        except Exception:
+            if not called and item.attempts == 0:
+                # Nothing left the building on a first try: free the step so the
+                # redelivered batch sends it. (A parked one comes back when its lease ends.)
+                await self.records.release(step.step_id)
+            raise
+        finally:
+            self._slots.release()
+
+    async def _call(self, approval: StepApproved) -> SendOutcome:
+        now = self.wall()
+        if not self.breaker.allow(now):
+            return Unavailable(
+                CIRCUIT_OPEN,
+                f"{self.sender.provider} is not called while its circuit is open",
+                self.breaker.retry_in(now),
+            )
+        answered = False
+        try:
+            try:
+                outcome = await self.sender.send(approval.account_id, approval.step)
+            except TransientError as exc:
+                outcome = Unavailable("transient", str(exc))
+            answered = provider_answered(outcome)
+            return outcome
+        finally:
+            # Every call let through is recorded, whatever happened: a half-open probe
+            # that never reported would keep the circuit from ever closing.
+            self.breaker.record(answered, self.wall())
+
+    async def _unavailable(
+        self, item: Parked, outcome: Unavailable, acks: list[Awaitable[Any]]
+    ) -> bool:
+        # A call the breaker held back is not an attempt; the seconds still count.
+        attempts = item.attempts + (0 if outcome.kind == CIRCUIT_OPEN else 1)
+        now = self.wall()
+        decision = next_try(
+            self.policy,
+            attempts=attempts,
+            elapsed_s=now - item.first_attempt_at,
+            unavailable=outcome,
+            rand=self.rand(),
+        )
+        step_id = item.step_id
+        if isinstance(decision, GiveUp):
+            await self._fail(item, decision.reason, acks)
+            return False
+        log.warning(
+            "provider unavailable, retry parked",
+            extra={
+                "step_id": step_id,
+                "kind": outcome.kind,
+                "attempts": attempts,
+                "delay_s": round(decision.delay_s, 2),
+            },
+        )
+        parked = replace(item, attempts=attempts, last_error=f"{outcome.kind}: {outcome.message}")
+        await self.retries.park(parked, now + decision.delay_s)
+        self.parked += 1
+        return True
+
+    async def _fail(self, item: Parked, reason: str, acks: list[Awaitable[Any]]) -> None:
+        approval = item.envelope.data
+        assert isinstance(approval, StepApproved)
+        self.failed += 1
+        log.error("retry budget spent", extra={"step_id": item.step_id, "reason": reason})
+        await self.records.record(item.step_id, f"failed:{RETRY_BUDGET_SPENT}")
+        await self._report(
+            approval, DeliveryStatus.FAILED, RETRY_BUDGET_SPENT, item.envelope, acks, reason
+        )
+        acks.append(await self.dead_letters.dead_letter(item.envelope, reason))
+
+    async def _conclude(
+        self, approval: StepApproved, report: Report, cause: Envelope, acks: list[Awaitable[Any]]
+    ) -> None:
+        step = approval.step
+        await self.records.record(step.step_id, report.record_as)
+        if report.status is DeliveryStatus.ACCEPTED:
+            self.sent += 1
+        await self._report(
+            approval,
+            report.status,
+            report.error_code,
+            cause,
+            acks,
+            report.detail,
+            provider_message_id=report.provider_message_id,
+        )
+        if report.opted_out and report.error_code is not None:
+            await self.records.suppress(step.destination)
+            await self._signal_opt_out(approval, report.error_code, cause, acks)
+
+    # --- what is published -------------------------------------------------------------------
+
+    async def _expire(
+        self, approval: StepApproved, cause: Envelope, acks: list[Awaitable[Any]]
+    ) -> None:
+        self.expirations += 1
+        assert approval.send_by is not None
+        # One expiry per approved window: a re-planned step that expires again is news.
+        await self._report(
+            approval,
+            DeliveryStatus.EXPIRED,
+            SEND_BY_PASSED,
+            cause,
+            acks,
+            f"send_by {approval.send_by.isoformat()} passed before sending",
+            event_id=event_id(
+                DeliveryUpdated.event_type,
+                approval.step.step_id,
+                DeliveryStatus.EXPIRED.value,
+                approval.send_by.isoformat(),
+            ),
+        )
+
+    async def _report(
+        self,
+        approval: StepApproved,
+        status: DeliveryStatus,
+        code: str | None,
+        cause: Envelope,
+        acks: list[Awaitable[Any]] | None = None,
+        detail: str | None = None,
+        *,
+        provider_message_id: str | None = None,
+        event_id: str | None = None,
+    ) -> None:
+        event = DeliveryUpdated(
+            account_id=approval.account_id,
+            step_id=approval.step.step_id,
+            channel=self.channel,
+            provider="none" if status in _NOTHING_SENT else self.sender.provider,
+            provider_message_id=provider_message_id,
+            status=status,
+            error_code=code,
+            detail=detail,
+            occurred_at=self.clock.now(),
+        )
+        envelope = wrap(event, self.service, event_id=event_id, traceparent=cause.traceparent)
+        (self._acks if acks is None else acks).append(await self.publisher.send(envelope))
+
+    async def _signal_opt_out(
+        self, approval: StepApproved, code: str, cause: Envelope, acks: list[Awaitable[Any]]
+    ) -> None:
+        signal = ConsumerSignaled(
+            account_id=approval.account_id,
+            signal_id=f"{self.sender.provider}:{code}:{approval.step.step_id}",
+            kind=SignalKind.OPTED_OUT,
+            channel=self.channel,
+            address=approval.step.destination,
+            debt_id=approval.step.debt_id,
+            source="provider",
+            occurred_at=self.clock.now(),
+            details={"provider_error": code},
+        )
+        acks.append(
+            await self.publisher.send(wrap(signal, self.service, traceparent=cause.traceparent))
+        )

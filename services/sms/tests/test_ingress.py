@@ -1,0 +1,88 @@
+"""The sms webhook ingress: its own process, and 2xx only once the broker acknowledged.
+
+A STOP that arrives while the worker restarts is not lost: the ingress takes it without
+the worker, and when the event cannot be made durable it answers 503 so Twilio retries.
+"""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+from aiokafka.errors import KafkaConnectionError
+from dunning_channels.bootstrap import answer_503_unless_durable
+from dunning_core.runtime.clock import FixedClock
+from dunning_sandbox.signing import twilio_signature
+from dunning_sms.adapters.twilio_webhooks import TwilioSignatureVerifier
+from dunning_sms.api import router
+from dunning_sms.bootstrap import build, build_ingress
+from dunning_sms.config import SmsSettings
+from dunning_sms.handlers import TwilioWebhooks
+from dunning_testkit.channels import NOW, MemoryPublisher, MemorySendRecords
+from fastapi import FastAPI
+
+TOKEN = "ingress-test-token"
+BASE = "http://127.0.0.1:8006"
+STOP = {"MessageSid": "SM" + "c" * 32, "From": "+14155550123", "To": "+15005550006", "Body": "STOP"}
+
+
+def ingress(publisher: MemoryPublisher, records: MemorySendRecords) -> FastAPI:
+    hooks = TwilioWebhooks(
+        verifier=TwilioSignatureVerifier(TOKEN),
+        producer=publisher,
+        records=records,
+        clock=FixedClock(NOW),
+        public_base_url=BASE,
+    )
+    app = FastAPI()
+    app.include_router(router(hooks))
+    answer_503_unless_durable(app, ack_timeout_s=0.3)
+    return app
+
+
+async def post_stop(app: FastAPI) -> httpx.Response:
+    path = "/webhooks/twilio/inbound"
+    signature = twilio_signature(TOKEN, BASE + path, STOP)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http:
+        return await http.post(path, data=STOP, headers={"X-Twilio-Signature": signature})
+
+
+async def test_a_stop_is_answered_200_once_its_signal_is_acknowledged() -> None:
+    records, publisher = MemorySendRecords(), MemoryPublisher()
+    await records.remember_owner(STOP["From"], "ACC-1")
+    response = await post_stop(ingress(publisher, records))
+    assert response.status_code == 200
+    assert await records.is_suppressed(STOP["From"])
+    assert [e.data.kind.value for e in publisher.sent] == ["opted_out"]  # type: ignore[union-attr]
+
+
+async def test_a_stop_the_broker_refuses_is_answered_503_so_twilio_retries() -> None:
+    records = MemorySendRecords()
+    await records.remember_owner(STOP["From"], "ACC-1")
+    publisher = MemoryPublisher(fail_with=KafkaConnectionError("broker down"))
+    response = await post_stop(ingress(publisher, records))
+    assert response.status_code == 503
+
+
+async def test_a_stop_the_broker_never_acknowledges_is_answered_503_in_time() -> None:
+    records = MemorySendRecords()
+    await records.remember_owner(STOP["From"], "ACC-1")
+    started = time.monotonic()
+    response = await post_stop(ingress(MemoryPublisher(hold=True), records))
+    assert response.status_code == 503
+    assert time.monotonic() - started < 5
+
+
+def paths(app: FastAPI) -> set[str]:
+    return set(app.openapi()["paths"])
+
+
+async def test_the_webhooks_live_in_the_ingress_not_in_the_worker() -> None:
+    settings = SmsSettings(twilio_auth_token=TOKEN)
+    worker, webhooks = build(settings), build_ingress(settings)
+    assert not any(p.startswith("/webhooks") for p in paths(worker))
+    assert {"/webhooks/twilio/status", "/webhooks/twilio/inbound", "/health"} <= paths(webhooks)
+    components = [c.name for c in webhooks.state.runtime.components]
+    assert components == ["clients", "producer"]  # no consumer loop, no sending
+    assert settings.ingress_port == 8006
+    assert settings.public_base_url == "http://127.0.0.1:8006"

@@ -1,0 +1,116 @@
+"""The sms worker against the provider sandbox on the real broker and Redis: numbers that
+always answer 429 or 500 end failed and dead-lettered, and hold back no other number."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer
+from dunning_core.contracts import DeliveryStatus, DeliveryUpdated, decode
+from dunning_core.contracts.topics import APPROVED_SMS, DELIVERY, dlq
+from dunning_core.runtime.kafka import EventProducer
+from dunning_sandbox.app import create_app
+from dunning_sandbox.config import SandboxSettings
+from dunning_sms.bootstrap import build
+from dunning_sms.config import SmsSettings
+from dunning_testkit.channels import approval
+from dunning_testkit.servers import BackgroundServer, WebhookRecorder
+from dunning_testkit.stack import KAFKA, REDIS_URL
+
+pytestmark = pytest.mark.integration
+
+BAD_429 = [f"+1415666{n:04d}" for n in range(100, 120)]
+BAD_500 = [f"+1415666{n:04d}" for n in range(120, 140)]
+GOOD = [f"+1415777{n:04d}" for n in range(100, 300)]
+
+
+@pytest.fixture(scope="module")
+def callbacks() -> Iterator[str]:
+    recorder = WebhookRecorder(status=204)
+    with BackgroundServer(recorder.app) as server:
+        yield server.base_url
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[str]:
+    settings = SandboxSettings(sendgrid_signing_key_path=None, callback_delay_ms=5)
+    with BackgroundServer(create_app(settings)) as server:
+        yield server.base_url
+
+
+async def read(topic: str, want: int, seconds: float) -> list[tuple[object, dict[str, bytes]]]:
+    """Up to ``want`` records of ``topic`` (event, headers), read for at most ``seconds``."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=KAFKA, auto_offset_reset="earliest")
+    await consumer.start()
+    found: list[tuple[object, dict[str, bytes]]] = []
+    deadline = time.monotonic() + seconds
+    try:
+        while len(found) < want and time.monotonic() < deadline:
+            for records in (await consumer.getmany(timeout_ms=300)).values():
+                for r in records:
+                    found.append((decode(r.key, r.value, r.headers).data, dict(r.headers)))
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def test_numbers_that_always_fail_end_failed_and_hold_back_no_other(
+    topics: str, sandbox: str, callbacks: str
+) -> None:
+    async with httpx.AsyncClient(base_url=sandbox) as http:
+        await http.post("/_sandbox/faults", json={"destinations": BAD_429, "status": 429})
+        await http.post("/_sandbox/faults", json={"destinations": BAD_500, "status": 500})
+    settings = SmsSettings(
+        kafka_bootstrap=KAFKA,
+        redis_url=REDIS_URL,
+        topic_prefix=topics,
+        group_id=f"{topics}sms",
+        twilio_base_url=sandbox,
+        public_base_url=callbacks,
+        send_concurrency=8,
+        retry_max_attempts=3,
+        retry_initial_s=0.05,
+        retry_max_delay_s=0.2,
+        retry_poll_s=0.05,
+        # 20 numbers answering 500 at the head of the topic may open the circuit for a while
+        breaker_open_s=0.5,
+    )
+    app = build(settings)
+    producer = EventProducer(KAFKA, "test", topic_prefix=topics)
+    await producer.start()
+    try:
+        async with app.router.lifespan_context(app):
+            # The failing numbers first: they must not take the send slots from the others.
+            bad = [approval(f"bad-{n}", destination=d) for n, d in enumerate(BAD_429 + BAD_500)]
+            good = [approval(f"good-{n}", destination=d) for n, d in enumerate(GOOD)]
+            await producer.publish(bad + good)
+            events = await read(topics + DELIVERY, want=len(bad) + len(good), seconds=60)
+            letters = await read(dlq(topics + APPROVED_SMS), want=len(bad), seconds=10)
+            health = app.state.runtime
+            _, report = await health.health()
+    finally:
+        await producer.stop()
+    statuses: dict[str, list[DeliveryStatus]] = {}
+    for event, _ in events:
+        assert isinstance(event, DeliveryUpdated)
+        statuses.setdefault(event.account_id, []).append(event.status)
+    assert {a: s for a, s in statuses.items() if a.startswith("good")} == {
+        f"good-{n}": [DeliveryStatus.ACCEPTED] for n in range(len(GOOD))
+    }
+    assert {a: s for a, s in statuses.items() if a.startswith("bad")} == {
+        f"bad-{n}": [DeliveryStatus.FAILED] for n in range(len(BAD_429 + BAD_500))
+    }
+    failed = [e for e, _ in events if isinstance(e, DeliveryUpdated) and e.account_id == "bad-0"]
+    assert failed[0].error_code == "retry_budget_spent"
+    assert "rate_limited" in (failed[0].detail or "")
+    assert len(letters) == 40
+    assert all(b"retry budget" in headers["dlq_error"] for _, headers in letters)
+    assert report["delivery"]["failed"] == 40
+    assert report["delivery"]["retries_waiting"] == 0
+    assert report["provider"]["provider"] == "twilio"
+    assert report["provider"]["state"] in ("closed", "half_open", "open")
+    await asyncio.sleep(0)

@@ -1,0 +1,192 @@
+"""In-memory fakes of dunning_channels.ports, and approvals to feed them (no mocks)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from dunning_channels.domain import SendOutcome
+from dunning_channels.ports import Parked
+from dunning_core.contracts import Channel, MessageContent, OutreachStep, Stage, step_id
+from dunning_core.contracts.envelope import Envelope, wrap
+from dunning_core.contracts.events import StepApproved
+
+NOW = datetime(2026, 3, 3, 16, 0, tzinfo=UTC)
+PHONE = "+14155550100"
+
+
+def approval(
+    account_id: str = "acc-1",
+    *,
+    destination: str = PHONE,
+    body: str = "Acme: $1,234.50 is due. Reply STOP to opt out.",
+    vetted_body: str | None = None,
+    attempt: int = 1,
+    send_by: datetime | None = None,
+    event_id: str | None = None,
+) -> Envelope:
+    """An approval envelope; ``vetted_body`` differing from ``body`` breaks its hash."""
+    content = MessageContent(body=body)
+    vetted = MessageContent(body=vetted_body) if vetted_body is not None else content
+    step = OutreachStep(
+        step_id=step_id(account_id, "debt-1", "friendly_reminder", "sms", attempt),
+        debt_id="debt-1",
+        stage=Stage.FRIENDLY_REMINDER,
+        channel=Channel.SMS,
+        attempt=attempt,
+        destination=destination,
+        content=content,
+        content_hash=vetted.content_hash(),
+        send_at=NOW,
+    )
+    approved = StepApproved(
+        account_id=account_id,
+        step=step,
+        approved_at=NOW,
+        policy_version="test",
+        send_by=send_by,
+    )
+    return wrap(approved, "gate", event_id=event_id)
+
+
+Answer = SendOutcome | Exception
+
+
+class FakeSender:
+    """Answers from a script per destination (the last answer repeats); counts calls."""
+
+    def __init__(
+        self,
+        *answers: Answer,
+        by_destination: dict[str, list[Answer]] | None = None,
+        on_send: Callable[[], None] | None = None,
+    ) -> None:
+        self.default = list(answers)
+        self.by_destination = by_destination or {}
+        self.on_send = on_send  # e.g. move a fake clock while "the provider" answers
+        self.calls: list[tuple[str, str]] = []
+
+    @property
+    def provider(self) -> Literal["twilio"]:
+        return "twilio"
+
+    async def send(self, account_id: str, step: OutreachStep) -> SendOutcome:
+        self.calls.append((account_id, step.step_id))
+        if self.on_send is not None:
+            self.on_send()
+        script = self.by_destination.get(step.destination, self.default)
+        answer = script.pop(0) if len(script) > 1 else script[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+class MemorySendRecords:
+    """``SendRecords`` in dictionaries."""
+
+    def __init__(self) -> None:
+        self.steps: dict[str, str] = {}
+        self.owner_sets: dict[str, set[str]] = {}
+        self.suppressed: set[str] = set()
+
+    async def reserve(self, step_id: str) -> str | None:
+        if step_id in self.steps:
+            return self.steps[step_id]
+        self.steps[step_id] = "pending"
+        return None
+
+    async def record(self, step_id: str, provider_message_id: str) -> None:
+        self.steps[step_id] = provider_message_id
+
+    async def release(self, step_id: str) -> None:
+        self.steps.pop(step_id, None)
+
+    async def remember_owner(self, destination: str, account_id: str) -> None:
+        self.owner_sets.setdefault(destination.lower(), set()).add(account_id)
+
+    async def owners(self, destination: str) -> set[str]:
+        return set(self.owner_sets.get(destination.lower(), set()))
+
+    async def suppress(self, destination: str) -> None:
+        self.suppressed.add(destination.lower())
+
+    async def unsuppress(self, destination: str) -> None:
+        self.suppressed.discard(destination.lower())
+
+    async def is_suppressed(self, destination: str) -> bool:
+        return destination.lower() in self.suppressed
+
+
+class MemoryPublisher:
+    """Keeps what was published; every send is acknowledged at once, unless told to fail
+    (``fail_with``, raised by the acknowledgement) or to never acknowledge (``hold``)."""
+
+    def __init__(self, *, fail_with: Exception | None = None, hold: bool = False) -> None:
+        self.sent: list[Envelope] = []
+        self.fail_with = fail_with
+        self.hold = hold
+
+    async def send(self, envelope: Envelope, topic: str | None = None) -> Awaitable[Any]:
+        self.sent.append(envelope)
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if self.fail_with is not None:
+            done.set_exception(self.fail_with)
+        elif not self.hold:
+            done.set_result(None)
+        return done
+
+    def events(self) -> list[Any]:
+        return [e.data for e in self.sent]
+
+
+class MemoryRetryQueue:
+    """``RetryQueue`` in a dictionary: step id -> (due time, item)."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, tuple[float, Parked]] = {}
+
+    async def park(self, item: Parked, due_at: float) -> None:
+        self.items[item.step_id] = (due_at, item)
+
+    async def claim(self, now: float, lease_s: float) -> Parked | None:
+        due = sorted((at, step_id) for step_id, (at, _) in self.items.items() if at <= now)
+        if not due:
+            return None
+        step_id = due[0][1]
+        item = self.items[step_id][1]
+        self.items[step_id] = (now + lease_s, item)
+        return item
+
+    async def done(self, step_id: str) -> None:
+        self.items.pop(step_id, None)
+
+    async def size(self) -> int:
+        return len(self.items)
+
+
+class MemoryDeadLetters:
+    """Keeps (envelope, reason) of every dead letter."""
+
+    def __init__(self) -> None:
+        self.letters: list[tuple[Envelope, str]] = []
+
+    async def dead_letter(self, envelope: Envelope, reason: str) -> Awaitable[Any]:
+        self.letters.append((envelope, reason))
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+
+class FakeWall:
+    """Wall seconds that move only when told to."""
+
+    def __init__(self, start: float = 1_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
