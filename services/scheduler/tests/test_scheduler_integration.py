@@ -12,15 +12,21 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from dunning_core.contracts.envelope import Envelope, decode, wrap
 from dunning_core.contracts.events import Decision, Event, SignalKind, StepPlanned
 from dunning_core.contracts.topics import PLANNED
 from dunning_core.runtime.clock import FixedClock
 from dunning_core.runtime.kafka import EventProducer
+from dunning_scheduler.adapters.database import VERSION_TABLE, make_engine, migrate
+from dunning_scheduler.adapters.models import metadata
 from dunning_scheduler.bootstrap import build
 from dunning_scheduler.config import SchedulerSettings
 from dunning_testkit.scheduler import NOW, account_opened, decided, signal
 from dunning_testkit.stack import KAFKA
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
 
 pytestmark = pytest.mark.integration
 
@@ -158,3 +164,60 @@ async def test_a_dispute_pauses_and_the_ladder_does_not_advance(running: Running
     assert (case["status"], case["paused_reason"]) == ("paused", "disputed")
     running.clock.advance(timedelta(days=30))  # well past the follow-up's due time
     assert await running.planned(1, wait_s=2.0) == []
+
+
+# --- schema ---------------------------------------------------------------------------
+
+
+def _schema_diff(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(
+        connection,
+        opts={
+            "compare_type": True,
+            "include_name": lambda name, type_, _: (
+                type_ != "table" or name.startswith("scheduler_")
+            ),
+            "include_object": lambda _o, name, type_, *_: name != VERSION_TABLE,
+        },
+    )
+    return list(compare_metadata(context, metadata))
+
+
+async def test_migrations_create_exactly_the_models(
+    fresh_database: Callable[[str], Awaitable[str]],
+) -> None:
+    engine = make_engine(await fresh_database("scheduler_schema"), 2)
+    try:
+        await migrate(engine)
+        await migrate(engine)  # a second replica finds the schema at head
+        async with engine.connect() as connection:
+            assert await connection.run_sync(_schema_diff) == []
+            version = await connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))
+            assert version.scalars().all() == ["0001"]
+    finally:
+        await engine.dispose()
+
+
+async def test_tables_an_earlier_scheduler_created_are_adopted(
+    fresh_database: Callable[[str], Awaitable[str]],
+) -> None:
+    engine = make_engine(await fresh_database("scheduler_adopt"), 2)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(metadata.create_all)
+            await connection.execute(
+                text(
+                    "INSERT INTO scheduler_steps (step_id, account_id, debt_id, stage_key, stage,"
+                    " channel, attempt, destination, content, content_hash, send_at,"
+                    " first_communication, planned_at, status, rule_ids, replans, updated_at)"
+                    " VALUES ('stp_1', 'A', 'D', 'k', 's', 'sms', 1, '+1', '{}', 'h', now(),"
+                    " true, now(), 'planned', '{}', 0, now())"
+                )
+            )
+        await migrate(engine)
+        async with engine.connect() as connection:
+            assert await connection.run_sync(_schema_diff) == []
+            kept = await connection.execute(text("SELECT count(*) FROM scheduler_steps"))
+            assert kept.scalar_one() == 1
+    finally:
+        await engine.dispose()

@@ -8,11 +8,11 @@ from datetime import date, datetime, timedelta
 import pytest
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.events import Decision, DeliveryStatus, SignalKind, StepPlanned
+from dunning_scheduler.adapters.rendering import Renderer
 from dunning_scheduler.domain import reactions
 from dunning_scheduler.domain.case import Case, CaseStatus, PauseReason, StepRecord, StepStatus
 from dunning_scheduler.domain.planning import plan_due
 from dunning_scheduler.policy.loader import default_policy
-from dunning_scheduler.rendering import Renderer
 from dunning_scheduler.service import outreach_step
 from dunning_testkit.scheduler import (
     IDENTITY,

@@ -9,9 +9,9 @@ from dunning_core.contracts.common import Channel
 from dunning_core.contracts.envelope import Envelope, wrap
 from dunning_core.contracts.events import Decision, Event, SignalKind
 from dunning_core.runtime.clock import FixedClock
+from dunning_scheduler.adapters.rendering import Renderer
 from dunning_scheduler.domain.case import CaseStatus, StepStatus
 from dunning_scheduler.policy.loader import default_policy
-from dunning_scheduler.rendering import Renderer
 from dunning_scheduler.service import Scheduler
 from dunning_testkit.scheduler import (
     IDENTITY,
