@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaConsumer
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from dunning_core.contracts.envelope import Envelope, decode, wrap
-from dunning_core.contracts.events import Decision, Event, SignalKind, StepPlanned
+from dunning_core.contracts.events import Decision, DeliveryStatus, Event, SignalKind, StepPlanned
 from dunning_core.contracts.topics import PLANNED
 from dunning_core.runtime.clock import FixedClock
 from dunning_core.runtime.kafka import EventProducer
@@ -23,7 +23,7 @@ from dunning_scheduler.adapters.database import VERSION_TABLE, make_engine, migr
 from dunning_scheduler.adapters.models import metadata
 from dunning_scheduler.bootstrap import build
 from dunning_scheduler.config import SchedulerSettings
-from dunning_testkit.scheduler import NOW, account_opened, decided, signal
+from dunning_testkit.scheduler import NOW, account_opened, decided, delivery, signal
 from dunning_testkit.stack import KAFKA
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -133,6 +133,31 @@ async def test_a_deferral_is_replanned_with_the_same_step_id_and_the_new_send_at
     case = await running.case("ACC-I2")
     step = next(s for s in case["steps"] if s["step_id"] == sms.step.step_id)
     assert (step["status"], step["replans"], step["rule_ids"]) == ("planned", 1, ["hours.fdcpa"])
+
+
+async def test_an_expired_approval_is_replanned_with_the_same_step_id(running: Running) -> None:
+    await running.publish(account_opened("ACC-I7"))
+    first = await running.planned(2)
+    sms = next(e.data for e in first if e.data.step.channel.value == "sms")  # type: ignore[attr-defined]
+    assert isinstance(sms, StepPlanned)
+    await running.publish(decided(sms, Decision.ALLOW))
+    running.clock.advance(timedelta(minutes=20))
+    expired_at = running.clock.now()
+    await running.publish(
+        delivery(sms, DeliveryStatus.EXPIRED, error_code="send_by_passed", at=expired_at)
+    )
+    replanned = await running.planned(1)
+    assert len(replanned) == 1
+    again = replanned[0].data
+    assert isinstance(again, StepPlanned)
+    assert again.step.step_id == sms.step.step_id
+    assert again.step.attempt == sms.step.attempt
+    assert again.step.content_hash == sms.step.content_hash
+    assert again.step.send_at == expired_at
+    case = await running.case("ACC-I7")
+    step = next(s for s in case["steps"] if s["step_id"] == sms.step.step_id)
+    assert (step["status"], step["replans"]) == ("planned", 1)
+    assert case["status"] == "active"
 
 
 async def test_the_same_account_opened_twice_gives_one_case_and_one_plan(
