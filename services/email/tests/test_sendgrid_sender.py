@@ -24,10 +24,13 @@ from dunning_email.adapters.sendgrid_webhooks import (
     SendGridSignatureVerifier,
     parse_event_batch,
 )
-from dunning_sandbox.app import create_app
-from dunning_sandbox.config import SandboxSettings
-from dunning_testkit.servers import BackgroundServer, RecordedRequest, WebhookRecorder
-from fastapi import FastAPI
+from dunning_testkit.servers import (
+    RecordedRequest,
+    WebhookRecorder,
+    recording_server,
+    sandbox_server,
+    slow_server,
+)
 
 API_KEY = "SG.email-test-key"
 FROM = "collections@example.com"
@@ -36,36 +39,25 @@ UNSUBSCRIBE = "https://email.example.com/unsubscribe/t0k3n"
 
 @pytest.fixture(scope="module")
 def receiver() -> Iterator[WebhookRecorder]:
-    recorder = WebhookRecorder()
-    with BackgroundServer(recorder.app) as server:
-        recorder.base_url = server.base_url
+    with recording_server() as recorder:
         yield recorder
 
 
 @pytest.fixture(scope="module")
 def sandbox(receiver: WebhookRecorder) -> Iterator[str]:
-    settings = SandboxSettings(
+    with sandbox_server(
         sendgrid_api_key=API_KEY,
         sendgrid_event_webhook_url=f"{receiver.base_url}/webhooks/sendgrid/events",
-        sendgrid_signing_key_path=None,
         callback_delay_ms=5,
         event_batch_interval_ms=20,
-    )
-    with BackgroundServer(create_app(settings)) as server:
-        yield server.base_url
+    ) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
-def slow_server() -> Iterator[str]:
-    app = FastAPI()
-
-    @app.post("/{path:path}")
-    async def slow(path: str) -> dict[str, str]:
-        await asyncio.sleep(2)
-        return {}
-
-    with BackgroundServer(app) as server:
-        yield server.base_url
+def slow() -> Iterator[str]:
+    with slow_server() as url:
+        yield url
 
 
 async def _send(sender: SendGridEmailSender, to: str, run: str) -> object:
@@ -175,8 +167,8 @@ async def test_unreachable_sendgrid_is_a_network_failure() -> None:
     assert result.kind == "network"
 
 
-async def test_slow_sendgrid_is_a_timeout(slow_server: str) -> None:
-    sender = SendGridEmailSender(api_key=API_KEY, host=slow_server, timeout_s=0.2)
+async def test_slow_sendgrid_is_a_timeout(slow: str) -> None:
+    sender = SendGridEmailSender(api_key=API_KEY, host=slow, timeout_s=0.2)
     result = await _send(sender, "ana@example.org", "x")
     assert isinstance(result, EmailTransient)
     assert result.kind == "timeout"

@@ -15,12 +15,10 @@ from aiokafka.admin import AIOKafkaAdminClient
 from dunning_core.contracts import DeliveryStatus, DeliveryUpdated, decode
 from dunning_core.contracts.topics import APPROVED_SMS, DELIVERY, dlq
 from dunning_core.runtime.kafka import EventProducer
-from dunning_sandbox.app import create_app
-from dunning_sandbox.config import SandboxSettings
 from dunning_sms.bootstrap import build
 from dunning_sms.config import SmsSettings
 from dunning_testkit.channels import approval
-from dunning_testkit.servers import BackgroundServer, WebhookRecorder
+from dunning_testkit.servers import recording_server, sandbox_server
 from dunning_testkit.stack import KAFKA, REDIS_URL
 
 pytestmark = pytest.mark.integration
@@ -32,16 +30,14 @@ GOOD = [f"+1415777{n:04d}" for n in range(100, 300)]
 
 @pytest.fixture(scope="module")
 def callbacks() -> Iterator[str]:
-    recorder = WebhookRecorder(status=204)
-    with BackgroundServer(recorder.app) as server:
-        yield server.base_url
+    with recording_server(status=204) as recorder:
+        yield recorder.base_url
 
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[str]:
-    settings = SandboxSettings(sendgrid_signing_key_path=None, callback_delay_ms=5)
-    with BackgroundServer(create_app(settings)) as server:
-        yield server.base_url
+    with sandbox_server(callback_delay_ms=5) as url:
+        yield url
 
 
 async def read(topic: str, want: int, seconds: float) -> list[tuple[object, dict[str, bytes]]]:
