@@ -106,6 +106,7 @@ class GatePipeline(ConsumerLifecycle):
         max_records: int = 2000,
         history_days: int = 35,
         backoff: Backoff | None = None,
+        outage_reminder_s: float = 30.0,
     ) -> None:
         self.state_topics = {topic_prefix + t for t in STATE_TOPICS}
         self.planned_topic = topic_prefix + T.PLANNED
@@ -117,6 +118,7 @@ class GatePipeline(ConsumerLifecycle):
             producer=producer,
             max_records=max_records,
             backoff=backoff,
+            outage_reminder_s=outage_reminder_s,
         )
         self.stats = GateStats()
         self.prefix = topic_prefix
@@ -379,18 +381,14 @@ class GatePipeline(ConsumerLifecycle):
 
     def health(self) -> dict[str, Any]:
         s = self.stats
+        counters = ("decided", "allowed", "deferred", "blocked", "state_events", "held_back")
         return {
             "ok": self.running and self.last_error is None,
             "outage": self.outage.report(),
             "ready": self.ready,
             "rebuilding_partitions": sorted(self.rebuilding),
             "assigned_partitions": sorted(self._partitions()) if self.running else [],
-            "decided": s.decided,
-            "allowed": s.allowed,
-            "deferred": s.deferred,
-            "blocked": s.blocked,
-            "state_events": s.state_events,
-            "held_back": s.held_back,
+            **{name: getattr(s, name) for name in counters},
             "rebuilds": s.rebuilds,
             "stale_rebuilds": s.stale_rebuilds,
             "retries": s.retries,

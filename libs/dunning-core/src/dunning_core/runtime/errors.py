@@ -14,6 +14,9 @@ loop retries them with backoff rather than dying or dead-lettering good input.
 ``Outage`` turns a stream of failures into three kinds of log line: one ERROR when the
 outage starts, a WARNING reminder every ``remind_every`` seconds while it lasts, and one
 INFO when it ends (a Kafka restart used to write thousands of ERROR lines a second).
+``RepeatFilter`` does the same for a client library's own lines (aiokafka logs every
+failed connection attempt): the first of a kind passes, the same again only once per
+interval, with the number held back.
 """
 
 from __future__ import annotations
@@ -171,3 +174,58 @@ class Outage:
             "failures": self.failures,
             "error": self.last_error,
         }
+
+
+class RepeatFilter(logging.Filter):
+    """Lets the first record of each (logger, level, message template) through, then at
+    most one per ``interval`` seconds, saying how many were held back meanwhile."""
+
+    def __init__(self, interval: float = 30.0, clock: Callable[[], float] = time.monotonic):
+        super().__init__()
+        self.interval = interval
+        self._clock = clock
+        self._last: dict[tuple[str, int, str], tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        key = (record.name, record.levelno, str(record.msg))
+        now = self._clock()
+        seen = self._last.get(key)
+        if seen is None or now - seen[0] >= self.interval:
+            if seen is not None and seen[1]:
+                record.msg = f"{record.msg} ({seen[1]} similar held back)"
+            if len(self._last) > 1000:
+                self._last.clear()
+            self._last[key] = (now, 0)
+            return True
+        self._last[key] = (seen[0], seen[1] + 1)
+        return False
+
+
+_QUIETED: set[str] = set()
+
+
+# aiokafka's loggers that report broker failures (a logger's filters do not see its
+# children's records, so each one gets the filter).
+KAFKA_CLIENT_LOGGERS = (
+    "aiokafka",
+    "aiokafka.conn",
+    "aiokafka.cluster",
+    "aiokafka.consumer.consumer",
+    "aiokafka.consumer.fetcher",
+    "aiokafka.consumer.group_coordinator",
+    "aiokafka.producer.producer",
+    "aiokafka.producer.sender",
+)
+
+
+def quiet_repeats(
+    logger_names: tuple[str, ...] = KAFKA_CLIENT_LOGGERS, interval: float = 30.0
+) -> None:
+    """Install one shared ``RepeatFilter`` on these loggers (once per logger)."""
+    repeat = RepeatFilter(interval)
+    for name in logger_names:
+        if name not in _QUIETED:
+            _QUIETED.add(name)
+            logging.getLogger(name).addFilter(repeat)

@@ -31,7 +31,7 @@ from dunning_core.contracts.envelope import Envelope, EnvelopeError, decode, enc
 from dunning_core.contracts.events import StepApproved
 from dunning_core.contracts.topics import dlq
 from dunning_core.runtime.dedupe import DedupeStore, MemoryDedupe
-from dunning_core.runtime.errors import Outage, PermanentError, is_transient
+from dunning_core.runtime.errors import Outage, PermanentError, is_transient, quiet_repeats
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,7 @@ class EventProducer:
         self, bootstrap: str, client_id: str, topic_prefix: str = "", linger_ms: int = 5
     ) -> None:
         self.topic_prefix = topic_prefix
+        quiet_repeats()
         self._producer = AIOKafkaProducer(
             bootstrap_servers=bootstrap,
             client_id=client_id,
@@ -179,6 +180,7 @@ class ConsumerLifecycle(ABC):
     ) -> None:
         self.group_id = group_id
         self.outage = Outage(f"consumer:{group_id}", log, remind_every=outage_reminder_s)
+        quiet_repeats(interval=outage_reminder_s)
         self.producer = producer
         self.max_records = max_records
         self.backoff = backoff or Backoff()
