@@ -48,6 +48,7 @@ class Account(Base):
     """One account and its debt; ``debt`` and ``consumer`` are the imported snapshot."""
 
     __tablename__ = "accounts"
+    __table_args__ = (Index(None, "debt_id"),)  # an import checks who holds each debt
 
     account_id: Mapped[str] = mapped_column(Text, primary_key=True)
     revision: Mapped[int] = mapped_column(Integer)

@@ -55,14 +55,14 @@ from datetime import UTC, date, datetime, time
 from typing import Any, Final
 
 import phonenumbers
+from dunning_core.contracts.account_import import IMPORT_COLUMNS
 
+# The shared list (the CLI writes portfolios with it), plus the columns it does not name yet.
+_LEDGER_ONLY: Final = ("charged_off_on", "last_payment_date")
 COLUMNS: Final[tuple[str, ...]] = (
-    "account_id", "full_name", "state", "zip", "phone", "phone_kind", "phone_consent",
-    "phone_basis", "phone_reassigned_checked_on", "email", "email_basis", "email_workplace",
-    "locale", "creditor", "debt_id", "balance", "currency", "due_date", "delinquent_since",
-    "medical", "legal_action_authorized", "limitation_date", "validation_notice_sent_at",
-    "ca_license_number", "charged_off_on", "last_payment_date",
-)  # fmt: skip
+    *IMPORT_COLUMNS,
+    *(c for c in _LEDGER_ONLY if c not in IMPORT_COLUMNS),
+)
 REQUIRED_COLUMNS: Final[tuple[str, ...]] = (
     "account_id",
     "full_name",
