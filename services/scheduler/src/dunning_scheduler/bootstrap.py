@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from dunning_scheduler.adapters.database import make_engine, migrate
 from dunning_scheduler.adapters.kafka_publisher import KafkaStepPublisher
-from dunning_scheduler.adapters.rendering import Identity, Renderer
+from dunning_scheduler.adapters.rendering import Renderer, build_renderer
 from dunning_scheduler.adapters.repository import SqlCaseStore
 from dunning_scheduler.api import router
 from dunning_scheduler.config import SchedulerSettings
@@ -26,19 +26,6 @@ from dunning_scheduler.ports import StepPublisher
 from dunning_scheduler.service import Scheduler
 
 SERVICE = "scheduler"
-
-
-def build_renderer(settings: SchedulerSettings) -> Renderer:
-    return Renderer(
-        Identity(
-            collector_name=settings.collector_name,
-            collector_phone=settings.collector_phone,
-            payments_url=settings.payments_url,
-            unsubscribe_url=settings.unsubscribe_url,
-            unsubscribe_mailto=settings.unsubscribe_mailto,
-            unsubscribe_secret=settings.unsubscribe_secret.get_secret_value(),
-        )
-    )
 
 
 def load_configured_policy(settings: SchedulerSettings, renderer: Renderer) -> EscalationPolicy:
