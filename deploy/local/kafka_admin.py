@@ -102,13 +102,18 @@ async def topic_configs(admin: AIOKafkaAdminClient, names: list[str]) -> dict[st
     return found
 
 
-async def create_missing(admin: AIOKafkaAdminClient, specs: list[TopicSpec]) -> None:
+async def create_missing(
+    admin: AIOKafkaAdminClient, specs: list[TopicSpec], replication_factor: int = 1
+) -> None:
     pending = {s.name: s for s in specs}
     for _ in range(20):
         if not pending:
             return
         response = await admin.create_topics(
-            [NewTopic(s.name, s.partitions, 1, topic_configs=s.configs()) for s in pending.values()]
+            [
+                NewTopic(s.name, s.partitions, replication_factor, topic_configs=s.configs())
+                for s in pending.values()
+            ]
         )
         retry: dict[str, TopicSpec] = {}
         for error in response.topic_errors:
@@ -140,14 +145,18 @@ async def warm_group_coordinator(admin: AIOKafkaAdminClient, timeout_s: float) -
             await asyncio.sleep(0.2)
 
 
-async def ensure(bootstrap: str, specs: list[TopicSpec], timeout_s: float) -> list[str]:
-    """Brings the broker's topics in line with specs; returns what it changed."""
+async def ensure(
+    bootstrap: str, specs: list[TopicSpec], timeout_s: float, replication_factor: int = 1
+) -> list[str]:
+    """Brings the broker's topics in line with specs; returns what it changed.
+
+    The replication factor applies to the topics it creates (3 on the chaos cluster)."""
     admin = await connect(bootstrap, timeout_s)
     changes: list[str] = []
     try:
         existing = await partition_counts(admin)
         missing = [s for s in specs if s.name not in existing]
-        await create_missing(admin, missing)
+        await create_missing(admin, missing, replication_factor)
         changes += [f"created {s.name}" for s in missing]
 
         grow = {
@@ -225,6 +234,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for metadata")
     parser.add_argument("--internal", action="store_true", help="describe: list __ topics too")
     parser.add_argument("--verbose", action="store_true", help="ensure: print what changed")
+    parser.add_argument("--replication-factor", type=int, default=1, help="ensure: of new topics")
+    parser.add_argument("--prefix", default="", help="ensure: prepended to every topic name")
     args = parser.parse_args(argv)
     # aiokafka logs every refused connection while the broker boots; failures surface below.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
@@ -234,8 +245,13 @@ def main(argv: list[str]) -> int:
         elif args.command == "describe":
             print(asyncio.run(describe(args.bootstrap, args.timeout, args.internal)))
         else:
-            specs = parse_topics(args.topics.read_text())
-            changes = asyncio.run(ensure(args.bootstrap, specs, args.timeout))
+            specs = [
+                TopicSpec(args.prefix + s.name, s.partitions, s.retention_ms, s.cleanup_policy)
+                for s in parse_topics(args.topics.read_text())
+            ]
+            changes = asyncio.run(
+                ensure(args.bootstrap, specs, args.timeout, args.replication_factor)
+            )
             if args.verbose:
                 print("\n".join(changes) if changes else "topics up to date")
     except (TimeoutError, RuntimeError, ValueError, KafkaError) as exc:

@@ -11,7 +11,8 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-source "$LOCAL_DIR/stack.env"
+# Another stack instance (deploy/local/cluster.sh) points DUNNING_STACK_ENV at its own ports.
+source "${DUNNING_STACK_ENV:-$LOCAL_DIR/stack.env}"
 
 KAFKA_DIR="$LOCAL_DIR/kafka"
 KAFKA_STATE="$DUNNING_STATE_DIR/kafka"
@@ -176,7 +177,7 @@ kafka_ready() {
 redis_start() {
   mkdir -p "$REDIS_STATE"
   sed "s|@STATE_DIR@|$DUNNING_STATE_DIR|g" "$LOCAL_DIR/redis.conf" >"$REDIS_STATE/redis.conf"
-  setsid "$(redis_bin)" "$REDIS_STATE/redis.conf" >>"$LOG_DIR/redis.log" 2>&1 </dev/null 9>&- &
+  setsid "$(redis_bin)" "$REDIS_STATE/redis.conf" --port "$REDIS_PORT" >>"$LOG_DIR/redis.log" 2>&1 </dev/null 9>&- &
   echo $! >"$PID_DIR/redis.pid"
 }
 
@@ -408,6 +409,9 @@ cmd_status() {
 cmd_topics() {
   kafka_admin describe --timeout 5 "$@"
 }
+
+# Sourced (by cluster.sh, for its Redis, PostgreSQL and helpers): define, run nothing.
+[[ "${BASH_SOURCE[0]}" != "$0" ]] && return 0
 
 case "${1:-}" in
   up) cmd_up ;;

@@ -319,7 +319,8 @@ async def test_a_payment_posted_twice_is_one_payment_and_one_event(
 
 async def test_plans_are_idempotent(http: httpx.AsyncClient, topics: str) -> None:
     await http.post("/v1/accounts/import", json={"accounts": [row(8)]})
-    body = {"plan_id": "PLAN-8", "instalment": "25", "instalments": 4, "first_due": "2026-04-01"}
+    first_due = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()  # wall clock
+    body = {"plan_id": "PLAN-8", "instalment": "25", "instalments": 4, "first_due": first_due}
     assert (await http.post("/v1/accounts/ACC-000008/plans", json=body)).status_code == 201
     assert (await http.post("/v1/accounts/ACC-000008/plans", json=body)).status_code == 200
     events = await read_topic(topics + "payments.v1", at_least=1)

@@ -141,3 +141,23 @@ async def test_a_plan_is_agreed_once() -> None:
 def test_payment_methods_are_those_of_the_event_contract() -> None:
     contract = PaymentReceived.model_fields["method"].annotation
     assert get_args(PaymentMethod) == get_args(contract)
+
+
+async def test_a_reimport_keeps_a_balance_payments_moved_and_reports_it() -> None:
+    ledger = MemoryLedger()
+    await imported(ledger, row(1))
+    await PaymentService(ledger, FixedClock(T0)).record_payment(
+        "A1", PaymentIn(payment_id="P1", amount="40")
+    )
+    counts = await ImportService(ledger, FixedClock(T0)).import_accounts(
+        validate_json([row(1, "70.00", state="NY")])
+    )
+    assert counts.updated == 1
+    assert [(k.account_id, k.file_minor, k.ledger_minor) for k in counts.balances_kept] == [
+        ("A1", 7000, 6000)
+    ]
+    account = ledger.tables.accounts["A1"]
+    assert (account.balance_minor, account.imported_balance_minor) == (6000, 10000)
+    announced = ledger.tables.outbox[-1].data
+    assert isinstance(announced, AccountUpdated)
+    assert announced.debt.balance.amount_minor == 6000

@@ -168,6 +168,10 @@ class MemoryImports:
             for a in found
         }
 
+    async def debt_holders(self, debt_ids: Sequence[str]) -> dict[str, str]:
+        wanted = set(debt_ids)
+        return {a.debt_id: a.account_id for a in self.t.accounts.values() if a.debt_id in wanted}
+
     async def insert_accounts(self, rows: Sequence[AccountRow]) -> None:
         for r in rows:
             if r.account_id in self.t.accounts:

@@ -28,7 +28,7 @@ from dunning_ledger.adapters.database import (
 )
 from dunning_ledger.adapters.outbox import SqlOutbox
 from dunning_ledger.adapters.outbox_relay import OutboxRelay
-from dunning_ledger.api import UseCases, install_error_handlers, router
+from dunning_ledger.api import BodyLimit, UseCases, install_error_handlers, router
 from dunning_ledger.communications.repository import SqlCommunicationRepository
 from dunning_ledger.communications.service import CommunicationService
 from dunning_ledger.config import SERVICE, LedgerSettings
@@ -147,6 +147,7 @@ def build_ledger(
     app.include_router(health_router(runtime))
     app.include_router(router())
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.state.use_cases = cases
     app.state.runtime = runtime
     ledger = Ledger(settings, engine, cases, producer, relay, loop, runtime, app)

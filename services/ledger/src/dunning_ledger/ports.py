@@ -114,6 +114,10 @@ class ImportRepository(Protocol):
         """The stored state of these accounts, row-locked until the transaction ends."""
         ...
 
+    async def debt_holders(self, debt_ids: Sequence[str]) -> Mapping[str, str]:
+        """The account that holds each of these debts, for those already held."""
+        ...
+
     async def insert_accounts(self, rows: Sequence[AccountRow]) -> None:
         """Raises ``Conflict`` when another transaction created one of them meanwhile."""
         ...

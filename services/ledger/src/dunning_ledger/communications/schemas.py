@@ -20,7 +20,7 @@ from dunning_core.contracts.events import (
 )
 from pydantic import BaseModel, Field
 
-from dunning_ledger.payments.schemas import Body
+from dunning_ledger.payments.schemas import Body, Identifier, PlainText
 
 if TYPE_CHECKING:
     from dunning_ledger.communications.service import StepView
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 
 class SignalIn(Body):
-    signal_id: str = Field(
+    signal_id: PlainText = Field(
         min_length=1, max_length=128, description="Idempotency key chosen by the client."
     )
     kind: SignalKind = Field(
@@ -36,12 +36,16 @@ class SignalIn(Body):
         "bankruptcy_filed, deceased, opted_out, medium_restricted, inconvenient_time, "
         "promised_to_pay"
     )
-    text: str | None = Field(default=None, max_length=2000)
+    text: PlainText | None = Field(default=None, max_length=2000)
     channel: Channel | None = None
-    address: str | None = Field(default=None, description="The E.164 number or email concerned.")
-    debt_id: str | None = None
+    address: str | None = Field(
+        default=None,
+        max_length=254,
+        description="The phone number (stored as E.164) or email concerned.",
+    )
+    debt_id: Identifier | None = None
     occurred_at: Instant | None = None
-    details: dict[str, str] = Field(default_factory=dict)
+    details: dict[PlainText, PlainText] = Field(default_factory=dict)
 
 
 class SignalOut(BaseModel):

@@ -20,10 +20,11 @@ from dunning_core.contracts.events import (
     StepDecided,
 )
 
-from dunning_ledger.accounts.service import envelope_of, locked_account
+from dunning_ledger.accounts.service import envelope_of, locked_account, terms_of
 from dunning_ledger.communications.schemas import SignalIn
 from dunning_ledger.domain.communications import fold_decisions, fold_deliveries
-from dunning_ledger.domain.flags import OPERATOR_SIGNALS, fold_flags
+from dunning_ledger.domain.flags import OPERATOR_SIGNALS, contact_address, fold_flags
+from dunning_ledger.domain.payments import check_debt_id
 from dunning_ledger.errors import InvalidRequest, NotFound
 from dunning_ledger.models import CommunicationEvent, CommunicationLog, Dispute
 from dunning_ledger.ports import Clock, CommunicationRepository, EventRow, Transactions
@@ -72,15 +73,18 @@ class CommunicationService:
         async with self.transactions() as tx:
             account = await locked_account(tx, account_id)
             debt_id = body.debt_id
-            if debt_id is None and body.kind in _DEBT_SIGNALS:
+            if debt_id is not None:
+                check_debt_id(terms_of(account), debt_id)
+            elif body.kind in _DEBT_SIGNALS:
                 debt_id = account.debt_id
+            address = body.address and contact_address(body.address, body.channel)
             try:
                 event = ConsumerSignaled(
                     account_id=account_id,
                     signal_id=body.signal_id,
                     kind=body.kind,
                     channel=body.channel,
-                    address=body.address,
+                    address=address,
                     debt_id=debt_id,
                     text=body.text,
                     source="operator",

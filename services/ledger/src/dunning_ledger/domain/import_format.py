@@ -30,8 +30,14 @@ column left out of the header reads as empty in every row; an unknown column is 
 | limitation_date | | `YYYY-MM-DD` (statute of limitations) |
 | validation_notice_sent_at | | ISO 8601 instant with offset, or a date (00:00 UTC) |
 | ca_license_number | | the collector's California licence number |
+| charged_off_on | | `YYYY-MM-DD` of the charge-off |
+| last_payment_date | | `YYYY-MM-DD` of the consumer's last payment to the creditor |
 
 Booleans read `true/false`, `yes/no`, `y/n`, `t/f`, `1/0`; empty means the default.
+Text is UTF-8 without control characters (a NUL, a line break inside a name...); a value
+that starts like a spreadsheet formula (`=`, `+`, `-`, `@`) is kept as the text it is.
+Amounts are at most 10^15 minor units (10000000000000.00 USD). An account_id or a debt_id
+appears once in a file; a debt already held by another account is refused.
 
 Errors name the row and the field. `row` counts data rows from 1 (the first account);
 the header is not a data row and its errors carry `row` 0. For CSV, `line` is also
@@ -55,7 +61,7 @@ COLUMNS: Final[tuple[str, ...]] = (
     "phone_basis", "phone_reassigned_checked_on", "email", "email_basis", "email_workplace",
     "locale", "creditor", "debt_id", "balance", "currency", "due_date", "delinquent_since",
     "medical", "legal_action_authorized", "limitation_date", "validation_notice_sent_at",
-    "ca_license_number",
+    "ca_license_number", "charged_off_on", "last_payment_date",
 )  # fmt: skip
 REQUIRED_COLUMNS: Final[tuple[str, ...]] = (
     "account_id",
@@ -68,6 +74,8 @@ REQUIRED_COLUMNS: Final[tuple[str, ...]] = (
 )
 HEADER_ROW: Final = 0
 
+IDENTIFIER: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+"""An account_id or debt_id: 1-64 of ``A-Z a-z 0-9 . _ : -``, starting with a letter or digit."""
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from dunning_ledger.domain.import_format import (
     COLUMNS,
+    IDENTIFIER,
     RawRow,
     RowError,
     parse_date,
@@ -36,9 +37,9 @@ from dunning_ledger.domain.import_format import (
 from dunning_ledger.domain.money import CURRENCY_EXPONENTS, MoneyError, parse_minor
 from dunning_ledger.domain.regions import US_REGIONS
 
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 _ZIP = re.compile(r"^(\d{5})(-\d{4})?$")
 _LOCALE = re.compile(r"^([a-z]{2,3})(?:[_-]([A-Z]{2}))?$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _TRUE: Final = frozenset({"true", "yes", "y", "t", "1"})
 _FALSE: Final = frozenset({"false", "no", "n", "f", "0"})
 _PHONE_KINDS: Final = ("mobile", "home", "work", "other")
@@ -79,6 +80,7 @@ def validate_rows(rows: Sequence[RawRow], prior_errors: Iterable[RowError] = ())
     errors = list(prior_errors)
     accounts: list[ImportedAccount] = []
     first_row_of: dict[str, int] = {}
+    first_row_of_debt: dict[str, int] = {}
     for raw in rows:
         account, row_errors = validate_row(raw)
         if account is not None:
@@ -87,6 +89,12 @@ def validate_rows(rows: Sequence[RawRow], prior_errors: Iterable[RowError] = ())
                 row_errors.append(
                     RowError(raw.row, "account_id", f"duplicate of row {earlier}", raw.line)
                 )
+                account = None
+        if account is not None:
+            earlier = first_row_of_debt.setdefault(account.debt.debt_id, raw.row)
+            if earlier != raw.row:
+                message = f"debt_id is already the debt of row {earlier}"
+                row_errors.append(RowError(raw.row, "debt_id", message, raw.line))
                 account = None
         errors.extend(row_errors)
         if account is not None:
@@ -128,11 +136,18 @@ class _Row:
         if len(value) > max_length:
             self.fail(column, f"is longer than {max_length} characters")
             return None
+        control = _CONTROL.search(value)
+        if control is not None:
+            code = f"U+{ord(control.group()):04X}"
+            self.fail(
+                column, f"contains a control character ({code}) at position {control.start()}"
+            )
+            return None
         return value
 
     def identifier(self, column: str) -> str | None:
         value = self.text(column, required=True)
-        if value is not None and not _ID.match(value):
+        if value is not None and not IDENTIFIER.match(value):
             self.fail(column, "must be 1-64 of A-Z a-z 0-9 . _ : - starting with a letter or digit")
             return None
         return value
@@ -263,6 +278,8 @@ def validate_row(raw: RawRow) -> tuple[ImportedAccount | None, list[RowError]]:
     limitation_date = r.day("limitation_date")
     notice_at = r.instant("validation_notice_sent_at")
     ca_license = r.text("ca_license_number", max_length=64)
+    charged_off_on = r.day("charged_off_on")
+    last_payment_date = r.day("last_payment_date")
 
     if (
         r.errors
@@ -295,6 +312,8 @@ def validate_row(raw: RawRow) -> tuple[ImportedAccount | None, list[RowError]]:
             limitation_date=limitation_date,
             validation_notice_sent_at=notice_at,
             ca_license_number=ca_license,
+            charged_off_on=charged_off_on,
+            last_payment_date=last_payment_date,
         )
     except ValidationError as exc:  # the checks above should leave nothing for the models
         first = exc.errors()[0]

@@ -49,6 +49,16 @@ class SqlImportRepository:
             for r in rows
         }
 
+    async def debt_holders(self, debt_ids: Sequence[str]) -> dict[str, str]:
+        if not debt_ids:
+            return {}
+        rows = await self.session.execute(
+            select(Account.debt_id, Account.account_id).where(
+                Account.debt_id == func.any(text_array(debt_ids))
+            )
+        )
+        return {r.debt_id: r.account_id for r in rows}
+
     async def insert_accounts(self, rows: Sequence[AccountRow]) -> None:
         try:
             await copy_records(self.session, "accounts", _ACCOUNT_COLUMNS, _records(rows))

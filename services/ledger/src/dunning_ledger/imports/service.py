@@ -14,7 +14,13 @@ from dunning_core.contracts.envelope import Envelope
 from dunning_core.contracts.events import AccountOpened, AccountUpdated, Event
 
 from dunning_ledger.accounts.service import envelope_of
-from dunning_ledger.domain.accounts import AccountChange, debt_with_balance, plan_import
+from dunning_ledger.domain.accounts import (
+    AccountChange,
+    BalanceKept,
+    debt_with_balance,
+    plan_import,
+)
+from dunning_ledger.domain.import_format import RowError
 from dunning_ledger.domain.import_rows import ValidatedImport
 from dunning_ledger.errors import ImportRejected
 from dunning_ledger.ports import AccountRow, Clock, Transactions
@@ -28,6 +34,7 @@ class ImportCounts:
     opened: int
     updated: int
     unchanged: int
+    balances_kept: tuple[BalanceKept, ...] = ()
 
 
 class ImportService:
@@ -42,6 +49,14 @@ class ImportService:
         now = self.clock.now()
         async with self.transactions() as tx:
             stored = await tx.imports.lock_accounts([a.account_id for a in validated.accounts])
+            holders = await tx.imports.debt_holders([a.debt.debt_id for a in validated.accounts])
+            taken = [
+                RowError(a.row, "debt_id", f"is already the debt of account {holder!r}")
+                for a in validated.accounts
+                if (holder := holders.get(a.debt.debt_id, a.account_id)) != a.account_id
+            ]
+            if taken:
+                raise ImportRejected(taken, validated.received)
             plan = plan_import(validated.accounts, stored)
             await tx.imports.insert_accounts([_account_row(c, now) for c in plan.opened])
             await tx.imports.update_accounts([_account_row(c, now) for c in plan.updated])
@@ -55,6 +70,7 @@ class ImportService:
             opened=len(plan.opened),
             updated=len(plan.updated),
             unchanged=len(plan.unchanged),
+            balances_kept=tuple(plan.balances_kept),
         )
         log.info(
             "accounts imported",
@@ -62,6 +78,7 @@ class ImportService:
                 "opened": counts.opened,
                 "updated": counts.updated,
                 "unchanged": counts.unchanged,
+                "balances_kept": len(counts.balances_kept),
             },
         )
         return counts

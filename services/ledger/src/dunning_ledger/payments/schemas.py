@@ -26,6 +26,13 @@ DecimalText = Annotated[
     Field(pattern=r"^\s*\d+(\.\d+)?\s*$", examples=["1234.50"]),
 ]
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+PlainText = Annotated[
+    str,
+    Field(
+        pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$",
+        description="Text without control characters (line breaks and tabs are kept).",
+    ),
+]
 
 
 class Body(BaseModel):
@@ -52,7 +59,7 @@ class PaymentIn(Body):
     currency: str | None = Field(
         default=None, pattern=r"^[A-Z]{3}$", description="Defaults to the account's currency."
     )
-    debt_id: str | None = None
+    debt_id: Identifier | None = None
     method: PaymentMethod = "other"
     received_at: Instant | None = Field(default=None, description="Defaults to now.")
 
@@ -87,7 +94,7 @@ class PlanIn(Body):
     instalments: int = Field(ge=1, le=600)
     first_due: date
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
-    debt_id: str | None = None
+    debt_id: Identifier | None = None
 
 
 class PlanOut(BaseModel):

@@ -45,7 +45,7 @@ class PaymentService:
             payment = PaymentInput(
                 payment_id=body.payment_id,
                 debt_id=body.debt_id,
-                amount_minor=_minor(body.amount, currency),
+                amount_minor=_minor(body.amount, currency, "amount"),
                 currency=currency,
                 method=body.method,
                 received_at=body.received_at or now,
@@ -63,7 +63,7 @@ class PaymentService:
                     )
                 await tx.commit()
                 return PaymentResult(existing, replayed=True)
-            remaining = remaining_after(terms_of(account), payment)
+            remaining = remaining_after(terms_of(account), payment, now)
             row = Payment(
                 payment_id=payment.payment_id,
                 account_id=account_id,
@@ -105,7 +105,7 @@ class PaymentService:
             plan = PlanInput(
                 plan_id=body.plan_id,
                 debt_id=body.debt_id,
-                instalment_minor=_minor(body.instalment, currency),
+                instalment_minor=_minor(body.instalment, currency, "instalment"),
                 currency=currency,
                 instalments=body.instalments,
                 first_due=body.first_due,
@@ -121,7 +121,7 @@ class PaymentService:
                     raise Conflict(f"plan {body.plan_id!r} was already agreed with other terms")
                 await tx.commit()
                 return PlanResult(existing, replayed=True)
-            debt_id = check_plan(terms_of(account), plan)
+            debt_id = check_plan(terms_of(account), plan, now.date())
             row = PaymentPlan(
                 plan_id=plan.plan_id,
                 account_id=account_id,
@@ -147,8 +147,8 @@ class PaymentService:
         return PlanResult(row, replayed=False)
 
 
-def _minor(amount: str, currency: str) -> int:
+def _minor(amount: str, currency: str, field: str) -> int:
     try:
         return parse_minor(amount.strip(), currency)
     except MoneyError as exc:
-        raise InvalidRequest(str(exc)) from exc
+        raise InvalidRequest(str(exc), field) from exc

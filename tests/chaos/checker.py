@@ -1,0 +1,382 @@
+"""The independent checker: shares nothing with the services but the contracts.
+
+It replays every topic from the beginning (aiokafka, no consumer group), reads the ledger's
+database read-only (tables as the ledger's migrations define them) and the provider
+sandbox's own record (``GET /_sandbox/messages``), and finds:
+
+- lost: a planned step with no terminal outcome (a final delivery status, or a block), not
+  deferred past the end of the run and not reported uncertain; a terminal outcome the ledger
+  never recorded; a payment the API accepted missing from the ledger or ``payments.v1``;
+- duplicated: a step with two provider messages (the sandbox is the witness), a payment twice
+  on ``payments.v1``;
+- violations: a message the sandbox accepted outside 08:00-21:00 in one of the consumer's
+  candidate zones (the sandbox stamps wall seconds, mapped onto the run's simulated clock:
+  only a whole second outside counts, a second that straddles the edge is "borderline"), or
+  after the consumer's opt-out, dispute or cease was given, or for a step never approved;
+- poison_missing: a poison record the driver produced that is not in its topic's DLQ with a
+  reason header.
+
+Usage: ``python -m tests.chaos.checker <facts.json>`` (the driver writes the facts file).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import sys
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from dunning_core.contracts.envelope import EnvelopeError, decode
+from dunning_core.contracts.events import (
+    AccountOpened,
+    AccountUpdated,
+    ConsumerSignaled,
+    Decision,
+    DeliveryStatus,
+    DeliveryUpdated,
+    PaymentReceived,
+    StepDecided,
+    StepPlanned,
+)
+from dunning_core.contracts.topics import ALL_TOPICS, dlq
+
+from tests.chaos.zones import candidate_zones
+
+HOUR_START, HOUR_END = 8, 21
+EXAMPLES = 5
+ALL_CHANNELS_KINDS = {"disputed", "cease_requested"}
+KEYS = (
+    "steps", "lost", "duplicated", "violations", "uncertain", "deferred", "terminal",
+    "superseded", "borderline_hours", "poison_missing", "conflicting",
+)  # fmt: skip
+
+
+@dataclass
+class Record:
+    topic: str
+    timestamp_ms: int
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes]]
+
+
+async def read_topics(bootstrap: str, topics: list[str]) -> dict[str, list[Record]]:
+    """Every record of the topics, from the beginning to the end offsets of now."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, max_partition_fetch_bytes=4 << 20
+    )
+    await consumer.start()
+    found: dict[str, list[Record]] = {t: [] for t in topics}
+    try:
+        parts = [
+            TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())
+        ]
+        if not parts:
+            await consumer._client.force_metadata_update()
+            parts = [
+                TopicPartition(t, p)
+                for t in topics
+                for p in (consumer.partitions_for_topic(t) or ())
+            ]
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        ends = await consumer.end_offsets(parts)
+        pending = {tp for tp in parts if ends[tp] > 0}
+        while pending:
+            batches = await consumer.getmany(*pending, timeout_ms=2000, max_records=10000)
+            for tp, records in batches.items():
+                for r in records:
+                    found[tp.topic].append(
+                        Record(tp.topic, r.timestamp, r.key, r.value, list(r.headers or ()))
+                    )
+                if records and records[-1].offset + 1 >= ends[tp]:
+                    pending.discard(tp)
+    finally:
+        await consumer.stop()
+    return found
+
+
+@dataclass
+class Facts:
+    """What the driver knows and the record cannot tell: what it asked and when."""
+
+    prefix: str
+    kafka: str
+    dsn: str
+    sandbox_url: str
+    clock_start: str
+    clock_speed: float
+    clock_epoch: float
+    ended_at: float
+    payments: list[dict[str, Any]] = field(default_factory=list)
+    opt_outs: list[dict[str, Any]] = field(default_factory=list)
+    poison: list[dict[str, Any]] = field(default_factory=list)
+    sandbox_file: str | None = None  # the sandbox's record saved by the driver, to re-check
+
+    def simulated(self, wall: float) -> datetime:
+        start = datetime.fromisoformat(self.clock_start)
+        return start + timedelta(seconds=(wall - self.clock_epoch) * self.clock_speed)
+
+
+@dataclass
+class Findings:
+    figures: dict[str, Any] = field(default_factory=dict)
+    examples: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    uncertain: list[str] = field(default_factory=list)
+
+    def note(self, key: str, example: str) -> None:
+        self.figures[key] = self.figures.get(key, 0) + 1
+        if len(self.examples[key]) < EXAMPLES:
+            self.examples[key].append(example)
+
+
+def _events(records: list[Record]) -> list[tuple[Record, Any]]:
+    out = []
+    for r in records:
+        try:
+            out.append((r, decode(r.key, r.value, r.headers).data))
+        except EnvelopeError:
+            continue  # poison: checked against the DLQs
+    return out
+
+
+async def ledger_rows(dsn: str) -> tuple[dict[str, dict[str, Any]], Counter[str], str]:
+    """The communication log by step and the payment ids, read in a read-only transaction."""
+    try:
+        conn = await asyncpg.connect(dsn)
+    except (OSError, asyncpg.PostgresError) as exc:
+        return {}, Counter(), f"ledger database unreachable: {exc}"
+    try:
+        async with conn.transaction(readonly=True):
+            log = await conn.fetch(
+                "SELECT step_id, decision, delivery_status FROM ledger.communication_log"
+            )
+            payments = await conn.fetch("SELECT payment_id FROM ledger.payments")
+    except asyncpg.PostgresError as exc:
+        return {}, Counter(), f"ledger tables unreadable: {exc}"
+    finally:
+        await conn.close()
+    return {r["step_id"]: dict(r) for r in log}, Counter(r["payment_id"] for r in payments), ""
+
+
+def _saved(path: str) -> list[dict[str, Any]] | None:
+    file = Path(path)
+    return json.loads(file.read_text()) if file.exists() else None
+
+
+async def sandbox_record(url: str, saved: str | None = None) -> list[dict[str, Any]]:
+    if saved is not None and (messages := _saved(saved)) is not None:
+        return messages
+    async with httpx.AsyncClient(timeout=120) as http:
+        messages = []
+        for channel in ("sms", "email"):
+            response = await http.get(
+                f"{url}/_sandbox/messages", params={"channel": channel, "limit": 100000}
+            )
+            response.raise_for_status()
+            messages += response.json()["messages"]
+        return messages
+
+
+def message_step(message: dict[str, Any]) -> tuple[str | None, str | None, float]:
+    """(step id, account id, accepted at: wall seconds, floor) of one sandbox message."""
+    if message["channel"] == "sms":
+        query = parse_qs(urlparse(message.get("status_callback") or "").query)
+        accepted = email.utils.parsedate_to_datetime(message["date_created"]).timestamp()
+        step = query.get("step_id", [None])[0]
+        return step, query.get("account_id", [None])[0], accepted
+    args = message.get("custom_args") or {}
+    return args.get("step_id"), args.get("account_id"), float(message["created_at"])
+
+
+def outside_hours(sim: datetime, zones: set[str]) -> str | None:
+    for zone in sorted(zones):
+        local = sim.astimezone(ZoneInfo(zone))
+        if not HOUR_START <= local.hour < HOUR_END:
+            return f"{local:%Y-%m-%d %H:%M} {zone}"
+    return None
+
+
+async def check(facts: Facts) -> Findings:
+    found = Findings()
+    f = found.figures
+    for key in KEYS:
+        f[key] = 0
+    names = [facts.prefix + t for t in ALL_TOPICS] + [facts.prefix + dlq(t) for t in ALL_TOPICS]
+    records = await read_topics(facts.kafka, names)
+    on = {t: records[facts.prefix + t] for t in ALL_TOPICS}
+
+    accounts: dict[str, Any] = {}
+    for _, event in _events(on["accounts.v1"]):
+        if isinstance(event, AccountOpened | AccountUpdated):
+            accounts[event.account_id] = event.consumer
+    planned: dict[str, StepPlanned] = {}
+    for _, event in _events(on["outreach.planned.v1"]):
+        if isinstance(event, StepPlanned):
+            planned.setdefault(event.step.step_id, event)
+    decisions: dict[str, list[StepDecided]] = defaultdict(list)
+    for _, event in _events(on["outreach.decisions.v1"]):
+        if isinstance(event, StepDecided):
+            decisions[event.step_id].append(event)
+    statuses: dict[str, list[DeliveryUpdated]] = defaultdict(list)
+    for _, event in _events(on["delivery.v1"]):
+        if isinstance(event, DeliveryUpdated):
+            statuses[event.step_id].append(event)
+    payment_events = [e for _, e in _events(on["payments.v1"]) if isinstance(e, PaymentReceived)]
+    paid_events: Counter[str] = Counter(e.payment_id for e in payment_events)
+    # Outreach ends for good on an account paid in full: its pending steps are superseded.
+    settled = {e.account_id for e in payment_events if e.remaining_balance.amount_minor <= 0}
+    signal_times: dict[str, list[tuple[float, str, str | None]]] = defaultdict(list)
+    for r, event in _events(on["consumer.signals.v1"]):
+        if isinstance(event, ConsumerSignaled) and event.kind.value in (
+            ALL_CHANNELS_KINDS | {"opted_out"}
+        ):
+            scope = "all" if event.kind.value in ALL_CHANNELS_KINDS else (event.channel or "sms")
+            signal_times[event.account_id].append((r.timestamp_ms / 1000, str(scope), "recorded"))
+    for o in facts.opt_outs:  # the moment the consumer said it, acknowledged or not
+        scope = "all" if o["kind"] in ALL_CHANNELS_KINDS else o.get("channel") or "sms"
+        signal_times[o["account_id"]].append((o["at"], scope, "acked" if o["acked"] else "lost"))
+
+    ledger, ledger_payments, ledger_error = await ledger_rows(facts.dsn)
+    if ledger_error:
+        found.examples["ledger"].append(ledger_error)
+    messages = await sandbox_record(facts.sandbox_url, facts.sandbox_file)
+
+    by_step: dict[str, list[tuple[dict[str, Any], str | None, float]]] = defaultdict(list)
+    for m in messages:
+        step, account, at = message_step(m)
+        if step is None:
+            found.note("unattributed_messages", json.dumps(m)[:200])
+            continue
+        by_step[step].append((m, account, at))
+
+    end_sim = facts.simulated(facts.ended_at)
+    f["steps"] = len(planned)
+    f["provider_messages"] = len(messages)
+    for step_id, plan in planned.items():
+        decided = decisions.get(step_id, [])
+        updates = statuses.get(step_id, [])
+        finals = {u.status.value for u in updates if DeliveryStatus(u.status).final}
+        uncertain = [u for u in updates if "uncertain" in f"{u.status} {u.error_code}".lower()]
+        last = decided[-1] if decided else None
+        sent = by_step.get(step_id, [])
+        if len(finals) > 1:
+            found.note("conflicting", f"{step_id}: {sorted(finals)}")
+        if finals or (last is not None and last.decision == Decision.BLOCK):
+            f["terminal"] += 1
+            row = ledger.get(step_id)
+            recorded = row is not None and (
+                row["decision"] == "block" or (row["delivery_status"] or "") in finals
+            )
+            if not recorded and not ledger_error:
+                f["lost"] += 1
+                seen = row and (row["decision"], row["delivery_status"])
+                topics_say = sorted(finals) or "block"
+                found.note("lost_in_ledger", f"{step_id}: topics {topics_say}; ledger {seen}")
+        elif uncertain:
+            f["uncertain"] += 1
+            found.uncertain.append(f"{step_id}: {uncertain[-1].status} {uncertain[-1].detail}")
+        elif (
+            last is not None
+            and last.decision == Decision.DEFER
+            and (last.not_before is None or last.not_before > end_sim)
+        ):
+            f["deferred"] += 1
+        elif not sent and (
+            plan.account_id in settled
+            or any(
+                scope in ("all", plan.step.channel.value) and how == "recorded"
+                for _, scope, how in signal_times.get(plan.account_id, [])
+            )
+        ):
+            f["superseded"] += 1  # paid in full, opted out, disputed: nothing more to send
+        else:
+            f["lost"] += 1
+            if last is None:
+                why = "never decided"
+            elif last.decision == Decision.DEFER:
+                why = "deferral passed, never decided again"
+            elif updates and updates[-1].status == DeliveryStatus.EXPIRED:
+                why = "expired, never re-planned"
+            elif sent:
+                why = "sent, no final status"
+            elif updates:
+                why = f"approved, last status {updates[-1].status.value}"
+            else:
+                why = "approved, never sent"
+            found.note(f"lost_{why.split(',')[0].replace(' ', '_')}", f"{step_id} ({why})")
+        if len(sent) > 1:
+            f["duplicated"] += 1
+            found.note("duplicated_steps", f"{step_id}: {len(sent)} provider messages")
+        if sent and not any(d.decision == Decision.ALLOW for d in decided):
+            f["violations"] += 1
+            found.note("sent_without_approval", step_id)
+        consumer = accounts.get(plan.account_id)
+        for message, _, at in sent:
+            channel = message["channel"]
+            if consumer is not None:
+                zones = candidate_zones(
+                    consumer.state, [p.number for p in consumer.phones], consumer.time_zones
+                )
+                first = outside_hours(facts.simulated(at), zones)
+                last_instant = outside_hours(facts.simulated(at + 0.999), zones)
+                if first and last_instant:
+                    f["violations"] += 1
+                    found.note("outside_hours", f"{step_id}: accepted {first}")
+                elif first or last_instant:
+                    f["borderline_hours"] += 1
+            for said_at, scope, how in signal_times.get(plan.account_id, []):
+                if scope in ("all", channel) and at > said_at:
+                    f["violations"] += 1
+                    found.note(f"after_opt_out_{how}", f"{step_id}: {channel} {at - said_at:.0f}s "
+                               "after the consumer's signal")  # fmt: skip
+                    break
+
+    for p in facts.payments:
+        pid = p["payment_id"]
+        if ledger_payments.get(pid, 0) != 1 and not ledger_error:
+            f["lost"] += 1
+            found.note("payments_missing_in_ledger", pid)
+        if paid_events.get(pid, 0) == 0:
+            f["lost"] += 1
+            found.note("payments_missing_on_topic", pid)
+        elif paid_events[pid] > 1:
+            f["duplicated"] += 1
+            found.note("payments_duplicated_on_topic", f"{pid} x{paid_events[pid]}")
+
+    dead: dict[str, list[Record]] = {t: records[facts.prefix + dlq(t)] for t in ALL_TOPICS}
+    for poison in facts.poison:
+        value = bytes.fromhex(poison["value_hex"])
+        hits = [r for r in dead[poison["topic"]] if r.value == value]
+        reasons = [
+            v for r in hits for k, v in r.headers if ("error" in k or "reason" in k) and v.strip()
+        ]
+        if not reasons:
+            f["poison_missing"] += 1
+            found.note(
+                f"poison_missing_{poison['topic']}",
+                f"{poison['what']} ({'in DLQ, no reason' if hits else 'not in DLQ'})",
+            )
+    f["poison_sent"] = len(facts.poison)
+    return found
+
+
+def main(argv: list[str]) -> int:
+    raw = json.loads(Path(argv[0]).read_text())
+    result = asyncio.run(check(Facts(**raw)))
+    print(json.dumps({"figures": result.figures, "examples": result.examples}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,404 @@
+"""The chaos driver: the whole pipeline on a separate stack, under faults, then the checker.
+
+1. ``deploy/local/cluster.sh up``: a three-broker KRaft cluster, Redis and PostgreSQL of its
+   own (never the shared local stack); the run's topics with replication factor 3.
+2. Every service of ``services.conf`` twice (the sandbox once), one accelerated clock.
+3. The portfolio (``dunning portfolio``'s generator) imported through the ledger's API.
+4. While it runs: consumers text STOP, pay, dispute, ask to cease; the driver injects, one at
+   a time at random moments, every kind of fault of ``faults.Injector``.
+5. After the last fault it waits for the consumer groups' lag to drain, then stops the
+   services but the sandbox and runs the independent checker (``checker.py``).
+6. Figures to ``--out`` (flat keys) and a table; the checker's examples to the run's folder.
+
+``python -m tests.chaos.driver --accounts 20000 --run-seconds 600`` is the full run
+(``make chaos``); the short form (``test_chaos.py``) passes a small portfolio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import TopicPartition
+from dunning_cli.demo import signing_public_key
+from dunning_cli.portfolio import sample_rows, to_csv
+
+from tests.chaos.balancer import Balancer
+from tests.chaos.checker import Facts, check, sandbox_record
+from tests.chaos.faults import FaultLog, Injector
+from tests.chaos.fleet import (
+    KAFKA,
+    PG_ADMIN_DSN,
+    REDIS_URL,
+    REPO,
+    Fleet,
+    cluster,
+    pg_dsn,
+    service_lines,
+)
+
+STATE_DIR = Path(os.environ.get("DUNNING_CHAOS_STATE_DIR", REPO / ".state-chaos"))
+CLOCK_START = "2026-03-03T13:00:00+00:00"  # Tuesday 08:00 in New York, 03:00 in Honolulu
+SMS_NUMBER = "+15005550006"
+
+
+# The provider sandbox reaches each channel's webhook receivers through a balancer.
+BALANCER_PORTS = {"sms": 8121, "email": 8122}
+
+
+def webhook_receiver(channel: str) -> str:
+    """The service that takes a channel's webhooks: its ingress if main has one, else the worker."""
+    names = [s.name for s in service_lines()]
+    return next((n for n in (f"{channel}-ingress", f"{channel}-webhooks") if n in names), channel)
+
+
+def base_env(prefix: str, database: str, speed: float, epoch: float, key: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DUNNING_")}
+    sandbox = f"http://127.0.0.1:{Fleet().port('sandbox')}"
+    sms, email = BALANCER_PORTS["sms"], BALANCER_PORTS["email"]
+    env.update(
+        {
+            "DUNNING_KAFKA_BOOTSTRAP": KAFKA,
+            "DUNNING_REDIS_URL": REDIS_URL,
+            "DUNNING_DATABASE_URL": pg_dsn(database).replace("postgresql:", "postgresql+asyncpg:"),
+            "DUNNING_TOPIC_PREFIX": prefix,
+            "DUNNING_CLOCK_START": CLOCK_START,
+            "DUNNING_CLOCK_SPEED": str(speed),
+            "DUNNING_CLOCK_EPOCH": f"{epoch:.3f}",
+            "DUNNING_LOG_JSON": "true",
+            "DUNNING_SMS_TWILIO_BASE_URL": sandbox,
+            "DUNNING_SMS_PUBLIC_BASE_URL": f"http://127.0.0.1:{sms}",
+            "DUNNING_EMAIL_SENDGRID_BASE_URL": sandbox,
+            "DUNNING_SANDBOX_TWILIO_INBOUND_URL": f"http://127.0.0.1:{sms}/webhooks/twilio/inbound",
+            "DUNNING_SANDBOX_SENDGRID_EVENT_WEBHOOK_URL": (
+                f"http://127.0.0.1:{email}/webhooks/sendgrid/events"
+            ),
+            "DUNNING_SANDBOX_SENDGRID_SIGNING_KEY_PATH": str(key),
+            "DUNNING_SANDBOX_MAX_STORED_MESSAGES": "1000000",
+            "DUNNING_EMAIL_SENDGRID_WEBHOOK_PUBLIC_KEY": signing_public_key(key),
+        }
+    )
+    return env
+
+
+async def prepare(prefix: str, database: str, reset: bool) -> None:
+    if reset:  # a clean cluster: no topics, groups or data of an earlier run
+        cluster("reset", state_dir=STATE_DIR)
+    done = cluster("up", state_dir=STATE_DIR)
+    print(done.stdout.strip(), flush=True)
+    cluster("topics", prefix, state_dir=STATE_DIR)
+    conn = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await conn.execute(f'CREATE DATABASE "{database}"')
+    finally:
+        await conn.close()
+
+
+async def total_lag(prefix: str) -> int | None:
+    """Records not yet consumed by the run's consumer groups (None if Kafka does not answer)."""
+    lags = await group_lags(prefix)
+    return None if lags is None else sum(lags.values())
+
+
+async def group_lags(prefix: str) -> dict[str, int] | None:
+    """Per consumer group, records of the run's topics not yet consumed (None: no answer)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA, request_timeout_ms=5000)
+    try:
+        await admin.start()
+        groups = [g[0] for g in await admin.list_consumer_groups()]
+        committed: dict[str, dict[TopicPartition, int]] = {}
+        for group in groups:
+            offsets = await admin.list_consumer_group_offsets(group)
+            committed[group] = {
+                tp: meta.offset for tp, meta in offsets.items() if tp.topic.startswith(prefix)
+            }
+        parts = list({tp for offsets in committed.values() for tp in offsets})
+        if not parts:
+            return {}
+        consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA)
+        await consumer.start()
+        try:
+            ends = await consumer.end_offsets(parts)
+        finally:
+            await consumer.stop()
+        return {
+            group: int(sum(max(0, ends[tp] - off) for tp, off in offsets.items()))
+            for group, offsets in committed.items()
+        }
+    except Exception:  # any Kafka trouble: "unknown", the caller retries
+        return None
+    finally:
+        await admin.close()
+
+
+class Run:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.rng = random.Random(args.seed)
+        self.run_id = f"chaos{int(time.time())}"
+        self.prefix = f"{self.run_id}."
+        self.database = self.run_id
+        self.folder = STATE_DIR / "runs" / self.run_id
+        self.log = FaultLog()
+        self.payments: list[dict[str, Any]] = []
+        self.opt_outs: list[dict[str, Any]] = []
+
+    async def ledger(self, http: httpx.AsyncClient, method: str, path: str, **kw: Any) -> bool:
+        """A request to whichever ledger replica answers (an operator retries); True if 2xx."""
+        for attempt in range(6):
+            url = self.fleet.url("ledger", attempt % 2)
+            try:
+                response = await http.request(method, url + path, **kw)
+                if response.status_code < 300:
+                    return True
+                if response.status_code < 500:
+                    return False
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(1 + attempt)
+        return False
+
+    async def import_portfolio(self, http: httpx.AsyncClient, rows: list[dict[str, str]]) -> None:
+        for n in range(0, len(rows), 500):
+            body = to_csv(rows[n : n + 500]).encode()
+            ok = await self.ledger(
+                http, "POST", "/v1/accounts/import", content=body,
+                headers={"content-type": "text/csv"},
+            )  # fmt: skip
+            if not ok:
+                raise RuntimeError(f"the ledger refused the import of rows {n}..{n + 500}")
+
+    async def consumers_act(self, http: httpx.AsyncClient, rows: list[dict[str, str]]) -> None:
+        """STOP texts, payments, disputes and a cease, at random moments over the run."""
+        actions: list[tuple[str, dict[str, str]]] = []
+        actions += [("stop", r) for r in rows[24::25]]
+        actions += [("pay", r) for r in rows[9::30]]
+        actions += [("disputed", r) for r in rows[14::33]]
+        actions += [("cease_requested", r) for r in rows[20::500]]
+        self.rng.shuffle(actions)
+        span = self.args.run_seconds * 0.8
+        started = time.time()
+        for i, (kind, row) in enumerate(actions):
+            due = started + span * (i + 1) / (len(actions) + 1)
+            await asyncio.sleep(max(0.0, due - time.time()))
+            await self.act(http, kind, row)
+
+    async def act(self, http: httpx.AsyncClient, kind: str, row: dict[str, str]) -> None:
+        account = row["account_id"]
+        if kind == "stop":
+            at = time.time()
+            acked = False
+            try:
+                response = await http.post(
+                    f"{self.fleet.url('sandbox')}/_sandbox/twilio/inbound",
+                    json={"from": row["phone"], "to": SMS_NUMBER, "body": "STOP"},
+                )
+                acked = response.status_code == 200 and bool(response.json().get("delivered"))
+            except httpx.HTTPError:
+                pass
+            self.opt_outs.append(
+                {"account_id": account, "kind": "opted_out", "channel": "sms", "at": at,
+                 "acked": acked}
+            )  # fmt: skip
+        elif kind == "pay":
+            payment_id = f"PAY-{account}"
+            body = {
+                "payment_id": payment_id, "debt_id": row["debt_id"], "amount": row["balance"],
+                "currency": "USD", "method": "card",
+            }  # fmt: skip
+            if await self.ledger(http, "POST", f"/v1/accounts/{account}/payments", json=body):
+                self.payments.append({"payment_id": payment_id, "account_id": account})
+        else:
+            body = {"signal_id": f"{kind}-{account}", "kind": kind, "text": "by letter"}
+            at = time.time()
+            if await self.ledger(http, "POST", f"/v1/accounts/{account}/signals", json=body):
+                self.opt_outs.append(
+                    {"account_id": account, "kind": kind, "channel": None, "at": at, "acked": True}
+                )
+
+    async def inject_faults(self, injector: Injector) -> None:
+        """Faults at random moments; up to --overlap at once, never two of one kind at once."""
+        kinds = injector.kinds()
+        deck: list[str] = []
+        # The first round covers the stack and the senders first, so a short run meets them.
+        order = ["poison", "broker", "kill_sms", "redis", "postgres", "kill_ledger", "kill_gate"]
+        first = [k for k in order if k in kinds] + [k for k in kinds if k not in order]
+        busy: set[str] = set()
+        running: set[asyncio.Task[None]] = set()
+        deadline = time.time() + self.args.run_seconds
+        while time.time() < deadline:
+            await asyncio.sleep(self.rng.uniform(0.3, 1.7) * self.args.fault_every)
+            while len(running) >= self.args.overlap:
+                await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            if time.time() >= deadline:
+                break
+            if not deck:
+                deck = kinds[:]
+                self.rng.shuffle(deck)
+            queue = first or deck
+            free = [k for k in queue if k not in busy]
+            if not free:
+                continue
+            kind = free[0]
+            queue.remove(kind)
+            busy.add(kind)
+            task = asyncio.create_task(self.one_fault(injector, kind, busy))
+            running.add(task)
+            task.add_done_callback(running.discard)
+        if running:
+            await asyncio.gather(*running)
+
+    async def one_fault(self, injector: Injector, kind: str, busy: set[str]) -> None:
+        try:
+            record = await injector.inject(kind)
+        finally:
+            busy.discard(kind)
+        print(
+            f"  t+{record.at - self.started:5.0f}s  {kind:16} {record.target:24} "
+            f"recovered in {record.recover_s}s {record.note}",
+            flush=True,
+        )
+
+    async def settle(self) -> float | None:
+        """Seconds until every group's lag is 0 three polls in a row (None: not in time)."""
+        started, zero = time.time(), 0
+        while time.time() - started < self.args.settle_seconds:
+            lag = await total_lag(self.prefix)
+            zero = zero + 1 if lag == 0 else 0
+            if zero >= 3:
+                return round(time.time() - started, 1)
+            await asyncio.sleep(2)
+        return None
+
+    async def main(self) -> dict[str, Any]:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        await prepare(self.prefix, self.database, not self.args.reuse_stack)
+        epoch = time.time()
+        key = STATE_DIR / "sandbox-sendgrid.pem"
+        env = base_env(self.prefix, self.database, self.args.speed, epoch, key)
+        self.fleet = Fleet.build(env, self.folder)
+        balancers = [
+            Balancer(port, [r.url for r in self.fleet.replicas[webhook_receiver(channel)]])
+            for channel, port in BALANCER_PORTS.items()
+        ]
+        for balancer in balancers:
+            await balancer.start()
+        print(f"run {self.run_id}: starting {len(self.fleet.all())} service processes", flush=True)
+        boot_s = await asyncio.to_thread(self.fleet.start_all)
+        print(f"services healthy in {boot_s:.0f}s", flush=True)
+        rows = sample_rows(self.args.accounts)
+        injector = Injector(self.fleet, STATE_DIR, self.prefix, self.rng, self.log)
+        injector.destinations = [r["phone"] for r in rows] + [r["email"] for r in rows]
+        self.started = time.time()
+        drain_s: float | None = None
+        try:
+            async with httpx.AsyncClient(timeout=120) as http:
+                await injector.probe_sandbox(http)
+                await injector.standing_faults(http, injector.destinations[::97])
+                await self.import_portfolio(http, rows)
+                print(f"imported {len(rows)} accounts in {time.time() - self.started:.0f}s")
+                actors = asyncio.create_task(self.consumers_act(http, rows))
+                await self.inject_faults(injector)
+                await actors
+                print("faults over; waiting for the consumer groups to drain", flush=True)
+                drain_s = await self.settle()
+                lags = await group_lags(self.prefix) or {}
+                await http.post(f"{self.fleet.url('sandbox')}/_sandbox/drain", timeout=120)
+            ended_at = time.time()
+            for replica in self.fleet.killable():
+                replica.kill(signal.SIGTERM, wait_s=10)
+            facts = Facts(
+                prefix=self.prefix, kafka=KAFKA, dsn=pg_dsn(self.database),
+                sandbox_url=self.fleet.url("sandbox"), clock_start=CLOCK_START,
+                clock_speed=self.args.speed, clock_epoch=epoch,
+                ended_at=ended_at - self.args.grace_seconds, payments=self.payments,
+                opt_outs=self.opt_outs,
+                poison=[{"topic": p.topic, "value_hex": p.value.hex(), "what": p.what}
+                        for p in self.log.poison],
+            )  # fmt: skip
+            saved = self.folder / "sandbox.json"
+            saved.write_text(json.dumps(await sandbox_record(facts.sandbox_url)))
+            facts.sandbox_file = str(saved)
+            (self.folder / "facts.json").write_text(json.dumps(asdict(facts)))
+            findings = await check(facts)
+        finally:
+            for balancer in balancers:
+                await balancer.stop()
+            self.fleet.stop_all()
+            if not self.args.keep_stack:
+                cluster("down", state_dir=STATE_DIR, check=False)
+        figures: dict[str, Any] = {
+            **findings.figures,
+            **{f"faults_{k}": v for k, v in sorted(self.log.counts().items())},
+            **{f"recover_s_{k}": v for k, v in sorted(self.log.recovery().items())},
+            "faults_never_recovered": sum(r.recover_s is None for r in self.log.records),
+            "drain_s": drain_s,
+            **{f"lag_end_{g}": n for g, n in sorted(lags.items()) if n},
+            "run_s": round(ended_at - self.started, 1),
+            "boot_s": round(boot_s, 1),
+            "accounts": self.args.accounts,
+            "clock_speed": self.args.speed,
+            "cores": os.cpu_count(),
+            "replicas_per_service": 2,
+            "kafka_brokers": 3,
+        }
+        report = {
+            "run_id": self.run_id, "figures": figures, "examples": findings.examples,
+            "uncertain": findings.uncertain, "notes": self.log.notes,
+            "faults": [asdict(r) for r in self.log.records],
+        }  # fmt: skip
+        (self.folder / "report.json").write_text(json.dumps(report, indent=2, default=str))
+        return report
+
+
+def table(report: dict[str, Any]) -> str:
+    lines = [f"chaos run {report['run_id']}"]
+    lines += [f"  {k:32} {v}" for k, v in report["figures"].items()]
+    for key, examples in report["examples"].items():
+        lines.append(f"  e.g. {key}: {'; '.join(examples[:3])}")
+    lines += [f"  uncertain: {u}" for u in report["uncertain"][:20]]
+    lines += [f"  note: {n}" for n in report["notes"]]
+    return "\n".join(lines)
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="The chaos run (see docs/chaos.md).")
+    parser.add_argument("--accounts", type=int, default=20000)
+    parser.add_argument("--run-seconds", type=float, default=600, help="faults for this long")
+    parser.add_argument("--fault-every", type=float, default=20, help="mean seconds between")
+    parser.add_argument("--speed", type=float, default=3600, help="simulated seconds per second")
+    parser.add_argument("--overlap", type=int, default=2, help="faults in progress at once")
+    parser.add_argument("--settle-seconds", type=float, default=180)
+    parser.add_argument("--grace-seconds", type=float, default=20, help="deferrals due this "
+                        "close to the end are not yet overdue")  # fmt: skip
+    parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument("--out", type=Path, default=REPO / "bench/results/chaos.json")
+    parser.add_argument("--keep-stack", action="store_true", help="leave cluster.sh's stack up")
+    parser.add_argument("--reuse-stack", action="store_true", help="no cluster.sh reset first")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
+    args = parse(argv)
+    report = asyncio.run(Run(args).main())
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report["figures"], indent=2) + "\n")
+    print(table(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

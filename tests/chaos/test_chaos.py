@@ -1,0 +1,42 @@
+"""The chaos suite's short form: a small portfolio, a few faults of each kind, at most ~5 minutes.
+
+Runs ``tests.chaos.driver`` in its own process against its own stack (``cluster.sh``: never
+the shared local stack, never ports 8001-8010) and asserts what the issue asks: nothing lost,
+nothing sent twice, nothing sent against the rules, every poison event in its DLQ. The full
+run is ``make chaos``. The figures of the short form go to ``.state-chaos/chaos-short.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.chaos.driver import STATE_DIR
+from tests.chaos.fleet import REPO
+
+pytestmark = pytest.mark.chaos
+
+SHORT = [
+    "--accounts", os.environ.get("DUNNING_CHAOS_SHORT_ACCOUNTS", "1500"),
+    "--run-seconds", "110", "--fault-every", "6", "--settle-seconds", "40",
+]  # fmt: skip
+
+
+def test_nothing_lost_doubled_or_unlawful_under_faults() -> None:
+    out = STATE_DIR / "chaos-short.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.chaos.driver", *SHORT, "--out", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=420,
+    )  # fmt: skip
+    print(done.stdout[-6000:], done.stderr[-3000:])
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = json.loads(out.read_text())
+    assert figures["steps"] > 0
+    found = {k: figures[k] for k in ("lost", "duplicated", "violations", "poison_missing")}
+    assert found == {"lost": 0, "duplicated": 0, "violations": 0, "poison_missing": 0}, done.stdout[
+        -4000:
+    ]
