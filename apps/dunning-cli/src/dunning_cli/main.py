@@ -8,6 +8,8 @@ dunning gate evaluate FILE    what-if: decide one step, no side effects
 dunning gate explain STEP_ID  a real step's decisions, the rules behind them, its deliveries
 dunning gate schema           the JSON Schema of a what-if file
 dunning demo prepare|run      the demo's set-up and run (see `make demo`)
+dunning replies classify TEXT how the shared classifier reads replies (offline)
+dunning templates preview     the scheduler's templates rendered for a sample account
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import typer
 
 from dunning_cli.portfolio import sample_rows, to_csv
 from dunning_cli.records import GateDecision, StepRecord
+from dunning_cli.replies import replies
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -35,6 +38,7 @@ gate = typer.Typer(no_args_is_help=True, help="What the compliance gate decides,
 demo = typer.Typer(no_args_is_help=True, help="The demo's steps.")
 app.add_typer(gate, name="gate")
 app.add_typer(demo, name="demo")
+app.add_typer(replies, name="replies")
 
 LEDGER = os.environ.get("DUNNING_LEDGER_URL", "http://127.0.0.1:8001")
 GATE = os.environ.get("DUNNING_GATE_URL", "http://127.0.0.1:8003")
