@@ -10,6 +10,8 @@ dunning gate schema           the JSON Schema of a what-if file
 dunning policy check FILE     validate a scheduler or gate policy file (field and line named)
 dunning policy show [FILE]    the escalation ladder as a table
 dunning demo prepare|run      the demo's set-up and run (see `make demo`)
+dunning replies classify TEXT how the shared classifier reads replies (offline)
+dunning templates preview     the scheduler's templates rendered for a sample account
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import typer
 
 from dunning_cli.portfolio import sample_rows, to_csv
 from dunning_cli.records import GateDecision, StepRecord
+from dunning_cli.replies import replies
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -39,6 +42,7 @@ app.add_typer(gate, name="gate")
 policy = typer.Typer(no_args_is_help=True, help="Policy files, judged as the services judge them.")
 app.add_typer(demo, name="demo")
 app.add_typer(policy, name="policy")
+app.add_typer(replies, name="replies")
 
 LEDGER = os.environ.get("DUNNING_LEDGER_URL", "http://127.0.0.1:8001")
 GATE = os.environ.get("DUNNING_GATE_URL", "http://127.0.0.1:8003")
