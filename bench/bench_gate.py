@@ -22,25 +22,15 @@ import multiprocessing
 import os
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 from dunning_core.contracts import (
-    AccountOpened,
-    Channel,
-    MessageContent,
-    Money,
-    OutreachStep,
-    Stage,
     StepDecided,
-    StepPlanned,
     decode,
-    step_id,
     wrap,
 )
-from dunning_core.contracts.events import Consumer, Debt, PhoneContact
 from dunning_core.contracts.topics import ALL_TOPICS, dlq
 from dunning_core.runtime.clock import FixedClock
 from dunning_core.runtime.kafka import EventProducer
@@ -58,71 +48,11 @@ from dunning_testkit.stack import create_topics
 from redis.asyncio import Redis
 
 from bench.common import KAFKA, delete_topics, peak_rss_mb, report
+from bench.gate_inputs import NOW, account, planned
 
 STEPS = int(os.environ.get("BENCH_GATE_STEPS", "20000"))
 PARTITIONS = 6
 REDIS_URL = "redis://127.0.0.1:16379/5"
-NOW = datetime(2026, 3, 3, 17, 0, tzinfo=UTC)  # noon in New York
-STATES = (
-    ("NY", "10001", "212"),
-    ("CA", "94105", "415"),
-    ("TX", "75201", "214"),
-    ("FL", "33101", "305"),
-)
-BODY = (
-    "Acme Recovery: this message is from a debt collector. We are attempting to collect a debt "
-    "and any information obtained will be used for that purpose. Your Example Bank balance is "
-    "$120.00. Pay at https://pay.example.com. Reply STOP to opt out."
-)
-
-
-def account(n: int) -> AccountOpened:
-    state, zip_code, area = STATES[n % len(STATES)]
-    return AccountOpened(
-        account_id=f"A{n:06d}",
-        revision=1,
-        consumer=Consumer(
-            full_name="Sam Doe",
-            state=state,
-            zip_code=zip_code,
-            phones=(
-                PhoneContact(
-                    number=f"+1{area}555{n % 10000:04d}", reassigned_checked_on=date(2026, 2, 20)
-                ),
-            ),
-        ),
-        debt=Debt(
-            debt_id=f"D{n:06d}",
-            creditor="Example Bank",
-            balance=Money(amount_minor=12_000),
-            due_date=date(2026, 1, 1),
-            limitation_date=date(2029, 1, 1),
-            validation_notice_sent_at=datetime(2026, 1, 20, 15, tzinfo=UTC),
-            ca_license_number="CFL-1" if state == "CA" else None,
-        ),
-        opened_at=NOW - timedelta(days=30),
-    )
-
-
-def planned(n: int) -> StepPlanned:
-    content = MessageContent(body=BODY + (" CA license CFL-1." if n % len(STATES) == 1 else ""))
-    _, _, area = STATES[n % len(STATES)]
-    return StepPlanned(
-        account_id=f"A{n:06d}",
-        step=OutreachStep(
-            step_id=step_id(f"A{n:06d}", f"D{n:06d}", "friendly_reminder", "sms", 1),
-            debt_id=f"D{n:06d}",
-            stage=Stage.FRIENDLY_REMINDER,
-            channel=Channel.SMS,
-            attempt=1,
-            destination=f"+1{area}555{n % 10000:04d}",
-            content=content,
-            content_hash=content.content_hash(),
-            send_at=NOW,
-            first_communication=True,
-        ),
-        planned_at=NOW,
-    )
 
 
 def _best_us(step: Callable[[], object], n: int = 2000, rounds: int = 5) -> float:
@@ -199,16 +129,14 @@ def replica(
         uvloop.run(run)
 
 
-async def _replica(
-    prefix: str, group: str, redis_db: int, share: int, joined: Any, done: Any, report_to: Any
-) -> None:
-    redis = Redis.from_url(REDIS_URL.rsplit("/", 1)[0] + f"/{redis_db}")
-    producer = EventProducer(KAFKA, "gate", topic_prefix=prefix)
-    await producer.start()
+async def started_gate(
+    prefix: str, group: str, store: RedisStateStore, producer: EventProducer
+) -> GatePipeline:
+    """A gate replica as the service runs it (heap settled after start-up), started."""
     pipeline = GatePipeline(
         bootstrap=KAFKA,
         group_id=group,
-        store=RedisStateStore(redis, prefix=group),
+        store=store,
         producer=producer,
         decide=GateDecider(default_policy()),
         clock=FixedClock(NOW),
@@ -217,6 +145,16 @@ async def _replica(
     )
     await pipeline.start()
     settle_heap()
+    return pipeline
+
+
+async def _replica(
+    prefix: str, group: str, redis_db: int, share: int, joined: Any, done: Any, report_to: Any
+) -> None:
+    redis = Redis.from_url(REDIS_URL.rsplit("/", 1)[0] + f"/{redis_db}")
+    producer = EventProducer(KAFKA, "gate", topic_prefix=prefix)
+    await producer.start()
+    pipeline = await started_gate(prefix, group, RedisStateStore(redis, prefix=group), producer)
     # Every replica holds its share of the partitions before any starts: the figures are
     # those of the group at work, not of its first rebalance.
     await _until(lambda: len(pipeline.health()["assigned_partitions"]) == share)
@@ -422,18 +360,8 @@ async def profile_one_replica() -> None:
     await redis.flushdb()
     producer = EventProducer(KAFKA, "gate", topic_prefix=prefix)
     await producer.start()
-    pipeline = GatePipeline(
-        bootstrap=KAFKA,
-        group_id=prefix + "gate",
-        store=RedisStateStore(redis, prefix=prefix),
-        producer=producer,
-        decide=GateDecider(default_policy()),
-        clock=FixedClock(NOW),
-        topic_prefix=prefix,
-        max_records=2000,
-    )
-    await pipeline.start()
-    settle_heap()
+    state = RedisStateStore(redis, prefix=prefix)
+    pipeline = await started_gate(prefix, prefix + "gate", state, producer)
     task = asyncio.create_task(pipeline.run())
     await _until(lambda: pipeline.stats.decided > 0)
     start, cpu = time.perf_counter(), time.process_time()

@@ -1,5 +1,6 @@
-"""A consumer loop survives its database going away: cut under a running loop (through a
-TCP proxy, the shared PostgreSQL is never stopped), restored, every event recorded once."""
+"""A consumer loop survives its database or Redis going away: cut under a running loop
+(through a TCP proxy, the shared PostgreSQL and Redis are never stopped), restored, every
+event recorded once."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ import pytest
 from dunning_core.contracts import wrap
 from dunning_core.contracts.envelope import Envelope
 from dunning_core.contracts.topics import SIGNALS
+from dunning_core.runtime.dedupe import RedisDedupe
 from dunning_core.runtime.kafka import Backoff, ConsumerLoop, EventProducer
 from dunning_testkit.faults import PostgresProxy, TcpProxy
 from dunning_testkit.gate import NewYorkSms
-from dunning_testkit.stack import KAFKA
+from dunning_testkit.stack import KAFKA, REDIS_URL
+from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -157,3 +160,64 @@ async def test_a_database_outage_under_a_running_loop_loses_and_doubles_nothing(
 
 async def _true(value: bool) -> bool:
     return value
+
+
+class Remembered:
+    """A handler whose effect is a list; flushed as the batch ends."""
+
+    def __init__(self) -> None:
+        self.pending: list[str] = []
+        self.recorded: list[str] = []
+
+    async def handle(self, envelope: Envelope) -> None:
+        self.pending.append(envelope.id)
+
+    async def flush(self) -> None:
+        self.recorded.extend(self.pending)
+        self.pending = []
+
+
+async def test_a_redis_outage_under_a_loop_with_redis_dedupe_loses_and_doubles_nothing(
+    topics: str,
+) -> None:
+    url = urlsplit(REDIS_URL)
+    assert url.hostname is not None
+    assert url.port is not None
+    proxy = TcpProxy(url.hostname, url.port)
+    await proxy.start()
+    redis = Redis(host="127.0.0.1", port=proxy.port, db=4, socket_timeout=1)
+    producer = EventProducer(KAFKA, "test", topic_prefix=topics)
+    await producer.start()
+    handler = Remembered()
+    loop = ConsumerLoop(
+        bootstrap=KAFKA,
+        group_id=f"{topics}remember",
+        topics=[SIGNALS],
+        handler=handler,
+        producer=producer,
+        dedupe=RedisDedupe(redis, namespace=topics),
+        topic_prefix=topics,
+        backoff=Backoff(initial=0.05, maximum=0.5),
+    )
+    first = [wrap(STREAM.opt_out(n), "sms") for n in range(1, 31)]
+    second = [wrap(STREAM.opt_out(n), "sms") for n in range(31, 61)]
+    await loop.start()
+    task = asyncio.create_task(loop.run())
+    try:
+        await producer.publish(first)
+        await _until(lambda: _true(len(handler.recorded) == 30), 30)
+        proxy.cut()
+        await producer.publish([*second, *first[:10]])
+        await asyncio.sleep(6)  # redis-py spends ~4 s retrying before it reports an error
+        assert not task.done()
+        assert loop.health()["outage"] is not None
+        proxy.restore()
+        await _until(lambda: _true(len(set(handler.recorded)) == 60), 60)
+        await asyncio.sleep(1)
+        assert sorted(handler.recorded) == sorted(e.id for e in first + second)
+    finally:
+        loop.request_stop()
+        await asyncio.wait_for(task, 30)
+        await producer.stop()
+        await redis.aclose()
+        await proxy.stop()

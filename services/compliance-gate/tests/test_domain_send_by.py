@@ -9,10 +9,8 @@ from zoneinfo import ZoneInfo
 
 from dunning_gate.domain.examples import example_email_request, example_request, with_changes
 from dunning_gate.domain.time_windows import earliest_day_end, window_close
-from dunning_gate.policy import default_policy
 from dunning_testkit.gate_rules import decide, policy_with, utc
 
-POLICY = default_policy()
 NY = ZoneInfo("America/New_York")
 HONOLULU = ZoneInfo("Pacific/Honolulu")
 FLORIDA_ADDRESS: dict[str, Any] = {"consumer.state": "FL", "consumer.zip": "33101"}
@@ -135,3 +133,14 @@ def test_without_a_time_rule_or_calendar_cap_there_is_no_send_by() -> None:
     email = decide({"now": at("2025-07-01T22:00:00")}, example_email_request(), policy=policy)
     assert email.decision == "allow", email.rule_ids
     assert email.send_by is None
+
+
+def test_window_close_across_a_clock_change_is_exact() -> None:
+    # 01:30 EST on the spring-forward night: the 00:00-03:00 window closes when the clock
+    # jumps from 02:00 EST to 03:00 EDT (07:00Z), not at a wall 03:00 computed at -05:00.
+    spring = datetime(2025, 3, 9, 6, 30, tzinfo=UTC)
+    assert window_close(spring, (NY,), _t(0), _t(3)) == utc("2025-03-09T07:00:00")
+    # Outside the window already: it is closed now.
+    assert window_close(utc("2025-07-01T02:00:00"), (NY,), _t(8), _t(21)) == utc(
+        "2025-07-01T02:00:00"
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,14 +12,9 @@ from dunning_core.contracts import (
     StepDecided,
     wrap,
 )
-from dunning_core.runtime.clock import FixedClock
 from dunning_core.runtime.kafka import EventProducer
-from dunning_gate.adapters.redis_state import RedisStateStore
-from dunning_gate.handlers import GatePipeline
-from dunning_gate.policy.loader import default_policy
-from dunning_gate.service import GateDecider
-from dunning_testkit.gate import NOW, NewYorkSms, collect_decisions, collect_events
-from dunning_testkit.stack import KAFKA, REDIS_URL
+from dunning_testkit.gate import NewYorkSms, collect_decisions, collect_events, gate_pipeline
+from dunning_testkit.stack import KAFKA
 from redis.asyncio import Redis
 
 pytestmark = pytest.mark.integration
@@ -28,28 +22,13 @@ pytestmark = pytest.mark.integration
 STREAM = NewYorkSms("A")
 
 
-@pytest.fixture
-async def redis(prefix: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(REDIS_URL.rsplit("/", 1)[0] + "/3")
-    yield client
-    await client.aclose()
-
-
 async def test_opt_outs_win_even_after_redis_loses_everything(topics: str, redis: Redis) -> None:
     await redis.flushdb()
     producer = EventProducer(KAFKA, "test", topic_prefix=topics)
     await producer.start()
-    gate_producer = EventProducer(KAFKA, "gate", topic_prefix=topics)
+    pipeline = gate_pipeline(topics, redis)
+    gate_producer = pipeline.producer
     await gate_producer.start()
-    pipeline = GatePipeline(
-        bootstrap=KAFKA,
-        group_id=f"{topics}gate",
-        store=RedisStateStore(redis, prefix=topics),
-        producer=gate_producer,
-        decide=GateDecider(default_policy()),
-        clock=FixedClock(NOW),
-        topic_prefix=topics,
-    )
     accounts = range(1, 41)
     task: asyncio.Task[None] | None = None
     try:
@@ -97,17 +76,9 @@ async def test_gate_fails_closed_while_redis_is_unreachable(topics: str) -> None
     dead_redis = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
     producer = EventProducer(KAFKA, "test", topic_prefix=topics)
     await producer.start()
-    gate_producer = EventProducer(KAFKA, "gate", topic_prefix=topics)
+    pipeline = gate_pipeline(topics, dead_redis)
+    gate_producer = pipeline.producer
     await gate_producer.start()
-    pipeline = GatePipeline(
-        bootstrap=KAFKA,
-        group_id=f"{topics}gate",
-        store=RedisStateStore(dead_redis, prefix=topics),
-        producer=gate_producer,
-        decide=GateDecider(default_policy()),
-        clock=FixedClock(NOW),
-        topic_prefix=topics,
-    )
     try:
         await producer.publish(
             [wrap(STREAM.account(1), "ledger"), wrap(STREAM.planned(1, 1), "scheduler")]
@@ -130,17 +101,9 @@ async def test_gate_fails_closed_while_redis_is_unreachable(topics: str) -> None
 async def test_each_approval_carries_the_close_of_its_window(topics: str, redis: Redis) -> None:
     producer = EventProducer(KAFKA, "test", topic_prefix=topics)
     await producer.start()
-    gate_producer = EventProducer(KAFKA, "gate", topic_prefix=topics)
+    pipeline = gate_pipeline(topics, redis)
+    gate_producer = pipeline.producer
     await gate_producer.start()
-    pipeline = GatePipeline(
-        bootstrap=KAFKA,
-        group_id=f"{topics}gate",
-        store=RedisStateStore(redis, prefix=topics),
-        producer=gate_producer,
-        decide=GateDecider(default_policy()),
-        clock=FixedClock(NOW),
-        topic_prefix=topics,
-    )
     task: asyncio.Task[None] | None = None
     try:
         await producer.publish(

@@ -4,7 +4,6 @@ and a rebuild still counts every approval it finds there."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -12,14 +11,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 from dunning_core.contracts import (
     wrap,
 )
-from dunning_core.runtime.clock import FixedClock
 from dunning_core.runtime.kafka import EventProducer
-from dunning_gate.adapters.redis_state import RedisStateStore
-from dunning_gate.handlers import GatePipeline
-from dunning_gate.policy.loader import default_policy
-from dunning_gate.service import GateDecider
-from dunning_testkit.gate import NOW, NewYorkSms, collect_decisions, eventually
-from dunning_testkit.stack import KAFKA, REDIS_URL
+from dunning_testkit.gate import NewYorkSms, collect_decisions, eventually, gate_pipeline
+from dunning_testkit.stack import KAFKA
 from redis.asyncio import Redis
 
 pytestmark = pytest.mark.integration
@@ -27,13 +21,6 @@ pytestmark = pytest.mark.integration
 STREAM = NewYorkSms("B")
 
 ACCOUNTS = range(1, 13)
-
-
-@pytest.fixture
-async def redis(prefix: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(REDIS_URL.rsplit("/", 1)[0] + "/3")
-    yield client
-    await client.aclose()
 
 
 async def committed_lag(group: str, topic: str) -> int:
@@ -58,19 +45,11 @@ async def test_own_decisions_idle_in_steady_running_but_counted_by_a_rebuild(
 ) -> None:
     await redis.flushdb()
     producer = EventProducer(KAFKA, "test", topic_prefix=topics)
-    gate_producer = EventProducer(KAFKA, "gate", topic_prefix=topics)
     await producer.start()
-    await gate_producer.start()
     group = f"{topics}gate"
-    pipeline = GatePipeline(
-        bootstrap=KAFKA,
-        group_id=group,
-        store=RedisStateStore(redis, prefix=topics),
-        producer=gate_producer,
-        decide=GateDecider(default_policy()),
-        clock=FixedClock(NOW),
-        topic_prefix=topics,
-    )
+    pipeline = gate_pipeline(topics, redis)
+    gate_producer = pipeline.producer
+    await gate_producer.start()
     decisions_topic = topics + "outreach.decisions.v1"
     task: asyncio.Task[None] | None = None
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import datetime
 
 import pytest
@@ -16,15 +16,13 @@ from dunning_core.contracts import (
     StepPlanned,
     wrap,
 )
-from dunning_core.runtime.clock import FixedClock
 from dunning_core.runtime.kafka import EventProducer
-from dunning_gate.adapters.redis_state import RedisStateStore
 from dunning_gate.domain.state import AccountState
 from dunning_gate.handlers import GatePipeline
 from dunning_gate.policy.loader import default_policy
 from dunning_gate.ports import Decided, Decider
 from dunning_gate.service import GateDecider
-from dunning_testkit.gate import NOW, NewYorkSms, collect_decisions, eventually
+from dunning_testkit.gate import NewYorkSms, collect_decisions, eventually, gate_pipeline
 from dunning_testkit.stack import KAFKA, REDIS_URL
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
@@ -35,13 +33,6 @@ STREAM = NewYorkSms("S")
 
 ACCOUNTS = range(1, 31)
 OPTED_OUT = {n for n in ACCOUNTS if n % 2 == 0}
-
-
-@pytest.fixture
-async def redis(stack: None) -> AsyncIterator[Redis]:
-    client = Redis.from_url(REDIS_URL.rsplit("/", 1)[0] + "/3")
-    yield client
-    await client.aclose()
 
 
 async def dump_keys(redis: Redis, prefix: str) -> dict[bytes, bytes]:
@@ -128,18 +119,6 @@ async def committed_lag(group: str, topics: list[str]) -> int:
         await admin.close()
 
 
-def gate(topics: str, redis: Redis, decide: Decider) -> GatePipeline:
-    return GatePipeline(
-        bootstrap=KAFKA,
-        group_id=f"{topics}gate",
-        store=RedisStateStore(redis, prefix=topics),
-        producer=EventProducer(KAFKA, "gate", topic_prefix=topics),
-        decide=decide,
-        clock=FixedClock(NOW),
-        topic_prefix=topics,
-    )
-
-
 async def started(pipeline: GatePipeline) -> asyncio.Task[None]:
     await pipeline.producer.start()
     await pipeline.start()
@@ -164,7 +143,7 @@ async def test_redis_restored_from_an_older_copy_is_rebuilt_not_trusted(
     decide = DecidingWhileRedisChanges(
         GateDecider(default_policy()), STREAM.planned(1, 2).step.step_id
     )
-    pipeline = gate(topics, redis, decide)
+    pipeline = gate_pipeline(topics, redis, decide)
     task: asyncio.Task[None] | None = None
     try:
         # The accounts are known and committed: this is the copy Redis will come back from.
@@ -196,7 +175,7 @@ async def test_redis_restored_from_an_older_copy_is_rebuilt_not_trusted(
             await stopped(pipeline, task)
             task = None
             await restore_keys(redis, topics, copy)
-            pipeline = gate(topics, redis, decide)
+            pipeline = gate_pipeline(topics, redis, decide)
             task = await started(pipeline)
         elif when == "while-idle":
             await restore_keys(redis, topics, copy)
@@ -260,7 +239,7 @@ async def test_a_newer_state_saved_underneath_a_batch_is_retried_not_rebuilt(
     decide = DecidingWhileRedisChanges(
         GateDecider(default_policy()), STREAM.planned(1, 2).step.step_id
     )
-    pipeline = gate(topics, redis, decide)
+    pipeline = gate_pipeline(topics, redis, decide)
     task: asyncio.Task[None] | None = None
     try:
         await producer.publish(wrap(STREAM.account(n), "ledger") for n in ACCOUNTS)

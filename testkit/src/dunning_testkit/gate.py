@@ -34,6 +34,15 @@ from dunning_core.contracts.events import (
     PhoneContact,
     SignalKind,
 )
+from dunning_core.runtime.clock import FixedClock
+from dunning_core.runtime.kafka import EventProducer
+from dunning_gate.adapters.redis_state import RedisStateStore
+from dunning_gate.handlers import GatePipeline
+from dunning_gate.policy.loader import default_policy
+from dunning_gate.ports import Decider
+from dunning_gate.service import GateDecider
+from dunning_testkit.paths import KAFKA, REDIS_URL
+from redis.asyncio import Redis
 
 E = TypeVar("E")
 
@@ -114,6 +123,25 @@ class NewYorkSms:
             source="sms",
             occurred_at=NOW,
         )
+
+
+def gate_redis() -> Redis:
+    """The Redis database the gate's integration tests share (keys apart by prefix)."""
+    return Redis.from_url(REDIS_URL.rsplit("/", 1)[0] + "/3")
+
+
+def gate_pipeline(topics: str, redis: Redis, decide: Decider | None = None) -> GatePipeline:
+    """The gate's consumer on topics ``topics*``, its state in ``redis`` under the same
+    prefix, deciding at ``NOW`` (its producer not started yet)."""
+    return GatePipeline(
+        bootstrap=KAFKA,
+        group_id=f"{topics}gate",
+        store=RedisStateStore(redis, prefix=topics),
+        producer=EventProducer(KAFKA, "gate", topic_prefix=topics),
+        decide=decide or GateDecider(default_policy()),
+        clock=FixedClock(NOW),
+        topic_prefix=topics,
+    )
 
 
 async def collect_events(

@@ -22,8 +22,10 @@ interval, with the number held back.
 from __future__ import annotations
 
 import logging
+import random
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -97,6 +99,19 @@ def is_transient(exc: BaseException) -> bool:
             return True
         current = current.__cause__ or current.__context__
     return False
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Capped exponential backoff with jitter: attempt n waits between half and all of
+    ``min(maximum, initial * 2**n)`` seconds."""
+
+    initial: float = 0.2
+    maximum: float = 10.0
+
+    def delay(self, attempt: int) -> float:
+        capped = min(self.maximum, self.initial * (2**attempt))
+        return random.uniform(capped / 2, capped)
 
 
 class Outage:

@@ -4,21 +4,18 @@
 one group member's start/fetch/stop loop around a ``process(batches)`` hook. ``ConsumerLoop``
 is the plain one: it reads in batches, skips ``ce_id`` values already handled, hands each
 event to a ``Handler``, asks the handler to make its effects durable (``flush``), and only
-then commits offsets.
-A record that can never be handled goes to ``<topic>.dlq`` with the error in headers.
+then commits offsets. A record that can never be handled goes to ``<topic>.dlq``.
 
 No error of the broker, Redis or the database ends a loop: anywhere in a cycle (fetch,
 dedupe lookup, handler, flush, dead-letter, mark, commit) it is retried with capped
-exponential backoff and jitter, in place or by handing the batch back; an outage is
-logged once when it starts, reminded periodically and logged once when it ends
-(``dunning_core.runtime.errors.Outage``), and shows on the loop's health.
+exponential backoff and jitter, in place or by handing the batch back; an outage is logged
+when it starts, reminded and ends (``errors.Outage``), and shows on the loop's health.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
@@ -31,6 +28,7 @@ from dunning_core.contracts.envelope import Envelope, EnvelopeError, decode, enc
 from dunning_core.contracts.events import StepApproved
 from dunning_core.contracts.topics import dlq
 from dunning_core.runtime.dedupe import DedupeStore, MemoryDedupe
+from dunning_core.runtime.errors import Backoff as Backoff
 from dunning_core.runtime.errors import Outage, PermanentError, is_transient, quiet_repeats
 
 log = logging.getLogger(__name__)
@@ -142,16 +140,6 @@ class LoopStats:
     batches: int = 0
     last_batch_at: float = 0.0
     errors: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Backoff:
-    initial: float = 0.2
-    maximum: float = 10.0
-
-    def delay(self, attempt: int) -> float:
-        capped = min(self.maximum, self.initial * (2**attempt))
-        return random.uniform(capped / 2, capped)
 
 
 class ConsumerLifecycle(ABC):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 Predicate = Callable[[datetime], bool]
@@ -212,12 +213,42 @@ def next_close(
     return next_instant(now, zones, lambda at: not allowed(at), marks, extra, horizon_days)
 
 
+@lru_cache(maxsize=4096)
+def _plain_wall_instant(zone: ZoneInfo, day: date, wall: time) -> tuple[datetime, timedelta] | None:
+    """The one instant of `day` `wall` in `zone` and the offset then (None: none or two)."""
+    found = wall_instants(zone, day, wall)
+    if len(found) != 1:
+        return None
+    offset = _offset(zone, found[0])
+    assert offset is not None
+    return found[0], offset
+
+
+def _plain_close(zone: ZoneInfo, at: datetime, end: time) -> datetime | None:
+    """The instant local time in `zone` next reaches `end` after `at`, when the wall clock
+    runs plainly (no offset change) until then; None otherwise."""
+    local = at.astimezone(zone)
+    day = local.date() if local.time() < end else local.date() + _ONE_DAY
+    found = _plain_wall_instant(zone, day, end)  # the same few days, decision after decision
+    if found is None or found[0] <= at or local.utcoffset() != found[1]:
+        return None
+    return found[0]
+
+
 def window_close(
     now: datetime, zones: Sequence[ZoneInfo], start: time, end: time
 ) -> datetime | None:
     """When [start, end) local time stops holding in some zone: the earliest local `end`
     over the zones, or a DST change that moves a zone's wall clock out of the window
-    before it (`now` itself when it is outside already)."""
+    before it (`now` itself when it is outside already).
+
+    Fast path: each zone's next local `end`; a DST change on the way hands over to the
+    exhaustive `next_close`."""
+    if not window_allows(now, zones, start, end):
+        return now
+    closes = [_plain_close(zone, now, end) for zone in zones]
+    if all(close is not None for close in closes):
+        return min(c for c in closes if c is not None)
     return next_close(now, zones, lambda at: window_allows(at, zones, start, end), (start, end))
 
 

@@ -21,6 +21,7 @@ from dunning_gate.domain.time_windows import (
     next_instant,
     next_window_start,
     window_allows,
+    window_close,
 )
 from dunning_gate.policy.vocabulary import HoursRuleId
 
@@ -74,7 +75,7 @@ def _hours_close(ctx: RuleContext, rule_id: HoursRuleId) -> datetime | None:
 
         extra = _consent_boundaries(ctx) + [c.end for c in ctx.facts.consumer.consented_times]
         return next_close(ctx.at, zones, allowed, (start, end), extra, _HORIZON_DAYS)
-    return next_close(ctx.at, zones, lambda at: window_allows(at, zones, start, end), (start, end))
+    return window_close(ctx.at, zones, start, end)
 
 
 def _hours(ctx: RuleContext, rule_id: HoursRuleId) -> RuleOutcome | None:
