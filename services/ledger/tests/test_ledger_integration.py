@@ -105,13 +105,6 @@ async def ledger(topics: str, database: str) -> AsyncIterator[Ledger]:
         await built.runtime.stop()
 
 
-@pytest.fixture
-async def http(ledger: Ledger) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=ledger.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://ledger") as client:
-        yield client
-
-
 async def read_topic(
     topic: str, *, at_least: int = 0, idle_s: float = 1.0, limit_s: float = 30.0
 ) -> list[Envelope]:
