@@ -3,7 +3,7 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 export PATH := $(HOME)/.local/bin:$(PATH)
 
-.PHONY: demo test bootstrap lint unit integration bench contracts contracts-snapshot stack-up stack-down services-up services-down clean
+.PHONY: demo test bootstrap lint unit integration chaos bench contracts contracts-snapshot stack-up stack-down services-up services-down clean
 
 bootstrap:            ## install uv if missing and the locked environment
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
@@ -21,8 +21,14 @@ lint: bootstrap
 	uv run mypy
 	uv run lint-imports
 
-unit: bootstrap
-	uv run pytest -m "not integration and not e2e"
+unit: bootstrap       ## every test that needs no Kafka, PostgreSQL or Redis (loopback HTTP is fine)
+	DUNNING_STACK_EXTERNAL=1 uv run pytest -m "not integration and not e2e and not chaos"
+
+integration: bootstrap  ## the tests that need the local stack (started by `make stack-up`)
+	DUNNING_STACK_EXTERNAL=1 uv run pytest -m "integration"
+
+chaos: bootstrap      ## the chaos suite on its own cluster (deploy/local/cluster.sh); minutes long
+	uv run python -m tests.chaos.driver
 
 bench: bootstrap      ## every benchmark; figures printed and written to bench/results/
 	@bash bench/run_all.sh

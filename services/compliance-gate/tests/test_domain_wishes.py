@@ -1,38 +1,22 @@
-"""The consumer's wishes and status: opt-outs (keywords in several languages), restricted
-media, cease, attorney, disputes (incl. one arriving mid-escalation), bankruptcy, death."""
+"""The consumer's wishes and status: opt-outs (inbound messages in several languages, read
+by the shared classifier), restricted media, cease, attorney, disputes (incl. one arriving
+mid-escalation), bankruptcy, death."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from dunning_gate.domain import (
-    EvaluationRequest,
-    build_request,
-    classify_inbound,
-    evaluate,
-    is_opt_out_text,
-)
-from dunning_gate.domain.decision import Decision
 from dunning_gate.domain.examples import (
     EMAIL,
     PHONE,
     example_email_request,
-    example_request,
-    with_changes,
 )
+from dunning_gate.domain.rules.wishes import inbound_intent
 from dunning_gate.policy import Policy, default_policy
+from dunning_testkit.gate_rules import decide
 
 POLICY = default_policy()
-KEYWORDS = POLICY.keywords
-
-
-def decide(
-    changes: dict[Any, Any], base: dict[str, Any] | None = None, policy: Policy = POLICY
-) -> Decision:
-    request = build_request(with_changes(base or example_request(), changes), policy)
-    assert isinstance(request, EvaluationRequest), request
-    return evaluate(request, policy)
 
 
 def inbound(text: str, when: str = "2025-06-30T15:00:00Z", **extra: Any) -> dict[str, Any]:
@@ -58,7 +42,9 @@ def inbound(text: str, when: str = "2025-06-30T15:00:00Z", **extra: Any) -> dict
     ],
 )
 def test_opt_out_words_and_phrases(text: str) -> None:
-    assert is_opt_out_text(text, KEYWORDS)
+    assert inbound_intent(text) == "opt_out"
+    stopped = decide({"consumer.inbound_messages": [inbound(text)]})
+    assert stopped.rule_ids == ("optout.channel",)
 
 
 @pytest.mark.parametrize(
@@ -72,12 +58,61 @@ def test_opt_out_words_and_phrases(text: str) -> None:
     ],
 )
 def test_ordinary_replies_are_not_opt_outs(text: str) -> None:
-    assert not is_opt_out_text(text, KEYWORDS)
+    assert inbound_intent(text) not in ("opt_out", "opt_out_all")
+    assert decide({"consumer.inbound_messages": [inbound(text)]}).decision == "allow"
 
 
 def test_start_opts_back_in() -> None:
-    assert classify_inbound("START", KEYWORDS) == "opt_in"
-    assert classify_inbound("Unstop", KEYWORDS) == "opt_in"
+    assert inbound_intent("START") == "opt_in"
+    assert inbound_intent("Unstop") == "opt_in"
+
+
+def test_the_gate_keeps_no_keyword_list_of_its_own() -> None:
+    """The words live in the shared vocabulary only; a policy listing them is refused."""
+    data = POLICY.model_dump(mode="json")
+    data["keywords"]["opt_out_words"] = {"en": ["stop"]}
+    with pytest.raises(ValueError, match="opt_out_words"):
+        Policy.model_validate(data)
+
+
+@pytest.mark.parametrize(
+    "text", ["leave me alone", "I don't want these messages anymore", "不想收到短信", "STOPP"]
+)
+def test_free_text_revocations_block_as_in_production(text: str) -> None:
+    """Read by the classifier the sms worker uses (issue 9), not by a shorter list."""
+    stopped = decide({"consumer.inbound_messages": [inbound(text)]})
+    assert stopped.rule_ids == ("optout.channel",)
+
+
+def test_stopall_blocks_every_channel_until_a_start_on_that_one() -> None:
+    stopall = {"consumer.inbound_messages": [inbound("STOPALL")]}
+    blocked = decide(stopall, example_email_request())
+    assert blocked.rule_ids == ("optout.channel",)
+    assert blocked.outcomes[0].inputs["scope"] == "every_channel"
+    assert decide(stopall).rule_ids == ("optout.channel",)
+    restarted = [inbound("STOPALL"), inbound("START", "2025-06-30T16:00:00Z")]
+    assert decide({"consumer.inbound_messages": restarted}).decision == "allow"
+    still_email = decide({"consumer.inbound_messages": restarted}, example_email_request())
+    assert still_email.rule_ids == ("optout.channel",)
+
+
+def test_yes_opts_back_in_only_right_after_an_opt_out() -> None:
+    assert decide({"consumer.inbound_messages": [inbound("YES")]}).decision == "allow"
+    messages = [inbound("STOP"), inbound("yes", "2025-06-30T16:00:00Z")]
+    assert decide({"consumer.inbound_messages": messages}).decision == "allow"
+
+
+def test_messages_are_read_in_time_order() -> None:
+    messages = [inbound("START", "2025-06-30T16:00:00Z"), inbound("STOP")]
+    assert decide({"consumer.inbound_messages": messages}).decision == "allow"
+
+
+def test_wrong_number_restricts_that_address() -> None:
+    blocked = decide({"consumer.inbound_messages": [inbound("wrong number")]})
+    assert blocked.rule_ids == ("medium.restricted",)
+    assert blocked.outcomes[0].inputs["source"] == "inbound_wrong_number"
+    other = {"consumer.inbound_messages": [inbound("wrong number", from_address="+12125550199")]}
+    assert decide(other).decision == "allow"
 
 
 @pytest.mark.parametrize("text", ["stop please", "no mas"])

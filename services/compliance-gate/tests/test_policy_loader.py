@@ -127,10 +127,8 @@ def test_not_yaml_and_not_a_mapping_are_refused() -> None:
 
 
 def test_phrases_are_normalised_on_load() -> None:
-    policy = default_policy()
-    assert " no mas " in policy.keywords.all_opt_out_words
-    data = with_changes(_default_data(), {"keywords.opt_out_words.es": ["¡No Más!"]})
-    assert " no mas " in Policy.model_validate(data).keywords.opt_out_words["es"]
+    data = with_changes(_default_data(), {"content.legal_action_threat": ["¡Demanda Ya!"]})
+    assert Policy.model_validate(data).content.legal_action_threat == (" demanda ya ",)
 
 
 def test_rules_apply_per_collector_type() -> None:

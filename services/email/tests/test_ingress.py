@@ -55,5 +55,5 @@ async def test_the_webhooks_live_in_the_ingress_not_in_the_worker() -> None:
     worker, webhooks = build(settings), build_ingress(settings)
     assert not any(p.startswith(("/webhooks", "/unsubscribe")) for p in worker.openapi()["paths"])
     assert {"/webhooks/sendgrid/events", "/unsubscribe/{token}"} <= set(webhooks.openapi()["paths"])
-    assert [c.name for c in webhooks.state.runtime.components] == ["clients", "producer"]
+    assert [c.name for c in webhooks.state.runtime.components] == ["clients", "producer", "journal"]
     assert settings.ingress_port == 8007

@@ -24,10 +24,13 @@ from dunning_email.adapters.sendgrid_webhooks import (
     SendGridSignatureVerifier,
     parse_event_batch,
 )
-from dunning_sandbox.app import create_app
-from dunning_sandbox.config import SandboxSettings
-from dunning_testkit.servers import BackgroundServer, RecordedRequest, WebhookRecorder
-from fastapi import FastAPI
+from dunning_testkit.servers import (
+    RecordedRequest,
+    WebhookRecorder,
+    recording_server,
+    sandbox_server,
+    slow_server,
+)
 
 API_KEY = "SG.email-test-key"
 FROM = "collections@example.com"
@@ -36,36 +39,25 @@ UNSUBSCRIBE = "https://email.example.com/unsubscribe/t0k3n"
 
 @pytest.fixture(scope="module")
 def receiver() -> Iterator[WebhookRecorder]:
-    recorder = WebhookRecorder()
-    with BackgroundServer(recorder.app) as server:
-        recorder.base_url = server.base_url
+    with recording_server() as recorder:
         yield recorder
 
 
 @pytest.fixture(scope="module")
 def sandbox(receiver: WebhookRecorder) -> Iterator[str]:
-    settings = SandboxSettings(
+    with sandbox_server(
         sendgrid_api_key=API_KEY,
         sendgrid_event_webhook_url=f"{receiver.base_url}/webhooks/sendgrid/events",
-        sendgrid_signing_key_path=None,
         callback_delay_ms=5,
         event_batch_interval_ms=20,
-    )
-    with BackgroundServer(create_app(settings)) as server:
-        yield server.base_url
+    ) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
-def slow_server() -> Iterator[str]:
-    app = FastAPI()
-
-    @app.post("/{path:path}")
-    async def slow(path: str) -> dict[str, str]:
-        await asyncio.sleep(2)
-        return {}
-
-    with BackgroundServer(app) as server:
-        yield server.base_url
+def slow() -> Iterator[str]:
+    with slow_server() as url:
+        yield url
 
 
 async def _send(sender: SendGridEmailSender, to: str, run: str) -> object:
@@ -105,7 +97,6 @@ def test_mail_body_has_one_click_unsubscribe_and_custom_args() -> None:
     assert body["categories"] == ["dunning"]
 
 
-@pytest.mark.integration
 async def test_send_returns_message_id_and_signed_events_carry_custom_args(
     sandbox: str, receiver: WebhookRecorder
 ) -> None:
@@ -143,7 +134,6 @@ async def test_send_returns_message_id_and_signed_events_carry_custom_args(
     assert all(e.custom_args["account_id"] == "acct-42" for e in mine_events)
 
 
-@pytest.mark.integration
 async def test_invalid_request_is_rejected_with_fields_and_no_addresses(sandbox: str) -> None:
     sender = SendGridEmailSender(api_key=API_KEY, host=sandbox)
     result = await _send(sender, "ana@invalid", "x")
@@ -160,7 +150,6 @@ async def test_address_the_sdk_cannot_build_is_rejected_before_sending() -> None
     assert (result.code, result.http_status) == ("invalid_message", None)
 
 
-@pytest.mark.integration
 async def test_refused_api_key_is_an_auth_failure(sandbox: str) -> None:
     sender = SendGridEmailSender(api_key="SG.wrong", host=sandbox)
     result = await _send(sender, "ana@example.org", "x")
@@ -168,7 +157,6 @@ async def test_refused_api_key_is_an_auth_failure(sandbox: str) -> None:
     assert (result.kind, result.http_status) == ("auth", 401)
 
 
-@pytest.mark.integration
 async def test_unreachable_sendgrid_is_a_network_failure() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -179,15 +167,13 @@ async def test_unreachable_sendgrid_is_a_network_failure() -> None:
     assert result.kind == "network"
 
 
-@pytest.mark.integration
-async def test_slow_sendgrid_is_a_timeout(slow_server: str) -> None:
-    sender = SendGridEmailSender(api_key=API_KEY, host=slow_server, timeout_s=0.2)
+async def test_slow_sendgrid_is_a_timeout(slow: str) -> None:
+    sender = SendGridEmailSender(api_key=API_KEY, host=slow, timeout_s=0.2)
     result = await _send(sender, "ana@example.org", "x")
     assert isinstance(result, EmailTransient)
     assert result.kind == "timeout"
 
 
-@pytest.mark.integration
 async def test_concurrent_sends_each_get_an_id(sandbox: str) -> None:
     sender = SendGridEmailSender(api_key=API_KEY, host=sandbox, max_concurrency=16)
     results = await asyncio.gather(*(_send(sender, f"c{i}@example.org", "x") for i in range(100)))

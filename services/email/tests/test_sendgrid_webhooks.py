@@ -18,9 +18,11 @@ from dunning_email.adapters.sendgrid_webhooks import (
     WebhookSignatureError,
     parse_event_batch,
 )
-from dunning_sandbox.app import create_app
-from dunning_sandbox.config import SandboxSettings
-from dunning_testkit.servers import BackgroundServer, WebhookRecorder
+from dunning_testkit.servers import (
+    WebhookRecorder,
+    recording_server,
+    sandbox_server,
+)
 
 NOW = 1_750_000_000
 BATCH = orjson.dumps(
@@ -126,23 +128,18 @@ def test_malformed_batches_are_refused(payload: bytes) -> None:
 
 @pytest.fixture(scope="module")
 def receiver() -> Iterator[WebhookRecorder]:
-    recorder = WebhookRecorder()
-    with BackgroundServer(recorder.app) as server:
-        recorder.base_url = server.base_url
+    with recording_server() as recorder:
         yield recorder
 
 
 @pytest.fixture(scope="module")
 def sandbox(receiver: WebhookRecorder) -> Iterator[str]:
-    settings = SandboxSettings(
+    with sandbox_server(
         sendgrid_event_webhook_url=f"{receiver.base_url}/webhooks/sendgrid/events",
-        sendgrid_signing_key_path=None,
-    )
-    with BackgroundServer(create_app(settings)) as server:
-        yield server.base_url
+    ) as url:
+        yield url
 
 
-@pytest.mark.integration
 def test_sandbox_spam_report_verifies_and_parses(sandbox: str, receiver: WebhookRecorder) -> None:
     mail = {
         "personalizations": [

@@ -13,9 +13,12 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from dunning_sandbox.app import create_app
-from dunning_sandbox.config import SandboxSettings
-from dunning_testkit.servers import BackgroundServer, RecordedRequest, WebhookRecorder
+from dunning_testkit.servers import (
+    RecordedRequest,
+    WebhookRecorder,
+    recording_server,
+    sandbox_server,
+)
 from python_http_client.exceptions import BadRequestsError, UnauthorizedError
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.eventwebhook import EventWebhook, EventWebhookHeader
@@ -24,8 +27,6 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
-
-pytestmark = pytest.mark.integration
 
 ACCOUNT = "AC" + "a" * 32
 TOKEN = "test-auth-token"
@@ -48,28 +49,24 @@ class SandboxHttpClient(TwilioHttpClient):  # type: ignore[misc]
 
 @pytest.fixture(scope="module")
 def receiver() -> Iterator[WebhookRecorder]:
-    recorder = WebhookRecorder(body="<Response/>", media_type="text/xml")
-    with BackgroundServer(recorder.app) as server:
-        recorder.base_url = server.base_url
+    with recording_server(body="<Response/>", media_type="text/xml") as recorder:
         yield recorder
 
 
 @pytest.fixture(scope="module")
 def sandbox(receiver: WebhookRecorder) -> Iterator[str]:
     base = receiver.base_url
-    settings = SandboxSettings(
+    with sandbox_server(
         twilio_account_sid=ACCOUNT,
         twilio_auth_token=TOKEN,
         sendgrid_api_key=API_KEY,
         sendgrid_event_webhook_url=f"{base}/sendgrid/events",
         twilio_inbound_url=f"{base}/twilio/inbound",
-        sendgrid_signing_key_path=None,
         callback_delay_ms=5,
         callback_retry_base_ms=20,
         event_batch_interval_ms=20,
-    )
-    with BackgroundServer(create_app(settings)) as server:
-        yield server.base_url
+    ) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 from dunning_core.contracts.common import Stage
+from dunning_scheduler.adapters.rendering import Renderer
 from dunning_scheduler.policy.loader import PolicyError, default_policy, load_policy, parse_policy
-from dunning_scheduler.rendering import Renderer
 from dunning_testkit.scheduler import IDENTITY
 
 TEMPLATES = Renderer(IDENTITY).names
@@ -60,6 +60,22 @@ def test_invalid_policies_are_refused_with_the_reason(document: str, message: st
         parse_policy(document, source="p.yaml", templates=TEMPLATES)
     assert message in str(caught.value)
     assert str(caught.value).startswith("p.yaml: ")
+
+
+def test_a_refusal_names_the_line_of_each_field() -> None:
+    document = "name: p\nversion: '1'\nstages:\n  - key: a\n    stage: friendly_reminder\n"
+    document += "    templates: [friendly_reminder]\n    channels: [sms]\n    offset_days: -3\n"
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(document, source="p.yaml")
+    assert "stages.0.offset_days: Input should be greater than or equal to 0 (line 8)" in str(
+        caught.value
+    )
+
+
+def test_a_missing_field_points_at_its_parent() -> None:
+    with pytest.raises(PolicyError) as caught:
+        parse_policy("name: p\nversion: '1'\nstages:\n  - key: a\n", source="p.yaml")
+    assert "stages.0.stage: Field required (line 4)" in str(caught.value)
 
 
 def test_unreadable_file_is_refused(tmp_path: Path) -> None:

@@ -9,8 +9,6 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from dunning_sandbox.app import create_app
-from dunning_sandbox.config import SandboxSettings
 from dunning_sms.adapters.twilio_sender import (
     SmsAccepted,
     SmsRejected,
@@ -19,10 +17,12 @@ from dunning_sms.adapters.twilio_sender import (
     classify_error,
 )
 from dunning_sms.adapters.twilio_webhooks import TwilioSignatureVerifier, parse_status_callback
-from dunning_testkit.servers import BackgroundServer, WebhookRecorder
-from fastapi import FastAPI
-
-pytestmark = pytest.mark.integration
+from dunning_testkit.servers import (
+    WebhookRecorder,
+    recording_server,
+    sandbox_server,
+    slow_server,
+)
 
 ACCOUNT = "AC" + "d" * 32
 TOKEN = "sms-test-auth-token"
@@ -33,37 +33,26 @@ SENDER = "+15005550006"
 
 @pytest.fixture(scope="module")
 def receiver() -> Iterator[WebhookRecorder]:
-    recorder = WebhookRecorder()
-    with BackgroundServer(recorder.app) as server:
-        recorder.base_url = server.base_url
+    with recording_server() as recorder:
         yield recorder
 
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[str]:
-    settings = SandboxSettings(
+    with sandbox_server(
         twilio_account_sid=ACCOUNT,
         twilio_auth_token=TOKEN,
         twilio_api_key_sid=API_KEY_SID,
         twilio_api_key_secret=API_KEY_SECRET,
-        sendgrid_signing_key_path=None,
         callback_delay_ms=5,
-    )
-    with BackgroundServer(create_app(settings)) as server:
-        yield server.base_url
+    ) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
-def slow_server() -> Iterator[str]:
-    app = FastAPI()
-
-    @app.post("/{path:path}")
-    async def slow(path: str) -> dict[str, str]:
-        await asyncio.sleep(2)
-        return {}
-
-    with BackgroundServer(app) as server:
-        yield server.base_url
+def slow() -> Iterator[str]:
+    with slow_server() as url:
+        yield url
 
 
 def _sender(base_url: str, **overrides: object) -> TwilioSmsSender:
@@ -178,8 +167,8 @@ async def test_unreachable_twilio_is_a_network_failure() -> None:
     assert result.kind == "network"
 
 
-async def test_slow_twilio_is_a_timeout(slow_server: str) -> None:
-    async with _sender(slow_server, timeout_s=0.2) as sender:
+async def test_slow_twilio_is_a_timeout(slow: str) -> None:
+    async with _sender(slow, timeout_s=0.2) as sender:
         result = await sender.send(to="+14155550123", body="Hi", from_=SENDER)
     assert isinstance(result, SmsTransient)
     assert result.kind == "timeout"

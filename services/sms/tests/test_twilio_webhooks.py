@@ -6,8 +6,6 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from dunning_sandbox.app import create_app
-from dunning_sandbox.config import SandboxSettings
 from dunning_sms.adapters.twilio_webhooks import (
     TwilioSignatureVerifier,
     WebhookPayloadError,
@@ -16,7 +14,11 @@ from dunning_sms.adapters.twilio_webhooks import (
     parse_status_callback,
     public_url,
 )
-from dunning_testkit.servers import BackgroundServer, WebhookRecorder
+from dunning_testkit.servers import (
+    WebhookRecorder,
+    recording_server,
+    sandbox_server,
+)
 from twilio.request_validator import RequestValidator
 
 TOKEN = "sms-webhook-test-token"
@@ -113,24 +115,19 @@ def test_inbound_message_without_sender_is_refused() -> None:
 
 @pytest.fixture(scope="module")
 def receiver() -> Iterator[WebhookRecorder]:
-    recorder = WebhookRecorder()
-    with BackgroundServer(recorder.app) as server:
-        recorder.base_url = server.base_url
+    with recording_server() as recorder:
         yield recorder
 
 
 @pytest.fixture(scope="module")
 def sandbox(receiver: WebhookRecorder) -> Iterator[str]:
-    settings = SandboxSettings(
+    with sandbox_server(
         twilio_auth_token=TOKEN,
         twilio_inbound_url=f"{receiver.base_url}/webhooks/twilio/inbound",
-        sendgrid_signing_key_path=None,
-    )
-    with BackgroundServer(create_app(settings)) as server:
-        yield server.base_url
+    ) as url:
+        yield url
 
 
-@pytest.mark.integration
 def test_sandbox_inbound_stop_verifies_and_parses(sandbox: str, receiver: WebhookRecorder) -> None:
     answer = httpx.post(
         f"{sandbox}/_sandbox/twilio/inbound",

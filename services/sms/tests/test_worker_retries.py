@@ -4,21 +4,21 @@ always answer 429 or 500 end failed and dead-lettered, and hold back no other nu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
 from dunning_core.contracts import DeliveryStatus, DeliveryUpdated, decode
 from dunning_core.contracts.topics import APPROVED_SMS, DELIVERY, dlq
 from dunning_core.runtime.kafka import EventProducer
-from dunning_sandbox.app import create_app
-from dunning_sandbox.config import SandboxSettings
 from dunning_sms.bootstrap import build
 from dunning_sms.config import SmsSettings
 from dunning_testkit.channels import approval
-from dunning_testkit.servers import BackgroundServer, WebhookRecorder
+from dunning_testkit.servers import recording_server, sandbox_server
 from dunning_testkit.stack import KAFKA, REDIS_URL
 
 pytestmark = pytest.mark.integration
@@ -30,16 +30,14 @@ GOOD = [f"+1415777{n:04d}" for n in range(100, 300)]
 
 @pytest.fixture(scope="module")
 def callbacks() -> Iterator[str]:
-    recorder = WebhookRecorder(status=204)
-    with BackgroundServer(recorder.app) as server:
-        yield server.base_url
+    with recording_server(status=204) as recorder:
+        yield recorder.base_url
 
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[str]:
-    settings = SandboxSettings(sendgrid_signing_key_path=None, callback_delay_ms=5)
-    with BackgroundServer(create_app(settings)) as server:
-        yield server.base_url
+    with sandbox_server(callback_delay_ms=5) as url:
+        yield url
 
 
 async def read(topic: str, want: int, seconds: float) -> list[tuple[object, dict[str, bytes]]]:
@@ -94,6 +92,11 @@ async def test_numbers_that_always_fail_end_failed_and_hold_back_no_other(
             _, report = await health.health()
     finally:
         await producer.stop()
+        admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+        await admin.start()
+        with contextlib.suppress(Exception):  # housekeeping: the worker's own journal topic
+            await admin.delete_topics([f"{topics}sms.journal"])
+        await admin.close()
     statuses: dict[str, list[DeliveryStatus]] = {}
     for event, _ in events:
         assert isinstance(event, DeliveryUpdated)

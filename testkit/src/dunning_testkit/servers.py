@@ -3,7 +3,8 @@
 `BackgroundServer` runs any ASGI app under uvicorn in a thread with its own event
 loop, on a free loopback port, so synchronous SDK calls from a test cannot block it.
 `WebhookRecorder` is a receiver that records every request and can refuse the first
-few, to exercise the sandbox's retries.
+few, to exercise the sandbox's retries. `recording_server`, `sandbox_server` and
+`slow_server` serve the three the provider tests use.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -137,3 +139,39 @@ class WebhookRecorder:
         with self._changed:
             self._requests.clear()
             self.fail_first = 0
+
+
+@contextmanager
+def recording_server(
+    status: int = 200, body: str = "", media_type: str = "text/plain"
+) -> Iterator[WebhookRecorder]:
+    """A served `WebhookRecorder`, its `base_url` set."""
+    recorder = WebhookRecorder(status=status, body=body, media_type=media_type)
+    with BackgroundServer(recorder.app) as server:
+        recorder.base_url = server.base_url
+        yield recorder
+
+
+@contextmanager
+def sandbox_server(**settings: Any) -> Iterator[str]:
+    """The provider sandbox with these settings (a fresh signing key unless given); its URL."""
+    from dunning_sandbox.app import create_app
+    from dunning_sandbox.config import SandboxSettings
+
+    settings.setdefault("sendgrid_signing_key_path", None)
+    with BackgroundServer(create_app(SandboxSettings(**settings))) as server:
+        yield server.base_url
+
+
+@contextmanager
+def slow_server(delay_s: float = 2.0) -> Iterator[str]:
+    """A server that answers every POST after `delay_s`: a provider that times out."""
+    app = FastAPI()
+
+    @app.post("/{path:path}")
+    async def slow(path: str) -> dict[str, str]:
+        await asyncio.sleep(delay_s)
+        return {}
+
+    with BackgroundServer(app) as server:
+        yield server.base_url

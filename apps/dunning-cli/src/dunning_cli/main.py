@@ -7,7 +7,11 @@ dunning account ID            one account's communication log
 dunning gate evaluate FILE    what-if: decide one step, no side effects
 dunning gate explain STEP_ID  a real step's decisions, the rules behind them, its deliveries
 dunning gate schema           the JSON Schema of a what-if file
+dunning policy check FILE     validate a scheduler or gate policy file (field and line named)
+dunning policy show [FILE]    the escalation ladder as a table
 dunning demo prepare|run      the demo's set-up and run (see `make demo`)
+dunning replies classify TEXT how the shared classifier reads replies (offline)
+dunning templates preview     the scheduler's templates rendered for a sample account
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import typer
 
 from dunning_cli.portfolio import sample_rows, to_csv
 from dunning_cli.records import GateDecision, StepRecord
+from dunning_cli.replies import replies
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -34,7 +39,10 @@ app = typer.Typer(
 gate = typer.Typer(no_args_is_help=True, help="What the compliance gate decides, and why.")
 demo = typer.Typer(no_args_is_help=True, help="The demo's steps.")
 app.add_typer(gate, name="gate")
+policy = typer.Typer(no_args_is_help=True, help="Policy files, judged as the services judge them.")
 app.add_typer(demo, name="demo")
+app.add_typer(policy, name="policy")
+app.add_typer(replies, name="replies")
 
 LEDGER = os.environ.get("DUNNING_LEDGER_URL", "http://127.0.0.1:8001")
 GATE = os.environ.get("DUNNING_GATE_URL", "http://127.0.0.1:8003")
@@ -161,6 +169,45 @@ def schema(gate_url: GateUrl = GATE) -> None:
     if response.status_code >= 400:
         _fail(f"the gate answered {response.status_code}: {_error_message(response)}")
     _print_json(response.json())
+
+
+@policy.command("check")
+def policy_check(
+    file: Path,
+    kind: Annotated[
+        str, typer.Option(help="auto (by its keys), scheduler (escalation ladder) or gate.")
+    ] = "auto",
+) -> None:
+    """Validate a policy file as the scheduler or the gate would at start-up.
+
+    Exit code: 0 valid, 1 invalid (each problem names its field and line), 2 bad usage.
+    """
+    from dunning_cli.policy import Kind, PolicyProblem, check
+
+    try:
+        chosen = Kind(kind)
+    except ValueError:
+        _fail(f"--kind must be one of {', '.join(k.value for k in Kind)}", 2)
+        return
+    try:
+        print(check(file, chosen))
+    except PolicyProblem as exc:
+        _fail(str(exc))
+
+
+@policy.command("show")
+def policy_show(
+    file: Annotated[
+        Path | None, typer.Argument(help="An escalation policy; default: the built-in one.")
+    ] = None,
+) -> None:
+    """The escalation ladder as a table: stages, days, channels, templates, attempts."""
+    from dunning_cli.policy import PolicyProblem, ladder, print_ladder
+
+    try:
+        print_ladder(ladder(file))
+    except PolicyProblem as exc:
+        _fail(str(exc))
 
 
 @demo.command("prepare")

@@ -15,8 +15,6 @@ from datetime import date, timedelta
 
 from dunning_core.contracts.account_import import IMPORT_COLUMNS
 
-COLUMNS = IMPORT_COLUMNS
-
 
 @dataclass(frozen=True)
 class Place:
@@ -104,7 +102,7 @@ def sample_rows(count: int, seed: int = 7, today: date = date(2026, 3, 2)) -> li
 
 def to_csv(rows: list[dict[str, str]]) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=IMPORT_COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()

@@ -60,6 +60,7 @@ def build(
         topic_prefix=settings.topic_prefix,
         max_records=settings.max_records,
         history_days=settings.history_days,
+        outage_reminder_s=settings.outage_reminder_s,
     )
     runtime = ServiceRuntime("compliance-gate")
 

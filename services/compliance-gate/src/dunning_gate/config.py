@@ -16,3 +16,4 @@ class GateSettings(CommonSettings):
     redis_prefix: str = "gate:"
     max_records: int = 2000
     history_days: int = 35
+    outage_reminder_s: float = 30.0  # while Kafka or Redis is away, a log line this often

@@ -4,13 +4,15 @@ Every input topic is keyed by account id and has the same partition count, and t
 group uses the range assignor, so one member owns partition *p* of every topic: all the
 events about an account reach the member that decides its steps.
 
-Per batch: find which partitions' accounts and signals topics are not caught up to their
-end offsets; their planned steps wait (handed back unread, the planned partition paused
-until it has caught up), so an opt-out that reached the broker before the decision always
-wins. Read the states of the accounts involved and the partitions' watermarks in one
-Redis MULTI; apply state events in log order; decide the planned steps; save the states
-with the new watermarks (approvals are counted before they are announced), publish
-decisions and approvals, then commit.
+Per batch: find which partitions' accounts, signals and delivery topics are not caught up
+to their end offsets; their planned steps wait (handed back unread, the planned partition
+paused until it has caught up), so an opt-out that reached the broker before the decision
+always wins, and a step re-planned after its approval expired (the scheduler re-plans on
+the delivery report) finds that approval no longer in force. Read the states of the
+accounts involved and the partitions' watermarks in one Redis MULTI; apply state events
+in log order; decide the planned steps; save the states with the new watermarks
+(approvals are counted before they are announced), publish decisions and approvals, then
+commit.
 If Redis or Kafka fails, the batch is handed back and retried: nothing is approved on
 a guess.
 
@@ -104,23 +106,19 @@ class GatePipeline(ConsumerLifecycle):
         max_records: int = 2000,
         history_days: int = 35,
         backoff: Backoff | None = None,
+        outage_reminder_s: float = 30.0,
     ) -> None:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
-            group_id=group_id,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_poll_records=max_records,
-            fetch_max_wait_ms=50,
-            partition_assignment_strategy=(RangePartitionAssignor,),
-            max_poll_interval_ms=600_000,
-        )
+        self.state_topics = {topic_prefix + t for t in STATE_TOPICS}
+        self.planned_topic = topic_prefix + T.PLANNED
+        self._committed_fetched: set[TopicPartition] = set()
+        self._bootstrap = bootstrap
         super().__init__(
-            consumer=consumer,
+            consumer=self._new_consumer,
             group_id=group_id,
             producer=producer,
             max_records=max_records,
             backoff=backoff,
+            outage_reminder_s=outage_reminder_s,
         )
         self.stats = GateStats()
         self.prefix = topic_prefix
@@ -128,23 +126,34 @@ class GatePipeline(ConsumerLifecycle):
         self.decide = decide
         self.clock = clock
         self.history_days = history_days
-        self.state_topics = {topic_prefix + t for t in STATE_TOPICS}
-        self.planned_topic = topic_prefix + T.PLANNED
-        self.must_catch_up = {topic_prefix + T.ACCOUNTS, topic_prefix + T.SIGNALS}
+        self.must_catch_up = {topic_prefix + t for t in (T.ACCOUNTS, T.SIGNALS, T.DELIVERY)}
         self.own_decisions = topic_prefix + T.DECISIONS
         # Offsets known to be committed: fetched once per assignment, then updated by each
         # of our commits. A watermark below them means Redis went back in time.
         self._committed: dict[TopicPartition, int] = {}
-        self._committed_fetched: set[TopicPartition] = set()
         self._waiting: set[int] = set()  # partition indexes whose planned steps must wait
         self.rebuilding: set[int] = set()
         self.ready = False
+
+    def _new_consumer(self) -> AIOKafkaConsumer:
+        """A consumer co-partitioned over every input topic (built again on a restart)."""
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            group_id=self.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=self.max_records,
+            fetch_max_wait_ms=50,
+            partition_assignment_strategy=(RangePartitionAssignor,),
+            max_poll_interval_ms=600_000,
+        )
         # While our partitions were elsewhere another replica may have committed: after
         # every rebalance, the committed offsets are fetched again.
         consumer.subscribe(
             [self.planned_topic, *sorted(self.state_topics)],
             listener=_OnAssignment(self._committed_fetched.clear),
         )
+        return consumer
 
     def before_fetch(self) -> None:
         self._fetch_only_what_can_be_used(self._waiting)
@@ -303,8 +312,8 @@ class GatePipeline(ConsumerLifecycle):
         """Partition indexes whose state topics have records not yet applied, and the
         end offsets of our idle decisions partitions (to commit as read).
 
-        Accounts and consumer signals must be caught up before any decision. The gate's
-        own decisions and the delivery reports only matter while rebuilding: in normal
+        Accounts, consumer signals and delivery reports must be caught up before any
+        decision. The gate's own decisions only matter while rebuilding: in normal
         running, approvals are in Redis before they are published.
         """
         assignment = self._consumer.assignment()
@@ -372,17 +381,14 @@ class GatePipeline(ConsumerLifecycle):
 
     def health(self) -> dict[str, Any]:
         s = self.stats
+        counters = ("decided", "allowed", "deferred", "blocked", "state_events", "held_back")
         return {
             "ok": self.running and self.last_error is None,
+            "outage": self.outage.report(),
             "ready": self.ready,
             "rebuilding_partitions": sorted(self.rebuilding),
             "assigned_partitions": sorted(self._partitions()) if self.running else [],
-            "decided": s.decided,
-            "allowed": s.allowed,
-            "deferred": s.deferred,
-            "blocked": s.blocked,
-            "state_events": s.state_events,
-            "held_back": s.held_back,
+            **{name: getattr(s, name) for name in counters},
             "rebuilds": s.rebuilds,
             "stale_rebuilds": s.stale_rebuilds,
             "retries": s.retries,

@@ -14,6 +14,7 @@ from dunning_channels.ports import Clock, Publisher, SendRecords
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.envelope import wrap
 from dunning_core.contracts.events import ConsumerSignaled, DeliveryUpdated, SignalKind
+from dunning_core.contracts.topics import SIGNALS, dlq
 from dunning_core.runtime.tracing import new_traceparent, step_traceparent
 from fastapi import HTTPException, Request
 
@@ -21,6 +22,7 @@ from dunning_sms.domain import OPTED_OUT_ERROR, delivery_status, read_inbound
 from dunning_sms.ports import SignatureVerifier
 
 log = logging.getLogger(__name__)
+UNATTRIBUTED = "unattributed"  # the account of a signal whose number no account is known of
 SERVICE = "sms"
 
 
@@ -96,9 +98,13 @@ class TwilioWebhooks:
         elif kind is SignalKind.OPTED_IN:
             await self.records.unsuppress(sender)
         owners = await self.records.owners(sender)
-        if not owners:
-            log.info("inbound message from a number we never texted", extra={"kind": kind.value})
         sid = form.get("MessageSid", "")
+        if not owners:
+            # Never dropped (the owners may have been lost with Redis): kept on the signals'
+            # dead-letter topic, to be attributed by whoever knows the number.
+            log.warning("inbound message from a number we know no account of; dead-lettered")
+            details = {**meaning.details, "unattributed": "no account known for this number"}
+            await self._signal(UNATTRIBUTED, kind, sender, body, sid, details, dead_letter=True)
         for account_id in sorted(owners):
             await self._signal(account_id, kind, sender, body, sid, meaning.details)
             if meaning.all_channels:  # STOPALL: every channel, not only this number
@@ -116,6 +122,8 @@ class TwilioWebhooks:
         message_sid: str,
         details: dict[str, str] | None = None,
         channel: Channel = Channel.SMS,
+        *,
+        dead_letter: bool = False,
     ) -> None:
         """``address`` None: the signal is about the whole channel (every address of it)."""
         signal = ConsumerSignaled(
@@ -130,4 +138,5 @@ class TwilioWebhooks:
             details=details or {},
         )
         # Awaited: the signal is on the broker before Twilio hears 200.
-        await (await self.producer.send(wrap(signal, SERVICE, traceparent=new_traceparent())))
+        envelope = wrap(signal, SERVICE, traceparent=new_traceparent())
+        await (await self.producer.send(envelope, dlq(SIGNALS) if dead_letter else None))

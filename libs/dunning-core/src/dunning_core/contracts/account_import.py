@@ -13,5 +13,5 @@ IMPORT_COLUMNS: Final[tuple[str, ...]] = (
     "phone_basis", "phone_reassigned_checked_on", "email", "email_basis", "email_workplace",
     "locale", "creditor", "debt_id", "balance", "currency", "due_date", "delinquent_since",
     "medical", "legal_action_authorized", "limitation_date", "validation_notice_sent_at",
-    "ca_license_number",
+    "ca_license_number", "charged_off_on", "last_payment_date",
 )  # fmt: skip

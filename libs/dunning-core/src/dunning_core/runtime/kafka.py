@@ -6,6 +6,12 @@ is the plain one: it reads in batches, skips ``ce_id`` values already handled, h
 event to a ``Handler``, asks the handler to make its effects durable (``flush``), and only
 then commits offsets.
 A record that can never be handled goes to ``<topic>.dlq`` with the error in headers.
+
+No error of the broker, Redis or the database ends a loop: anywhere in a cycle (fetch,
+dedupe lookup, handler, flush, dead-letter, mark, commit) it is retried with capped
+exponential backoff and jitter, in place or by handing the batch back; an outage is
+logged once when it starts, reminded periodically and logged once when it ends
+(``dunning_core.runtime.errors.Outage``), and shows on the loop's health.
 """
 
 from __future__ import annotations
@@ -15,18 +21,17 @@ import logging
 import random
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.errors import KafkaError
 
 from dunning_core.contracts.envelope import Envelope, EnvelopeError, decode, encode
 from dunning_core.contracts.events import StepApproved
 from dunning_core.contracts.topics import dlq
 from dunning_core.runtime.dedupe import DedupeStore, MemoryDedupe
-from dunning_core.runtime.errors import PermanentError, TransientError
+from dunning_core.runtime.errors import Outage, PermanentError, is_transient, quiet_repeats
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +50,7 @@ class EventProducer:
         self, bootstrap: str, client_id: str, topic_prefix: str = "", linger_ms: int = 5
     ) -> None:
         self.topic_prefix = topic_prefix
+        quiet_repeats()
         self._producer = AIOKafkaProducer(
             bootstrap_servers=bootstrap,
             client_id=client_id,
@@ -165,13 +171,16 @@ class ConsumerLifecycle(ABC):
     def __init__(
         self,
         *,
-        consumer: AIOKafkaConsumer,
+        consumer: Callable[[], AIOKafkaConsumer],
         group_id: str,
         producer: EventProducer,
         max_records: int,
         backoff: Backoff | None = None,
+        outage_reminder_s: float = 30.0,
     ) -> None:
         self.group_id = group_id
+        self.outage = Outage(f"consumer:{group_id}", log, remind_every=outage_reminder_s)
+        quiet_repeats(interval=outage_reminder_s)
         self.producer = producer
         self.max_records = max_records
         self.backoff = backoff or Backoff()
@@ -179,10 +188,18 @@ class ConsumerLifecycle(ABC):
         self.last_error: str | None = None
         self.running = False
         self._stopping = asyncio.Event()
-        self._consumer = consumer
+        # A stopped aiokafka consumer cannot start again: a restart builds a new one.
+        self._make_consumer = consumer
+        self._consumer = consumer()
+        self._started_once = False
         self._failures = 0  # consecutive failed batches, for the backoff
 
     async def start(self) -> None:
+        """Start consuming; after a ``stop`` (a supervisor restarting the loop), anew."""
+        if self._started_once:
+            self._consumer = self._make_consumer()
+            self._stopping.clear()
+        self._started_once = True
         await self._consumer.start()
         self.running = True
 
@@ -199,19 +216,26 @@ class ConsumerLifecycle(ABC):
         """Consume until ``request_stop``; the batch in hand is finished and committed."""
         try:
             while not self._stopping.is_set():
-                self.before_fetch()
-                batches = await self._consumer.getmany(timeout_ms=200, max_records=self.max_records)
-                if not batches and not self.process_empty:
-                    continue
+                batches: Batches = {}
                 try:
+                    self.before_fetch()
+                    batches = await self._consumer.getmany(
+                        timeout_ms=200, max_records=self.max_records
+                    )
+                    if not batches and not self.process_empty:
+                        continue
                     await self.process(batches)
                 except Exception as exc:
-                    if self._stopping.is_set() or not self.hand_back_failed_batches:
+                    if self._stopping.is_set():
+                        log.info("stopped with a batch unfinished", extra={"error": str(exc)})
+                        break
+                    if not self.hand_back_failed_batches:
                         raise
                     await self._batch_failed(batches, exc)
                 else:
                     self._failures = 0
                     self.last_error = None
+                    self.outage.recovered()
         finally:
             await self.stop()
 
@@ -226,7 +250,12 @@ class ConsumerLifecycle(ABC):
         self.stats.retries += 1
         self.last_error = f"{type(exc).__name__}: {exc}"
         self.on_failure(exc)
-        log.warning("batch failed, retrying", extra={"error": self.last_error})
+        # Not one line per failure: the outage logs its start, reminders and its end.
+        if is_transient(exc):
+            log.debug("batch failed, retrying", extra={"error": self.last_error})
+        else:
+            log.warning("batch failed, retrying", extra={"error": self.last_error})
+        self.outage.failed(exc)
         self.rewind(batches)
         await asyncio.sleep(self.backoff.delay(min(self._failures, 6)))
         self._failures += 1
@@ -244,6 +273,19 @@ class ConsumerLifecycle(ABC):
     async def dead_letter(self, dead: Sequence[tuple[ConsumerRecord[Any, Any], str]]) -> None:
         await dead_letter(self.producer, dead, self.group_id)
         self.stats.dead_lettered += len(dead)
+
+    def health(self) -> dict[str, Any]:
+        """Running, counters, and the outage in progress (``None`` when there is none)."""
+        s = self.stats
+        return {
+            "ok": self.running and not self.outage.active,
+            "handled": s.handled,
+            "duplicates": s.duplicates,
+            "dead_lettered": s.dead_lettered,
+            "retries": s.retries,
+            "last_error": self.last_error,
+            "outage": self.outage.report(),
+        }
 
 
 def decode_batch(
@@ -263,8 +305,6 @@ def decode_batch(
 class ConsumerLoop(ConsumerLifecycle):
     """Events one by one: batch in, dedupe, handle, flush, dead-letter, commit."""
 
-    hand_back_failed_batches = False
-
     def __init__(
         self,
         *,
@@ -278,10 +318,11 @@ class ConsumerLoop(ConsumerLifecycle):
         max_records: int = 500,
         backoff: Backoff | None = None,
         auto_offset_reset: str = "earliest",
+        outage_reminder_s: float = 30.0,
     ) -> None:
         self.topics = [topic_prefix + t for t in topics]
         super().__init__(
-            consumer=AIOKafkaConsumer(
+            consumer=lambda: AIOKafkaConsumer(
                 *self.topics,
                 bootstrap_servers=bootstrap,
                 group_id=group_id,
@@ -297,6 +338,7 @@ class ConsumerLoop(ConsumerLifecycle):
             producer=producer,
             max_records=max_records,
             backoff=backoff,
+            outage_reminder_s=outage_reminder_s,
         )
         self.handler = handler
         self.dedupe = dedupe or MemoryDedupe()
@@ -318,15 +360,9 @@ class ConsumerLoop(ConsumerLifecycle):
                 handled_ids.append(envelope.id)
             else:
                 dead.append((record, error))
-        try:
-            await self.handler.flush()
-        except Exception as exc:
-            # The batch's effects are not durable: hand the whole batch back for redelivery.
-            self.stats.retries += 1
-            log.warning("flush failed, batch will be redelivered", extra={"error": str(exc)})
-            self.rewind(batches)
-            await asyncio.sleep(self.backoff.delay(0))
-            return
+        # If the flush fails the batch's effects are not durable: the error hands the whole
+        # batch back for redelivery (see ``ConsumerLifecycle.run``).
+        await self.handler.flush()
         if dead:
             await self.dead_letter(dead)
         await self._retrying(self.dedupe.mark, handled_ids)
@@ -344,40 +380,28 @@ class ConsumerLoop(ConsumerLifecycle):
                 return None
             except PermanentError as exc:
                 return f"{type(exc).__name__}: {exc}"
-            except (TransientError, KafkaError, ConnectionError, OSError, TimeoutError) as exc:
+            except Exception as exc:
+                if not is_transient(exc):  # a bug on this input: park it, move on
+                    log.exception(
+                        "handler failed", extra={"topic": record.topic, "offset": record.offset}
+                    )
+                    return f"{type(exc).__name__}: {exc}"
                 if self._stopping.is_set():
                     raise
                 self.stats.retries += 1
-                delay = self.backoff.delay(attempt)
-                log.warning(
-                    "transient failure, retrying",
-                    extra={
-                        "topic": record.topic,
-                        "offset": record.offset,
-                        "error": str(exc),
-                        "delay_s": round(delay, 2),
-                    },
-                )
+                self.outage.failed(exc)
+                await asyncio.sleep(self.backoff.delay(min(attempt, 8)))
                 attempt += 1
-                await asyncio.sleep(delay)
-            except Exception as exc:  # a bug on this input: park it, keep the partition moving
-                log.exception(
-                    "handler failed", extra={"topic": record.topic, "offset": record.offset}
-                )
-                return f"{type(exc).__name__}: {exc}"
 
     async def _retrying(self, fn: Any, *args: Any) -> Any:
         attempt = 0
         while True:
             try:
                 return await fn(*args)
-            except (TransientError, KafkaError, ConnectionError, OSError, TimeoutError) as exc:
-                if self._stopping.is_set() and attempt > 3:
+            except Exception as exc:
+                if not is_transient(exc) or (self._stopping.is_set() and attempt > 3):
                     raise
                 self.stats.retries += 1
-                log.warning(
-                    "transient failure, retrying",
-                    extra={"step": getattr(fn, "__name__", "?"), "error": str(exc)},
-                )
-                await asyncio.sleep(self.backoff.delay(attempt))
+                self.outage.failed(exc)
+                await asyncio.sleep(self.backoff.delay(min(attempt, 8)))
                 attempt += 1

@@ -9,7 +9,6 @@ enforce live in the policy (`dunning_gate.policy`).
 
 from dunning_gate.domain.decision import Decision, RuleOutcome
 from dunning_gate.domain.evaluate import evaluate
-from dunning_gate.domain.keywords import classify_inbound, is_opt_out_text
 from dunning_gate.domain.parsing import build_request, evaluate_raw, evaluate_safely
 from dunning_gate.domain.request import EvaluationRequest, request_json_schema
 from dunning_gate.domain.time_zones import candidate_zones
@@ -20,10 +19,8 @@ __all__ = [
     "RuleOutcome",
     "build_request",
     "candidate_zones",
-    "classify_inbound",
     "evaluate",
     "evaluate_raw",
     "evaluate_safely",
-    "is_opt_out_text",
     "request_json_schema",
 ]

@@ -282,24 +282,11 @@ class ConsentSettings(StrictModel):
 
 
 class KeywordSettings(StrictModel):
-    """Inbound words that opt a consumer out (or back in), per language."""
+    """What, besides the consumer's own words, means an opt-out. The words themselves are
+    read by the one shared classifier (`dunning_replies` and its vocabulary files), never
+    from a list here."""
 
-    opt_out_words: dict[str, tuple[Phrase, ...]]
-    opt_out_phrases: dict[str, tuple[Phrase, ...]] = Field(default_factory=dict)
-    opt_in_words: tuple[Phrase, ...] = ()
-    keyword_message_max_words: Annotated[int, Field(ge=1, le=20)] = 4
     opt_out_provider_error_codes: tuple[str, ...] = ()
-
-    # Derived once per policy (cached_property, not PrivateAttr: pydantic's private
-    # attribute access costs ~2 µs, a cached attribute ~30 ns).
-    @cached_property
-    def all_opt_out_words(self) -> frozenset[str]:
-        """Every language's opt-out words (padded)."""
-        return frozenset(w for words in self.opt_out_words.values() for w in words)
-
-    @cached_property
-    def all_opt_out_phrases(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(p for ps in self.opt_out_phrases.values() for p in ps))
 
 
 class OptOutNotice(StrictModel):

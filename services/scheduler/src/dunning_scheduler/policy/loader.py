@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from dunning_scheduler.policy.lines import at_line, describe
 from dunning_scheduler.policy.model import EscalationPolicy
 
 DEFAULT_POLICY = "default.yaml"
@@ -31,16 +32,18 @@ def parse_policy(
     try:
         policy = EscalationPolicy.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}"
-            for err in exc.errors()
-        )
+        problems = "; ".join(describe(text, err["loc"], err["msg"]) for err in exc.errors())
         raise PolicyError(f"{source}: invalid escalation policy: {problems}") from exc
     if templates is not None:
         unknown = sorted(policy.template_names() - set(templates))
         if unknown:
+            where = [
+                f"stages.{i}.templates" + at_line(text, ("stages", i, "templates"))
+                for i, stage in enumerate(policy.stages)
+                if stage.template_names() & set(unknown)
+            ]
             raise PolicyError(
-                f"{source}: unknown templates {', '.join(unknown)} "
+                f"{source}: unknown templates {', '.join(unknown)} in {', '.join(where)} "
                 f"(known: {', '.join(sorted(templates))})"
             )
     return policy

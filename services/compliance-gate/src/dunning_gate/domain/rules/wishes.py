@@ -3,19 +3,27 @@ attorney representation, disputes, bankruptcy, death. All block.
 
 Opt-outs are honoured at once (the law allows up to 10 business days). An opt-out is
 scoped to its channel and address; it comes from a recorded opt-out, from an inbound
-message whose words opt out (see `keywords`), or from a provider error that means the
-recipient opted out (Twilio 21610); a later opt-in (START) on the same channel and
-address lifts the last two kinds.
+message that opts out, or from a provider error that means the recipient opted out
+(Twilio 21610); a later opt-in (START) on the same channel and address lifts the last
+two kinds.
+
+Inbound messages are read by the one classifier the channel workers use (`dunning_replies`),
+so the what-if says what production does: `opt_out` blocks the message's channel and
+address, `opt_out_all` (STOPALL) every channel, `opt_in` lifts them on its own channel and
+address ("YES" counts only right after an opt-out), and `wrong_number` restricts that
+address for good (the number was reassigned).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Final
+
+from dunning_replies import Intent, classify
 
 from dunning_gate.domain.context import RuleContext
 from dunning_gate.domain.decision import RuleOutcome
-from dunning_gate.domain.keywords import classify_inbound
 
 # Notice kinds that 1692c(c) still allows after a cease request.
 CEASE_EXEMPT_STAGES: Final = frozenset({"collection_ending", "specific_remedy"})
@@ -94,19 +102,35 @@ def ma_dispute(ctx: RuleContext) -> RuleOutcome | None:
     return None
 
 
-def _inbound_opt_out(ctx: RuleContext) -> str | None:
-    """The source of the opt-out now in force on the step's channel and address, if any."""
+# The intents the rules read do not depend on the clock (only a promise's date does), so
+# the reading is pinned to one instant and cached: classifying costs ~1 ms, and the same
+# few messages come with every evaluation of an account.
+_READ_AT: Final = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@lru_cache(maxsize=8192)
+def inbound_intent(text: str, after_opt_out: bool = False) -> Intent:
+    """The shared classifier's intent for one inbound message."""
+    return classify(text, now=_READ_AT, after_opt_out=after_opt_out).intent
+
+
+def _inbound_opt_out(ctx: RuleContext) -> tuple[str, str] | None:
+    """The source and scope of the opt-out now in force on the step's channel and address."""
     facts = ctx.facts
     channel, destination = ctx.step.channel, ctx.step.destination
-    keywords = ctx.policy.keywords
     latest: tuple[datetime, str] | None = None
-    for message in facts.consumer.inbound_messages:
-        if message.channel != channel or not _same_address(message.from_address, destination):
-            continue
-        intent = classify_inbound(message.text, keywords)
-        if intent is not None and (latest is None or message.received_at >= latest[0]):
+    opted_out: set[tuple[str, str]] = set()  # (channel, address) whose last word opted out
+    for message in sorted(facts.consumer.inbound_messages, key=lambda m: m.received_at):
+        sender = (message.channel, message.from_address.lower())
+        intent = inbound_intent(message.text, sender in opted_out)
+        if intent in ("opt_out", "opt_out_all"):
+            opted_out.add(sender)
+        elif intent == "opt_in":
+            opted_out.discard(sender)
+        here = message.channel == channel and _same_address(message.from_address, destination)
+        if intent == "opt_out_all" or (here and intent in ("opt_out", "opt_in")):
             latest = (message.received_at, intent)
-    codes = keywords.opt_out_provider_error_codes
+    codes = ctx.policy.keywords.opt_out_provider_error_codes
     if codes:
         for attempt in facts.history.attempts:
             if (
@@ -118,7 +142,20 @@ def _inbound_opt_out(ctx: RuleContext) -> str | None:
                 latest = (attempt.at, f"provider_error:{attempt.provider_error_code}")
     if latest is None or latest[1] == "opt_in":
         return None
-    return "inbound_keyword" if latest[1] == "opt_out" else latest[1]
+    if latest[1] == "opt_out_all":
+        return "inbound_keyword", "every_channel"
+    return ("inbound_keyword" if latest[1] == "opt_out" else latest[1]), "address"
+
+
+def _wrong_number(ctx: RuleContext) -> bool:
+    """The consumer wrote from the step's address that it is not theirs."""
+    channel, destination = ctx.step.channel, ctx.step.destination
+    return any(
+        message.channel == channel
+        and _same_address(message.from_address, destination)
+        and inbound_intent(message.text) == "wrong_number"
+        for message in ctx.facts.consumer.inbound_messages
+    )
 
 
 def optout_channel(ctx: RuleContext) -> RuleOutcome | None:
@@ -136,13 +173,12 @@ def optout_channel(ctx: RuleContext) -> RuleOutcome | None:
                 scope="address" if opt_out.address else "channel",
             )
     if ctx.facts.consumer.inbound_messages or ctx.facts.history.attempts:
-        source = _inbound_opt_out(ctx)
-        if source is not None:
+        found = _inbound_opt_out(ctx)
+        if found is not None:
+            source, scope = found
+            where = "every channel" if scope == "every_channel" else f"{channel} at this address"
             return ctx.block(
-                "optout.channel",
-                f"the consumer opted out of {channel} at this address",
-                source=source,
-                scope="address",
+                "optout.channel", f"the consumer opted out of {where}", source=source, scope=scope
             )
     return None
 
@@ -159,4 +195,12 @@ def medium_restricted(ctx: RuleContext) -> RuleOutcome | None:
                 restricted_channel=restriction.channel,
                 scope="address" if restriction.address else "channel",
             )
+    if ctx.facts.consumer.inbound_messages and _wrong_number(ctx):
+        return ctx.block(
+            "medium.restricted",
+            "the consumer replied that this is a wrong number: it was reassigned",
+            restricted_channel=channel,
+            scope="address",
+            source="inbound_wrong_number",
+        )
     return None

@@ -18,10 +18,11 @@ from dunning_core.contracts.events import Consumer, Debt
 from dunning_core.links import unsubscribe_token
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
+from dunning_scheduler.adapters.formatting import Formatters
+from dunning_scheduler.config import SchedulerSettings
 from dunning_scheduler.domain.planning import StepDraft
-from dunning_scheduler.formatting import Formatters
 
-TEMPLATE_DIR = Path(__file__).parent / "templates"
+TEMPLATE_DIR = Path(__file__).parent.parent / "templates"
 LOCALES = ("en_US", "es_US", "zh_CN")
 DEFAULT_LOCALE = "en_US"
 PARTS = ("sms", "email", "subject")
@@ -165,3 +166,17 @@ class Renderer:
                 "List-Unsubscribe-Post": ONE_CLICK,
             },
         )
+
+
+def build_renderer(settings: SchedulerSettings) -> Renderer:
+    """The renderer the service uses (also what checks a policy's template names)."""
+    return Renderer(
+        Identity(
+            collector_name=settings.collector_name,
+            collector_phone=settings.collector_phone,
+            payments_url=settings.payments_url,
+            unsubscribe_url=settings.unsubscribe_url,
+            unsubscribe_mailto=settings.unsubscribe_mailto,
+            unsubscribe_secret=settings.unsubscribe_secret.get_secret_value(),
+        )
+    )
