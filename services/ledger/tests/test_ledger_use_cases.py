@@ -24,7 +24,7 @@ from dunning_ledger.errors import Conflict, ImportRejected, InvalidRequest, NotF
 from dunning_ledger.imports.service import ImportService
 from dunning_ledger.payments.schemas import PaymentIn, PlanIn
 from dunning_ledger.payments.service import PaymentService
-from dunning_testkit.ledger import MemoryLedger
+from dunning_testkit.ledger_memory import MemoryLedger
 
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
