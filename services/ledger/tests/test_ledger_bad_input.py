@@ -43,13 +43,6 @@ async def ledger(
         await built.runtime.stop()
 
 
-@pytest.fixture
-async def http(ledger: Ledger) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=ledger.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://ledger") as client:
-        yield client
-
-
 async def imported(http: httpx.AsyncClient, *rows: dict[str, str]) -> dict[str, Any]:
     response = await http.post("/v1/accounts/import", json={"accounts": list(rows)})
     assert response.status_code == 200, response.text

@@ -35,13 +35,6 @@ async def ledger(
         await built.runtime.stop()
 
 
-@pytest.fixture
-async def http(ledger: Ledger) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=ledger.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://ledger") as client:
-        yield client
-
-
 async def consume(ledger: Ledger, *envelopes: Envelope) -> int:
     """One consumer batch: each event handled, then the batch flushed in one transaction."""
     handler = LedgerEventHandler(ledger.use_cases.communications, ledger.settings.group_id)

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import get_args
 
 import pytest
+from dunning_core.contracts.common import Channel
 from dunning_core.contracts.events import (
     AccountOpened,
     AccountUpdated,
+    ConsumerSignaled,
     PaymentReceived,
     PlanAgreed,
+    SignalKind,
 )
 from dunning_core.runtime.clock import FixedClock
+from dunning_ledger.communications.schemas import SignalIn
+from dunning_ledger.communications.service import CommunicationService
 from dunning_ledger.domain.import_rows import validate_json
 from dunning_ledger.domain.payments import PaymentMethod
 from dunning_ledger.errors import Conflict, ImportRejected, InvalidRequest, NotFound
 from dunning_ledger.imports.service import ImportService
 from dunning_ledger.payments.schemas import PaymentIn, PlanIn
 from dunning_ledger.payments.service import PaymentService
-from dunning_testkit.ledger import MemoryLedger
+from dunning_testkit.ledger_memory import MemoryLedger
 
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
@@ -161,3 +166,68 @@ async def test_a_reimport_keeps_a_balance_payments_moved_and_reports_it() -> Non
     announced = ledger.tables.outbox[-1].data
     assert isinstance(announced, AccountUpdated)
     assert announced.debt.balance.amount_minor == 6000
+
+
+# --- refusals (issue 10), each before anything is written -------------------------------
+
+
+async def test_a_payment_dated_in_the_future_is_refused() -> None:
+    ledger = MemoryLedger()
+    await imported(ledger, row(1))
+    later = PaymentIn(payment_id="P1", amount="1", received_at=T0 + timedelta(minutes=6))
+    with pytest.raises(InvalidRequest, match="in the future") as refused:
+        await PaymentService(ledger, FixedClock(T0)).record_payment("A1", later)
+    assert refused.value.field == "received_at"
+    soon = PaymentIn(payment_id="P2", amount="1", received_at=T0 + timedelta(minutes=4))
+    assert not (await PaymentService(ledger, FixedClock(T0)).record_payment("A1", soon)).replayed
+
+
+@pytest.mark.parametrize(
+    ("instalment", "instalments", "first_due", "field"),
+    [
+        ("99999999", 600, "2026-03-02", "instalments"),  # 600 x 99,999,999 on 100.00
+        ("25.00", 5, "2026-03-02", "instalments"),  # the fifth instalment would pay nothing
+        ("25.00", 4, "0001-01-01", "first_due"),
+        ("25.00", 4, "2027-04-01", "first_due"),
+    ],
+)
+async def test_plans_that_cannot_be_kept_are_refused(
+    instalment: str, instalments: int, first_due: str, field: str
+) -> None:
+    ledger = MemoryLedger()
+    await imported(ledger, row(1))
+    body = PlanIn(plan_id="PL", instalment=instalment, instalments=instalments, first_due=first_due)
+    with pytest.raises(InvalidRequest) as refused:
+        await PaymentService(ledger, FixedClock(T0)).agree_plan("A1", body)
+    assert refused.value.field == field
+    assert ledger.tables.plans == {}
+
+
+async def test_a_plan_on_a_paid_account_is_refused() -> None:
+    ledger = MemoryLedger()
+    await imported(ledger, row(1))
+    service = PaymentService(ledger, FixedClock(T0))
+    await service.record_payment("A1", PaymentIn(payment_id="P1", amount="100"))
+    body = PlanIn(plan_id="PL", instalment="10", instalments=1, first_due="2026-03-02")
+    with pytest.raises(InvalidRequest, match="no balance left"):
+        await service.agree_plan("A1", body)
+
+
+async def test_signals_name_the_accounts_own_debt_and_a_real_address() -> None:
+    ledger = MemoryLedger()
+    await imported(ledger, row(1), row(2))
+    service = CommunicationService(ledger, FixedClock(T0), group_id="ledger")
+    dispute = SignalIn(signal_id="S1", kind=SignalKind.DISPUTED, debt_id="D2")
+    with pytest.raises(InvalidRequest, match="not the debt of account 'A1'"):
+        await service.record_signal("A1", dispute)
+    opt_out = SignalIn(
+        signal_id="S2", kind=SignalKind.OPTED_OUT, channel=Channel.SMS, address="not-a-phone"
+    )
+    with pytest.raises(InvalidRequest) as refused:
+        await service.record_signal("A1", opt_out)
+    assert refused.value.field == "address"
+    assert ledger.tables.outbox[2:] == []
+    phone = opt_out.model_copy(update={"address": "(212) 555-0143"})
+    await service.record_signal("A1", phone)
+    [announced] = [e.data for e in ledger.tables.outbox if isinstance(e.data, ConsumerSignaled)]
+    assert announced.address == "+12125550143"

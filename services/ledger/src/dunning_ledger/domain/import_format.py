@@ -57,12 +57,7 @@ from typing import Any, Final
 import phonenumbers
 from dunning_core.contracts.account_import import IMPORT_COLUMNS
 
-# The shared list (the CLI writes portfolios with it), plus the columns it does not name yet.
-_LEDGER_ONLY: Final = ("charged_off_on", "last_payment_date")
-COLUMNS: Final[tuple[str, ...]] = (
-    *IMPORT_COLUMNS,
-    *(c for c in _LEDGER_ONLY if c not in IMPORT_COLUMNS),
-)
+COLUMNS: Final = IMPORT_COLUMNS  # the contract's list: the CLI writes portfolios with it
 REQUIRED_COLUMNS: Final[tuple[str, ...]] = (
     "account_id",
     "full_name",
