@@ -58,6 +58,28 @@ class Running:
         body: dict[str, Any] = response.json()
         return body
 
+    async def step(self, account_id: str, step_id: str) -> dict[str, Any]:
+        case = await self.case(account_id)
+        found: dict[str, Any] = next(s for s in case["steps"] if s["step_id"] == step_id)
+        return found
+
+
+def sms_of(planned: list[Envelope]) -> StepPlanned:
+    sms = next(e.data for e in planned if e.data.step.channel.value == "sms")  # type: ignore[attr-defined]
+    assert isinstance(sms, StepPlanned)
+    return sms
+
+
+def the_same_step_again(replanned: list[Envelope], original: StepPlanned) -> StepPlanned:
+    """The one re-planned step: the same id, attempt and vetted content as the original."""
+    assert len(replanned) == 1
+    again = replanned[0].data
+    assert isinstance(again, StepPlanned)
+    assert again.step.step_id == original.step.step_id
+    assert again.step.attempt == original.step.attempt
+    assert again.step.content_hash == original.step.content_hash
+    return again
+
 
 @pytest.fixture
 async def running(
@@ -115,49 +137,34 @@ async def test_a_deferral_is_replanned_with_the_same_step_id_and_the_new_send_at
 ) -> None:
     await running.publish(account_opened("ACC-I2"))
     first = await running.planned(2)
-    sms = next(e.data for e in first if e.data.step.channel.value == "sms")  # type: ignore[attr-defined]
-    assert isinstance(sms, StepPlanned)
+    sms = sms_of(first)
     later = NOW + timedelta(hours=15)
     await running.publish(decided(sms, Decision.DEFER, not_before=later, rules=["hours.fdcpa"]))
     assert await running.planned(1, wait_s=2.0) == []  # held until not_before
     running.clock.advance(timedelta(hours=15))
     replanned = await running.planned(1)
-    assert len(replanned) == 1
-    again = replanned[0].data
-    assert isinstance(again, StepPlanned)
-    assert again.step.step_id == sms.step.step_id
-    assert again.step.attempt == sms.step.attempt
+    again = the_same_step_again(replanned, sms)
     assert again.step.send_at == later
-    assert again.step.content_hash == sms.step.content_hash
     assert replanned[0].id != first[0].id
-    case = await running.case("ACC-I2")
-    step = next(s for s in case["steps"] if s["step_id"] == sms.step.step_id)
+    step = await running.step("ACC-I2", sms.step.step_id)
     assert (step["status"], step["replans"], step["rule_ids"]) == ("planned", 1, ["hours.fdcpa"])
 
 
 async def test_an_expired_approval_is_replanned_with_the_same_step_id(running: Running) -> None:
     await running.publish(account_opened("ACC-I7"))
     first = await running.planned(2)
-    sms = next(e.data for e in first if e.data.step.channel.value == "sms")  # type: ignore[attr-defined]
-    assert isinstance(sms, StepPlanned)
+    sms = sms_of(first)
     await running.publish(decided(sms, Decision.ALLOW))
     running.clock.advance(timedelta(minutes=20))
     expired_at = running.clock.now()
     await running.publish(
         delivery(sms, DeliveryStatus.EXPIRED, error_code="send_by_passed", at=expired_at)
     )
-    replanned = await running.planned(1)
-    assert len(replanned) == 1
-    again = replanned[0].data
-    assert isinstance(again, StepPlanned)
-    assert again.step.step_id == sms.step.step_id
-    assert again.step.attempt == sms.step.attempt
-    assert again.step.content_hash == sms.step.content_hash
+    again = the_same_step_again(await running.planned(1), sms)
     assert again.step.send_at == expired_at
-    case = await running.case("ACC-I7")
-    step = next(s for s in case["steps"] if s["step_id"] == sms.step.step_id)
+    step = await running.step("ACC-I7", sms.step.step_id)
     assert (step["status"], step["replans"]) == ("planned", 1)
-    assert case["status"] == "active"
+    assert (await running.case("ACC-I7"))["status"] == "active"
 
 
 async def test_the_same_account_opened_twice_gives_one_case_and_one_plan(
