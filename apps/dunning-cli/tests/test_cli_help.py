@@ -12,6 +12,15 @@ def test_help_lists_each_command_once() -> None:
     result = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "200"})
 
     assert result.exit_code == 0, result.output
-    for command in ("portfolio", "import", "summary", "account", "gate", "demo", "replies"):
+    for command in (
+        "portfolio",
+        "import",
+        "summary",
+        "account",
+        "gate",
+        "demo",
+        "replies",
+        "templates",
+    ):
         mentions = re.findall(rf"(?m)^\W*(?:dunning )?{command}\b", result.stdout)
         assert len(mentions) == 1, (command, result.stdout)

@@ -30,6 +30,7 @@ import typer
 from dunning_cli.portfolio import sample_rows, to_csv
 from dunning_cli.records import GateDecision, StepRecord
 from dunning_cli.replies import replies
+from dunning_cli.templates import templates
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -43,6 +44,7 @@ policy = typer.Typer(no_args_is_help=True, help="Policy files, judged as the ser
 app.add_typer(demo, name="demo")
 app.add_typer(policy, name="policy")
 app.add_typer(replies, name="replies")
+app.add_typer(templates, name="templates")
 
 LEDGER = os.environ.get("DUNNING_LEDGER_URL", "http://127.0.0.1:8001")
 GATE = os.environ.get("DUNNING_GATE_URL", "http://127.0.0.1:8003")

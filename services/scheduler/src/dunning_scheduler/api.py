@@ -1,18 +1,22 @@
-"""The scheduler's HTTP surface: one case's state, and counts across cases (read-only)."""
+"""The scheduler's HTTP surface: one case's state, counts across cases, and the templates
+rendered for a sample account (all read-only)."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from dunning_core.contracts.common import Channel
+from dunning_core.contracts.common import Channel, Money
+from dunning_core.contracts.events import Consumer, Debt, EmailContact, PhoneContact
 from dunning_core.runtime.logging import mask_pii
 from fastapi import APIRouter, HTTPException
 
 from dunning_scheduler.domain.case import Case, StepRecord
 from dunning_scheduler.domain.contacts import destination
+from dunning_scheduler.domain.planning import StepDraft
 from dunning_scheduler.handlers import PlannerLoop
 from dunning_scheduler.policy.model import EscalationPolicy
-from dunning_scheduler.ports import CaseStore
+from dunning_scheduler.ports import CaseStore, MessageRenderer
 
 
 def case_view(case: Case, policy: EscalationPolicy, steps: list[StepRecord]) -> dict[str, Any]:
@@ -81,5 +85,117 @@ def router(store: CaseStore, policy: EscalationPolicy, planner: PlannerLoop | No
         if planner is not None:
             report["planner"] = planner.health()
         return report
+
+    return api
+
+
+SAMPLE_ACCOUNT = "SAMPLE-0001"
+_SAMPLE_ADDRESS = {Channel.SMS: "+12125550100", Channel.EMAIL: "alex.sample@example.com"}
+
+
+def template_previews(
+    renderer: MessageRenderer,
+    policy: EscalationPolicy,
+    *,
+    locale: str,
+    stage: str | None = None,
+    channel: Channel | None = None,
+    state: str = "NY",
+    first_communication: bool = False,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """Every template of the policy's stages (or of one, matched by key or stage name),
+    rendered for a sample account in `locale`, per channel; a fallback's templates too."""
+    consumer = Consumer(
+        full_name="Alex Sample",
+        locale=locale,
+        state=state,
+        phones=(PhoneContact(number=_SAMPLE_ADDRESS[Channel.SMS]),),
+        emails=(EmailContact(address=_SAMPLE_ADDRESS[Channel.EMAIL]),),
+    )
+    today = now.date()
+    debt = Debt(
+        debt_id="SAMPLE-DEBT",
+        creditor="Sample Bank",
+        balance=Money(amount_minor=123_456, currency="USD"),
+        due_date=today - timedelta(days=60),
+        delinquent_since=today - timedelta(days=30),
+        limitation_date=date(today.year + 3, 1, 1),
+        ca_license_number="CA-0000000" if state == "CA" else None,
+    )
+    previews: list[dict[str, Any]] = []
+    for spec in policy.stages:
+        if stage is not None and stage not in (spec.key, spec.stage.value):
+            continue
+        variants = [(spec.key, spec.stage, t) for t in dict.fromkeys(spec.templates)]
+        if spec.fallback is not None:
+            variants += [
+                (f"{spec.key}.fallback", spec.fallback.stage, t)
+                for t in dict.fromkeys(spec.fallback.templates)
+            ]
+        for key, kind, template in variants:
+            for medium in spec.channels:
+                if channel is not None and medium != channel:
+                    continue
+                draft = StepDraft(
+                    step_id=f"preview-{key}-{template}-{medium.value}",
+                    account_id=SAMPLE_ACCOUNT,
+                    debt_id=debt.debt_id,
+                    stage_key=key,
+                    stage=kind,
+                    template=template,
+                    channel=medium,
+                    attempt=1,
+                    destination=_SAMPLE_ADDRESS[medium],
+                    send_at=now,
+                    first_communication=first_communication,
+                    legal_language=spec.requires_legal_authority and not key.endswith("fallback"),
+                    time_barred=False,
+                    gap_after=None,
+                    reply_by=today + timedelta(days=14),
+                )
+                content = renderer.render(draft, consumer, debt)
+                previews.append(
+                    {
+                        "stage_key": key,
+                        "stage": kind.value,
+                        "template": template,
+                        "channel": medium.value,
+                        **content.model_dump(mode="json"),
+                    }
+                )
+    return previews
+
+
+def preview_router(renderer: MessageRenderer, policy: EscalationPolicy) -> APIRouter:
+    api = APIRouter(prefix="/v1", tags=["templates"])
+
+    @api.get("/templates/preview")
+    async def preview(
+        locale: str = "en_US",
+        stage: str | None = None,
+        channel: Channel | None = None,
+        state: str = "NY",
+        first_communication: bool = False,
+    ) -> dict[str, Any]:
+        """The templates rendered for a sample account: subject, body and headers per
+        stage, template and channel. `stage` is a stage key or a stage name."""
+        if stage is not None and not any(stage in (s.key, s.stage.value) for s in policy.stages):
+            known = ", ".join(s.key for s in policy.stages)
+            raise HTTPException(status_code=404, detail=f"no stage {stage!r} (known: {known})")
+        try:
+            previews = template_previews(
+                renderer,
+                policy,
+                locale=locale,
+                stage=stage,
+                channel=channel,
+                state=state.upper(),
+                first_communication=first_communication,
+                now=datetime.now(UTC),
+            )
+        except ValueError as error:  # a sample account the contracts refuse (e.g. state)
+            raise HTTPException(status_code=422, detail=str(error)) from error
+        return {"locale": locale, "account_id": SAMPLE_ACCOUNT, "previews": previews}
 
     return api

@@ -17,7 +17,7 @@ from dunning_scheduler.adapters.database import make_engine, migrate
 from dunning_scheduler.adapters.kafka_publisher import KafkaStepPublisher
 from dunning_scheduler.adapters.rendering import Renderer, build_renderer
 from dunning_scheduler.adapters.repository import SqlCaseStore
-from dunning_scheduler.api import router
+from dunning_scheduler.api import preview_router, router
 from dunning_scheduler.config import SchedulerSettings
 from dunning_scheduler.handlers import TOPICS, PlannerLoop, SchedulerHandler
 from dunning_scheduler.policy.loader import default_policy, load_policy
@@ -104,6 +104,7 @@ def build(
     app = FastAPI(title="Dunning scheduler", lifespan=lifespan_for(runtime))
     app.include_router(health_router(runtime))
     app.include_router(router(store, policy, planner if settings.planner_enabled else None))
+    app.include_router(preview_router(renderer, policy))
     app.state.runtime = runtime
     app.state.scheduler = scheduler
     app.state.planner = planner
