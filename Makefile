@@ -21,8 +21,11 @@ lint: bootstrap
 	uv run mypy
 	uv run lint-imports
 
-unit: bootstrap
-	uv run pytest -m "not integration and not e2e"
+unit: bootstrap       ## every test that needs no Kafka, PostgreSQL or Redis (loopback HTTP is fine)
+	DUNNING_STACK_EXTERNAL=1 uv run pytest -m "not integration and not e2e"
+
+integration: bootstrap  ## the tests that need the local stack (started by `make stack-up`)
+	DUNNING_STACK_EXTERNAL=1 uv run pytest -m "integration"
 
 bench: bootstrap      ## every benchmark; figures printed and written to bench/results/
 	@bash bench/run_all.sh

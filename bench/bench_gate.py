@@ -45,14 +45,15 @@ from dunning_core.contracts.topics import ALL_TOPICS, dlq
 from dunning_core.runtime.clock import FixedClock
 from dunning_core.runtime.kafka import EventProducer
 from dunning_gate.adapters.redis_state import RedisStateStore
+from dunning_gate.bootstrap import settle_heap
 from dunning_gate.domain.evaluate import evaluate
+from dunning_gate.domain.mapping import request_dict
 from dunning_gate.domain.parsing import build_request
 from dunning_gate.domain.request import EvaluationRequest
-from dunning_gate.mapping import request_dict
-from dunning_gate.pipeline import GatePipeline
+from dunning_gate.domain.state import AccountState, apply_account
+from dunning_gate.handlers import GatePipeline
 from dunning_gate.policy.loader import default_policy
 from dunning_gate.service import GateDecider
-from dunning_gate.state import AccountState, apply_account
 from dunning_testkit.stack import create_topics
 from redis.asyncio import Redis
 
@@ -215,6 +216,7 @@ async def _replica(
         max_records=2000,
     )
     await pipeline.start()
+    settle_heap()
     # Every replica holds its share of the partitions before any starts: the figures are
     # those of the group at work, not of its first rebalance.
     await _until(lambda: len(pipeline.health()["assigned_partitions"]) == share)
@@ -431,6 +433,7 @@ async def profile_one_replica() -> None:
         max_records=2000,
     )
     await pipeline.start()
+    settle_heap()
     task = asyncio.create_task(pipeline.run())
     await _until(lambda: pipeline.stats.decided > 0)
     start, cpu = time.perf_counter(), time.process_time()

@@ -37,9 +37,7 @@ async def main() -> None:
     topics = await create_topics(prefix, partitions=6)
     name = f"bench_ledger_{uuid.uuid4().hex[:8]}"
     url = await create_database(name)
-    settings = LedgerSettings(
-        database_url=url, topic_prefix=prefix, ledger_group_id=f"{prefix}ledger"
-    )
+    settings = LedgerSettings(database_url=url, topic_prefix=prefix, group_id=f"{prefix}ledger")
     try:
         figures = await run(settings, ACCOUNTS, EVENTS)
     finally:
@@ -50,7 +48,7 @@ async def main() -> None:
 
 async def run(settings: LedgerSettings, accounts: int, events: int) -> dict[str, Any]:
     # Relay and consumers off at first: each stage is timed on its own.
-    ledger = build_ledger(settings.model_copy(update={"ledger_relay": False}))
+    ledger = build_ledger(settings.model_copy(update={"relay": False}))
     await migrate(ledger.engine)
     await ledger.producer.start()
     rows = sample_rows(accounts)
@@ -113,7 +111,7 @@ async def run(settings: LedgerSettings, accounts: int, events: int) -> dict[str,
     ]
     await producer.publish(envelopes)
     await producer.stop()
-    consumer = build_ledger(settings.model_copy(update={"ledger_relay": False}))
+    consumer = build_ledger(settings.model_copy(update={"relay": False}))
     started = time.perf_counter()
     await consumer.runtime.start()
     try:
@@ -132,12 +130,12 @@ async def run(settings: LedgerSettings, accounts: int, events: int) -> dict[str,
         "reimport_unchanged_s": round(reimport_s, 2),
         "outbox_records": published,
         "outbox_relay_records_per_s": round(published / relay_s),
-        "outbox_batch": settings.ledger_outbox_batch,
+        "outbox_batch": settings.outbox_batch,
         **{f"payment_{k}": v for k, v in percentiles_ms(latencies).items()},
         "payments_sequential": len(latencies),
         "consumed_delivery_events": events,
         "consumer_events_per_s_incl_group_join": round(events / consume_s),
-        "consumer_max_records": settings.ledger_max_records,
+        "consumer_max_records": settings.max_records,
     }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -129,6 +130,8 @@ def main() -> None:
             speed["messages_per_s"] / base_speed["messages_per_s"], 3
         ),
         "peak_rss_mb": round(peak_rss_mb(), 1),
+        # the machine is shared: a high load makes the speed figures a floor
+        "load_average_1m": round(os.getloadavg()[0], 1),
     }
     report("replies", figures)
 

@@ -17,11 +17,11 @@ from dunning_gate.domain import EvaluationRequest, build_request, evaluate
 from dunning_gate.domain.examples import EMAIL, PHONE, example_email_request, example_request
 from dunning_gate.domain.examples import with_changes as gate_changes
 from dunning_gate.policy import default_policy as gate_policy
+from dunning_scheduler.adapters.rendering import Renderer
 from dunning_scheduler.domain import reactions
 from dunning_scheduler.domain.case import Case
 from dunning_scheduler.domain.planning import StepDraft, plan_due
 from dunning_scheduler.policy.loader import default_policy as scheduler_policy
-from dunning_scheduler.rendering import Renderer
 from dunning_testkit.scheduler import IDENTITY, NOW, account_opened, consumer, debt
 
 GATE = gate_policy()

@@ -89,7 +89,9 @@ async def record_step(served: ServedLedger) -> None:
             "/v1/accounts/import", json={"accounts": [STORY.account_row()]}
         )
         assert imported.json()["opened"] == 1
-    handler = LedgerEventHandler(served.ledger.service, served.ledger.settings.ledger_group_id)
+    handler = LedgerEventHandler(
+        served.ledger.use_cases.communications, served.ledger.settings.group_id
+    )
     s = timedelta(seconds=1)
     for batch in (
         [STORY.decided(Decision.DEFER, T0, QUIET_HOURS)],

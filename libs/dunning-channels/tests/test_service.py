@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
 from dunning_channels.domain import (
     Accepted,
     AmbiguousSend,
-    BreakerState,
-    CircuitBreaker,
     Rejected,
-    RetryPolicy,
-    Unavailable,
 )
 from dunning_channels.service import SendApprovals
 from dunning_core.contracts.common import Channel
@@ -30,64 +24,11 @@ from dunning_testkit.channels import (
     NOW,
     PHONE,
     FakeSender,
-    FakeWall,
-    MemoryDeadLetters,
     MemoryPublisher,
-    MemoryRetryQueue,
     MemorySendRecords,
     approval,
+    rig,
 )
-
-
-@dataclass
-class Rig:
-    service: SendApprovals
-    records: MemorySendRecords
-    publisher: MemoryPublisher
-    retries: MemoryRetryQueue
-    dead: MemoryDeadLetters
-    wall: FakeWall
-
-    async def settle(self, rounds: int = 50) -> None:
-        """Flush the batch, then run every parked retry as it falls due."""
-        await self.service.flush()
-        for _ in range(rounds):
-            if not self.retries.items:
-                return
-            self.wall.now = max(self.wall.now, min(at for at, _ in self.retries.items.values()))
-            await self.service.retry_due()
-            await self.service.drain_retries()
-        raise AssertionError("retries never ended")
-
-
-def rig(
-    sender: FakeSender,
-    records: MemorySendRecords | None = None,
-    *,
-    clock: FixedClock | None = None,
-    concurrency: int = 32,
-    policy: RetryPolicy | None = None,
-) -> Rig:
-    records = records or MemorySendRecords()
-    publisher = MemoryPublisher()
-    retries = MemoryRetryQueue()
-    dead = MemoryDeadLetters()
-    wall = FakeWall()
-    service = SendApprovals(
-        service="sms",
-        channel=Channel.SMS,
-        sender=sender,
-        records=records,
-        publisher=publisher,
-        clock=clock or FixedClock(NOW),
-        retries=retries,
-        dead_letters=dead,
-        policy=policy,
-        concurrency=concurrency,
-        wall=wall,
-        rand=lambda: 0.5,
-    )
-    return Rig(service, records, publisher, retries, dead, wall)
 
 
 def worker(
@@ -291,126 +232,3 @@ async def test_an_approval_within_its_send_by_is_sent() -> None:
     await service.handle(approval(send_by=NOW + timedelta(seconds=1)))
     await service.flush()
     assert deliveries(publisher) == [(DeliveryStatus.ACCEPTED, None)]
-
-
-# --- retries: bounded per step, parked so that they hold back no other step -------------
-
-BAD = "+14155550429"
-
-
-async def test_a_destination_that_always_fails_holds_back_no_other() -> None:
-    sender = FakeSender(
-        Accepted("SM-good"), by_destination={BAD: [Unavailable("server_error", "500")]}
-    )
-    parts = rig(sender, concurrency=2)
-    await parts.service.handle(approval("acc-bad", destination=BAD))
-    for n in range(10):
-        await parts.service.handle(approval(f"acc-{n}"))
-    # The batch is done once the failing step is parked: no waiting for its retries.
-    await asyncio.wait_for(parts.service.flush(), timeout=5)
-    assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)] * 10
-    assert list(parts.retries.items) == [approval("acc-bad", destination=BAD).data.step.step_id]  # type: ignore[union-attr]
-
-
-async def test_retries_end_when_the_attempts_are_spent_failed_and_dead_lettered() -> None:
-    sender = FakeSender(Unavailable("server_error", "HTTP 500 from twilio"))
-    parts = rig(sender, policy=RetryPolicy(max_attempts=4, max_seconds=3600))
-    envelope = approval(destination=BAD)
-    await parts.service.handle(envelope)
-    await parts.settle()
-    assert len(sender.calls) == 4
-    assert parts.retries.items == {}
-    [event] = parts.publisher.events()
-    assert isinstance(event, DeliveryUpdated)
-    assert (event.status, event.error_code, event.provider) == (
-        DeliveryStatus.FAILED,
-        "retry_budget_spent",
-        "twilio",
-    )
-    assert event.detail is not None
-    assert "4 attempts" in event.detail
-    assert "server_error" in event.detail
-    [(letter, reason)] = parts.dead.letters
-    assert letter.id == envelope.id
-    assert reason == event.detail
-    step_id = envelope.data.step.step_id  # type: ignore[union-attr]
-    assert parts.records.steps[step_id] == "failed:retry_budget_spent"
-    # a redelivered approval of the failed step is not tried again
-    await parts.service.handle(envelope)
-    await parts.settle()
-    assert len(sender.calls) == 4
-
-
-async def test_retries_end_when_the_seconds_are_spent() -> None:
-    sender = FakeSender(Unavailable("rate_limited", "429", retry_after_s=50.0))
-    parts = rig(sender, policy=RetryPolicy(max_attempts=100, max_seconds=120))
-    await parts.service.handle(approval())
-    await parts.settle()
-    assert len(sender.calls) == 3  # at 0, 50 and 100 s; the next would be past 120 s
-    assert deliveries(parts.publisher) == [(DeliveryStatus.FAILED, "retry_budget_spent")]
-    assert len(parts.dead.letters) == 1
-
-
-async def test_a_retry_waits_at_least_what_the_provider_asked() -> None:
-    sender = FakeSender(Unavailable("rate_limited", "429", retry_after_s=30.0), Accepted("SM1"))
-    parts = rig(sender, policy=RetryPolicy(initial_s=1.0))
-    start = parts.wall.now
-    await parts.service.handle(approval())
-    await parts.service.flush()
-    [(due_at, item)] = parts.retries.items.values()
-    assert due_at == start + 30.0
-    assert item.attempts == 1
-    parts.wall.advance(29.0)
-    assert await parts.service.retry_due() == 0
-    parts.wall.advance(1.0)
-    assert await parts.service.retry_due() == 1
-    await parts.service.drain_retries()
-    assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]
-    assert parts.retries.items == {}
-
-
-def test_backoff_is_exponential_capped_and_jittered() -> None:
-    policy = RetryPolicy(initial_s=1.0, maximum_s=8.0)
-    assert [policy.backoff(n, rand=1.0) for n in range(1, 7)] == [1, 2, 4, 8, 8, 8]
-    assert [policy.backoff(n, rand=0.0) for n in range(1, 5)] == [0.5, 1, 2, 4]
-
-
-# --- the provider's circuit breaker ----------------------------------------------------------
-
-
-async def test_a_provider_that_is_down_is_not_called_while_its_circuit_is_open() -> None:
-    down = [Unavailable("server_error", "503")]
-    sender = FakeSender(Accepted("SM1"), by_destination={PHONE: down})
-    parts = rig(sender)
-    parts.service.breaker = CircuitBreaker(window=3, min_calls=3, failure_ratio=1.0, open_s=30)
-    for n in range(10):
-        await parts.service.handle(approval(f"acc-{n}"))
-    await parts.service.flush()
-    assert len(sender.calls) == 3  # then the circuit opened: the others were not tried
-    assert parts.service.breaker.state is BreakerState.OPEN
-    assert len(parts.retries.items) == 10
-    held = [item for _, item in parts.retries.items.values() if item.attempts == 0]
-    assert len(held) == 7  # held back by the breaker: no attempt spent
-    # Still open a little later: nothing is called.
-    parts.wall.advance(5)
-    await parts.service.retry_due()
-    await parts.service.drain_retries()
-    assert len(sender.calls) == 3
-    # The provider recovers; the half-open probe succeeds and the rest follow.
-    down[0] = Accepted("SM1")
-    await parts.settle()
-    assert len(sender.calls) == 13
-    assert parts.service.breaker.state is BreakerState.CLOSED
-    assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)] * 10
-
-
-async def test_destinations_answered_429_never_open_the_circuit() -> None:
-    limited = [Unavailable("rate_limited", "429", retry_after_s=1.0)]
-    sender = FakeSender(Accepted("SM1"), by_destination={BAD: limited})
-    parts = rig(sender)
-    parts.service.breaker = CircuitBreaker(window=3, min_calls=3, failure_ratio=1.0, open_s=30)
-    for n in range(5):
-        await parts.service.handle(approval(f"acc-{n}", destination=BAD))
-    await parts.settle()
-    assert parts.service.breaker.state is BreakerState.CLOSED
-    assert deliveries(parts.publisher) == [(DeliveryStatus.FAILED, "retry_budget_spent")] * 5

@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 import httpx
+from dunning_core.runtime.kafka import Backoff
 from dunning_core.runtime.service import Component, ServiceRuntime, health_router
 from fastapi import FastAPI
 
@@ -44,7 +45,9 @@ async def test_a_dependency_down_makes_the_service_unready_but_not_dead() -> Non
 
 
 async def test_a_dead_loop_fails_liveness() -> None:
-    runtime = ServiceRuntime("svc")
+    # A loop that dies is restarted; one down for longer than the limit (here: at once)
+    # is dead for liveness.
+    runtime = ServiceRuntime("svc", down_limit_s=0)
 
     async def crash() -> None:
         raise RuntimeError("boom")
@@ -58,4 +61,45 @@ async def test_a_dead_loop_fails_liveness() -> None:
         assert live.status_code == 503
         assert live.json()["dead_loops"] == ["loop"]
     finally:
+        await runtime.stop()
+
+
+async def test_a_loop_that_dies_is_restarted_and_readiness_says_so_meanwhile() -> None:
+    runtime = ServiceRuntime("svc", restart_backoff=Backoff(initial=0.2, maximum=0.2))
+    runs = 0
+    stop = asyncio.Event()
+    starts: list[int] = []
+
+    async def start() -> None:
+        starts.append(runs)
+
+    async def flaky() -> None:
+        nonlocal runs
+        runs += 1
+        if runs <= 2:
+            raise ConnectionError(f"lost the database ({runs})")
+        await stop.wait()
+
+    runtime.add(Component("loop", start, _nothing, flaky))
+    await runtime.start()
+    try:
+        await asyncio.sleep(0.01)
+        async with _app(runtime) as http:
+            ready, live = await http.get("/health"), await http.get("/health/live")
+        assert ready.status_code == 503
+        assert ready.json()["loop"]["restarting"] is True
+        assert "lost the database" in ready.json()["loop"]["error"]
+        assert live.status_code == 200
+        for _ in range(50):
+            if runs == 3:
+                break
+            await asyncio.sleep(0.05)
+        assert runs == 3
+        assert len(starts) == 3  # started, then restarted twice
+        async with _app(runtime) as http:
+            ready = await http.get("/health")
+        assert ready.status_code == 200
+        assert ready.json()["loop"] == {"restarts": 2}
+    finally:
+        stop.set()
         await runtime.stop()

@@ -45,6 +45,10 @@ def test_these_are_opt_outs(text: str) -> None:
     ("text", "intent"),
     [
         ("don't stop my plan", "plan"),
+        ("You can stop now, I paid", "opt_out"),  # a strong word counts anywhere
+        ("don't stop the reminders", "unknown"),  # a negated revocation cue
+        ("Can you stop by my house", "unknown"),  # an idiom
+        ("I don't want these texts anymore", "opt_out"),  # cue + channel word
         ("stop by tomorrow to pay", "promise"),
         ("I will pay at the end of the month", "promise"),
         ("pagar", "pay"),
@@ -78,6 +82,11 @@ def test_twilio_opt_out_type_wins(opt_out_type: str, intent: str) -> None:
     assert result.confidence == "high"
 
 
+def test_a_provider_stop_on_a_stopall_keeps_all_channels() -> None:
+    assert classify("STOPALL", provider_opt_out_type="STOP", now=NOW).intent == "opt_out_all"
+    assert classify("STOP", provider_opt_out_type="STOP", now=NOW).intent == "opt_out"
+
+
 @pytest.mark.parametrize(
     "text", ["", "   ", None, 42, b"STOP", "😀😀😀", "\ud800\udfffabc\ud800", "a" * 1600, "?!..."]
 )
@@ -106,6 +115,15 @@ def test_friday_is_resolved_in_the_consumer_s_zone() -> None:
     assert in_tokyo.date == date(2026, 12, 4)
     assert classify("I'll pay tomorrow", now=late, tz="America/New_York").date == date(2026, 12, 3)
     assert classify("I'll pay tomorrow", now=late, tz="Asia/Tokyo").date == date(2026, 12, 4)
+
+
+def test_an_unknown_zone_is_the_caller_s_mistake() -> None:
+    with pytest.raises(ValueError, match="Mars/Olympus"):
+        classify("I'll pay Friday", tz="Mars/Olympus", now=NOW)
+
+
+def test_a_naive_now_is_taken_as_utc() -> None:
+    assert classify("I'll pay tomorrow", now=datetime(2026, 12, 3, 3, 0)).date == date(2026, 12, 3)
 
 
 def test_a_promise_carries_date_and_amount() -> None:
@@ -144,3 +162,28 @@ def test_classification_as_dict_is_json() -> None:
     data = json.loads(json.dumps(result.as_dict()))
     assert data["intent"] == "promise"
     assert data["why"]
+
+
+# Every opt-out the older lists knew (the gate's policy keywords and phrases, the sms
+# worker's hard-coded set), so that deleting them for this classifier loses none.
+OLD_OPT_OUTS = [
+    "stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout", "remove",
+    "alto", "basta", "parar", "cancelar", "baja", "arret", "arreter", "desabonner",
+    "desinscrire", "sair", "退订",
+    "opt out", "no mas", "no más", "stop texting", "stop calling", "stop emailing",
+    "stop contacting", "do not contact", "dont contact", "don't contact", "do not text",
+    "don't text", "leave me alone", "take me off", "remove me", "no me escriba",
+    "no me llame", "no me contacte", "deje de escribir", "deje de llamar", "stop please",
+    "please stop", "stop it", "no more", "stop texting me", "stop messaging me",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", OLD_OPT_OUTS)
+def test_every_opt_out_the_old_lists_knew_is_still_one(text: str) -> None:
+    assert classify(text, now=NOW).intent in {"opt_out", "opt_out_all"}
+
+
+@pytest.mark.parametrize(("text", "intent"), [("start", "opt_in"), ("unstop", "opt_in"),
+    ("subscribe", "opt_in"), ("help", "help"), ("info", "help"), ("ayuda", "help")])  # fmt: skip
+def test_the_old_opt_in_and_help_words_keep_their_meaning(text: str, intent: str) -> None:
+    assert classify(text, now=NOW).intent == intent

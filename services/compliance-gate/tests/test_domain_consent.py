@@ -3,30 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from importlib import resources
-from typing import Any
 
 import pytest
-import yaml
-from dunning_gate.domain import EvaluationRequest, build_request, evaluate
-from dunning_gate.domain.decision import Decision
-from dunning_gate.domain.examples import example_email_request, example_request, with_changes
-from dunning_gate.policy import Policy, default_policy
+from dunning_gate.domain.examples import example_email_request
+from dunning_gate.policy import default_policy
+from dunning_testkit.gate_rules import decide, policy_with
 
 POLICY = default_policy()
-
-
-def decide(
-    changes: dict[Any, Any], base: dict[str, Any] | None = None, policy: Policy = POLICY
-) -> Decision:
-    request = build_request(with_changes(base or example_request(), changes), policy)
-    assert isinstance(request, EvaluationRequest), request
-    return evaluate(request, policy)
-
-
-def policy_with(changes: dict[Any, Any]) -> Policy:
-    text = resources.files("dunning_gate.policy").joinpath("default_policy.yaml").read_text()
-    return Policy.model_validate(with_changes(yaml.safe_load(text), changes))
 
 
 def test_no_tcpa_consent_blocks_sms_and_voice() -> None:

@@ -4,18 +4,14 @@ overshadowing, California licence and Rosenthal notice, one-click unsubscribe he
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
-from dunning_gate.domain import EvaluationRequest, build_request, evaluate
-from dunning_gate.domain.decision import Decision
 from dunning_gate.domain.examples import (
     EMAIL_BODY,
     SMS_BODY,
     example_email_request,
-    example_request,
-    with_changes,
 )
-from dunning_gate.policy import Policy, default_policy
+from dunning_gate.policy import default_policy
+from dunning_testkit.gate_rules import decide
 
 POLICY = default_policy()
 FIRST_SMS = (
@@ -33,14 +29,6 @@ ROSENTHAL = (
     "may not contact you before 8 a.m. or after 9 p.m. ... you may contact the Federal "
     "Trade Commission at 1-877-FTC-HELP or www.ftc.gov."
 )
-
-
-def decide(
-    changes: dict[Any, Any], base: dict[str, Any] | None = None, policy: Policy = POLICY
-) -> Decision:
-    request = build_request(with_changes(base or example_request(), changes), policy)
-    assert isinstance(request, EvaluationRequest), request
-    return evaluate(request, policy)
 
 
 def test_sms_without_opt_out_text_is_blocked() -> None:

@@ -10,11 +10,9 @@ import pytest
 from dunning_gate.domain import (
     EvaluationRequest,
     build_request,
-    evaluate,
     evaluate_raw,
     request_json_schema,
 )
-from dunning_gate.domain.decision import Decision
 from dunning_gate.domain.examples import (
     DELETE,
     example_email_request,
@@ -24,16 +22,11 @@ from dunning_gate.domain.examples import (
 from dunning_gate.domain.rules import RULES
 from dunning_gate.policy import default_policy
 from dunning_gate.policy.vocabulary import RULE_IDS
+from dunning_testkit.gate_rules import decide
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 POLICY = default_policy()
-
-
-def decide(changes: dict[Any, Any], base: dict[str, Any] | None = None) -> Decision:
-    request = build_request(with_changes(base or example_request(), changes), POLICY)
-    assert isinstance(request, EvaluationRequest), request
-    return evaluate(request, POLICY)
 
 
 def test_every_rulebook_rule_id_is_implemented_exactly_once() -> None:

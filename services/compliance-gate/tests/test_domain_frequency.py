@@ -3,45 +3,23 @@ window frees, and combining with time of day."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from importlib import resources
 from typing import Any
 
-import yaml
-from dunning_gate.domain import EvaluationRequest, build_request, evaluate
-from dunning_gate.domain.decision import Decision
 from dunning_gate.domain.examples import (
     EMAIL,
     PHONE,
     example_email_request,
-    example_request,
     with_changes,
 )
 from dunning_gate.domain.rules.frequency import counter_keys
-from dunning_gate.policy import Policy, default_policy
+from dunning_gate.policy import default_policy
+from dunning_testkit.gate_rules import decide, policy_with, utc
 
 POLICY = default_policy()
 VOICE = {
     "step.channel": "voice",
     "step.content": {"body": "Acme Recovery calling: this call is from a debt collector."},
 }
-
-
-def decide(
-    changes: dict[Any, Any], base: dict[str, Any] | None = None, policy: Policy = POLICY
-) -> Decision:
-    request = build_request(with_changes(base or example_request(), changes), policy)
-    assert isinstance(request, EvaluationRequest), request
-    return evaluate(request, policy)
-
-
-def policy_with(changes: dict[Any, Any]) -> Policy:
-    text = resources.files("dunning_gate.policy").joinpath("default_policy.yaml").read_text()
-    return Policy.model_validate(with_changes(yaml.safe_load(text), changes))
-
-
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def attempt(

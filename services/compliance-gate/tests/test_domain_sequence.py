@@ -4,19 +4,16 @@ Nevada's medical-debt wait."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from dunning_gate.domain import EvaluationRequest, build_request, evaluate
 from dunning_gate.domain.business_days import (
     add_business_days,
     is_business_day,
     validation_period_end,
 )
-from dunning_gate.domain.decision import Decision
-from dunning_gate.domain.examples import example_request, with_changes
-from dunning_gate.policy import Policy, default_policy
+from dunning_gate.policy import default_policy
+from dunning_testkit.gate_rules import decide
 
 POLICY = default_policy()
 NY = ZoneInfo("America/New_York")
@@ -27,14 +24,6 @@ AUTHORISED_WARNING = {
     "step.content.body": "This message is from a debt collector. We may file a lawsuit. "
     "https://pay.example.com/r/abc Reply STOP to opt out.",
 }
-
-
-def decide(
-    changes: dict[Any, Any], base: dict[str, Any] | None = None, policy: Policy = POLICY
-) -> Decision:
-    request = build_request(with_changes(base or example_request(), changes), policy)
-    assert isinstance(request, EvaluationRequest), request
-    return evaluate(request, policy)
 
 
 @pytest.mark.parametrize(

@@ -3,16 +3,13 @@ state.fl.hours, state.ok.prerecorded, with the rulebook's edge cases."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from importlib import resources
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
-from dunning_gate.domain import EvaluationRequest, build_request, evaluate
-from dunning_gate.domain.decision import Decision
 from dunning_gate.domain.examples import example_email_request, example_request, with_changes
-from dunning_gate.policy import Policy, default_policy
+from dunning_gate.policy import default_policy
+from dunning_testkit.gate_rules import decide, policy_with, utc
 
 POLICY = default_policy()
 NY = ZoneInfo("America/New_York")
@@ -21,26 +18,9 @@ VOICE_SCRIPT = (
 )
 
 
-def decide(
-    changes: dict[Any, Any], base: dict[str, Any] | None = None, policy: Policy = POLICY
-) -> Decision:
-    request = build_request(with_changes(base or example_request(), changes), policy)
-    assert isinstance(request, EvaluationRequest), request
-    return evaluate(request, policy)
-
-
-def policy_with(changes: dict[Any, Any]) -> Policy:
-    text = resources.files("dunning_gate.policy").joinpath("default_policy.yaml").read_text()
-    return Policy.model_validate(with_changes(yaml.safe_load(text), changes))
-
-
 def at(text: str) -> str:
     """An instant written in New York local time, as ISO text."""
     return datetime.fromisoformat(text).replace(tzinfo=NY).isoformat()
-
-
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def test_20_59_is_allowed_and_21_00_00_is_deferred_to_08_00() -> None:

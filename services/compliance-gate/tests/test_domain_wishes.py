@@ -7,32 +7,19 @@ from typing import Any
 
 import pytest
 from dunning_gate.domain import (
-    EvaluationRequest,
-    build_request,
     classify_inbound,
-    evaluate,
     is_opt_out_text,
 )
-from dunning_gate.domain.decision import Decision
 from dunning_gate.domain.examples import (
     EMAIL,
     PHONE,
     example_email_request,
-    example_request,
-    with_changes,
 )
-from dunning_gate.policy import Policy, default_policy
+from dunning_gate.policy import default_policy
+from dunning_testkit.gate_rules import decide
 
 POLICY = default_policy()
 KEYWORDS = POLICY.keywords
-
-
-def decide(
-    changes: dict[Any, Any], base: dict[str, Any] | None = None, policy: Policy = POLICY
-) -> Decision:
-    request = build_request(with_changes(base or example_request(), changes), policy)
-    assert isinstance(request, EvaluationRequest), request
-    return evaluate(request, policy)
 
 
 def inbound(text: str, when: str = "2025-06-30T15:00:00Z", **extra: Any) -> dict[str, Any]:

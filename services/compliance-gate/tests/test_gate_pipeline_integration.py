@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from dunning_core.contracts import (
+    StepApproved,
     StepDecided,
     wrap,
 )
 from dunning_core.runtime.clock import FixedClock
 from dunning_core.runtime.kafka import EventProducer
 from dunning_gate.adapters.redis_state import RedisStateStore
-from dunning_gate.pipeline import GatePipeline
+from dunning_gate.handlers import GatePipeline
 from dunning_gate.policy.loader import default_policy
 from dunning_gate.service import GateDecider
-from dunning_testkit.gate import NOW, NewYorkSms, collect_decisions
+from dunning_testkit.gate import NOW, NewYorkSms, collect_decisions, collect_events
 from dunning_testkit.stack import KAFKA, REDIS_URL
 from redis.asyncio import Redis
 
@@ -123,3 +125,37 @@ async def test_gate_fails_closed_while_redis_is_unreachable(topics: str) -> None
         await producer.stop()
         await gate_producer.stop()
         await dead_redis.aclose()
+
+
+async def test_each_approval_carries_the_close_of_its_window(topics: str, redis: Redis) -> None:
+    producer = EventProducer(KAFKA, "test", topic_prefix=topics)
+    await producer.start()
+    gate_producer = EventProducer(KAFKA, "gate", topic_prefix=topics)
+    await gate_producer.start()
+    pipeline = GatePipeline(
+        bootstrap=KAFKA,
+        group_id=f"{topics}gate",
+        store=RedisStateStore(redis, prefix=topics),
+        producer=gate_producer,
+        decide=GateDecider(default_policy()),
+        clock=FixedClock(NOW),
+        topic_prefix=topics,
+    )
+    task: asyncio.Task[None] | None = None
+    try:
+        await producer.publish(
+            [wrap(STREAM.account(1), "ledger"), wrap(STREAM.planned(1, 1), "scheduler")]
+        )
+        await pipeline.start()
+        task = asyncio.create_task(pipeline.run())
+        approvals = await collect_events(
+            KAFKA, topics + "outreach.approved.sms.v1", StepApproved, lambda found: bool(found)
+        )
+        # NOW is 11:00 in New York (EST): the approval lapses at 21:00 EST.
+        assert approvals[0].send_by == datetime(2026, 3, 4, 2, tzinfo=UTC)
+    finally:
+        pipeline.request_stop()
+        if task is not None:
+            await task
+        await producer.stop()
+        await gate_producer.stop()

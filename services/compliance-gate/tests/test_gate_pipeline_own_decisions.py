@@ -15,7 +15,7 @@ from dunning_core.contracts import (
 from dunning_core.runtime.clock import FixedClock
 from dunning_core.runtime.kafka import EventProducer
 from dunning_gate.adapters.redis_state import RedisStateStore
-from dunning_gate.pipeline import GatePipeline
+from dunning_gate.handlers import GatePipeline
 from dunning_gate.policy.loader import default_policy
 from dunning_gate.service import GateDecider
 from dunning_testkit.gate import NOW, NewYorkSms, collect_decisions, eventually

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from dunning_gate.adapters.redis_state import RedisStateStore, WatermarkMoved
-from dunning_gate.state import AccountState
+from dunning_gate.domain.state import AccountState
 from dunning_testkit.stack import REDIS_URL
 from redis.asyncio import Redis
 

@@ -6,9 +6,9 @@ from datetime import date
 
 from dunning_core.contracts.events import Debt
 from dunning_gate.domain import EvaluationRequest, build_request, evaluate
-from dunning_gate.mapping import request_dict
+from dunning_gate.domain.mapping import request_dict
+from dunning_gate.domain.state import AccountState, apply_account
 from dunning_gate.policy import default_policy
-from dunning_gate.state import AccountState, apply_account
 from dunning_testkit.gate import NOW, NewYorkSms
 
 LEGAL_SMS = (

@@ -13,17 +13,17 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from dunning_core.contracts import (
-    StepDecided,
     StepPlanned,
     wrap,
 )
 from dunning_core.runtime.clock import FixedClock
 from dunning_core.runtime.kafka import EventProducer
 from dunning_gate.adapters.redis_state import RedisStateStore
-from dunning_gate.pipeline import Decider, GatePipeline
+from dunning_gate.domain.state import AccountState
+from dunning_gate.handlers import GatePipeline
 from dunning_gate.policy.loader import default_policy
+from dunning_gate.ports import Decided, Decider
 from dunning_gate.service import GateDecider
-from dunning_gate.state import AccountState
 from dunning_testkit.gate import NOW, NewYorkSms, collect_decisions, eventually
 from dunning_testkit.stack import KAFKA, REDIS_URL
 from redis import Redis as SyncRedis
@@ -77,7 +77,7 @@ class DecidingWhileRedisChanges:
 
     def __call__(
         self, planned: StepPlanned, event_id: str, state: AccountState, now: datetime
-    ) -> StepDecided:
+    ) -> Decided:
         if self.meddle is not None and planned.step.step_id == self.trigger:
             meddle, self.meddle = self.meddle, None
             meddle()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from dunning_gate.watermark import behind, by_partition, parse, render, stale, went_back
+from dunning_gate.domain.watermark import behind, by_partition, parse, render, stale, went_back
 
 
 def test_render_is_compact_and_the_same_for_the_same_offsets() -> None:

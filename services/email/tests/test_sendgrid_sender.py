@@ -105,7 +105,6 @@ def test_mail_body_has_one_click_unsubscribe_and_custom_args() -> None:
     assert body["categories"] == ["dunning"]
 
 
-@pytest.mark.integration
 async def test_send_returns_message_id_and_signed_events_carry_custom_args(
     sandbox: str, receiver: WebhookRecorder
 ) -> None:
@@ -143,7 +142,6 @@ async def test_send_returns_message_id_and_signed_events_carry_custom_args(
     assert all(e.custom_args["account_id"] == "acct-42" for e in mine_events)
 
 
-@pytest.mark.integration
 async def test_invalid_request_is_rejected_with_fields_and_no_addresses(sandbox: str) -> None:
     sender = SendGridEmailSender(api_key=API_KEY, host=sandbox)
     result = await _send(sender, "ana@invalid", "x")
@@ -160,7 +158,6 @@ async def test_address_the_sdk_cannot_build_is_rejected_before_sending() -> None
     assert (result.code, result.http_status) == ("invalid_message", None)
 
 
-@pytest.mark.integration
 async def test_refused_api_key_is_an_auth_failure(sandbox: str) -> None:
     sender = SendGridEmailSender(api_key="SG.wrong", host=sandbox)
     result = await _send(sender, "ana@example.org", "x")
@@ -168,7 +165,6 @@ async def test_refused_api_key_is_an_auth_failure(sandbox: str) -> None:
     assert (result.kind, result.http_status) == ("auth", 401)
 
 
-@pytest.mark.integration
 async def test_unreachable_sendgrid_is_a_network_failure() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -179,7 +175,6 @@ async def test_unreachable_sendgrid_is_a_network_failure() -> None:
     assert result.kind == "network"
 
 
-@pytest.mark.integration
 async def test_slow_sendgrid_is_a_timeout(slow_server: str) -> None:
     sender = SendGridEmailSender(api_key=API_KEY, host=slow_server, timeout_s=0.2)
     result = await _send(sender, "ana@example.org", "x")
@@ -187,7 +182,6 @@ async def test_slow_sendgrid_is_a_timeout(slow_server: str) -> None:
     assert result.kind == "timeout"
 
 
-@pytest.mark.integration
 async def test_concurrent_sends_each_get_an_id(sandbox: str) -> None:
     sender = SendGridEmailSender(api_key=API_KEY, host=sandbox, max_concurrency=16)
     results = await asyncio.gather(*(_send(sender, f"c{i}@example.org", "x") for i in range(100)))

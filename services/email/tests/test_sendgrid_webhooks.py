@@ -142,7 +142,6 @@ def sandbox(receiver: WebhookRecorder) -> Iterator[str]:
         yield server.base_url
 
 
-@pytest.mark.integration
 def test_sandbox_spam_report_verifies_and_parses(sandbox: str, receiver: WebhookRecorder) -> None:
     mail = {
         "personalizations": [

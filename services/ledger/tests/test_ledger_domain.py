@@ -84,7 +84,7 @@ def payment(amount: int, **kw: object) -> PaymentInput:
 
 
 def test_payment_reduces_the_balance() -> None:
-    assert remaining_after(AccountTerms("A1", "D1", "USD", 10000), payment(2500)) == 7500
+    assert remaining_after(AccountTerms("A1", "D1", "USD", 10000), payment(2500), T0) == 7500
 
 
 @pytest.mark.parametrize(
@@ -98,7 +98,7 @@ def test_payment_reduces_the_balance() -> None:
 )
 def test_payments_that_cannot_apply_are_refused(p: PaymentInput, fragment: str) -> None:
     with pytest.raises(InvalidRequest, match=fragment):
-        remaining_after(AccountTerms("A1", "D1", "USD", 10000), p)
+        remaining_after(AccountTerms("A1", "D1", "USD", 10000), p, T0)
 
 
 # --- communication log ----------------------------------------------------------------

@@ -33,7 +33,7 @@ from dunning_core.contracts.events import (
 from dunning_core.runtime.kafka import EventProducer
 from dunning_ledger.bootstrap import Ledger, build_ledger
 from dunning_ledger.config import LedgerSettings
-from dunning_ledger.domain.import_rows import COLUMNS
+from dunning_ledger.domain.import_format import COLUMNS
 from dunning_ledger.models import Base
 from dunning_testkit.stack import KAFKA
 from sqlalchemy.engine import Connection
@@ -89,8 +89,8 @@ def settings_for(topics: str, database: str, **overrides: Any) -> LedgerSettings
     return LedgerSettings(
         database_url=database,
         topic_prefix=topics,
-        ledger_group_id=f"{topics}ledger",
-        ledger_outbox_poll_ms=50,
+        group_id=f"{topics}ledger",
+        outbox_poll_ms=50,
         **overrides,
     )
 
@@ -319,7 +319,8 @@ async def test_a_payment_posted_twice_is_one_payment_and_one_event(
 
 async def test_plans_are_idempotent(http: httpx.AsyncClient, topics: str) -> None:
     await http.post("/v1/accounts/import", json={"accounts": [row(8)]})
-    body = {"plan_id": "PLAN-8", "instalment": "25", "instalments": 4, "first_due": "2026-04-01"}
+    first_due = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()  # wall clock
+    body = {"plan_id": "PLAN-8", "instalment": "25", "instalments": 4, "first_due": first_due}
     assert (await http.post("/v1/accounts/ACC-000008/plans", json=body)).status_code == 201
     assert (await http.post("/v1/accounts/ACC-000008/plans", json=body)).status_code == 200
     events = await read_topic(topics + "payments.v1", at_least=1)
@@ -481,7 +482,9 @@ async def test_a_delivery_event_delivered_twice_is_recorded_once(
     assert await scalar(database, count, event.id) == 1
 
     # And below the loop's dedupe: the service itself ignores an event it already recorded.
-    assert await ledger.service.record_events(ledger.settings.ledger_group_id, [event]) == 0
+    assert (
+        await ledger.use_cases.communications.record_events(ledger.settings.group_id, [event]) == 0
+    )
     assert await scalar(database, count, event.id) == 1
 
 
@@ -544,7 +547,7 @@ async def test_a_poison_event_is_dead_lettered_and_the_rest_recorded(
 async def test_two_relays_publish_every_record_once_in_key_order(
     topics: str, database: str
 ) -> None:
-    quiet = settings_for(topics, database, ledger_relay=False, ledger_consume=False)
+    quiet = settings_for(topics, database, relay=False, consume=False)
     writer = build_ledger(quiet)
     await writer.runtime.start()
     try:
@@ -557,7 +560,7 @@ async def test_two_relays_publish_every_record_once_in_key_order(
     finally:
         await writer.runtime.stop()
 
-    relays = [build_ledger(quiet.model_copy(update={"ledger_outbox_batch": 100})) for _ in "ab"]
+    relays = [build_ledger(quiet.model_copy(update={"outbox_batch": 100})) for _ in "ab"]
     for replica in relays:
         await replica.producer.start()
     try:

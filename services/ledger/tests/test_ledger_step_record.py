@@ -44,7 +44,7 @@ async def http(ledger: Ledger) -> AsyncIterator[httpx.AsyncClient]:
 
 async def consume(ledger: Ledger, *envelopes: Envelope) -> int:
     """One consumer batch: each event handled, then the batch flushed in one transaction."""
-    handler = LedgerEventHandler(ledger.service, ledger.settings.ledger_group_id)
+    handler = LedgerEventHandler(ledger.use_cases.communications, ledger.settings.group_id)
     for envelope in envelopes:
         await handler.handle(envelope)
     await handler.flush()

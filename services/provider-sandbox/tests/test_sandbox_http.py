@@ -25,8 +25,6 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-pytestmark = pytest.mark.integration
-
 ACCOUNT = "AC" + "a" * 32
 TOKEN = "test-auth-token"
 API_KEY = "SG.test-key"

@@ -12,15 +12,21 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from dunning_core.contracts.envelope import Envelope, decode, wrap
-from dunning_core.contracts.events import Decision, Event, SignalKind, StepPlanned
+from dunning_core.contracts.events import Decision, DeliveryStatus, Event, SignalKind, StepPlanned
 from dunning_core.contracts.topics import PLANNED
 from dunning_core.runtime.clock import FixedClock
 from dunning_core.runtime.kafka import EventProducer
+from dunning_scheduler.adapters.database import VERSION_TABLE, make_engine, migrate
+from dunning_scheduler.adapters.models import metadata
 from dunning_scheduler.bootstrap import build
 from dunning_scheduler.config import SchedulerSettings
-from dunning_testkit.scheduler import NOW, account_opened, decided, signal
+from dunning_testkit.scheduler import NOW, account_opened, decided, delivery, signal
 from dunning_testkit.stack import KAFKA
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
 
 pytestmark = pytest.mark.integration
 
@@ -129,6 +135,31 @@ async def test_a_deferral_is_replanned_with_the_same_step_id_and_the_new_send_at
     assert (step["status"], step["replans"], step["rule_ids"]) == ("planned", 1, ["hours.fdcpa"])
 
 
+async def test_an_expired_approval_is_replanned_with_the_same_step_id(running: Running) -> None:
+    await running.publish(account_opened("ACC-I7"))
+    first = await running.planned(2)
+    sms = next(e.data for e in first if e.data.step.channel.value == "sms")  # type: ignore[attr-defined]
+    assert isinstance(sms, StepPlanned)
+    await running.publish(decided(sms, Decision.ALLOW))
+    running.clock.advance(timedelta(minutes=20))
+    expired_at = running.clock.now()
+    await running.publish(
+        delivery(sms, DeliveryStatus.EXPIRED, error_code="send_by_passed", at=expired_at)
+    )
+    replanned = await running.planned(1)
+    assert len(replanned) == 1
+    again = replanned[0].data
+    assert isinstance(again, StepPlanned)
+    assert again.step.step_id == sms.step.step_id
+    assert again.step.attempt == sms.step.attempt
+    assert again.step.content_hash == sms.step.content_hash
+    assert again.step.send_at == expired_at
+    case = await running.case("ACC-I7")
+    step = next(s for s in case["steps"] if s["step_id"] == sms.step.step_id)
+    assert (step["status"], step["replans"]) == ("planned", 1)
+    assert case["status"] == "active"
+
+
 async def test_the_same_account_opened_twice_gives_one_case_and_one_plan(
     running: Running,
 ) -> None:
@@ -158,3 +189,60 @@ async def test_a_dispute_pauses_and_the_ladder_does_not_advance(running: Running
     assert (case["status"], case["paused_reason"]) == ("paused", "disputed")
     running.clock.advance(timedelta(days=30))  # well past the follow-up's due time
     assert await running.planned(1, wait_s=2.0) == []
+
+
+# --- schema ---------------------------------------------------------------------------
+
+
+def _schema_diff(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(
+        connection,
+        opts={
+            "compare_type": True,
+            "include_name": lambda name, type_, _: (
+                type_ != "table" or name.startswith("scheduler_")
+            ),
+            "include_object": lambda _o, name, type_, *_: name != VERSION_TABLE,
+        },
+    )
+    return list(compare_metadata(context, metadata))
+
+
+async def test_migrations_create_exactly_the_models(
+    fresh_database: Callable[[str], Awaitable[str]],
+) -> None:
+    engine = make_engine(await fresh_database("scheduler_schema"), 2)
+    try:
+        await migrate(engine)
+        await migrate(engine)  # a second replica finds the schema at head
+        async with engine.connect() as connection:
+            assert await connection.run_sync(_schema_diff) == []
+            version = await connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))
+            assert version.scalars().all() == ["0001"]
+    finally:
+        await engine.dispose()
+
+
+async def test_tables_an_earlier_scheduler_created_are_adopted(
+    fresh_database: Callable[[str], Awaitable[str]],
+) -> None:
+    engine = make_engine(await fresh_database("scheduler_adopt"), 2)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(metadata.create_all)
+            await connection.execute(
+                text(
+                    "INSERT INTO scheduler_steps (step_id, account_id, debt_id, stage_key, stage,"
+                    " channel, attempt, destination, content, content_hash, send_at,"
+                    " first_communication, planned_at, status, rule_ids, replans, updated_at)"
+                    " VALUES ('stp_1', 'A', 'D', 'k', 's', 'sms', 1, '+1', '{}', 'h', now(),"
+                    " true, now(), 'planned', '{}', 0, now())"
+                )
+            )
+        await migrate(engine)
+        async with engine.connect() as connection:
+            assert await connection.run_sync(_schema_diff) == []
+            kept = await connection.execute(text("SELECT count(*) FROM scheduler_steps"))
+            assert kept.scalar_one() == 1
+    finally:
+        await engine.dispose()

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 from dunning_core.contracts.common import Stage
+from dunning_scheduler.adapters.rendering import Renderer
 from dunning_scheduler.policy.loader import PolicyError, default_policy, load_policy, parse_policy
-from dunning_scheduler.rendering import Renderer
 from dunning_testkit.scheduler import IDENTITY
 
 TEMPLATES = Renderer(IDENTITY).names

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.events import Decision, DeliveryStatus, SignalKind, StepPlanned
+from dunning_scheduler.adapters.rendering import Renderer
 from dunning_scheduler.domain import reactions
 from dunning_scheduler.domain.case import Case, CaseStatus, PauseReason, StepRecord, StepStatus
 from dunning_scheduler.domain.planning import plan_due
 from dunning_scheduler.policy.loader import default_policy
-from dunning_scheduler.rendering import Renderer
 from dunning_scheduler.service import outreach_step
 from dunning_testkit.scheduler import (
     IDENTITY,
@@ -25,6 +26,7 @@ from dunning_testkit.scheduler import (
 )
 
 POLICY = default_policy()
+NEW_YORK = ZoneInfo("America/New_York")
 RENDERER = Renderer(IDENTITY)
 
 
@@ -295,3 +297,92 @@ def test_a_signal_before_the_account_is_kept_until_the_snapshot_arrives() -> Non
     assert opened is not None
     assert opened.opted_out_channels == {Channel.SMS}
     assert [d.channel for d in plan_due(opened, POLICY, NOW).drafts] == [Channel.EMAIL]
+
+
+def allowed_case() -> tuple[Case, list[StepRecord], list[StepPlanned]]:
+    """``planned_case`` after the gate allowed both steps."""
+    case, records, events = planned_case()
+    allowed = [
+        reactions.on_decision(case, r, decided(e, Decision.ALLOW), NOW).step
+        for r, e in zip(records, events, strict=True)
+    ]
+    return case, allowed, events
+
+
+def test_an_expired_approval_replans_the_same_step_about_now_and_is_no_failure() -> None:
+    case, records, events = allowed_case()
+    later = NOW + timedelta(minutes=10)
+    expired = delivery(events[0], DeliveryStatus.EXPIRED, error_code="send_by_passed", at=later)
+
+    reaction = reactions.on_delivery(case, records[0], expired, POLICY, later)
+
+    assert reaction.replan is not None
+    assert reaction.replan.step_id == records[0].step_id
+    assert reaction.replan.attempt == records[0].step.attempt
+    assert reaction.replan.content_hash == records[0].step.content_hash
+    assert reaction.replan.send_at == later  # 12:10 in New York: allowed now
+    assert reaction.step.status == StepStatus.DEFERRED
+    assert reaction.step.delivery_status == "expired"
+    assert reaction.step.replans == records[0].replans + 1
+    assert reaction.case.soft_failures == {}
+    assert reaction.case.bad_addresses == frozenset()
+    assert reaction.case.stage_index == case.stage_index  # not escalated past
+    gap = records[0].gap_after
+    assert gap is not None
+    assert case.next_step_at is not None
+    assert reaction.case.next_step_at == max(case.next_step_at, later + gap)
+
+
+def test_an_approval_that_expired_at_night_is_replanned_for_the_morning() -> None:
+    case, records, events = allowed_case()
+    night = datetime(2026, 3, 3, 4, 0, tzinfo=NOW.tzinfo)  # 23:00 in New York
+    expired = delivery(events[0], DeliveryStatus.EXPIRED, at=night)
+
+    reaction = reactions.on_delivery(case, records[0], expired, POLICY, night)
+
+    assert reaction.replan is not None
+    assert reaction.replan.send_at > night
+    assert reaction.replan.send_at.astimezone(NEW_YORK).hour == POLICY.send_window.preferred_hour
+
+
+def test_a_repeated_expiry_or_one_after_sending_changes_nothing() -> None:
+    case, records, events = allowed_case()
+    expired = delivery(events[0], DeliveryStatus.EXPIRED, at=NOW)
+    first = reactions.on_delivery(case, records[0], expired, POLICY, NOW)
+    replanned = replace(first.step, status=StepStatus.PLANNED)  # published again
+
+    again = reactions.on_delivery(first.case, replanned, expired, POLICY, NOW)
+
+    assert again.replan is None
+    assert again.step is replanned
+    sent = replace(records[0], status=StepStatus.SENT, delivery_status="sent")
+    assert reactions.on_delivery(case, sent, expired, POLICY, NOW).step is sent
+
+
+def test_an_expiry_after_the_approval_was_replanned_and_expired_again_replans_again() -> None:
+    case, records, events = allowed_case()
+    first = reactions.on_delivery(
+        case, records[0], delivery(events[0], DeliveryStatus.EXPIRED, at=NOW), POLICY, NOW
+    )
+    assert first.replan is not None
+    reallowed = replace(first.step, status=StepStatus.ALLOWED)
+    later = NOW + timedelta(minutes=5)
+
+    second = reactions.on_delivery(
+        first.case, reallowed, delivery(events[0], DeliveryStatus.EXPIRED, at=later), POLICY, later
+    )
+
+    assert second.replan is not None
+    assert second.replan.send_at == later
+    assert second.step.replans == first.step.replans + 1
+
+
+def test_an_expiry_of_a_paused_or_superseded_case_is_dropped() -> None:
+    case, records, events = allowed_case()
+    expired = delivery(events[0], DeliveryStatus.EXPIRED, at=NOW)
+    paused = replace(case, pause_reasons=frozenset({PauseReason.DISPUTED}))
+    dropped = reactions.on_delivery(paused, records[0], expired, POLICY, NOW)
+    assert dropped.replan is None
+    assert dropped.step.status == StepStatus.DROPPED
+    moved_on = replace(case, last_step_ids=("stp_other",))
+    assert reactions.on_delivery(moved_on, records[0], expired, POLICY, NOW).replan is None

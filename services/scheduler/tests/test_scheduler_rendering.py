@@ -11,12 +11,12 @@ import pytest
 from babel.numbers import format_currency
 from dunning_core.contracts.common import Channel, MessageContent
 from dunning_core.links import read_unsubscribe_token
+from dunning_scheduler.adapters.formatting import CurrencyFormatter, Formatters
+from dunning_scheduler.adapters.rendering import Renderer, message_locale
 from dunning_scheduler.domain import reactions
 from dunning_scheduler.domain.case import Case
 from dunning_scheduler.domain.planning import StepDraft, plan_due
-from dunning_scheduler.formatting import CurrencyFormatter, Formatters
 from dunning_scheduler.policy.loader import default_policy
-from dunning_scheduler.rendering import Renderer, message_locale
 from dunning_testkit.scheduler import IDENTITY, NOW, account_opened, consumer, debt
 
 POLICY = default_policy()

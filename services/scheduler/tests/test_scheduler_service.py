@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.envelope import Envelope, wrap
-from dunning_core.contracts.events import Decision, Event, SignalKind
+from dunning_core.contracts.events import Decision, DeliveryStatus, Event, SignalKind, StepPlanned
 from dunning_core.runtime.clock import FixedClock
+from dunning_scheduler.adapters.rendering import Renderer
 from dunning_scheduler.domain.case import CaseStatus, StepStatus
 from dunning_scheduler.policy.loader import default_policy
-from dunning_scheduler.rendering import Renderer
 from dunning_scheduler.service import Scheduler
 from dunning_testkit.scheduler import (
     IDENTITY,
@@ -20,6 +20,7 @@ from dunning_testkit.scheduler import (
     RecordingPublisher,
     account_opened,
     decided,
+    delivery,
     payment,
     signal,
 )
@@ -104,6 +105,35 @@ async def test_a_deferral_is_held_until_not_before_then_replanned_with_the_same_
     assert store.steps[sms.step.step_id].status == StepStatus.PLANNED
     await scheduler.plan_due(500)
     assert publisher.published[-1] is replan  # released once
+
+
+async def test_an_expired_approval_is_replanned_at_once_with_the_same_step_id(
+    scheduler: Scheduler, publisher: RecordingPublisher, store: MemoryCaseStore, clock: FixedClock
+) -> None:
+    await scheduler.apply([envelope(account_opened())])
+    await scheduler.plan_due(500)
+    sms = publisher.steps[0]
+    await scheduler.apply([envelope(decided(sms, Decision.ALLOW))])
+    clock.advance(timedelta(minutes=20))
+    expired = delivery(sms, DeliveryStatus.EXPIRED, error_code="send_by_passed", at=clock.now())
+    published_before = len(publisher.published)
+
+    result = await scheduler.apply([envelope(expired)])
+
+    assert result.replans == 1
+    assert len(publisher.published) == published_before + 1
+    replan = publisher.published[-1].data
+    assert isinstance(replan, StepPlanned)
+    assert replan.step.step_id == sms.step.step_id
+    assert replan.step.send_at == clock.now()
+    record = store.steps[sms.step.step_id]
+    assert record.status == StepStatus.PLANNED  # waits for the gate again, not FAILED
+    assert record.delivery_status == "expired"
+    case = store.cases[sms.account_id]
+    assert case.soft_failures == {}
+    assert case.bad_addresses == frozenset()
+    await scheduler.apply([envelope(expired)])  # redelivered: re-planned once
+    assert len(publisher.published) == published_before + 1
 
 
 async def test_a_held_deferral_is_dropped_when_the_case_paused_meanwhile(

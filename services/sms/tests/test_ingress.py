@@ -56,6 +56,20 @@ async def test_a_stop_is_answered_200_once_its_signal_is_acknowledged() -> None:
     assert [e.data.kind.value for e in publisher.sent] == ["opted_out"]  # type: ignore[union-attr]
 
 
+async def test_a_stop_from_a_number_of_no_known_account_is_kept_not_dropped() -> None:
+    # As after Redis lost the owners: nobody is known for the number.
+    publisher = MemoryPublisher()
+    response = await post_stop(ingress(publisher, MemorySendRecords()))
+    assert response.status_code == 200
+    [signal] = [e.data for e in publisher.sent]
+    assert publisher.topics == ["consumer.signals.v1.dlq"]
+    assert (signal.account_id, signal.kind.value, signal.address) == (  # type: ignore[attr-defined]
+        "unattributed",
+        "opted_out",
+        STOP["From"],
+    )
+
+
 async def test_a_stop_the_broker_refuses_is_answered_503_so_twilio_retries() -> None:
     records = MemorySendRecords()
     await records.remember_owner(STOP["From"], "ACC-1")

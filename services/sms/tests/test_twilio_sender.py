@@ -22,8 +22,6 @@ from dunning_sms.adapters.twilio_webhooks import TwilioSignatureVerifier, parse_
 from dunning_testkit.servers import BackgroundServer, WebhookRecorder
 from fastapi import FastAPI
 
-pytestmark = pytest.mark.integration
-
 ACCOUNT = "AC" + "d" * 32
 TOKEN = "sms-test-auth-token"
 API_KEY_SID = "SK" + "e" * 32

@@ -130,7 +130,6 @@ def sandbox(receiver: WebhookRecorder) -> Iterator[str]:
         yield server.base_url
 
 
-@pytest.mark.integration
 def test_sandbox_inbound_stop_verifies_and_parses(sandbox: str, receiver: WebhookRecorder) -> None:
     answer = httpx.post(
         f"{sandbox}/_sandbox/twilio/inbound",

@@ -4,12 +4,14 @@ always answer 429 or 500 end failed and dead-lettered, and hold back no other nu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
 from dunning_core.contracts import DeliveryStatus, DeliveryUpdated, decode
 from dunning_core.contracts.topics import APPROVED_SMS, DELIVERY, dlq
 from dunning_core.runtime.kafka import EventProducer
@@ -94,6 +96,11 @@ async def test_numbers_that_always_fail_end_failed_and_hold_back_no_other(
             _, report = await health.health()
     finally:
         await producer.stop()
+        admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+        await admin.start()
+        with contextlib.suppress(Exception):  # housekeeping: the worker's own journal topic
+            await admin.delete_topics([f"{topics}sms.retries.journal"])
+        await admin.close()
     statuses: dict[str, list[DeliveryStatus]] = {}
     for event, _ in events:
         assert isinstance(event, DeliveryUpdated)

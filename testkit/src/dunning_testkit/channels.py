@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from dunning_channels.domain import SendOutcome
-from dunning_channels.ports import Parked
+from dunning_channels.domain import Rate, RetryPolicy, SendOutcome, next_turn
+from dunning_channels.ports import Pacing, Parked
+from dunning_channels.service import SendApprovals
 from dunning_core.contracts import Channel, MessageContent, OutreachStep, Stage, step_id
 from dunning_core.contracts.envelope import Envelope, wrap
 from dunning_core.contracts.events import StepApproved
+from dunning_core.runtime.clock import FixedClock
 
 NOW = datetime(2026, 3, 3, 16, 0, tzinfo=UTC)
 PHONE = "+14155550100"
@@ -72,6 +75,9 @@ class FakeSender:
     def provider(self) -> Literal["twilio"]:
         return "twilio"
 
+    def sender_id(self, step: OutreachStep) -> str:
+        return "+15005550006"
+
     async def send(self, account_id: str, step: OutreachStep) -> SendOutcome:
         self.calls.append((account_id, step.step_id))
         if self.on_send is not None:
@@ -125,11 +131,13 @@ class MemoryPublisher:
 
     def __init__(self, *, fail_with: Exception | None = None, hold: bool = False) -> None:
         self.sent: list[Envelope] = []
+        self.topics: list[str | None] = []  # the topic each was sent to, when not its own
         self.fail_with = fail_with
         self.hold = hold
 
     async def send(self, envelope: Envelope, topic: str | None = None) -> Awaitable[Any]:
         self.sent.append(envelope)
+        self.topics.append(topic)
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         if self.fail_with is not None:
             done.set_exception(self.fail_with)
@@ -166,6 +174,19 @@ class MemoryRetryQueue:
         return len(self.items)
 
 
+class MemoryPacer:
+    """``Pacer`` in a dictionary of the buckets' arrival times."""
+
+    def __init__(self) -> None:
+        self.tats: dict[str, float] = {}
+
+    async def reserve(self, buckets: Sequence[tuple[str, Rate]], now: float) -> float:
+        names = [name for name, _ in buckets]
+        turn, moved = next_turn([self.tats.get(n) for n in names], [r for _, r in buckets], now)
+        self.tats.update(zip(names, moved, strict=True))
+        return turn
+
+
 class MemoryDeadLetters:
     """Keeps (envelope, reason) of every dead letter."""
 
@@ -190,3 +211,59 @@ class FakeWall:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+@dataclass
+class Rig:
+    """A ``SendApprovals`` on fakes, with the fakes at hand."""
+
+    service: SendApprovals
+    records: MemorySendRecords
+    publisher: MemoryPublisher
+    retries: MemoryRetryQueue
+    dead: MemoryDeadLetters
+    wall: FakeWall
+
+    async def settle(self, rounds: int = 50) -> None:
+        """Flush the batch, then run every parked retry as it falls due."""
+        await self.service.flush()
+        for _ in range(rounds):
+            if not self.retries.items:
+                return
+            self.wall.now = max(self.wall.now, min(at for at, _ in self.retries.items.values()))
+            await self.service.retry_due()
+            await self.service.drain_retries()
+        raise AssertionError("retries never ended")
+
+
+def rig(
+    sender: FakeSender,
+    records: MemorySendRecords | None = None,
+    *,
+    clock: FixedClock | None = None,
+    concurrency: int = 32,
+    policy: RetryPolicy | None = None,
+    pacing: Pacing | None = None,
+) -> Rig:
+    """A ``SendApprovals`` for the sms channel on in-memory fakes and a fake wall clock."""
+    records = records or MemorySendRecords()
+    publisher = MemoryPublisher()
+    retries = MemoryRetryQueue()
+    dead = MemoryDeadLetters()
+    wall = FakeWall()
+    service = SendApprovals(
+        service="sms",
+        channel=Channel.SMS,
+        sender=sender,
+        records=records,
+        publisher=publisher,
+        clock=clock or FixedClock(NOW),
+        retries=retries,
+        dead_letters=dead,
+        policy=policy,
+        pacing=pacing,
+        concurrency=concurrency,
+        wall=wall,
+        rand=lambda: 0.5,
+    )
+    return Rig(service, records, publisher, retries, dead, wall)

@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer
 from dunning_core.contracts import (
@@ -33,6 +34,8 @@ from dunning_core.contracts.events import (
     PhoneContact,
     SignalKind,
 )
+
+E = TypeVar("E")
 
 NOW = datetime(2026, 3, 3, 16, 0, tzinfo=UTC)
 SMS_BODY = (
@@ -113,24 +116,31 @@ class NewYorkSms:
         )
 
 
-async def collect_decisions(
-    bootstrap: str, topic: str, want: Callable[[list[StepDecided]], bool], seconds: float = 60
-) -> list[StepDecided]:
-    """Read the decisions topic from the start until ``want`` holds of what was read."""
+async def collect_events(
+    bootstrap: str, topic: str, kind: type[E], want: Callable[[list[E]], bool], seconds: float = 60
+) -> list[E]:
+    """Read a topic from the start until ``want`` holds of what was read (all ``kind``)."""
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
     await consumer.start()
-    found: list[StepDecided] = []
+    found: list[E] = []
     try:
         async with asyncio.timeout(seconds):
             while not want(found):
                 for records in (await consumer.getmany(timeout_ms=500)).values():
                     for r in records:
                         event = decode(r.key, r.value, r.headers).data
-                        assert isinstance(event, StepDecided)
+                        assert isinstance(event, kind)
                         found.append(event)
     finally:
         await consumer.stop()
     return found
+
+
+async def collect_decisions(
+    bootstrap: str, topic: str, want: Callable[[list[StepDecided]], bool], seconds: float = 60
+) -> list[StepDecided]:
+    """Read the decisions topic from the start until ``want`` holds of what was read."""
+    return await collect_events(bootstrap, topic, StepDecided, want, seconds)
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 30) -> None:

@@ -1,16 +1,23 @@
-"""One step's life as the ledger records it, for the tests of the step record and of the
-tools that read it (``dunning gate explain``).
+"""Test support for the ledger: in-memory fakes of its ports, and one step's life as the
+ledger records it (for the step record and ``dunning gate explain``).
 
-A ledger built with ``quiet_settings`` neither relays its outbox nor consumes Kafka: a
-test feeds events to its ``LedgerEventHandler`` itself, as the consumer loop would.
+``MemoryLedger`` implements ``dunning_ledger.ports.Transactions`` over dicts: a use case
+sees a copy of the tables and its changes stay only if it commits, as with PostgreSQL
+(last commit wins; no row locks). A ledger built with ``quiet_settings`` neither relays
+its outbox nor consumes Kafka: a test feeds events to its ``LedgerEventHandler`` itself.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import orjson
 from dunning_core.contracts.common import Channel, Stage
+from dunning_core.contracts.envelope import Envelope
 from dunning_core.contracts.events import (
     Decision,
     DeliveryStatus,
@@ -20,6 +27,21 @@ from dunning_core.contracts.events import (
 )
 from dunning_core.contracts.ids import step_id
 from dunning_ledger.config import LedgerSettings
+from dunning_ledger.domain.accounts import AccountStatus, StoredAccount
+from dunning_ledger.domain.communications import DecisionFold, DeliveryFold
+from dunning_ledger.domain.flags import FlagChange
+from dunning_ledger.domain.summary import SummaryCounts
+from dunning_ledger.errors import Conflict
+from dunning_ledger.models import (
+    Account,
+    CommunicationEvent,
+    CommunicationLog,
+    ConsumerFlag,
+    Dispute,
+    Payment,
+    PaymentPlan,
+)
+from dunning_ledger.ports import AccountRow, EventRow
 
 T0 = datetime(2026, 3, 2, 23, 30, tzinfo=UTC)  # 18:30 in New York: too late to text
 RETRY_AT = T0 + timedelta(hours=13, minutes=30)  # 08:00 the next morning
@@ -36,10 +58,246 @@ def quiet_settings(database_url: str, topic_prefix: str) -> LedgerSettings:
     return LedgerSettings(
         database_url=database_url,
         topic_prefix=topic_prefix,
-        ledger_group_id=f"{topic_prefix}ledger",
-        ledger_relay=False,
-        ledger_consume=False,
+        group_id=f"{topic_prefix}ledger",
+        relay=False,
+        consume=False,
     )
+
+
+# --- in-memory fakes of the ledger's ports ----------------------------------------------
+
+
+@dataclass
+class Tables:
+    accounts: dict[str, Account] = field(default_factory=dict)
+    payments: dict[str, Payment] = field(default_factory=dict)
+    plans: dict[str, PaymentPlan] = field(default_factory=dict)
+    flags: list[ConsumerFlag] = field(default_factory=list)
+    disputes: list[Dispute] = field(default_factory=list)
+    events: list[EventRow] = field(default_factory=list)
+    processed: set[tuple[str, str]] = field(default_factory=set)
+    outbox: list[Envelope] = field(default_factory=list)
+    commits: int = 0
+
+    def copy(self) -> Tables:
+        return Tables(
+            dict(self.accounts), dict(self.payments), dict(self.plans), list(self.flags),
+            list(self.disputes), list(self.events), set(self.processed), list(self.outbox),
+            self.commits,
+        )  # fmt: skip
+
+
+def account_row(values: Mapping[str, Any]) -> Account:
+    """A detached ``Account`` row with these column values (the others left unset)."""
+    columns = {c.key for c in Account.__table__.columns}
+    return Account(**{k: v for k, v in values.items() if k in columns})
+
+
+def _columns(account: Account) -> dict[str, Any]:
+    return {c.key: getattr(account, c.key) for c in Account.__table__.columns}
+
+
+class MemoryAccounts:
+    def __init__(self, tables: Tables) -> None:
+        self.t = tables
+
+    async def get(self, account_id: str, *, for_update: bool = False) -> Account | None:
+        return self.t.accounts.get(account_id)
+
+    async def set_balance(
+        self,
+        account_id: str,
+        *,
+        balance_minor: int,
+        paid_minor: int,
+        status: AccountStatus,
+        at: datetime,
+    ) -> None:
+        values = _columns(self.t.accounts[account_id])
+        values.update(balance_minor=balance_minor, paid_minor=paid_minor, status=status)
+        self.t.accounts[account_id] = account_row({**values, "updated_at": at})
+
+    async def summary_counts(self) -> SummaryCounts:
+        by_status: dict[str, int] = {}
+        for a in self.t.accounts.values():
+            by_status[a.status] = by_status.get(a.status, 0) + 1
+        return SummaryCounts(by_status, {}, [], [], [], {}, len(self.t.outbox))
+
+    async def ping(self) -> None:
+        return None
+
+
+class MemoryPayments:
+    def __init__(self, tables: Tables) -> None:
+        self.t = tables
+
+    async def get_payment(self, payment_id: str) -> Payment | None:
+        return self.t.payments.get(payment_id)
+
+    async def add_payment(self, payment: Payment) -> None:
+        self.t.payments[payment.payment_id] = payment
+
+    async def payments_of(self, account_id: str) -> Sequence[Payment]:
+        return [p for p in self.t.payments.values() if p.account_id == account_id]
+
+    async def get_plan(self, plan_id: str) -> PaymentPlan | None:
+        return self.t.plans.get(plan_id)
+
+    async def add_plan(self, plan: PaymentPlan) -> None:
+        self.t.plans[plan.plan_id] = plan
+
+    async def plans_of(self, account_id: str) -> Sequence[PaymentPlan]:
+        return [p for p in self.t.plans.values() if p.account_id == account_id]
+
+
+class MemoryImports:
+    def __init__(self, tables: Tables) -> None:
+        self.t = tables
+
+    async def lock_accounts(self, account_ids: Sequence[str]) -> dict[str, StoredAccount]:
+        found = [self.t.accounts[i] for i in account_ids if i in self.t.accounts]
+        return {
+            a.account_id: StoredAccount(
+                a.account_id,
+                a.revision,
+                a.fingerprint,
+                a.paid_minor,
+                balance_minor=a.balance_minor,
+                imported_balance_minor=a.imported_balance_minor,
+            )
+            for a in found
+        }
+
+    async def debt_holders(self, debt_ids: Sequence[str]) -> dict[str, str]:
+        wanted = set(debt_ids)
+        return {a.debt_id: a.account_id for a in self.t.accounts.values() if a.debt_id in wanted}
+
+    async def insert_accounts(self, rows: Sequence[AccountRow]) -> None:
+        for r in rows:
+            if r.account_id in self.t.accounts:
+                raise Conflict("another import created some of these accounts; retry")
+            self.t.accounts[r.account_id] = self._row(r, created_at=r.at, paid_minor=0)
+
+    async def update_accounts(self, rows: Sequence[AccountRow]) -> None:
+        for r in rows:
+            old = self.t.accounts[r.account_id]
+            self.t.accounts[r.account_id] = self._row(
+                r, created_at=old.created_at, paid_minor=old.paid_minor
+            )
+
+    @staticmethod
+    def _row(r: AccountRow, *, created_at: datetime, paid_minor: int) -> Account:
+        return account_row(
+            {
+                **{k: getattr(r, k) for k in AccountRow.__slots__ if k != "at"},
+                "consumer": orjson.loads(r.consumer),
+                "debt": orjson.loads(r.debt),
+                "paid_minor": paid_minor,
+                "created_at": created_at,
+                "updated_at": r.at,
+            }
+        )
+
+
+class MemoryCommunications:
+    """Keeps what it is given; folds are recorded as given, not merged into a log."""
+
+    def __init__(self, tables: Tables) -> None:
+        self.t = tables
+        self.decisions: list[DecisionFold] = []
+        self.deliveries: list[DeliveryFold] = []
+        self.flag_changes: list[FlagChange] = []
+
+    async def seen_events(self, group: str, ce_ids: Sequence[str]) -> set[str]:
+        return {i for i in ce_ids if (group, i) in self.t.processed}
+
+    async def claim_events(self, group: str, ce_ids: Sequence[str], at: datetime) -> set[str]:
+        new = {i for i in ce_ids if (group, i) not in self.t.processed}
+        self.t.processed |= {(group, i) for i in new}
+        return new
+
+    async def append_events(self, rows: Sequence[EventRow], at: datetime) -> set[str]:
+        known = {e.ce_id for e in self.t.events}
+        new = [r for r in rows if r.ce_id not in known]
+        self.t.events += new
+        return {r.ce_id for r in new}
+
+    async def upsert_decisions(self, folds: Iterable[DecisionFold], at: datetime) -> None:
+        self.decisions += folds
+
+    async def upsert_deliveries(self, folds: Iterable[DeliveryFold], at: datetime) -> None:
+        self.deliveries += folds
+
+    async def upsert_flags(self, changes: Iterable[FlagChange], at: datetime) -> None:
+        self.flag_changes += changes
+
+    async def open_dispute(self, dispute: Dispute) -> None:
+        self.t.disputes.append(dispute)
+
+    async def verify_disputes(
+        self, account_id: str, debt_id: str | None, at: datetime, by: str
+    ) -> None:
+        for d in self.t.disputes:
+            if d.account_id == account_id and d.verified_at is None and d.opened_at <= at:
+                d.verified_at, d.verified_by = at, by
+
+    async def flags_of(self, account_id: str) -> Sequence[ConsumerFlag]:
+        return [f for f in self.t.flags if f.account_id == account_id]
+
+    async def disputes_of(self, account_id: str) -> Sequence[Dispute]:
+        return [d for d in self.t.disputes if d.account_id == account_id]
+
+    async def log_of(self, account_id: str) -> Sequence[CommunicationLog]:
+        return []
+
+    async def get_step(self, step_id: str) -> CommunicationLog | None:
+        return None
+
+    async def events_of_step(self, step_id: str) -> Sequence[CommunicationEvent]:
+        return []
+
+    async def get_event(self, ce_id: str) -> CommunicationEvent | None:
+        return None
+
+    async def events_of(self, account_id: str) -> Sequence[CommunicationEvent]:
+        return []
+
+
+class MemoryOutbox:
+    def __init__(self, tables: Tables) -> None:
+        self.t = tables
+
+    async def announce(self, envelopes: Sequence[Envelope]) -> None:
+        self.t.outbox += envelopes
+
+    async def backlog(self) -> tuple[int, datetime | None]:
+        return len(self.t.outbox), None
+
+
+class MemoryTransaction:
+    def __init__(self, ledger: MemoryLedger) -> None:
+        self.ledger = ledger
+        self.tables = ledger.tables.copy()
+        self.accounts = MemoryAccounts(self.tables)
+        self.payments = MemoryPayments(self.tables)
+        self.imports = MemoryImports(self.tables)
+        self.communications = MemoryCommunications(self.tables)
+        self.outbox = MemoryOutbox(self.tables)
+
+    async def commit(self) -> None:
+        self.tables.commits += 1
+        self.ledger.tables = self.tables.copy()
+
+
+class MemoryLedger:
+    """The ledger's ``Transactions`` port over in-memory tables."""
+
+    def __init__(self) -> None:
+        self.tables = Tables()
+
+    @contextlib.asynccontextmanager
+    async def __call__(self) -> AsyncIterator[MemoryTransaction]:
+        yield MemoryTransaction(self)
 
 
 @dataclass(frozen=True)

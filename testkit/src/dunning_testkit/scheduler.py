@@ -31,8 +31,8 @@ from dunning_core.contracts.events import (
     StepDecided,
     StepPlanned,
 )
+from dunning_scheduler.adapters.rendering import Identity
 from dunning_scheduler.domain.case import Case, CaseStatus, StepRecord, StepStatus
-from dunning_scheduler.rendering import Identity
 
 NOW = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)  # 09:00 in Los Angeles, 12:00 in New York
 

@@ -1,7 +1,7 @@
 """``dunning gate explain``: one step's record from the ledger, as text for a person.
 
 The record is the body of the ledger's ``GET /v1/steps/{step_id}``, read with the
-ledger's own response model.
+CLI's own model of it (``dunning_cli.records``).
 """
 
 from __future__ import annotations
@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from dunning_ledger.schemas import DecisionOut, DeliveryEventOut, StepRecordOut
+from dunning_cli.records import DecisionRecord, DeliveryRecord, StepRecord
 
 
 def _at(instant: datetime | None) -> str:
     return instant.isoformat().replace("+00:00", "Z") if instant else "-"
 
 
-def _decision(d: DecisionOut) -> list[str]:
+def _decision(d: DecisionRecord) -> list[str]:
     lines = [f"  {_at(d.decided_at)}  {d.decision.value.upper():5s}  policy {d.policy_version}"]
     if d.not_before:
         lines.append(f"    not before {_at(d.not_before)}")
@@ -30,7 +30,7 @@ def _decision(d: DecisionOut) -> list[str]:
     return lines
 
 
-def _delivery(e: DeliveryEventOut) -> str:
+def _delivery(e: DeliveryRecord) -> str:
     line = f"  {_at(e.occurred_at)}  {e.status.value:11s} {e.provider}"
     if e.provider_message_id:
         line += f" {e.provider_message_id}"
@@ -41,7 +41,7 @@ def _delivery(e: DeliveryEventOut) -> str:
     return line
 
 
-def render_step(record: StepRecordOut) -> str:
+def render_step(record: StepRecord) -> str:
     step = record.step
     attempt = f" attempt {step.attempt}" if step.attempt is not None else ""
     lines = [

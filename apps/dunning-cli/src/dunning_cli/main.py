@@ -24,17 +24,24 @@ import httpx
 import typer
 
 from dunning_cli.portfolio import sample_rows, to_csv
+from dunning_cli.records import GateDecision, StepRecord
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="The operator's command line: the ledger, the gate and the demo, over HTTP.",
+)
 gate = typer.Typer(no_args_is_help=True, help="What the compliance gate decides, and why.")
 demo = typer.Typer(no_args_is_help=True, help="The demo's steps.")
 app.add_typer(gate, name="gate")
 app.add_typer(demo, name="demo")
 
 LEDGER = os.environ.get("DUNNING_LEDGER_URL", "http://127.0.0.1:8001")
+GATE = os.environ.get("DUNNING_GATE_URL", "http://127.0.0.1:8003")
 SANDBOX = os.environ.get("DUNNING_SANDBOX_URL", "http://127.0.0.1:8010")
 
 LedgerUrl = Annotated[str, typer.Option(help="The ledger's base URL.")]
+GateUrl = Annotated[str, typer.Option("--gate", help="The compliance gate's base URL.")]
 
 
 def _print_json(data: Any) -> None:
@@ -53,13 +60,17 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
-def _ledger(method: str, ledger: str, path: str, **request: Any) -> httpx.Response:
-    """One request to the ledger; an unreachable ledger ends the command with a message."""
+def _request(service: str, method: str, base: str, path: str, **request: Any) -> httpx.Response:
+    """One request to a service; an unreachable service ends the command with a message."""
     try:
-        return httpx.request(method, f"{ledger}{path}", **{"timeout": 30, **request})
+        return httpx.request(method, f"{base}{path}", **{"timeout": 30, **request})
     except httpx.TransportError as exc:
-        _fail(f"cannot reach the ledger at {ledger}: {exc}")
+        _fail(f"cannot reach {service} at {base}: {exc}")
         raise  # unreachable: _fail exits
+
+
+def _ledger(method: str, ledger: str, path: str, **request: Any) -> httpx.Response:
+    return _request("the ledger", method, ledger, path, **request)
 
 
 @app.command()
@@ -101,30 +112,21 @@ def account(account_id: str, ledger: LedgerUrl = LEDGER) -> None:
 
 
 @gate.command()
-def evaluate(
-    file: Path,
-    policy: Annotated[
-        Path | None, typer.Option(help="A policy YAML; default: the built-in one.")
-    ] = None,
-) -> None:
-    """Decide one step described in FILE (JSON, see `dunning gate schema`). No side effects.
+def evaluate(file: Path, gate_url: GateUrl = GATE) -> None:
+    """Decide one step described in FILE (JSON, see `dunning gate schema`) with the gate's
+    policy, through its what-if route. No side effects.
 
     Exit code: 0 allow, 3 defer, 4 block.
     """
-    from dunning_gate.domain.parsing import evaluate_raw
-    from dunning_gate.policy.loader import PolicyError, default_policy, load_policy
-
-    try:
-        rules = load_policy(policy) if policy else default_policy()
-    except PolicyError as exc:
-        _fail(str(exc), 2)
-        return
     try:
         raw = json.loads(file.read_text())
     except (OSError, json.JSONDecodeError) as exc:
         _fail(f"{file}: {exc}", 2)
         return
-    decision = evaluate_raw(raw, rules)
+    response = _request("the gate", "POST", gate_url, "/v1/evaluate", json=raw)
+    if response.status_code >= 400:
+        _fail(f"the gate answered {response.status_code}: {_error_message(response)}", 2)
+    decision = GateDecision.model_validate(response.json())
     print(f"decision:       {decision.decision}")
     if decision.not_before:
         print(f"not_before:     {decision.not_before.isoformat()}")
@@ -142,8 +144,6 @@ def evaluate(
 @gate.command()
 def explain(step_id: str, ledger: LedgerUrl = LEDGER) -> None:
     """Every recorded decision of a real step (rules, explanations, inputs) and its deliveries."""
-    from dunning_ledger.schemas import StepRecordOut
-
     from dunning_cli.explain import render_step
 
     response = _ledger("GET", ledger, f"/v1/steps/{quote(step_id, safe='')}")
@@ -151,15 +151,16 @@ def explain(step_id: str, ledger: LedgerUrl = LEDGER) -> None:
         _fail(f"no step {step_id} in the ledger")
     if response.status_code >= 400:
         _fail(f"the ledger answered {response.status_code}: {_error_message(response)}")
-    print(render_step(StepRecordOut.model_validate(response.json())))
+    print(render_step(StepRecord.model_validate(response.json())))
 
 
 @gate.command()
-def schema() -> None:
-    """The JSON Schema of a what-if file."""
-    from dunning_gate.domain.request import request_json_schema
-
-    _print_json(request_json_schema())
+def schema(gate_url: GateUrl = GATE) -> None:
+    """The JSON Schema of a what-if file (the gate's GET /v1/evaluate/schema)."""
+    response = _request("the gate", "GET", gate_url, "/v1/evaluate/schema")
+    if response.status_code >= 400:
+        _fail(f"the gate answered {response.status_code}: {_error_message(response)}")
+    _print_json(response.json())
 
 
 @demo.command("prepare")

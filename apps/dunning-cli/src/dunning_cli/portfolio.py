@@ -13,13 +13,9 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-COLUMNS = (
-    "account_id", "full_name", "state", "zip", "phone", "phone_kind", "phone_consent",
-    "phone_basis", "phone_reassigned_checked_on", "email", "email_basis", "email_workplace",
-    "locale", "creditor", "debt_id", "balance", "currency", "due_date", "delinquent_since",
-    "medical", "legal_action_authorized", "limitation_date", "validation_notice_sent_at",
-    "ca_license_number",
-)  # fmt: skip
+from dunning_core.contracts.account_import import IMPORT_COLUMNS
+
+COLUMNS = IMPORT_COLUMNS
 
 
 @dataclass(frozen=True)

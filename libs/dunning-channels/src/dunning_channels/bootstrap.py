@@ -31,10 +31,12 @@ from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dunning_channels.adapters.kafka_dead_letters import KafkaDeadLetters
+from dunning_channels.adapters.kafka_journal import JournaledRetryQueue, KafkaRetryJournal
+from dunning_channels.adapters.redis_pacer import RedisPacer
 from dunning_channels.adapters.redis_records import RedisSendRecords
 from dunning_channels.adapters.redis_retries import RedisRetryQueue
 from dunning_channels.config import ChannelSettings
-from dunning_channels.ports import RetryQueue, Sender, SendRecords
+from dunning_channels.ports import Pacing, Sender, SendRecords
 from dunning_channels.service import SendApprovals
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,7 @@ class Plumbing:
     redis: Redis
     producer: EventProducer
     records: SendRecords
-    retries: RetryQueue
+    retries: RedisRetryQueue
 
 
 def plumbing(
@@ -80,6 +82,25 @@ def worker_app(
     close_sender: Callable[[], Awaitable[None]] | None = None,
 ) -> FastAPI:
     """The worker: the approved topic's consumer loop, the retries, health, clean stop."""
+    channel, prefix = parts.channel.value, settings.topic_prefix
+    # Parked retries are journalled on Kafka: a Redis that loses them gets them back.
+    retries = JournaledRetryQueue(
+        parts.retries,
+        KafkaRetryJournal(
+            settings.kafka_bootstrap,
+            parts.producer,
+            f"{prefix}{channel}.retries.journal",
+            settings.journal_replication,
+        ),
+        parts.records,
+        parts.redis,
+        mark_key=f"{prefix}{channel}:retry:mark",
+    )
+    provider_rate, sender_rate = settings.rates()
+    pacing = None
+    if provider_rate is not None or sender_rate is not None:
+        pacer = RedisPacer(parts.redis, prefix=f"{settings.topic_prefix}{parts.channel.value}:")
+        pacing = Pacing(pacer, provider_rate, sender_rate, settings.pace_inline_wait_s)
     worker = SendApprovals(
         service=parts.service,
         channel=parts.channel,
@@ -87,10 +108,12 @@ def worker_app(
         records=parts.records,
         publisher=parts.producer,
         clock=parts.clock,
-        retries=parts.retries,
+        retries=retries,
         dead_letters=KafkaDeadLetters(parts.producer, settings.group_id),
         policy=settings.retry_policy(),
         breaker=settings.circuit_breaker(),
+        pacing=pacing,
+        journal=retries,
         concurrency=settings.send_concurrency,
     )
     loop = ConsumerLoop(
@@ -121,7 +144,9 @@ def worker_app(
             "expired": worker.expirations,
             "ambiguous": worker.ambiguous,
             "retries_parked": worker.parked,
+            "paced": worker.paced,
             "retries_waiting": await parts.retries.size(),
+            "retries_restored": retries.restored,
             "failed": worker.failed,
         }
 
@@ -134,6 +159,7 @@ def worker_app(
 
     runtime.add(Component("clients", nothing, close_clients))
     runtime.add(Component("producer", parts.producer.start, parts.producer.stop))
+    runtime.add(Component("retry-journal", retries.start, nothing))
     runtime.add_loop(f"approved-{parts.channel.value}", loop)
     # Stopped before the loop (components stop in reverse): retries in flight finish first.
     runtime.add(Component("retries", nothing, worker.stop_retries, run_retries))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dunning_core.runtime.settings import CommonSettings
 from pydantic import Field
 
-from dunning_channels.domain import CircuitBreaker, RetryPolicy
+from dunning_channels.domain import CircuitBreaker, Rate, RetryPolicy
 
 
 class ChannelSettings(CommonSettings):
@@ -22,12 +22,20 @@ class ChannelSettings(CommonSettings):
     retry_initial_s: float = Field(default=1.0, gt=0)
     retry_max_delay_s: float = Field(default=60.0, gt=0)
     retry_poll_s: float = Field(default=0.25, gt=0)
+    # Replicas of the channel's retry journal topic (made by the worker if missing).
+    journal_replication: int = Field(default=1, ge=1)
     # The provider's circuit opens when failure_ratio of the last window calls failed
     # (once at least min_calls were made), and half-opens after open_s.
     breaker_window: int = Field(default=50, ge=1)
     breaker_min_calls: int = Field(default=20, ge=1)
     breaker_failure_ratio: float = Field(default=0.5, gt=0, le=1)
     breaker_open_s: float = Field(default=30.0, gt=0)
+    # Send rates shared by the replicas (unset: unlimited). The provider's over all
+    # senders, and each sender's (e.g. a US long code 1/s, a short code 100/s).
+    pace_provider_per_s: float | None = Field(default=None, gt=0)
+    pace_sender_per_s: float | None = Field(default=None, gt=0)
+    pace_burst: int = Field(default=1, ge=1)
+    pace_inline_wait_s: float = Field(default=1.0, ge=0)
 
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(
@@ -43,4 +51,12 @@ class ChannelSettings(CommonSettings):
             min_calls=self.breaker_min_calls,
             failure_ratio=self.breaker_failure_ratio,
             open_s=self.breaker_open_s,
+        )
+
+    def rates(self) -> tuple[Rate | None, Rate | None]:
+        """The provider's rate and each sender's, when limited."""
+        provider, sender = self.pace_provider_per_s, self.pace_sender_per_s
+        return (
+            None if provider is None else Rate(provider, self.pace_burst),
+            None if sender is None else Rate(sender, self.pace_burst),
         )

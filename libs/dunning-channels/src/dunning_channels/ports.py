@@ -7,7 +7,7 @@ of the libraries behind them.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -16,15 +16,19 @@ from dunning_core.contracts.events import OutreachStep, StepApproved
 from dunning_core.runtime.clock import Clock
 
 from dunning_channels.domain.outcomes import Provider, SendOutcome
+from dunning_channels.domain.pacing import Rate
 
 __all__ = [
     "Clock",
     "DeadLetters",
+    "Pacer",
+    "Pacing",
     "Parked",
     "Publisher",
     "Recipients",
     "Reservations",
     "RetryQueue",
+    "SendJournal",
     "SendRecords",
     "Sender",
     "Suppressions",
@@ -38,6 +42,10 @@ class Sender(Protocol):
 
     @property
     def provider(self) -> Provider: ...
+
+    def sender_id(self, step: OutreachStep) -> str:
+        """Who the message is sent as (a number, a messaging service, an address)."""
+        ...
 
     async def send(self, account_id: str, step: OutreachStep) -> SendOutcome: ...
 
@@ -91,6 +99,7 @@ class Parked:
     attempts: int
     first_attempt_at: float
     last_error: str = ""
+    paced: bool = False  # its turn is reserved: it goes when due, without another
 
     @property
     def step_id(self) -> str:
@@ -115,7 +124,39 @@ class RetryQueue(Protocol):
     async def size(self) -> int: ...
 
 
+class Pacer(Protocol):
+    """Turns shared by every replica (``domain.pacing``)."""
+
+    async def reserve(self, buckets: Sequence[tuple[str, Rate]], now: float) -> float:
+        """Reserve the next turn through all ``buckets``; the wall instant it comes."""
+        ...
+
+
+class SendJournal(Protocol):
+    """Durable beyond Redis: what was tried, so lost reservations and owners come back."""
+
+    async def intend(self, step_id: str, destination: str, account_id: str) -> None:
+        """Record, acknowledged, that ``step_id`` goes to the provider now, to
+        ``destination`` for ``account_id``."""
+        ...
+
+
 class DeadLetters(Protocol):
     """Parks an approval that can never be sent on its topic's dead-letter topic."""
 
     async def dead_letter(self, envelope: Envelope, reason: str) -> Awaitable[Any]: ...
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """Send rates: the provider's (all senders together) and each sender's, if limited."""
+
+    pacer: Pacer
+    provider: Rate | None = None
+    sender: Rate | None = None
+    # A turn further away than this is waited for parked (the send slot freed).
+    inline_wait_s: float = 1.0
+
+    def buckets(self, provider: str, sender_id: str) -> list[tuple[str, Rate]]:
+        named = [(provider, self.provider), (f"{provider}:{sender_id}", self.sender)]
+        return [(name, rate) for name, rate in named if rate is not None]

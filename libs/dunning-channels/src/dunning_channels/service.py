@@ -13,12 +13,12 @@ batch is done once it is parked. ``run_retries`` takes parked approvals when the
 due, on any replica. When a step's retry budget is spent it fails: status ``failed`` with
 the reason, and the approval goes to the dead-letter topic. Right before every call the
 approval's ``send_by`` is checked on the service clock. A ``CircuitBreaker`` per provider
-stops the calls while the provider is down: approvals wait parked (their attempts not
-spent) until its half-open probe succeeds.
+stops the calls while the provider is down (approvals wait parked, attempts not spent).
+With ``Pacing``, a call first reserves its turn with the provider and its sender, shared
+by the replicas: a short wait is slept, a long one parked; ``send_by`` is checked after.
 
-Errors: ``PermanentError`` for an event that is not this channel's approval (dead
-letter); ``TransientError`` from ``flush`` when a first try failed before anything left
-(the batch is redelivered, the step's reservation released).
+Errors: ``PermanentError`` for an event not this channel's approval (dead letter);
+``TransientError`` from ``flush`` when a first try failed before anything left.
 """
 
 from __future__ import annotations
@@ -34,14 +34,7 @@ from typing import Any
 
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.envelope import Envelope, wrap
-from dunning_core.contracts.events import (
-    ConsumerSignaled,
-    DeliveryStatus,
-    DeliveryUpdated,
-    SignalKind,
-    StepApproved,
-)
-from dunning_core.contracts.ids import event_id
+from dunning_core.contracts.events import DeliveryStatus, Event, StepApproved
 from dunning_core.runtime.errors import PermanentError, TransientError
 
 from dunning_channels.domain import (
@@ -56,25 +49,28 @@ from dunning_channels.domain import (
     Unavailable,
     admission,
     already_sent,
+    concluded,
+    delivery_update,
     expired,
+    expiry,
     next_try,
+    opt_out_signal,
     provider_answered,
     report_for,
 )
 from dunning_channels.ports import (
     Clock,
     DeadLetters,
+    Pacing,
     Parked,
     Publisher,
     RetryQueue,
     Sender,
+    SendJournal,
     SendRecords,
 )
 
 log = logging.getLogger(__name__)
-
-SEND_BY_PASSED = "send_by_passed"
-_NOTHING_SENT = (DeliveryStatus.REFUSED, DeliveryStatus.EXPIRED)
 
 
 class SendApprovals:
@@ -93,6 +89,8 @@ class SendApprovals:
         dead_letters: DeadLetters,
         policy: RetryPolicy | None = None,
         breaker: CircuitBreaker | None = None,
+        pacing: Pacing | None = None,
+        journal: SendJournal | None = None,
         concurrency: int = 32,
         wall: Callable[[], float] = time.time,
         rand: Callable[[], float] = random.random,
@@ -108,11 +106,12 @@ class SendApprovals:
         self.dead_letters = dead_letters
         self.policy = policy or RetryPolicy()
         self.breaker = breaker or CircuitBreaker()
+        self.pacing, self.journal = pacing, journal
         self.wall = wall
         self.rand = rand
         self.lease_s = lease_s
         self._slots = asyncio.Semaphore(concurrency)
-        self._pending: list[asyncio.Task[None]] = []
+        self._pending: list[asyncio.Task[bool]] = []
         self._acks: list[Awaitable[Any]] = []
         self._retrying: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
@@ -122,6 +121,7 @@ class SendApprovals:
         self.ambiguous = 0
         self.expirations = 0
         self.parked = 0
+        self.paced = 0
         self.failed = 0
 
     # --- the consumer loop's handler ------------------------------------------------------
@@ -136,7 +136,9 @@ class SendApprovals:
         refusal = admission(step, suppressed=await self.records.is_suppressed(step.destination))
         if refusal is not None:
             self.refused += 1
-            await self._report(approval, DeliveryStatus.REFUSED, refusal.reason, envelope)
+            await self._report(
+                approval, DeliveryStatus.REFUSED, refusal.reason, envelope, self._acks
+            )
             return
         if expired(approval.send_by, self.clock.now()):
             await self._expire(approval, envelope, self._acks)
@@ -146,10 +148,7 @@ class SendApprovals:
             return
         await self._slots.acquire()
         first = Parked(envelope, attempts=0, first_attempt_at=self.wall())
-        self._pending.append(asyncio.create_task(self._first_try(first)))
-
-    async def _first_try(self, item: Parked) -> None:
-        await self._try(item, self._acks)
+        self._pending.append(asyncio.create_task(self._try(first, self._acks, first=True)))
 
     async def flush(self) -> None:
         pending, self._pending = self._pending, []
@@ -212,7 +211,7 @@ class SendApprovals:
 
     # --- one try ----------------------------------------------------------------------------
 
-    async def _try(self, item: Parked, acks: list[Awaitable[Any]]) -> bool:
+    async def _try(self, item: Parked, acks: list[Awaitable[Any]], *, first: bool = False) -> bool:
         """One provider call for ``item`` (holding a send slot, which it gives back);
         whether it was parked for another."""
         approval = item.envelope.data
@@ -220,11 +219,17 @@ class SendApprovals:
         step = approval.step
         called = False
         try:
+            if not first and concluded(await self.records.reserve(step.step_id)):
+                return False  # done before, and its lease ran out after: dropped
+            if not item.paced and await self._wait_for_turn(item):
+                return True
             if expired(approval.send_by, self.clock.now()):
                 await self.records.release(step.step_id)  # free for the re-planned approval
                 await self._expire(approval, item.envelope, acks)
                 return False
             await self.records.remember_owner(step.destination, approval.account_id)
+            if self.journal is not None:
+                await self.journal.intend(step.step_id, step.destination, approval.account_id)
             try:
                 outcome = await self._call(approval)
             except AmbiguousSend as exc:
@@ -240,13 +245,34 @@ class SendApprovals:
             await self._conclude(approval, report_for(outcome), item.envelope, acks)
             return False
         except Exception:
-            if not called and item.attempts == 0:
+            if not called and first:
                 # Nothing left the building on a first try: free the step so the
                 # redelivered batch sends it. (A parked one comes back when its lease ends.)
                 await self.records.release(step.step_id)
             raise
         finally:
             self._slots.release()
+
+    async def _wait_for_turn(self, item: Parked) -> bool:
+        """Reserve the item's turn; sleep until it if near, else park it: whether parked."""
+        pacing = self.pacing
+        if pacing is None:
+            return False
+        approval = item.envelope.data
+        assert isinstance(approval, StepApproved)
+        sender_id = self.sender.sender_id(approval.step)
+        limited = pacing.buckets(self.sender.provider, sender_id)
+        if not limited:
+            return False
+        turn = await pacing.pacer.reserve(limited, self.wall())
+        wait = turn - self.wall()
+        if wait > pacing.inline_wait_s:
+            await self.retries.park(replace(item, paced=True), turn)
+            self.paced += 1
+            return True
+        if wait > 0:
+            await asyncio.sleep(wait)
+        return False
 
     async def _call(self, approval: StepApproved) -> SendOutcome:
         now = self.wall()
@@ -295,7 +321,8 @@ class SendApprovals:
                 "delay_s": round(decision.delay_s, 2),
             },
         )
-        parked = replace(item, attempts=attempts, last_error=f"{outcome.kind}: {outcome.message}")
+        error = f"{outcome.kind}: {outcome.message}"
+        parked = replace(item, attempts=attempts, last_error=error, paced=False)
         await self.retries.park(parked, now + decision.delay_s)
         self.parked += 1
         return True
@@ -319,17 +346,19 @@ class SendApprovals:
         if report.status is DeliveryStatus.ACCEPTED:
             self.sent += 1
         await self._report(
-            approval,
-            report.status,
-            report.error_code,
-            cause,
-            acks,
-            report.detail,
-            provider_message_id=report.provider_message_id,
-        )
+            approval, report.status, report.error_code, cause, acks, report.detail,
+            report.provider_message_id,
+        )  # fmt: skip
         if report.opted_out and report.error_code is not None:
             await self.records.suppress(step.destination)
-            await self._signal_opt_out(approval, report.error_code, cause, acks)
+            signal = opt_out_signal(
+                approval,
+                channel=self.channel,
+                provider=self.sender.provider,
+                code=report.error_code,
+                now=self.clock.now(),
+            )
+            await self._publish(signal, cause, acks)
 
     # --- what is published -------------------------------------------------------------------
 
@@ -337,22 +366,10 @@ class SendApprovals:
         self, approval: StepApproved, cause: Envelope, acks: list[Awaitable[Any]]
     ) -> None:
         self.expirations += 1
-        assert approval.send_by is not None
-        # One expiry per approved window: a re-planned step that expires again is news.
-        await self._report(
-            approval,
-            DeliveryStatus.EXPIRED,
-            SEND_BY_PASSED,
-            cause,
-            acks,
-            f"send_by {approval.send_by.isoformat()} passed before sending",
-            event_id=event_id(
-                DeliveryUpdated.event_type,
-                approval.step.step_id,
-                DeliveryStatus.EXPIRED.value,
-                approval.send_by.isoformat(),
-            ),
+        event, expiry_id = expiry(
+            approval, channel=self.channel, provider=self.sender.provider, now=self.clock.now()
         )
+        await self._publish(event, cause, acks, event_id=expiry_id)
 
     async def _report(
         self,
@@ -360,40 +377,23 @@ class SendApprovals:
         status: DeliveryStatus,
         code: str | None,
         cause: Envelope,
-        acks: list[Awaitable[Any]] | None = None,
+        acks: list[Awaitable[Any]],
         detail: str | None = None,
-        *,
         provider_message_id: str | None = None,
+    ) -> None:
+        now, provider = self.clock.now(), self.sender.provider
+        event = delivery_update(
+            approval, channel=self.channel, provider=provider, status=status, now=now,
+            error_code=code, detail=detail, provider_message_id=provider_message_id,
+        )  # fmt: skip
+        await self._publish(event, cause, acks)
+
+    async def _publish(
+        self,
+        event: Event,
+        cause: Envelope,
+        acks: list[Awaitable[Any]],
         event_id: str | None = None,
     ) -> None:
-        event = DeliveryUpdated(
-            account_id=approval.account_id,
-            step_id=approval.step.step_id,
-            channel=self.channel,
-            provider="none" if status in _NOTHING_SENT else self.sender.provider,
-            provider_message_id=provider_message_id,
-            status=status,
-            error_code=code,
-            detail=detail,
-            occurred_at=self.clock.now(),
-        )
         envelope = wrap(event, self.service, event_id=event_id, traceparent=cause.traceparent)
-        (self._acks if acks is None else acks).append(await self.publisher.send(envelope))
-
-    async def _signal_opt_out(
-        self, approval: StepApproved, code: str, cause: Envelope, acks: list[Awaitable[Any]]
-    ) -> None:
-        signal = ConsumerSignaled(
-            account_id=approval.account_id,
-            signal_id=f"{self.sender.provider}:{code}:{approval.step.step_id}",
-            kind=SignalKind.OPTED_OUT,
-            channel=self.channel,
-            address=approval.step.destination,
-            debt_id=approval.step.debt_id,
-            source="provider",
-            occurred_at=self.clock.now(),
-            details={"provider_error": code},
-        )
-        acks.append(
-            await self.publisher.send(wrap(signal, self.service, traceparent=cause.traceparent))
-        )
+        acks.append(await self.publisher.send(envelope))

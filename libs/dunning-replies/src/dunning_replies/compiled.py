@@ -35,6 +35,7 @@ class Compiled:
     han_keywords: dict[str, list[tuple[Intent, str]]] = field(default_factory=dict)
     after_opt_out: dict[str, str] = field(default_factory=dict)
     words: dict[tuple[str, ...], list[tuple[Intent, str]]] = field(default_factory=dict)
+    anywhere: dict[tuple[str, ...], list[tuple[Intent, str]]] = field(default_factory=dict)
     phrases: list[tuple[str, Intent, str]] = field(default_factory=list)
     han_phrases: list[tuple[str, Intent, str]] = field(default_factory=list)
     negations: list[tuple[str, ...]] = field(default_factory=list)
@@ -79,6 +80,8 @@ class Compiled:
                 if not han:
                     for word in terms.words:
                         built.words.setdefault(tuple(word.split()), []).append((intent, code))
+                    for word in terms.anywhere:
+                        built.anywhere.setdefault(tuple(word.split()), []).append((intent, code))
                 if intent in OPT_OUT_INTENTS:
                     built.fuzzy += [
                         t for t in (*terms.keywords, *terms.words) if " " not in t and len(t) >= 4
@@ -101,4 +104,5 @@ def all_terms(lang: LanguageVocabulary) -> Iterable[str]:
     yield from (*lang.detect, *lang.negations, *lang.not_opt_out, *lang.periodic, *lang.pay_verbs)
     yield from (*lang.revocation.cues, *lang.revocation.objects)
     for terms in lang.intents.values():
-        yield from (*terms.keywords, *terms.words, *terms.phrases, *terms.after_opt_out)
+        yield from (*terms.keywords, *terms.words, *terms.anywhere, *terms.phrases)
+        yield from terms.after_opt_out

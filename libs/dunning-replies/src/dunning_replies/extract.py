@@ -220,7 +220,13 @@ def find_date(
         for word, days in sorted(vocabulary.dates.relative.items(), key=lambda i: -len(i[0])):
             if f" {word} " in padded:
                 return today + timedelta(days=days)
+        if any(f" {word} " in padded for word in vocabulary.dates.month_end):
+            return _month_end(today)
     return None
+
+
+def _month_end(today: date) -> date:
+    return today.replace(day=calendar.monthrange(today.year, today.month)[1])
 
 
 def _named_month(
@@ -272,4 +278,6 @@ def _han_date(
         for word, days in sorted(vocabulary.dates.relative.items(), key=lambda i: -len(i[0])):
             if word in compact:
                 return today + timedelta(days=days)
+        if any(word.replace(" ", "") in compact for word in vocabulary.dates.month_end):
+            return _month_end(today)
     return None

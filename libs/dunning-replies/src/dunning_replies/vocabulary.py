@@ -8,6 +8,8 @@ older fr and pt opt-out words). Each names, per intent:
   of its own ("Stop. I'll pay Friday"), or is written in capitals inside a lower-case
   message ("I said STOP") — unless a negation cue precedes it ("don't stop") or it is
   part of a `not_opt_out` idiom ("stop by");
+- `anywhere`: the strong words ("stop", "unsubscribe") that count wherever they stand,
+  with the same two excuses ("You can stop now, I paid" opts out);
 - `phrases`: anywhere in a message of any length ("leave me alone"); Han phrases as
   substrings, Latin ones on whole words;
 - `after_opt_out` (opt_in only): whole-message replies that opt back in only right after
@@ -86,6 +88,7 @@ class _Model(BaseModel):
 class IntentWords(_Model):
     keywords: tuple[Term, ...] = ()
     words: tuple[Term, ...] = ()
+    anywhere: tuple[Term, ...] = ()
     phrases: tuple[Term, ...] = ()
     after_opt_out: tuple[Term, ...] = ()
 
@@ -93,6 +96,7 @@ class IntentWords(_Model):
 class DateWords(_Model):
     relative: dict[Term, Annotated[int, Field(ge=0, le=31)]] = Field(default_factory=dict)
     weekdays: dict[Term, Annotated[int, Field(ge=0, le=6)]] = Field(default_factory=dict)
+    month_end: tuple[Term, ...] = ()  # "end of the month": the month's last day
     next_week: tuple[Term, ...] = ()  # prefixes: "下周" + weekday = that day of next week
     order: Literal["MDY", "DMY", "YMD"] = "MDY"  # numeric dates: 1/15 or 15/1
 

@@ -1,20 +1,116 @@
-"""Deciding one planned step: state → engine input → rule engine → decision event."""
+"""The gate's use cases: apply state events, decide planned steps (state → engine input →
+rule engine → decision event, and the approval that goes with an allow)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
+from dunning_core.contracts.envelope import Envelope, wrap
+from dunning_core.contracts.events import (
+    AccountOpened,
+    AccountUpdated,
+    ConsumerSignaled,
+    DeliveryUpdated,
+    RuleFinding,
+    StepApproved,
+    StepDecided,
+    StepPlanned,
+)
 from dunning_core.contracts.events import Decision as Verdict
-from dunning_core.contracts.events import RuleFinding, StepDecided, StepPlanned
+from dunning_core.runtime.kafka import LoopStats
 
 from dunning_gate.domain.decision import Decision
 from dunning_gate.domain.examples import example_email_request, example_request
+from dunning_gate.domain.mapping import request_dict
 from dunning_gate.domain.parsing import evaluate_raw
+from dunning_gate.domain.state import (
+    AccountState,
+    apply_account,
+    apply_approval,
+    apply_delivery,
+    apply_signal,
+)
 from dunning_gate.domain.time_zones import address_zones, phone_zones
-from dunning_gate.mapping import request_dict
 from dunning_gate.policy.model import Policy
-from dunning_gate.state import AccountState
+from dunning_gate.ports import Decided, Decider
+
+SERVICE = "compliance-gate"
+
+
+@dataclass
+class GateStats(LoopStats):
+    decided: int = 0
+    allowed: int = 0
+    deferred: int = 0
+    blocked: int = 0
+    state_events: int = 0
+    replays: int = 0
+    held_back: int = 0
+    rebuilds: int = 0
+    stale_rebuilds: int = 0  # of those, started because Redis held an older state
+    by_rule: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+def apply_event(state: AccountState, envelope: Envelope) -> bool:
+    """Apply one state event to its account's state; whether the state changed."""
+    data = envelope.data
+    if isinstance(data, AccountOpened | AccountUpdated):
+        return apply_account(state, data)
+    if isinstance(data, ConsumerSignaled):
+        return apply_signal(state, data)
+    if isinstance(data, DeliveryUpdated):
+        return apply_delivery(state, data)
+    if isinstance(data, StepDecided):
+        return apply_approval(state, data, data.destination or "", data.decided_at)
+    return False
+
+
+def decide_step(
+    decide: Decider,
+    planned: StepPlanned,
+    envelope: Envelope,
+    state: AccountState,
+    now: datetime,
+    stats: GateStats,
+) -> list[Envelope]:
+    """Decide one planned step: the decision, and for an allow the approval (counted in
+    ``state`` before it is announced). A step already approved is announced again as it
+    was (a replay), with the same ids and ``send_by``."""
+    step = planned.step
+    previous = state.approved(step.step_id)
+    if previous is not None and step.content_hash:
+        stats.replays += 1
+        decided = decide(planned, envelope.id, state, previous.at)
+        decision = decided.event.model_copy(
+            update={"decision": Verdict.ALLOW, "findings": (), "not_before": None}
+        )
+    else:
+        decided = decide(planned, envelope.id, state, now)
+        decision = decided.event
+    out = [wrap(decision, SERVICE, traceparent=envelope.traceparent)]
+    stats.decided += 1
+    if decision.decision is Verdict.ALLOW:
+        stats.allowed += 1
+        apply_approval(state, decision, step.destination, decision.decided_at)
+        approval = StepApproved(
+            account_id=planned.account_id,
+            step=step,
+            approved_at=decision.decided_at,
+            policy_version=decision.policy_version,
+            send_by=decided.send_by,
+        )
+        out.append(wrap(approval, SERVICE, traceparent=envelope.traceparent))
+    else:
+        if decision.decision is Verdict.DEFER:
+            stats.deferred += 1
+        else:
+            stats.blocked += 1
+        for finding in decision.findings:
+            stats.by_rule[finding.rule_id] += 1
+    return out
 
 
 class GateDecider:
@@ -48,10 +144,10 @@ class GateDecider:
 
     def __call__(
         self, planned: StepPlanned, planned_event_id: str, state: AccountState, now: datetime
-    ) -> StepDecided:
+    ) -> Decided:
         raw = request_dict(planned, state, now, self.zones_for(state))
         decision = evaluate_raw(raw, self.policy)
-        return to_event(decision, planned, planned_event_id, now)
+        return Decided(to_event(decision, planned, planned_event_id, now), decision.send_by)
 
 
 def to_event(

@@ -1,4 +1,4 @@
-"""The ledger's HTTP API: thin routes over ``LedgerService``.
+"""The ledger's HTTP API: thin routes over each aggregate's use cases.
 
 Errors come back as JSON ``{"error": code, "message": ...}`` with the status their
 ``LedgerError`` class carries (404, 409, 415, 422, 503); see ``errors``.
@@ -8,52 +8,100 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dunning_ledger.domain import import_rows
-from dunning_ledger.domain.import_rows import ValidatedImport, validate_csv, validate_json
-from dunning_ledger.errors import InvalidRequest, LedgerError, UnsupportedMediaType
-from dunning_ledger.schemas import (
-    AccountOut,
+from dunning_ledger.accounts.schemas import AccountOut
+from dunning_ledger.accounts.service import AccountService
+from dunning_ledger.communications.schemas import (
     CommunicationsOut,
-    ErrorBody,
     EventOut,
-    ImportErrorBody,
-    ImportResult,
-    PaymentIn,
-    PaymentOut,
-    PlanIn,
-    PlanOut,
     SignalIn,
     SignalOut,
     StepOut,
     StepRecordOut,
 )
-from dunning_ledger.service import LedgerService, PaymentCommand, PlanCommand, SignalCommand
+from dunning_ledger.communications.service import CommunicationService
+from dunning_ledger.domain import import_format
+from dunning_ledger.domain.import_rows import ValidatedImport, validate_csv, validate_json
+from dunning_ledger.errors import (
+    ErrorBody,
+    InvalidRequest,
+    LedgerError,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
+from dunning_ledger.imports.schemas import ImportErrorBody, ImportResult
+from dunning_ledger.imports.service import ImportService
+from dunning_ledger.payments.schemas import PaymentIn, PaymentOut, PlanIn, PlanOut
+from dunning_ledger.payments.service import PaymentService
 
 log = logging.getLogger(__name__)
 
 
-def get_service(request: Request) -> LedgerService:
-    service: LedgerService = request.app.state.service
-    return service
+@dataclass(frozen=True, slots=True)
+class UseCases:
+    """The use cases the routes call, one service per aggregate (built by the bootstrap)."""
+
+    accounts: AccountService
+    payments: PaymentService
+    communications: CommunicationService
+    imports: ImportService
 
 
-Service = Annotated[LedgerService, Depends(get_service)]
+def get_use_cases(request: Request) -> UseCases:
+    use_cases: UseCases = request.app.state.use_cases
+    return use_cases
+
+
+Service = Annotated[UseCases, Depends(get_use_cases)]
+
+
+def _account_id(
+    account_id: Annotated[str, Path(description="1-64 of A-Z a-z 0-9 . _ : -")],
+) -> str:
+    # An id no import can create names no account; checked before it reaches the database.
+    if not import_format.IDENTIFIER.match(account_id):
+        raise NotFound(
+            f"no account {account_id!r}: an account id is 1-64 of A-Z a-z 0-9 . _ : - "
+            "starting with a letter or digit"
+        )
+    return account_id
+
+
+def _step_id(step_id: Annotated[str, Path(description="The step's id, e.g. stp_...")]) -> str:
+    if len(step_id) > 200 or not step_id.isprintable():
+        raise NotFound(f"no step {step_id!r}")
+    return step_id
+
+
+async def _json_body(request: Request) -> None:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type and content_type != "application/json" and not content_type.endswith("+json"):
+        raise UnsupportedMediaType(
+            f"unsupported content type {content_type!r}; send application/json"
+        )
+
+
+AccountId = Annotated[str, Depends(_account_id)]
+StepId = Annotated[str, Depends(_step_id)]
+_JSON_ONLY = [Depends(_json_body)]
 
 _CSV_TYPES = frozenset({"text/csv", "application/csv", "text/plain"})
 _IMPORT_DOC = (
     "Import accounts: a CSV file (multipart field `file`, or the body with "
     '`Content-Type: text/csv`) or JSON `{"accounts": [{column: value}]}`. Every row is '
     "checked first; any error rejects the whole file with 422 and imports nothing.\n\n"
-    + (import_rows.__doc__ or "").split("\n\n", 1)[1]
+    + (import_format.__doc__ or "").split("\n\n", 1)[1]
 )
 _IMPORT_BODY: dict[str, Any] = {
     "requestBody": {
@@ -75,8 +123,10 @@ _IMPORT_BODY: dict[str, Any] = {
                             "type": "array",
                             "items": {
                                 "type": "object",
-                                "properties": {c: {"type": "string"} for c in import_rows.COLUMNS},
-                                "required": list(import_rows.REQUIRED_COLUMNS),
+                                "properties": {
+                                    c: {"type": "string"} for c in import_format.COLUMNS
+                                },
+                                "required": list(import_format.REQUIRED_COLUMNS),
                             },
                         }
                     },
@@ -88,6 +138,8 @@ _IMPORT_BODY: dict[str, Any] = {
 }
 _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody},
+    413: {"model": ErrorBody},
+    415: {"model": ErrorBody},
     409: {"model": ErrorBody},
     422: {"model": ErrorBody},
     503: {"model": ErrorBody},
@@ -126,18 +178,19 @@ def router() -> APIRouter:
     @api.post(
         "/accounts/import",
         response_model=ImportResult,
+        response_model_exclude_none=True,
         summary="Import accounts (CSV or JSON), all or nothing",
         description=_IMPORT_DOC,
         openapi_extra=_IMPORT_BODY,
-        responses={**_ERRORS, 422: {"model": ImportErrorBody}, 415: {"model": ErrorBody}},
+        responses={**_ERRORS, 422: {"model": ImportErrorBody}},
     )
     async def import_accounts(request: Request, service: Service) -> ImportResult:
         validated = await _read_import(request)
-        return ImportResult.of(await service.import_accounts(validated))
+        return ImportResult.of(await service.imports.import_accounts(validated))
 
     @api.get("/accounts/{account_id}", response_model=AccountOut, responses=_ERRORS)
-    async def get_account(account_id: str, service: Service) -> AccountOut:
-        return AccountOut.of(await service.account(account_id))
+    async def get_account(account_id: AccountId, service: Service) -> AccountOut:
+        return AccountOut.of(await service.accounts.account(account_id))
 
     @api.get(
         "/accounts/{account_id}/communications",
@@ -147,14 +200,16 @@ def router() -> APIRouter:
         summary="The account's steps: decision, rule ids and final delivery status",
     )
     async def communications(
-        account_id: str,
+        account_id: AccountId,
         service: Service,
         detail: Annotated[
             Literal["steps", "events"] | None,
             Query(description="`events` adds every recorded event"),
         ] = None,
     ) -> CommunicationsOut:
-        view = await service.communications(account_id, with_events=detail == "events")
+        view = await service.communications.communications(
+            account_id, with_events=detail == "events"
+        )
         return CommunicationsOut(
             account_id=view.account_id,
             steps=[StepOut.of(s) for s in view.steps],
@@ -167,30 +222,21 @@ def router() -> APIRouter:
         responses=_ERRORS,
         summary="One step: its log row, every gate decision with its findings, its deliveries",
     )
-    async def step(step_id: str, service: Service) -> StepRecordOut:
-        return StepRecordOut.of(await service.step(step_id))
+    async def step(step_id: StepId, service: Service) -> StepRecordOut:
+        return StepRecordOut.of(await service.communications.step(step_id))
 
     @api.post(
         "/accounts/{account_id}/payments",
         response_model=PaymentOut,
         status_code=201,
+        dependencies=_JSON_ONLY,
         responses={**_ERRORS, 200: {"model": PaymentOut, "description": "Already recorded"}},
         summary="Record a payment (idempotent by payment_id)",
     )
     async def record_payment(
-        account_id: str, body: PaymentIn, service: Service, response: Response
+        account_id: AccountId, body: PaymentIn, service: Service, response: Response
     ) -> PaymentOut:
-        result = await service.record_payment(
-            account_id,
-            PaymentCommand(
-                payment_id=body.payment_id,
-                amount=body.amount.strip(),
-                currency=body.currency,
-                debt_id=body.debt_id,
-                method=body.method,
-                received_at=body.received_at,
-            ),
-        )
+        result = await service.payments.record_payment(account_id, body)
         if result.replayed:
             response.status_code = 200
         return PaymentOut.of(result.payment, result.replayed)
@@ -199,23 +245,14 @@ def router() -> APIRouter:
         "/accounts/{account_id}/plans",
         response_model=PlanOut,
         status_code=201,
+        dependencies=_JSON_ONLY,
         responses={**_ERRORS, 200: {"model": PlanOut, "description": "Already agreed"}},
         summary="Record an agreed payment plan (idempotent by plan_id)",
     )
     async def agree_plan(
-        account_id: str, body: PlanIn, service: Service, response: Response
+        account_id: AccountId, body: PlanIn, service: Service, response: Response
     ) -> PlanOut:
-        result = await service.agree_plan(
-            account_id,
-            PlanCommand(
-                plan_id=body.plan_id,
-                instalment=body.instalment.strip(),
-                instalments=body.instalments,
-                first_due=body.first_due,
-                currency=body.currency,
-                debt_id=body.debt_id,
-            ),
-        )
+        result = await service.payments.agree_plan(account_id, body)
         if result.replayed:
             response.status_code = 200
         return PlanOut.of(result.plan, result.replayed)
@@ -224,25 +261,14 @@ def router() -> APIRouter:
         "/accounts/{account_id}/signals",
         response_model=SignalOut,
         status_code=201,
+        dependencies=_JSON_ONLY,
         responses={**_ERRORS, 200: {"model": SignalOut, "description": "Already recorded"}},
         summary="Record an operator-entered signal (dispute, cease, attorney, ...)",
     )
     async def record_signal(
-        account_id: str, body: SignalIn, service: Service, response: Response
+        account_id: AccountId, body: SignalIn, service: Service, response: Response
     ) -> SignalOut:
-        result = await service.record_signal(
-            account_id,
-            SignalCommand(
-                signal_id=body.signal_id,
-                kind=body.kind,
-                text=body.text,
-                channel=body.channel,
-                address=body.address,
-                debt_id=body.debt_id,
-                occurred_at=body.occurred_at,
-                details=body.details,
-            ),
-        )
+        result = await service.communications.record_signal(account_id, body)
         if result.replayed:
             response.status_code = 200
         return SignalOut(
@@ -256,7 +282,7 @@ def router() -> APIRouter:
 
     @api.get("/summary", summary="Counts for the demo", responses={503: {"model": ErrorBody}})
     async def summary(service: Service) -> dict[str, Any]:
-        return await service.summary()
+        return await service.accounts.summary()
 
     return api
 
@@ -280,9 +306,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def http_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, "http_error"
+        )
+        message = str(exc.detail)
+        if exc.status_code == 400:  # FastAPI could not decode the body (not UTF-8, say)
+            message = f"the body cannot be read as UTF-8 JSON: {message}"
         return JSONResponse(
-            {"error": code, "message": str(exc.detail)},
+            {"error": code, "message": message},
             status_code=exc.status_code,
             headers=exc.headers,
         )
@@ -295,3 +326,39 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, invalid_body)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected)
+
+
+class BodyLimit:
+    """Refuses a request body over ``max_bytes`` with 413: by its Content-Length at once,
+    else while it streams in (the route sees ``PayloadTooLarge`` and writes nothing)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    def _error(self) -> PayloadTooLarge:
+        return PayloadTooLarge(
+            f"the body is larger than {self.max_bytes} bytes (DUNNING_LEDGER_MAX_BODY_BYTES)"
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            error = self._error()
+            await JSONResponse(error.body(), error.status_code)(scope, receive, send)
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise self._error()
+            return message
+
+        await self.app(scope, limited, send)

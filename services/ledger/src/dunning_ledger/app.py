@@ -19,7 +19,7 @@ async def serve(settings: LedgerSettings) -> None:
     config = uvicorn.Config(
         build(settings),
         host=settings.http_host,
-        port=settings.ledger_port,
+        port=settings.port,
         log_level="warning",
         access_log=False,
         lifespan="on",

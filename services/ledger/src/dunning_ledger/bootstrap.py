@@ -1,13 +1,14 @@
-"""Builds the ledger: engine and migrations, service, outbox relay, consumers, HTTP app.
+"""Builds the ledger: engine and migrations, use cases, outbox relay, consumers, HTTP app.
 
 Start-up order (the runtime stops in reverse): migrate the database, start the Kafka
 producer, then the outbox relay and the consumer loop. Tests pass their own settings
-(topic prefix, database) and clock, and may turn the relay or the consumers off.
+(topic prefix, database), clock and, for use cases without PostgreSQL, transactions;
+they may turn the relay or the consumers off.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -15,14 +16,60 @@ from dunning_core.runtime.clock import Clock, clock_from
 from dunning_core.runtime.kafka import ConsumerLoop, EventProducer
 from dunning_core.runtime.service import Component, ServiceRuntime, health_router, lifespan_for
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from dunning_ledger.adapters.database import make_engine, make_sessions, migrate
+from dunning_ledger.accounts.repository import SqlAccountRepository
+from dunning_ledger.accounts.service import AccountService
+from dunning_ledger.adapters.database import (
+    SqlTransactions,
+    make_engine,
+    make_sessions,
+    migrate,
+)
+from dunning_ledger.adapters.outbox import SqlOutbox
 from dunning_ledger.adapters.outbox_relay import OutboxRelay
-from dunning_ledger.api import install_error_handlers, router
-from dunning_ledger.config import LedgerSettings
+from dunning_ledger.api import BodyLimit, UseCases, install_error_handlers, router
+from dunning_ledger.communications.repository import SqlCommunicationRepository
+from dunning_ledger.communications.service import CommunicationService
+from dunning_ledger.config import SERVICE, LedgerSettings
 from dunning_ledger.handlers import CONSUMED_TOPICS, LedgerEventHandler, ProcessedEventsDedupe
-from dunning_ledger.service import SERVICE, LedgerService
+from dunning_ledger.imports.repository import SqlImportRepository
+from dunning_ledger.imports.service import ImportService
+from dunning_ledger.payments.repository import SqlPaymentRepository
+from dunning_ledger.payments.service import PaymentService
+from dunning_ledger.ports import Transactions
+
+
+@dataclass
+class SqlTransaction:
+    """The repositories of one PostgreSQL transaction (one session); the caller commits."""
+
+    session: AsyncSession
+    topic_prefix: str
+    accounts: SqlAccountRepository = field(init=False)
+    payments: SqlPaymentRepository = field(init=False)
+    imports: SqlImportRepository = field(init=False)
+    communications: SqlCommunicationRepository = field(init=False)
+    outbox: SqlOutbox = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.accounts = SqlAccountRepository(self.session)
+        self.payments = SqlPaymentRepository(self.session)
+        self.imports = SqlImportRepository(self.session)
+        self.communications = SqlCommunicationRepository(self.session)
+        self.outbox = SqlOutbox(self.session, self.topic_prefix)
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+
+def use_cases(transactions: Transactions, clock: Clock, group_id: str) -> UseCases:
+    return UseCases(
+        accounts=AccountService(transactions, clock),
+        payments=PaymentService(transactions, clock),
+        communications=CommunicationService(transactions, clock, group_id=group_id),
+        imports=ImportService(transactions, clock),
+    )
 
 
 @dataclass
@@ -31,7 +78,7 @@ class Ledger:
 
     settings: LedgerSettings
     engine: AsyncEngine
-    service: LedgerService
+    use_cases: UseCases
     producer: EventProducer
     relay: OutboxRelay
     loop: ConsumerLoop | None
@@ -39,51 +86,54 @@ class Ledger:
     app: FastAPI
 
 
-def build_ledger(settings: LedgerSettings, clock: Clock | None = None) -> Ledger:
+def build_ledger(
+    settings: LedgerSettings,
+    clock: Clock | None = None,
+    transactions: Transactions | None = None,
+) -> Ledger:
     clock = clock or clock_from(settings.clock_start, settings.clock_speed, settings.clock_epoch)
-    engine = make_engine(settings.database_url, settings.ledger_db_pool_size)
-    service = LedgerService(
-        make_sessions(engine),
-        clock,
-        topic_prefix=settings.topic_prefix,
-        group_id=settings.ledger_group_id,
-    )
+    engine = make_engine(settings.database_url, settings.db_pool_size)
+    sessions = make_sessions(engine)
+    if transactions is None:
+        prefix = settings.topic_prefix
+        transactions = SqlTransactions(sessions, lambda s: SqlTransaction(s, prefix))
+    cases = use_cases(transactions, clock, settings.group_id)
     producer = EventProducer(settings.kafka_bootstrap, SERVICE, topic_prefix=settings.topic_prefix)
     relay = OutboxRelay(
-        service.sessions,
+        sessions,
         producer,
         clock,
         listen_dsn=settings.asyncpg_dsn,
-        batch_size=settings.ledger_outbox_batch,
-        poll_interval=settings.ledger_outbox_poll_ms / 1000,
-        retention=timedelta(hours=settings.ledger_outbox_retention_hours),
+        batch_size=settings.outbox_batch,
+        poll_interval=settings.outbox_poll_ms / 1000,
+        retention=timedelta(hours=settings.outbox_retention_hours),
     )
     runtime = ServiceRuntime(SERVICE)
 
     async def start_database() -> None:
-        if settings.ledger_migrate_on_start:
+        if settings.migrate_on_start:
             await migrate(engine)
 
     async def database_health() -> dict[str, Any]:
-        return await service.health()
+        return await cases.accounts.health()
 
     runtime.add(Component("database", start_database, engine.dispose))
     runtime.checks["database"] = database_health
     runtime.add(Component("producer", producer.start, producer.stop))
-    if settings.ledger_relay:
+    if settings.relay:
         runtime.add(Component("outbox-relay", relay.start, relay.stop, relay.run))
         runtime.checks["outbox-relay"] = relay.health
     loop = None
-    if settings.ledger_consume:
+    if settings.consume:
         loop = ConsumerLoop(
             bootstrap=settings.kafka_bootstrap,
-            group_id=settings.ledger_group_id,
+            group_id=settings.group_id,
             topics=CONSUMED_TOPICS,
-            handler=LedgerEventHandler(service, settings.ledger_group_id),
+            handler=LedgerEventHandler(cases.communications, settings.group_id),
             producer=producer,
-            dedupe=ProcessedEventsDedupe(service, settings.ledger_group_id),
+            dedupe=ProcessedEventsDedupe(cases.communications, settings.group_id),
             topic_prefix=settings.topic_prefix,
-            max_records=settings.ledger_max_records,
+            max_records=settings.max_records,
         )
         runtime.add_loop("consumer", loop)
 
@@ -97,9 +147,10 @@ def build_ledger(settings: LedgerSettings, clock: Clock | None = None) -> Ledger
     app.include_router(health_router(runtime))
     app.include_router(router())
     install_error_handlers(app)
-    app.state.service = service
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.state.use_cases = cases
     app.state.runtime = runtime
-    ledger = Ledger(settings, engine, service, producer, relay, loop, runtime, app)
+    ledger = Ledger(settings, engine, cases, producer, relay, loop, runtime, app)
     app.state.ledger = ledger
     return ledger
 

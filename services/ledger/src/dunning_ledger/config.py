@@ -1,28 +1,35 @@
-"""Settings of the ledger: the common ``DUNNING_*`` ones plus ``DUNNING_LEDGER_*``."""
+"""Settings of the ledger: the common ``DUNNING_*`` ones plus its own ``DUNNING_LEDGER_*``."""
 
 from __future__ import annotations
 
-from dunning_core.runtime.settings import CommonSettings
+from dunning_core.runtime.settings import CommonSettings, service_config
 from pydantic import Field
+
+SERVICE = "ledger"  # the events' source, and the producer's client id
 
 
 class LedgerSettings(CommonSettings):
-    """Read from the environment; field ``ledger_port`` is ``DUNNING_LEDGER_PORT``."""
+    """Read from the environment; field ``port`` is ``DUNNING_LEDGER_PORT``."""
 
-    ledger_port: int = 8001
-    ledger_group_id: str = "ledger"
-    ledger_db_pool_size: int = Field(default=10, ge=1)
-    ledger_max_records: int = Field(default=1000, ge=1, description="Events per consumer batch.")
-    ledger_outbox_batch: int = Field(default=1000, ge=1, description="Rows per relay batch.")
-    ledger_outbox_poll_ms: int = Field(
+    model_config = service_config("ledger")
+
+    port: int = 8001
+    group_id: str = "ledger"
+    db_pool_size: int = Field(default=10, ge=1)
+    max_records: int = Field(default=1000, ge=1, description="Events per consumer batch.")
+    outbox_batch: int = Field(default=1000, ge=1, description="Rows per relay batch.")
+    outbox_poll_ms: int = Field(
         default=200, ge=10, description="Relay poll interval when no NOTIFY arrives."
     )
-    ledger_outbox_retention_hours: float = Field(
+    outbox_retention_hours: float = Field(
         default=24, gt=0, description="How long published outbox rows are kept."
     )
-    ledger_migrate_on_start: bool = True
-    ledger_consume: bool = Field(default=True, description="Run the Kafka consumers.")
-    ledger_relay: bool = Field(default=True, description="Run the outbox relay.")
+    migrate_on_start: bool = True
+    consume: bool = Field(default=True, description="Run the Kafka consumers.")
+    relay: bool = Field(default=True, description="Run the outbox relay.")
+    max_body_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1024, description="Largest request body accepted (413)."
+    )
 
     @property
     def asyncpg_dsn(self) -> str:

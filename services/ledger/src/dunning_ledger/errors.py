@@ -4,7 +4,8 @@ LedgerError                 500  unexpected
 ├── NotFound                404  no such account or step
 ├── Conflict                409  an idempotency key reused with different content,
 │                                or an import raced with another for the same new account
-├── UnsupportedMediaType    415  an import in a format the ledger does not read
+├── PayloadTooLarge         413  a body over the configured limit (DUNNING_LEDGER_MAX_BODY_BYTES)
+├── UnsupportedMediaType    415  a body in a format the ledger does not read
 ├── InvalidRequest          422  the request can never succeed as sent
 │   └── ImportRejected      422  the import file has errors; nothing was imported
 └── Unavailable             503  the database cannot be reached; retry later
@@ -15,7 +16,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from dunning_ledger.domain.import_rows import RowError
+from pydantic import BaseModel
+
+from dunning_ledger.domain.import_format import RowError
+
+
+class ErrorBody(BaseModel):
+    """What every error response carries (``ImportRejected`` adds the row errors)."""
+
+    error: str
+    message: str
+    errors: list[dict[str, Any]] | None = None
 
 
 class LedgerError(Exception):
@@ -48,6 +59,20 @@ class UnsupportedMediaType(LedgerError):
 class InvalidRequest(LedgerError):
     status_code = 422
     code = "invalid_request"
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+    def body(self) -> dict[str, Any]:
+        if self.field is None:
+            return super().body()
+        return {**super().body(), "errors": [{"field": self.field, "message": self.message}]}
+
+
+class PayloadTooLarge(LedgerError):
+    status_code = 413
+    code = "payload_too_large"
 
 
 class ImportRejected(InvalidRequest):

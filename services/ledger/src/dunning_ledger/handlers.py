@@ -17,7 +17,7 @@ from dunning_core.contracts.events import ConsumerSignaled, DeliveryUpdated, Ste
 from dunning_core.contracts.topics import DECISIONS, DELIVERY, SIGNALS
 from dunning_core.runtime.errors import PermanentError
 
-from dunning_ledger.service import LedgerService
+from dunning_ledger.communications.service import CommunicationService
 
 CONSUMED_TOPICS: Final = (DECISIONS, DELIVERY, SIGNALS)
 _ACCEPTED: Final = (StepDecided, DeliveryUpdated, ConsumerSignaled)
@@ -25,7 +25,7 @@ _JSON_NUL: Final = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")  # an escaped NUL, not
 
 
 class LedgerEventHandler:
-    def __init__(self, service: LedgerService, group_id: str) -> None:
+    def __init__(self, service: CommunicationService, group_id: str) -> None:
         self.service = service
         self.group_id = group_id
         self._pending: list[Envelope] = []
@@ -52,7 +52,7 @@ class ProcessedEventsDedupe:
     Marking is part of the flush transaction, so ``mark`` has nothing left to do.
     """
 
-    def __init__(self, service: LedgerService, group_id: str) -> None:
+    def __init__(self, service: CommunicationService, group_id: str) -> None:
         self.service = service
         self.group_id = group_id
 

@@ -1,11 +1,36 @@
-"""What the ledger's use cases and relay need from the outside, as small protocols."""
+"""What the ledger's use cases and relay need from the outside, as small protocols.
+
+A use case opens a ``Transaction`` (``async with transactions() as tx``), reads and writes
+through its repositories, and calls ``tx.commit()`` itself; leaving the block without
+committing rolls everything back. Repositories never commit. The PostgreSQL adapters are
+in each aggregate's ``repository`` module; tests pass in-memory fakes of these protocols.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
+from dunning_core.contracts.envelope import Envelope
 from dunning_core.runtime.clock import Clock as Clock
+
+from dunning_ledger.domain.accounts import AccountStatus, StoredAccount
+from dunning_ledger.domain.communications import DecisionFold, DeliveryFold
+from dunning_ledger.domain.flags import FlagChange
+from dunning_ledger.domain.summary import SummaryCounts
+from dunning_ledger.models import (
+    Account,
+    CommunicationEvent,
+    CommunicationLog,
+    ConsumerFlag,
+    Dispute,
+    Payment,
+    PaymentPlan,
+)
 
 
 class RawPublisher(Protocol):
@@ -17,3 +42,159 @@ class RawPublisher(Protocol):
     async def send_raw(
         self, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]
     ) -> asyncio.Future[Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRow:
+    """An account as written by an import."""
+
+    account_id: str
+    revision: int
+    consumer: str  # JSON text
+    debt: str  # JSON text
+    debt_id: str
+    currency: str
+    imported_balance_minor: int
+    balance_minor: int
+    status: AccountStatus
+    fingerprint: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """One event for the append-only communication_events table."""
+
+    ce_id: str
+    ce_type: str
+    ce_source: str
+    account_id: str
+    step_id: str | None
+    kind: str
+    outcome: str
+    occurred_at: datetime
+    traceparent: str | None
+    payload: str  # the event's JSON
+
+
+class AccountRepository(Protocol):
+    async def get(self, account_id: str, *, for_update: bool = False) -> Account | None: ...
+
+    async def set_balance(
+        self,
+        account_id: str,
+        *,
+        balance_minor: int,
+        paid_minor: int,
+        status: AccountStatus,
+        at: datetime,
+    ) -> None: ...
+
+    async def summary_counts(self) -> SummaryCounts: ...
+
+    async def ping(self) -> None: ...
+
+
+class PaymentRepository(Protocol):
+    async def get_payment(self, payment_id: str) -> Payment | None: ...
+
+    async def add_payment(self, payment: Payment) -> None: ...
+
+    async def payments_of(self, account_id: str) -> Sequence[Payment]: ...
+
+    async def get_plan(self, plan_id: str) -> PaymentPlan | None: ...
+
+    async def add_plan(self, plan: PaymentPlan) -> None: ...
+
+    async def plans_of(self, account_id: str) -> Sequence[PaymentPlan]: ...
+
+
+class ImportRepository(Protocol):
+    async def lock_accounts(self, account_ids: Sequence[str]) -> Mapping[str, StoredAccount]:
+        """The stored state of these accounts, row-locked until the transaction ends."""
+        ...
+
+    async def debt_holders(self, debt_ids: Sequence[str]) -> Mapping[str, str]:
+        """The account that holds each of these debts, for those already held."""
+        ...
+
+    async def insert_accounts(self, rows: Sequence[AccountRow]) -> None:
+        """Raises ``Conflict`` when another transaction created one of them meanwhile."""
+        ...
+
+    async def update_accounts(self, rows: Sequence[AccountRow]) -> None: ...
+
+
+class CommunicationRepository(Protocol):
+    async def seen_events(self, group: str, ce_ids: Sequence[str]) -> set[str]: ...
+
+    async def claim_events(self, group: str, ce_ids: Sequence[str], at: datetime) -> set[str]:
+        """Record these ids as processed by ``group``; returns those not processed before."""
+        ...
+
+    async def append_events(self, rows: Sequence[EventRow], at: datetime) -> set[str]:
+        """Append to the audit trail; returns the ce_ids that were new."""
+        ...
+
+    async def upsert_decisions(self, folds: Iterable[DecisionFold], at: datetime) -> None: ...
+
+    async def upsert_deliveries(self, folds: Iterable[DeliveryFold], at: datetime) -> None: ...
+
+    async def upsert_flags(self, changes: Iterable[FlagChange], at: datetime) -> None: ...
+
+    async def open_dispute(self, dispute: Dispute) -> None: ...
+
+    async def verify_disputes(
+        self, account_id: str, debt_id: str | None, at: datetime, by: str
+    ) -> None: ...
+
+    async def flags_of(self, account_id: str) -> Sequence[ConsumerFlag]: ...
+
+    async def disputes_of(self, account_id: str) -> Sequence[Dispute]: ...
+
+    async def log_of(self, account_id: str) -> Sequence[CommunicationLog]: ...
+
+    async def get_step(self, step_id: str) -> CommunicationLog | None: ...
+
+    async def events_of_step(self, step_id: str) -> Sequence[CommunicationEvent]: ...
+
+    async def get_event(self, ce_id: str) -> CommunicationEvent | None: ...
+
+    async def events_of(self, account_id: str) -> Sequence[CommunicationEvent]: ...
+
+
+class Outbox(Protocol):
+    async def announce(self, envelopes: Sequence[Envelope]) -> None:
+        """Queue events for Kafka; they are published once the transaction commits."""
+        ...
+
+    async def backlog(self) -> tuple[int, datetime | None]:
+        """Unpublished rows and when the oldest was written."""
+        ...
+
+
+class Transaction(Protocol):
+    """One unit of work: the repositories share it; nothing stays unless ``commit`` runs."""
+
+    @property
+    def accounts(self) -> AccountRepository: ...
+
+    @property
+    def payments(self) -> PaymentRepository: ...
+
+    @property
+    def imports(self) -> ImportRepository: ...
+
+    @property
+    def communications(self) -> CommunicationRepository: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    async def commit(self) -> None: ...
+
+
+class Transactions(Protocol):
+    """Opens transactions; a lost database raises ``Unavailable``."""
+
+    def __call__(self) -> AbstractAsyncContextManager[Transaction]: ...

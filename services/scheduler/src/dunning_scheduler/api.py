@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException
 
 from dunning_scheduler.domain.case import Case, StepRecord
 from dunning_scheduler.domain.contacts import destination
-from dunning_scheduler.planner import PlannerLoop
+from dunning_scheduler.handlers import PlannerLoop
 from dunning_scheduler.policy.model import EscalationPolicy
 from dunning_scheduler.ports import CaseStore
 

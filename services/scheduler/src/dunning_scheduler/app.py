@@ -7,10 +7,10 @@ import sys
 from dunning_core.runtime.logging import configure_logging
 from dunning_core.runtime.service import serve
 
+from dunning_scheduler.adapters.rendering import TemplateError
 from dunning_scheduler.bootstrap import build, build_renderer, load_configured_policy
 from dunning_scheduler.config import SchedulerSettings
 from dunning_scheduler.policy.loader import PolicyError
-from dunning_scheduler.rendering import TemplateError
 
 
 def main() -> None:

@@ -13,16 +13,16 @@ from dunning_core.runtime.kafka import ConsumerLoop, EventProducer
 from dunning_core.runtime.service import Component, ServiceRuntime, health_router, lifespan_for
 from fastapi import FastAPI
 
+from dunning_scheduler.adapters.database import make_engine, migrate
 from dunning_scheduler.adapters.kafka_publisher import KafkaStepPublisher
+from dunning_scheduler.adapters.rendering import Identity, Renderer
+from dunning_scheduler.adapters.repository import SqlCaseStore
 from dunning_scheduler.api import router
 from dunning_scheduler.config import SchedulerSettings
-from dunning_scheduler.handlers import TOPICS, SchedulerHandler
-from dunning_scheduler.planner import PlannerLoop
+from dunning_scheduler.handlers import TOPICS, PlannerLoop, SchedulerHandler
 from dunning_scheduler.policy.loader import default_policy, load_policy
 from dunning_scheduler.policy.model import EscalationPolicy
 from dunning_scheduler.ports import StepPublisher
-from dunning_scheduler.rendering import Identity, Renderer
-from dunning_scheduler.repository import SqlCaseStore, create_tables, make_engine
 from dunning_scheduler.service import Scheduler
 
 SERVICE = "scheduler"
@@ -82,7 +82,8 @@ def build(
     runtime = ServiceRuntime(SERVICE)
 
     async def open_database() -> None:
-        await create_tables(engine)
+        if settings.migrate_on_start:
+            await migrate(engine)
 
     async def close_database() -> None:
         await engine.dispose()

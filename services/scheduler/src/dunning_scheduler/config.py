@@ -8,51 +8,38 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dunning_core.runtime.settings import CommonSettings
+from dunning_core.runtime.settings import CommonSettings, service_config
 from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import SettingsConfigDict
-
-
-def _own(name: str, *also: str) -> AliasChoices:
-    return AliasChoices(f"DUNNING_SCHEDULER_{name.upper()}", *also)
 
 
 class SchedulerSettings(CommonSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="DUNNING_", env_file=".env", extra="ignore", populate_by_name=True
-    )
+    model_config = service_config("scheduler")
 
-    port: int = Field(default=8002, validation_alias=_own("port"))
-    policy_path: Path | None = Field(default=None, validation_alias=_own("policy_path"))
-    group_id: str = Field(default="scheduler", validation_alias=_own("group_id"))
-    max_records: int = Field(default=1000, ge=1, validation_alias=_own("max_records"))
-    planner_interval_s: float = Field(
-        default=0.2, gt=0, le=60, validation_alias=_own("planner_interval_s")
-    )
-    planner_batch: int = Field(default=500, ge=1, le=5000, validation_alias=_own("planner_batch"))
-    planner_workers: int = Field(default=2, ge=1, le=16, validation_alias=_own("planner_workers"))
-    planner_enabled: bool = Field(default=True, validation_alias=_own("planner_enabled"))
-    db_pool_size: int = Field(default=10, ge=1, validation_alias=_own("db_pool_size"))
-    collector_name: str = Field(
-        default="Acme Recovery Services", validation_alias=_own("collector_name")
-    )
-    collector_phone: str = Field(default="1-800-555-0199", validation_alias=_own("collector_phone"))
-    payments_url: str = Field(
-        default="https://pay.example.com/accounts", validation_alias=_own("payments_url")
-    )
+    port: int = 8002
+    policy_path: Path | None = None
+    group_id: str = "scheduler"
+    max_records: int = Field(default=1000, ge=1)
+    planner_interval_s: float = Field(default=0.2, gt=0, le=60)
+    planner_batch: int = Field(default=500, ge=1, le=5000)
+    planner_workers: int = Field(default=2, ge=1, le=16)
+    planner_enabled: bool = True
+    migrate_on_start: bool = True
+    db_pool_size: int = Field(default=10, ge=1)
+    collector_name: str = "Acme Recovery Services"
+    collector_phone: str = "1-800-555-0199"
+    payments_url: str = "https://pay.example.com/accounts"
     unsubscribe_url: str = Field(
-        default="https://collections.example.com/unsubscribe",
-        validation_alias=_own("unsubscribe_url"),
-        pattern=r"^https://",
+        default="https://collections.example.com/unsubscribe", pattern=r"^https://"
     )
-    unsubscribe_mailto: str = Field(
-        default="unsubscribe@collections.example.com", validation_alias=_own("unsubscribe_mailto")
-    )
+    unsubscribe_mailto: str = "unsubscribe@collections.example.com"
     # Must equal the email worker's secret, which checks the tokens: one shared variable
     # (DUNNING_UNSUBSCRIBE_SECRET) is accepted, as is the email worker's own name.
     unsubscribe_secret: SecretStr = Field(
         default=SecretStr("change-me-unsubscribe-secret"),
-        validation_alias=_own(
-            "unsubscribe_secret", "DUNNING_UNSUBSCRIBE_SECRET", "DUNNING_EMAIL_UNSUBSCRIBE_SECRET"
+        validation_alias=AliasChoices(
+            "DUNNING_SCHEDULER_UNSUBSCRIBE_SECRET",
+            "DUNNING_UNSUBSCRIBE_SECRET",
+            "DUNNING_EMAIL_UNSUBSCRIBE_SECRET",
+            "unsubscribe_secret",
         ),
     )

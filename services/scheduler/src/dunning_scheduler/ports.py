@@ -1,7 +1,7 @@
 """What the use cases need from the outside world, as small protocols.
 
-Tests pass in-memory versions of these (our own ports); production uses ``repository``
-(PostgreSQL) and ``adapters.kafka_publisher`` (Kafka).
+Tests pass in-memory versions of these (our own ports); production uses ``adapters.repository``
+(PostgreSQL), ``adapters.kafka_publisher`` (Kafka) and ``adapters.rendering`` (Jinja).
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
-from dunning_core.contracts.events import StepPlanned
+from dunning_core.contracts.common import MessageContent
+from dunning_core.contracts.events import Consumer, Debt, StepPlanned
 
 from dunning_scheduler.domain.case import Case, StepRecord
+from dunning_scheduler.domain.planning import StepDraft
 
 
 class CaseTransaction(Protocol):
@@ -57,4 +59,10 @@ class CaseStore(Protocol):
 class StepPublisher(Protocol):
     async def publish(self, planned: Sequence[tuple[StepPlanned, str | None]]) -> None:
         """Publish every plan (with its traceparent, or a new trace) and wait for the broker."""
+        ...
+
+
+class MessageRenderer(Protocol):
+    def render(self, draft: StepDraft, consumer: Consumer, debt: Debt) -> MessageContent:
+        """The message of one step, in the consumer's language, with its disclosures."""
         ...

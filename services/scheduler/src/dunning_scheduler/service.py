@@ -40,8 +40,7 @@ from dunning_scheduler.domain import reactions
 from dunning_scheduler.domain.case import Case, StepRecord, StepStatus
 from dunning_scheduler.domain.planning import StepDraft, plan_due
 from dunning_scheduler.policy.model import EscalationPolicy
-from dunning_scheduler.ports import CaseStore, CaseTransaction, StepPublisher
-from dunning_scheduler.rendering import Renderer
+from dunning_scheduler.ports import CaseStore, CaseTransaction, MessageRenderer, StepPublisher
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +76,7 @@ class ApplyResult:
     rejected: list[Rejected] = field(default_factory=list)
 
 
-def outreach_step(draft: StepDraft, renderer: Renderer, case: Case) -> OutreachStep:
+def outreach_step(draft: StepDraft, renderer: MessageRenderer, case: Case) -> OutreachStep:
     assert case.consumer is not None
     assert case.debt is not None
     content = renderer.render(draft, case.consumer, case.debt)
@@ -121,7 +120,7 @@ class Scheduler:
         self,
         store: CaseStore,
         publisher: StepPublisher,
-        renderer: Renderer,
+        renderer: MessageRenderer,
         policy: EscalationPolicy,
         clock: Clock,
     ) -> None:

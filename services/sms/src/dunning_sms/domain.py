@@ -2,44 +2,61 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
 
 from dunning_core.contracts.events import DeliveryStatus, SignalKind
+from dunning_replies import classify
 
-# CTIA/Twilio standard keywords plus the phrasings the rulebook names; matched on the
-# whole normalised message, so "stop please" opts out but "don't stop the plan" is a reply.
-_OPT_OUT = frozenset(
-    {
-        "stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "opt out", "optout",
-        "stop please", "please stop", "stop it", "no mas", "no more", "alto", "parar", "basta",
-        "cancelar", "stop texting me", "stop messaging me", "remove me",
-    }
-)  # fmt: skip
-_OPT_IN = frozenset({"start", "unstop", "yes", "subscribe"})
-_HELP = frozenset({"help", "info", "ayuda"})
-_DISPUTE = re.compile(r"\b(not my debt|not mine|never owed|dispute|wrong amount|no es mi deuda)\b")
-
-
-def normalise(text: str) -> str:
-    """Lower case, accents and punctuation removed, white space folded."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
-    plain = re.sub(r"[^\w\s]", " ", plain)
-    return " ".join(plain.split())
+# What each intent of the shared classifier (dunning_replies) becomes on consumer.signals.v1.
+_SIGNALS: dict[str, SignalKind] = {
+    "opt_out": SignalKind.OPTED_OUT,
+    "opt_out_all": SignalKind.OPTED_OUT,
+    "opt_in": SignalKind.OPTED_IN,
+    "help": SignalKind.HELP_REQUESTED,
+    "dispute": SignalKind.DISPUTED,
+    "promise": SignalKind.PROMISED_TO_PAY,
+    # a reassigned number: never text it again, whoever owns the account
+    "wrong_number": SignalKind.MEDIUM_RESTRICTED,
+}
 
 
-def classify_inbound(text: str) -> SignalKind:
-    words = normalise(text)
-    if words in _OPT_OUT:
-        return SignalKind.OPTED_OUT
-    if words in _OPT_IN:
-        return SignalKind.OPTED_IN
-    if words in _HELP:
-        return SignalKind.HELP_REQUESTED
-    if _DISPUTE.search(words):
-        return SignalKind.DISPUTED
-    return SignalKind.REPLIED
+@dataclass(frozen=True)
+class InboundMeaning:
+    """What an inbound text is, as a signal: its kind and what the classifier found."""
+
+    kind: SignalKind
+    intent: str
+    details: dict[str, str]
+    all_channels: bool = False
+
+
+def read_inbound(
+    text: str,
+    *,
+    now: datetime,
+    opt_out_type: str | None = None,
+    after_opt_out: bool = False,
+    tz: str = "America/New_York",
+) -> InboundMeaning:
+    """The one classifier's reading of a text; Twilio's OptOutType (Advanced Opt-Out), when
+    the provider sends one, wins over it."""
+    found = classify(
+        text, tz=tz, now=now, provider_opt_out_type=opt_out_type, after_opt_out=after_opt_out
+    )
+    intent = found.intent
+    details = {"intent": intent, "language": found.language or ""}
+    if found.date is not None:
+        details["date"] = found.date.isoformat()
+    if found.amount is not None:
+        details["amount_minor"] = str(found.amount.minor_units)
+        details["currency"] = found.amount.currency
+    return InboundMeaning(
+        kind=_SIGNALS.get(intent, SignalKind.REPLIED),
+        intent=intent,
+        details={k: v for k, v in details.items() if v},
+        all_channels=intent == "opt_out_all",
+    )
 
 
 _STATUS = {

@@ -14,13 +14,15 @@ from dunning_channels.ports import Clock, Publisher, SendRecords
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.envelope import wrap
 from dunning_core.contracts.events import ConsumerSignaled, DeliveryUpdated, SignalKind
+from dunning_core.contracts.topics import SIGNALS, dlq
 from dunning_core.runtime.tracing import new_traceparent, step_traceparent
 from fastapi import HTTPException, Request
 
-from dunning_sms.domain import OPTED_OUT_ERROR, classify_inbound, delivery_status
+from dunning_sms.domain import OPTED_OUT_ERROR, delivery_status, read_inbound
 from dunning_sms.ports import SignatureVerifier
 
 log = logging.getLogger(__name__)
+UNATTRIBUTED = "unattributed"  # the account of a signal whose number no account is known of
 SERVICE = "sms"
 
 
@@ -84,29 +86,57 @@ class TwilioWebhooks:
         form = await self.verified_form(request, signature)
         sender = form.get("From", "")
         body = form.get("Body", "")
-        kind = classify_inbound(body)
+        meaning = read_inbound(
+            body,
+            now=self.clock.now(),
+            opt_out_type=form.get("OptOutType"),
+            after_opt_out=await self.records.is_suppressed(sender),
+        )
+        kind = meaning.kind
         if kind is SignalKind.OPTED_OUT:
             await self.records.suppress(sender)
         elif kind is SignalKind.OPTED_IN:
             await self.records.unsuppress(sender)
         owners = await self.records.owners(sender)
+        sid = form.get("MessageSid", "")
         if not owners:
-            log.info("inbound message from a number we never texted", extra={"kind": kind.value})
+            # Never dropped (the owners may have been lost with Redis): kept on the signals'
+            # dead-letter topic, to be attributed by whoever knows the number.
+            log.warning("inbound message from a number we know no account of; dead-lettered")
+            details = {**meaning.details, "unattributed": "no account known for this number"}
+            await self._signal(UNATTRIBUTED, kind, sender, body, sid, details, dead_letter=True)
         for account_id in sorted(owners):
-            await self._signal(account_id, kind, sender, body, form.get("MessageSid", ""))
+            await self._signal(account_id, kind, sender, body, sid, meaning.details)
+            if meaning.all_channels:  # STOPALL: every channel, not only this number
+                for channel in Channel:
+                    await self._signal(
+                        account_id, kind, None, body, f"{sid}:{channel.value}", {}, channel
+                    )
 
     async def _signal(
-        self, account_id: str, kind: SignalKind, address: str, text: str | None, message_sid: str
+        self,
+        account_id: str,
+        kind: SignalKind,
+        address: str | None,
+        text: str | None,
+        message_sid: str,
+        details: dict[str, str] | None = None,
+        channel: Channel = Channel.SMS,
+        *,
+        dead_letter: bool = False,
     ) -> None:
+        """``address`` None: the signal is about the whole channel (every address of it)."""
         signal = ConsumerSignaled(
             account_id=account_id,
             signal_id=message_sid or hashlib.sha256(f"{address}{text}".encode()).hexdigest(),
             kind=kind,
-            channel=Channel.SMS,
+            channel=channel,
             address=address,
             text=text,
             source="sms",
             occurred_at=self.clock.now(),
+            details=details or {},
         )
         # Awaited: the signal is on the broker before Twilio hears 200.
-        await (await self.producer.send(wrap(signal, SERVICE, traceparent=new_traceparent())))
+        envelope = wrap(signal, SERVICE, traceparent=new_traceparent())
+        await (await self.producer.send(envelope, dlq(SIGNALS) if dead_letter else None))

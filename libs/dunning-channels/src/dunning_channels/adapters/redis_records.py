@@ -5,7 +5,8 @@ from __future__ import annotations
 from dunning_core.contracts.common import Channel
 from redis.asyncio import Redis
 
-PENDING = "pending"
+from dunning_channels.domain import PENDING
+
 _KEEP_S = 90 * 24 * 3600
 
 

@@ -40,6 +40,7 @@ def dump(item: Parked) -> bytes:
             "attempts": item.attempts,
             "first_attempt_at": item.first_attempt_at,
             "last_error": item.last_error,
+            "paced": item.paced,
         }
     )
 
@@ -52,7 +53,13 @@ def load(raw: bytes) -> Parked:
         [(name, base64.b64decode(value)) for name, value in data["headers"]],
         where="parked retry",
     )
-    return Parked(envelope, data["attempts"], data["first_attempt_at"], data["last_error"])
+    return Parked(
+        envelope,
+        data["attempts"],
+        data["first_attempt_at"],
+        data["last_error"],
+        bool(data.get("paced", False)),
+    )
 
 
 class RedisRetryQueue:

@@ -6,12 +6,20 @@ the facts and these functions for what to do with them.
 
 from dunning_channels.domain.breaker import BreakerState, CircuitBreaker, provider_answered
 from dunning_channels.domain.decisions import (
+    PENDING,
     Refusal,
     Report,
     admission,
     already_sent,
+    concluded,
     expired,
     report_for,
+)
+from dunning_channels.domain.events import (
+    SEND_BY_PASSED,
+    delivery_update,
+    expiry,
+    opt_out_signal,
 )
 from dunning_channels.domain.outcomes import (
     Accepted,
@@ -22,6 +30,7 @@ from dunning_channels.domain.outcomes import (
     SendOutcome,
     Unavailable,
 )
+from dunning_channels.domain.pacing import Rate, next_turn
 from dunning_channels.domain.retry import (
     CIRCUIT_OPEN,
     RATE_LIMITED,
@@ -35,8 +44,10 @@ from dunning_channels.domain.retry import (
 
 __all__ = [
     "CIRCUIT_OPEN",
+    "PENDING",
     "RATE_LIMITED",
     "RETRY_BUDGET_SPENT",
+    "SEND_BY_PASSED",
     "Accepted",
     "AmbiguousSend",
     "Answered",
@@ -44,6 +55,7 @@ __all__ = [
     "CircuitBreaker",
     "GiveUp",
     "Provider",
+    "Rate",
     "Refusal",
     "Rejected",
     "Report",
@@ -53,8 +65,13 @@ __all__ = [
     "Unavailable",
     "admission",
     "already_sent",
+    "concluded",
+    "delivery_update",
     "expired",
+    "expiry",
     "next_try",
+    "next_turn",
+    "opt_out_signal",
     "provider_answered",
     "report_for",
     "retry_after_seconds",

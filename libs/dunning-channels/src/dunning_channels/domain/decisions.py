@@ -36,6 +36,15 @@ def expired(send_by: datetime | None, now: datetime) -> bool:
     return send_by is not None and now >= send_by
 
 
+PENDING = "pending"  # what a reservation holds until the send's outcome is recorded
+
+
+def concluded(reserved: str | None) -> bool:
+    """Whether a step's record shows its send concluded (an id, a rejection, a failure):
+    a parked retry of it that comes back (a lease ran out after it was done) is dropped."""
+    return reserved is not None and reserved != PENDING
+
+
 def already_sent(reserved: str | None) -> bool:
     """Whether a reservation attempt found the step taken: sent before, or a send was in
     flight when a worker died. Either way it is never sent twice."""

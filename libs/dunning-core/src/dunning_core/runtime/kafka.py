@@ -1,9 +1,17 @@
 """Producing and consuming our events on Kafka with at-least-once, idempotent semantics.
 
-``EventProducer`` sends envelopes with idempotence on (acks=all). ``ConsumerLoop`` reads
-in batches, skips ``ce_id`` values already handled, hands each event to a ``Handler``,
-asks the handler to make its effects durable (``flush``), and only then commits offsets.
+``EventProducer`` sends envelopes with idempotence on (acks=all). ``ConsumerLifecycle`` is
+one group member's start/fetch/stop loop around a ``process(batches)`` hook. ``ConsumerLoop``
+is the plain one: it reads in batches, skips ``ce_id`` values already handled, hands each
+event to a ``Handler``, asks the handler to make its effects durable (``flush``), and only
+then commits offsets.
 A record that can never be handled goes to ``<topic>.dlq`` with the error in headers.
+
+No error of the broker, Redis or the database ends a loop: anywhere in a cycle (fetch,
+dedupe lookup, handler, flush, dead-letter, mark, commit) it is retried with capped
+exponential backoff and jitter, in place or by handing the batch back; an outage is
+logged once when it starts, reminded periodically and logged once when it ends
+(``dunning_core.runtime.errors.Outage``), and shows on the loop's health.
 """
 
 from __future__ import annotations
@@ -12,20 +20,22 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Iterable, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.errors import KafkaError
 
 from dunning_core.contracts.envelope import Envelope, EnvelopeError, decode, encode
 from dunning_core.contracts.events import StepApproved
 from dunning_core.contracts.topics import dlq
 from dunning_core.runtime.dedupe import DedupeStore, MemoryDedupe
-from dunning_core.runtime.errors import PermanentError, TransientError
+from dunning_core.runtime.errors import Outage, PermanentError, is_transient
 
 log = logging.getLogger(__name__)
+
+Batches = dict[TopicPartition, list[ConsumerRecord[Any, Any]]]
 
 
 def topic_for(envelope: Envelope) -> str:
@@ -143,47 +153,51 @@ class Backoff:
         return random.uniform(capped / 2, capped)
 
 
-class ConsumerLoop:
-    """One consumer group member: batch in, handle, flush, dead-letter, commit."""
+class ConsumerLifecycle(ABC):
+    """One consumer group member's lifecycle: start, fetch, ``process``, stop.
+
+    Subclasses say what a batch means (``process``); this class owns the loop around it.
+    When ``process`` raises, nothing of the batch was committed: the batch is handed back
+    (each partition rewound to its first record) and fetched again after a backoff.
+    """
+
+    stats: LoopStats
+    process_empty = False
+    """Whether ``process`` is called when a fetch returned nothing."""
+    hand_back_failed_batches = True
+    """Whether a batch whose ``process`` raised is retried (else the loop ends)."""
 
     def __init__(
         self,
         *,
-        bootstrap: str,
+        consumer: Callable[[], AIOKafkaConsumer],
         group_id: str,
-        topics: Sequence[str],
-        handler: Handler,
         producer: EventProducer,
-        dedupe: DedupeStore | None = None,
-        topic_prefix: str = "",
-        max_records: int = 500,
+        max_records: int,
         backoff: Backoff | None = None,
-        auto_offset_reset: str = "earliest",
+        outage_reminder_s: float = 30.0,
     ) -> None:
         self.group_id = group_id
-        self.topics = [topic_prefix + t for t in topics]
-        self.handler = handler
+        self.outage = Outage(f"consumer:{group_id}", log, remind_every=outage_reminder_s)
         self.producer = producer
-        self.dedupe = dedupe or MemoryDedupe()
         self.max_records = max_records
         self.backoff = backoff or Backoff()
         self.stats = LoopStats()
-        self._stopping = asyncio.Event()
-        self._consumer = AIOKafkaConsumer(
-            *self.topics,
-            bootstrap_servers=bootstrap,
-            group_id=group_id,
-            enable_auto_commit=False,
-            auto_offset_reset=auto_offset_reset,
-            max_poll_records=max_records,
-            fetch_max_wait_ms=100,
-            session_timeout_ms=30_000,
-            heartbeat_interval_ms=3_000,
-            max_poll_interval_ms=600_000,
-        )
+        self.last_error: str | None = None
         self.running = False
+        self._stopping = asyncio.Event()
+        # A stopped aiokafka consumer cannot start again: a restart builds a new one.
+        self._make_consumer = consumer
+        self._consumer = consumer()
+        self._started_once = False
+        self._failures = 0  # consecutive failed batches, for the backoff
 
     async def start(self) -> None:
+        """Start consuming; after a ``stop`` (a supervisor restarting the loop), anew."""
+        if self._started_once:
+            self._consumer = self._make_consumer()
+            self._stopping.clear()
+        self._started_once = True
         await self._consumer.start()
         self.running = True
 
@@ -200,24 +214,138 @@ class ConsumerLoop:
         """Consume until ``request_stop``; the batch in hand is finished and committed."""
         try:
             while not self._stopping.is_set():
-                batches = await self._consumer.getmany(timeout_ms=200, max_records=self.max_records)
-                if batches:
+                batches: Batches = {}
+                try:
+                    self.before_fetch()
+                    batches = await self._consumer.getmany(
+                        timeout_ms=200, max_records=self.max_records
+                    )
+                    if not batches and not self.process_empty:
+                        continue
                     await self.process(batches)
+                except Exception as exc:
+                    if self._stopping.is_set():
+                        log.info("stopped with a batch unfinished", extra={"error": str(exc)})
+                        break
+                    if not self.hand_back_failed_batches:
+                        raise
+                    await self._batch_failed(batches, exc)
+                else:
+                    self._failures = 0
+                    self.last_error = None
+                    self.outage.recovered()
         finally:
             await self.stop()
 
-    async def process(self, batches: dict[TopicPartition, list[ConsumerRecord[Any, Any]]]) -> None:
+    def before_fetch(self) -> None:  # noqa: B027 - an optional hook
+        """Called before every fetch (e.g. to pause what cannot be used yet)."""
+
+    @abstractmethod
+    async def process(self, batches: Batches) -> None:
+        """Handle one fetched batch and commit its offsets."""
+
+    async def _batch_failed(self, batches: Batches, exc: Exception) -> None:
+        self.stats.retries += 1
+        self.last_error = f"{type(exc).__name__}: {exc}"
+        self.on_failure(exc)
+        # Not one line per failure: the outage logs its start, reminders and its end.
+        if is_transient(exc):
+            log.debug("batch failed, retrying", extra={"error": self.last_error})
+        else:
+            log.warning("batch failed, retrying", extra={"error": self.last_error})
+        self.outage.failed(exc)
+        self.rewind(batches)
+        await asyncio.sleep(self.backoff.delay(min(self._failures, 6)))
+        self._failures += 1
+
+    def on_failure(self, exc: Exception) -> None:  # noqa: B027 - an optional hook
+        """Called when a batch failed, before it is handed back."""
+
+    def rewind(self, batches: Batches) -> None:
+        """Hand a batch back: its partitions are read again from their first record."""
+        assignment = self._consumer.assignment()
+        for tp, records in batches.items():
+            if records and tp in assignment:
+                self._consumer.seek(tp, records[0].offset)
+
+    async def dead_letter(self, dead: Sequence[tuple[ConsumerRecord[Any, Any], str]]) -> None:
+        await dead_letter(self.producer, dead, self.group_id)
+        self.stats.dead_lettered += len(dead)
+
+    def health(self) -> dict[str, Any]:
+        """Running, counters, and the outage in progress (``None`` when there is none)."""
+        s = self.stats
+        return {
+            "ok": self.running and not self.outage.active,
+            "handled": s.handled,
+            "duplicates": s.duplicates,
+            "dead_lettered": s.dead_lettered,
+            "retries": s.retries,
+            "last_error": self.last_error,
+            "outage": self.outage.report(),
+        }
+
+
+def decode_batch(
+    records: Iterable[ConsumerRecord[Any, Any]],
+    decoded: list[tuple[ConsumerRecord[Any, Any], Envelope]],
+    dead: list[tuple[ConsumerRecord[Any, Any], str]],
+) -> None:
+    """Decode records into ``decoded``; those that are not our events go to ``dead``."""
+    for record in records:
+        where = f"{record.topic}[{record.partition}]@{record.offset}"
+        try:
+            decoded.append((record, decode(record.key, record.value, record.headers, where=where)))
+        except EnvelopeError as exc:
+            dead.append((record, str(exc)))
+
+
+class ConsumerLoop(ConsumerLifecycle):
+    """Events one by one: batch in, dedupe, handle, flush, dead-letter, commit."""
+
+    def __init__(
+        self,
+        *,
+        bootstrap: str,
+        group_id: str,
+        topics: Sequence[str],
+        handler: Handler,
+        producer: EventProducer,
+        dedupe: DedupeStore | None = None,
+        topic_prefix: str = "",
+        max_records: int = 500,
+        backoff: Backoff | None = None,
+        auto_offset_reset: str = "earliest",
+        outage_reminder_s: float = 30.0,
+    ) -> None:
+        self.topics = [topic_prefix + t for t in topics]
+        super().__init__(
+            consumer=lambda: AIOKafkaConsumer(
+                *self.topics,
+                bootstrap_servers=bootstrap,
+                group_id=group_id,
+                enable_auto_commit=False,
+                auto_offset_reset=auto_offset_reset,
+                max_poll_records=max_records,
+                fetch_max_wait_ms=100,
+                session_timeout_ms=30_000,
+                heartbeat_interval_ms=3_000,
+                max_poll_interval_ms=600_000,
+            ),
+            group_id=group_id,
+            producer=producer,
+            max_records=max_records,
+            backoff=backoff,
+            outage_reminder_s=outage_reminder_s,
+        )
+        self.handler = handler
+        self.dedupe = dedupe or MemoryDedupe()
+
+    async def process(self, batches: Batches) -> None:
         decoded: list[tuple[ConsumerRecord[Any, Any], Envelope]] = []
         dead: list[tuple[ConsumerRecord[Any, Any], str]] = []
         for records in batches.values():
-            for record in records:
-                where = f"{record.topic}[{record.partition}]@{record.offset}"
-                try:
-                    decoded.append(
-                        (record, decode(record.key, record.value, record.headers, where=where))
-                    )
-                except EnvelopeError as exc:
-                    dead.append((record, str(exc)))
+            decode_batch(records, decoded, dead)
         unseen = await self._retrying(self.dedupe.unseen, [e.id for _, e in decoded])
         handled_ids: list[str] = []
         for record, envelope in decoded:
@@ -230,19 +358,11 @@ class ConsumerLoop:
                 handled_ids.append(envelope.id)
             else:
                 dead.append((record, error))
-        try:
-            await self.handler.flush()
-        except Exception as exc:
-            # The batch's effects are not durable: hand the whole batch back for redelivery.
-            self.stats.retries += 1
-            log.warning("flush failed, batch will be redelivered", extra={"error": str(exc)})
-            for tp, records in batches.items():
-                if records:
-                    self._consumer.seek(tp, records[0].offset)
-            await asyncio.sleep(self.backoff.delay(0))
-            return
+        # If the flush fails the batch's effects are not durable: the error hands the whole
+        # batch back for redelivery (see ``ConsumerLifecycle.run``).
+        await self.handler.flush()
         if dead:
-            await self._dead_letter(dead)
+            await self.dead_letter(dead)
         await self._retrying(self.dedupe.mark, handled_ids)
         offsets = {tp: records[-1].offset + 1 for tp, records in batches.items() if records}
         await self._retrying(self._consumer.commit, offsets)
@@ -258,44 +378,28 @@ class ConsumerLoop:
                 return None
             except PermanentError as exc:
                 return f"{type(exc).__name__}: {exc}"
-            except (TransientError, KafkaError, ConnectionError, OSError, TimeoutError) as exc:
+            except Exception as exc:
+                if not is_transient(exc):  # a bug on this input: park it, move on
+                    log.exception(
+                        "handler failed", extra={"topic": record.topic, "offset": record.offset}
+                    )
+                    return f"{type(exc).__name__}: {exc}"
                 if self._stopping.is_set():
                     raise
                 self.stats.retries += 1
-                delay = self.backoff.delay(attempt)
-                log.warning(
-                    "transient failure, retrying",
-                    extra={
-                        "topic": record.topic,
-                        "offset": record.offset,
-                        "error": str(exc),
-                        "delay_s": round(delay, 2),
-                    },
-                )
+                self.outage.failed(exc)
+                await asyncio.sleep(self.backoff.delay(min(attempt, 8)))
                 attempt += 1
-                await asyncio.sleep(delay)
-            except Exception as exc:  # a bug on this input: park it, keep the partition moving
-                log.exception(
-                    "handler failed", extra={"topic": record.topic, "offset": record.offset}
-                )
-                return f"{type(exc).__name__}: {exc}"
-
-    async def _dead_letter(self, dead: list[tuple[ConsumerRecord[Any, Any], str]]) -> None:
-        await dead_letter(self.producer, dead, self.group_id)
-        self.stats.dead_lettered += len(dead)
 
     async def _retrying(self, fn: Any, *args: Any) -> Any:
         attempt = 0
         while True:
             try:
                 return await fn(*args)
-            except (TransientError, KafkaError, ConnectionError, OSError, TimeoutError) as exc:
-                if self._stopping.is_set() and attempt > 3:
+            except Exception as exc:
+                if not is_transient(exc) or (self._stopping.is_set() and attempt > 3):
                     raise
                 self.stats.retries += 1
-                log.warning(
-                    "transient failure, retrying",
-                    extra={"step": getattr(fn, "__name__", "?"), "error": str(exc)},
-                )
-                await asyncio.sleep(self.backoff.delay(attempt))
+                self.outage.failed(exc)
+                await asyncio.sleep(self.backoff.delay(min(attempt, 8)))
                 attempt += 1

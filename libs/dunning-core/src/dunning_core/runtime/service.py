@@ -3,6 +3,11 @@
 A service's bootstrap registers its components (consumer loops, pollers); the app's
 lifespan starts them in order and stops them in reverse, so a SIGTERM drains the batch
 in hand, commits, and exits cleanly.
+
+A component whose ``run`` dies is restarted (``stop``, ``start``, ``run`` again) after a
+capped, jittered backoff, for as long as the service runs. ``/health`` (readiness) says
+which components are down or restarting and since when; ``/health/live`` fails only when
+a component has stayed down longer than ``down_limit_s``: then only a new process helps.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import uvicorn
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 
-from dunning_core.runtime.kafka import ConsumerLoop
+from dunning_core.runtime.kafka import Backoff, ConsumerLifecycle
 
 log = logging.getLogger(__name__)
 
@@ -42,27 +47,26 @@ class ServiceRuntime:
     components: list[Component] = field(default_factory=list)
     checks: dict[str, HealthCheck] = field(default_factory=dict)
     started_at: float = field(default_factory=time.time)
+    restart_backoff: Backoff = field(default_factory=lambda: Backoff(initial=1.0, maximum=30.0))
+    down_limit_s: float = 300.0
+    restarts: dict[str, int] = field(default_factory=dict)
+    _down: dict[str, tuple[float, str]] = field(default_factory=dict)  # since, error
+    _stopping: bool = False
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _started: list[Component] = field(default_factory=list)
 
     def add(self, component: Component) -> None:
         self.components.append(component)
 
-    def add_loop(self, name: str, loop: ConsumerLoop) -> None:
+    def add_loop(self, name: str, loop: ConsumerLifecycle) -> None:
         async def check() -> dict[str, Any]:
-            s = loop.stats
-            return {
-                "ok": loop.running,
-                "handled": s.handled,
-                "duplicates": s.duplicates,
-                "dead_lettered": s.dead_lettered,
-                "retries": s.retries,
-            }
+            return loop.health()
 
         self.add(Component(name, loop.start, loop.stop, loop.run))
         self.checks[name] = check
 
     async def start(self) -> None:
+        self._stopping = False
         for component in self.components:
             await component.start()
             self._started.append(component)
@@ -73,16 +77,47 @@ class ServiceRuntime:
         log.info("service started", extra={"components": [c.name for c in self.components]})
 
     async def _supervise(self, component: Component) -> None:
+        """Run the component; if it dies, restart it with backoff until the service stops."""
         assert component.run is not None
-        try:
-            await component.run()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("component crashed", extra={"component": component.name})
-            raise
+        name = component.name
+        attempt = 0
+        while not self._stopping:
+            began = time.monotonic()
+            try:
+                await component.run()
+                return  # it was asked to stop
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if self._stopping:
+                    return
+                error = f"{type(exc).__name__}: {exc}"[:500]
+                log.exception("component died, restarting", extra={"component": name})
+            if time.monotonic() - began > 60:
+                attempt = 0  # it had been running well: start the backoff afresh
+            since = self._down.get(name, (time.time(), error))[0]
+            while not self._stopping:
+                self._down[name] = (since, error)
+                await asyncio.sleep(self.restart_backoff.delay(attempt))
+                attempt += 1
+                if self._stopping:
+                    return
+                with contextlib.suppress(Exception):
+                    await component.stop()
+                try:
+                    await component.start()
+                    break
+                except Exception as exc:
+                    error = f"{type(exc).__name__}: {exc}"[:500]
+                    log.warning(
+                        "component restart failed", extra={"component": name, "error": error}
+                    )
+            self.restarts[name] = self.restarts.get(name, 0) + 1
+            self._down.pop(name, None)
+            log.info("component restarted", extra={"component": name})
 
     async def stop(self) -> None:
+        self._stopping = True
         for component in reversed(self._started):
             with contextlib.suppress(Exception):
                 await component.stop()
@@ -95,11 +130,17 @@ class ServiceRuntime:
         self._tasks.clear()
 
     def live(self) -> tuple[bool, dict[str, Any]]:
-        """Alive unless a supervised loop has died: only a restart brings that back.
+        """Alive unless a supervised loop has ended, or stayed down (dying and failing to
+        restart) longer than ``down_limit_s``: only a new process brings that back.
 
         Kafka, Redis or the database being away is not a reason to restart (the loops
         retry on their own); ``health`` reports those, for readiness."""
+        now = time.time()
         dead = sorted(name for name, task in self._tasks.items() if task.done())
+        stuck = sorted(
+            name for name, (since, _) in self._down.items() if now - since > self.down_limit_s
+        )
+        dead = sorted({*dead, *stuck})
         return not dead, {"service": self.name, "ok": not dead, "dead_loops": dead}
 
     async def health(self) -> tuple[bool, dict[str, Any]]:
@@ -112,6 +153,17 @@ class ServiceRuntime:
             if task.done():
                 ok = False
                 report[name] = {"ok": False, "error": "stopped"}
+            elif name in self._down:
+                ok = False
+                since, error = self._down[name]
+                report[name] = {
+                    "ok": False,
+                    "restarting": True,
+                    "down_since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(since)),
+                    "error": error,
+                }
+            if self.restarts.get(name):
+                report.setdefault(name, {})["restarts"] = self.restarts[name]
         for name, check in self.checks.items():
             try:
                 result = await check()

@@ -1,7 +1,7 @@
 """Account state in Redis: one JSON document per account, read and written per batch.
 
 Each partition index has a watermark, ``{prefix}applied:{p}``: the next offset of every
-input topic of that index that the saved states cover (see ``dunning_gate.watermark``).
+input topic of that index that the saved states cover (see ``dunning_gate.domain.watermark``).
 A watermark that is present means the partition is built.
 
 * ``load`` reads the watermarks and the states in one MULTI. If Redis has lost its data
@@ -27,7 +27,8 @@ from collections.abc import Iterable, Mapping
 
 from redis.asyncio import Redis
 
-from dunning_gate.state import AccountState
+from dunning_gate.domain.state import AccountState
+from dunning_gate.ports import WatermarkMoved
 
 # KEYS[1..n] are the watermarks to check, ARGV[1] is n and ARGV[2..n+1] what each held
 # when the batch loaded ('' for none); the other KEYS are written with the other ARGV.
@@ -63,16 +64,9 @@ return moved
 """
 
 
-class WatermarkMoved(Exception):
-    """Partitions' watermarks changed in Redis since the batch loaded them; ``now`` holds
-    what each of them holds now (``None``: deleted)."""
-
-    def __init__(self, now: dict[int, bytes | None]) -> None:
-        super().__init__(f"gate state watermark moved underneath the batch: {sorted(now)}")
-        self.now = now
-
-
 class RedisStateStore:
+    """The ``StateStore`` in Redis."""
+
     def __init__(self, redis: Redis, prefix: str = "gate:") -> None:
         self.redis = redis
         self.prefix = prefix

@@ -208,7 +208,7 @@ class Facts:
 class RuleContext:
     """The facts, the instant judged, and the inputs noted while judging it."""
 
-    __slots__ = ("at", "facts", "notes", "policy", "step")
+    __slots__ = ("at", "closes", "facts", "notes", "policy", "step")
 
     def __init__(self, facts: Facts, at: datetime) -> None:
         self.facts = facts
@@ -216,6 +216,12 @@ class RuleContext:
         self.policy = facts.policy
         self.step = facts.step
         self.notes: dict[str, Any] = {}
+        # Ends of the windows an allow at `at` relies on (e.g. a calendar-day cap counted
+        # on today's date): the approval must be used before the earliest.
+        self.closes: list[datetime] = []
+
+    def relies_until(self, close: datetime) -> None:
+        self.closes.append(close)
 
     def note(self, key: str, value: Any) -> None:
         self.notes[key] = value

@@ -2,9 +2,9 @@
 
 A `RuleOutcome` names its rule id (the reason code), its action (defer or block), for a
 defer the earliest instant that rule would accept, a short human explanation and the
-inputs that decided it. A `Decision` is allow, defer (with `not_before`) or block, with
-the outcomes, the inputs the record must keep (local times, counts, consent sources)
-and the policy version that decided.
+inputs that decided it. A `Decision` is allow (until `send_by`), defer (with
+`not_before`) or block, with the outcomes, the inputs the record must keep (local times,
+counts, consent sources) and the policy version that decided.
 
 Inputs are plain data: text, numbers, booleans, lists, mappings, and dates/instants as
 `date`/`datetime` objects (local times keep their zone's offset); `model_dump(mode="json")`
@@ -51,6 +51,7 @@ class Decision:
     decision: Verdict
     policy_version: str
     not_before: datetime | None = None
+    send_by: datetime | None = None  # an allow lapses then (see `evaluate.send_by`)
     rule_ids: tuple[str, ...] = ()
     outcomes: tuple[RuleOutcome, ...] = ()
     inputs: dict[str, Any] = field(default_factory=dict)

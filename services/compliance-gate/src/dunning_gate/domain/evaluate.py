@@ -10,7 +10,9 @@ nothing is ever allowed unchecked). Rules that would block only at the later ins
 is judged afresh when it comes back, with whatever the state is then; they are listed
 in the inputs as `blocks_expected_at_not_before`.
 
-Otherwise the step is allowed. Every decision carries the inputs the record needs
+Otherwise the step is allowed, until `send_by`: the earliest close of the windows the
+allow relies on (each time-of-day rule in scope, over every candidate zone; each
+calendar-day cap it counted). Every decision carries the inputs the record needs
 (candidate zones, local times, counts per window, consent source) and the policy version.
 """
 
@@ -22,7 +24,7 @@ from typing import Any, Final
 from dunning_gate.domain.context import Facts, RuleContext
 from dunning_gate.domain.decision import Decision, RuleOutcome, Verdict
 from dunning_gate.domain.request import EvaluationRequest
-from dunning_gate.domain.rules import Rule, rules_for
+from dunning_gate.domain.rules import Close, Rule, closes_for, rules_for
 from dunning_gate.policy.model import Policy
 
 MAX_DEFER_ROUNDS: Final = 24
@@ -62,11 +64,13 @@ def _decision(
     inputs: dict[str, Any],
     not_before: datetime | None = None,
     rule_ids: tuple[str, ...] = (),
+    send_by: datetime | None = None,
 ) -> Decision:
     step = request.step
     return Decision(
         decision=verdict,
         not_before=not_before,
+        send_by=send_by,
         rule_ids=rule_ids,
         outcomes=tuple(outcomes),
         inputs=inputs,
@@ -83,14 +87,22 @@ def _latest(outcomes: list[RuleOutcome]) -> datetime:
     return max(o.not_before for o in outcomes if o.not_before is not None)
 
 
+def send_by(ctx: RuleContext, closes: tuple[Close, ...]) -> datetime | None:
+    """When an allow at `ctx.at` lapses: the earliest close of every window it relies on
+    (None: none closes within the rules' horizon)."""
+    found = [*ctx.closes, *(c for c in (close(ctx) for close in closes) if c is not None)]
+    return min(found) if found else None
+
+
 def evaluate(request: EvaluationRequest, policy: Policy) -> Decision:
     """Judge one step at `request.now` under `policy` (pure; no I/O)."""
     facts = Facts(request, policy)
-    rules = rules_for(
+    scope = (
         policy.active_rules(request.debt.collector_type),
         request.step.channel,
         request.consumer.state,
     )
+    rules = rules_for(*scope)
     ctx = RuleContext(facts, request.now)
     outcomes = _judge(ctx, rules)
     inputs = _base_inputs(facts, request.now) | ctx.notes
@@ -98,7 +110,8 @@ def evaluate(request: EvaluationRequest, policy: Policy) -> Decision:
     if blocks:
         return _decision("block", request, policy, outcomes, inputs, None, _unique_ids(blocks))
     if not outcomes:
-        return _decision("allow", request, policy, outcomes, inputs)
+        deadline = send_by(ctx, closes_for(*scope))
+        return _decision("allow", request, policy, outcomes, inputs, send_by=deadline)
 
     deferring = list(outcomes)
     candidate = _latest(outcomes)

@@ -196,3 +196,32 @@ def _exhaustive(
     now: datetime, zones: Sequence[ZoneInfo], start: time, end: time
 ) -> datetime | None:
     return next_instant(now, zones, lambda at: window_allows(at, zones, start, end), (start, end))
+
+
+def next_close(
+    now: datetime,
+    zones: Sequence[ZoneInfo],
+    allowed: Predicate,
+    marks: Iterable[time],
+    extra: Iterable[datetime] = (),
+    horizon_days: int = 8,
+) -> datetime | None:
+    """Earliest instant >= now where `allowed` no longer holds (the close of the window
+    `now` is in), or None if it holds throughout `horizon_days`. Same contract for
+    `allowed`, `marks` and `extra` as `next_instant`."""
+    return next_instant(now, zones, lambda at: not allowed(at), marks, extra, horizon_days)
+
+
+def window_close(
+    now: datetime, zones: Sequence[ZoneInfo], start: time, end: time
+) -> datetime | None:
+    """When [start, end) local time stops holding in some zone: the earliest local `end`
+    over the zones, or a DST change that moves a zone's wall clock out of the window
+    before it (`now` itself when it is outside already)."""
+    return next_close(now, zones, lambda at: window_allows(at, zones, start, end), (start, end))
+
+
+def earliest_day_end(at: datetime, zones: Sequence[ZoneInfo]) -> datetime:
+    """The first local midnight after `at` in any zone: when the local day of `at` ends
+    somewhere (a calendar-day window that counted `at` on its day closes there)."""
+    return min(day_start(zone, at.astimezone(zone).date() + timedelta(days=1)) for zone in zones)

@@ -263,6 +263,9 @@ class SendGridStepSender:
     def provider(self) -> Literal["sendgrid"]:
         return "sendgrid"
 
+    def sender_id(self, step: OutreachStep) -> str:
+        return self.from_address
+
     async def send(self, account_id: str, step: OutreachStep) -> SendOutcome:
         content = step.content
         url, mailto = unsubscribe_targets(content.headers.get("List-Unsubscribe", ""))

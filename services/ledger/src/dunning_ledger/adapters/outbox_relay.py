@@ -21,8 +21,8 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from dunning_ledger.adapters.outbox import SqlOutbox
 from dunning_ledger.ports import Clock, RawPublisher
-from dunning_ledger.repository import LedgerRepository
 
 log = logging.getLogger(__name__)
 
@@ -98,17 +98,17 @@ class OutboxRelay:
         """Publish up to one batch of pending rows; returns how many went out."""
         self._wake.clear()
         async with self.sessions.begin() as session:
-            repo = LedgerRepository(session)
-            if not await repo.try_relay_lock():
+            outbox = SqlOutbox(session)
+            if not await outbox.try_relay_lock():
                 return 0
-            rows = await repo.pending_outbox(self.batch_size)
+            rows = await outbox.pending(self.batch_size)
             if not rows:
                 return 0
             futures = [
                 await self.publisher.send_raw(r.topic, r.key, r.value, r.headers) for r in rows
             ]
             await asyncio.gather(*futures)
-            await repo.mark_published([r.id for r in rows], self.clock.now())
+            await outbox.mark_published([r.id for r in rows], self.clock.now())
         self.stats.published += len(rows)
         self.stats.batches += 1
         self.stats.last_batch_at = time.monotonic()
@@ -123,7 +123,7 @@ class OutboxRelay:
             total += n
             if n == 0:
                 async with self.sessions.begin() as session:
-                    pending, _ = await LedgerRepository(session).outbox_backlog()
+                    pending, _ = await SqlOutbox(session).backlog()
                 if pending == 0:
                     return total
                 await asyncio.sleep(0.05)
@@ -170,8 +170,6 @@ class OutboxRelay:
             return
         self._last_purge = time.monotonic()
         async with self.sessions.begin() as session:
-            purged = await LedgerRepository(session).purge_published(
-                self.clock.now() - self.retention
-            )
+            purged = await SqlOutbox(session).purge_published(self.clock.now() - self.retention)
         if purged:
             log.info("outbox rows purged", extra={"rows": purged})

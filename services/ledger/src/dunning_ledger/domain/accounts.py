@@ -3,19 +3,21 @@
 The ledger keeps the debt as it was imported (the creditor's placement) apart from the
 payments recorded since: the current balance is the imported balance less what was paid,
 never below zero. A re-import of the same content is therefore a no-op even after
-payments, and a re-import with a corrected balance still honours the payments made.
+payments. A re-import may change an account's data, and its balance while no payment
+was recorded; once payments have moved the balance, a different balance in the file is
+not applied: the ledger keeps its own and the import reports the difference.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from dunning_core.contracts.common import Money
 from dunning_core.contracts.events import Debt
 
-from dunning_ledger.domain.import_rows import ImportedAccount
+from dunning_ledger.domain.import_rows import ImportedAccount, fingerprint
 
 AccountStatus = Literal["open", "paid"]
 
@@ -28,6 +30,20 @@ class StoredAccount:
     revision: int
     fingerprint: str
     paid_minor: int
+    # The balances stored; None when not known (the balance is then derived from the file).
+    balance_minor: int | None = None
+    imported_balance_minor: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceKept:
+    """A balance in the file that differs from the ledger's own after payments: not applied."""
+
+    account_id: str
+    row: int
+    file_minor: int
+    ledger_minor: int
+    currency: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +59,7 @@ class ImportPlan:
     opened: list[AccountChange] = field(default_factory=list)
     updated: list[AccountChange] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    balances_kept: list[BalanceKept] = field(default_factory=list)
 
 
 def current_balance(imported_minor: int, paid_minor: int) -> int:
@@ -63,14 +80,46 @@ def plan_import(
         if existing is None:
             balance = account.debt.balance.amount_minor
             plan.opened.append(AccountChange(account, 1, balance, status_for(balance)))
-        elif existing.fingerprint != account.fingerprint:
-            balance = current_balance(account.debt.balance.amount_minor, existing.paid_minor)
+            continue
+        balance = current_balance(account.debt.balance.amount_minor, existing.paid_minor)
+        file_minor = account.debt.balance.amount_minor
+        if (
+            existing.paid_minor > 0  # payments have moved the balance ...
+            and existing.balance_minor is not None
+            and existing.imported_balance_minor is not None
+            and file_minor != existing.imported_balance_minor  # ... and the file names another
+        ):
+            if file_minor != existing.balance_minor:
+                plan.balances_kept.append(
+                    BalanceKept(
+                        account.account_id,
+                        account.row,
+                        file_minor,
+                        existing.balance_minor,
+                        account.debt.balance.currency,
+                    )
+                )
+            account = with_imported_balance(account, existing.imported_balance_minor)
+            balance = existing.balance_minor
+        if existing.fingerprint != account.fingerprint:
             plan.updated.append(
                 AccountChange(account, existing.revision + 1, balance, status_for(balance))
             )
         else:
             plan.unchanged.append(account.account_id)
     return plan
+
+
+def with_imported_balance(account: ImportedAccount, balance_minor: int) -> ImportedAccount:
+    """The imported account with the balance the ledger keeps as imported, re-fingerprinted."""
+    debt = debt_with_balance(account.debt, balance_minor)
+    debt_json = debt.model_dump_json()
+    return replace(
+        account,
+        debt=debt,
+        debt_json=debt_json,
+        fingerprint=fingerprint(account.consumer_json, debt_json),
+    )
 
 
 def debt_with_balance(debt: Debt, balance_minor: int) -> Debt:

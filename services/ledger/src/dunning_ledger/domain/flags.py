@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from dunning_core.contracts.events import ConsumerSignaled, SignalKind
+from dunning_core.contracts.common import Channel
+from dunning_core.contracts.events import ConsumerSignaled, EmailContact, SignalKind
+from pydantic import ValidationError
+
+from dunning_ledger.domain.import_format import parse_phone
+from dunning_ledger.errors import InvalidRequest
 
 # signal kind -> (flag, active). Kinds absent here (help, replies) change no flag.
 FLAG_OF_SIGNAL: Final[dict[SignalKind, tuple[str, bool]]] = {
@@ -106,3 +111,24 @@ def fold_flags(signals: Iterable[ConsumerSignaled]) -> list[FlagChange]:
         if current is None or change.changed_at >= current.changed_at:
             latest[key] = change
     return list(latest.values())
+
+
+def contact_address(address: str, channel: Channel | None) -> str:
+    """An operator-entered address in the form flags use: E.164 for a phone, the email as
+    written; ``InvalidRequest`` (field ``address``) when it is neither."""
+    is_email = channel is Channel.EMAIL or (channel is None and "@" in address)
+    if is_email:
+        try:
+            EmailContact(address=address)
+        except ValidationError as exc:
+            reason = str(exc.errors()[0]["msg"]).removeprefix(
+                "value is not a valid email address: "
+            )
+            raise InvalidRequest(
+                f"{address!r} is not an email address: {reason}", "address"
+            ) from None
+        return address
+    try:
+        return parse_phone(address)
+    except ValueError as exc:
+        raise InvalidRequest(f"{exc}; an sms address is a phone number", "address") from None

@@ -31,6 +31,9 @@ CURRENCY_EXPONENTS: Final[dict[str, int]] = {
     "TND": 3,
 }
 
+MAX_MINOR: Final = 10**15
+"""The largest amount the ledger holds, in minor units (sums stay far from 64-bit limits)."""
+
 _DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 
 
@@ -64,6 +67,9 @@ def parse_minor(text: str, currency: str, *, allow_negative: bool = False) -> in
     if value < 0 and not allow_negative:
         raise MoneyError(f"{text!r} is negative; amounts must be zero or more")
     scaled = value.scaleb(exponent)
+    if abs(scaled) > MAX_MINOR:
+        largest = format_minor(MAX_MINOR, currency)
+        raise MoneyError(f"{text!r} is more than the largest amount the ledger holds ({largest})")
     if scaled != scaled.to_integral_value():
         raise MoneyError(f"{text!r} has more than {exponent} decimal places for {currency}")
     return int(scaled)

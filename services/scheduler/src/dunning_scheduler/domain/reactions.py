@@ -292,6 +292,47 @@ def _on_block(case: Case, record: StepRecord, event: StepDecided, now: datetime)
 # --- delivery.v1 -----------------------------------------------------------------------
 
 
+def _on_expired(
+    case: Case, record: StepRecord, event: DeliveryUpdated, policy: EscalationPolicy, now: datetime
+) -> StepReaction:
+    """The approval lapsed before sending (nothing went out): handled like a deferral.
+
+    The same step (same id, same content) is re-planned for the next allowed instant, about
+    now, and the gate decides again. It is no failed attempt and wears no address out; the
+    following rung keeps its spacing after the re-sent step rather than overtaking it.
+    """
+    if record.status not in (StepStatus.PLANNED, StepStatus.ALLOWED):
+        return StepReaction(case, record)  # deferred, blocked, dropped or already sent
+    expired = DeliveryStatus.EXPIRED.value
+    if record.delivery_status == expired and event.occurred_at <= record.step.send_at:
+        return StepReaction(case, record)  # this expiry was re-planned already (a repeat)
+    if case.resolved or case.pause_reasons or record.step_id not in case.last_step_ids:
+        dropped = replace(record, status=StepStatus.DROPPED, delivery_status=expired)
+        return StepReaction(case, dropped)
+    zones = (
+        timing.candidate_zones(case.consumer, policy)
+        if case.consumer is not None
+        else (timing.zone(policy.fallback_time_zone) or timing.zone("UTC"),)
+    )
+    after = max(now, event.occurred_at)
+    send_at = timing.first_send_at(
+        after, tuple(z for z in zones if z is not None), policy.send_window
+    )
+    step = record.step.model_copy(update={"send_at": send_at})
+    record = replace(
+        record,
+        step=step,
+        status=StepStatus.DEFERRED,
+        delivery_status=expired,
+        replans=record.replans + 1,
+    )
+    if record.gap_after is not None and case.next_step_at is not None:
+        keep_gap = send_at + record.gap_after
+        if keep_gap > case.next_step_at:
+            case = replace(case, next_step_at=keep_gap, updated_at=now)
+    return StepReaction(case, record, replan=step)
+
+
 def _hard(event: DeliveryUpdated) -> bool:
     if event.status in _HARD_STATUSES:
         return True
@@ -307,6 +348,8 @@ def on_delivery(
 ) -> StepReaction:
     """Successes mark the consumer as contacted; failures wear an address out."""
     status = event.status
+    if status == DeliveryStatus.EXPIRED:
+        return _on_expired(case, record, event, policy, now)
     address = normal_address(record.step.destination)
     step_status = {
         DeliveryStatus.ACCEPTED: StepStatus.SENT,

@@ -281,6 +281,9 @@ class TwilioStepSender:
         self.messaging_service_sid = messaging_service_sid
         self.public_base_url = public_base_url.rstrip("/")
 
+    def sender_id(self, step: OutreachStep) -> str:
+        return self.messaging_service_sid or self.from_number or ""
+
     def status_callback(self, account_id: str, step_id: str) -> str:
         # The step travels in the callback URL, so a status maps back to its step even if
         # the worker died before it recorded the provider's message id.

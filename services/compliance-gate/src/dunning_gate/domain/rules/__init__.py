@@ -8,6 +8,7 @@ static scope, in the order outcomes are reported.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import lru_cache
 from typing import Final, NamedTuple
 
@@ -17,6 +18,8 @@ from dunning_gate.domain.rules import consent, content, frequency, sequence, tim
 from dunning_gate.policy.vocabulary import CALL_CHANNELS, PHONE_CHANNELS, RuleId
 
 Rule = Callable[[RuleContext], RuleOutcome | None]
+Close = Callable[[RuleContext], datetime | None]
+"""When the window a rule allowed `ctx.at` in closes (None: no close it imposes)."""
 
 
 class RuleSpec(NamedTuple):
@@ -28,6 +31,7 @@ class RuleSpec(NamedTuple):
     rule: Rule
     channels: frozenset[str] | None = None
     state: str | None = None
+    close: Close | None = None
 
 
 _ELECTRONIC = frozenset({"sms", "email"})
@@ -69,20 +73,41 @@ RULES: Final[tuple[RuleSpec, ...]] = (
     RuleSpec("state.wa.frequency", frequency.wa_frequency, state="WA"),
     RuleSpec("state.nyc.frequency", frequency.nyc_frequency, state="NY"),
     # time of day
-    RuleSpec("hours.fdcpa", time_of_day.hours_fdcpa),
-    RuleSpec("hours.consumer_stated", time_of_day.hours_consumer_stated),
-    RuleSpec("state.fl.hours", time_of_day.fl_hours, state="FL"),
-    RuleSpec("state.ok.prerecorded", time_of_day.ok_prerecorded, state="OK"),
+    RuleSpec("hours.fdcpa", time_of_day.hours_fdcpa, close=time_of_day.hours_fdcpa_close),
+    RuleSpec(
+        "hours.consumer_stated",
+        time_of_day.hours_consumer_stated,
+        close=time_of_day.consumer_stated_close,
+    ),
+    RuleSpec("state.fl.hours", time_of_day.fl_hours, state="FL", close=time_of_day.fl_hours_close),
+    RuleSpec(
+        "state.ok.prerecorded",
+        time_of_day.ok_prerecorded,
+        state="OK",
+        close=time_of_day.ok_prerecorded_close,
+    ),
 )
+
+
+def _in_scope(spec: RuleSpec, active: frozenset[str], channel: str, state: str | None) -> bool:
+    return (
+        spec.rule_id in active
+        and (spec.channels is None or channel in spec.channels)
+        and (spec.state is None or spec.state == state)
+    )
 
 
 @lru_cache(maxsize=1024)
 def rules_for(active: frozenset[str], channel: str, state: str | None) -> tuple[Rule, ...]:
     """The rules to run for a step, in reporting order (cached per scope)."""
+    return tuple(spec.rule for spec in RULES if _in_scope(spec, active, channel, state))
+
+
+@lru_cache(maxsize=1024)
+def closes_for(active: frozenset[str], channel: str, state: str | None) -> tuple[Close, ...]:
+    """The window closes of the time-of-day rules in scope for a step (cached per scope)."""
     return tuple(
-        spec.rule
+        spec.close
         for spec in RULES
-        if spec.rule_id in active
-        and (spec.channels is None or channel in spec.channels)
-        and (spec.state is None or spec.state == state)
+        if spec.close is not None and _in_scope(spec, active, channel, state)
     )

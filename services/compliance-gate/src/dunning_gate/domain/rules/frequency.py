@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from dunning_gate.domain.context import Facts, RuleContext
 from dunning_gate.domain.decision import RuleOutcome
 from dunning_gate.domain.request import ContactAttempt
-from dunning_gate.domain.time_windows import latest_day_start
+from dunning_gate.domain.time_windows import earliest_day_end, latest_day_start
 from dunning_gate.policy.model import Cap, Policy, Window
 from dunning_gate.policy.vocabulary import CALL_CHANNELS, RuleId
 
@@ -96,6 +96,10 @@ def _cap(
         count = len(releases)
         ctx.count(key, count)
         if count < cap.max:
+            if window.kind == "calendar_days":
+                # Counted on today's local date: sent tomorrow, it would count in a
+                # window this check never saw.
+                ctx.relies_until(earliest_day_end(ctx.at, ctx.facts.zones))
             return None
     if cap.max == 0:
         return ctx.block(rule_id, f"cap {key} is 0: the policy forbids this", count=count)

@@ -9,6 +9,7 @@ the consumer's own "inconvenient" statements honour both).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, time
 
 from dunning_gate.domain.context import RuleContext
@@ -16,6 +17,7 @@ from dunning_gate.domain.decision import RuleOutcome
 from dunning_gate.domain.request import InconvenientTime
 from dunning_gate.domain.time_windows import (
     MIDNIGHT,
+    next_close,
     next_instant,
     next_window_start,
     window_allows,
@@ -49,13 +51,36 @@ def _local_times(ctx: RuleContext, at: datetime) -> dict[str, datetime]:
     }
 
 
-def _hours(ctx: RuleContext, rule_id: HoursRuleId) -> RuleOutcome | None:
+def _hours_apply(ctx: RuleContext, rule_id: HoursRuleId) -> bool:
     window = ctx.policy.hours[rule_id]
     step = ctx.step
     if step.channel not in window.channels or not _judged_now(ctx):
+        return False
+    return not ("reply_to_consumer" in window.exceptions and step.is_reply_to_consumer_initiated)
+
+
+def _hours_close(ctx: RuleContext, rule_id: HoursRuleId) -> datetime | None:
+    """When the window this hours rule allowed `ctx.at` in closes (None: it does not
+    apply, or stays open over the horizon)."""
+    if not _hours_apply(ctx, rule_id):
         return None
-    if "reply_to_consumer" in window.exceptions and step.is_reply_to_consumer_initiated:
+    window = ctx.policy.hours[rule_id]
+    zones = ctx.facts.zones
+    start, end = window.start, window.end
+    if "prior_consent" in window.exceptions and ctx.facts.consumer.consented_times:
+
+        def allowed(at: datetime) -> bool:
+            return window_allows(at, zones, start, end) or _consented(ctx, at)
+
+        extra = _consent_boundaries(ctx) + [c.end for c in ctx.facts.consumer.consented_times]
+        return next_close(ctx.at, zones, allowed, (start, end), extra, _HORIZON_DAYS)
+    return next_close(ctx.at, zones, lambda at: window_allows(at, zones, start, end), (start, end))
+
+
+def _hours(ctx: RuleContext, rule_id: HoursRuleId) -> RuleOutcome | None:
+    if not _hours_apply(ctx, rule_id):
         return None
+    window = ctx.policy.hours[rule_id]
     zones = ctx.facts.zones
     start, end = window.start, window.end
     if window_allows(ctx.at, zones, start, end):
@@ -115,6 +140,20 @@ def ok_prerecorded(ctx: RuleContext) -> RuleOutcome | None:
     return _hours(ctx, "state.ok.prerecorded")
 
 
+def hours_fdcpa_close(ctx: RuleContext) -> datetime | None:
+    return _hours_close(ctx, "hours.fdcpa")
+
+
+def fl_hours_close(ctx: RuleContext) -> datetime | None:
+    return _hours_close(ctx, "state.fl.hours") if ctx.facts.consumer.state == "FL" else None
+
+
+def ok_prerecorded_close(ctx: RuleContext) -> datetime | None:
+    if ctx.facts.consumer.state != "OK":
+        return None
+    return _hours_close(ctx, "state.ok.prerecorded")
+
+
 def _covers(slot: InconvenientTime, local: datetime) -> bool:
     """Whether the consumer's inconvenient range covers this local wall time."""
     tod, weekday = local.time(), local.weekday()
@@ -130,14 +169,18 @@ def _covers(slot: InconvenientTime, local: datetime) -> bool:
     return False
 
 
-def hours_consumer_stated(ctx: RuleContext) -> RuleOutcome | None:
-    """Times the consumer said are inconvenient (1006.6(b)(1)(i))."""
+def _stated(ctx: RuleContext) -> list[InconvenientTime]:
+    """The consumer's inconvenient times that concern this step (none: rule off)."""
     channel = ctx.step.channel
     slots = [
         s for s in ctx.facts.consumer.inconvenient_times if not s.channels or channel in s.channels
     ]
     if not slots or not _judged_now(ctx) or ctx.step.is_reply_to_consumer_initiated:
-        return None
+        return []
+    return slots
+
+
+def _convenient(ctx: RuleContext, slots: list[InconvenientTime]) -> Callable[[datetime], bool]:
     zones = ctx.facts.zones
 
     def allowed(at: datetime) -> bool:
@@ -149,11 +192,38 @@ def hours_consumer_stated(ctx: RuleContext) -> RuleOutcome | None:
                 return False
         return True
 
-    if allowed(ctx.at):
-        return None
+    return allowed
+
+
+def _stated_marks(slots: list[InconvenientTime]) -> set[time]:
     marks: set[time] = {MIDNIGHT}
     for slot in slots:
         marks.update((slot.start, slot.end))
+    return marks
+
+
+def consumer_stated_close(ctx: RuleContext) -> datetime | None:
+    """When the convenient time `ctx.at` is in ends (the consumer's next inconvenient
+    time begins somewhere, or a consented time ends)."""
+    slots = _stated(ctx)
+    if not slots:
+        return None
+    extra = _consent_boundaries(ctx) + [c.end for c in ctx.facts.consumer.consented_times]
+    return next_close(
+        ctx.at, ctx.facts.zones, _convenient(ctx, slots), _stated_marks(slots), extra, _HORIZON_DAYS
+    )
+
+
+def hours_consumer_stated(ctx: RuleContext) -> RuleOutcome | None:
+    """Times the consumer said are inconvenient (1006.6(b)(1)(i))."""
+    slots = _stated(ctx)
+    if not slots:
+        return None
+    zones = ctx.facts.zones
+    allowed = _convenient(ctx, slots)
+    if allowed(ctx.at):
+        return None
+    marks = _stated_marks(slots)
     not_before = next_instant(
         ctx.at, zones, allowed, marks, _consent_boundaries(ctx), _HORIZON_DAYS
     )

@@ -23,6 +23,12 @@ from dunning_core.contracts.events import (
 )
 from pydantic import BaseModel, ConfigDict, Field
 
+NOT_SENT = frozenset(
+    {DeliveryStatus.REFUSED.value, DeliveryStatus.REJECTED.value, DeliveryStatus.EXPIRED.value}
+)
+"""Outcomes of an approval that never left: no contact attempt (an expired step is
+re-planned and approved afresh)."""
+
 
 class Contact(BaseModel):
     """One approved contact attempt, counted when approved (not when delivered)."""
@@ -35,6 +41,11 @@ class Contact(BaseModel):
     debt_id: str
     destination: str
     outcome: str = "approved"
+
+    @property
+    def live(self) -> bool:
+        """Approved, and not (yet) known to have never left."""
+        return self.outcome not in NOT_SENT
 
 
 class DisputeState(BaseModel):
@@ -62,7 +73,8 @@ class AccountState(BaseModel):
     paid_in_full: bool = False
 
     def approved(self, step_id: str) -> Contact | None:
-        return next((c for c in self.contacts if c.step_id == step_id), None)
+        """The step's approval still in force (None once it expired or was refused)."""
+        return next((c for c in self.contacts if c.step_id == step_id and c.live), None)
 
 
 def apply_account(state: AccountState, event: AccountOpened | AccountUpdated) -> bool:
@@ -123,8 +135,11 @@ def apply_signal(state: AccountState, signal: ConsumerSignaled) -> bool:
 def apply_approval(
     state: AccountState, decided: StepDecided, destination: str, at: datetime
 ) -> bool:
-    """Count an approval once, keyed by step id."""
-    if decided.decision is not Decision.ALLOW or state.approved(decided.step_id):
+    """Count an approval once, keyed by step id and instant: a step approved again after
+    its approval expired or was refused (re-planned, same step id) counts again."""
+    if decided.decision is not Decision.ALLOW or any(
+        c.step_id == decided.step_id and c.at == at for c in state.contacts
+    ):
         return False
     state.contacts.append(
         Contact(
@@ -139,11 +154,12 @@ def apply_approval(
 
 
 def apply_delivery(state: AccountState, event: DeliveryUpdated) -> bool:
-    """A message that never left (refused, rejected) is no contact attempt."""
-    if event.status not in (DeliveryStatus.REFUSED, DeliveryStatus.REJECTED):
+    """A message that never left (refused, rejected, expired) is no contact attempt: the
+    step's oldest approval still in force is the one it answers."""
+    if event.status.value not in NOT_SENT:
         return False
     for i, contact in enumerate(state.contacts):
-        if contact.step_id == event.step_id and contact.outcome == "approved":
+        if contact.step_id == event.step_id and contact.live:
             state.contacts[i] = contact.model_copy(update={"outcome": event.status.value})
             return True
     return False

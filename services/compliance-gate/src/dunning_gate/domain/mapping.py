@@ -7,10 +7,9 @@ from typing import Any
 
 from dunning_core.contracts.events import StepPlanned
 
-from dunning_gate.state import AccountState
+from dunning_gate.domain.state import AccountState
 
 _COLLECTOR = {"first_party": "creditor", "third_party": "third_party_collector"}
-_REFUSED = {"refused", "rejected"}
 
 
 def parse_window(text: str) -> tuple[time, time] | None:
@@ -45,7 +44,7 @@ def request_dict(
         },
         "content_hash": step.content_hash,
         "is_first_communication": step.first_communication
-        or not any(c.debt_id == step.debt_id for c in state.contacts if c.outcome not in _REFUSED),
+        or not any(c.debt_id == step.debt_id for c in state.contacts if c.live),
         "planned_at": planned.planned_at.isoformat(),
     }
     raw: dict[str, Any] = {"step": raw_step, "now": now.isoformat()}
@@ -92,7 +91,7 @@ def request_dict(
         "nyc_electronic_consent": consumer.nyc_electronic_consent,
         "candidate_zones": list(zones) if zones is not None else None,
     }
-    ours = [c for c in state.contacts if c.outcome not in _REFUSED]
+    ours = [c for c in state.contacts if c.live]
     first_contact = min((c.at for c in ours if c.debt_id == debt.debt_id), default=None)
     disputes = []
     if state.dispute.received_at is not None:

@@ -11,14 +11,14 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-import orjson
 from dunning_core.contracts.common import Channel, MessageContent, Stage
 from dunning_core.contracts.events import Consumer, Debt, EmailContact, OutreachStep
 from dunning_core.runtime.clock import Clock
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from dunning_scheduler.adapters.models import cases, steps
 from dunning_scheduler.domain.case import (
     Case,
     CaseStatus,
@@ -26,27 +26,6 @@ from dunning_scheduler.domain.case import (
     StepRecord,
     StepStatus,
 )
-from dunning_scheduler.models import cases, metadata, steps
-
-_SCHEMA_LOCK = 0x5C4ED01E  # advisory lock id: replicas starting together create tables once
-
-
-def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_pre_ping=True,
-        json_serializer=lambda value: orjson.dumps(value).decode(),
-        json_deserializer=orjson.loads,
-    )
-
-
-async def create_tables(engine: AsyncEngine) -> None:
-    async with engine.begin() as conn:
-        await conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _SCHEMA_LOCK})
-        await conn.run_sync(metadata.create_all)
-
 
 # --- mapping -----------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """Scheduler figures: template render cost, and planning throughput on the real stack.
 
-    uv run python services/scheduler/bench/bench_scheduler.py [accounts] [planner workers]
+    uv run python -m bench.bench_scheduler [accounts] [planner workers]
 
 Render: µs per rendered message (SMS, email) and per complete OutreachStep (render, hash,
 model). Planning: accounts applied from AccountOpened events (reaction path, batches of
@@ -11,7 +11,6 @@ through PostgreSQL and Kafka (topics of its own), in steps per second.
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import time
 import uuid
@@ -23,22 +22,20 @@ from dunning_core.contracts.envelope import wrap
 from dunning_core.contracts.events import Decision, StepPlanned
 from dunning_core.runtime.clock import FixedClock
 from dunning_core.runtime.kafka import EventProducer
+from dunning_scheduler.adapters.database import make_engine, migrate
 from dunning_scheduler.adapters.kafka_publisher import KafkaStepPublisher
+from dunning_scheduler.adapters.models import steps as steps_table
+from dunning_scheduler.adapters.rendering import Renderer
+from dunning_scheduler.adapters.repository import SqlCaseStore, step_from_row
 from dunning_scheduler.domain import reactions
 from dunning_scheduler.domain.planning import plan_due
-from dunning_scheduler.models import steps as steps_table
 from dunning_scheduler.policy.loader import default_policy
-from dunning_scheduler.rendering import Renderer
-from dunning_scheduler.repository import (
-    SqlCaseStore,
-    create_tables,
-    make_engine,
-    step_from_row,
-)
 from dunning_scheduler.service import Scheduler, outreach_step
 from dunning_testkit.scheduler import IDENTITY, NOW, account_opened, consumer, debt, decided
 from dunning_testkit.stack import KAFKA, create_database, create_topics
 from sqlalchemy import select
+
+from bench.common import report
 
 
 def say(text: str) -> None:
@@ -80,7 +77,7 @@ async def bench_planning(accounts: int, workers: int) -> dict[str, float]:
     await create_topics(prefix, partitions=6)
     url = await create_database(f"bench_scheduler_{uuid.uuid4().hex[:8]}")
     engine = make_engine(url, 10)
-    await create_tables(engine)
+    await migrate(engine)
     clock = FixedClock(NOW)
     policy = default_policy()
     store = SqlCaseStore(engine, [s.key for s in policy.stages], clock)
@@ -173,7 +170,7 @@ def main() -> None:
     if "--no-render" not in sys.argv:
         figures.update(bench_render())
     figures.update(asyncio.run(bench_planning(accounts, workers)))
-    say(json.dumps(figures, indent=2, sort_keys=True))
+    report("scheduler", figures)
 
 
 if __name__ == "__main__":

@@ -82,3 +82,35 @@ def by_partition(offsets: Iterable[tuple[tuple[str, int], int]]) -> dict[int, di
     for (topic, partition), offset in offsets:
         grouped.setdefault(partition, {})[topic] = offset
     return grouped
+
+
+Positions = Mapping[tuple[str, int], int]
+"""Next offset per (topic, partition)."""
+
+
+def judge(
+    stored: Mapping[int, bytes | str | None], committed: Positions, partitions: set[int]
+) -> tuple[set[int], dict[int, dict[str, tuple[int, int]]]]:
+    """Of these partitions, those the store holds no state for, and those whose state is
+    older than what the group has committed (with the topics that are behind)."""
+    applied = {p: parse(stored.get(p)) for p in partitions}
+    lost = {p for p, offsets in applied.items() if offsets is None}
+    committed_here = by_partition(
+        (tp, offset) for tp, offset in committed.items() if tp[1] in partitions
+    )
+    found = stale(
+        {p: offsets for p, offsets in applied.items() if offsets is not None}, committed_here
+    )
+    return lost, found
+
+
+def advanced(committed: Positions, commits: Positions, covered: set[int]) -> dict[int, str]:
+    """The new watermark of each ``covered`` partition (those whose offsets a batch commits,
+    or whose rebuild it finishes; never one still being rebuilt): what was committed
+    before, moved by ``commits``."""
+    if not covered:
+        return {}
+    offsets = by_partition(
+        (tp, offset) for tp, offset in (*committed.items(), *commits.items()) if tp[1] in covered
+    )
+    return {p: render(offsets.get(p, {})) for p in covered}

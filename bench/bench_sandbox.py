@@ -1,6 +1,6 @@
 """Throughput of the provider sandbox: N SMS and N emails in, every webhook out.
 
-    uv run python services/provider-sandbox/bench/bench_sandbox.py [N] [CONCURRENCY]
+    uv run python -m bench.bench_sandbox [N] [CONCURRENCY]
 
 Starts a counting webhook receiver and the sandbox as separate processes on free
 loopback ports, sends N messages per channel with raw HTTP (aiohttp, no SDK overhead),
@@ -21,7 +21,8 @@ from typing import Any
 
 import aiohttp
 
-HERE = os.path.abspath(__file__)
+from bench.common import report
+
 ACCOUNT = "AC" + "0" * 32
 TOKEN = "sandbox-auth-token"
 SG_KEY = "SG.sandbox-key"
@@ -94,7 +95,9 @@ async def push(session: aiohttp.ClientSession, n: int, concurrency: int, make: M
 
 async def main(n: int, concurrency: int) -> None:
     rport, sport = free_port(), free_port()
-    receiver = await asyncio.create_subprocess_exec(sys.executable, HERE, "--receiver", str(rport))
+    receiver = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.bench_sandbox", "--receiver", str(rport)
+    )
     env = {
         **os.environ,
         "DUNNING_SANDBOX_PORT": str(sport),
@@ -106,6 +109,7 @@ async def main(n: int, concurrency: int) -> None:
         sys.executable, "-m", "dunning_sandbox.app", env=env
     )
     base = f"http://127.0.0.1:{sport}"
+    figures: dict[str, Any] = {"messages_per_channel": n, "concurrency": concurrency}
     callback = f"http://127.0.0.1:{rport}/twilio/status"
     auth = "Basic " + base64.b64encode(f"{ACCOUNT}:{TOKEN}".encode()).decode()
 
@@ -156,10 +160,13 @@ async def main(n: int, concurrency: int) -> None:
                     f"({n / accept_s:,.0f}/s); all {2 * n:,} {what} delivered after "
                     f"{total_s:.2f}s; {result}\n"
                 )
+                figures[f"{name}_accepted_per_s"] = round(n / accept_s)
+                figures[f"{name}_all_webhooks_delivered_s"] = round(total_s, 2)
                 async with session.post(f"{base}/_sandbox/reset") as reset:
                     await reset.read()
             async with session.get(f"http://127.0.0.1:{rport}/count") as counted:
                 sys.stdout.write(f"receiver saw {await counted.text()}\n")
+        report("sandbox", figures)
     finally:
         for process in (sandbox, receiver):
             process.terminate()

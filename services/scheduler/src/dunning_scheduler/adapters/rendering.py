@@ -18,10 +18,10 @@ from dunning_core.contracts.events import Consumer, Debt
 from dunning_core.links import unsubscribe_token
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
+from dunning_scheduler.adapters.formatting import Formatters
 from dunning_scheduler.domain.planning import StepDraft
-from dunning_scheduler.formatting import Formatters
 
-TEMPLATE_DIR = Path(__file__).parent / "templates"
+TEMPLATE_DIR = Path(__file__).parent.parent / "templates"
 LOCALES = ("en_US", "es_US", "zh_CN")
 DEFAULT_LOCALE = "en_US"
 PARTS = ("sms", "email", "subject")

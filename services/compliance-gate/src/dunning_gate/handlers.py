@@ -4,17 +4,19 @@ Every input topic is keyed by account id and has the same partition count, and t
 group uses the range assignor, so one member owns partition *p* of every topic: all the
 events about an account reach the member that decides its steps.
 
-Per batch: find which partitions' accounts and signals topics are not caught up to their
-end offsets; their planned steps wait (handed back unread, the planned partition paused
-until it has caught up), so an opt-out that reached the broker before the decision always
-wins. Read the states of the accounts involved and the partitions' watermarks in one
-Redis MULTI; apply state events in log order; decide the planned steps; save the states
-with the new watermarks (approvals are counted before they are announced), publish
-decisions and approvals, then commit.
+Per batch: find which partitions' accounts, signals and delivery topics are not caught up
+to their end offsets; their planned steps wait (handed back unread, the planned partition
+paused until it has caught up), so an opt-out that reached the broker before the decision
+always wins, and a step re-planned after its approval expired (the scheduler re-plans on
+the delivery report) finds that approval no longer in force. Read the states of the
+accounts involved and the partitions' watermarks in one Redis MULTI; apply state events
+in log order; decide the planned steps; save the states with the new watermarks
+(approvals are counted before they are announced), publish decisions and approvals, then
+commit.
 If Redis or Kafka fails, the batch is handed back and retried: nothing is approved on
 a guess.
 
-The watermark (see ``dunning_gate.watermark``) of partition *p* names, for each input
+The watermark (see ``dunning_gate.domain.watermark``) of partition *p* names, for each input
 topic, the next offset the saved states cover. The save that writes a batch's states
 writes it too, with the offsets the batch is about to commit, so the state never claims
 less than what the group has committed. The gate keeps the committed offsets in memory:
@@ -43,78 +45,33 @@ end offsets are committed with each batch so that the group's lag stays truthful
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import time
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from dunning_core.contracts import topics as T
-from dunning_core.contracts.envelope import Envelope, EnvelopeError, decode, wrap
-from dunning_core.contracts.events import (
-    AccountOpened,
-    AccountUpdated,
-    ConsumerSignaled,
-    Decision,
-    DeliveryUpdated,
-    StepApproved,
-    StepDecided,
-    StepPlanned,
-)
+from dunning_core.contracts.envelope import Envelope
+from dunning_core.contracts.events import StepPlanned
 from dunning_core.runtime.clock import Clock
-from dunning_core.runtime.kafka import Backoff, EventProducer, dead_letter
-
-from dunning_gate import watermark
-from dunning_gate.adapters.redis_state import RedisStateStore, WatermarkMoved
-from dunning_gate.state import (
-    AccountState,
-    apply_account,
-    apply_approval,
-    apply_delivery,
-    apply_signal,
-    prune,
+from dunning_core.runtime.kafka import (
+    Backoff,
+    Batches,
+    ConsumerLifecycle,
+    EventProducer,
+    decode_batch,
 )
+
+from dunning_gate.domain import watermark
+from dunning_gate.domain.state import prune
+from dunning_gate.ports import Decider, StateStore, WatermarkMoved
+from dunning_gate.service import GateStats, apply_event, decide_step
 
 log = logging.getLogger(__name__)
-SERVICE = "compliance-gate"
 STATE_TOPICS = (T.ACCOUNTS, T.SIGNALS, T.DELIVERY, T.DECISIONS)
-
-Decider = Callable[[StepPlanned, str, AccountState, datetime], StepDecided]
-
-# A batch keeps thousands of young objects alive (records, events, states, decisions):
-# with CPython's default gen-0 threshold (700) they were scanned over and over, and each
-# full collection walked every module, schema and policy object loaded at start-up.
-# Together that was ~15% of the gate's CPU (see docs/perf/gate.md).
-GC_THRESHOLDS = (50_000, 20, 20)
-
-
-def settle_heap() -> None:
-    """Move what start-up built out of the collector's sight and collect less often."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
-
-
-@dataclass
-class GateStats:
-    decided: int = 0
-    allowed: int = 0
-    deferred: int = 0
-    blocked: int = 0
-    state_events: int = 0
-    replays: int = 0
-    held_back: int = 0
-    dead_lettered: int = 0
-    retries: int = 0
-    rebuilds: int = 0
-    stale_rebuilds: int = 0  # of those, started because Redis held an older state
-    by_rule: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
 class _OnAssignment(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -130,13 +87,18 @@ class _OnAssignment(ConsumerRebalanceListener):  # type: ignore[misc]
         self._assigned()
 
 
-class GatePipeline:
+class GatePipeline(ConsumerLifecycle):
+    """The gate's group member: co-partitioned state events and planned steps, per batch."""
+
+    stats: GateStats
+    process_empty = True  # a quiet fetch still learns what caught up
+
     def __init__(
         self,
         *,
         bootstrap: str,
         group_id: str,
-        store: RedisStateStore,
+        store: StateStore,
         producer: EventProducer,
         decide: Decider,
         clock: Clock,
@@ -145,84 +107,59 @@ class GatePipeline:
         history_days: int = 35,
         backoff: Backoff | None = None,
     ) -> None:
-        self.group_id = group_id
+        self.state_topics = {topic_prefix + t for t in STATE_TOPICS}
+        self.planned_topic = topic_prefix + T.PLANNED
+        self._committed_fetched: set[TopicPartition] = set()
+        self._bootstrap = bootstrap
+        super().__init__(
+            consumer=self._new_consumer,
+            group_id=group_id,
+            producer=producer,
+            max_records=max_records,
+            backoff=backoff,
+        )
+        self.stats = GateStats()
         self.prefix = topic_prefix
         self.store = store
-        self.producer = producer
         self.decide = decide
         self.clock = clock
         self.history_days = history_days
-        self.max_records = max_records
-        self.backoff = backoff or Backoff()
-        self.stats = GateStats()
-        self.state_topics = {topic_prefix + t for t in STATE_TOPICS}
-        self.planned_topic = topic_prefix + T.PLANNED
-        self.must_catch_up = {topic_prefix + T.ACCOUNTS, topic_prefix + T.SIGNALS}
+        self.must_catch_up = {topic_prefix + t for t in (T.ACCOUNTS, T.SIGNALS, T.DELIVERY)}
         self.own_decisions = topic_prefix + T.DECISIONS
         # Offsets known to be committed: fetched once per assignment, then updated by each
         # of our commits. A watermark below them means Redis went back in time.
         self._committed: dict[TopicPartition, int] = {}
-        self._committed_fetched: set[TopicPartition] = set()
         self._waiting: set[int] = set()  # partition indexes whose planned steps must wait
         self.rebuilding: set[int] = set()
         self.ready = False
-        self.last_error: str | None = None
-        self._stopping = asyncio.Event()
-        self.running = False
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
-            group_id=group_id,
+
+    def _new_consumer(self) -> AIOKafkaConsumer:
+        """A consumer co-partitioned over every input topic (built again on a restart)."""
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            group_id=self.group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            max_poll_records=max_records,
+            max_poll_records=self.max_records,
             fetch_max_wait_ms=50,
             partition_assignment_strategy=(RangePartitionAssignor,),
             max_poll_interval_ms=600_000,
         )
         # While our partitions were elsewhere another replica may have committed: after
         # every rebalance, the committed offsets are fetched again.
-        self._consumer.subscribe(
+        consumer.subscribe(
             [self.planned_topic, *sorted(self.state_topics)],
             listener=_OnAssignment(self._committed_fetched.clear),
         )
+        return consumer
 
-    # --- lifecycle ---------------------------------------------------------------
+    def before_fetch(self) -> None:
+        self._fetch_only_what_can_be_used(self._waiting)
 
-    async def start(self) -> None:
-        await self._consumer.start()
-        settle_heap()
-        self.running = True
-
-    def request_stop(self) -> None:
-        self._stopping.set()
-
-    async def stop(self) -> None:
-        self.request_stop()
-        if self.running:
-            self.running = False
-            await self._consumer.stop()
-
-    async def run(self) -> None:
-        try:
-            while not self._stopping.is_set():
-                self._fetch_only_what_can_be_used(self._waiting)
-                batches = await self._consumer.getmany(timeout_ms=200, max_records=self.max_records)
-                try:
-                    await self.process(batches)
-                    self.last_error = None
-                except Exception as exc:
-                    # Redis or Kafka away, or anything unexpected: nothing of this batch is
-                    # committed, it is fetched again after a pause. Fail closed.
-                    self.stats.retries += 1
-                    self.ready = False
-                    self.last_error = f"{type(exc).__name__}: {exc}"
-                    log.warning("gate batch failed, retrying", extra={"error": self.last_error})
-                    self._rewind(batches)
-                    await asyncio.sleep(self.backoff.delay(min(self.stats.retries, 6)))
-        finally:
-            await self.stop()
-
-    # --- one batch -----------------------------------------------------------------
+    def on_failure(self, exc: Exception) -> None:
+        # Redis or Kafka away, or anything unexpected: nothing of this batch is committed,
+        # it is fetched again after a pause. Fail closed.
+        self.ready = False
 
     def _partitions(self) -> set[int]:
         return {tp.partition for tp in self._consumer.assignment()}
@@ -253,12 +190,7 @@ class GatePipeline:
         if resume:
             consumer.resume(*resume)
 
-    def _rewind(self, batches: dict[TopicPartition, list[ConsumerRecord[Any, Any]]]) -> None:
-        for tp, records in batches.items():
-            if records and tp in self._consumer.assignment():
-                self._consumer.seek(tp, records[0].offset)
-
-    async def process(self, batches: dict[TopicPartition, list[ConsumerRecord[Any, Any]]]) -> None:
+    async def process(self, batches: Batches) -> None:
         partitions = self._partitions()
         self.rebuilding &= partitions  # a partition handed over mid-rebuild is the new owner's
         await self._learn_committed()
@@ -275,17 +207,10 @@ class GatePipeline:
             if tp.topic == self.planned_topic and tp.partition in waiting:
                 held[tp] = records[0].offset
                 continue
-            for record in records:
-                where = f"{record.topic}[{record.partition}]@{record.offset}"
-                try:
-                    decoded.append(
-                        (record, decode(record.key, record.value, record.headers, where=where))
-                    )
-                except EnvelopeError as exc:
-                    dead.append((record, str(exc)))
+            decode_batch(records, decoded, dead)
 
         states, stored = await self.store.load((e.subject for _, e in decoded), partitions)
-        lost, behind = self._judge(stored, partitions - self.rebuilding)
+        lost, behind = watermark.judge(stored, self._committed, partitions - self.rebuilding)
         if lost or behind:
             if lost:
                 log.warning(
@@ -304,7 +229,7 @@ class GatePipeline:
         # events on one partition index across topics).
         dirty: set[str] = set()
         for record, envelope in decoded:
-            if record.topic in self.state_topics and self._apply(
+            if record.topic in self.state_topics and apply_event(
                 states[envelope.subject], envelope
             ):
                 dirty.add(envelope.subject)
@@ -326,7 +251,7 @@ class GatePipeline:
                 dead.append((record, f"{envelope.type} does not belong on {record.topic}"))
                 continue
             state = states[envelope.subject]
-            outgoing.extend(self._decide(planned, envelope, state, now))
+            outgoing.extend(decide_step(self.decide, planned, envelope, state, now, self.stats))
             dirty.add(envelope.subject)
             commits[tp] = record.offset + 1
         for tp, first_held in held.items():
@@ -345,7 +270,13 @@ class GatePipeline:
         # go with the states, before the offsets they name are committed.
         try:
             await self.store.save(
-                (states[a] for a in dirty), self._watermarks(commits, finished), stored
+                (states[a] for a in dirty),
+                watermark.advanced(
+                    self._committed,
+                    commits,
+                    ({tp.partition for tp in commits} - self.rebuilding) | finished,
+                ),
+                stored,
             )
         except WatermarkMoved as moved:
             back = {
@@ -366,7 +297,7 @@ class GatePipeline:
             return
         await self.producer.publish(outgoing)
         if dead:
-            await self._dead_letter(dead)
+            await self.dead_letter(dead)
         if finished:
             self.rebuilding -= finished
             log.info("state rebuilt from the log", extra={"partitions": sorted(finished)})
@@ -375,60 +306,12 @@ class GatePipeline:
             self._committed.update(commits)
         self.ready = not self.rebuilding and bool(partitions)
 
-    def _apply(self, state: AccountState, envelope: Envelope) -> bool:
-        data = envelope.data
-        if isinstance(data, AccountOpened | AccountUpdated):
-            return apply_account(state, data)
-        if isinstance(data, ConsumerSignaled):
-            return apply_signal(state, data)
-        if isinstance(data, DeliveryUpdated):
-            return apply_delivery(state, data)
-        if isinstance(data, StepDecided):
-            return apply_approval(state, data, data.destination or "", data.decided_at)
-        return False
-
-    def _decide(
-        self, planned: StepPlanned, envelope: Envelope, state: AccountState, now: datetime
-    ) -> list[Envelope]:
-        step = planned.step
-        previous = state.approved(step.step_id)
-        if previous is not None and step.content_hash:
-            # Already approved (a replay): announce the same approval again, same ids.
-            self.stats.replays += 1
-            decided_at = previous.at
-            decision = self.decide(planned, envelope.id, state, decided_at)
-            decision = decision.model_copy(
-                update={"decision": Decision.ALLOW, "findings": (), "not_before": None}
-            )
-        else:
-            decision = self.decide(planned, envelope.id, state, now)
-        out = [wrap(decision, SERVICE, traceparent=envelope.traceparent)]
-        self.stats.decided += 1
-        if decision.decision is Decision.ALLOW:
-            self.stats.allowed += 1
-            apply_approval(state, decision, step.destination, decision.decided_at)
-            approval = StepApproved(
-                account_id=planned.account_id,
-                step=step,
-                approved_at=decision.decided_at,
-                policy_version=decision.policy_version,
-            )
-            out.append(wrap(approval, SERVICE, traceparent=envelope.traceparent))
-        else:
-            if decision.decision is Decision.DEFER:
-                self.stats.deferred += 1
-            else:
-                self.stats.blocked += 1
-            for finding in decision.findings:
-                self.stats.by_rule[finding.rule_id] += 1
-        return out
-
     async def _catch_up(self, partitions: set[int]) -> tuple[set[int], dict[TopicPartition, int]]:
         """Partition indexes whose state topics have records not yet applied, and the
         end offsets of our idle decisions partitions (to commit as read).
 
-        Accounts and consumer signals must be caught up before any decision. The gate's
-        own decisions and the delivery reports only matter while rebuilding: in normal
+        Accounts, consumer signals and delivery reports must be caught up before any
+        decision. The gate's own decisions only matter while rebuilding: in normal
         running, approvals are in Redis before they are published.
         """
         assignment = self._consumer.assignment()
@@ -460,37 +343,6 @@ class GatePipeline:
                 self._committed[tp] = offset
         self._committed_fetched.update(missing)
 
-    def _judge(
-        self, stored: Mapping[int, bytes | None], partitions: set[int]
-    ) -> tuple[set[int], dict[int, dict[str, tuple[int, int]]]]:
-        """Of these partitions, those Redis holds no state for, and those whose state is
-        older than what the group has committed (with the topics that are behind)."""
-        applied = {p: watermark.parse(stored.get(p)) for p in partitions}
-        lost = {p for p, offsets in applied.items() if offsets is None}
-        committed = watermark.by_partition(
-            (tp, offset) for tp, offset in self._committed.items() if tp.partition in partitions
-        )
-        behind = watermark.stale(
-            {p: offsets for p, offsets in applied.items() if offsets is not None}, committed
-        )
-        return lost, behind
-
-    def _watermarks(
-        self, commits: Mapping[TopicPartition, int], finished: set[int]
-    ) -> dict[int, str]:
-        """The new watermark of each partition whose offsets this batch commits, and of each
-        partition whose rebuild it finishes: what was committed before, moved by `commits`.
-        A partition still being rebuilt gets none until its rebuild is over."""
-        covered = ({tp.partition for tp in commits} - self.rebuilding) | finished
-        if not covered:
-            return {}
-        offsets = watermark.by_partition(
-            (tp, offset)
-            for tp, offset in (*self._committed.items(), *commits.items())
-            if tp.partition in covered
-        )
-        return {p: watermark.render(offsets.get(p, {})) for p in covered}
-
     def _count_stale(
         self, message: str, behind: Mapping[int, Mapping[str, tuple[int, int]]]
     ) -> None:
@@ -507,9 +359,7 @@ class GatePipeline:
             },
         )
 
-    async def _begin_rebuild(
-        self, lost: set[int], batches: dict[TopicPartition, list[ConsumerRecord[Any, Any]]]
-    ) -> None:
+    async def _begin_rebuild(self, lost: set[int], batches: Batches) -> None:
         """Hand the batch back and replay the partitions' state topics from the beginning;
         their planned steps wait until the replay has caught up."""
         self.stats.rebuilds += 1
@@ -517,7 +367,7 @@ class GatePipeline:
         # No watermark until the replay is over: a gate stopped half-way starts it again
         # rather than trusting what it finds.
         await self.store.forget(lost)
-        self._rewind(batches)
+        self.rewind(batches)
         tps = [
             TopicPartition(t, p)
             for t in self.state_topics
@@ -527,14 +377,11 @@ class GatePipeline:
         await self._consumer.seek_to_beginning(*tps)
         self.rebuilding |= lost
 
-    async def _dead_letter(self, dead: Sequence[tuple[ConsumerRecord[Any, Any], str]]) -> None:
-        await dead_letter(self.producer, dead, self.group_id)
-        self.stats.dead_lettered += len(dead)
-
     def health(self) -> dict[str, Any]:
         s = self.stats
         return {
             "ok": self.running and self.last_error is None,
+            "outage": self.outage.report(),
             "ready": self.ready,
             "rebuilding_partitions": sorted(self.rebuilding),
             "assigned_partitions": sorted(self._partitions()) if self.running else [],

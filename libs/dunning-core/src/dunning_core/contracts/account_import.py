@@ -1,0 +1,17 @@
+"""The ledger's account import format: its CSV columns, shared by the ledger and the CLI.
+
+The ledger validates rows against these names (``POST /v1/accounts/import``); the CLI
+writes sample portfolios with them. One list, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+IMPORT_COLUMNS: Final[tuple[str, ...]] = (
+    "account_id", "full_name", "state", "zip", "phone", "phone_kind", "phone_consent",
+    "phone_basis", "phone_reassigned_checked_on", "email", "email_basis", "email_workplace",
+    "locale", "creditor", "debt_id", "balance", "currency", "due_date", "delinquent_since",
+    "medical", "legal_action_authorized", "limitation_date", "validation_notice_sent_at",
+    "ca_license_number",
+)  # fmt: skip

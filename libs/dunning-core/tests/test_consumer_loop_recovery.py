@@ -1,0 +1,159 @@
+"""A consumer loop survives its database going away: cut under a running loop (through a
+TCP proxy, the shared PostgreSQL is never stopped), restored, every event recorded once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from urllib.parse import urlsplit
+
+import asyncpg
+import pytest
+from dunning_core.contracts import wrap
+from dunning_core.contracts.envelope import Envelope
+from dunning_core.contracts.topics import SIGNALS
+from dunning_core.runtime.kafka import Backoff, ConsumerLoop, EventProducer
+from dunning_testkit.faults import PostgresProxy, TcpProxy
+from dunning_testkit.gate import NewYorkSms
+from dunning_testkit.stack import KAFKA
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+pytestmark = pytest.mark.integration
+
+STREAM = NewYorkSms("R")
+
+
+class Recorder:
+    """Handler and dedupe on PostgreSQL through SQLAlchemy, like the ledger's: the processed
+    marks are written in the flush transaction, and the dedupe lookup reads them."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.pending: list[str] = []
+
+    async def unseen(self, ids: list[str]) -> set[str]:
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                text("SELECT event_id FROM processed WHERE event_id = ANY(:ids)"), {"ids": ids}
+            )
+            return set(ids) - {r[0] for r in rows}
+
+    async def mark(self, ids: Iterable[str]) -> None:
+        return None
+
+    async def handle(self, envelope: Envelope) -> None:
+        self.pending.append(envelope.id)
+
+    async def flush(self) -> None:
+        batch, self.pending = self.pending, []
+        if not batch:
+            return
+        rows = [{"id": i} for i in batch]
+        async with self.engine.begin() as conn:
+            await conn.execute(text("INSERT INTO recorded (event_id) VALUES (:id)"), rows)
+            await conn.execute(text("INSERT INTO processed (event_id) VALUES (:id)"), rows)
+
+
+@pytest.fixture
+async def proxied_database(
+    fresh_database: Callable[[str], Awaitable[str]],
+) -> AsyncIterator[tuple[str, TcpProxy]]:
+    url = urlsplit((await fresh_database("recovery")).replace("+asyncpg", ""))
+    assert url.hostname is not None
+    assert url.port is not None
+    proxy = PostgresProxy(url.hostname, url.port)
+    await proxy.start()
+    direct = url._replace(scheme="postgresql").geturl()
+    conn = await asyncpg.connect(direct)
+    await conn.execute("CREATE TABLE recorded (event_id text NOT NULL)")
+    await conn.execute("CREATE TABLE processed (event_id text PRIMARY KEY)")
+    await conn.close()
+    yield direct, proxy
+    await proxy.stop()
+
+
+async def _recorded(direct: str) -> list[tuple[str, int]]:
+    conn = await asyncpg.connect(direct)
+    try:
+        rows = await conn.fetch("SELECT event_id, count(*) AS n FROM recorded GROUP BY event_id")
+    finally:
+        await conn.close()
+    return [(r["event_id"], r["n"]) for r in rows]
+
+
+async def _until(check: Callable[[], Awaitable[bool]], seconds: float) -> None:
+    for _ in range(int(seconds / 0.2)):
+        if await check():
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"not reached in {seconds} s")
+
+
+async def test_a_database_outage_under_a_running_loop_loses_and_doubles_nothing(
+    topics: str, proxied_database: tuple[str, TcpProxy]
+) -> None:
+    direct, proxy = proxied_database
+    url = urlsplit(direct)
+    dsn = url._replace(netloc=f"{url.username}:{url.password}@127.0.0.1:{proxy.port}").geturl()
+    # As the ledger builds its engine (pool, pre-ping).
+    engine = create_async_engine(
+        dsn.replace("postgresql://", "postgresql+asyncpg://"),
+        pool_size=2,
+        pool_pre_ping=True,
+        connect_args={"timeout": 2},
+    )
+    producer = EventProducer(KAFKA, "test", topic_prefix=topics)
+    await producer.start()
+    recorder = Recorder(engine)
+    loop = ConsumerLoop(
+        bootstrap=KAFKA,
+        group_id=f"{topics}recorder",
+        topics=[SIGNALS],
+        handler=recorder,
+        producer=producer,
+        dedupe=recorder,
+        topic_prefix=topics,
+        backoff=Backoff(initial=0.05, maximum=0.5),
+        outage_reminder_s=1.0,
+    )
+    first = [wrap(STREAM.opt_out(n), "sms") for n in range(1, 51)]
+    second = [wrap(STREAM.opt_out(n), "sms") for n in range(51, 101)]
+    await loop.start()
+    task = asyncio.create_task(loop.run())
+    try:
+        await producer.publish(first)
+
+        async def all_first() -> bool:
+            return len(await _recorded(direct)) == 50
+
+        await _until(all_first, 30)
+
+        proxy.cut()
+        await producer.publish(second)
+        await producer.publish(first[:10])  # redelivered duplicates, for good measure
+        await asyncio.sleep(4)
+        assert not task.done(), task.exception() if task.done() else None
+        outage = loop.health()["outage"]
+        assert outage is not None
+        assert outage["component"] == f"consumer:{topics}recorder"
+        proxy.restore()
+
+        async def all_of_them() -> bool:
+            return len(await _recorded(direct)) == 100
+
+        await _until(all_of_them, 60)
+        recorded = await _recorded(direct)
+        assert sorted(e for e, _ in recorded) == sorted(e.id for e in first + second)
+        assert {n for _, n in recorded} == {1}
+        assert not task.done()
+        await _until(lambda: _true(loop.health()["outage"] is None), 10)
+    finally:
+        loop.request_stop()
+        await asyncio.wait_for(task, 30)
+        await producer.stop()
+        await engine.dispose()
+
+
+async def _true(value: bool) -> bool:
+    return value

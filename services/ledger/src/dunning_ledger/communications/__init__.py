@@ -1,0 +1,1 @@
+"""The communication log: steps, gate decisions, deliveries and consumer signals."""

@@ -1,0 +1,292 @@
+"""The communication log in PostgreSQL: processed-event marks, the audit trail, the
+per-step log, consumer flags and disputes. The caller commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dunning_ledger.adapters.sql import case_, text_array
+from dunning_ledger.domain.communications import DecisionFold, DeliveryFold
+from dunning_ledger.domain.flags import FlagChange
+from dunning_ledger.models import (
+    CommunicationEvent,
+    CommunicationLog,
+    ConsumerFlag,
+    Dispute,
+    ProcessedEvent,
+)
+from dunning_ledger.ports import EventRow
+
+_LOG: Table = CommunicationLog.__table__  # type: ignore[assignment]
+_FLAGS: Table = ConsumerFlag.__table__  # type: ignore[assignment]
+
+
+class SqlCommunicationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def seen_events(self, group: str, ce_ids: Sequence[str]) -> set[str]:
+        if not ce_ids:
+            return set()
+        rows = await self.session.scalars(
+            select(ProcessedEvent.ce_id).where(
+                ProcessedEvent.consumer_group == group,
+                ProcessedEvent.ce_id == func.any(text_array(ce_ids)),
+            )
+        )
+        return set(rows.all())
+
+    async def claim_events(self, group: str, ce_ids: Sequence[str], at: datetime) -> set[str]:
+        """Record these ids as processed by ``group``; returns those not processed before."""
+        if not ce_ids:
+            return set()
+        rows = await self.session.scalars(
+            text(
+                "INSERT INTO ledger.processed_events (consumer_group, ce_id, processed_at) "
+                "SELECT :group, id, :at FROM unnest(CAST(:ids AS text[])) AS id "
+                "ON CONFLICT DO NOTHING RETURNING ce_id"
+            ),
+            {"group": group, "ids": list(ce_ids), "at": at},
+        )
+        return set(rows.all())
+
+    async def append_events(self, rows: Sequence[EventRow], at: datetime) -> set[str]:
+        """Append to the audit trail; returns the ce_ids that were new.
+
+        One statement over arrays (``unnest``): no per-row SQL to build, whatever the batch.
+        """
+        if not rows:
+            return set()
+        result = await self.session.scalars(
+            text(
+                "INSERT INTO ledger.communication_events (ce_id, ce_type, ce_source, "
+                "account_id, step_id, kind, outcome, occurred_at, traceparent, payload, "
+                "recorded_at) "
+                "SELECT e.ce_id, e.ce_type, e.ce_source, e.account_id, e.step_id, e.kind, "
+                "e.outcome, e.occurred_at, e.traceparent, e.payload::jsonb, :at "
+                "FROM unnest(CAST(:ce_id AS text[]), CAST(:ce_type AS text[]), "
+                "CAST(:ce_source AS text[]), CAST(:account_id AS text[]), "
+                "CAST(:step_id AS text[]), CAST(:kind AS text[]), CAST(:outcome AS text[]), "
+                "CAST(:occurred_at AS timestamptz[]), CAST(:traceparent AS text[]), "
+                "CAST(:payload AS text[])) AS e(ce_id, ce_type, ce_source, account_id, "
+                "step_id, kind, outcome, occurred_at, traceparent, payload) "
+                "ON CONFLICT (ce_id) DO NOTHING RETURNING ce_id"
+            ),
+            {
+                "ce_id": [r.ce_id for r in rows],
+                "ce_type": [r.ce_type for r in rows],
+                "ce_source": [r.ce_source for r in rows],
+                "account_id": [r.account_id for r in rows],
+                "step_id": [r.step_id for r in rows],
+                "kind": [r.kind for r in rows],
+                "outcome": [r.outcome for r in rows],
+                "occurred_at": [r.occurred_at for r in rows],
+                "traceparent": [r.traceparent for r in rows],
+                "payload": [r.payload for r in rows],
+                "at": at,
+            },
+        )
+        return set(result.all())
+
+    async def upsert_decisions(self, folds: Iterable[DecisionFold], at: datetime) -> None:
+        values = [
+            {"step_id": f.step_id, "account_id": f.account_id, "debt_id": f.debt_id,
+             "channel": f.channel, "stage": f.stage, "attempt": f.attempt,
+             "destination": f.destination, "decision": f.decision, "rule_ids": list(f.rule_ids),
+             "not_before": f.not_before, "policy_version": f.policy_version,
+             "first_decided_at": f.first_decided_at, "decided_at": f.decided_at,
+             "decisions": f.decisions, "created_at": at, "updated_at": at}
+            for f in folds
+        ]  # fmt: skip
+        if not values:
+            return
+        stmt = pg_insert(_LOG)
+        log, new = _LOG.c, stmt.excluded
+        newer = (log.decided_at.is_(None)) | (new.decided_at >= log.decided_at)
+
+        def latest(column: str) -> Any:
+            return case_(newer, new[column], log[column])
+
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["step_id"],
+                set_={
+                    "debt_id": func.coalesce(log.debt_id, new.debt_id),
+                    "stage": func.coalesce(log.stage, new.stage),
+                    "attempt": func.coalesce(log.attempt, new.attempt),
+                    "destination": func.coalesce(log.destination, new.destination),
+                    "decision": latest("decision"),
+                    "rule_ids": latest("rule_ids"),
+                    "not_before": latest("not_before"),
+                    "policy_version": latest("policy_version"),
+                    "decided_at": latest("decided_at"),
+                    "first_decided_at": func.least(log.first_decided_at, new.first_decided_at),
+                    "decisions": log.decisions + new.decisions,
+                    "updated_at": new.updated_at,
+                },
+            ),
+            values,
+        )
+
+    async def upsert_deliveries(self, folds: Iterable[DeliveryFold], at: datetime) -> None:
+        values = [
+            {"step_id": f.step_id, "account_id": f.account_id, "channel": f.channel,
+             "delivery_status": f.status.value, "delivery_rank": f.rank, "status_at": f.status_at,
+             "provider": f.provider, "provider_message_id": f.provider_message_id,
+             "error_code": f.error_code, "error_detail": f.detail, "accepted_at": f.accepted_at,
+             "sent_at": f.sent_at, "delivered_at": f.delivered_at, "failed_at": f.failed_at,
+             "last_event_at": f.last_event_at, "created_at": at, "updated_at": at}
+            for f in folds
+        ]  # fmt: skip
+        if not values:
+            return
+        stmt = pg_insert(_LOG)
+        log, new = _LOG.c, stmt.excluded
+        forward = new.delivery_rank > log.delivery_rank  # status only moves forward
+
+        def advanced(column: str) -> Any:
+            return case_(forward, new[column], log[column])
+
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["step_id"],
+                set_={
+                    "delivery_status": advanced("delivery_status"),
+                    "delivery_rank": func.greatest(log.delivery_rank, new.delivery_rank),
+                    "status_at": advanced("status_at"),
+                    "provider": advanced("provider"),
+                    "error_code": advanced("error_code"),
+                    "error_detail": advanced("error_detail"),
+                    "provider_message_id": func.coalesce(
+                        log.provider_message_id, new.provider_message_id
+                    ),
+                    "accepted_at": func.least(log.accepted_at, new.accepted_at),
+                    "sent_at": func.least(log.sent_at, new.sent_at),
+                    "delivered_at": func.least(log.delivered_at, new.delivered_at),
+                    "failed_at": func.least(log.failed_at, new.failed_at),
+                    "last_event_at": func.greatest(log.last_event_at, new.last_event_at),
+                    "updated_at": new.updated_at,
+                },
+            ),
+            values,
+        )
+
+    async def upsert_flags(self, changes: Iterable[FlagChange], at: datetime) -> None:
+        values = [
+            {"account_id": c.account_id, "flag": c.flag, "scope": c.scope, "active": c.active,
+             "changed_at": c.changed_at, "signal_id": c.signal_id, "kind": c.kind,
+             "source": c.source, "channel": c.channel, "detail": c.detail, "recorded_at": at}
+            for c in changes
+        ]  # fmt: skip
+        if not values:
+            return
+        stmt = pg_insert(_FLAGS)
+        flag, new = _FLAGS.c, stmt.excluded
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["account_id", "flag", "scope"],
+                set_={
+                    name: new[name]
+                    for name in (
+                        "active",
+                        "changed_at",
+                        "signal_id",
+                        "kind",
+                        "source",
+                        "channel",
+                        "detail",
+                        "recorded_at",
+                    )
+                },
+                where=new.changed_at >= flag.changed_at,  # the latest signal wins
+            ),
+            values,
+        )
+
+    async def open_dispute(self, dispute: Dispute) -> None:
+        await self.session.execute(
+            pg_insert(Dispute)
+            .values(
+                dispute_id=dispute.dispute_id,
+                account_id=dispute.account_id,
+                debt_id=dispute.debt_id,
+                signal_id=dispute.signal_id,
+                source=dispute.source,
+                detail=dispute.detail,
+                opened_at=dispute.opened_at,
+            )
+            .on_conflict_do_nothing(index_elements=["dispute_id"])
+        )
+
+    async def verify_disputes(
+        self, account_id: str, debt_id: str | None, at: datetime, by: str
+    ) -> None:
+        query = (
+            update(Dispute)
+            .where(
+                Dispute.account_id == account_id,
+                Dispute.verified_at.is_(None),
+                Dispute.opened_at <= at,
+            )
+            .values(verified_at=at, verified_by=by)
+        )
+        if debt_id is not None:
+            query = query.where((Dispute.debt_id == debt_id) | Dispute.debt_id.is_(None))
+        await self.session.execute(query)
+
+    async def flags_of(self, account_id: str) -> Sequence[ConsumerFlag]:
+        result = await self.session.scalars(
+            select(ConsumerFlag)
+            .where(ConsumerFlag.account_id == account_id)
+            .order_by(ConsumerFlag.flag, ConsumerFlag.scope)
+        )
+        return result.all()
+
+    async def disputes_of(self, account_id: str) -> Sequence[Dispute]:
+        result = await self.session.scalars(
+            select(Dispute).where(Dispute.account_id == account_id).order_by(Dispute.opened_at)
+        )
+        return result.all()
+
+    async def log_of(self, account_id: str) -> Sequence[CommunicationLog]:
+        result = await self.session.scalars(
+            select(CommunicationLog)
+            .where(CommunicationLog.account_id == account_id)
+            .order_by(
+                func.coalesce(CommunicationLog.first_decided_at, CommunicationLog.created_at),
+                CommunicationLog.step_id,
+            )
+        )
+        return result.all()
+
+    async def get_step(self, step_id: str) -> CommunicationLog | None:
+        return await self.session.get(CommunicationLog, step_id)
+
+    async def events_of_step(self, step_id: str) -> Sequence[CommunicationEvent]:
+        result = await self.session.scalars(
+            select(CommunicationEvent)
+            .where(CommunicationEvent.step_id == step_id)
+            .order_by(CommunicationEvent.occurred_at, CommunicationEvent.id)
+        )
+        return result.all()
+
+    async def get_event(self, ce_id: str) -> CommunicationEvent | None:
+        return (
+            await self.session.scalars(
+                select(CommunicationEvent).where(CommunicationEvent.ce_id == ce_id)
+            )
+        ).one_or_none()
+
+    async def events_of(self, account_id: str) -> Sequence[CommunicationEvent]:
+        result = await self.session.scalars(
+            select(CommunicationEvent)
+            .where(CommunicationEvent.account_id == account_id)
+            .order_by(CommunicationEvent.occurred_at, CommunicationEvent.id)
+        )
+        return result.all()

@@ -1,0 +1,212 @@
+"""The communication log's use cases: operator signals, consumed events, and reads.
+
+Events consumed from other services land in the communication log, the audit trail and
+the flags, together with their ``processed_events`` mark, in one transaction: redelivery
+after a crash changes nothing. An operator's signal is applied at once the same way and
+announced through the outbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from dunning_core.contracts.envelope import Envelope
+from dunning_core.contracts.events import (
+    ConsumerSignaled,
+    DeliveryUpdated,
+    SignalKind,
+    StepDecided,
+)
+
+from dunning_ledger.accounts.service import envelope_of, locked_account, terms_of
+from dunning_ledger.communications.schemas import SignalIn
+from dunning_ledger.domain.communications import fold_decisions, fold_deliveries
+from dunning_ledger.domain.flags import OPERATOR_SIGNALS, contact_address, fold_flags
+from dunning_ledger.domain.payments import check_debt_id
+from dunning_ledger.errors import InvalidRequest, NotFound
+from dunning_ledger.models import CommunicationEvent, CommunicationLog, Dispute
+from dunning_ledger.ports import Clock, CommunicationRepository, EventRow, Transactions
+
+_DEBT_SIGNALS = frozenset({SignalKind.DISPUTED, SignalKind.DISPUTE_VERIFIED})
+
+
+@dataclass(frozen=True, slots=True)
+class SignalResult:
+    account_id: str
+    signal_id: str
+    kind: str
+    ce_id: str
+    occurred_at: datetime
+    replayed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CommunicationsView:
+    account_id: str
+    steps: Sequence[CommunicationLog]
+    events: Sequence[CommunicationEvent] | None
+
+
+@dataclass(frozen=True, slots=True)
+class StepView:
+    """One step's log row with every decision and delivery event recorded for it, in time order."""
+
+    step: CommunicationLog
+    decisions: Sequence[StepDecided]
+    deliveries: Sequence[DeliveryUpdated]
+
+
+class CommunicationService:
+    def __init__(self, transactions: Transactions, clock: Clock, *, group_id: str) -> None:
+        self.transactions = transactions
+        self.clock = clock
+        self.group_id = group_id
+
+    async def record_signal(self, account_id: str, body: SignalIn) -> SignalResult:
+        """An operator's signal: applied here at once, and announced (idempotent by id)."""
+        if body.kind not in OPERATOR_SIGNALS:
+            allowed = ", ".join(sorted(k.value for k in OPERATOR_SIGNALS))
+            raise InvalidRequest(f"operators cannot enter {body.kind.value!r}; use {allowed}")
+        now = self.clock.now()
+        async with self.transactions() as tx:
+            account = await locked_account(tx, account_id)
+            debt_id = body.debt_id
+            if debt_id is not None:
+                check_debt_id(terms_of(account), debt_id)
+            elif body.kind in _DEBT_SIGNALS:
+                debt_id = account.debt_id
+            address = body.address and contact_address(body.address, body.channel)
+            try:
+                event = ConsumerSignaled(
+                    account_id=account_id,
+                    signal_id=body.signal_id,
+                    kind=body.kind,
+                    channel=body.channel,
+                    address=address,
+                    debt_id=debt_id,
+                    text=body.text,
+                    source="operator",
+                    occurred_at=body.occurred_at or now,
+                    details=body.details,
+                )
+            except ValueError as exc:
+                raise InvalidRequest(str(exc)) from exc
+            envelope = envelope_of(event, now)
+            # Marked processed by the ledger's own group: the echo from Kafka is a no-op.
+            fresh = await _apply(tx.communications, self.group_id, [envelope], now)
+            occurred = event.occurred_at
+            if fresh:
+                await tx.outbox.announce([envelope])
+            else:
+                stored = await tx.communications.get_event(envelope.id)
+                occurred = stored.occurred_at if stored else event.occurred_at
+            await tx.commit()
+        kind = body.kind.value
+        return SignalResult(account_id, body.signal_id, kind, envelope.id, occurred, not fresh)
+
+    async def record_events(self, group: str, envelopes: Sequence[Envelope]) -> int:
+        """Apply a consumed batch in one transaction; returns how many were new."""
+        now = self.clock.now()
+        async with self.transactions() as tx:
+            fresh = await _apply(tx.communications, group, envelopes, now)
+            await tx.commit()
+        return len(fresh)
+
+    async def seen_events(self, group: str, ce_ids: Sequence[str]) -> set[str]:
+        async with self.transactions() as tx:
+            seen = await tx.communications.seen_events(group, ce_ids)
+            await tx.commit()
+        return seen
+
+    async def communications(self, account_id: str, *, with_events: bool) -> CommunicationsView:
+        async with self.transactions() as tx:
+            if await tx.accounts.get(account_id) is None:
+                raise NotFound(f"no account {account_id!r}")
+            steps = await tx.communications.log_of(account_id)
+            events = await tx.communications.events_of(account_id) if with_events else None
+            await tx.commit()
+        return CommunicationsView(account_id, steps, events)
+
+    async def step(self, step_id: str) -> StepView:
+        async with self.transactions() as tx:
+            step = await tx.communications.get_step(step_id)
+            if step is None:
+                raise NotFound(f"no step {step_id!r}")
+            events = await tx.communications.events_of_step(step_id)
+            await tx.commit()
+        # The payloads are the events as consumed; reading them back through the contract
+        # models types them again (v1 only adds optional fields, so old rows still read).
+        return StepView(
+            step=step,
+            decisions=[
+                StepDecided.model_validate(e.payload) for e in events if e.kind == "decision"
+            ],
+            deliveries=[
+                DeliveryUpdated.model_validate(e.payload) for e in events if e.kind == "delivery"
+            ],
+        )
+
+
+async def _apply(
+    repo: CommunicationRepository, group: str, envelopes: Sequence[Envelope], now: datetime
+) -> list[Envelope]:
+    unique = list({e.id: e for e in reversed(envelopes)}.values())[::-1]
+    claimed = await repo.claim_events(group, [e.id for e in unique], now)
+    candidates = [e for e in unique if e.id in claimed]
+    # The audit trail's unique ce_id is the last word: an event it already holds (say,
+    # read again under a renamed consumer group) has had its effects already.
+    appended = await repo.append_events([_event_row(e) for e in candidates], now)
+    fresh = [e for e in candidates if e.id in appended]
+    if not fresh:
+        return []
+    decisions = [e.data for e in fresh if isinstance(e.data, StepDecided)]
+    deliveries = [e.data for e in fresh if isinstance(e.data, DeliveryUpdated)]
+    signals = [(e.id, e.data) for e in fresh if isinstance(e.data, ConsumerSignaled)]
+    await repo.upsert_decisions(fold_decisions(decisions).values(), now)
+    await repo.upsert_deliveries(fold_deliveries(deliveries).values(), now)
+    await repo.upsert_flags(fold_flags(s for _, s in signals), now)
+    for ce_id, signal in sorted(signals, key=lambda p: p[1].occurred_at):
+        if signal.kind is SignalKind.DISPUTED:
+            await repo.open_dispute(
+                Dispute(
+                    dispute_id=ce_id,
+                    account_id=signal.account_id,
+                    debt_id=signal.debt_id,
+                    signal_id=signal.signal_id,
+                    source=signal.source,
+                    detail=signal.text,
+                    opened_at=signal.occurred_at,
+                )
+            )
+        elif signal.kind is SignalKind.DISPUTE_VERIFIED:
+            await repo.verify_disputes(
+                signal.account_id, signal.debt_id, signal.occurred_at, signal.signal_id
+            )
+    return fresh
+
+
+def _event_row(envelope: Envelope) -> EventRow:
+    data = envelope.data
+    step_id: str | None = None
+    if isinstance(data, StepDecided):
+        kind, outcome, at, step_id = "decision", data.decision.value, data.decided_at, data.step_id
+    elif isinstance(data, DeliveryUpdated):
+        kind, outcome, at, step_id = "delivery", data.status.value, data.occurred_at, data.step_id
+    elif isinstance(data, ConsumerSignaled):
+        kind, outcome, at = "signal", data.kind.value, data.occurred_at
+    else:
+        kind, outcome, at = "other", envelope.type, envelope.time
+    return EventRow(
+        ce_id=envelope.id,
+        ce_type=envelope.type,
+        ce_source=envelope.source,
+        account_id=data.account_id,
+        step_id=step_id,
+        kind=kind,
+        outcome=outcome,
+        occurred_at=at,
+        traceparent=envelope.traceparent,
+        payload=data.model_dump_json(),
+    )

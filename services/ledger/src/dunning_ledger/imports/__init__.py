@@ -1,0 +1,1 @@
+"""Account imports: CSV or JSON files that open accounts and update their data."""

@@ -1,0 +1,121 @@
+"""The payment and plan bodies of the HTTP API, and the money amounts every body shows."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+from dunning_core.contracts.common import Instant
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from dunning_ledger.domain.money import format_minor
+from dunning_ledger.domain.payments import PaymentMethod
+
+if TYPE_CHECKING:
+    from dunning_ledger.models import Payment, PaymentPlan
+
+
+def _decimal_text(value: Any) -> Any:
+    # JSON numbers are accepted too, read through their text (never as binary floats).
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+DecimalText = Annotated[
+    str,
+    BeforeValidator(_decimal_text),
+    Field(pattern=r"^\s*\d+(\.\d+)?\s*$", examples=["1234.50"]),
+]
+Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+PlainText = Annotated[
+    str,
+    Field(
+        pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$",
+        description="Text without control characters (line breaks and tabs are kept).",
+    ),
+]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Amount(BaseModel):
+    amount_minor: int
+    currency: str
+    display: str = Field(description="Decimal text in major units, e.g. 1234.50")
+
+    @classmethod
+    def of(cls, amount_minor: int, currency: str) -> Amount:
+        return cls(
+            amount_minor=amount_minor,
+            currency=currency,
+            display=format_minor(amount_minor, currency),
+        )
+
+
+class PaymentIn(Body):
+    payment_id: Identifier = Field(description="Idempotency key: the same id is one payment.")
+    amount: DecimalText = Field(description="Decimal amount in major units, e.g. 120.50")
+    currency: str | None = Field(
+        default=None, pattern=r"^[A-Z]{3}$", description="Defaults to the account's currency."
+    )
+    debt_id: Identifier | None = None
+    method: PaymentMethod = "other"
+    received_at: Instant | None = Field(default=None, description="Defaults to now.")
+
+
+class PaymentOut(BaseModel):
+    payment_id: str
+    account_id: str
+    debt_id: str
+    amount: Amount
+    remaining_balance: Amount
+    method: str
+    received_at: datetime
+    replayed: bool = Field(description="True when this payment_id was already recorded.")
+
+    @classmethod
+    def of(cls, p: Payment, replayed: bool) -> PaymentOut:
+        return cls(
+            payment_id=p.payment_id,
+            account_id=p.account_id,
+            debt_id=p.debt_id,
+            amount=Amount.of(p.amount_minor, p.currency),
+            remaining_balance=Amount.of(p.remaining_balance_minor, p.currency),
+            method=p.method,
+            received_at=p.received_at,
+            replayed=replayed,
+        )
+
+
+class PlanIn(Body):
+    plan_id: Identifier = Field(description="Idempotency key.")
+    instalment: DecimalText
+    instalments: int = Field(ge=1, le=600)
+    first_due: date
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    debt_id: Identifier | None = None
+
+
+class PlanOut(BaseModel):
+    plan_id: str
+    account_id: str
+    debt_id: str
+    instalment: Amount
+    instalments: int
+    first_due: date
+    agreed_at: datetime
+    replayed: bool = False
+
+    @classmethod
+    def of(cls, p: PaymentPlan, replayed: bool = False) -> PlanOut:
+        return cls(
+            plan_id=p.plan_id,
+            account_id=p.account_id,
+            debt_id=p.debt_id,
+            instalment=Amount.of(p.instalment_minor, p.currency),
+            instalments=p.instalments,
+            first_due=p.first_due,
+            agreed_at=p.agreed_at,
+            replayed=replayed,
+        )
