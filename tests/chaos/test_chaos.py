@@ -15,8 +15,8 @@ import sys
 
 import pytest
 
-from tests.chaos.driver import STATE_DIR
 from tests.chaos.fleet import REPO
+from tests.chaos.pipeline import STATE_DIR
 
 pytestmark = pytest.mark.chaos
 
