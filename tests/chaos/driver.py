@@ -127,8 +127,8 @@ class Run:
                 self.payments.append({"payment_id": payment_id, "account_id": account})
         else:
             body = {"signal_id": f"{kind}-{account}", "kind": kind, "text": "by letter"}
-            at = time.time()
             if await self.ledger(http, "POST", f"/v1/accounts/{account}/signals", json=body):
+                at = time.time()  # recorded once the ledger's API said so
                 self.opt_outs.append(
                     {"account_id": account, "kind": kind, "channel": None, "at": at, "acked": True}
                 )
