@@ -216,7 +216,12 @@ class Run:
                 print(f"imported {len(rows)} accounts in {time.time() - self.started:.0f}s")
                 actors = asyncio.create_task(self.consumers_act(http, rows))
                 await self.inject_faults(injector)
-                await actors
+                # Consumers who had not acted yet by the end of the faults do not act at all.
+                done, _ = await asyncio.wait([actors], timeout=30)
+                if not done:
+                    actors.cancel()
+                    await asyncio.gather(actors, return_exceptions=True)
+                    self.log.notes.append("consumer actions cut at the end of the faults")
                 print("faults over; waiting for the consumer groups to drain", flush=True)
                 drain_s = await self.settle()
                 lags = await group_lags(self.prefix) or {}
