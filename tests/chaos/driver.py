@@ -300,7 +300,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # a `timeout` or an orchestrator's SIGTERM still stops what we started
+
+
 def main(argv: list[str]) -> int:
+    signal.signal(signal.SIGTERM, _interrupted)
     args = parse(argv)
     report = asyncio.run(Run(args).main())
     args.out.parent.mkdir(parents=True, exist_ok=True)
