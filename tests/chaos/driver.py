@@ -28,120 +28,24 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
-from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.structs import TopicPartition
-from dunning_cli.demo import signing_public_key
 from dunning_cli.portfolio import sample_rows, to_csv
 
 from tests.chaos.balancer import Balancer
 from tests.chaos.checker import Facts, check, sandbox_record
 from tests.chaos.faults import FaultLog, Injector
-from tests.chaos.fleet import (
-    KAFKA,
-    PG_ADMIN_DSN,
-    REDIS_URL,
-    REPO,
-    Fleet,
-    cluster,
-    pg_dsn,
-    service_lines,
+from tests.chaos.fleet import KAFKA, REPO, Fleet, cluster, pg_dsn
+from tests.chaos.pipeline import (
+    BALANCER_PORTS,
+    CLOCK_START,
+    SMS_NUMBER,
+    STATE_DIR,
+    base_env,
+    group_lags,
+    prepare,
+    total_lag,
+    webhook_receiver,
 )
-
-STATE_DIR = Path(os.environ.get("DUNNING_CHAOS_STATE_DIR", REPO / ".state-chaos"))
-CLOCK_START = "2026-03-03T13:00:00+00:00"  # Tuesday 08:00 in New York, 03:00 in Honolulu
-SMS_NUMBER = "+15005550006"
-
-
-# The provider sandbox reaches each channel's webhook receivers through a balancer.
-BALANCER_PORTS = {"sms": 8121, "email": 8122}
-
-
-def webhook_receiver(channel: str) -> str:
-    """The service that takes a channel's webhooks: its ingress if main has one, else the worker."""
-    names = [s.name for s in service_lines()]
-    return next((n for n in (f"{channel}-ingress", f"{channel}-webhooks") if n in names), channel)
-
-
-def base_env(prefix: str, database: str, speed: float, epoch: float, key: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DUNNING_")}
-    sandbox = f"http://127.0.0.1:{Fleet().port('sandbox')}"
-    sms, email = BALANCER_PORTS["sms"], BALANCER_PORTS["email"]
-    env.update(
-        {
-            "DUNNING_KAFKA_BOOTSTRAP": KAFKA,
-            "DUNNING_REDIS_URL": REDIS_URL,
-            "DUNNING_DATABASE_URL": pg_dsn(database).replace("postgresql:", "postgresql+asyncpg:"),
-            "DUNNING_TOPIC_PREFIX": prefix,
-            "DUNNING_CLOCK_START": CLOCK_START,
-            "DUNNING_CLOCK_SPEED": str(speed),
-            "DUNNING_CLOCK_EPOCH": f"{epoch:.3f}",
-            "DUNNING_LOG_JSON": "true",
-            "DUNNING_SMS_TWILIO_BASE_URL": sandbox,
-            "DUNNING_SMS_PUBLIC_BASE_URL": f"http://127.0.0.1:{sms}",
-            "DUNNING_EMAIL_SENDGRID_BASE_URL": sandbox,
-            "DUNNING_SANDBOX_TWILIO_INBOUND_URL": f"http://127.0.0.1:{sms}/webhooks/twilio/inbound",
-            "DUNNING_SANDBOX_SENDGRID_EVENT_WEBHOOK_URL": (
-                f"http://127.0.0.1:{email}/webhooks/sendgrid/events"
-            ),
-            "DUNNING_SANDBOX_SENDGRID_SIGNING_KEY_PATH": str(key),
-            "DUNNING_SANDBOX_MAX_STORED_MESSAGES": "1000000",
-            "DUNNING_EMAIL_SENDGRID_WEBHOOK_PUBLIC_KEY": signing_public_key(key),
-        }
-    )
-    return env
-
-
-async def prepare(prefix: str, database: str, reset: bool) -> None:
-    if reset:  # a clean cluster: no topics, groups or data of an earlier run
-        cluster("reset", state_dir=STATE_DIR)
-    done = cluster("up", state_dir=STATE_DIR)
-    print(done.stdout.strip(), flush=True)
-    cluster("topics", prefix, state_dir=STATE_DIR)
-    conn = await asyncpg.connect(PG_ADMIN_DSN)
-    try:
-        await conn.execute(f'CREATE DATABASE "{database}"')
-    finally:
-        await conn.close()
-
-
-async def total_lag(prefix: str) -> int | None:
-    """Records not yet consumed by the run's consumer groups (None if Kafka does not answer)."""
-    lags = await group_lags(prefix)
-    return None if lags is None else sum(lags.values())
-
-
-async def group_lags(prefix: str) -> dict[str, int] | None:
-    """Per consumer group, records of the run's topics not yet consumed (None: no answer)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA, request_timeout_ms=5000)
-    try:
-        await admin.start()
-        groups = [g[0] for g in await admin.list_consumer_groups()]
-        committed: dict[str, dict[TopicPartition, int]] = {}
-        for group in groups:
-            offsets = await admin.list_consumer_group_offsets(group)
-            committed[group] = {
-                tp: meta.offset for tp, meta in offsets.items() if tp.topic.startswith(prefix)
-            }
-        parts = list({tp for offsets in committed.values() for tp in offsets})
-        if not parts:
-            return {}
-        consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA)
-        await consumer.start()
-        try:
-            ends = await consumer.end_offsets(parts)
-        finally:
-            await consumer.stop()
-        return {
-            group: int(sum(max(0, ends[tp] - off) for tp, off in offsets.items()))
-            for group, offsets in committed.items()
-        }
-    except Exception:  # any Kafka trouble: "unknown", the caller retries
-        return None
-    finally:
-        await admin.close()
 
 
 class Run:
@@ -223,8 +127,8 @@ class Run:
                 self.payments.append({"payment_id": payment_id, "account_id": account})
         else:
             body = {"signal_id": f"{kind}-{account}", "kind": kind, "text": "by letter"}
-            at = time.time()
             if await self.ledger(http, "POST", f"/v1/accounts/{account}/signals", json=body):
+                at = time.time()  # recorded once the ledger's API said so
                 self.opt_outs.append(
                     {"account_id": account, "kind": kind, "channel": None, "at": at, "acked": True}
                 )
@@ -312,7 +216,12 @@ class Run:
                 print(f"imported {len(rows)} accounts in {time.time() - self.started:.0f}s")
                 actors = asyncio.create_task(self.consumers_act(http, rows))
                 await self.inject_faults(injector)
-                await actors
+                # Consumers who had not acted yet by the end of the faults do not act at all.
+                done, _ = await asyncio.wait([actors], timeout=30)
+                if not done:
+                    actors.cancel()
+                    await asyncio.gather(actors, return_exceptions=True)
+                    self.log.notes.append("consumer actions cut at the end of the faults")
                 print("faults over; waiting for the consumer groups to drain", flush=True)
                 drain_s = await self.settle()
                 lags = await group_lags(self.prefix) or {}
@@ -391,7 +300,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # a `timeout` or an orchestrator's SIGTERM still stops what we started
+
+
 def main(argv: list[str]) -> int:
+    signal.signal(signal.SIGTERM, _interrupted)
     args = parse(argv)
     report = asyncio.run(Run(args).main())
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -15,14 +15,14 @@ import sys
 
 import pytest
 
-from tests.chaos.driver import STATE_DIR
 from tests.chaos.fleet import REPO
+from tests.chaos.pipeline import STATE_DIR
 
 pytestmark = pytest.mark.chaos
 
 SHORT = [
     "--accounts", os.environ.get("DUNNING_CHAOS_SHORT_ACCOUNTS", "1500"),
-    "--run-seconds", "110", "--fault-every", "6", "--settle-seconds", "40",
+    "--run-seconds", "95", "--fault-every", "6", "--settle-seconds", "35",
 ]  # fmt: skip
 
 

@@ -1,0 +1,120 @@
+"""The chaos run's environment: the separate stack made ready, the services' settings, lag.
+
+Everything here points at ``cluster.sh``'s stack (never the shared local stack) and at the
+replicas' own ports; the driver (``driver.py``) runs the rest.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import TopicPartition
+from dunning_cli.demo import signing_public_key
+
+from tests.chaos.fleet import (
+    KAFKA,
+    PG_ADMIN_DSN,
+    REDIS_URL,
+    REPO,
+    Fleet,
+    cluster,
+    pg_dsn,
+    service_lines,
+)
+
+STATE_DIR = Path(os.environ.get("DUNNING_CHAOS_STATE_DIR", REPO / ".state-chaos"))
+CLOCK_START = "2026-03-03T13:00:00+00:00"  # Tuesday 08:00 in New York, 03:00 in Honolulu
+SMS_NUMBER = "+15005550006"
+
+
+# The provider sandbox reaches each channel's webhook receivers through a balancer.
+BALANCER_PORTS = {"sms": 8121, "email": 8122}
+
+
+def webhook_receiver(channel: str) -> str:
+    """The service that takes a channel's webhooks: its ingress if main has one, else the worker."""
+    names = [s.name for s in service_lines()]
+    return next((n for n in (f"{channel}-ingress", f"{channel}-webhooks") if n in names), channel)
+
+
+def base_env(prefix: str, database: str, speed: float, epoch: float, key: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DUNNING_")}
+    sandbox = f"http://127.0.0.1:{Fleet().port('sandbox')}"
+    sms, email = BALANCER_PORTS["sms"], BALANCER_PORTS["email"]
+    env.update(
+        {
+            "DUNNING_KAFKA_BOOTSTRAP": KAFKA,
+            "DUNNING_REDIS_URL": REDIS_URL,
+            "DUNNING_DATABASE_URL": pg_dsn(database).replace("postgresql:", "postgresql+asyncpg:"),
+            "DUNNING_TOPIC_PREFIX": prefix,
+            "DUNNING_CLOCK_START": CLOCK_START,
+            "DUNNING_CLOCK_SPEED": str(speed),
+            "DUNNING_CLOCK_EPOCH": f"{epoch:.3f}",
+            "DUNNING_LOG_JSON": "true",
+            "DUNNING_SMS_TWILIO_BASE_URL": sandbox,
+            "DUNNING_SMS_PUBLIC_BASE_URL": f"http://127.0.0.1:{sms}",
+            "DUNNING_EMAIL_SENDGRID_BASE_URL": sandbox,
+            "DUNNING_SANDBOX_TWILIO_INBOUND_URL": f"http://127.0.0.1:{sms}/webhooks/twilio/inbound",
+            "DUNNING_SANDBOX_SENDGRID_EVENT_WEBHOOK_URL": (
+                f"http://127.0.0.1:{email}/webhooks/sendgrid/events"
+            ),
+            "DUNNING_SANDBOX_SENDGRID_SIGNING_KEY_PATH": str(key),
+            "DUNNING_SANDBOX_MAX_STORED_MESSAGES": "1000000",
+            "DUNNING_EMAIL_SENDGRID_WEBHOOK_PUBLIC_KEY": signing_public_key(key),
+        }
+    )
+    return env
+
+
+async def prepare(prefix: str, database: str, reset: bool) -> None:
+    if reset:  # a clean cluster: no topics, groups or data of an earlier run
+        cluster("reset", state_dir=STATE_DIR)
+    done = cluster("up", state_dir=STATE_DIR)
+    print(done.stdout.strip(), flush=True)
+    cluster("topics", prefix, state_dir=STATE_DIR)
+    conn = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await conn.execute(f'CREATE DATABASE "{database}"')
+    finally:
+        await conn.close()
+
+
+async def total_lag(prefix: str) -> int | None:
+    """Records not yet consumed by the run's consumer groups (None if Kafka does not answer)."""
+    lags = await group_lags(prefix)
+    return None if lags is None else sum(lags.values())
+
+
+async def group_lags(prefix: str) -> dict[str, int] | None:
+    """Per consumer group, records of the run's topics not yet consumed (None: no answer)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA, request_timeout_ms=5000)
+    try:
+        await admin.start()
+        groups = [g[0] for g in await admin.list_consumer_groups()]
+        committed: dict[str, dict[TopicPartition, int]] = {}
+        for group in groups:
+            offsets = await admin.list_consumer_group_offsets(group)
+            committed[group] = {
+                tp: meta.offset for tp, meta in offsets.items() if tp.topic.startswith(prefix)
+            }
+        parts = list({tp for offsets in committed.values() for tp in offsets})
+        if not parts:
+            return {}
+        consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA)
+        await consumer.start()
+        try:
+            ends = await consumer.end_offsets(parts)
+        finally:
+            await consumer.stop()
+        return {
+            group: int(sum(max(0, ends[tp] - off) for tp, off in offsets.items()))
+            for group, offsets in committed.items()
+        }
+    except Exception:  # any Kafka trouble: "unknown", the caller retries
+        return None
+    finally:
+        await admin.close()
