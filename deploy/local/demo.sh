@@ -8,6 +8,7 @@
 #   DEMO_PORTFOLIO        your own portfolio file (CSV, or JSON) instead of the sample
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+export PATH="$HOME/.local/bin:$PATH" # where `make` installs uv
 source deploy/local/env.sh
 
 accounts="${DEMO_ACCOUNTS:-200}"

@@ -8,6 +8,7 @@
 # `dunning`, Redis database 0. `make down` keeps them; `make clean` drops the stack's state.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+export PATH="$HOME/.local/bin:$PATH" # where `make` installs uv
 if [[ -f .env ]]; then
   set -a
   # shellcheck disable=SC1091
