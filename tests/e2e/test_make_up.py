@@ -49,7 +49,8 @@ def run(args: list[str], env: dict[str, str], timeout: float = 300) -> str:
 
 
 def our_processes() -> list[str]:
-    """Command lines of processes started from this checkout's services."""
+    """Command lines of the services running from this checkout (services.sh marks each
+    with DUNNING_SERVICE and runs it from the repository's root)."""
     found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
@@ -57,9 +58,10 @@ def our_processes() -> list[str]:
         try:
             environ = (proc / "environ").read_bytes().split(b"\0")
             cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            cwd = (proc / "cwd").resolve()
         except OSError:
             continue
-        if any(e.startswith(b"DUNNING_SERVICE=") for e in environ):
+        if cwd == REPO.resolve() and any(e.startswith(b"DUNNING_SERVICE=") for e in environ):
             found.append(f"{proc.name}: {cmdline}")
     return found
 
