@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 from typing import Any
 
+from dunning_core.runtime.api_docs import DOCS_OFF, serve_api_docs
 from dunning_core.runtime.clock import Clock, clock_from
 from dunning_core.runtime.kafka import EventProducer
 from dunning_core.runtime.service import Component, ServiceRuntime, health_router, lifespan_for
@@ -84,7 +85,8 @@ def build(
 
     runtime.add(Component("pipeline", start_pipeline, pipeline.stop, pipeline.run))
     runtime.checks["pipeline"] = decisions
-    app = FastAPI(title="Dunning compliance gate", lifespan=lifespan_for(runtime))
+    app = FastAPI(title="Dunning compliance gate", lifespan=lifespan_for(runtime), **DOCS_OFF)
+    serve_api_docs(app)
     app.include_router(health_router(runtime))
     app.include_router(router(policy))
     app.state.runtime = runtime

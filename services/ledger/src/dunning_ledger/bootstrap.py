@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from dunning_core.runtime.api_docs import DOCS_OFF, serve_api_docs
 from dunning_core.runtime.clock import Clock, clock_from
 from dunning_core.runtime.kafka import ConsumerLoop, EventProducer
 from dunning_core.runtime.service import Component, ServiceRuntime, health_router, lifespan_for
@@ -143,7 +144,9 @@ def build_ledger(
         "communication log of every step, decision and delivery.",
         version="1",
         lifespan=lifespan_for(runtime),
+        **DOCS_OFF,
     )
+    serve_api_docs(app)
     app.include_router(health_router(runtime))
     app.include_router(router())
     install_error_handlers(app)

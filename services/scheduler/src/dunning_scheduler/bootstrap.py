@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dunning_core.runtime.api_docs import DOCS_OFF, serve_api_docs
 from dunning_core.runtime.clock import Clock, clock_from
 from dunning_core.runtime.kafka import ConsumerLoop, EventProducer
 from dunning_core.runtime.service import Component, ServiceRuntime, health_router, lifespan_for
@@ -101,7 +102,8 @@ def build(
 
         runtime.checks["planner"] = planning
 
-    app = FastAPI(title="Dunning scheduler", lifespan=lifespan_for(runtime))
+    app = FastAPI(title="Dunning scheduler", lifespan=lifespan_for(runtime), **DOCS_OFF)
+    serve_api_docs(app)
     app.include_router(health_router(runtime))
     app.include_router(router(store, policy, planner if settings.planner_enabled else None))
     app.include_router(preview_router(renderer, policy))
