@@ -64,7 +64,7 @@ def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for service in APPS:
         (out / f"{service}.json").write_text(render(service), encoding="utf-8")
-        print(f"wrote {out / f'{service}.json'}")
+        sys.stdout.write(f"wrote {out / service}.json\n")
 
 
 if __name__ == "__main__":
