@@ -294,9 +294,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def invalid_body(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
+        # Where: the field's path inside the body, or the part of the request itself
+        # ("body" when there is none at all, "query.limit", "path.account_id").
         errors = [
             {
-                "field": ".".join(str(p) for p in e["loc"] if p != "body") or None,
+                "field": ".".join(str(p) for p in e["loc"] if p != "body")
+                or ".".join(str(p) for p in e["loc"])
+                or "request",
                 "message": e["msg"],
             }
             for e in exc.errors()
