@@ -48,20 +48,14 @@ class StoredAccount:
 
 
 class AccountColumns(Protocol):
-    """The columns of a stored account an import reads."""
+    """The columns of a stored account an import reads (a row or a model has them)."""
 
-    @property
-    def account_id(self) -> str: ...
-    @property
-    def revision(self) -> int: ...
-    @property
-    def fingerprint(self) -> str: ...
-    @property
-    def paid_minor(self) -> int: ...
-    @property
-    def balance_minor(self) -> int | None: ...
-    @property
-    def imported_balance_minor(self) -> int | None: ...
+    account_id: str
+    revision: int
+    fingerprint: str
+    paid_minor: int
+    balance_minor: int
+    imported_balance_minor: int
 
 
 @dataclass(frozen=True, slots=True)
