@@ -10,19 +10,24 @@ from collections.abc import Callable
 from datetime import datetime
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from dunning_core.contracts import (
     StepPlanned,
     wrap,
 )
 from dunning_core.runtime.kafka import EventProducer
 from dunning_gate.domain.state import AccountState
-from dunning_gate.handlers import GatePipeline
 from dunning_gate.policy.loader import default_policy
 from dunning_gate.ports import Decided, Decider
 from dunning_gate.service import GateDecider
-from dunning_testkit.gate import NewYorkSms, collect_decisions, eventually, gate_pipeline
+from dunning_testkit.gate import (
+    NewYorkSms,
+    collect_decisions,
+    committed_lag,
+    eventually,
+    gate_pipeline,
+    started,
+    stopped,
+)
 from dunning_testkit.stack import KAFKA, REDIS_URL
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
@@ -96,40 +101,6 @@ def move_watermarks_on_now(prefix: str) -> None:
         for key in client.scan_iter(match=f"{prefix}applied:*"):
             offsets = json.loads(client.get(key) or b"{}")
             client.set(key, json.dumps({topic: n + 1 for topic, n in offsets.items()}))
-
-
-async def committed_lag(group: str, topics: list[str]) -> int:
-    """How far the group's committed offsets on `topics` trail their end offsets."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
-    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA)
-    await admin.start()
-    await consumer.start()
-    try:
-        committed = await admin.list_consumer_group_offsets(group)
-        await consumer.topics()
-        tps = [
-            TopicPartition(topic, p)
-            for topic in topics
-            for p in consumer.partitions_for_topic(topic) or ()
-        ]
-        ends = await consumer.end_offsets(tps)
-        return sum(ends[tp] - max(committed[tp].offset if tp in committed else 0, 0) for tp in tps)
-    finally:
-        await consumer.stop()
-        await admin.close()
-
-
-async def started(pipeline: GatePipeline) -> asyncio.Task[None]:
-    await pipeline.producer.start()
-    await pipeline.start()
-    return asyncio.create_task(pipeline.run())
-
-
-async def stopped(pipeline: GatePipeline, task: asyncio.Task[None] | None) -> None:
-    pipeline.request_stop()
-    if task is not None:
-        await task
-    await pipeline.producer.stop()
 
 
 @pytest.mark.parametrize("when", ["while-idle", "while-stopped", "while-deciding"])
