@@ -73,6 +73,7 @@ class FakeSender:
         self.by_destination = by_destination or {}
         self.on_send = on_send  # e.g. move a fake clock while "the provider" answers
         self.calls: list[tuple[str, str]] = []
+        self.timeouts: list[float | None] = []  # the bound of each call
 
     @property
     def provider(self) -> Literal["twilio"]:
@@ -81,8 +82,11 @@ class FakeSender:
     def sender_id(self, step: OutreachStep) -> str:
         return "+15005550006"
 
-    async def send(self, account_id: str, step: OutreachStep) -> SendOutcome:
+    async def send(
+        self, account_id: str, step: OutreachStep, timeout_s: float | None = None
+    ) -> SendOutcome:
         self.calls.append((account_id, step.step_id))
+        self.timeouts.append(timeout_s)
         if self.on_send is not None:
             self.on_send()
         script = self.by_destination.get(step.destination, self.default)

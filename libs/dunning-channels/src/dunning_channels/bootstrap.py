@@ -124,6 +124,7 @@ def worker_app(
         breaker=settings.circuit_breaker(),
         pacing=pacing,
         journal=retries,
+        guard=settings.send_guard(),
         concurrency=settings.send_concurrency,
     )
     loop = ConsumerLoop(
