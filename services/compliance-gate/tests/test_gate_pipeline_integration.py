@@ -29,10 +29,10 @@ pytestmark = pytest.mark.integration
 STREAM = NewYorkSms("A")
 
 
-async def test_opt_outs_win_even_after_redis_loses_everything(topics: str, redis: Redis) -> None:
+async def test_opt_outs_win_even_after_redis_loses_everything(
+    topics: str, producer: EventProducer, redis: Redis
+) -> None:
     await redis.flushdb()
-    producer = EventProducer(KAFKA, "test", topic_prefix=topics)
-    await producer.start()
     pipeline = gate_pipeline(topics, redis)
     accounts = range(1, 41)
     task: asyncio.Task[None] | None = None
@@ -70,13 +70,12 @@ async def test_opt_outs_win_even_after_redis_loses_everything(topics: str, redis
         assert health["rebuilding_partitions"] == []
     finally:
         await stopped(pipeline, task)
-        await producer.stop()
 
 
-async def test_gate_fails_closed_while_redis_is_unreachable(topics: str) -> None:
+async def test_gate_fails_closed_while_redis_is_unreachable(
+    topics: str, producer: EventProducer
+) -> None:
     dead_redis = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
-    producer = EventProducer(KAFKA, "test", topic_prefix=topics)
-    await producer.start()
     pipeline = gate_pipeline(topics, dead_redis)
     task: asyncio.Task[None] | None = None
     try:
@@ -91,13 +90,12 @@ async def test_gate_fails_closed_while_redis_is_unreachable(topics: str) -> None
         assert "Connection" in (health["last_error"] or "")
     finally:
         await stopped(pipeline, task)
-        await producer.stop()
         await dead_redis.aclose()
 
 
-async def test_each_approval_carries_the_close_of_its_window(topics: str, redis: Redis) -> None:
-    producer = EventProducer(KAFKA, "test", topic_prefix=topics)
-    await producer.start()
+async def test_each_approval_carries_the_close_of_its_window(
+    topics: str, producer: EventProducer, redis: Redis
+) -> None:
     pipeline = gate_pipeline(topics, redis)
     task: asyncio.Task[None] | None = None
     try:
@@ -112,4 +110,3 @@ async def test_each_approval_carries_the_close_of_its_window(topics: str, redis:
         assert approvals[0].send_by == datetime(2026, 3, 4, 2, tzinfo=UTC)
     finally:
         await stopped(pipeline, task)
-        await producer.stop()

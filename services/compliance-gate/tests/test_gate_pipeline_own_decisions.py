@@ -30,11 +30,9 @@ ACCOUNTS = range(1, 13)
 
 
 async def test_own_decisions_idle_in_steady_running_but_counted_by_a_rebuild(
-    topics: str, redis: Redis
+    topics: str, producer: EventProducer, redis: Redis
 ) -> None:
     await redis.flushdb()
-    producer = EventProducer(KAFKA, "test", topic_prefix=topics)
-    await producer.start()
     group = f"{topics}gate"
     pipeline = gate_pipeline(topics, redis)
     decisions_topic = topics + "outreach.decisions.v1"
@@ -76,4 +74,3 @@ async def test_own_decisions_idle_in_steady_running_but_counted_by_a_rebuild(
         await eventually(idle_again)
     finally:
         await stopped(pipeline, task)
-        await producer.stop()

@@ -105,10 +105,8 @@ def move_watermarks_on_now(prefix: str) -> None:
 
 @pytest.mark.parametrize("when", ["while-idle", "while-stopped", "while-deciding"])
 async def test_redis_restored_from_an_older_copy_is_rebuilt_not_trusted(
-    topics: str, redis: Redis, when: str
+    topics: str, producer: EventProducer, redis: Redis, when: str
 ) -> None:
-    producer = EventProducer(KAFKA, "test", topic_prefix=topics)
-    await producer.start()
     group = f"{topics}gate"
     decisions_topic = topics + "outreach.decisions.v1"
     decide = DecidingWhileRedisChanges(
@@ -194,7 +192,6 @@ async def test_redis_restored_from_an_older_copy_is_rebuilt_not_trusted(
         await eventually(ready_again)
     finally:
         await stopped(pipeline, task)
-        await producer.stop()
 
 
 def ids() -> list[str]:
@@ -202,10 +199,8 @@ def ids() -> list[str]:
 
 
 async def test_a_newer_state_saved_underneath_a_batch_is_retried_not_rebuilt(
-    topics: str, redis: Redis
+    topics: str, producer: EventProducer, redis: Redis
 ) -> None:
-    producer = EventProducer(KAFKA, "test", topic_prefix=topics)
-    await producer.start()
     decisions_topic = topics + "outreach.decisions.v1"
     decide = DecidingWhileRedisChanges(
         GateDecider(default_policy()), STREAM.planned(1, 2).step.step_id
@@ -235,4 +230,3 @@ async def test_a_newer_state_saved_underneath_a_batch_is_retried_not_rebuilt(
         assert pipeline.stats.rebuilds == rebuilds
     finally:
         await stopped(pipeline, task)
-        await producer.stop()
