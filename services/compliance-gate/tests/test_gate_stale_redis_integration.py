@@ -16,6 +16,7 @@ from dunning_core.contracts import (
 )
 from dunning_core.runtime.kafka import EventProducer
 from dunning_gate.domain.state import AccountState
+from dunning_gate.handlers import GatePipeline
 from dunning_gate.policy.loader import default_policy
 from dunning_gate.ports import Decided, Decider
 from dunning_gate.service import GateDecider
@@ -80,6 +81,14 @@ class DecidingWhileRedisChanges:
         return self.decide(planned, event_id, state, now)
 
 
+def meddling_gate(topics: str, redis: Redis) -> tuple[DecidingWhileRedisChanges, GatePipeline]:
+    """The gate (not started), its decider armed to meddle on account 1's second text."""
+    decide = DecidingWhileRedisChanges(
+        GateDecider(default_policy()), STREAM.planned(1, 2).step.step_id
+    )
+    return decide, gate_pipeline(topics, redis, decide)
+
+
 def sync_redis() -> SyncRedis:
     return SyncRedis.from_url(REDIS_URL.rsplit("/", 1)[0] + "/3")
 
@@ -109,10 +118,7 @@ async def test_redis_restored_from_an_older_copy_is_rebuilt_not_trusted(
 ) -> None:
     group = f"{topics}gate"
     decisions_topic = topics + "outreach.decisions.v1"
-    decide = DecidingWhileRedisChanges(
-        GateDecider(default_policy()), STREAM.planned(1, 2).step.step_id
-    )
-    pipeline = gate_pipeline(topics, redis, decide)
+    decide, pipeline = meddling_gate(topics, redis)
     task: asyncio.Task[None] | None = None
     try:
         # The accounts are known and committed: this is the copy Redis will come back from.
@@ -202,10 +208,7 @@ async def test_a_newer_state_saved_underneath_a_batch_is_retried_not_rebuilt(
     topics: str, producer: EventProducer, redis: Redis
 ) -> None:
     decisions_topic = topics + "outreach.decisions.v1"
-    decide = DecidingWhileRedisChanges(
-        GateDecider(default_policy()), STREAM.planned(1, 2).step.step_id
-    )
-    pipeline = gate_pipeline(topics, redis, decide)
+    decide, pipeline = meddling_gate(topics, redis)
     task: asyncio.Task[None] | None = None
     try:
         await producer.publish(wrap(STREAM.account(n), "ledger") for n in ACCOUNTS)
