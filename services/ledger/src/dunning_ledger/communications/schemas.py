@@ -48,7 +48,7 @@ class SignalIn(Body):
     details: dict[PlainText, PlainText] = Field(default_factory=dict)
 
 
-class SignalOut(BaseModel):
+class SignalOut(Record):
     account_id: str
     signal_id: str
     kind: str
