@@ -39,14 +39,6 @@ NOW = datetime(2026, 3, 3, 16, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def producer(topics: str) -> AsyncIterator[EventProducer]:
-    p = EventProducer(KAFKA, "test", topic_prefix=topics)
-    await p.start()
-    yield p
-    await p.stop()
-
-
-@pytest.fixture
 async def redis() -> AsyncIterator[Redis]:
     client = Redis.from_url(REDIS_URL.rsplit("/", 1)[0] + "/3")
     yield client

@@ -121,17 +121,7 @@ class MemoryImports:
 
     async def lock_accounts(self, account_ids: Sequence[str]) -> dict[str, StoredAccount]:
         found = [self.t.accounts[i] for i in account_ids if i in self.t.accounts]
-        return {
-            a.account_id: StoredAccount(
-                a.account_id,
-                a.revision,
-                a.fingerprint,
-                a.paid_minor,
-                balance_minor=a.balance_minor,
-                imported_balance_minor=a.imported_balance_minor,
-            )
-            for a in found
-        }
+        return {a.account_id: StoredAccount.of(a) for a in found}
 
     async def debt_holders(self, debt_ids: Sequence[str]) -> dict[str, str]:
         wanted = set(debt_ids)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from dunning_core.contracts.topics import ALL_TOPICS, dlq
+from dunning_core.runtime.kafka import EventProducer
 from dunning_testkit.paths import KAFKA, PG_ADMIN_DSN, REDIS_URL, REPO, database_url, service_url
 
 __all__ = ["KAFKA", "PG_ADMIN_DSN", "REDIS_URL", "REPO"]
@@ -68,6 +69,15 @@ async def topics(stack: None, prefix: str) -> AsyncIterator[str]:
         pass
     finally:
         await admin.close()
+
+
+@pytest.fixture
+async def producer(topics: str) -> AsyncIterator[EventProducer]:
+    """A started producer (source ``test``) on this test's topics; stopped afterwards."""
+    started = EventProducer(KAFKA, "test", topic_prefix=topics)
+    await started.start()
+    yield started
+    await started.stop()
 
 
 async def create_database(name: str) -> str:

@@ -271,14 +271,7 @@ def router() -> APIRouter:
         result = await service.communications.record_signal(account_id, body)
         if result.replayed:
             response.status_code = 200
-        return SignalOut(
-            account_id=result.account_id,
-            signal_id=result.signal_id,
-            kind=result.kind,
-            ce_id=result.ce_id,
-            occurred_at=result.occurred_at,
-            replayed=result.replayed,
-        )
+        return SignalOut.model_validate(result)
 
     @api.get("/summary", summary="Counts for the demo", responses={503: {"model": ErrorBody}})
     async def summary(service: Service) -> dict[str, Any]:

@@ -39,6 +39,12 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Record(BaseModel):
+    """A body read from the attributes of a stored row or an event of the same field names."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
 class Amount(BaseModel):
     amount_minor: int
     currency: str
