@@ -54,6 +54,7 @@ class SignalOut(BaseModel):
     kind: str
     ce_id: str
     occurred_at: datetime
+    recorded_by: str | None = None
     replayed: bool
 
 
@@ -89,6 +90,7 @@ class DisputeOut(BaseModel):
     detail: str | None
     opened_at: datetime
     verified_at: datetime | None
+    recorded_by: str | None = None
 
     @classmethod
     def of(cls, d: Dispute) -> DisputeOut:
@@ -100,6 +102,7 @@ class DisputeOut(BaseModel):
             detail=d.detail,
             opened_at=d.opened_at,
             verified_at=d.verified_at,
+            recorded_by=d.recorded_by,
         )
 
 
@@ -177,6 +180,7 @@ class EventOut(BaseModel):
     step_id: str | None
     occurred_at: datetime
     recorded_at: datetime
+    recorded_by: str | None = None
     traceparent: str | None
     payload: dict[str, Any]
 
@@ -191,6 +195,7 @@ class EventOut(BaseModel):
             step_id=e.step_id,
             occurred_at=e.occurred_at,
             recorded_at=e.recorded_at,
+            recorded_by=e.recorded_by,
             traceparent=e.traceparent,
             payload=e.payload,
         )

@@ -72,6 +72,7 @@ class PaymentOut(BaseModel):
     remaining_balance: Amount
     method: str
     received_at: datetime
+    recorded_by: str | None = Field(description="The principal of the API key that entered it.")
     replayed: bool = Field(description="True when this payment_id was already recorded.")
 
     @classmethod
@@ -84,6 +85,7 @@ class PaymentOut(BaseModel):
             remaining_balance=Amount.of(p.remaining_balance_minor, p.currency),
             method=p.method,
             received_at=p.received_at,
+            recorded_by=p.recorded_by,
             replayed=replayed,
         )
 
@@ -105,6 +107,7 @@ class PlanOut(BaseModel):
     instalments: int
     first_due: date
     agreed_at: datetime
+    recorded_by: str | None = Field(description="The principal of the API key that entered it.")
     replayed: bool = False
 
     @classmethod
@@ -117,5 +120,6 @@ class PlanOut(BaseModel):
             instalments=p.instalments,
             first_due=p.first_due,
             agreed_at=p.agreed_at,
+            recorded_by=p.recorded_by,
             replayed=replayed,
         )
