@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from dunning_core.contracts.topics import ALL_TOPICS, PLANNED, dlq
+from dunning_core.contracts.topics import ALL_TOPICS, AUTH_KEYS, PLANNED, dlq
 from dunning_core.runtime import kafka as runtime_kafka
 from fastapi import APIRouter
 from pydantic import AliasChoices, SecretStr
@@ -649,7 +649,7 @@ def job_topics(rendered: Rendered) -> dict[str, int]:
 
 def test_the_job_creates_exactly_the_contract_topics(base: Rendered) -> None:
     topics = job_topics(base)
-    assert set(topics) == set(ALL_TOPICS) | {dlq(t) for t in ALL_TOPICS}
+    assert set(topics) == set(ALL_TOPICS) | {dlq(t) for t in ALL_TOPICS} | {AUTH_KEYS}
     # Co-partitioning: every keyed topic has the same count (the gate's range assignor).
     assert len({topics[t] for t in ALL_TOPICS}) == 1
     local = {
