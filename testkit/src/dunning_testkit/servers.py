@@ -4,7 +4,9 @@
 loop, on a free loopback port, so synchronous SDK calls from a test cannot block it.
 `WebhookRecorder` is a receiver that records every request and can refuse the first
 few, to exercise the sandbox's retries. `recording_server`, `sandbox_server` and
-`slow_server` serve the three the provider tests use.
+`slow_server` serve the three the provider tests use; the fixtures ``receiver`` and
+``slow`` (a pytest plugin, registered by the root conftest) serve one of the first and the
+last per test module.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl
 
+import pytest
 import uvicorn
 from fastapi import FastAPI, Request, Response
 
@@ -175,3 +178,17 @@ def slow_server(delay_s: float = 2.0) -> Iterator[str]:
 
     with BackgroundServer(app) as server:
         yield server.base_url
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[WebhookRecorder]:
+    """A `recording_server` for the test module."""
+    with recording_server() as recorder:
+        yield recorder
+
+
+@pytest.fixture(scope="module")
+def slow() -> Iterator[str]:
+    """A `slow_server` for the test module."""
+    with slow_server() as url:
+        yield url

@@ -9,7 +9,9 @@ dunning gate explain STEP_ID  a real step's decisions, the rules behind them, it
 dunning gate schema           the JSON Schema of a what-if file
 dunning policy check FILE     validate a scheduler or gate policy file (field and line named)
 dunning policy show [FILE]    the escalation ladder as a table
-dunning demo prepare|run      the demo's set-up and run (see `make demo`)
+dunning demo run              a portfolio (yours or the sample) through the pipeline, accelerated
+dunning demo prepare|drive    the demo's steps (deploy/local/demo.sh runs them)
+dunning sandbox inbox|reply   what consumers received from the sandbox, and answering as them
 dunning replies classify TEXT how the shared classifier reads replies (offline)
 dunning templates preview     the scheduler's templates rendered for a sample account
 dunning keys create|list|revoke  API keys (admin); the CLI's own key: DUNNING_API_KEY or
@@ -21,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -33,6 +36,7 @@ from dunning_cli.keys import keys
 from dunning_cli.portfolio import sample_rows, to_csv
 from dunning_cli.records import GateDecision, StepRecord
 from dunning_cli.replies import replies
+from dunning_cli.sandbox import sandbox
 from dunning_cli.templates import templates
 
 app = typer.Typer(
@@ -48,6 +52,7 @@ app.add_typer(demo, name="demo")
 app.add_typer(policy, name="policy")
 app.add_typer(replies, name="replies")
 app.add_typer(templates, name="templates")
+app.add_typer(sandbox, name="sandbox")
 app.add_typer(keys, name="keys")
 
 LEDGER = os.environ.get("DUNNING_LEDGER_URL", "http://127.0.0.1:8001")
@@ -227,20 +232,73 @@ def demo_prepare(
     print(signing_public_key(signing_key))
 
 
+@demo.command("signing-key")
+def demo_signing_key(pem: Path) -> None:
+    """Print the public half of the sandbox's Event Webhook signing key (made if missing)."""
+    from dunning_cli.demo import signing_public_key
+
+    print(signing_public_key(pem))
+
+
 @demo.command("run")
 def demo_run(
+    portfolio: Annotated[
+        Path | None,
+        typer.Option(help="Your own portfolio (CSV, or JSON); default: a sample one."),
+    ] = None,
+    days: Annotated[float, typer.Option(help="Simulated days to let pass.", min=0.1)] = 5.0,
+    speed: Annotated[
+        float, typer.Option(help="Simulated seconds per real second.", min=1.0)
+    ] = 4800.0,
+    accounts: Annotated[int, typer.Option(help="Size of the sample portfolio.")] = 200,
+) -> None:
+    """A dry run before going live: the whole pipeline on its own topics, database and
+    accelerated clock, against the provider sandbox; ends with the summary and stops."""
+    script = Path("deploy/local/demo.sh")
+    if not script.exists():
+        _fail("run this from the repository's root (deploy/local/demo.sh starts the pipeline)")
+    if portfolio is not None and not portfolio.is_file():
+        _fail(f"no portfolio file {portfolio}")
+    env = {
+        **os.environ,
+        "DEMO_SPEED": f"{speed:g}",
+        "DEMO_SECONDS": f"{max(10.0, days * 86_400 / speed):.0f}",
+        "DEMO_ACCOUNTS": str(accounts),
+    }
+    if portfolio is not None:
+        env["DEMO_PORTFOLIO"] = str(portfolio.resolve())
+    raise typer.Exit(subprocess.run(["bash", str(script)], env=env, check=False).returncode)
+
+
+@demo.command("drive")
+def demo_drive(
     accounts: int = 200,
     duration: float = 90.0,
+    portfolio: Annotated[Path | None, typer.Option()] = None,
     ledger: LedgerUrl = LEDGER,
     sandbox: str = SANDBOX,
 ) -> None:
-    """Import the sample portfolio, let simulated weeks pass, print the summary."""
-    from dunning_cli.demo import run
+    """Import the portfolio into running services, let simulated time pass, print the summary."""
+    from dunning_cli.demo import PortfolioRefused, run
     from dunning_cli.report import render_summary
 
-    result = asyncio.run(
-        run(accounts=accounts, duration_s=duration, ledger_url=ledger, sandbox_url=sandbox)
-    )
+    try:
+        result = asyncio.run(
+            run(
+                accounts=accounts,
+                duration_s=duration,
+                ledger_url=ledger,
+                sandbox_url=sandbox,
+                portfolio=None
+                if portfolio is None
+                else (
+                    portfolio.read_bytes(),
+                    "application/json" if portfolio.suffix == ".json" else "text/csv",
+                ),
+            )
+        )
+    except PortfolioRefused as exc:
+        _fail(f"the ledger refused the portfolio: {exc}")
     print(render_summary(result))
 
 

@@ -81,6 +81,11 @@ class KafkaSendJournal:
         value = orjson.dumps({"destination": destination, "account_id": account_id})
         await (await self.producer.send_raw(self.topic, key, value, []))
 
+    async def abandon(self, step_id: str) -> None:
+        """Withdraw the intent of ``step_id`` (a tombstone), acknowledged by the broker."""
+        key = (_INTENT + step_id).encode()
+        await (await self.producer.send_raw(self.topic, key, None, []))
+
     async def suppression(self, destination: str, suppressed: bool) -> None:
         """Record that ``destination`` is (or no longer is) suppressed, acknowledged."""
         key = (_SUPPRESSED + destination.lower()).encode()
@@ -120,7 +125,10 @@ class KafkaSendJournal:
                                 suppressed.add(destination)
                             continue
                         if key.startswith(_INTENT):
-                            sent = orjson.loads(record.value or b"{}")
+                            if record.value is None:  # withdrawn: never sent
+                                tried.pop(key.removeprefix(_INTENT), None)
+                                continue
+                            sent = orjson.loads(record.value)
                             tried[key.removeprefix(_INTENT)] = (
                                 str(sent.get("destination", "")),
                                 str(sent.get("account_id", "")),
@@ -203,6 +211,9 @@ class JournaledRetryQueue:
 
     async def intend(self, step_id: str, destination: str, account_id: str) -> None:
         await self.journal.intend(step_id, destination, account_id)
+
+    async def abandon(self, step_id: str) -> None:
+        await self.journal.abandon(step_id)
 
     async def park(self, item: Parked, due_at: float) -> None:
         await self.journal.write(item.step_id, item, due_at)

@@ -12,11 +12,11 @@ the approval is parked in the ``RetryQueue`` with a backoff (``domain.retry``);
 fails (status ``failed`` with the reason, the approval on the dead-letter topic). A
 ``CircuitBreaker`` per provider holds calls while it is down (attempts not spent). With
 ``Pacing`` a call first reserves its turn with the provider and its sender (shared by the
-replicas): a short wait is slept, a long one parked. ``send_by`` is checked right before
-every call, on the service clock.
-
-Errors: ``PermanentError`` for an event not this channel's approval (dead letter);
-``TransientError`` from ``flush`` when a first try failed before anything left.
+replicas): a short wait is slept, a long one parked. No call starts that could end after
+``send_by`` (``SendGuard``; its timeout is bounded by the time left), no retry or turn is
+parked past it: the step expires and the scheduler re-plans it. ``PermanentError`` for an
+event not this channel's approval; ``TransientError`` from ``flush`` when a first try
+failed before anything left.
 """
 
 from __future__ import annotations
@@ -28,11 +28,12 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from dunning_core.contracts.common import Channel
-from dunning_core.contracts.envelope import Envelope, wrap
-from dunning_core.contracts.events import DeliveryStatus, Event, StepApproved
+from dunning_core.contracts.envelope import Envelope
+from dunning_core.contracts.events import DeliveryStatus, StepApproved
 from dunning_core.runtime.errors import PermanentError, TransientError
 
 from dunning_channels.domain import (
@@ -44,14 +45,12 @@ from dunning_channels.domain import (
     GiveUp,
     Report,
     RetryPolicy,
+    SendGuard,
     SendOutcome,
     Unavailable,
     admission,
     already_sent,
     concluded,
-    delivery_update,
-    expired,
-    expiry,
     next_try,
     opt_out_signal,
     provider_answered,
@@ -68,6 +67,7 @@ from dunning_channels.ports import (
     SendJournal,
     SendRecords,
 )
+from dunning_channels.service.reports import Reports
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,7 @@ class SendApprovals:
         breaker: CircuitBreaker | None = None,
         pacing: Pacing | None = None,
         journal: SendJournal | None = None,
+        guard: SendGuard | None = None,
         concurrency: int = 32,
         wall: Callable[[], float] = time.time,
         rand: Callable[[], float] = random.random,
@@ -106,6 +107,11 @@ class SendApprovals:
         self.policy = policy or RetryPolicy()
         self.breaker = breaker or CircuitBreaker()
         self.pacing, self.journal = pacing, journal
+        self.guard = guard or SendGuard()
+        self.reports = Reports(
+            service=service, channel=channel, provider=sender.provider, publisher=publisher,
+            clock=clock,
+        )  # fmt: skip
         self.wall = wall
         self.rand = rand
         self.lease_s = lease_s
@@ -135,12 +141,13 @@ class SendApprovals:
         refusal = admission(step, suppressed=await self.records.is_suppressed(step.destination))
         if refusal is not None:
             self.refused += 1
-            await self._report(
+            await self.reports.report(
                 approval, DeliveryStatus.REFUSED, refusal.reason, envelope, self._acks
             )
             return
-        if expired(approval.send_by, self.clock.now()):
-            await self._expire(approval, envelope, self._acks)
+        if self.guard.too_late(approval.send_by, self.clock.now()):
+            self.expirations += 1
+            await self.reports.expire(approval, envelope, self._acks)
             return
         if already_sent(await self.records.reserve(step.step_id)):
             self.skipped += 1
@@ -224,19 +231,24 @@ class SendApprovals:
                 if await self.records.is_suppressed(step.destination):  # opted out since
                     await self.records.record(step.step_id, f"refused:{SUPPRESSED}")
                     self.refused += 1
-                    await self._report(
+                    await self.reports.report(
                         approval, DeliveryStatus.REFUSED, SUPPRESSED, item.envelope, acks
                     )
                     return False
-            if not item.paced and await self._wait_for_turn(item):
+            turn = "go" if item.paced else await self._wait_for_turn(item)
+            if turn == "parked":
                 return True
-            if expired(approval.send_by, self.clock.now()):
-                await self.records.release(step.step_id)  # free for the re-planned approval
-                await self._expire(approval, item.envelope, acks)
+            if turn == "late" or self.guard.too_late(approval.send_by, self.clock.now()):
+                await self._release_expired(item, acks)
                 return False
             await self.records.remember_owner(step.destination, approval.account_id)
             if self.journal is not None:
                 await self.journal.intend(step.step_id, step.destination, approval.account_id)
+                if self.guard.too_late(approval.send_by, self.clock.now()):
+                    # The broker was slow to take the intent: too late now.
+                    await self.journal.abandon(step.step_id)
+                    await self._release_expired(item, acks)
+                    return False
             try:
                 outcome = await self._call(approval)
             except AmbiguousSend as exc:
@@ -258,21 +270,36 @@ class SendApprovals:
         finally:
             self._slots.release()
 
-    async def _wait_for_turn(self, item: Parked) -> bool:
-        """Reserve the item's turn; sleep until it if near, else park it: whether parked."""
+    async def _wait_for_turn(self, item: Parked) -> str:
+        """Reserve the item's turn; sleep until it if near, else park it: "go", "parked",
+        or "late" when the turn comes too late for its ``send_by``."""
         approval = item.envelope.data
         assert isinstance(approval, StepApproved)
         if self.pacing is None:
-            return False
+            return "go"
         sender_id = self.sender.sender_id(approval.step)
         turn = await self.pacing.turn(self.sender.provider, sender_id, self.wall())
         wait = 0.0 if turn is None else turn - self.wall()
         if turn is not None and wait > self.pacing.inline_wait_s:
+            if self._late_at(approval, turn):
+                return "late"
             await self.retries.park(replace(item, paced=True), turn)
             self.paced += 1
-            return True
+            return "parked"
         await asyncio.sleep(max(0.0, wait))
-        return False
+        return "go"
+
+    def _late_at(self, approval: StepApproved, wall_at: float) -> bool:
+        """Whether a call at the wall instant ``wall_at`` would start too late."""
+        ahead = timedelta(seconds=max(0.0, wall_at - self.wall()) * self.guard.speed)
+        return self.guard.too_late(approval.send_by, self.clock.now() + ahead)
+
+    async def _release_expired(self, item: Parked, acks: list[Awaitable[Any]]) -> None:
+        approval = item.envelope.data
+        assert isinstance(approval, StepApproved)
+        await self.records.release(item.step_id)  # free for the re-planned approval
+        self.expirations += 1
+        await self.reports.expire(approval, item.envelope, acks)
 
     async def _call(self, approval: StepApproved) -> SendOutcome:
         now = self.wall()
@@ -284,8 +311,10 @@ class SendApprovals:
             )
         answered = False
         try:
+            # Bounded by the time left: a late answer is reconciled, not recorded as sent.
+            left = self.guard.wall_left_s(approval.send_by, self.clock.now())
             try:
-                outcome = await self.sender.send(approval.account_id, approval.step)
+                outcome = await self.sender.send(approval.account_id, approval.step, left)
             except TransientError as exc:
                 outcome = Unavailable("transient", str(exc))
             answered = provider_answered(outcome)
@@ -299,6 +328,8 @@ class SendApprovals:
         self, item: Parked, outcome: Unavailable, acks: list[Awaitable[Any]]
     ) -> bool:
         # A call the breaker held back is not an attempt; the seconds still count.
+        approval = item.envelope.data
+        assert isinstance(approval, StepApproved)
         attempts = item.attempts + (0 if outcome.kind == CIRCUIT_OPEN else 1)
         now = self.wall()
         decision = next_try(
@@ -311,6 +342,9 @@ class SendApprovals:
         step_id = item.step_id
         if isinstance(decision, GiveUp):
             await self._fail(item, decision.reason, acks)
+            return False
+        if self._late_at(approval, now + decision.delay_s):
+            await self._release_expired(item, acks)  # the retry would come too late
             return False
         log.warning(
             "provider unavailable, retry parked",
@@ -333,7 +367,7 @@ class SendApprovals:
         self.failed += 1
         log.error("retry budget spent", extra={"step_id": item.step_id, "reason": reason})
         await self.records.record(item.step_id, f"failed:{RETRY_BUDGET_SPENT}")
-        await self._report(
+        await self.reports.report(
             approval, DeliveryStatus.FAILED, RETRY_BUDGET_SPENT, item.envelope, acks, reason
         )
         acks.append(await self.dead_letters.dead_letter(item.envelope, reason))
@@ -345,7 +379,7 @@ class SendApprovals:
         await self.records.record(step.step_id, report.record_as)
         if report.status is DeliveryStatus.ACCEPTED:
             self.sent += 1
-        await self._report(
+        await self.reports.report(
             approval, report.status, report.error_code, cause, acks, report.detail,
             report.provider_message_id,
         )  # fmt: skip
@@ -358,42 +392,4 @@ class SendApprovals:
                 code=report.error_code,
                 now=self.clock.now(),
             )
-            await self._publish(signal, cause, acks)
-
-    # --- what is published -------------------------------------------------------------------
-
-    async def _expire(
-        self, approval: StepApproved, cause: Envelope, acks: list[Awaitable[Any]]
-    ) -> None:
-        self.expirations += 1
-        event, expiry_id = expiry(
-            approval, channel=self.channel, provider=self.sender.provider, now=self.clock.now()
-        )
-        await self._publish(event, cause, acks, event_id=expiry_id)
-
-    async def _report(
-        self,
-        approval: StepApproved,
-        status: DeliveryStatus,
-        code: str | None,
-        cause: Envelope,
-        acks: list[Awaitable[Any]],
-        detail: str | None = None,
-        provider_message_id: str | None = None,
-    ) -> None:
-        now, provider = self.clock.now(), self.sender.provider
-        event = delivery_update(
-            approval, channel=self.channel, provider=provider, status=status, now=now,
-            error_code=code, detail=detail, provider_message_id=provider_message_id,
-        )  # fmt: skip
-        await self._publish(event, cause, acks)
-
-    async def _publish(
-        self,
-        event: Event,
-        cause: Envelope,
-        acks: list[Awaitable[Any]],
-        event_id: str | None = None,
-    ) -> None:
-        envelope = wrap(event, self.service, event_id=event_id, traceparent=cause.traceparent)
-        acks.append(await self.publisher.send(envelope))
+            await self.reports.publish(signal, cause, acks)
