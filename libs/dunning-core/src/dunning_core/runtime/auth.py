@@ -147,8 +147,8 @@ def require(permission: Permission) -> Callable[[Request, Principal], Awaitable[
         if permission is not Permission.READ:
             log.info(
                 "write authorized",
-                extra={"key_id": principal.key_id, "principal": principal.name,
-                       "permission": permission.value, "path": request.url.path},
+                extra={"key_id": principal.key_id, "permission": permission.value,
+                       "path": request.url.path},
             )  # fmt: skip
         return principal
 
