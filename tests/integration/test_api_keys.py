@@ -81,6 +81,8 @@ async def test_a_ledger_key_works_everywhere_and_its_revoke_within_seconds(
     reads = [(gate, "/v1/evaluate"), (gate, "/v1/policy"), (scheduler, "/v1/stats")]
     for http, path in reads:
         assert await status_of(http, path, "") == 401, path
+    for http in (ledger, gate, scheduler):  # health stays open (probes carry no key)
+        assert (await http.get("/health/live")).status_code == 200
 
     created = await ledger.post(
         "/v1/keys", json={"name": "auditor", "role": "read_only"}, headers=auth_headers()
