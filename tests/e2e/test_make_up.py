@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import pytest
 from dunning_cli.portfolio import sample_rows, to_csv
-from dunning_testkit.paths import REPO
+from dunning_testkit.paths import REPO, auth_headers
 
 pytestmark = pytest.mark.e2e
 
@@ -104,7 +104,9 @@ def one_account(tmp_path: Path) -> tuple[dict[str, str], Path]:
 
 
 def steps(account_id: str) -> list[dict[str, Any]]:
-    response = httpx.get(f"{LEDGER}/v1/accounts/{account_id}/communications", timeout=30)
+    response = httpx.get(
+        f"{LEDGER}/v1/accounts/{account_id}/communications", headers=auth_headers(), timeout=30
+    )
     response.raise_for_status()
     return list(response.json()["steps"])
 
