@@ -17,6 +17,7 @@ import difflib
 import importlib
 import importlib.util
 import inspect
+import json
 import os
 import re
 from collections.abc import Iterable
@@ -266,6 +267,19 @@ def build_settings(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return cls(_env_file=None)
+
+
+def arrived(value: object, given: str) -> bool:
+    """Whether a settings value is what the environment string says, read as its type."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value() == given
+    if isinstance(value, bool):
+        return value == (given.strip().lower() in {"1", "true", "yes", "on"})
+    if isinstance(value, int | float):
+        return value == type(value)(given)
+    if isinstance(value, list | dict):
+        return bool(value == json.loads(given))
+    return str(value) == given
 
 
 def unread_names(cls: type[BaseSettings], names: Iterable[str]) -> list[str]:
