@@ -4,7 +4,7 @@ The tests check the Kubernetes manifests against the code they deploy.
 
 Nothing here needs a cluster or a service: the kustomizations are rendered by a small
 reader of the few kustomize features they use (resources, ConfigMap generators from env
-files and literals, merges), cross-checked with ``kubectl kustomize`` where kubectl is
+files and literals, merges, replicas, JSON patches), cross-checked with ``kubectl kustomize`` where kubectl is
 installed. Every check compares a manifest with its source of truth in the repository:
 deploy/local/services.conf (services, ports, commands), the services' settings classes
 (which environment variables they read), dunning_core.contracts.topics (the topics),
@@ -34,6 +34,10 @@ REPO = Path(__file__).resolve().parents[2]
 K8S = REPO / "deploy" / "k8s"
 BASE = K8S / "base"
 SANDBOX_OVERLAY = K8S / "overlays" / "sandbox"
+DEV_OVERLAY = K8S / "overlays" / "dev"
+PROD_OVERLAY = K8S / "overlays" / "prod"
+# Every kustomization a user applies: the plain production entry point and the overlays.
+KUSTOMIZATIONS = {"base": K8S, "sandbox": SANDBOX_OVERLAY, "dev": DEV_OVERLAY, "prod": PROD_OVERLAY}
 SECRET_EXAMPLE = K8S / "secret.example.yaml"
 SERVICES_CONF = REPO / "deploy" / "local" / "services.conf"
 TOPICS_CONF = REPO / "deploy" / "local" / "topics.conf"
@@ -136,6 +140,8 @@ KNOWN_KUSTOMIZATION_KEYS = {
     "resources",
     "configMapGenerator",
     "images",
+    "replicas",
+    "patches",
 }
 
 
@@ -187,6 +193,23 @@ def render(directory: Path) -> Rendered:
         else:
             out.objects += load_all(path)
             out.files.append(path)
+    for patch in kustomization.get("patches", []):
+        target = patch["target"]
+        matched = [
+            o
+            for o in out.objects
+            if o["kind"] == target["kind"] and o["metadata"]["name"] == target["name"]
+        ]
+        assert matched, f"{directory}: a patch matches nothing: {target}"
+        for obj in matched:
+            json_patch(obj, yaml.safe_load(patch["patch"]))
+    for replicas in kustomization.get("replicas", []):
+        [deployment] = [
+            o
+            for o in out.objects
+            if o["kind"] == "Deployment" and o["metadata"]["name"] == replicas["name"]
+        ]
+        deployment["spec"]["replicas"] = replicas["count"]
     for generator in kustomization.get("configMapGenerator", []):
         data: dict[str, str] = {}
         for env in generator.get("envs", []):
@@ -203,6 +226,20 @@ def render(directory: Path) -> Rendered:
             assert name not in out.config_maps, f"{directory}: ConfigMap {name} made twice"
             out.config_maps[name] = data
     return out
+
+
+def json_patch(obj: Obj, operations: list[Obj]) -> None:
+    """RFC 6902 add, replace and remove on mapping paths (what the overlays use)."""
+    for operation in operations:
+        *parents, last = operation["path"].strip("/").split("/")
+        node = obj
+        for key in parents:
+            node = node[key]
+        if operation["op"] == "remove":
+            del node[last]
+        else:
+            assert operation["op"] in ("add", "replace"), f"teach json_patch {operation['op']}"
+            node[last] = operation["value"]
 
 
 def example_secrets() -> dict[str, dict[str, str]]:
