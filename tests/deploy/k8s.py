@@ -4,9 +4,9 @@ The tests check the Kubernetes manifests against the code they deploy.
 
 Nothing here needs a cluster or a service: the kustomizations are rendered by a small
 reader of the few kustomize features they use (resources, ConfigMap generators from env
-files and literals, merges, replicas, JSON patches), cross-checked with ``kubectl kustomize`` where kubectl is
-installed. Every check compares a manifest with its source of truth in the repository:
-deploy/local/services.conf (services, ports, commands), the services' settings classes
+files and literals, merges, replicas, JSON patches), cross-checked with ``kubectl kustomize``
+where kubectl is installed. Every check compares a manifest with its source of truth in the
+repository: deploy/local/services.conf (services, ports, commands), the services' settings classes
 (which environment variables they read), dunning_core.contracts.topics (the topics),
 the webhook routers (what the Ingress must expose).
 """
