@@ -128,6 +128,9 @@ class MemorySendRecords:
     async def is_suppressed(self, destination: str) -> bool:
         return destination.lower() in self.suppressed
 
+    async def any_suppressed(self, keys: Sequence[str]) -> bool:
+        return any(key.lower() in self.suppressed for key in keys)
+
 
 class MemoryPublisher:
     """Keeps what was published; every send is acknowledged at once, unless told to fail

@@ -84,6 +84,10 @@ class Suppressions(Protocol):
 
     async def is_suppressed(self, destination: str) -> bool: ...
 
+    async def any_suppressed(self, keys: Sequence[str]) -> bool:
+        """Whether any of ``keys`` (destinations, ``domain.account_keys``) is suppressed."""
+        ...
+
 
 class SendRecords(Reservations, Recipients, Suppressions, Protocol):
     """All three, as one store keeps them."""
@@ -143,6 +147,11 @@ class SendJournal(Protocol):
     async def intend(self, step_id: str, destination: str, account_id: str) -> None:
         """Record, acknowledged, that ``step_id`` goes to the provider now, to
         ``destination`` for ``account_id``."""
+        ...
+
+    async def restore_if_lost(self) -> bool:
+        """Put back into the fast store what it lost (a flush, a fresh Redis) before
+        anything is decided from it; whether it had."""
         ...
 
     async def abandon(self, step_id: str) -> None:

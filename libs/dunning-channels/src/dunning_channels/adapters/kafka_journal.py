@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -181,6 +182,7 @@ class JournaledRetryQueue:
         self.redis = redis
         self.mark_key = mark_key
         self.restored = 0
+        self._restoring = asyncio.Lock()  # the sends and the retries both ask
 
     async def start(self) -> None:
         await self.journal.ensure_topic()
@@ -190,6 +192,12 @@ class JournaledRetryQueue:
         """Put the journal back into Redis if Redis lost it; whether it had."""
         if await self.redis.exists(self.mark_key):
             return False
+        async with self._restoring:
+            if await self.redis.exists(self.mark_key):
+                return False  # restored while this one waited
+            return await self._restore()
+
+    async def _restore(self) -> bool:
         state = await self.journal.read_all()
         items, tried = state.parked, state.tried
         for step_id in set(tried) | set(items):
@@ -263,3 +271,6 @@ class JournaledSendRecords:
 
     async def is_suppressed(self, destination: str) -> bool:
         return await self.records.is_suppressed(destination)
+
+    async def any_suppressed(self, keys: Sequence[str]) -> bool:
+        return await self.records.any_suppressed(keys)

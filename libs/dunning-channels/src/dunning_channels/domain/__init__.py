@@ -43,6 +43,7 @@ from dunning_channels.domain.retry import (
     next_try,
     retry_after_seconds,
 )
+from dunning_channels.domain.suppression import account_keys, suppression_changes
 
 __all__ = [
     "CIRCUIT_OPEN",
@@ -67,6 +68,7 @@ __all__ = [
     "SendGuard",
     "SendOutcome",
     "Unavailable",
+    "account_keys",
     "admission",
     "already_sent",
     "concluded",
@@ -79,4 +81,5 @@ __all__ = [
     "provider_answered",
     "report_for",
     "retry_after_seconds",
+    "suppression_changes",
 ]
