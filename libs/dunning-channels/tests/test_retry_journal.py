@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient
 from dunning_channels.adapters.kafka_journal import (
     JournaledRetryQueue,
     JournaledSendRecords,
@@ -17,31 +14,10 @@ from dunning_channels.ports import Parked
 from dunning_core.contracts.common import Channel
 from dunning_core.runtime.kafka import EventProducer
 from dunning_testkit.channels import approval
-from dunning_testkit.stack import KAFKA, REDIS_URL
+from dunning_testkit.stack import KAFKA
 from redis.asyncio import Redis
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def parts(prefix: str, stack: None) -> AsyncIterator[tuple[Redis, EventProducer]]:
-    redis = Redis.from_url(REDIS_URL)
-    producer = EventProducer(KAFKA, "test", topic_prefix=prefix)
-    await producer.start()
-    yield redis, producer
-    await producer.stop()
-    keys = [k async for k in redis.scan_iter(f"{prefix}*")]
-    if keys:
-        await redis.delete(*keys)
-    await redis.aclose()
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
-    await admin.start()
-    try:
-        await admin.delete_topics([f"{prefix}sms.journal"])
-    except Exception:  # housekeeping only
-        pass
-    finally:
-        await admin.close()
 
 
 def journaled(prefix: str, redis: Redis, producer: EventProducer) -> JournaledRetryQueue:

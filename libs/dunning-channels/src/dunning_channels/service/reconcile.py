@@ -11,7 +11,6 @@ send); no answer → asked again later, then reported uncertain, never resent bl
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -34,6 +33,7 @@ from dunning_channels.domain import (
 )
 from dunning_channels.ports import InFlight, Parked, RetryQueue, Sender, SendRecords
 from dunning_channels.service.reports import Reports
+from dunning_channels.service.retries import every
 
 log = logging.getLogger(__name__)
 
@@ -63,13 +63,7 @@ class Reconciling:
 
     async def run_reconciler(self, poll_s: float = 5.0) -> None:
         """Reconcile what falls due, until ``stop_retries``."""
-        while not self._stopping.is_set():
-            try:
-                await self.reconcile_due()
-            except Exception:
-                log.exception("reconciliation pass failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), poll_s)
+        await every(poll_s, self.reconcile_due, self._stopping, "reconciliation pass failed")
 
     async def reconcile_due(self) -> int:
         """Reconcile every in-flight step due now; how many were taken."""
