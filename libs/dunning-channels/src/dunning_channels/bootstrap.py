@@ -35,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dunning_channels.adapters.kafka_dead_letters import KafkaDeadLetters
 from dunning_channels.adapters.kafka_journal import (
+    JournaledInFlight,
     JournaledRetryQueue,
     JournaledSendRecords,
     KafkaSendJournal,
@@ -102,12 +103,14 @@ def worker_app(
     """The worker: the approved topic's consumer loop, the retries, health, clean stop."""
     channel, prefix = parts.channel.value, settings.topic_prefix
     # Parked retries are journalled on Kafka: a Redis that loses them gets them back.
+    inflight = RedisRetryQueue(parts.redis, parts.channel, prefix=prefix, queue="inflight")
     retries = JournaledRetryQueue(
         parts.retries,
         parts.journal,
         parts.redis_records,
         parts.redis,
         mark_key=f"{prefix}{channel}:retry:mark",
+        inflight=inflight,
     )
     provider_rate, sender_rate = settings.rates()
     pacing = None
@@ -128,7 +131,7 @@ def worker_app(
         pacing=pacing,
         journal=retries,
         guard=settings.send_guard(),
-        inflight=RedisRetryQueue(parts.redis, parts.channel, prefix=prefix, queue="inflight"),
+        inflight=JournaledInFlight(inflight, parts.journal),
         reconcile=settings.reconcile_policy(),
         concurrency=settings.send_concurrency,
     )

@@ -31,7 +31,14 @@ from dunning_channels.domain import (
     gives_up,
     report_for,
 )
-from dunning_channels.ports import InFlight, Parked, RetryQueue, Sender, SendRecords
+from dunning_channels.ports import (
+    InFlight,
+    Parked,
+    RetryQueue,
+    Sender,
+    SendJournal,
+    SendRecords,
+)
 from dunning_channels.service.reports import Reports
 from dunning_channels.service.retries import every
 
@@ -45,6 +52,7 @@ class Reconciling:
     """What ``SendApprovals`` does with the steps it left in flight."""
 
     inflight: InFlight | None
+    journal: SendJournal | None
     reconcile: ReconcilePolicy
     records: SendRecords
     retries: RetryQueue
@@ -69,6 +77,8 @@ class Reconciling:
         """Reconcile every in-flight step due now; how many were taken."""
         if self.inflight is None:
             return 0
+        if self.journal is not None:
+            await self.journal.restore_if_lost()  # a Redis that lost them gets them back
         taken = 0
         while (item := await self.inflight.claim(self.wall(), self.reconcile.retry_s)) is not None:
             taken += 1
