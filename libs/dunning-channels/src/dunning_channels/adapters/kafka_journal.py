@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -277,10 +278,24 @@ class JournaledRetryQueue:
         return await self.queue.size()
 
 
+_lost = {"count": 0, "logged_at": 0.0}
+
+
 def _noted(ack: asyncio.Future[Any]) -> None:
+    """Watch an unawaited journal write: a lost one is counted, and logged at most every
+    30 s (a broker outage loses them by the thousand)."""
+
     def check(done: asyncio.Future[Any]) -> None:
-        if not done.cancelled() and done.exception() is not None:
-            log.warning("in-flight journal write lost", extra={"error": repr(done.exception())})
+        if done.cancelled() or done.exception() is None:
+            return
+        _lost["count"] += 1
+        now = time.monotonic()
+        if now - _lost["logged_at"] >= 30.0:
+            _lost["logged_at"] = now
+            log.warning(
+                "in-flight journal writes lost",
+                extra={"lost": _lost["count"], "error": repr(done.exception())},
+            )
 
     ack.add_done_callback(check)
 
