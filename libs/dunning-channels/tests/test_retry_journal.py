@@ -30,9 +30,7 @@ async def parts(prefix: str, stack: None) -> AsyncIterator[tuple[Redis, EventPro
     await producer.start()
     yield redis, producer
     await producer.stop()
-    keys = [k async for k in redis.scan_iter(f"{prefix}*")]
-    if keys:
-        await redis.delete(*keys)
+    await flush(redis, prefix)
     await redis.aclose()
     admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
     await admin.start()
@@ -42,6 +40,13 @@ async def parts(prefix: str, stack: None) -> AsyncIterator[tuple[Redis, EventPro
         pass
     finally:
         await admin.close()
+
+
+async def flush(redis: Redis, prefix: str) -> None:
+    """Redis loses every key of this worker (as FLUSHALL would)."""
+    keys = [k async for k in redis.scan_iter(f"{prefix}*")]
+    if keys:
+        await redis.delete(*keys)
 
 
 def journaled(prefix: str, redis: Redis, producer: EventProducer) -> JournaledRetryQueue:
@@ -66,9 +71,7 @@ async def test_a_flushed_redis_gets_every_parked_retry_back_and_none_done(
     await queue.park(waiting, due_at=150.0)
     await queue.park(finished, due_at=160.0)
     await queue.done(finished.step_id)
-    # Redis loses everything of this worker (as FLUSHALL would).
-    keys = [k async for k in redis.scan_iter(f"{prefix}*")]
-    await redis.delete(*keys)
+    await flush(redis, prefix)
     restarted = journaled(prefix, redis, producer)
     claimed = await restarted.claim(now=1_000.0, lease_s=60)
     assert claimed is not None
@@ -91,8 +94,7 @@ async def test_a_flushed_redis_gets_back_the_reservation_and_owner_of_every_step
     await queue.start()
     sent = approval("acc-3").data.step.step_id  # type: ignore[union-attr]
     await queue.intend(sent, "+14155550123", "acc-3")  # as before the provider call
-    keys = [k async for k in redis.scan_iter(f"{prefix}*")]
-    await redis.delete(*keys)
+    await flush(redis, prefix)
     restarted = journaled(prefix, redis, producer)
     assert await restarted.claim(now=1_000.0, lease_s=60) is None
     records = RedisSendRecords(redis, Channel.SMS, prefix=prefix)
@@ -114,8 +116,7 @@ async def test_a_flushed_redis_gets_back_the_suppressions_and_not_the_lifted_one
     await records.suppress("+14155550100")  # STOP
     await records.suppress("+14155550111")  # STOP, then START
     await records.unsuppress("+14155550111")
-    keys = [k async for k in redis.scan_iter(f"{prefix}*")]
-    await redis.delete(*keys)
+    await flush(redis, prefix)
     assert await journaled(prefix, redis, producer).claim(now=1_000.0, lease_s=60) is None
     assert await records.is_suppressed("+14155550100")
     assert not await records.is_suppressed("+14155550111")
