@@ -164,23 +164,16 @@ class KafkaSendJournal:
         raise KafkaError(f"no partitions known for {self.topic}")
 
 
+@dataclass(eq=False, repr=False)
 class JournaledRetryQueue:
     """``RetryQueue`` in Redis, written through to a Kafka journal and restored from it."""
 
-    def __init__(
-        self,
-        queue: RedisRetryQueue,
-        journal: KafkaSendJournal,
-        records: SendRecords,
-        redis: Redis,
-        mark_key: str,
-    ) -> None:
-        self.queue = queue
-        self.journal = journal
-        self.records = records
-        self.redis = redis
-        self.mark_key = mark_key
-        self.restored = 0
+    queue: RedisRetryQueue
+    journal: KafkaSendJournal
+    records: SendRecords
+    redis: Redis
+    mark_key: str
+    restored: int = field(default=0, init=False)
 
     async def start(self) -> None:
         await self.journal.ensure_topic()
