@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .k8s import K8S, SANDBOX_OVERLAY, Rendered, render
+from .k8s import DEV_OVERLAY, K8S, PROD_OVERLAY, SANDBOX_OVERLAY, Rendered, render
 
 
 @pytest.fixture(scope="session")
@@ -15,3 +15,13 @@ def base() -> Rendered:
 @pytest.fixture(scope="session")
 def sandbox() -> Rendered:
     return render(SANDBOX_OVERLAY)
+
+
+@pytest.fixture(scope="session")
+def dev() -> Rendered:
+    return render(DEV_OVERLAY)
+
+
+@pytest.fixture(scope="session")
+def prod() -> Rendered:
+    return render(PROD_OVERLAY)

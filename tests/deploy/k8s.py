@@ -4,9 +4,9 @@ The tests check the Kubernetes manifests against the code they deploy.
 
 Nothing here needs a cluster or a service: the kustomizations are rendered by a small
 reader of the few kustomize features they use (resources, ConfigMap generators from env
-files and literals, merges), cross-checked with ``kubectl kustomize`` where kubectl is
-installed. Every check compares a manifest with its source of truth in the repository:
-deploy/local/services.conf (services, ports, commands), the services' settings classes
+files and literals, merges, replicas, JSON patches), cross-checked with ``kubectl kustomize``
+where kubectl is installed. Every check compares a manifest with its source of truth in the
+repository: deploy/local/services.conf (services, ports, commands), the services' settings classes
 (which environment variables they read), dunning_core.contracts.topics (the topics),
 the webhook routers (what the Ingress must expose).
 """
@@ -17,6 +17,7 @@ import difflib
 import importlib
 import importlib.util
 import inspect
+import json
 import os
 import re
 from collections.abc import Iterable
@@ -33,6 +34,10 @@ REPO = Path(__file__).resolve().parents[2]
 K8S = REPO / "deploy" / "k8s"
 BASE = K8S / "base"
 SANDBOX_OVERLAY = K8S / "overlays" / "sandbox"
+DEV_OVERLAY = K8S / "overlays" / "dev"
+PROD_OVERLAY = K8S / "overlays" / "prod"
+# Every kustomization a user applies: the plain production entry point and the overlays.
+KUSTOMIZATIONS = {"base": K8S, "sandbox": SANDBOX_OVERLAY, "dev": DEV_OVERLAY, "prod": PROD_OVERLAY}
 SECRET_EXAMPLE = K8S / "secret.example.yaml"
 SERVICES_CONF = REPO / "deploy" / "local" / "services.conf"
 TOPICS_CONF = REPO / "deploy" / "local" / "topics.conf"
@@ -135,6 +140,8 @@ KNOWN_KUSTOMIZATION_KEYS = {
     "resources",
     "configMapGenerator",
     "images",
+    "replicas",
+    "patches",
 }
 
 
@@ -186,6 +193,23 @@ def render(directory: Path) -> Rendered:
         else:
             out.objects += load_all(path)
             out.files.append(path)
+    for patch in kustomization.get("patches", []):
+        target = patch["target"]
+        matched = [
+            o
+            for o in out.objects
+            if o["kind"] == target["kind"] and o["metadata"]["name"] == target["name"]
+        ]
+        assert matched, f"{directory}: a patch matches nothing: {target}"
+        for obj in matched:
+            json_patch(obj, yaml.safe_load(patch["patch"]))
+    for replicas in kustomization.get("replicas", []):
+        [deployment] = [
+            o
+            for o in out.objects
+            if o["kind"] == "Deployment" and o["metadata"]["name"] == replicas["name"]
+        ]
+        deployment["spec"]["replicas"] = replicas["count"]
     for generator in kustomization.get("configMapGenerator", []):
         data: dict[str, str] = {}
         for env in generator.get("envs", []):
@@ -202,6 +226,20 @@ def render(directory: Path) -> Rendered:
             assert name not in out.config_maps, f"{directory}: ConfigMap {name} made twice"
             out.config_maps[name] = data
     return out
+
+
+def json_patch(obj: Obj, operations: list[Obj]) -> None:
+    """RFC 6902 add, replace and remove on mapping paths (what the overlays use)."""
+    for operation in operations:
+        *parents, last = operation["path"].strip("/").split("/")
+        node = obj
+        for key in parents:
+            node = node[key]
+        if operation["op"] == "remove":
+            del node[last]
+        else:
+            assert operation["op"] in ("add", "replace"), f"teach json_patch {operation['op']}"
+            node[last] = operation["value"]
 
 
 def example_secrets() -> dict[str, dict[str, str]]:
@@ -266,6 +304,19 @@ def build_settings(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return cls(_env_file=None)
+
+
+def arrived(value: object, given: str) -> bool:
+    """Whether a settings value is what the environment string says, read as its type."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value() == given
+    if isinstance(value, bool):
+        return value == (given.strip().lower() in {"1", "true", "yes", "on"})
+    if isinstance(value, int | float):
+        return value == type(value)(given)
+    if isinstance(value, list | dict):
+        return bool(value == json.loads(given))
+    return str(value) == given
 
 
 def unread_names(cls: type[BaseSettings], names: Iterable[str]) -> list[str]:

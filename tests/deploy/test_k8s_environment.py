@@ -4,12 +4,10 @@ validate from the manifest, and secrets come from Secrets with no value committe
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 import yaml
-from pydantic import SecretStr
 
 from .k8s import (
     BASE,
@@ -18,6 +16,7 @@ from .k8s import (
     PLACEHOLDER,
     SANDBOX_OVERLAY,
     Rendered,
+    arrived,
     build_settings,
     container,
     deployments,
@@ -79,19 +78,6 @@ def test_settings_validate_from_the_manifest(
     assert getattr(settings, names[port_names[0]]) == services_conf()[service].port
     host_field = "host" if service in NOT_IN_PRODUCTION else "http_host"
     assert getattr(settings, host_field) == "0.0.0.0"
-
-
-def arrived(value: object, given: str) -> bool:
-    """Whether a settings value is what the environment string says, read as its type."""
-    if isinstance(value, SecretStr):
-        return value.get_secret_value() == given
-    if isinstance(value, bool):
-        return value == (given.strip().lower() in {"1", "true", "yes", "on"})
-    if isinstance(value, int | float):
-        return value == type(value)(given)
-    if isinstance(value, list | dict):
-        return bool(value == json.loads(given))
-    return str(value) == given
 
 
 @pytest.mark.parametrize("service", production_services())

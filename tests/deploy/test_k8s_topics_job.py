@@ -10,7 +10,7 @@ import re
 import sys
 from types import ModuleType
 
-from dunning_core.contracts.topics import ALL_TOPICS, dlq
+from dunning_core.contracts.topics import ALL_TOPICS, AUTH_KEYS, dlq
 
 from .k8s import (
     BASE,
@@ -29,7 +29,7 @@ from .k8s import (
 
 def test_the_job_creates_exactly_the_contract_topics(base: Rendered) -> None:
     topics = job_topics(base)
-    assert set(topics) == set(ALL_TOPICS) | {dlq(t) for t in ALL_TOPICS}
+    assert set(topics) == set(ALL_TOPICS) | {dlq(t) for t in ALL_TOPICS} | {AUTH_KEYS}
     # Co-partitioning: every keyed topic has the same count (the gate's range assignor).
     assert len({topics[t] for t in ALL_TOPICS}) == 1
     local = {

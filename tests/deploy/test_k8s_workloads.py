@@ -20,8 +20,8 @@ from dunning_core.runtime import kafka as runtime_kafka
 from .k8s import (
     BASE,
     K8S,
+    KUSTOMIZATIONS,
     NOT_IN_PRODUCTION,
-    SANDBOX_OVERLAY,
     SECRET_EXAMPLE,
     Rendered,
     container,
@@ -48,10 +48,8 @@ def test_every_yaml_file_parses_and_is_an_object() -> None:
                 assert doc["metadata"]["name"], path
 
 
-def test_every_manifest_is_a_resource_except_the_secret_example(
-    base: Rendered, sandbox: Rendered
-) -> None:
-    used = set(base.files) | set(sandbox.files)
+def test_every_manifest_is_a_resource_except_the_secret_example() -> None:
+    used = {path for directory in KUSTOMIZATIONS.values() for path in render(directory).files}
     on_disk = {
         p.resolve()
         for p in K8S.rglob("*")
@@ -71,7 +69,7 @@ def test_production_namespace_and_sandbox_namespace_differ(
 
 
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
-@pytest.mark.parametrize("directory", [K8S, SANDBOX_OVERLAY], ids=["base", "sandbox"])
+@pytest.mark.parametrize("directory", KUSTOMIZATIONS.values(), ids=KUSTOMIZATIONS.keys())
 def test_kubectl_kustomize_renders_what_this_test_reads(directory: Path) -> None:
     done = subprocess.run(
         ["kubectl", "kustomize", str(directory)], capture_output=True, text=True, timeout=60
@@ -92,6 +90,10 @@ def test_kubectl_kustomize_renders_what_this_test_reads(directory: Path) -> None
             assert obj["metadata"].get("namespace", expected_ns) == expected_ns or (
                 obj["kind"] == "Namespace"
             )
+        if obj["kind"] == "Deployment":
+            assert obj["spec"].get("replicas") == ours.find("Deployment", name)["spec"].get(
+                "replicas"
+            ), name
         names.add((obj["kind"], name))
     mine = {(o["kind"], o["metadata"]["name"]) for o in ours.objects}
     mine |= {("ConfigMap", n) for n in ours.config_maps}

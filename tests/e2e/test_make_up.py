@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import pytest
 from dunning_cli.portfolio import sample_rows, to_csv
-from dunning_testkit.paths import REPO
+from dunning_testkit.paths import REPO, auth_headers
 
 pytestmark = pytest.mark.e2e
 
@@ -49,7 +49,8 @@ def run(args: list[str], env: dict[str, str], timeout: float = 300) -> str:
 
 
 def our_processes() -> list[str]:
-    """Command lines of processes started from this checkout's services."""
+    """Command lines of the services running from this checkout (services.sh marks each
+    with DUNNING_SERVICE and runs it from the repository's root)."""
     found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
@@ -57,9 +58,10 @@ def our_processes() -> list[str]:
         try:
             environ = (proc / "environ").read_bytes().split(b"\0")
             cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            cwd = (proc / "cwd").resolve()
         except OSError:
             continue
-        if any(e.startswith(b"DUNNING_SERVICE=") for e in environ):
+        if cwd == REPO.resolve() and any(e.startswith(b"DUNNING_SERVICE=") for e in environ):
             found.append(f"{proc.name}: {cmdline}")
     return found
 
@@ -102,7 +104,9 @@ def one_account(tmp_path: Path) -> tuple[dict[str, str], Path]:
 
 
 def steps(account_id: str) -> list[dict[str, Any]]:
-    response = httpx.get(f"{LEDGER}/v1/accounts/{account_id}/communications", timeout=30)
+    response = httpx.get(
+        f"{LEDGER}/v1/accounts/{account_id}/communications", headers=auth_headers(), timeout=30
+    )
     response.raise_for_status()
     return list(response.json()["steps"])
 

@@ -28,15 +28,27 @@ from fastapi import FastAPI, Request, Response
 
 
 class BackgroundServer:
-    """`with BackgroundServer(app) as server:` serves `app` at `server.base_url`."""
+    """`with BackgroundServer(app) as server:` serves `app` at `server.base_url`.
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", startup_timeout_s: float = 10.0) -> None:
+    With ``factory=True``, ``app`` is a function that builds the app: it is called inside the
+    server's own event loop, for apps whose clients insist on a running loop when made."""
+
+    def __init__(
+        self,
+        app: Any,
+        host: str = "127.0.0.1",
+        startup_timeout_s: float = 10.0,
+        *,
+        factory: bool = False,
+    ) -> None:
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, 0))
         self.host = host
         self.port: int = self._socket.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+        config = uvicorn.Config(
+            app, log_level="warning", access_log=False, lifespan="on", factory=factory
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name=f"uvicorn-{self.port}", daemon=True)
         self._startup_timeout_s = startup_timeout_s

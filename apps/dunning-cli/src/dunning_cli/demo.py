@@ -20,9 +20,10 @@ import httpx
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from dunning_core.contracts.topics import ALL_TOPICS, dlq
+from dunning_core.contracts.topics import ALL_TOPICS, AUTH_KEYS, dlq
 from redis.asyncio import Redis
 
+from dunning_cli.client import auth_headers
 from dunning_cli.portfolio import sample_rows, to_csv
 
 
@@ -39,6 +40,9 @@ async def prepare(
         names = [prefix + t for t in ALL_TOPICS]
         wanted = [NewTopic(n, partitions, 1) for n in names if n not in existing]
         wanted += [NewTopic(dlq(n), 1, 1) for n in names if dlq(n) not in existing]
+        if prefix + AUTH_KEYS not in existing:
+            compacted = {"cleanup.policy": "compact"}
+            wanted.append(NewTopic(prefix + AUTH_KEYS, 1, 1, topic_configs=compacted))
         if wanted:
             await admin.create_topics(wanted)
     finally:
@@ -94,7 +98,14 @@ async def run(
     answer back: an operator's own portfolio is a dry run of the outreach, nobody replies."""
     rows = [] if portfolio is not None else sample_rows(accounts)
     body, kind = portfolio if portfolio is not None else (to_csv(rows).encode(), "text/csv")
-    async with httpx.AsyncClient(timeout=60) as http:
+    async with httpx.AsyncClient(timeout=60, headers=auth_headers()) as http:
+        # The CLI's key (the bootstrap admin's in the demo) makes an operator's key, and the
+        # operator does the rest: every write then names "demo-ops".
+        operator = {"name": "demo-ops", "role": "operator"}
+        made = await http.post(f"{ledger_url}/v1/keys", json=operator)
+        made.raise_for_status()
+        http.headers["Authorization"] = f"Bearer {made.json()['key']}"
+        print(f"made API key {made.json()['key_id']} for demo-ops (operator)")
         started = time.monotonic()
         response = await http.post(
             f"{ledger_url}/v1/accounts/import", content=body, headers={"content-type": kind}

@@ -14,6 +14,8 @@ dunning demo prepare|drive    the demo's steps (deploy/local/demo.sh runs them)
 dunning sandbox inbox|reply   what consumers received from the sandbox, and answering as them
 dunning replies classify TEXT how the shared classifier reads replies (offline)
 dunning templates preview     the scheduler's templates rendered for a sample account
+dunning keys create|list|revoke  API keys (admin); the CLI's own key: DUNNING_API_KEY or
+                              api_key in ~/.config/dunning/config.toml
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -30,6 +31,8 @@ from urllib.parse import quote
 import httpx
 import typer
 
+from dunning_cli import client
+from dunning_cli.keys import keys
 from dunning_cli.portfolio import sample_rows, to_csv
 from dunning_cli.records import GateDecision, StepRecord
 from dunning_cli.replies import replies
@@ -50,6 +53,7 @@ app.add_typer(policy, name="policy")
 app.add_typer(replies, name="replies")
 app.add_typer(templates, name="templates")
 app.add_typer(sandbox, name="sandbox")
+app.add_typer(keys, name="keys")
 
 LEDGER = os.environ.get("DUNNING_LEDGER_URL", "http://127.0.0.1:8001")
 GATE = os.environ.get("DUNNING_GATE_URL", "http://127.0.0.1:8003")
@@ -63,25 +67,12 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, sort_keys=False, default=str))
 
 
-def _error_message(response: httpx.Response) -> str:
-    try:
-        return str(response.json().get("message") or response.text)
-    except ValueError:
-        return response.text
-
-
-def _fail(message: str, code: int = 1) -> None:
-    print(f"dunning: {message}", file=sys.stderr)
-    raise typer.Exit(code)
+_error_message = client.error_message
+_fail = client.fail
 
 
 def _request(service: str, method: str, base: str, path: str, **request: Any) -> httpx.Response:
-    """One request to a service; an unreachable service ends the command with a message."""
-    try:
-        return httpx.request(method, f"{base}{path}", **{"timeout": 30, **request})
-    except httpx.TransportError as exc:
-        _fail(f"cannot reach {service} at {base}: {exc}")
-        raise  # unreachable: _fail exits
+    return client.request(service, method, base, path, **request)
 
 
 def _ledger(method: str, ledger: str, path: str, **request: Any) -> httpx.Response:

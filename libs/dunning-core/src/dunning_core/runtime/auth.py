@@ -40,7 +40,7 @@ from dunning_core.contracts.access import (
 )
 from dunning_core.contracts.topics import AUTH_KEYS
 from dunning_core.runtime.service import Component, ServiceRuntime
-from dunning_core.runtime.settings import CommonSettings
+from dunning_core.runtime.settings import ApiKeySettings
 
 log = logging.getLogger(__name__)
 
@@ -147,8 +147,8 @@ def require(permission: Permission) -> Callable[[Request, Principal], Awaitable[
         if permission is not Permission.READ:
             log.info(
                 "write authorized",
-                extra={"key_id": principal.key_id, "principal": principal.name,
-                       "permission": permission.value, "path": request.url.path},
+                extra={"key_id": principal.key_id, "permission": permission.value,
+                       "path": request.url.path},
             )  # fmt: skip
         return principal
 
@@ -279,7 +279,7 @@ class KeyFollower:
         return {"ok": True, "keys": len(self.directory), "caught_up": self.caught_up}
 
 
-def follow_keys(app: FastAPI, runtime: ServiceRuntime, settings: CommonSettings) -> KeyDirectory:
+def follow_keys(app: FastAPI, runtime: ServiceRuntime, settings: ApiKeySettings) -> KeyDirectory:
     """Wire API keys into a service that does not own them: a ``KeyDirectory`` kept by a
     ``KeyFollower`` (a component of ``runtime``, with its health check) and the verifier
     and error handler on ``app``. Routes still say what they need with ``require``."""

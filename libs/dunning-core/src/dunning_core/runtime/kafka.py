@@ -1,6 +1,7 @@
 """Producing and consuming our events on Kafka with at-least-once, idempotent semantics.
 
-``EventProducer`` sends envelopes with idempotence on (acks=all). ``ConsumerLifecycle`` is
+``EventProducer`` (``producer.py``) sends envelopes with idempotence on (acks=all); a batch
+that failed because its producer died is redone on a new one. ``ConsumerLifecycle`` is
 one group member's start/fetch/stop loop around a ``process(batches)`` hook. ``ConsumerLoop``
 is the plain one: it reads in batches, skips ``ce_id`` values already handled, hands each
 event to a ``Handler``, asks the handler to make its effects durable (``flush``), and only
@@ -22,78 +23,20 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from dunning_core.contracts.envelope import Envelope, EnvelopeError, decode, encode
-from dunning_core.contracts.events import StepApproved
+from dunning_core.contracts.envelope import Envelope, EnvelopeError, decode
 from dunning_core.contracts.topics import dlq
 from dunning_core.runtime.dedupe import DedupeStore, MemoryDedupe
 from dunning_core.runtime.errors import Backoff as Backoff
 from dunning_core.runtime.errors import Outage, PermanentError, is_transient, quiet_repeats
+from dunning_core.runtime.producer import EventProducer as EventProducer
+from dunning_core.runtime.producer import is_fatal_for_producer
+from dunning_core.runtime.producer import topic_for as topic_for
 
 log = logging.getLogger(__name__)
 
 Batches = dict[TopicPartition, list[ConsumerRecord[Any, Any]]]
-
-
-def topic_for(envelope: Envelope) -> str:
-    data = envelope.data
-    return data.target_topic() if isinstance(data, StepApproved) else data.topic
-
-
-class EventProducer:
-    """Publishes envelopes, keyed by account id, with idempotence and batching on."""
-
-    def __init__(
-        self, bootstrap: str, client_id: str, topic_prefix: str = "", linger_ms: int = 5
-    ) -> None:
-        self.topic_prefix = topic_prefix
-        quiet_repeats()
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap,
-            client_id=client_id,
-            enable_idempotence=True,
-            linger_ms=linger_ms,
-            max_batch_size=256 * 1024,
-            compression_type=None,
-            request_timeout_ms=30_000,
-        )
-
-    async def start(self) -> None:
-        await self._producer.start()
-
-    async def stop(self) -> None:
-        await self._producer.stop()
-
-    async def send(self, envelope: Envelope, topic: str | None = None) -> asyncio.Future[Any]:
-        """Queue one envelope; the returned future resolves when the broker has it."""
-        key, value, headers = encode(envelope)
-        target = self.topic_prefix + (topic or topic_for(envelope))
-        fut: asyncio.Future[Any] = await self._producer.send(
-            target, value=value, key=key, headers=headers
-        )
-        return fut
-
-    async def publish(self, envelopes: Iterable[Envelope]) -> None:
-        """Send envelopes and wait until the broker acknowledged every one."""
-        futures = [await self.send(e) for e in envelopes]
-        if futures:
-            await asyncio.gather(*futures)
-
-    async def send_raw(
-        self,
-        topic: str,
-        key: bytes | None,
-        value: bytes | None,
-        headers: Sequence[tuple[str, bytes]],
-    ) -> asyncio.Future[Any]:
-        fut: asyncio.Future[Any] = await self._producer.send(
-            topic, value=value, key=key, headers=list(headers)
-        )
-        return fut
-
-    async def flush(self) -> None:
-        await self._producer.flush()
 
 
 async def dead_letter(
@@ -245,6 +188,13 @@ class ConsumerLifecycle(ABC):
             log.warning("batch failed, retrying", extra={"error": self.last_error})
         self.outage.failed(exc)
         self.rewind(batches)
+        producer = self.producer
+        if isinstance(producer, EventProducer) and (is_fatal_for_producer(exc) or producer.broken):
+            # The batch is redone from its first record on a new producer.
+            try:
+                await producer.rebuild()
+            except Exception as rebuild_error:  # the broker is away: the next send retries
+                log.debug("producer rebuild failed", extra={"error": str(rebuild_error)})
         await asyncio.sleep(self.backoff.delay(min(self._failures, 6)))
         self._failures += 1
 
@@ -369,6 +319,8 @@ class ConsumerLoop(ConsumerLifecycle):
             except PermanentError as exc:
                 return f"{type(exc).__name__}: {exc}"
             except Exception as exc:
+                if is_fatal_for_producer(exc):
+                    raise  # not this input's fault: the batch is redone on a new producer
                 if not is_transient(exc):  # a bug on this input: park it, move on
                     log.exception(
                         "handler failed", extra={"topic": record.topic, "offset": record.offset}

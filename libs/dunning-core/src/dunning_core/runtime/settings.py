@@ -70,6 +70,22 @@ class CommonSettings(BaseSettings):
         validation_alias=_shared("topic_prefix"),
     )
     http_host: str = Field("127.0.0.1", validation_alias=_shared("http_host"))
+
+    @field_validator("clock_start")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("DUNNING_CLOCK_START must carry a UTC offset")
+        return value
+
+    def topic(self, name: str) -> str:
+        return self.topic_prefix + name
+
+
+class ApiKeySettings(CommonSettings):
+    """The common settings of a service with an API (ledger, scheduler, gate): the secrets
+    its key verifier needs. Workers and webhook ingresses are not given them."""
+
     bootstrap_admin_key: SecretStr | None = Field(
         default=None,
         description="An admin API key accepted by every service, to create the first keys.",
@@ -89,13 +105,3 @@ class CommonSettings(BaseSettings):
         if len(str(value.get_secret_value() if isinstance(value, SecretStr) else value)) < 16:
             raise ValueError("must be at least 16 characters (e.g. `openssl rand -hex 32`)")
         return value
-
-    @field_validator("clock_start")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("DUNNING_CLOCK_START must carry a UTC offset")
-        return value
-
-    def topic(self, name: str) -> str:
-        return self.topic_prefix + name

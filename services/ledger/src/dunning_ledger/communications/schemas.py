@@ -54,6 +54,7 @@ class SignalOut(Record):
     kind: str
     ce_id: str
     occurred_at: datetime
+    recorded_by: str | None = None
     replayed: bool
 
 
@@ -80,6 +81,7 @@ class DisputeOut(Record):
     detail: str | None
     opened_at: datetime
     verified_at: datetime | None
+    recorded_by: str | None = None
 
     @classmethod
     def of(cls, d: Dispute) -> DisputeOut:
@@ -160,6 +162,7 @@ class EventOut(Record):
     step_id: str | None
     occurred_at: datetime
     recorded_at: datetime
+    recorded_by: str | None = None
     traceparent: str | None
     payload: dict[str, Any]
 

@@ -78,6 +78,7 @@ class PaymentOut(BaseModel):
     remaining_balance: Amount
     method: str
     received_at: datetime
+    recorded_by: str | None = Field(description="The principal of the API key that entered it.")
     replayed: bool = Field(description="True when this payment_id was already recorded.")
 
     @classmethod
@@ -90,6 +91,7 @@ class PaymentOut(BaseModel):
             remaining_balance=Amount.of(p.remaining_balance_minor, p.currency),
             method=p.method,
             received_at=p.received_at,
+            recorded_by=p.recorded_by,
             replayed=replayed,
         )
 
@@ -111,6 +113,7 @@ class PlanOut(BaseModel):
     instalments: int
     first_due: date
     agreed_at: datetime
+    recorded_by: str | None = Field(description="The principal of the API key that entered it.")
     replayed: bool = False
 
     @classmethod
@@ -123,5 +126,6 @@ class PlanOut(BaseModel):
             instalments=p.instalments,
             first_due=p.first_due,
             agreed_at=p.agreed_at,
+            recorded_by=p.recorded_by,
             replayed=replayed,
         )
