@@ -42,6 +42,10 @@ isr="$TOPIC_MIN_INSYNC_REPLICAS"
   --replication-factor "$rf" --config min.insync.replicas="$isr" \
   --config retention.ms=-1 --config cleanup.policy=delete
 "$bin/kafka-topics.sh" --bootstrap-server "$bootstrap" --create --if-not-exists \
+  --topic "${prefix}auth.keys.v1" --partitions 1 \
+  --replication-factor "$rf" --config min.insync.replicas="$isr" \
+  --config retention.ms=-1 --config cleanup.policy=compact
+"$bin/kafka-topics.sh" --bootstrap-server "$bootstrap" --create --if-not-exists \
   --topic "${prefix}accounts.v1.dlq" --partitions 1 \
   --replication-factor "$rf" --config min.insync.replicas="$isr" \
   --config retention.ms=-1 --config cleanup.policy=delete
@@ -93,6 +97,7 @@ outreach.approved.email.v1 6
 outreach.decisions.v1 6
 delivery.v1 6
 consumer.signals.v1 6
+auth.keys.v1 1
 accounts.v1.dlq 1
 payments.v1.dlq 1
 outreach.planned.v1.dlq 1

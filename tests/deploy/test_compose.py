@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import jsonschema
 import pytest
 import yaml
-from dunning_core.runtime.settings import CommonSettings
+from dunning_core.runtime.settings import ApiKeySettings
 from pydantic import SecretStr
 
 from .k8s import (
@@ -192,7 +192,7 @@ def needed_fields(service: str) -> set[str]:
         if isinstance(default, SecretStr):
             default = default.get_secret_value()
         # The shared auth secrets have no default; optional ones of a service may stay unset.
-        shared = name in CommonSettings.model_fields and default is None
+        shared = name in ApiKeySettings.model_fields and default is None
         placeholder = shared or "change-me" in str(default)
         if loopback_default(default) or name.endswith("host"):
             needed.add(name)

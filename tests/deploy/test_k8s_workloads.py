@@ -183,8 +183,9 @@ def test_pods_are_locked_down_and_sized(service: str, base: Rendered, sandbox: R
 
 
 def producer_request_timeout_s() -> float:
-    source = inspect.getsource(runtime_kafka.EventProducer)
-    match = re.search(r"request_timeout_ms=([\d_]+)", source)
+    # The producer's settings may be keyword arguments or a dict of them.
+    source = inspect.getsource(inspect.getmodule(runtime_kafka.EventProducer) or runtime_kafka)
+    match = re.search(r"""request_timeout_ms["']?\s*[=:]\s*([\d_]+)""", source)
     assert match, "EventProducer no longer sets request_timeout_ms: revisit the grace period"
     return int(match.group(1).replace("_", "")) / 1000
 
