@@ -18,6 +18,7 @@ from dunning_core.contracts.envelope import Envelope
 from dunning_ledger.domain.accounts import AccountStatus, StoredAccount
 from dunning_ledger.domain.communications import DecisionFold, DeliveryFold
 from dunning_ledger.domain.flags import FlagChange
+from dunning_ledger.domain.search import AccountQuery
 from dunning_ledger.domain.summary import SummaryCounts
 from dunning_ledger.errors import Conflict
 from dunning_ledger.models import (
@@ -66,6 +67,26 @@ def _columns(account: Account) -> dict[str, Any]:
     return {c.key: getattr(account, c.key) for c in Account.__table__.columns}
 
 
+def _matches(a: Account, q: AccountQuery) -> bool:
+    c, due = a.consumer, a.debt["due_date"]
+    checks = (
+        q.account_id is None or a.account_id == q.account_id,
+        q.after is None or a.account_id > q.after,
+        q.name is None or q.name in c["full_name"].lower(),
+        q.phone is None or q.phone in [p["number"] for p in c.get("phones", ())],
+        q.email is None or q.email in [e["address"] for e in c.get("emails", ())],
+        q.state is None or c["state"] == q.state,
+        q.status is None or a.status == q.status,
+        q.stage is None,
+        q.currency is None or a.currency == q.currency,
+        q.balance_min_minor is None or a.balance_minor >= q.balance_min_minor,
+        q.balance_max_minor is None or a.balance_minor <= q.balance_max_minor,
+        q.due_on_or_before is None or due <= q.due_on_or_before.isoformat(),
+        q.due_on_or_after is None or due >= q.due_on_or_after.isoformat(),
+    )
+    return all(checks)
+
+
 class MemoryAccounts:
     def __init__(self, tables: Tables) -> None:
         self.t = tables
@@ -85,6 +106,14 @@ class MemoryAccounts:
         values = _columns(self.t.accounts[account_id])
         values.update(balance_minor=balance_minor, paid_minor=paid_minor, status=status)
         self.t.accounts[account_id] = account_row({**values, "updated_at": at})
+
+    async def search(self, query: AccountQuery) -> Sequence[Account]:
+        """The SQL search's meaning, row by row (stage: no log here, so nothing matches)."""
+        return [
+            a
+            for a in sorted(self.t.accounts.values(), key=lambda a: a.account_id)
+            if _matches(a, query)
+        ][: query.limit + 1]
 
     async def summary_counts(self) -> SummaryCounts:
         by_status: dict[str, int] = {}

@@ -21,6 +21,7 @@ from dunning_core.runtime.clock import Clock as Clock
 from dunning_ledger.domain.accounts import AccountStatus, StoredAccount
 from dunning_ledger.domain.communications import DecisionFold, DeliveryFold
 from dunning_ledger.domain.flags import FlagChange
+from dunning_ledger.domain.search import AccountQuery
 from dunning_ledger.domain.summary import SummaryCounts
 from dunning_ledger.models import (
     Account,
@@ -90,6 +91,10 @@ class AccountRepository(Protocol):
         status: AccountStatus,
         at: datetime,
     ) -> None: ...
+
+    async def search(self, query: AccountQuery) -> Sequence[Account]:
+        """Up to ``query.limit + 1`` matching accounts after the cursor, by account_id."""
+        ...
 
     async def summary_counts(self) -> SummaryCounts: ...
 

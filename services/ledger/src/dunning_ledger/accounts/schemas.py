@@ -1,13 +1,14 @@
-"""The account body: the account with its flags, disputes, payments and plans."""
+"""The account bodies: one account with its flags, disputes, payments and plans; search hits."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
 from dunning_ledger.communications.schemas import DisputeOut, FlagOut
+from dunning_ledger.domain.search import days_past_due
 from dunning_ledger.payments.schemas import Amount, PaymentOut, PlanOut
 
 if TYPE_CHECKING:
@@ -50,3 +51,41 @@ class AccountOut(BaseModel):
             created_at=a.created_at,
             updated_at=a.updated_at,
         )
+
+
+class AccountHit(BaseModel):
+    """One account in a search result: who, where, how much, how late."""
+
+    account_id: str
+    full_name: str
+    state: str
+    status: str
+    balance: Amount
+    due_date: date | None
+    days_past_due: int | None = Field(description="Days since the due date, as of `as_of`.")
+    phones: list[str]
+    emails: list[str]
+
+    @classmethod
+    def of(cls, a: Account, today: date) -> AccountHit:
+        due_text = a.debt.get("due_date")
+        due = date.fromisoformat(due_text) if isinstance(due_text, str) else None
+        return cls(
+            account_id=a.account_id,
+            full_name=str(a.consumer.get("full_name", "")),
+            state=str(a.consumer.get("state", "")),
+            status=a.status,
+            balance=Amount.of(a.balance_minor, a.currency),
+            due_date=due,
+            days_past_due=None if due is None else days_past_due(today, due),
+            phones=[p["number"] for p in a.consumer.get("phones", ())],
+            emails=[e["address"] for e in a.consumer.get("emails", ())],
+        )
+
+
+class AccountPage(BaseModel):
+    accounts: list[AccountHit]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page."
+    )
+    as_of: date = Field(description="The ledger's date (UTC) days past due count from.")

@@ -1,0 +1,98 @@
+"""``/v1/accounts`` beyond one account's body: search (the routes beside ``api``'s)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from dunning_core.contracts.access import Permission
+from dunning_core.runtime.auth import authenticated, require
+from fastapi import APIRouter, Depends, Query, Request
+
+from dunning_ledger.accounts.schemas import AccountHit, AccountPage
+from dunning_ledger.accounts.service import AccountService
+from dunning_ledger.domain.search import DEFAULT_LIMIT, MAX_LIMIT, SearchFilters
+from dunning_ledger.errors import ErrorBody
+
+READ = [Depends(require(Permission.READ))]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 422, 503)
+}
+_Text = Annotated[str | None, Query(min_length=1, max_length=200)]
+_SEARCH_DOC = (
+    "Accounts matching every filter given, in account_id order, a page at a time: pass "
+    "`next_cursor` back as `cursor` for the next page. `name` matches anywhere in the full "
+    "name, ignoring case. `phone` takes any notation (US by default). `balance_min` and "
+    "`balance_max` are in major units of `currency` (USD unless given) and match only "
+    "accounts in that currency. Days past due count from the debt's due date to the "
+    "ledger's date (`as_of`). `stage` is the stage of the account's latest step in the "
+    "ledger's communication log: the scheduler owns stages, and an account without a "
+    "logged step has none here. The import has no external reference, so there is no "
+    "such filter."
+)
+
+
+def _filters(
+    account_id: _Text = None,
+    name: _Text = None,
+    phone: Annotated[str | None, Query(min_length=1, max_length=40)] = None,
+    email: Annotated[str | None, Query(min_length=3, max_length=320)] = None,
+    state: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
+    status: Literal["open", "paid"] | None = None,
+    stage: _Text = None,
+    balance_min: Annotated[str | None, Query(max_length=40, examples=["100.00"])] = None,
+    balance_max: Annotated[str | None, Query(max_length=40)] = None,
+    currency: Annotated[str, Query(pattern=r"^[A-Za-z]{3}$")] = "USD",
+    days_past_due_min: Annotated[int | None, Query(ge=-100_000, le=100_000)] = None,
+    days_past_due_max: Annotated[int | None, Query(ge=-100_000, le=100_000)] = None,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> SearchFilters:
+    return SearchFilters(
+        account_id=account_id,
+        name=name,
+        phone=phone,
+        email=email,
+        state=state,
+        status=status,
+        stage=stage,
+        balance_min=balance_min,
+        balance_max=balance_max,
+        currency=currency,
+        days_past_due_min=days_past_due_min,
+        days_past_due_max=days_past_due_max,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+Filters = Annotated[SearchFilters, Depends(_filters)]
+
+
+def _accounts(request: Request) -> AccountService:
+    service: AccountService = request.app.state.use_cases.accounts
+    return service
+
+
+Accounts = Annotated[AccountService, Depends(_accounts)]
+
+
+def router() -> APIRouter:
+    api = APIRouter(prefix="/v1", tags=["accounts"], dependencies=[Depends(authenticated)])
+
+    @api.get(
+        "/accounts",
+        response_model=AccountPage,
+        responses=ERRORS,
+        dependencies=READ,
+        summary="Search accounts (cursor paging, stable order)",
+        description=_SEARCH_DOC,
+    )
+    async def search_accounts(filters: Filters, accounts: Accounts) -> AccountPage:
+        page = await accounts.search(filters)
+        return AccountPage(
+            accounts=[AccountHit.of(a, page.today) for a in page.accounts],
+            next_cursor=page.next_cursor,
+            as_of=page.today,
+        )
+
+    return api
