@@ -63,3 +63,14 @@ def test_a_refused_filter_is_explained(ledger: TestClient) -> None:
     refused = dunning("--phone", "not-a-phone")
     assert refused.exit_code == 1
     assert "not a phone number" in refused.output
+
+
+def test_the_timeline_is_a_table(ledger: TestClient) -> None:
+    shown = CliRunner().invoke(app, ["account", "A6", "--timeline"], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    assert "account opened" in shown.stdout
+    assert "[bold]Eve[/bold]" in shown.stdout
+    assert "America/New_York" in shown.stdout
+    missing = CliRunner().invoke(app, ["account", "A99", "--timeline"])
+    assert missing.exit_code == 1
+    assert "no account 'A99'" in missing.output

@@ -254,7 +254,25 @@ class MemoryCommunications:
         return None
 
     async def events_of(self, account_id: str) -> Sequence[CommunicationEvent]:
-        return []
+        return [
+            CommunicationEvent(
+                id=n,
+                ce_id=r.ce_id,
+                ce_type=r.ce_type,
+                ce_source=r.ce_source,
+                account_id=r.account_id,
+                step_id=r.step_id,
+                kind=r.kind,
+                outcome=r.outcome,
+                occurred_at=r.occurred_at,
+                traceparent=r.traceparent,
+                payload=orjson.loads(r.payload),
+                recorded_at=r.occurred_at,
+                recorded_by=self.t.authors.get(r.ce_id),
+            )
+            for n, r in enumerate(self.t.events, 1)
+            if r.account_id == account_id
+        ]
 
 
 class MemoryOutbox:

@@ -1,9 +1,10 @@
-"""``dunning accounts search``: find accounts in the ledger, shown as a table, page by page."""
+"""``dunning accounts search`` and ``dunning account ID --timeline``: accounts as tables."""
 
 from __future__ import annotations
 
 import os
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 from rich.console import Console
@@ -81,3 +82,27 @@ def search(
     console.print(accounts_table(hits))
     more = " (more: raise --pages)" if page["next_cursor"] else ""
     console.print(f"{len(hits)} account(s) as of {page.get('as_of', '')}{more}")
+
+
+def timeline_table(body: dict[str, Any]) -> Table:
+    table = Table(
+        "UTC", body["zone"], "what", "", "by", "step",
+        title=Text(f"{body['account_id']}: {body['full_name']} ({body['state']})"),
+        caption=body["message_bodies"],
+    )  # fmt: skip
+    for e in body["entries"]:
+        rules = [f"  {r['rule_id']}: {r['explanation']}" for r in e["details"].get("rules", [])]
+        table.add_row(
+            e["at_utc"][:19].replace("T", " "),
+            e["at_local"][:16].replace("T", " "),
+            e["kind"],
+            Text("\n".join([e["summary"], *rules])),
+            e["by"] or "",
+            e["step_id"] or "",
+        )
+    return table
+
+
+def show_timeline(ledger: str, account_id: str) -> None:
+    body = ledger_get(ledger, f"/v1/accounts/{quote(account_id, safe='')}/timeline")
+    Console().print(timeline_table(body))

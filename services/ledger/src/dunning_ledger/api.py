@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dunning_ledger.accounts.schemas import AccountOut
 from dunning_ledger.accounts.service import AccountService
+from dunning_ledger.accounts.timeline import TimelineService
 from dunning_ledger.communications.schemas import (
     CommunicationsOut,
     EventOut,
@@ -60,6 +61,7 @@ class UseCases:
     communications: CommunicationService
     imports: ImportService
     keys: KeyService
+    timelines: TimelineService
 
 
 def get_use_cases(request: Request) -> UseCases:

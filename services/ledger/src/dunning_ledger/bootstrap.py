@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from dunning_ledger.accounts.api import router as accounts_router
 from dunning_ledger.accounts.repository import SqlAccountRepository
 from dunning_ledger.accounts.service import AccountService
+from dunning_ledger.accounts.timeline import TimelineService
 from dunning_ledger.adapters.database import (
     SqlTransactions,
     make_engine,
@@ -81,6 +82,7 @@ def use_cases(
         communications=CommunicationService(transactions, clock, group_id=group_id),
         imports=ImportService(transactions, clock),
         keys=KeyService(transactions, clock, pepper),
+        timelines=TimelineService(transactions),
     )
 
 

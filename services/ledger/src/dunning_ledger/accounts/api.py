@@ -6,12 +6,16 @@ from typing import Annotated, Any, Literal
 
 from dunning_core.contracts.access import Permission
 from dunning_core.runtime.auth import authenticated, require
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import HTMLResponse
 
-from dunning_ledger.accounts.schemas import AccountHit, AccountPage
+from dunning_ledger.accounts.page import timeline_page
+from dunning_ledger.accounts.schemas import AccountHit, AccountPage, TimelineOut
 from dunning_ledger.accounts.service import AccountService
+from dunning_ledger.accounts.timeline import TimelineService
+from dunning_ledger.domain import import_format
 from dunning_ledger.domain.search import DEFAULT_LIMIT, MAX_LIMIT, SearchFilters
-from dunning_ledger.errors import ErrorBody
+from dunning_ledger.errors import ErrorBody, NotFound
 
 READ = [Depends(require(Permission.READ))]
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -76,6 +80,28 @@ def _accounts(request: Request) -> AccountService:
 Accounts = Annotated[AccountService, Depends(_accounts)]
 
 
+def _timelines(request: Request) -> TimelineService:
+    service: TimelineService = request.app.state.use_cases.timelines
+    return service
+
+
+Timelines = Annotated[TimelineService, Depends(_timelines)]
+
+
+def _account_id(
+    account_id: Annotated[str, Path(description="1-64 of A-Z a-z 0-9 . _ : -")],
+) -> str:
+    if not import_format.IDENTIFIER.match(account_id):
+        raise NotFound(
+            f"no account {account_id!r}: an account id is 1-64 of A-Z a-z 0-9 . _ : - "
+            "starting with a letter or digit"
+        )
+    return account_id
+
+
+AccountId = Annotated[str, Depends(_account_id)]
+
+
 def router() -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["accounts"], dependencies=[Depends(authenticated)])
 
@@ -94,5 +120,29 @@ def router() -> APIRouter:
             next_cursor=page.next_cursor,
             as_of=page.today,
         )
+
+    @api.get(
+        "/accounts/{account_id}/timeline",
+        response_model=TimelineOut,
+        responses={
+            **ERRORS,
+            200: {"content": {"text/html": {"schema": {"type": "string"}}}},
+        },
+        dependencies=READ,
+        summary="Everything recorded about the account, in order (JSON or a printable page)",
+        description="Steps with their gate decisions and rules, deliveries, signals (replies "
+        "with their intent), payments and plans, with who and when, in UTC and in the "
+        "consumer's zone. `format=html` gives a printable page. Message bodies are not held "
+        "by the ledger (see `message_bodies`).",
+    )
+    async def timeline(
+        account_id: AccountId,
+        timelines: Timelines,
+        format: Annotated[Literal["json", "html"], Query(description="json or html")] = "json",
+    ) -> TimelineOut | HTMLResponse:
+        body = TimelineOut.of(await timelines.timeline(account_id))
+        if format == "html":
+            return HTMLResponse(timeline_page(body))
+        return body
 
     return api

@@ -1,4 +1,5 @@
-"""The account bodies: one account with its flags, disputes, payments and plans; search hits."""
+"""The account bodies: one account with its flags, disputes, payments and plans;
+search hits; the timeline."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from pydantic import BaseModel, Field
 
 from dunning_ledger.communications.schemas import DisputeOut, FlagOut
 from dunning_ledger.domain.search import days_past_due
+from dunning_ledger.domain.timeline import MESSAGE_BODIES
 from dunning_ledger.payments.schemas import Amount, PaymentOut, PlanOut
 
 if TYPE_CHECKING:
     from dunning_ledger.accounts.service import AccountView
+    from dunning_ledger.accounts.timeline import Timeline
     from dunning_ledger.models import Account
 
 
@@ -89,3 +92,47 @@ class AccountPage(BaseModel):
         description="Pass as `cursor` for the next page; null on the last page."
     )
     as_of: date = Field(description="The ledger's date (UTC) days past due count from.")
+
+
+class EntryOut(BaseModel):
+    at_utc: datetime
+    at_local: datetime = Field(description="The same instant in the consumer's zone.")
+    kind: str = Field(description="account, decision, delivery, signal, payment, plan, note")
+    summary: str
+    by: str | None = Field(description="The API key's principal, or the service that sent it.")
+    step_id: str | None
+    details: dict[str, Any]
+
+
+class TimelineOut(BaseModel):
+    account_id: str
+    full_name: str
+    state: str
+    zone: str = Field(description="The IANA zone of `at_local`.")
+    zone_basis: str
+    message_bodies: str = Field(description="What the timeline shows of each message.")
+    entries: list[EntryOut]
+
+    @classmethod
+    def of(cls, t: Timeline) -> TimelineOut:
+        c = t.account.consumer
+        return cls(
+            account_id=t.account.account_id,
+            full_name=str(c.get("full_name", "")),
+            state=str(c.get("state", "")),
+            zone=t.zone.name,
+            zone_basis=t.zone.basis,
+            message_bodies=MESSAGE_BODIES,
+            entries=[
+                EntryOut(
+                    at_utc=e.at,
+                    at_local=e.local(t.zone),
+                    kind=e.kind,
+                    summary=e.summary,
+                    by=e.by,
+                    step_id=e.step_id,
+                    details=e.details,
+                )
+                for e in t.entries
+            ],
+        )

@@ -1,4 +1,4 @@
-"""Account search on PostgreSQL: each filter through the indexes, paging, and its errors."""
+"""Account search and timeline on PostgreSQL: each filter through the indexes, paging, errors."""
 
 from __future__ import annotations
 
@@ -79,3 +79,18 @@ async def test_pages_are_stable_and_a_bad_cursor_is_a_400(http: httpx.AsyncClien
     assert phone.status_code == 422
     assert phone.json()["errors"][0]["field"] == "query.phone"
     assert (await http.get("/v1/accounts", headers={"Authorization": ""})).status_code == 401
+
+
+async def test_the_timeline_reads_every_table_in_order(http: httpx.AsyncClient) -> None:
+    await http.post("/v1/accounts/import", json={"accounts": [row(9)]})
+    account = "ACC-000009"
+    signal = {"signal_id": "d-9", "kind": "disputed", "text": "not mine"}
+    assert (await http.post(f"/v1/accounts/{account}/signals", json=signal)).status_code == 201
+    payment = {"payment_id": "p-9", "amount": "5.00", "method": "card"}
+    assert (await http.post(f"/v1/accounts/{account}/payments", json=payment)).status_code == 201
+    body = (await http.get(f"/v1/accounts/{account}/timeline")).json()
+    assert [e["kind"] for e in body["entries"]] == ["account", "signal", "payment"]
+    assert all(e["by"] for e in body["entries"][1:])
+    assert body["zone"] == "America/New_York"
+    page = await http.get(f"/v1/accounts/{account}/timeline", params={"format": "html"})
+    assert "not mine" in page.text
