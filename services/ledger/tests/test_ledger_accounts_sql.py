@@ -7,8 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
+from dunning_core.contracts.events import AccountUpdated
 from dunning_testkit.ledger import import_row as row
-from dunning_testkit.ledger import scalar, to_csv
+from dunning_testkit.ledger import read_topic, scalar, to_csv
 
 pytestmark = pytest.mark.integration
 
@@ -94,3 +95,32 @@ async def test_the_timeline_reads_every_table_in_order(http: httpx.AsyncClient) 
     assert body["zone"] == "America/New_York"
     page = await http.get(f"/v1/accounts/{account}/timeline", params={"format": "html"})
     assert "not mine" in page.text
+
+
+async def test_a_change_reaches_kafka_and_a_reimport_keeps_it_unchanged(
+    http: httpx.AsyncClient, topics: str, database: str
+) -> None:
+    csv = to_csv([row(11)])
+    await http.post("/v1/accounts/import", files={"file": ("a.csv", csv, "text/csv")})
+    account = "ACC-000011"
+    patch = {"phones": [{"number": "(415) 555-2671", "kind": "home"}], "locale": "es_US"}
+    changed = await http.patch(f"/v1/accounts/{account}", json=patch)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["changed"] == ["phones", "locale"]
+    events = await read_topic(topics + "accounts.v1", at_least=2)
+    updated = events[-1].data
+    assert isinstance(updated, AccountUpdated)
+    assert updated.revision == 2
+    assert updated.consumer.phones[0].number == "+14155552671"
+    assert updated.recorded_by
+    assert await scalar(database, "SELECT consumer->>'locale' FROM ledger.accounts") == "es_US"
+    assert await scalar(database, "SELECT changed FROM ledger.account_changes") == [
+        "phones",
+        "locale",
+    ]
+    again = await http.post("/v1/accounts/import", files={"file": ("a.csv", csv, "text/csv")})
+    assert again.json()["unchanged"] == 1
+    note = await http.post(f"/v1/accounts/{account}/notes", json={"text": "asked for Spanish"})
+    assert note.status_code == 201
+    timeline = (await http.get(f"/v1/accounts/{account}/timeline")).json()
+    assert [e["kind"] for e in timeline["entries"]] == ["account", "change", "note"]

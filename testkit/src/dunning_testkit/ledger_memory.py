@@ -23,6 +23,8 @@ from dunning_ledger.domain.summary import SummaryCounts
 from dunning_ledger.errors import Conflict
 from dunning_ledger.models import (
     Account,
+    AccountChangeRecord,
+    AccountNote,
     ApiKey,
     CommunicationEvent,
     CommunicationLog,
@@ -48,12 +50,15 @@ class Tables:
     keys: dict[str, ApiKey] = field(default_factory=dict)
     records: list[tuple[str, bytes, bytes]] = field(default_factory=list)  # not events
     authors: dict[str, str] = field(default_factory=dict)  # ce_id -> recorded_by
+    changes: list[AccountChangeRecord] = field(default_factory=list)
+    notes: list[AccountNote] = field(default_factory=list)
 
     def copy(self) -> Tables:
         return Tables(
             dict(self.accounts), dict(self.payments), dict(self.plans), list(self.flags),
             list(self.disputes), list(self.events), set(self.processed), list(self.outbox),
             self.commits, dict(self.keys), list(self.records), dict(self.authors),
+            list(self.changes), list(self.notes),
         )  # fmt: skip
 
 
@@ -106,6 +111,26 @@ class MemoryAccounts:
         values = _columns(self.t.accounts[account_id])
         values.update(balance_minor=balance_minor, paid_minor=paid_minor, status=status)
         self.t.accounts[account_id] = account_row({**values, "updated_at": at})
+
+    async def save_snapshot(
+        self, account_id: str, *, revision: int, consumer: str, debt: str, at: datetime
+    ) -> None:
+        values = _columns(self.t.accounts[account_id])
+        values.update(revision=revision, consumer=orjson.loads(consumer), debt=orjson.loads(debt))
+        self.t.accounts[account_id] = account_row({**values, "updated_at": at})
+
+    async def add_change(self, change: AccountChangeRecord) -> None:
+        change.id = len(self.t.changes) + 1
+        self.t.changes.append(change)
+
+    async def changes_of(self, account_id: str) -> Sequence[AccountChangeRecord]:
+        return [c for c in self.t.changes if c.account_id == account_id]
+
+    async def add_note(self, note: AccountNote) -> None:
+        self.t.notes.append(note)
+
+    async def notes_of(self, account_id: str) -> Sequence[AccountNote]:
+        return [n for n in self.t.notes if n.account_id == account_id]
 
     async def search(self, query: AccountQuery) -> Sequence[Account]:
         """The SQL search's meaning, row by row (stage: no log here, so nothing matches)."""

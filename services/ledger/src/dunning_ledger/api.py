@@ -21,6 +21,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dunning_ledger.accounts.changes import ChangeService
 from dunning_ledger.accounts.schemas import AccountOut
 from dunning_ledger.accounts.service import AccountService
 from dunning_ledger.accounts.timeline import TimelineService
@@ -62,6 +63,7 @@ class UseCases:
     imports: ImportService
     keys: KeyService
     timelines: TimelineService
+    changes: ChangeService
 
 
 def get_use_cases(request: Request) -> UseCases:

@@ -22,6 +22,7 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from dunning_ledger.accounts.api import router as accounts_router
+from dunning_ledger.accounts.changes import ChangeService
 from dunning_ledger.accounts.repository import SqlAccountRepository
 from dunning_ledger.accounts.service import AccountService
 from dunning_ledger.accounts.timeline import TimelineService
@@ -83,6 +84,7 @@ def use_cases(
         imports=ImportService(transactions, clock),
         keys=KeyService(transactions, clock, pepper),
         timelines=TimelineService(transactions),
+        changes=ChangeService(transactions, clock),
     )
 
 

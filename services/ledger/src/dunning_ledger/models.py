@@ -85,6 +85,35 @@ class Account(Base):
     updated_at: Mapped[datetime]
 
 
+class AccountChangeRecord(Base):
+    """An operator's change to an account (contact points, consent, language, flags)."""
+
+    __tablename__ = "account_changes"
+    __table_args__ = (Index(None, "account_id", "changed_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(Text, ForeignKey("accounts.account_id"))
+    revision: Mapped[int] = mapped_column(Integer)
+    changed: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    before: Mapped[dict[str, Any]]
+    after: Mapped[dict[str, Any]]
+    changed_at: Mapped[datetime]
+    recorded_by: Mapped[str | None] = mapped_column(Text)
+
+
+class AccountNote(Base):
+    """A note an agent wrote on an account."""
+
+    __tablename__ = "account_notes"
+    __table_args__ = (Index(None, "account_id", "created_at"),)
+
+    note_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    account_id: Mapped[str] = mapped_column(Text, ForeignKey("accounts.account_id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    recorded_by: Mapped[str | None] = mapped_column(Text)
+
+
 class Payment(Base):
     __tablename__ = "payments"
     __table_args__ = (Index(None, "account_id", "received_at"),)

@@ -1,25 +1,37 @@
-"""``/v1/accounts`` beyond one account's body: search (the routes beside ``api``'s)."""
+"""``/v1/accounts`` beyond one account's body: search, timeline, changes, notes."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from dunning_core.contracts.access import Permission
+from dunning_core.contracts.access import Permission, Principal
 from dunning_core.runtime.auth import authenticated, require
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
+from dunning_ledger.accounts.changes import ChangeService
 from dunning_ledger.accounts.page import timeline_page
-from dunning_ledger.accounts.schemas import AccountHit, AccountPage, TimelineOut
+from dunning_ledger.accounts.schemas import (
+    AccountHit,
+    AccountPage,
+    AccountPatch,
+    ChangeOut,
+    NoteIn,
+    NoteOut,
+    NotesOut,
+    TimelineOut,
+)
 from dunning_ledger.accounts.service import AccountService
 from dunning_ledger.accounts.timeline import TimelineService
 from dunning_ledger.domain import import_format
 from dunning_ledger.domain.search import DEFAULT_LIMIT, MAX_LIMIT, SearchFilters
-from dunning_ledger.errors import ErrorBody, NotFound
+from dunning_ledger.errors import ErrorBody, NotFound, UnsupportedMediaType
 
 READ = [Depends(require(Permission.READ))]
+Changer = Annotated[Principal, Depends(require(Permission.CHANGE_ACCOUNTS))]
+NoteTaker = Annotated[Principal, Depends(require(Permission.RECORD_NOTES))]
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 422, 503)
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 413, 415, 422, 503)
 }
 _Text = Annotated[str | None, Query(min_length=1, max_length=200)]
 _SEARCH_DOC = (
@@ -88,6 +100,25 @@ def _timelines(request: Request) -> TimelineService:
 Timelines = Annotated[TimelineService, Depends(_timelines)]
 
 
+def _changes(request: Request) -> ChangeService:
+    service: ChangeService = request.app.state.use_cases.changes
+    return service
+
+
+Changes = Annotated[ChangeService, Depends(_changes)]
+
+
+async def _json_body(request: Request) -> None:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type and content_type != "application/json" and not content_type.endswith("+json"):
+        raise UnsupportedMediaType(
+            f"unsupported content type {content_type!r}; send application/json"
+        )
+
+
+JSON_ONLY = [Depends(_json_body)]
+
+
 def _account_id(
     account_id: Annotated[str, Path(description="1-64 of A-Z a-z 0-9 . _ : -")],
 ) -> str:
@@ -144,5 +175,53 @@ def router() -> APIRouter:
         if format == "html":
             return HTMLResponse(timeline_page(body))
         return body
+
+    @api.patch(
+        "/accounts/{account_id}",
+        response_model=ChangeOut,
+        responses=ERRORS,
+        dependencies=JSON_ONLY,
+        summary="Change contact points, consent, language or flags (operator and up)",
+        description="Each change is a new revision announced as `account.updated.v1` (with "
+        "`changed` and `recorded_by`) so the gate and the scheduler see it. `phones` and "
+        "`emails` replace the whole list; what is left out stays. A change that alters "
+        "nothing answers `changed: []` and announces nothing.",
+    )
+    async def change_account(
+        who: Changer, account_id: AccountId, body: AccountPatch, changes: Changes
+    ) -> ChangeOut:
+        done = await changes.change(account_id, body, recorded_by=who.name)
+        return ChangeOut(
+            account_id=done.account_id,
+            revision=done.revision,
+            changed=list(done.changed),
+            recorded_by=done.recorded_by,
+            consumer=done.consumer,
+            debt=done.debt,
+        )
+
+    @api.post(
+        "/accounts/{account_id}/notes",
+        response_model=NoteOut,
+        status_code=201,
+        responses=ERRORS,
+        dependencies=JSON_ONLY,
+        summary="Write a note on the account (agent and up)",
+    )
+    async def add_note(
+        who: NoteTaker, account_id: AccountId, body: NoteIn, changes: Changes
+    ) -> NoteOut:
+        return NoteOut.model_validate(await changes.add_note(account_id, body.text, who.name))
+
+    @api.get(
+        "/accounts/{account_id}/notes",
+        response_model=NotesOut,
+        responses=ERRORS,
+        dependencies=READ,
+        summary="The account's notes, oldest first",
+    )
+    async def notes(account_id: AccountId, changes: Changes) -> NotesOut:
+        found = await changes.notes(account_id)
+        return NotesOut(account_id=account_id, notes=[NoteOut.model_validate(n) for n in found])
 
     return api

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, text, update
+from sqlalchemy import ColumnElement, Text, cast, func, literal, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -14,7 +15,14 @@ from dunning_ledger.adapters.outbox import SqlOutbox
 from dunning_ledger.domain.accounts import AccountStatus
 from dunning_ledger.domain.search import AccountQuery
 from dunning_ledger.domain.summary import SummaryCounts
-from dunning_ledger.models import Account, CommunicationLog, ConsumerFlag, Payment
+from dunning_ledger.models import (
+    Account,
+    AccountChangeRecord,
+    AccountNote,
+    CommunicationLog,
+    ConsumerFlag,
+    Payment,
+)
 
 
 class SqlAccountRepository:
@@ -43,6 +51,44 @@ class SqlAccountRepository:
                 balance_minor=balance_minor, paid_minor=paid_minor, status=status, updated_at=at
             )
         )
+
+    async def save_snapshot(
+        self, account_id: str, *, revision: int, consumer: str, debt: str, at: datetime
+    ) -> None:
+        await self.session.execute(
+            update(Account)
+            .where(Account.account_id == account_id)
+            .values(
+                revision=revision,
+                consumer=cast(literal(consumer, Text), JSONB),
+                debt=cast(literal(debt, Text), JSONB),
+                updated_at=at,
+            )
+        )
+
+    async def add_change(self, change: AccountChangeRecord) -> None:
+        self.session.add(change)
+        await self.session.flush()
+
+    async def changes_of(self, account_id: str) -> Sequence[AccountChangeRecord]:
+        query = (
+            select(AccountChangeRecord)
+            .where(AccountChangeRecord.account_id == account_id)
+            .order_by(AccountChangeRecord.id)
+        )
+        return (await self.session.execute(query)).scalars().all()
+
+    async def add_note(self, note: AccountNote) -> None:
+        self.session.add(note)
+        await self.session.flush()
+
+    async def notes_of(self, account_id: str) -> Sequence[AccountNote]:
+        query = (
+            select(AccountNote)
+            .where(AccountNote.account_id == account_id)
+            .order_by(AccountNote.created_at, AccountNote.note_id)
+        )
+        return (await self.session.execute(query)).scalars().all()
 
     async def search(self, query: AccountQuery) -> Sequence[Account]:
         """Up to ``query.limit + 1`` matching accounts after the cursor, in account_id order."""

@@ -1,17 +1,19 @@
 """The account bodies: one account with its flags, disputes, payments and plans;
-search hits; the timeline."""
+search hits; the timeline; changes and notes."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, Field
+from dunning_core.contracts.common import Instant
+from dunning_core.contracts.events import AddressBasis, PhoneConsent
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from dunning_ledger.communications.schemas import DisputeOut, FlagOut
 from dunning_ledger.domain.search import days_past_due
 from dunning_ledger.domain.timeline import MESSAGE_BODIES
-from dunning_ledger.payments.schemas import Amount, PaymentOut, PlanOut
+from dunning_ledger.payments.schemas import Amount, Body, PaymentOut, PlainText, PlanOut
 
 if TYPE_CHECKING:
     from dunning_ledger.accounts.service import AccountView
@@ -136,3 +138,77 @@ class TimelineOut(BaseModel):
                 for e in t.entries
             ],
         )
+
+
+class PhoneIn(Body):
+    number: str = Field(min_length=3, max_length=40, description="Any notation, US by default.")
+    kind: Literal["mobile", "home", "work", "other"] = "mobile"
+    consent: PhoneConsent = PhoneConsent.CREDITOR_PROVIDED
+    basis: AddressBasis = AddressBasis.CONSUMER_USED
+    basis_on: date | None = None
+    consent_source: PlainText | None = Field(default=None, min_length=1, max_length=200)
+    consent_at: Instant | None = None
+
+    @model_validator(mode="after")
+    def _documented(self) -> PhoneIn:
+        if (self.consent_source is None) != (self.consent_at is None):
+            raise ValueError("consent_source and consent_at go together: give both or neither")
+        if self.consent is PhoneConsent.EXPRESS_WRITTEN and self.consent_source is None:
+            raise ValueError("express_written consent needs its consent_source and consent_at")
+        return self
+
+
+class EmailIn(Body):
+    address: EmailStr
+    basis: AddressBasis = AddressBasis.CONSUMER_USED
+    basis_on: date | None = None
+    workplace: bool = False
+
+
+class FlagsIn(Body):
+    nyc_electronic_consent: bool | None = None
+    medical: bool | None = None
+    legal_action_authorized: bool | None = None
+
+
+class AccountPatch(Body):
+    """What to change; what is left out stays. `phones`/`emails` replace the whole list."""
+
+    phones: list[PhoneIn] | None = Field(default=None, max_length=10)
+    emails: list[EmailIn] | None = Field(default=None, max_length=10)
+    locale: str | None = Field(default=None, pattern=r"^[a-z]{2}_[A-Z]{2}$", examples=["es_US"])
+    flags: FlagsIn | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> AccountPatch:
+        if not self.model_fields_set:
+            raise ValueError("nothing to change: give phones, emails, locale or flags")
+        return self
+
+
+class ChangeOut(BaseModel):
+    account_id: str
+    revision: int
+    changed: list[str] = Field(description="What changed; empty when nothing did.")
+    recorded_by: str | None
+    consumer: dict[str, Any]
+    debt: dict[str, Any]
+
+
+class NoteIn(Body):
+    text: PlainText = Field(min_length=1, max_length=4000)
+
+
+class NoteOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    note_id: str
+    account_id: str
+    text: str
+    created_at: datetime
+    recorded_by: str | None
+
+
+class NotesOut(BaseModel):
+    account_id: str
+    notes: list[NoteOut]

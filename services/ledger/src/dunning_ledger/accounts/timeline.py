@@ -11,9 +11,11 @@ from dunning_ledger.domain.money import format_minor
 from dunning_ledger.domain.timeline import (
     Entry,
     Zone,
+    change_entry,
     decision_entry,
     delivery_entry,
     in_order,
+    note_entry,
     payment_entry,
     plan_entry,
     signal_entry,
@@ -77,6 +79,8 @@ class TimelineService:
             events = await tx.communications.events_of(account_id)
             payments = await tx.payments.payments_of(account_id)
             plans = await tx.payments.plans_of(account_id)
+            changes = await tx.accounts.changes_of(account_id)
+            notes = await tx.accounts.notes_of(account_id)
             await tx.commit()
         consumer = account.consumer
         opened = Entry(
@@ -87,5 +91,10 @@ class TimelineService:
         )
         entries = [opened, *(event_entry(e) for e in events)]
         entries += money_entries(payments, plans)
+        entries += [
+            change_entry(c.changed_at, c.revision, c.changed, c.after, c.recorded_by)
+            for c in changes
+        ]
+        entries += [note_entry(n.created_at, n.text, n.recorded_by) for n in notes]
         zone = Zone.of(consumer.get("time_zones") or (), str(consumer.get("state", "")))
         return Timeline(account, zone, in_order(entries))

@@ -21,7 +21,9 @@ from zoneinfo import ZoneInfo
 
 from dunning_core.contracts.events import ConsumerSignaled, DeliveryUpdated, StepDecided
 
-EntryKind = Literal["account", "decision", "delivery", "signal", "payment", "plan", "note"]
+EntryKind = Literal[
+    "account", "change", "decision", "delivery", "signal", "payment", "plan", "note"
+]
 
 MESSAGE_BODIES: Final = (
     "The ledger does not hold message bodies: it records the gate's decisions, deliveries "
@@ -150,7 +152,23 @@ def plan_entry(
     )
 
 
+def change_entry(
+    at: datetime, revision: int, changed: Sequence[str], after: dict[str, Any], by: str | None
+) -> Entry:
+    return Entry(
+        at,
+        "change",
+        f"account changed (revision {revision}): {', '.join(changed)}",
+        by=by,
+        details={"revision": revision, "changed": list(changed), "after": after},
+    )
+
+
+def note_entry(at: datetime, text: str, by: str | None) -> Entry:
+    return Entry(at, "note", text, by=by, details={"text": text})
+
+
 def in_order(entries: Iterable[Entry]) -> list[Entry]:
     """By time, then the order recorded (a decision before the delivery it allowed)."""
-    kinds = ("account", "decision", "delivery", "signal", "payment", "plan", "note")
+    kinds = ("account", "change", "decision", "delivery", "signal", "payment", "plan", "note")
     return sorted(entries, key=lambda e: (e.at, kinds.index(e.kind), e.seq))
