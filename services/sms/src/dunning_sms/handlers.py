@@ -21,6 +21,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 
+from dunning_channels.domain.replies import reply_signals
 from dunning_channels.ports import Clock, Publisher, SendRecords
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.envelope import wrap
@@ -34,7 +35,6 @@ from dunning_sms.domain import OPTED_OUT_ERROR, delivery_status, read_inbound
 from dunning_sms.ports import AnswerLog, SignatureVerifier
 
 log = logging.getLogger(__name__)
-UNATTRIBUTED = "unattributed"  # the account of a signal whose number no account is known of
 SERVICE = "sms"
 
 
@@ -117,18 +117,22 @@ class TwilioWebhooks:
             details["answer_text"] = answer.text
         owners = await self.records.owners(sender)
         if not owners:
-            # Never dropped (the owners may have been lost with Redis): kept on the signals'
-            # dead-letter topic, to be attributed by whoever knows the number.
             log.warning("inbound message from a number we know no account of; dead-lettered")
-            details["unattributed"] = "no account known for this number"
-            await self._signal(UNATTRIBUTED, kind, sender, body, sid, details, dead_letter=True)
-        for account_id in sorted(owners):
-            await self._signal(account_id, kind, sender, body, sid, details)
-            if meaning.all_channels:  # STOPALL: every channel, not only this number
-                for channel in Channel:
-                    await self._signal(
-                        account_id, kind, None, body, f"{sid}:{channel.value}", {}, channel
-                    )
+        signals = reply_signals(
+            meaning,
+            owners,
+            channel=Channel.SMS,
+            source="sms",
+            address=sender,
+            text=body,
+            signal_id=sid or hashlib.sha256(f"{sender}{body}".encode()).hexdigest(),
+            now=self.clock.now(),
+            details=details,
+        )
+        for signal, dead_letter in signals:
+            # Awaited: the signal is on the broker before Twilio hears 200.
+            envelope = wrap(signal, SERVICE, traceparent=new_traceparent())
+            await (await self.producer.send(envelope, dlq(SIGNALS) if dead_letter else None))
         return answer
 
     def _answer(

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
-from dunning_core.contracts.events import SignalKind
+from dunning_core.contracts.common import Channel
+from dunning_core.contracts.events import ConsumerSignaled, SignalKind
 from dunning_replies import classify
 
 # What each intent of the shared classifier (dunning_replies) becomes on consumer.signals.v1.
@@ -58,3 +60,51 @@ def read_inbound(
         details={k: v for k, v in details.items() if v},
         all_channels=intent == "opt_out_all",
     )
+
+
+UNATTRIBUTED = "unattributed"  # the account of a reply from an address no account is known of
+_TEXT_MAX = 2000  # ConsumerSignaled.text; the rest of a long e-mail is not the reply
+
+
+def reply_signals(
+    meaning: InboundMeaning,
+    owners: set[str],
+    *,
+    channel: Channel,
+    source: Literal["sms", "email"],
+    address: str,
+    text: str,
+    signal_id: str,
+    now: datetime,
+    details: dict[str, str],
+) -> list[tuple[ConsumerSignaled, bool]]:
+    """The signals a reply becomes, each with whether it goes to the dead-letter topic: one
+    per account owning the address (with STOPALL, one more per channel: every address of
+    it), or one unattributed, dead-lettered, when no account is known (never dropped: the
+    owners may have been lost with Redis, whoever knows the address attributes it)."""
+
+    def signal(
+        account_id: str, sid: str, on: Channel, to: str | None, more: dict[str, str]
+    ) -> ConsumerSignaled:
+        return ConsumerSignaled(
+            account_id=account_id,
+            signal_id=sid,
+            kind=meaning.kind,
+            channel=on,
+            address=to,
+            text=text[:_TEXT_MAX],
+            source=source,
+            occurred_at=now,
+            details=more,
+        )
+
+    if not owners:
+        unattributed = {**details, "unattributed": "no account known for this address"}
+        return [(signal(UNATTRIBUTED, signal_id, channel, address, unattributed), True)]
+    out: list[tuple[ConsumerSignaled, bool]] = []
+    for account_id in sorted(owners):
+        out.append((signal(account_id, signal_id, channel, address, details), False))
+        if meaning.all_channels:  # STOPALL: every channel, not only this address
+            for each in Channel:
+                out.append((signal(account_id, f"{signal_id}:{each.value}", each, None, {}), False))
+    return out
