@@ -148,6 +148,19 @@ class MemorySendRecords:
         return any(key.lower() in self.suppressed for key in keys)
 
 
+class MemoryAnswerLog:
+    """The inbound texts already answered, in memory (the sms ingress's ``AnswerLog``)."""
+
+    def __init__(self) -> None:
+        self.claimed: set[str] = set()
+
+    async def first(self, message_sid: str) -> bool:
+        if message_sid in self.claimed:
+            return False
+        self.claimed.add(message_sid)
+        return True
+
+
 class MemoryPublisher:
     """Keeps what was published; every send is acknowledged at once, unless told to fail
     (``fail_with``, raised by the acknowledgement) or to never acknowledge (``hold``)."""
