@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from aiokafka.errors import LeaderNotAvailableError
 from dunning_channels.adapters.kafka_journal import (
     JournaledInFlight,
     JournaledRetryQueue,
@@ -129,3 +130,69 @@ async def test_a_flushed_redis_gets_back_the_steps_in_flight_to_reconcile(
     assert await inflight.claim(now=1_000.0, lease_s=60) is None
     records = RedisSendRecords(redis, Channel.SMS, prefix=prefix)
     assert await records.reserve(unknown.step_id) == "pending"  # reconciled, not resent
+
+
+class FlakyJournal(KafkaSendJournal):
+    """A journal whose first ``failures`` writes fail, as during a broker's leader election."""
+
+    def __init__(self, prefix: str, producer: EventProducer, failures: int) -> None:
+        super().__init__(KAFKA, producer, f"{prefix}sms.journal")
+        self.failures = failures
+        self.writes = 0
+
+    async def write(self, step_id: str, item: Parked | None, due_at: float = 0.0) -> None:
+        self.writes += 1
+        if self.failures > 0:
+            self.failures -= 1
+            raise LeaderNotAvailableError("leader moving")
+        await super().write(step_id, item, due_at)
+
+
+def flaky_queue(
+    prefix: str, redis: Redis, journal: FlakyJournal
+) -> tuple[JournaledRetryQueue, RedisRetryQueue]:
+    queue = RedisRetryQueue(redis, Channel.SMS, prefix=prefix)
+    return JournaledRetryQueue(
+        queue,
+        journal,
+        RedisSendRecords(redis, Channel.SMS, prefix=prefix),
+        redis,
+        mark_key=f"{prefix}sms:retry:mark",
+        journal_pauses_s=(0.0, 0.0),
+    ), queue
+
+
+async def test_a_claimed_retry_parked_again_survives_a_journal_write_that_fails_once(
+    prefix: str, parts: tuple[Redis, EventProducer]
+) -> None:
+    # Chaos stp_2443cef3-...: rate limited twice, then park -> journal.write ->
+    # LeaderNotAvailableError during a broker kill: the claimed retry was never seen again.
+    redis, producer = parts
+    journal = FlakyJournal(prefix, producer, failures=0)
+    journaled_queue, queue = flaky_queue(prefix, redis, journal)
+    await journaled_queue.start()
+    item = Parked(approval("acc-7"), 1, 100.0, "rate_limited: 429")
+    await journaled_queue.park(item, due_at=150.0)
+    claimed = await journaled_queue.claim(now=200.0, lease_s=10_000)  # leased far ahead
+    assert claimed is not None
+    journal.failures = 1
+    await journaled_queue.park(claimed, due_at=260.0)  # old code: raised, item left leased
+    again = await queue.claim(now=300.0, lease_s=60)
+    assert again is not None  # due again at 260, not at the end of the lease
+    assert again.step_id == item.step_id
+    assert journal.writes == 3  # the failed write was tried again
+
+
+async def test_a_journal_that_keeps_failing_leaves_the_retry_in_redis(
+    prefix: str, parts: tuple[Redis, EventProducer]
+) -> None:
+    redis, producer = parts
+    journal = FlakyJournal(prefix, producer, failures=10)
+    journaled_queue, queue = flaky_queue(prefix, redis, journal)
+    await redis.set(f"{prefix}sms:retry:mark", b"1")
+    item = Parked(approval("acc-8"), 1, 100.0, "rate_limited: 429")
+    await journaled_queue.park(item, due_at=150.0)  # does not raise
+    claimed = await queue.claim(now=200.0, lease_s=60)
+    assert claimed is not None
+    assert claimed.step_id == item.step_id
+    assert journal.writes == 3

@@ -232,3 +232,30 @@ async def test_an_approval_within_its_send_by_is_sent() -> None:
     await service.handle(approval(send_by=NOW + timedelta(seconds=1)))
     await service.flush()
     assert deliveries(publisher) == [(DeliveryStatus.ACCEPTED, None)]
+
+
+async def test_a_redelivered_approval_of_a_sent_step_is_not_refused_after_the_send() -> None:
+    # Chaos stp_de642766-...: delivered, then refused (the consumer opted out after the
+    # send and the approval came again): two final statuses that contradict each other.
+    sender = FakeSender(Accepted("SM1"))
+    service, records, publisher = worker(sender)
+    await service.handle(approval())
+    await service.flush()
+    await records.suppress(PHONE)
+    await service.handle(approval(event_id="redelivered"))
+    await service.flush()
+    assert deliveries(publisher) == [(DeliveryStatus.ACCEPTED, None)]  # old code: + refused
+    assert service.skipped == 1
+
+
+async def test_a_redelivered_approval_of_a_sent_step_does_not_expire_it() -> None:
+    clock = FixedClock(NOW)
+    sender = FakeSender(Accepted("SM1"))
+    service, records, publisher = worker(sender, clock=clock)
+    await service.handle(approval(send_by=NOW + timedelta(hours=2)))
+    await service.flush()
+    clock.advance(timedelta(hours=3))
+    await service.handle(approval(send_by=NOW + timedelta(hours=2), event_id="redelivered"))
+    await service.flush()
+    assert deliveries(publisher) == [(DeliveryStatus.ACCEPTED, None)]  # old code: + expired
+    assert records.steps != {}

@@ -205,3 +205,20 @@ def test_error_classification(status: int, code: int | None, expected: type) -> 
     result = classify_error(status, code, "The 'To' number +1 415 555 0100 is not valid")
     assert isinstance(result, expected)
     assert "555" not in result.message
+
+
+async def test_a_number_that_texted_stop_is_an_opt_out_rejection_even_unheard(
+    sandbox: str,
+) -> None:
+    # Twilio's Advanced Opt-Out: the STOP counts even when our inbound webhook missed it.
+    consumer = "+14155550189"
+    async with httpx.AsyncClient() as http:
+        answer = await http.post(
+            f"{sandbox}/_sandbox/twilio/inbound",
+            json={"from": consumer, "to": SENDER, "body": "STOP", "url": "http://127.0.0.1:9/"},
+        )
+    assert answer.json()["delivered"] is False
+    async with _sender(sandbox) as sender:
+        result = await sender.send(to=consumer, body="Hi", from_=SENDER)
+    assert isinstance(result, SmsRejected)
+    assert (result.code, result.opted_out) == ("21610", True)

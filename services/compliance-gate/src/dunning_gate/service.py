@@ -33,6 +33,7 @@ from dunning_gate.domain.state import (
     apply_approval,
     apply_delivery,
     apply_signal,
+    supersede,
 )
 from dunning_gate.domain.time_zones import address_zones, phone_zones
 from dunning_gate.policy.model import Policy
@@ -81,7 +82,9 @@ def decide_step(
     ``state`` before it is announced). A step already approved is announced again as it
     was (a replay), with the same ids and ``send_by``."""
     step = planned.step
-    previous = state.approved(step.step_id)
+    # Only an approval of this very plan is replayed: a re-plan (another planned event)
+    # is decided afresh even if a former plan's approval still looks in force.
+    previous = state.approved(step.step_id, envelope.id)
     if previous is not None and step.content_hash:
         stats.replays += 1
         # Judged again as it was: at its instant, without its own contact (nor later
@@ -95,6 +98,7 @@ def decide_step(
             update={"decision": Verdict.ALLOW, "findings": (), "not_before": None}
         )
     else:
+        supersede(state, step.step_id)
         decided = decide(planned, envelope.id, state, now)
         decision = decided.event
         send_by = decided.send_by

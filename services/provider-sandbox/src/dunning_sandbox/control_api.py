@@ -108,6 +108,8 @@ async def simulate_inbound(message: InboundSms, state: StateDep) -> Response:
     record = InboundRecord(sid=sid, from_=message.from_, to=message.to, body=message.body, url=url)
     state.store.add(sid, record)
     state.store.counts["inbound.received"] += 1
+    # Twilio keeps the opt-out itself, before and whatever our webhook answers.
+    state.heard(message.to, message.from_, twilio_rules.opt_keyword(message.body))
     body, headers = signed_form(state.settings.twilio_auth_token.get_secret_value(), url, params)
     if not message.wait:
         state.dispatcher.submit(

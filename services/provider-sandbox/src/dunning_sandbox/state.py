@@ -34,6 +34,15 @@ class SandboxState:
     # Lifecycle steps waiting on a timer (a status not reached yet, an event not emitted).
     scheduled: int = 0
     faults: Faults = field(default_factory=Faults)
+    # Advanced Opt-Out: (our number, the consumer's) pairs that texted STOP, not START since.
+    opted_out: set[tuple[str, str]] = field(default_factory=set)
+
+    def heard(self, ours: str, theirs: str, keyword: bool | None) -> None:
+        """Note an inbound text's opt-out (True) or opt-in (False) keyword."""
+        if keyword is True:
+            self.opted_out.add((ours, theirs))
+        elif keyword is False:
+            self.opted_out.discard((ours, theirs))
 
     @property
     def callback_delay_s(self) -> float:
@@ -70,6 +79,7 @@ class SandboxState:
         self.batcher.reset()
         self.store.clear()
         self.faults.clear()
+        self.opted_out.clear()
 
 
 def rfc2822_now() -> str:

@@ -124,6 +124,10 @@ async def create_message(account_sid: str, request: Request, state: StateDep) ->
         response = _error(twilio_rules.fault_error(fault.status))
         response.headers.update(fault.headers())
         return response
+    if (parsed.from_ or SERVICE_POOL_NUMBER, parsed.to) in state.opted_out:
+        state.store.counts["sms.rejected"] += 1
+        state.store.counts["sms.opted_out"] += 1
+        return _error(twilio_rules.UNSUBSCRIBED)
     outcome = twilio_rules.outcome_for(parsed.to)
     if isinstance(outcome, twilio_rules.TwilioApiError):
         state.store.counts["sms.rejected"] += 1

@@ -16,6 +16,11 @@ test-credential "magic numbers"):
 | 0006 | 201 queued | sent, then undelivered with ErrorCode 30006 (landline / unreachable carrier) |
 | 0007 | 201 queued | sent, then undelivered with ErrorCode 30007 (message filtered) |
 | anything else | 201 queued | sent, then delivered |
+
+Advanced Opt-Out, as Twilio has it on by default: once a number texts one of our numbers
+an opt-out keyword (STOP, UNSUBSCRIBE, ...; the whole body, any case), every later
+message from that number of ours to it is refused with 400 / 21610 until it texts an
+opt-in keyword (START, UNSTOP, YES), whether or not our inbound webhook took the STOP.
 """
 
 from __future__ import annotations
@@ -79,8 +84,14 @@ AUTHENTICATE = TwilioApiError(401, 20003, "Authenticate")
 
 _DELIVERED = (DeliveryStage("sent"), DeliveryStage("delivered"))
 
+UNSUBSCRIBED = TwilioApiError(400, 21610, "Attempt to send to unsubscribed recipient")
+OPT_OUT_KEYWORDS = frozenset(
+    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
+)
+OPT_IN_KEYWORDS = frozenset({"START", "UNSTOP", "YES"})
+
 _SYNC_ERRORS: dict[str, TwilioApiError] = {
-    "0004": TwilioApiError(400, 21610, "Attempt to send to unsubscribed recipient"),
+    "0004": UNSUBSCRIBED,
     "0009": TwilioApiError(400, 21614, "'To' number is not a valid mobile number"),
     "0429": TwilioApiError(429, 20429, "Too Many Requests"),
     "0500": TwilioApiError(500, 20500, "An internal server error has occurred"),
@@ -92,6 +103,16 @@ _ASYNC_OUTCOMES: dict[str, tuple[DeliveryStage, ...]] = {
     "0006": (DeliveryStage("sent"), DeliveryStage("undelivered", 30006)),
     "0007": (DeliveryStage("sent"), DeliveryStage("undelivered", 30007)),
 }
+
+
+def opt_keyword(body: str) -> bool | None:
+    """True for an opt-out keyword, False for an opt-in one, None for any other text."""
+    word = body.strip().strip(".!").upper()
+    if word in OPT_OUT_KEYWORDS:
+        return True
+    if word in OPT_IN_KEYWORDS:
+        return False
+    return None
 
 
 def not_found(path: str) -> TwilioApiError:

@@ -7,7 +7,9 @@ once done), each send's intent (written and acknowledged before the provider is
 called), each suppressed destination (``JournaledSendRecords`` writes it first) and each
 step in flight (``JournaledInFlight``: reserved, outcome not recorded yet; written without
 waiting for the broker, as Redis holds them while it lasts).
-``JournaledRetryQueue`` writes the journal before Redis and, when it finds Redis without
+``JournaledRetryQueue`` parks in Redis, then journals (retried a few times: a journal
+that fails during a broker's leader election must not lose a claimed retry), and, when it
+finds Redis without
 its mark (flushed, replaced, a fresh instance), puts back every parked item, the
 suppressions, and the reservation and the owner of every step ever tried, before it
 claims anything: a redelivered approval of a step sent before the loss is then a
@@ -204,8 +206,10 @@ class JournaledRetryQueue:
         redis: Redis,
         mark_key: str,
         inflight: RedisRetryQueue | None = None,
+        journal_pauses_s: Sequence[float] = (0.25, 0.5, 1.0, 2.0, 4.0),
     ) -> None:
         self.queue = queue
+        self.journal_pauses_s = journal_pauses_s
         self.inflight = inflight
         self.journal = journal
         self.records = records
@@ -263,8 +267,22 @@ class JournaledRetryQueue:
         await self.journal.abandon(step_id)
 
     async def park(self, item: Parked, due_at: float) -> None:
-        await self.journal.write(item.step_id, item, due_at)
+        # Redis first: it holds the item (a claimed one is no longer leased) whatever the
+        # journal does. Raising after that would lose it: the retry runner would leave it,
+        # a first try's batch would come back to find the step reserved.
         await self.queue.park(item, due_at)
+        for pause in (*self.journal_pauses_s, None):
+            try:
+                await self.journal.write(item.step_id, item, due_at)
+                return
+            except Exception as exc:
+                if pause is None:
+                    log.warning(
+                        "retry parked in Redis only: the journal write failed",
+                        extra={"step_id": item.step_id, "error": repr(exc)},
+                    )
+                    return
+                await asyncio.sleep(pause)
 
     async def claim(self, now: float, lease_s: float) -> Parked | None:
         await self.restore_if_lost()

@@ -147,13 +147,21 @@ class SendApprovals(RetryRunner, Reconciling):
         if step.channel is not self.channel:
             raise PermanentError(f"step {step.step_id} is for {step.channel}, not {self.channel}")
         refusal = admission(step, suppressed=await self._suppressed(approval))
+        late = self.guard.too_late(approval.send_by, self.clock.now())
+        if refusal is not None or late:
+            # A redelivery of a step sent (or in flight) already: its outcome stands, a
+            # refusal or expiry now would contradict it. Else the step is left as found.
+            if already_sent(await self.records.reserve(step.step_id)):
+                self.skipped += 1
+                return
+            await self.records.release(step.step_id)
         if refusal is not None:
             self.refused += 1
             await self.reports.report(
                 approval, DeliveryStatus.REFUSED, refusal.reason, envelope, self._acks
             )
             return
-        if self.guard.too_late(approval.send_by, self.clock.now()):
+        if late:
             self.expirations += 1
             await self.reports.expire(approval, envelope, self._acks)
             return
