@@ -259,3 +259,34 @@ async def test_a_redelivered_approval_of_a_sent_step_does_not_expire_it() -> Non
     await service.flush()
     assert deliveries(publisher) == [(DeliveryStatus.ACCEPTED, None)]  # old code: + expired
     assert records.steps != {}
+
+
+class IntentJournal:
+    """A ``SendJournal`` fake: the intents a restore after a Redis loss would reserve."""
+
+    def __init__(self) -> None:
+        self.intents: set[str] = set()
+
+    async def intend(self, step_id: str, destination: str, account_id: str) -> None:
+        self.intents.add(step_id)
+
+    async def restore_if_lost(self) -> bool:
+        return False
+
+    async def abandon(self, step_id: str) -> None:
+        self.intents.discard(step_id)
+
+
+async def test_a_step_that_expires_between_retries_leaves_no_intent_to_restore() -> None:
+    # A restore after a Redis flush reserves every step with an intent: one tried, then
+    # expired and released, came back reserved and its re-planned approval was skipped.
+    clock = FixedClock(NOW)
+    sender = FakeSender(TransientError("429"), on_send=lambda: clock.advance(timedelta(minutes=5)))
+    parts = rig(sender, clock=clock)
+    journal = IntentJournal()
+    parts.service.journal = journal
+    await parts.service.handle(approval(send_by=NOW + timedelta(minutes=2)))
+    await parts.settle()
+    assert deliveries(parts.publisher) == [(DeliveryStatus.EXPIRED, "send_by_passed")]
+    assert parts.records.steps == {}
+    assert journal.intents == set()  # old code: the step's intent stayed

@@ -5,35 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator
 from urllib.parse import quote
 
 import httpx
-import pytest
-from dunning_sandbox.app import create_app
-from dunning_sandbox.config import SandboxSettings
 
 ACCOUNT = "AC" + "f" * 32
 TOKEN = "fault-test-token"
 KEY = "SG.fault-key"
 MESSAGES = f"/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
 BASIC = "Basic " + base64.b64encode(f"{ACCOUNT}:{TOKEN}".encode()).decode()
-
-
-@pytest.fixture
-async def sandbox() -> AsyncIterator[httpx.AsyncClient]:
-    settings = SandboxSettings(
-        twilio_account_sid=ACCOUNT,
-        twilio_auth_token=TOKEN,
-        sendgrid_api_key=KEY,
-        sendgrid_signing_key_path=None,
-    )
-    app = create_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sb") as client,
-    ):
-        yield client
 
 
 async def sms(client: httpx.AsyncClient, to: str) -> httpx.Response:

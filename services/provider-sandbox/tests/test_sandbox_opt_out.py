@@ -9,37 +9,18 @@ where real Twilio refuses them.
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
-from dunning_sandbox.app import create_app
-from dunning_sandbox.config import SandboxSettings
 
 ACCOUNT = "AC" + "a" * 32
 TOKEN = "opt-out-test-token"
+KEY = "SG.opt-out"
 MESSAGES = f"/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
 BASIC = "Basic " + base64.b64encode(f"{ACCOUNT}:{TOKEN}".encode()).decode()
 OURS = "+15005550006"
 OTHER = "+15005550008"
 CONSUMER = "+14155550188"
 UNANSWERED = "http://127.0.0.1:9/webhooks/twilio/inbound"  # nothing listens: not delivered
-
-
-@pytest.fixture
-async def sandbox() -> AsyncIterator[httpx.AsyncClient]:
-    settings = SandboxSettings(
-        twilio_account_sid=ACCOUNT,
-        twilio_auth_token=TOKEN,
-        sendgrid_api_key="SG.opt-out",
-        sendgrid_signing_key_path=None,
-    )
-    app = create_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sb") as client,
-    ):
-        yield client
 
 
 async def sms(client: httpx.AsyncClient, from_: str = OURS) -> httpx.Response:

@@ -14,9 +14,8 @@ fails (status ``failed`` with the reason, the approval on the dead-letter topic)
 ``Pacing`` a call first reserves its turn with the provider and its sender (shared by the
 replicas): a short wait is slept, a long one parked. No call starts that could end after
 ``send_by`` (``SendGuard``; its timeout is bounded by the time left), no retry or turn is
-parked past it: the step expires and the scheduler re-plans it. ``PermanentError`` for an
-event not this channel's approval; ``TransientError`` from ``flush`` when a first try
-failed before anything left.
+parked past it: the step expires (its intent withdrawn) and the scheduler re-plans it.
+``PermanentError``: not this channel's approval; ``TransientError`` (flush): a try failed.
 """
 
 from __future__ import annotations
@@ -217,7 +216,7 @@ class SendApprovals(RetryRunner, Reconciling):
             # paced wait) or a STOP may have moved meanwhile.
             late = self.guard.too_late(approval.send_by, self.clock.now())
             if late or await self._suppressed(approval):
-                if self.journal is not None:
+                if self.journal is not None and not late:  # (an expiry abandons it too)
                     await self.journal.abandon(step.step_id)
                 await (self._release_expired if late else self._refuse_suppressed)(item, acks)
                 return False
@@ -252,10 +251,9 @@ class SendApprovals(RetryRunner, Reconciling):
             await self.inflight.park(item, self.wall() + self.reconcile.settle_s)
 
     async def _end(self, step_id: str) -> None:
-        if self.inflight is None:
-            return
         try:
-            await self.inflight.done(step_id)
+            if self.inflight is not None:
+                await self.inflight.done(step_id)
         except Exception:  # found again by the sweeper, recorded: cleared then
             log.warning("in-flight entry not cleared", extra={"step_id": step_id})
 
@@ -304,6 +302,8 @@ class SendApprovals(RetryRunner, Reconciling):
         await self.records.release(item.step_id)  # free for the re-planned approval
         self.expirations += 1
         await self.reports.expire(approval, item.envelope, acks)
+        if self.journal is not None:  # nor reserved again by a restore after a Redis loss
+            await self.journal.abandon(item.step_id)
 
     async def _call(self, approval: StepApproved) -> SendOutcome:
         now = self.wall()
