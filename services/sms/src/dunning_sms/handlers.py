@@ -46,8 +46,8 @@ class TwilioWebhooks:
     clock: Clock
     public_base_url: str
     answers: AnswerLog
-    creditor: str = "Dunning Recovery Services"
-    contact: str = "1-800-555-0100"
+    creditor: str = "Acme Recovery Services"
+    contact: str = "1-800-555-0199"
     rejected: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
