@@ -43,13 +43,15 @@ class Reply:
     text: str
     intent: str
     expect: str  # answer | paused:<reason> | moved | noted | restricted | stopped
+    locale: str  # the account's
 
 
 def _r(channel: str, expect: str, intent: str, *texts: str) -> list[Reply]:
-    return [Reply(channel, t, intent, expect) for t in texts]
+    """Replies written in English, Spanish and Chinese in turn, by accounts in that locale."""
+    return [Reply(channel, t, intent, expect, LOCALES[i % 3]) for i, t in enumerate(texts)]
 
 
-# One reply per account; texts in the account's language (en, es, zh in turn).
+# One reply per account, in the account's language.
 SMS = [
     *_r("sms", "answer", "pay", "I want to pay now", "Quiero pagar", "我想付款"),
     *_r("sms", "answer", "pay", "PAY", "quiero pagar hoy", "我要还款"),
@@ -89,9 +91,10 @@ HELPS = {
 }
 
 
-def accounts(count: int) -> list[dict[str, str]]:
+def accounts(locales: list[str]) -> list[dict[str, str]]:
     """Accounts in the continental zones (reachable at once), each with its own number and
-    address, in the three languages in turn."""
+    address, in these locales."""
+    count = len(locales)
     rows = [r for r in sample_rows(count * 2, seed=29) if r["state"] not in ("HI", "AK")]
     out = []
     for i, row in enumerate(rows[:count]):
@@ -102,7 +105,7 @@ def accounts(count: int) -> list[dict[str, str]]:
                 "debt_id": f"RPLD-{i:05d}",
                 "phone": f"+1{row['phone'][2:5]}556{i:04d}",
                 "email": f"reply.{i}@example.com",
-                "locale": LOCALES[i % 3],
+                "locale": locales[i],
                 "medical": "false",
                 "legal_action_authorized": "false",
             }
@@ -196,7 +199,10 @@ async def test_replies_are_heard_once_understood_and_obeyed(pipeline: Pipeline) 
     replies = SMS + EMAIL
     assert sum(r.channel == "sms" for r in replies) + 3 * 3 + 3 >= 40  # + stops, starts, helps
     assert sum(r.channel == "email" for r in replies) >= 10
-    rows = accounts(len(replies) + len(PROTOCOL))
+    locales = [r.locale for r in replies] + [
+        {"en": "en_US", "es": "es_US", "zh": "zh_CN"}.get(name[-2:], "en_US") for name in PROTOCOL
+    ]
+    rows = accounts(locales)
     by_id = {r["account_id"]: r for r in rows}
     reply_of = {rows[i]["account_id"]: reply for i, reply in enumerate(replies)}
     protocol = {name: rows[len(replies) + i] for i, name in enumerate(PROTOCOL)}

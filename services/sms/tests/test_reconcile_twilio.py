@@ -91,3 +91,28 @@ async def test_a_send_that_never_reached_twilio_is_sent_once(sandbox: str) -> No
     assert len(await sent_to(sandbox, number)) == 1
     events = [e for e in parts.publisher.events() if isinstance(e, DeliveryUpdated)]
     assert [e.status for e in events] == [DeliveryStatus.ACCEPTED]
+
+
+async def test_an_accepted_text_tells_which_language_its_number_is_written_in(
+    sandbox: str,
+) -> None:
+    class Locales:
+        def __init__(self) -> None:
+            self.known: dict[str, str] = {}
+
+        async def remember(self, number: str, locale: str) -> None:
+            self.known[number] = locale
+
+        async def locale_of(self, number: str) -> str | None:
+            return self.known.get(number)
+
+    locales = Locales()
+    sender = twilio(sandbox)
+    sender.locales = locales
+    step = approval("acc-1", destination="+14155557002").data.step  # type: ignore[union-attr]
+    step = step.model_copy(update={"content": step.content.model_copy(update={"locale": "es_US"})})
+    try:
+        await sender.send("acc-1", step)
+    finally:
+        await sender.client.aclose()
+    assert locales.known == {"+14155557002": "es_US"}
