@@ -13,6 +13,7 @@ from dunning_sms.handlers import TwilioWebhooks
 from dunning_testkit.channels import (
     NOW,
     MemoryAnswerLog,
+    MemoryLocales,
     MemoryPublisher,
     MemorySendRecords,
     webhook_app,
@@ -23,17 +24,6 @@ TOKEN = "answers-test-token"
 BASE = "http://127.0.0.1:8006"
 PATH = "/webhooks/twilio/inbound"
 PHONE = "+14155550123"
-
-
-class MemoryLocales:
-    def __init__(self) -> None:
-        self.known: dict[str, str] = {}
-
-    async def remember(self, number: str, locale: str) -> None:
-        self.known[number] = locale
-
-    async def locale_of(self, number: str) -> str | None:
-        return self.known.get(number)
 
 
 class Rig:

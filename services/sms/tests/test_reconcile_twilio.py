@@ -12,7 +12,7 @@ from dunning_channels.domain import ReconcilePolicy
 from dunning_channels.ports import Parked
 from dunning_core.contracts.events import DeliveryStatus, DeliveryUpdated
 from dunning_sms.adapters.twilio_sender import TwilioSmsSender, TwilioStepSender
-from dunning_testkit.channels import MemoryRetryQueue, approval, rig
+from dunning_testkit.channels import MemoryLocales, MemoryRetryQueue, approval, rig
 from dunning_testkit.servers import sandbox_server
 
 ACCOUNT = "AC" + "c" * 32
@@ -96,17 +96,7 @@ async def test_a_send_that_never_reached_twilio_is_sent_once(sandbox: str) -> No
 async def test_an_accepted_text_tells_which_language_its_number_is_written_in(
     sandbox: str,
 ) -> None:
-    class Locales:
-        def __init__(self) -> None:
-            self.known: dict[str, str] = {}
-
-        async def remember(self, number: str, locale: str) -> None:
-            self.known[number] = locale
-
-        async def locale_of(self, number: str) -> str | None:
-            return self.known.get(number)
-
-    locales = Locales()
+    locales = MemoryLocales()
     sender = twilio(sandbox)
     sender.locales = locales
     step = approval("acc-1", destination="+14155557002").data.step  # type: ignore[union-attr]

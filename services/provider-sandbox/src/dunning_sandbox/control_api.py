@@ -25,7 +25,7 @@ from dunning_sandbox.faults import Fault
 from dunning_sandbox.ids import sendgrid_recipient_message_id, twilio_sid
 from dunning_sandbox.message_store import Channel, EmailRecord, InboundRecord
 from dunning_sandbox.sendgrid_api import build_event
-from dunning_sandbox.state import StateDep
+from dunning_sandbox.state import SandboxState, StateDep
 from dunning_sandbox.twilio_api import signed_form
 from dunning_sandbox.webhook_dispatcher import Delivery, is_allowed_callback_url
 
@@ -82,15 +82,23 @@ class InboundSms(BaseModel):
     wait: bool = True
 
 
-@router.post("/_sandbox/twilio/inbound")
-async def simulate_inbound(message: InboundSms, state: StateDep) -> Response:
-    url = message.url or state.settings.twilio_inbound_url
+def inbound_url(
+    given: str | None, configured: str | None, setting: str, state: SandboxState
+) -> str:
+    """Where a simulated inbound message goes: the request's URL, else the configured one;
+    400 when there is none or it is not a loopback (or allowed) URL."""
+    url = given or configured
     if url is None:
-        raise HTTPException(
-            400, "no inbound URL: pass 'url' or set DUNNING_SANDBOX_TWILIO_INBOUND_URL"
-        )
+        raise HTTPException(400, f"no inbound URL: pass 'url' or set {setting}")
     if not is_allowed_callback_url(url, state.settings.callback_allowed_hosts):
         raise HTTPException(400, "the inbound URL must be a loopback URL")
+    return url
+
+
+@router.post("/_sandbox/twilio/inbound")
+async def simulate_inbound(message: InboundSms, state: StateDep) -> Response:
+    setting = "DUNNING_SANDBOX_TWILIO_INBOUND_URL"
+    url = inbound_url(message.url, state.settings.twilio_inbound_url, setting, state)
     sid = twilio_sid("SM")
     params = {
         "ApiVersion": twilio_rules.API_VERSION,
