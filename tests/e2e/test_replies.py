@@ -284,6 +284,20 @@ async def test_replies_are_heard_once_understood_and_obeyed(pipeline: Pipeline) 
 
             await until(logged, 60, "HELP reply in the communication log")
 
+        # An e-mail opened, a link clicked: engagement on the account's record, nothing paused.
+        reader = protocol["help-en"]
+        for event in ("open", "click"):
+            sent = {"email": reader["email"], "event": event}
+            response = await http.post(f"{pipeline.sandbox}/_sandbox/sendgrid/events", json=sent)
+            assert response.status_code == 202, response.text
+
+        async def engaged(a: str = reader["account_id"]) -> list[str]:
+            found = [s["details"].get("event") for s in await c.signals(a)]
+            return [] if {"open", "click"} <= set(found) else [f"{a}: {found}"]
+
+        await until(engaged, 60, "opens and clicks recorded")
+        assert (await c.case(reader["account_id"]))["status"] == "active"
+
         await bad_input(c, protocol["unsigned"])
 
 
@@ -344,5 +358,5 @@ async def bad_input(c: Client, row: dict[str, str]) -> None:
     case = await c.case(account_id)
     assert case["opted_out_channels"] == [], case
     assert case["status"] == "active", case
-    kinds = [s["kind"] for s in await c.signals(account_id)]
+    kinds = [s["kind"] for s in await c.signals(account_id) if s["kind"] != "engaged"]
     assert kinds == ["help_requested"], kinds

@@ -8,7 +8,7 @@
 - `GET /_sandbox/sendgrid/public-key`: the Event Webhook verification key (base64 DER)
 - `POST /_sandbox/faults`, `GET`, `DELETE`: destinations answered 429 or 5xx, or sent
   and answered late (`hang_s`: a timeout after accepting)
-- `POST /_sandbox/sendgrid/events`: a consumer unsubscribes, reports spam, …
+- `POST /_sandbox/sendgrid/events`: a consumer unsubscribes, reports spam, opens, clicks …
 """
 
 from __future__ import annotations
@@ -155,7 +155,9 @@ class SimulatedEmailEvent(BaseModel):
     """A consumer-side event for an address (or one message sent to it)."""
 
     email: str
-    event: Literal["unsubscribe", "group_unsubscribe", "spamreport", "bounce", "dropped"]
+    event: Literal[
+        "unsubscribe", "group_unsubscribe", "spamreport", "bounce", "dropped", "open", "click"
+    ]
     message_id: str | None = Field(
         default=None, description="X-Message-Id; default: the latest message to the address"
     )
@@ -176,6 +178,10 @@ async def simulate_email_event(event: SimulatedEmailEvent, state: StateDep) -> R
         extra["asm_group_id"] = event.asm_group_id
     if event.event in ("bounce", "dropped"):
         extra.update(reason="550 5.1.1 simulated", status="5.1.1", type="bounce")
+    if event.event in ("open", "click"):
+        extra.update(useragent="Mozilla/5.0 (sandbox)", ip="127.0.0.1", sg_machine_open=False)
+    if event.event == "click":
+        extra["url"] = "https://pay.example.com/"
     sg_message_id = sendgrid_recipient_message_id(record.message_id, 0)
     built = build_event(event.event, event.email, sg_message_id, record.custom_args, extra)
     record.events.append(event.event)
