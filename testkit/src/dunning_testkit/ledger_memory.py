@@ -18,10 +18,13 @@ from dunning_core.contracts.envelope import Envelope
 from dunning_ledger.domain.accounts import AccountStatus, StoredAccount
 from dunning_ledger.domain.communications import DecisionFold, DeliveryFold
 from dunning_ledger.domain.flags import FlagChange
+from dunning_ledger.domain.search import AccountQuery
 from dunning_ledger.domain.summary import SummaryCounts
 from dunning_ledger.errors import Conflict
 from dunning_ledger.models import (
     Account,
+    AccountChangeRecord,
+    AccountNote,
     ApiKey,
     CommunicationEvent,
     CommunicationLog,
@@ -47,12 +50,15 @@ class Tables:
     keys: dict[str, ApiKey] = field(default_factory=dict)
     records: list[tuple[str, bytes, bytes]] = field(default_factory=list)  # not events
     authors: dict[str, str] = field(default_factory=dict)  # ce_id -> recorded_by
+    changes: list[AccountChangeRecord] = field(default_factory=list)
+    notes: list[AccountNote] = field(default_factory=list)
 
     def copy(self) -> Tables:
         return Tables(
             dict(self.accounts), dict(self.payments), dict(self.plans), list(self.flags),
             list(self.disputes), list(self.events), set(self.processed), list(self.outbox),
             self.commits, dict(self.keys), list(self.records), dict(self.authors),
+            list(self.changes), list(self.notes),
         )  # fmt: skip
 
 
@@ -64,6 +70,26 @@ def account_row(values: Mapping[str, Any]) -> Account:
 
 def _columns(account: Account) -> dict[str, Any]:
     return {c.key: getattr(account, c.key) for c in Account.__table__.columns}
+
+
+def _matches(a: Account, q: AccountQuery) -> bool:
+    c, due = a.consumer, a.debt["due_date"]
+    checks = (
+        q.account_id is None or a.account_id == q.account_id,
+        q.after is None or a.account_id > q.after,
+        q.name is None or q.name in c["full_name"].lower(),
+        q.phone is None or q.phone in [p["number"] for p in c.get("phones", ())],
+        q.email is None or q.email in [e["address"] for e in c.get("emails", ())],
+        q.state is None or c["state"] == q.state,
+        q.status is None or a.status == q.status,
+        q.stage is None,
+        q.currency is None or a.currency == q.currency,
+        q.balance_min_minor is None or a.balance_minor >= q.balance_min_minor,
+        q.balance_max_minor is None or a.balance_minor <= q.balance_max_minor,
+        q.due_on_or_before is None or due <= q.due_on_or_before.isoformat(),
+        q.due_on_or_after is None or due >= q.due_on_or_after.isoformat(),
+    )
+    return all(checks)
 
 
 class MemoryAccounts:
@@ -85,6 +111,34 @@ class MemoryAccounts:
         values = _columns(self.t.accounts[account_id])
         values.update(balance_minor=balance_minor, paid_minor=paid_minor, status=status)
         self.t.accounts[account_id] = account_row({**values, "updated_at": at})
+
+    async def save_snapshot(
+        self, account_id: str, *, revision: int, consumer: str, debt: str, at: datetime
+    ) -> None:
+        values = _columns(self.t.accounts[account_id])
+        values.update(revision=revision, consumer=orjson.loads(consumer), debt=orjson.loads(debt))
+        self.t.accounts[account_id] = account_row({**values, "updated_at": at})
+
+    async def add_change(self, change: AccountChangeRecord) -> None:
+        change.id = len(self.t.changes) + 1
+        self.t.changes.append(change)
+
+    async def changes_of(self, account_id: str) -> Sequence[AccountChangeRecord]:
+        return [c for c in self.t.changes if c.account_id == account_id]
+
+    async def add_note(self, note: AccountNote) -> None:
+        self.t.notes.append(note)
+
+    async def notes_of(self, account_id: str) -> Sequence[AccountNote]:
+        return [n for n in self.t.notes if n.account_id == account_id]
+
+    async def search(self, query: AccountQuery) -> Sequence[Account]:
+        """The SQL search's meaning, row by row (stage: no log here, so nothing matches)."""
+        return [
+            a
+            for a in sorted(self.t.accounts.values(), key=lambda a: a.account_id)
+            if _matches(a, query)
+        ][: query.limit + 1]
 
     async def summary_counts(self) -> SummaryCounts:
         by_status: dict[str, int] = {}
@@ -225,7 +279,25 @@ class MemoryCommunications:
         return None
 
     async def events_of(self, account_id: str) -> Sequence[CommunicationEvent]:
-        return []
+        return [
+            CommunicationEvent(
+                id=n,
+                ce_id=r.ce_id,
+                ce_type=r.ce_type,
+                ce_source=r.ce_source,
+                account_id=r.account_id,
+                step_id=r.step_id,
+                kind=r.kind,
+                outcome=r.outcome,
+                occurred_at=r.occurred_at,
+                traceparent=r.traceparent,
+                payload=orjson.loads(r.payload),
+                recorded_at=r.occurred_at,
+                recorded_by=self.t.authors.get(r.ce_id),
+            )
+            for n, r in enumerate(self.t.events, 1)
+            if r.account_id == account_id
+        ]
 
 
 class MemoryOutbox:

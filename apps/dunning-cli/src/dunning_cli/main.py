@@ -3,7 +3,8 @@
 dunning portfolio FILE        write a sample portfolio (CSV, ledger import format)
 dunning import FILE           import accounts into the ledger
 dunning summary               the ledger's pipeline summary
-dunning account ID            one account's communication log
+dunning account ID            one account's communication log (--timeline: its whole story)
+dunning accounts search ...   accounts by name, phone, email, state, balance, days past due
 dunning gate evaluate FILE    what-if: decide one step, no side effects
 dunning gate explain STEP_ID  a real step's decisions, the rules behind them, its deliveries
 dunning gate schema           the JSON Schema of a what-if file
@@ -32,6 +33,7 @@ import httpx
 import typer
 
 from dunning_cli import client
+from dunning_cli.accounts import accounts, show_timeline
 from dunning_cli.keys import keys
 from dunning_cli.portfolio import sample_rows, to_csv
 from dunning_cli.records import GateDecision, StepRecord
@@ -54,6 +56,7 @@ app.add_typer(replies, name="replies")
 app.add_typer(templates, name="templates")
 app.add_typer(sandbox, name="sandbox")
 app.add_typer(keys, name="keys")
+app.add_typer(accounts, name="accounts")
 
 LEDGER = os.environ.get("DUNNING_LEDGER_URL", "http://127.0.0.1:8001")
 GATE = os.environ.get("DUNNING_GATE_URL", "http://127.0.0.1:8003")
@@ -109,8 +112,17 @@ def summary(ledger: LedgerUrl = LEDGER) -> None:
 
 
 @app.command()
-def account(account_id: str, ledger: LedgerUrl = LEDGER) -> None:
+def account(
+    account_id: str,
+    timeline: Annotated[
+        bool, typer.Option("--timeline", help="Everything recorded, in order, as a table.")
+    ] = False,
+    ledger: LedgerUrl = LEDGER,
+) -> None:
     """One account's communication log: every step, its decision and final status."""
+    if timeline:
+        show_timeline(ledger, account_id)
+        return
     response = _ledger("GET", ledger, f"/v1/accounts/{quote(account_id, safe='')}/communications")
     if response.status_code == 404:
         _fail(f"no account {account_id}")

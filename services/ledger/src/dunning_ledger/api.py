@@ -21,8 +21,10 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dunning_ledger.accounts.changes import ChangeService
 from dunning_ledger.accounts.schemas import AccountOut
 from dunning_ledger.accounts.service import AccountService
+from dunning_ledger.accounts.timeline import TimelineService
 from dunning_ledger.communications.schemas import (
     CommunicationsOut,
     EventOut,
@@ -60,6 +62,8 @@ class UseCases:
     communications: CommunicationService
     imports: ImportService
     keys: KeyService
+    timelines: TimelineService
+    changes: ChangeService
 
 
 def get_use_cases(request: Request) -> UseCases:

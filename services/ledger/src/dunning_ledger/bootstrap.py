@@ -21,8 +21,11 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from dunning_ledger.accounts.api import router as accounts_router
+from dunning_ledger.accounts.changes import ChangeService
 from dunning_ledger.accounts.repository import SqlAccountRepository
 from dunning_ledger.accounts.service import AccountService
+from dunning_ledger.accounts.timeline import TimelineService
 from dunning_ledger.adapters.database import (
     SqlTransactions,
     make_engine,
@@ -80,6 +83,8 @@ def use_cases(
         communications=CommunicationService(transactions, clock, group_id=group_id),
         imports=ImportService(transactions, clock),
         keys=KeyService(transactions, clock, pepper),
+        timelines=TimelineService(transactions),
+        changes=ChangeService(transactions, clock),
     )
 
 
@@ -159,6 +164,7 @@ def build_ledger(
     serve_api_docs(app)
     app.include_router(health_router(runtime))
     app.include_router(router())
+    app.include_router(accounts_router())
     app.include_router(keys_router())
     install_error_handlers(app)
     # The ledger verifies keys against its own table: a revoke holds here at once.

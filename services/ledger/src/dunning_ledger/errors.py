@@ -1,6 +1,7 @@
 """The ledger's errors; each carries the HTTP status an API caller receives.
 
 LedgerError                 500  unexpected
+├── InvalidCursor           400  a paging cursor this ledger did not give out
 ├── NotFound                404  no such account or step
 ├── Conflict                409  an idempotency key reused with different content,
 │                                or an import raced with another for the same new account
@@ -39,6 +40,14 @@ class LedgerError(Exception):
 
     def body(self) -> dict[str, Any]:
         return {"error": self.code, "message": self.message}
+
+
+class InvalidCursor(LedgerError):
+    status_code = 400
+    code = "invalid_cursor"
+
+    def body(self) -> dict[str, Any]:
+        return {**super().body(), "errors": [{"field": "query.cursor", "message": self.message}]}
 
 
 class NotFound(LedgerError):

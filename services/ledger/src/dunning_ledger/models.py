@@ -22,6 +22,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    literal_column,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -48,7 +49,26 @@ class Account(Base):
     """One account and its debt; ``debt`` and ``consumer`` are the imported snapshot."""
 
     __tablename__ = "accounts"
-    __table_args__ = (Index(None, "debt_id"),)  # an import checks who holds each debt
+    __table_args__ = (
+        Index(None, "debt_id"),  # an import checks who holds each debt
+        # Search (domain.search): a name anywhere in the full name (trigrams), phone, email
+        # and state by JSON containment, status and balance ranges, days past due.
+        Index(
+            "ix_accounts_full_name_trgm",
+            literal_column("lower(consumer ->> 'full_name')").label("full_name"),
+            postgresql_using="gin",
+            postgresql_ops={"full_name": "gin_trgm_ops"},
+        ),
+        Index(
+            "ix_accounts_consumer",
+            "consumer",
+            postgresql_using="gin",
+            postgresql_ops={"consumer": "jsonb_path_ops"},
+        ),
+        Index(None, "status", "account_id"),
+        Index(None, "currency", "balance_minor"),
+        Index("ix_accounts_due_date", text("(debt ->> 'due_date')")),
+    )
 
     account_id: Mapped[str] = mapped_column(Text, primary_key=True)
     revision: Mapped[int] = mapped_column(Integer)
@@ -63,6 +83,35 @@ class Account(Base):
     fingerprint: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class AccountChangeRecord(Base):
+    """An operator's change to an account (contact points, consent, language, flags)."""
+
+    __tablename__ = "account_changes"
+    __table_args__ = (Index(None, "account_id", "changed_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(Text, ForeignKey("accounts.account_id"))
+    revision: Mapped[int] = mapped_column(Integer)
+    changed: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    before: Mapped[dict[str, Any]]
+    after: Mapped[dict[str, Any]]
+    changed_at: Mapped[datetime]
+    recorded_by: Mapped[str | None] = mapped_column(Text)
+
+
+class AccountNote(Base):
+    """A note an agent wrote on an account."""
+
+    __tablename__ = "account_notes"
+    __table_args__ = (Index(None, "account_id", "created_at"),)
+
+    note_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    account_id: Mapped[str] = mapped_column(Text, ForeignKey("accounts.account_id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    recorded_by: Mapped[str | None] = mapped_column(Text)
 
 
 class Payment(Base):

@@ -21,9 +21,12 @@ from dunning_core.runtime.clock import Clock as Clock
 from dunning_ledger.domain.accounts import AccountStatus, StoredAccount
 from dunning_ledger.domain.communications import DecisionFold, DeliveryFold
 from dunning_ledger.domain.flags import FlagChange
+from dunning_ledger.domain.search import AccountQuery
 from dunning_ledger.domain.summary import SummaryCounts
 from dunning_ledger.models import (
     Account,
+    AccountChangeRecord,
+    AccountNote,
     ApiKey,
     CommunicationEvent,
     CommunicationLog,
@@ -90,6 +93,24 @@ class AccountRepository(Protocol):
         status: AccountStatus,
         at: datetime,
     ) -> None: ...
+
+    async def save_snapshot(
+        self, account_id: str, *, revision: int, consumer: str, debt: str, at: datetime
+    ) -> None:
+        """A new revision of the account's consumer and debt (JSON text)."""
+        ...
+
+    async def add_change(self, change: AccountChangeRecord) -> None: ...
+
+    async def changes_of(self, account_id: str) -> Sequence[AccountChangeRecord]: ...
+
+    async def add_note(self, note: AccountNote) -> None: ...
+
+    async def notes_of(self, account_id: str) -> Sequence[AccountNote]: ...
+
+    async def search(self, query: AccountQuery) -> Sequence[Account]:
+        """Up to ``query.limit + 1`` matching accounts after the cursor, by account_id."""
+        ...
 
     async def summary_counts(self) -> SummaryCounts: ...
 

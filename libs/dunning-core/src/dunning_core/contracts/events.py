@@ -69,6 +69,10 @@ class PhoneContact(Frozen):
     basis: AddressBasis = AddressBasis.CONSUMER_USED
     basis_on: date | None = None
     reassigned_checked_on: date | None = None
+    consent_source: str | None = Field(
+        default=None, description="Where the consent came from (a recorded call, a web form...)."
+    )
+    consent_at: Instant | None = Field(default=None, description="When the consent was given.")
 
 
 class EmailContact(Frozen):
@@ -130,7 +134,7 @@ class AccountOpened(Event):
 
 
 class AccountUpdated(Event):
-    """Sent when an account's contact points or debt change; carries the full snapshot."""
+    """Sent when an account's data changes (an import or an operator): the full snapshot."""
 
     event_type: ClassVar[str] = "account.updated.v1"
     topic: ClassVar[str] = "accounts.v1"
@@ -139,6 +143,12 @@ class AccountUpdated(Event):
     consumer: Consumer
     debt: Debt
     updated_at: Instant
+    changed: tuple[str, ...] = Field(
+        default=(), description="What an operator changed (phones, emails, locale, flags...)."
+    )
+    recorded_by: str | None = Field(
+        default=None, description="The API key's principal, when changed through the API."
+    )
 
     def natural_key(self) -> tuple[object, ...]:
         return (self.account_id, self.revision)

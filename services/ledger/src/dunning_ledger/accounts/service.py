@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from dunning_core.contracts.envelope import Envelope, wrap
@@ -16,8 +16,14 @@ from dunning_core.runtime.tracing import new_traceparent
 
 from dunning_ledger.config import SERVICE
 from dunning_ledger.domain.payments import AccountTerms
+from dunning_ledger.domain.search import (
+    SearchError,
+    SearchFilters,
+    build_query,
+    encode_cursor,
+)
 from dunning_ledger.domain.summary import build_summary
-from dunning_ledger.errors import NotFound
+from dunning_ledger.errors import InvalidCursor, InvalidRequest, NotFound
 from dunning_ledger.models import Account, ConsumerFlag, Dispute, Payment, PaymentPlan
 from dunning_ledger.ports import Clock, Transaction, Transactions
 
@@ -29,6 +35,13 @@ class AccountView:
     disputes: Sequence[Dispute]
     payments: Sequence[Payment]
     plans: Sequence[PaymentPlan]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    accounts: Sequence[Account]
+    next_cursor: str | None
+    today: date  # the ledger's date, that days past due count from
 
 
 class AccountService:
@@ -50,6 +63,21 @@ class AccountService:
             )
             await tx.commit()
         return view
+
+    async def search(self, filters: SearchFilters) -> SearchPage:
+        today = self.clock.now().astimezone(UTC).date()
+        try:
+            query = build_query(filters, today)
+        except SearchError as exc:
+            if exc.field == "cursor":
+                raise InvalidCursor(exc.message) from None
+            raise InvalidRequest(exc.message, field=f"query.{exc.field}") from None
+        async with self.transactions() as tx:
+            found = await tx.accounts.search(query)
+            await tx.commit()
+        page = found[: query.limit]
+        more = len(found) > query.limit
+        return SearchPage(page, encode_cursor(page[-1].account_id) if more else None, today)
 
     async def summary(self) -> dict[str, Any]:
         async with self.transactions() as tx:

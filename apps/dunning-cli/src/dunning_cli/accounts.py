@@ -1,0 +1,108 @@
+"""``dunning accounts search`` and ``dunning account ID --timeline``: accounts as tables."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from dunning_cli.client import error_message, fail, request
+
+accounts = typer.Typer(no_args_is_help=True, help="Accounts in the ledger: search.")
+
+LEDGER = os.environ.get("DUNNING_LEDGER_URL", "http://127.0.0.1:8001")
+LedgerUrl = Annotated[str, typer.Option(help="The ledger's base URL.")]
+Opt = Annotated[str | None, typer.Option()]
+
+
+def ledger_get(ledger: str, path: str, params: dict[str, Any] | None = None) -> Any:
+    response = request("the ledger", "GET", ledger, path, params=params)
+    if response.status_code >= 400:
+        fail(f"the ledger answered {response.status_code}: {error_message(response)}")
+    return response.json()
+
+
+def accounts_table(hits: list[dict[str, Any]]) -> Table:
+    table = Table("account", "name", "state", "status", "balance", "due", "dpd", "phone")
+    for a in hits:
+        balance = a["balance"]
+        table.add_row(
+            a["account_id"],
+            Text(a["full_name"]),  # as text: a name like "[bold]" is not markup
+            a["state"],
+            a["status"],
+            f"{balance['display']} {balance['currency']}",
+            a["due_date"] or "",
+            "" if a["days_past_due"] is None else str(a["days_past_due"]),
+            ", ".join(a["phones"]),
+        )
+    return table
+
+
+@accounts.command()
+def search(
+    name: Annotated[str | None, typer.Option(help="Part of the full name, any case.")] = None,
+    account_id: Annotated[str | None, typer.Option("--id", help="The account id.")] = None,
+    phone: Opt = None,
+    email: Opt = None,
+    state: Opt = None,
+    status: Annotated[str | None, typer.Option(help="open or paid.")] = None,
+    stage: Annotated[str | None, typer.Option(help="Stage of the latest logged step.")] = None,
+    balance_min: Annotated[str | None, typer.Option(help="Major units, e.g. 100.00.")] = None,
+    balance_max: Opt = None,
+    currency: Annotated[str, typer.Option()] = "USD",
+    dpd_min: Annotated[int | None, typer.Option(help="Days past due, at least.")] = None,
+    dpd_max: Annotated[int | None, typer.Option(help="Days past due, at most.")] = None,
+    limit: Annotated[int, typer.Option(help="Accounts per page.")] = 50,
+    pages: Annotated[int, typer.Option(help="Pages to fetch at most.")] = 1,
+    ledger: LedgerUrl = LEDGER,
+) -> None:
+    """Accounts matching every option given, in account id order."""
+    params: dict[str, Any] = {
+        "name": name, "account_id": account_id, "phone": phone, "email": email,
+        "state": state, "status": status, "stage": stage, "balance_min": balance_min,
+        "balance_max": balance_max, "currency": currency, "days_past_due_min": dpd_min,
+        "days_past_due_max": dpd_max, "limit": limit,
+    }  # fmt: skip
+    params = {k: v for k, v in params.items() if v is not None}
+    hits: list[dict[str, Any]] = []
+    page: dict[str, Any] = {"next_cursor": None}
+    for _ in range(max(pages, 1)):
+        page = ledger_get(ledger, "/v1/accounts", params)
+        hits += page["accounts"]
+        if page["next_cursor"] is None:
+            break
+        params["cursor"] = page["next_cursor"]
+    console = Console()
+    console.print(accounts_table(hits))
+    more = " (more: raise --pages)" if page["next_cursor"] else ""
+    console.print(f"{len(hits)} account(s) as of {page.get('as_of', '')}{more}")
+
+
+def timeline_table(body: dict[str, Any]) -> Table:
+    table = Table(
+        "UTC", body["zone"], "what", "", "by", "step",
+        title=Text(f"{body['account_id']}: {body['full_name']} ({body['state']})"),
+        caption=body["message_bodies"],
+    )  # fmt: skip
+    for e in body["entries"]:
+        rules = [f"  {r['rule_id']}: {r['explanation']}" for r in e["details"].get("rules", [])]
+        table.add_row(
+            e["at_utc"][:19].replace("T", " "),
+            e["at_local"][:16].replace("T", " "),
+            e["kind"],
+            Text("\n".join([e["summary"], *rules])),
+            e["by"] or "",
+            e["step_id"] or "",
+        )
+    return table
+
+
+def show_timeline(ledger: str, account_id: str) -> None:
+    body = ledger_get(ledger, f"/v1/accounts/{quote(account_id, safe='')}/timeline")
+    Console().print(timeline_table(body))

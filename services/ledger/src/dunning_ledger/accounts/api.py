@@ -1,0 +1,227 @@
+"""``/v1/accounts`` beyond one account's body: search, timeline, changes, notes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from dunning_core.contracts.access import Permission, Principal
+from dunning_core.runtime.auth import authenticated, require
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import HTMLResponse
+
+from dunning_ledger.accounts.changes import ChangeService
+from dunning_ledger.accounts.page import timeline_page
+from dunning_ledger.accounts.schemas import (
+    AccountHit,
+    AccountPage,
+    AccountPatch,
+    ChangeOut,
+    NoteIn,
+    NoteOut,
+    NotesOut,
+    TimelineOut,
+)
+from dunning_ledger.accounts.service import AccountService
+from dunning_ledger.accounts.timeline import TimelineService
+from dunning_ledger.domain import import_format
+from dunning_ledger.domain.search import DEFAULT_LIMIT, MAX_LIMIT, SearchFilters
+from dunning_ledger.errors import ErrorBody, NotFound, UnsupportedMediaType
+
+READ = [Depends(require(Permission.READ))]
+Changer = Annotated[Principal, Depends(require(Permission.CHANGE_ACCOUNTS))]
+NoteTaker = Annotated[Principal, Depends(require(Permission.RECORD_NOTES))]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 413, 415, 422, 503)
+}
+_Text = Annotated[str | None, Query(min_length=1, max_length=200)]
+_SEARCH_DOC = (
+    "Accounts matching every filter given, in account_id order, a page at a time: pass "
+    "`next_cursor` back as `cursor` for the next page. `name` matches anywhere in the full "
+    "name, ignoring case. `phone` takes any notation (US by default). `balance_min` and "
+    "`balance_max` are in major units of `currency` (USD unless given) and match only "
+    "accounts in that currency. Days past due count from the debt's due date to the "
+    "ledger's date (`as_of`). `stage` is the stage of the account's latest step in the "
+    "ledger's communication log: the scheduler owns stages, and an account without a "
+    "logged step has none here. The import has no external reference, so there is no "
+    "such filter."
+)
+
+
+def _filters(
+    account_id: _Text = None,
+    name: _Text = None,
+    phone: Annotated[str | None, Query(min_length=1, max_length=40)] = None,
+    email: Annotated[str | None, Query(min_length=3, max_length=320)] = None,
+    state: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
+    status: Literal["open", "paid"] | None = None,
+    stage: _Text = None,
+    balance_min: Annotated[str | None, Query(max_length=40, examples=["100.00"])] = None,
+    balance_max: Annotated[str | None, Query(max_length=40)] = None,
+    currency: Annotated[str, Query(pattern=r"^[A-Za-z]{3}$")] = "USD",
+    days_past_due_min: Annotated[int | None, Query(ge=-100_000, le=100_000)] = None,
+    days_past_due_max: Annotated[int | None, Query(ge=-100_000, le=100_000)] = None,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> SearchFilters:
+    return SearchFilters(
+        account_id=account_id,
+        name=name,
+        phone=phone,
+        email=email,
+        state=state,
+        status=status,
+        stage=stage,
+        balance_min=balance_min,
+        balance_max=balance_max,
+        currency=currency,
+        days_past_due_min=days_past_due_min,
+        days_past_due_max=days_past_due_max,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+Filters = Annotated[SearchFilters, Depends(_filters)]
+
+
+def _accounts(request: Request) -> AccountService:
+    service: AccountService = request.app.state.use_cases.accounts
+    return service
+
+
+Accounts = Annotated[AccountService, Depends(_accounts)]
+
+
+def _timelines(request: Request) -> TimelineService:
+    service: TimelineService = request.app.state.use_cases.timelines
+    return service
+
+
+Timelines = Annotated[TimelineService, Depends(_timelines)]
+
+
+def _changes(request: Request) -> ChangeService:
+    service: ChangeService = request.app.state.use_cases.changes
+    return service
+
+
+Changes = Annotated[ChangeService, Depends(_changes)]
+
+
+async def _json_body(request: Request) -> None:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type and content_type != "application/json" and not content_type.endswith("+json"):
+        raise UnsupportedMediaType(
+            f"unsupported content type {content_type!r}; send application/json"
+        )
+
+
+JSON_ONLY = [Depends(_json_body)]
+
+
+def _account_id(
+    account_id: Annotated[str, Path(description="1-64 of A-Z a-z 0-9 . _ : -")],
+) -> str:
+    if not import_format.IDENTIFIER.match(account_id):
+        raise NotFound(
+            f"no account {account_id!r}: an account id is 1-64 of A-Z a-z 0-9 . _ : - "
+            "starting with a letter or digit"
+        )
+    return account_id
+
+
+AccountId = Annotated[str, Depends(_account_id)]
+
+
+def router() -> APIRouter:
+    api = APIRouter(prefix="/v1", tags=["accounts"], dependencies=[Depends(authenticated)])
+
+    @api.get(
+        "/accounts",
+        response_model=AccountPage,
+        responses=ERRORS,
+        dependencies=READ,
+        summary="Search accounts (cursor paging, stable order)",
+        description=_SEARCH_DOC,
+    )
+    async def search_accounts(filters: Filters, accounts: Accounts) -> AccountPage:
+        page = await accounts.search(filters)
+        return AccountPage(
+            accounts=[AccountHit.of(a, page.today) for a in page.accounts],
+            next_cursor=page.next_cursor,
+            as_of=page.today,
+        )
+
+    @api.get(
+        "/accounts/{account_id}/timeline",
+        response_model=TimelineOut,
+        responses={
+            **ERRORS,
+            200: {"content": {"text/html": {"schema": {"type": "string"}}}},
+        },
+        dependencies=READ,
+        summary="Everything recorded about the account, in order (JSON or a printable page)",
+        description="Steps with their gate decisions and rules, deliveries, signals (replies "
+        "with their intent), payments and plans, with who and when, in UTC and in the "
+        "consumer's zone. `format=html` gives a printable page. Message bodies are not held "
+        "by the ledger (see `message_bodies`).",
+    )
+    async def timeline(
+        account_id: AccountId,
+        timelines: Timelines,
+        format: Annotated[Literal["json", "html"], Query(description="json or html")] = "json",
+    ) -> TimelineOut | HTMLResponse:
+        body = TimelineOut.of(await timelines.timeline(account_id))
+        if format == "html":
+            return HTMLResponse(timeline_page(body))
+        return body
+
+    @api.patch(
+        "/accounts/{account_id}",
+        response_model=ChangeOut,
+        responses=ERRORS,
+        dependencies=JSON_ONLY,
+        summary="Change contact points, consent, language or flags (operator and up)",
+        description="Each change is a new revision announced as `account.updated.v1` (with "
+        "`changed` and `recorded_by`) so the gate and the scheduler see it. `phones` and "
+        "`emails` replace the whole list; what is left out stays. A change that alters "
+        "nothing answers `changed: []` and announces nothing.",
+    )
+    async def change_account(
+        who: Changer, account_id: AccountId, body: AccountPatch, changes: Changes
+    ) -> ChangeOut:
+        done = await changes.change(account_id, body, recorded_by=who.name)
+        return ChangeOut(
+            account_id=done.account_id,
+            revision=done.revision,
+            changed=list(done.changed),
+            recorded_by=done.recorded_by,
+            consumer=done.consumer,
+            debt=done.debt,
+        )
+
+    @api.post(
+        "/accounts/{account_id}/notes",
+        response_model=NoteOut,
+        status_code=201,
+        responses=ERRORS,
+        dependencies=JSON_ONLY,
+        summary="Write a note on the account (agent and up)",
+    )
+    async def add_note(
+        who: NoteTaker, account_id: AccountId, body: NoteIn, changes: Changes
+    ) -> NoteOut:
+        return NoteOut.model_validate(await changes.add_note(account_id, body.text, who.name))
+
+    @api.get(
+        "/accounts/{account_id}/notes",
+        response_model=NotesOut,
+        responses=ERRORS,
+        dependencies=READ,
+        summary="The account's notes, oldest first",
+    )
+    async def notes(account_id: AccountId, changes: Changes) -> NotesOut:
+        found = await changes.notes(account_id)
+        return NotesOut(account_id=account_id, notes=[NoteOut.model_validate(n) for n in found])
+
+    return api

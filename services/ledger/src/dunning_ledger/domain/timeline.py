@@ -1,0 +1,174 @@
+"""An account's story as entries in time order, each saying what, who and when (pure).
+
+The use case reads the rows; this module words them. Each recorded event is read back
+through its contract (``StepDecided``, ``DeliveryUpdated``, ``ConsumerSignaled``). Times are
+kept in UTC and shown also in the consumer's zone: the first of the consumer's time zones
+when the account carries them, else the principal zone of the address's state.
+
+The ledger does not hold message bodies: it consumes the gate's decisions, the deliveries
+and the signals, not the scheduler's planned step that carries the rendered text. A step's
+entries show its ``content_hash``, which names the exact text the gate vetted and the
+worker sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Final, Literal
+from zoneinfo import ZoneInfo
+
+from dunning_core.contracts.events import ConsumerSignaled, DeliveryUpdated, StepDecided
+
+EntryKind = Literal[
+    "account", "change", "decision", "delivery", "signal", "payment", "plan", "note"
+]
+
+MESSAGE_BODIES: Final = (
+    "The ledger does not hold message bodies: it records the gate's decisions, deliveries "
+    "and signals, not the planned step that carries the rendered text. content_hash names "
+    "the exact text the gate vetted and the worker sent (the scheduler renders it)."
+)
+
+# The zone most of each state's people live in (states spanning two zones: the larger).
+STATE_ZONES: Final[dict[str, str]] = {
+    **dict.fromkeys(
+        ("CT", "DE", "DC", "FL", "GA", "IN", "KY", "ME", "MD", "MA", "MI", "NH", "NJ",
+         "NY", "NC", "OH", "PA", "RI", "SC", "VT", "VA", "WV"), "America/New_York"),
+    **dict.fromkeys(
+        ("AL", "AR", "IL", "IA", "KS", "LA", "MN", "MS", "MO", "NE", "ND", "OK", "SD",
+         "TN", "TX", "WI"), "America/Chicago"),
+    **dict.fromkeys(("CO", "ID", "MT", "NM", "UT", "WY"), "America/Denver"),
+    "AZ": "America/Phoenix", "CA": "America/Los_Angeles", "NV": "America/Los_Angeles",
+    "OR": "America/Los_Angeles", "WA": "America/Los_Angeles", "AK": "America/Anchorage",
+    "HI": "Pacific/Honolulu", "PR": "America/Puerto_Rico", "VI": "America/St_Thomas",
+    "GU": "Pacific/Guam", "MP": "Pacific/Saipan", "AS": "Pacific/Pago_Pago",
+    "UM": "Pacific/Wake",
+}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Zone:
+    name: str
+    basis: str  # why this zone
+
+    @classmethod
+    def of(cls, time_zones: Sequence[str], state: str) -> Zone:
+        if time_zones:
+            return cls(time_zones[0], "the first of the consumer's time zones")
+        if state in STATE_ZONES:
+            return cls(STATE_ZONES[state], f"the principal zone of {state}")
+        return cls("UTC", f"no zone known for {state!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    at: datetime
+    kind: EntryKind
+    summary: str
+    by: str | None = None  # the API key's principal, or the service that sent the event
+    step_id: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    seq: int = 0  # the order recorded, when two entries share an instant
+
+    def local(self, zone: Zone) -> datetime:
+        return self.at.astimezone(ZoneInfo(zone.name))
+
+
+def decision_entry(e: StepDecided, source: str) -> Entry:
+    rules = [
+        {"rule_id": f.rule_id, "action": f.action, "explanation": f.explanation} for f in e.findings
+    ]
+    why = "; ".join(f"{r['rule_id']}: {r['explanation']}" for r in rules)
+    return Entry(
+        e.decided_at,
+        "decision",
+        f"gate {e.decision.value}: {e.stage.value} by {e.channel.value}, attempt {e.attempt}"
+        + (f" ({why})" if why else ""),
+        by=source,
+        step_id=e.step_id,
+        details={
+            "decision": e.decision.value, "stage": e.stage.value, "channel": e.channel.value,
+            "attempt": e.attempt, "destination": e.destination, "rules": rules,
+            "not_before": e.not_before, "policy_version": e.policy_version,
+            "content_hash": e.content_hash,
+        },
+    )  # fmt: skip
+
+
+def delivery_entry(e: DeliveryUpdated, source: str) -> Entry:
+    error = f" ({e.error_code}{': ' + e.detail if e.detail else ''})" if e.error_code else ""
+    return Entry(
+        e.occurred_at,
+        "delivery",
+        f"{e.channel.value} {e.status.value} via {e.provider}{error}",
+        by=source,
+        step_id=e.step_id,
+        details={
+            "status": e.status.value, "channel": e.channel.value, "provider": e.provider,
+            "provider_message_id": e.provider_message_id, "error_code": e.error_code,
+            "detail": e.detail,
+        },
+    )  # fmt: skip
+
+
+def signal_entry(e: ConsumerSignaled, recorded_by: str | None, source: str) -> Entry:
+    via = f" by {e.channel.value}" if e.channel else ""
+    intent = e.details.get("intent")
+    return Entry(
+        e.occurred_at,
+        "signal",
+        f"{e.kind.value.replace('_', ' ')}{via} ({e.source})"
+        + (f", intent {intent}" if intent else ""),
+        by=recorded_by or source,
+        details={
+            "kind": e.kind.value, "source": e.source, "channel": e.channel and e.channel.value,
+            "address": e.address, "debt_id": e.debt_id, "text": e.text,
+            "intent": intent, "signal_details": dict(e.details),
+        },
+    )  # fmt: skip
+
+
+def payment_entry(at: datetime, amount: str, method: str, remaining: str, by: str | None) -> Entry:
+    return Entry(
+        at,
+        "payment",
+        f"payment of {amount} by {method}; balance {remaining}",
+        by=by,
+        details={"amount": amount, "method": method, "remaining_balance": remaining},
+    )
+
+
+def plan_entry(
+    at: datetime, instalment: str, instalments: int, first_due: date, by: str | None
+) -> Entry:
+    return Entry(
+        at,
+        "plan",
+        f"plan agreed: {instalments} x {instalment} from {first_due.isoformat()}",
+        by=by,
+        details={"instalment": instalment, "instalments": instalments, "first_due": first_due},
+    )
+
+
+def change_entry(
+    at: datetime, revision: int, changed: Sequence[str], after: dict[str, Any], by: str | None
+) -> Entry:
+    return Entry(
+        at,
+        "change",
+        f"account changed (revision {revision}): {', '.join(changed)}",
+        by=by,
+        details={"revision": revision, "changed": list(changed), "after": after},
+    )
+
+
+def note_entry(at: datetime, text: str, by: str | None) -> Entry:
+    return Entry(at, "note", text, by=by, details={"text": text})
+
+
+def in_order(entries: Iterable[Entry]) -> list[Entry]:
+    """By time, then the order recorded (a decision before the delivery it allowed)."""
+    kinds = ("account", "change", "decision", "delivery", "signal", "payment", "plan", "note")
+    return sorted(entries, key=lambda e: (e.at, kinds.index(e.kind), e.seq))

@@ -1,0 +1,50 @@
+"""Indexes for account search: name (trigrams), contact points and state, status, balance, due date.
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-06 03:00:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0004"
+down_revision: str | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    # pg_trgm is a trusted extension (PostgreSQL 13+): the database's owner may create it.
+    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    op.execute(
+        "CREATE INDEX ix_accounts_full_name_trgm ON ledger.accounts "
+        "USING gin (lower(consumer ->> 'full_name') gin_trgm_ops)"
+    )
+    op.execute(
+        "CREATE INDEX ix_accounts_consumer ON ledger.accounts USING gin (consumer jsonb_path_ops)"
+    )
+    op.create_index(
+        "ix_accounts_status_account_id", "accounts", ["status", "account_id"], schema="ledger"
+    )
+    op.create_index(
+        "ix_accounts_currency_balance_minor",
+        "accounts",
+        ["currency", "balance_minor"],
+        schema="ledger",
+    )
+    op.execute("CREATE INDEX ix_accounts_due_date ON ledger.accounts ((debt ->> 'due_date'))")
+
+
+def downgrade() -> None:
+    for name in (
+        "ix_accounts_due_date",
+        "ix_accounts_currency_balance_minor",
+        "ix_accounts_status_account_id",
+        "ix_accounts_consumer",
+        "ix_accounts_full_name_trgm",
+    ):
+        op.drop_index(name, table_name="accounts", schema="ledger")

@@ -1,0 +1,139 @@
+"""The account timeline: every recorded fact in order, who and when, JSON and a printable page
+(use cases over the in-memory ledger; the routes over ASGI with the same fakes)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from dunning_core.contracts import wrap
+from dunning_core.contracts.common import Channel, Stage
+from dunning_core.contracts.events import (
+    ConsumerSignaled,
+    Decision,
+    DeliveryStatus,
+    DeliveryUpdated,
+    RuleFinding,
+    SignalKind,
+    StepDecided,
+)
+from dunning_core.runtime.clock import FixedClock
+from dunning_ledger.accounts.timeline import TimelineService
+from dunning_ledger.bootstrap import build_ledger
+from dunning_ledger.communications.schemas import SignalIn
+from dunning_ledger.communications.service import CommunicationService
+from dunning_ledger.config import LedgerSettings
+from dunning_ledger.domain.import_rows import validate_json
+from dunning_ledger.errors import NotFound
+from dunning_ledger.imports.service import ImportService
+from dunning_ledger.payments.schemas import PaymentIn
+from dunning_ledger.payments.service import PaymentService
+from dunning_testkit.ledger import required_row
+from dunning_testkit.ledger_memory import MemoryLedger
+from dunning_testkit.paths import auth_headers
+
+T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+UNREACHABLE = "postgresql+asyncpg://dunning:dunning@127.0.0.1:9/nowhere"
+
+
+def decided(at: datetime) -> StepDecided:
+    return StepDecided(
+        account_id="A1", step_id="stp_1", planned_event_id="p1", debt_id="D1",
+        stage=Stage.FRIENDLY_REMINDER, channel=Channel.SMS, attempt=1,
+        destination="+14155552671", decision=Decision.DEFER, not_before=at + timedelta(hours=9),
+        findings=(RuleFinding(rule_id="quiet_hours", action="defer", explanation="21:00 local"),),
+        policy_version="p-1", content_hash="sha256:abc", decided_at=at,
+    )  # fmt: skip
+
+
+async def story(ledger: MemoryLedger) -> None:
+    """An account with a deferral, a delivery, a reply, an operator's dispute and a payment."""
+    clock = FixedClock(T0)
+    rows = [required_row(1, full_name="=SUM(A1)<b>", phone="(415) 555-2671")]
+    await ImportService(ledger, clock).import_accounts(validate_json(rows))
+    later = FixedClock(T0 + timedelta(days=6))
+    communications = CommunicationService(ledger, later, group_id="g")
+    reply = ConsumerSignaled(
+        account_id="A1", signal_id="r1", kind=SignalKind.REPLIED, channel=Channel.SMS,
+        text="I already paid <script>", source="sms", occurred_at=T0 + timedelta(hours=3),
+        details={"intent": "claims_paid"},
+    )  # fmt: skip
+    delivered = DeliveryUpdated(
+        account_id="A1", step_id="stp_1", channel=Channel.SMS, provider="twilio",
+        provider_message_id="SM1", status=DeliveryStatus.DELIVERED,
+        occurred_at=T0 + timedelta(hours=2),
+    )  # fmt: skip
+    events = [decided(T0 + timedelta(hours=1)), reply, delivered]
+    await communications.record_events("g", [wrap(e, "compliance-gate") for e in events])
+    dispute = SignalIn(signal_id="d1", kind=SignalKind.DISPUTED, occurred_at=T0 + timedelta(4))
+    await communications.record_signal("A1", dispute, recorded_by="ops-jane")
+    payment = PaymentIn(
+        payment_id="pay1", amount="25.00", method="card",
+        received_at=T0 + timedelta(days=5),
+    )  # fmt: skip
+    await PaymentService(ledger, later).record_payment("A1", payment, recorded_by="cashier-1")
+
+
+async def test_the_timeline_tells_the_story_in_order_with_who_and_when() -> None:
+    ledger = MemoryLedger()
+    await story(ledger)
+    timeline = await TimelineService(ledger).timeline("A1")
+    kinds = [e.kind for e in timeline.entries]
+    assert kinds == ["account", "decision", "delivery", "signal", "signal", "payment"]
+    decision = timeline.entries[1]
+    assert decision.details["rules"][0]["rule_id"] == "quiet_hours"
+    assert "quiet_hours: 21:00 local" in decision.summary
+    assert decision.details["content_hash"] == "sha256:abc"
+    reply = timeline.entries[3]
+    assert reply.details["intent"] == "claims_paid"
+    assert reply.summary == "replied by sms (sms), intent claims_paid"
+    assert timeline.entries[4].by == "ops-jane"
+    assert timeline.entries[5].by == "cashier-1"
+    assert timeline.zone.name == "America/Chicago"  # Texas, no zone on the account
+    assert timeline.entries[1].local(timeline.zone).hour == 10  # 16:00 UTC is 10:00 CST
+
+
+async def test_an_unknown_account_has_no_timeline() -> None:
+    with pytest.raises(NotFound):
+        await TimelineService(MemoryLedger()).timeline("A9")
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    memory = MemoryLedger()
+    await story(memory)
+    built = build_ledger(LedgerSettings(database_url=UNREACHABLE), transactions=memory)
+    transport = httpx.ASGITransport(app=built.app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://ledger", headers=auth_headers()
+    ) as client:
+        yield client
+
+
+async def test_the_timeline_as_json_has_utc_and_local_times(http: httpx.AsyncClient) -> None:
+    response = await http.get("/v1/accounts/A1/timeline")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["zone"] == "America/Chicago"
+    first = body["entries"][1]
+    assert first["at_utc"] == "2026-03-02T16:00:00Z"
+    assert first["at_local"] == "2026-03-02T10:00:00-06:00"
+    assert "message bodies" in body["message_bodies"]
+    missing = await http.get("/v1/accounts/NOPE/timeline")
+    assert missing.status_code == 404
+    assert "NOPE" in missing.json()["message"]
+
+
+async def test_the_printable_page_escapes_every_value(http: httpx.AsyncClient) -> None:
+    response = await http.get("/v1/accounts/A1/timeline", params={"format": "html"})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    page = response.text
+    assert "=SUM(A1)&lt;b&gt;" in page  # a formula-like name stays text, markup escaped
+    assert "<script>" not in page
+    assert "I already paid &lt;script&gt;" in page
+    assert "quiet_hours (defer): 21:00 local" in page
+    assert "ops-jane" in page
+    assert "http" not in page.split("<body>")[0]  # no external asset
