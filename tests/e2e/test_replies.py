@@ -81,7 +81,16 @@ EMAIL = [
     *_r("email", "stopped", "opt_out", "No me escriba más"),
 ]  # fmt: skip
 # Accounts of their own: STOP/STOP/START and HELP per language, the bad-input checks.
-PROTOCOL = ("stop-en", "stop-es", "stop-zh", "help-en", "help-es", "help-zh", "unsigned")
+PROTOCOL = (
+    "stop-en",
+    "stop-es",
+    "stop-zh",
+    "help-en",
+    "help-es",
+    "help-zh",
+    "unsigned",
+    "one-click",
+)
 STOPS = {"stop-en": "STOP", "stop-es": "BAJA", "stop-zh": "退订"}
 # HELP in each language, and what its answer says in that language about opting out.
 HELPS = {
@@ -304,6 +313,7 @@ async def test_replies_are_heard_once_understood_and_obeyed(pipeline: Pipeline) 
         await until(engaged, 60, "opens and clicks recorded")
         assert (await c.case(reader["account_id"]))["status"] == "active"
 
+        await one_click(c, protocol["one-click"])
         await bad_input(c, protocol["unsigned"])
 
 
@@ -366,3 +376,26 @@ async def bad_input(c: Client, row: dict[str, str]) -> None:
     assert case["status"] == "active", case
     kinds = [s["kind"] for s in await c.signals(account_id) if s["kind"] != "engaged"]
     assert kinds == ["help_requested"], kinds
+
+
+async def one_click(c: Client, row: dict[str, str]) -> None:
+    """RFC 8058: the mailbox provider POSTs ``List-Unsubscribe=One-Click`` to the link in the
+    e-mail's List-Unsubscribe header; the address is unsubscribed everywhere at once."""
+    listed = await c.http.get(f"{c.p.sandbox}/_sandbox/messages", params={"channel": "email"})
+    mails = [m for m in listed.json()["messages"] if row["email"] in m["to"]]
+    assert mails, row["email"]
+    headers = mails[0]["headers"]
+    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    link = headers["List-Unsubscribe"].split(">")[0].lstrip("<")
+    token = link.rsplit("/", 1)[1]
+    async with httpx.AsyncClient(timeout=30) as http:
+        url = f"{service_url('email-ingress')}/unsubscribe/{token}"
+        response = await http.post(url, content=b"List-Unsubscribe=One-Click")
+        assert response.status_code == 204, response.text
+        forged = await http.post(f"{url[:-4]}AAAA", content=b"List-Unsubscribe=One-Click")
+        assert forged.status_code == 403
+
+    async def unsubscribed(a: str = row["account_id"]) -> list[str]:
+        return [] if "email" in (await c.case(a))["opted_out_channels"] else [a]
+
+    await until(unsubscribed, 60, "one-click unsubscribe applied")
