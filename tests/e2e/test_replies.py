@@ -117,6 +117,7 @@ def accounts(locales: list[str]) -> list[dict[str, str]]:
                 "locale": locales[i],
                 "medical": "false",
                 "legal_action_authorized": "false",
+                "limitation_date": "2030-01-01",  # none time-barred: one plain ladder
             }
         )
     return out
