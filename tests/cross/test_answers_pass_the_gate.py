@@ -5,13 +5,17 @@ so their content is vetted here instead, once per language, with the gate's cont
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
-from dunning_core.contracts.common import MessageContent
+from dunning_core.contracts.common import Channel, MessageContent
+from dunning_core.contracts.events import ConsumerSignaled, SignalKind
 from dunning_gate.domain import EvaluationRequest, build_request, evaluate
 from dunning_gate.domain.examples import example_request
 from dunning_gate.domain.examples import with_changes as gate_changes
 from dunning_gate.domain.rules import RULES
 from dunning_gate.domain.rules import content as content_rules
+from dunning_gate.domain.state import AccountState, apply_signal
 from dunning_gate.policy import default_policy as gate_policy
 from dunning_replies.answers import ANSWERED, LANGUAGES, answer_for
 
@@ -41,3 +45,32 @@ def test_every_answer_passes_the_content_rules(language: str, intent: str) -> No
         assert "START" in answer.text
     blocked = rules & set(decision.rule_ids)
     assert not blocked, (intent, language, decision.outcomes)
+
+
+@pytest.mark.parametrize(
+    ("kind", "intent"),
+    [
+        (SignalKind.HELP_REQUESTED, "help"),
+        (SignalKind.OPTED_OUT, "opt_out"),
+        (SignalKind.OPTED_IN, "opt_in"),
+    ],
+)
+def test_an_answered_signal_is_no_contact_for_the_gates_caps(kind: SignalKind, intent: str) -> None:
+    """The gate counts contacts from its own approvals only: the signal that carries our
+    answer (``details["answer"]``) changes consent, never the contact count."""
+    answer = answer_for(intent, "en", creditor="Acme Recovery", contact="1-800-555-0199")
+    assert answer is not None
+    state = AccountState(account_id="ACC-1")
+    signal = ConsumerSignaled(
+        account_id="ACC-1",
+        signal_id="SM" + "1" * 32,
+        kind=kind,
+        channel=Channel.SMS,
+        address="+12125550123",
+        text=intent.upper(),
+        source="sms",
+        occurred_at=datetime(2026, 3, 3, 16, tzinfo=UTC),
+        details={"intent": intent, "answer": answer.kind, "answer_text": answer.text},
+    )
+    apply_signal(state, signal)
+    assert state.contacts == []

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from dunning_core.contracts.common import Channel, MessageContent
+from dunning_core.contracts.events import ConsumerSignaled, SignalKind
 from dunning_gate.domain import EvaluationRequest, build_request, evaluate
 from dunning_gate.domain.examples import EMAIL, PHONE, example_email_request, example_request
 from dunning_gate.domain.examples import with_changes as gate_changes
@@ -23,6 +24,7 @@ from dunning_scheduler.adapters.rendering import Renderer
 from dunning_scheduler.domain import reactions
 from dunning_scheduler.domain.case import Case
 from dunning_scheduler.domain.planning import StepDraft, plan_due
+from dunning_scheduler.domain.replies import on_reply
 from dunning_scheduler.policy.loader import default_policy as scheduler_policy
 from dunning_testkit.scheduler import IDENTITY, NOW, account_opened, consumer, debt
 
@@ -76,3 +78,39 @@ def test_every_rendered_message_passes_the_content_rules(locale: str, state: str
         decision = evaluate(request, GATE)
         blocked = CONTENT_RULES & set(decision.rule_ids)
         assert not blocked, (locale, draft.template, draft.channel, decision.outcomes)
+
+
+@pytest.mark.parametrize("locale", ["en_US", "es_US", "zh_CN"])
+@pytest.mark.parametrize("intent", ["pay", "plan", "bill_not_received"])
+@pytest.mark.parametrize("address", [PHONE, EMAIL])
+def test_every_reply_answer_passes_the_content_rules(
+    locale: str, intent: str, address: str
+) -> None:
+    """The payment link, the plan offer and the details re-sent (issue 9), by sms and email."""
+    opened = account_opened(consumer_=consumer(locale=locale, phone=PHONE, email=EMAIL))
+    case = reactions.on_account(None, opened, SCHEDULER, NOW)
+    assert case is not None
+    case = replace(plan_due(case, SCHEDULER, NOW).case, contacted=True)
+    channel = Channel.EMAIL if "@" in address else Channel.SMS
+    event = ConsumerSignaled(
+        account_id=case.account_id,
+        signal_id=f"sig-{intent}",
+        kind=SignalKind.REPLIED,
+        channel=channel,
+        address=address,
+        source="email" if channel == Channel.EMAIL else "sms",
+        occurred_at=NOW,
+        details={"intent": intent},
+    )
+    reaction = on_reply(case, event, SCHEDULER, NOW)
+    assert reaction is not None
+    draft = reaction.draft
+    assert draft is not None
+    assert case.consumer is not None
+    assert case.debt is not None
+    content = RENDERER.render(draft, case.consumer, case.debt)
+    request = build_request(gate_request(draft, content, "NY"), GATE)
+    assert isinstance(request, EvaluationRequest), request
+    decision = evaluate(request, GATE)
+    blocked = CONTENT_RULES & set(decision.rule_ids)
+    assert not blocked, (locale, draft.template, draft.channel, decision.outcomes)

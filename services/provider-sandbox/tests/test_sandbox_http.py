@@ -356,6 +356,21 @@ def test_simulated_unsubscribe_carries_the_message_custom_args(
     assert unsubscribe["email"] == address
 
 
+def test_simulated_open_and_click_reach_the_event_webhook(
+    sendgrid_client: SendGridAPIClient, sandbox: str, receiver: WebhookRecorder
+) -> None:
+    run = uuid.uuid4().hex
+    address = f"reader-{run[:8]}@example.org"
+    sendgrid_client.send(_mail(address, run))
+    for event in ("open", "click"):
+        sent = {"email": address, "event": event}
+        assert httpx.post(f"{sandbox}/_sandbox/sendgrid/events", json=sent).status_code == 202
+    events = _events_of(receiver, run, 4)
+    click = next(e for e in events if e["event"] == "click")
+    assert click["url"].startswith("https://")
+    assert any(e["event"] == "open" for e in events)
+
+
 def test_public_key_is_also_served_on_sendgrids_settings_endpoint(sandbox: str) -> None:
     mine = httpx.get(f"{sandbox}/_sandbox/sendgrid/public-key").json()["public_key"]
     theirs = httpx.get(

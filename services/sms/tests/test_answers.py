@@ -13,6 +13,7 @@ from dunning_sms.handlers import TwilioWebhooks
 from dunning_testkit.channels import (
     NOW,
     MemoryAnswerLog,
+    MemoryLocales,
     MemoryPublisher,
     MemorySendRecords,
     webhook_app,
@@ -27,6 +28,7 @@ PHONE = "+14155550123"
 
 class Rig:
     def __init__(self) -> None:
+        self.locales = MemoryLocales()
         self.records, self.publisher = MemorySendRecords(), MemoryPublisher()
         hooks = TwilioWebhooks(
             verifier=TwilioSignatureVerifier(TOKEN),
@@ -35,6 +37,7 @@ class Rig:
             clock=FixedClock(NOW),
             public_base_url=BASE,
             answers=MemoryAnswerLog(),
+            locales=self.locales,
             creditor="Acme Recovery",
             contact="1-800-555-0199",
         )
@@ -130,3 +133,11 @@ async def test_plain_replies_get_no_text_back() -> None:
     rig = Rig()
     assert message(await rig.text("I will pay on Friday")) is None
     assert message(await rig.text("🙂🙂")) is None
+
+
+async def test_the_accounts_language_wins_over_the_replys() -> None:
+    rig = Rig()
+    await rig.locales.remember(PHONE, "zh_CN")  # what the worker last wrote to the number
+    answer = message(await rig.text("HELP"))
+    assert answer is not None
+    assert "回复 STOP 退订" in answer

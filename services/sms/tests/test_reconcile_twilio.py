@@ -12,7 +12,7 @@ from dunning_channels.domain import ReconcilePolicy
 from dunning_channels.ports import Parked
 from dunning_core.contracts.events import DeliveryStatus, DeliveryUpdated
 from dunning_sms.adapters.twilio_sender import TwilioSmsSender, TwilioStepSender
-from dunning_testkit.channels import MemoryRetryQueue, approval, rig
+from dunning_testkit.channels import MemoryLocales, MemoryRetryQueue, approval, rig
 from dunning_testkit.servers import sandbox_server
 
 ACCOUNT = "AC" + "c" * 32
@@ -91,3 +91,18 @@ async def test_a_send_that_never_reached_twilio_is_sent_once(sandbox: str) -> No
     assert len(await sent_to(sandbox, number)) == 1
     events = [e for e in parts.publisher.events() if isinstance(e, DeliveryUpdated)]
     assert [e.status for e in events] == [DeliveryStatus.ACCEPTED]
+
+
+async def test_an_accepted_text_tells_which_language_its_number_is_written_in(
+    sandbox: str,
+) -> None:
+    locales = MemoryLocales()
+    sender = twilio(sandbox)
+    sender.locales = locales
+    step = approval("acc-1", destination="+14155557002").data.step  # type: ignore[union-attr]
+    step = step.model_copy(update={"content": step.content.model_copy(update={"locale": "es_US"})})
+    try:
+        await sender.send("acc-1", step)
+    finally:
+        await sender.client.aclose()
+    assert locales.known == {"+14155557002": "es_US"}

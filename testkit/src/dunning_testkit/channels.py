@@ -161,6 +161,19 @@ class MemoryAnswerLog:
         return True
 
 
+class MemoryLocales:
+    """The locale each number is written to, in memory (the sms worker's ``Locales``)."""
+
+    def __init__(self) -> None:
+        self.known: dict[str, str] = {}
+
+    async def remember(self, number: str, locale: str) -> None:
+        self.known[number] = locale
+
+    async def locale_of(self, number: str) -> str | None:
+        return self.known.get(number)
+
+
 class MemoryPublisher:
     """Keeps what was published; every send is acknowledged at once, unless told to fail
     (``fail_with``, raised by the acknowledgement) or to never acknowledge (``hold``)."""

@@ -67,14 +67,15 @@ def reply_text(text: str, markup: str = "") -> str:
 
 
 def sender_of(from_field: str, envelope: str = "") -> str:
-    """The address that wrote: the SMTP envelope's sender when SendGrid gives it, else the
-    ``From`` header's address; lower-cased (our records key addresses that way); '' when
-    neither is an address."""
-    try:
-        data = json.loads(envelope) if envelope else {}
-    except ValueError:
-        data = {}
-    found = data.get("from") if isinstance(data, dict) else None
-    if not isinstance(found, str) or "@" not in found:
-        found = parseaddr(from_field)[1]
+    """The address that wrote: the ``From`` header's (what the consumer's mail program put:
+    the envelope sender may be a forwarder's bounce address), else the SMTP envelope's;
+    lower-cased (our records key addresses that way); '' when neither is an address."""
+    found = parseaddr(from_field)[1]
+    if "@" not in found:
+        try:
+            data = json.loads(envelope) if envelope else {}
+        except ValueError:
+            data = {}
+        sender = data.get("from") if isinstance(data, dict) else None
+        found = sender if isinstance(sender, str) else ""
     return found.strip().lower() if "@" in found else ""

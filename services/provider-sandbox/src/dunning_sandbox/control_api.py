@@ -8,7 +8,7 @@
 - `GET /_sandbox/sendgrid/public-key`: the Event Webhook verification key (base64 DER)
 - `POST /_sandbox/faults`, `GET`, `DELETE`: destinations answered 429 or 5xx, or sent
   and answered late (`hang_s`: a timeout after accepting)
-- `POST /_sandbox/sendgrid/events`: a consumer unsubscribes, reports spam, …
+- `POST /_sandbox/sendgrid/events`: a consumer unsubscribes, reports spam, opens, clicks …
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from dunning_sandbox.faults import Fault
 from dunning_sandbox.ids import sendgrid_recipient_message_id, twilio_sid
 from dunning_sandbox.message_store import Channel, EmailRecord, InboundRecord
 from dunning_sandbox.sendgrid_api import build_event
-from dunning_sandbox.state import StateDep
+from dunning_sandbox.state import SandboxState, StateDep
 from dunning_sandbox.twilio_api import signed_form
 from dunning_sandbox.webhook_dispatcher import Delivery, is_allowed_callback_url
 
@@ -82,15 +82,23 @@ class InboundSms(BaseModel):
     wait: bool = True
 
 
-@router.post("/_sandbox/twilio/inbound")
-async def simulate_inbound(message: InboundSms, state: StateDep) -> Response:
-    url = message.url or state.settings.twilio_inbound_url
+def inbound_url(
+    given: str | None, configured: str | None, setting: str, state: SandboxState
+) -> str:
+    """Where a simulated inbound message goes: the request's URL, else the configured one;
+    400 when there is none or it is not a loopback (or allowed) URL."""
+    url = given or configured
     if url is None:
-        raise HTTPException(
-            400, "no inbound URL: pass 'url' or set DUNNING_SANDBOX_TWILIO_INBOUND_URL"
-        )
+        raise HTTPException(400, f"no inbound URL: pass 'url' or set {setting}")
     if not is_allowed_callback_url(url, state.settings.callback_allowed_hosts):
         raise HTTPException(400, "the inbound URL must be a loopback URL")
+    return url
+
+
+@router.post("/_sandbox/twilio/inbound")
+async def simulate_inbound(message: InboundSms, state: StateDep) -> Response:
+    setting = "DUNNING_SANDBOX_TWILIO_INBOUND_URL"
+    url = inbound_url(message.url, state.settings.twilio_inbound_url, setting, state)
     sid = twilio_sid("SM")
     params = {
         "ApiVersion": twilio_rules.API_VERSION,
@@ -149,7 +157,9 @@ class SimulatedEmailEvent(BaseModel):
     """A consumer-side event for an address (or one message sent to it)."""
 
     email: str
-    event: Literal["unsubscribe", "group_unsubscribe", "spamreport", "bounce", "dropped"]
+    event: Literal[
+        "unsubscribe", "group_unsubscribe", "spamreport", "bounce", "dropped", "open", "click"
+    ]
     message_id: str | None = Field(
         default=None, description="X-Message-Id; default: the latest message to the address"
     )
@@ -170,6 +180,10 @@ async def simulate_email_event(event: SimulatedEmailEvent, state: StateDep) -> R
         extra["asm_group_id"] = event.asm_group_id
     if event.event in ("bounce", "dropped"):
         extra.update(reason="550 5.1.1 simulated", status="5.1.1", type="bounce")
+    if event.event in ("open", "click"):
+        extra.update(useragent="Mozilla/5.0 (sandbox)", ip="127.0.0.1", sg_machine_open=False)
+    if event.event == "click":
+        extra["url"] = "https://pay.example.com/"
     sg_message_id = sendgrid_recipient_message_id(record.message_id, 0)
     built = build_event(event.event, event.email, sg_message_id, record.custom_args, extra)
     record.events.append(event.event)

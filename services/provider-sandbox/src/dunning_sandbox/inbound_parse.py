@@ -14,13 +14,13 @@ from typing import Any
 
 import aiohttp
 import orjson
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
+from dunning_sandbox.control_api import inbound_url
 from dunning_sandbox.ids import sendgrid_message_id
 from dunning_sandbox.message_store import InboundRecord
 from dunning_sandbox.state import StateDep
-from dunning_sandbox.webhook_dispatcher import is_allowed_callback_url
 
 router = APIRouter(tags=["sandbox"])
 
@@ -68,13 +68,8 @@ def parse_fields(mail: InboundEmail, message_id: str) -> dict[str, str]:
 
 @router.post("/_sandbox/sendgrid/inbound")
 async def simulate_inbound_email(mail: InboundEmail, state: StateDep) -> Response:
-    url = mail.url or state.settings.sendgrid_inbound_url
-    if url is None:
-        raise HTTPException(
-            400, "no inbound URL: pass 'url' or set DUNNING_SANDBOX_SENDGRID_INBOUND_URL"
-        )
-    if not is_allowed_callback_url(url, state.settings.callback_allowed_hosts):
-        raise HTTPException(400, "the inbound URL must be a loopback URL")
+    setting = "DUNNING_SANDBOX_SENDGRID_INBOUND_URL"
+    url = inbound_url(mail.url, state.settings.sendgrid_inbound_url, setting, state)
     message_id = mail.message_id or f"<{sendgrid_message_id()}@mail.example.net>"
     fields = parse_fields(mail, message_id)
     record = InboundRecord(sid=message_id, from_=mail.from_, to=mail.to, body=mail.text, url=url)

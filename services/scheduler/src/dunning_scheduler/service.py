@@ -36,7 +36,7 @@ from dunning_core.contracts.events import (
 )
 from dunning_core.runtime.clock import Clock
 
-from dunning_scheduler.domain import reactions
+from dunning_scheduler.domain import reactions, replies
 from dunning_scheduler.domain.case import Case, StepRecord, StepStatus
 from dunning_scheduler.domain.planning import StepDraft, plan_due
 from dunning_scheduler.policy.model import EscalationPolicy
@@ -252,6 +252,17 @@ class Scheduler:
         result.replans = len(replans)
         return result
 
+    def _answer(
+        self, case: Case, draft: StepDraft, now: datetime
+    ) -> tuple[Case, StepRecord, OutreachStep]:
+        """A reply answered by a step (payment link, plan offer, details again): planned now,
+        published with this batch as a re-plan is (``apply``)."""
+        step = outreach_step(draft, self.renderer, case)
+        record = StepRecord(
+            account_id=case.account_id, stage_key=draft.stage_key, step=step, planned_at=now
+        )
+        return case, record, step
+
     def _react(
         self,
         envelope: Envelope,
@@ -288,7 +299,11 @@ class Scheduler:
         elif isinstance(data, PlanAgreed):
             new = reactions.on_plan(base, data, now)
         elif isinstance(data, ConsumerSignaled):
-            new = reactions.on_signal(base, data, policy, now)
+            answered = replies.on_reply(base, data, policy, now)
+            if answered is not None and answered.draft is not None:
+                return self._answer(answered.case, answered.draft, now)
+            new = answered.case if answered is not None else None
+            new = new or reactions.on_signal(base, data, policy, now)
         else:
             return None
         if new is None or (new is base and case is not None):

@@ -9,7 +9,7 @@ from dunning_core.contracts.topics import APPROVED_SMS
 from dunning_core.runtime.clock import Clock
 from fastapi import FastAPI
 
-from dunning_sms.adapters.redis_answers import RedisAnswerLog
+from dunning_sms.adapters.redis_answers import RedisAnswerLog, RedisLocales
 from dunning_sms.adapters.twilio_sender import TwilioSmsSender, TwilioStepSender
 from dunning_sms.adapters.twilio_webhooks import TwilioSignatureVerifier
 from dunning_sms.api import router
@@ -36,6 +36,7 @@ def build(settings: SmsSettings, clock: Clock | None = None) -> FastAPI:
             from_number=settings.twilio_from_number,
             messaging_service_sid=settings.twilio_messaging_service_sid,
             public_base_url=settings.public_base_url,
+            locales=RedisLocales(parts.redis, prefix=settings.topic_prefix),
         ),
         close_sender=twilio.aclose,
     )
@@ -51,6 +52,7 @@ def build_ingress(settings: SmsSettings, clock: Clock | None = None) -> FastAPI:
         clock=parts.clock,
         public_base_url=settings.public_base_url,
         answers=RedisAnswerLog(parts.redis, prefix=settings.topic_prefix),
+        locales=RedisLocales(parts.redis, prefix=settings.topic_prefix),
         creditor=settings.creditor_name,
         contact=settings.creditor_contact,
     )

@@ -4,8 +4,9 @@ Every request is verified by its ``X-Twilio-Signature`` before anything happens 
 otherwise). Opt-outs are written durably (Kafka acknowledged, destination suppressed)
 before Twilio gets its 200, so a STOP is never lost to a crash.
 
-Opt-out, opt-in and HELP are answered in the webhook's own response (TwiML ``<Message>``):
-Twilio sends it as the reply, no second API call, nothing queued behind the worker, so the
+Opt-out, opt-in and HELP are answered in the webhook's own response (TwiML ``<Message>``),
+in the account's language when the worker recorded one for the number, else in the reply's.
+Twilio sends it as the reply: no second API call, nothing queued behind the worker, so the
 confirmation cannot be delayed by a worker restart or a provider backlog, and it never
 passes the gate as a collection contact (it is not one: it is counted nowhere, its fixed
 texts are vetted against the gate's content rules in tests/cross). What was answered rides
@@ -32,7 +33,7 @@ from dunning_replies.answers import Answer, answer_for, language_of
 from fastapi import HTTPException, Request
 
 from dunning_sms.domain import OPTED_OUT_ERROR, delivery_status, read_inbound
-from dunning_sms.ports import AnswerLog, SignatureVerifier
+from dunning_sms.ports import AnswerLog, Locales, SignatureVerifier
 
 log = logging.getLogger(__name__)
 SERVICE = "sms"
@@ -46,8 +47,9 @@ class TwilioWebhooks:
     clock: Clock
     public_base_url: str
     answers: AnswerLog
-    creditor: str = "Dunning Recovery Services"
-    contact: str = "1-800-555-0100"
+    locales: Locales | None = None
+    creditor: str = "Acme Recovery Services"
+    contact: str = "1-800-555-0199"
     rejected: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
@@ -109,6 +111,14 @@ class TwilioWebhooks:
             await self.records.unsuppress(sender)
         sid = form.get("MessageSid", "")
         answer = self._answer(meaning.intent, kind, meaning.details, was_suppressed, opt_out_type)
+        if answer is not None and self.locales is not None:
+            # In the account's language when we know it (as last written to this number).
+            locale = await self.locales.locale_of(sender)
+            if locale is not None:
+                language = language_of(locale, meaning.details.get("language"))
+                answer = answer_for(
+                    meaning.intent, language, creditor=self.creditor, contact=self.contact
+                )
         if answer is not None and not await self.answers.first(sid or sender + body):
             answer = None  # a redelivery of a text already answered
         details = dict(meaning.details)
@@ -151,9 +161,7 @@ class TwilioWebhooks:
             return None  # nothing to re-enable
         if kind not in (SignalKind.OPTED_OUT, SignalKind.OPTED_IN, SignalKind.HELP_REQUESTED):
             return None
-        # The account's locale is not known to the ingress (no account store here): the
-        # reply's language chooses.
-        language = language_of(None, details.get("language"))
+        language = language_of(None, details.get("language"))  # the reply's language
         return answer_for(intent, language, creditor=self.creditor, contact=self.contact)
 
     async def _signal(

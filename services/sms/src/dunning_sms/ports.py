@@ -16,3 +16,11 @@ class AnswerLog(Protocol):
     async def first(self, message_sid: str) -> bool:
         """True the first time an answer to this inbound message is claimed, False after."""
         ...
+
+
+class Locales(Protocol):
+    """The locale each number is written to (the account's language, as last sent)."""
+
+    async def remember(self, number: str, locale: str) -> None: ...
+
+    async def locale_of(self, number: str) -> str | None: ...

@@ -131,6 +131,19 @@ class EscalationPolicy(Strict):
     promise_default_days: int = Field(
         default=7, ge=1, le=90, description="Pause length of a promise to pay without a date."
     )
+    think_time_days: int = Field(
+        default=3,
+        ge=1,
+        le=30,
+        description="A consumer who asks for time to think hears from us again this many days "
+        "later (the next step moves there): never silence.",
+    )
+    payment_link_template: Slug = Field(
+        default="payment_link", description="Sent when a consumer replies they want to pay."
+    )
+    plan_offer_template: Slug = Field(
+        default="plan_offer", description="Sent when a consumer replies they cannot pay in full."
+    )
     soft_failures_to_drop: int = Field(
         default=3,
         ge=1,
@@ -177,7 +190,7 @@ class EscalationPolicy(Strict):
         return self._attempt_base[(index, stage)] + attempt
 
     def template_names(self) -> set[str]:
-        names: set[str] = set()
+        names: set[str] = {self.payment_link_template, self.plan_offer_template}
         for stage_policy in self.stages:
             names |= stage_policy.template_names()
         return names

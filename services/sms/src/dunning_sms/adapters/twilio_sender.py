@@ -47,10 +47,14 @@ from dunning_channels.domain import (
     retry_after_seconds,
 )
 from dunning_core.contracts.events import OutreachStep
+from redis.exceptions import RedisError
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
+from dunning_sms.ports import Locales
+
+log = logging.getLogger(__name__)
 TWILIO_API_BASE_URL = "https://api.twilio.com"
 OPTED_OUT_CODE = "21610"
 
@@ -308,8 +312,10 @@ class TwilioStepSender:
         from_number: str | None,
         messaging_service_sid: str | None,
         public_base_url: str,
+        locales: Locales | None = None,
     ) -> None:
         self.client = client
+        self.locales = locales  # told each accepted text's locale: HELP answers in it
         self.from_number = from_number
         self.messaging_service_sid = messaging_service_sid
         self.public_base_url = public_base_url.rstrip("/")
@@ -347,6 +353,11 @@ class TwilioStepSender:
             timeout_s=timeout_s,
         )
         if isinstance(result, SmsAccepted):
+            if self.locales is not None and step.content.locale:
+                try:
+                    await self.locales.remember(step.destination, step.content.locale)
+                except (RedisError, OSError) as exc:  # a nicety: never fails a sent step
+                    log.warning("locale not remembered", extra={"error": type(exc).__name__})
             return Accepted(result.provider_message_id)
         if isinstance(result, SmsRejected):
             return Rejected(result.code, result.message, opted_out=result.opted_out)
