@@ -186,7 +186,10 @@ async def expectation_met(c: Client, account_id: str, reply: Reply, before: set[
     if kind == "answer":
         new = [s for s in case["steps"] if s["step_id"] not in before]
         if not any(s["channel"] == reply.channel for s in new):
-            return f"{account_id}: no answering {reply.channel} step ({case['note']})"
+            return (
+                f"{account_id}: no answering {reply.channel} step ({case['note']}; "
+                f"status {case['status']}, paused for {case['pause_reasons']})"
+            )
         logged = {s["step_id"] for s in (await c.log(account_id))["steps"] if s["decision"]}
         if not {s["step_id"] for s in new} & logged:
             return f"{account_id}: the answering step is not in the ledger's log"
