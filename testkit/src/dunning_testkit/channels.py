@@ -70,6 +70,7 @@ class FakeSender:
         self.by_destination = by_destination or {}
         self.on_send = on_send  # e.g. move a fake clock while "the provider" answers
         self.calls: list[tuple[str, str]] = []
+        self.timeouts: list[float | None] = []  # the bound of each call
 
     @property
     def provider(self) -> Literal["twilio"]:
@@ -78,8 +79,11 @@ class FakeSender:
     def sender_id(self, step: OutreachStep) -> str:
         return "+15005550006"
 
-    async def send(self, account_id: str, step: OutreachStep) -> SendOutcome:
+    async def send(
+        self, account_id: str, step: OutreachStep, timeout_s: float | None = None
+    ) -> SendOutcome:
         self.calls.append((account_id, step.step_id))
+        self.timeouts.append(timeout_s)
         if self.on_send is not None:
             self.on_send()
         script = self.by_destination.get(step.destination, self.default)
@@ -123,6 +127,9 @@ class MemorySendRecords:
 
     async def is_suppressed(self, destination: str) -> bool:
         return destination.lower() in self.suppressed
+
+    async def any_suppressed(self, keys: Sequence[str]) -> bool:
+        return any(key.lower() in self.suppressed for key in keys)
 
 
 class MemoryPublisher:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from dunning_core.runtime.settings import CommonSettings
 from pydantic import Field
 
-from dunning_channels.domain import CircuitBreaker, Rate, RetryPolicy
+from dunning_channels.domain import CircuitBreaker, Rate, RetryPolicy, SendGuard
 
 
 class ChannelSettings(CommonSettings):
@@ -36,6 +38,13 @@ class ChannelSettings(CommonSettings):
     pace_sender_per_s: float | None = Field(default=None, gt=0)
     pace_burst: int = Field(default=1, ge=1)
     pace_inline_wait_s: float = Field(default=1.0, ge=0)
+    # One provider call's HTTP timeout (wall seconds).
+    provider_timeout_s: float = Field(default=10.0, gt=0)
+    # No call starts unless it can end before the approval's send_by: the wall seconds a
+    # call may take (the provider's p99 latency; each call's timeout is then cut to the
+    # time left), times the clock's speed, plus a floor of simulated minutes.
+    send_guard_call_s: float = Field(default=1.0, ge=0)
+    send_guard_floor_min: float = Field(default=5.0, ge=0)
 
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(
@@ -51,6 +60,13 @@ class ChannelSettings(CommonSettings):
             min_calls=self.breaker_min_calls,
             failure_ratio=self.breaker_failure_ratio,
             open_s=self.breaker_open_s,
+        )
+
+    def send_guard(self) -> SendGuard:
+        return SendGuard(
+            call_s=min(self.send_guard_call_s, self.provider_timeout_s),
+            speed=self.clock_speed if self.clock_start is not None else 1.0,
+            floor=timedelta(minutes=self.send_guard_floor_min),
         )
 
     def rates(self) -> tuple[Rate | None, Rate | None]:

@@ -47,7 +47,12 @@ class Sender(Protocol):
         """Who the message is sent as (a number, a messaging service, an address)."""
         ...
 
-    async def send(self, account_id: str, step: OutreachStep) -> SendOutcome: ...
+    async def send(
+        self, account_id: str, step: OutreachStep, timeout_s: float | None = None
+    ) -> SendOutcome:
+        """Send ``step``; ``timeout_s`` (wall seconds) bounds the call when set, below the
+        adapter's own timeout (a call cut after the request left is ``AmbiguousSend``)."""
+        ...
 
 
 class Reservations(Protocol):
@@ -78,6 +83,10 @@ class Suppressions(Protocol):
     async def unsuppress(self, destination: str) -> None: ...
 
     async def is_suppressed(self, destination: str) -> bool: ...
+
+    async def any_suppressed(self, keys: Sequence[str]) -> bool:
+        """Whether any of ``keys`` (destinations, ``domain.account_keys``) is suppressed."""
+        ...
 
 
 class SendRecords(Reservations, Recipients, Suppressions, Protocol):
@@ -138,6 +147,15 @@ class SendJournal(Protocol):
     async def intend(self, step_id: str, destination: str, account_id: str) -> None:
         """Record, acknowledged, that ``step_id`` goes to the provider now, to
         ``destination`` for ``account_id``."""
+        ...
+
+    async def restore_if_lost(self) -> bool:
+        """Put back into the fast store what it lost (a flush, a fresh Redis) before
+        anything is decided from it; whether it had."""
+        ...
+
+    async def abandon(self, step_id: str) -> None:
+        """Withdraw the intent of ``step_id``: it was not sent (it expired before the call)."""
         ...
 
 

@@ -28,6 +28,7 @@ from dunning_gate.domain.mapping import request_dict
 from dunning_gate.domain.parsing import evaluate_raw
 from dunning_gate.domain.state import (
     AccountState,
+    Contact,
     apply_account,
     apply_approval,
     apply_delivery,
@@ -83,13 +84,20 @@ def decide_step(
     previous = state.approved(step.step_id)
     if previous is not None and step.content_hash:
         stats.replays += 1
-        decided = decide(planned, envelope.id, state, previous.at)
+        # Judged again as it was: at its instant, without its own contact (nor later
+        # ones), which would otherwise defer it on a cap and leave it no send_by at all.
+        as_then = state.model_copy(update={"contacts": _contacts_before(state, previous)})
+        decided = decide(planned, envelope.id, as_then, previous.at)
+        # Not allowed as it was (a cap or signal since): it has lapsed, the step is re-planned.
+        allowed = decided.event.decision is Verdict.ALLOW
+        send_by = decided.send_by if allowed else previous.at
         decision = decided.event.model_copy(
             update={"decision": Verdict.ALLOW, "findings": (), "not_before": None}
         )
     else:
         decided = decide(planned, envelope.id, state, now)
         decision = decided.event
+        send_by = decided.send_by
     out = [wrap(decision, SERVICE, traceparent=envelope.traceparent)]
     stats.decided += 1
     if decision.decision is Verdict.ALLOW:
@@ -100,7 +108,7 @@ def decide_step(
             step=step,
             approved_at=decision.decided_at,
             policy_version=decision.policy_version,
-            send_by=decided.send_by,
+            send_by=send_by,
         )
         out.append(wrap(approval, SERVICE, traceparent=envelope.traceparent))
     else:
@@ -111,6 +119,15 @@ def decide_step(
         for finding in decision.findings:
             stats.by_rule[finding.rule_id] += 1
     return out
+
+
+def _contacts_before(state: AccountState, approval: Contact) -> list[Contact]:
+    """The contacts counted when ``approval`` was decided: not itself, none after it."""
+    return [
+        c
+        for c in state.contacts
+        if c.at < approval.at or (c.at == approval.at and c.step_id != approval.step_id)
+    ]
 
 
 class GateDecider:

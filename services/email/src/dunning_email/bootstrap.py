@@ -22,6 +22,7 @@ def build(settings: EmailSettings, clock: Clock | None = None) -> FastAPI:
     sendgrid = SendGridEmailSender(
         api_key=settings.sendgrid_api_key.get_secret_value(),
         host=settings.sendgrid_base_url,
+        timeout_s=settings.provider_timeout_s,
         max_concurrency=settings.send_concurrency,
     )
     return worker_app(

@@ -23,6 +23,7 @@ def build(settings: SmsSettings, clock: Clock | None = None) -> FastAPI:
         account_sid=settings.twilio_account_sid,
         auth_token=settings.twilio_auth_token.get_secret_value(),
         base_url=settings.twilio_base_url,
+        timeout_s=settings.provider_timeout_s,
     )
     return worker_app(
         settings,

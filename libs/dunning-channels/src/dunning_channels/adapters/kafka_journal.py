@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,6 +82,11 @@ class KafkaSendJournal:
         value = orjson.dumps({"destination": destination, "account_id": account_id})
         await (await self.producer.send_raw(self.topic, key, value, []))
 
+    async def abandon(self, step_id: str) -> None:
+        """Withdraw the intent of ``step_id`` (a tombstone), acknowledged by the broker."""
+        key = (_INTENT + step_id).encode()
+        await (await self.producer.send_raw(self.topic, key, None, []))
+
     async def suppression(self, destination: str, suppressed: bool) -> None:
         """Record that ``destination`` is (or no longer is) suppressed, acknowledged."""
         key = (_SUPPRESSED + destination.lower()).encode()
@@ -120,7 +126,10 @@ class KafkaSendJournal:
                                 suppressed.add(destination)
                             continue
                         if key.startswith(_INTENT):
-                            sent = orjson.loads(record.value or b"{}")
+                            if record.value is None:  # withdrawn: never sent
+                                tried.pop(key.removeprefix(_INTENT), None)
+                                continue
+                            sent = orjson.loads(record.value)
                             tried[key.removeprefix(_INTENT)] = (
                                 str(sent.get("destination", "")),
                                 str(sent.get("account_id", "")),
@@ -173,6 +182,7 @@ class JournaledRetryQueue:
         self.redis = redis
         self.mark_key = mark_key
         self.restored = 0
+        self._restoring = asyncio.Lock()  # the sends and the retries both ask
 
     async def start(self) -> None:
         await self.journal.ensure_topic()
@@ -182,6 +192,12 @@ class JournaledRetryQueue:
         """Put the journal back into Redis if Redis lost it; whether it had."""
         if await self.redis.exists(self.mark_key):
             return False
+        async with self._restoring:
+            if await self.redis.exists(self.mark_key):
+                return False  # restored while this one waited
+            return await self._restore()
+
+    async def _restore(self) -> bool:
         state = await self.journal.read_all()
         items, tried = state.parked, state.tried
         for step_id in set(tried) | set(items):
@@ -203,6 +219,9 @@ class JournaledRetryQueue:
 
     async def intend(self, step_id: str, destination: str, account_id: str) -> None:
         await self.journal.intend(step_id, destination, account_id)
+
+    async def abandon(self, step_id: str) -> None:
+        await self.journal.abandon(step_id)
 
     async def park(self, item: Parked, due_at: float) -> None:
         await self.journal.write(item.step_id, item, due_at)
@@ -252,3 +271,6 @@ class JournaledSendRecords:
 
     async def is_suppressed(self, destination: str) -> bool:
         return await self.records.is_suppressed(destination)
+
+    async def any_suppressed(self, keys: Sequence[str]) -> bool:
+        return await self.records.any_suppressed(keys)

@@ -10,6 +10,7 @@ from dunning_channels.domain.decisions import (
     SUPPRESSED,
     Refusal,
     Report,
+    SendGuard,
     admission,
     already_sent,
     concluded,
@@ -42,6 +43,7 @@ from dunning_channels.domain.retry import (
     next_try,
     retry_after_seconds,
 )
+from dunning_channels.domain.suppression import account_keys, suppression_changes
 
 __all__ = [
     "CIRCUIT_OPEN",
@@ -63,8 +65,10 @@ __all__ = [
     "Report",
     "Retry",
     "RetryPolicy",
+    "SendGuard",
     "SendOutcome",
     "Unavailable",
+    "account_keys",
     "admission",
     "already_sent",
     "concluded",
@@ -77,4 +81,5 @@ __all__ = [
     "provider_answered",
     "report_for",
     "retry_after_seconds",
+    "suppression_changes",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from dunning_core.contracts.events import DeliveryStatus, OutreachStep
 
@@ -34,6 +34,36 @@ def expired(send_by: datetime | None, now: datetime) -> bool:
     """Whether the window the gate approved the step in has closed: at ``send_by`` the step
     may no longer be sent (it goes back to the scheduler to be re-planned)."""
     return send_by is not None and now >= send_by
+
+
+@dataclass(frozen=True)
+class SendGuard:
+    """How long before ``send_by`` a provider call may still start.
+
+    A call and the provider's acceptance take wall time, ``call_s`` at worst (the call's
+    timeout, or the provider's expected p99 latency); on a clock running ``speed`` times
+    faster that is ``call_s * speed`` simulated seconds. ``floor`` covers the rest (the
+    hops after the check, a scheduler's hiccup). A call that cannot finish before
+    ``send_by`` is not started: the step expires and is re-planned."""
+
+    call_s: float = 0.0
+    speed: float = 1.0
+    floor: timedelta = timedelta(0)
+
+    @property
+    def margin(self) -> timedelta:
+        return timedelta(seconds=self.call_s * self.speed) + self.floor
+
+    def too_late(self, send_by: datetime | None, now: datetime) -> bool:
+        """Whether a call started at ``now`` may end after ``send_by``."""
+        return send_by is not None and now + self.margin >= send_by
+
+    def wall_left_s(self, send_by: datetime | None, now: datetime) -> float | None:
+        """Wall seconds a call starting at ``now`` may take and still end (with the floor
+        to spare) before ``send_by``: the bound of its timeout; None when unbounded."""
+        if send_by is None:
+            return None
+        return max(0.0, (send_by - now - self.floor).total_seconds() / self.speed)
 
 
 PENDING = "pending"  # what a reservation holds until the send's outcome is recorded

@@ -189,8 +189,10 @@ class SendGridEmailSender:
         unsubscribe_mailto: str | None = None,
         reply_to: str | None = None,
         categories: Sequence[str] = (),
+        timeout_s: float | None = None,
     ) -> EmailSendResult:
-        """Ask SendGrid to send one message to `to`."""
+        """Ask SendGrid to send one message to `to`; `timeout_s` bounds this call below
+        the client's timeout."""
         try:
             body = build_mail(
                 to=to,
@@ -208,17 +210,20 @@ class SendGridEmailSender:
         except (KeyError, TypeError, ValueError) as exc:
             # The SDK's helper chokes on some malformed addresses before anything is sent.
             return EmailRejected("invalid_message", redact(repr(exc)), None)
-        return await self.send_body(body)
+        return await self.send_body(body, timeout_s)
 
-    async def send_body(self, body: dict[str, Any]) -> EmailSendResult:
+    async def send_body(
+        self, body: dict[str, Any], timeout_s: float | None = None
+    ) -> EmailSendResult:
         """Send a ready v3 Mail Send body."""
-        return await anyio.to_thread.run_sync(self._post, body, limiter=self._limiter)
+        timeout = self._timeout_s if timeout_s is None else min(self._timeout_s, timeout_s)
+        return await anyio.to_thread.run_sync(
+            self._post, body, max(0.001, timeout), limiter=self._limiter
+        )
 
-    def _post(self, body: dict[str, Any]) -> EmailSendResult:
+    def _post(self, body: dict[str, Any], timeout_s: float) -> EmailSendResult:
         try:
-            response = self._client.client.mail.send.post(
-                request_body=body, timeout=self._timeout_s
-            )
+            response = self._client.client.mail.send.post(request_body=body, timeout=timeout_s)
         except HTTPError as exc:
             headers = dict(exc.headers.items()) if exc.headers is not None else {}
             return classify_error(int(exc.status_code), exc.body or b"", headers)
@@ -266,7 +271,9 @@ class SendGridStepSender:
     def sender_id(self, step: OutreachStep) -> str:
         return self.from_address
 
-    async def send(self, account_id: str, step: OutreachStep) -> SendOutcome:
+    async def send(
+        self, account_id: str, step: OutreachStep, timeout_s: float | None = None
+    ) -> SendOutcome:
         content = step.content
         url, mailto = unsubscribe_targets(content.headers.get("List-Unsubscribe", ""))
         result = await self.client.send(
@@ -279,6 +286,7 @@ class SendGridStepSender:
             unsubscribe_mailto=mailto,
             custom_args={"account_id": account_id, "step_id": step.step_id},
             categories=(step.stage.value,),
+            timeout_s=timeout_s,
         )
         if isinstance(result, EmailAccepted):
             return Accepted(result.provider_message_id)

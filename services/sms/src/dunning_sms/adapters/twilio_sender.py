@@ -62,6 +62,10 @@ TransientKind = Literal["rate_limited", "server_error", "timeout", "network", "a
 # The SDK turns an error answer into an exception without its headers: the HTTP client
 # notes a `Retry-After` here, in the sending task's context, for `send` to read.
 _RETRY_AFTER: contextvars.ContextVar[list[float]] = contextvars.ContextVar("twilio_retry_after")
+# The SDK takes no timeout per call: a tighter bound for this call travels here.
+_TIMEOUT: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "twilio_timeout", default=None
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +173,7 @@ class _RebasedAsyncHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
             headers=headers,
             auth=None,
             # The SDK passes None, which aiohttp takes as "no timeout at all".
-            timeout=timeout if timeout is not None else self.timeout,
+            timeout=_bounded(timeout if timeout is not None else self.timeout),
             allow_redirects=allow_redirects,
         )
         if response.status_code == 429 or response.status_code >= 500:
@@ -178,6 +182,11 @@ class _RebasedAsyncHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
             if wait is not None and noted is not None:
                 noted.append(wait)
         return response
+
+
+def _bounded(timeout_s: float) -> float:
+    bound = _TIMEOUT.get()
+    return timeout_s if bound is None else max(0.001, min(timeout_s, bound))
 
 
 class TwilioSmsSender:
@@ -214,8 +223,10 @@ class TwilioSmsSender:
         from_: str | None = None,
         messaging_service_sid: str | None = None,
         status_callback: str | None = None,
+        timeout_s: float | None = None,
     ) -> SmsSendResult:
-        """Ask Twilio to send `body` to `to`, from a number or a messaging service."""
+        """Ask Twilio to send `body` to `to`, from a number or a messaging service;
+        `timeout_s` bounds this call below the client's timeout."""
         if from_ is None and messaging_service_sid is None:
             raise ValueError("give a From number or a messaging service sid")
         optional: dict[str, str] = {}
@@ -227,6 +238,7 @@ class TwilioSmsSender:
             optional["status_callback"] = status_callback
         noted: list[float] = []
         token = _RETRY_AFTER.set(noted)
+        bound = _TIMEOUT.set(timeout_s)
         try:
             message = await self._client.messages.create_async(to=to, body=body, **optional)
         except TwilioRestException as exc:
@@ -242,6 +254,7 @@ class TwilioSmsSender:
         except TwilioException as exc:
             return SmsTransient("server_error", redact(str(exc)))
         finally:
+            _TIMEOUT.reset(bound)
             _RETRY_AFTER.reset(token)
         return SmsAccepted(provider_message_id=str(message.sid), status=str(message.status))
 
@@ -290,13 +303,16 @@ class TwilioStepSender:
         query = urlencode({"account_id": account_id, "step_id": step_id})
         return f"{self.public_base_url}/webhooks/twilio/status?{query}"
 
-    async def send(self, account_id: str, step: OutreachStep) -> SendOutcome:
+    async def send(
+        self, account_id: str, step: OutreachStep, timeout_s: float | None = None
+    ) -> SendOutcome:
         result = await self.client.send(
             to=step.destination,
             body=step.content.body,
             from_=None if self.messaging_service_sid else self.from_number,
             messaging_service_sid=self.messaging_service_sid,
             status_callback=self.status_callback(account_id, step.step_id),
+            timeout_s=timeout_s,
         )
         if isinstance(result, SmsAccepted):
             return Accepted(result.provider_message_id)

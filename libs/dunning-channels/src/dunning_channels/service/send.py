@@ -12,27 +12,27 @@ the approval is parked in the ``RetryQueue`` with a backoff (``domain.retry``);
 fails (status ``failed`` with the reason, the approval on the dead-letter topic). A
 ``CircuitBreaker`` per provider holds calls while it is down (attempts not spent). With
 ``Pacing`` a call first reserves its turn with the provider and its sender (shared by the
-replicas): a short wait is slept, a long one parked. ``send_by`` is checked right before
-every call, on the service clock.
-
-Errors: ``PermanentError`` for an event not this channel's approval (dead letter);
-``TransientError`` from ``flush`` when a first try failed before anything left.
+replicas): a short wait is slept, a long one parked. No call starts that could end after
+``send_by`` (``SendGuard``; its timeout is bounded by the time left), no retry or turn is
+parked past it: the step expires and the scheduler re-plans it. ``PermanentError`` for an
+event not this channel's approval; ``TransientError`` from ``flush`` when a first try
+failed before anything left.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from dunning_core.contracts.common import Channel
-from dunning_core.contracts.envelope import Envelope, wrap
-from dunning_core.contracts.events import DeliveryStatus, Event, StepApproved
+from dunning_core.contracts.envelope import Envelope
+from dunning_core.contracts.events import DeliveryStatus, StepApproved
 from dunning_core.runtime.errors import PermanentError, TransientError
 
 from dunning_channels.domain import (
@@ -44,14 +44,13 @@ from dunning_channels.domain import (
     GiveUp,
     Report,
     RetryPolicy,
+    SendGuard,
     SendOutcome,
     Unavailable,
+    account_keys,
     admission,
     already_sent,
     concluded,
-    delivery_update,
-    expired,
-    expiry,
     next_try,
     opt_out_signal,
     provider_answered,
@@ -68,11 +67,13 @@ from dunning_channels.ports import (
     SendJournal,
     SendRecords,
 )
+from dunning_channels.service.reports import Reports
+from dunning_channels.service.retries import RetryRunner
 
 log = logging.getLogger(__name__)
 
 
-class SendApprovals:
+class SendApprovals(RetryRunner):
     """The handler of approved steps for one channel, and the runner of their retries."""
 
     def __init__(
@@ -90,6 +91,7 @@ class SendApprovals:
         breaker: CircuitBreaker | None = None,
         pacing: Pacing | None = None,
         journal: SendJournal | None = None,
+        guard: SendGuard | None = None,
         concurrency: int = 32,
         wall: Callable[[], float] = time.time,
         rand: Callable[[], float] = random.random,
@@ -106,6 +108,11 @@ class SendApprovals:
         self.policy = policy or RetryPolicy()
         self.breaker = breaker or CircuitBreaker()
         self.pacing, self.journal = pacing, journal
+        self.guard = guard or SendGuard()
+        self.reports = Reports(
+            service=service, channel=channel, provider=sender.provider, publisher=publisher,
+            clock=clock,
+        )  # fmt: skip
         self.wall = wall
         self.rand = rand
         self.lease_s = lease_s
@@ -132,15 +139,16 @@ class SendApprovals:
         step = approval.step
         if step.channel is not self.channel:
             raise PermanentError(f"step {step.step_id} is for {step.channel}, not {self.channel}")
-        refusal = admission(step, suppressed=await self.records.is_suppressed(step.destination))
+        refusal = admission(step, suppressed=await self._suppressed(approval))
         if refusal is not None:
             self.refused += 1
-            await self._report(
+            await self.reports.report(
                 approval, DeliveryStatus.REFUSED, refusal.reason, envelope, self._acks
             )
             return
-        if expired(approval.send_by, self.clock.now()):
-            await self._expire(approval, envelope, self._acks)
+        if self.guard.too_late(approval.send_by, self.clock.now()):
+            self.expirations += 1
+            await self.reports.expire(approval, envelope, self._acks)
             return
         if already_sent(await self.records.reserve(step.step_id)):
             self.skipped += 1
@@ -158,56 +166,6 @@ class SendApprovals:
         if errors:
             raise TransientError(f"{len(errors)} sends failed; first: {errors[0]!r}") from errors[0]
 
-    # --- retries --------------------------------------------------------------------------
-
-    async def run_retries(self, poll_s: float = 0.25) -> None:
-        """Try parked approvals as they fall due, until ``stop_retries``."""
-        while not self._stopping.is_set():
-            try:
-                await self.retry_due()
-            except Exception:
-                log.exception("retry pass failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), poll_s)
-
-    async def stop_retries(self) -> None:
-        self._stopping.set()
-        await self.drain_retries()
-
-    async def retry_due(self) -> int:
-        """Start every retry due now (each waits for a send slot); how many started."""
-        started = 0
-        while True:
-            await self._slots.acquire()
-            try:
-                item = await self.retries.claim(self.wall(), self.lease_s)
-            except BaseException:
-                self._slots.release()
-                raise
-            if item is None:
-                self._slots.release()
-                return started
-            task = asyncio.create_task(self._retry(item))
-            self._retrying.add(task)
-            task.add_done_callback(self._retrying.discard)
-            started += 1
-
-    async def drain_retries(self) -> None:
-        """Wait for the retries in flight."""
-        while self._retrying:
-            await asyncio.gather(*self._retrying, return_exceptions=True)
-
-    async def _retry(self, item: Parked) -> None:
-        acks: list[Awaitable[Any]] = []
-        try:
-            parked_again = await self._try(item, acks)
-            await asyncio.gather(*acks)
-            if not parked_again:
-                await self.retries.done(item.step_id)
-        except Exception:
-            # Left leased: it falls due again when the lease ends.
-            log.exception("retry failed", extra={"step_id": item.step_id})
-
     # --- one try ----------------------------------------------------------------------------
 
     async def _try(self, item: Parked, acks: list[Awaitable[Any]], *, first: bool = False) -> bool:
@@ -221,22 +179,26 @@ class SendApprovals:
             if not first:
                 if concluded(await self.records.reserve(step.step_id)):
                     return False  # done before, and its lease ran out after: dropped
-                if await self.records.is_suppressed(step.destination):  # opted out since
-                    await self.records.record(step.step_id, f"refused:{SUPPRESSED}")
-                    self.refused += 1
-                    await self._report(
-                        approval, DeliveryStatus.REFUSED, SUPPRESSED, item.envelope, acks
-                    )
+                if await self._suppressed(approval):  # opted out since
+                    await self._refuse_suppressed(item, acks)
                     return False
-            if not item.paced and await self._wait_for_turn(item):
+            turn = "go" if item.paced else await self._wait_for_turn(item)
+            if turn == "parked":
                 return True
-            if expired(approval.send_by, self.clock.now()):
-                await self.records.release(step.step_id)  # free for the re-planned approval
-                await self._expire(approval, item.envelope, acks)
+            if turn == "late" or self.guard.too_late(approval.send_by, self.clock.now()):
+                await self._release_expired(item, acks)
                 return False
             await self.records.remember_owner(step.destination, approval.account_id)
             if self.journal is not None:
                 await self.journal.intend(step.step_id, step.destination, approval.account_id)
+            # The last word before the call: the clock (a broker slow to take the intent, a
+            # paced wait) or a STOP may have moved meanwhile.
+            late = self.guard.too_late(approval.send_by, self.clock.now())
+            if late or await self._suppressed(approval):
+                if self.journal is not None:
+                    await self.journal.abandon(step.step_id)
+                await (self._release_expired if late else self._refuse_suppressed)(item, acks)
+                return False
             try:
                 outcome = await self._call(approval)
             except AmbiguousSend as exc:
@@ -258,21 +220,51 @@ class SendApprovals:
         finally:
             self._slots.release()
 
-    async def _wait_for_turn(self, item: Parked) -> bool:
-        """Reserve the item's turn; sleep until it if near, else park it: whether parked."""
+    async def _wait_for_turn(self, item: Parked) -> str:
+        """Reserve the item's turn; sleep until it if near, else park it: "go", "parked",
+        or "late" when the turn comes too late for its ``send_by``."""
         approval = item.envelope.data
         assert isinstance(approval, StepApproved)
         if self.pacing is None:
-            return False
+            return "go"
         sender_id = self.sender.sender_id(approval.step)
         turn = await self.pacing.turn(self.sender.provider, sender_id, self.wall())
         wait = 0.0 if turn is None else turn - self.wall()
         if turn is not None and wait > self.pacing.inline_wait_s:
+            if self._late_at(approval, turn):
+                return "late"
             await self.retries.park(replace(item, paced=True), turn)
             self.paced += 1
-            return True
+            return "parked"
         await asyncio.sleep(max(0.0, wait))
-        return False
+        return "go"
+
+    def _late_at(self, approval: StepApproved, wall_at: float) -> bool:
+        """Whether a call at the wall instant ``wall_at`` would start too late."""
+        ahead = timedelta(seconds=max(0.0, wall_at - self.wall()) * self.guard.speed)
+        return self.guard.too_late(approval.send_by, self.clock.now() + ahead)
+
+    async def _suppressed(self, approval: StepApproved) -> bool:
+        """Whether the destination or the account is suppressed, once the store has back
+        what a Redis loss took."""
+        if self.journal is not None:
+            await self.journal.restore_if_lost()
+        keys = (approval.step.destination, *account_keys(approval.account_id))
+        return await self.records.any_suppressed(keys)
+
+    async def _refuse_suppressed(self, item: Parked, acks: list[Awaitable[Any]]) -> None:
+        approval = item.envelope.data
+        assert isinstance(approval, StepApproved)
+        await self.records.record(item.step_id, f"refused:{SUPPRESSED}")
+        self.refused += 1
+        await self.reports.report(approval, DeliveryStatus.REFUSED, SUPPRESSED, item.envelope, acks)
+
+    async def _release_expired(self, item: Parked, acks: list[Awaitable[Any]]) -> None:
+        approval = item.envelope.data
+        assert isinstance(approval, StepApproved)
+        await self.records.release(item.step_id)  # free for the re-planned approval
+        self.expirations += 1
+        await self.reports.expire(approval, item.envelope, acks)
 
     async def _call(self, approval: StepApproved) -> SendOutcome:
         now = self.wall()
@@ -284,8 +276,10 @@ class SendApprovals:
             )
         answered = False
         try:
+            # Bounded by the time left: a late answer is reconciled, not recorded as sent.
+            left = self.guard.wall_left_s(approval.send_by, self.clock.now())
             try:
-                outcome = await self.sender.send(approval.account_id, approval.step)
+                outcome = await self.sender.send(approval.account_id, approval.step, left)
             except TransientError as exc:
                 outcome = Unavailable("transient", str(exc))
             answered = provider_answered(outcome)
@@ -299,6 +293,8 @@ class SendApprovals:
         self, item: Parked, outcome: Unavailable, acks: list[Awaitable[Any]]
     ) -> bool:
         # A call the breaker held back is not an attempt; the seconds still count.
+        approval = item.envelope.data
+        assert isinstance(approval, StepApproved)
         attempts = item.attempts + (0 if outcome.kind == CIRCUIT_OPEN else 1)
         now = self.wall()
         decision = next_try(
@@ -311,6 +307,9 @@ class SendApprovals:
         step_id = item.step_id
         if isinstance(decision, GiveUp):
             await self._fail(item, decision.reason, acks)
+            return False
+        if self._late_at(approval, now + decision.delay_s):
+            await self._release_expired(item, acks)  # the retry would come too late
             return False
         log.warning(
             "provider unavailable, retry parked",
@@ -333,7 +332,7 @@ class SendApprovals:
         self.failed += 1
         log.error("retry budget spent", extra={"step_id": item.step_id, "reason": reason})
         await self.records.record(item.step_id, f"failed:{RETRY_BUDGET_SPENT}")
-        await self._report(
+        await self.reports.report(
             approval, DeliveryStatus.FAILED, RETRY_BUDGET_SPENT, item.envelope, acks, reason
         )
         acks.append(await self.dead_letters.dead_letter(item.envelope, reason))
@@ -345,7 +344,7 @@ class SendApprovals:
         await self.records.record(step.step_id, report.record_as)
         if report.status is DeliveryStatus.ACCEPTED:
             self.sent += 1
-        await self._report(
+        await self.reports.report(
             approval, report.status, report.error_code, cause, acks, report.detail,
             report.provider_message_id,
         )  # fmt: skip
@@ -358,42 +357,4 @@ class SendApprovals:
                 code=report.error_code,
                 now=self.clock.now(),
             )
-            await self._publish(signal, cause, acks)
-
-    # --- what is published -------------------------------------------------------------------
-
-    async def _expire(
-        self, approval: StepApproved, cause: Envelope, acks: list[Awaitable[Any]]
-    ) -> None:
-        self.expirations += 1
-        event, expiry_id = expiry(
-            approval, channel=self.channel, provider=self.sender.provider, now=self.clock.now()
-        )
-        await self._publish(event, cause, acks, event_id=expiry_id)
-
-    async def _report(
-        self,
-        approval: StepApproved,
-        status: DeliveryStatus,
-        code: str | None,
-        cause: Envelope,
-        acks: list[Awaitable[Any]],
-        detail: str | None = None,
-        provider_message_id: str | None = None,
-    ) -> None:
-        now, provider = self.clock.now(), self.sender.provider
-        event = delivery_update(
-            approval, channel=self.channel, provider=provider, status=status, now=now,
-            error_code=code, detail=detail, provider_message_id=provider_message_id,
-        )  # fmt: skip
-        await self._publish(event, cause, acks)
-
-    async def _publish(
-        self,
-        event: Event,
-        cause: Envelope,
-        acks: list[Awaitable[Any]],
-        event_id: str | None = None,
-    ) -> None:
-        envelope = wrap(event, self.service, event_id=event_id, traceparent=cause.traceparent)
-        acks.append(await self.publisher.send(envelope))
+            await self.reports.publish(signal, cause, acks)
