@@ -83,19 +83,29 @@ async def prepare(prefix: str, database: str, reset: bool) -> None:
         await conn.close()
 
 
-async def total_lag(prefix: str) -> int | None:
-    """Records not yet consumed by the run's consumer groups (None if Kafka does not answer)."""
-    lags = await group_lags(prefix)
-    return None if lags is None else sum(lags.values())
-
-
 async def group_lags(prefix: str) -> dict[str, int] | None:
     """Per consumer group, records of the run's topics not yet consumed (None: no answer)."""
+    positions = await group_positions(prefix)
+    if positions is None:
+        return None
+    committed, ends = positions
+    return {
+        group: int(sum(max(0, ends[tp] - off) for tp, off in offsets.items()))
+        for group, offsets in committed.items()
+    }
+
+
+Offsets = dict[TopicPartition, int]
+
+
+async def group_positions(prefix: str) -> tuple[dict[str, Offsets], Offsets] | None:
+    """Each group's committed offsets on the run's topics, and those partitions' end
+    offsets (None: Kafka did not answer)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA, request_timeout_ms=5000)
     try:
         await admin.start()
         groups = [g[0] for g in await admin.list_consumer_groups()]
-        committed: dict[str, dict[TopicPartition, int]] = {}
+        committed: dict[str, Offsets] = {}
         for group in groups:
             offsets = await admin.list_consumer_group_offsets(group)
             committed[group] = {
@@ -103,17 +113,14 @@ async def group_lags(prefix: str) -> dict[str, int] | None:
             }
         parts = list({tp for offsets in committed.values() for tp in offsets})
         if not parts:
-            return {}
+            return committed, {}
         consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA)
         await consumer.start()
         try:
             ends = await consumer.end_offsets(parts)
         finally:
             await consumer.stop()
-        return {
-            group: int(sum(max(0, ends[tp] - off) for tp, off in offsets.items()))
-            for group, offsets in committed.items()
-        }
+        return committed, dict(ends)
     except Exception:  # any Kafka trouble: "unknown", the caller retries
         return None
     finally:
