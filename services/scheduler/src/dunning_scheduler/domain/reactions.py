@@ -3,8 +3,7 @@
 Every reaction is a pure function returning the new case (and step); it *sets* state
 rather than counting, so applying the same event twice, or replaying a suffix of an
 account's events in order, ends in the same state. Reactions return ``None`` when the
-event changes nothing (an older account revision, a stale deferral).
-"""
+event changes nothing (an older account revision, a stale deferral or approval)."""
 
 from __future__ import annotations
 
@@ -242,8 +241,20 @@ def not_before_of(event: StepDecided) -> datetime | None:
     return max(instants, default=None)
 
 
+CLOCK_TOLERANCE = timedelta(minutes=5)  # how far two services' clocks may differ
+
+
+def answers_an_older_plan(record: StepRecord, event: StepDecided) -> bool:
+    """Whether ``event`` predates the plan in force: a re-plan goes to the gate at its
+    ``send_at``, so an earlier decision answers a former plan, arriving late (decisions
+    and deliveries are two topics; a redelivered batch replays both)."""
+    return record.replans > 0 and event.decided_at + CLOCK_TOLERANCE < record.step.send_at
+
+
 def on_decision(case: Case, record: StepRecord, event: StepDecided, now: datetime) -> StepReaction:
     if event.decision == Decision.ALLOW:
+        if answers_an_older_plan(record, event):
+            return StepReaction(case, record)  # the re-plan waits for its own decision
         if record.status in (StepStatus.PLANNED, StepStatus.DEFERRED):
             record = replace(record, status=StepStatus.ALLOWED, rule_ids=())
         return StepReaction(case, record)
