@@ -9,11 +9,9 @@ ledger) into its suppressions, and looks again right before the provider call.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient
 from dunning_channels.adapters.kafka_journal import (
     JournaledRetryQueue,
     JournaledSendRecords,
@@ -33,7 +31,7 @@ from dunning_core.contracts.events import (
 )
 from dunning_core.runtime.kafka import EventProducer
 from dunning_testkit.channels import NOW, PHONE, FakeSender, MemoryPublisher, approval, rig
-from dunning_testkit.stack import KAFKA, REDIS_URL
+from dunning_testkit.stack import KAFKA
 from redis.asyncio import Redis
 
 
@@ -140,27 +138,6 @@ async def test_a_stop_that_lands_just_before_the_call_is_honoured() -> None:
 
 
 # --- a Redis that lost everything: put back before any send is decided -------------------
-
-
-@pytest.fixture
-async def parts(prefix: str, stack: None) -> AsyncIterator[tuple[Redis, EventProducer]]:
-    redis = Redis.from_url(REDIS_URL)
-    producer = EventProducer(KAFKA, "test", topic_prefix=prefix)
-    await producer.start()
-    yield redis, producer
-    await producer.stop()
-    keys = [k async for k in redis.scan_iter(f"{prefix}*")]
-    if keys:
-        await redis.delete(*keys)
-    await redis.aclose()
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
-    await admin.start()
-    try:
-        await admin.delete_topics([f"{prefix}sms.journal"])
-    except Exception:  # housekeeping only
-        pass
-    finally:
-        await admin.close()
 
 
 @pytest.mark.integration

@@ -8,8 +8,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from dunning_channels.domain import Rate, RetryPolicy, SendOutcome, next_turn
-from dunning_channels.ports import Pacing, Parked
+from dunning_channels.domain import (
+    Lookup,
+    LookupFailed,
+    Rate,
+    RetryPolicy,
+    SendOutcome,
+    next_turn,
+)
+from dunning_channels.ports import Pacing, Parked, Sender
 from dunning_channels.service import SendApprovals
 from dunning_core.contracts import Channel, MessageContent, OutreachStep, Stage, step_id
 from dunning_core.contracts.envelope import Envelope, wrap
@@ -71,6 +78,8 @@ class FakeSender:
         self.on_send = on_send  # e.g. move a fake clock while "the provider" answers
         self.calls: list[tuple[str, str]] = []
         self.timeouts: list[float | None] = []  # the bound of each call
+        self.found: list[Lookup] = [LookupFailed("no answer scripted")]  # what find says
+        self.lookups: list[str] = []
 
     @property
     def provider(self) -> Literal["twilio"]:
@@ -78,6 +87,10 @@ class FakeSender:
 
     def sender_id(self, step: OutreachStep) -> str:
         return "+15005550006"
+
+    async def find(self, account_id: str, step: OutreachStep, since: float) -> Lookup:
+        self.lookups.append(step.step_id)
+        return self.found.pop(0) if len(self.found) > 1 else self.found[0]
 
     async def send(
         self, account_id: str, step: OutreachStep, timeout_s: float | None = None
@@ -180,6 +193,9 @@ class MemoryRetryQueue:
     async def size(self) -> int:
         return len(self.items)
 
+    async def holds(self, step_id: str) -> bool:
+        return step_id in self.items
+
 
 class MemoryPacer:
     """``Pacer`` in a dictionary of the buckets' arrival times."""
@@ -244,7 +260,7 @@ class Rig:
 
 
 def rig(
-    sender: FakeSender,
+    sender: Sender,
     records: MemorySendRecords | None = None,
     *,
     clock: FixedClock | None = None,

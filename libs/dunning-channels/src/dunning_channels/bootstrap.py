@@ -2,7 +2,8 @@
 
 Each channel runs two processes. The worker (``worker_app``) consumes its
 ``outreach.approved.<channel>.v1`` topic with ``SendApprovals``, runs the parked
-retries, and keeps ``consumer.signals.v1`` as suppressions (``SuppressOnSignals``).
+retries and the reconciliation of sends of unknown outcome, and keeps
+``consumer.signals.v1`` as suppressions (``SuppressOnSignals``).
 The webhook ingress (``ingress_app``) takes the provider's callbacks and the consumers'
 replies apart from the sending loop, so a worker restart never costs an opt-out: it
 verifies each request, publishes, and answers 2xx only once the broker has acknowledged;
@@ -34,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dunning_channels.adapters.kafka_dead_letters import KafkaDeadLetters
 from dunning_channels.adapters.kafka_journal import (
+    JournaledInFlight,
     JournaledRetryQueue,
     JournaledSendRecords,
     KafkaSendJournal,
@@ -101,12 +103,14 @@ def worker_app(
     """The worker: the approved topic's consumer loop, the retries, health, clean stop."""
     channel, prefix = parts.channel.value, settings.topic_prefix
     # Parked retries are journalled on Kafka: a Redis that loses them gets them back.
+    inflight = RedisRetryQueue(parts.redis, parts.channel, prefix=prefix, queue="inflight")
     retries = JournaledRetryQueue(
         parts.retries,
         parts.journal,
         parts.redis_records,
         parts.redis,
         mark_key=f"{prefix}{channel}:retry:mark",
+        inflight=inflight,
     )
     provider_rate, sender_rate = settings.rates()
     pacing = None
@@ -127,6 +131,8 @@ def worker_app(
         pacing=pacing,
         journal=retries,
         guard=settings.send_guard(),
+        inflight=JournaledInFlight(inflight, parts.journal),
+        reconcile=settings.reconcile_policy(),
         concurrency=settings.send_concurrency,
     )
     loop = ConsumerLoop(
@@ -172,6 +178,9 @@ def worker_app(
             "retries_restored": retries.restored,
             "failed": worker.failed,
             "signals_applied": on_signals.applied,
+            "reconciled_found": worker.found,
+            "reconciled_resent": worker.resent,
+            "uncertain": worker.uncertain,
         }
 
     async def provider_circuit() -> dict[str, Any]:
@@ -181,6 +190,9 @@ def worker_app(
     async def run_retries() -> None:
         await worker.run_retries(settings.retry_poll_s)
 
+    async def run_reconciler() -> None:
+        await worker.run_reconciler(settings.reconcile_poll_s)
+
     runtime.add(Component("clients", nothing, close_clients))
     runtime.add(Component("producer", parts.producer.start, parts.producer.stop))
     runtime.add(Component("retry-journal", retries.start, nothing))
@@ -188,6 +200,8 @@ def worker_app(
     runtime.add_loop(f"approved-{parts.channel.value}", loop)
     # Stopped before the loop (components stop in reverse): retries in flight finish first.
     runtime.add(Component("retries", nothing, worker.stop_retries, run_retries))
+    # Sends whose outcome is unknown, asked of the provider (stopped with the retries).
+    runtime.add(Component("reconciler", nothing, nothing, run_reconciler))
     runtime.checks["delivery"] = delivery_stats
     runtime.checks["provider"] = provider_circuit
     app = FastAPI(title=title, lifespan=lifespan_for(runtime))

@@ -17,10 +17,12 @@ from dunning_core.runtime.clock import Clock
 
 from dunning_channels.domain.outcomes import Provider, SendOutcome
 from dunning_channels.domain.pacing import Rate
+from dunning_channels.domain.reconcile import Lookup
 
 __all__ = [
     "Clock",
     "DeadLetters",
+    "InFlight",
     "Pacer",
     "Pacing",
     "Parked",
@@ -45,6 +47,11 @@ class Sender(Protocol):
 
     def sender_id(self, step: OutreachStep) -> str:
         """Who the message is sent as (a number, a messaging service, an address)."""
+        ...
+
+    async def find(self, account_id: str, step: OutreachStep, since: float) -> Lookup:
+        """Ask the provider whether it has ``step``'s message, sent no earlier than
+        ``since`` (wall seconds): its id, not there, or no answer."""
         ...
 
     async def send(
@@ -131,6 +138,13 @@ class RetryQueue(Protocol):
     async def done(self, step_id: str) -> None: ...
 
     async def size(self) -> int: ...
+
+
+class InFlight(RetryQueue, Protocol):
+    """Steps from their reservation until their outcome is recorded (``park`` with the
+    instant they are to be reconciled if still there, ``done`` once recorded)."""
+
+    async def holds(self, step_id: str) -> bool: ...
 
 
 class Pacer(Protocol):

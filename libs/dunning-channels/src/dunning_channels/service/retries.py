@@ -14,6 +14,20 @@ from dunning_channels.ports import Parked, RetryQueue
 log = logging.getLogger(__name__)
 
 
+async def every(
+    poll_s: float, one_pass: Callable[[], Awaitable[object]], stopping: asyncio.Event, what: str
+) -> None:
+    """Run ``one_pass`` every ``poll_s`` until ``stopping`` is set; a failed pass is logged
+    (as ``what``) and the next one tried."""
+    while not stopping.is_set():
+        try:
+            await one_pass()
+        except Exception:
+            log.exception(what)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), poll_s)
+
+
 class RetryRunner:
     """What ``SendApprovals`` does with its parked approvals."""
 
@@ -29,13 +43,7 @@ class RetryRunner:
 
     async def run_retries(self, poll_s: float = 0.25) -> None:
         """Try parked approvals as they fall due, until ``stop_retries``."""
-        while not self._stopping.is_set():
-            try:
-                await self.retry_due()
-            except Exception:
-                log.exception("retry pass failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), poll_s)
+        await every(poll_s, self.retry_due, self._stopping, "retry pass failed")
 
     async def stop_retries(self) -> None:
         self._stopping.set()

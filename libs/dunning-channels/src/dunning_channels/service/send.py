@@ -42,6 +42,7 @@ from dunning_channels.domain import (
     AmbiguousSend,
     CircuitBreaker,
     GiveUp,
+    ReconcilePolicy,
     Report,
     RetryPolicy,
     SendGuard,
@@ -59,6 +60,7 @@ from dunning_channels.domain import (
 from dunning_channels.ports import (
     Clock,
     DeadLetters,
+    InFlight,
     Pacing,
     Parked,
     Publisher,
@@ -67,13 +69,14 @@ from dunning_channels.ports import (
     SendJournal,
     SendRecords,
 )
+from dunning_channels.service.reconcile import Reconciling
 from dunning_channels.service.reports import Reports
 from dunning_channels.service.retries import RetryRunner
 
 log = logging.getLogger(__name__)
 
 
-class SendApprovals(RetryRunner):
+class SendApprovals(RetryRunner, Reconciling):
     """The handler of approved steps for one channel, and the runner of their retries."""
 
     def __init__(
@@ -92,6 +95,8 @@ class SendApprovals(RetryRunner):
         pacing: Pacing | None = None,
         journal: SendJournal | None = None,
         guard: SendGuard | None = None,
+        inflight: InFlight | None = None,
+        reconcile: ReconcilePolicy | None = None,
         concurrency: int = 32,
         wall: Callable[[], float] = time.time,
         rand: Callable[[], float] = random.random,
@@ -109,6 +114,7 @@ class SendApprovals(RetryRunner):
         self.breaker = breaker or CircuitBreaker()
         self.pacing, self.journal = pacing, journal
         self.guard = guard or SendGuard()
+        self.inflight, self.reconcile = inflight, reconcile or ReconcilePolicy()
         self.reports = Reports(
             service=service, channel=channel, provider=sender.provider, publisher=publisher,
             clock=clock,
@@ -129,6 +135,7 @@ class SendApprovals(RetryRunner):
         self.parked = 0
         self.paced = 0
         self.failed = 0
+        self.found, self.resent, self.uncertain = 0, 0, 0  # by reconciliation
 
     # --- the consumer loop's handler ------------------------------------------------------
 
@@ -153,8 +160,13 @@ class SendApprovals(RetryRunner):
         if already_sent(await self.records.reserve(step.step_id)):
             self.skipped += 1
             return
-        await self._slots.acquire()
         first = Parked(envelope, attempts=0, first_attempt_at=self.wall())
+        try:
+            await self._begin(first)  # a worker dying before it records: reconciled
+        except Exception:
+            await self.records.release(step.step_id)
+            raise
+        await self._slots.acquire()
         self._pending.append(asyncio.create_task(self._try(first, self._acks, first=True)))
 
     async def flush(self) -> None:
@@ -174,11 +186,13 @@ class SendApprovals(RetryRunner):
         approval = item.envelope.data
         assert isinstance(approval, StepApproved)
         step = approval.step
-        called = False
+        called, settled = False, True
         try:
             if not first:
                 if concluded(await self.records.reserve(step.step_id)):
                     return False  # done before, and its lease ran out after: dropped
+                if self.inflight is not None and await self.inflight.holds(step.step_id):
+                    return False  # a call of it may be out there: reconciled, not retried
                 if await self._suppressed(approval):  # opted out since
                     await self._refuse_suppressed(item, acks)
                     return False
@@ -199,9 +213,11 @@ class SendApprovals(RetryRunner):
                     await self.journal.abandon(step.step_id)
                 await (self._release_expired if late else self._refuse_suppressed)(item, acks)
                 return False
+            await self._begin(item)
             try:
                 outcome = await self._call(approval)
             except AmbiguousSend as exc:
+                settled = False  # in flight: the provider is asked later
                 self.ambiguous += 1  # the reservation stays: it may be out there
                 extra = {"step_id": step.step_id, "error": str(exc)}
                 log.warning("send outcome unknown; not resent", extra=extra)
@@ -216,9 +232,24 @@ class SendApprovals(RetryRunner):
                 # Nothing left the building on a first try: free the step so the
                 # redelivered batch sends it. (A parked one comes back when its lease ends.)
                 await self.records.release(step.step_id)
+            settled = not called  # sent, not recorded: reconciled
             raise
         finally:
             self._slots.release()
+            if settled:
+                await self._end(step.step_id)
+
+    async def _begin(self, item: Parked) -> None:
+        if self.inflight is not None:
+            await self.inflight.park(item, self.wall() + self.reconcile.settle_s)
+
+    async def _end(self, step_id: str) -> None:
+        if self.inflight is None:
+            return
+        try:
+            await self.inflight.done(step_id)
+        except Exception:  # found again by the sweeper, recorded: cleared then
+            log.warning("in-flight entry not cleared", extra={"step_id": step_id})
 
     async def _wait_for_turn(self, item: Parked) -> str:
         """Reserve the item's turn; sleep until it if near, else park it: "go", "parked",
