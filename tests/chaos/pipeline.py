@@ -75,7 +75,13 @@ async def prepare(prefix: str, database: str, reset: bool) -> None:
         cluster("reset", state_dir=STATE_DIR)
     done = cluster("up", state_dir=STATE_DIR)
     print(done.stdout.strip(), flush=True)
-    cluster("topics", prefix, state_dir=STATE_DIR)
+    for attempt in range(3):  # a cluster just started may still be electing its leaders
+        made = cluster("topics", prefix, state_dir=STATE_DIR, check=False)
+        if made.returncode == 0:
+            break
+        print(f"topics not created ({made.stderr.strip()[-300:]}); again", flush=True)
+        if attempt == 2:
+            raise RuntimeError(f"the run's topics could not be created: {made.stderr[-1000:]}")
     conn = await asyncpg.connect(PG_ADMIN_DSN)
     try:
         await conn.execute(f'CREATE DATABASE "{database}"')
