@@ -141,7 +141,8 @@ class Run:
         kinds = injector.kinds()
         deck: list[str] = []
         # The first round covers the stack and the senders first, so a short run meets them.
-        order = ["poison", "broker", "kill_sms", "redis", "postgres", "kill_ledger", "kill_gate"]
+        order = ["poison", "broker", "kill_sms", "redis", "postgres", "kill_ledger"]
+        order += ["kill_gate", "kill_scheduler"]
         first = [k for k in order if k in kinds] + [k for k in kinds if k not in order]
         busy: set[str] = set()
         running: set[asyncio.Task[None]] = set()

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.chaos
 
 SHORT = [
     "--accounts", os.environ.get("DUNNING_CHAOS_SHORT_ACCOUNTS", "1000"),
-    "--run-seconds", "95", "--fault-every", "6", "--settle-seconds", "90",
+    "--run-seconds", "95", "--fault-every", "6", "--overlap", "3", "--settle-seconds", "90",
 ]  # fmt: skip
 
 
