@@ -432,3 +432,25 @@ def test_a_step_expired_twice_is_re_planned_twice() -> None:
     assert twice.step.replans == records[0].replans + 2
     # The first expiry redelivered now is a repeat.
     assert reactions.on_delivery(twice.case, twice.step, first, POLICY, second_at).replan is None
+
+
+def test_an_old_approval_given_again_to_the_re_plan_plans_the_step_again() -> None:
+    """The gate, its state rebuilt without the expiry, answers the re-plan with the first
+    approval (its decided_at, long past send_by): the worker expires that under the expiry
+    id already seen, so no expiry would ever reach the scheduler again. The step is planned
+    again a little later instead of waiting for ever (878 steps in the chaos short form)."""
+    case, records, events = allowed_case()
+    later = NOW + timedelta(minutes=10)
+    expired = delivery(events[0], DeliveryStatus.EXPIRED, error_code="send_by_passed", at=later)
+    replanned = reactions.on_delivery(case, records[0], expired, POLICY, later)
+    assert replanned.replan is not None
+    released = replace(replanned.step, status=StepStatus.PLANNED)
+    current_plan = StepPlanned(account_id="ACC-1", step=replanned.replan, planned_at=later)
+
+    replayed = decided(current_plan, Decision.ALLOW, at=NOW)  # the first approval's instant
+    after = reactions.on_decision(replanned.case, released, replayed, later)
+
+    assert after.replan is not None
+    assert after.replan.send_at > later
+    assert after.step.status == StepStatus.DEFERRED
+    assert after.step.replans == released.replans + 1

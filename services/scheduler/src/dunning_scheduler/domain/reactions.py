@@ -24,6 +24,7 @@ from dunning_core.contracts.events import (
     StepDecided,
 )
 
+from dunning_scheduler.domain import late_decisions as late
 from dunning_scheduler.domain import timing
 from dunning_scheduler.domain.case import Case, PauseReason, StepRecord, StepStatus
 from dunning_scheduler.domain.contacts import channel_of, normal_address, reachable
@@ -241,20 +242,15 @@ def not_before_of(event: StepDecided) -> datetime | None:
     return max(instants, default=None)
 
 
-CLOCK_TOLERANCE = timedelta(minutes=5)  # how far two services' clocks may differ
-
-
-def answers_an_older_plan(record: StepRecord, event: StepDecided) -> bool:
-    """Whether ``event`` predates the plan in force: a re-plan goes to the gate at its
-    ``send_at``, so an earlier decision answers a former plan, arriving late (decisions
-    and deliveries are two topics; a redelivered batch replays both)."""
-    return record.replans > 0 and event.decided_at + CLOCK_TOLERANCE < record.step.send_at
-
-
 def on_decision(case: Case, record: StepRecord, event: StepDecided, now: datetime) -> StepReaction:
     if event.decision == Decision.ALLOW:
-        if answers_an_older_plan(record, event):
-            return StepReaction(case, record)  # the re-plan waits for its own decision
+        if late.answers_an_older_plan(record, event):  # not the plan in force's answer
+            again = (
+                late.plan_again_after_replay(record, now)
+                if late.replays_an_older_approval(record, event)
+                else None
+            )
+            return StepReaction(case, record) if again is None else StepReaction(case, *again)
         if record.status in (StepStatus.PLANNED, StepStatus.DEFERRED):
             record = replace(record, status=StepStatus.ALLOWED, rule_ids=())
         return StepReaction(case, record)
