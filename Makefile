@@ -3,7 +3,7 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 export PATH := $(HOME)/.local/bin:$(PATH)
 
-.PHONY: demo test bootstrap lint unit integration chaos bench contracts contracts-snapshot stack-up stack-down services-up services-down clean
+.PHONY: demo up down openapi test bootstrap lint unit integration chaos bench contracts contracts-snapshot stack-up stack-down services-up services-down clean
 
 bootstrap:            ## install uv if missing and the locked environment
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
@@ -44,7 +44,11 @@ stack-up:
 stack-down:
 	@bash deploy/local/services.sh stop || true
 	@bash deploy/local/stack.sh down
-services-up: stack-up
-	@bash deploy/local/services.sh start
-services-down:
-	@bash deploy/local/services.sh stop
+services-up: up      ## the same as `make up` (kept for old habits)
+services-down: down   ## the same as `make down`
+up: bootstrap         ## the stack and every service on the wall clock, left running (see .env.example)
+	@bash deploy/local/up.sh
+down:                 ## stop what `make up` started (data kept)
+	@bash deploy/local/down.sh
+openapi: bootstrap    ## regenerate docs/openapi/<service>.json from the services' apps
+	uv run python -m dunning_testkit.openapi docs/openapi

@@ -107,6 +107,11 @@ def pure_figures() -> dict[str, float]:
 
 async def preload(prefix: str) -> None:
     await create_topics(prefix, partitions=PARTITIONS)
+    await publish_inputs(prefix)
+
+
+async def publish_inputs(prefix: str) -> None:
+    """Publish the accounts and their planned steps (the same every time) under ``prefix``."""
     producer = EventProducer(KAFKA, "bench", topic_prefix=prefix)
     await producer.start()
     try:
@@ -218,7 +223,7 @@ async def running(replicas: int, prefix: str) -> tuple[dict[str, Any], dict[str,
     out_prefix = f"{prefix}r{replicas}."
     # Each run decides into its own copy of the decision topic: its own topic prefix.
     await create_topics(out_prefix, partitions=PARTITIONS)
-    await _copy_inputs(prefix, out_prefix)
+    await publish_inputs(out_prefix)
     ctx = multiprocessing.get_context("spawn")
     joined = ctx.Barrier(replicas)
     done = ctx.Event()
@@ -253,18 +258,6 @@ async def running(replicas: int, prefix: str) -> tuple[dict[str, Any], dict[str,
         "rebuilds": sum(r["rebuilds"] for r in per_replica),
         "retried_batches": sum(r["retries"] for r in per_replica),
     }, decisions
-
-
-async def _copy_inputs(source: str, target: str) -> None:
-    """Replay the preloaded accounts and steps into another prefix, unchanged."""
-    producer = EventProducer(KAFKA, "bench", topic_prefix=target)
-    await producer.start()
-    try:
-        await producer.publish(wrap(account(n), "ledger") for n in range(STEPS))
-        await producer.publish(wrap(planned(n), "scheduler") for n in range(STEPS))
-    finally:
-        await producer.stop()
-    del source
 
 
 async def raw_bus_baseline(prefix: str) -> float:
@@ -354,8 +347,7 @@ async def profile_one_replica() -> None:
     """One replica in this process, for a profiler to attach to (see docs/perf/gate.md):
     CPU per decision of the gate, the broker and Redis while it decides."""
     prefix = f"pgate{int(time.time())}."
-    await create_topics(prefix, partitions=PARTITIONS)
-    await _copy_inputs(prefix, prefix)
+    await preload(prefix)
     redis = Redis.from_url(REDIS_URL)
     await redis.flushdb()
     producer = EventProducer(KAFKA, "gate", topic_prefix=prefix)

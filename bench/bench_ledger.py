@@ -24,6 +24,7 @@ from dunning_ledger.adapters.database import migrate
 from dunning_ledger.bootstrap import build_ledger
 from dunning_ledger.config import LedgerSettings
 from dunning_ledger.domain.import_rows import validate_csv
+from dunning_testkit.paths import auth_headers
 from dunning_testkit.stack import KAFKA, create_database, create_topics, drop_database
 
 from bench.common import delete_topics, peak_rss_mb, percentiles_ms, report
@@ -58,7 +59,9 @@ async def run(settings: LedgerSettings, accounts: int, events: int) -> dict[str,
     validated = validate_csv(data)
     validate_s = time.perf_counter() - started
     transport = httpx.ASGITransport(app=ledger.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://ledger") as http:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://ledger", headers=auth_headers()
+    ) as http:
         started = time.perf_counter()
         response = await http.post(
             "/v1/accounts/import", content=data, headers={"content-type": "text/csv"}

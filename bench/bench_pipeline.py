@@ -32,6 +32,7 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from dunning_cli.portfolio import sample_rows, to_csv
+from dunning_testkit.paths import auth_headers
 from dunning_testkit.stack import REPO, pipeline_env
 
 from bench.common import KAFKA, delete_topics, fresh_topic, peak_rss_mb, percentiles_ms, report
@@ -293,7 +294,7 @@ async def main() -> None:
     trail, stop = Trail(), asyncio.Event()
     follower = asyncio.create_task(follow(prefix, trail, stop))
     try:
-        async with httpx.AsyncClient(timeout=300) as http:
+        async with httpx.AsyncClient(timeout=300, headers=auth_headers()) as http:
             await trickle(http, trickle_rows, trail)
             print(f"trickle of {TRICKLE} accounts done", flush=True)
             cpu_before = services_cpu_s(state_dir)

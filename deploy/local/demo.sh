@@ -5,8 +5,10 @@
 #   DEMO_ACCOUNTS (200)   accounts in the sample portfolio
 #   DEMO_SECONDS (90)     real seconds to let the pipeline run
 #   DEMO_SPEED (4800)     simulated seconds per real second (90 s ≈ 5 simulated days)
+#   DEMO_PORTFOLIO        your own portfolio file (CSV, or JSON) instead of the sample
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+export PATH="$HOME/.local/bin:$PATH" # where `make` installs uv
 source deploy/local/env.sh
 
 accounts="${DEMO_ACCOUNTS:-200}"
@@ -43,4 +45,6 @@ export DUNNING_SANDBOX_SENDGRID_EVENT_WEBHOOK_URL="http://127.0.0.1:8007/webhook
 export DUNNING_SANDBOX_SENDGRID_SIGNING_KEY_PATH="$DUNNING_STATE_DIR/sandbox/sendgrid-event-webhook.pem"
 
 bash deploy/local/services.sh start
-uv run --frozen --no-sync dunning demo run --accounts "$accounts" --duration "$seconds"
+portfolio_args=()
+[[ -n "${DEMO_PORTFOLIO:-}" ]] && portfolio_args=(--portfolio "$DEMO_PORTFOLIO")
+uv run --frozen --no-sync dunning demo drive --accounts "$accounts" --duration "$seconds" "${portfolio_args[@]}"

@@ -16,6 +16,8 @@ from dunning_core.contracts.common import Channel, MessageContent
 from dunning_gate.domain import EvaluationRequest, build_request, evaluate
 from dunning_gate.domain.examples import EMAIL, PHONE, example_email_request, example_request
 from dunning_gate.domain.examples import with_changes as gate_changes
+from dunning_gate.domain.rules import RULES
+from dunning_gate.domain.rules import content as content_rules
 from dunning_gate.policy import default_policy as gate_policy
 from dunning_scheduler.adapters.rendering import Renderer
 from dunning_scheduler.domain import reactions
@@ -27,15 +29,8 @@ from dunning_testkit.scheduler import IDENTITY, NOW, account_opened, consumer, d
 GATE = gate_policy()
 SCHEDULER = scheduler_policy()
 RENDERER = Renderer(IDENTITY)
-CONTENT_RULES = {
-    "content.optout_notice",
-    "content.mini_miranda",
-    "content.timebarred_threat",
-    "content.unauthorized_threat",
-    "content.overshadowing",
-    "state.ca.license",
-    "email.one_click_unsubscribe",
-}
+# The rules that read a message's text: the content family of the rulebook.
+CONTENT_RULES = {spec.rule_id for spec in RULES if spec.rule.__module__ == content_rules.__name__}
 
 
 def ladder(case: Case) -> list[tuple[StepDraft, MessageContent]]:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from dunning_core.contracts.topics import ALL_TOPICS, DELIVERY, dlq
+from dunning_core.contracts.topics import ALL_TOPICS, AUTH_KEYS, DELIVERY, dlq
 from dunning_testkit.stack import KAFKA
 
 pytestmark = pytest.mark.integration
@@ -56,6 +56,7 @@ async def test_the_job_creates_the_topics_and_flags_a_wrong_one(
 ) -> None:
     home = kafka_home(tmp_path)
     expected = {prefix + t: 6 for t in ALL_TOPICS} | {prefix + dlq(t): 1 for t in ALL_TOPICS}
+    expected[prefix + AUTH_KEYS] = 1
     admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
     await admin.start()
     try:

@@ -41,7 +41,10 @@ def _run(args: list[str], env: dict[str, str]) -> None:
 @pytest.fixture(scope="session")
 def pipeline(stack: None) -> Iterator[Pipeline]:
     prefix = f"e2e{uuid.uuid4().hex[:6]}."
-    epoch = time.time() + 8  # services need a few seconds to start: the clock starts then
+    # The simulated clock starts at the epoch, set past the services' usual start-up time;
+    # the fixture then waits for it, so the accounts arrive at CLOCK_START even on a loaded
+    # machine (a start-up of up to ~55 s still leaves Hawaii before 08:00).
+    epoch = time.time() + 20
     env = pipeline_env(
         prefix,
         prefix.rstrip("."),
@@ -54,6 +57,7 @@ def pipeline(stack: None) -> Iterator[Pipeline]:
     # Services left from another run would carry another run's settings.
     _run(["bash", "deploy/local/services.sh", "stop"], env)
     _run(["bash", "deploy/local/services.sh", "start"], env)
+    time.sleep(max(0.0, epoch - time.time()))
     try:
         yield Pipeline(
             ledger="http://127.0.0.1:8001",

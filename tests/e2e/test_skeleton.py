@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from dunning_cli.portfolio import sample_rows, to_csv
+from dunning_testkit.paths import auth_headers
 
 from .conftest import Pipeline
 
@@ -42,7 +43,7 @@ def final(step: dict[str, Any]) -> bool:
 
 async def test_friendly_reminders_reach_every_zone_at_a_lawful_hour(pipeline: Pipeline) -> None:
     rows = accounts()
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with httpx.AsyncClient(timeout=30, headers=auth_headers()) as http:
         response = await http.post(
             f"{pipeline.ledger}/v1/accounts/import",
             content=to_csv(rows).encode(),

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer
@@ -47,16 +47,31 @@ class Recorder:
         self.staged.clear()
 
 
-async def run_until(loop: ConsumerLoop, done: Any, limit_s: float = 30.0) -> None:
+async def consume(
+    topics: str, group: str, handler: Recorder, done: Callable[[ConsumerLoop], bool]
+) -> ConsumerLoop:
+    """Run a loop over payments.v1 (its own DLQ producer) until ``done``; the loop after."""
+    dlq_producer = EventProducer(KAFKA, "test-dlq")
+    await dlq_producer.start()
+    loop = ConsumerLoop(
+        bootstrap=KAFKA,
+        group_id=f"{topics}{group}",
+        topics=["payments.v1"],
+        handler=handler,
+        producer=dlq_producer,
+        topic_prefix=topics,
+    )
     await loop.start()
     task = asyncio.create_task(loop.run())
     try:
-        async with asyncio.timeout(limit_s):
-            while not done():  # noqa: ASYNC110 - polling a plain predicate
+        async with asyncio.timeout(30.0):
+            while not done(loop):  # noqa: ASYNC110 - polling a plain predicate
                 await asyncio.sleep(0.05)
     finally:
         loop.request_stop()
         await task
+        await dlq_producer.stop()
+    return loop
 
 
 async def test_redelivered_event_has_one_effect_and_poison_goes_to_dlq(topics: str) -> None:
@@ -72,20 +87,9 @@ async def test_redelivered_event_has_one_effect_and_poison_goes_to_dlq(topics: s
         await producer.stop()
 
     handler = Recorder()
-    dlq_producer = EventProducer(KAFKA, "test-dlq")
-    await dlq_producer.start()
-    loop = ConsumerLoop(
-        bootstrap=KAFKA,
-        group_id=f"{topics}g",
-        topics=["payments.v1"],
-        handler=handler,
-        producer=dlq_producer,
-        topic_prefix=topics,
+    loop = await consume(
+        topics, "g", handler, lambda loop: loop.stats.handled + loop.stats.dead_lettered >= 21
     )
-    try:
-        await run_until(loop, lambda: loop.stats.handled + loop.stats.dead_lettered >= 21)
-    finally:
-        await dlq_producer.stop()
 
     assert sorted(handler.effects) == sorted(f"pay-{n}" for n in range(1, 21) if n != 13)
     assert loop.stats.duplicates == 5
@@ -123,20 +127,7 @@ async def test_offsets_are_committed_only_after_flush(topics: str) -> None:
             await super().flush()
 
     handler = FailingFlush()
-    dlq_producer = EventProducer(KAFKA, "test-dlq")
-    await dlq_producer.start()
-    loop = ConsumerLoop(
-        bootstrap=KAFKA,
-        group_id=f"{topics}g2",
-        topics=["payments.v1"],
-        handler=handler,
-        producer=dlq_producer,
-        topic_prefix=topics,
-    )
-    try:
-        await run_until(loop, lambda: len(handler.effects) >= 3)
-    finally:
-        await dlq_producer.stop()
+    await consume(topics, "g2", handler, lambda _: len(handler.effects) >= 3)
     # Both failed flushes were redelivered, not lost, and nothing was doubled.
     assert sorted(handler.effects) == ["pay-1", "pay-2", "pay-3"]
     assert handler.failures == 0

@@ -26,6 +26,7 @@ from dunning_sandbox.signing import EventWebhookSigner, twilio_signature
 from dunning_sms.adapters.twilio_webhooks import TwilioSignatureVerifier
 from dunning_sms.api import router as sms_router
 from dunning_sms.handlers import TwilioWebhooks
+from dunning_testkit.channels import webhook_app
 from dunning_testkit.stack import KAFKA, REDIS_URL
 from fastapi import FastAPI
 from redis.asyncio import Redis
@@ -35,14 +36,6 @@ pytestmark = pytest.mark.integration
 TOKEN = "test-auth-token"
 BASE = "http://127.0.0.1:8004"
 NOW = datetime(2026, 3, 3, 16, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def producer(topics: str) -> AsyncIterator[EventProducer]:
-    p = EventProducer(KAFKA, "test", topic_prefix=topics)
-    await p.start()
-    yield p
-    await p.stop()
 
 
 @pytest.fixture
@@ -74,9 +67,7 @@ def sms_app(producer: EventProducer, records: RedisSendRecords) -> FastAPI:
         clock=FixedClock(NOW),
         public_base_url=BASE,
     )
-    app = FastAPI()
-    app.include_router(sms_router(hooks))
-    return app
+    return webhook_app(sms_router(hooks))
 
 
 async def test_signed_status_callback_becomes_a_delivery_event_and_tampered_one_is_refused(
@@ -145,8 +136,7 @@ async def test_signed_event_batch_becomes_events_and_tampered_batch_is_refused(
         clock=FixedClock(NOW),
         unsubscribe_secret="s3cret",
     )
-    app = FastAPI()
-    app.include_router(email_router(hooks))
+    app = webhook_app(email_router(hooks))
     batch = [
         {
             "email": "jane@example.com",

@@ -24,6 +24,7 @@ from dunning_core.contracts.events import Decision, DeliveryStatus
 from dunning_ledger.bootstrap import Ledger, build_ledger
 from dunning_ledger.handlers import LedgerEventHandler
 from dunning_testkit.ledger import QUIET_HOURS, RETRY_AT, T0, StepStory, quiet_settings
+from dunning_testkit.paths import auth_headers
 from typer.testing import CliRunner, Result
 
 T = TypeVar("T")
@@ -84,7 +85,7 @@ async def served(
 
 async def record_step(served: ServedLedger) -> None:
     """Defer, then allow, then two delivery events: three consumer batches."""
-    async with httpx.AsyncClient(base_url=served.url) as client:
+    async with httpx.AsyncClient(base_url=served.url, headers=auth_headers()) as client:
         imported = await client.post(
             "/v1/accounts/import", json={"accounts": [STORY.account_row()]}
         )

@@ -62,3 +62,14 @@ def test_a_broken_vocabulary_is_reported(tmp_path: Path) -> None:
 
     assert result.exit_code == 2
     assert "en.yaml" in result.stderr
+
+
+def test_a_reply_in_brackets_is_shown_as_written() -> None:
+    from dunning_cli.replies import render_table
+    from rich.console import Console
+
+    console = Console(width=120, record=True)
+    console.print(
+        render_table([{"text": "[stop] please", "intent": "opt_out", "date": None, "amount": None}])
+    )
+    assert "[stop] please" in console.export_text()

@@ -13,7 +13,14 @@ from dunning_core.contracts import (
     wrap,
 )
 from dunning_core.runtime.kafka import EventProducer
-from dunning_testkit.gate import NewYorkSms, collect_decisions, collect_events, gate_pipeline
+from dunning_testkit.gate import (
+    NewYorkSms,
+    collect_decisions,
+    collect_events,
+    gate_pipeline,
+    started,
+    stopped,
+)
 from dunning_testkit.stack import KAFKA
 from redis.asyncio import Redis
 
@@ -22,20 +29,17 @@ pytestmark = pytest.mark.integration
 STREAM = NewYorkSms("A")
 
 
-async def test_opt_outs_win_even_after_redis_loses_everything(topics: str, redis: Redis) -> None:
+async def test_opt_outs_win_even_after_redis_loses_everything(
+    topics: str, producer: EventProducer, redis: Redis
+) -> None:
     await redis.flushdb()
-    producer = EventProducer(KAFKA, "test", topic_prefix=topics)
-    await producer.start()
     pipeline = gate_pipeline(topics, redis)
-    gate_producer = pipeline.producer
-    await gate_producer.start()
     accounts = range(1, 41)
     task: asyncio.Task[None] | None = None
     try:
         await producer.publish(wrap(STREAM.account(n), "ledger") for n in accounts)
         await producer.publish(wrap(STREAM.planned(n, 1), "scheduler") for n in accounts)
-        await pipeline.start()
-        task = asyncio.create_task(pipeline.run())
+        task = await started(pipeline)
         decisions_topic = topics + "outreach.decisions.v1"
         first = await collect_decisions(KAFKA, decisions_topic, lambda d: len(d) >= 40)
         assert {d.decision.value for d in first} == {"allow"}, [
@@ -65,60 +69,44 @@ async def test_opt_outs_win_even_after_redis_loses_everything(topics: str, redis
         assert health["ready"] is True
         assert health["rebuilding_partitions"] == []
     finally:
-        pipeline.request_stop()
-        if task is not None:
-            await task
-        await producer.stop()
-        await gate_producer.stop()
+        await stopped(pipeline, task)
 
 
-async def test_gate_fails_closed_while_redis_is_unreachable(topics: str) -> None:
+async def test_gate_fails_closed_while_redis_is_unreachable(
+    topics: str, producer: EventProducer
+) -> None:
     dead_redis = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
-    producer = EventProducer(KAFKA, "test", topic_prefix=topics)
-    await producer.start()
     pipeline = gate_pipeline(topics, dead_redis)
-    gate_producer = pipeline.producer
-    await gate_producer.start()
-    try:
-        await producer.publish(
-            [wrap(STREAM.account(1), "ledger"), wrap(STREAM.planned(1, 1), "scheduler")]
-        )
-        await pipeline.start()
-        task = asyncio.create_task(pipeline.run())
-        await asyncio.sleep(4)
-        health: dict[str, Any] = pipeline.health()
-        assert health["ok"] is False
-        assert health["decided"] == 0
-        assert "Connection" in (health["last_error"] or "")
-        pipeline.request_stop()
-        await task
-    finally:
-        await producer.stop()
-        await gate_producer.stop()
-        await dead_redis.aclose()
-
-
-async def test_each_approval_carries_the_close_of_its_window(topics: str, redis: Redis) -> None:
-    producer = EventProducer(KAFKA, "test", topic_prefix=topics)
-    await producer.start()
-    pipeline = gate_pipeline(topics, redis)
-    gate_producer = pipeline.producer
-    await gate_producer.start()
     task: asyncio.Task[None] | None = None
     try:
         await producer.publish(
             [wrap(STREAM.account(1), "ledger"), wrap(STREAM.planned(1, 1), "scheduler")]
         )
-        await pipeline.start()
-        task = asyncio.create_task(pipeline.run())
+        task = await started(pipeline)
+        await asyncio.sleep(4)
+        health: dict[str, Any] = pipeline.health()
+        assert health["ok"] is False
+        assert health["decided"] == 0
+        assert "Connection" in (health["last_error"] or "")
+    finally:
+        await stopped(pipeline, task)
+        await dead_redis.aclose()
+
+
+async def test_each_approval_carries_the_close_of_its_window(
+    topics: str, producer: EventProducer, redis: Redis
+) -> None:
+    pipeline = gate_pipeline(topics, redis)
+    task: asyncio.Task[None] | None = None
+    try:
+        await producer.publish(
+            [wrap(STREAM.account(1), "ledger"), wrap(STREAM.planned(1, 1), "scheduler")]
+        )
+        task = await started(pipeline)
         approvals = await collect_events(
             KAFKA, topics + "outreach.approved.sms.v1", StepApproved, lambda found: bool(found)
         )
         # NOW is 11:00 in New York (EST): the approval lapses at 21:00 EST.
         assert approvals[0].send_by == datetime(2026, 3, 4, 2, tzinfo=UTC)
     finally:
-        pipeline.request_stop()
-        if task is not None:
-            await task
-        await producer.stop()
-        await gate_producer.stop()
+        await stopped(pipeline, task)

@@ -6,13 +6,19 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from dunning_core.contracts import (
     wrap,
 )
 from dunning_core.runtime.kafka import EventProducer
-from dunning_testkit.gate import NewYorkSms, collect_decisions, eventually, gate_pipeline
+from dunning_testkit.gate import (
+    NewYorkSms,
+    collect_decisions,
+    committed_lag,
+    eventually,
+    gate_pipeline,
+    started,
+    stopped,
+)
 from dunning_testkit.stack import KAFKA
 from redis.asyncio import Redis
 
@@ -23,47 +29,25 @@ STREAM = NewYorkSms("B")
 ACCOUNTS = range(1, 13)
 
 
-async def committed_lag(group: str, topic: str) -> int:
-    """How far the group's committed offsets on `topic` trail its end offsets."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
-    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA)
-    await admin.start()
-    await consumer.start()
-    try:
-        committed = await admin.list_consumer_group_offsets(group)
-        await consumer.topics()
-        tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        ends = await consumer.end_offsets(tps)
-        return sum(ends[tp] - max(committed[tp].offset if tp in committed else 0, 0) for tp in tps)
-    finally:
-        await consumer.stop()
-        await admin.close()
-
-
 async def test_own_decisions_idle_in_steady_running_but_counted_by_a_rebuild(
-    topics: str, redis: Redis
+    topics: str, producer: EventProducer, redis: Redis
 ) -> None:
     await redis.flushdb()
-    producer = EventProducer(KAFKA, "test", topic_prefix=topics)
-    await producer.start()
     group = f"{topics}gate"
     pipeline = gate_pipeline(topics, redis)
-    gate_producer = pipeline.producer
-    await gate_producer.start()
     decisions_topic = topics + "outreach.decisions.v1"
     task: asyncio.Task[None] | None = None
     try:
         await producer.publish(wrap(STREAM.account(n), "ledger") for n in ACCOUNTS)
         await producer.publish(wrap(STREAM.planned(n, 1), "scheduler") for n in ACCOUNTS)
-        await pipeline.start()
-        task = asyncio.create_task(pipeline.run())
+        task = await started(pipeline)
         first = await collect_decisions(KAFKA, decisions_topic, lambda d: len(d) >= len(ACCOUNTS))
         assert {d.decision.value for d in first} == {"allow"}
 
         # Steady running: our decisions partitions are paused, none was read back as a
         # state event, and the committed offsets still reach the end of the topic.
         async def caught_up() -> bool:
-            return await committed_lag(group, decisions_topic) == 0
+            return await committed_lag(group, [decisions_topic]) == 0
 
         await eventually(caught_up)
         own = {tp for tp in pipeline._consumer.assignment() if tp.topic == decisions_topic}
@@ -89,8 +73,4 @@ async def test_own_decisions_idle_in_steady_running_but_counted_by_a_rebuild(
 
         await eventually(idle_again)
     finally:
-        pipeline.request_stop()
-        if task is not None:
-            await task
-        await producer.stop()
-        await gate_producer.stop()
+        await stopped(pipeline, task)

@@ -10,8 +10,6 @@ from collections.abc import Callable
 from datetime import datetime
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from dunning_core.contracts import (
     StepPlanned,
     wrap,
@@ -22,7 +20,15 @@ from dunning_gate.handlers import GatePipeline
 from dunning_gate.policy.loader import default_policy
 from dunning_gate.ports import Decided, Decider
 from dunning_gate.service import GateDecider
-from dunning_testkit.gate import NewYorkSms, collect_decisions, eventually, gate_pipeline
+from dunning_testkit.gate import (
+    NewYorkSms,
+    collect_decisions,
+    committed_lag,
+    eventually,
+    gate_pipeline,
+    started,
+    stopped,
+)
 from dunning_testkit.stack import KAFKA, REDIS_URL
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
@@ -75,6 +81,14 @@ class DecidingWhileRedisChanges:
         return self.decide(planned, event_id, state, now)
 
 
+def meddling_gate(topics: str, redis: Redis) -> tuple[DecidingWhileRedisChanges, GatePipeline]:
+    """The gate (not started), its decider armed to meddle on account 1's second text."""
+    decide = DecidingWhileRedisChanges(
+        GateDecider(default_policy()), STREAM.planned(1, 2).step.step_id
+    )
+    return decide, gate_pipeline(topics, redis, decide)
+
+
 def sync_redis() -> SyncRedis:
     return SyncRedis.from_url(REDIS_URL.rsplit("/", 1)[0] + "/3")
 
@@ -98,52 +112,13 @@ def move_watermarks_on_now(prefix: str) -> None:
             client.set(key, json.dumps({topic: n + 1 for topic, n in offsets.items()}))
 
 
-async def committed_lag(group: str, topics: list[str]) -> int:
-    """How far the group's committed offsets on `topics` trail their end offsets."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
-    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA)
-    await admin.start()
-    await consumer.start()
-    try:
-        committed = await admin.list_consumer_group_offsets(group)
-        await consumer.topics()
-        tps = [
-            TopicPartition(topic, p)
-            for topic in topics
-            for p in consumer.partitions_for_topic(topic) or ()
-        ]
-        ends = await consumer.end_offsets(tps)
-        return sum(ends[tp] - max(committed[tp].offset if tp in committed else 0, 0) for tp in tps)
-    finally:
-        await consumer.stop()
-        await admin.close()
-
-
-async def started(pipeline: GatePipeline) -> asyncio.Task[None]:
-    await pipeline.producer.start()
-    await pipeline.start()
-    return asyncio.create_task(pipeline.run())
-
-
-async def stopped(pipeline: GatePipeline, task: asyncio.Task[None] | None) -> None:
-    pipeline.request_stop()
-    if task is not None:
-        await task
-    await pipeline.producer.stop()
-
-
 @pytest.mark.parametrize("when", ["while-idle", "while-stopped", "while-deciding"])
 async def test_redis_restored_from_an_older_copy_is_rebuilt_not_trusted(
-    topics: str, redis: Redis, when: str
+    topics: str, producer: EventProducer, redis: Redis, when: str
 ) -> None:
-    producer = EventProducer(KAFKA, "test", topic_prefix=topics)
-    await producer.start()
     group = f"{topics}gate"
     decisions_topic = topics + "outreach.decisions.v1"
-    decide = DecidingWhileRedisChanges(
-        GateDecider(default_policy()), STREAM.planned(1, 2).step.step_id
-    )
-    pipeline = gate_pipeline(topics, redis, decide)
+    decide, pipeline = meddling_gate(topics, redis)
     task: asyncio.Task[None] | None = None
     try:
         # The accounts are known and committed: this is the copy Redis will come back from.
@@ -223,7 +198,6 @@ async def test_redis_restored_from_an_older_copy_is_rebuilt_not_trusted(
         await eventually(ready_again)
     finally:
         await stopped(pipeline, task)
-        await producer.stop()
 
 
 def ids() -> list[str]:
@@ -231,15 +205,10 @@ def ids() -> list[str]:
 
 
 async def test_a_newer_state_saved_underneath_a_batch_is_retried_not_rebuilt(
-    topics: str, redis: Redis
+    topics: str, producer: EventProducer, redis: Redis
 ) -> None:
-    producer = EventProducer(KAFKA, "test", topic_prefix=topics)
-    await producer.start()
     decisions_topic = topics + "outreach.decisions.v1"
-    decide = DecidingWhileRedisChanges(
-        GateDecider(default_policy()), STREAM.planned(1, 2).step.step_id
-    )
-    pipeline = gate_pipeline(topics, redis, decide)
+    decide, pipeline = meddling_gate(topics, redis)
     task: asyncio.Task[None] | None = None
     try:
         await producer.publish(wrap(STREAM.account(n), "ledger") for n in ACCOUNTS)
@@ -264,4 +233,3 @@ async def test_a_newer_state_saved_underneath_a_batch_is_retried_not_rebuilt(
         assert pipeline.stats.rebuilds == rebuilds
     finally:
         await stopped(pipeline, task)
-        await producer.stop()

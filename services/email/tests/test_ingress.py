@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import httpx
 from aiokafka.errors import KafkaConnectionError
-from dunning_channels.bootstrap import answer_503_unless_durable
 from dunning_core.links import unsubscribe_token
 from dunning_core.runtime.clock import FixedClock
 from dunning_email.adapters.sendgrid_webhooks import SendGridSignatureVerifier
@@ -13,7 +12,7 @@ from dunning_email.bootstrap import build, build_ingress
 from dunning_email.config import EmailSettings
 from dunning_email.handlers import SendGridWebhooks
 from dunning_sandbox.signing import EventWebhookSigner
-from dunning_testkit.channels import NOW, MemoryPublisher, MemorySendRecords
+from dunning_testkit.channels import NOW, MemoryPublisher, MemorySendRecords, webhook_app
 from fastapi import FastAPI
 
 SECRET = "ingress-unsubscribe-secret"
@@ -28,10 +27,7 @@ def ingress(publisher: MemoryPublisher, records: MemorySendRecords) -> FastAPI:
         clock=FixedClock(NOW),
         unsubscribe_secret=SECRET,
     )
-    app = FastAPI()
-    app.include_router(router(hooks))
-    answer_503_unless_durable(app, ack_timeout_s=0.3)
-    return app
+    return webhook_app(router(hooks), ack_timeout_s=0.3)
 
 
 async def unsubscribe(app: FastAPI) -> httpx.Response:

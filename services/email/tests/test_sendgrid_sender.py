@@ -28,20 +28,12 @@ from dunning_email.adapters.sendgrid_webhooks import (
 from dunning_testkit.servers import (
     RecordedRequest,
     WebhookRecorder,
-    recording_server,
     sandbox_server,
-    slow_server,
 )
 
 API_KEY = "SG.email-test-key"
 FROM = "collections@example.com"
 UNSUBSCRIBE = "https://email.example.com/unsubscribe/t0k3n"
-
-
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[WebhookRecorder]:
-    with recording_server() as recorder:
-        yield recorder
 
 
 @pytest.fixture(scope="module")
@@ -52,12 +44,6 @@ def sandbox(receiver: WebhookRecorder) -> Iterator[str]:
         callback_delay_ms=5,
         event_batch_interval_ms=20,
     ) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def slow() -> Iterator[str]:
-    with slow_server() as url:
         yield url
 
 

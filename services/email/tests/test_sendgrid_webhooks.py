@@ -20,7 +20,6 @@ from dunning_email.adapters.sendgrid_webhooks import (
 )
 from dunning_testkit.servers import (
     WebhookRecorder,
-    recording_server,
     sandbox_server,
 )
 
@@ -124,12 +123,6 @@ def test_batch_is_parsed_with_custom_args_and_no_pii_in_repr() -> None:
 def test_malformed_batches_are_refused(payload: bytes) -> None:
     with pytest.raises(WebhookPayloadError):
         parse_event_batch(payload)
-
-
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[WebhookRecorder]:
-    with recording_server() as recorder:
-        yield recorder
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from dunning_ledger.bootstrap import Ledger, build_ledger
 from dunning_testkit.ledger import settings_for
+from dunning_testkit.paths import auth_headers
 
 
 @pytest.fixture
@@ -29,5 +30,7 @@ async def ledger(topics: str, database: str) -> AsyncIterator[Ledger]:
 @pytest.fixture
 async def http(ledger: Ledger) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=ledger.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://ledger") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://ledger", headers=auth_headers()
+    ) as client:
         yield client

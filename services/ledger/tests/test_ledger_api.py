@@ -12,6 +12,7 @@ import httpx
 import pytest
 from dunning_ledger.bootstrap import build
 from dunning_ledger.config import LedgerSettings
+from dunning_testkit.paths import auth_headers
 
 UNREACHABLE = "postgresql+asyncpg://dunning:dunning@127.0.0.1:9/nowhere"
 HEADER = "account_id,full_name,state,creditor,debt_id,balance,due_date\n"
@@ -21,7 +22,9 @@ HEADER = "account_id,full_name,state,creditor,debt_id,balance,due_date\n"
 async def http() -> AsyncIterator[httpx.AsyncClient]:
     app = build(LedgerSettings(database_url=UNREACHABLE))
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://ledger") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://ledger", headers=auth_headers()
+    ) as client:
         yield client
 
 

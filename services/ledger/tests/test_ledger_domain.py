@@ -24,27 +24,16 @@ from dunning_ledger.domain.import_rows import validate_json
 from dunning_ledger.domain.payments import AccountTerms, PaymentInput, remaining_after
 from dunning_ledger.domain.summary import SummaryCounts, build_summary
 from dunning_ledger.errors import InvalidRequest
+from dunning_testkit.ledger import required_row
 
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
-
-
-def imported(n: int, balance: str = "100.00") -> dict[str, str]:
-    return {
-        "account_id": f"A{n}",
-        "full_name": "Ben Smith",
-        "state": "TX",
-        "creditor": "Acme",
-        "debt_id": f"D{n}",
-        "balance": balance,
-        "due_date": "2026-01-01",
-    }
 
 
 # --- import plans ---------------------------------------------------------------------
 
 
 def test_plan_opens_new_updates_changed_and_leaves_the_rest() -> None:
-    accounts = validate_json([imported(1), imported(2, "50.00"), imported(3)]).accounts
+    accounts = validate_json([required_row(1), required_row(2, "50.00"), required_row(3)]).accounts
     stored = {
         "A2": StoredAccount("A2", 4, "old-digest", paid_minor=2000),
         "A3": StoredAccount("A3", 2, accounts[2].fingerprint, paid_minor=0),
@@ -62,7 +51,7 @@ def test_plan_opens_new_updates_changed_and_leaves_the_rest() -> None:
 
 def test_balance_never_goes_below_zero() -> None:
     assert current_balance(1000, 2500) == 0
-    accounts = validate_json([imported(1, "10.00")]).accounts
+    accounts = validate_json([required_row(1, "10.00")]).accounts
     plan = plan_import(accounts, {"A1": StoredAccount("A1", 1, "x", paid_minor=2500)})
     assert (plan.updated[0].balance_minor, plan.updated[0].status) == (0, "paid")
 

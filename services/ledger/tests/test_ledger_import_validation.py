@@ -9,35 +9,20 @@ from datetime import UTC, date, datetime
 import pytest
 from dunning_ledger.domain.import_format import COLUMNS, HEADER_ROW, RowError, parse_phone
 from dunning_ledger.domain.import_rows import ValidatedImport, validate_csv, validate_json
+from dunning_testkit.ledger import import_row
 
 
 def good_row(n: int = 1, /, **overrides: str) -> dict[str, str]:
-    row = {
+    """Account ``n`` with every column filled: Ana Garcia in New York, owing 1234.50."""
+    mine = {
         "account_id": f"ACC-{n:04d}",
         "full_name": "Ana Garcia",
-        "state": "NY",
-        "zip": "10001",
         "phone": "+12125550143",
-        "phone_kind": "mobile",
-        "phone_consent": "creditor_provided",
         "email": f"ana.{n}@example.com",
-        "email_basis": "consumer_used",
-        "email_workplace": "false",
-        "locale": "en_US",
-        "creditor": "Acme Bank",
         "debt_id": f"DEBT-{n:04d}",
         "balance": "1234.50",
-        "currency": "USD",
-        "due_date": "2026-01-15",
-        "delinquent_since": "2026-02-14",
-        "medical": "false",
-        "legal_action_authorized": "false",
-        "limitation_date": "2029-01-15",
-        "validation_notice_sent_at": "",
-        "ca_license_number": "",
     }
-    row.update(overrides)
-    return row
+    return import_row(n, **{**mine, **overrides})
 
 
 def to_csv(rows: list[dict[str, str]], columns: tuple[str, ...] | list[str] = COLUMNS) -> str:

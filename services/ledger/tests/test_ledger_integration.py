@@ -19,6 +19,7 @@ from dunning_ledger.models import Base
 from dunning_testkit.gate import eventually
 from dunning_testkit.ledger import import_row as row
 from dunning_testkit.ledger import read_topic, scalar, settings_for, to_csv
+from dunning_testkit.paths import auth_headers
 from sqlalchemy.engine import Connection
 
 pytestmark = pytest.mark.integration
@@ -57,7 +58,9 @@ async def test_import_announces_new_accounts_once(
         "/v1/accounts/import", files={"file": ("accounts.csv", to_csv(rows), "text/csv")}
     )
     assert response.status_code == 200, response.text
-    assert response.json() == {"received": 3, "opened": 3, "updated": 0, "unchanged": 0}
+    assert response.json() == {
+        "received": 3, "opened": 3, "updated": 0, "unchanged": 0, "recorded_by": "bootstrap-admin"
+    }  # fmt: skip
 
     events = await read_topic(topics + "accounts.v1", at_least=3)
     assert sorted(e.data.account_id for e in events) == ["ACC-000001", "ACC-000002", "ACC-000003"]
@@ -72,7 +75,9 @@ async def test_import_announces_new_accounts_once(
     again = await http.post(
         "/v1/accounts/import", content=to_csv(rows), headers={"content-type": "text/csv"}
     )
-    assert again.json() == {"received": 3, "opened": 0, "updated": 0, "unchanged": 3}
+    assert again.json() == {
+        "received": 3, "opened": 0, "updated": 0, "unchanged": 3, "recorded_by": "bootstrap-admin"
+    }  # fmt: skip
     await eventually(lambda: _outbox_empty(database))
     assert len(await read_topic(topics + "accounts.v1", at_least=3)) == 3
 
@@ -80,7 +85,9 @@ async def test_import_announces_new_accounts_once(
     changed = await http.post(
         "/v1/accounts/import", json={"accounts": [row(1, balance="99.00"), row(2), row(3)]}
     )
-    assert changed.json() == {"received": 3, "opened": 0, "updated": 1, "unchanged": 2}
+    assert changed.json() == {
+        "received": 3, "opened": 0, "updated": 1, "unchanged": 2, "recorded_by": "bootstrap-admin"
+    }  # fmt: skip
     events = await read_topic(topics + "accounts.v1", at_least=4)
     updates = [e.data for e in events if isinstance(e.data, AccountUpdated)]
     assert [(u.account_id, u.revision, u.debt.balance.amount_minor) for u in updates] == [
@@ -150,7 +157,9 @@ async def test_two_relays_publish_every_record_once_in_key_order(
     await writer.runtime.start()
     try:
         transport = httpx.ASGITransport(app=writer.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://ledger") as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://ledger", headers=auth_headers()
+        ) as http:
             rows = [row(n) for n in range(1, 1501)]
             await http.post("/v1/accounts/import", json={"accounts": rows})
             changed = [row(n, balance="1.00") for n in range(1, 1501)]
@@ -199,7 +208,9 @@ async def test_the_app_serves_health_on_its_port(topics: str, database: str) -> 
         sys.executable, "-m", "dunning_ledger.app", env=env
     )
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", headers=auth_headers()
+        ) as client:
 
             async def healthy() -> bool:
                 if process.returncode is not None:

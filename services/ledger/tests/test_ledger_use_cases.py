@@ -24,22 +24,10 @@ from dunning_ledger.errors import Conflict, ImportRejected, InvalidRequest, NotF
 from dunning_ledger.imports.service import ImportService
 from dunning_ledger.payments.schemas import PaymentIn, PlanIn
 from dunning_ledger.payments.service import PaymentService
+from dunning_testkit.ledger import required_row
 from dunning_testkit.ledger_memory import MemoryLedger
 
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
-
-
-def row(n: int, balance: str = "100.00", **overrides: str) -> dict[str, str]:
-    return {
-        "account_id": f"A{n}",
-        "full_name": "Ben Smith",
-        "state": "TX",
-        "creditor": "Acme",
-        "debt_id": f"D{n}",
-        "balance": balance,
-        "due_date": "2026-01-01",
-        **overrides,
-    }
 
 
 async def imported(ledger: MemoryLedger, *rows: dict[str, str]) -> None:
@@ -52,7 +40,7 @@ async def imported(ledger: MemoryLedger, *rows: dict[str, str]) -> None:
 async def test_an_import_opens_accounts_and_announces_them() -> None:
     ledger = MemoryLedger()
     counts = await ImportService(ledger, FixedClock(T0)).import_accounts(
-        validate_json([row(1), row(2, "50.00")])
+        validate_json([required_row(1), required_row(2, "50.00")])
     )
     assert (counts.received, counts.opened, counts.updated, counts.unchanged) == (2, 2, 0, 0)
     assert ledger.tables.accounts["A2"].balance_minor == 5000
@@ -62,9 +50,11 @@ async def test_an_import_opens_accounts_and_announces_them() -> None:
 
 async def test_a_reimport_changes_only_what_differs() -> None:
     ledger = MemoryLedger()
-    await imported(ledger, row(1), row(2))
+    await imported(ledger, required_row(1), required_row(2))
     service = ImportService(ledger, FixedClock(T0))
-    counts = await service.import_accounts(validate_json([row(1), row(2, state="NY")]))
+    counts = await service.import_accounts(
+        validate_json([required_row(1), required_row(2, state="NY")])
+    )
     assert (counts.opened, counts.updated, counts.unchanged) == (0, 1, 1)
     updated = ledger.tables.outbox[-1].data
     assert isinstance(updated, AccountUpdated)
@@ -75,7 +65,7 @@ async def test_a_reimport_changes_only_what_differs() -> None:
 async def test_a_rejected_import_writes_nothing() -> None:
     ledger = MemoryLedger()
     with pytest.raises(ImportRejected):
-        await imported(ledger, row(1), row(2, "ten dollars"))
+        await imported(ledger, required_row(1), required_row(2, "ten dollars"))
     assert ledger.tables.accounts == {}
     assert ledger.tables.outbox == []
     assert ledger.tables.commits == 0
@@ -86,7 +76,7 @@ async def test_a_rejected_import_writes_nothing() -> None:
 
 async def test_a_payment_moves_the_balance_and_is_announced_once() -> None:
     ledger = MemoryLedger()
-    await imported(ledger, row(1))
+    await imported(ledger, required_row(1))
     service = PaymentService(ledger, FixedClock(T0))
     body = PaymentIn(payment_id="P1", amount="25.00", method="card")
     first = await service.record_payment("A1", body)
@@ -102,7 +92,7 @@ async def test_a_payment_moves_the_balance_and_is_announced_once() -> None:
 
 async def test_paying_the_whole_balance_marks_the_account_paid() -> None:
     ledger = MemoryLedger()
-    await imported(ledger, row(1))
+    await imported(ledger, required_row(1))
     await PaymentService(ledger, FixedClock(T0)).record_payment(
         "A1", PaymentIn(payment_id="P1", amount="100")
     )
@@ -111,7 +101,7 @@ async def test_paying_the_whole_balance_marks_the_account_paid() -> None:
 
 async def test_a_payment_id_reused_with_another_amount_is_a_conflict() -> None:
     ledger = MemoryLedger()
-    await imported(ledger, row(1))
+    await imported(ledger, required_row(1))
     service = PaymentService(ledger, FixedClock(T0))
     await service.record_payment("A1", PaymentIn(payment_id="P1", amount="25.00"))
     with pytest.raises(Conflict, match="already recorded"):
@@ -120,7 +110,7 @@ async def test_a_payment_id_reused_with_another_amount_is_a_conflict() -> None:
 
 async def test_a_refused_payment_leaves_nothing_behind() -> None:
     ledger = MemoryLedger()
-    await imported(ledger, row(1))
+    await imported(ledger, required_row(1))
     before = ledger.tables.commits
     service = PaymentService(ledger, FixedClock(T0))
     with pytest.raises(InvalidRequest, match="exceeds the balance"):
@@ -134,7 +124,7 @@ async def test_a_refused_payment_leaves_nothing_behind() -> None:
 
 async def test_a_plan_is_agreed_once() -> None:
     ledger = MemoryLedger()
-    await imported(ledger, row(1))
+    await imported(ledger, required_row(1))
     service = PaymentService(ledger, FixedClock(T0))
     body = PlanIn(plan_id="PL1", instalment="25.00", instalments=4, first_due="2026-04-01")
     assert not (await service.agree_plan("A1", body)).replayed
@@ -150,12 +140,12 @@ def test_payment_methods_are_those_of_the_event_contract() -> None:
 
 async def test_a_reimport_keeps_a_balance_payments_moved_and_reports_it() -> None:
     ledger = MemoryLedger()
-    await imported(ledger, row(1))
+    await imported(ledger, required_row(1))
     await PaymentService(ledger, FixedClock(T0)).record_payment(
         "A1", PaymentIn(payment_id="P1", amount="40")
     )
     counts = await ImportService(ledger, FixedClock(T0)).import_accounts(
-        validate_json([row(1, "70.00", state="NY")])
+        validate_json([required_row(1, "70.00", state="NY")])
     )
     assert counts.updated == 1
     assert [(k.account_id, k.file_minor, k.ledger_minor) for k in counts.balances_kept] == [
@@ -173,7 +163,7 @@ async def test_a_reimport_keeps_a_balance_payments_moved_and_reports_it() -> Non
 
 async def test_a_payment_dated_in_the_future_is_refused() -> None:
     ledger = MemoryLedger()
-    await imported(ledger, row(1))
+    await imported(ledger, required_row(1))
     later = PaymentIn(payment_id="P1", amount="1", received_at=T0 + timedelta(minutes=6))
     with pytest.raises(InvalidRequest, match="in the future") as refused:
         await PaymentService(ledger, FixedClock(T0)).record_payment("A1", later)
@@ -195,7 +185,7 @@ async def test_plans_that_cannot_be_kept_are_refused(
     instalment: str, instalments: int, first_due: str, field: str
 ) -> None:
     ledger = MemoryLedger()
-    await imported(ledger, row(1))
+    await imported(ledger, required_row(1))
     body = PlanIn(plan_id="PL", instalment=instalment, instalments=instalments, first_due=first_due)
     with pytest.raises(InvalidRequest) as refused:
         await PaymentService(ledger, FixedClock(T0)).agree_plan("A1", body)
@@ -205,7 +195,7 @@ async def test_plans_that_cannot_be_kept_are_refused(
 
 async def test_a_plan_on_a_paid_account_is_refused() -> None:
     ledger = MemoryLedger()
-    await imported(ledger, row(1))
+    await imported(ledger, required_row(1))
     service = PaymentService(ledger, FixedClock(T0))
     await service.record_payment("A1", PaymentIn(payment_id="P1", amount="100"))
     body = PlanIn(plan_id="PL", instalment="10", instalments=1, first_due="2026-03-02")
@@ -215,7 +205,7 @@ async def test_a_plan_on_a_paid_account_is_refused() -> None:
 
 async def test_signals_name_the_accounts_own_debt_and_a_real_address() -> None:
     ledger = MemoryLedger()
-    await imported(ledger, row(1), row(2))
+    await imported(ledger, required_row(1), required_row(2))
     service = CommunicationService(ledger, FixedClock(T0), group_id="ledger")
     dispute = SignalIn(signal_id="S1", kind=SignalKind.DISPUTED, debt_id="D2")
     with pytest.raises(InvalidRequest, match="not the debt of account 'A1'"):

@@ -23,6 +23,7 @@ from dunning_scheduler.adapters.database import VERSION_TABLE, make_engine, migr
 from dunning_scheduler.adapters.models import metadata
 from dunning_scheduler.bootstrap import build
 from dunning_scheduler.config import SchedulerSettings
+from dunning_testkit.paths import auth_headers
 from dunning_testkit.scheduler import NOW, account_opened, decided, delivery, signal
 from dunning_testkit.stack import KAFKA
 from sqlalchemy import text
@@ -102,7 +103,9 @@ async def running(
     )
     await reader.start()
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://scheduler") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://scheduler", headers=auth_headers()
+    ) as client:
         yield Running(topics, clock, client, producer, reader)
     await reader.stop()
     await producer.stop()

@@ -16,6 +16,7 @@ from dunning_scheduler.adapters.rendering import Renderer
 from dunning_scheduler.bootstrap import build
 from dunning_scheduler.config import SchedulerSettings
 from dunning_scheduler.policy.loader import default_policy
+from dunning_testkit.paths import auth_headers
 from dunning_testkit.scheduler import IDENTITY
 
 POLICY = default_policy()
@@ -30,7 +31,9 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
     )
     app = build(settings, policy=POLICY, renderer=Renderer(IDENTITY))
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://scheduler") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://scheduler", headers=auth_headers()
+    ) as client:
         yield client
 
 

@@ -10,7 +10,6 @@ import time
 
 import httpx
 from aiokafka.errors import KafkaConnectionError
-from dunning_channels.bootstrap import answer_503_unless_durable
 from dunning_core.runtime.clock import FixedClock
 from dunning_sandbox.signing import twilio_signature
 from dunning_sms.adapters.twilio_webhooks import TwilioSignatureVerifier
@@ -18,7 +17,7 @@ from dunning_sms.api import router
 from dunning_sms.bootstrap import build, build_ingress
 from dunning_sms.config import SmsSettings
 from dunning_sms.handlers import TwilioWebhooks
-from dunning_testkit.channels import NOW, MemoryPublisher, MemorySendRecords
+from dunning_testkit.channels import NOW, MemoryPublisher, MemorySendRecords, webhook_app
 from fastapi import FastAPI
 
 TOKEN = "ingress-test-token"
@@ -34,10 +33,7 @@ def ingress(publisher: MemoryPublisher, records: MemorySendRecords) -> FastAPI:
         clock=FixedClock(NOW),
         public_base_url=BASE,
     )
-    app = FastAPI()
-    app.include_router(router(hooks))
-    answer_503_unless_durable(app, ack_timeout_s=0.3)
-    return app
+    return webhook_app(router(hooks), ack_timeout_s=0.3)
 
 
 async def post_stop(app: FastAPI) -> httpx.Response:

@@ -20,9 +20,7 @@ from dunning_sms.adapters.twilio_sender import (
 from dunning_sms.adapters.twilio_webhooks import TwilioSignatureVerifier, parse_status_callback
 from dunning_testkit.servers import (
     WebhookRecorder,
-    recording_server,
     sandbox_server,
-    slow_server,
 )
 
 ACCOUNT = "AC" + "d" * 32
@@ -30,12 +28,6 @@ TOKEN = "sms-test-auth-token"
 API_KEY_SID = "SK" + "e" * 32
 API_KEY_SECRET = "sms-test-api-key-secret"
 SENDER = "+15005550006"
-
-
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[WebhookRecorder]:
-    with recording_server() as recorder:
-        yield recorder
 
 
 @pytest.fixture(scope="module")
@@ -47,12 +39,6 @@ def sandbox() -> Iterator[str]:
         twilio_api_key_secret=API_KEY_SECRET,
         callback_delay_ms=5,
     ) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def slow() -> Iterator[str]:
-    with slow_server() as url:
         yield url
 
 

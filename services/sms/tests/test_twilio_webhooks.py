@@ -16,7 +16,6 @@ from dunning_sms.adapters.twilio_webhooks import (
 )
 from dunning_testkit.servers import (
     WebhookRecorder,
-    recording_server,
     sandbox_server,
 )
 from twilio.request_validator import RequestValidator
@@ -111,12 +110,6 @@ def test_inbound_message_is_parsed_without_pii_in_repr() -> None:
 def test_inbound_message_without_sender_is_refused() -> None:
     with pytest.raises(WebhookPayloadError):
         parse_inbound_message({"MessageSid": "SM1", "AccountSid": "AC1", "To": "+1500"})
-
-
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[WebhookRecorder]:
-    with recording_server() as recorder:
-        yield recorder
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""In-memory fakes of dunning_channels.ports, and approvals to feed them (no mocks)."""
+"""In-memory fakes of dunning_channels.ports, approvals to feed them (no mocks), and an app
+serving a worker's webhook routes alone."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from dunning_channels.bootstrap import answer_503_unless_durable
 from dunning_channels.domain import (
     Lookup,
     LookupFailed,
@@ -22,6 +24,7 @@ from dunning_core.contracts import Channel, MessageContent, OutreachStep, Stage,
 from dunning_core.contracts.envelope import Envelope, wrap
 from dunning_core.contracts.events import StepApproved
 from dunning_core.runtime.clock import FixedClock
+from fastapi import APIRouter, FastAPI
 
 NOW = datetime(2026, 3, 3, 16, 0, tzinfo=UTC)
 PHONE = "+14155550100"
@@ -290,3 +293,13 @@ def rig(
         rand=lambda: 0.5,
     )
     return Rig(service, records, publisher, retries, dead, wall)
+
+
+def webhook_app(routes: APIRouter, *, ack_timeout_s: float | None = None) -> FastAPI:
+    """An app serving only ``routes``; given ``ack_timeout_s``, it answers 503 unless the
+    broker acknowledged in time, as the ingress does."""
+    app = FastAPI()
+    app.include_router(routes)
+    if ack_timeout_s is not None:
+        answer_503_unless_durable(app, ack_timeout_s=ack_timeout_s)
+    return app

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from dunning_core.contracts import (
     AccountOpened,
     Channel,
@@ -142,6 +143,42 @@ def gate_pipeline(topics: str, redis: Redis, decide: Decider | None = None) -> G
         clock=FixedClock(NOW),
         topic_prefix=topics,
     )
+
+
+async def started(pipeline: GatePipeline) -> asyncio.Task[None]:
+    """Start the pipeline (and its producer); its run loop as a task."""
+    await pipeline.producer.start()
+    await pipeline.start()
+    return asyncio.create_task(pipeline.run())
+
+
+async def stopped(pipeline: GatePipeline, task: asyncio.Task[None] | None) -> None:
+    """Stop what :func:`started` started (``task`` None: the loop never ran)."""
+    pipeline.request_stop()
+    if task is not None:
+        await task
+    await pipeline.producer.stop()
+
+
+async def committed_lag(group: str, topics: list[str]) -> int:
+    """How far the group's committed offsets on ``topics`` trail their end offsets."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA)
+    await admin.start()
+    await consumer.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group)
+        await consumer.topics()
+        tps = [
+            TopicPartition(topic, p)
+            for topic in topics
+            for p in consumer.partitions_for_topic(topic) or ()
+        ]
+        ends = await consumer.end_offsets(tps)
+        return sum(ends[tp] - max(committed[tp].offset if tp in committed else 0, 0) for tp in tps)
+    finally:
+        await consumer.stop()
+        await admin.close()
 
 
 async def collect_events(

@@ -114,6 +114,20 @@ class StepStory:
         )
 
 
+def required_row(n: int, balance: str = "100.00", **overrides: str) -> dict[str, str]:
+    """Account ``n`` as an import row with the required columns only (a Texas consumer)."""
+    return {
+        "account_id": f"A{n}",
+        "full_name": "Ben Smith",
+        "state": "TX",
+        "creditor": "Acme",
+        "debt_id": f"D{n}",
+        "balance": balance,
+        "due_date": "2026-01-01",
+        **overrides,
+    }
+
+
 # --- the ledger against the real stack ------------------------------------------------
 
 

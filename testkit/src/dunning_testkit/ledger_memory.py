@@ -22,6 +22,7 @@ from dunning_ledger.domain.summary import SummaryCounts
 from dunning_ledger.errors import Conflict
 from dunning_ledger.models import (
     Account,
+    ApiKey,
     CommunicationEvent,
     CommunicationLog,
     ConsumerFlag,
@@ -43,12 +44,15 @@ class Tables:
     processed: set[tuple[str, str]] = field(default_factory=set)
     outbox: list[Envelope] = field(default_factory=list)
     commits: int = 0
+    keys: dict[str, ApiKey] = field(default_factory=dict)
+    records: list[tuple[str, bytes, bytes]] = field(default_factory=list)  # not events
+    authors: dict[str, str] = field(default_factory=dict)  # ce_id -> recorded_by
 
     def copy(self) -> Tables:
         return Tables(
             dict(self.accounts), dict(self.payments), dict(self.plans), list(self.flags),
             list(self.disputes), list(self.events), set(self.processed), list(self.outbox),
-            self.commits,
+            self.commits, dict(self.keys), list(self.records), dict(self.authors),
         )  # fmt: skip
 
 
@@ -121,17 +125,7 @@ class MemoryImports:
 
     async def lock_accounts(self, account_ids: Sequence[str]) -> dict[str, StoredAccount]:
         found = [self.t.accounts[i] for i in account_ids if i in self.t.accounts]
-        return {
-            a.account_id: StoredAccount(
-                a.account_id,
-                a.revision,
-                a.fingerprint,
-                a.paid_minor,
-                balance_minor=a.balance_minor,
-                imported_balance_minor=a.imported_balance_minor,
-            )
-            for a in found
-        }
+        return {a.account_id: StoredAccount.of(a) for a in found}
 
     async def debt_holders(self, debt_ids: Sequence[str]) -> dict[str, str]:
         wanted = set(debt_ids)
@@ -199,6 +193,12 @@ class MemoryCommunications:
     async def open_dispute(self, dispute: Dispute) -> None:
         self.t.disputes.append(dispute)
 
+    async def record_author(self, ce_id: str, by: str) -> None:
+        self.t.authors[ce_id] = by
+        for d in self.t.disputes:
+            if d.dispute_id == ce_id:
+                d.recorded_by = by
+
     async def verify_disputes(
         self, account_id: str, debt_id: str | None, at: datetime, by: str
     ) -> None:
@@ -235,8 +235,29 @@ class MemoryOutbox:
     async def announce(self, envelopes: Sequence[Envelope]) -> None:
         self.t.outbox += envelopes
 
+    async def announce_record(self, topic: str, key: bytes, value: bytes) -> None:
+        self.t.records.append((topic, key, value))
+
     async def backlog(self) -> tuple[int, datetime | None]:
         return len(self.t.outbox), None
+
+
+class MemoryKeys:
+    def __init__(self, tables: Tables) -> None:
+        self.t = tables
+
+    async def get_key(self, key_id: str, *, for_update: bool = False) -> ApiKey | None:
+        return self.t.keys.get(key_id)
+
+    async def add_key(self, key: ApiKey) -> None:
+        self.t.keys[key.key_id] = key
+
+    async def revoke_key(self, key_id: str, at: datetime, by: str) -> None:
+        key = self.t.keys[key_id]
+        key.revoked_at, key.revoked_by = at, by
+
+    async def all_keys(self) -> Sequence[ApiKey]:
+        return sorted(self.t.keys.values(), key=lambda k: (k.created_at, k.key_id))
 
 
 class MemoryTransaction:
@@ -247,6 +268,7 @@ class MemoryTransaction:
         self.payments = MemoryPayments(self.tables)
         self.imports = MemoryImports(self.tables)
         self.communications = MemoryCommunications(self.tables)
+        self.keys = MemoryKeys(self.tables)
         self.outbox = MemoryOutbox(self.tables)
 
     async def commit(self) -> None:

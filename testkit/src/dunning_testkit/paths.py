@@ -64,3 +64,21 @@ def database_url(name: str) -> str:
     """The SQLAlchemy asyncpg URL of database ``name`` on the local stack."""
     base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
     return f"{base}/{name}"
+
+
+# The local stack's API key secrets (deploy/local/stack.env), unless the environment has its own.
+ADMIN_KEY = os.environ.get("DUNNING_BOOTSTRAP_ADMIN_KEY", STACK["LOCAL_BOOTSTRAP_ADMIN_KEY"])
+AUTH_PEPPER = os.environ.get("DUNNING_AUTH_PEPPER", STACK["LOCAL_AUTH_PEPPER"])
+
+
+def use_local_keys() -> None:
+    """Give every service built in this process the local bootstrap key and pepper, and
+    the CLI the admin key (as ``deploy/local/env.sh`` does for a shell)."""
+    os.environ.setdefault("DUNNING_BOOTSTRAP_ADMIN_KEY", ADMIN_KEY)
+    os.environ.setdefault("DUNNING_AUTH_PEPPER", AUTH_PEPPER)
+    os.environ.setdefault("DUNNING_API_KEY", ADMIN_KEY)
+
+
+def auth_headers(key: str = ADMIN_KEY) -> dict[str, str]:
+    """The header that authenticates a request with ``key`` (the bootstrap admin's)."""
+    return {"Authorization": f"Bearer {key}"}

@@ -4,7 +4,9 @@
 loop, on a free loopback port, so synchronous SDK calls from a test cannot block it.
 `WebhookRecorder` is a receiver that records every request and can refuse the first
 few, to exercise the sandbox's retries. `recording_server`, `sandbox_server` and
-`slow_server` serve the three the provider tests use.
+`slow_server` serve the three the provider tests use; the fixtures ``receiver`` and
+``slow`` (a pytest plugin, registered by the root conftest) serve one of the first and the
+last per test module.
 """
 
 from __future__ import annotations
@@ -20,20 +22,33 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl
 
+import pytest
 import uvicorn
 from fastapi import FastAPI, Request, Response
 
 
 class BackgroundServer:
-    """`with BackgroundServer(app) as server:` serves `app` at `server.base_url`."""
+    """`with BackgroundServer(app) as server:` serves `app` at `server.base_url`.
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", startup_timeout_s: float = 10.0) -> None:
+    With ``factory=True``, ``app`` is a function that builds the app: it is called inside the
+    server's own event loop, for apps whose clients insist on a running loop when made."""
+
+    def __init__(
+        self,
+        app: Any,
+        host: str = "127.0.0.1",
+        startup_timeout_s: float = 10.0,
+        *,
+        factory: bool = False,
+    ) -> None:
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, 0))
         self.host = host
         self.port: int = self._socket.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+        config = uvicorn.Config(
+            app, log_level="warning", access_log=False, lifespan="on", factory=factory
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name=f"uvicorn-{self.port}", daemon=True)
         self._startup_timeout_s = startup_timeout_s
@@ -175,3 +190,17 @@ def slow_server(delay_s: float = 2.0) -> Iterator[str]:
 
     with BackgroundServer(app) as server:
         yield server.base_url
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[WebhookRecorder]:
+    """A `recording_server` for the test module."""
+    with recording_server() as recorder:
+        yield recorder
+
+
+@pytest.fixture(scope="module")
+def slow() -> Iterator[str]:
+    """A `slow_server` for the test module."""
+    with slow_server() as url:
+        yield url

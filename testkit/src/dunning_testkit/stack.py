@@ -15,10 +15,22 @@ from pathlib import Path
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from dunning_core.contracts.topics import ALL_TOPICS, dlq
-from dunning_testkit.paths import KAFKA, PG_ADMIN_DSN, REDIS_URL, REPO, database_url, service_url
+from dunning_core.contracts.topics import ALL_TOPICS, AUTH_KEYS, dlq
+from dunning_core.runtime.kafka import EventProducer
+from dunning_testkit.paths import (
+    KAFKA,
+    PG_ADMIN_DSN,
+    REDIS_URL,
+    REPO,
+    database_url,
+    service_url,
+    use_local_keys,
+)
 
 __all__ = ["KAFKA", "PG_ADMIN_DSN", "REDIS_URL", "REPO"]
+
+# Every service a test builds accepts the local bootstrap admin key (auth_headers()).
+use_local_keys()
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +47,8 @@ def prefix() -> str:
 
 
 async def create_topics(prefix: str, partitions: int = 3) -> list[str]:
-    """Create every contract topic and its DLQ under ``prefix``; returns their names."""
+    """Create every contract topic and its DLQ, and the compacted API key topic, under
+    ``prefix``; returns their names."""
     names = [prefix + t for t in ALL_TOPICS] + [prefix + dlq(t) for t in ALL_TOPICS]
     admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
     await admin.start()
@@ -49,7 +62,9 @@ async def create_topics(prefix: str, partitions: int = 3) -> list[str]:
                 )
                 for n in names
             ]
+            + [NewTopic(prefix + AUTH_KEYS, 1, 1, topic_configs={"cleanup.policy": "compact"})]
         )
+        names.append(prefix + AUTH_KEYS)
     finally:
         await admin.close()
     return names
@@ -68,6 +83,15 @@ async def topics(stack: None, prefix: str) -> AsyncIterator[str]:
         pass
     finally:
         await admin.close()
+
+
+@pytest.fixture
+async def producer(topics: str) -> AsyncIterator[EventProducer]:
+    """A started producer (source ``test``) on this test's topics; stopped afterwards."""
+    started = EventProducer(KAFKA, "test", topic_prefix=topics)
+    await started.start()
+    yield started
+    await started.stop()
 
 
 async def create_database(name: str) -> str:

@@ -20,9 +20,10 @@ import httpx
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from dunning_core.contracts.topics import ALL_TOPICS, dlq
+from dunning_core.contracts.topics import ALL_TOPICS, AUTH_KEYS, dlq
 from redis.asyncio import Redis
 
+from dunning_cli.client import auth_headers
 from dunning_cli.portfolio import sample_rows, to_csv
 
 
@@ -39,6 +40,9 @@ async def prepare(
         names = [prefix + t for t in ALL_TOPICS]
         wanted = [NewTopic(n, partitions, 1) for n in names if n not in existing]
         wanted += [NewTopic(dlq(n), 1, 1) for n in names if dlq(n) not in existing]
+        if prefix + AUTH_KEYS not in existing:
+            compacted = {"cleanup.policy": "compact"}
+            wanted.append(NewTopic(prefix + AUTH_KEYS, 1, 1, topic_configs=compacted))
         if wanted:
             await admin.create_topics(wanted)
     finally:
@@ -76,6 +80,10 @@ def signing_public_key(pem_path: Path) -> str:
     return base64.b64encode(der).decode()
 
 
+class PortfolioRefused(Exception):
+    """The ledger refused the portfolio file; the message names the rows and fields."""
+
+
 async def run(
     *,
     accounts: int,
@@ -83,20 +91,31 @@ async def run(
     ledger_url: str,
     sandbox_url: str,
     sms_number: str = "+15005550006",
+    portfolio: tuple[bytes, str] | None = None,
 ) -> dict[str, Any]:
-    rows = sample_rows(accounts)
-    async with httpx.AsyncClient(timeout=60) as http:
+    """Import the sample portfolio (or the operator's own file: its bytes and content type),
+    let simulated time pass and return the ledger's summary. Only the sample's consumers
+    answer back: an operator's own portfolio is a dry run of the outreach, nobody replies."""
+    rows = [] if portfolio is not None else sample_rows(accounts)
+    body, kind = portfolio if portfolio is not None else (to_csv(rows).encode(), "text/csv")
+    async with httpx.AsyncClient(timeout=60, headers=auth_headers()) as http:
+        # The CLI's key (the bootstrap admin's in the demo) makes an operator's key, and the
+        # operator does the rest: every write then names "demo-ops".
+        operator = {"name": "demo-ops", "role": "operator"}
+        made = await http.post(f"{ledger_url}/v1/keys", json=operator)
+        made.raise_for_status()
+        http.headers["Authorization"] = f"Bearer {made.json()['key']}"
+        print(f"made API key {made.json()['key_id']} for demo-ops (operator)")
         started = time.monotonic()
         response = await http.post(
-            f"{ledger_url}/v1/accounts/import",
-            content=to_csv(rows).encode(),
-            headers={"content-type": "text/csv"},
+            f"{ledger_url}/v1/accounts/import", content=body, headers={"content-type": kind}
         )
-        response.raise_for_status()
+        if response.status_code >= 400:
+            raise PortfolioRefused(response.text[:4000])
         imported = response.json()
         print(f"imported {imported} in {time.monotonic() - started:.1f} s")
-        replies_sent = False
-        actions_done = False
+        replies_sent = not rows
+        actions_done = not rows
         while (elapsed := time.monotonic() - started) < duration_s:
             await asyncio.sleep(2)
             if not replies_sent and elapsed > duration_s * 0.3:

@@ -9,9 +9,13 @@ dunning gate explain STEP_ID  a real step's decisions, the rules behind them, it
 dunning gate schema           the JSON Schema of a what-if file
 dunning policy check FILE     validate a scheduler or gate policy file (field and line named)
 dunning policy show [FILE]    the escalation ladder as a table
-dunning demo prepare|run      the demo's set-up and run (see `make demo`)
+dunning demo run              a portfolio (yours or the sample) through the pipeline, accelerated
+dunning demo prepare|drive    the demo's steps (deploy/local/demo.sh runs them)
+dunning sandbox inbox|reply   what consumers received from the sandbox, and answering as them
 dunning replies classify TEXT how the shared classifier reads replies (offline)
 dunning templates preview     the scheduler's templates rendered for a sample account
+dunning keys create|list|revoke  API keys (admin); the CLI's own key: DUNNING_API_KEY or
+                              api_key in ~/.config/dunning/config.toml
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import sys
+import subprocess
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -27,9 +31,12 @@ from urllib.parse import quote
 import httpx
 import typer
 
+from dunning_cli import client
+from dunning_cli.keys import keys
 from dunning_cli.portfolio import sample_rows, to_csv
 from dunning_cli.records import GateDecision, StepRecord
 from dunning_cli.replies import replies
+from dunning_cli.sandbox import sandbox
 from dunning_cli.templates import templates
 
 app = typer.Typer(
@@ -45,6 +52,8 @@ app.add_typer(demo, name="demo")
 app.add_typer(policy, name="policy")
 app.add_typer(replies, name="replies")
 app.add_typer(templates, name="templates")
+app.add_typer(sandbox, name="sandbox")
+app.add_typer(keys, name="keys")
 
 LEDGER = os.environ.get("DUNNING_LEDGER_URL", "http://127.0.0.1:8001")
 GATE = os.environ.get("DUNNING_GATE_URL", "http://127.0.0.1:8003")
@@ -58,25 +67,12 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, sort_keys=False, default=str))
 
 
-def _error_message(response: httpx.Response) -> str:
-    try:
-        return str(response.json().get("message") or response.text)
-    except ValueError:
-        return response.text
-
-
-def _fail(message: str, code: int = 1) -> None:
-    print(f"dunning: {message}", file=sys.stderr)
-    raise typer.Exit(code)
+_error_message = client.error_message
+_fail = client.fail
 
 
 def _request(service: str, method: str, base: str, path: str, **request: Any) -> httpx.Response:
-    """One request to a service; an unreachable service ends the command with a message."""
-    try:
-        return httpx.request(method, f"{base}{path}", **{"timeout": 30, **request})
-    except httpx.TransportError as exc:
-        _fail(f"cannot reach {service} at {base}: {exc}")
-        raise  # unreachable: _fail exits
+    return client.request(service, method, base, path, **request)
 
 
 def _ledger(method: str, ledger: str, path: str, **request: Any) -> httpx.Response:
@@ -236,20 +232,73 @@ def demo_prepare(
     print(signing_public_key(signing_key))
 
 
+@demo.command("signing-key")
+def demo_signing_key(pem: Path) -> None:
+    """Print the public half of the sandbox's Event Webhook signing key (made if missing)."""
+    from dunning_cli.demo import signing_public_key
+
+    print(signing_public_key(pem))
+
+
 @demo.command("run")
 def demo_run(
+    portfolio: Annotated[
+        Path | None,
+        typer.Option(help="Your own portfolio (CSV, or JSON); default: a sample one."),
+    ] = None,
+    days: Annotated[float, typer.Option(help="Simulated days to let pass.", min=0.1)] = 5.0,
+    speed: Annotated[
+        float, typer.Option(help="Simulated seconds per real second.", min=1.0)
+    ] = 4800.0,
+    accounts: Annotated[int, typer.Option(help="Size of the sample portfolio.")] = 200,
+) -> None:
+    """A dry run before going live: the whole pipeline on its own topics, database and
+    accelerated clock, against the provider sandbox; ends with the summary and stops."""
+    script = Path("deploy/local/demo.sh")
+    if not script.exists():
+        _fail("run this from the repository's root (deploy/local/demo.sh starts the pipeline)")
+    if portfolio is not None and not portfolio.is_file():
+        _fail(f"no portfolio file {portfolio}")
+    env = {
+        **os.environ,
+        "DEMO_SPEED": f"{speed:g}",
+        "DEMO_SECONDS": f"{max(10.0, days * 86_400 / speed):.0f}",
+        "DEMO_ACCOUNTS": str(accounts),
+    }
+    if portfolio is not None:
+        env["DEMO_PORTFOLIO"] = str(portfolio.resolve())
+    raise typer.Exit(subprocess.run(["bash", str(script)], env=env, check=False).returncode)
+
+
+@demo.command("drive")
+def demo_drive(
     accounts: int = 200,
     duration: float = 90.0,
+    portfolio: Annotated[Path | None, typer.Option()] = None,
     ledger: LedgerUrl = LEDGER,
     sandbox: str = SANDBOX,
 ) -> None:
-    """Import the sample portfolio, let simulated weeks pass, print the summary."""
-    from dunning_cli.demo import run
+    """Import the portfolio into running services, let simulated time pass, print the summary."""
+    from dunning_cli.demo import PortfolioRefused, run
     from dunning_cli.report import render_summary
 
-    result = asyncio.run(
-        run(accounts=accounts, duration_s=duration, ledger_url=ledger, sandbox_url=sandbox)
-    )
+    try:
+        result = asyncio.run(
+            run(
+                accounts=accounts,
+                duration_s=duration,
+                ledger_url=ledger,
+                sandbox_url=sandbox,
+                portfolio=None
+                if portfolio is None
+                else (
+                    portfolio.read_bytes(),
+                    "application/json" if portfolio.suffix == ".json" else "text/csv",
+                ),
+            )
+        )
+    except PortfolioRefused as exc:
+        _fail(f"the ledger refused the portfolio: {exc}")
     print(render_summary(result))
 
 

@@ -17,6 +17,7 @@ import typer
 from dunning_replies import Classifier, VocabularyError, format_rows, load_vocabulary
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 replies = typer.Typer(no_args_is_help=True, help="How consumers' replies are read.")
 
@@ -32,7 +33,8 @@ def render_table(rows: list[dict[str, Any]]) -> Table:
     """The rows of `format_rows` as a table: text, intent, date, amount."""
     table = Table("text", "intent", "date", "amount")
     for row in rows:
-        table.add_row(row["text"], row["intent"], row["date"] or "", _amount(row["amount"]))
+        # Text(): a reply such as "[stop] please" is shown as written, not read as markup.
+        table.add_row(Text(row["text"]), row["intent"], row["date"] or "", _amount(row["amount"]))
     return table
 
 

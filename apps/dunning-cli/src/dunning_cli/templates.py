@@ -11,6 +11,8 @@ from typing import Annotated, Any
 import httpx
 import typer
 
+from dunning_cli.client import auth_headers
+
 templates = typer.Typer(no_args_is_help=True, help="The scheduler's message templates.")
 
 SCHEDULER = os.environ.get("DUNNING_SCHEDULER_URL", "http://127.0.0.1:8002")
@@ -64,7 +66,9 @@ def preview(
     if first:
         params["first_communication"] = "true"
     try:
-        response = httpx.get(f"{scheduler}/v1/templates/preview", params=params, timeout=30)
+        response = httpx.get(
+            f"{scheduler}/v1/templates/preview", params=params, headers=auth_headers(), timeout=30
+        )
     except httpx.TransportError as exc:
         _fail(f"cannot reach the scheduler at {scheduler}: {exc}")
         return

@@ -261,7 +261,11 @@ def ingress_app(
     webhooks: APIRouter,
     webhooks_rejected: Callable[[], int],
 ) -> FastAPI:
-    """The webhook ingress: the provider's callbacks in, events out, health, clean stop."""
+    """The webhook ingress: the provider's callbacks in, events out, health, clean stop.
+
+    A process apart from the worker, so that provider callbacks and consumer replies are
+    taken (and acknowledged only once on the broker) while the worker restarts.
+    """
     runtime = ServiceRuntime(f"{parts.service}-ingress")
 
     async def nothing() -> None:

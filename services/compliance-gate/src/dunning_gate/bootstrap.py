@@ -9,10 +9,13 @@ from __future__ import annotations
 import gc
 from typing import Any
 
+from dunning_core.contracts.access import Permission
+from dunning_core.runtime.api_docs import DOCS_OFF, serve_api_docs
+from dunning_core.runtime.auth import follow_keys, require
 from dunning_core.runtime.clock import Clock, clock_from
 from dunning_core.runtime.kafka import EventProducer
 from dunning_core.runtime.service import Component, ServiceRuntime, health_router, lifespan_for
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from redis.asyncio import Redis
 
 from dunning_gate.adapters.redis_state import RedisStateStore
@@ -84,9 +87,12 @@ def build(
 
     runtime.add(Component("pipeline", start_pipeline, pipeline.stop, pipeline.run))
     runtime.checks["pipeline"] = decisions
-    app = FastAPI(title="Dunning compliance gate", lifespan=lifespan_for(runtime))
+    app = FastAPI(title="Dunning compliance gate", lifespan=lifespan_for(runtime), **DOCS_OFF)
+    serve_api_docs(app)
     app.include_router(health_router(runtime))
-    app.include_router(router(policy))
+    # What-if and the policy are reads: any valid key (401 without one).
+    app.include_router(router(policy), dependencies=[Depends(require(Permission.READ))])
+    follow_keys(app, runtime, settings)
     app.state.runtime = runtime
     app.state.pipeline = pipeline
     return app

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dunning_core.runtime.settings import CommonSettings, service_config
+from dunning_core.runtime.settings import ApiKeySettings, service_config
 
 
-class GateSettings(CommonSettings):
+class GateSettings(ApiKeySettings):
     model_config = service_config("gate")
 
     port: int = 8003

@@ -8,6 +8,7 @@ sender hears 200, so none is lost to a crash.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -26,22 +27,14 @@ log = logging.getLogger(__name__)
 SERVICE = "email"
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class SendGridWebhooks:
-    def __init__(
-        self,
-        *,
-        verifier: EventSignatureVerifier,
-        producer: Publisher,
-        records: SendRecords,
-        clock: Clock,
-        unsubscribe_secret: str,
-    ) -> None:
-        self.verifier = verifier
-        self.producer = producer
-        self.records = records
-        self.clock = clock
-        self.unsubscribe_secret = unsubscribe_secret
-        self.rejected = 0
+    verifier: EventSignatureVerifier
+    producer: Publisher
+    records: SendRecords
+    clock: Clock
+    unsubscribe_secret: str
+    rejected: int = field(default=0, init=False)
 
     async def events(self, payload: bytes, signature: str | None, timestamp: str | None) -> int:
         if (

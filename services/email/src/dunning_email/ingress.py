@@ -1,13 +1,8 @@
-"""Entry point: ``python -m dunning_email.ingress`` serves the email webhook ingress.
-
-Apart from the worker, so that provider callbacks and consumer replies are taken (and
-acknowledged only once on the broker) while the worker restarts.
-"""
+"""``python -m dunning_email.ingress``: the webhook ingress (why apart: ``ingress_app``)."""
 
 from __future__ import annotations
 
-from dunning_core.runtime.logging import configure_logging
-from dunning_core.runtime.service import serve
+from dunning_core.runtime.service import run
 
 from dunning_email.bootstrap import build_ingress
 from dunning_email.config import EmailSettings
@@ -15,8 +10,7 @@ from dunning_email.config import EmailSettings
 
 def main() -> None:
     settings = EmailSettings()
-    configure_logging("email-ingress", settings.log_level, settings.log_json)
-    serve(lambda: build_ingress(settings), settings.http_host, settings.ingress_port)
+    run("email-ingress", settings, lambda: build_ingress(settings), settings.ingress_port)
 
 
 if __name__ == "__main__":

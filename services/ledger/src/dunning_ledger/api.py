@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import orjson
+from dunning_core.contracts.access import Permission, Principal
+from dunning_core.runtime.auth import authenticated, require
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -42,6 +44,7 @@ from dunning_ledger.errors import (
 )
 from dunning_ledger.imports.schemas import ImportErrorBody, ImportResult
 from dunning_ledger.imports.service import ImportService
+from dunning_ledger.keys.service import KeyService
 from dunning_ledger.payments.schemas import PaymentIn, PaymentOut, PlanIn, PlanOut
 from dunning_ledger.payments.service import PaymentService
 
@@ -56,6 +59,7 @@ class UseCases:
     payments: PaymentService
     communications: CommunicationService
     imports: ImportService
+    keys: KeyService
 
 
 def get_use_cases(request: Request) -> UseCases:
@@ -91,6 +95,13 @@ async def _json_body(request: Request) -> None:
             f"unsupported content type {content_type!r}; send application/json"
         )
 
+
+# The API key's principal, when its role grants the permission (else 401/403).
+Importer = Annotated[Principal, Depends(require(Permission.IMPORT_ACCOUNTS))]
+Cashier = Annotated[Principal, Depends(require(Permission.RECORD_PAYMENTS))]
+PlanAgent = Annotated[Principal, Depends(require(Permission.AGREE_PLANS))]
+SignalAgent = Annotated[Principal, Depends(require(Permission.RECORD_SIGNALS))]
+READ = [Depends(require(Permission.READ))]
 
 AccountId = Annotated[str, Depends(_account_id)]
 StepId = Annotated[str, Depends(_step_id)]
@@ -137,6 +148,8 @@ _IMPORT_BODY: dict[str, Any] = {
     }
 }
 _ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody},
+    403: {"model": ErrorBody},
     404: {"model": ErrorBody},
     413: {"model": ErrorBody},
     415: {"model": ErrorBody},
@@ -173,7 +186,8 @@ async def _read_import(request: Request) -> ValidatedImport:
 
 
 def router() -> APIRouter:
-    api = APIRouter(prefix="/v1", tags=["ledger"])
+    # Every route: a valid key first (401), before any other check can answer.
+    api = APIRouter(prefix="/v1", tags=["ledger"], dependencies=[Depends(authenticated)])
 
     @api.post(
         "/accounts/import",
@@ -184,11 +198,14 @@ def router() -> APIRouter:
         openapi_extra=_IMPORT_BODY,
         responses={**_ERRORS, 422: {"model": ImportErrorBody}},
     )
-    async def import_accounts(request: Request, service: Service) -> ImportResult:
+    async def import_accounts(who: Importer, request: Request, service: Service) -> ImportResult:
         validated = await _read_import(request)
-        return ImportResult.of(await service.imports.import_accounts(validated))
+        counts = await service.imports.import_accounts(validated)
+        return ImportResult.of(counts, recorded_by=who.name)
 
-    @api.get("/accounts/{account_id}", response_model=AccountOut, responses=_ERRORS)
+    @api.get(
+        "/accounts/{account_id}", response_model=AccountOut, responses=_ERRORS, dependencies=READ
+    )
     async def get_account(account_id: AccountId, service: Service) -> AccountOut:
         return AccountOut.of(await service.accounts.account(account_id))
 
@@ -197,6 +214,7 @@ def router() -> APIRouter:
         response_model=CommunicationsOut,
         response_model_exclude_none=False,
         responses=_ERRORS,
+        dependencies=READ,
         summary="The account's steps: decision, rule ids and final delivery status",
     )
     async def communications(
@@ -220,6 +238,7 @@ def router() -> APIRouter:
         "/steps/{step_id}",
         response_model=StepRecordOut,
         responses=_ERRORS,
+        dependencies=READ,
         summary="One step: its log row, every gate decision with its findings, its deliveries",
     )
     async def step(step_id: StepId, service: Service) -> StepRecordOut:
@@ -234,9 +253,9 @@ def router() -> APIRouter:
         summary="Record a payment (idempotent by payment_id)",
     )
     async def record_payment(
-        account_id: AccountId, body: PaymentIn, service: Service, response: Response
+        who: Cashier, account_id: AccountId, body: PaymentIn, service: Service, response: Response
     ) -> PaymentOut:
-        result = await service.payments.record_payment(account_id, body)
+        result = await service.payments.record_payment(account_id, body, recorded_by=who.name)
         if result.replayed:
             response.status_code = 200
         return PaymentOut.of(result.payment, result.replayed)
@@ -250,9 +269,9 @@ def router() -> APIRouter:
         summary="Record an agreed payment plan (idempotent by plan_id)",
     )
     async def agree_plan(
-        account_id: AccountId, body: PlanIn, service: Service, response: Response
+        who: PlanAgent, account_id: AccountId, body: PlanIn, service: Service, response: Response
     ) -> PlanOut:
-        result = await service.payments.agree_plan(account_id, body)
+        result = await service.payments.agree_plan(account_id, body, recorded_by=who.name)
         if result.replayed:
             response.status_code = 200
         return PlanOut.of(result.plan, result.replayed)
@@ -266,21 +285,18 @@ def router() -> APIRouter:
         summary="Record an operator-entered signal (dispute, cease, attorney, ...)",
     )
     async def record_signal(
-        account_id: AccountId, body: SignalIn, service: Service, response: Response
+        who: SignalAgent,
+        account_id: AccountId,
+        body: SignalIn,
+        service: Service,
+        response: Response,
     ) -> SignalOut:
-        result = await service.communications.record_signal(account_id, body)
+        result = await service.communications.record_signal(account_id, body, recorded_by=who.name)
         if result.replayed:
             response.status_code = 200
-        return SignalOut(
-            account_id=result.account_id,
-            signal_id=result.signal_id,
-            kind=result.kind,
-            ce_id=result.ce_id,
-            occurred_at=result.occurred_at,
-            replayed=result.replayed,
-        )
+        return SignalOut.model_validate(result)
 
-    @api.get("/summary", summary="Counts for the demo", responses={503: {"model": ErrorBody}})
+    @api.get("/summary", summary="Counts for the demo", responses=_ERRORS, dependencies=READ)
     async def summary(service: Service) -> dict[str, Any]:
         return await service.accounts.summary()
 
@@ -294,9 +310,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def invalid_body(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
+        # Where: the field's path inside the body, or the part of the request itself
+        # ("body" when there is none at all, "query.limit", "path.account_id").
         errors = [
             {
-                "field": ".".join(str(p) for p in e["loc"] if p != "body") or None,
+                "field": ".".join(str(p) for p in e["loc"] if p != "body")
+                or ".".join(str(p) for p in e["loc"])
+                or "request",
                 "message": e["msg"],
             }
             for e in exc.errors()

@@ -12,10 +12,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from dunning_core.runtime.api_docs import DOCS_OFF, serve_api_docs
+from dunning_core.runtime.auth import Verifier, install_auth
 from dunning_core.runtime.clock import Clock, clock_from
 from dunning_core.runtime.kafka import ConsumerLoop, EventProducer
 from dunning_core.runtime.service import Component, ServiceRuntime, health_router, lifespan_for
 from fastapi import FastAPI
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from dunning_ledger.accounts.repository import SqlAccountRepository
@@ -35,6 +38,9 @@ from dunning_ledger.config import SERVICE, LedgerSettings
 from dunning_ledger.handlers import CONSUMED_TOPICS, LedgerEventHandler, ProcessedEventsDedupe
 from dunning_ledger.imports.repository import SqlImportRepository
 from dunning_ledger.imports.service import ImportService
+from dunning_ledger.keys.api import router as keys_router
+from dunning_ledger.keys.repository import SqlKeyRepository
+from dunning_ledger.keys.service import KeyService
 from dunning_ledger.payments.repository import SqlPaymentRepository
 from dunning_ledger.payments.service import PaymentService
 from dunning_ledger.ports import Transactions
@@ -49,6 +55,7 @@ class SqlTransaction:
     accounts: SqlAccountRepository = field(init=False)
     payments: SqlPaymentRepository = field(init=False)
     imports: SqlImportRepository = field(init=False)
+    keys: SqlKeyRepository = field(init=False)
     communications: SqlCommunicationRepository = field(init=False)
     outbox: SqlOutbox = field(init=False)
 
@@ -56,6 +63,7 @@ class SqlTransaction:
         self.accounts = SqlAccountRepository(self.session)
         self.payments = SqlPaymentRepository(self.session)
         self.imports = SqlImportRepository(self.session)
+        self.keys = SqlKeyRepository(self.session)
         self.communications = SqlCommunicationRepository(self.session)
         self.outbox = SqlOutbox(self.session, self.topic_prefix)
 
@@ -63,12 +71,15 @@ class SqlTransaction:
         await self.session.commit()
 
 
-def use_cases(transactions: Transactions, clock: Clock, group_id: str) -> UseCases:
+def use_cases(
+    transactions: Transactions, clock: Clock, group_id: str, pepper: SecretStr | None = None
+) -> UseCases:
     return UseCases(
         accounts=AccountService(transactions, clock),
         payments=PaymentService(transactions, clock),
         communications=CommunicationService(transactions, clock, group_id=group_id),
         imports=ImportService(transactions, clock),
+        keys=KeyService(transactions, clock, pepper),
     )
 
 
@@ -97,7 +108,7 @@ def build_ledger(
     if transactions is None:
         prefix = settings.topic_prefix
         transactions = SqlTransactions(sessions, lambda s: SqlTransaction(s, prefix))
-    cases = use_cases(transactions, clock, settings.group_id)
+    cases = use_cases(transactions, clock, settings.group_id, settings.auth_pepper)
     producer = EventProducer(settings.kafka_bootstrap, SERVICE, topic_prefix=settings.topic_prefix)
     relay = OutboxRelay(
         sessions,
@@ -143,10 +154,15 @@ def build_ledger(
         "communication log of every step, decision and delivery.",
         version="1",
         lifespan=lifespan_for(runtime),
+        **DOCS_OFF,
     )
+    serve_api_docs(app)
     app.include_router(health_router(runtime))
     app.include_router(router())
+    app.include_router(keys_router())
     install_error_handlers(app)
+    # The ledger verifies keys against its own table: a revoke holds here at once.
+    install_auth(app, Verifier(cases.keys, settings.auth_pepper, settings.bootstrap_admin_key))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.state.use_cases = cases
     app.state.runtime = runtime

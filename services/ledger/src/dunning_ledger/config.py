@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dunning_core.runtime.settings import CommonSettings, service_config
+from dunning_core.runtime.settings import ApiKeySettings, service_config
 from pydantic import Field
 
 SERVICE = "ledger"  # the events' source, and the producer's client id
 
 
-class LedgerSettings(CommonSettings):
+class LedgerSettings(ApiKeySettings):
     """Read from the environment; field ``port`` is ``DUNNING_LEDGER_PORT``."""
 
     model_config = service_config("ledger")

@@ -78,6 +78,7 @@ class Payment(Base):
     remaining_balance_minor: Mapped[int] = mapped_column(BigInteger)
     received_at: Mapped[datetime]
     recorded_at: Mapped[datetime]
+    recorded_by: Mapped[str | None] = mapped_column(Text)  # the API key's principal
 
 
 class PaymentPlan(Base):
@@ -92,6 +93,7 @@ class PaymentPlan(Base):
     instalments: Mapped[int] = mapped_column(Integer)
     first_due: Mapped[date] = mapped_column(Date)
     agreed_at: Mapped[datetime]
+    recorded_by: Mapped[str | None] = mapped_column(Text)
 
 
 class Dispute(Base):
@@ -109,6 +111,7 @@ class Dispute(Base):
     opened_at: Mapped[datetime]
     verified_at: Mapped[datetime | None]
     verified_by: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str | None] = mapped_column(Text)  # set when entered through the API
 
 
 class ConsumerFlag(Base):
@@ -187,6 +190,7 @@ class CommunicationEvent(Base):
     traceparent: Mapped[str | None] = mapped_column(Text)
     payload: Mapped[dict[str, Any]]
     recorded_at: Mapped[datetime]
+    recorded_by: Mapped[str | None] = mapped_column(Text)  # an API key's principal
 
 
 class ProcessedEvent(Base):
@@ -197,6 +201,21 @@ class ProcessedEvent(Base):
     consumer_group: Mapped[str] = mapped_column(Text, primary_key=True)
     ce_id: Mapped[str] = mapped_column(Text, primary_key=True)
     processed_at: Mapped[datetime]
+
+
+class ApiKey(Base):
+    """An API key: its keyed hash only (the plain key is shown once, never stored)."""
+
+    __tablename__ = "api_keys"
+
+    key_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    principal: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(Text)
+    key_hash: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(Text)
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(Text)
 
 
 class OutboxRecord(Base):

@@ -24,6 +24,7 @@ from dunning_ledger.domain.flags import FlagChange
 from dunning_ledger.domain.summary import SummaryCounts
 from dunning_ledger.models import (
     Account,
+    ApiKey,
     CommunicationEvent,
     CommunicationLog,
     ConsumerFlag,
@@ -144,6 +145,10 @@ class CommunicationRepository(Protocol):
 
     async def open_dispute(self, dispute: Dispute) -> None: ...
 
+    async def record_author(self, ce_id: str, by: str) -> None:
+        """Who entered this signal (an API key's principal), on its event and dispute."""
+        ...
+
     async def verify_disputes(
         self, account_id: str, debt_id: str | None, at: datetime, by: str
     ) -> None: ...
@@ -163,9 +168,23 @@ class CommunicationRepository(Protocol):
     async def events_of(self, account_id: str) -> Sequence[CommunicationEvent]: ...
 
 
+class KeyRepository(Protocol):
+    async def get_key(self, key_id: str, *, for_update: bool = False) -> ApiKey | None: ...
+
+    async def add_key(self, key: ApiKey) -> None: ...
+
+    async def revoke_key(self, key_id: str, at: datetime, by: str) -> None: ...
+
+    async def all_keys(self) -> Sequence[ApiKey]: ...
+
+
 class Outbox(Protocol):
     async def announce(self, envelopes: Sequence[Envelope]) -> None:
         """Queue events for Kafka; they are published once the transaction commits."""
+        ...
+
+    async def announce_record(self, topic: str, key: bytes, value: bytes) -> None:
+        """Queue one already-encoded record that is not an event, the same way."""
         ...
 
     async def backlog(self) -> tuple[int, datetime | None]:
@@ -187,6 +206,9 @@ class Transaction(Protocol):
 
     @property
     def communications(self) -> CommunicationRepository: ...
+
+    @property
+    def keys(self) -> KeyRepository: ...
 
     @property
     def outbox(self) -> Outbox: ...

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from dunning_core.contracts.access import Permission
+from dunning_core.runtime.api_docs import DOCS_OFF, serve_api_docs
+from dunning_core.runtime.auth import follow_keys, require
 from dunning_core.runtime.clock import Clock, clock_from
 from dunning_core.runtime.kafka import ConsumerLoop, EventProducer
 from dunning_core.runtime.service import Component, ServiceRuntime, health_router, lifespan_for
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from dunning_scheduler.adapters.database import make_engine, migrate
 from dunning_scheduler.adapters.kafka_publisher import KafkaStepPublisher
@@ -101,10 +104,16 @@ def build(
 
         runtime.checks["planner"] = planning
 
-    app = FastAPI(title="Dunning scheduler", lifespan=lifespan_for(runtime))
+    app = FastAPI(title="Dunning scheduler", lifespan=lifespan_for(runtime), **DOCS_OFF)
+    serve_api_docs(app)
     app.include_router(health_router(runtime))
-    app.include_router(router(store, policy, planner if settings.planner_enabled else None))
-    app.include_router(preview_router(renderer, policy))
+    # Every route here is a read: any valid key (401 without one).
+    reads = [Depends(require(Permission.READ))]
+    app.include_router(
+        router(store, policy, planner if settings.planner_enabled else None), dependencies=reads
+    )
+    app.include_router(preview_router(renderer, policy), dependencies=reads)
+    follow_keys(app, runtime, settings)
     app.state.runtime = runtime
     app.state.scheduler = scheduler
     app.state.planner = planner

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dunning_core.runtime.settings import CommonSettings, service_config
+from dunning_core.runtime.settings import ApiKeySettings, service_config
 from pydantic import AliasChoices, Field, SecretStr
 
 
-class SchedulerSettings(CommonSettings):
+class SchedulerSettings(ApiKeySettings):
     model_config = service_config("scheduler")
 
     port: int = 8002

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dunning_core.runtime.logging import configure_logging
-from dunning_core.runtime.service import serve
+from dunning_core.runtime.service import run
 
 from dunning_sms.bootstrap import build
 from dunning_sms.config import SmsSettings
@@ -11,8 +10,7 @@ from dunning_sms.config import SmsSettings
 
 def main() -> None:
     settings = SmsSettings()
-    configure_logging("sms", settings.log_level, settings.log_json)
-    serve(lambda: build(settings), settings.http_host, settings.port)
+    run("sms", settings, lambda: build(settings), settings.port)
 
 
 if __name__ == "__main__":

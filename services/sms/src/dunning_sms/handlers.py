@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import dataclass, field
 
 from dunning_channels.ports import Clock, Publisher, SendRecords
 from dunning_core.contracts.common import Channel
@@ -26,22 +27,17 @@ UNATTRIBUTED = "unattributed"  # the account of a signal whose number no account
 SERVICE = "sms"
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class TwilioWebhooks:
-    def __init__(
-        self,
-        *,
-        verifier: SignatureVerifier,
-        producer: Publisher,
-        records: SendRecords,
-        clock: Clock,
-        public_base_url: str,
-    ) -> None:
-        self.verifier = verifier
-        self.producer = producer
-        self.records = records
-        self.clock = clock
-        self.public_base_url = public_base_url.rstrip("/")
-        self.rejected = 0
+    verifier: SignatureVerifier
+    producer: Publisher
+    records: SendRecords
+    clock: Clock
+    public_base_url: str
+    rejected: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        self.public_base_url = self.public_base_url.rstrip("/")
 
     async def verified_form(self, request: Request, signature: str | None) -> dict[str, str]:
         form = {k: str(v) for k, v in (await request.form()).items()}

@@ -15,6 +15,9 @@ APPROVED_EMAIL: Final = approved_topic(Channel.EMAIL)
 DECISIONS: Final = "outreach.decisions.v1"
 DELIVERY: Final = "delivery.v1"
 SIGNALS: Final = "consumer.signals.v1"
+# Not an event topic (no envelope, keyed by key id, compacted): the ledger's API key records,
+# read by every service's verifier (dunning_core.runtime.auth, docs/auth.md).
+AUTH_KEYS: Final = "auth.keys.v1"
 
 ALL_TOPICS: Final = (
     ACCOUNTS,

@@ -25,6 +25,8 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 
 from dunning_core.runtime.kafka import Backoff, ConsumerLifecycle
+from dunning_core.runtime.logging import configure_logging
+from dunning_core.runtime.settings import CommonSettings
 
 log = logging.getLogger(__name__)
 
@@ -217,3 +219,9 @@ def serve(factory: Callable[[], FastAPI], host: str, port: int, log_level: str =
         await uvicorn.Server(config).serve()
 
     asyncio.run(main())
+
+
+def run(name: str, settings: CommonSettings, factory: Callable[[], FastAPI], port: int) -> None:
+    """A process's ``main``: logging as ``settings`` say under ``name``, then :func:`serve`."""
+    configure_logging(name, settings.log_level, settings.log_json)
+    serve(factory, settings.http_host, port)

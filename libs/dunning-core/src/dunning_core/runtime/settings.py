@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -80,3 +80,28 @@ class CommonSettings(BaseSettings):
 
     def topic(self, name: str) -> str:
         return self.topic_prefix + name
+
+
+class ApiKeySettings(CommonSettings):
+    """The common settings of a service with an API (ledger, scheduler, gate): the secrets
+    its key verifier needs. Workers and webhook ingresses are not given them."""
+
+    bootstrap_admin_key: SecretStr | None = Field(
+        default=None,
+        description="An admin API key accepted by every service, to create the first keys.",
+        validation_alias=_shared("bootstrap_admin_key"),
+    )
+    auth_pepper: SecretStr | None = Field(
+        default=None,
+        description="The secret under which API keys are hashed (HMAC-SHA256); one for all.",
+        validation_alias=_shared("auth_pepper"),
+    )
+
+    @field_validator("bootstrap_admin_key", "auth_pepper", mode="before")
+    @classmethod
+    def _long_enough(cls, value: object) -> object:
+        if value in (None, ""):
+            return None
+        if len(str(value.get_secret_value() if isinstance(value, SecretStr) else value)) < 16:
+            raise ValueError("must be at least 16 characters (e.g. `openssl rand -hex 32`)")
+        return value

@@ -41,6 +41,11 @@ class SqlOutbox:
             records.append((topic, key, value, _headers_json(headers)))
         await copy_records(self.session, "outbox", ("topic", "key", "value", "headers"), records)
 
+    async def announce_record(self, topic: str, key: bytes, value: bytes) -> None:
+        """Queue one record that is no event (an API key's record on ``auth.keys.v1``)."""
+        records = [(self.topic_prefix + topic, key, value, "[]")]
+        await copy_records(self.session, "outbox", ("topic", "key", "value", "headers"), records)
+
     async def backlog(self) -> tuple[int, datetime | None]:
         row = (
             await self.session.execute(

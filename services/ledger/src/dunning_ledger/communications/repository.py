@@ -209,6 +209,11 @@ class SqlCommunicationRepository:
             values,
         )
 
+    async def record_author(self, ce_id: str, by: str) -> None:
+        for model, column in ((CommunicationEvent, CommunicationEvent.ce_id),
+                              (Dispute, Dispute.dispute_id)):  # fmt: skip
+            await self.session.execute(update(model).where(column == ce_id).values(recorded_by=by))
+
     async def open_dispute(self, dispute: Dispute) -> None:
         await self.session.execute(
             pg_insert(Dispute)

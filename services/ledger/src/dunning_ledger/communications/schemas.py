@@ -20,7 +20,7 @@ from dunning_core.contracts.events import (
 )
 from pydantic import BaseModel, Field
 
-from dunning_ledger.payments.schemas import Body, Identifier, PlainText
+from dunning_ledger.payments.schemas import Body, Identifier, PlainText, Record
 
 if TYPE_CHECKING:
     from dunning_ledger.communications.service import StepView
@@ -48,16 +48,17 @@ class SignalIn(Body):
     details: dict[PlainText, PlainText] = Field(default_factory=dict)
 
 
-class SignalOut(BaseModel):
+class SignalOut(Record):
     account_id: str
     signal_id: str
     kind: str
     ce_id: str
     occurred_at: datetime
+    recorded_by: str | None = None
     replayed: bool
 
 
-class FlagOut(BaseModel):
+class FlagOut(Record):
     flag: str
     scope: str
     active: bool
@@ -69,19 +70,10 @@ class FlagOut(BaseModel):
 
     @classmethod
     def of(cls, f: ConsumerFlag) -> FlagOut:
-        return cls(
-            flag=f.flag,
-            scope=f.scope,
-            active=f.active,
-            changed_at=f.changed_at,
-            kind=f.kind,
-            source=f.source,
-            signal_id=f.signal_id,
-            detail=f.detail,
-        )
+        return cls.model_validate(f)
 
 
-class DisputeOut(BaseModel):
+class DisputeOut(Record):
     dispute_id: str
     debt_id: str | None
     signal_id: str
@@ -89,18 +81,11 @@ class DisputeOut(BaseModel):
     detail: str | None
     opened_at: datetime
     verified_at: datetime | None
+    recorded_by: str | None = None
 
     @classmethod
     def of(cls, d: Dispute) -> DisputeOut:
-        return cls(
-            dispute_id=d.dispute_id,
-            debt_id=d.debt_id,
-            signal_id=d.signal_id,
-            source=d.source,
-            detail=d.detail,
-            opened_at=d.opened_at,
-            verified_at=d.verified_at,
-        )
+        return cls.model_validate(d)
 
 
 class DeliveryOut(BaseModel):
@@ -168,7 +153,7 @@ class StepOut(BaseModel):
         )
 
 
-class EventOut(BaseModel):
+class EventOut(Record):
     ce_id: str
     ce_type: str
     ce_source: str
@@ -177,23 +162,13 @@ class EventOut(BaseModel):
     step_id: str | None
     occurred_at: datetime
     recorded_at: datetime
+    recorded_by: str | None = None
     traceparent: str | None
     payload: dict[str, Any]
 
     @classmethod
     def of(cls, e: CommunicationEvent) -> EventOut:
-        return cls(
-            ce_id=e.ce_id,
-            ce_type=e.ce_type,
-            ce_source=e.ce_source,
-            kind=e.kind,
-            outcome=e.outcome,
-            step_id=e.step_id,
-            occurred_at=e.occurred_at,
-            recorded_at=e.recorded_at,
-            traceparent=e.traceparent,
-            payload=e.payload,
-        )
+        return cls.model_validate(e)
 
 
 class CommunicationsOut(BaseModel):
@@ -204,7 +179,7 @@ class CommunicationsOut(BaseModel):
     )
 
 
-class DecisionOut(BaseModel):
+class DecisionOut(Record):
     """One recorded gate decision, as the gate sent it."""
 
     decided_at: datetime
@@ -218,17 +193,10 @@ class DecisionOut(BaseModel):
 
     @classmethod
     def of(cls, e: StepDecided) -> DecisionOut:
-        return cls(
-            decided_at=e.decided_at,
-            decision=e.decision,
-            policy_version=e.policy_version,
-            not_before=e.not_before,
-            findings=list(e.findings),
-            inputs=e.inputs,
-        )
+        return cls.model_validate(e)
 
 
-class DeliveryEventOut(BaseModel):
+class DeliveryEventOut(Record):
     """One recorded delivery status change."""
 
     status: DeliveryStatus
@@ -240,14 +208,7 @@ class DeliveryEventOut(BaseModel):
 
     @classmethod
     def of(cls, e: DeliveryUpdated) -> DeliveryEventOut:
-        return cls(
-            status=e.status,
-            occurred_at=e.occurred_at,
-            provider=e.provider,
-            provider_message_id=e.provider_message_id,
-            error_code=e.error_code,
-            detail=e.detail,
-        )
+        return cls.model_validate(e)
 
 
 class StepRecordOut(BaseModel):

@@ -40,6 +40,7 @@ class SignalResult:
     ce_id: str
     occurred_at: datetime
     replayed: bool
+    recorded_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +65,12 @@ class CommunicationService:
         self.clock = clock
         self.group_id = group_id
 
-    async def record_signal(self, account_id: str, body: SignalIn) -> SignalResult:
-        """An operator's signal: applied here at once, and announced (idempotent by id)."""
+    async def record_signal(
+        self, account_id: str, body: SignalIn, recorded_by: str | None = None
+    ) -> SignalResult:
+        """An operator's signal: applied here at once, and announced (idempotent by id).
+
+        ``recorded_by``, the API key's principal, is kept on its event and dispute rows."""
         if body.kind not in OPERATOR_SIGNALS:
             allowed = ", ".join(sorted(k.value for k in OPERATOR_SIGNALS))
             raise InvalidRequest(f"operators cannot enter {body.kind.value!r}; use {allowed}")
@@ -99,12 +104,17 @@ class CommunicationService:
             occurred = event.occurred_at
             if fresh:
                 await tx.outbox.announce([envelope])
+                if recorded_by is not None:
+                    await tx.communications.record_author(envelope.id, recorded_by)
             else:
                 stored = await tx.communications.get_event(envelope.id)
                 occurred = stored.occurred_at if stored else event.occurred_at
+                recorded_by = stored.recorded_by if stored else None
             await tx.commit()
         kind = body.kind.value
-        return SignalResult(account_id, body.signal_id, kind, envelope.id, occurred, not fresh)
+        return SignalResult(
+            account_id, body.signal_id, kind, envelope.id, occurred, not fresh, recorded_by
+        )
 
     async def record_events(self, group: str, envelopes: Sequence[Envelope]) -> int:
         """Apply a consumed batch in one transaction; returns how many were new."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Literal, Protocol
 
 from dunning_core.contracts.common import Money
 from dunning_core.contracts.events import Debt
@@ -33,6 +33,29 @@ class StoredAccount:
     # The balances stored; None when not known (the balance is then derived from the file).
     balance_minor: int | None = None
     imported_balance_minor: int | None = None
+
+    @classmethod
+    def of(cls, row: AccountColumns) -> StoredAccount:
+        """From a stored account's columns (a database row, a model)."""
+        return cls(
+            row.account_id,
+            row.revision,
+            row.fingerprint,
+            row.paid_minor,
+            balance_minor=row.balance_minor,
+            imported_balance_minor=row.imported_balance_minor,
+        )
+
+
+class AccountColumns(Protocol):
+    """The columns of a stored account an import reads (a row or a model has them)."""
+
+    account_id: str
+    revision: int
+    fingerprint: str
+    paid_minor: int
+    balance_minor: int
+    imported_balance_minor: int
 
 
 @dataclass(frozen=True, slots=True)

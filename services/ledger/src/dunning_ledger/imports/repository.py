@@ -37,17 +37,7 @@ class SqlImportRepository:
             .where(Account.account_id == func.any(text_array(account_ids)))
             .with_for_update()
         )  # fmt: skip
-        return {
-            r.account_id: StoredAccount(
-                r.account_id,
-                r.revision,
-                r.fingerprint,
-                r.paid_minor,
-                balance_minor=r.balance_minor,
-                imported_balance_minor=r.imported_balance_minor,
-            )
-            for r in rows
-        }
+        return {r.account_id: StoredAccount.of(r) for r in rows}
 
     async def debt_holders(self, debt_ids: Sequence[str]) -> dict[str, str]:
         if not debt_ids:

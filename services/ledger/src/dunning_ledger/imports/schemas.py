@@ -31,10 +31,14 @@ class ImportResult(BaseModel):
         description="Present when some accounts' balance in the file differs from the "
         "ledger's own after payments: their other data was imported, their balance was not.",
     )
+    recorded_by: str | None = Field(
+        default=None, description="The principal of the API key that imported the file."
+    )
 
     @classmethod
-    def of(cls, counts: ImportCounts) -> ImportResult:
+    def of(cls, counts: ImportCounts, recorded_by: str | None = None) -> ImportResult:
         return cls(
+            recorded_by=recorded_by,
             received=counts.received,
             opened=counts.opened,
             updated=counts.updated,

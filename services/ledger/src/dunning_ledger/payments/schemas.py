@@ -39,6 +39,12 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Record(BaseModel):
+    """A body read from the attributes of a stored row or an event of the same field names."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
 class Amount(BaseModel):
     amount_minor: int
     currency: str
@@ -72,6 +78,7 @@ class PaymentOut(BaseModel):
     remaining_balance: Amount
     method: str
     received_at: datetime
+    recorded_by: str | None = Field(description="The principal of the API key that entered it.")
     replayed: bool = Field(description="True when this payment_id was already recorded.")
 
     @classmethod
@@ -84,6 +91,7 @@ class PaymentOut(BaseModel):
             remaining_balance=Amount.of(p.remaining_balance_minor, p.currency),
             method=p.method,
             received_at=p.received_at,
+            recorded_by=p.recorded_by,
             replayed=replayed,
         )
 
@@ -105,6 +113,7 @@ class PlanOut(BaseModel):
     instalments: int
     first_due: date
     agreed_at: datetime
+    recorded_by: str | None = Field(description="The principal of the API key that entered it.")
     replayed: bool = False
 
     @classmethod
@@ -117,5 +126,6 @@ class PlanOut(BaseModel):
             instalments=p.instalments,
             first_due=p.first_due,
             agreed_at=p.agreed_at,
+            recorded_by=p.recorded_by,
             replayed=replayed,
         )

@@ -35,8 +35,12 @@ class PaymentService:
         self.transactions = transactions
         self.clock = clock
 
-    async def record_payment(self, account_id: str, body: PaymentIn) -> PaymentResult:
-        """Idempotent by ``payment_id``: a replay returns the payment first recorded."""
+    async def record_payment(
+        self, account_id: str, body: PaymentIn, recorded_by: str | None = None
+    ) -> PaymentResult:
+        """Idempotent by ``payment_id``: a replay returns the payment first recorded.
+
+        ``recorded_by`` is the principal of the API key that entered it."""
         now = self.clock.now()
         async with self.transactions() as tx:
             # The account row lock serialises payments of one account (and their events).
@@ -74,6 +78,7 @@ class PaymentService:
                 remaining_balance_minor=remaining,
                 received_at=payment.received_at,
                 recorded_at=now,
+                recorded_by=recorded_by,
             )
             await tx.payments.add_payment(row)
             await tx.accounts.set_balance(
@@ -96,7 +101,9 @@ class PaymentService:
             await tx.commit()
         return PaymentResult(row, replayed=False)
 
-    async def agree_plan(self, account_id: str, body: PlanIn) -> PlanResult:
+    async def agree_plan(
+        self, account_id: str, body: PlanIn, recorded_by: str | None = None
+    ) -> PlanResult:
         """Idempotent by ``plan_id``."""
         now = self.clock.now()
         async with self.transactions() as tx:
@@ -131,6 +138,7 @@ class PaymentService:
                 instalments=plan.instalments,
                 first_due=plan.first_due,
                 agreed_at=now,
+                recorded_by=recorded_by,
             )
             await tx.payments.add_plan(row)
             event = PlanAgreed(
@@ -141,6 +149,7 @@ class PaymentService:
                 instalments=plan.instalments,
                 first_due=plan.first_due,
                 agreed_at=now,
+                recorded_by=recorded_by,
             )
             await tx.outbox.announce([envelope_of(event, now)])
             await tx.commit()

@@ -1,0 +1,1 @@
+"""API keys: created, listed and revoked by admins; published for every verifier."""
