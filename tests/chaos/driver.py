@@ -278,7 +278,8 @@ class Run:
         drain_s: float | None = None
         keeper = asyncio.create_task(self.keep_running())
         try:
-            async with httpx.AsyncClient(timeout=120) as http:
+            admin = {"authorization": f"Bearer {env['DUNNING_BOOTSTRAP_ADMIN_KEY']}"}
+            async with httpx.AsyncClient(timeout=120, headers=admin) as http:
                 await injector.probe_sandbox(http)
                 await injector.standing_faults(http, injector.destinations[::97])
                 await self.import_portfolio(http, rows)

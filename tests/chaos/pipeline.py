@@ -7,6 +7,7 @@ replicas' own ports; the driver (``driver.py``) runs the rest.
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 import asyncpg
@@ -65,6 +66,9 @@ def base_env(prefix: str, database: str, speed: float, epoch: float, key: Path) 
             "DUNNING_SANDBOX_SENDGRID_SIGNING_KEY_PATH": str(key),
             "DUNNING_SANDBOX_MAX_STORED_MESSAGES": "1000000",
             "DUNNING_EMAIL_SENDGRID_WEBHOOK_PUBLIC_KEY": signing_public_key(key),
+            # The run's own API keys: the driver talks to the ledger as its bootstrap admin.
+            "DUNNING_BOOTSTRAP_ADMIN_KEY": f"chaos-admin-{secrets.token_hex(16)}",
+            "DUNNING_AUTH_PEPPER": secrets.token_hex(16),
         }
     )
     return env
