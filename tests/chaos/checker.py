@@ -274,10 +274,14 @@ async def check(facts: Facts) -> Findings:
             recorded = row is not None and (
                 row["decision"] == "block" or (row["delivery_status"] or "") in finals
             )
-            if not recorded and not ledger_error:
+            seen = row and (row["decision"], row["delivery_status"])
+            topics_say = sorted(finals) or "block"
+            if recorded or ledger_error:
+                pass
+            elif max(at for at, _, _ in history[step_id]) > facts.ended_at:
+                found.note("in_flight", f"{step_id} (topics {topics_say}, ledger not yet)")
+            else:
                 f["lost"] += 1
-                seen = row and (row["decision"], row["delivery_status"])
-                topics_say = sorted(finals) or "block"
                 found.note("lost_in_ledger", f"{step_id}: topics {topics_say}; ledger {seen}")
         elif uncertain:
             f["uncertain"] += 1
