@@ -31,7 +31,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
-from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
@@ -50,14 +49,14 @@ from dunning_core.contracts.events import (
 )
 from dunning_core.contracts.topics import ALL_TOPICS, dlq
 
+from tests.chaos.verdicts import deferred_past, outside_hours, why_not_final
 from tests.chaos.zones import candidate_zones
 
-HOUR_START, HOUR_END = 8, 21
 EXAMPLES = 5
 ALL_CHANNELS_KINDS = {"disputed", "cease_requested"}
 KEYS = (
     "steps", "lost", "duplicated", "violations", "uncertain", "deferred", "terminal",
-    "superseded", "borderline_hours", "poison_missing", "conflicting",
+    "superseded", "borderline_hours", "poison_missing", "conflicting", "in_flight",
 )  # fmt: skip
 
 
@@ -199,14 +198,6 @@ def message_step(message: dict[str, Any]) -> tuple[str | None, str | None, float
     return args.get("step_id"), args.get("account_id"), float(message["created_at"])
 
 
-def outside_hours(sim: datetime, zones: set[str]) -> str | None:
-    for zone in sorted(zones):
-        local = sim.astimezone(ZoneInfo(zone))
-        if not HOUR_START <= local.hour < HOUR_END:
-            return f"{local:%Y-%m-%d %H:%M} {zone}"
-    return None
-
-
 async def check(facts: Facts) -> Findings:
     found = Findings()
     f = found.figures
@@ -221,17 +212,22 @@ async def check(facts: Facts) -> Findings:
         if isinstance(event, AccountOpened | AccountUpdated):
             accounts[event.account_id] = event.consumer
     planned: dict[str, StepPlanned] = {}
-    for _, event in _events(on["outreach.planned.v1"]):
+    # Each step's history, in the order the broker took it: (wall seconds, what, event).
+    history: dict[str, list[tuple[float, str, Any]]] = defaultdict(list)
+    for r, event in _events(on["outreach.planned.v1"]):
         if isinstance(event, StepPlanned):
             planned.setdefault(event.step.step_id, event)
+            history[event.step.step_id].append((r.timestamp_ms / 1000, "plan", event))
     decisions: dict[str, list[StepDecided]] = defaultdict(list)
-    for _, event in _events(on["outreach.decisions.v1"]):
+    for r, event in _events(on["outreach.decisions.v1"]):
         if isinstance(event, StepDecided):
             decisions[event.step_id].append(event)
+            history[event.step_id].append((r.timestamp_ms / 1000, "decision", event))
     statuses: dict[str, list[DeliveryUpdated]] = defaultdict(list)
-    for _, event in _events(on["delivery.v1"]):
+    for r, event in _events(on["delivery.v1"]):
         if isinstance(event, DeliveryUpdated):
             statuses[event.step_id].append(event)
+            history[event.step_id].append((r.timestamp_ms / 1000, "status", event))
     payment_events = [e for _, e in _events(on["payments.v1"]) if isinstance(e, PaymentReceived)]
     paid_events: Counter[str] = Counter(e.payment_id for e in payment_events)
     # Outreach ends for good on an account paid in full: its pending steps are superseded.
@@ -278,19 +274,19 @@ async def check(facts: Facts) -> Findings:
             recorded = row is not None and (
                 row["decision"] == "block" or (row["delivery_status"] or "") in finals
             )
-            if not recorded and not ledger_error:
+            seen = row and (row["decision"], row["delivery_status"])
+            topics_say = sorted(finals) or "block"
+            if recorded or ledger_error:
+                pass
+            elif max(at for at, _, _ in history[step_id]) > facts.ended_at:
+                found.note("in_flight", f"{step_id} (topics {topics_say}, ledger not yet)")
+            else:
                 f["lost"] += 1
-                seen = row and (row["decision"], row["delivery_status"])
-                topics_say = sorted(finals) or "block"
                 found.note("lost_in_ledger", f"{step_id}: topics {topics_say}; ledger {seen}")
         elif uncertain:
             f["uncertain"] += 1
             found.uncertain.append(f"{step_id}: {uncertain[-1].status} {uncertain[-1].detail}")
-        elif (
-            last is not None
-            and last.decision == Decision.DEFER
-            and (last.not_before is None or last.not_before > end_sim)
-        ):
+        elif last is not None and deferred_past(history[step_id], end_sim):
             f["deferred"] += 1
         elif not sent and (
             plan.account_id in settled
@@ -300,20 +296,12 @@ async def check(facts: Facts) -> Findings:
             )
         ):
             f["superseded"] += 1  # paid in full, opted out, disputed: nothing more to send
+        elif max(at for at, _, _ in history[step_id]) > facts.ended_at:
+            # Moved in the last moments of a drained run (the clock runs on): not judged.
+            found.note("in_flight", f"{step_id} ({why_not_final(history[step_id], sent)})")
         else:
             f["lost"] += 1
-            if last is None:
-                why = "never decided"
-            elif last.decision == Decision.DEFER:
-                why = "deferral passed, never decided again"
-            elif updates and updates[-1].status == DeliveryStatus.EXPIRED:
-                why = "expired, never re-planned"
-            elif sent:
-                why = "sent, no final status"
-            elif updates:
-                why = f"approved, last status {updates[-1].status.value}"
-            else:
-                why = "approved, never sent"
+            why = why_not_final(history[step_id], sent)
             found.note(f"lost_{why.split(',')[0].replace(' ', '_')}", f"{step_id} ({why})")
         if len(sent) > 1:
             f["duplicated"] += 1

@@ -80,6 +80,8 @@ class Replica:
     log: Path
     pgid: int | None = None
     starts: int = 0
+    wanted: bool = False  # the orchestrator keeps it running (a fault stops it on purpose)
+    crashes: int = 0  # times it exited on its own and was started again
 
     @property
     def name(self) -> str:
@@ -90,6 +92,7 @@ class Replica:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        self.wanted = True
         if self.running():
             return
         self.starts += 1
@@ -113,6 +116,7 @@ class Replica:
         return _group_has_live_member(self.pgid)
 
     def kill(self, sig: signal.Signals = signal.SIGKILL, wait_s: float = 15.0) -> None:
+        self.wanted = False
         if self.pgid is None:
             return
         try:
@@ -220,6 +224,18 @@ class Fleet:
             replica.start()
         self.wait_healthy(self.all(), timeout_s)
         return time.monotonic() - started
+
+    def restart_exited(self) -> list[str]:
+        """Start again every replica that exited on its own (a service that cannot reach its
+        database at startup exits): the orchestrator's ``restartPolicy: Always``. Returns
+        the names restarted."""
+        restarted = []
+        for replica in self.all():
+            if replica.wanted and not replica.running():
+                replica.crashes += 1
+                replica.start()
+                restarted.append(replica.name)
+        return restarted
 
     def wait_healthy(self, replicas: list[Replica], timeout_s: float) -> float | None:
         """Seconds until every replica answers /health 200, None if not within timeout_s."""

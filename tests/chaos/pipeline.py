@@ -7,6 +7,7 @@ replicas' own ports; the driver (``driver.py``) runs the rest.
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 import asyncpg
@@ -65,6 +66,9 @@ def base_env(prefix: str, database: str, speed: float, epoch: float, key: Path) 
             "DUNNING_SANDBOX_SENDGRID_SIGNING_KEY_PATH": str(key),
             "DUNNING_SANDBOX_MAX_STORED_MESSAGES": "1000000",
             "DUNNING_EMAIL_SENDGRID_WEBHOOK_PUBLIC_KEY": signing_public_key(key),
+            # The run's own API keys: the driver talks to the ledger as its bootstrap admin.
+            "DUNNING_BOOTSTRAP_ADMIN_KEY": f"chaos-admin-{secrets.token_hex(16)}",
+            "DUNNING_AUTH_PEPPER": secrets.token_hex(16),
         }
     )
     return env
@@ -75,7 +79,13 @@ async def prepare(prefix: str, database: str, reset: bool) -> None:
         cluster("reset", state_dir=STATE_DIR)
     done = cluster("up", state_dir=STATE_DIR)
     print(done.stdout.strip(), flush=True)
-    cluster("topics", prefix, state_dir=STATE_DIR)
+    for attempt in range(3):  # a cluster just started may still be electing its leaders
+        made = cluster("topics", prefix, state_dir=STATE_DIR, check=False)
+        if made.returncode == 0:
+            break
+        print(f"topics not created ({made.stderr.strip()[-300:]}); again", flush=True)
+        if attempt == 2:
+            raise RuntimeError(f"the run's topics could not be created: {made.stderr[-1000:]}")
     conn = await asyncpg.connect(PG_ADMIN_DSN)
     try:
         await conn.execute(f'CREATE DATABASE "{database}"')
@@ -83,19 +93,29 @@ async def prepare(prefix: str, database: str, reset: bool) -> None:
         await conn.close()
 
 
-async def total_lag(prefix: str) -> int | None:
-    """Records not yet consumed by the run's consumer groups (None if Kafka does not answer)."""
-    lags = await group_lags(prefix)
-    return None if lags is None else sum(lags.values())
-
-
 async def group_lags(prefix: str) -> dict[str, int] | None:
     """Per consumer group, records of the run's topics not yet consumed (None: no answer)."""
+    positions = await group_positions(prefix)
+    if positions is None:
+        return None
+    committed, ends = positions
+    return {
+        group: int(sum(max(0, ends[tp] - off) for tp, off in offsets.items()))
+        for group, offsets in committed.items()
+    }
+
+
+Offsets = dict[TopicPartition, int]
+
+
+async def group_positions(prefix: str) -> tuple[dict[str, Offsets], Offsets] | None:
+    """Each group's committed offsets on the run's topics, and those partitions' end
+    offsets (None: Kafka did not answer)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA, request_timeout_ms=5000)
     try:
         await admin.start()
         groups = [g[0] for g in await admin.list_consumer_groups()]
-        committed: dict[str, dict[TopicPartition, int]] = {}
+        committed: dict[str, Offsets] = {}
         for group in groups:
             offsets = await admin.list_consumer_group_offsets(group)
             committed[group] = {
@@ -103,17 +123,14 @@ async def group_lags(prefix: str) -> dict[str, int] | None:
             }
         parts = list({tp for offsets in committed.values() for tp in offsets})
         if not parts:
-            return {}
+            return committed, {}
         consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA)
         await consumer.start()
         try:
             ends = await consumer.end_offsets(parts)
         finally:
             await consumer.stop()
-        return {
-            group: int(sum(max(0, ends[tp] - off) for tp, off in offsets.items()))
-            for group, offsets in committed.items()
-        }
+        return committed, dict(ends)
     except Exception:  # any Kafka trouble: "unknown", the caller retries
         return None
     finally:

@@ -21,8 +21,8 @@ from tests.chaos.pipeline import STATE_DIR
 pytestmark = pytest.mark.chaos
 
 SHORT = [
-    "--accounts", os.environ.get("DUNNING_CHAOS_SHORT_ACCOUNTS", "1500"),
-    "--run-seconds", "95", "--fault-every", "6", "--settle-seconds", "35",
+    "--accounts", os.environ.get("DUNNING_CHAOS_SHORT_ACCOUNTS", "800"),
+    "--run-seconds", "80", "--fault-every", "6", "--overlap", "3", "--settle-seconds", "75",
 ]  # fmt: skip
 
 

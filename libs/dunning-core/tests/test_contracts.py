@@ -4,7 +4,7 @@ from datetime import datetime
 
 import pytest
 from dunning_core.contracts import ALL_EVENTS, MessageContent, Money, step_id
-from dunning_core.contracts.events import PhoneContact
+from dunning_core.contracts.events import OutreachStep, PhoneContact, StepApproved
 from dunning_core.contracts.topics import ALL_TOPICS, events_on, topics_of
 from pydantic import ValidationError
 
@@ -91,3 +91,25 @@ def test_replayed_plan_has_the_same_event_id_but_a_replan_does_not() -> None:
         }
     )
     assert later.default_event_id() != first.default_event_id()
+
+
+def test_the_approval_of_a_replan_is_a_new_event_but_a_replayed_approval_is_not() -> None:
+    """A worker skips an approval whose id it has handled: the approval of a step re-planned
+    after an expiry must not look like the first one (it was dropped as a duplicate and
+    never sent: 688 steps in the chaos short form)."""
+    plan = step_planned()
+    later = plan.step.model_copy(
+        update={"send_at": datetime.fromisoformat("2026-03-04T15:00:00+00:00")}
+    )
+
+    def approval(step: OutreachStep, send_by: str) -> StepApproved:
+        return StepApproved(
+            account_id=plan.account_id, step=step, approved_at=step.send_at,
+            policy_version="test", send_by=datetime.fromisoformat(send_by),
+        )  # fmt: skip
+
+    first = approval(plan.step, "2026-03-03T23:00:00+00:00")
+    replayed = approval(plan.step, "2026-03-03T23:00:00+00:00")
+    again = approval(later, "2026-03-05T01:00:00+00:00")
+    assert replayed.default_event_id() == first.default_event_id()
+    assert again.default_event_id() != first.default_event_id()

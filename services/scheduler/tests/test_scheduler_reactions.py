@@ -386,3 +386,71 @@ def test_an_expiry_of_a_paused_or_superseded_case_is_dropped() -> None:
     assert dropped.step.status == StepStatus.DROPPED
     moved_on = replace(case, last_step_ids=("stp_other",))
     assert reactions.on_delivery(moved_on, records[0], expired, POLICY, NOW).replan is None
+
+
+def test_an_approval_arriving_after_its_expiry_leaves_the_re_plan_in_force() -> None:
+    """Decisions and deliveries are on two topics: after a redelivery (a replica killed, a
+    batch handed back) the allow of the first plan can come after its own expiry. It must
+    not mark the re-planned step allowed: then no planner releases it and no gate decides
+    it again, and the step is lost (seen in the chaos run: 206 steps)."""
+    case, records, events = allowed_case()
+    later = NOW + timedelta(minutes=10)
+    expired = delivery(events[0], DeliveryStatus.EXPIRED, error_code="send_by_passed", at=later)
+    replanned = reactions.on_delivery(case, records[0], expired, POLICY, later)
+    assert replanned.replan is not None
+
+    late_allow = decided(events[0], Decision.ALLOW, at=NOW)
+    after = reactions.on_decision(replanned.case, replanned.step, late_allow, later)
+
+    assert after.step.status == StepStatus.DEFERRED
+    assert after.step is replanned.step
+
+    # The gate's answer to the re-plan itself is taken.
+    again = StepPlanned(account_id="ACC-1", step=replanned.replan, planned_at=later)
+    allowed = reactions.on_decision(
+        replanned.case, replanned.step, decided(again, Decision.ALLOW, at=later), later
+    )
+    assert allowed.step.status == StepStatus.ALLOWED
+
+
+def test_a_step_expired_twice_is_re_planned_twice() -> None:
+    case, records, events = allowed_case()
+    first_at = NOW + timedelta(minutes=10)
+    first = delivery(events[0], DeliveryStatus.EXPIRED, error_code="send_by_passed", at=first_at)
+    once = reactions.on_delivery(case, records[0], first, POLICY, first_at)
+    assert once.replan is not None
+    again = StepPlanned(account_id="ACC-1", step=once.replan, planned_at=first_at)
+    allowed = reactions.on_decision(
+        once.case, replace(once.step, status=StepStatus.PLANNED),
+        decided(again, Decision.ALLOW, at=first_at), first_at,
+    )  # fmt: skip
+    second_at = first_at + timedelta(minutes=30)
+    second = delivery(again, DeliveryStatus.EXPIRED, error_code="send_by_passed", at=second_at)
+    twice = reactions.on_delivery(allowed.case, allowed.step, second, POLICY, second_at)
+    assert twice.replan is not None
+    assert twice.replan.send_at >= second_at
+    assert twice.step.replans == records[0].replans + 2
+    # The first expiry redelivered now is a repeat.
+    assert reactions.on_delivery(twice.case, twice.step, first, POLICY, second_at).replan is None
+
+
+def test_an_old_approval_given_again_to_the_re_plan_plans_the_step_again() -> None:
+    """The gate, its state rebuilt without the expiry, answers the re-plan with the first
+    approval (its decided_at, long past send_by): the worker expires that under the expiry
+    id already seen, so no expiry would ever reach the scheduler again. The step is planned
+    again a little later instead of waiting for ever (878 steps in the chaos short form)."""
+    case, records, events = allowed_case()
+    later = NOW + timedelta(minutes=10)
+    expired = delivery(events[0], DeliveryStatus.EXPIRED, error_code="send_by_passed", at=later)
+    replanned = reactions.on_delivery(case, records[0], expired, POLICY, later)
+    assert replanned.replan is not None
+    released = replace(replanned.step, status=StepStatus.PLANNED)
+    current_plan = StepPlanned(account_id="ACC-1", step=replanned.replan, planned_at=later)
+
+    replayed = decided(current_plan, Decision.ALLOW, at=NOW)  # the first approval's instant
+    after = reactions.on_decision(replanned.case, released, replayed, later)
+
+    assert after.replan is not None
+    assert after.replan.send_at > later
+    assert after.step.status == StepStatus.DEFERRED
+    assert after.step.replans == released.replans + 1

@@ -243,7 +243,9 @@ class StepApproved(Event):
     )
 
     def natural_key(self) -> tuple[object, ...]:
-        return (self.step.step_id,)
+        # As for its plan: the approval of a re-plan (a later instant) is a new fact, which
+        # a worker's dedupe must not take for the first approval; a replay is not.
+        return (self.step.step_id, self.step.send_at.isoformat())
 
     def target_topic(self) -> str:
         return approved_topic(self.step.channel)

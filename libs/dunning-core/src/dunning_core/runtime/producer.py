@@ -99,9 +99,11 @@ class EventProducer:
         return self._broken is not None
 
     def _watch(self, fut: asyncio.Future[Any]) -> asyncio.Future[Any]:
+        sender = self._producer
+
         def check(done: asyncio.Future[Any]) -> None:
-            if done.cancelled():
-                return
+            if done.cancelled() or sender is not self._producer:
+                return  # a send of a producer already replaced says nothing of the new one
             exc = done.exception()
             if exc is not None and is_fatal_for_producer(exc):
                 self._broken = exc

@@ -3,8 +3,7 @@
 Every reaction is a pure function returning the new case (and step); it *sets* state
 rather than counting, so applying the same event twice, or replaying a suffix of an
 account's events in order, ends in the same state. Reactions return ``None`` when the
-event changes nothing (an older account revision, a stale deferral).
-"""
+event changes nothing (an older account revision, a stale deferral or approval)."""
 
 from __future__ import annotations
 
@@ -25,6 +24,7 @@ from dunning_core.contracts.events import (
     StepDecided,
 )
 
+from dunning_scheduler.domain import late_decisions as late
 from dunning_scheduler.domain import timing
 from dunning_scheduler.domain.case import Case, PauseReason, StepRecord, StepStatus
 from dunning_scheduler.domain.contacts import channel_of, normal_address, reachable
@@ -244,6 +244,13 @@ def not_before_of(event: StepDecided) -> datetime | None:
 
 def on_decision(case: Case, record: StepRecord, event: StepDecided, now: datetime) -> StepReaction:
     if event.decision == Decision.ALLOW:
+        if late.answers_an_older_plan(record, event):  # not the plan in force's answer
+            again = (
+                late.plan_again_after_replay(record, now)
+                if late.replays_an_older_approval(record, event)
+                else None
+            )
+            return StepReaction(case, record) if again is None else StepReaction(case, *again)
         if record.status in (StepStatus.PLANNED, StepStatus.DEFERRED):
             record = replace(record, status=StepStatus.ALLOWED, rule_ids=())
         return StepReaction(case, record)

@@ -1,0 +1,53 @@
+"""The checker's verdicts on a step's history (no stack: plain records)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+from dunning_core.contracts.events import Decision, DeliveryStatus
+
+from tests.chaos.verdicts import deferred_past, why_not_final
+
+END = datetime(2026, 3, 5, 12, tzinfo=UTC)
+
+
+def plan(at: float) -> tuple[float, str, Any]:
+    return (at, "plan", SimpleNamespace())
+
+
+def decision(
+    at: float, kind: Decision, not_before: datetime | None = None
+) -> tuple[float, str, Any]:
+    return (at, "decision", SimpleNamespace(decision=kind, not_before=not_before))
+
+
+def status(at: float, kind: DeliveryStatus) -> tuple[float, str, Any]:
+    return (at, "status", SimpleNamespace(status=kind))
+
+
+def test_an_expired_step_planned_and_approved_again_is_not_called_never_re_planned() -> None:
+    history = [
+        plan(1), decision(2, Decision.ALLOW), status(3, DeliveryStatus.EXPIRED),
+        plan(4), decision(5, Decision.ALLOW),
+    ]  # fmt: skip
+    assert why_not_final(history, sent=[]) == "approved, never sent"
+
+
+def test_an_expiry_nobody_acted_on_is_never_re_planned() -> None:
+    history = [plan(1), decision(2, Decision.ALLOW), status(3, DeliveryStatus.EXPIRED)]
+    assert why_not_final(history, sent=[]) == "expired, never re-planned"
+
+
+def test_a_re_plan_the_gate_never_saw_again() -> None:
+    history = [plan(1), decision(2, Decision.DEFER, END), plan(3)]
+    assert why_not_final(history, sent=[]) == "re-planned, never decided again"
+    assert not deferred_past(history, END)
+
+
+def test_deferred_past_the_end_only_when_the_deferral_is_the_last_word() -> None:
+    later = datetime(2026, 3, 6, tzinfo=UTC)
+    assert deferred_past([plan(1), decision(2, Decision.DEFER, later)], END)
+    assert not deferred_past([plan(1), decision(2, Decision.DEFER, END)], END)
+    assert not deferred_past([plan(1), decision(2, Decision.ALLOW)], END)

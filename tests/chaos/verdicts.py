@@ -1,0 +1,50 @@
+"""The checker's verdicts on one step or message: outside the allowed hours, deferred past
+the end, or where a step without a final outcome stopped. Pure functions of the record."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dunning_core.contracts.events import Decision, DeliveryStatus
+
+HOUR_START, HOUR_END = 8, 21
+
+
+def outside_hours(sim: datetime, zones: set[str]) -> str | None:
+    for zone in sorted(zones):
+        local = sim.astimezone(ZoneInfo(zone))
+        if not HOUR_START <= local.hour < HOUR_END:
+            return f"{local:%Y-%m-%d %H:%M} {zone}"
+    return None
+
+
+def deferred_past(history: list[tuple[float, str, Any]], end_sim: datetime) -> bool:
+    """Whether the step's last word is a deferral to after the end (nothing planned since)."""
+    for _, what, event in reversed(history):
+        if what == "decision":
+            return bool(
+                event.decision == Decision.DEFER
+                and (event.not_before is None or event.not_before > end_sim)
+            )
+        if what == "plan":
+            return False
+    return False
+
+
+def why_not_final(history: list[tuple[float, str, Any]], sent: list[Any]) -> str:
+    """Where a step without a final outcome stopped: the last thing that happened to it."""
+    _, what, event = max(history, key=lambda h: h[0])
+    if what == "plan":
+        replanned = sum(w == "plan" for _, w, _ in history) > 1
+        return "re-planned, never decided again" if replanned else "never decided"
+    if what == "decision":
+        if event.decision == Decision.DEFER:
+            return "deferral passed, never decided again"
+        return "sent, no final status" if sent else "approved, never sent"
+    if event.status == DeliveryStatus.EXPIRED:
+        return "expired, never re-planned"
+    if sent:
+        return "sent, no final status"
+    return f"approved, last status {event.status.value}"
