@@ -49,6 +49,7 @@ from dunning_ledger.imports.service import ImportService
 from dunning_ledger.keys.service import KeyService
 from dunning_ledger.payments.schemas import PaymentIn, PaymentOut, PlanIn, PlanOut
 from dunning_ledger.payments.service import PaymentService
+from dunning_ledger.portfolio.service import PortfolioService
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ class UseCases:
     keys: KeyService
     timelines: TimelineService
     changes: ChangeService
+    portfolio: PortfolioService
 
 
 def get_use_cases(request: Request) -> UseCases:
