@@ -122,6 +122,7 @@ JSON_ONLY = [Depends(_json_body)]
 def _account_id(
     account_id: Annotated[str, Path(description="1-64 of A-Z a-z 0-9 . _ : -")],
 ) -> str:
+    # An id no import can create names no account; checked before it reaches the database.
     if not import_format.IDENTIFIER.match(account_id):
         raise NotFound(
             f"no account {account_id!r}: an account id is 1-64 of A-Z a-z 0-9 . _ : - "
