@@ -44,10 +44,8 @@ stack-up:
 stack-down:
 	@bash deploy/local/services.sh stop || true
 	@bash deploy/local/stack.sh down
-services-up: stack-up
-	@bash deploy/local/services.sh start
-services-down:
-	@bash deploy/local/services.sh stop
+services-up: up      ## the same as `make up` (kept for old habits)
+services-down: down   ## the same as `make down`
 up: bootstrap         ## the stack and every service on the wall clock, left running (see .env.example)
 	@bash deploy/local/up.sh
 down:                 ## stop what `make up` started (data kept)

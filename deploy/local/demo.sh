@@ -42,6 +42,7 @@ export DUNNING_EMAIL_SENDGRID_BASE_URL="http://127.0.0.1:8010"
 export DUNNING_EMAIL_SENDGRID_WEBHOOK_PUBLIC_KEY="$public_key"
 export DUNNING_SANDBOX_TWILIO_INBOUND_URL="http://127.0.0.1:8006/webhooks/twilio/inbound"
 export DUNNING_SANDBOX_SENDGRID_EVENT_WEBHOOK_URL="http://127.0.0.1:8007/webhooks/sendgrid/events"
+export DUNNING_SANDBOX_SENDGRID_INBOUND_URL="http://127.0.0.1:8007/webhooks/sendgrid/inbound/${DUNNING_EMAIL_INBOUND_TOKEN:-sandbox-inbound-token}"
 export DUNNING_SANDBOX_SENDGRID_SIGNING_KEY_PATH="$DUNNING_STATE_DIR/sandbox/sendgrid-event-webhook.pem"
 
 bash deploy/local/services.sh start

@@ -42,6 +42,7 @@ if ((live_sms == 0 || live_email == 0)); then
   export DUNNING_SANDBOX_SENDGRID_SIGNING_KEY_PATH="$signing_key"
   export DUNNING_SANDBOX_TWILIO_INBOUND_URL="${DUNNING_SANDBOX_TWILIO_INBOUND_URL:-http://127.0.0.1:8006/webhooks/twilio/inbound}"
   export DUNNING_SANDBOX_SENDGRID_EVENT_WEBHOOK_URL="${DUNNING_SANDBOX_SENDGRID_EVENT_WEBHOOK_URL:-http://127.0.0.1:8007/webhooks/sendgrid/events}"
+  export DUNNING_SANDBOX_SENDGRID_INBOUND_URL="${DUNNING_SANDBOX_SENDGRID_INBOUND_URL:-http://127.0.0.1:8007/webhooks/sendgrid/inbound/${DUNNING_EMAIL_INBOUND_TOKEN:-sandbox-inbound-token}}"
 fi
 if ((live_sms == 0)); then
   export DUNNING_SMS_TWILIO_BASE_URL="${DUNNING_SMS_TWILIO_BASE_URL:-http://127.0.0.1:8010}"

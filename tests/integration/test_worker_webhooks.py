@@ -26,7 +26,7 @@ from dunning_sandbox.signing import EventWebhookSigner, twilio_signature
 from dunning_sms.adapters.twilio_webhooks import TwilioSignatureVerifier
 from dunning_sms.api import router as sms_router
 from dunning_sms.handlers import TwilioWebhooks
-from dunning_testkit.channels import webhook_app
+from dunning_testkit.channels import MemoryAnswerLog, webhook_app
 from dunning_testkit.stack import KAFKA, REDIS_URL
 from fastapi import FastAPI
 from redis.asyncio import Redis
@@ -66,6 +66,7 @@ def sms_app(producer: EventProducer, records: RedisSendRecords) -> FastAPI:
         records=records,
         clock=FixedClock(NOW),
         public_base_url=BASE,
+        answers=MemoryAnswerLog(),
     )
     return webhook_app(sms_router(hooks))
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from dunning_cli.main import app as cli
 from dunning_cli.sandbox import inbox_table, received_by
+from dunning_testkit.servers import recording_server, sandbox_server
 from rich.console import Console
+from typer.testing import CliRunner
 
 MESSAGES: list[dict[str, Any]] = [
     {"channel": "inbound", "from": "+12125550100", "to": "+15005550006", "body": "STOP"},
@@ -47,3 +50,15 @@ def test_the_table_shows_text_subject_and_where_each_stands() -> None:
     assert "[subject] Your account" in text
     assert "delivered, open" in text
     assert "2026-03-03 16:00:00" in text  # an epoch second, shown in UTC
+
+
+def test_a_free_text_email_reply_is_posted_through_inbound_parse() -> None:
+    with recording_server() as recorder:
+        inbound = f"{recorder.base_url}/webhooks/sendgrid/inbound/t0ken"
+        with sandbox_server(sendgrid_inbound_url=inbound) as sandbox:
+            args = ["sandbox", "reply", "jane@example.com", "I can't pay now", "--sandbox", sandbox]
+            result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, result.output
+        [request] = recorder.requests("/webhooks/sendgrid/inbound/t0ken")
+        assert request.headers["content-type"].startswith("multipart/form-data")
+        assert b"I can't pay now" in request.body

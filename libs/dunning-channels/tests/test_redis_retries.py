@@ -57,3 +57,26 @@ async def test_parked_items_come_back_whole_when_due_and_once_per_lease(
     assert again.step_id == early.step_id  # due again at 220: as if its claimer died
     await queue.done(early.step_id)
     assert await queue.size() == 0
+
+
+async def test_the_in_flight_steps_are_a_queue_of_their_own(stack: None) -> None:
+    redis = Redis.from_url(REDIS_URL)
+    prefix = f"t{uuid.uuid4().hex[:10]}."
+    retries = RedisRetryQueue(redis, Channel.SMS, prefix=prefix)
+    inflight = RedisRetryQueue(redis, Channel.SMS, prefix=prefix, queue="inflight")
+    try:
+        item = Parked(approval("acc-9"), 0, 100.0)
+        await inflight.park(item, due_at=160.0)
+        assert await inflight.holds(item.step_id)
+        assert not await retries.holds(item.step_id)
+        assert await retries.claim(now=1_000.0, lease_s=60) is None
+        claimed = await inflight.claim(now=1_000.0, lease_s=60)
+        assert claimed is not None
+        assert claimed.step_id == item.step_id
+        await inflight.done(item.step_id)
+        assert not await inflight.holds(item.step_id)
+    finally:
+        keys = [k async for k in redis.scan_iter(f"{prefix}*")]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()

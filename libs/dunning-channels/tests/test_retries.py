@@ -168,6 +168,9 @@ async def test_the_intent_to_send_is_journalled_before_the_provider_is_called() 
         async def abandon(self, step_id: str) -> None:
             intents.remove(step_id)
 
+        async def restore_if_lost(self) -> bool:
+            return False
+
     sender = FakeSender(Accepted("SM1"), on_send=lambda: seen_at_call.append(list(intents)))
     parts = rig(sender)
     parts.service.journal = Journal()

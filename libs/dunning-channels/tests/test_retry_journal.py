@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient
 from dunning_channels.adapters.kafka_journal import (
+    JournaledInFlight,
     JournaledRetryQueue,
     JournaledSendRecords,
     KafkaSendJournal,
@@ -17,31 +15,10 @@ from dunning_channels.ports import Parked
 from dunning_core.contracts.common import Channel
 from dunning_core.runtime.kafka import EventProducer
 from dunning_testkit.channels import approval
-from dunning_testkit.stack import KAFKA, REDIS_URL
+from dunning_testkit.stack import KAFKA
 from redis.asyncio import Redis
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def parts(prefix: str, stack: None) -> AsyncIterator[tuple[Redis, EventProducer]]:
-    redis = Redis.from_url(REDIS_URL)
-    producer = EventProducer(KAFKA, "test", topic_prefix=prefix)
-    await producer.start()
-    yield redis, producer
-    await producer.stop()
-    keys = [k async for k in redis.scan_iter(f"{prefix}*")]
-    if keys:
-        await redis.delete(*keys)
-    await redis.aclose()
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
-    await admin.start()
-    try:
-        await admin.delete_topics([f"{prefix}sms.journal"])
-    except Exception:  # housekeeping only
-        pass
-    finally:
-        await admin.close()
 
 
 def journaled(prefix: str, redis: Redis, producer: EventProducer) -> JournaledRetryQueue:
@@ -119,3 +96,36 @@ async def test_a_flushed_redis_gets_back_the_suppressions_and_not_the_lifted_one
     assert await journaled(prefix, redis, producer).claim(now=1_000.0, lease_s=60) is None
     assert await records.is_suppressed("+14155550100")
     assert not await records.is_suppressed("+14155550111")
+
+
+async def test_a_flushed_redis_gets_back_the_steps_in_flight_to_reconcile(
+    prefix: str, parts: tuple[Redis, EventProducer]
+) -> None:
+    redis, producer = parts
+    inflight_queue = RedisRetryQueue(redis, Channel.SMS, prefix=prefix, queue="inflight")
+    journal = KafkaSendJournal(KAFKA, producer, f"{prefix}sms.journal")
+    queue = JournaledRetryQueue(
+        RedisRetryQueue(redis, Channel.SMS, prefix=prefix),
+        journal,
+        RedisSendRecords(redis, Channel.SMS, prefix=prefix),
+        redis,
+        mark_key=f"{prefix}sms:retry:mark",
+        inflight=inflight_queue,
+    )
+    await queue.start()
+    inflight = JournaledInFlight(inflight_queue, journal)
+    unknown = Parked(approval("acc-5"), 0, 100.0)  # its answer was lost
+    recorded = Parked(approval("acc-6"), 0, 100.0)
+    await inflight.park(unknown, due_at=160.0)
+    await inflight.park(recorded, due_at=160.0)
+    await inflight.done(recorded.step_id)
+    await producer.flush()
+    keys = [k async for k in redis.scan_iter(f"{prefix}*")]
+    await redis.delete(*keys)
+    assert await queue.restore_if_lost()
+    claimed = await inflight.claim(now=1_000.0, lease_s=60)
+    assert claimed is not None
+    assert claimed.step_id == unknown.step_id
+    assert await inflight.claim(now=1_000.0, lease_s=60) is None
+    records = RedisSendRecords(redis, Channel.SMS, prefix=prefix)
+    assert await records.reserve(unknown.step_id) == "pending"  # reconciled, not resent

@@ -121,6 +121,9 @@ async def test_an_intent_the_broker_took_too_long_to_take_is_withdrawn() -> None
         async def abandon(self, step_id: str) -> None:
             withdrawn.append(step_id)
 
+        async def restore_if_lost(self) -> bool:
+            return False
+
     sender = FakeSender(Accepted("SM1"))
     parts = rig(sender, clock=clock)
     parts.service.guard = GUARD

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -158,6 +159,15 @@ async def test_slow_sendgrid_is_a_timeout(slow: str) -> None:
     result = await _send(sender, "ana@example.org", "x")
     assert isinstance(result, EmailTransient)
     assert result.kind == "timeout"
+
+
+async def test_a_call_is_cut_at_the_time_left_below_the_client_timeout(slow: str) -> None:
+    sender = SendGridEmailSender(api_key=API_KEY, host=slow, timeout_s=10.0)
+    started = time.monotonic()
+    result = await sender.send_body({"personalizations": []}, timeout_s=0.2)
+    assert isinstance(result, EmailTransient)
+    assert result.kind == "timeout"
+    assert time.monotonic() - started < 1.5  # the slow server answers after 2 s
 
 
 async def test_concurrent_sends_each_get_an_id(sandbox: str) -> None:

@@ -17,7 +17,13 @@ from dunning_sms.api import router
 from dunning_sms.bootstrap import build, build_ingress
 from dunning_sms.config import SmsSettings
 from dunning_sms.handlers import TwilioWebhooks
-from dunning_testkit.channels import NOW, MemoryPublisher, MemorySendRecords, webhook_app
+from dunning_testkit.channels import (
+    NOW,
+    MemoryAnswerLog,
+    MemoryPublisher,
+    MemorySendRecords,
+    webhook_app,
+)
 from fastapi import FastAPI
 
 TOKEN = "ingress-test-token"
@@ -32,6 +38,7 @@ def ingress(publisher: MemoryPublisher, records: MemorySendRecords) -> FastAPI:
         records=records,
         clock=FixedClock(NOW),
         public_base_url=BASE,
+        answers=MemoryAnswerLog(),
     )
     return webhook_app(router(hooks), ack_timeout_s=0.3)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -158,6 +159,15 @@ async def test_slow_twilio_is_a_timeout(slow: str) -> None:
         result = await sender.send(to="+14155550123", body="Hi", from_=SENDER)
     assert isinstance(result, SmsTransient)
     assert result.kind == "timeout"
+
+
+async def test_a_call_is_cut_at_the_time_left_below_the_client_timeout(slow: str) -> None:
+    async with _sender(slow, timeout_s=10.0) as sender:
+        started = time.monotonic()
+        result = await sender.send(to="+14155550123", body="Hi", from_=SENDER, timeout_s=0.2)
+    assert isinstance(result, SmsTransient)
+    assert result.kind == "timeout"
+    assert time.monotonic() - started < 1.5  # the slow server answers after 2 s
 
 
 async def test_concurrent_sends_share_one_client(sandbox: str) -> None:

@@ -10,8 +10,15 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from dunning_channels.bootstrap import answer_503_unless_durable
-from dunning_channels.domain import Rate, RetryPolicy, SendOutcome, next_turn
-from dunning_channels.ports import Pacing, Parked
+from dunning_channels.domain import (
+    Lookup,
+    LookupFailed,
+    Rate,
+    RetryPolicy,
+    SendOutcome,
+    next_turn,
+)
+from dunning_channels.ports import Pacing, Parked, Sender
 from dunning_channels.service import SendApprovals
 from dunning_core.contracts import Channel, MessageContent, OutreachStep, Stage, step_id
 from dunning_core.contracts.envelope import Envelope, wrap
@@ -74,6 +81,8 @@ class FakeSender:
         self.on_send = on_send  # e.g. move a fake clock while "the provider" answers
         self.calls: list[tuple[str, str]] = []
         self.timeouts: list[float | None] = []  # the bound of each call
+        self.found: list[Lookup] = [LookupFailed("no answer scripted")]  # what find says
+        self.lookups: list[str] = []
 
     @property
     def provider(self) -> Literal["twilio"]:
@@ -81,6 +90,10 @@ class FakeSender:
 
     def sender_id(self, step: OutreachStep) -> str:
         return "+15005550006"
+
+    async def find(self, account_id: str, step: OutreachStep, since: float) -> Lookup:
+        self.lookups.append(step.step_id)
+        return self.found.pop(0) if len(self.found) > 1 else self.found[0]
 
     async def send(
         self, account_id: str, step: OutreachStep, timeout_s: float | None = None
@@ -131,6 +144,22 @@ class MemorySendRecords:
     async def is_suppressed(self, destination: str) -> bool:
         return destination.lower() in self.suppressed
 
+    async def any_suppressed(self, keys: Sequence[str]) -> bool:
+        return any(key.lower() in self.suppressed for key in keys)
+
+
+class MemoryAnswerLog:
+    """The inbound texts already answered, in memory (the sms ingress's ``AnswerLog``)."""
+
+    def __init__(self) -> None:
+        self.claimed: set[str] = set()
+
+    async def first(self, message_sid: str) -> bool:
+        if message_sid in self.claimed:
+            return False
+        self.claimed.add(message_sid)
+        return True
+
 
 class MemoryPublisher:
     """Keeps what was published; every send is acknowledged at once, unless told to fail
@@ -179,6 +208,9 @@ class MemoryRetryQueue:
 
     async def size(self) -> int:
         return len(self.items)
+
+    async def holds(self, step_id: str) -> bool:
+        return step_id in self.items
 
 
 class MemoryPacer:
@@ -244,7 +276,7 @@ class Rig:
 
 
 def rig(
-    sender: FakeSender,
+    sender: Sender,
     records: MemorySendRecords | None = None,
     *,
     clock: FixedClock | None = None,

@@ -171,6 +171,9 @@ def pipeline_env(
             + "/webhooks/twilio/inbound",
             "DUNNING_SANDBOX_SENDGRID_EVENT_WEBHOOK_URL": service_url("email-ingress")
             + "/webhooks/sendgrid/events",
+            "DUNNING_SANDBOX_SENDGRID_INBOUND_URL": service_url("email-ingress")
+            + "/webhooks/sendgrid/inbound/"
+            + env.get("DUNNING_EMAIL_INBOUND_TOKEN", "sandbox-inbound-token"),
             "DUNNING_SANDBOX_SENDGRID_SIGNING_KEY_PATH": str(key_path),
         }
     )

@@ -4,7 +4,8 @@ The sandbox keeps what each phone number and address received. ``inbox`` shows i
 with their body, e-mails with their subject), ``reply`` answers as that consumer through
 the same doors a real one uses: a text goes to the sandbox's inbound webhook, signed as
 Twilio signs it, and reaches our sms ingress; an e-mail address can unsubscribe or report
-spam, as SendGrid's Event Webhook would tell us.
+spam, as SendGrid's Event Webhook would tell us, or write any reply, which the sandbox
+posts to our Inbound Parse URL as SendGrid does.
 """
 
 from __future__ import annotations
@@ -108,16 +109,16 @@ def reply(
     text: Annotated[str, typer.Argument(help="What they answer: STOP, HELP, PAY, free text.")],
     url: SandboxUrl = SANDBOX,
 ) -> None:
-    """Answer as the consumer: a text to our number, or an e-mail unsubscribe / spam report."""
+    """Answer as the consumer: a text to our number; for an e-mail address UNSUBSCRIBE or
+    SPAM (SendGrid's Event Webhook), any other text an e-mailed reply (Inbound Parse)."""
     if "@" in to:
         event = EMAIL_ACTIONS.get(text.strip().lower())
         if event is None:
-            _fail(
-                "an e-mail recipient can answer UNSUBSCRIBE or SPAM here; free-text e-mail "
-                "replies need SendGrid Inbound Parse, which the sandbox does not post yet"
-            )
-        action = {"email": to, "event": event}
-        response = _call("POST", url, "/_sandbox/sendgrid/events", json=action)
+            mail = {"from": to, "text": text}
+            response = _call("POST", url, "/_sandbox/sendgrid/inbound", json=mail)
+        else:
+            action = {"email": to, "event": event}
+            response = _call("POST", url, "/_sandbox/sendgrid/events", json=action)
     else:
         response = _call(
             "POST",

@@ -1,13 +1,15 @@
 """How a channel is assembled: the same parts for sms, email and any channel to come.
 
 Each channel runs two processes. The worker (``worker_app``) consumes its
-``outreach.approved.<channel>.v1`` topic with ``SendApprovals`` and runs the parked
-retries. The webhook ingress (``ingress_app``) takes the provider's callbacks and the
-consumers' replies apart from the sending loop, so a worker restart never costs an
-opt-out: it verifies each request, publishes, and answers 2xx only once the broker has
-acknowledged; when Kafka or Redis fails or is too slow it answers 503 and the provider
-retries. What differs per channel is only the provider adapter (``Sender``) and the
-webhook router; ``plumbing`` builds the clients both processes need.
+``outreach.approved.<channel>.v1`` topic with ``SendApprovals``, runs the parked
+retries and the reconciliation of sends of unknown outcome, and keeps
+``consumer.signals.v1`` as suppressions (``SuppressOnSignals``).
+The webhook ingress (``ingress_app``) takes the provider's callbacks and the consumers'
+replies apart from the sending loop, so a worker restart never costs an opt-out: it
+verifies each request, publishes, and answers 2xx only once the broker has acknowledged;
+when Kafka or Redis fails or is too slow it answers 503 and the provider retries. What
+differs per channel is only the provider adapter (``Sender``) and the webhook router;
+``plumbing`` builds the clients both processes need.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 from aiokafka.errors import KafkaError
 from dunning_core.contracts.common import Channel
+from dunning_core.contracts.topics import SIGNALS
 from dunning_core.runtime.clock import Clock, clock_from
 from dunning_core.runtime.dedupe import RedisDedupe
 from dunning_core.runtime.kafka import ConsumerLoop, EventProducer
@@ -32,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dunning_channels.adapters.kafka_dead_letters import KafkaDeadLetters
 from dunning_channels.adapters.kafka_journal import (
+    JournaledInFlight,
     JournaledRetryQueue,
     JournaledSendRecords,
     KafkaSendJournal,
@@ -41,7 +45,7 @@ from dunning_channels.adapters.redis_records import RedisSendRecords
 from dunning_channels.adapters.redis_retries import RedisRetryQueue
 from dunning_channels.config import ChannelSettings
 from dunning_channels.ports import Pacing, Sender, SendRecords
-from dunning_channels.service import SendApprovals
+from dunning_channels.service import SendApprovals, SuppressOnSignals
 
 log = logging.getLogger(__name__)
 
@@ -99,12 +103,14 @@ def worker_app(
     """The worker: the approved topic's consumer loop, the retries, health, clean stop."""
     channel, prefix = parts.channel.value, settings.topic_prefix
     # Parked retries are journalled on Kafka: a Redis that loses them gets them back.
+    inflight = RedisRetryQueue(parts.redis, parts.channel, prefix=prefix, queue="inflight")
     retries = JournaledRetryQueue(
         parts.retries,
         parts.journal,
         parts.redis_records,
         parts.redis,
         mark_key=f"{prefix}{channel}:retry:mark",
+        inflight=inflight,
     )
     provider_rate, sender_rate = settings.rates()
     pacing = None
@@ -125,6 +131,8 @@ def worker_app(
         pacing=pacing,
         journal=retries,
         guard=settings.send_guard(),
+        inflight=JournaledInFlight(inflight, parts.journal),
+        reconcile=settings.reconcile_policy(),
         concurrency=settings.send_concurrency,
     )
     loop = ConsumerLoop(
@@ -134,6 +142,16 @@ def worker_app(
         handler=worker,
         producer=parts.producer,
         dedupe=RedisDedupe(parts.redis, f"{settings.topic_prefix}{settings.group_id}"),
+        topic_prefix=settings.topic_prefix,
+    )
+    # Opt-outs, disputes and ceases however they came (another channel, the ledger's API).
+    on_signals = SuppressOnSignals(parts.channel, parts.records)
+    signals = ConsumerLoop(
+        bootstrap=settings.kafka_bootstrap,
+        group_id=f"{settings.group_id}-signals",
+        topics=[SIGNALS],
+        handler=on_signals,
+        producer=parts.producer,
         topic_prefix=settings.topic_prefix,
     )
     runtime = ServiceRuntime(parts.service)
@@ -159,6 +177,10 @@ def worker_app(
             "retries_waiting": await parts.retries.size(),
             "retries_restored": retries.restored,
             "failed": worker.failed,
+            "signals_applied": on_signals.applied,
+            "reconciled_found": worker.found,
+            "reconciled_resent": worker.resent,
+            "uncertain": worker.uncertain,
         }
 
     async def provider_circuit() -> dict[str, Any]:
@@ -168,12 +190,18 @@ def worker_app(
     async def run_retries() -> None:
         await worker.run_retries(settings.retry_poll_s)
 
+    async def run_reconciler() -> None:
+        await worker.run_reconciler(settings.reconcile_poll_s)
+
     runtime.add(Component("clients", nothing, close_clients))
     runtime.add(Component("producer", parts.producer.start, parts.producer.stop))
     runtime.add(Component("retry-journal", retries.start, nothing))
+    runtime.add_loop("signals", signals)
     runtime.add_loop(f"approved-{parts.channel.value}", loop)
     # Stopped before the loop (components stop in reverse): retries in flight finish first.
     runtime.add(Component("retries", nothing, worker.stop_retries, run_retries))
+    # Sends whose outcome is unknown, asked of the provider (stopped with the retries).
+    runtime.add(Component("reconciler", nothing, nothing, run_reconciler))
     runtime.checks["delivery"] = delivery_stats
     runtime.checks["provider"] = provider_circuit
     app = FastAPI(title=title, lifespan=lifespan_for(runtime))

@@ -7,7 +7,13 @@ from datetime import timedelta
 from dunning_core.runtime.settings import CommonSettings
 from pydantic import Field
 
-from dunning_channels.domain import CircuitBreaker, Rate, RetryPolicy, SendGuard
+from dunning_channels.domain import (
+    CircuitBreaker,
+    Rate,
+    ReconcilePolicy,
+    RetryPolicy,
+    SendGuard,
+)
 
 
 class ChannelSettings(CommonSettings):
@@ -45,6 +51,13 @@ class ChannelSettings(CommonSettings):
     # time left), times the clock's speed, plus a floor of simulated minutes.
     send_guard_call_s: float = Field(default=1.0, ge=0)
     send_guard_floor_min: float = Field(default=5.0, ge=0)
+    # A step reserved and not recorded this long (wall s) is reconciled with the provider
+    # (kept above the provider timeout); one the provider cannot be asked about for
+    # reconcile_give_up_s is reported uncertain.
+    reconcile_after_s: float = Field(default=60.0, gt=0)
+    reconcile_give_up_s: float = Field(default=900.0, gt=0)
+    reconcile_retry_s: float = Field(default=30.0, gt=0)
+    reconcile_poll_s: float = Field(default=5.0, gt=0)
 
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(
@@ -67,6 +80,13 @@ class ChannelSettings(CommonSettings):
             call_s=min(self.send_guard_call_s, self.provider_timeout_s),
             speed=self.clock_speed if self.clock_start is not None else 1.0,
             floor=timedelta(minutes=self.send_guard_floor_min),
+        )
+
+    def reconcile_policy(self) -> ReconcilePolicy:
+        return ReconcilePolicy(
+            settle_s=max(self.reconcile_after_s, 2 * self.provider_timeout_s),
+            give_up_s=self.reconcile_give_up_s,
+            retry_s=self.reconcile_retry_s,
         )
 
     def rates(self) -> tuple[Rate | None, Rate | None]:

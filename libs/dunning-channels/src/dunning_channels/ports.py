@@ -17,10 +17,12 @@ from dunning_core.runtime.clock import Clock
 
 from dunning_channels.domain.outcomes import Provider, SendOutcome
 from dunning_channels.domain.pacing import Rate
+from dunning_channels.domain.reconcile import Lookup
 
 __all__ = [
     "Clock",
     "DeadLetters",
+    "InFlight",
     "Pacer",
     "Pacing",
     "Parked",
@@ -45,6 +47,11 @@ class Sender(Protocol):
 
     def sender_id(self, step: OutreachStep) -> str:
         """Who the message is sent as (a number, a messaging service, an address)."""
+        ...
+
+    async def find(self, account_id: str, step: OutreachStep, since: float) -> Lookup:
+        """Ask the provider whether it has ``step``'s message, sent no earlier than
+        ``since`` (wall seconds): its id, not there, or no answer."""
         ...
 
     async def send(
@@ -83,6 +90,10 @@ class Suppressions(Protocol):
     async def unsuppress(self, destination: str) -> None: ...
 
     async def is_suppressed(self, destination: str) -> bool: ...
+
+    async def any_suppressed(self, keys: Sequence[str]) -> bool:
+        """Whether any of ``keys`` (destinations, ``domain.account_keys``) is suppressed."""
+        ...
 
 
 class SendRecords(Reservations, Recipients, Suppressions, Protocol):
@@ -129,6 +140,13 @@ class RetryQueue(Protocol):
     async def size(self) -> int: ...
 
 
+class InFlight(RetryQueue, Protocol):
+    """Steps from their reservation until their outcome is recorded (``park`` with the
+    instant they are to be reconciled if still there, ``done`` once recorded)."""
+
+    async def holds(self, step_id: str) -> bool: ...
+
+
 class Pacer(Protocol):
     """Turns shared by every replica (``domain.pacing``)."""
 
@@ -143,6 +161,11 @@ class SendJournal(Protocol):
     async def intend(self, step_id: str, destination: str, account_id: str) -> None:
         """Record, acknowledged, that ``step_id`` goes to the provider now, to
         ``destination`` for ``account_id``."""
+        ...
+
+    async def restore_if_lost(self) -> bool:
+        """Put back into the fast store what it lost (a flush, a fresh Redis) before
+        anything is decided from it; whether it had."""
         ...
 
     async def abandon(self, step_id: str) -> None:

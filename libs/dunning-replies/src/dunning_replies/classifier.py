@@ -104,7 +104,7 @@ class Classifier:
             raise ValueError(f"unknown time zone {tz!r}") from error
         raw = clean(text) if isinstance(text, str) else ""
         norm = Normalized.of(raw)
-        language = self._language(raw, norm, locale_hint)
+        language, evident = self._language(raw, norm, locale_hint)
         provider = _PROVIDER.get((provider_opt_out_type or "").strip().upper())
         if provider is not None:
             # Twilio says STOP for STOPALL too; the text keeps the wider request.
@@ -122,14 +122,14 @@ class Classifier:
         hits = self._hits(raw, norm, after_opt_out)
         for intent in _ORDER:
             if intent in hits:
-                return _decided(hits[intent][0], language)
+                return _decided(hits[intent][0], language, evident=evident)
         if fuzzy := self._misspelt(norm):
-            return _decided(fuzzy, language)
+            return _decided(fuzzy, language, evident=evident)
         if any(i in hits for i in ("promise", "plan", "pay")):
             return self._money(raw, norm, hits, language, zone, now, currency)
         for intent in ("call_me", "think_time"):
             if intent in hits:
-                return _decided(hits[intent][0], language)
+                return _decided(hits[intent][0], language, evident=evident)
         if any(c.isdigit() for c in raw) or has_han(norm.compact):
             # No money word, yet "$20 a month" or "周五 500": a plan or a promise all the same.
             money = self._money(raw, norm, hits, language, zone, now, currency)
@@ -267,10 +267,12 @@ class Classifier:
             return Classification("unknown", language, why="no vocabulary term matched")
         return _decided(chosen, language, when, amount)
 
-    def _language(self, raw: str, norm: Normalized, hint: str | None) -> str:
+    def _language(self, raw: str, norm: Normalized, hint: str | None) -> tuple[str, bool]:
+        """The message's language, and whether anything in it (or the hint) showed it: a
+        lone "AYUDA" shows none, and then the matched term's language is the better guess."""
         hinted = (hint or "").replace("_", "-").split("-")[0].lower() or None
         if has_han(norm.compact) and self.vocabulary.language("zh"):
-            return "zh"
+            return "zh", True
         scores = {
             code: sum(t in words for t in norm.tokens) for code, words in self._c.detect.items()
         }
@@ -279,16 +281,23 @@ class Classifier:
         best = max(scores.values(), default=0)
         leaders = [code for code, score in scores.items() if score == best]
         if hinted in leaders or (best == 0 and hinted and self.vocabulary.language(hinted)):
-            return hinted
-        return leaders[0] if best > 0 else self.vocabulary.languages[0].language
+            return hinted, True
+        if best > 0:
+            return leaders[0], True
+        return self.vocabulary.languages[0].language, False
 
 
 def _decided(
-    hit: Hit, language: str, when: date | None = None, amount: Amount | None = None
+    hit: Hit,
+    language: str,
+    when: date | None = None,
+    amount: Amount | None = None,
+    *,
+    evident: bool = True,
 ) -> Classification:
     return Classification(
         hit.intent,
-        language,
+        language if evident else hit.language,
         hit.term,
         when,
         amount,

@@ -24,6 +24,14 @@ def router(hooks: SendGridWebhooks) -> APIRouter:
         await hooks.suppress_from(payload)
         return Response(status_code=204)
 
+    @api.post("/webhooks/sendgrid/inbound/{token}")
+    async def inbound(token: str, request: Request) -> Response:
+        # Inbound Parse posts multipart/form-data; the token in the path is its only proof.
+        form = await request.form()
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        await hooks.inbound(token, fields)
+        return Response(status_code=200)
+
     @api.post("/unsubscribe/{token}")
     async def one_click(token: str) -> Response:
         # RFC 8058: the mailbox provider POSTs "List-Unsubscribe=One-Click" here.

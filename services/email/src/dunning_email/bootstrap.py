@@ -45,6 +45,7 @@ def build_ingress(settings: EmailSettings, clock: Clock | None = None) -> FastAP
         records=parts.records,
         clock=parts.clock,
         unsubscribe_secret=settings.unsubscribe_secret.get_secret_value(),
+        inbound_token=settings.inbound_token.get_secret_value(),
     )
     return ingress_app(
         settings,

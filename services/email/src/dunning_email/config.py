@@ -27,5 +27,7 @@ class EmailSettings(ChannelSettings):
             "DUNNING_EMAIL_UNSUBSCRIBE_SECRET", "DUNNING_UNSUBSCRIBE_SECRET", "unsubscribe_secret"
         ),
     )
+    # Inbound Parse's secret: SendGrid posts replies to /webhooks/sendgrid/inbound/<token>.
+    inbound_token: SecretStr = SecretStr("sandbox-inbound-token")
     send_concurrency: int = 32
     group_id: str = "email"

@@ -1,47 +1,51 @@
-"""SendGrid Event Webhook and one-click unsubscribe handled: provider news becomes events.
+"""SendGrid Event Webhook, Inbound Parse and one-click unsubscribe handled: provider news
+and the consumers' e-mailed replies become events.
 
 Event batches are verified with SendGrid's ECDSA signature before anything happens (403
 otherwise). Unsubscribes and spam reports are suppressed and on the broker before the
-sender hears 200, so none is lost to a crash.
+sender hears 200, so none is lost to a crash; opens and clicks become ENGAGED signals.
+Inbound Parse cannot be signed: SendGrid posts to the URL it was given, so the URL carries
+a secret path token (settings), compared in constant time; a post without it is answered
+403 and records nothing. A reply is read by the same classifier and mapped to the same
+signals as an sms (``dunning_channels.domain.replies``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from dunning_channels.domain.replies import read_inbound, reply_signals
 from dunning_channels.ports import Clock, Publisher, SendRecords
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.envelope import wrap
 from dunning_core.contracts.events import ConsumerSignaled, DeliveryUpdated, SignalKind
+from dunning_core.contracts.topics import SIGNALS, dlq
 from dunning_core.links import read_unsubscribe_token
-from dunning_core.runtime.tracing import step_traceparent
+from dunning_core.runtime.tracing import new_traceparent, step_traceparent
 from fastapi import HTTPException
 
-from dunning_email.domain import delivery_status, signal_kind
+from dunning_email.domain import delivery_status, reply_text, sender_of, signal_kind
 from dunning_email.ports import EventSignatureVerifier
 
 log = logging.getLogger(__name__)
 SERVICE = "email"
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class SendGridWebhooks:
-    def __init__(
-        self,
-        *,
-        verifier: EventSignatureVerifier,
-        producer: Publisher,
-        records: SendRecords,
-        clock: Clock,
-        unsubscribe_secret: str,
-    ) -> None:
-        self.verifier = verifier
-        self.producer = producer
-        self.records = records
-        self.clock = clock
-        self.unsubscribe_secret = unsubscribe_secret
-        self.rejected = 0
+    verifier: EventSignatureVerifier
+    producer: Publisher
+    records: SendRecords
+    clock: Clock
+    unsubscribe_secret: str
+    inbound_token: str = ""
+    rejected: int = field(default=0, init=False)
 
     async def events(self, payload: bytes, signature: str | None, timestamp: str | None) -> int:
         if (
@@ -98,11 +102,19 @@ class SendGridWebhooks:
             )
         kind = signal_kind(name)
         if kind is not None:
-            out.append(wrap(self._signal(account_id, kind, address, event_id or step_id), SERVICE))
+            details = {"event": name, "step_id": step_id} if kind is SignalKind.ENGAGED else {}
+            signal_id = event_id or (f"{name}:{step_id}" if details else step_id)
+            signal = self._signal(account_id, kind, address, signal_id, details)
+            out.append(wrap(signal, SERVICE))
         return out
 
     def _signal(
-        self, account_id: str, kind: SignalKind, address: str, signal_id: str
+        self,
+        account_id: str,
+        kind: SignalKind,
+        address: str,
+        signal_id: str,
+        details: dict[str, str] | None = None,
     ) -> ConsumerSignaled:
         return ConsumerSignaled(
             account_id=account_id,
@@ -112,12 +124,58 @@ class SendGridWebhooks:
             address=address or None,
             source="email",
             occurred_at=self.clock.now(),
+            details={k: v for k, v in (details or {}).items() if v},
         )
 
     async def suppress_from(self, payload: bytes) -> None:
         for item in orjson.loads(payload):
-            if isinstance(item, dict) and signal_kind(str(item.get("event"))) and item.get("email"):
+            if not isinstance(item, dict) or not item.get("email"):
+                continue
+            kind = signal_kind(str(item.get("event")))
+            if kind in (SignalKind.UNSUBSCRIBED, SignalKind.SPAM_REPORTED):
                 await self.records.suppress(str(item["email"]))
+
+    async def inbound(self, token: str, form: Mapping[str, str]) -> int:
+        """An Inbound Parse post: the reply classified, its signals on the broker; how many."""
+        if not self.inbound_token or not hmac.compare_digest(
+            token.encode(), self.inbound_token.encode()
+        ):
+            self.rejected += 1
+            log.warning("rejected sendgrid inbound parse: bad path token")
+            raise HTTPException(status_code=403, detail="unknown inbound parse token")
+        sender = sender_of(form.get("from", ""), form.get("envelope", ""))
+        if not sender:
+            raise HTTPException(status_code=400, detail="no sender address (from, envelope)")
+        text = reply_text(form.get("text", ""), form.get("html", ""))
+        was_suppressed = await self.records.is_suppressed(sender)
+        meaning = read_inbound(text, now=self.clock.now(), after_opt_out=was_suppressed)
+        if meaning.kind is SignalKind.OPTED_OUT:
+            await self.records.suppress(sender)
+        elif meaning.kind is SignalKind.OPTED_IN:
+            await self.records.unsuppress(sender)
+        # SendGrid retries a post it got no 2xx for: the same message, the same signal id.
+        message_id = _header(form.get("headers", ""), "message-id")
+        key = message_id or f"{sender}\n{form.get('subject', '')}\n{text}"
+        signal_id = "email:" + hashlib.sha256(key.encode()).hexdigest()[:48]
+        owners = await self.records.owners(sender)
+        if not owners:
+            log.warning("inbound e-mail from an address we know no account of; dead-lettered")
+        details = {**meaning.details, "subject": form.get("subject", "")[:200]}
+        signals = reply_signals(
+            meaning,
+            owners,
+            channel=Channel.EMAIL,
+            source="email",
+            address=sender,
+            text=text,
+            signal_id=signal_id,
+            now=self.clock.now(),
+            details={k: v for k, v in details.items() if v},
+        )
+        for signal, dead_letter in signals:
+            envelope = wrap(signal, SERVICE, traceparent=new_traceparent())
+            await (await self.producer.send(envelope, dlq(SIGNALS) if dead_letter else None))
+        return len(signals)
 
     async def unsubscribe(self, token: str) -> None:
         named = read_unsubscribe_token(self.unsubscribe_secret, token)
@@ -129,3 +187,12 @@ class SendGridWebhooks:
             account_id, SignalKind.UNSUBSCRIBED, address, f"one-click:{token[:40]}"
         )
         await (await self.producer.send(wrap(signal, SERVICE)))
+
+
+def _header(headers: str, name: str) -> str:
+    """One header's value from Inbound Parse's raw ``headers`` field ('' when absent)."""
+    for line in headers.replace("\r\n", "\n").split("\n"):
+        field_name, sep, value = line.partition(":")
+        if sep and field_name.strip().lower() == name:
+            return value.strip()
+    return ""

@@ -15,7 +15,7 @@ import aiohttp
 import uvicorn
 from fastapi import FastAPI
 
-from dunning_sandbox import control_api, sendgrid_api, twilio_api
+from dunning_sandbox import control_api, inbound_parse, sendgrid_api, twilio_api
 from dunning_sandbox.config import SandboxSettings
 from dunning_sandbox.event_batcher import EventBatcher
 from dunning_sandbox.message_store import MessageStore
@@ -88,6 +88,7 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
     app.include_router(control_api.router)
     app.include_router(twilio_api.router)
     app.include_router(sendgrid_api.router)
+    app.include_router(inbound_parse.router)
     return app
 
 

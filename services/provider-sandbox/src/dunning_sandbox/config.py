@@ -48,6 +48,8 @@ class SandboxSettings(BaseSettings):
 
     sendgrid_api_key: SecretStr = SecretStr(DEFAULT_SENDGRID_API_KEY)
     sendgrid_event_webhook_url: str | None = None
+    # Our Inbound Parse URL, secret path token included (e-mailed replies go there).
+    sendgrid_inbound_url: str | None = None
     # PEM (PKCS#8) of the ECDSA P-256 key that signs the Event Webhook. If the file is
     # missing it is created, so the public key stays the same across restarts; None
     # means a fresh key per run.

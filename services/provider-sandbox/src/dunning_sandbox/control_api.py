@@ -6,7 +6,8 @@
 - `POST /_sandbox/drain`: flush event batches and wait for pending webhooks
 - `POST /_sandbox/twilio/inbound`: a consumer texts one of our numbers (STOP, a reply…)
 - `GET /_sandbox/sendgrid/public-key`: the Event Webhook verification key (base64 DER)
-- `POST /_sandbox/faults`, `GET`, `DELETE`: destinations answered 429 or 5xx
+- `POST /_sandbox/faults`, `GET`, `DELETE`: destinations answered 429 or 5xx, or sent
+  and answered late (`hang_s`: a timeout after accepting)
 - `POST /_sandbox/sendgrid/events`: a consumer unsubscribes, reports spam, …
 """
 
@@ -17,7 +18,7 @@ from typing import Any, Literal
 import aiohttp
 import orjson
 from fastapi import APIRouter, HTTPException, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from dunning_sandbox import twilio_rules
 from dunning_sandbox.faults import Fault
@@ -177,19 +178,26 @@ async def simulate_email_event(event: SimulatedEmailEvent, state: StateDep) -> R
 
 
 class FaultRequest(BaseModel):
-    """Answer sends to these destinations with `status` (every time, or `times` times)."""
+    """Answer sends to these destinations with `status` (every time, or `times` times);
+    with `hang_s`, send them and answer only that many seconds later."""
 
     destinations: list[str] = Field(min_length=1)
-    status: Literal[429, 500, 502, 503]
+    status: Literal[429, 500, 502, 503] | None = None
     retry_after_s: float | None = Field(default=None, ge=0)
     times: int | None = Field(default=None, ge=1)
+    hang_s: float | None = Field(default=None, gt=0, le=600)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> FaultRequest:
+        if (self.status is None) == (self.hang_s is None):
+            raise ValueError("give a status or hang_s")
+        return self
 
 
 @router.post("/_sandbox/faults")
 async def set_faults(request: FaultRequest, state: StateDep) -> Response:
-    state.faults.set(
-        request.destinations, Fault(request.status, request.retry_after_s, request.times)
-    )
+    fault = Fault(request.status or 200, request.retry_after_s, request.times, request.hang_s)
+    state.faults.set(request.destinations, fault)
     return _json({"faults": state.faults.to_json()}, 201)
 
 

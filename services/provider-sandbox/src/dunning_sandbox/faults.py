@@ -2,8 +2,9 @@
 
 Set through `POST /_sandbox/faults` (see `control_api`), so a test or the demo can make
 any number or address answer 429 (with `Retry-After`, and SendGrid's rate-limit
-headers) or a 5xx, always or for the next `times` sends, beside the fixed last-digit
-and local-part rules. No I/O.
+headers) or a 5xx, or take the message and answer only `hang_s` seconds later (a client
+with a shorter timeout sees a timeout after accepting), always or for the next `times`
+sends, beside the fixed last-digit and local-part rules. No I/O.
 """
 
 from __future__ import annotations
@@ -15,11 +16,17 @@ from dataclasses import dataclass
 
 @dataclass(slots=True)
 class Fault:
-    """The answer a destination gets instead of being sent to."""
+    """The answer a destination gets instead of being sent to (``hang_s``: it is sent,
+    and the answer comes that late)."""
 
     status: int
     retry_after_s: float | None = None
     remaining: int | None = None  # None: every time
+    hang_s: float | None = None
+
+    @property
+    def accepts(self) -> bool:
+        return self.hang_s is not None
 
     def headers(self, *, sendgrid: bool = False) -> dict[str, str]:
         found: dict[str, str] = {}
@@ -46,7 +53,7 @@ class Faults:
     def set(self, destinations: list[str], fault: Fault) -> None:
         for destination in destinations:
             self._by_destination[destination.lower()] = Fault(
-                fault.status, fault.retry_after_s, fault.remaining
+                fault.status, fault.retry_after_s, fault.remaining, fault.hang_s
             )
 
     def take(self, destination: str) -> Fault | None:
@@ -70,6 +77,7 @@ class Faults:
                 "status": f.status,
                 "retry_after_s": f.retry_after_s,
                 "remaining": f.remaining,
+                "hang_s": f.hang_s,
             }
             for destination, f in sorted(self._by_destination.items())
         }

@@ -7,15 +7,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import time
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
-from dunning_sandbox import sendgrid_rules
+from dunning_sandbox import lookups, sendgrid_rules
 from dunning_sandbox.ids import (
     sendgrid_event_id,
     sendgrid_message_id,
@@ -65,9 +66,12 @@ async def send_mail(request: Request, state: StateDep) -> Response:
         return Response(status_code=200)
 
     recipients = sendgrid_rules.recipients(body)
+    hang_s = 0.0
     for recipient in recipients:
         fault = state.faults.take(recipient.email)
-        if fault is not None:
+        if fault is not None and fault.hang_s is not None:
+            hang_s = max(hang_s, fault.hang_s)
+        elif fault is not None:
             state.store.counts["email.faulted"] += 1
             response = _errors(sendgrid_rules.fault_errors(fault.status), fault.status)
             response.headers.update(fault.headers(sendgrid=True))
@@ -87,7 +91,34 @@ async def send_mail(request: Request, state: StateDep) -> Response:
     state.store.counts["email.accepted"] += 1
     state.store.counts["email.recipients"] += len(recipients)
     _schedule_events(state, record, recipients, body.get("categories"))
+    if hang_s:
+        state.store.counts["email.hung"] += 1
+        await asyncio.sleep(hang_s)  # sent; the answer comes too late for the caller
     return Response(status_code=202, headers={"X-Message-Id": x_message_id})
+
+
+@router.get("/messages")
+async def email_activity(
+    request: Request,
+    state: StateDep,
+    query: str = Query(default=""),
+    limit: int = Query(default=10, ge=1, le=1000),
+) -> Response:
+    """The Email Activity API's message filter (see ``lookups``)."""
+    refused = _auth_failure(state, request.headers.get("authorization"))
+    if refused is not None:
+        return refused
+    clauses = lookups.parse_activity_query(query) if query else []
+    if clauses is None:
+        return _errors([sendgrid_rules.FieldError("invalid query", "query", None)], 400)
+    records = (r for r in state.store.newest_first("email") if isinstance(r, EmailRecord))
+    found = []
+    for message in lookups.activity_messages(records):
+        if lookups.activity_matches(message, clauses):
+            found.append({k: v for k, v in message.items() if k != "unique_args"})
+            if len(found) >= limit:
+                break
+    return Response(orjson.dumps({"messages": found}), media_type="application/json")
 
 
 class EventWebhookSettings(BaseModel):

@@ -1,13 +1,15 @@
-"""The sandboxed Twilio Messages API: create and fetch, with signed status callbacks.
+"""The sandboxed Twilio Messages API: create, fetch and list, with signed status callbacks.
 
 `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` answers like Twilio (201 with the
 Message resource, or Twilio's error shape) and then walks the message through the
 statuses `twilio_rules.outcome_for` gives, POSTing one signed status callback per status
-to the message's `StatusCallback`, in order.
+to the message's `StatusCallback`, in order. `GET …/Messages.json` lists them (filters in
+`lookups`), as reconciliation asks Twilio whether a message whose answer was lost exists.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hmac
@@ -19,7 +21,7 @@ from urllib.parse import parse_qsl, urlencode
 import orjson
 from fastapi import APIRouter, Request, Response
 
-from dunning_sandbox import twilio_rules
+from dunning_sandbox import lookups, twilio_rules
 from dunning_sandbox.ids import twilio_sid
 from dunning_sandbox.message_store import SmsRecord
 from dunning_sandbox.signing import TWILIO_SIGNATURE_HEADER, twilio_signature
@@ -91,6 +93,7 @@ def message_resource(record: SmsRecord) -> dict[str, Any]:
         "price_unit": "USD",
         "sid": record.sid,
         "status": record.status,
+        "to": record.to,
         "subresource_uris": {
             "media": f"{uri}/Media.json",
             "feedback": f"{uri}/Feedback.json",
@@ -116,7 +119,7 @@ async def create_message(account_sid: str, request: Request, state: StateDep) ->
         state.store.counts["sms.rejected"] += 1
         return _error(twilio_rules.invalid_status_callback(parsed.status_callback))
     fault = state.faults.take(parsed.to)
-    if fault is not None:
+    if fault is not None and not fault.accepts:
         state.store.counts["sms.faulted"] += 1
         response = _error(twilio_rules.fault_error(fault.status))
         response.headers.update(fault.headers())
@@ -142,7 +145,29 @@ async def create_message(account_sid: str, request: Request, state: StateDep) ->
     state.store.add(record.sid, record)
     state.store.counts["sms.accepted"] += 1
     _start_lifecycle(state, record, outcome)
+    if fault is not None and fault.hang_s is not None:
+        state.store.counts["sms.hung"] += 1
+        await asyncio.sleep(fault.hang_s)  # sent; the answer comes too late for the caller
     return _json(message_resource(record), 201)
+
+
+@router.get("/Messages.json")
+async def list_messages(account_sid: str, request: Request, state: StateDep) -> Response:
+    refused = _check_account(state, request, account_sid)
+    if refused is not None:
+        return refused
+    params = dict(request.query_params)
+    try:
+        page = max(0, int(params.get("Page", "0")))
+        page_size = min(1000, max(1, int(params.get("PageSize", "50"))))
+    except ValueError:
+        return _error(twilio_rules.TwilioApiError(400, 20001, "Invalid paging parameter"))
+    records = (r for r in state.store.newest_first("sms") if isinstance(r, SmsRecord))
+    kept = lookups.twilio_matches(records, params)
+    if kept is None:
+        return _error(twilio_rules.TwilioApiError(400, 20001, "Invalid DateSent filter"))
+    resources = [message_resource(r) for r in kept]
+    return _json(lookups.twilio_page(resources, request.url.path, page, page_size), 200)
 
 
 @router.get("/Messages/{message_sid}.json")

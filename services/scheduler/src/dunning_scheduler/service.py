@@ -115,20 +115,13 @@ async def _save(
     await (tx.save_progress(cases) if progress else tx.save_cases(cases))
 
 
+@dataclass(eq=False, repr=False)
 class Scheduler:
-    def __init__(
-        self,
-        store: CaseStore,
-        publisher: StepPublisher,
-        renderer: MessageRenderer,
-        policy: EscalationPolicy,
-        clock: Clock,
-    ) -> None:
-        self.store = store
-        self.publisher = publisher
-        self.renderer = renderer
-        self.policy = policy
-        self.clock = clock
+    store: CaseStore
+    publisher: StepPublisher
+    renderer: MessageRenderer
+    policy: EscalationPolicy
+    clock: Clock
 
     def planned(self, step: OutreachStep, account_id: str, now: datetime) -> StepPlanned:
         return StepPlanned(

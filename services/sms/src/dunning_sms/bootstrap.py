@@ -9,6 +9,7 @@ from dunning_core.contracts.topics import APPROVED_SMS
 from dunning_core.runtime.clock import Clock
 from fastapi import FastAPI
 
+from dunning_sms.adapters.redis_answers import RedisAnswerLog
 from dunning_sms.adapters.twilio_sender import TwilioSmsSender, TwilioStepSender
 from dunning_sms.adapters.twilio_webhooks import TwilioSignatureVerifier
 from dunning_sms.api import router
@@ -49,6 +50,9 @@ def build_ingress(settings: SmsSettings, clock: Clock | None = None) -> FastAPI:
         records=parts.records,
         clock=parts.clock,
         public_base_url=settings.public_base_url,
+        answers=RedisAnswerLog(parts.redis, prefix=settings.topic_prefix),
+        creditor=settings.creditor_name,
+        contact=settings.creditor_contact,
     )
     return ingress_app(
         settings,

@@ -20,5 +20,8 @@ class SmsSettings(ChannelSettings):
     twilio_messaging_service_sid: str | None = None
     twilio_base_url: str = "https://api.twilio.com"
     public_base_url: str = "http://127.0.0.1:8006"
+    # Who the HELP reply and the confirmations name, and how to reach them (CTIA).
+    creditor_name: str = "Dunning Recovery Services"
+    creditor_contact: str = "1-800-555-0100"
     send_concurrency: int = 32
     group_id: str = "sms"

@@ -1,63 +1,12 @@
-"""Pure sms rules: what an inbound text means, what a Twilio status means."""
+"""Pure sms rules: what a Twilio status means; what an inbound text means is shared by
+every channel (``dunning_channels.domain.replies``, re-exported here)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dunning_channels.domain.replies import InboundMeaning, read_inbound
+from dunning_core.contracts.events import DeliveryStatus
 
-from dunning_core.contracts.events import DeliveryStatus, SignalKind
-from dunning_replies import classify
-
-# What each intent of the shared classifier (dunning_replies) becomes on consumer.signals.v1.
-_SIGNALS: dict[str, SignalKind] = {
-    "opt_out": SignalKind.OPTED_OUT,
-    "opt_out_all": SignalKind.OPTED_OUT,
-    "opt_in": SignalKind.OPTED_IN,
-    "help": SignalKind.HELP_REQUESTED,
-    "dispute": SignalKind.DISPUTED,
-    "promise": SignalKind.PROMISED_TO_PAY,
-    # a reassigned number: never text it again, whoever owns the account
-    "wrong_number": SignalKind.MEDIUM_RESTRICTED,
-}
-
-
-@dataclass(frozen=True)
-class InboundMeaning:
-    """What an inbound text is, as a signal: its kind and what the classifier found."""
-
-    kind: SignalKind
-    intent: str
-    details: dict[str, str]
-    all_channels: bool = False
-
-
-def read_inbound(
-    text: str,
-    *,
-    now: datetime,
-    opt_out_type: str | None = None,
-    after_opt_out: bool = False,
-    tz: str = "America/New_York",
-) -> InboundMeaning:
-    """The one classifier's reading of a text; Twilio's OptOutType (Advanced Opt-Out), when
-    the provider sends one, wins over it."""
-    found = classify(
-        text, tz=tz, now=now, provider_opt_out_type=opt_out_type, after_opt_out=after_opt_out
-    )
-    intent = found.intent
-    details = {"intent": intent, "language": found.language or ""}
-    if found.date is not None:
-        details["date"] = found.date.isoformat()
-    if found.amount is not None:
-        details["amount_minor"] = str(found.amount.minor_units)
-        details["currency"] = found.amount.currency
-    return InboundMeaning(
-        kind=_SIGNALS.get(intent, SignalKind.REPLIED),
-        intent=intent,
-        details={k: v for k, v in details.items() if v},
-        all_channels=intent == "opt_out_all",
-    )
-
+__all__ = ["OPTED_OUT_ERROR", "InboundMeaning", "delivery_status", "read_inbound"]
 
 _STATUS = {
     "queued": DeliveryStatus.ACCEPTED,

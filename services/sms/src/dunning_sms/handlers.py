@@ -3,45 +3,55 @@
 Every request is verified by its ``X-Twilio-Signature`` before anything happens (403
 otherwise). Opt-outs are written durably (Kafka acknowledged, destination suppressed)
 before Twilio gets its 200, so a STOP is never lost to a crash.
+
+Opt-out, opt-in and HELP are answered in the webhook's own response (TwiML ``<Message>``):
+Twilio sends it as the reply, no second API call, nothing queued behind the worker, so the
+confirmation cannot be delayed by a worker restart or a provider backlog, and it never
+passes the gate as a collection contact (it is not one: it is counted nowhere, its fixed
+texts are vetted against the gate's content rules in tests/cross). What was answered rides
+on the signal (``details["answer"]``, ``details["answer_text"]``), so the ledger's
+communication log shows it. One answer per inbound MessageSid (a redelivery gets none), and
+none to a second STOP (the number is already suppressed) or to an opt-out Twilio's Advanced
+Opt-Out has already confirmed (``OptOutType`` present).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import dataclass, field
 
+from dunning_channels.domain.replies import reply_signals
 from dunning_channels.ports import Clock, Publisher, SendRecords
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.envelope import wrap
 from dunning_core.contracts.events import ConsumerSignaled, DeliveryUpdated, SignalKind
 from dunning_core.contracts.topics import SIGNALS, dlq
 from dunning_core.runtime.tracing import new_traceparent, step_traceparent
+from dunning_replies.answers import Answer, answer_for, language_of
 from fastapi import HTTPException, Request
 
 from dunning_sms.domain import OPTED_OUT_ERROR, delivery_status, read_inbound
-from dunning_sms.ports import SignatureVerifier
+from dunning_sms.ports import AnswerLog, SignatureVerifier
 
 log = logging.getLogger(__name__)
-UNATTRIBUTED = "unattributed"  # the account of a signal whose number no account is known of
 SERVICE = "sms"
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class TwilioWebhooks:
-    def __init__(
-        self,
-        *,
-        verifier: SignatureVerifier,
-        producer: Publisher,
-        records: SendRecords,
-        clock: Clock,
-        public_base_url: str,
-    ) -> None:
-        self.verifier = verifier
-        self.producer = producer
-        self.records = records
-        self.clock = clock
-        self.public_base_url = public_base_url.rstrip("/")
-        self.rejected = 0
+    verifier: SignatureVerifier
+    producer: Publisher
+    records: SendRecords
+    clock: Clock
+    public_base_url: str
+    answers: AnswerLog
+    creditor: str = "Dunning Recovery Services"
+    contact: str = "1-800-555-0100"
+    rejected: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        self.public_base_url = self.public_base_url.rstrip("/")
 
     async def verified_form(self, request: Request, signature: str | None) -> dict[str, str]:
         form = {k: str(v) for k, v in (await request.form()).items()}
@@ -82,36 +92,69 @@ class TwilioWebhooks:
                 account_id, SignalKind.OPTED_OUT, to, None, form.get("MessageSid", "")
             )
 
-    async def inbound(self, request: Request, signature: str | None) -> None:
+    async def inbound(self, request: Request, signature: str | None) -> Answer | None:
+        """Publish what the text means; the answer to text back, if any."""
         form = await self.verified_form(request, signature)
         sender = form.get("From", "")
         body = form.get("Body", "")
+        was_suppressed = await self.records.is_suppressed(sender)
+        opt_out_type = form.get("OptOutType") or None
         meaning = read_inbound(
-            body,
-            now=self.clock.now(),
-            opt_out_type=form.get("OptOutType"),
-            after_opt_out=await self.records.is_suppressed(sender),
+            body, now=self.clock.now(), opt_out_type=opt_out_type, after_opt_out=was_suppressed
         )
         kind = meaning.kind
         if kind is SignalKind.OPTED_OUT:
             await self.records.suppress(sender)
         elif kind is SignalKind.OPTED_IN:
             await self.records.unsuppress(sender)
-        owners = await self.records.owners(sender)
         sid = form.get("MessageSid", "")
+        answer = self._answer(meaning.intent, kind, meaning.details, was_suppressed, opt_out_type)
+        if answer is not None and not await self.answers.first(sid or sender + body):
+            answer = None  # a redelivery of a text already answered
+        details = dict(meaning.details)
+        if answer is not None:
+            details.update(answer=answer.kind, answer_language=answer.language)
+            details["answer_text"] = answer.text
+        owners = await self.records.owners(sender)
         if not owners:
-            # Never dropped (the owners may have been lost with Redis): kept on the signals'
-            # dead-letter topic, to be attributed by whoever knows the number.
             log.warning("inbound message from a number we know no account of; dead-lettered")
-            details = {**meaning.details, "unattributed": "no account known for this number"}
-            await self._signal(UNATTRIBUTED, kind, sender, body, sid, details, dead_letter=True)
-        for account_id in sorted(owners):
-            await self._signal(account_id, kind, sender, body, sid, meaning.details)
-            if meaning.all_channels:  # STOPALL: every channel, not only this number
-                for channel in Channel:
-                    await self._signal(
-                        account_id, kind, None, body, f"{sid}:{channel.value}", {}, channel
-                    )
+        signals = reply_signals(
+            meaning,
+            owners,
+            channel=Channel.SMS,
+            source="sms",
+            address=sender,
+            text=body,
+            signal_id=sid or hashlib.sha256(f"{sender}{body}".encode()).hexdigest(),
+            now=self.clock.now(),
+            details=details,
+        )
+        for signal, dead_letter in signals:
+            # Awaited: the signal is on the broker before Twilio hears 200.
+            envelope = wrap(signal, SERVICE, traceparent=new_traceparent())
+            await (await self.producer.send(envelope, dlq(SIGNALS) if dead_letter else None))
+        return answer
+
+    def _answer(
+        self,
+        intent: str,
+        kind: SignalKind,
+        details: dict[str, str],
+        was_suppressed: bool,
+        opt_out_type: str | None,
+    ) -> Answer | None:
+        if opt_out_type is not None:
+            return None  # Twilio's Advanced Opt-Out answers STOP, START and HELP itself
+        if kind is SignalKind.OPTED_OUT and was_suppressed:
+            return None  # a second STOP: confirmed once already
+        if kind is SignalKind.OPTED_IN and not was_suppressed:
+            return None  # nothing to re-enable
+        if kind not in (SignalKind.OPTED_OUT, SignalKind.OPTED_IN, SignalKind.HELP_REQUESTED):
+            return None
+        # The account's locale is not known to the ingress (no account store here): the
+        # reply's language chooses.
+        language = language_of(None, details.get("language"))
+        return answer_for(intent, language, creditor=self.creditor, contact=self.contact)
 
     async def _signal(
         self,

@@ -4,18 +4,23 @@ Redis holds the reservations, owners, suppressions and the retry schedule, fast 
 shared; a compacted topic of the channel's own (``<prefix><channel>.journal``, made at
 start if missing, kept 90 days) holds each parked item keyed by step id (a tombstone
 once done), each send's intent (written and acknowledged before the provider is
-called) and each suppressed destination (``JournaledSendRecords`` writes it first).
+called), each suppressed destination (``JournaledSendRecords`` writes it first) and each
+step in flight (``JournaledInFlight``: reserved, outcome not recorded yet; written without
+waiting for the broker, as Redis holds them while it lasts).
 ``JournaledRetryQueue`` writes the journal before Redis and, when it finds Redis without
 its mark (flushed, replaced, a fresh instance), puts back every parked item, the
 suppressions, and the reservation and the owner of every step ever tried, before it
 claims anything: a redelivered approval of a step sent before the loss is then a
-duplicate, not a second message, and a reply from its number finds its account.
+duplicate, not a second message, a reply from its number finds its account, and a step
+whose outcome was unknown is reconciled with the provider.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +39,7 @@ log = logging.getLogger(__name__)
 _KEEP_MS = 90 * 24 * 3600 * 1000
 _INTENT = "intent:"
 _SUPPRESSED = "suppressed:"
+_INFLIGHT = "inflight:"
 Tried = tuple[str, str]  # (destination, account id)
 
 
@@ -42,6 +48,7 @@ class JournalState:
     parked: dict[str, tuple[float, Parked]] = field(default_factory=dict)
     tried: dict[str, Tried] = field(default_factory=dict)
     suppressed: set[str] = field(default_factory=set)
+    inflight: dict[str, tuple[float, Parked]] = field(default_factory=dict)
 
 
 class KafkaSendJournal:
@@ -80,6 +87,17 @@ class KafkaSendJournal:
         key = (_INTENT + step_id).encode()
         value = orjson.dumps({"destination": destination, "account_id": account_id})
         await (await self.producer.send_raw(self.topic, key, value, []))
+
+    async def in_flight(
+        self, step_id: str, item: Parked | None, due_at: float = 0.0
+    ) -> asyncio.Future[Any]:
+        """Queue that ``step_id`` is in flight (``item``, to reconcile at ``due_at``) or
+        settled (None); the broker's acknowledgement is the future returned."""
+        key = (_INFLIGHT + step_id).encode()
+        value = (
+            None if item is None else orjson.dumps({"due_at": due_at, "item": dump(item).decode()})
+        )
+        return await self.producer.send_raw(self.topic, key, value, [])
 
     async def abandon(self, step_id: str) -> None:
         """Withdraw the intent of ``step_id`` (a tombstone), acknowledged by the broker."""
@@ -123,6 +141,17 @@ class KafkaSendJournal:
                                 suppressed.discard(destination)
                             else:
                                 suppressed.add(destination)
+                            continue
+                        if key.startswith(_INFLIGHT):
+                            step = key.removeprefix(_INFLIGHT)
+                            if record.value is None:
+                                state.inflight.pop(step, None)
+                            else:
+                                data = orjson.loads(record.value)
+                                state.inflight[step] = (
+                                    float(data["due_at"]),
+                                    load(data["item"].encode()),
+                                )
                             continue
                         if key.startswith(_INTENT):
                             if record.value is None:  # withdrawn: never sent
@@ -174,13 +203,16 @@ class JournaledRetryQueue:
         records: SendRecords,
         redis: Redis,
         mark_key: str,
+        inflight: RedisRetryQueue | None = None,
     ) -> None:
         self.queue = queue
+        self.inflight = inflight
         self.journal = journal
         self.records = records
         self.redis = redis
         self.mark_key = mark_key
         self.restored = 0
+        self._restoring = asyncio.Lock()  # the sends and the retries both ask
 
     async def start(self) -> None:
         await self.journal.ensure_topic()
@@ -190,6 +222,12 @@ class JournaledRetryQueue:
         """Put the journal back into Redis if Redis lost it; whether it had."""
         if await self.redis.exists(self.mark_key):
             return False
+        async with self._restoring:
+            if await self.redis.exists(self.mark_key):
+                return False  # restored while this one waited
+            return await self._restore()
+
+    async def _restore(self) -> bool:
         state = await self.journal.read_all()
         items, tried = state.parked, state.tried
         for step_id in set(tried) | set(items):
@@ -201,11 +239,20 @@ class JournaledRetryQueue:
             await self.records.suppress(destination)
         for due_at, item in items.values():
             await self.queue.park(item, due_at)
+        if self.inflight is not None:
+            for step_id, (due_at, item) in state.inflight.items():
+                await self.records.reserve(step_id)
+                await self.inflight.park(item, due_at)  # reconciled when due
         await self.redis.set(self.mark_key, b"1")
         self.restored += len(items)
         log.warning(
             "reservations, suppressions and retries restored from the journal",
-            extra={"items": len(items), "tried": len(tried), "suppressed": len(state.suppressed)},
+            extra={
+                "items": len(items),
+                "tried": len(tried),
+                "suppressed": len(state.suppressed),
+                "in_flight": len(state.inflight),
+            },
         )
         return True
 
@@ -226,6 +273,55 @@ class JournaledRetryQueue:
     async def done(self, step_id: str) -> None:
         await self.queue.done(step_id)
         await self.journal.write(step_id, None)
+
+    async def size(self) -> int:
+        return await self.queue.size()
+
+
+_lost = {"count": 0, "logged_at": 0.0}
+
+
+def _noted(ack: asyncio.Future[Any]) -> None:
+    """Watch an unawaited journal write: a lost one is counted, and logged at most every
+    30 s (a broker outage loses them by the thousand)."""
+
+    def check(done: asyncio.Future[Any]) -> None:
+        if done.cancelled() or done.exception() is None:
+            return
+        _lost["count"] += 1
+        now = time.monotonic()
+        if now - _lost["logged_at"] >= 30.0:
+            _lost["logged_at"] = now
+            log.warning(
+                "in-flight journal writes lost",
+                extra={"lost": _lost["count"], "error": repr(done.exception())},
+            )
+
+    ack.add_done_callback(check)
+
+
+class JournaledInFlight:
+    """The in-flight steps in Redis (``RedisRetryQueue`` named "inflight"), written through
+    to the journal without waiting for the broker: a send is not slowed by it, and a
+    Redis loss gives them back (``JournaledRetryQueue`` restores them)."""
+
+    def __init__(self, queue: RedisRetryQueue, journal: KafkaSendJournal) -> None:
+        self.queue = queue
+        self.journal = journal
+
+    async def park(self, item: Parked, due_at: float) -> None:
+        await self.queue.park(item, due_at)
+        _noted(await self.journal.in_flight(item.step_id, item, due_at))
+
+    async def done(self, step_id: str) -> None:
+        await self.queue.done(step_id)
+        _noted(await self.journal.in_flight(step_id, None))
+
+    async def claim(self, now: float, lease_s: float) -> Parked | None:
+        return await self.queue.claim(now, lease_s)
+
+    async def holds(self, step_id: str) -> bool:
+        return await self.queue.holds(step_id)
 
     async def size(self) -> int:
         return await self.queue.size()
@@ -263,3 +359,6 @@ class JournaledSendRecords:
 
     async def is_suppressed(self, destination: str) -> bool:
         return await self.records.is_suppressed(destination)
+
+    async def any_suppressed(self, keys: Sequence[str]) -> bool:
+        return await self.records.any_suppressed(keys)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from dunning_core.contracts.common import Channel
 from redis.asyncio import Redis
 
@@ -42,6 +44,10 @@ class RedisSendRecords:
 
     async def unsuppress(self, destination: str) -> None:
         await self.redis.delete(f"{self.ns}suppressed:{destination.lower()}")
+
+    async def any_suppressed(self, keys: Sequence[str]) -> bool:
+        names = [f"{self.ns}suppressed:{key.lower()}" for key in keys]
+        return bool(names) and bool(await self.redis.exists(*names))
 
     async def is_suppressed(self, destination: str) -> bool:
         return bool(await self.redis.exists(f"{self.ns}suppressed:{destination.lower()}"))

@@ -63,10 +63,17 @@ def load(raw: bytes) -> Parked:
 
 
 class RedisRetryQueue:
-    def __init__(self, redis: Redis, channel: Channel, prefix: str = "") -> None:
+    """Also the in-flight steps (``queue="inflight"``): due when they are to be reconciled."""
+
+    def __init__(
+        self, redis: Redis, channel: Channel, prefix: str = "", queue: str = "retry"
+    ) -> None:
         self.redis = redis
-        self.due_key = f"{prefix}{channel.value}:retry:due"
-        self.items_key = f"{prefix}{channel.value}:retry:items"
+        self.due_key = f"{prefix}{channel.value}:{queue}:due"
+        self.items_key = f"{prefix}{channel.value}:{queue}:items"
+
+    async def holds(self, step_id: str) -> bool:
+        return bool(await self.redis.hexists(self.items_key, step_id))
 
     async def park(self, item: Parked, due_at: float) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:

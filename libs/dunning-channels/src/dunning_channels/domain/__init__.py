@@ -33,6 +33,15 @@ from dunning_channels.domain.outcomes import (
     Unavailable,
 )
 from dunning_channels.domain.pacing import Rate, next_turn
+from dunning_channels.domain.reconcile import (
+    UNCERTAIN,
+    Found,
+    Lookup,
+    LookupFailed,
+    NotFound,
+    ReconcilePolicy,
+    gives_up,
+)
 from dunning_channels.domain.retry import (
     CIRCUIT_OPEN,
     RATE_LIMITED,
@@ -43,6 +52,7 @@ from dunning_channels.domain.retry import (
     next_try,
     retry_after_seconds,
 )
+from dunning_channels.domain.suppression import account_keys, suppression_changes
 
 __all__ = [
     "CIRCUIT_OPEN",
@@ -51,14 +61,20 @@ __all__ = [
     "RETRY_BUDGET_SPENT",
     "SEND_BY_PASSED",
     "SUPPRESSED",
+    "UNCERTAIN",
     "Accepted",
     "AmbiguousSend",
     "Answered",
     "BreakerState",
     "CircuitBreaker",
+    "Found",
     "GiveUp",
+    "Lookup",
+    "LookupFailed",
+    "NotFound",
     "Provider",
     "Rate",
+    "ReconcilePolicy",
     "Refusal",
     "Rejected",
     "Report",
@@ -67,16 +83,19 @@ __all__ = [
     "SendGuard",
     "SendOutcome",
     "Unavailable",
+    "account_keys",
     "admission",
     "already_sent",
     "concluded",
     "delivery_update",
     "expired",
     "expiry",
+    "gives_up",
     "next_try",
     "next_turn",
     "opt_out_signal",
     "provider_answered",
     "report_for",
     "retry_after_seconds",
+    "suppression_changes",
 ]

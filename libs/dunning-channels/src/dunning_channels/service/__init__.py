@@ -1,7 +1,9 @@
-"""The use cases of every channel worker: sending approved steps (``send``), and what is
-published about them (``reports``)."""
+"""The use cases of every channel worker: sending approved steps (``send``, its retries
+in ``retries``), what is published about them (``reports``), and the consumers' signals
+kept as suppressions (``signals``)."""
 
 from dunning_channels.service.reports import Reports
 from dunning_channels.service.send import SendApprovals
+from dunning_channels.service.signals import SuppressOnSignals
 
-__all__ = ["Reports", "SendApprovals"]
+__all__ = ["Reports", "SendApprovals", "SuppressOnSignals"]

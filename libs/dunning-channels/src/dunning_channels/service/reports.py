@@ -7,6 +7,7 @@ caller's ``acks``, which it awaits before the batch (or the retry) counts as don
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import Any
 
 from dunning_core.contracts.common import Channel
@@ -19,23 +20,15 @@ from dunning_channels.ports import Clock, Publisher
 Acks = list[Awaitable[Any]]
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class Reports:
     """Publishes, for one channel and provider, what became of approved steps."""
 
-    def __init__(
-        self,
-        *,
-        service: str,
-        channel: Channel,
-        provider: Provider,
-        publisher: Publisher,
-        clock: Clock,
-    ) -> None:
-        self.service = service
-        self.channel = channel
-        self.provider = provider
-        self.publisher = publisher
-        self.clock = clock
+    service: str
+    channel: Channel
+    provider: Provider
+    publisher: Publisher
+    clock: Clock
 
     async def expire(self, approval: StepApproved, cause: Envelope, acks: Acks) -> None:
         event, expiry_id = expiry(

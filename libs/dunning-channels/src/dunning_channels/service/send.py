@@ -22,7 +22,6 @@ failed before anything left.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -43,11 +42,13 @@ from dunning_channels.domain import (
     AmbiguousSend,
     CircuitBreaker,
     GiveUp,
+    ReconcilePolicy,
     Report,
     RetryPolicy,
     SendGuard,
     SendOutcome,
     Unavailable,
+    account_keys,
     admission,
     already_sent,
     concluded,
@@ -59,6 +60,7 @@ from dunning_channels.domain import (
 from dunning_channels.ports import (
     Clock,
     DeadLetters,
+    InFlight,
     Pacing,
     Parked,
     Publisher,
@@ -67,12 +69,14 @@ from dunning_channels.ports import (
     SendJournal,
     SendRecords,
 )
+from dunning_channels.service.reconcile import Reconciling
 from dunning_channels.service.reports import Reports
+from dunning_channels.service.retries import RetryRunner
 
 log = logging.getLogger(__name__)
 
 
-class SendApprovals:
+class SendApprovals(RetryRunner, Reconciling):
     """The handler of approved steps for one channel, and the runner of their retries."""
 
     def __init__(
@@ -91,6 +95,8 @@ class SendApprovals:
         pacing: Pacing | None = None,
         journal: SendJournal | None = None,
         guard: SendGuard | None = None,
+        inflight: InFlight | None = None,
+        reconcile: ReconcilePolicy | None = None,
         concurrency: int = 32,
         wall: Callable[[], float] = time.time,
         rand: Callable[[], float] = random.random,
@@ -108,6 +114,7 @@ class SendApprovals:
         self.breaker = breaker or CircuitBreaker()
         self.pacing, self.journal = pacing, journal
         self.guard = guard or SendGuard()
+        self.inflight, self.reconcile = inflight, reconcile or ReconcilePolicy()
         self.reports = Reports(
             service=service, channel=channel, provider=sender.provider, publisher=publisher,
             clock=clock,
@@ -128,6 +135,7 @@ class SendApprovals:
         self.parked = 0
         self.paced = 0
         self.failed = 0
+        self.found, self.resent, self.uncertain = 0, 0, 0  # by reconciliation
 
     # --- the consumer loop's handler ------------------------------------------------------
 
@@ -138,7 +146,7 @@ class SendApprovals:
         step = approval.step
         if step.channel is not self.channel:
             raise PermanentError(f"step {step.step_id} is for {step.channel}, not {self.channel}")
-        refusal = admission(step, suppressed=await self.records.is_suppressed(step.destination))
+        refusal = admission(step, suppressed=await self._suppressed(approval))
         if refusal is not None:
             self.refused += 1
             await self.reports.report(
@@ -152,8 +160,13 @@ class SendApprovals:
         if already_sent(await self.records.reserve(step.step_id)):
             self.skipped += 1
             return
-        await self._slots.acquire()
         first = Parked(envelope, attempts=0, first_attempt_at=self.wall())
+        try:
+            await self._begin(first)  # a worker dying before it records: reconciled
+        except Exception:
+            await self.records.release(step.step_id)
+            raise
+        await self._slots.acquire()
         self._pending.append(asyncio.create_task(self._try(first, self._acks, first=True)))
 
     async def flush(self) -> None:
@@ -165,56 +178,6 @@ class SendApprovals:
         if errors:
             raise TransientError(f"{len(errors)} sends failed; first: {errors[0]!r}") from errors[0]
 
-    # --- retries --------------------------------------------------------------------------
-
-    async def run_retries(self, poll_s: float = 0.25) -> None:
-        """Try parked approvals as they fall due, until ``stop_retries``."""
-        while not self._stopping.is_set():
-            try:
-                await self.retry_due()
-            except Exception:
-                log.exception("retry pass failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), poll_s)
-
-    async def stop_retries(self) -> None:
-        self._stopping.set()
-        await self.drain_retries()
-
-    async def retry_due(self) -> int:
-        """Start every retry due now (each waits for a send slot); how many started."""
-        started = 0
-        while True:
-            await self._slots.acquire()
-            try:
-                item = await self.retries.claim(self.wall(), self.lease_s)
-            except BaseException:
-                self._slots.release()
-                raise
-            if item is None:
-                self._slots.release()
-                return started
-            task = asyncio.create_task(self._retry(item))
-            self._retrying.add(task)
-            task.add_done_callback(self._retrying.discard)
-            started += 1
-
-    async def drain_retries(self) -> None:
-        """Wait for the retries in flight."""
-        while self._retrying:
-            await asyncio.gather(*self._retrying, return_exceptions=True)
-
-    async def _retry(self, item: Parked) -> None:
-        acks: list[Awaitable[Any]] = []
-        try:
-            parked_again = await self._try(item, acks)
-            await asyncio.gather(*acks)
-            if not parked_again:
-                await self.retries.done(item.step_id)
-        except Exception:
-            # Left leased: it falls due again when the lease ends.
-            log.exception("retry failed", extra={"step_id": item.step_id})
-
     # --- one try ----------------------------------------------------------------------------
 
     async def _try(self, item: Parked, acks: list[Awaitable[Any]], *, first: bool = False) -> bool:
@@ -223,17 +186,15 @@ class SendApprovals:
         approval = item.envelope.data
         assert isinstance(approval, StepApproved)
         step = approval.step
-        called = False
+        called, settled = False, True
         try:
             if not first:
                 if concluded(await self.records.reserve(step.step_id)):
                     return False  # done before, and its lease ran out after: dropped
-                if await self.records.is_suppressed(step.destination):  # opted out since
-                    await self.records.record(step.step_id, f"refused:{SUPPRESSED}")
-                    self.refused += 1
-                    await self.reports.report(
-                        approval, DeliveryStatus.REFUSED, SUPPRESSED, item.envelope, acks
-                    )
+                if self.inflight is not None and await self.inflight.holds(step.step_id):
+                    return False  # a call of it may be out there: reconciled, not retried
+                if await self._suppressed(approval):  # opted out since
+                    await self._refuse_suppressed(item, acks)
                     return False
             turn = "go" if item.paced else await self._wait_for_turn(item)
             if turn == "parked":
@@ -244,14 +205,19 @@ class SendApprovals:
             await self.records.remember_owner(step.destination, approval.account_id)
             if self.journal is not None:
                 await self.journal.intend(step.step_id, step.destination, approval.account_id)
-                if self.guard.too_late(approval.send_by, self.clock.now()):
-                    # The broker was slow to take the intent: too late now.
+            # The last word before the call: the clock (a broker slow to take the intent, a
+            # paced wait) or a STOP may have moved meanwhile.
+            late = self.guard.too_late(approval.send_by, self.clock.now())
+            if late or await self._suppressed(approval):
+                if self.journal is not None:
                     await self.journal.abandon(step.step_id)
-                    await self._release_expired(item, acks)
-                    return False
+                await (self._release_expired if late else self._refuse_suppressed)(item, acks)
+                return False
+            await self._begin(item)
             try:
                 outcome = await self._call(approval)
             except AmbiguousSend as exc:
+                settled = False  # in flight: the provider is asked later
                 self.ambiguous += 1  # the reservation stays: it may be out there
                 extra = {"step_id": step.step_id, "error": str(exc)}
                 log.warning("send outcome unknown; not resent", extra=extra)
@@ -266,9 +232,24 @@ class SendApprovals:
                 # Nothing left the building on a first try: free the step so the
                 # redelivered batch sends it. (A parked one comes back when its lease ends.)
                 await self.records.release(step.step_id)
+            settled = not called  # sent, not recorded: reconciled
             raise
         finally:
             self._slots.release()
+            if settled:
+                await self._end(step.step_id)
+
+    async def _begin(self, item: Parked) -> None:
+        if self.inflight is not None:
+            await self.inflight.park(item, self.wall() + self.reconcile.settle_s)
+
+    async def _end(self, step_id: str) -> None:
+        if self.inflight is None:
+            return
+        try:
+            await self.inflight.done(step_id)
+        except Exception:  # found again by the sweeper, recorded: cleared then
+            log.warning("in-flight entry not cleared", extra={"step_id": step_id})
 
     async def _wait_for_turn(self, item: Parked) -> str:
         """Reserve the item's turn; sleep until it if near, else park it: "go", "parked",
@@ -293,6 +274,21 @@ class SendApprovals:
         """Whether a call at the wall instant ``wall_at`` would start too late."""
         ahead = timedelta(seconds=max(0.0, wall_at - self.wall()) * self.guard.speed)
         return self.guard.too_late(approval.send_by, self.clock.now() + ahead)
+
+    async def _suppressed(self, approval: StepApproved) -> bool:
+        """Whether the destination or the account is suppressed, once the store has back
+        what a Redis loss took."""
+        if self.journal is not None:
+            await self.journal.restore_if_lost()
+        keys = (approval.step.destination, *account_keys(approval.account_id))
+        return await self.records.any_suppressed(keys)
+
+    async def _refuse_suppressed(self, item: Parked, acks: list[Awaitable[Any]]) -> None:
+        approval = item.envelope.data
+        assert isinstance(approval, StepApproved)
+        await self.records.record(item.step_id, f"refused:{SUPPRESSED}")
+        self.refused += 1
+        await self.reports.report(approval, DeliveryStatus.REFUSED, SUPPRESSED, item.envelope, acks)
 
     async def _release_expired(self, item: Parked, acks: list[Awaitable[Any]]) -> None:
         approval = item.envelope.data

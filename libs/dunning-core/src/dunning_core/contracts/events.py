@@ -356,6 +356,7 @@ class SignalKind(StrEnum):
     BANKRUPTCY_FILED = "bankruptcy_filed"
     DECEASED = "deceased"
     PROMISED_TO_PAY = "promised_to_pay"
+    ENGAGED = "engaged"  # an e-mail opened or a link clicked (details["event"])
 
 
 class ConsumerSignaled(Event):

@@ -34,6 +34,10 @@ import orjson
 from dunning_channels.domain import (
     Accepted,
     AmbiguousSend,
+    Found,
+    Lookup,
+    LookupFailed,
+    NotFound,
     Rejected,
     SendOutcome,
     Unavailable,
@@ -221,6 +225,20 @@ class SendGridEmailSender:
             self._post, body, max(0.001, timeout), limiter=self._limiter
         )
 
+    async def find_sent(self, name: str, value: str) -> str | None:
+        """The X-Message-Id of a message whose custom arg `name` is `value`, from the
+        Email Activity API; None when there is none. Raises what the SDK raises."""
+        return await anyio.to_thread.run_sync(self._find, name, value, limiter=self._limiter)
+
+    def _find(self, name: str, value: str) -> str | None:
+        query = f"unique_args['{name}']=\"{value}\""
+        response = self._client.client.messages.get(
+            query_params={"query": query, "limit": 10}, timeout=self._timeout_s
+        )
+        found = orjson.loads(response.body or b"{}").get("messages") or []
+        # msg_id is the X-Message-Id and SendGrid's filter suffix.
+        return str(found[0]["msg_id"]).split(".", 1)[0] if found else None
+
     def _post(self, body: dict[str, Any], timeout_s: float) -> EmailSendResult:
         try:
             response = self._client.client.mail.send.post(request_body=body, timeout=timeout_s)
@@ -270,6 +288,13 @@ class SendGridStepSender:
 
     def sender_id(self, step: OutreachStep) -> str:
         return self.from_address
+
+    async def find(self, account_id: str, step: OutreachStep, since: float) -> Lookup:
+        try:
+            message_id = await self.client.find_sent("step_id", step.step_id)
+        except (HTTPError, urllib.error.URLError, OSError, TimeoutError, ValueError) as exc:
+            return LookupFailed(f"sendgrid: {type(exc).__name__}: {redact(str(exc))}"[:300])
+        return NotFound() if message_id is None else Found(message_id)
 
     async def send(
         self, account_id: str, step: OutreachStep, timeout_s: float | None = None

@@ -37,6 +37,10 @@ import aiohttp
 from dunning_channels.domain import (
     Accepted,
     AmbiguousSend,
+    Found,
+    Lookup,
+    LookupFailed,
+    NotFound,
     Rejected,
     SendOutcome,
     Unavailable,
@@ -258,6 +262,22 @@ class TwilioSmsSender:
             _RETRY_AFTER.reset(token)
         return SmsAccepted(provider_message_id=str(message.sid), status=str(message.status))
 
+    async def find_sent(
+        self, *, to: str, body: str, since: float, from_: str | None = None
+    ) -> str | None:
+        """The sid of a message to `to` with `body`, created at `since` (Unix seconds) or
+        later, from Twilio's message list (newest first); None when there is none. Raises
+        what the SDK and the network raise."""
+        filters: dict[str, str] = {"to": to}
+        if from_ is not None:
+            filters["from_"] = from_
+        # No DateSent filter: a message still queued has no date_sent yet.
+        for message in await self._client.messages.list_async(limit=50, page_size=50, **filters):
+            created = message.date_created
+            if message.body == body and (created is None or created.timestamp() >= since):
+                return str(message.sid)
+        return None
+
     async def aclose(self) -> None:
         if self._http.session is not None:
             await self._http.session.close()
@@ -302,6 +322,18 @@ class TwilioStepSender:
         # the worker died before it recorded the provider's message id.
         query = urlencode({"account_id": account_id, "step_id": step_id})
         return f"{self.public_base_url}/webhooks/twilio/status?{query}"
+
+    async def find(self, account_id: str, step: OutreachStep, since: float) -> Lookup:
+        try:
+            sid = await self.client.find_sent(
+                to=step.destination,
+                body=step.content.body,
+                since=since,
+                from_=None if self.messaging_service_sid else self.from_number,
+            )
+        except (TwilioException, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            return LookupFailed(f"twilio: {type(exc).__name__}: {redact(str(exc))}"[:300])
+        return NotFound() if sid is None else Found(sid)
 
     async def send(
         self, account_id: str, step: OutreachStep, timeout_s: float | None = None

@@ -1,0 +1,128 @@
+"""The sweeper: steps reserved and never recorded are settled by asking the provider.
+
+Every step is in flight (``InFlight``) from its reservation until its outcome is
+recorded; ``reconcile_due`` takes each one still there ``settle_s`` later (leased, so
+one replica asks at a time) and asks the provider (``Sender.find``, see
+``domain.reconcile``): found → recorded and reported accepted with the provider's id;
+not found → released and parked for one retry (sent once, through every check of a
+send); no answer → asked again later, then reported uncertain, never resent blindly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any
+
+from dunning_core.contracts.envelope import Envelope
+from dunning_core.contracts.events import DeliveryStatus, StepApproved
+
+from dunning_channels.domain import (
+    PENDING,
+    UNCERTAIN,
+    Accepted,
+    Found,
+    LookupFailed,
+    NotFound,
+    ReconcilePolicy,
+    Report,
+    gives_up,
+    report_for,
+)
+from dunning_channels.ports import (
+    InFlight,
+    Parked,
+    RetryQueue,
+    Sender,
+    SendJournal,
+    SendRecords,
+)
+from dunning_channels.service.reports import Reports
+from dunning_channels.service.retries import every
+
+log = logging.getLogger(__name__)
+
+# How far before the first attempt a provider's record may be dated (clocks differ).
+_SKEW_S = 300.0
+
+
+class Reconciling:
+    """What ``SendApprovals`` does with the steps it left in flight."""
+
+    inflight: InFlight | None
+    journal: SendJournal | None
+    reconcile: ReconcilePolicy
+    records: SendRecords
+    retries: RetryQueue
+    sender: Sender
+    reports: Reports
+    wall: Callable[[], float]
+    found: int
+    resent: int
+    uncertain: int
+    _stopping: asyncio.Event
+
+    async def _conclude(
+        self, approval: StepApproved, report: Report, cause: Envelope, acks: list[Awaitable[Any]]
+    ) -> None:
+        raise NotImplementedError
+
+    async def run_reconciler(self, poll_s: float = 5.0) -> None:
+        """Reconcile what falls due, until ``stop_retries``."""
+        await every(poll_s, self.reconcile_due, self._stopping, "reconciliation pass failed")
+
+    async def reconcile_due(self) -> int:
+        """Reconcile every in-flight step due now; how many were taken."""
+        if self.inflight is None:
+            return 0
+        if self.journal is not None:
+            await self.journal.restore_if_lost()  # a Redis that lost them gets them back
+        taken = 0
+        while (item := await self.inflight.claim(self.wall(), self.reconcile.retry_s)) is not None:
+            taken += 1
+            try:
+                await self._reconcile(item, self.inflight)
+            except Exception:  # left leased: asked again when the lease ends
+                log.exception("reconciliation failed", extra={"step_id": item.step_id})
+        return taken
+
+    async def _reconcile(self, item: Parked, inflight: InFlight) -> None:
+        approval = item.envelope.data
+        assert isinstance(approval, StepApproved)
+        step = approval.step
+        reserved = await self.records.reserve(step.step_id)
+        if reserved is not None and reserved != PENDING:
+            await inflight.done(step.step_id)  # recorded after all (the clear was lost)
+            return
+        since = item.first_attempt_at - _SKEW_S
+        answer = await self.sender.find(approval.account_id, step, since)
+        acks: list[Awaitable[Any]] = []
+        extra = {"step_id": step.step_id, "answer": type(answer).__name__}
+        if isinstance(answer, Found):
+            self.found += 1
+            report = report_for(Accepted(answer.provider_message_id))
+            await self._conclude(approval, report, item.envelope, acks)
+            await asyncio.gather(*acks)
+            await inflight.done(step.step_id)
+            log.warning("send of unknown outcome found at the provider", extra=extra)
+        elif isinstance(answer, NotFound):
+            self.resent += 1
+            await self.records.release(step.step_id)
+            # One retry, through every check of a send (send_by, suppressions, pacing).
+            await self.retries.park(replace(item, paced=False), self.wall() + 1.0)
+            await inflight.done(step.step_id)
+            log.warning("send of unknown outcome not at the provider; sent again", extra=extra)
+        elif gives_up(self.reconcile, first_attempt_at=item.first_attempt_at, now=self.wall()):
+            assert isinstance(answer, LookupFailed)
+            self.uncertain += 1
+            await self.records.record(step.step_id, UNCERTAIN)
+            # Maybe sent: reported accepted (a contact, never re-planned), marked uncertain.
+            await self.reports.report(
+                approval, DeliveryStatus.ACCEPTED, UNCERTAIN, item.envelope, acks,
+                f"outcome unknown; the provider could not be asked: {answer.reason}"[:500],
+            )  # fmt: skip
+            await asyncio.gather(*acks)
+            await inflight.done(step.step_id)
+            log.error("send outcome still unknown; reported uncertain", extra=extra)

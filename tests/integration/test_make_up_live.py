@@ -1,0 +1,46 @@
+"""`make up` with real provider credentials in the environment (as `.env` gives them).
+
+The real APIs cannot be reached from here; what can be checked is the switch: a real
+SendGrid key without the Event Webhook's verification key is refused before any service
+starts, with a message that names the missing variable.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+from dunning_testkit.paths import REPO
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_live_sendgrid_key_without_its_webhook_key_starts_nothing(stack: None) -> None:
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ["HOME"],
+        "DUNNING_EMAIL_SENDGRID_API_KEY": "SG.a-real-looking-key",
+        "DUNNING_STATE_DIR": str(REPO / ".state"),
+    }
+    done = subprocess.run(
+        ["bash", "deploy/local/up.sh"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "DUNNING_EMAIL_SENDGRID_WEBHOOK_PUBLIC_KEY" in done.stderr
+    assert "Dunning is up" not in done.stdout
+    status = subprocess.run(
+        ["bash", "deploy/local/services.sh", "status"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    assert " up" not in status, status
