@@ -56,3 +56,12 @@ def test_the_timeline_is_a_table(accounts: TestClient) -> None:
     missing = CliRunner().invoke(app, ["account", "A99", "--timeline"])
     assert missing.exit_code == 1
     assert "no account 'A99'" in missing.output
+
+
+def test_notes_are_written_and_listed(accounts: TestClient) -> None:
+    written = CliRunner().invoke(app, ["accounts", "note", "A1", "=asked for email only"])
+    assert written.exit_code == 0, written.output
+    assert "recorded by" in written.stdout
+    listed = CliRunner().invoke(app, ["accounts", "notes", "A1"], env={"COLUMNS": "200"})
+    assert listed.exit_code == 0, listed.output
+    assert "=asked for email only" in listed.stdout
