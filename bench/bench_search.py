@@ -53,7 +53,7 @@ FROM generate_series(1, :count) AS n
 _STEPS = """
 INSERT INTO ledger.communication_log (step_id, account_id, channel, stage, created_at, updated_at)
 SELECT 'stp-' || n, 'ACC-' || lpad(n::text, 7, '0'), 'sms',
-  (ARRAY['first_notice', 'reminder', 'final_notice'])[1 + n % 3], now(), now()
+  (ARRAY['first_notice', 'reminder', 'final_notice'])[1 + (n / 3) % 3], now(), now()
 FROM generate_series(1, :count, 3) AS n
 """
 
@@ -72,6 +72,7 @@ def kinds(count: int, rnd: random.Random) -> dict[str, Callable[[], SearchFilter
         "state": lambda: SearchFilters(state=rnd.choice(STATES)),
         "status_paid": lambda: SearchFilters(status="paid"),
         "stage": lambda: SearchFilters(stage=rnd.choice(["reminder", "final_notice"])),
+        "stage_no_match": lambda: SearchFilters(stage="settlement_offer"),
         "balance_range": lambda: SearchFilters(balance_min="1000", balance_max="1010"),
         "days_past_due_range": lambda: SearchFilters(days_past_due_min=400, days_past_due_max=402),
         "state_dpd_balance": lambda: SearchFilters(

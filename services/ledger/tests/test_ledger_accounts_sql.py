@@ -124,3 +124,16 @@ async def test_a_change_reaches_kafka_and_a_reimport_keeps_it_unchanged(
     assert note.status_code == 201
     timeline = (await http.get(f"/v1/accounts/{account}/timeline")).json()
     assert [e["kind"] for e in timeline["entries"]] == ["account", "change", "note"]
+
+
+@pytest.mark.parametrize(
+    ("param", "status"),
+    [("name", 422), ("account_id", 422), ("stage", 422), ("email", 422), ("phone", 422),
+     ("cursor", 400)],
+)  # fmt: skip
+async def test_a_nul_byte_in_a_filter_is_refused_naming_it(
+    http: httpx.AsyncClient, param: str, status: int
+) -> None:
+    response = await http.get("/v1/accounts", params={param: "ab\x00cd"})
+    assert response.status_code == status, response.text
+    assert response.json()["errors"][0]["field"] == f"query.{param}"

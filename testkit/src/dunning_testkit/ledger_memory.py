@@ -8,15 +8,17 @@ sees a copy of the tables and its changes stay only if it commits, as with Postg
 from __future__ import annotations
 
 import contextlib
+from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
 from dunning_core.contracts.envelope import Envelope
 from dunning_ledger.domain.accounts import AccountStatus, StoredAccount
 from dunning_ledger.domain.communications import DecisionFold, DeliveryFold
+from dunning_ledger.domain.figures import NO_STAGE, RATE_KINDS, FigureCounts
 from dunning_ledger.domain.flags import FlagChange
 from dunning_ledger.domain.search import AccountQuery
 from dunning_ledger.domain.summary import SummaryCounts
@@ -300,6 +302,39 @@ class MemoryCommunications:
         ]
 
 
+class MemoryPortfolio:
+    """The figures' counts from the tables kept here (no communication log: no stages)."""
+
+    def __init__(self, tables: Tables) -> None:
+        self.t = tables
+
+    async def figure_counts(self, since: datetime, until: datetime) -> FigureCounts:
+        by_status = Counter(a.status for a in self.t.accounts.values())
+        collected: dict[tuple[date, str], list[int]] = {}
+        for p in self.t.payments.values():
+            if since <= p.received_at < until:
+                day = collected.setdefault((p.received_at.astimezone(UTC).date(), p.currency), [])
+                day.append(p.amount_minor)
+        rules: Counter[tuple[str, str]] = Counter()
+        for e in self.t.events:
+            if e.kind == "decision":
+                for f in orjson.loads(e.payload).get("findings", []):
+                    rules[(f["rule_id"], f["action"])] += 1
+        messaged = {e.account_id for e in self.t.events if e.kind == "delivery"}
+        signalled = [(e.outcome, e.account_id) for e in self.t.events if e.kind == "signal"]
+        return FigureCounts(
+            accounts_by_status=dict(by_status),
+            accounts_by_stage={NO_STAGE: len(self.t.accounts)} if self.t.accounts else {},
+            collected=[(d, c, len(v), sum(v)) for (d, c), v in collected.items()],
+            rule_decisions=[(r, a, n) for (r, a), n in rules.items()],
+            messaged_accounts=len(messaged),
+            rate_accounts={
+                name: len({a for kind, a in signalled if kind in kinds})
+                for name, kinds in RATE_KINDS.items()
+            },
+        )
+
+
 class MemoryOutbox:
     def __init__(self, tables: Tables) -> None:
         self.t = tables
@@ -341,6 +376,7 @@ class MemoryTransaction:
         self.imports = MemoryImports(self.tables)
         self.communications = MemoryCommunications(self.tables)
         self.keys = MemoryKeys(self.tables)
+        self.portfolio = MemoryPortfolio(self.tables)
         self.outbox = MemoryOutbox(self.tables)
 
     async def commit(self) -> None:

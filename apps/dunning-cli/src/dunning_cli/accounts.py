@@ -1,4 +1,4 @@
-"""``dunning accounts search`` and ``dunning account ID --timeline``: accounts as tables."""
+"""``dunning accounts search|note|notes`` and ``dunning account ID --timeline``, as tables."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from rich.text import Text
 
 from dunning_cli.client import error_message, fail, request
 
-accounts = typer.Typer(no_args_is_help=True, help="Accounts in the ledger: search.")
+accounts = typer.Typer(no_args_is_help=True, help="Accounts in the ledger: search, notes.")
 
 LEDGER = os.environ.get("DUNNING_LEDGER_URL", "http://127.0.0.1:8001")
 LedgerUrl = Annotated[str, typer.Option(help="The ledger's base URL.")]
@@ -106,3 +106,30 @@ def timeline_table(body: dict[str, Any]) -> Table:
 def show_timeline(ledger: str, account_id: str) -> None:
     body = ledger_get(ledger, f"/v1/accounts/{quote(account_id, safe='')}/timeline")
     Console().print(timeline_table(body))
+
+
+@accounts.command()
+def note(
+    account_id: str,
+    text: Annotated[str, typer.Argument(help="The note, kept as text.")],
+    ledger: LedgerUrl = LEDGER,
+) -> None:
+    """Write a note on an account (an agent key or above)."""
+    path = f"/v1/accounts/{quote(account_id, safe='')}/notes"
+    response = request("the ledger", "POST", ledger, path, json={"text": text})
+    if response.status_code >= 400:
+        fail(f"the ledger answered {response.status_code}: {error_message(response)}")
+    written = response.json()
+    print(f"{written['note_id']} recorded by {written['recorded_by']}")
+
+
+@accounts.command()
+def notes(account_id: str, ledger: LedgerUrl = LEDGER) -> None:
+    """An account's notes, oldest first."""
+    body = ledger_get(ledger, f"/v1/accounts/{quote(account_id, safe='')}/notes")
+    table = Table("when (UTC)", "by", "note")
+    for n in body["notes"]:
+        table.add_row(
+            n["created_at"][:19].replace("T", " "), n["recorded_by"] or "", Text(n["text"])
+        )
+    Console().print(table)

@@ -21,6 +21,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dunning_ledger.accounts.api import JSON_ONLY, AccountId
 from dunning_ledger.accounts.changes import ChangeService
 from dunning_ledger.accounts.schemas import AccountOut
 from dunning_ledger.accounts.service import AccountService
@@ -49,6 +50,7 @@ from dunning_ledger.imports.service import ImportService
 from dunning_ledger.keys.service import KeyService
 from dunning_ledger.payments.schemas import PaymentIn, PaymentOut, PlanIn, PlanOut
 from dunning_ledger.payments.service import PaymentService
+from dunning_ledger.portfolio.service import PortfolioService
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,7 @@ class UseCases:
     keys: KeyService
     timelines: TimelineService
     changes: ChangeService
+    portfolio: PortfolioService
 
 
 def get_use_cases(request: Request) -> UseCases:
@@ -74,30 +77,10 @@ def get_use_cases(request: Request) -> UseCases:
 Service = Annotated[UseCases, Depends(get_use_cases)]
 
 
-def _account_id(
-    account_id: Annotated[str, Path(description="1-64 of A-Z a-z 0-9 . _ : -")],
-) -> str:
-    # An id no import can create names no account; checked before it reaches the database.
-    if not import_format.IDENTIFIER.match(account_id):
-        raise NotFound(
-            f"no account {account_id!r}: an account id is 1-64 of A-Z a-z 0-9 . _ : - "
-            "starting with a letter or digit"
-        )
-    return account_id
-
-
 def _step_id(step_id: Annotated[str, Path(description="The step's id, e.g. stp_...")]) -> str:
     if len(step_id) > 200 or not step_id.isprintable():
         raise NotFound(f"no step {step_id!r}")
     return step_id
-
-
-async def _json_body(request: Request) -> None:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type and content_type != "application/json" and not content_type.endswith("+json"):
-        raise UnsupportedMediaType(
-            f"unsupported content type {content_type!r}; send application/json"
-        )
 
 
 # The API key's principal, when its role grants the permission (else 401/403).
@@ -107,9 +90,7 @@ PlanAgent = Annotated[Principal, Depends(require(Permission.AGREE_PLANS))]
 SignalAgent = Annotated[Principal, Depends(require(Permission.RECORD_SIGNALS))]
 READ = [Depends(require(Permission.READ))]
 
-AccountId = Annotated[str, Depends(_account_id)]
 StepId = Annotated[str, Depends(_step_id)]
-_JSON_ONLY = [Depends(_json_body)]
 
 _CSV_TYPES = frozenset({"text/csv", "application/csv", "text/plain"})
 _IMPORT_DOC = (
@@ -252,7 +233,7 @@ def router() -> APIRouter:
         "/accounts/{account_id}/payments",
         response_model=PaymentOut,
         status_code=201,
-        dependencies=_JSON_ONLY,
+        dependencies=JSON_ONLY,
         responses={**_ERRORS, 200: {"model": PaymentOut, "description": "Already recorded"}},
         summary="Record a payment (idempotent by payment_id)",
     )
@@ -268,7 +249,7 @@ def router() -> APIRouter:
         "/accounts/{account_id}/plans",
         response_model=PlanOut,
         status_code=201,
-        dependencies=_JSON_ONLY,
+        dependencies=JSON_ONLY,
         responses={**_ERRORS, 200: {"model": PlanOut, "description": "Already agreed"}},
         summary="Record an agreed payment plan (idempotent by plan_id)",
     )
@@ -284,7 +265,7 @@ def router() -> APIRouter:
         "/accounts/{account_id}/signals",
         response_model=SignalOut,
         status_code=201,
-        dependencies=_JSON_ONLY,
+        dependencies=JSON_ONLY,
         responses={**_ERRORS, 200: {"model": SignalOut, "description": "Already recorded"}},
         summary="Record an operator-entered signal (dispute, cease, attorney, ...)",
     )

@@ -46,6 +46,9 @@ from dunning_ledger.keys.repository import SqlKeyRepository
 from dunning_ledger.keys.service import KeyService
 from dunning_ledger.payments.repository import SqlPaymentRepository
 from dunning_ledger.payments.service import PaymentService
+from dunning_ledger.portfolio.api import router as portfolio_router
+from dunning_ledger.portfolio.repository import SqlPortfolioRepository
+from dunning_ledger.portfolio.service import PortfolioService
 from dunning_ledger.ports import Transactions
 
 
@@ -60,6 +63,7 @@ class SqlTransaction:
     imports: SqlImportRepository = field(init=False)
     keys: SqlKeyRepository = field(init=False)
     communications: SqlCommunicationRepository = field(init=False)
+    portfolio: SqlPortfolioRepository = field(init=False)
     outbox: SqlOutbox = field(init=False)
 
     def __post_init__(self) -> None:
@@ -68,6 +72,7 @@ class SqlTransaction:
         self.imports = SqlImportRepository(self.session)
         self.keys = SqlKeyRepository(self.session)
         self.communications = SqlCommunicationRepository(self.session)
+        self.portfolio = SqlPortfolioRepository(self.session)
         self.outbox = SqlOutbox(self.session, self.topic_prefix)
 
     async def commit(self) -> None:
@@ -85,6 +90,7 @@ def use_cases(
         keys=KeyService(transactions, clock, pepper),
         timelines=TimelineService(transactions),
         changes=ChangeService(transactions, clock),
+        portfolio=PortfolioService(transactions, clock),
     )
 
 
@@ -165,6 +171,7 @@ def build_ledger(
     app.include_router(health_router(runtime))
     app.include_router(router())
     app.include_router(accounts_router())
+    app.include_router(portfolio_router())
     app.include_router(keys_router())
     install_error_handlers(app)
     # The ledger verifies keys against its own table: a revoke holds here at once.

@@ -189,6 +189,7 @@ class CommunicationLog(Base):
         Index(None, "account_id", "created_at"),
         Index(None, "decision"),
         Index(None, "channel", "delivery_status"),
+        Index(None, "stage", "account_id"),  # search by stage (domain.search)
     )
 
     step_id: Mapped[str] = mapped_column(Text, primary_key=True)

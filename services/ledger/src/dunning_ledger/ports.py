@@ -20,6 +20,7 @@ from dunning_core.runtime.clock import Clock as Clock
 
 from dunning_ledger.domain.accounts import AccountStatus, StoredAccount
 from dunning_ledger.domain.communications import DecisionFold, DeliveryFold
+from dunning_ledger.domain.figures import FigureCounts
 from dunning_ledger.domain.flags import FlagChange
 from dunning_ledger.domain.search import AccountQuery
 from dunning_ledger.domain.summary import SummaryCounts
@@ -199,6 +200,12 @@ class KeyRepository(Protocol):
     async def all_keys(self) -> Sequence[ApiKey]: ...
 
 
+class PortfolioRepository(Protocol):
+    async def figure_counts(self, since: datetime, until: datetime) -> FigureCounts:
+        """Grouped counts over every account; payments received in [since, until)."""
+        ...
+
+
 class Outbox(Protocol):
     async def announce(self, envelopes: Sequence[Envelope]) -> None:
         """Queue events for Kafka; they are published once the transaction commits."""
@@ -230,6 +237,9 @@ class Transaction(Protocol):
 
     @property
     def keys(self) -> KeyRepository: ...
+
+    @property
+    def portfolio(self) -> PortfolioRepository: ...
 
     @property
     def outbox(self) -> Outbox: ...

@@ -33,7 +33,8 @@ NoteTaker = Annotated[Principal, Depends(require(Permission.RECORD_NOTES))]
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (400, 401, 403, 404, 413, 415, 422, 503)
 }
-_Text = Annotated[str | None, Query(min_length=1, max_length=200)]
+_PRINTABLE = r"^[^\x00-\x1f\x7f]*$"  # PostgreSQL refuses a NUL in text: a 422, not a 500
+_Text = Annotated[str | None, Query(min_length=1, max_length=200, pattern=_PRINTABLE)]
 _SEARCH_DOC = (
     "Accounts matching every filter given, in account_id order, a page at a time: pass "
     "`next_cursor` back as `cursor` for the next page. `name` matches anywhere in the full "
@@ -50,8 +51,8 @@ _SEARCH_DOC = (
 def _filters(
     account_id: _Text = None,
     name: _Text = None,
-    phone: Annotated[str | None, Query(min_length=1, max_length=40)] = None,
-    email: Annotated[str | None, Query(min_length=3, max_length=320)] = None,
+    phone: Annotated[str | None, Query(min_length=1, max_length=40, pattern=_PRINTABLE)] = None,
+    email: Annotated[str | None, Query(min_length=3, max_length=320, pattern=_PRINTABLE)] = None,
     state: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
     status: Literal["open", "paid"] | None = None,
     stage: _Text = None,
@@ -122,6 +123,7 @@ JSON_ONLY = [Depends(_json_body)]
 def _account_id(
     account_id: Annotated[str, Path(description="1-64 of A-Z a-z 0-9 . _ : -")],
 ) -> str:
+    # An id no import can create names no account; checked before it reaches the database.
     if not import_format.IDENTIFIER.match(account_id):
         raise NotFound(
             f"no account {account_id!r}: an account id is 1-64 of A-Z a-z 0-9 . _ : - "

@@ -1,0 +1,1 @@
+"""The portfolio: figures operations watch over every account."""
