@@ -112,7 +112,8 @@ def accounts(locales: list[str]) -> list[dict[str, str]]:
                 **row,
                 "account_id": f"RPL-{i:05d}",
                 "debt_id": f"RPLD-{i:05d}",
-                "phone": f"+1{row['phone'][2:5]}556{i:04d}",
+                # 556-1000 and up: clear of the sandbox's test numbers (0001-0500 end in failures).
+                "phone": f"+1{row['phone'][2:5]}556{1000 + i:04d}",
                 "email": f"reply.{i}@example.com",
                 "locale": locales[i],
                 "medical": "false",
