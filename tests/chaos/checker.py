@@ -314,7 +314,10 @@ async def check(facts: Facts) -> Findings:
             channel = message["channel"]
             if consumer is not None:
                 zones = candidate_zones(
-                    consumer.state, [p.number for p in consumer.phones], consumer.time_zones
+                    consumer.state,
+                    [p.number for p in consumer.phones],
+                    consumer.time_zones,
+                    consumer.zip_code,
                 )
                 first = outside_hours(facts.simulated(at), zones)
                 last_instant = outside_hours(facts.simulated(at + 0.999), zones)

@@ -1,6 +1,7 @@
 """Candidate time zones of a consumer, computed apart from the services (the checker's own).
 
-A state's zones (every zone a part of the state observes) and each phone number's zones
+A state's zones (every zone a part of the state observes), narrowed by the ZIP code where
+it is certain (COMPLIANCE.md: the address is state and ZIP), each phone number's zones
 (``phonenumbers``' area-code data), plus any zones the account event names itself.
 """
 
@@ -26,6 +27,26 @@ STATE_ZONES: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
+# ZIP-3 areas of the split states where a part keeps the other zone (USPS ZIP-3 areas and the
+# time-zone boundaries): Florida's panhandle west of the Apalachicola (324 Panama City, which
+# straddles it, and 325 Pensacola) and Texas's far west (798-799 and 885, El Paso). A ZIP
+# elsewhere in those states is in the state's main zone only. Every other split state keeps
+# all its zones: the checker would rather flag a lawful send than pass an unlawful one.
+ZIP_NARROWED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "FL": (("324", "325"), (E,)),
+    "TX": (("798", "799", "885"), (C,)),
+}
+
+
+def address_zones(state: str, zip_code: str | None) -> tuple[str, ...]:
+    zones = STATE_ZONES.get(state.upper(), (E, C, M, P, "America/Anchorage"))
+    narrowed = ZIP_NARROWED.get(state.upper())
+    if narrowed is None or not zip_code or not zip_code[:3].isdigit():
+        return zones
+    border_zip3s, main = narrowed
+    return zones if zip_code[:3] in border_zip3s else main
+
+
 def phone_zones(number: str) -> tuple[str, ...]:
     try:
         parsed = phonenumbers.parse(number, "US")
@@ -35,8 +56,10 @@ def phone_zones(number: str) -> tuple[str, ...]:
     return tuple(z for z in zones if z != "Etc/Unknown")
 
 
-def candidate_zones(state: str, phones: Iterable[str], named: Iterable[str] = ()) -> set[str]:
-    zones = set(STATE_ZONES.get(state.upper(), (E, C, M, P, "America/Anchorage")))
+def candidate_zones(
+    state: str, phones: Iterable[str], named: Iterable[str] = (), zip_code: str | None = None
+) -> set[str]:
+    zones = set(address_zones(state, zip_code))
     for number in phones:
         zones.update(phone_zones(number))
     zones.update(named)
