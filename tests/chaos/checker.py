@@ -228,8 +228,15 @@ async def check(facts: Facts) -> Findings:
         if isinstance(event, DeliveryUpdated):
             statuses[event.step_id].append(event)
             history[event.step_id].append((r.timestamp_ms / 1000, "status", event))
-    payment_events = [e for _, e in _events(on["payments.v1"]) if isinstance(e, PaymentReceived)]
-    paid_events: Counter[str] = Counter(e.payment_id for e in payment_events)
+    paid = [(r, e) for r, e in _events(on["payments.v1"]) if isinstance(e, PaymentReceived)]
+    payment_events = [e for _, e in paid]
+    # A payment is announced once when one event (one ce_id) carries it: the bus is
+    # at-least-once and subscribers deduplicate on ce_id (ARCHITECTURE.md), so the same
+    # event twice (a relay that crashed before marking its outbox row) is a redelivery,
+    # counted apart; two events for one payment would be a duplicate.
+    announced = {(e.payment_id, decode(r.key, r.value, r.headers).id) for r, e in paid}
+    paid_events: Counter[str] = Counter(pid for pid, _ in announced)
+    f["payments_redelivered"] = len(paid) - len(announced)
     # Outreach ends for good on an account paid in full: its pending steps are superseded.
     settled = {e.account_id for e in payment_events if e.remaining_balance.amount_minor <= 0}
     signal_times: dict[str, list[tuple[float, str, str | None]]] = defaultdict(list)
