@@ -9,6 +9,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from dunning_core.runtime.errors import Outage, is_transient
+
 from dunning_channels.ports import Parked, RetryQueue
 
 log = logging.getLogger(__name__)
@@ -18,12 +20,19 @@ async def every(
     poll_s: float, one_pass: Callable[[], Awaitable[object]], stopping: asyncio.Event, what: str
 ) -> None:
     """Run ``one_pass`` every ``poll_s`` until ``stopping`` is set; a failed pass is logged
-    (as ``what``) and the next one tried."""
+    (as ``what``) and the next one tried. While Redis or the broker is away (a transient
+    error), one line says the outage started, a reminder follows every 30 s and one line
+    says it ended: not a traceback every ``poll_s``."""
+    outage = Outage(what, log)
     while not stopping.is_set():
         try:
             await one_pass()
-        except Exception:
-            log.exception(what)
+            outage.recovered()
+        except Exception as exc:
+            if is_transient(exc):
+                outage.failed(exc)
+            else:
+                log.exception(what)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stopping.wait(), poll_s)
 
