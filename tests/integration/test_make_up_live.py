@@ -16,6 +16,19 @@ from dunning_testkit.paths import REPO
 pytestmark = pytest.mark.integration
 
 
+def status(env: dict[str, str]) -> list[list[str]]:
+    """Each service's name, up or down, and pid (not its health, which may move)."""
+    out = subprocess.run(
+        ["bash", "deploy/local/services.sh", "status"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    return [line.split()[:4] for line in out.splitlines() if line.strip()]
+
+
 def test_a_live_sendgrid_key_without_its_webhook_key_starts_nothing(stack: None) -> None:
     env = {
         "PATH": os.environ["PATH"],
@@ -23,6 +36,7 @@ def test_a_live_sendgrid_key_without_its_webhook_key_starts_nothing(stack: None)
         "DUNNING_EMAIL_SENDGRID_API_KEY": "SG.a-real-looking-key",
         "DUNNING_STATE_DIR": str(REPO / ".state"),
     }
+    before = status(env)
     done = subprocess.run(
         ["bash", "deploy/local/up.sh"],
         cwd=REPO,
@@ -35,12 +49,5 @@ def test_a_live_sendgrid_key_without_its_webhook_key_starts_nothing(stack: None)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "DUNNING_EMAIL_SENDGRID_WEBHOOK_PUBLIC_KEY" in done.stderr
     assert "Dunning is up" not in done.stdout
-    status = subprocess.run(
-        ["bash", "deploy/local/services.sh", "status"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout
-    assert " up" not in status, status
+    # Nothing started (other tests' services may be running: the same ones as before).
+    assert status(env) == before
