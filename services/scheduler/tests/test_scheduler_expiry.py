@@ -11,33 +11,18 @@ from dunning_core.contracts.events import Decision, DeliveryStatus, StepPlanned
 from dunning_scheduler.adapters.rendering import Renderer
 from dunning_scheduler.domain import reactions
 from dunning_scheduler.domain.case import Case, PauseReason, StepRecord, StepStatus
-from dunning_scheduler.domain.planning import plan_due
 from dunning_scheduler.policy.loader import default_policy
-from dunning_scheduler.service import outreach_step
 from dunning_testkit.scheduler import (
     IDENTITY,
     NOW,
-    account_opened,
     decided,
     delivery,
+    planned_case,
 )
 
 POLICY = default_policy()
 NEW_YORK = ZoneInfo("America/New_York")
 RENDERER = Renderer(IDENTITY)
-
-
-def planned_case() -> tuple[Case, list[StepRecord], list[StepPlanned]]:
-    """A case whose friendly reminder went out on sms and email, and its steps."""
-    case = reactions.on_account(None, account_opened(), POLICY, NOW)
-    assert case is not None
-    planning = plan_due(case, POLICY, NOW)
-    records, events = [], []
-    for draft in planning.drafts:
-        step = outreach_step(draft, RENDERER, case)
-        records.append(StepRecord("ACC-1", draft.stage_key, step, NOW, draft.gap_after))
-        events.append(StepPlanned(account_id="ACC-1", step=step, planned_at=NOW))
-    return planning.case, records, events
 
 
 def allowed_case() -> tuple[Case, list[StepRecord], list[StepPlanned]]:

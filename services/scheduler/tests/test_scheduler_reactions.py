@@ -8,13 +8,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from dunning_core.contracts.common import Channel
-from dunning_core.contracts.events import Decision, DeliveryStatus, SignalKind, StepPlanned
+from dunning_core.contracts.events import Decision, DeliveryStatus, SignalKind
 from dunning_scheduler.adapters.rendering import Renderer
 from dunning_scheduler.domain import reactions
-from dunning_scheduler.domain.case import Case, CaseStatus, PauseReason, StepRecord, StepStatus
+from dunning_scheduler.domain.case import Case, CaseStatus, PauseReason, StepStatus
 from dunning_scheduler.domain.planning import plan_due
 from dunning_scheduler.policy.loader import default_policy
-from dunning_scheduler.service import outreach_step
 from dunning_testkit.scheduler import (
     IDENTITY,
     NOW,
@@ -22,25 +21,13 @@ from dunning_testkit.scheduler import (
     decided,
     delivery,
     payment,
+    planned_case,
     signal,
 )
 
 POLICY = default_policy()
 NEW_YORK = ZoneInfo("America/New_York")
 RENDERER = Renderer(IDENTITY)
-
-
-def planned_case() -> tuple[Case, list[StepRecord], list[StepPlanned]]:
-    """A case whose friendly reminder went out on sms and email, and its steps."""
-    case = reactions.on_account(None, account_opened(), POLICY, NOW)
-    assert case is not None
-    planning = plan_due(case, POLICY, NOW)
-    records, events = [], []
-    for draft in planning.drafts:
-        step = outreach_step(draft, RENDERER, case)
-        records.append(StepRecord("ACC-1", draft.stage_key, step, NOW, draft.gap_after))
-        events.append(StepPlanned(account_id="ACC-1", step=step, planned_at=NOW))
-    return planning.case, records, events
 
 
 def test_a_deferral_replans_the_same_step_at_not_before_and_keeps_the_spacing() -> None:

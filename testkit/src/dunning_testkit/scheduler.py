@@ -31,8 +31,12 @@ from dunning_core.contracts.events import (
     StepDecided,
     StepPlanned,
 )
-from dunning_scheduler.adapters.rendering import Identity
+from dunning_scheduler.adapters.rendering import Identity, Renderer
+from dunning_scheduler.domain import reactions
 from dunning_scheduler.domain.case import Case, CaseStatus, StepRecord, StepStatus
+from dunning_scheduler.domain.planning import plan_due
+from dunning_scheduler.policy.loader import default_policy
+from dunning_scheduler.service import outreach_step
 
 NOW = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)  # 09:00 in Los Angeles, 12:00 in New York
 
@@ -285,3 +289,19 @@ def payment(
         remaining_balance=Money(amount_minor=remaining_minor),
         received_at=at,
     )
+
+
+def planned_case() -> tuple[Case, list[StepRecord], list[StepPlanned]]:
+    """A case (default policy) whose friendly reminder went out on sms and email, and its
+    steps: the starting point of the reaction tests."""
+    policy = default_policy()
+    case = reactions.on_account(None, account_opened(), policy, NOW)
+    assert case is not None
+    planning = plan_due(case, policy, NOW)
+    renderer = Renderer(IDENTITY)
+    records, events = [], []
+    for draft in planning.drafts:
+        step = outreach_step(draft, renderer, case)
+        records.append(StepRecord("ACC-1", draft.stage_key, step, NOW, draft.gap_after))
+        events.append(StepPlanned(account_id="ACC-1", step=step, planned_at=NOW))
+    return planning.case, records, events
