@@ -8,12 +8,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dunning_core.contracts.events import Decision, DeliveryStatus, StepPlanned
-from dunning_scheduler.adapters.rendering import Renderer
 from dunning_scheduler.domain import reactions
 from dunning_scheduler.domain.case import Case, PauseReason, StepRecord, StepStatus
 from dunning_scheduler.policy.loader import default_policy
 from dunning_testkit.scheduler import (
-    IDENTITY,
     NOW,
     decided,
     delivery,
@@ -22,7 +20,6 @@ from dunning_testkit.scheduler import (
 
 POLICY = default_policy()
 NEW_YORK = ZoneInfo("America/New_York")
-RENDERER = Renderer(IDENTITY)
 
 
 def allowed_case() -> tuple[Case, list[StepRecord], list[StepPlanned]]:

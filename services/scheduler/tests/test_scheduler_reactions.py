@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.events import Decision, DeliveryStatus, SignalKind
-from dunning_scheduler.adapters.rendering import Renderer
 from dunning_scheduler.domain import reactions
 from dunning_scheduler.domain.case import Case, CaseStatus, PauseReason, StepStatus
 from dunning_scheduler.domain.planning import plan_due
 from dunning_scheduler.policy.loader import default_policy
 from dunning_testkit.scheduler import (
-    IDENTITY,
     NOW,
     account_opened,
     decided,
@@ -26,8 +23,6 @@ from dunning_testkit.scheduler import (
 )
 
 POLICY = default_policy()
-NEW_YORK = ZoneInfo("America/New_York")
-RENDERER = Renderer(IDENTITY)
 
 
 def test_a_deferral_replans_the_same_step_at_not_before_and_keeps_the_spacing() -> None:
