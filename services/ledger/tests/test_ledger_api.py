@@ -12,19 +12,14 @@ import httpx
 import pytest
 from dunning_ledger.bootstrap import build
 from dunning_ledger.config import LedgerSettings
-from dunning_testkit.paths import auth_headers
+from dunning_testkit.ledger import UNREACHABLE, ledger_client
 
-UNREACHABLE = "postgresql+asyncpg://dunning:dunning@127.0.0.1:9/nowhere"
 HEADER = "account_id,full_name,state,creditor,debt_id,balance,due_date\n"
 
 
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    app = build(LedgerSettings(database_url=UNREACHABLE))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://ledger", headers=auth_headers()
-    ) as client:
+    async with ledger_client(build(LedgerSettings(database_url=UNREACHABLE))) as client:
         yield client
 
 

@@ -14,18 +14,14 @@ from dunning_core.runtime.clock import FixedClock
 from dunning_ledger.accounts.changes import ChangeService
 from dunning_ledger.accounts.schemas import AccountPatch
 from dunning_ledger.accounts.timeline import TimelineService
-from dunning_ledger.bootstrap import build_ledger
-from dunning_ledger.config import LedgerSettings
 from dunning_ledger.domain.import_rows import validate_json
 from dunning_ledger.errors import InvalidRequest, NotFound
 from dunning_ledger.imports.service import ImportService
-from dunning_testkit.ledger import required_row
+from dunning_testkit.ledger import ledger_client, memory_ledger_app, required_row
 from dunning_testkit.ledger_memory import MemoryLedger
-from dunning_testkit.paths import auth_headers
 from pydantic import ValidationError
 
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
-UNREACHABLE = "postgresql+asyncpg://dunning:dunning@127.0.0.1:9/nowhere"
 CONSENTED = {
     "number": "(415) 555-2671", "consent": "express_written", "basis": "consented",
     "consent_source": "signed form 2026-02-01", "consent_at": "2026-02-01T12:00:00Z",
@@ -103,11 +99,7 @@ async def test_bad_changes_name_their_field() -> None:
 async def http() -> AsyncIterator[httpx.AsyncClient]:
     memory = MemoryLedger()
     await opened(memory)
-    built = build_ledger(LedgerSettings(database_url=UNREACHABLE), transactions=memory)
-    transport = httpx.ASGITransport(app=built.app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://ledger", headers=auth_headers()
-    ) as client:
+    async with ledger_client(memory_ledger_app(memory)) as client:
         yield client
 
 

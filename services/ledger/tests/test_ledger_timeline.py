@@ -21,21 +21,17 @@ from dunning_core.contracts.events import (
 )
 from dunning_core.runtime.clock import FixedClock
 from dunning_ledger.accounts.timeline import TimelineService
-from dunning_ledger.bootstrap import build_ledger
 from dunning_ledger.communications.schemas import SignalIn
 from dunning_ledger.communications.service import CommunicationService
-from dunning_ledger.config import LedgerSettings
 from dunning_ledger.domain.import_rows import validate_json
 from dunning_ledger.errors import NotFound
 from dunning_ledger.imports.service import ImportService
 from dunning_ledger.payments.schemas import PaymentIn
 from dunning_ledger.payments.service import PaymentService
-from dunning_testkit.ledger import required_row
+from dunning_testkit.ledger import ledger_client, memory_ledger_app, required_row
 from dunning_testkit.ledger_memory import MemoryLedger
-from dunning_testkit.paths import auth_headers
 
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
-UNREACHABLE = "postgresql+asyncpg://dunning:dunning@127.0.0.1:9/nowhere"
 
 
 def decided(at: datetime) -> StepDecided:
@@ -104,11 +100,7 @@ async def test_an_unknown_account_has_no_timeline() -> None:
 async def http() -> AsyncIterator[httpx.AsyncClient]:
     memory = MemoryLedger()
     await story(memory)
-    built = build_ledger(LedgerSettings(database_url=UNREACHABLE), transactions=memory)
-    transport = httpx.ASGITransport(app=built.app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://ledger", headers=auth_headers()
-    ) as client:
+    async with ledger_client(memory_ledger_app(memory)) as client:
         yield client
 
 

@@ -12,11 +12,14 @@ from __future__ import annotations
 import csv
 import io
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+import httpx
 from aiokafka import AIOKafkaConsumer
 from dunning_core.contracts import Envelope, decode
 from dunning_core.contracts.account_import import IMPORT_COLUMNS
@@ -30,8 +33,12 @@ from dunning_core.contracts.events import (
 )
 from dunning_core.contracts.ids import step_id
 from dunning_core.runtime.kafka import EventProducer
+from dunning_ledger.bootstrap import build_ledger
 from dunning_ledger.config import LedgerSettings
+from dunning_testkit.ledger_memory import MemoryLedger
+from dunning_testkit.paths import auth_headers
 from dunning_testkit.stack import KAFKA
+from fastapi import FastAPI
 
 T0 = datetime(2026, 3, 2, 23, 30, tzinfo=UTC)  # 18:30 in New York: too late to text
 RETRY_AT = T0 + timedelta(hours=13, minutes=30)  # 08:00 the next morning
@@ -219,3 +226,24 @@ async def scalar(database: str, sql: str, *args: Any) -> Any:
         return await conn.fetchval(sql, *args)
     finally:
         await conn.close()
+
+
+# A PostgreSQL URL that leads nowhere: a ledger built with it serves its routes from the
+# in-memory tables it is given, and fails loudly if anything reaches for the database.
+UNREACHABLE = "postgresql+asyncpg://dunning:dunning@127.0.0.1:9/nowhere"
+
+
+def memory_ledger_app(memory: MemoryLedger | None = None) -> FastAPI:
+    """The ledger's real routes over in-memory tables (a fresh ``MemoryLedger`` by default)."""
+    settings = LedgerSettings(database_url=UNREACHABLE)
+    return build_ledger(settings, transactions=memory or MemoryLedger()).app
+
+
+@asynccontextmanager
+async def ledger_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client over ASGI to ``app``, with the local admin key."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://ledger", headers=auth_headers()
+    ) as client:
+        yield client
