@@ -23,11 +23,11 @@ from dunning_core.contracts.events import (
 )
 
 from dunning_ledger.accounts.schemas import AccountPatch
-from dunning_ledger.accounts.service import envelope_of, locked_account
+from dunning_ledger.accounts.service import envelope_of, existing_account, locked_account
 from dunning_ledger.domain.accounts import debt_with_balance
 from dunning_ledger.domain.changes import apply_change
 from dunning_ledger.domain.search import SearchError, normalise_phone
-from dunning_ledger.errors import InvalidRequest, NotFound
+from dunning_ledger.errors import InvalidRequest
 from dunning_ledger.models import AccountChangeRecord, AccountNote
 from dunning_ledger.ports import Clock, Transactions
 
@@ -134,8 +134,7 @@ class ChangeService:
 
     async def notes(self, account_id: str) -> Sequence[AccountNote]:
         async with self.transactions() as tx:
-            if await tx.accounts.get(account_id) is None:
-                raise NotFound(f"no account {account_id!r}")
+            await existing_account(tx, account_id)
             notes = await tx.accounts.notes_of(account_id)
             await tx.commit()
         return notes

@@ -51,9 +51,7 @@ class AccountService:
 
     async def account(self, account_id: str) -> AccountView:
         async with self.transactions() as tx:
-            account = await tx.accounts.get(account_id)
-            if account is None:
-                raise NotFound(f"no account {account_id!r}")
+            account = await existing_account(tx, account_id)
             view = AccountView(
                 account=account,
                 flags=await tx.communications.flags_of(account_id),
@@ -94,12 +92,19 @@ class AccountService:
         return {"ok": True, "outbox_pending": pending, "outbox_oldest_s": round(age, 1)}
 
 
-async def locked_account(tx: Transaction, account_id: str) -> Account:
-    """The account, row-locked: its payments, plans and signals are applied one at a time."""
-    account = await tx.accounts.get(account_id, for_update=True)
+async def existing_account(
+    tx: Transaction, account_id: str, *, for_update: bool = False
+) -> Account:
+    """The account, or ``NotFound`` naming it (row-locked with ``for_update``)."""
+    account = await tx.accounts.get(account_id, for_update=for_update)
     if account is None:
         raise NotFound(f"no account {account_id!r}")
     return account
+
+
+async def locked_account(tx: Transaction, account_id: str) -> Account:
+    """The account, row-locked: its payments, plans and signals are applied one at a time."""
+    return await existing_account(tx, account_id, for_update=True)
 
 
 def terms_of(account: Account) -> AccountTerms:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 
 from dunning_core.contracts.events import ConsumerSignaled, DeliveryUpdated, StepDecided
 
+from dunning_ledger.accounts.service import existing_account
 from dunning_ledger.domain.money import format_minor
 from dunning_ledger.domain.timeline import (
     Entry,
@@ -20,7 +21,6 @@ from dunning_ledger.domain.timeline import (
     plan_entry,
     signal_entry,
 )
-from dunning_ledger.errors import NotFound
 from dunning_ledger.models import Account, CommunicationEvent, Payment, PaymentPlan
 from dunning_ledger.ports import Transactions
 
@@ -73,9 +73,7 @@ class TimelineService:
 
     async def timeline(self, account_id: str) -> Timeline:
         async with self.transactions() as tx:
-            account = await tx.accounts.get(account_id)
-            if account is None:
-                raise NotFound(f"no account {account_id!r}")
+            account = await existing_account(tx, account_id)
             events = await tx.communications.events_of(account_id)
             payments = await tx.payments.payments_of(account_id)
             plans = await tx.payments.plans_of(account_id)

@@ -20,7 +20,7 @@ from dunning_core.contracts.events import (
     StepDecided,
 )
 
-from dunning_ledger.accounts.service import envelope_of, locked_account, terms_of
+from dunning_ledger.accounts.service import envelope_of, existing_account, locked_account, terms_of
 from dunning_ledger.communications.schemas import SignalIn
 from dunning_ledger.domain.communications import fold_decisions, fold_deliveries
 from dunning_ledger.domain.flags import OPERATOR_SIGNALS, contact_address, fold_flags
@@ -132,8 +132,7 @@ class CommunicationService:
 
     async def communications(self, account_id: str, *, with_events: bool) -> CommunicationsView:
         async with self.transactions() as tx:
-            if await tx.accounts.get(account_id) is None:
-                raise NotFound(f"no account {account_id!r}")
+            await existing_account(tx, account_id)
             steps = await tx.communications.log_of(account_id)
             events = await tx.communications.events_of(account_id) if with_events else None
             await tx.commit()
