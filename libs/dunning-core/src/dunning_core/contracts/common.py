@@ -6,10 +6,12 @@ import hashlib
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 import orjson
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from dunning_core.contracts.ids import event_id
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -81,3 +83,19 @@ class MessageContent(Frozen):
         """SHA-256 over a canonical JSON form: what was vetted is what is sent."""
         canonical = orjson.dumps(self.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
         return "sha256:" + hashlib.sha256(canonical).hexdigest()
+
+
+class Event(Frozen):
+    """Base of every event payload."""
+
+    event_type: ClassVar[str]
+    topic: ClassVar[str]
+
+    account_id: str = Field(min_length=1, max_length=64)
+
+    def natural_key(self) -> tuple[object, ...]:
+        """What makes two events the same fact; their ce_id derives from it."""
+        raise NotImplementedError
+
+    def default_event_id(self) -> str:
+        return event_id(self.event_type, *self.natural_key())

@@ -22,24 +22,10 @@ from dunning_core.contracts.common import (
     Money,
     Stage,
 )
-from dunning_core.contracts.ids import event_id
-
-
-class Event(Frozen):
-    """Base of every event payload."""
-
-    event_type: ClassVar[str]
-    topic: ClassVar[str]
-
-    account_id: str = Field(min_length=1, max_length=64)
-
-    def natural_key(self) -> tuple[object, ...]:
-        """What makes two events the same fact; their ce_id derives from it."""
-        raise NotImplementedError
-
-    def default_event_id(self) -> str:
-        return event_id(self.event_type, *self.natural_key())
-
+from dunning_core.contracts.common import Event as Event  # re-exported: its old home
+from dunning_core.contracts.payments import PAYMENT_EVENTS
+from dunning_core.contracts.payments import PaymentReceived as PaymentReceived
+from dunning_core.contracts.payments import PlanAgreed as PlanAgreed
 
 # --- accounts.v1 -----------------------------------------------------------------
 
@@ -152,43 +138,6 @@ class AccountUpdated(Event):
 
     def natural_key(self) -> tuple[object, ...]:
         return (self.account_id, self.revision)
-
-
-# --- payments.v1 -----------------------------------------------------------------
-
-
-class PaymentReceived(Event):
-    """Sent when the ledger has durably recorded a payment against an account."""
-
-    event_type: ClassVar[str] = "payment.received.v1"
-    topic: ClassVar[str] = "payments.v1"
-
-    payment_id: str = Field(min_length=1, max_length=64)
-    debt_id: str
-    amount: Money
-    remaining_balance: Money
-    received_at: Instant
-    method: Literal["card", "ach", "check", "cash", "other"] = "other"
-
-    def natural_key(self) -> tuple[object, ...]:
-        return (self.payment_id,)
-
-
-class PlanAgreed(Event):
-    """Sent when a payment plan is agreed for an account's debt."""
-
-    event_type: ClassVar[str] = "plan.agreed.v1"
-    topic: ClassVar[str] = "payments.v1"
-
-    plan_id: str = Field(min_length=1, max_length=64)
-    debt_id: str
-    instalment: Money
-    instalments: int = Field(ge=1)
-    first_due: date
-    agreed_at: Instant
-
-    def natural_key(self) -> tuple[object, ...]:
-        return (self.plan_id,)
 
 
 # --- outreach.planned.v1 / outreach.approved.*.v1 ---------------------------------
@@ -384,8 +333,7 @@ class ConsumerSignaled(Event):
 ALL_EVENTS: tuple[type[Event], ...] = (
     AccountOpened,
     AccountUpdated,
-    PaymentReceived,
-    PlanAgreed,
+    *PAYMENT_EVENTS,
     StepPlanned,
     StepApproved,
     StepDecided,
