@@ -36,6 +36,7 @@ from dunning_ledger.models import (
     PaymentPlan,
 )
 from dunning_ledger.ports import AccountRow, EventRow
+from dunning_testkit.ledger_money import MemoryPayments, MoneyTables
 
 
 @dataclass
@@ -54,13 +55,14 @@ class Tables:
     authors: dict[str, str] = field(default_factory=dict)  # ce_id -> recorded_by
     changes: list[AccountChangeRecord] = field(default_factory=list)
     notes: list[AccountNote] = field(default_factory=list)
+    money: MoneyTables = field(default_factory=MoneyTables)
 
     def copy(self) -> Tables:
         return Tables(
             dict(self.accounts), dict(self.payments), dict(self.plans), list(self.flags),
             list(self.disputes), list(self.events), set(self.processed), list(self.outbox),
             self.commits, dict(self.keys), list(self.records), dict(self.authors),
-            list(self.changes), list(self.notes),
+            list(self.changes), list(self.notes), self.money.copy(),
         )  # fmt: skip
 
 
@@ -109,9 +111,12 @@ class MemoryAccounts:
         paid_minor: int,
         status: AccountStatus,
         at: datetime,
+        credit_minor: int | None = None,
     ) -> None:
         values = _columns(self.t.accounts[account_id])
         values.update(balance_minor=balance_minor, paid_minor=paid_minor, status=status)
+        if credit_minor is not None:
+            values["credit_minor"] = credit_minor
         self.t.accounts[account_id] = account_row({**values, "updated_at": at})
 
     async def save_snapshot(
@@ -150,29 +155,6 @@ class MemoryAccounts:
 
     async def ping(self) -> None:
         return None
-
-
-class MemoryPayments:
-    def __init__(self, tables: Tables) -> None:
-        self.t = tables
-
-    async def get_payment(self, payment_id: str) -> Payment | None:
-        return self.t.payments.get(payment_id)
-
-    async def add_payment(self, payment: Payment) -> None:
-        self.t.payments[payment.payment_id] = payment
-
-    async def payments_of(self, account_id: str) -> Sequence[Payment]:
-        return [p for p in self.t.payments.values() if p.account_id == account_id]
-
-    async def get_plan(self, plan_id: str) -> PaymentPlan | None:
-        return self.t.plans.get(plan_id)
-
-    async def add_plan(self, plan: PaymentPlan) -> None:
-        self.t.plans[plan.plan_id] = plan
-
-    async def plans_of(self, account_id: str) -> Sequence[PaymentPlan]:
-        return [p for p in self.t.plans.values() if p.account_id == account_id]
 
 
 class MemoryImports:

@@ -48,9 +48,13 @@ from dunning_ledger.errors import (
 from dunning_ledger.imports.schemas import ImportErrorBody, ImportResult
 from dunning_ledger.imports.service import ImportService
 from dunning_ledger.keys.service import KeyService
-from dunning_ledger.payments.schemas import PaymentIn, PaymentOut, PlanIn, PlanOut
+from dunning_ledger.money.service import MoneyService
+from dunning_ledger.payments.schemas import PaymentIn, PaymentOut
 from dunning_ledger.payments.service import PaymentService
+from dunning_ledger.plans.schemas import PlanIn, PlanOut
+from dunning_ledger.plans.service import PlanService
 from dunning_ledger.portfolio.service import PortfolioService
+from dunning_ledger.promises.service import PromiseService
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +71,9 @@ class UseCases:
     timelines: TimelineService
     changes: ChangeService
     portfolio: PortfolioService
+    plans: PlanService
+    promises: PromiseService
+    money: MoneyService
 
 
 def get_use_cases(request: Request) -> UseCases:
@@ -236,6 +243,8 @@ def router() -> APIRouter:
         dependencies=JSON_ONLY,
         responses={**_ERRORS, 200: {"model": PaymentOut, "description": "Already recorded"}},
         summary="Record a payment (idempotent by payment_id)",
+        description="Applied to the active plan's earliest unpaid installments, an open "
+        "promise and an open settlement; what goes beyond the balance is kept as a credit.",
     )
     async def record_payment(
         who: Cashier, account_id: AccountId, body: PaymentIn, service: Service, response: Response
@@ -251,15 +260,16 @@ def router() -> APIRouter:
         status_code=201,
         dependencies=JSON_ONLY,
         responses={**_ERRORS, 200: {"model": PlanOut, "description": "Already agreed"}},
-        summary="Record an agreed payment plan (idempotent by plan_id)",
+        summary="Agree a payment plan from an offer or its terms (idempotent by plan_id)",
+        description=(PlanIn.__doc__ or "").replace("\n    ", " "),
     )
     async def agree_plan(
         who: PlanAgent, account_id: AccountId, body: PlanIn, service: Service, response: Response
     ) -> PlanOut:
-        result = await service.payments.agree_plan(account_id, body, recorded_by=who.name)
+        result = await service.plans.agree_plan(account_id, body, recorded_by=who.name)
         if result.replayed:
             response.status_code = 200
-        return PlanOut.of(result.plan, result.replayed)
+        return PlanOut.of(result.plan, result.replayed, result.installments)
 
     @api.post(
         "/accounts/{account_id}/signals",

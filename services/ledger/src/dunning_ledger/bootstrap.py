@@ -38,18 +38,24 @@ from dunning_ledger.api import BodyLimit, UseCases, install_error_handlers, rout
 from dunning_ledger.communications.repository import SqlCommunicationRepository
 from dunning_ledger.communications.service import CommunicationService
 from dunning_ledger.config import SERVICE, LedgerSettings
+from dunning_ledger.domain.terms import PaymentTerms
 from dunning_ledger.handlers import CONSUMED_TOPICS, LedgerEventHandler, ProcessedEventsDedupe
 from dunning_ledger.imports.repository import SqlImportRepository
 from dunning_ledger.imports.service import ImportService
 from dunning_ledger.keys.api import router as keys_router
 from dunning_ledger.keys.repository import SqlKeyRepository
 from dunning_ledger.keys.service import KeyService
+from dunning_ledger.money.api import router as money_router
+from dunning_ledger.money.service import MoneyService
 from dunning_ledger.payments.repository import SqlPaymentRepository
 from dunning_ledger.payments.service import PaymentService
+from dunning_ledger.plans.service import PlanService
 from dunning_ledger.portfolio.api import router as portfolio_router
 from dunning_ledger.portfolio.repository import SqlPortfolioRepository
 from dunning_ledger.portfolio.service import PortfolioService
 from dunning_ledger.ports import Transactions
+from dunning_ledger.promises.service import PromiseService
+from dunning_ledger.terms import load_terms
 
 
 @dataclass
@@ -80,8 +86,13 @@ class SqlTransaction:
 
 
 def use_cases(
-    transactions: Transactions, clock: Clock, group_id: str, pepper: SecretStr | None = None
+    transactions: Transactions,
+    clock: Clock,
+    group_id: str,
+    pepper: SecretStr | None = None,
+    terms: PaymentTerms | None = None,
 ) -> UseCases:
+    terms = terms or load_terms()
     return UseCases(
         accounts=AccountService(transactions, clock),
         payments=PaymentService(transactions, clock),
@@ -91,6 +102,9 @@ def use_cases(
         timelines=TimelineService(transactions),
         changes=ChangeService(transactions, clock),
         portfolio=PortfolioService(transactions, clock),
+        plans=PlanService(transactions, clock, terms),
+        promises=PromiseService(transactions, clock, terms),
+        money=MoneyService(transactions, clock, terms),
     )
 
 
@@ -119,7 +133,8 @@ def build_ledger(
     if transactions is None:
         prefix = settings.topic_prefix
         transactions = SqlTransactions(sessions, lambda s: SqlTransaction(s, prefix))
-    cases = use_cases(transactions, clock, settings.group_id, settings.auth_pepper)
+    terms = load_terms(settings.terms_file or None)
+    cases = use_cases(transactions, clock, settings.group_id, settings.auth_pepper, terms)
     producer = EventProducer(settings.kafka_bootstrap, SERVICE, topic_prefix=settings.topic_prefix)
     relay = OutboxRelay(
         sessions,
@@ -171,6 +186,7 @@ def build_ledger(
     app.include_router(health_router(runtime))
     app.include_router(router())
     app.include_router(accounts_router())
+    app.include_router(money_router())
     app.include_router(portfolio_router())
     app.include_router(keys_router())
     install_error_handlers(app)

@@ -27,6 +27,9 @@ class LedgerSettings(ApiKeySettings):
     migrate_on_start: bool = True
     consume: bool = Field(default=True, description="Run the Kafka consumers.")
     relay: bool = Field(default=True, description="Run the outbox relay.")
+    terms_file: str = Field(
+        default="", description="Payment terms YAML; empty: the packaged terms.yaml."
+    )
     max_body_bytes: int = Field(
         default=20 * 1024 * 1024, ge=1024, description="Largest request body accepted (413)."
     )

@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from dunning_core.contracts.envelope import Envelope
@@ -35,6 +35,10 @@ from dunning_ledger.models import (
     Dispute,
     Payment,
     PaymentPlan,
+    PaymentReversal,
+    PlanInstallment,
+    Promise,
+    Settlement,
 )
 
 
@@ -93,6 +97,7 @@ class AccountRepository(Protocol):
         paid_minor: int,
         status: AccountStatus,
         at: datetime,
+        credit_minor: int | None = None,
     ) -> None: ...
 
     async def save_snapshot(
@@ -119,6 +124,9 @@ class AccountRepository(Protocol):
 
 
 class PaymentRepository(Protocol):
+    """Payments and the arrangements they pay. Rows read here belong to the transaction:
+    a use case updates them in place and the commit writes them."""
+
     async def get_payment(self, payment_id: str) -> Payment | None: ...
 
     async def add_payment(self, payment: Payment) -> None: ...
@@ -127,9 +135,39 @@ class PaymentRepository(Protocol):
 
     async def get_plan(self, plan_id: str) -> PaymentPlan | None: ...
 
-    async def add_plan(self, plan: PaymentPlan) -> None: ...
+    async def add_plan(
+        self, plan: PaymentPlan, installments: Sequence[PlanInstallment] = ()
+    ) -> None: ...
 
     async def plans_of(self, account_id: str) -> Sequence[PaymentPlan]: ...
+
+    async def installments_of(self, account_id: str) -> Sequence[PlanInstallment]: ...
+
+    async def get_promise(self, promise_id: str) -> Promise | None: ...
+
+    async def add_promise(self, promise: Promise) -> None: ...
+
+    async def promises_of(self, account_id: str) -> Sequence[Promise]: ...
+
+    async def get_settlement(self, settlement_id: str) -> Settlement | None: ...
+
+    async def add_settlement(self, settlement: Settlement) -> None: ...
+
+    async def settlements_of(self, account_id: str) -> Sequence[Settlement]: ...
+
+    async def get_reversal(self, payment_id: str) -> PaymentReversal | None: ...
+
+    async def add_reversal(self, reversal: PaymentReversal) -> None: ...
+
+    async def reversals_of(self, account_id: str) -> Sequence[PaymentReversal]: ...
+
+    async def accounts_due(self, before: date, grace_days: int, limit: int) -> Sequence[str]:
+        """Accounts with an arrangement whose date may have passed (a superset)."""
+        ...
+
+    async def try_lock(self, account_id: str) -> Account | None:
+        """The account row-locked, or None when another transaction holds its lock."""
+        ...
 
 
 class ImportRepository(Protocol):

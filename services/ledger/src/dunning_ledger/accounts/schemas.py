@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 from dunning_ledger.communications.schemas import DisputeOut, FlagOut
 from dunning_ledger.domain.search import days_past_due
 from dunning_ledger.domain.timeline import MESSAGE_BODIES
-from dunning_ledger.payments.schemas import Amount, Body, PaymentOut, PlainText, PlanOut
+from dunning_ledger.payments.schemas import Amount, Body, PaymentOut, PlainText
+from dunning_ledger.plans.schemas import PlanOut
 
 if TYPE_CHECKING:
     from dunning_ledger.accounts.service import AccountView
