@@ -46,6 +46,7 @@ from dunning_ledger.keys.api import router as keys_router
 from dunning_ledger.keys.repository import SqlKeyRepository
 from dunning_ledger.keys.service import KeyService
 from dunning_ledger.money.api import router as money_router
+from dunning_ledger.money.overdue import DueDatePass
 from dunning_ledger.money.service import MoneyService
 from dunning_ledger.payments.repository import SqlPaymentRepository
 from dunning_ledger.payments.service import PaymentService
@@ -120,6 +121,7 @@ class Ledger:
     loop: ConsumerLoop | None
     runtime: ServiceRuntime
     app: FastAPI
+    due_dates: DueDatePass | None = None
 
 
 def build_ledger(
@@ -160,6 +162,10 @@ def build_ledger(
     if settings.relay:
         runtime.add(Component("outbox-relay", relay.start, relay.stop, relay.run))
         runtime.checks["outbox-relay"] = relay.health
+    due_dates = DueDatePass(transactions, clock, terms, interval=settings.due_pass_interval_s)
+    if settings.due_pass:
+        runtime.add(Component("due-dates", due_dates.start, due_dates.stop, due_dates.run))
+        runtime.checks["due-dates"] = due_dates.health
     loop = None
     if settings.consume:
         loop = ConsumerLoop(
@@ -195,7 +201,7 @@ def build_ledger(
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.state.use_cases = cases
     app.state.runtime = runtime
-    ledger = Ledger(settings, engine, cases, producer, relay, loop, runtime, app)
+    ledger = Ledger(settings, engine, cases, producer, relay, loop, runtime, app, due_dates)
     app.state.ledger = ledger
     return ledger
 

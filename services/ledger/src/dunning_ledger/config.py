@@ -27,6 +27,10 @@ class LedgerSettings(ApiKeySettings):
     migrate_on_start: bool = True
     consume: bool = Field(default=True, description="Run the Kafka consumers.")
     relay: bool = Field(default=True, description="Run the outbox relay.")
+    due_pass: bool = Field(default=True, description="Run the periodic pass over due dates.")
+    due_pass_interval_s: float = Field(
+        default=10.0, gt=0, description="Real seconds between passes (the clock may run fast)."
+    )
     terms_file: str = Field(
         default="", description="Payment terms YAML; empty: the packaged terms.yaml."
     )
