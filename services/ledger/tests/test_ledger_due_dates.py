@@ -66,6 +66,7 @@ async def test_dates_passing_are_announced_once(caplog: pytest.LogCaptureFixture
         assert await due.pass_once() == 2
         assert await due.pass_once() == 0
         money = (await http.get("/v1/accounts/A1/money")).json()
+        timeline = (await http.get("/v1/accounts/A1/timeline")).json()["entries"]
         lapsed = (await http.get("/v1/accounts/A2/money")).json()
     data = [e.data for e in memory.tables.outbox]
     missed = [e for e in data if isinstance(e, InstallmentMissed)]
@@ -83,6 +84,11 @@ async def test_dates_passing_are_announced_once(caplog: pytest.LogCaptureFixture
     ]  # fmt: skip
     assert money["promises"][0]["status"] == "broken"
     assert lapsed["settlements"][0]["status"] == "lapsed"
+    assert [e["summary"] for e in timeline if e["kind"] in ("installment", "plan")][-3:] == [
+        "installment 1 of plan PL1 missed: 25.00 USD due 2026-03-02, 10.00 USD paid",
+        "installment 2 of plan PL1 missed: 25.00 USD due 2026-03-09, 0.00 USD paid",
+        "plan PL1 broken",
+    ]
 
     class Down:
         def __call__(self) -> Any:

@@ -124,6 +124,11 @@ async def test_a_plan_from_an_offer_is_paid_off_then_settles_and_a_reversal_reop
         PaymentReversed,
         AccountReopened,
     ]
+    timeline = (await http.get("/v1/accounts/A1/timeline")).json()["entries"]
+    summaries = {e["kind"]: e["summary"] for e in timeline}
+    assert summaries["plan"] == "plan agreed: 2 x 50.00 USD from 2026-03-02"  # active again
+    assert summaries["credit"] == "credit of 5.00 USD kept: payment P2 went beyond the balance"
+    assert summaries["reversal"].startswith("payment P1 of 60.00 USD reversed (chargeback)")
 
 
 async def test_a_plan_from_its_terms(http: httpx.AsyncClient, memory: MemoryLedger) -> None:
@@ -206,6 +211,11 @@ async def test_a_promise_kept_by_payments(http: httpx.AsyncClient, memory: Memor
     (kept,) = events(memory, PromiseKept)
     assert (kept.promise_id, kept.payment_id) == ("PR1", "P2")
     assert len(events(memory, PromiseMade)) == 1
+    timeline = (await http.get("/v1/accounts/A1/timeline")).json()["entries"]
+    assert [e["summary"] for e in timeline if e["kind"] == "promise"] == [
+        "promise to pay 30.00 USD by 2026-03-20",
+        "promise PR1 kept",
+    ]
     money = (await http.get("/v1/accounts/A1/money")).json()
     assert money["promises"] == [
         {"promise_id": "PR1", "amount_minor": 3000, "due_on": "2026-03-20", "status": "kept"}
@@ -232,6 +242,11 @@ async def test_a_settlement_paid_settles_the_account(
     assert money["settlements"][0]["status"] == "paid"
     assert money["itemization"]["credits_minor"] == 4000
     assert len(events(memory, SettlementAgreed)) == 1
+    timeline = (await http.get("/v1/accounts/A1/timeline")).json()["entries"]
+    assert [e["summary"] for e in timeline if e["kind"] == "settlement"] == [
+        "settlement agreed: 60.00 USD by 2026-03-20 for a balance of 100.00 USD",
+        "settlement S1 paid",
+    ]
     reversal = {"reason": "nsf"}
     assert (
         await http.post("/v1/accounts/A1/payments/P1/reversal", json=reversal)

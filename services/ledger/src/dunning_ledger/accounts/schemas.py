@@ -100,7 +100,10 @@ class AccountPage(BaseModel):
 class EntryOut(BaseModel):
     at_utc: datetime
     at_local: datetime = Field(description="The same instant in the consumer's zone.")
-    kind: str = Field(description="account, decision, delivery, signal, payment, plan, note")
+    kind: str = Field(
+        description="account, decision, delivery, signal, payment, reversal, credit, plan, "
+        "installment, promise, settlement, note"
+    )
     summary: str
     by: str | None = Field(description="The API key's principal, or the service that sent it.")
     step_id: str | None
