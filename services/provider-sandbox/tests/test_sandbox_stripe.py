@@ -98,6 +98,7 @@ def test_a_good_card_succeeds_and_only_its_last_four_digits_are_kept(sandbox: st
         ("4000000000009995", "card_declined", "insufficient_funds", "insufficient funds"),
         ("4000000000000069", "expired_card", "expired_card", "Your card has expired."),
         ("4000000000000127", "incorrect_cvc", "incorrect_cvc", "security code is incorrect"),
+        ("4000000000000119", "processing_error", "processing_error", "Try again"),
     ],
 )
 def test_a_declined_card_is_a_402_card_error_and_its_intent_stays_unpaid(
@@ -119,6 +120,16 @@ def test_a_declined_card_is_a_402_card_error_and_its_intent_stays_unpaid(
     assert intent.last_payment_error.code == code
     [record] = charges(sandbox, test)
     assert (record["status"], record["decline_code"]) == ("requires_payment_method", decline_code)
+
+
+def test_a_card_that_needs_authentication_requires_action(sandbox: str) -> None:
+    test = uuid.uuid4().hex
+    intent = client(sandbox).v1.payment_intents.create(params=card_params("4000002500003155", test))
+    assert intent.status == "requires_action"
+    assert intent.next_action is not None
+    assert intent.latest_charge is None
+    [record] = charges(sandbox, test)
+    assert record["status"] == "requires_action"
 
 
 @pytest.mark.parametrize(
