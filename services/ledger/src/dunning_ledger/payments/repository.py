@@ -4,7 +4,7 @@ PostgreSQL. The caller commits; rows read here are updated in place by the use c
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -118,7 +118,7 @@ class SqlPaymentRepository:
                 PaymentPlan.status == "active",
                 PlanInstallment.missed_at.is_(None),
                 PlanInstallment.paid_minor < PlanInstallment.amount_minor,
-                PlanInstallment.due_on < before.fromordinal(before.toordinal() - grace_days),
+                PlanInstallment.due_on < before - timedelta(days=grace_days),
             )
         )
         late_promises = select(Promise.account_id).where(
