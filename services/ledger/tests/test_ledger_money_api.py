@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,6 +27,7 @@ from dunning_core.contracts.payments import (
 from dunning_core.runtime.clock import FixedClock
 from dunning_ledger.bootstrap import build_ledger
 from dunning_ledger.config import LedgerSettings
+from dunning_ledger.terms import TermsError
 from dunning_testkit.ledger import UNREACHABLE, ledger_client, required_row
 from dunning_testkit.ledger_memory import MemoryLedger
 
@@ -267,3 +270,23 @@ async def test_the_early_discount_is_a_settlement_offer(http: httpx.AsyncClient)
     response = await http.post("/v1/accounts/A2/settlements", json=body)
     assert response.status_code == 201, response.text
     assert (response.json()["amount_minor"], response.json()["pay_by"]) == (9000, "2026-04-01")
+
+
+async def test_the_terms_file_setting_replaces_the_packaged_terms(tmp_path: Path) -> None:
+    text = (resources.files("dunning_ledger") / "terms.yaml").read_text()
+    custom = tmp_path / "terms.yaml"
+    custom.write_text(text.replace("[weekly, biweekly, monthly]", "[monthly]"))
+    settings = LedgerSettings(database_url=UNREACHABLE, terms_file=str(custom))
+    memory = MemoryLedger()
+    app = build_ledger(settings, clock=FixedClock(T0), transactions=memory).app
+    async with ledger_client(app) as http:
+        rows = {"accounts": [required_row(1)]}
+        assert (await http.post("/v1/accounts/import", json=rows)).status_code == 200
+        offers = (await http.get("/v1/accounts/A1/offers")).json()["plan_offers"]
+        assert {o["frequency"] for o in offers} == {"monthly"}
+        weekly = {"plan_id": "PL", "frequency": "weekly", "first_due": TODAY, "count": 2}
+        message = await refused(await http.post("/v1/accounts/A1/plans", json=weekly), 422)
+        assert "allowed: monthly" in message
+    custom.write_text(text.replace("grace_days: 5", "grace_days: -1"))
+    with pytest.raises(TermsError, match=r"grace_days: .* \(line 7\)"):
+        build_ledger(settings, transactions=memory)
