@@ -5,13 +5,22 @@ Tests pass their own ``ledger`` and ``processor`` (fakes of ours) and a clock.
 
 from __future__ import annotations
 
-from dunning_core.runtime.clock import Clock
+from dunning_core.runtime.clock import Clock, clock_from
 from dunning_core.runtime.service import Component, ServiceRuntime, health_router, lifespan_for
 from fastapi import FastAPI
 
 from dunning_portal.adapters.ledger_http import HttpLedger
+from dunning_portal.api import router
 from dunning_portal.config import PortalSettings
-from dunning_portal.ports import CardDetails, Charge, Ledger, PaymentProcessor
+from dunning_portal.page import Pages
+from dunning_portal.ports import (
+    CardDetails,
+    Charge,
+    Ledger,
+    PaymentProcessor,
+    ProcessorWebhooks,
+)
+from dunning_portal.service import Portal
 
 
 class NoProcessor:
@@ -40,8 +49,11 @@ def build(
     *,
     ledger: Ledger | None = None,
     processor: PaymentProcessor | None = None,
+    webhooks: ProcessorWebhooks | None = None,
     clock: Clock | None = None,
 ) -> FastAPI:
+    clock = clock or clock_from(settings.clock_start, settings.clock_speed, settings.clock_epoch)
+    key = settings.paylink_key.get_secret_value()
     runtime = ServiceRuntime("portal")
     if ledger is None:
         client = HttpLedger.connect(
@@ -63,5 +75,9 @@ def build(
         openapi_url=None,
     )
     app.include_router(health_router(runtime))
-    del processor, clock
+    portal = Portal(
+        ledger=ledger, processor=processor or NoProcessor(), clock=clock, paylink_key=key
+    )
+    pages = Pages(key, settings.collector_name, settings.collector_phone, clock)
+    app.include_router(router(portal, pages, webhooks))
     return app

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal, Protocol
 
-from dunning_portal.domain import AccountInfo, Money, Offers
+from dunning_portal.domain.money import AccountInfo, Money, Offers
 
 Source = Literal["page", "processor"]
 ReversalReason = Literal["chargeback", "nsf", "processor_failure", "error", "other"]
