@@ -355,3 +355,23 @@ async def test_logs_carry_no_card_digits_nor_token(
     )
     assert not re.search(r"\d{12,}", text)
     assert TOKEN not in text
+
+
+class Unreachable:
+    async def charge(self, **_: object) -> object:
+        raise ConnectionError("processor down")
+
+    async def read(self, payload: bytes, signature: str | None) -> None:
+        raise ConnectionError("processor down")
+
+
+async def test_a_processor_without_an_outcome_records_nothing(ledger: MemoryMoney) -> None:
+    down = Unreachable()
+    app = portal_app(ledger, down, webhooks=down)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://p") as c:
+        response = await c.post(f"/p/{TOKEN}/pay", data=form(kind="full", **FULL, **card()))
+        assert response.status_code == 503
+        assert "you will not be charged twice" in response.text
+        hook = await c.post("/webhooks/stripe", content=b"{}", headers={"Stripe-Signature": "x"})
+        assert hook.status_code == 503
+    assert ledger.writes == []

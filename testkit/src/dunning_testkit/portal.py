@@ -98,7 +98,7 @@ class FakeWebhooks:
 
     processor: FakeProcessor
 
-    def read(self, payload: bytes, signature: str) -> ProcessorEvent | None:
+    async def read(self, payload: bytes, signature: str | None) -> ProcessorEvent | None:
         if signature != "good":
             raise ValueError("bad signature")
         kind, processor_id = payload.decode().split()

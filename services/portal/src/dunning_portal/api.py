@@ -90,10 +90,13 @@ def router(portal: Portal, pages: Pages, webhooks: ProcessorWebhooks | None) -> 
             return Response(status_code=503)  # not configured: the processor retries
         payload = await request.body()
         try:
-            event = webhooks.read(payload, stripe_signature or "")
+            event = await webhooks.read(payload, stripe_signature)
         except ValueError:
-            log.warning("processor webhook refused: bad signature")
+            log.warning("processor webhook refused: not genuine")
             return Response(status_code=400)
+        except Exception as exc:  # the processor unreachable for the event's payment
+            log.warning("processor webhook not read", extra={"error": type(exc).__name__})
+            return Response(status_code=503)  # the processor retries
         if event is None:
             return Response(status_code=204)
         try:

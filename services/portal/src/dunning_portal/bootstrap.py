@@ -10,6 +10,8 @@ from dunning_core.runtime.service import Component, ServiceRuntime, health_route
 from fastapi import FastAPI
 
 from dunning_portal.adapters.ledger_http import HttpLedger
+from dunning_portal.adapters.stripe_processor import StripeProcessor
+from dunning_portal.adapters.stripe_webhooks import StripeWebhooks
 from dunning_portal.api import router
 from dunning_portal.config import PortalSettings
 from dunning_portal.page import Pages
@@ -44,6 +46,10 @@ class NoProcessor:
         )
 
 
+async def nothing() -> None:
+    return None
+
+
 def build(
     settings: PortalSettings,
     *,
@@ -61,12 +67,17 @@ def build(
             settings.ledger_api_key.get_secret_value() if settings.ledger_api_key else None,
             settings.ledger_timeout_s,
         )
-
-        async def nothing() -> None:
-            return None
-
         runtime.add(Component("ledger-client", nothing, client.aclose))
         ledger = client
+    if processor is None and settings.stripe_secret_key is not None:
+        stripe = StripeProcessor(
+            secret_key=settings.stripe_secret_key.get_secret_value(),
+            api_base=settings.stripe_api_base,
+        )
+        runtime.add(Component("stripe-client", nothing, stripe.aclose))
+        processor = stripe
+        if webhooks is None and settings.stripe_webhook_secret is not None:
+            webhooks = StripeWebhooks(settings.stripe_webhook_secret.get_secret_value(), stripe)
     app = FastAPI(
         title="Dunning payment page",
         lifespan=lifespan_for(runtime),

@@ -57,9 +57,10 @@ class ProcessorEvent:
 
 
 class ProcessorWebhooks(Protocol):
-    def read(self, payload: bytes, signature: str) -> ProcessorEvent | None:
+    async def read(self, payload: bytes, signature: str | None) -> ProcessorEvent | None:
         """The event of a correctly signed webhook (None for a kind the page ignores); raises
-        ``ValueError`` when the signature does not verify."""
+        ``ValueError`` when it is not genuine, any other error when the processor could not
+        be asked what the event is about (it sends the event again)."""
         ...
 
 

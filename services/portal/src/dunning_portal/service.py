@@ -204,18 +204,24 @@ class Portal:
         if card is None:
             return Problem(view, "bad_card")
         account_id = view.link.account_id
-        charge = await self.processor.charge(
-            idempotency_key=pay_key,
-            amount_minor=shown,
-            currency=view.money.currency,
-            card=card,
-            description=f"Payment on account {account_id}",
-            metadata={
-                "account_id": account_id,
-                "step_id": view.link.step_id,
-                "payment_key": pay_key,
-            },
-        )
+        try:
+            charge = await self.processor.charge(
+                idempotency_key=pay_key,
+                amount_minor=shown,
+                currency=view.money.currency,
+                card=card,
+                description=f"Payment on account {account_id}",
+                metadata={
+                    "account_id": account_id,
+                    "step_id": view.link.step_id,
+                    "payment_key": pay_key,
+                },
+            )
+        except Exception as exc:
+            # No outcome (the processor unreachable or refusing the request): nothing is
+            # recorded; the same form again is the same idempotency key, so never two charges.
+            log.warning("card charge without an outcome", extra={"error": type(exc).__name__})
+            return Problem(view, "processor_unavailable", 503)
         log.info(
             "card charge",
             extra={"status": charge.status, "decline_code": charge.decline_code, "kind": kind},

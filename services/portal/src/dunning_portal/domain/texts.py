@@ -94,6 +94,8 @@ EN: Final = {
     "bad_channel": "Please choose text messages or emails.",
     "no_offer": "This offer is no longer available.",
     "amount_changed": "The amount due has changed. Please check it and pay again.",
+    "processor_unavailable": "We could not reach the card processor. Please try again: you "
+    "will not be charged twice.",
     "no_plan": "There is no payment due on a plan.",
     "nothing_owed": "Nothing is owed on this account.",
     "refused": "We could not record this. Please call us at {phone}.",
@@ -197,6 +199,8 @@ ES: Final = {
     "bad_channel": "Elija mensajes de texto o correos.",
     "no_offer": "Esta oferta ya no está disponible.",
     "amount_changed": "El monto adeudado cambió. Revíselo y vuelva a pagar.",
+    "processor_unavailable": "No pudimos comunicarnos con el procesador de tarjetas. Inténtelo "
+    "de nuevo: no se le cobrará dos veces.",
     "no_plan": "No hay ningún pago pendiente de un plan.",
     "nothing_owed": "No se debe nada en esta cuenta.",
     "refused": "No pudimos registrarlo. Llámenos al {phone}.",
@@ -298,6 +302,7 @@ ZH: Final = {
     "bad_channel": "请选择短信或电子邮件。",
     "no_offer": "此优惠已不再提供。",
     "amount_changed": "应付金额已变更。请核对后重新付款。",
+    "processor_unavailable": "我们无法连接银行卡处理机构。请重试：您不会被重复扣款。",
     "no_plan": "没有到期的分期付款。",
     "nothing_owed": "此账户没有欠款。",
     "refused": "我们无法记录此操作。请致电 {phone}。",
