@@ -8,10 +8,14 @@ every write is idempotent by its id and remembers its source.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 from dunning_core import paylink
 from dunning_core.runtime.clock import FixedClock
 from dunning_portal.bootstrap import build
@@ -37,7 +41,9 @@ from dunning_portal.ports import (
     ReversalReason,
     Source,
 )
+from dunning_testkit.paths import REPO
 from fastapi import FastAPI
+from playwright.sync_api import Page, sync_playwright
 
 PAYLINK_KEY = "paylink-key-of-the-portal-tests"
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
@@ -321,3 +327,44 @@ def portal_app(
         webhooks=webhooks,
         clock=clock or FixedClock(NOW),
     )
+
+
+# --- a real browser ---------------------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's (stack.sh installs it); never Playwright's own
+ARTIFACTS = REPO / ".state" / "artifacts" / "portal"
+VIEWPORTS = {"phone": (390, 844), "desktop": (1280, 800)}
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="no /usr/bin/chromium (deploy/local/stack.sh installs it)"
+)
+
+
+@contextmanager
+def browser_pages() -> Iterator[dict[str, Page]]:
+    """One headless Chromium, a page per viewport (``phone``, ``desktop``)."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        try:
+            pages = {}
+            for name, (width, height) in VIEWPORTS.items():
+                context = browser.new_context(viewport={"width": width, "height": height})
+                pages[name] = context.new_page()
+            yield pages
+        finally:
+            browser.close()
+
+
+def shoot(page: Page, name: str, viewport: str) -> Path:
+    """A full-page screenshot kept as a test artifact: .state/artifacts/portal/<name>-<w>x<h>."""
+    width, height = VIEWPORTS[viewport]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}-{width}x{height}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def pay_with_card(page: Page, form: str, number: str = CARD_OK) -> None:
+    page.fill(f"#{form}-number", number)
+    page.fill(f"#{form}-expiry", "12/30")
+    page.fill(f"#{form}-cvc", "123")
+    page.fill(f"#{form}-postal", "10001")
