@@ -375,3 +375,17 @@ async def test_a_processor_without_an_outcome_records_nothing(ledger: MemoryMone
         hook = await c.post("/webhooks/stripe", content=b"{}", headers={"Stripe-Signature": "x"})
         assert hook.status_code == 503
     assert ledger.writes == []
+
+
+async def test_the_early_payment_discount_beside_paying_in_full(
+    http: httpx.AsyncClient, ledger: MemoryMoney
+) -> None:
+    ledger.discount_minor = 54_000
+    page = (await http.get(f"/p/{TOKEN}")).text
+    assert "Pay $540.00 by March 9, 2026 and we will close the account." in page
+    assert "Pay $600.00" in page
+    paid = await http.post(
+        f"/p/{TOKEN}/pay", data=form(kind="discount", amount_minor="54000", **card())
+    )
+    assert paid.status_code == 200
+    assert [p["amount_minor"] for p in ledger.recorded("payment")] == [54_000]

@@ -22,6 +22,7 @@ from dunning_portal.bootstrap import build
 from dunning_portal.config import PortalSettings
 from dunning_portal.domain.money import (
     AccountInfo,
+    EarlyDiscount,
     Installment,
     Itemization,
     Money,
@@ -142,6 +143,7 @@ class MemoryMoney:
     payments: dict[str, tuple[int, str, bool]] = field(default_factory=dict)
     writes: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     fail_reads: bool = False
+    discount_minor: int | None = None  # an early-payment discount on offer, if any
 
     def _known(self, account_id: str) -> None:
         if self.fail_reads:
@@ -213,6 +215,11 @@ class MemoryMoney:
             plan_offers=plan_offers,
             settlement=SettlementOffer(
                 offer_id="settle-70", amount_minor=balance * 7 // 10, pay_by=first
+            ),
+            early_discount=(
+                EarlyDiscount(amount_minor=self.discount_minor, pay_by=first)
+                if self.discount_minor
+                else None
             ),
             min_part_payment_minor=1_000,
         )
