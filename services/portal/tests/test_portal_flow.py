@@ -2,30 +2,37 @@
 role ``portal``) in front of a real ledger (in-process, fresh PostgreSQL database, outbox
 relayed to Kafka) and the provider sandbox's Stripe, charged through the Stripe adapter.
 
-Open the link -> choose a plan -> pay the first installment with 4242 4242 4242 4242: the plan
-and the payment are in the ledger with the page as their source, and plan.agreed and
-payment.received are on payments.v1. A card the sandbox disputes later is reversed
-(chargeback). An expired and a forged link are refused, nothing recorded. Screenshots of
-each page at 390x844 and 1280x800 under .state/artifacts/portal/ (``flow-*``).
+Open the link in the text the scheduler renders -> choose a plan -> pay the first
+installment with 4242 4242 4242 4242: the plan and the payment are in the ledger with the
+page as their source, and plan.agreed and payment.received are on payments.v1. A card the
+sandbox disputes later is reversed (chargeback). An expired and a forged link are refused,
+nothing recorded. Screenshots of each page at 390x844 and 1280x800 under
+.state/artifacts/portal/ (``flow-*``).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from dunning_core import paylink
+from dunning_core.contracts.common import Channel
 from dunning_core.contracts.topics import PAYMENTS
 from dunning_ledger.bootstrap import build_ledger
 from dunning_portal.bootstrap import build as build_portal
 from dunning_portal.config import PortalSettings
+from dunning_scheduler.adapters.rendering import Renderer
+from dunning_scheduler.domain import reactions
+from dunning_scheduler.domain.planning import plan_due
+from dunning_scheduler.policy.loader import default_policy
 from dunning_testkit.ledger import import_row, read_topic, settings_for, to_csv
 from dunning_testkit.paths import auth_headers
 from dunning_testkit.portal import (
@@ -36,6 +43,7 @@ from dunning_testkit.portal import (
     VIEWPORTS,
     needs_chromium,
 )
+from dunning_testkit.scheduler import IDENTITY, account_opened
 from dunning_testkit.servers import BackgroundServer, sandbox_server
 from playwright.async_api import Page, async_playwright
 
@@ -52,6 +60,7 @@ KEY = "paylink-key-of-the-portal-flow"
 STRIPE_KEY = "sk_test_portal_flow"
 WEBHOOK_SECRET = "whsec_portal_flow"
 STEP = "stp_00000000-0000-5000-8000-0000000000aa"
+POLICY = default_policy()
 
 
 @dataclass
@@ -59,6 +68,24 @@ class Loop:
     portal: str
     ledger: httpx.AsyncClient
     topics: str
+
+    def texted_link(self, account_id: str) -> str:
+        """The link in the first text the scheduler renders for the account (its own
+        renderer and key: what the consumer receives)."""
+        now = datetime.now(UTC)
+        opened = account_opened(account_id, at=now)
+        case = reactions.on_account(None, opened, POLICY, now)
+        assert case is not None
+        assert case.next_step_at is not None
+        renderer = Renderer(replace(IDENTITY, payments_url=self.portal, paylink_key=KEY))
+        draft = next(d for d in plan_due(case, POLICY, case.next_step_at).drafts
+                     if d.channel == Channel.SMS)  # fmt: skip
+        assert case.consumer is not None
+        assert case.debt is not None
+        body = renderer.render(draft, case.consumer, case.debt).body
+        found = re.search(rf"{re.escape(self.portal)}/p/[A-Za-z0-9_-]+", body)
+        assert found is not None, body
+        return found.group(0)
 
     def link(self, account_id: str, *, expires_in: timedelta = timedelta(days=30)) -> str:
         token = paylink.sign(account_id, STEP, datetime.now(UTC) + expires_in, KEY)
@@ -149,7 +176,7 @@ async def test_choose_a_plan_and_pay_the_first_installment(
 ) -> None:
     for viewport, account in (("phone", "ACC-000001"), ("desktop", "ACC-000002")):
         page = pages[viewport]
-        response = await page.goto(loop.link(account))
+        response = await page.goto(loop.texted_link(account))
         assert response is not None
         assert response.status == 200
         await snap(page, "page", viewport)
