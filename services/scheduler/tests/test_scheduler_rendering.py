@@ -214,14 +214,16 @@ def test_formatters_are_built_once_per_currency_and_locale() -> None:
 
 
 def test_the_pay_link_is_the_same_for_the_same_step_and_expires_after_paylink_days() -> None:
-    from datetime import timedelta
+    from datetime import UTC, datetime, timedelta
 
     draft, _ = ladder(opened(consumer_=consumer(locale="en_US"), debt_=debt(legal=True)))[0]
     url = RENDERER.pay_url(draft)
     assert url == RENDERER.pay_url(draft)
     assert url.startswith("https://pay.example.com/accounts/p/")
     token = url.rsplit("/", 1)[1]
-    expires = draft.send_at + timedelta(days=IDENTITY.paylink_days)
+    last_day = (draft.send_at + timedelta(days=IDENTITY.paylink_days)).date()
+    expires = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    assert expires - draft.send_at > timedelta(days=IDENTITY.paylink_days)
     assert paylink.verify(token, IDENTITY.paylink_key, expires - timedelta(seconds=1)) == (
         "ACC-1",
         draft.step_id,

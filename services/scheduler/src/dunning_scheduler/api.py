@@ -147,8 +147,7 @@ def template_previews(
                     channel=medium,
                     attempt=1,
                     destination=_SAMPLE_ADDRESS[medium],
-                    # the day's start: the sample's signed pay link is the same all day
-                    send_at=now.replace(hour=0, minute=0, second=0, microsecond=0),
+                    send_at=now,
                     first_communication=first_communication,
                     legal_language=spec.requires_legal_authority and not key.endswith("fallback"),
                     time_barred=False,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -155,8 +155,11 @@ class Renderer:
         }
 
     def pay_url(self, draft: StepDraft) -> str:
-        """The link to the payment page: the same step gives the same link."""
-        expires = draft.send_at + timedelta(days=self.identity.paylink_days)
+        """The link to the payment page: the same step gives the same link. It opens the page
+        until the UTC midnight after send_at + paylink_days (a whole day, so a preview's
+        sample link is the same all day)."""
+        last = (draft.send_at + timedelta(days=self.identity.paylink_days)).astimezone(UTC)
+        expires = datetime.combine(last.date() + timedelta(days=1), time(), tzinfo=UTC)
         token = paylink.sign(draft.account_id, draft.step_id, expires, self.identity.paylink_key)
         return f"{self.identity.payments_url.rstrip('/')}/p/{token}"
 
