@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -23,8 +23,9 @@ from dunning_scheduler.adapters.database import VERSION_TABLE, make_engine, migr
 from dunning_scheduler.adapters.models import metadata
 from dunning_scheduler.bootstrap import build
 from dunning_scheduler.config import SchedulerSettings
+from dunning_testkit.money_events import plan_agreed
 from dunning_testkit.paths import auth_headers
-from dunning_testkit.scheduler import NOW, account_opened, decided, delivery, signal
+from dunning_testkit.scheduler import NOW, account_opened, decided, delivery, payment, signal
 from dunning_testkit.stack import KAFKA
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -198,6 +199,33 @@ async def test_a_dispute_pauses_and_the_ladder_does_not_advance(running: Running
     case = await running.case("ACC-I4")
     assert (case["status"], case["paused_reason"]) == ("paused", "disputed")
     running.clock.advance(timedelta(days=30))  # well past the follow-up's due time
+    assert await running.planned(1, wait_s=2.0) == []
+
+
+async def test_payments_events_lead_to_money_messages_on_the_planned_topic(
+    running: Running,
+) -> None:
+    """A plan agreed, its first installment paid (thanked once, however often the payment
+    comes), the second installment's reminder three days before it: no ladder step between."""
+    await running.publish(account_opened("ACC-M1"))
+    await running.planned(2)
+    paid = payment(82_304, "ACC-M1", plan_id="PLAN-1", installments=[1])
+    await running.publish(plan_agreed("ACC-M1"), paid)
+    (thanks,) = [e.data for e in await running.planned(1)]
+    assert isinstance(thanks, StepPlanned)
+    assert thanks.step.content.body.startswith("Acme Recovery Services: Thank you, Ana.")
+    await running.publish(paid)  # redelivered
+    running.clock.advance(datetime(2026, 3, 13, 14, tzinfo=UTC) - NOW)  # paid: no reminder
+    assert await running.planned(1, wait_s=3.0) == []
+    case = await running.case("ACC-M1")
+    assert (case["status"], case["paused_reason"], case["plan_id"]) == ("paused", "plan", "PLAN-1")
+    held = [s for s in case["steps"] if s["stage_key"] == "installment_reminder"]
+    assert sorted(s["status"] for s in held) == ["dropped", "scheduled", "scheduled"]
+    running.clock.advance(timedelta(days=31))  # 2026-04-13 14:00 UTC, 10:00 in New York
+    (reminder,) = [e.data for e in await running.planned(1)]
+    assert isinstance(reminder, StepPlanned)
+    assert "$411.52" in reminder.step.content.body
+    assert "April 16, 2026" in reminder.step.content.body
     assert await running.planned(1, wait_s=2.0) == []
 
 

@@ -29,6 +29,8 @@ def case_view(case: Case, policy: EscalationPolicy, steps: list[StepRecord]) -> 
         "paused_reason": case.paused_reason.value if case.paused_reason else None,
         "pause_reasons": sorted(r.value for r in case.pause_reasons),
         "promise_until": case.promise_until,
+        "plan_id": case.money.plan_id,
+        "promise_id": case.money.promise_id,
         "policy": case.policy,
         "next_stage": stage,
         "stage_index": case.stage_index,
