@@ -219,3 +219,27 @@ def test_the_money_remembered_stays_bounded() -> None:
     assert len(case.money.steps) <= 128
     case = replace(case, money=replace(case.money, seen=()))
     assert on_money(case, payment(100_000, payment_id="PAY-0"), POLICY, NOW) is not None
+
+
+def test_a_case_resolved_by_the_account_snapshot_sends_no_reminder() -> None:
+    from dunning_scheduler.domain import reactions
+    from dunning_testkit.scheduler import account_opened, debt
+
+    planned = on_plan()
+    zero = account_opened(revision=2, debt_=debt(balance_minor=0))
+    resolved = reactions.on_account(planned.case, zero, POLICY, NOW)
+    assert resolved is not None
+    assert resolved.status == CaseStatus.RESOLVED
+    assert not any(still_wanted(resolved, d.step_id) for d in planned.drafts)
+    assert react(resolved, plan_agreed(plan_id="PLAN-2")).drafts == ()
+
+
+def test_a_case_past_the_resume_stage_goes_on_from_where_it_was() -> None:
+    """Re-planning a rung already sent would repeat its step id: never back down."""
+    planned = on_plan()
+    further = replace(planned.case, stage_index=URGENCY + 1, attempt=1)
+    resumed = react(further, plan_broken(at=NOW)).case
+    assert (resumed.stage_index, resumed.attempt) == (URGENCY + 1, 1)
+    assert resumed.is_due(NOW)
+    done = replace(planned.case, stage_index=len(POLICY.stages), exhausted=True)
+    assert react(done, plan_broken(at=NOW)).case.status == CaseStatus.EXHAUSTED

@@ -40,7 +40,7 @@ from dunning_core.contracts.payments import (
 
 from dunning_scheduler.domain import money_steps as messages
 from dunning_scheduler.domain import reactions, timing
-from dunning_scheduler.domain.case import SEEN_KEPT, Case, PauseReason
+from dunning_scheduler.domain.case import SEEN_KEPT, SETTLED, Case, PauseReason
 from dunning_scheduler.domain.money_steps import MoneyReaction
 from dunning_scheduler.policy.model import EscalationPolicy
 
@@ -295,7 +295,7 @@ def _settled(
     )
     if not policy.plans.confirm_settlement:
         return MoneyReaction(done)
-    purpose = f"settled:{event.by_payment_id}"
+    purpose = f"{SETTLED}{event.by_payment_id}"
     confirmation = messages.draft(
         done,
         policy,
@@ -310,19 +310,12 @@ def _settled(
 def _reopened(
     case: Case, event: AccountReopened, policy: EscalationPolicy, now: datetime
 ) -> MoneyReaction:
-    reopened = messages.withdraw(case, lambda purpose: not purpose.startswith("settled:"))
+    reopened = messages.withdraw(case, lambda purpose: not purpose.startswith(SETTLED))
     reopened = messages.balance(reopened, event.remaining_balance, event.debt_id)
     reopened = replace(reopened, resolved=False)
-    resumed = replace(
-        reopened,
-        stage_index=policy.resume_index(),
-        attempt=1,
-        exhausted=False,
-        next_step_at=messages.soon(reopened, policy, now),
-        note=f"reopened: payment {event.by_payment_id} reversed",
-        updated_at=now,
-    )
-    return MoneyReaction(reactions.settle(resumed, now))
+    resumed = messages.resume(reopened, policy, None, now)
+    note = f"reopened: payment {event.by_payment_id} reversed"
+    return MoneyReaction(reactions.settle(replace(resumed, note=note), now))
 
 
 _REACTIONS: dict[type[Event], Callable[..., MoneyReaction]] = {
