@@ -20,7 +20,7 @@ from dunning_core.contracts.topics import PLANNED
 from dunning_core.runtime.clock import FixedClock
 from dunning_core.runtime.kafka import EventProducer
 from dunning_scheduler.adapters.database import VERSION_TABLE, make_engine, migrate
-from dunning_scheduler.adapters.models import metadata
+from dunning_scheduler.adapters.models import HELD, metadata
 from dunning_scheduler.bootstrap import build
 from dunning_scheduler.config import SchedulerSettings
 from dunning_testkit.money_events import plan_agreed
@@ -257,6 +257,31 @@ async def test_migrations_create_exactly_the_models(
             assert await connection.run_sync(_schema_diff) == []
             version = await connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))
             assert version.scalars().all() == ["0002"]
+    finally:
+        await engine.dispose()
+
+
+async def test_the_planner_finds_held_steps_by_their_index(
+    fresh_database: Callable[[str], Awaitable[str]],
+) -> None:
+    """Scheduled money messages may wait months: releasing them must not scan every step."""
+    from dunning_scheduler.adapters.repository import SqlTransaction
+    from dunning_scheduler.domain.case import StepStatus
+
+    assert {StepStatus.DEFERRED.value, StepStatus.SCHEDULED.value} <= set(str(HELD).split("'"))
+    engine = make_engine(await fresh_database("scheduler_held"), 2)
+    try:
+        await migrate(engine)
+        async with engine.begin() as connection:
+            await connection.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = await connection.execute(
+                text(
+                    f"EXPLAIN SELECT * FROM scheduler_steps WHERE {HELD} AND send_at <= now()"
+                    " ORDER BY send_at LIMIT 500"
+                )
+            )
+            assert "ix_scheduler_steps_held" in "\n".join(str(r[0]) for r in plan)
+            assert await SqlTransaction(connection, ("a",), NOW).lock_deferred_due(NOW, 5) == []
     finally:
         await engine.dispose()
 

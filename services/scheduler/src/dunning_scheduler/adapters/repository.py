@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from dunning_scheduler.adapters.models import cases, steps
+from dunning_scheduler.adapters.models import HELD, cases, steps
 from dunning_scheduler.domain.case import (
     Case,
     CaseStatus,
@@ -27,9 +27,6 @@ from dunning_scheduler.domain.case import (
     StepRecord,
     StepStatus,
 )
-
-# Steps the planner releases at their send time: deferred by the gate, or money messages.
-HELD = (StepStatus.DEFERRED.value, StepStatus.SCHEDULED.value)
 
 # --- mapping -----------------------------------------------------------------------------
 
@@ -253,7 +250,7 @@ class SqlTransaction:
     async def lock_deferred_due(self, now: datetime, limit: int) -> list[StepRecord]:
         query = (
             select(steps)
-            .where(steps.c.status.in_(HELD), steps.c.send_at <= now)
+            .where(HELD, steps.c.send_at <= now)
             .order_by(steps.c.send_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
