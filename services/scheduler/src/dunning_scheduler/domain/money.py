@@ -207,7 +207,7 @@ def _plan_completed(
     ended = messages.withdraw(case, messages.not_of(f"plan:{event.plan_id}"))
     if ended.money.plan_id not in (None, event.plan_id):
         return MoneyReaction(ended)
-    lifted = reactions._with_reasons(ended, ended.pause_reasons - {PauseReason.PLAN}, now)
+    lifted = reactions.with_reasons(ended, ended.pause_reasons - {PauseReason.PLAN}, now)
     lifted = replace(lifted, money=replace(lifted.money, plan_id=None), updated_at=now)
     owed = lifted.debt is not None and lifted.debt.balance.amount_minor > 0
     if owed:
@@ -227,7 +227,7 @@ def _promise(
     if old not in (None, event.promise_id):
         made = messages.withdraw(case, messages.not_of(f"promise:{old}"))
     made = replace(
-        reactions._with_reasons(made, made.pause_reasons | {PauseReason.PROMISED_TO_PAY}, now),
+        reactions.with_reasons(made, made.pause_reasons | {PauseReason.PROMISED_TO_PAY}, now),
         promise_until=reactions.promise_ends(made, event.due_on, policy, now),
         money=replace(made.money, promise_id=event.promise_id),
         note=f"promise {event.promise_id} to pay by {event.due_on.isoformat()}",
@@ -267,7 +267,7 @@ def _settlement(
     case: Case, event: SettlementAgreed, policy: EscalationPolicy, now: datetime
 ) -> MoneyReaction:
     """A settlement to pay by a date holds the ladder like a promise, until the day after."""
-    paused = reactions._with_reasons(case, case.pause_reasons | {PauseReason.PROMISED_TO_PAY}, now)
+    paused = reactions.with_reasons(case, case.pause_reasons | {PauseReason.PROMISED_TO_PAY}, now)
     until = reactions.promise_ends(paused, event.pay_by, policy, now)
     note = f"settlement {event.settlement_id} agreed, to pay by {event.pay_by.isoformat()}"
     return MoneyReaction(replace(paused, promise_until=until, note=note, updated_at=now))
@@ -281,7 +281,7 @@ def _settled(
 ) -> MoneyReaction:
     """Resolved for good (until reopened): nothing else planned, a confirmation sent."""
     done = messages.withdraw(case, lambda _: False)
-    done = reactions._with_reasons(
+    done = reactions.with_reasons(
         done, done.pause_reasons - {PauseReason.PLAN, PauseReason.PROMISED_TO_PAY}, now
     )
     done = replace(

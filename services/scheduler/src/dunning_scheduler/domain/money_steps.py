@@ -120,7 +120,7 @@ def resume(case: Case, policy: EscalationPolicy, reason: PauseReason | None, now
     re-planning a rung it sent would repeat that step's id (which every consumer drops).
     """
     reasons = case.pause_reasons - {reason} if reason is not None else case.pause_reasons
-    lifted = reactions._with_reasons(case, reasons, now)
+    lifted = reactions.with_reasons(case, reasons, now)
     index = policy.resume_index()
     if index > case.stage_index:
         lifted = replace(lifted, stage_index=index, attempt=1, exhausted=False)
