@@ -23,7 +23,7 @@ from dunning_scheduler.adapters.database import VERSION_TABLE, make_engine, migr
 from dunning_scheduler.adapters.models import HELD, metadata
 from dunning_scheduler.bootstrap import build
 from dunning_scheduler.config import SchedulerSettings
-from dunning_testkit.money_events import plan_agreed
+from dunning_testkit.money_events import installment_missed, plan_agreed, plan_broken
 from dunning_testkit.paths import auth_headers
 from dunning_testkit.scheduler import NOW, account_opened, decided, delivery, payment, signal
 from dunning_testkit.stack import KAFKA
@@ -227,6 +227,35 @@ async def test_payments_events_lead_to_money_messages_on_the_planned_topic(
     assert "$411.52" in reminder.step.content.body
     assert "April 16, 2026" in reminder.step.content.body
     assert await running.planned(1, wait_s=2.0) == []
+
+
+async def test_a_plan_missed_then_broken_resumes_escalation_at_the_named_stage(
+    running: Running,
+) -> None:
+    """Reminder before the installment, follow-up when it is missed, then the ladder again
+    at the policy's resume stage (urgency) when the plan breaks."""
+    await running.publish(account_opened("ACC-M2"))
+    await running.planned(2)
+    await running.publish(plan_agreed("ACC-M2"))
+    assert await running.planned(1, wait_s=2.0) == []  # the reminders wait for their time
+    running.clock.advance(datetime(2026, 3, 13, 14, tzinfo=UTC) - NOW)
+    (reminder,) = [e.data for e in await running.planned(1)]
+    assert isinstance(reminder, StepPlanned)
+    assert "March 16, 2026" in reminder.step.content.body
+    running.clock.advance(timedelta(days=6, hours=3))  # 2026-03-19 17:00 UTC
+    await running.publish(installment_missed(1, "ACC-M2", at=running.clock.now()))
+    (follow_up,) = [e.data for e in await running.planned(1)]
+    assert isinstance(follow_up, StepPlanned)
+    assert "back on track" in follow_up.step.content.body
+    await running.publish(plan_broken("ACC-M2", at=running.clock.now()))
+    resumed = [e.data for e in await running.planned(2)]
+    assert {s.step.stage.value for s in resumed} == {"urgency"}  # type: ignore[attr-defined]
+    case = await running.case("ACC-M2")
+    assert (case["status"], case["plan_id"], case["next_stage"]) == (
+        "active",
+        None,
+        "formal_notice",
+    )
 
 
 # --- schema ---------------------------------------------------------------------------
