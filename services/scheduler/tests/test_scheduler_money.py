@@ -243,3 +243,12 @@ def test_a_case_past_the_resume_stage_goes_on_from_where_it_was() -> None:
     assert resumed.is_due(NOW)
     done = replace(planned.case, stage_index=len(POLICY.stages), exhausted=True)
     assert react(done, plan_broken(at=NOW)).case.status == CaseStatus.EXHAUSTED
+
+
+def test_a_payment_withdraws_the_follow_up_of_the_installment_it_pays() -> None:
+    late_night = datetime(2026, 3, 19, 4, 0, tzinfo=UTC)  # 00:00 in New York
+    missed = react(on_plan().case, installment_missed(at=late_night))
+    (follow_up,) = missed.drafts
+    assert follow_up.send_at == datetime(2026, 3, 19, 14, 0, tzinfo=UTC)  # at 10:00
+    paid = react(missed.case, payment(82_304, plan_id="PLAN-1", installments=[1]))
+    assert not still_wanted(paid.case, follow_up.step_id)

@@ -72,7 +72,12 @@ def _payment(
         # Settled: AccountSettled brings the confirmation; no reminder has a purpose now.
         return MoneyReaction(messages.withdraw(paid, lambda _: False))
     if event.plan_id is not None:
-        done = {f"plan:{event.plan_id}:{seq}" for seq in event.installments}
+        # Their reminders, and a follow-up of one missed that waits for its hour.
+        done = {
+            f"plan:{event.plan_id}:{kind}{seq}"
+            for seq in event.installments
+            for kind in ("", "missed:")
+        }
         paid = messages.withdraw(paid, lambda purpose: purpose not in done)
     if not policy.plans.thank_payments or event.amount.amount_minor <= 0:
         return MoneyReaction(paid)
