@@ -250,7 +250,11 @@ async def test_a_plan_missed_then_broken_resumes_escalation_at_the_named_stage(
     await running.publish(plan_broken("ACC-M2", at=running.clock.now()))
     resumed = [e.data for e in await running.planned(2)]
     assert {s.step.stage.value for s in resumed} == {"urgency"}  # type: ignore[attr-defined]
-    case = await running.case("ACC-M2")
+    for _ in range(50):  # published before the planner's commit (service.py): wait for it
+        case = await running.case("ACC-M2")
+        if case["next_stage"] == "formal_notice":
+            break
+        await asyncio.sleep(0.1)
     assert (case["status"], case["plan_id"], case["next_stage"]) == (
         "active",
         None,
