@@ -252,3 +252,38 @@ def test_a_payment_withdraws_the_follow_up_of_the_installment_it_pays() -> None:
     assert follow_up.send_at == datetime(2026, 3, 19, 14, 0, tzinfo=UTC)  # at 10:00
     paid = react(missed.case, payment(82_304, plan_id="PLAN-1", installments=[1]))
     assert not still_wanted(paid.case, follow_up.step_id)
+
+
+def test_a_plan_that_came_before_the_account_gets_its_reminders_with_the_snapshot() -> None:
+    from dunning_scheduler.adapters.repository import money_from_json, money_json
+    from dunning_scheduler.domain import reactions
+    from dunning_scheduler.domain.money import on_snapshot
+    from dunning_testkit.scheduler import account_opened
+
+    waiting = react(react(Case(account_id="ACC-1"), plan_agreed()).case, promise_made()).case
+    assert [type(e).__name__ for e in waiting.money.pending] == ["PlanAgreed", "PromiseMade"]
+    assert money_from_json(money_json(waiting.money)) == waiting.money  # as stored
+    opened = reactions.on_account(waiting, account_opened(), POLICY, NOW)
+    assert opened is not None
+    caught_up = on_snapshot(opened, POLICY, NOW)
+    assert caught_up is not None
+    assert sorted(d.template for d in caught_up.drafts) == [
+        *["installment_reminder"] * 3,
+        "promise_reminder",
+    ]
+    assert caught_up.case.money.pending == ()
+    assert caught_up.case.paused_reason == PauseReason.PLAN
+    assert on_snapshot(caught_up.case, POLICY, NOW) is None
+
+
+def test_a_plan_ended_before_the_account_came_has_no_reminders() -> None:
+    from dunning_scheduler.domain import reactions
+    from dunning_scheduler.domain.money import on_snapshot
+    from dunning_testkit.scheduler import account_opened
+
+    ended = react(react(Case(account_id="ACC-1"), plan_agreed()).case, plan_broken(at=NOW)).case
+    opened = reactions.on_account(ended, account_opened(), POLICY, NOW)
+    assert opened is not None
+    caught_up = on_snapshot(opened, POLICY, NOW)
+    assert caught_up is not None
+    assert caught_up.drafts == ()

@@ -109,3 +109,15 @@ async def test_a_follow_up_withdrawn_later_in_the_same_batch_is_not_published(
     assert follow_up.status is StepStatus.DROPPED
     assert store.status_of("ACC-1") == CaseStatus.ACTIVE
     assert (await contacted.plan_due(500)).steps == 2  # urgency, sms and email
+
+
+async def test_a_plan_before_its_account_is_followed_once_the_account_comes(
+    scheduler: Scheduler, store: MemoryCaseStore, publisher: RecordingPublisher
+) -> None:
+    await scheduler.apply([envelope(plan_agreed())])
+    assert store.steps == {}
+    await scheduler.apply([envelope(account_opened())])
+    held = [s for s in store.steps.values() if s.status is StepStatus.SCHEDULED]
+    assert len(held) == 3
+    assert publisher.steps == []
+    assert store.status_of("ACC-1") == CaseStatus.PAUSED

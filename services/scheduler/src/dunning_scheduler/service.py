@@ -291,7 +291,12 @@ class Scheduler:
         case = cases.get(data.account_id)
         if isinstance(data, AccountOpened | AccountUpdated):
             updated = reactions.on_account(case, data, policy, now)
-            return None if updated is None else (updated, [], [])
+            if updated is None:
+                return None
+            caught_up = money.on_snapshot(updated, policy, now)  # a plan that came first
+            if caught_up is not None:
+                return self._answer(caught_up.case, caught_up.drafts, now, StepStatus.SCHEDULED)
+            return updated, [], []
         if isinstance(data, StepDecided | DeliveryUpdated):
             record = steps.get(data.step_id)
             if case is None or record is None or record.account_id != data.account_id:

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.events import Consumer, Debt, OutreachStep
+from dunning_core.contracts.payments import PlanAgreed, PromiseMade
 
 
 class CaseStatus(StrEnum):
@@ -65,12 +66,15 @@ class MoneyState:
     names what the message is about (``plan:<id>:<seq>``, ``promise:<id>``, ...), so the
     end of a plan or a payment can withdraw the ones it makes pointless. ``seen`` are the
     ``ce_id`` of the money events applied lately: a redelivered event changes nothing.
+    ``pending`` are a plan or promise that came before the account's snapshot: their
+    reminders are planned when it arrives (nothing can be addressed before).
     """
 
     plan_id: str | None = None
     promise_id: str | None = None
     steps: tuple[tuple[str, str], ...] = ()
     seen: tuple[str, ...] = ()
+    pending: tuple[PlanAgreed | PromiseMade, ...] = ()
 
     def purpose_of(self, step_id: str) -> str | None:
         return next((purpose for step, purpose in self.steps if step == step_id), None)

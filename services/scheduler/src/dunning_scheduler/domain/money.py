@@ -42,6 +42,7 @@ from dunning_scheduler.domain import money_steps as messages
 from dunning_scheduler.domain import reactions, timing
 from dunning_scheduler.domain.case import SEEN_KEPT, SETTLED, Case, PauseReason
 from dunning_scheduler.domain.money_steps import MoneyReaction
+from dunning_scheduler.domain.planning import StepDraft
 from dunning_scheduler.policy.model import EscalationPolicy
 
 
@@ -134,11 +135,37 @@ def schedule_of(event: PlanAgreed) -> list[tuple[int, date, Money]]:
     ]
 
 
+def on_snapshot(case: Case, policy: EscalationPolicy, now: datetime) -> MoneyReaction | None:
+    """The reminders of a plan or promise that came before the account's snapshot, planned
+    now that it is here (unless that plan or promise has ended meanwhile)."""
+    if case.consumer is None or not case.money.pending:
+        return None
+    caught_up = replace(case, money=replace(case.money, pending=()))
+    drafts: list[StepDraft] = []
+    for event in case.money.pending:
+        if isinstance(event, PlanAgreed) and caught_up.money.plan_id == event.plan_id:
+            reaction = _plan(caught_up, event, policy, now)
+        elif isinstance(event, PromiseMade) and caught_up.money.promise_id == event.promise_id:
+            reaction = _promise(caught_up, event, policy, now)
+        else:
+            continue
+        caught_up, drafts = reaction.case, [*drafts, *reaction.drafts]
+    return MoneyReaction(caught_up, tuple(drafts))
+
+
+def _waiting(case: Case, event: PlanAgreed | PromiseMade) -> Case:
+    """Keep a plan or promise for the snapshot to come (the latest of each kind)."""
+    kept = tuple(e for e in case.money.pending if type(e) is not type(event))
+    return replace(case, money=replace(case.money, pending=(*kept, event)))
+
+
 def _plan(case: Case, event: PlanAgreed, policy: EscalationPolicy, now: datetime) -> MoneyReaction:
     paused = reactions.on_plan(case, event, now)
     if case.money.plan_id not in (None, event.plan_id):
         paused = messages.withdraw(paused, messages.not_of(f"plan:{case.money.plan_id}"))
     paused = replace(paused, money=replace(paused.money, plan_id=event.plan_id))
+    if paused.consumer is None:
+        return MoneyReaction(_waiting(paused, event))
     tz = messages.zone(paused, policy)
     before = timedelta(days=policy.plans.reminder_days_before)
     drafts = []
@@ -238,6 +265,8 @@ def _promise(
         note=f"promise {event.promise_id} to pay by {event.due_on.isoformat()}",
         updated_at=now,
     )
+    if made.consumer is None:
+        return MoneyReaction(_waiting(made, event))
     before = timedelta(days=policy.plans.promise_reminder_days_before)
     tz = messages.zone(made, policy)
     at = timing.at_preferred_hour(event.due_on - before, tz, policy.send_window)
