@@ -16,13 +16,12 @@ from typing import Any
 
 import orjson
 from dunning_core.contracts.envelope import Envelope
-from dunning_ledger.domain.accounts import AccountStatus, StoredAccount
+from dunning_ledger.domain.accounts import AccountStatus
 from dunning_ledger.domain.communications import DecisionFold, DeliveryFold
 from dunning_ledger.domain.figures import NO_STAGE, RATE_KINDS, FigureCounts
 from dunning_ledger.domain.flags import FlagChange
 from dunning_ledger.domain.search import AccountQuery
 from dunning_ledger.domain.summary import SummaryCounts
-from dunning_ledger.errors import Conflict
 from dunning_ledger.models import (
     Account,
     AccountChangeRecord,
@@ -35,7 +34,8 @@ from dunning_ledger.models import (
     Payment,
     PaymentPlan,
 )
-from dunning_ledger.ports import AccountRow, EventRow
+from dunning_ledger.ports import EventRow
+from dunning_testkit.ledger_memory_imports import MemoryImports
 from dunning_testkit.ledger_money import MemoryPayments, MoneyTables
 
 
@@ -155,45 +155,6 @@ class MemoryAccounts:
 
     async def ping(self) -> None:
         return None
-
-
-class MemoryImports:
-    def __init__(self, tables: Tables) -> None:
-        self.t = tables
-
-    async def lock_accounts(self, account_ids: Sequence[str]) -> dict[str, StoredAccount]:
-        found = [self.t.accounts[i] for i in account_ids if i in self.t.accounts]
-        return {a.account_id: StoredAccount.of(a) for a in found}
-
-    async def debt_holders(self, debt_ids: Sequence[str]) -> dict[str, str]:
-        wanted = set(debt_ids)
-        return {a.debt_id: a.account_id for a in self.t.accounts.values() if a.debt_id in wanted}
-
-    async def insert_accounts(self, rows: Sequence[AccountRow]) -> None:
-        for r in rows:
-            if r.account_id in self.t.accounts:
-                raise Conflict("another import created some of these accounts; retry")
-            self.t.accounts[r.account_id] = self._row(r, created_at=r.at, paid_minor=0)
-
-    async def update_accounts(self, rows: Sequence[AccountRow]) -> None:
-        for r in rows:
-            old = self.t.accounts[r.account_id]
-            self.t.accounts[r.account_id] = self._row(
-                r, created_at=old.created_at, paid_minor=old.paid_minor
-            )
-
-    @staticmethod
-    def _row(r: AccountRow, *, created_at: datetime, paid_minor: int) -> Account:
-        return account_row(
-            {
-                **{k: getattr(r, k) for k in AccountRow.__slots__ if k != "at"},
-                "consumer": orjson.loads(r.consumer),
-                "debt": orjson.loads(r.debt),
-                "paid_minor": paid_minor,
-                "created_at": created_at,
-                "updated_at": r.at,
-            }
-        )
 
 
 class MemoryCommunications:
@@ -355,7 +316,7 @@ class MemoryTransaction:
         self.tables = ledger.tables.copy()
         self.accounts = MemoryAccounts(self.tables)
         self.payments = MemoryPayments(self.tables)
-        self.imports = MemoryImports(self.tables)
+        self.imports = MemoryImports(self.tables, account_row)
         self.communications = MemoryCommunications(self.tables)
         self.keys = MemoryKeys(self.tables)
         self.portfolio = MemoryPortfolio(self.tables)

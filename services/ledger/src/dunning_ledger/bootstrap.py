@@ -34,7 +34,7 @@ from dunning_ledger.adapters.database import (
 )
 from dunning_ledger.adapters.outbox import SqlOutbox
 from dunning_ledger.adapters.outbox_relay import OutboxRelay
-from dunning_ledger.api import BodyLimit, UseCases, install_error_handlers, router
+from dunning_ledger.api import IMPORT_PATH, BodyLimit, UseCases, install_error_handlers, router
 from dunning_ledger.communications.repository import SqlCommunicationRepository
 from dunning_ledger.communications.service import CommunicationService
 from dunning_ledger.config import SERVICE, LedgerSettings
@@ -76,7 +76,7 @@ class SqlTransaction:
     def __post_init__(self) -> None:
         self.accounts = SqlAccountRepository(self.session)
         self.payments = SqlPaymentRepository(self.session)
-        self.imports = SqlImportRepository(self.session)
+        self.imports = SqlImportRepository(self.session, self.topic_prefix)
         self.keys = SqlKeyRepository(self.session)
         self.communications = SqlCommunicationRepository(self.session)
         self.portfolio = SqlPortfolioRepository(self.session)
@@ -198,7 +198,12 @@ def build_ledger(
     install_error_handlers(app)
     # The ledger verifies keys against its own table: a revoke holds here at once.
     install_auth(app, Verifier(cases.keys, settings.auth_pepper, settings.bootstrap_admin_key))
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        whole_bytes=settings.max_json_bytes,
+        streamed=frozenset({IMPORT_PATH}),
+    )
     app.state.use_cases = cases
     app.state.runtime = runtime
     ledger = Ledger(settings, engine, cases, producer, relay, loop, runtime, app, due_dates)

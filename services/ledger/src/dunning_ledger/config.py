@@ -35,7 +35,15 @@ class LedgerSettings(ApiKeySettings):
         default="", description="Payment terms YAML; empty: the packaged terms.yaml."
     )
     max_body_bytes: int = Field(
-        default=20 * 1024 * 1024, ge=1024, description="Largest request body accepted (413)."
+        default=2 * 1024**3,
+        ge=1024,
+        description="Largest request body accepted (413): a CSV or JSON Lines import streams "
+        "up to it, never held whole.",
+    )
+    max_json_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        description="Largest body read whole (JSON): the smaller of this and max_body_bytes (413).",
     )
 
     @property

@@ -9,7 +9,7 @@ in each aggregate's ``repository`` module; tests pass in-memory fakes of these p
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,10 +18,12 @@ from typing import Any, Protocol
 from dunning_core.contracts.envelope import Envelope
 from dunning_core.runtime.clock import Clock as Clock
 
-from dunning_ledger.domain.accounts import AccountStatus, StoredAccount
+from dunning_ledger.domain.accounts import AccountChange, AccountStatus, StoredAccount
 from dunning_ledger.domain.communications import DecisionFold, DeliveryFold
 from dunning_ledger.domain.figures import FigureCounts
 from dunning_ledger.domain.flags import FlagChange
+from dunning_ledger.domain.import_format import RowError
+from dunning_ledger.domain.import_rows import ImportedAccount
 from dunning_ledger.domain.search import AccountQuery
 from dunning_ledger.domain.summary import SummaryCounts
 from dunning_ledger.models import (
@@ -170,17 +172,38 @@ class PaymentRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class StagedAccount:
+    """A valid row on its way to the staging area, with its ``AccountOpened`` should it be new
+    (None once the file is known to be rejected: nothing will be announced)."""
+
+    account: ImportedAccount
+    opened: Envelope | None
+
+
 class ImportRepository(Protocol):
-    async def lock_accounts(self, account_ids: Sequence[str]) -> Mapping[str, StoredAccount]:
-        """The stored state of these accounts, row-locked until the transaction ends."""
+    """An import's staging area inside the transaction, and the set-based merge from it."""
+
+    async def stage(self, rows: Sequence[StagedAccount]) -> None: ...
+
+    async def staged_errors(self, limit: int) -> tuple[list[RowError], int]:
+        """An account or debt id twice in the file, a debt another account holds: the
+        first ``limit`` errors by row, and their count."""
         ...
 
-    async def debt_holders(self, debt_ids: Sequence[str]) -> Mapping[str, str]:
-        """The account that holds each of these debts, for those already held."""
+    async def take_rebalanced(self) -> list[tuple[ImportedAccount, StoredAccount]]:
+        """Staged accounts whose payments moved the balance while the file names another
+        imported balance: row-locked and taken out of staging, for the domain's plan."""
         ...
 
-    async def insert_accounts(self, rows: Sequence[AccountRow]) -> None:
-        """Raises ``Conflict`` when another transaction created one of them meanwhile."""
+    async def merge(self, at: datetime) -> tuple[int, int]:
+        """(opened, updated): changed accounts rewritten at revision + 1, new ones inserted
+        with their staged ``AccountOpened`` queued. Raises ``Conflict`` when another
+        transaction created one of them meanwhile."""
+        ...
+
+    def updated(self, batch: int) -> AsyncIterator[list[AccountChange]]:
+        """What ``merge`` rewrote, in file order, for its ``AccountUpdated`` events."""
         ...
 
     async def update_accounts(self, rows: Sequence[AccountRow]) -> None: ...
