@@ -98,6 +98,9 @@ install_missing() {
   redis_bin >/dev/null || pkgs+=(redis-server)
   pg_bindir >/dev/null || pkgs+=(postgresql)
   command -v kcat >/dev/null || pkgs+=(kcat) # payments.v1 read by a client outside our code
+  # The payment page's browser tests drive Debian's Chromium (Playwright's own download is
+  # not reachable): /usr/bin/chromium.
+  [[ -x /usr/bin/chromium ]] || pkgs+=(chromium)
   if ((${#pkgs[@]})); then
     apt_install "${pkgs[@]}" || die "apt-get install ${pkgs[*]} failed"
     did+=("apt: ${pkgs[*]}")

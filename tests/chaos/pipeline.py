@@ -17,6 +17,7 @@ from aiokafka.structs import TopicPartition
 from dunning_cli.demo import signing_public_key
 
 from tests.chaos.fleet import (
+    BROKERS,
     KAFKA,
     PG_ADMIN_DSN,
     REDIS_URL,
@@ -66,6 +67,11 @@ def base_env(prefix: str, database: str, speed: float, epoch: float, key: Path) 
             "DUNNING_SANDBOX_SENDGRID_SIGNING_KEY_PATH": str(key),
             "DUNNING_SANDBOX_MAX_STORED_MESSAGES": "1000000",
             "DUNNING_EMAIL_SENDGRID_WEBHOOK_PUBLIC_KEY": signing_public_key(key),
+            # The channels' send journals replicated as the run's topics are (and as the k8s
+            # base has it): with one replica, a broker down stalled a worker's start and its
+            # sends (a journal partition without a leader) for as long as the broker was down.
+            "DUNNING_SMS_JOURNAL_REPLICATION": str(BROKERS),
+            "DUNNING_EMAIL_JOURNAL_REPLICATION": str(BROKERS),
             # The run's own API keys: the driver talks to the ledger as its bootstrap admin.
             "DUNNING_BOOTSTRAP_ADMIN_KEY": f"chaos-admin-{secrets.token_hex(16)}",
             "DUNNING_AUTH_PEPPER": secrets.token_hex(16),

@@ -1,6 +1,9 @@
 """Every message the scheduler can render, in every language it writes, passes the gate's
 content rules: disclosures, opt-out wording and links, threats only where authorised.
 
+The money messages of issue 11 (reminders, thank-yous, the missed-installment follow-up,
+the settlement's confirmation) are held to the same rules, on each channel.
+
 The scheduler and the gate never import each other; this test, above both, holds the
 templates against the policy's phrase lists (a missing Chinese disclosure, say, would have
 every zh_CN message blocked in production).
@@ -23,10 +26,18 @@ from dunning_gate.policy import default_policy as gate_policy
 from dunning_scheduler.adapters.rendering import Renderer
 from dunning_scheduler.domain import reactions
 from dunning_scheduler.domain.case import Case
+from dunning_scheduler.domain.money import on_money
 from dunning_scheduler.domain.planning import StepDraft, plan_due
 from dunning_scheduler.domain.replies import on_reply
 from dunning_scheduler.policy.loader import default_policy as scheduler_policy
-from dunning_testkit.scheduler import IDENTITY, NOW, account_opened, consumer, debt
+from dunning_scheduler.policy.model import EscalationPolicy
+from dunning_testkit.money_events import (
+    account_settled,
+    installment_missed,
+    plan_agreed,
+    promise_made,
+)
+from dunning_testkit.scheduler import IDENTITY, NOW, account_opened, consumer, debt, payment
 
 GATE = gate_policy()
 SCHEDULER = scheduler_policy()
@@ -114,3 +125,48 @@ def test_every_reply_answer_passes_the_content_rules(
     decision = evaluate(request, GATE)
     blocked = CONTENT_RULES & set(decision.rule_ids)
     assert not blocked, (locale, draft.template, draft.channel, decision.outcomes)
+
+
+def money_messages(case: Case, policy: EscalationPolicy) -> list[StepDraft]:
+    """Every money message (issue 11): reminders, thank-yous, a follow-up, a confirmation."""
+    drafts: list[StepDraft] = []
+    for event in (
+        promise_made(),
+        plan_agreed(),
+        payment(82_304, plan_id="PLAN-1", installments=[1]),
+        installment_missed(seq=2),
+        payment(0, payment_id="PAY-9"),
+        account_settled(),
+    ):
+        reaction = on_money(case, event, policy, NOW)
+        assert reaction is not None
+        case, drafts = reaction.case, drafts + list(reaction.drafts)
+    return drafts
+
+
+@pytest.mark.parametrize("locale", ["en_US", "es_US", "zh_CN"])
+@pytest.mark.parametrize("state", ["NY", "CA"])
+@pytest.mark.parametrize("channel", [Channel.SMS, Channel.EMAIL])
+def test_every_money_message_passes_the_content_rules(
+    locale: str, state: str, channel: Channel
+) -> None:
+    opened = account_opened(
+        consumer_=consumer(state=state, locale=locale), debt_=debt(licence="CA-12345")
+    )
+    case = reactions.on_account(None, opened, SCHEDULER, NOW)
+    assert case is not None
+    case = replace(plan_due(case, SCHEDULER, NOW).case, contacted=True)
+    plans = SCHEDULER.plans.model_copy(update={"channels": (channel,)})
+    policy = SCHEDULER.model_copy(update={"plans": plans})
+    drafts = money_messages(case, policy)
+    assert {d.template for d in drafts} == SCHEDULER.plans.template_names()
+    assert {d.channel for d in drafts} == {channel}
+    assert case.consumer is not None
+    assert case.debt is not None
+    for draft in drafts:
+        content = RENDERER.render(draft, case.consumer, case.debt)
+        request = build_request(gate_request(draft, content, state), GATE)
+        assert isinstance(request, EvaluationRequest), request
+        decision = evaluate(request, GATE)
+        blocked = CONTENT_RULES & set(decision.rule_ids)
+        assert not blocked, (locale, draft.template, draft.channel, decision.outcomes)

@@ -51,6 +51,7 @@ SETTINGS = {
     "email": "dunning_email.config:EmailSettings",
     "sms-ingress": "dunning_sms.config:SmsSettings",
     "email-ingress": "dunning_email.config:EmailSettings",
+    "portal": "dunning_portal.config:PortalSettings",
     "sandbox": "dunning_sandbox.config:SandboxSettings",
 }
 NOT_IN_PRODUCTION = {"sandbox"}

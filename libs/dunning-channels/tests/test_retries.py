@@ -5,15 +5,27 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+import redis.exceptions
 from dunning_channels.domain import (
     Accepted,
     BreakerState,
     CircuitBreaker,
+    NotFound,
     RetryPolicy,
     Unavailable,
 )
 from dunning_core.contracts.events import DeliveryStatus, DeliveryUpdated
-from dunning_testkit.channels import PHONE, FakeSender, MemoryPublisher, approval, rig
+from dunning_core.runtime.errors import TransientError
+from dunning_testkit.channels import (
+    PHONE,
+    FakeSender,
+    MemoryPublisher,
+    MemoryRetryQueue,
+    MemorySendRecords,
+    approval,
+    rig,
+)
 
 
 def deliveries(publisher: MemoryPublisher) -> list[tuple[DeliveryStatus, str | None]]:
@@ -190,3 +202,82 @@ async def test_a_parked_retry_whose_number_opted_out_since_is_refused_not_sent()
     assert len(sender.calls) == 1
     assert deliveries(parts.publisher) == [(DeliveryStatus.REFUSED, "suppressed")]
     assert parts.retries.items == {}
+
+
+async def test_a_redis_loss_between_the_intent_and_the_call_leaves_the_step_to_be_sent() -> None:
+    # The chaos run's "approved, never sent": Redis went away after the intent was
+    # journalled, before the call; the journal's restore then held the step as tried.
+    sender = FakeSender(Accepted("SM1"))
+    parts = rig(sender)
+    tried: set[str] = set()
+
+    class Journal:  # the journal's intents, and Redis's life seen through its restore
+        redis_down, redis_flushed, intents = False, False, 0
+
+        async def intend(self, step_id: str, destination: str, account_id: str) -> None:
+            tried.add(step_id)
+            self.intents += 1
+            self.redis_down = self.intents == 1  # Redis dies right after the first intent
+
+        async def abandon(self, step_id: str) -> None:
+            tried.discard(step_id)
+
+        async def restore_if_lost(self) -> bool:
+            if self.redis_down:
+                raise redis.exceptions.ConnectionError("Connection closed by server.")
+            if not self.redis_flushed:
+                return False
+            self.redis_flushed = False
+            parts.records.steps = dict.fromkeys(tried, "pending")  # every step tried reserved
+            return True
+
+    journal = Journal()
+    parts.service.journal = journal
+    envelope = approval()
+    await parts.service.handle(envelope)
+    with pytest.raises(TransientError):
+        await parts.service.flush()  # the batch comes back
+    journal.redis_down, journal.redis_flushed = False, True  # back, empty (FLUSHALL)
+    await parts.service.handle(envelope)  # the redelivered approval
+    await parts.service.flush()
+    assert len(sender.calls) == 1  # old code: none, skipped as already sent
+    assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]
+
+
+async def test_a_step_whose_release_failed_too_is_reconciled_and_sent_not_left_reserved() -> None:
+    # The chaos run's "approved, never sent" after a Redis restart: the pool's dead
+    # connections failed a first try before the call, then its release; the step stayed
+    # reserved, its in-flight entry was cleared, and every redelivery skipped it.
+    class DeadConnections(MemorySendRecords):
+        def __init__(self) -> None:
+            super().__init__()
+            self.broken = {"remember_owner", "release"}  # each fails once
+
+        def _draw(self, what: str) -> None:
+            if what in self.broken:
+                self.broken.discard(what)
+                raise redis.exceptions.ConnectionError("Connection closed by server.")
+
+        async def remember_owner(self, destination: str, account_id: str) -> None:
+            self._draw("remember_owner")
+            await super().remember_owner(destination, account_id)
+
+        async def release(self, step_id: str) -> None:
+            self._draw("release")
+            await super().release(step_id)
+
+    sender = FakeSender(Accepted("SM1"))
+    sender.found = [NotFound()]
+    parts = rig(sender, DeadConnections())
+    parts.service.inflight = MemoryRetryQueue()
+    envelope = approval()
+    await parts.service.handle(envelope)
+    with pytest.raises(TransientError):
+        await parts.service.flush()
+    await parts.service.handle(envelope)  # redelivered: reserved, so skipped
+    await parts.service.flush()
+    parts.wall.advance(parts.service.reconcile.settle_s + 1)
+    assert await parts.service.reconcile_due() == 1  # old code: 0, nothing in flight
+    await parts.settle()
+    assert len(sender.calls) == 1
+    assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]

@@ -12,11 +12,13 @@ from dunning_channels.domain import (
 )
 from dunning_channels.service import SendApprovals
 from dunning_core.contracts.common import Channel
+from dunning_core.contracts.envelope import wrap
 from dunning_core.contracts.events import (
     ConsumerSignaled,
     DeliveryStatus,
     DeliveryUpdated,
     SignalKind,
+    StepApproved,
 )
 from dunning_core.runtime.clock import FixedClock
 from dunning_core.runtime.errors import PermanentError, TransientError
@@ -194,6 +196,24 @@ async def test_an_approval_past_its_send_by_is_expired_not_sent() -> None:
     [event] = publisher.events()
     assert event.provider == "none"
     assert records.steps == {}  # free for the re-planned approval
+
+
+async def test_a_step_re_planned_in_the_window_it_expired_in_expires_again_as_news() -> None:
+    # The chaos run's "expired, never re-planned": re-planned and approved again before the
+    # same window closed, the step had the same send_by; its second expiry took the first
+    # one's event id, and the scheduler dropped it as a duplicate.
+    service, _, publisher = worker(FakeSender(Accepted("SM1")))
+    first = approval(send_by=NOW)
+    data = first.data
+    assert isinstance(data, StepApproved)
+    later = data.step.model_copy(update={"send_at": NOW + timedelta(minutes=30)})
+    replanned = wrap(data.model_copy(update={"step": later}), "gate")
+    for envelope in (first, replanned, first):  # the first one also redelivered
+        await service.handle(envelope)
+    await service.flush()
+    ids = [e.id for e in publisher.sent]
+    assert ids[0] != ids[1]  # old code: the same id, the re-plan's expiry lost as a repeat
+    assert ids[2] == ids[0]  # a redelivery is still one expiry
 
 
 async def test_send_by_passing_during_retries_stops_them_before_the_next_call() -> None:

@@ -76,6 +76,9 @@ def test_what_each_role_may_write() -> None:
         "plans.agree", "promises.record", "signals.record",
     }  # fmt: skip
     assert Permission.MANAGE_KEYS not in PERMISSIONS[Role.OPERATOR]
+    assert set(writes[Role.PORTAL]) == {
+        "notes.record", "payments.record", "plans.agree", "promises.record", "signals.record",
+    }  # fmt: skip
 
 
 def test_a_key_names_its_id_and_nothing_else_parses() -> None:
@@ -168,7 +171,7 @@ async def test_the_wrong_role_is_403_naming_the_roles_needed(http: httpx.AsyncCl
     assert body["error"] == "forbidden"
     assert body["role"] == "agent"
     assert body["permission"] == "payments.record"
-    assert body["roles_allowed"] == ["admin", "operator", "payment_system"]
+    assert body["roles_allowed"] == ["admin", "operator", "payment_system", "portal"]
 
 
 async def test_logs_carry_the_key_id_never_the_key(

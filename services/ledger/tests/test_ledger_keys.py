@@ -61,7 +61,7 @@ async def test_no_key_is_401_and_a_bad_role_is_403(http: httpx.AsyncClient) -> N
     forbidden = await http.post("/v1/accounts/ACC-000001/payments", json=payment, headers=agent)
     assert forbidden.status_code == 403
     body = forbidden.json()
-    assert body["roles_allowed"] == ["admin", "operator", "payment_system"]
+    assert body["roles_allowed"] == ["admin", "operator", "payment_system", "portal"]
     assert "agent" in body["message"]
     assert (await http.post("/v1/keys", json={}, headers=agent)).status_code == 403
     reader = auth_headers((await new_key(http, "auditor", "read_only"))["key"])

@@ -228,7 +228,7 @@ async def test_migrations_create_exactly_the_models(
         async with engine.connect() as connection:
             assert await connection.run_sync(_schema_diff) == []
             version = await connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))
-            assert version.scalars().all() == ["0001"]
+            assert version.scalars().all() == ["0002"]
     finally:
         await engine.dispose()
 

@@ -89,3 +89,44 @@ def test_attempt_numbers_never_collide_between_stages_sharing_a_contract_stage()
     fallback = policy.attempt_number(3, Stage.FORMAL_NOTICE, 1)
     assert (formal, fallback) == (1, 2)
     assert policy.attempt_number(0, Stage.FRIENDLY_REMINDER, 2) == 2
+
+
+PLANS = (
+    "name: p\nversion: '1'\nstages:\n  - key: a\n    stage: friendly_reminder\n"
+    "    templates: [friendly_reminder]\n    channels: [sms]\n    offset_days: 0\n"
+    "plans:\n  reminder_days_before: 3\n"
+)
+
+
+def test_the_default_plans_section_is_read() -> None:
+    plans = default_policy(TEMPLATES).plans
+    assert plans.resume_stage == "urgency"
+    assert (plans.reminder_days_before, plans.promise_reminder_days_before) == (3, 1)
+    assert plans.thank_payments
+    assert plans.confirm_settlement
+    assert plans.template_names() <= TEMPLATES
+
+
+@pytest.mark.parametrize(
+    ("plans", "message"),
+    [
+        ("  resume_stage: urgency\n", "plans.resume_stage: 'urgency' is not a stage key"),
+        ("  reminder_days_before: -1\n", "plans.reminder_days_before: Input should be greater"),
+        ("  channels: [sms, sms]\n", "plans.channels: Value error, channels must not repeat"),
+        ("  thank_payments: maybe\n", "plans.thank_payments: Input should be a valid boolean"),
+        ("  surprise: 1\n", "plans.surprise: Extra inputs are not permitted"),
+    ],
+)
+def test_a_bad_plans_section_is_refused_at_its_line(plans: str, message: str) -> None:
+    document = PLANS.replace("  reminder_days_before: 3\n", plans)
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(document, source="p.yaml", templates=TEMPLATES)
+    assert message in str(caught.value)
+    assert str(caught.value).endswith("(line 10)")
+
+
+def test_an_unknown_plans_template_is_refused_at_the_plans_section() -> None:
+    document = PLANS + "  payment_thanks_template: merci\n"
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(document, source="p.yaml", templates=TEMPLATES)
+    assert "unknown templates merci in plans (line 9)" in str(caught.value)

@@ -9,12 +9,9 @@ from dunning_core.contracts.common import Channel
 from dunning_core.contracts.envelope import Envelope, wrap
 from dunning_core.contracts.events import Decision, DeliveryStatus, Event, SignalKind, StepPlanned
 from dunning_core.runtime.clock import FixedClock
-from dunning_scheduler.adapters.rendering import Renderer
 from dunning_scheduler.domain.case import CaseStatus, StepStatus
-from dunning_scheduler.policy.loader import default_policy
 from dunning_scheduler.service import Scheduler
 from dunning_testkit.scheduler import (
-    IDENTITY,
     NOW,
     MemoryCaseStore,
     RecordingPublisher,
@@ -28,28 +25,6 @@ from dunning_testkit.scheduler import (
 
 def envelope(event: Event) -> Envelope:
     return wrap(event, "test", time=NOW)
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(NOW)
-
-
-@pytest.fixture
-def store() -> MemoryCaseStore:
-    return MemoryCaseStore()
-
-
-@pytest.fixture
-def publisher() -> RecordingPublisher:
-    return RecordingPublisher()
-
-
-@pytest.fixture
-def scheduler(
-    store: MemoryCaseStore, publisher: RecordingPublisher, clock: FixedClock
-) -> Scheduler:
-    return Scheduler(store, publisher, Renderer(IDENTITY), default_policy(), clock)
 
 
 async def test_account_opened_then_plan_publishes_one_step_per_channel(

@@ -72,7 +72,7 @@ class MemoryTransaction:
         due = [
             r
             for r in self.steps.values()
-            if r.status is StepStatus.DEFERRED and r.step.send_at <= now
+            if r.status in (StepStatus.DEFERRED, StepStatus.SCHEDULED) and r.step.send_at <= now
         ]
         return sorted(due, key=lambda r: r.step.send_at)[:limit]
 
@@ -280,6 +280,8 @@ def payment(
     amount_minor: int = 10_000,
     payment_id: str = "PAY-1",
     at: datetime = NOW,
+    plan_id: str | None = None,
+    installments: Sequence[int] = (),
 ) -> PaymentReceived:
     return PaymentReceived(
         account_id=account_id,
@@ -288,6 +290,8 @@ def payment(
         amount=Money(amount_minor=amount_minor),
         remaining_balance=Money(amount_minor=remaining_minor),
         received_at=at,
+        plan_id=plan_id,
+        installments=list(installments),
     )
 
 

@@ -17,7 +17,7 @@ from dunning_cli.client import error_message, fail, request
 keys = typer.Typer(no_args_is_help=True, help="API keys: create, list, revoke (admin).")
 
 LEDGER = os.environ.get("DUNNING_LEDGER_URL", "http://127.0.0.1:8001")
-ROLES = ("admin", "operator", "agent", "read_only", "payment_system")
+ROLES = ("admin", "operator", "agent", "read_only", "payment_system", "portal")
 
 LedgerUrl = Annotated[str, typer.Option(help="The ledger's base URL.")]
 

@@ -31,6 +31,8 @@ from dunning_core.runtime.telemetry import observe
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -67,10 +69,18 @@ class Plumbing:
     redis_records: RedisSendRecords
 
 
+def redis_client(url: str) -> Redis:
+    """The channel's Redis. A pooled connection that died (Redis restarted) is opened again
+    and its command tried again: without that, each dead one failed the first command that
+    drew it, up to a minute after the restart, in the middle of a send."""
+    retry = Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=3)
+    return Redis.from_url(url, retry=retry)
+
+
 def plumbing(
     settings: ChannelSettings, service: str, channel: Channel, clock: Clock | None = None
 ) -> Plumbing:
-    redis: Redis = Redis.from_url(settings.redis_url)
+    redis = redis_client(settings.redis_url)
     prefix = settings.topic_prefix
     producer = EventProducer(settings.kafka_bootstrap, service, topic_prefix=prefix)
     journal = KafkaSendJournal(

@@ -15,7 +15,8 @@ import aiohttp
 import uvicorn
 from fastapi import FastAPI
 
-from dunning_sandbox import control_api, inbound_parse, sendgrid_api, twilio_api
+from dunning_sandbox import control_api, inbound_parse, sendgrid_api, stripe_api, twilio_api
+from dunning_sandbox.charge_store import ChargeStore
 from dunning_sandbox.config import SandboxSettings
 from dunning_sandbox.event_batcher import EventBatcher
 from dunning_sandbox.message_store import MessageStore
@@ -70,6 +71,7 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
             batcher=batcher,
             signer=signer,
             store=MessageStore(settings.max_stored_messages),
+            charges=ChargeStore(settings.max_stored_charges),
             twilio_credentials=frozenset(credentials),
         )
         dispatcher.start()
@@ -82,13 +84,15 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="Dunning provider sandbox",
-        summary="Twilio Messages and SendGrid Mail Send stand-ins with signed webhooks",
+        summary="Twilio Messages, SendGrid Mail Send and Stripe PaymentIntents stand-ins "
+        "with signed webhooks",
         lifespan=lifespan,
     )
     app.include_router(control_api.router)
     app.include_router(twilio_api.router)
     app.include_router(sendgrid_api.router)
     app.include_router(inbound_parse.router)
+    app.include_router(stripe_api.router)
     return app
 
 

@@ -21,6 +21,8 @@ _ACCOUNT_SID = re.compile(r"^AC[0-9a-f]{32}$")
 DEFAULT_ACCOUNT_SID = "AC" + "0" * 32
 DEFAULT_AUTH_TOKEN = "sandbox-auth-token"
 DEFAULT_SENDGRID_API_KEY = "SG.sandbox-key"
+DEFAULT_STRIPE_SECRET_KEY = "sk_test_sandbox"
+DEFAULT_STRIPE_WEBHOOK_SECRET = "whsec_sandbox"
 
 
 def default_signing_key_path() -> Path:
@@ -55,6 +57,13 @@ class SandboxSettings(BaseSettings):
     # means a fresh key per run.
     sendgrid_signing_key_path: Path | None = Field(default_factory=default_signing_key_path)
 
+    stripe_secret_key: SecretStr = SecretStr(DEFAULT_STRIPE_SECRET_KEY)
+    # Where Stripe events (charge.dispute.created) go, signed with the endpoint secret.
+    stripe_webhook_url: str | None = None
+    stripe_webhook_secret: SecretStr = SecretStr(DEFAULT_STRIPE_WEBHOOK_SECRET)
+    # How long after a succeeded charge with the dispute test card its dispute is opened.
+    stripe_dispute_delay_ms: int = Field(default=5_000, ge=0)
+
     callback_delay_ms: int = Field(default=50, ge=0)
     callback_max_attempts: int = Field(default=8, ge=1)
     callback_retry_base_ms: int = Field(default=200, ge=1)
@@ -68,6 +77,7 @@ class SandboxSettings(BaseSettings):
     event_batch_interval_ms: int = Field(default=100, ge=1)
 
     max_stored_messages: int = Field(default=200_000, ge=1)
+    max_stored_charges: int = Field(default=100_000, ge=1)
 
     @field_validator("twilio_account_sid")
     @classmethod
@@ -80,6 +90,13 @@ class SandboxSettings(BaseSettings):
     @classmethod
     def _empty_path_means_none(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("stripe_secret_key")
+    @classmethod
+    def _secret_key_shape(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().startswith("sk_test_"):
+            raise ValueError("the sandbox takes test-mode secret keys only ('sk_test_…')")
+        return value
 
     @field_validator("twilio_api_key_sid")
     @classmethod

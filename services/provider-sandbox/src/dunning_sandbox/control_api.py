@@ -9,10 +9,14 @@
 - `POST /_sandbox/faults`, `GET`, `DELETE`: destinations answered 429 or 5xx, or sent
   and answered late (`hang_s`: a timeout after accepting)
 - `POST /_sandbox/sendgrid/events`: a consumer unsubscribes, reports spam, opens, clicks …
+- `GET /_sandbox/charges?limit=N`: Stripe PaymentIntents, newest first (last four digits
+  of the card only), with counts
+- `POST /_sandbox/stripe/disputes`: the card holder disputes a succeeded payment now
 """
 
 from __future__ import annotations
 
+import itertools
 from typing import Any, Literal
 
 import aiohttp
@@ -26,6 +30,7 @@ from dunning_sandbox.ids import sendgrid_recipient_message_id, twilio_sid
 from dunning_sandbox.message_store import Channel, EmailRecord, InboundRecord
 from dunning_sandbox.sendgrid_api import build_event
 from dunning_sandbox.state import SandboxState, StateDep
+from dunning_sandbox.stripe_api import open_dispute
 from dunning_sandbox.twilio_api import signed_form
 from dunning_sandbox.webhook_dispatcher import Delivery, is_allowed_callback_url
 
@@ -56,6 +61,33 @@ async def list_messages(
     counts["webhooks"] = state.dispatcher.stats.to_json(state.dispatcher.pending)
     counts["event_batches"] = state.batcher.batches_posted
     return _json({"counts": counts, "stored": len(state.store), "messages": messages})
+
+
+@router.get("/_sandbox/charges")
+async def list_charges(
+    state: StateDep, limit: int = Query(default=100, ge=0, le=100_000)
+) -> Response:
+    newest = itertools.islice(state.charges.newest_first(), limit)
+    charges = [record.to_json() for record in newest]
+    counts = dict(sorted(state.charges.counts.items()))
+    return _json({"counts": counts, "stored": len(state.charges), "charges": charges})
+
+
+class DisputeRequest(BaseModel):
+    """A dispute of this PaymentIntent's charge (a `charge.dispute.created` event follows)."""
+
+    payment_intent: str
+
+
+@router.post("/_sandbox/stripe/disputes")
+async def simulate_dispute(request: DisputeRequest, state: StateDep) -> Response:
+    record = state.charges.get(request.payment_intent)
+    if record is None:
+        raise HTTPException(404, "no such payment intent")
+    dispute_id = open_dispute(state, record)
+    if dispute_id is None:
+        raise HTTPException(409, f"a {record.status} payment cannot be disputed (again)")
+    return _json({"dispute_id": dispute_id, "payment_intent": record.id}, 202)
 
 
 @router.post("/_sandbox/reset")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+import string
 
 
 def twilio_sid(prefix: str) -> str:
@@ -24,3 +25,12 @@ def sendgrid_event_id() -> str:
 def sendgrid_recipient_message_id(x_message_id: str, index: int) -> str:
     """The `sg_message_id` of one recipient: the `X-Message-Id`, then SendGrid's filter suffix."""
     return f"{x_message_id}.filterdrecv-sandbox-1-{secrets.token_hex(4).upper()}-{index}.0"
+
+
+_ALPHANUMERIC = string.ascii_letters + string.digits
+
+
+def stripe_id(prefix: str) -> str:
+    """A Stripe object id: its prefix (`pi`, `ch`, `pm`, `dp`, `evt`, `req`), `_`, 24 letters
+    and digits."""
+    return prefix + "_" + "".join(secrets.choice(_ALPHANUMERIC) for _ in range(24))

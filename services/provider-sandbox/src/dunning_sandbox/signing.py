@@ -4,6 +4,7 @@ Twilio: `X-Twilio-Signature` is base64(HMAC-SHA1(auth token, url + name1 + value
 over the POST parameters sorted by name. SendGrid: `X-Twilio-Email-Event-Webhook-Signature`
 is base64(DER(ECDSA-P256-SHA256(timestamp + payload))), the timestamp travelling in
 `X-Twilio-Email-Event-Webhook-Timestamp`; receivers hold the public key as base64 DER.
+Stripe: `Stripe-Signature: t=<unix time>,v1=<hex HMAC-SHA256(endpoint secret, "t.payload")>`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 TWILIO_SIGNATURE_HEADER = "X-Twilio-Signature"
 SENDGRID_SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
 SENDGRID_TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
+STRIPE_SIGNATURE_HEADER = "Stripe-Signature"
 
 
 def twilio_signature(auth_token: str, url: str, params: Mapping[str, str]) -> str:
@@ -28,6 +30,13 @@ def twilio_signature(auth_token: str, url: str, params: Mapping[str, str]) -> st
     message = url + "".join(name + params[name] for name in sorted(params))
     digest = hmac.new(auth_token.encode(), message.encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode("ascii")
+
+
+def stripe_signature(secret: str, timestamp: int, payload: bytes) -> str:
+    """The `Stripe-Signature` header of `payload` sent at `timestamp`."""
+    signed = str(timestamp).encode("ascii") + b"." + payload
+    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
 
 
 class EventWebhookSigner:

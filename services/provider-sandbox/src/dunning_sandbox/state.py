@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import aiohttp
 from fastapi import Depends, Request
 
+from dunning_sandbox.charge_store import ChargeStore
 from dunning_sandbox.config import SandboxSettings
 from dunning_sandbox.event_batcher import EventBatcher
 from dunning_sandbox.faults import Faults
@@ -28,6 +29,7 @@ class SandboxState:
     batcher: EventBatcher
     signer: EventWebhookSigner
     store: MessageStore
+    charges: ChargeStore
     # Bumped by a reset, so timers scheduled before it do nothing when they fire.
     generation: int = 0
     twilio_credentials: frozenset[tuple[str, str]] = field(default_factory=frozenset)
@@ -78,6 +80,7 @@ class SandboxState:
         self.dispatcher.reset()
         self.batcher.reset()
         self.store.clear()
+        self.charges.clear()
         self.faults.clear()
         self.opted_out.clear()
 

@@ -43,3 +43,13 @@ class SchedulerSettings(ApiKeySettings):
             "unsubscribe_secret",
         ),
     )
+    # Signs the payment link of every message (dunning_core.paylink); the payment page checks
+    # it with the same key: one shared variable, DUNNING_PAYLINK_KEY.
+    paylink_key: SecretStr = Field(
+        default=SecretStr("change-me-paylink-key"),
+        validation_alias=AliasChoices(
+            "DUNNING_PAYLINK_KEY", "DUNNING_SCHEDULER_PAYLINK_KEY", "paylink_key"
+        ),
+    )
+    # A link opens the page until this many days after its message's planned send.
+    paylink_days: int = Field(default=30, ge=1, le=365)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from dunning_core.contracts.common import Event
 from dunning_core.contracts.envelope import Envelope
 from dunning_core.contracts.events import (
     AccountOpened,
@@ -29,30 +30,31 @@ from dunning_core.contracts.events import (
     ConsumerSignaled,
     DeliveryUpdated,
     OutreachStep,
-    PaymentReceived,
-    PlanAgreed,
     StepDecided,
     StepPlanned,
 )
+from dunning_core.contracts.payments import PAYMENT_EVENTS
 from dunning_core.runtime.clock import Clock
 
-from dunning_scheduler.domain import reactions, replies
-from dunning_scheduler.domain.case import Case, StepRecord, StepStatus
+from dunning_scheduler.domain import money, reactions, replies
+from dunning_scheduler.domain.case import Case, StepRecord, StepStatus, still_wanted
 from dunning_scheduler.domain.planning import StepDraft, plan_due
 from dunning_scheduler.policy.model import EscalationPolicy
 from dunning_scheduler.ports import CaseStore, CaseTransaction, MessageRenderer, StepPublisher
 
 log = logging.getLogger(__name__)
 
-HANDLED_EVENTS = (
+HANDLED_EVENTS: tuple[type[Event], ...] = (
     AccountOpened,
     AccountUpdated,
-    PaymentReceived,
-    PlanAgreed,
+    *PAYMENT_EVENTS,
     StepDecided,
     DeliveryUpdated,
     ConsumerSignaled,
 )
+# What a reaction changes: the case (None: unchanged), step records, and steps to publish
+# (published at once when due; a later one waits in the step table for the planner).
+Outcome = tuple[Case | None, list[StepRecord], list[OutreachStep]]
 
 
 @dataclass(frozen=True)
@@ -178,13 +180,7 @@ class Scheduler:
         records: list[StepRecord] = []
         for record in held:
             case = cases.get(record.account_id)
-            live = (
-                case is not None
-                and not case.resolved
-                and not case.pause_reasons
-                and record.step_id in case.last_step_ids
-            )
-            if live:
+            if case is not None and still_wanted(case, record.step_id):
                 events.append((self.planned(record.step, record.account_id, now), None))
                 records.append(replace(record, status=StepStatus.PLANNED))
             else:
@@ -231,12 +227,12 @@ class Scheduler:
                 if outcome is None:
                     result.ignored += 1
                     continue
-                case, record, replan = outcome
+                case, records, publish = outcome
                 if case is not None:
                     cases[case.account_id] = changed_cases[case.account_id] = case
-                if record is not None:
+                for record in records:
                     steps[record.step_id] = changed_steps[record.step_id] = record
-                if replan is not None and replan.send_at <= now:
+                for replan in (step for step in publish if step.send_at <= now):
                     # Due already: the re-plan continues the trace of the decision that
                     # deferred it. A later one waits in the step table for the planner.
                     event = self.planned(replan, envelope.subject, now)
@@ -253,15 +249,27 @@ class Scheduler:
         return result
 
     def _answer(
-        self, case: Case, draft: StepDraft, now: datetime
-    ) -> tuple[Case, StepRecord, OutreachStep]:
-        """A reply answered by a step (payment link, plan offer, details again): planned now,
-        published with this batch as a re-plan is (``apply``)."""
-        step = outreach_step(draft, self.renderer, case)
-        record = StepRecord(
-            account_id=case.account_id, stage_key=draft.stage_key, step=step, planned_at=now
-        )
-        return case, record, step
+        self,
+        case: Case,
+        drafts: Sequence[StepDraft],
+        now: datetime,
+        status: StepStatus = StepStatus.PLANNED,
+    ) -> Outcome:
+        """Steps answering an event (a reply's payment link, a payment's thank-you, a plan's
+        reminders), published with this batch as a re-plan is when due (``apply``); a later
+        one is held in the step table (``status``) for the planner to release."""
+        steps = [outreach_step(draft, self.renderer, case) for draft in drafts]
+        records = [
+            StepRecord(
+                account_id=case.account_id,
+                stage_key=draft.stage_key,
+                step=step,
+                planned_at=now,
+                status=status,
+            )
+            for draft, step in zip(drafts, steps, strict=True)
+        ]
+        return case, records, steps
 
     def _react(
         self,
@@ -269,14 +277,14 @@ class Scheduler:
         cases: dict[str, Case],
         steps: dict[str, StepRecord],
         now: datetime,
-    ) -> tuple[Case | None, StepRecord | None, OutreachStep | None] | None:
-        """(changed case, changed step, step to re-plan), or None when nothing changes."""
+    ) -> Outcome | None:
+        """What the event changes (``Outcome``), or None when nothing changes."""
         data = envelope.data
         policy = self.policy
         case = cases.get(data.account_id)
         if isinstance(data, AccountOpened | AccountUpdated):
             updated = reactions.on_account(case, data, policy, now)
-            return None if updated is None else (updated, None, None)
+            return None if updated is None else (updated, [], [])
         if isinstance(data, StepDecided | DeliveryUpdated):
             record = steps.get(data.step_id)
             if case is None or record is None or record.account_id != data.account_id:
@@ -287,25 +295,26 @@ class Scheduler:
                 reaction = reactions.on_delivery(case, record, data, policy, now)
             return (
                 reaction.case if reaction.case is not case else None,
-                reaction.step if reaction.step is not record else None,
-                reaction.replan,
+                [reaction.step] if reaction.step is not record else [],
+                [reaction.replan] if reaction.replan is not None else [],
             )
         # Payments and signals may overtake the account itself (other topics): keep their
         # effect on a case that waits for its snapshot.
         base = case or Case(account_id=data.account_id, policy=policy.name, created_at=now)
         new: Case | None
-        if isinstance(data, PaymentReceived):
-            new = reactions.on_payment(base, data, now)
-        elif isinstance(data, PlanAgreed):
-            new = reactions.on_plan(base, data, now)
-        elif isinstance(data, ConsumerSignaled):
+        if isinstance(data, PAYMENT_EVENTS):
+            followed = money.on_money(base, data, policy, now)
+            if followed is None:
+                return None  # applied already (a redelivery)
+            return self._answer(followed.case, followed.drafts, now, StepStatus.SCHEDULED)
+        if isinstance(data, ConsumerSignaled):
             answered = replies.on_reply(base, data, policy, now)
             if answered is not None and answered.draft is not None:
-                return self._answer(answered.case, answered.draft, now)
+                return self._answer(answered.case, [answered.draft], now)
             new = answered.case if answered is not None else None
             new = new or reactions.on_signal(base, data, policy, now)
         else:
             return None
         if new is None or (new is base and case is not None):
             return None
-        return new, None, None
+        return new, [], []

@@ -50,7 +50,9 @@ def expiry(
     approval: StepApproved, *, channel: Channel, provider: Provider, now: datetime
 ) -> tuple[DeliveryUpdated, str]:
     """The ``expired`` update of an approval whose ``send_by`` passed, and its event id:
-    one per approved window, so a re-planned step that expires again is news."""
+    one per approval (its plan's instant and window), so a re-planned step that expires
+    again is news, even when approved again inside the same window (same ``send_by``),
+    while a redelivered approval is one expiry."""
     assert approval.send_by is not None
     send_by = approval.send_by.isoformat()
     event = delivery_update(
@@ -62,7 +64,8 @@ def expiry(
         error_code=SEND_BY_PASSED,
         detail=f"send_by {send_by} passed before sending",
     )
-    key = (approval.step.step_id, DeliveryStatus.EXPIRED.value, send_by)
+    plan = approval.step.send_at.isoformat()
+    key = (approval.step.step_id, DeliveryStatus.EXPIRED.value, plan, send_by)
     return event, event_id(DeliveryUpdated.event_type, *key)
 
 

@@ -21,6 +21,7 @@ parked past it: the step expires (its intent withdrawn) and the scheduler re-pla
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -126,10 +127,7 @@ class SendApprovals(RetryRunner, Reconciling):
         self._acks: list[Awaitable[Any]] = []
         self._retrying: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
-        self.sent = 0
-        self.refused = 0
-        self.skipped = 0
-        self.ambiguous = 0
+        self.sent, self.refused, self.skipped, self.ambiguous = 0, 0, 0, 0
         self.expirations = 0
         self.parked = 0
         self.paced = 0
@@ -193,7 +191,7 @@ class SendApprovals(RetryRunner, Reconciling):
         approval = item.envelope.data
         assert isinstance(approval, StepApproved)
         step = approval.step
-        called, settled = False, True
+        called, settled, intended, calling = False, True, False, False
         try:
             if not first:
                 if concluded(await self.records.reserve(step.step_id)):
@@ -212,6 +210,7 @@ class SendApprovals(RetryRunner, Reconciling):
             await self.records.remember_owner(step.destination, approval.account_id)
             if self.journal is not None:
                 await self.journal.intend(step.step_id, step.destination, approval.account_id)
+                intended = True
             # The last word before the call: the clock (a broker slow to take the intent, a
             # paced wait) or a STOP may have moved meanwhile.
             late = self.guard.too_late(approval.send_by, self.clock.now())
@@ -221,6 +220,7 @@ class SendApprovals(RetryRunner, Reconciling):
                 await (self._release_expired if late else self._refuse_suppressed)(item, acks)
                 return False
             await self._begin(item)
+            calling = True
             try:
                 outcome = await self._call(approval)
             except AmbiguousSend as exc:
@@ -235,6 +235,12 @@ class SendApprovals(RetryRunner, Reconciling):
             await self._conclude(approval, report_for(outcome), item.envelope, acks)
             return False
         except Exception:
+            if intended and not calling and self.journal is not None:
+                # Redis failed between the intent and the call: withdraw the intent, or a
+                # restore after the Redis loss holds the step as tried (never sent) for good.
+                with contextlib.suppress(Exception):  # the broker away too: the intent stays
+                    await self.journal.abandon(step.step_id)
+            settled = False  # a release that fails too leaves it in flight: reconciled
             if not called and first:
                 # Nothing left the building on a first try: free the step so the
                 # redelivered batch sends it. (A parked one comes back when its lease ends.)
@@ -350,15 +356,9 @@ class SendApprovals(RetryRunner, Reconciling):
         if self._late_at(approval, now + decision.delay_s):
             await self._release_expired(item, acks)  # the retry would come too late
             return False
-        log.warning(
-            "provider unavailable, retry parked",
-            extra={
-                "step_id": step_id,
-                "kind": outcome.kind,
-                "attempts": attempts,
-                "delay_s": round(decision.delay_s, 2),
-            },
-        )
+        delay = round(decision.delay_s, 2)
+        extra = {"step_id": step_id, "kind": outcome.kind, "attempts": attempts, "delay_s": delay}
+        log.warning("provider unavailable, retry parked", extra=extra)
         error = f"{outcome.kind}: {outcome.message}"
         parked = replace(item, attempts=attempts, last_error=error, paced=False)
         await self.retries.park(parked, now + decision.delay_s)

@@ -7,6 +7,8 @@ every route of every service:
 - ``agent``: reads, and records consumer signals, notes, promises and disputes.
 - ``operator``: every account, import and payment operation.
 - ``payment_system``: posts payments, and reads.
+- ``portal``: the consumer's payment page: reads, and records what a consumer may do there
+  (payments, plans and settlements, promises, disputes and opt-outs, a call-back note).
 - ``admin``: everything, API keys included.
 
 A key reads ``dun_<key_id>_<secret>``; it is stored and published only as its keyed hash
@@ -32,6 +34,7 @@ class Role(StrEnum):
     AGENT = "agent"
     READ_ONLY = "read_only"
     PAYMENT_SYSTEM = "payment_system"
+    PORTAL = "portal"
 
 
 class Permission(StrEnum):
@@ -66,6 +69,7 @@ PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
         Permission.IMPORT_ACCOUNTS,
         Permission.CHANGE_ACCOUNTS,
     },
+    Role.PORTAL: _AGENT | {Permission.RECORD_PAYMENTS, Permission.AGREE_PLANS},
     Role.ADMIN: frozenset(Permission),
 }
 

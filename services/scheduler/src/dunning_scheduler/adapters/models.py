@@ -53,6 +53,7 @@ cases = Table(
     Column("steps_planned", Integer, nullable=False),
     Column("priority", Float, nullable=False),
     Column("last_payment_id", Text),
+    Column("money", JSONB),  # MoneyState: the plan and promise followed, their messages
     Column("note", Text),
     Column("created_at", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True)),

@@ -138,6 +138,14 @@ class Renderer:
             "ca_license": debt.ca_license_number if ca else None,
             "rosenthal": ca and first,
             "time_barred": draft.time_barred,
+            "payment_amount": (
+                fmt.money(draft.amount.amount_minor, draft.amount.currency, locale)
+                if draft.amount is not None
+                else None
+            ),
+            "payment_date": (
+                fmt.long_date(draft.on_date, text_locale) if draft.on_date is not None else None
+            ),
         }
 
     def render(self, draft: StepDraft, consumer: Consumer, debt: Debt) -> MessageContent:

@@ -22,10 +22,14 @@ from dunning_scheduler.adapters.models import cases, steps
 from dunning_scheduler.domain.case import (
     Case,
     CaseStatus,
+    MoneyState,
     PauseReason,
     StepRecord,
     StepStatus,
 )
+
+# Steps the planner releases at their send time: deferred by the gate, or money messages.
+HELD = (StepStatus.DEFERRED.value, StepStatus.SCHEDULED.value)
 
 # --- mapping -----------------------------------------------------------------------------
 
@@ -71,9 +75,32 @@ def case_row(case: Case, stage_keys: Sequence[str], *, snapshot: bool = True) ->
         "soft_failures": {a: list(s) for a, s in case.soft_failures.items()},
         "contacted": case.contacted,
         "last_payment_id": case.last_payment_id,
+        "money": money_json(case.money),
         "note": case.note,
         "created_at": case.created_at,
     }
+
+
+def money_json(money: MoneyState) -> dict[str, Any] | None:
+    if money == MoneyState():
+        return None
+    return {
+        "plan_id": money.plan_id,
+        "promise_id": money.promise_id,
+        "steps": [list(pair) for pair in money.steps],
+        "seen": list(money.seen),
+    }
+
+
+def money_from_json(data: dict[str, Any] | None) -> MoneyState:
+    if not data:
+        return MoneyState()
+    return MoneyState(
+        plan_id=data.get("plan_id"),
+        promise_id=data.get("promise_id"),
+        steps=tuple((step, purpose) for step, purpose in data.get("steps", ())),
+        seen=tuple(data.get("seen", ())),
+    )
 
 
 _PROGRESS = (
@@ -123,6 +150,7 @@ def case_from_row(row: Any) -> Case:
         steps_planned=m["steps_planned"],
         priority=m["priority"],
         last_payment_id=m["last_payment_id"],
+        money=money_from_json(m["money"]),
         note=m["note"],
         created_at=m["created_at"],
         updated_at=m["updated_at"],
@@ -225,7 +253,7 @@ class SqlTransaction:
     async def lock_deferred_due(self, now: datetime, limit: int) -> list[StepRecord]:
         query = (
             select(steps)
-            .where(steps.c.status == StepStatus.DEFERRED.value, steps.c.send_at <= now)
+            .where(steps.c.status.in_(HELD), steps.c.send_at <= now)
             .order_by(steps.c.send_at)
             .limit(limit)
             .with_for_update(skip_locked=True)

@@ -45,9 +45,34 @@ class StepStatus(StrEnum):
     DEFERRED = "deferred"  # re-planned for the gate's not_before
     BLOCKED = "blocked"
     DROPPED = "dropped"  # a deferral that came when the case was paused or had moved on
+    SCHEDULED = "scheduled"  # a money message held until its send time (never published yet)
     SENT = "sent"
     DELIVERED = "delivered"
     FAILED = "failed"
+
+
+# Pauses that stop the ladder but not the plan's and promise's own messages.
+MONEY_PAUSES = frozenset({PauseReason.PLAN, PauseReason.PROMISED_TO_PAY, PauseReason.NO_CHANNEL})
+SEEN_KEPT = 64  # money events remembered per case (redelivery comes within a batch or two)
+
+
+@dataclass(frozen=True, slots=True)
+class MoneyState:
+    """What the scheduler follows of an account's money (payments.v1).
+
+    ``steps`` are the money messages still wanted, as (step id, purpose) pairs; a purpose
+    names what the message is about (``plan:<id>:<seq>``, ``promise:<id>``, ...), so the
+    end of a plan or a payment can withdraw the ones it makes pointless. ``seen`` are the
+    ``ce_id`` of the money events applied lately: a redelivered event changes nothing.
+    """
+
+    plan_id: str | None = None
+    promise_id: str | None = None
+    steps: tuple[tuple[str, str], ...] = ()
+    seen: tuple[str, ...] = ()
+
+    def step_ids(self) -> frozenset[str]:
+        return frozenset(step for step, _ in self.steps)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +105,7 @@ class Case:
     steps_planned: int = 0
     priority: float = 0.0
     last_payment_id: str | None = None
+    money: MoneyState = MoneyState()
     note: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
@@ -111,6 +137,18 @@ class Case:
             and self.next_step_at is not None
             and self.next_step_at <= now
         )
+
+
+def still_wanted(case: Case, step_id: str) -> bool:
+    """Whether a step held back (deferred, scheduled, expired) should still go out.
+
+    A ladder step: the case is neither paused nor resolved and has not moved past it. A
+    money message: it has not been withdrawn, and no pause beyond the plan's or promise's
+    own stands (a settlement's confirmation goes to a resolved case).
+    """
+    if step_id in case.money.step_ids():
+        return not (case.pause_reasons - MONEY_PAUSES)
+    return not case.resolved and not case.pause_reasons and step_id in case.last_step_ids
 
 
 @dataclass(frozen=True, slots=True)

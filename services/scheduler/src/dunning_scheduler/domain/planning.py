@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from dunning_core.contracts.common import Channel, Stage
+from dunning_core.contracts.common import Channel, Money, Stage
 from dunning_core.contracts.events import Consumer, Debt
 from dunning_core.contracts.ids import step_id
 
@@ -40,6 +40,9 @@ class StepDraft:
     time_barred: bool
     gap_after: timedelta | None
     reply_by: date  # the "please contact us by" date the message offers
+    # A money message's own amount and date (an installment, a promise, a payment).
+    amount: Money | None = None
+    on_date: date | None = None
 
 
 @dataclass(frozen=True, slots=True)

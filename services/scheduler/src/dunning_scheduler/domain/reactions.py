@@ -26,7 +26,7 @@ from dunning_core.contracts.events import (
 
 from dunning_scheduler.domain import late_decisions as late
 from dunning_scheduler.domain import timing
-from dunning_scheduler.domain.case import Case, PauseReason, StepRecord, StepStatus
+from dunning_scheduler.domain.case import Case, PauseReason, StepRecord, StepStatus, still_wanted
 from dunning_scheduler.domain.contacts import channel_of, normal_address, reachable
 from dunning_scheduler.domain.planning import first_due
 from dunning_scheduler.domain.priority import priority_score
@@ -265,7 +265,7 @@ def _on_defer(case: Case, record: StepRecord, event: StepDecided, now: datetime)
     rules = tuple(f.rule_id for f in event.findings)
     if not_before <= record.step.send_at:
         return StepReaction(case, record)  # an older decision: already re-planned past it
-    if case.resolved or case.pause_reasons or record.step_id not in case.last_step_ids:
+    if not still_wanted(case, record.step_id):
         # Paused, resolved, or a later step superseded it: drop it rather than send late.
         return StepReaction(case, replace(record, status=StepStatus.DROPPED, rule_ids=rules))
     step = record.step.model_copy(update={"send_at": not_before})
@@ -309,11 +309,11 @@ def _on_expired(
     following rung keeps its spacing after the re-sent step rather than overtaking it.
     """
     if record.status not in (StepStatus.PLANNED, StepStatus.ALLOWED):
-        return StepReaction(case, record)  # deferred, blocked, dropped or already sent
+        return StepReaction(case, record)  # deferred, scheduled, blocked, dropped or sent
     expired = DeliveryStatus.EXPIRED.value
     if record.delivery_status == expired and event.occurred_at <= record.step.send_at:
         return StepReaction(case, record)  # this expiry was re-planned already (a repeat)
-    if case.resolved or case.pause_reasons or record.step_id not in case.last_step_ids:
+    if not still_wanted(case, record.step_id):
         dropped = replace(record, status=StepStatus.DROPPED, delivery_status=expired)
         return StepReaction(case, dropped)
     zones = (

@@ -6,6 +6,7 @@ wants the line. The document is composed (not constructed) to keep each node's p
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import yaml
@@ -46,7 +47,18 @@ def at_line(text: str, path: Sequence[int | str]) -> str:
     return f" (line {line})" if line is not None else ""
 
 
+_NAMED = re.compile(r"^(?:Value error, )?(?P<path>[a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)+): ")
+
+
 def describe(text: str, path: Sequence[int | str], message: str) -> str:
-    """``stages.1.max_attempts: <message> (line 32)``: the dotted field, why, and where."""
+    """``stages.1.max_attempts: <message> (line 32)``: the dotted field, why, and where.
+
+    A check over the whole policy that is about one field names it first
+    (``plans.resume_stage: ...``): it is placed at that field's line.
+    """
+    named = _NAMED.match(message) if not path else None
+    if named is not None:
+        where = [int(p) if p.isdigit() else p for p in named["path"].split(".")]
+        return f"{message}{at_line(text, where)}"
     dotted = ".".join(str(p) for p in path) or "(top level)"
     return f"{dotted}: {message}{at_line(text, path)}"

@@ -42,6 +42,8 @@ def parse_policy(
                 for i, stage in enumerate(policy.stages)
                 if stage.template_names() & set(unknown)
             ]
+            if policy.plans.template_names() & set(unknown):
+                where.append("plans" + at_line(text, ("plans",)))
             raise PolicyError(
                 f"{source}: unknown templates {', '.join(unknown)} in {', '.join(where)} "
                 f"(known: {', '.join(sorted(templates))})"

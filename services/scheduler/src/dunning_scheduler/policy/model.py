@@ -17,7 +17,15 @@ import re
 from typing import Annotated, Literal
 
 from dunning_core.contracts.common import Channel, Stage
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
 _SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
 SEVERITY: dict[Stage, int] = {stage: rank for rank, stage in enumerate(Stage)}
@@ -110,6 +118,52 @@ class StagePolicy(Strict):
         return names
 
 
+class PlansPolicy(Strict):
+    """How the scheduler follows plans, promises and payments (payments.v1).
+
+    Money messages go by the first usable channel of ``channels``, at the preferred local
+    hour, through the gate like every step; the ledger decides what is missed or broken.
+    """
+
+    reminder_days_before: int = Field(
+        default=3, ge=0, le=30, description="Installment reminder: days before its due date."
+    )
+    promise_reminder_days_before: int = Field(
+        default=1, ge=0, le=30, description="Promise reminder: days before the promised date."
+    )
+    resume_stage: Slug | None = Field(
+        default=None,
+        description="The stage (key) escalation resumes at when a plan or a promise breaks, or "
+        "a settled account reopens; by default the first stage.",
+    )
+    thank_payments: bool = Field(default=True, description="A thank-you after each payment.")
+    confirm_settlement: bool = Field(
+        default=True, description="A thank-you and confirmation when the account is settled."
+    )
+    channels: tuple[Channel, ...] = Field(default=(Channel.SMS, Channel.EMAIL), min_length=1)
+    installment_reminder_template: Slug = "installment_reminder"
+    promise_reminder_template: Slug = "promise_reminder"
+    payment_thanks_template: Slug = "payment_thanks"
+    settled_thanks_template: Slug = "settled_thanks"
+    plan_missed_template: Slug = "plan_missed"
+
+    @field_validator("channels")
+    @classmethod
+    def _channels(cls, channels: tuple[Channel, ...]) -> tuple[Channel, ...]:
+        if len(set(channels)) != len(channels):
+            raise ValueError("channels must not repeat")
+        return channels
+
+    def template_names(self) -> set[str]:
+        return {
+            self.installment_reminder_template,
+            self.promise_reminder_template,
+            self.payment_thanks_template,
+            self.settled_thanks_template,
+            self.plan_missed_template,
+        }
+
+
 class EscalationPolicy(Strict):
     """The whole ladder, mildest stage first."""
 
@@ -158,6 +212,7 @@ class EscalationPolicy(Strict):
         description="Legal language only while the limitation date is this far away.",
     )
     stages: tuple[StagePolicy, ...] = Field(min_length=1)
+    plans: PlansPolicy = PlansPolicy()
 
     _attempt_base: dict[tuple[int, Stage], int] = PrivateAttr(default_factory=dict)
 
@@ -173,7 +228,20 @@ class EscalationPolicy(Strict):
                     f"the ladder must escalate: {after.key} ({after.stage.value}) comes after "
                     f"{before.key} ({before.stage.value})"
                 )
+        resume = self.plans.resume_stage
+        if resume is not None and resume not in keys:
+            # Named by its path: the loader places a whole-policy error at that field's line.
+            raise ValueError(
+                f"plans.resume_stage: {resume!r} is not a stage key "
+                f"(the ladder has: {', '.join(keys)})"
+            )
         return self
+
+    def resume_index(self) -> int:
+        """The ladder position escalation resumes at after a broken plan or promise."""
+        keys = [s.key for s in self.stages]
+        resume = self.plans.resume_stage
+        return keys.index(resume) if resume in keys else 0
 
     def model_post_init(self, context: object, /) -> None:
         # Step ids are (account, debt, stage, channel, attempt): when two policy stages can
@@ -191,6 +259,7 @@ class EscalationPolicy(Strict):
 
     def template_names(self) -> set[str]:
         names: set[str] = {self.payment_link_template, self.plan_offer_template}
+        names |= self.plans.template_names()
         for stage_policy in self.stages:
             names |= stage_policy.template_names()
         return names

@@ -1,0 +1,116 @@
+"""What the payment page needs from the outside: the ledger (over its REST API) and the card
+processor, as small protocols. The Stripe adapter (adapters/stripe_processor.py) implements
+``PaymentProcessor``; tests pass fakes of both."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal, Protocol
+
+from dunning_portal.domain import AccountInfo, Money, Offers
+
+Source = Literal["page", "processor"]
+ReversalReason = Literal["chargeback", "nsf", "processor_failure", "error", "other"]
+
+
+@dataclass(frozen=True)
+class CardDetails:
+    # Never in a repr (nor so in a log line): the card number and its code.
+    number: str = field(repr=False)
+    exp_month: int
+    exp_year: int
+    cvc: str = field(repr=False)
+    postal_code: str | None
+
+
+@dataclass(frozen=True)
+class Charge:
+    processor_id: str
+    status: Literal["succeeded", "declined", "pending"]
+    decline_code: str | None
+    message: str | None
+
+
+class PaymentProcessor(Protocol):
+    async def charge(
+        self,
+        *,
+        idempotency_key: str,
+        amount_minor: int,
+        currency: str,
+        card: CardDetails,
+        description: str,
+        metadata: dict[str, str],
+    ) -> Charge:
+        """Charge ``card``; the same ``idempotency_key`` is the same charge."""
+        ...
+
+
+@dataclass(frozen=True)
+class ProcessorEvent:
+    """A processor's webhook, verified and reduced to what the page acts on."""
+
+    kind: Literal["charge_disputed", "charge_failed"]
+    processor_id: str
+    metadata: dict[str, str]
+
+
+class ProcessorWebhooks(Protocol):
+    def read(self, payload: bytes, signature: str) -> ProcessorEvent | None:
+        """The event of a correctly signed webhook (None for a kind the page ignores); raises
+        ``ValueError`` when the signature does not verify."""
+        ...
+
+
+class LedgerRefused(Exception):
+    """The ledger refused a write or a read (4xx): ``status`` and its ``error`` body."""
+
+    def __init__(self, status: int, error: object) -> None:
+        super().__init__(f"ledger answered {status}")
+        self.status = status
+        self.error = error
+
+
+class Ledger(Protocol):
+    """The ledger's REST API as the page uses it (money-api.md); every write idempotent by
+    its id, recorded with ``source``."""
+
+    async def account(self, account_id: str) -> AccountInfo: ...
+
+    async def money(self, account_id: str) -> Money: ...
+
+    async def offers(self, account_id: str) -> Offers: ...
+
+    async def record_payment(
+        self,
+        account_id: str,
+        *,
+        payment_id: str,
+        amount_minor: int,
+        currency: str,
+        method: str,
+        source: Source,
+    ) -> None: ...
+
+    async def reverse_payment(
+        self, account_id: str, payment_id: str, *, reason: ReversalReason, source: Source
+    ) -> None: ...
+
+    async def agree_plan(self, account_id: str, *, plan_id: str, offer_id: str) -> None: ...
+
+    async def record_promise(
+        self, account_id: str, *, promise_id: str, amount_minor: int, due_on: date
+    ) -> None: ...
+
+    async def agree_settlement(
+        self, account_id: str, *, settlement_id: str, offer_id: str
+    ) -> None: ...
+
+    async def record_signal(
+        self, account_id: str, *, signal_id: str, kind: str, channel: str | None
+    ) -> None: ...
+
+    async def add_note(self, account_id: str, *, note_key: str, text: str) -> None:
+        """Once per ``note_key`` (the ledger's notes carry no id: the key is in the text)."""
+        ...

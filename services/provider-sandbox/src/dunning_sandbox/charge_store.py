@@ -1,0 +1,112 @@
+"""In-memory record of the sandbox's PaymentIntents and of Stripe idempotency keys.
+
+A record keeps the card's brand, last four digits and expiry, never its number or CVC.
+Idempotency follows Stripe: the first answer given for a key (once the endpoint ran) is
+saved with a fingerprint of the request; the same key with the same request gets it
+again, with other parameters an `idempotency_error`. Bounded like the message store:
+past `capacity` the oldest go.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from dunning_sandbox.stripe_rules import StripeError
+
+
+@dataclass(slots=True)
+class PaymentRecord:
+    """One PaymentIntent, with its single charge."""
+
+    id: str
+    client_secret: str
+    amount: int
+    currency: str
+    status: str
+    description: str | None
+    metadata: dict[str, str]
+    created: int
+    brand: str | None = None
+    last4: str | None = None
+    exp_month: int | None = None
+    exp_year: int | None = None
+    payment_method_id: str | None = None
+    charge_id: str | None = None
+    last_payment_error: StripeError | None = None
+    idempotency_key: str | None = None
+    dispute_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The control API's view (GET /_sandbox/charges)."""
+        error = self.last_payment_error
+        return {
+            "id": self.id,
+            "charge_id": self.charge_id,
+            "status": self.status,
+            "amount": self.amount,
+            "currency": self.currency,
+            "description": self.description,
+            "metadata": self.metadata,
+            "card": {
+                "brand": self.brand,
+                "last4": self.last4,
+                "exp_month": self.exp_month,
+                "exp_year": self.exp_year,
+            },
+            "code": error.code if error else None,
+            "decline_code": error.decline_code if error else None,
+            "idempotency_key": self.idempotency_key,
+            "disputed": self.dispute_id is not None,
+            "dispute_id": self.dispute_id,
+            "created": self.created,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SavedAnswer:
+    fingerprint: str
+    status: int
+    body: bytes
+
+
+def fingerprint(method: str, path: str, body: bytes) -> str:
+    return hashlib.sha256(b"\0".join((method.encode(), path.encode(), body))).hexdigest()
+
+
+@dataclass(slots=True)
+class ChargeStore:
+    capacity: int
+    _records: dict[str, PaymentRecord] = field(default_factory=dict)
+    _answers: dict[str, SavedAnswer] = field(default_factory=dict)
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def add(self, record: PaymentRecord) -> None:
+        self._records[record.id] = record
+        if len(self._records) > self.capacity:
+            del self._records[next(iter(self._records))]
+
+    def get(self, payment_intent_id: str) -> PaymentRecord | None:
+        return self._records.get(payment_intent_id)
+
+    def newest_first(self) -> Iterator[PaymentRecord]:
+        return reversed(self._records.values())
+
+    def saved(self, key: str) -> SavedAnswer | None:
+        return self._answers.get(key)
+
+    def save(self, key: str, answer: SavedAnswer) -> None:
+        self._answers[key] = answer
+        if len(self._answers) > self.capacity:
+            del self._answers[next(iter(self._answers))]
+
+    def clear(self) -> None:
+        self._records.clear()
+        self._answers.clear()
+        self.counts.clear()
+
+    def __len__(self) -> int:
+        return len(self._records)

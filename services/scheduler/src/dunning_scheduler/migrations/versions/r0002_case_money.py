@@ -1,0 +1,35 @@
+"""Cases follow the account's money: the plan and promise, their messages, events applied.
+
+A database whose tables were created from these models already has the column: adopted.
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-12-06 05:30:00.000000
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision: str = "0002"
+down_revision: str | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    columns = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("scheduler_cases")}
+    if "money" in columns:  # created by an earlier create_all from the same models
+        return
+    op.add_column(
+        "scheduler_cases",
+        sa.Column("money", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+    )
+
+
+def downgrade() -> None:
+    op.drop_column("scheduler_cases", "money")

@@ -1,0 +1,152 @@
+"""Builders of valid payments.v1 events for the scheduler's tests (account ACC-1, debt DEBT-1).
+
+The defaults make one story: a three-installment monthly plan agreed at ``NOW`` whose
+first installment falls due two weeks later.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from dunning_core.contracts.common import Money
+from dunning_core.contracts.payments import (
+    AccountReopened,
+    AccountSettled,
+    Installment,
+    InstallmentMissed,
+    PlanAgreed,
+    PlanBroken,
+    PlanCompleted,
+    PromiseBroken,
+    PromiseMade,
+)
+from dunning_testkit.scheduler import NOW
+
+FIRST_DUE = date(2026, 3, 16)
+DUES = (FIRST_DUE, date(2026, 4, 16), date(2026, 5, 16))
+
+
+def plan_agreed(
+    account_id: str = "ACC-1",
+    *,
+    plan_id: str = "PLAN-1",
+    dues: tuple[date, ...] = DUES,
+    amount_minor: int = 41_152,
+    with_schedule: bool = True,
+    at: datetime = NOW,
+) -> PlanAgreed:
+    schedule = [
+        Installment(seq=n, due_on=due, amount=Money(amount_minor=amount_minor))
+        for n, due in enumerate(dues, start=1)
+    ]
+    return PlanAgreed(
+        account_id=account_id,
+        plan_id=plan_id,
+        debt_id="DEBT-1",
+        instalment=Money(amount_minor=amount_minor),
+        instalments=len(dues),
+        first_due=dues[0],
+        agreed_at=at,
+        frequency="monthly",
+        total=Money(amount_minor=amount_minor * len(dues)),
+        schedule=schedule if with_schedule else [],
+        source="page",
+    )
+
+
+def installment_missed(
+    seq: int = 1,
+    account_id: str = "ACC-1",
+    *,
+    plan_id: str = "PLAN-1",
+    due_on: date = FIRST_DUE,
+    at: datetime = NOW + timedelta(days=17),
+) -> InstallmentMissed:
+    return InstallmentMissed(
+        account_id=account_id,
+        plan_id=plan_id,
+        debt_id="DEBT-1",
+        seq=seq,
+        due_on=due_on,
+        amount_due=Money(amount_minor=41_152),
+        amount_paid=Money(amount_minor=1_152),
+        missed_count=1,
+        detected_at=at,
+    )
+
+
+def plan_broken(
+    account_id: str = "ACC-1", *, plan_id: str = "PLAN-1", at: datetime = NOW + timedelta(days=48)
+) -> PlanBroken:
+    return PlanBroken(
+        account_id=account_id,
+        plan_id=plan_id,
+        debt_id="DEBT-1",
+        missed_count=2,
+        remaining_balance=Money(amount_minor=123_456),
+        broken_at=at,
+    )
+
+
+def plan_completed(
+    account_id: str = "ACC-1", *, plan_id: str = "PLAN-1", at: datetime = NOW + timedelta(days=75)
+) -> PlanCompleted:
+    return PlanCompleted(account_id=account_id, plan_id=plan_id, debt_id="DEBT-1", completed_at=at)
+
+
+def promise_made(
+    account_id: str = "ACC-1",
+    *,
+    promise_id: str = "PROM-1",
+    due_on: date = date(2026, 3, 10),
+    at: datetime = NOW,
+) -> PromiseMade:
+    return PromiseMade(
+        account_id=account_id,
+        promise_id=promise_id,
+        debt_id="DEBT-1",
+        amount=Money(amount_minor=50_000),
+        due_on=due_on,
+        made_at=at,
+    )
+
+
+def promise_broken(
+    account_id: str = "ACC-1",
+    *,
+    promise_id: str = "PROM-1",
+    due_on: date = date(2026, 3, 10),
+    at: datetime = NOW + timedelta(days=9),
+) -> PromiseBroken:
+    return PromiseBroken(
+        account_id=account_id,
+        promise_id=promise_id,
+        debt_id="DEBT-1",
+        due_on=due_on,
+        amount_paid=Money(amount_minor=0),
+        broken_at=at,
+    )
+
+
+def account_settled(
+    account_id: str = "ACC-1", *, by_payment_id: str = "PAY-9", at: datetime = NOW
+) -> AccountSettled:
+    return AccountSettled(
+        account_id=account_id,
+        debt_id="DEBT-1",
+        how="paid_in_full",
+        by_payment_id=by_payment_id,
+        settled_at=at,
+    )
+
+
+def account_reopened(
+    account_id: str = "ACC-1", *, by_payment_id: str = "PAY-9", at: datetime = NOW
+) -> AccountReopened:
+    return AccountReopened(
+        account_id=account_id,
+        debt_id="DEBT-1",
+        by_payment_id=by_payment_id,
+        remaining_balance=Money(amount_minor=41_152),
+        reopened_at=at,
+    )
