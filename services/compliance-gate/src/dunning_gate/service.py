@@ -3,7 +3,6 @@ rule engine → decision event, and the approval that goes with an allow)."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -21,7 +20,6 @@ from dunning_core.contracts.events import (
     StepPlanned,
 )
 from dunning_core.contracts.events import Decision as Verdict
-from dunning_core.runtime import tracing
 from dunning_core.runtime.kafka import LoopStats
 from dunning_core.runtime.metrics import STEPS
 
@@ -83,25 +81,7 @@ def decide_step(
 ) -> list[Envelope]:
     """Decide one planned step: the decision, and for an allow the approval (counted in
     ``state`` before it is announced). A step already approved is announced again as it
-    was (a replay), with the same ids and ``send_by``.
-
-    Inside a ``gate.decide`` span, which the decision and approval name as their parent."""
-    with tracing.span(
-        "gate.decide", envelope.traceparent, {"dunning.step_id": planned.step.step_id}
-    ) as traceparent:
-        if tracing.active():
-            envelope = dataclasses.replace(envelope, traceparent=traceparent)
-        return _decide_step(decide, planned, envelope, state, now, stats)
-
-
-def _decide_step(
-    decide: Decider,
-    planned: StepPlanned,
-    envelope: Envelope,
-    state: AccountState,
-    now: datetime,
-    stats: GateStats,
-) -> list[Envelope]:
+    was (a replay), with the same ids and ``send_by``."""
     step = planned.step
     # Only an approval of this very plan is replayed: a re-plan (another planned event)
     # is decided afresh even if a former plan's approval still looks in force.

@@ -7,6 +7,7 @@ callback, and nothing here costs more than a type check per record.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import secrets
 from collections.abc import Iterator, Sequence
@@ -100,6 +101,17 @@ def span(
         name, context=parent, kind=kind, attributes=attributes
     ) as current:
         yield _format(current.get_span_context())
+
+
+@contextmanager
+def hop(name: str, envelope: Envelope) -> Iterator[Envelope]:
+    """A span continuing ``envelope``'s trace; yields the envelope naming that span as its
+    traceparent, for the events it causes (the envelope itself without an SDK)."""
+    if not active():
+        yield envelope
+        return
+    with span(name, envelope.traceparent, {"cloudevents.subject": envelope.subject}) as current:
+        yield dataclasses.replace(envelope, traceparent=current)
 
 
 def consuming(
