@@ -20,13 +20,21 @@ from dunning_core.runtime import tracing
 from dunning_core.runtime.kafka import ConsumerLoop, EventProducer
 from dunning_core.runtime.logging import JsonFormatter
 from dunning_core.runtime.settings import CommonSettings
-from dunning_core.runtime.telemetry import JsonLinesSpanExporter, choose_exporter, observe
+from dunning_core.runtime.telemetry import (
+    JsonLinesSpanExporter,
+    NoOrphanClients,
+    choose_exporter,
+    observe,
+)
 from dunning_testkit.telemetry import telemetry
 from fastapi import FastAPI
+from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
     OTLPSpanExporter as GrpcExporter,
 )
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON, Decision
+from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
@@ -194,3 +202,14 @@ async def test_metrics_answer_only_the_token_and_count_deliveries() -> None:
     assert response.status_code == 200
     after = _sample(response.text, "dunning_deliveries_total", channel="sms", status="delivered")
     assert after == before + 1
+
+
+def test_client_calls_outside_any_trace_are_not_sampled_inside_one_they_are() -> None:
+    sampler = NoOrphanClients(ALWAYS_ON)
+    root = sampler.should_sample(None, 1, "EVAL", SpanKind.CLIENT)
+    assert root.decision is Decision.DROP
+    assert sampler.should_sample(None, 1, "job", SpanKind.INTERNAL).decision.is_sampled()
+    parent = trace.set_span_in_context(
+        NonRecordingSpan(SpanContext(5, 6, is_remote=True, trace_flags=TraceFlags(1)))
+    )
+    assert sampler.should_sample(parent, 5, "EVAL", SpanKind.CLIENT).decision.is_sampled()
