@@ -16,7 +16,9 @@ from dunning_core.runtime.api_docs import DOCS_OFF, serve_api_docs
 from dunning_core.runtime.auth import Verifier, install_auth
 from dunning_core.runtime.clock import Clock, clock_from
 from dunning_core.runtime.kafka import ConsumerLoop, EventProducer
+from dunning_core.runtime.metrics import OUTBOX_BACKLOG
 from dunning_core.runtime.service import Component, ServiceRuntime, health_router, lifespan_for
+from dunning_core.runtime.telemetry import observe
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -190,6 +192,13 @@ def build_ledger(
     )
     serve_api_docs(app)
     app.include_router(health_router(runtime))
+
+    async def outbox_backlog() -> None:
+        async with sessions.begin() as session:
+            pending, _ = await SqlOutbox(session).backlog()
+        OUTBOX_BACKLOG.set(pending)
+
+    observe(app, settings, probes=[outbox_backlog])
     app.include_router(router())
     app.include_router(accounts_router())
     app.include_router(money_router())

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dunning_core.runtime.clock import Clock, clock_from
 from dunning_core.runtime.service import Component, ServiceRuntime, health_router, lifespan_for
+from dunning_core.runtime.telemetry import observe
 from fastapi import FastAPI
 
 from dunning_portal.adapters.ledger_http import HttpLedger
@@ -91,4 +92,5 @@ def build(
     )
     pages = Pages(key, settings.collector_name, settings.collector_phone, clock)
     app.include_router(router(portal, pages, webhooks))
+    observe(app, settings)
     return app
