@@ -43,6 +43,7 @@ from dunning_channels.adapters.kafka_journal import (
 from dunning_channels.adapters.redis_pacer import RedisPacer
 from dunning_channels.adapters.redis_records import RedisSendRecords
 from dunning_channels.adapters.redis_retries import RedisRetryQueue
+from dunning_channels.adapters.redis_send_steps import RedisSendSteps
 from dunning_channels.config import ChannelSettings
 from dunning_channels.ports import Pacing, Sender, SendRecords
 from dunning_channels.service import SendApprovals, SuppressOnSignals
@@ -133,6 +134,14 @@ def worker_app(
         guard=settings.send_guard(),
         inflight=JournaledInFlight(inflight, parts.journal),
         reconcile=settings.reconcile_policy(),
+        # The checks and records of a send, one round trip each (the same keys).
+        steps=RedisSendSteps(
+            parts.redis_records,
+            inflight,
+            mark_key=retries.mark_key,
+            restore=retries.restore_if_lost,
+            journal=parts.journal,
+        ),
         concurrency=settings.send_concurrency,
     )
     loop = ConsumerLoop(

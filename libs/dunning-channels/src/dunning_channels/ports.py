@@ -20,6 +20,7 @@ from dunning_channels.domain.pacing import Rate
 from dunning_channels.domain.reconcile import Lookup
 
 __all__ = [
+    "Admission",
     "Clock",
     "DeadLetters",
     "InFlight",
@@ -32,6 +33,7 @@ __all__ = [
     "RetryQueue",
     "SendJournal",
     "SendRecords",
+    "SendSteps",
     "Sender",
     "Suppressions",
 ]
@@ -122,6 +124,13 @@ class Parked:
         data = self.envelope.data
         return data.step.step_id if isinstance(data, StepApproved) else self.envelope.id
 
+    @property
+    def approval(self) -> StepApproved:
+        data = self.envelope.data
+        if not isinstance(data, StepApproved):
+            raise TypeError(f"{self.envelope.type} is not an approval")
+        return data
+
 
 class RetryQueue(Protocol):
     """Approvals waiting for a retry, durable across restarts and shared by replicas."""
@@ -145,6 +154,43 @@ class InFlight(RetryQueue, Protocol):
     instant they are to be reconciled if still there, ``done`` once recorded)."""
 
     async def holds(self, step_id: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Admission:
+    """What ``SendSteps.admit`` found: a suppressed destination or account (nothing
+    reserved), the step reserved already (``taken``: what its record holds), or neither
+    (the step reserved now, and in flight)."""
+
+    suppressed: bool = False
+    taken: str | None = None
+
+    @property
+    def admitted(self) -> bool:
+        return not self.suppressed and self.taken is None
+
+
+class SendSteps(Protocol):
+    """The checks and records around one provider call, each made as one step (one round
+    trip to Redis: ``adapters.redis_send_steps``), every decision taken only once the
+    store has back what a Redis loss took (``SendJournal.restore_if_lost``).
+    ``keys``: the destination and ``domain.account_keys``, the suppressions to check."""
+
+    async def admit(self, item: Parked, keys: Sequence[str], reconcile_at: float) -> Admission:
+        """Unless a key is suppressed, reserve the step; newly reserved, it is in flight,
+        reconciled at ``reconcile_at`` (wall seconds) if nothing settles it before."""
+        ...
+
+    async def arm(self, item: Parked, keys: Sequence[str], reconcile_at: float) -> bool:
+        """Right before the call (its intent journalled): remember the destination's
+        owner; unless a key is suppressed (then True), put the step in flight until
+        ``reconcile_at``."""
+        ...
+
+    async def settle(self, step_id: str, record_as: str | None = None) -> None:
+        """The step is no longer in flight; with ``record_as``, its outcome recorded in
+        the same step."""
+        ...
 
 
 class Pacer(Protocol):
