@@ -12,6 +12,7 @@ from dunning_channels.domain import (
     RetryPolicy,
     Unavailable,
 )
+from dunning_channels.ports import Parked
 from dunning_core.contracts.events import DeliveryStatus, DeliveryUpdated
 from dunning_testkit.channels import PHONE, FakeSender, MemoryPublisher, approval, rig
 
@@ -162,8 +163,11 @@ async def test_the_intent_to_send_is_journalled_before_the_provider_is_called() 
     seen_at_call: list[list[str]] = []
 
     class Journal:
-        async def intend(self, step_id: str, destination: str, account_id: str) -> None:
-            intents.append(step_id)
+        async def intend(self, item: Parked, reconcile_at: float) -> None:
+            intents.append(item.step_id)
+
+        async def settled(self, item: Parked) -> None:
+            return None
 
         async def abandon(self, step_id: str) -> None:
             intents.remove(step_id)

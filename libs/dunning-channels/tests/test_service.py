@@ -10,6 +10,7 @@ from dunning_channels.domain import (
     AmbiguousSend,
     Rejected,
 )
+from dunning_channels.ports import Parked
 from dunning_channels.service import SendApprovals
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.events import (
@@ -267,8 +268,11 @@ class IntentJournal:
     def __init__(self) -> None:
         self.intents: set[str] = set()
 
-    async def intend(self, step_id: str, destination: str, account_id: str) -> None:
-        self.intents.add(step_id)
+    async def intend(self, item: Parked, reconcile_at: float) -> None:
+        self.intents.add(item.step_id)
+
+    async def settled(self, item: Parked) -> None:
+        return None
 
     async def restore_if_lost(self) -> bool:
         return False

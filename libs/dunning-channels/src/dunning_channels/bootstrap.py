@@ -33,11 +33,10 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dunning_channels.adapters.journaled_records import JournaledSendRecords
 from dunning_channels.adapters.kafka_dead_letters import KafkaDeadLetters
 from dunning_channels.adapters.kafka_journal import (
-    JournaledInFlight,
     JournaledRetryQueue,
-    JournaledSendRecords,
     KafkaSendJournal,
 )
 from dunning_channels.adapters.redis_pacer import RedisPacer
@@ -132,7 +131,7 @@ def worker_app(
         pacing=pacing,
         journal=retries,
         guard=settings.send_guard(),
-        inflight=JournaledInFlight(inflight, parts.journal),
+        inflight=inflight,  # journalled with each intent
         reconcile=settings.reconcile_policy(),
         # The checks and records of a send, one round trip each (the same keys).
         steps=RedisSendSteps(
@@ -140,7 +139,6 @@ def worker_app(
             inflight,
             mark_key=retries.mark_key,
             restore=retries.restore_if_lost,
-            journal=parts.journal,
         ),
         concurrency=settings.send_concurrency,
     )

@@ -204,9 +204,14 @@ class Pacer(Protocol):
 class SendJournal(Protocol):
     """Durable beyond Redis: what was tried, so lost reservations and owners come back."""
 
-    async def intend(self, step_id: str, destination: str, account_id: str) -> None:
-        """Record, acknowledged, that ``step_id`` goes to the provider now, to
-        ``destination`` for ``account_id``."""
+    async def intend(self, item: Parked, reconcile_at: float) -> None:
+        """Record, acknowledged, that ``item``'s step goes to the provider now (to its
+        destination for its account), in flight until settled: a Redis that loses it gets
+        it back reserved, and reconciled at ``reconcile_at`` (wall seconds)."""
+        ...
+
+    async def settled(self, item: Parked) -> None:
+        """Queue (not waited for) that ``item``'s step, tried, is no longer in flight."""
         ...
 
     async def restore_if_lost(self) -> bool:

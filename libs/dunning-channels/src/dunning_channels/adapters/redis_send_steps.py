@@ -6,8 +6,10 @@ MULTI. Each script first checks the journal's mark: a Redis that lost it (flushe
 replaced) answers "lost", the journal is restored into it (``restore``) and the script
 runs again, so nothing is decided from a store that forgot a reservation or an opt-out.
 
-The journal gets what ``JournaledInFlight`` writes: each in-flight entry (``admit``'s and
-``arm``'s) and its end, queued without waiting for the broker.
+Redis only: the journal learns that a step is in flight from its intent (``SendJournal``),
+written before ``arm``. The entry ``admit`` makes is not journalled: until the intent is,
+nothing has been sent, and a Redis that loses the entry loses the reservation with it, so
+the approval (whose batch is not committed yet) is sent as new.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from dunning_core.runtime.errors import TransientError
 from redis.asyncio import Redis
 from redis.typing import EncodableT
 
-from dunning_channels.adapters.kafka_journal import KafkaSendJournal, _noted
 from dunning_channels.adapters.redis_records import KEEP_S, RedisSendRecords
 from dunning_channels.adapters.redis_retries import RedisRetryQueue, dump
 from dunning_channels.domain import PENDING
@@ -67,16 +68,19 @@ class RedisSendSteps:
         *,
         mark_key: str | None = None,
         restore: Callable[[], Awaitable[bool]] | None = None,
-        journal: KafkaSendJournal | None = None,
     ) -> None:
         self.records, self.inflight = records, inflight
         self.redis: Redis = records.redis
-        self.mark_key, self.restore, self.journal = mark_key, restore, journal
+        self.mark_key, self.restore = mark_key, restore
         self._admit = self.redis.register_script(_ADMIT)
         self._arm = self.redis.register_script(_ARM)
 
-    def _suppression_keys(self, keys: Sequence[str]) -> list[str]:
-        return [f"{self.records.ns}suppressed:{key.lower()}" for key in keys]
+    def _keys(self, own: str, suppressions: Sequence[str]) -> list[str]:
+        """The scripts' KEYS: the mark, the script's own key, the in-flight set, and the
+        suppressions."""
+        mark, inflight = self.mark_key or "", self.inflight
+        named = [f"{self.records.ns}suppressed:{key.lower()}" for key in suppressions]
+        return [mark, own, inflight.due_key, inflight.items_key, *named]
 
     async def _run(self, run: Callable[[str], Awaitable[object]]) -> object:
         """``run(check_mark)``, restoring the journal into Redis while it answers lost."""
@@ -92,13 +96,7 @@ class RedisSendSteps:
 
     async def admit(self, item: Parked, keys: Sequence[str], reconcile_at: float) -> Admission:
         step_id = item.step_id
-        names = [
-            self.mark_key or "",
-            f"{self.records.ns}step:{step_id}",
-            self.inflight.due_key,
-            self.inflight.items_key,
-            *self._suppression_keys(keys),
-        ]
+        names = self._keys(f"{self.records.ns}step:{step_id}", keys)
         args: list[EncodableT] = [step_id, dump(item), repr(reconcile_at), KEEP_S, PENDING]
         answer = await self._run(lambda check: self._admit(keys=names, args=[check, *args]))
         assert isinstance(answer, list)
@@ -107,24 +105,14 @@ class RedisSendSteps:
             return Admission(suppressed=True)
         if kind == "taken":
             return Admission(taken=_text(answer[1]))
-        await self._journal_in_flight(item, reconcile_at)
         return Admission()
 
     async def arm(self, item: Parked, keys: Sequence[str], reconcile_at: float) -> bool:
         approval = item.approval
-        names = [
-            self.mark_key or "",
-            f"{self.records.ns}owner:{approval.step.destination.lower()}",
-            self.inflight.due_key,
-            self.inflight.items_key,
-            *self._suppression_keys(keys),
-        ]
+        names = self._keys(f"{self.records.ns}owner:{approval.step.destination.lower()}", keys)
         args: list[EncodableT] = [item.step_id, dump(item), repr(reconcile_at), approval.account_id]
         answer = await self._run(lambda check: self._arm(keys=names, args=[check, *args]))
-        if _text(answer) == "suppressed":
-            return True
-        await self._journal_in_flight(item, reconcile_at)
-        return False
+        return _text(answer) == "suppressed"
 
     async def settle(self, step_id: str, record_as: str | None = None) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -133,11 +121,3 @@ class RedisSendSteps:
             pipe.zrem(self.inflight.due_key, step_id)
             pipe.hdel(self.inflight.items_key, step_id)
             await pipe.execute()
-        await self._journal_in_flight(step_id, None)
-
-    async def _journal_in_flight(self, step: Parked | str, reconcile_at: float | None) -> None:
-        """Queue the in-flight record of ``step`` (its end, given a step id alone)."""
-        if self.journal is not None:
-            item = step if isinstance(step, Parked) else None
-            step_id = step.step_id if isinstance(step, Parked) else step
-            _noted(await self.journal.in_flight(step_id, item, reconcile_at or 0.0))

@@ -198,7 +198,8 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
         whether it was parked for another."""
         approval = item.approval
         step = approval.step
-        called, to_settle = False, True  # to_settle: the step is to leave the in-flight set
+        # to_settle: the step is to leave the in-flight set; intended: its intent is out
+        called, to_settle, intended = False, True, False
         try:
             if not first:
                 if concluded(await self.records.reserve(step.step_id)):
@@ -214,8 +215,9 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
             if turn == "late" or self.guard.too_late(approval.send_by, self.clock.now()):
                 await self._release_expired(item, acks)
                 return False
-            if self.journal is not None:  # acknowledged: a Redis loss gets it back
-                await self.journal.intend(step.step_id, step.destination, approval.account_id)
+            if self.journal is not None:  # acknowledged, in flight: a Redis loss gets it back
+                await self.journal.intend(item, self._reconcile_at())
+                intended = True
             # The last word before the call: the clock (a broker slow to take the intent, a
             # paced wait) or a STOP may have moved meanwhile. Not suppressed, the step is
             # in flight (and its destination's owner known) from here to its outcome.
@@ -223,6 +225,7 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
             if late or await self.steps.arm(item, self._keys(approval), self._reconcile_at()):
                 if self.journal is not None and not late:  # (an expiry abandons it too)
                     await self.journal.abandon(step.step_id)
+                intended = False
                 await (self._release_expired if late else self._refuse_suppressed)(item, acks)
                 return False
             try:
@@ -237,7 +240,7 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
             if isinstance(outcome, Unavailable):
                 return await self._unavailable(item, outcome, acks)
             report = report_for(outcome)
-            await self.steps.settle(step.step_id, report.record_as)  # recorded, not in flight
+            await self._settle(item, intended, report.record_as)  # recorded, not in flight
             to_settle = False
             await self._announce(approval, report, item.envelope, acks)
             return False
@@ -251,7 +254,7 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
         finally:
             self._slots.release()
             if to_settle:
-                await self._end(step.step_id)
+                await self._end(item, intended)
 
     def _keys(self, approval: StepApproved) -> tuple[str, ...]:
         """The suppressions that stop a send: its destination's, its account's."""
@@ -261,11 +264,18 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
         """When a step put in flight now is asked of the provider if still there."""
         return self.wall() + self.reconcile.settle_s
 
-    async def _end(self, step_id: str) -> None:
+    async def _settle(self, item: Parked, intended: bool, record_as: str | None = None) -> None:
+        """The step out of flight (its outcome recorded, if given), in Redis and, once its
+        intent is out, in the journal."""
+        await self.steps.settle(item.step_id, record_as)
+        if intended and self.journal is not None:
+            await self.journal.settled(item)
+
+    async def _end(self, item: Parked, intended: bool) -> None:
         try:
-            await self.steps.settle(step_id)
+            await self._settle(item, intended)
         except Exception:  # found again by the sweeper, recorded: cleared then
-            log.warning("in-flight entry not cleared", extra={"step_id": step_id})
+            log.warning("in-flight entry not cleared", extra={"step_id": item.step_id})
 
     async def _suppressed(self, approval: StepApproved) -> bool:
         """Whether the destination or the account is suppressed, once the store has back
