@@ -4,13 +4,14 @@ suppressed destination and leaves nothing in flight."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import pytest
 from dunning_channels.adapters.redis_records import RedisSendRecords
 from dunning_channels.adapters.redis_retries import RedisRetryQueue
-from dunning_channels.adapters.redis_send_steps import RedisSendSteps
+from dunning_channels.adapters.redis_send_steps import Call, RedisSendSteps
 from dunning_channels.domain import Accepted, account_keys
 from dunning_channels.ports import InFlight, Parked, SendJournal, SendRecords, SendSteps
 from dunning_channels.service.steps import StepsOnPorts
@@ -116,6 +117,30 @@ async def test_arm_remembers_the_owner_and_puts_in_flight_unless_suppressed(
     assert await store.steps.arm(other, (PHONE, *account_keys("acc-9")), 160.0)
     assert not await store.inflight.holds(other.step_id)
     assert await store.records.owners(PHONE) == {"acc-1", "acc-9"}
+
+
+async def test_steps_asked_for_together_go_as_one_pipeline_each_with_its_answer(
+    redis: Redis, prefix: str
+) -> None:
+    store = on_redis(redis, prefix)
+    assert isinstance(store.steps, RedisSendSteps)
+    store.steps._settle.sha = "0" * 40  # a script Redis does not know: loaded, then called
+    sizes: list[int] = []
+    execute = store.steps._batches._execute
+
+    async def counted(batch: list[Call]) -> None:
+        sizes.append(len(batch))
+        await execute(batch)
+
+    store.steps._batches._execute = counted  # type: ignore[method-assign]
+    items = [Parked(approval(f"acc-{n}"), 0, 100.0) for n in range(20)]
+    await store.steps.admit(items[0], KEYS, 160.0)
+    answers = await asyncio.gather(*(store.steps.admit(i, KEYS, 160.0) for i in items))
+    assert [a.taken for a in answers] == ["pending"] + [None] * 19
+    await asyncio.gather(*(store.steps.settle(i.step_id, f"SM{n}") for n, i in enumerate(items)))
+    assert await store.inflight.size() == 0
+    assert [await store.records.reserve(i.step_id) for i in items[:3]] == ["SM0", "SM1", "SM2"]
+    assert sizes == [1, 20, 20]
 
 
 async def test_a_redis_that_lost_the_mark_is_restored_before_any_step(
