@@ -294,3 +294,17 @@ async def test_a_step_that_expires_between_retries_leaves_no_intent_to_restore()
     assert deliveries(parts.publisher) == [(DeliveryStatus.EXPIRED, "send_by_passed")]
     assert parts.records.steps == {}
     assert journal.intents == set()  # old code: the step's intent stayed
+
+
+async def test_a_journal_that_cannot_take_the_settled_record_still_reports_the_send() -> None:
+    class AwayJournal(IntentJournal):
+        async def settled(self, item: Parked) -> None:
+            raise ConnectionError("broker away")  # in flight in the journal: reconciled
+
+    parts = rig(FakeSender(Accepted("SM1")))
+    parts.service.journal = AwayJournal()
+    envelope = approval()
+    await parts.service.handle(envelope)
+    await parts.service.flush()
+    assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]
+    assert parts.records.steps == {envelope.data.step.step_id: "SM1"}  # type: ignore[union-attr]

@@ -350,8 +350,8 @@ def _noted(ack: asyncio.Future[Any]) -> None:
 
 class JournaledInFlight:
     """The in-flight steps in Redis (``RedisRetryQueue`` named "inflight"), written through
-    to the journal without waiting for the broker: a send is not slowed by it, and a
-    Redis loss gives them back (``JournaledRetryQueue`` restores them)."""
+    to the journal without waiting for the broker under keys of their own: the journal's
+    former kind (the worker now journals them with each intent), kept for what wrote it."""
 
     def __init__(self, queue: RedisRetryQueue, journal: KafkaSendJournal) -> None:
         self.queue = queue

@@ -199,7 +199,7 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
         approval = item.approval
         step = approval.step
         # to_settle: the step is to leave the in-flight set; intended: its intent is out
-        called, to_settle, intended = False, True, False
+        called, to_settle, intended, recorded = False, True, False, False
         try:
             if not first:
                 if concluded(await self.records.reserve(step.step_id)):
@@ -240,8 +240,8 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
             if isinstance(outcome, Unavailable):
                 return await self._unavailable(item, outcome, acks)
             report = report_for(outcome)
-            await self._settle(item, intended, report.record_as)  # recorded, not in flight
-            to_settle = False
+            await self.steps.settle(step.step_id, report.record_as)  # recorded, not in flight
+            to_settle, recorded = False, True
             await self._announce(approval, report, item.envelope, acks)
             return False
         except Exception:
@@ -253,8 +253,8 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
             raise
         finally:
             self._slots.release()
-            if to_settle:
-                await self._end(item, intended)
+            if to_settle or recorded:  # (the journal told last: a failure there is no loss)
+                await self._end(item, in_redis=to_settle, in_journal=intended)
 
     def _keys(self, approval: StepApproved) -> tuple[str, ...]:
         """The suppressions that stop a send: its destination's, its account's."""
@@ -264,16 +264,13 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
         """When a step put in flight now is asked of the provider if still there."""
         return self.wall() + self.reconcile.settle_s
 
-    async def _settle(self, item: Parked, intended: bool, record_as: str | None = None) -> None:
-        """The step out of flight (its outcome recorded, if given), in Redis and, once its
-        intent is out, in the journal."""
-        await self.steps.settle(item.step_id, record_as)
-        if intended and self.journal is not None:
-            await self.journal.settled(item)
-
-    async def _end(self, item: Parked, intended: bool) -> None:
+    async def _end(self, item: Parked, *, in_redis: bool, in_journal: bool) -> None:
+        """Take the step out of flight in Redis and, once its intent is out, the journal."""
         try:
-            await self._settle(item, intended)
+            if in_redis:
+                await self.steps.settle(item.step_id)
+            if in_journal and self.journal is not None:
+                await self.journal.settled(item)
         except Exception:  # found again by the sweeper, recorded: cleared then
             log.warning("in-flight entry not cleared", extra={"step_id": item.step_id})
 
