@@ -133,7 +133,7 @@ def worker_app(
         guard=settings.send_guard(),
         inflight=inflight,  # journalled with each intent
         reconcile=settings.reconcile_policy(),
-        # The checks and records of a send, one round trip each (the same keys).
+        # The checks and records of a send: a script each, batched per turn of the loop.
         steps=RedisSendSteps(
             parts.redis_records,
             inflight,
