@@ -15,6 +15,7 @@ from dunning_channels.domain import (
     RetryPolicy,
     Unavailable,
 )
+from dunning_channels.ports import Parked
 from dunning_core.contracts.events import DeliveryStatus, DeliveryUpdated
 from dunning_core.runtime.errors import TransientError
 from dunning_testkit.channels import (
@@ -174,8 +175,11 @@ async def test_the_intent_to_send_is_journalled_before_the_provider_is_called() 
     seen_at_call: list[list[str]] = []
 
     class Journal:
-        async def intend(self, step_id: str, destination: str, account_id: str) -> None:
-            intents.append(step_id)
+        async def intend(self, item: Parked, reconcile_at: float) -> None:
+            intents.append(item.step_id)
+
+        async def settled(self, item: Parked) -> None:
+            return None
 
         async def abandon(self, step_id: str) -> None:
             intents.remove(step_id)
@@ -214,13 +218,16 @@ async def test_a_redis_loss_between_the_intent_and_the_call_leaves_the_step_to_b
     class Journal:  # the journal's intents, and Redis's life seen through its restore
         redis_down, redis_flushed, intents = False, False, 0
 
-        async def intend(self, step_id: str, destination: str, account_id: str) -> None:
-            tried.add(step_id)
+        async def intend(self, item: Parked, reconcile_at: float) -> None:
+            tried.add(item.step_id)
             self.intents += 1
             self.redis_down = self.intents == 1  # Redis dies right after the first intent
 
         async def abandon(self, step_id: str) -> None:
             tried.discard(step_id)
+
+        async def settled(self, item: Parked) -> None:
+            return None
 
         async def restore_if_lost(self) -> bool:
             if self.redis_down:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from aiokafka.errors import LeaderNotAvailableError
+from dunning_channels.adapters.journaled_records import JournaledSendRecords
 from dunning_channels.adapters.kafka_journal import (
     JournaledInFlight,
     JournaledRetryQueue,
-    JournaledSendRecords,
     KafkaSendJournal,
 )
 from dunning_channels.adapters.redis_records import RedisSendRecords
@@ -67,8 +67,9 @@ async def test_a_flushed_redis_gets_back_the_reservation_and_owner_of_every_step
     redis, producer = parts
     queue = journaled(prefix, redis, producer)
     await queue.start()
-    sent = approval("acc-3").data.step.step_id  # type: ignore[union-attr]
-    await queue.intend(sent, "+14155550123", "acc-3")  # as before the provider call
+    tried = Parked(approval("acc-3", destination="+14155550123"), 0, 100.0)
+    sent = tried.step_id
+    await queue.intend(tried, 160.0)  # as before the provider call
     keys = [k async for k in redis.scan_iter(f"{prefix}*")]
     await redis.delete(*keys)
     restarted = journaled(prefix, redis, producer)
@@ -99,30 +100,42 @@ async def test_a_flushed_redis_gets_back_the_suppressions_and_not_the_lifted_one
     assert not await records.is_suppressed("+14155550111")
 
 
+async def lose_redis(prefix: str, redis: Redis, producer: EventProducer) -> None:
+    """Once the journal has every write queued, Redis loses all of this worker's keys."""
+    await producer.flush()
+    keys = [k async for k in redis.scan_iter(f"{prefix}*")]
+    await redis.delete(*keys)
+
+
+def with_in_flight(
+    prefix: str, redis: Redis, producer: EventProducer
+) -> tuple[JournaledRetryQueue, RedisRetryQueue]:
+    """A journalled retry queue that restores the steps in flight too, and their queue."""
+    inflight = RedisRetryQueue(redis, Channel.SMS, prefix=prefix, queue="inflight")
+    queue = JournaledRetryQueue(
+        RedisRetryQueue(redis, Channel.SMS, prefix=prefix),
+        KafkaSendJournal(KAFKA, producer, f"{prefix}sms.journal"),
+        RedisSendRecords(redis, Channel.SMS, prefix=prefix),
+        redis,
+        mark_key=f"{prefix}sms:retry:mark",
+        inflight=inflight,
+    )
+    return queue, inflight
+
+
 async def test_a_flushed_redis_gets_back_the_steps_in_flight_to_reconcile(
     prefix: str, parts: tuple[Redis, EventProducer]
 ) -> None:
     redis, producer = parts
-    inflight_queue = RedisRetryQueue(redis, Channel.SMS, prefix=prefix, queue="inflight")
-    journal = KafkaSendJournal(KAFKA, producer, f"{prefix}sms.journal")
-    queue = JournaledRetryQueue(
-        RedisRetryQueue(redis, Channel.SMS, prefix=prefix),
-        journal,
-        RedisSendRecords(redis, Channel.SMS, prefix=prefix),
-        redis,
-        mark_key=f"{prefix}sms:retry:mark",
-        inflight=inflight_queue,
-    )
+    queue, inflight_queue = with_in_flight(prefix, redis, producer)
     await queue.start()
-    inflight = JournaledInFlight(inflight_queue, journal)
+    inflight = JournaledInFlight(inflight_queue, queue.journal)
     unknown = Parked(approval("acc-5"), 0, 100.0)  # its answer was lost
     recorded = Parked(approval("acc-6"), 0, 100.0)
     await inflight.park(unknown, due_at=160.0)
     await inflight.park(recorded, due_at=160.0)
     await inflight.done(recorded.step_id)
-    await producer.flush()
-    keys = [k async for k in redis.scan_iter(f"{prefix}*")]
-    await redis.delete(*keys)
+    await lose_redis(prefix, redis, producer)
     assert await queue.restore_if_lost()
     claimed = await inflight.claim(now=1_000.0, lease_s=60)
     assert claimed is not None
@@ -130,6 +143,38 @@ async def test_a_flushed_redis_gets_back_the_steps_in_flight_to_reconcile(
     assert await inflight.claim(now=1_000.0, lease_s=60) is None
     records = RedisSendRecords(redis, Channel.SMS, prefix=prefix)
     assert await records.reserve(unknown.step_id) == "pending"  # reconciled, not resent
+
+
+async def test_a_flushed_redis_gets_back_in_flight_only_the_steps_not_settled(
+    prefix: str, parts: tuple[Redis, EventProducer]
+) -> None:
+    # The send intent carries the step in flight: a withdrawn one gives back nothing.
+    redis, producer = parts
+    queue, inflight = with_in_flight(prefix, redis, producer)
+    journal, records = queue.journal, RedisSendRecords(redis, Channel.SMS, prefix=prefix)
+    await queue.start()
+    unknown = Parked(approval("acc-1", destination="+14155550101"), 0, 100.0)
+    settled = Parked(approval("acc-2", destination="+14155550102"), 0, 100.0)
+    withdrawn = Parked(approval("acc-3", destination="+14155550103"), 0, 100.0)
+    for item in (unknown, settled, withdrawn):
+        await queue.intend(item, 160.0)
+    await queue.settled(settled)
+    await queue.abandon(withdrawn.step_id)
+    # an in-flight record of the former kind, settled since by an intent of the new
+    await journal.in_flight(settled.step_id, settled, 150.0)
+    await queue.intend(settled, 170.0)
+    await queue.settled(settled)
+    await lose_redis(prefix, redis, producer)
+    assert await queue.restore_if_lost()
+    claimed = await inflight.claim(now=1_000.0, lease_s=60)
+    assert claimed is not None
+    assert claimed.step_id == unknown.step_id
+    assert await inflight.claim(now=1_000.0, lease_s=60) is None
+    assert await records.reserve(unknown.step_id) == "pending"  # reconciled, not resent
+    assert await records.reserve(settled.step_id) == "pending"  # a duplicate, not resent
+    assert await records.reserve(withdrawn.step_id) is None  # never sent: free
+    assert await records.owners("+14155550102") == {"acc-2"}
+    assert await records.owners("+14155550103") == set()
 
 
 class FlakyJournal(KafkaSendJournal):

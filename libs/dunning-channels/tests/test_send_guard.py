@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from dunning_channels.config import ChannelSettings
 from dunning_channels.domain import Accepted, Rate, SendGuard, Unavailable
-from dunning_channels.ports import Pacing
+from dunning_channels.ports import Pacing, Parked
 from dunning_core.contracts.events import DeliveryStatus, DeliveryUpdated
 from dunning_core.runtime.clock import FixedClock
 from dunning_testkit.channels import NOW, FakeSender, MemoryPacer, MemoryPublisher, approval, rig
@@ -115,8 +115,11 @@ async def test_an_intent_the_broker_took_too_long_to_take_is_withdrawn() -> None
     withdrawn: list[str] = []
 
     class SlowJournal:
-        async def intend(self, step_id: str, destination: str, account_id: str) -> None:
+        async def intend(self, item: Parked, reconcile_at: float) -> None:
             clock.advance(timedelta(minutes=10))  # a broker slow to acknowledge
+
+        async def settled(self, item: Parked) -> None:
+            return None
 
         async def abandon(self, step_id: str) -> None:
             withdrawn.append(step_id)

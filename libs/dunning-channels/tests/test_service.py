@@ -10,6 +10,7 @@ from dunning_channels.domain import (
     AmbiguousSend,
     Rejected,
 )
+from dunning_channels.ports import Parked
 from dunning_channels.service import SendApprovals
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.envelope import wrap
@@ -287,8 +288,11 @@ class IntentJournal:
     def __init__(self) -> None:
         self.intents: set[str] = set()
 
-    async def intend(self, step_id: str, destination: str, account_id: str) -> None:
-        self.intents.add(step_id)
+    async def intend(self, item: Parked, reconcile_at: float) -> None:
+        self.intents.add(item.step_id)
+
+    async def settled(self, item: Parked) -> None:
+        return None
 
     async def restore_if_lost(self) -> bool:
         return False
@@ -310,3 +314,17 @@ async def test_a_step_that_expires_between_retries_leaves_no_intent_to_restore()
     assert deliveries(parts.publisher) == [(DeliveryStatus.EXPIRED, "send_by_passed")]
     assert parts.records.steps == {}
     assert journal.intents == set()  # old code: the step's intent stayed
+
+
+async def test_a_journal_that_cannot_take_the_settled_record_still_reports_the_send() -> None:
+    class AwayJournal(IntentJournal):
+        async def settled(self, item: Parked) -> None:
+            raise ConnectionError("broker away")  # in flight in the journal: reconciled
+
+    parts = rig(FakeSender(Accepted("SM1")))
+    parts.service.journal = AwayJournal()
+    envelope = approval()
+    await parts.service.handle(envelope)
+    await parts.service.flush()
+    assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]
+    assert parts.records.steps == {envelope.data.step.step_id: "SM1"}  # type: ignore[union-attr]

@@ -12,14 +12,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from dunning_channels.adapters.journaled_records import JournaledSendRecords
 from dunning_channels.adapters.kafka_journal import (
     JournaledRetryQueue,
-    JournaledSendRecords,
     KafkaSendJournal,
 )
 from dunning_channels.adapters.redis_records import RedisSendRecords
 from dunning_channels.adapters.redis_retries import RedisRetryQueue
 from dunning_channels.domain import Accepted
+from dunning_channels.ports import Parked
 from dunning_channels.service import SuppressOnSignals
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.envelope import wrap
@@ -119,8 +120,11 @@ async def test_a_stop_that_lands_just_before_the_call_is_honoured() -> None:
     withdrawn: list[str] = []
 
     class Journal:  # the STOP arrives while the intent is being written
-        async def intend(self, step_id: str, destination: str, account_id: str) -> None:
-            await parts.records.suppress(destination)
+        async def intend(self, item: Parked, reconcile_at: float) -> None:
+            await parts.records.suppress(item.approval.step.destination)
+
+        async def settled(self, item: Parked) -> None:
+            return None
 
         async def abandon(self, step_id: str) -> None:
             withdrawn.append(step_id)

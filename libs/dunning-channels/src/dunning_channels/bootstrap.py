@@ -36,16 +36,16 @@ from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dunning_channels.adapters.journaled_records import JournaledSendRecords
 from dunning_channels.adapters.kafka_dead_letters import KafkaDeadLetters
 from dunning_channels.adapters.kafka_journal import (
-    JournaledInFlight,
     JournaledRetryQueue,
-    JournaledSendRecords,
     KafkaSendJournal,
 )
 from dunning_channels.adapters.redis_pacer import RedisPacer
 from dunning_channels.adapters.redis_records import RedisSendRecords
 from dunning_channels.adapters.redis_retries import RedisRetryQueue
+from dunning_channels.adapters.redis_send_steps import RedisSendSteps
 from dunning_channels.adapters.traced_sender import TracedSender
 from dunning_channels.config import ChannelSettings
 from dunning_channels.ports import Pacing, Sender, SendRecords
@@ -143,8 +143,15 @@ def worker_app(
         pacing=pacing,
         journal=retries,
         guard=settings.send_guard(),
-        inflight=JournaledInFlight(inflight, parts.journal),
+        inflight=inflight,  # journalled with each intent
         reconcile=settings.reconcile_policy(),
+        # The checks and records of a send: a script each, batched per turn of the loop.
+        steps=RedisSendSteps(
+            parts.redis_records,
+            inflight,
+            mark_key=retries.mark_key,
+            restore=retries.restore_if_lost,
+        ),
         concurrency=settings.send_concurrency,
     )
     loop = ConsumerLoop(

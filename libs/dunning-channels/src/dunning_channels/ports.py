@@ -20,6 +20,7 @@ from dunning_channels.domain.pacing import Rate
 from dunning_channels.domain.reconcile import Lookup
 
 __all__ = [
+    "Admission",
     "Clock",
     "DeadLetters",
     "InFlight",
@@ -32,6 +33,7 @@ __all__ = [
     "RetryQueue",
     "SendJournal",
     "SendRecords",
+    "SendSteps",
     "Sender",
     "Suppressions",
 ]
@@ -122,6 +124,13 @@ class Parked:
         data = self.envelope.data
         return data.step.step_id if isinstance(data, StepApproved) else self.envelope.id
 
+    @property
+    def approval(self) -> StepApproved:
+        data = self.envelope.data
+        if not isinstance(data, StepApproved):
+            raise TypeError(f"{self.envelope.type} is not an approval")
+        return data
+
 
 class RetryQueue(Protocol):
     """Approvals waiting for a retry, durable across restarts and shared by replicas."""
@@ -147,6 +156,43 @@ class InFlight(RetryQueue, Protocol):
     async def holds(self, step_id: str) -> bool: ...
 
 
+@dataclass(frozen=True)
+class Admission:
+    """What ``SendSteps.admit`` found: a suppressed destination or account (nothing
+    reserved), the step reserved already (``taken``: what its record holds), or neither
+    (the step reserved now, and in flight)."""
+
+    suppressed: bool = False
+    taken: str | None = None
+
+    @property
+    def admitted(self) -> bool:
+        return not self.suppressed and self.taken is None
+
+
+class SendSteps(Protocol):
+    """The checks and records around one provider call, each made as one step (one round
+    trip to Redis: ``adapters.redis_send_steps``), every decision taken only once the
+    store has back what a Redis loss took (``SendJournal.restore_if_lost``).
+    ``keys``: the destination and ``domain.account_keys``, the suppressions to check."""
+
+    async def admit(self, item: Parked, keys: Sequence[str], reconcile_at: float) -> Admission:
+        """Unless a key is suppressed, reserve the step; newly reserved, it is in flight,
+        reconciled at ``reconcile_at`` (wall seconds) if nothing settles it before."""
+        ...
+
+    async def arm(self, item: Parked, keys: Sequence[str], reconcile_at: float) -> bool:
+        """Right before the call (its intent journalled): remember the destination's
+        owner; unless a key is suppressed (then True), put the step in flight until
+        ``reconcile_at``."""
+        ...
+
+    async def settle(self, step_id: str, record_as: str | None = None) -> None:
+        """The step is no longer in flight; with ``record_as``, its outcome recorded in
+        the same step."""
+        ...
+
+
 class Pacer(Protocol):
     """Turns shared by every replica (``domain.pacing``)."""
 
@@ -158,9 +204,14 @@ class Pacer(Protocol):
 class SendJournal(Protocol):
     """Durable beyond Redis: what was tried, so lost reservations and owners come back."""
 
-    async def intend(self, step_id: str, destination: str, account_id: str) -> None:
-        """Record, acknowledged, that ``step_id`` goes to the provider now, to
-        ``destination`` for ``account_id``."""
+    async def intend(self, item: Parked, reconcile_at: float) -> None:
+        """Record, acknowledged, that ``item``'s step goes to the provider now (to its
+        destination for its account), in flight until settled: a Redis that loses it gets
+        it back reserved, and reconciled at ``reconcile_at`` (wall seconds)."""
+        ...
+
+    async def settled(self, item: Parked) -> None:
+        """Queue (not waited for) that ``item``'s step, tried, is no longer in flight."""
         ...
 
     async def restore_if_lost(self) -> bool:

@@ -4,9 +4,11 @@ Redis holds the reservations, owners, suppressions and the retry schedule, fast 
 shared; a compacted topic of the channel's own (``<prefix><channel>.journal``, made at
 start if missing, kept 90 days) holds each parked item keyed by step id (a tombstone
 once done), each send's intent (written and acknowledged before the provider is
-called), each suppressed destination (``JournaledSendRecords`` writes it first) and each
-step in flight (``JournaledInFlight``: reserved, outcome not recorded yet; written without
-waiting for the broker, as Redis holds them while it lasts).
+called, with the step in flight: its approval and when to reconcile it; rewritten without
+them, not waited for, once its outcome is settled), and each suppressed destination
+(``journaled_records.JournaledSendRecords`` writes it first). Journals written before
+intents carried the in-flight step hold it under keys of its own (``JournaledInFlight``,
+kept for them and read still).
 ``JournaledRetryQueue`` parks in Redis, then journals (retried a few times: a journal
 that fails during a broker's leader election must not lose a claimed retry), and, when it
 finds Redis without
@@ -84,11 +86,22 @@ class KafkaSendJournal:
         )
         await (await self.producer.send_raw(self.topic, step_id.encode(), value, []))
 
-    async def intend(self, step_id: str, destination: str, account_id: str) -> None:
-        """Record that ``step_id`` is about to be sent, acknowledged by the broker."""
-        key = (_INTENT + step_id).encode()
-        value = orjson.dumps({"destination": destination, "account_id": account_id})
-        await (await self.producer.send_raw(self.topic, key, value, []))
+    async def intend(self, item: Parked, reconcile_at: float) -> None:
+        """Record that ``item``'s step is about to be sent, in flight until settled (to be
+        reconciled at ``reconcile_at``), acknowledged by the broker."""
+        await (await self._intent(item, {"due_at": reconcile_at, "item": dump(item).decode()}))
+
+    async def settled(self, item: Parked) -> None:
+        """Queue that ``item``'s step, tried, is no longer in flight (not waited for)."""
+        _noted(await self._intent(item, {}))
+
+    async def _intent(self, item: Parked, in_flight: dict[str, Any]) -> asyncio.Future[Any]:
+        approval = item.approval
+        tried = {"destination": approval.step.destination, "account_id": approval.account_id}
+        value = orjson.dumps({**tried, "v": 2, **in_flight})
+        return await self.producer.send_raw(
+            self.topic, (_INTENT + item.step_id).encode(), value, []
+        )
 
     async def in_flight(
         self, step_id: str, item: Parked | None, due_at: float = 0.0
@@ -120,6 +133,8 @@ class KafkaSendJournal:
         await consumer.start()
         state = JournalState()
         found, tried, suppressed = state.parked, state.tried, state.suppressed
+        legacy: dict[str, tuple[float, Parked]] = {}  # in flight under keys of their own
+        intents: set[str] = set()  # steps with an intent that says whether in flight
         try:
             numbers = await self._partitions()
             partitions = [TopicPartition(self.topic, p) for p in sorted(numbers)]
@@ -147,23 +162,32 @@ class KafkaSendJournal:
                         if key.startswith(_INFLIGHT):
                             step = key.removeprefix(_INFLIGHT)
                             if record.value is None:
-                                state.inflight.pop(step, None)
+                                legacy.pop(step, None)
                             else:
                                 data = orjson.loads(record.value)
-                                state.inflight[step] = (
+                                legacy[step] = (
                                     float(data["due_at"]),
                                     load(data["item"].encode()),
                                 )
                             continue
                         if key.startswith(_INTENT):
+                            step = key.removeprefix(_INTENT)
+                            state.inflight.pop(step, None)
                             if record.value is None:  # withdrawn: never sent
-                                tried.pop(key.removeprefix(_INTENT), None)
+                                tried.pop(step, None)
                                 continue
                             sent = orjson.loads(record.value)
-                            tried[key.removeprefix(_INTENT)] = (
+                            tried[step] = (
                                 str(sent.get("destination", "")),
                                 str(sent.get("account_id", "")),
                             )
+                            if "v" in sent:
+                                intents.add(step)
+                            if "item" in sent:
+                                state.inflight[step] = (
+                                    float(sent["due_at"]),
+                                    load(sent["item"].encode()),
+                                )
                             continue
                         if record.value is None:
                             found.pop(key, None)
@@ -172,6 +196,9 @@ class KafkaSendJournal:
                         found[key] = (float(data["due_at"]), load(data["item"].encode()))
         finally:
             await consumer.stop()
+        for step, entry in legacy.items():
+            if step not in intents:
+                state.inflight[step] = entry
         return state
 
     async def _partitions(self) -> list[int]:
@@ -260,8 +287,11 @@ class JournaledRetryQueue:
         )
         return True
 
-    async def intend(self, step_id: str, destination: str, account_id: str) -> None:
-        await self.journal.intend(step_id, destination, account_id)
+    async def intend(self, item: Parked, reconcile_at: float) -> None:
+        await self.journal.intend(item, reconcile_at)
+
+    async def settled(self, item: Parked) -> None:
+        await self.journal.settled(item)
 
     async def abandon(self, step_id: str) -> None:
         await self.journal.abandon(step_id)
@@ -320,8 +350,8 @@ def _noted(ack: asyncio.Future[Any]) -> None:
 
 class JournaledInFlight:
     """The in-flight steps in Redis (``RedisRetryQueue`` named "inflight"), written through
-    to the journal without waiting for the broker: a send is not slowed by it, and a
-    Redis loss gives them back (``JournaledRetryQueue`` restores them)."""
+    to the journal without waiting for the broker under keys of their own: the journal's
+    former kind (the worker now journals them with each intent), kept for what wrote it."""
 
     def __init__(self, queue: RedisRetryQueue, journal: KafkaSendJournal) -> None:
         self.queue = queue
@@ -343,40 +373,3 @@ class JournaledInFlight:
 
     async def size(self) -> int:
         return await self.queue.size()
-
-
-class JournaledSendRecords:
-    """``SendRecords`` in Redis whose suppressions are journalled first."""
-
-    def __init__(self, records: SendRecords, journal: KafkaSendJournal) -> None:
-        self.records = records
-        self.journal = journal
-
-    async def reserve(self, step_id: str) -> str | None:
-        return await self.records.reserve(step_id)
-
-    async def record(self, step_id: str, provider_message_id: str) -> None:
-        await self.records.record(step_id, provider_message_id)
-
-    async def release(self, step_id: str) -> None:
-        await self.records.release(step_id)
-
-    async def remember_owner(self, destination: str, account_id: str) -> None:
-        await self.records.remember_owner(destination, account_id)
-
-    async def owners(self, destination: str) -> set[str]:
-        return await self.records.owners(destination)
-
-    async def suppress(self, destination: str) -> None:
-        await self.journal.suppression(destination, True)
-        await self.records.suppress(destination)
-
-    async def unsuppress(self, destination: str) -> None:
-        await self.journal.suppression(destination, False)
-        await self.records.unsuppress(destination)
-
-    async def is_suppressed(self, destination: str) -> bool:
-        return await self.records.is_suppressed(destination)
-
-    async def any_suppressed(self, keys: Sequence[str]) -> bool:
-        return await self.records.any_suppressed(keys)

@@ -9,7 +9,7 @@ from redis.asyncio import Redis
 
 from dunning_channels.domain import PENDING
 
-_KEEP_S = 90 * 24 * 3600
+KEEP_S = 90 * 24 * 3600
 
 
 class RedisSendRecords:
@@ -21,13 +21,13 @@ class RedisSendRecords:
 
     async def reserve(self, step_id: str) -> str | None:
         key = f"{self.ns}step:{step_id}"
-        if await self.redis.set(key, PENDING, nx=True, ex=_KEEP_S):
+        if await self.redis.set(key, PENDING, nx=True, ex=KEEP_S):
             return None
         current = await self.redis.get(key)
         return current.decode() if isinstance(current, bytes) else str(current)
 
     async def record(self, step_id: str, provider_message_id: str) -> None:
-        await self.redis.set(f"{self.ns}step:{step_id}", provider_message_id, ex=_KEEP_S)
+        await self.redis.set(f"{self.ns}step:{step_id}", provider_message_id, ex=KEEP_S)
 
     async def release(self, step_id: str) -> None:
         await self.redis.delete(f"{self.ns}step:{step_id}")

@@ -88,13 +88,18 @@ class Reconciling:
                 log.exception("reconciliation failed", extra={"step_id": item.step_id})
         return taken
 
+    async def _out_of_flight(self, item: Parked, inflight: InFlight) -> None:
+        await inflight.done(item.step_id)
+        if self.journal is not None:  # its intent in the journal says so too
+            await self.journal.settled(item)
+
     async def _reconcile(self, item: Parked, inflight: InFlight) -> None:
         approval = item.envelope.data
         assert isinstance(approval, StepApproved)
         step = approval.step
         reserved = await self.records.reserve(step.step_id)
         if reserved is not None and reserved != PENDING:
-            await inflight.done(step.step_id)  # recorded after all (the clear was lost)
+            await self._out_of_flight(item, inflight)  # recorded after all (the clear was lost)
             return
         since = item.first_attempt_at - _SKEW_S
         answer = await self.sender.find(approval.account_id, step, since)
@@ -105,14 +110,14 @@ class Reconciling:
             report = report_for(Accepted(answer.provider_message_id))
             await self._conclude(approval, report, item.envelope, acks)
             await asyncio.gather(*acks)
-            await inflight.done(step.step_id)
+            await self._out_of_flight(item, inflight)
             log.warning("send of unknown outcome found at the provider", extra=extra)
         elif isinstance(answer, NotFound):
             self.resent += 1
             await self.records.release(step.step_id)
             # One retry, through every check of a send (send_by, suppressions, pacing).
             await self.retries.park(replace(item, paced=False), self.wall() + 1.0)
-            await inflight.done(step.step_id)
+            await self._out_of_flight(item, inflight)
             log.warning("send of unknown outcome not at the provider; sent again", extra=extra)
         elif gives_up(self.reconcile, first_attempt_at=item.first_attempt_at, now=self.wall()):
             assert isinstance(answer, LookupFailed)
@@ -124,5 +129,5 @@ class Reconciling:
                 f"outcome unknown; the provider could not be asked: {answer.reason}"[:500],
             )  # fmt: skip
             await asyncio.gather(*acks)
-            await inflight.done(step.step_id)
+            await self._out_of_flight(item, inflight)
             log.error("send outcome still unknown; reported uncertain", extra=extra)

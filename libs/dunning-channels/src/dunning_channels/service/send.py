@@ -27,7 +27,6 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import timedelta
 from typing import Any
 
 from dunning_core.contracts.common import Channel
@@ -43,6 +42,7 @@ from dunning_channels.domain import (
     CircuitBreaker,
     GiveUp,
     ReconcilePolicy,
+    Refusal,
     Report,
     RetryPolicy,
     SendGuard,
@@ -68,15 +68,18 @@ from dunning_channels.ports import (
     Sender,
     SendJournal,
     SendRecords,
+    SendSteps,
 )
 from dunning_channels.service.reconcile import Reconciling
 from dunning_channels.service.reports import Reports
 from dunning_channels.service.retries import RetryRunner
+from dunning_channels.service.steps import StepsOnPorts
+from dunning_channels.service.turns import Turns
 
 log = logging.getLogger(__name__)
 
 
-class SendApprovals(RetryRunner, Reconciling):
+class SendApprovals(RetryRunner, Reconciling, Turns):
     """The handler of approved steps for one channel, and the runner of their retries."""
 
     def __init__(
@@ -97,6 +100,7 @@ class SendApprovals(RetryRunner, Reconciling):
         guard: SendGuard | None = None,
         inflight: InFlight | None = None,
         reconcile: ReconcilePolicy | None = None,
+        steps: SendSteps | None = None,
         concurrency: int = 32,
         wall: Callable[[], float] = time.time,
         rand: Callable[[], float] = random.random,
@@ -115,6 +119,7 @@ class SendApprovals(RetryRunner, Reconciling):
         self.pacing, self.journal = pacing, journal
         self.guard = guard or SendGuard()
         self.inflight, self.reconcile = inflight, reconcile or ReconcilePolicy()
+        self.steps: SendSteps = steps or StepsOnPorts(self)
         self.reports = Reports(
             service=service, channel=channel, provider=sender.provider, publisher=publisher,
             clock=clock,
@@ -143,8 +148,22 @@ class SendApprovals(RetryRunner, Reconciling):
         step = approval.step
         if step.channel is not self.channel:
             raise PermanentError(f"step {step.step_id} is for {step.channel}, not {self.channel}")
-        refusal = admission(step, suppressed=await self._suppressed(approval))
+        refusal = admission(step, suppressed=False)
         late = self.guard.too_late(approval.send_by, self.clock.now())
+        if refusal is None and not late:
+            first = Parked(envelope, attempts=0, first_attempt_at=self.wall())
+            # Reserved and in flight at once: a worker dying before it records is reconciled.
+            admitted = await self.steps.admit(first, self._keys(approval), self._reconcile_at())
+            if admitted.admitted:
+                await self._slots.acquire()
+                self._pending.append(asyncio.create_task(self._try(first, self._acks, first=True)))
+                return
+            if not admitted.suppressed:  # a redelivery: sent, or in flight
+                self.skipped += 1
+                return
+            refusal = Refusal(SUPPRESSED)
+        elif refusal is None:  # late, and maybe suppressed too: that is said first
+            refusal = admission(step, suppressed=await self._suppressed(approval))
         if refusal is not None or late:
             # A redelivery of a step sent (or in flight) already: its outcome stands, a
             # refusal or expiry now would contradict it. Else the step is left as found.
@@ -158,21 +177,8 @@ class SendApprovals(RetryRunner, Reconciling):
                 approval, DeliveryStatus.REFUSED, refusal.reason, envelope, self._acks
             )
             return
-        if late:
-            self.expirations += 1
-            await self.reports.expire(approval, envelope, self._acks)
-            return
-        if already_sent(await self.records.reserve(step.step_id)):
-            self.skipped += 1
-            return
-        first = Parked(envelope, attempts=0, first_attempt_at=self.wall())
-        try:
-            await self._begin(first)  # a worker dying before it records: reconciled
-        except Exception:
-            await self.records.release(step.step_id)
-            raise
-        await self._slots.acquire()
-        self._pending.append(asyncio.create_task(self._try(first, self._acks, first=True)))
+        self.expirations += 1
+        await self.reports.expire(approval, envelope, self._acks)
 
     async def flush(self) -> None:
         pending, self._pending = self._pending, []
@@ -188,10 +194,11 @@ class SendApprovals(RetryRunner, Reconciling):
     async def _try(self, item: Parked, acks: list[Awaitable[Any]], *, first: bool = False) -> bool:
         """One provider call for ``item`` (holding a send slot, which it gives back);
         whether it was parked for another."""
-        approval = item.envelope.data
-        assert isinstance(approval, StepApproved)
+        approval = item.approval
         step = approval.step
-        called, settled, intended, calling = False, True, False, False
+        # to_settle: the step is to leave the in-flight set; intended: its intent is out;
+        # calling: the provider call has begun (before it, a failure withdraws the intent)
+        called, to_settle, intended, recorded, calling = False, True, False, False, False
         try:
             if not first:
                 if concluded(await self.records.reserve(step.step_id)):
@@ -207,24 +214,24 @@ class SendApprovals(RetryRunner, Reconciling):
             if turn == "late" or self.guard.too_late(approval.send_by, self.clock.now()):
                 await self._release_expired(item, acks)
                 return False
-            await self.records.remember_owner(step.destination, approval.account_id)
-            if self.journal is not None:
-                await self.journal.intend(step.step_id, step.destination, approval.account_id)
+            if self.journal is not None:  # acknowledged, in flight: a Redis loss gets it back
+                await self.journal.intend(item, self._reconcile_at())
                 intended = True
             # The last word before the call: the clock (a broker slow to take the intent, a
-            # paced wait) or a STOP may have moved meanwhile.
+            # paced wait) or a STOP may have moved meanwhile. Not suppressed, the step is
+            # in flight (and its destination's owner known) from here to its outcome.
             late = self.guard.too_late(approval.send_by, self.clock.now())
-            if late or await self._suppressed(approval):
+            if late or await self.steps.arm(item, self._keys(approval), self._reconcile_at()):
                 if self.journal is not None and not late:  # (an expiry abandons it too)
                     await self.journal.abandon(step.step_id)
+                intended = False
                 await (self._release_expired if late else self._refuse_suppressed)(item, acks)
                 return False
-            await self._begin(item)
             calling = True
             try:
                 outcome = await self._call(approval)
             except AmbiguousSend as exc:
-                settled = False  # in flight: the provider is asked later
+                to_settle = False  # in flight: the provider is asked later
                 self.ambiguous += 1  # the reservation stays: it may be out there
                 extra = {"step_id": step.step_id, "error": str(exc)}
                 log.warning("send outcome unknown; not resent", extra=extra)
@@ -232,7 +239,10 @@ class SendApprovals(RetryRunner, Reconciling):
             called = True
             if isinstance(outcome, Unavailable):
                 return await self._unavailable(item, outcome, acks)
-            await self._conclude(approval, report_for(outcome), item.envelope, acks)
+            report = report_for(outcome)
+            await self.steps.settle(step.step_id, report.record_as)  # recorded, not in flight
+            to_settle, recorded = False, True
+            await self._announce(approval, report, item.envelope, acks)
             return False
         except Exception:
             if intended and not calling and self.journal is not None:
@@ -240,60 +250,43 @@ class SendApprovals(RetryRunner, Reconciling):
                 # restore after the Redis loss holds the step as tried (never sent) for good.
                 with contextlib.suppress(Exception):  # the broker away too: the intent stays
                     await self.journal.abandon(step.step_id)
-            settled = False  # a release that fails too leaves it in flight: reconciled
+                    intended = False
+            to_settle = False  # a release that fails too leaves it in flight: reconciled
             if not called and first:
                 # Nothing left the building on a first try: free the step so the
                 # redelivered batch sends it. (A parked one comes back when its lease ends.)
                 await self.records.release(step.step_id)
-            settled = not called  # sent, not recorded: reconciled
+            to_settle = not called  # sent, not recorded: reconciled
             raise
         finally:
             self._slots.release()
-            if settled:
-                await self._end(step.step_id)
+            if to_settle or recorded:  # (the journal told last: a failure there is no loss)
+                await self._end(item, in_redis=to_settle, in_journal=intended)
 
-    async def _begin(self, item: Parked) -> None:
-        if self.inflight is not None:
-            await self.inflight.park(item, self.wall() + self.reconcile.settle_s)
+    def _keys(self, approval: StepApproved) -> tuple[str, ...]:
+        """The suppressions that stop a send: its destination's, its account's."""
+        return (approval.step.destination, *account_keys(approval.account_id))
 
-    async def _end(self, step_id: str) -> None:
+    def _reconcile_at(self) -> float:
+        """When a step put in flight now is asked of the provider if still there."""
+        return self.wall() + self.reconcile.settle_s
+
+    async def _end(self, item: Parked, *, in_redis: bool, in_journal: bool) -> None:
+        """Take the step out of flight in Redis and, once its intent is out, the journal."""
         try:
-            if self.inflight is not None:
-                await self.inflight.done(step_id)
+            if in_redis:
+                await self.steps.settle(item.step_id)
+            if in_journal and self.journal is not None:
+                await self.journal.settled(item)
         except Exception:  # found again by the sweeper, recorded: cleared then
-            log.warning("in-flight entry not cleared", extra={"step_id": step_id})
-
-    async def _wait_for_turn(self, item: Parked) -> str:
-        """Reserve the item's turn; sleep until it if near, else park it: "go", "parked",
-        or "late" when the turn comes too late for its ``send_by``."""
-        approval = item.envelope.data
-        assert isinstance(approval, StepApproved)
-        if self.pacing is None:
-            return "go"
-        sender_id = self.sender.sender_id(approval.step)
-        turn = await self.pacing.turn(self.sender.provider, sender_id, self.wall())
-        wait = 0.0 if turn is None else turn - self.wall()
-        if turn is not None and wait > self.pacing.inline_wait_s:
-            if self._late_at(approval, turn):
-                return "late"
-            await self.retries.park(replace(item, paced=True), turn)
-            self.paced += 1
-            return "parked"
-        await asyncio.sleep(max(0.0, wait))
-        return "go"
-
-    def _late_at(self, approval: StepApproved, wall_at: float) -> bool:
-        """Whether a call at the wall instant ``wall_at`` would start too late."""
-        ahead = timedelta(seconds=max(0.0, wall_at - self.wall()) * self.guard.speed)
-        return self.guard.too_late(approval.send_by, self.clock.now() + ahead)
+            log.warning("in-flight entry not cleared", extra={"step_id": item.step_id})
 
     async def _suppressed(self, approval: StepApproved) -> bool:
         """Whether the destination or the account is suppressed, once the store has back
         what a Redis loss took."""
         if self.journal is not None:
             await self.journal.restore_if_lost()
-        keys = (approval.step.destination, *account_keys(approval.account_id))
-        return await self.records.any_suppressed(keys)
+        return await self.records.any_suppressed(self._keys(approval))
 
     async def _refuse_suppressed(self, item: Parked, acks: list[Awaitable[Any]]) -> None:
         approval = item.envelope.data
@@ -379,8 +372,14 @@ class SendApprovals(RetryRunner, Reconciling):
     async def _conclude(
         self, approval: StepApproved, report: Report, cause: Envelope, acks: list[Awaitable[Any]]
     ) -> None:
+        await self.records.record(approval.step.step_id, report.record_as)
+        await self._announce(approval, report, cause, acks)
+
+    async def _announce(
+        self, approval: StepApproved, report: Report, cause: Envelope, acks: list[Awaitable[Any]]
+    ) -> None:
+        """Publish a recorded outcome (and the opt-out it may carry)."""
         step = approval.step
-        await self.records.record(step.step_id, report.record_as)
         if report.status is DeliveryStatus.ACCEPTED:
             self.sent += 1
         await self.reports.report(
