@@ -216,3 +216,19 @@ async def test_a_wrong_key_or_an_unknown_payment_is_refused(sandbox: str) -> Non
         with pytest.raises(ProcessorRefused) as missing:
             await payments.payment_metadata("pi_unknown")
     assert (missing.value.http_status, missing.value.code) == (404, "resource_missing")
+
+
+async def test_an_invalid_request_is_refused_without_the_card_in_the_error(sandbox: str) -> None:
+    async with processor(sandbox) as payments:
+        with pytest.raises(ProcessorRefused) as refused:
+            await payments.charge(
+                idempotency_key=uuid.uuid4().hex,
+                amount_minor=10,
+                currency="usd",
+                card=card(),
+                description="Payment on ACC-7",
+                metadata={"test": "small"},
+            )
+    assert (refused.value.http_status, refused.value.code) == (400, "amount_too_small")
+    assert OK_CARD not in str(refused.value)
+    assert OK_CARD[-4:] not in repr(refused.value.args)

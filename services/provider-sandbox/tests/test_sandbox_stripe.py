@@ -278,6 +278,30 @@ def test_the_control_api_disputes_a_succeeded_payment_once(
     assert httpx.post(url, json={"payment_intent": "pi_unknown"}).status_code == 404
 
 
+def test_the_webhook_endpoint_is_changed_at_run_time(
+    sandbox: str, receiver: WebhookRecorder
+) -> None:
+    setting = f"{sandbox}/_sandbox/stripe/webhook"
+    other = {"url": receiver.base_url + "/other", "secret": "whsec_rotated", "dispute_delay_ms": 0}
+    assert httpx.post(setting, json={"url": "https://example.com/hook"}).status_code == 400
+    assert httpx.post(setting, json=other).json()["dispute_delay_ms"] == 0
+    try:
+        intent = client(sandbox).v1.payment_intents.create(
+            params=card_params("4000000000000259", uuid.uuid4().hex)
+        )
+
+        def mine(requests: list[Any]) -> list[Any]:
+            return [r for r in requests if intent.id.encode() in r.body]
+
+        [delivery] = mine(receiver.wait_for(lambda rs: bool(mine(rs)), "/other"))
+        signature = delivery.headers["stripe-signature"]
+        event = stripe.Webhook.construct_event(delivery.body, signature, "whsec_rotated")
+        assert event.data.object["payment_intent"] == intent.id
+    finally:
+        back = {"url": receiver.base_url + WEBHOOK_PATH, "secret": WEBHOOK_SECRET}
+        httpx.post(setting, json=back | {"dispute_delay_ms": 50})
+
+
 def test_a_5xx_fault_is_retried_by_the_sdk_with_its_idempotency_key(sandbox: str) -> None:
     test, number = uuid.uuid4().hex, "4000056655665556"
     fault = {"destinations": [number], "status": 500, "times": 1}

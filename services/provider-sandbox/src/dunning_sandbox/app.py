@@ -16,7 +16,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from dunning_sandbox import control_api, inbound_parse, sendgrid_api, stripe_api, twilio_api
-from dunning_sandbox.charge_store import ChargeStore
+from dunning_sandbox.charge_store import ChargeStore, StripeEndpoint
 from dunning_sandbox.config import SandboxSettings
 from dunning_sandbox.event_batcher import EventBatcher
 from dunning_sandbox.message_store import MessageStore
@@ -72,6 +72,11 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
             signer=signer,
             store=MessageStore(settings.max_stored_messages),
             charges=ChargeStore(settings.max_stored_charges),
+            stripe_endpoint=StripeEndpoint(
+                settings.stripe_webhook_url,
+                settings.stripe_webhook_secret.get_secret_value(),
+                settings.stripe_dispute_delay_ms / 1000,
+            ),
             twilio_credentials=frozenset(credentials),
         )
         dispatcher.start()

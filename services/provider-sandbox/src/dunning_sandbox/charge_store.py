@@ -66,6 +66,16 @@ class PaymentRecord:
         }
 
 
+@dataclass(slots=True)
+class StripeEndpoint:
+    """Where Stripe events go, the secret that signs them, and how long after the dispute
+    card's success its dispute comes: from settings, changed by the control API."""
+
+    url: str | None
+    secret: str
+    dispute_delay_s: float
+
+
 @dataclass(frozen=True, slots=True)
 class SavedAnswer:
     fingerprint: str

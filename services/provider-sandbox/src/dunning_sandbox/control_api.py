@@ -12,6 +12,8 @@
 - `GET /_sandbox/charges?limit=N`: Stripe PaymentIntents, newest first (last four digits
   of the card only), with counts
 - `POST /_sandbox/stripe/disputes`: the card holder disputes a succeeded payment now
+- `POST /_sandbox/stripe/webhook`: where Stripe events go, their signing secret, the
+  dispute card's delay (as a Stripe dashboard's webhook endpoint)
 """
 
 from __future__ import annotations
@@ -88,6 +90,31 @@ async def simulate_dispute(request: DisputeRequest, state: StateDep) -> Response
     if dispute_id is None:
         raise HTTPException(409, f"a {record.status} payment cannot be disputed (again)")
     return _json({"dispute_id": dispute_id, "payment_intent": record.id}, 202)
+
+
+class StripeWebhookRequest(BaseModel):
+    """The Stripe webhook endpoint: a URL (null: send no events), and optionally a new
+    signing secret and dispute delay; what is not given stays."""
+
+    url: str | None
+    secret: str | None = Field(default=None, min_length=1)
+    dispute_delay_ms: int | None = Field(default=None, ge=0)
+
+
+@router.post("/_sandbox/stripe/webhook")
+async def set_stripe_webhook(request: StripeWebhookRequest, state: StateDep) -> Response:
+    if request.url is not None and not is_allowed_callback_url(
+        request.url, state.settings.callback_allowed_hosts
+    ):
+        raise HTTPException(400, "the webhook URL must be a loopback URL")
+    endpoint = state.stripe_endpoint
+    endpoint.url = request.url
+    if request.secret is not None:
+        endpoint.secret = request.secret
+    if request.dispute_delay_ms is not None:
+        endpoint.dispute_delay_s = request.dispute_delay_ms / 1000
+    delay_ms = round(endpoint.dispute_delay_s * 1000)
+    return _json({"url": endpoint.url, "dispute_delay_ms": delay_ms})
 
 
 @router.post("/_sandbox/reset")

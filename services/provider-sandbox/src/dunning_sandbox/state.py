@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import aiohttp
 from fastapi import Depends, Request
 
-from dunning_sandbox.charge_store import ChargeStore
+from dunning_sandbox.charge_store import ChargeStore, StripeEndpoint
 from dunning_sandbox.config import SandboxSettings
 from dunning_sandbox.event_batcher import EventBatcher
 from dunning_sandbox.faults import Faults
@@ -30,6 +30,7 @@ class SandboxState:
     signer: EventWebhookSigner
     store: MessageStore
     charges: ChargeStore
+    stripe_endpoint: StripeEndpoint
     # Bumped by a reset, so timers scheduled before it do nothing when they fire.
     generation: int = 0
     twilio_credentials: frozenset[tuple[str, str]] = field(default_factory=frozenset)

@@ -11,7 +11,8 @@
   they come before the endpoint runs (nothing saved, so a retry with the key goes
   through), except `hang_s`: charged and saved, answered late (the answer lost).
 - The dispute test card: `stripe_dispute_delay_ms` after it succeeds, a
-  `charge.dispute.created` event goes to `stripe_webhook_url` with `Stripe-Signature`.
+  `charge.dispute.created` event goes to `stripe_webhook_url` with `Stripe-Signature`
+  (all three settings can be changed at run time: `POST /_sandbox/stripe/webhook`).
 """
 
 from __future__ import annotations
@@ -149,8 +150,7 @@ def _confirm(state: SandboxState, record: PaymentRecord, card: stripe_rules.Card
     record.last_payment_error = outcome.decline
     state.charges.counts[f"stripe.{outcome.status}"] += 1
     if outcome.disputed:
-        delay_s = state.settings.stripe_dispute_delay_ms / 1000
-        state.later(delay_s, _dispute_later, state, record)
+        state.later(state.stripe_endpoint.dispute_delay_s, _dispute_later, state, record)
     if outcome.decline is not None:
         extra = {
             "charge": record.charge_id,
@@ -333,12 +333,12 @@ def open_dispute(state: SandboxState, record: PaymentRecord) -> str | None:
         return None
     record.dispute_id = dispute_id = stripe_id("dp")
     state.charges.counts["stripe.disputed"] += 1
-    url = state.settings.stripe_webhook_url
+    url = state.stripe_endpoint.url
     if url is None or not is_allowed_callback_url(url, state.settings.callback_allowed_hosts):
         state.charges.counts["stripe.event.unsent"] += 1
         return dispute_id
     payload = orjson.dumps(dispute_event(record, dispute_id, int(time.time())))
-    secret = state.settings.stripe_webhook_secret.get_secret_value()
+    secret = state.stripe_endpoint.secret
 
     def build() -> tuple[bytes, dict[str, str]]:
         return payload, {
