@@ -21,13 +21,16 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import MetaData, pool, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext import asyncio as sqlalchemy_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 IncludeName = Callable[[str | None, str, Any], bool]
 
 
 def make_engine(url: str, pool_size: int, application_name: str) -> AsyncEngine:
-    return create_async_engine(
+    # Looked up on the module at each call: the SQLAlchemy instrumentation (telemetry)
+    # replaces it there, after this module was imported.
+    return sqlalchemy_asyncio.create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,

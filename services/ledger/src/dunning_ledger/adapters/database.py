@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 import asyncpg
-import orjson
 from alembic import command
 from alembic.config import Config
+from dunning_core.runtime import postgres
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
 from dunning_ledger.errors import Unavailable
@@ -30,15 +30,7 @@ _MIGRATION_LOCK = 0x1ED6E2  # advisory lock id: "ledger migrations"
 
 
 def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_pre_ping=True,
-        connect_args={"server_settings": {"application_name": "dunning-ledger"}},
-        json_serializer=lambda value: orjson.dumps(value).decode(),
-        json_deserializer=orjson.loads,
-    )
+    return postgres.make_engine(url, pool_size, "dunning-ledger")
 
 
 def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
