@@ -101,6 +101,8 @@ install_missing() {
   # The payment page's browser tests drive Debian's Chromium (Playwright's own download is
   # not reachable): /usr/bin/chromium.
   [[ -x /usr/bin/chromium ]] || pkgs+=(chromium)
+  # ...and its Chinese page is read in a CJK font (the screenshots, not the assertions, need it).
+  [[ -d /usr/share/fonts/truetype/wqy ]] || pkgs+=(fonts-wqy-microhei)
   if ((${#pkgs[@]})); then
     apt_install "${pkgs[@]}" || die "apt-get install ${pkgs[*]} failed"
     did+=("apt: ${pkgs[*]}")

@@ -32,11 +32,24 @@ bash deploy/local/stack.sh up
 
 live_sms=0
 live_email=0
+live_card=0
 [[ -n "${DUNNING_SMS_TWILIO_ACCOUNT_SID:-}" && "${DUNNING_SMS_TWILIO_ACCOUNT_SID}" != "AC00000000000000000000000000000000" ]] && live_sms=1
 [[ -n "${DUNNING_EMAIL_SENDGRID_API_KEY:-}" && "${DUNNING_EMAIL_SENDGRID_API_KEY}" != "SG.sandbox-key" ]] && live_email=1
+[[ -n "${DUNNING_PORTAL_STRIPE_SECRET_KEY:-}" && "${DUNNING_PORTAL_STRIPE_SECRET_KEY}" != "sk_test_sandbox" ]] && live_card=1
 
-services=(ledger scheduler gate sms email sms-ingress email-ingress)
-if ((live_sms == 0 || live_email == 0)); then
+# The payment page: messages link to it; locally it calls the ledger with the bootstrap key.
+export DUNNING_SCHEDULER_PAYMENTS_URL="${DUNNING_SCHEDULER_PAYMENTS_URL:-http://127.0.0.1:8008}"
+export DUNNING_PORTAL_LEDGER_API_KEY="${DUNNING_PORTAL_LEDGER_API_KEY:-$DUNNING_BOOTSTRAP_ADMIN_KEY}"
+
+services=(ledger scheduler gate sms email sms-ingress email-ingress portal)
+if ((live_card == 0)); then
+  # The sandbox's Stripe: its test cards, its disputes signed for the page's webhook.
+  export DUNNING_PORTAL_STRIPE_SECRET_KEY="${DUNNING_PORTAL_STRIPE_SECRET_KEY:-sk_test_sandbox}"
+  export DUNNING_PORTAL_STRIPE_API_BASE="${DUNNING_PORTAL_STRIPE_API_BASE:-http://127.0.0.1:8010}"
+  export DUNNING_STRIPE_WEBHOOK_SECRET="${DUNNING_STRIPE_WEBHOOK_SECRET:-whsec_sandbox}"
+  export DUNNING_SANDBOX_STRIPE_WEBHOOK_URL="${DUNNING_SANDBOX_STRIPE_WEBHOOK_URL:-http://127.0.0.1:8008/webhooks/stripe}"
+fi
+if ((live_sms == 0 || live_email == 0 || live_card == 0)); then
   services+=(sandbox)
   signing_key="$DUNNING_STATE_DIR/sandbox/sendgrid-event-webhook.pem"
   export DUNNING_SANDBOX_SENDGRID_SIGNING_KEY_PATH="$signing_key"
@@ -68,6 +81,7 @@ Dunning is up (wall clock$( [[ -n "${DUNNING_CLOCK_SPEED:-}" && "${DUNNING_CLOCK
   scheduler         http://127.0.0.1:8002        gate: http://127.0.0.1:8003 (what-if: POST /v1/evaluate)
   sms / email       $( ((live_sms)) && echo "Twilio (live)" || echo "sandbox") / $( ((live_email)) && echo "SendGrid (live)" || echo "sandbox")
   webhooks          http://127.0.0.1:8006 (Twilio)   http://127.0.0.1:8007 (SendGrid)
+  payment page      http://127.0.0.1:8008/p/<token> (the link in every message; cards: $( ((live_card)) && echo "Stripe (live)" || echo "sandbox, 4242 4242 4242 4242"))
 TXT
 if ((live_sms == 0 || live_email == 0)); then
   echo "  sandbox inbox     ./dunning sandbox inbox [--to PHONE|EMAIL]    reply: ./dunning sandbox reply PHONE TEXT"

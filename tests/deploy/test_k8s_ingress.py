@@ -24,11 +24,13 @@ from .k8s import (
 def public_routes() -> dict[str, set[str]]:
     """Service -> the paths its webhook routers serve, read from the routers themselves."""
     from dunning_email.api import router as email_router
+    from dunning_portal.api import router as portal_router
     from dunning_sms.api import router as sms_router
 
     routers: dict[str, APIRouter] = {
         "sms-ingress": sms_router(None),  # type: ignore[arg-type]
         "email-ingress": email_router(None),  # type: ignore[arg-type]
+        "portal": portal_router(None, None, None),  # type: ignore[arg-type]
     }
     return {
         service: {getattr(route, "path", "") for route in router.routes}
@@ -44,14 +46,18 @@ def test_the_ingress_routes_every_webhook_and_nothing_else(base: Rendered) -> No
         for p in rule["http"]["paths"]
     }
     for prefix, (service, port) in paths.items():
-        assert service in ("sms-ingress", "email-ingress"), f"{prefix} exposes {service}"
+        assert service in ("sms-ingress", "email-ingress", "portal"), f"{prefix} exposes {service}"
         deployment = deployments(base)[service]
         port_value = port.get("number", port.get("name"))
         assert resolve_port(deployment, port_value) == services_conf()[service].port
     for service, routes in public_routes().items():
         assert routes
         for route in routes:
-            owners = [s for prefix, (s, _) in paths.items() if route.startswith(prefix + "/")]
+            owners = [
+                s
+                for prefix, (s, _) in paths.items()
+                if route == prefix or route.startswith(prefix + "/")
+            ]
             assert owners == [service], f"{route} should reach {service}, reaches {owners}"
     assert not any("/health".startswith(prefix) for prefix in paths)
     assert rule["host"] in ingress["spec"]["tls"][0]["hosts"]

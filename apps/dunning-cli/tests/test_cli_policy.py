@@ -106,6 +106,9 @@ def test_show_prints_the_ladder_as_a_table(tmp_path: Path) -> None:
     ]  # fmt: skip
     assert any("legal_warning" in row and "+14" in row for row in rows)
     assert any("else final_notice" in row for row in rows)
+    plans = " ".join(result.stdout.split())
+    assert "reminders 3 days before each installment and 1 before a promised date" in plans
+    assert "a broken plan or promise resumes at urgency" in plans
     custom = LADDER.replace("name: default", "name: gentle")
     shown = cli("policy", "show", str(written(tmp_path, "ladder.yaml", custom)))
     assert "escalation policy gentle" in shown.stdout

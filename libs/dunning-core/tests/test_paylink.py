@@ -28,7 +28,7 @@ def test_the_same_step_gives_the_same_short_url_safe_token() -> None:
     assert token == sign("ACC-000682", STEP, EXPIRES, KEY)
     assert token != sign("ACC-000682", STEP, EXPIRES + timedelta(seconds=1), KEY)
     assert len(token) <= 64  # fits an SMS link
-    assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
+    assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 def test_an_expired_token_is_refused_as_expired() -> None:
@@ -47,15 +47,17 @@ def test_a_token_under_another_key_is_forged() -> None:
 def test_a_tampered_payload_or_mac_is_forged() -> None:
     token = sign("ACC-000682", STEP, EXPIRES, KEY)
     other = sign("ACC-000683", STEP, EXPIRES, KEY)
-    payload, mac = token.split(".")
-    other_payload, _ = other.split(".")
-    assert verify(f"{other_payload}.{mac}", KEY, NOW) is Refusal.FORGED
+    payload, mac = token[:-16], token[-16:]
+    assert verify(other[:-16] + mac, KEY, NOW) is Refusal.FORGED
     flipped = payload[:-2] + ("A" if payload[-2] != "A" else "B") + payload[-1]
-    assert verify(f"{flipped}.{mac}", KEY, NOW) is Refusal.FORGED
-    assert verify(f"{payload}.{mac[:-1]}", KEY, NOW) is Refusal.FORGED
+    assert verify(flipped + mac, KEY, NOW) is Refusal.FORGED
+    assert verify(payload + mac[:-1], KEY, NOW) is Refusal.FORGED
+    assert verify(token + ".", KEY, NOW) is Refusal.FORGED
 
 
-@pytest.mark.parametrize("token", ["", ".", "abc", "abc.def", "!!!.???", "a.b.c", "ÿ.ÿ"])
+@pytest.mark.parametrize(
+    "token", ["", ".", "abc", "abc.def", "!!!.???", "a.b.c", "ÿ.ÿ", "A" * 16, "A" * 40, "=" * 30]
+)
 def test_garbage_is_forged(token: str) -> None:
     assert verify(token, KEY, NOW) is Refusal.FORGED
 

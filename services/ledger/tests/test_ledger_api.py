@@ -88,6 +88,7 @@ async def test_openapi_documents_the_import_formats(http: httpx.AsyncClient) -> 
     operation = schema["paths"]["/v1/accounts/import"]["post"]
     assert set(operation["requestBody"]["content"]) == {
         "text/csv",
+        "application/x-ndjson",
         "multipart/form-data",
         "application/json",
     }

@@ -76,11 +76,15 @@ def test_payment_reduces_the_balance() -> None:
     assert remaining_after(AccountTerms("A1", "D1", "USD", 10000), payment(2500), T0) == 7500
 
 
+def test_a_payment_beyond_the_balance_is_not_refused() -> None:
+    # Issue 11: the excess is kept as a credit (domain.lifecycle), the balance stops at 0.
+    assert remaining_after(AccountTerms("A1", "D1", "USD", 10000), payment(10001), T0) == 0
+
+
 @pytest.mark.parametrize(
     ("p", "fragment"),
     [
         (payment(0), "more than zero"),
-        (payment(10001), "exceeds the balance"),
         (payment(100, currency="EUR"), "currency EUR differs"),
         (payment(100, debt_id="D9"), "is not the debt"),
     ],

@@ -22,12 +22,16 @@ from dunning_ledger.domain.import_rows import validate_json
 from dunning_ledger.domain.payments import PaymentMethod
 from dunning_ledger.errors import Conflict, ImportRejected, InvalidRequest, NotFound
 from dunning_ledger.imports.service import ImportService
-from dunning_ledger.payments.schemas import PaymentIn, PlanIn
+from dunning_ledger.payments.schemas import PaymentIn
 from dunning_ledger.payments.service import PaymentService
+from dunning_ledger.plans.schemas import PlanIn
+from dunning_ledger.plans.service import PlanService
+from dunning_ledger.terms import load_terms
 from dunning_testkit.ledger import required_row
 from dunning_testkit.ledger_memory import MemoryLedger
 
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+TERMS = load_terms()
 
 
 async def imported(ledger: MemoryLedger, *rows: dict[str, str]) -> None:
@@ -113,8 +117,8 @@ async def test_a_refused_payment_leaves_nothing_behind() -> None:
     await imported(ledger, required_row(1))
     before = ledger.tables.commits
     service = PaymentService(ledger, FixedClock(T0))
-    with pytest.raises(InvalidRequest, match="exceeds the balance"):
-        await service.record_payment("A1", PaymentIn(payment_id="P1", amount="100.01"))
+    with pytest.raises(InvalidRequest, match="more than zero"):
+        await service.record_payment("A1", PaymentIn(payment_id="P1", amount="0"))
     with pytest.raises(NotFound):
         await service.record_payment("A9", PaymentIn(payment_id="P2", amount="1"))
     assert ledger.tables.payments == {}
@@ -125,7 +129,7 @@ async def test_a_refused_payment_leaves_nothing_behind() -> None:
 async def test_a_plan_is_agreed_once() -> None:
     ledger = MemoryLedger()
     await imported(ledger, required_row(1))
-    service = PaymentService(ledger, FixedClock(T0))
+    service = PlanService(ledger, FixedClock(T0), TERMS)
     body = PlanIn(plan_id="PL1", instalment="25.00", instalments=4, first_due="2026-04-01")
     assert not (await service.agree_plan("A1", body)).replayed
     assert (await service.agree_plan("A1", body)).replayed
@@ -188,7 +192,7 @@ async def test_plans_that_cannot_be_kept_are_refused(
     await imported(ledger, required_row(1))
     body = PlanIn(plan_id="PL", instalment=instalment, instalments=instalments, first_due=first_due)
     with pytest.raises(InvalidRequest) as refused:
-        await PaymentService(ledger, FixedClock(T0)).agree_plan("A1", body)
+        await PlanService(ledger, FixedClock(T0), TERMS).agree_plan("A1", body)
     assert refused.value.field == field
     assert ledger.tables.plans == {}
 
@@ -200,7 +204,7 @@ async def test_a_plan_on_a_paid_account_is_refused() -> None:
     await service.record_payment("A1", PaymentIn(payment_id="P1", amount="100"))
     body = PlanIn(plan_id="PL", instalment="10", instalments=1, first_due="2026-03-02")
     with pytest.raises(InvalidRequest, match="no balance left"):
-        await service.agree_plan("A1", body)
+        await PlanService(ledger, FixedClock(T0), TERMS).agree_plan("A1", body)
 
 
 async def test_signals_name_the_accounts_own_debt_and_a_real_address() -> None:

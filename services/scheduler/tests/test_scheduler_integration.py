@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -20,11 +20,12 @@ from dunning_core.contracts.topics import PLANNED
 from dunning_core.runtime.clock import FixedClock
 from dunning_core.runtime.kafka import EventProducer
 from dunning_scheduler.adapters.database import VERSION_TABLE, make_engine, migrate
-from dunning_scheduler.adapters.models import metadata
+from dunning_scheduler.adapters.models import HELD, metadata
 from dunning_scheduler.bootstrap import build
 from dunning_scheduler.config import SchedulerSettings
+from dunning_testkit.money_events import installment_missed, plan_agreed, plan_broken
 from dunning_testkit.paths import auth_headers
-from dunning_testkit.scheduler import NOW, account_opened, decided, delivery, signal
+from dunning_testkit.scheduler import NOW, account_opened, decided, delivery, payment, signal
 from dunning_testkit.stack import KAFKA
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -201,6 +202,66 @@ async def test_a_dispute_pauses_and_the_ladder_does_not_advance(running: Running
     assert await running.planned(1, wait_s=2.0) == []
 
 
+async def test_payments_events_lead_to_money_messages_on_the_planned_topic(
+    running: Running,
+) -> None:
+    """A plan agreed, its first installment paid (thanked once, however often the payment
+    comes), the second installment's reminder three days before it: no ladder step between."""
+    await running.publish(account_opened("ACC-M1"))
+    await running.planned(2)
+    paid = payment(82_304, "ACC-M1", plan_id="PLAN-1", installments=[1])
+    await running.publish(plan_agreed("ACC-M1"), paid)
+    (thanks,) = [e.data for e in await running.planned(1)]
+    assert isinstance(thanks, StepPlanned)
+    assert thanks.step.content.body.startswith("Acme Recovery Services: Thank you, Ana.")
+    await running.publish(paid)  # redelivered
+    running.clock.advance(datetime(2026, 3, 13, 14, tzinfo=UTC) - NOW)  # paid: no reminder
+    assert await running.planned(1, wait_s=3.0) == []
+    case = await running.case("ACC-M1")
+    assert (case["status"], case["paused_reason"], case["plan_id"]) == ("paused", "plan", "PLAN-1")
+    held = [s for s in case["steps"] if s["stage_key"] == "installment_reminder"]
+    assert sorted(s["status"] for s in held) == ["dropped", "scheduled", "scheduled"]
+    running.clock.advance(timedelta(days=31))  # 2026-04-13 14:00 UTC, 10:00 in New York
+    (reminder,) = [e.data for e in await running.planned(1)]
+    assert isinstance(reminder, StepPlanned)
+    assert "$411.52" in reminder.step.content.body
+    assert "April 16, 2026" in reminder.step.content.body
+    assert await running.planned(1, wait_s=2.0) == []
+
+
+async def test_a_plan_missed_then_broken_resumes_escalation_at_the_named_stage(
+    running: Running,
+) -> None:
+    """Reminder before the installment, follow-up when it is missed, then the ladder again
+    at the policy's resume stage (urgency) when the plan breaks."""
+    await running.publish(account_opened("ACC-M2"))
+    await running.planned(2)
+    await running.publish(plan_agreed("ACC-M2"))
+    assert await running.planned(1, wait_s=2.0) == []  # the reminders wait for their time
+    running.clock.advance(datetime(2026, 3, 13, 14, tzinfo=UTC) - NOW)
+    (reminder,) = [e.data for e in await running.planned(1)]
+    assert isinstance(reminder, StepPlanned)
+    assert "March 16, 2026" in reminder.step.content.body
+    running.clock.advance(timedelta(days=6, hours=3))  # 2026-03-19 17:00 UTC
+    await running.publish(installment_missed(1, "ACC-M2", at=running.clock.now()))
+    (follow_up,) = [e.data for e in await running.planned(1)]
+    assert isinstance(follow_up, StepPlanned)
+    assert "back on track" in follow_up.step.content.body
+    await running.publish(plan_broken("ACC-M2", at=running.clock.now()))
+    resumed = [e.data for e in await running.planned(2)]
+    assert {s.step.stage.value for s in resumed} == {"urgency"}  # type: ignore[attr-defined]
+    for _ in range(50):  # published before the planner's commit (service.py): wait for it
+        case = await running.case("ACC-M2")
+        if case["next_stage"] == "formal_notice":
+            break
+        await asyncio.sleep(0.1)
+    assert (case["status"], case["plan_id"], case["next_stage"]) == (
+        "active",
+        None,
+        "formal_notice",
+    )
+
+
 # --- schema ---------------------------------------------------------------------------
 
 
@@ -228,7 +289,32 @@ async def test_migrations_create_exactly_the_models(
         async with engine.connect() as connection:
             assert await connection.run_sync(_schema_diff) == []
             version = await connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))
-            assert version.scalars().all() == ["0002"]
+            assert version.scalars().all() == ["0003"]
+    finally:
+        await engine.dispose()
+
+
+async def test_the_planner_finds_held_steps_by_their_index(
+    fresh_database: Callable[[str], Awaitable[str]],
+) -> None:
+    """Scheduled money messages may wait months: releasing them must not scan every step."""
+    from dunning_scheduler.adapters.repository import SqlTransaction
+    from dunning_scheduler.domain.case import StepStatus
+
+    assert {StepStatus.DEFERRED.value, StepStatus.SCHEDULED.value} <= set(str(HELD).split("'"))
+    engine = make_engine(await fresh_database("scheduler_held"), 2)
+    try:
+        await migrate(engine)
+        async with engine.begin() as connection:
+            await connection.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = await connection.execute(
+                text(
+                    f"EXPLAIN SELECT * FROM scheduler_steps WHERE {HELD} AND send_at <= now()"
+                    " ORDER BY send_at LIMIT 500"
+                )
+            )
+            assert "ix_scheduler_steps_held" in "\n".join(str(r[0]) for r in plan)
+            assert await SqlTransaction(connection, ("a",), NOW).lock_deferred_due(NOW, 5) == []
     finally:
         await engine.dispose()
 

@@ -219,3 +219,71 @@ def test_the_money_remembered_stays_bounded() -> None:
     assert len(case.money.steps) <= 128
     case = replace(case, money=replace(case.money, seen=()))
     assert on_money(case, payment(100_000, payment_id="PAY-0"), POLICY, NOW) is not None
+
+
+def test_a_case_resolved_by_the_account_snapshot_sends_no_reminder() -> None:
+    from dunning_scheduler.domain import reactions
+    from dunning_testkit.scheduler import account_opened, debt
+
+    planned = on_plan()
+    zero = account_opened(revision=2, debt_=debt(balance_minor=0))
+    resolved = reactions.on_account(planned.case, zero, POLICY, NOW)
+    assert resolved is not None
+    assert resolved.status == CaseStatus.RESOLVED
+    assert not any(still_wanted(resolved, d.step_id) for d in planned.drafts)
+    assert react(resolved, plan_agreed(plan_id="PLAN-2")).drafts == ()
+
+
+def test_a_case_past_the_resume_stage_goes_on_from_where_it_was() -> None:
+    """Re-planning a rung already sent would repeat its step id: never back down."""
+    planned = on_plan()
+    further = replace(planned.case, stage_index=URGENCY + 1, attempt=1)
+    resumed = react(further, plan_broken(at=NOW)).case
+    assert (resumed.stage_index, resumed.attempt) == (URGENCY + 1, 1)
+    assert resumed.is_due(NOW)
+    done = replace(planned.case, stage_index=len(POLICY.stages), exhausted=True)
+    assert react(done, plan_broken(at=NOW)).case.status == CaseStatus.EXHAUSTED
+
+
+def test_a_payment_withdraws_the_follow_up_of_the_installment_it_pays() -> None:
+    late_night = datetime(2026, 3, 19, 4, 0, tzinfo=UTC)  # 00:00 in New York
+    missed = react(on_plan().case, installment_missed(at=late_night))
+    (follow_up,) = missed.drafts
+    assert follow_up.send_at == datetime(2026, 3, 19, 14, 0, tzinfo=UTC)  # at 10:00
+    paid = react(missed.case, payment(82_304, plan_id="PLAN-1", installments=[1]))
+    assert not still_wanted(paid.case, follow_up.step_id)
+
+
+def test_a_plan_that_came_before_the_account_gets_its_reminders_with_the_snapshot() -> None:
+    from dunning_scheduler.adapters.repository import money_from_json, money_json
+    from dunning_scheduler.domain import reactions
+    from dunning_scheduler.domain.money import on_snapshot
+    from dunning_testkit.scheduler import account_opened
+
+    waiting = react(react(Case(account_id="ACC-1"), plan_agreed()).case, promise_made()).case
+    assert [type(e).__name__ for e in waiting.money.pending] == ["PlanAgreed", "PromiseMade"]
+    assert money_from_json(money_json(waiting.money)) == waiting.money  # as stored
+    opened = reactions.on_account(waiting, account_opened(), POLICY, NOW)
+    assert opened is not None
+    caught_up = on_snapshot(opened, POLICY, NOW)
+    assert caught_up is not None
+    assert sorted(d.template for d in caught_up.drafts) == [
+        *["installment_reminder"] * 3,
+        "promise_reminder",
+    ]
+    assert caught_up.case.money.pending == ()
+    assert caught_up.case.paused_reason == PauseReason.PLAN
+    assert on_snapshot(caught_up.case, POLICY, NOW) is None
+
+
+def test_a_plan_ended_before_the_account_came_has_no_reminders() -> None:
+    from dunning_scheduler.domain import reactions
+    from dunning_scheduler.domain.money import on_snapshot
+    from dunning_testkit.scheduler import account_opened
+
+    ended = react(react(Case(account_id="ACC-1"), plan_agreed()).case, plan_broken(at=NOW)).case
+    opened = reactions.on_account(ended, account_opened(), POLICY, NOW)
+    assert opened is not None
+    caught_up = on_snapshot(opened, POLICY, NOW)
+    assert caught_up is not None
+    assert caught_up.drafts == ()

@@ -11,7 +11,12 @@ from dunning_core.contracts.events import Event
 from dunning_core.runtime.clock import FixedClock
 from dunning_scheduler.domain.case import CaseStatus, StepStatus
 from dunning_scheduler.service import Scheduler
-from dunning_testkit.money_events import account_settled, plan_agreed
+from dunning_testkit.money_events import (
+    account_settled,
+    installment_missed,
+    plan_agreed,
+    plan_broken,
+)
 from dunning_testkit.scheduler import (
     NOW,
     MemoryCaseStore,
@@ -88,3 +93,31 @@ async def test_a_settled_account_is_confirmed_and_hears_nothing_more(
         clock.advance(timedelta(days=days))
         assert (await contacted.plan_due(500)).steps == 0
     assert len(publisher.steps) == 1
+
+
+async def test_a_follow_up_withdrawn_later_in_the_same_batch_is_not_published(
+    contacted: Scheduler, store: MemoryCaseStore, publisher: RecordingPublisher, clock: FixedClock
+) -> None:
+    """The ledger's pass finds the installment missed and the plan broken at once: no
+    "get back on track" beside the resumed escalation."""
+    await contacted.apply([envelope(plan_agreed())])
+    clock.advance(timedelta(days=17))
+    now = clock.now()
+    await contacted.apply([envelope(installment_missed(at=now)), envelope(plan_broken(at=now))])
+    assert publisher.steps == []
+    follow_up = next(s for s in store.steps.values() if s.stage_key == "plan_missed")
+    assert follow_up.status is StepStatus.DROPPED
+    assert store.status_of("ACC-1") == CaseStatus.ACTIVE
+    assert (await contacted.plan_due(500)).steps == 2  # urgency, sms and email
+
+
+async def test_a_plan_before_its_account_is_followed_once_the_account_comes(
+    scheduler: Scheduler, store: MemoryCaseStore, publisher: RecordingPublisher
+) -> None:
+    await scheduler.apply([envelope(plan_agreed())])
+    assert store.steps == {}
+    await scheduler.apply([envelope(account_opened())])
+    held = [s for s in store.steps.values() if s.status is StepStatus.SCHEDULED]
+    assert len(held) == 3
+    assert publisher.steps == []
+    assert store.status_of("ACC-1") == CaseStatus.PAUSED

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from babel.numbers import format_currency
+from dunning_core import paylink
 from dunning_core.contracts.common import Channel, MessageContent
 from dunning_core.links import read_unsubscribe_token
 from dunning_scheduler.adapters.formatting import CurrencyFormatter, Formatters
@@ -107,7 +108,12 @@ def test_every_message_carries_identity_disclosure_and_opt_out(locale: str, lega
         body = content.body
         assert "Acme Recovery Services" in body
         assert "$1,234.56" in body
-        assert "https://pay.example.com/accounts/ACC-1" in body
+        # The payment page's link: <payments_url>/p/<token naming this account and step>.
+        [token] = set(re.findall(r"https://pay\.example\.com/accounts/p/([A-Za-z0-9_-]+)", body))
+        assert paylink.verify(token, IDENTITY.paylink_key, draft.send_at) == (
+            "ACC-1",
+            draft.step_id,
+        )
         miranda = MIRANDA_FIRST if draft.first_communication else MIRANDA_LATER
         assert miranda[locale] in body
         if draft.channel == Channel.SMS:
@@ -205,3 +211,22 @@ def test_formatters_are_built_once_per_currency_and_locale() -> None:
         "USD", "es_US"
     )
     assert formatters.long_date(NOW.date(), "es_US") == "2 de marzo de 2026"
+
+
+def test_the_pay_link_is_the_same_for_the_same_step_and_expires_after_paylink_days() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    draft, _ = ladder(opened(consumer_=consumer(locale="en_US"), debt_=debt(legal=True)))[0]
+    url = RENDERER.pay_url(draft)
+    assert url == RENDERER.pay_url(draft)
+    assert url.startswith("https://pay.example.com/accounts/p/")
+    token = url.rsplit("/", 1)[1]
+    last_day = (draft.send_at + timedelta(days=IDENTITY.paylink_days)).date()
+    expires = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    assert expires - draft.send_at > timedelta(days=IDENTITY.paylink_days)
+    assert paylink.verify(token, IDENTITY.paylink_key, expires - timedelta(seconds=1)) == (
+        "ACC-1",
+        draft.step_id,
+    )
+    assert paylink.verify(token, IDENTITY.paylink_key, expires) is paylink.Refusal.EXPIRED
+    assert paylink.verify(token, "another-key", draft.send_at) is paylink.Refusal.FORGED

@@ -5,9 +5,11 @@ unknown → nothing paused, noted; promise and dispute still pause."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
+from dunning_core import paylink
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.envelope import Envelope, wrap
 from dunning_core.contracts.events import ConsumerSignaled, Event, SignalKind
@@ -144,6 +146,9 @@ async def test_the_scheduler_publishes_the_answer_at_once() -> None:
     assert result.replans == 1
     [answer] = publisher.steps[before:]
     assert answer.step.destination == PHONE
-    assert "/ACC-1" in answer.step.content.body  # the payment link
+    # the payment link: the page's token names the account and this step
+    [token] = re.findall(r"/p/([A-Za-z0-9_-]+)", answer.step.content.body)
+    link = paylink.verify(token, IDENTITY.paylink_key, answer.step.send_at)
+    assert link == ("ACC-1", answer.step.step_id)
     await scheduler.apply([envelope(reply("pay"))])  # redelivered
     assert len(publisher.steps) == before + 1

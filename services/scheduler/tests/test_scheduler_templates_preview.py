@@ -97,3 +97,14 @@ async def test_unknown_channel_is_refused(client: httpx.AsyncClient) -> None:
     response = await client.get("/v1/templates/preview", params={"channel": "pigeon"})
 
     assert response.status_code == 422
+
+
+async def test_the_money_messages_are_previewed_under_plans(client: httpx.AsyncClient) -> None:
+    body = await _preview(client, locale="es_US", stage="plans", channel="sms")
+
+    previews = body["previews"]
+    assert {p["template"] for p in previews} == POLICY.plans.template_names()
+    assert {p["stage_key"] for p in previews} == {"plans"}
+    reminder = next(p for p in previews if p["template"] == "installment_reminder")
+    assert "$411.52" in reminder["body"]
+    assert "STOP" in reminder["body"]

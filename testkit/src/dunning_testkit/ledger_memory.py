@@ -16,13 +16,12 @@ from typing import Any
 
 import orjson
 from dunning_core.contracts.envelope import Envelope
-from dunning_ledger.domain.accounts import AccountStatus, StoredAccount
+from dunning_ledger.domain.accounts import AccountStatus
 from dunning_ledger.domain.communications import DecisionFold, DeliveryFold
 from dunning_ledger.domain.figures import NO_STAGE, RATE_KINDS, FigureCounts
 from dunning_ledger.domain.flags import FlagChange
 from dunning_ledger.domain.search import AccountQuery
 from dunning_ledger.domain.summary import SummaryCounts
-from dunning_ledger.errors import Conflict
 from dunning_ledger.models import (
     Account,
     AccountChangeRecord,
@@ -35,7 +34,9 @@ from dunning_ledger.models import (
     Payment,
     PaymentPlan,
 )
-from dunning_ledger.ports import AccountRow, EventRow
+from dunning_ledger.ports import EventRow
+from dunning_testkit.ledger_memory_imports import MemoryImports
+from dunning_testkit.ledger_money import MemoryPayments, MoneyTables
 
 
 @dataclass
@@ -54,13 +55,14 @@ class Tables:
     authors: dict[str, str] = field(default_factory=dict)  # ce_id -> recorded_by
     changes: list[AccountChangeRecord] = field(default_factory=list)
     notes: list[AccountNote] = field(default_factory=list)
+    money: MoneyTables = field(default_factory=MoneyTables)
 
     def copy(self) -> Tables:
         return Tables(
             dict(self.accounts), dict(self.payments), dict(self.plans), list(self.flags),
             list(self.disputes), list(self.events), set(self.processed), list(self.outbox),
             self.commits, dict(self.keys), list(self.records), dict(self.authors),
-            list(self.changes), list(self.notes),
+            list(self.changes), list(self.notes), self.money.copy(),
         )  # fmt: skip
 
 
@@ -109,9 +111,12 @@ class MemoryAccounts:
         paid_minor: int,
         status: AccountStatus,
         at: datetime,
+        credit_minor: int | None = None,
     ) -> None:
         values = _columns(self.t.accounts[account_id])
         values.update(balance_minor=balance_minor, paid_minor=paid_minor, status=status)
+        if credit_minor is not None:
+            values["credit_minor"] = credit_minor
         self.t.accounts[account_id] = account_row({**values, "updated_at": at})
 
     async def save_snapshot(
@@ -150,68 +155,6 @@ class MemoryAccounts:
 
     async def ping(self) -> None:
         return None
-
-
-class MemoryPayments:
-    def __init__(self, tables: Tables) -> None:
-        self.t = tables
-
-    async def get_payment(self, payment_id: str) -> Payment | None:
-        return self.t.payments.get(payment_id)
-
-    async def add_payment(self, payment: Payment) -> None:
-        self.t.payments[payment.payment_id] = payment
-
-    async def payments_of(self, account_id: str) -> Sequence[Payment]:
-        return [p for p in self.t.payments.values() if p.account_id == account_id]
-
-    async def get_plan(self, plan_id: str) -> PaymentPlan | None:
-        return self.t.plans.get(plan_id)
-
-    async def add_plan(self, plan: PaymentPlan) -> None:
-        self.t.plans[plan.plan_id] = plan
-
-    async def plans_of(self, account_id: str) -> Sequence[PaymentPlan]:
-        return [p for p in self.t.plans.values() if p.account_id == account_id]
-
-
-class MemoryImports:
-    def __init__(self, tables: Tables) -> None:
-        self.t = tables
-
-    async def lock_accounts(self, account_ids: Sequence[str]) -> dict[str, StoredAccount]:
-        found = [self.t.accounts[i] for i in account_ids if i in self.t.accounts]
-        return {a.account_id: StoredAccount.of(a) for a in found}
-
-    async def debt_holders(self, debt_ids: Sequence[str]) -> dict[str, str]:
-        wanted = set(debt_ids)
-        return {a.debt_id: a.account_id for a in self.t.accounts.values() if a.debt_id in wanted}
-
-    async def insert_accounts(self, rows: Sequence[AccountRow]) -> None:
-        for r in rows:
-            if r.account_id in self.t.accounts:
-                raise Conflict("another import created some of these accounts; retry")
-            self.t.accounts[r.account_id] = self._row(r, created_at=r.at, paid_minor=0)
-
-    async def update_accounts(self, rows: Sequence[AccountRow]) -> None:
-        for r in rows:
-            old = self.t.accounts[r.account_id]
-            self.t.accounts[r.account_id] = self._row(
-                r, created_at=old.created_at, paid_minor=old.paid_minor
-            )
-
-    @staticmethod
-    def _row(r: AccountRow, *, created_at: datetime, paid_minor: int) -> Account:
-        return account_row(
-            {
-                **{k: getattr(r, k) for k in AccountRow.__slots__ if k != "at"},
-                "consumer": orjson.loads(r.consumer),
-                "debt": orjson.loads(r.debt),
-                "paid_minor": paid_minor,
-                "created_at": created_at,
-                "updated_at": r.at,
-            }
-        )
 
 
 class MemoryCommunications:
@@ -373,7 +316,7 @@ class MemoryTransaction:
         self.tables = ledger.tables.copy()
         self.accounts = MemoryAccounts(self.tables)
         self.payments = MemoryPayments(self.tables)
-        self.imports = MemoryImports(self.tables)
+        self.imports = MemoryImports(self.tables, account_row)
         self.communications = MemoryCommunications(self.tables)
         self.keys = MemoryKeys(self.tables)
         self.portfolio = MemoryPortfolio(self.tables)

@@ -1,7 +1,7 @@
 """``dunning``: the operator's command line.
 
 dunning portfolio FILE        write a sample portfolio (CSV, ledger import format)
-dunning import FILE           import accounts into the ledger
+dunning import FILE           import accounts (CSV, JSON Lines) into the ledger, streamed
 dunning summary               the ledger's pipeline summary
 dunning account ID            one account's communication log (--timeline: its whole story)
 dunning accounts search ...   accounts by name, phone, email, state, balance, days past due
@@ -35,6 +35,7 @@ import typer
 
 from dunning_cli import client
 from dunning_cli.accounts import accounts, show_timeline
+from dunning_cli.importing import import_file
 from dunning_cli.keys import keys
 from dunning_cli.portfolio import sample_rows, to_csv
 from dunning_cli.records import GateDecision, StepRecord
@@ -91,18 +92,16 @@ def portfolio(out: Path, accounts: int = 200, seed: int = 7) -> None:
 
 
 @app.command(name="import")
-def import_accounts(file: Path, ledger: LedgerUrl = LEDGER) -> None:
-    """Import a CSV of accounts; a bad file imports nothing and names each bad row and field."""
-    response = _ledger(
-        "POST",
-        ledger,
-        "/v1/accounts/import",
-        content=file.read_bytes(),
-        headers={"content-type": "text/csv"},
-        timeout=120,
-    )
-    _print_json(response.json())
-    if response.status_code >= 400:
+def import_accounts(
+    file: Path,
+    ledger: LedgerUrl = LEDGER,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the ledger's answer as JSON.")
+    ] = False,
+) -> None:
+    """Import accounts from CSV (or JSON Lines: .jsonl, .ndjson), streamed with a progress
+    bar; a bad file imports nothing and names each bad row and field."""
+    if not import_file(file, ledger, as_json=as_json):
         raise typer.Exit(1)
 
 

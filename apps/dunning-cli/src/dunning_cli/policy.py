@@ -138,3 +138,12 @@ def print_ladder(policy: EscalationPolicy, console: Console | None = None) -> No
         f"(preferred {window.preferred_hour:02d}:00), at least {policy.min_gap_days} days "
         "between steps"
     )
+    plans = policy.plans
+    console.print(
+        f"plans and promises: reminders {plans.reminder_days_before} days before each "
+        f"installment and {plans.promise_reminder_days_before} before a promised date; "
+        f"thank-yous {'on' if plans.thank_payments else 'off'}, settlement confirmation "
+        f"{'on' if plans.confirm_settlement else 'off'}, by "
+        f"{' or '.join(c.value for c in plans.channels)}; a broken plan or promise resumes at "
+        f"{plans.resume_stage or policy.stages[0].key}"
+    )

@@ -27,6 +27,7 @@ from dunning_core.runtime.clock import Clock, clock_from
 from dunning_core.runtime.dedupe import RedisDedupe
 from dunning_core.runtime.kafka import ConsumerLoop, EventProducer
 from dunning_core.runtime.service import Component, ServiceRuntime, health_router, lifespan_for
+from dunning_core.runtime.telemetry import observe
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
@@ -45,6 +46,7 @@ from dunning_channels.adapters.kafka_journal import (
 from dunning_channels.adapters.redis_pacer import RedisPacer
 from dunning_channels.adapters.redis_records import RedisSendRecords
 from dunning_channels.adapters.redis_retries import RedisRetryQueue
+from dunning_channels.adapters.traced_sender import TracedSender
 from dunning_channels.config import ChannelSettings
 from dunning_channels.ports import Pacing, Sender, SendRecords
 from dunning_channels.service import SendApprovals, SuppressOnSignals
@@ -130,7 +132,7 @@ def worker_app(
     worker = SendApprovals(
         service=parts.service,
         channel=parts.channel,
-        sender=sender,
+        sender=TracedSender(sender, parts.channel),
         records=parts.records,
         publisher=parts.producer,
         clock=parts.clock,
@@ -216,6 +218,7 @@ def worker_app(
     runtime.checks["provider"] = provider_circuit
     app = FastAPI(title=title, lifespan=lifespan_for(runtime))
     app.include_router(health_router(runtime))
+    observe(app, settings)
     app.state.runtime = runtime
     app.state.worker = worker
     return app
@@ -293,6 +296,7 @@ def ingress_app(
     runtime.checks["webhooks"] = webhook_stats
     app = FastAPI(title=title, lifespan=lifespan_for(runtime))
     app.include_router(health_router(runtime))
+    observe(app, settings)
     app.include_router(webhooks)
     answer_503_unless_durable(app, settings.ingress_ack_timeout_s)
     app.state.runtime = runtime

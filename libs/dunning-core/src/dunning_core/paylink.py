@@ -6,7 +6,8 @@ nobody reaches another account's page by guessing. It names nothing personal (an
 a reference, not a name) and is deterministic: the same step and expiry give the same token.
 
 Kept short for SMS: the fields are packed in bytes (the usual ``stp_<uuid>`` step id in its 16
-bytes), then base64url without padding, then ``.`` and the 12-byte MAC.
+bytes), base64url without padding, followed by the 12-byte MAC (always its last 16
+characters). No ``.`` or other punctuation, so a link at the end of a sentence is still whole.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from typing import Final
 
 VERSION: Final = 1
 MAC_BYTES: Final = 12
+_MAC_CHARS: Final = 16  # base64 of 12 bytes, no padding
 _STEP_PREFIX: Final = "stp_"
 _PLAIN, _UUID = 0, 1  # how the step id is packed
+_ALPHABET: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 class Refusal(StrEnum):
@@ -87,7 +90,7 @@ def sign(account_id: str, step_id: str, expires_at: datetime, key: str) -> str:
         + account
         + _step_bytes(step_id)
     )
-    return f"{_b64(payload)}.{_b64(_mac(key, payload))}"
+    return _b64(payload) + _b64(_mac(key, payload))
 
 
 def _unpack(payload: bytes) -> PayLink | None:
@@ -111,9 +114,10 @@ def _unpack(payload: bytes) -> PayLink | None:
 def read(token: str, key: str, now: datetime) -> PayLink | Refusal:
     """What a token names, or why it is refused. Forged wins over expired: an expired
     token is only reported as such once its MAC is good."""
+    if len(token) <= _MAC_CHARS or not _ALPHABET.issuperset(token):
+        return Refusal.FORGED
     try:
-        payload_part, mac_part = token.split(".", 1)
-        payload, mac = _unb64(payload_part), _unb64(mac_part)
+        payload, mac = _unb64(token[:-_MAC_CHARS]), _unb64(token[-_MAC_CHARS:])
     except (ValueError, binascii.Error):
         return Refusal.FORGED
     if not hmac.compare_digest(mac, _mac(key, payload)):

@@ -6,6 +6,7 @@ import sys
 
 from dunning_core.runtime.logging import configure_logging
 from dunning_core.runtime.service import serve
+from dunning_core.runtime.telemetry import setup_telemetry
 
 from dunning_gate.bootstrap import build, load_configured_policy
 from dunning_gate.config import GateSettings
@@ -15,6 +16,7 @@ from dunning_gate.policy.loader import PolicyError
 def main() -> None:
     settings = GateSettings()
     configure_logging("compliance-gate", settings.log_level, settings.log_json)
+    setup_telemetry("compliance-gate", settings)
     try:
         policy = load_configured_policy(settings)
     except PolicyError as exc:

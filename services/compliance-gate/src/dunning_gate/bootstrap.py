@@ -15,6 +15,7 @@ from dunning_core.runtime.auth import follow_keys, require
 from dunning_core.runtime.clock import Clock, clock_from
 from dunning_core.runtime.kafka import EventProducer
 from dunning_core.runtime.service import Component, ServiceRuntime, health_router, lifespan_for
+from dunning_core.runtime.telemetry import observe
 from fastapi import Depends, FastAPI
 from redis.asyncio import Redis
 
@@ -90,6 +91,7 @@ def build(
     app = FastAPI(title="Dunning compliance gate", lifespan=lifespan_for(runtime), **DOCS_OFF)
     serve_api_docs(app)
     app.include_router(health_router(runtime))
+    observe(app, settings)
     # What-if and the policy are reads: any valid key (401 without one).
     app.include_router(router(policy), dependencies=[Depends(require(Permission.READ))])
     follow_keys(app, runtime, settings)

@@ -56,6 +56,7 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from dunning_core.contracts import topics as T
 from dunning_core.contracts.envelope import Envelope
 from dunning_core.contracts.events import StepPlanned
+from dunning_core.runtime import tracing
 from dunning_core.runtime.clock import Clock
 from dunning_core.runtime.kafka import (
     Backoff,
@@ -253,7 +254,8 @@ class GatePipeline(ConsumerLifecycle):
                 dead.append((record, f"{envelope.type} does not belong on {record.topic}"))
                 continue
             state = states[envelope.subject]
-            outgoing.extend(decide_step(self.decide, planned, envelope, state, now, self.stats))
+            with tracing.hop("gate.decide", envelope) as envelope:  # its events: children
+                outgoing.extend(decide_step(self.decide, planned, envelope, state, now, self.stats))
             dirty.add(envelope.subject)
             commits[tp] = record.offset + 1
         for tp, first_held in held.items():

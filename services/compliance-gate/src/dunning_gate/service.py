@@ -21,6 +21,7 @@ from dunning_core.contracts.events import (
 )
 from dunning_core.contracts.events import Decision as Verdict
 from dunning_core.runtime.kafka import LoopStats
+from dunning_core.runtime.metrics import STEPS
 
 from dunning_gate.domain.decision import Decision
 from dunning_gate.domain.examples import example_email_request, example_request
@@ -106,6 +107,7 @@ def decide_step(
     stats.decided += 1
     if decision.decision is Verdict.ALLOW:
         stats.allowed += 1
+        STEPS.labels(Verdict.ALLOW.value, "").inc()
         apply_approval(state, decision, step.destination, decision.decided_at)
         approval = StepApproved(
             account_id=planned.account_id,
@@ -122,6 +124,7 @@ def decide_step(
             stats.blocked += 1
         for finding in decision.findings:
             stats.by_rule[finding.rule_id] += 1
+            STEPS.labels(decision.decision.value, finding.rule_id).inc()
     return out
 
 

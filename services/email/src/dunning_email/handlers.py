@@ -27,7 +27,7 @@ from dunning_core.contracts.envelope import wrap
 from dunning_core.contracts.events import ConsumerSignaled, DeliveryUpdated, SignalKind
 from dunning_core.contracts.topics import SIGNALS, dlq
 from dunning_core.links import read_unsubscribe_token
-from dunning_core.runtime.tracing import new_traceparent, step_traceparent
+from dunning_core.runtime.tracing import callback_span, new_traceparent, step_traceparent
 from fastapi import HTTPException
 
 from dunning_email.domain import delivery_status, reply_text, sender_of, signal_kind
@@ -67,7 +67,9 @@ class SendGridWebhooks:
             if not isinstance(item, dict):
                 raise HTTPException(status_code=400, detail=f"event [{index}] is not an object")
             for envelope in self._events_for(item):
-                acks.append(await self.producer.send(envelope))
+                # A delivery report continues its step's trace (the step id gives it).
+                with callback_span("email.status_callback", envelope):
+                    acks.append(await self.producer.send(envelope))
         for ack in acks:
             await ack
         return len(acks)

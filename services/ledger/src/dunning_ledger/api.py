@@ -6,8 +6,8 @@ Errors come back as JSON ``{"error": code, "message": ...}`` with the status the
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -36,7 +36,7 @@ from dunning_ledger.communications.schemas import (
 )
 from dunning_ledger.communications.service import CommunicationService
 from dunning_ledger.domain import import_format
-from dunning_ledger.domain.import_rows import ValidatedImport, validate_csv, validate_json
+from dunning_ledger.domain.import_stream import StreamFormat
 from dunning_ledger.errors import (
     ErrorBody,
     InvalidRequest,
@@ -46,11 +46,15 @@ from dunning_ledger.errors import (
     UnsupportedMediaType,
 )
 from dunning_ledger.imports.schemas import ImportErrorBody, ImportResult
-from dunning_ledger.imports.service import ImportService
+from dunning_ledger.imports.service import ImportCounts, ImportService
 from dunning_ledger.keys.service import KeyService
-from dunning_ledger.payments.schemas import PaymentIn, PaymentOut, PlanIn, PlanOut
+from dunning_ledger.money.service import MoneyService
+from dunning_ledger.payments.schemas import PaymentIn, PaymentOut
 from dunning_ledger.payments.service import PaymentService
+from dunning_ledger.plans.schemas import PlanIn, PlanOut
+from dunning_ledger.plans.service import PlanService
 from dunning_ledger.portfolio.service import PortfolioService
+from dunning_ledger.promises.service import PromiseService
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +71,9 @@ class UseCases:
     timelines: TimelineService
     changes: ChangeService
     portfolio: PortfolioService
+    plans: PlanService
+    promises: PromiseService
+    money: MoneyService
 
 
 def get_use_cases(request: Request) -> UseCases:
@@ -92,11 +99,19 @@ READ = [Depends(require(Permission.READ))]
 
 StepId = Annotated[str, Depends(_step_id)]
 
+IMPORT_PATH = "/v1/accounts/import"
 _CSV_TYPES = frozenset({"text/csv", "application/csv", "text/plain"})
+_JSON_LINES_TYPES = frozenset(
+    {"application/x-ndjson", "application/jsonl", "application/json-lines"}
+)
 _IMPORT_DOC = (
-    "Import accounts: a CSV file (multipart field `file`, or the body with "
-    '`Content-Type: text/csv`) or JSON `{"accounts": [{column: value}]}`. Every row is '
-    "checked first; any error rejects the whole file with 422 and imports nothing.\n\n"
+    "Import accounts: a CSV file (the body with `Content-Type: text/csv`, or multipart "
+    "field `file`), JSON Lines (`application/x-ndjson` or `application/jsonl`: one object "
+    'of column: value a line) or JSON `{"accounts": [{column: value}]}`. CSV and JSON '
+    "Lines stream: the ledger never holds the file whole (limit "
+    "DUNNING_LEDGER_MAX_BODY_BYTES); a JSON array is read whole (limit "
+    "DUNNING_LEDGER_MAX_JSON_BYTES). Every row is checked; any error rejects the whole "
+    "file with 422 (the first 1,000 errors and their count) and imports nothing.\n\n"
     + (import_format.__doc__ or "").split("\n\n", 1)[1]
 )
 _IMPORT_BODY: dict[str, Any] = {
@@ -104,6 +119,7 @@ _IMPORT_BODY: dict[str, Any] = {
         "required": True,
         "content": {
             "text/csv": {"schema": {"type": "string"}},
+            "application/x-ndjson": {"schema": {"type": "string"}},
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
@@ -144,17 +160,20 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _read_import(request: Request) -> ValidatedImport:
+async def _import(request: Request, imports: ImportService) -> ImportCounts:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    # Validation is CPU work (about 0.1 ms a row): off the event loop, so consumers keep up.
     if content_type == "multipart/form-data":
-        form = await request.form()
+        form = await request.form()  # spooled to disk past 1 MB by Starlette
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise InvalidRequest("a multipart import needs the CSV in a field named 'file'")
-        return await asyncio.to_thread(validate_csv, await upload.read())
+        name = (upload.filename or "").lower()
+        fmt: StreamFormat = "jsonl" if name.endswith((".jsonl", ".ndjson")) else "csv"
+        return await imports.import_stream(_upload_chunks(upload), fmt)
     if content_type in _CSV_TYPES:
-        return await asyncio.to_thread(validate_csv, await request.body())
+        return await imports.import_stream(request.stream(), "csv")
+    if content_type in _JSON_LINES_TYPES:
+        return await imports.import_stream(request.stream(), "jsonl")
     if content_type == "application/json":
         try:
             payload = orjson.loads(await request.body())
@@ -163,11 +182,17 @@ async def _read_import(request: Request) -> ValidatedImport:
         accounts = payload.get("accounts") if isinstance(payload, dict) else None
         if not isinstance(accounts, list):
             raise InvalidRequest('a JSON import is {"accounts": [ {column: value}, ... ]}')
-        return await asyncio.to_thread(validate_json, accounts)
+        return await imports.import_items(accounts)
     raise UnsupportedMediaType(
         f"unsupported content type {content_type or '(none)'!r}; send text/csv, "
-        "multipart/form-data with a 'file' field, or application/json"
+        "application/x-ndjson (JSON Lines), multipart/form-data with a 'file' field, "
+        "or application/json"
     )
+
+
+async def _upload_chunks(upload: UploadFile) -> AsyncIterator[bytes]:
+    while chunk := await upload.read(1024 * 1024):
+        yield chunk
 
 
 def router() -> APIRouter:
@@ -184,8 +209,7 @@ def router() -> APIRouter:
         responses={**_ERRORS, 422: {"model": ImportErrorBody}},
     )
     async def import_accounts(who: Importer, request: Request, service: Service) -> ImportResult:
-        validated = await _read_import(request)
-        counts = await service.imports.import_accounts(validated)
+        counts = await _import(request, service.imports)
         return ImportResult.of(counts, recorded_by=who.name)
 
     @api.get(
@@ -236,6 +260,8 @@ def router() -> APIRouter:
         dependencies=JSON_ONLY,
         responses={**_ERRORS, 200: {"model": PaymentOut, "description": "Already recorded"}},
         summary="Record a payment (idempotent by payment_id)",
+        description="Applied to the active plan's earliest unpaid installments, an open "
+        "promise and an open settlement; what goes beyond the balance is kept as a credit.",
     )
     async def record_payment(
         who: Cashier, account_id: AccountId, body: PaymentIn, service: Service, response: Response
@@ -251,15 +277,16 @@ def router() -> APIRouter:
         status_code=201,
         dependencies=JSON_ONLY,
         responses={**_ERRORS, 200: {"model": PlanOut, "description": "Already agreed"}},
-        summary="Record an agreed payment plan (idempotent by plan_id)",
+        summary="Agree a payment plan from an offer or its terms (idempotent by plan_id)",
+        description=(PlanIn.__doc__ or "").replace("\n    ", " "),
     )
     async def agree_plan(
         who: PlanAgent, account_id: AccountId, body: PlanIn, service: Service, response: Response
     ) -> PlanOut:
-        result = await service.payments.agree_plan(account_id, body, recorded_by=who.name)
+        result = await service.plans.agree_plan(account_id, body, recorded_by=who.name)
         if result.replayed:
             response.status_code = 200
-        return PlanOut.of(result.plan, result.replayed)
+        return PlanOut.of(result.plan, result.replayed, result.installments)
 
     @api.post(
         "/accounts/{account_id}/signals",
@@ -334,25 +361,42 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 class BodyLimit:
-    """Refuses a request body over ``max_bytes`` with 413: by its Content-Length at once,
-    else while it streams in (the route sees ``PayloadTooLarge`` and writes nothing)."""
+    """Refuses a request body over its limit with 413: by its Content-Length at once, else
+    while it streams in (the route sees ``PayloadTooLarge`` and writes nothing).
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    A body read whole may be ``whole_bytes`` at most; a route in ``streamed`` (it never
+    holds its body; a multipart file is spooled to disk) takes up to ``max_bytes``, but for
+    a JSON body, which is parsed whole.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        whole_bytes: int | None = None,
+        streamed: frozenset[str] = frozenset(),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.whole_bytes = min(max_bytes, whole_bytes or max_bytes)
+        self.streamed = streamed
 
-    def _error(self) -> PayloadTooLarge:
-        return PayloadTooLarge(
-            f"the body is larger than {self.max_bytes} bytes (DUNNING_LEDGER_MAX_BODY_BYTES)"
-        )
+    def _error(self, limit: int) -> PayloadTooLarge:
+        setting = "MAX_BODY_BYTES" if limit == self.max_bytes else "MAX_JSON_BYTES"
+        return PayloadTooLarge(f"the body is larger than {limit} bytes (DUNNING_LEDGER_{setting})")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            error = self._error()
+        headers = dict(scope["headers"])
+        limit = self.whole_bytes
+        content_type = headers.get(b"content-type", b"").lower()
+        if scope.get("path") in self.streamed and not content_type.startswith(b"application/json"):
+            limit = self.max_bytes
+        declared = headers.get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            error = self._error(limit)
             await JSONResponse(error.body(), error.status_code)(scope, receive, send)
             return
         received = 0
@@ -362,8 +406,8 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise self._error()
+                if received > limit:
+                    raise self._error(limit)
             return message
 
         await self.app(scope, limited, send)

@@ -10,6 +10,7 @@ import asyncio
 
 import uvicorn
 from dunning_core.runtime.logging import configure_logging
+from dunning_core.runtime.telemetry import setup_telemetry
 
 from dunning_ledger.bootstrap import build
 from dunning_ledger.config import LedgerSettings
@@ -30,6 +31,7 @@ async def serve(settings: LedgerSettings) -> None:
 def main() -> None:
     settings = LedgerSettings()
     configure_logging("ledger", settings.log_level, settings.log_json)
+    setup_telemetry("ledger", settings)
     asyncio.run(serve(settings))
 
 

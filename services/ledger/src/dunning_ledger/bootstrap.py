@@ -16,7 +16,9 @@ from dunning_core.runtime.api_docs import DOCS_OFF, serve_api_docs
 from dunning_core.runtime.auth import Verifier, install_auth
 from dunning_core.runtime.clock import Clock, clock_from
 from dunning_core.runtime.kafka import ConsumerLoop, EventProducer
+from dunning_core.runtime.metrics import OUTBOX_BACKLOG
 from dunning_core.runtime.service import Component, ServiceRuntime, health_router, lifespan_for
+from dunning_core.runtime.telemetry import observe
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -34,22 +36,29 @@ from dunning_ledger.adapters.database import (
 )
 from dunning_ledger.adapters.outbox import SqlOutbox
 from dunning_ledger.adapters.outbox_relay import OutboxRelay
-from dunning_ledger.api import BodyLimit, UseCases, install_error_handlers, router
+from dunning_ledger.api import IMPORT_PATH, BodyLimit, UseCases, install_error_handlers, router
 from dunning_ledger.communications.repository import SqlCommunicationRepository
 from dunning_ledger.communications.service import CommunicationService
 from dunning_ledger.config import SERVICE, LedgerSettings
+from dunning_ledger.domain.terms import PaymentTerms
 from dunning_ledger.handlers import CONSUMED_TOPICS, LedgerEventHandler, ProcessedEventsDedupe
 from dunning_ledger.imports.repository import SqlImportRepository
 from dunning_ledger.imports.service import ImportService
 from dunning_ledger.keys.api import router as keys_router
 from dunning_ledger.keys.repository import SqlKeyRepository
 from dunning_ledger.keys.service import KeyService
+from dunning_ledger.money.api import router as money_router
+from dunning_ledger.money.overdue import DueDatePass
+from dunning_ledger.money.service import MoneyService
 from dunning_ledger.payments.repository import SqlPaymentRepository
 from dunning_ledger.payments.service import PaymentService
+from dunning_ledger.plans.service import PlanService
 from dunning_ledger.portfolio.api import router as portfolio_router
 from dunning_ledger.portfolio.repository import SqlPortfolioRepository
 from dunning_ledger.portfolio.service import PortfolioService
 from dunning_ledger.ports import Transactions
+from dunning_ledger.promises.service import PromiseService
+from dunning_ledger.terms import load_terms
 
 
 @dataclass
@@ -69,7 +78,7 @@ class SqlTransaction:
     def __post_init__(self) -> None:
         self.accounts = SqlAccountRepository(self.session)
         self.payments = SqlPaymentRepository(self.session)
-        self.imports = SqlImportRepository(self.session)
+        self.imports = SqlImportRepository(self.session, self.topic_prefix)
         self.keys = SqlKeyRepository(self.session)
         self.communications = SqlCommunicationRepository(self.session)
         self.portfolio = SqlPortfolioRepository(self.session)
@@ -80,8 +89,13 @@ class SqlTransaction:
 
 
 def use_cases(
-    transactions: Transactions, clock: Clock, group_id: str, pepper: SecretStr | None = None
+    transactions: Transactions,
+    clock: Clock,
+    group_id: str,
+    pepper: SecretStr | None = None,
+    terms: PaymentTerms | None = None,
 ) -> UseCases:
+    terms = terms or load_terms()
     return UseCases(
         accounts=AccountService(transactions, clock),
         payments=PaymentService(transactions, clock),
@@ -91,6 +105,9 @@ def use_cases(
         timelines=TimelineService(transactions),
         changes=ChangeService(transactions, clock),
         portfolio=PortfolioService(transactions, clock),
+        plans=PlanService(transactions, clock, terms),
+        promises=PromiseService(transactions, clock, terms),
+        money=MoneyService(transactions, clock, terms),
     )
 
 
@@ -106,6 +123,7 @@ class Ledger:
     loop: ConsumerLoop | None
     runtime: ServiceRuntime
     app: FastAPI
+    due_dates: DueDatePass | None = None
 
 
 def build_ledger(
@@ -119,7 +137,8 @@ def build_ledger(
     if transactions is None:
         prefix = settings.topic_prefix
         transactions = SqlTransactions(sessions, lambda s: SqlTransaction(s, prefix))
-    cases = use_cases(transactions, clock, settings.group_id, settings.auth_pepper)
+    terms = load_terms(settings.terms_file or None)
+    cases = use_cases(transactions, clock, settings.group_id, settings.auth_pepper, terms)
     producer = EventProducer(settings.kafka_bootstrap, SERVICE, topic_prefix=settings.topic_prefix)
     relay = OutboxRelay(
         sessions,
@@ -145,6 +164,10 @@ def build_ledger(
     if settings.relay:
         runtime.add(Component("outbox-relay", relay.start, relay.stop, relay.run))
         runtime.checks["outbox-relay"] = relay.health
+    due_dates = DueDatePass(transactions, clock, terms, interval=settings.due_pass_interval_s)
+    if settings.due_pass:
+        runtime.add(Component("due-dates", due_dates.start, due_dates.stop, due_dates.run))
+        runtime.checks["due-dates"] = due_dates.health
     loop = None
     if settings.consume:
         loop = ConsumerLoop(
@@ -169,17 +192,30 @@ def build_ledger(
     )
     serve_api_docs(app)
     app.include_router(health_router(runtime))
+
+    async def outbox_backlog() -> None:
+        async with sessions.begin() as session:
+            pending, _ = await SqlOutbox(session).backlog()
+        OUTBOX_BACKLOG.set(pending)
+
+    observe(app, settings, probes=[outbox_backlog])
     app.include_router(router())
     app.include_router(accounts_router())
+    app.include_router(money_router())
     app.include_router(portfolio_router())
     app.include_router(keys_router())
     install_error_handlers(app)
     # The ledger verifies keys against its own table: a revoke holds here at once.
     install_auth(app, Verifier(cases.keys, settings.auth_pepper, settings.bootstrap_admin_key))
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        whole_bytes=settings.max_json_bytes,
+        streamed=frozenset({IMPORT_PATH}),
+    )
     app.state.use_cases = cases
     app.state.runtime = runtime
-    ledger = Ledger(settings, engine, cases, producer, relay, loop, runtime, app)
+    ledger = Ledger(settings, engine, cases, producer, relay, loop, runtime, app, due_dates)
     app.state.ledger = ledger
     return ledger
 

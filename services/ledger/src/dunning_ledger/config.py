@@ -27,8 +27,23 @@ class LedgerSettings(ApiKeySettings):
     migrate_on_start: bool = True
     consume: bool = Field(default=True, description="Run the Kafka consumers.")
     relay: bool = Field(default=True, description="Run the outbox relay.")
+    due_pass: bool = Field(default=True, description="Run the periodic pass over due dates.")
+    due_pass_interval_s: float = Field(
+        default=10.0, gt=0, description="Real seconds between passes (the clock may run fast)."
+    )
+    terms_file: str = Field(
+        default="", description="Payment terms YAML; empty: the packaged terms.yaml."
+    )
     max_body_bytes: int = Field(
-        default=20 * 1024 * 1024, ge=1024, description="Largest request body accepted (413)."
+        default=2 * 1024**3,
+        ge=1024,
+        description="Largest request body accepted (413): a CSV or JSON Lines import streams "
+        "up to it, never held whole.",
+    )
+    max_json_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        description="Largest body read whole (JSON): the smaller of this and max_body_bytes (413).",
     )
 
     @property

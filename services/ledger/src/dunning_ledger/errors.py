@@ -5,7 +5,7 @@ LedgerError                 500  unexpected
 ├── NotFound                404  no such account or step
 ├── Conflict                409  an idempotency key reused with different content,
 │                                or an import raced with another for the same new account
-├── PayloadTooLarge         413  a body over the configured limit (DUNNING_LEDGER_MAX_BODY_BYTES)
+├── PayloadTooLarge         413  a body over the configured limit (DUNNING_LEDGER_MAX_*_BYTES)
 ├── UnsupportedMediaType    415  a body in a format the ledger does not read
 ├── InvalidRequest          422  the request can never succeed as sent
 │   └── ImportRejected      422  the import file has errors; nothing was imported
@@ -88,20 +88,24 @@ class ImportRejected(InvalidRequest):
     code = "import_rejected"
     max_listed: ClassVar[int] = 1000
 
-    def __init__(self, errors: Sequence[RowError], received: int) -> None:
+    def __init__(
+        self, errors: Sequence[RowError], received: int, error_count: int | None = None
+    ) -> None:
+        """``errors`` may be the first of ``error_count`` (a streamed file keeps 1,000)."""
+        count = len(errors) if error_count is None else error_count
         rows = len({e.row for e in errors})
-        super().__init__(
-            f"{len(errors)} error(s) in {rows} row(s) of {received}; nothing was imported"
-        )
+        where = f"{rows} row(s)" if count == len(errors) else f"{rows}+ row(s)"
+        super().__init__(f"{count} error(s) in {where} of {received}; nothing was imported")
         self.errors = list(errors)
         self.received = received
+        self.error_count = count
 
     def body(self) -> dict[str, Any]:
         listed = self.errors[: self.max_listed]
         return {
             **super().body(),
             "received": self.received,
-            "error_count": len(self.errors),
+            "error_count": self.error_count,
             "row_numbering": "row counts data rows from 1; the header is row 0; "
             "line is the line in the CSV file, where the header is line 1",
             "errors": [

@@ -4,7 +4,8 @@
 only checks and buffers; ``flush`` writes the whole batch (communication log, audit
 trail, flags, disputes and the ``processed_events`` marks) in one transaction, and the
 loop commits offsets only after it. A failed flush hands the batch back for redelivery,
-and the marks make the second pass a no-op for whatever the first one did write.
+and the marks make the second pass a no-op for whatever the first one did write. The
+write shows in each event's trace as a ``ledger.write`` span (see ``tracing.batch_span``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dunning_core.contracts.envelope import Envelope
 from dunning_core.contracts.events import ConsumerSignaled, DeliveryUpdated, StepDecided
 from dunning_core.contracts.topics import DECISIONS, DELIVERY, SIGNALS
 from dunning_core.runtime.errors import PermanentError
+from dunning_core.runtime.tracing import batch_span, outgoing
 
 from dunning_ledger.communications.service import CommunicationService
 
@@ -29,6 +31,7 @@ class LedgerEventHandler:
         self.service = service
         self.group_id = group_id
         self._pending: list[Envelope] = []
+        self._traces: list[str | None] = []  # each event's processing span, for the write's
         self.recorded = 0
 
     async def handle(self, envelope: Envelope) -> None:
@@ -39,11 +42,14 @@ class LedgerEventHandler:
         if _JSON_NUL.search(envelope.data.model_dump_json()):
             raise PermanentError("the event contains a NUL character, which cannot be stored")
         self._pending.append(envelope)
+        self._traces.append(outgoing(envelope.traceparent))
 
     async def flush(self) -> None:
         batch, self._pending = self._pending, []
+        traces, self._traces = self._traces, []
         if batch:
-            self.recorded += await self.service.record_events(self.group_id, batch)
+            with batch_span("ledger.flush", "ledger.write", traces):
+                self.recorded += await self.service.record_events(self.group_id, batch)
 
 
 class ProcessedEventsDedupe:

@@ -79,6 +79,7 @@ class Account(Base):
     imported_balance_minor: Mapped[int] = mapped_column(BigInteger)
     paid_minor: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     balance_minor: Mapped[int] = mapped_column(BigInteger)
+    credit_minor: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     status: Mapped[str] = mapped_column(Text)
     fingerprint: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
@@ -128,11 +129,17 @@ class Payment(Base):
     received_at: Mapped[datetime]
     recorded_at: Mapped[datetime]
     recorded_by: Mapped[str | None] = mapped_column(Text)  # the API key's principal
+    source: Mapped[str | None] = mapped_column(Text)  # api | page | processor | operator
+    # What it paid (domain.lifecycle.Allocation): what a reversal takes back.
+    allocation: Mapped[dict[str, Any] | None]
 
 
 class PaymentPlan(Base):
     __tablename__ = "payment_plans"
-    __table_args__ = (Index(None, "account_id", "agreed_at"),)
+    __table_args__ = (
+        Index(None, "account_id", "agreed_at"),
+        Index("ix_payment_plans_active", "account_id", postgresql_where=text("status = 'active'")),
+    )
 
     plan_id: Mapped[str] = mapped_column(Text, primary_key=True)
     account_id: Mapped[str] = mapped_column(Text, ForeignKey("accounts.account_id"))
@@ -142,6 +149,98 @@ class PaymentPlan(Base):
     instalments: Mapped[int] = mapped_column(Integer)
     first_due: Mapped[date] = mapped_column(Date)
     agreed_at: Mapped[datetime]
+    recorded_by: Mapped[str | None] = mapped_column(Text)
+    frequency: Mapped[str] = mapped_column(Text, server_default=text("'monthly'"))
+    total_minor: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(Text, server_default=text("'active'"))
+    ended_at: Mapped[datetime | None]
+    source: Mapped[str | None] = mapped_column(Text)
+
+
+class PlanInstallment(Base):
+    """One installment of a plan; ``missed_at`` is set once, when its miss was announced."""
+
+    __tablename__ = "plan_installments"
+    __table_args__ = (
+        Index(None, "account_id"),
+        Index(
+            "ix_plan_installments_unmissed", "due_on", postgresql_where=text("missed_at IS NULL")
+        ),
+    )
+
+    plan_id: Mapped[str] = mapped_column(
+        Text, ForeignKey("payment_plans.plan_id"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[str] = mapped_column(Text)
+    due_on: Mapped[date] = mapped_column(Date)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    paid_minor: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    missed_at: Mapped[datetime | None]
+
+
+class Promise(Base):
+    """A promise to pay an amount by a date: open, kept or broken."""
+
+    __tablename__ = "promises"
+    __table_args__ = (
+        Index(None, "account_id", "made_at"),
+        Index("ix_promises_open", "due_on", postgresql_where=text("status = 'open'")),
+    )
+
+    promise_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    account_id: Mapped[str] = mapped_column(Text, ForeignKey("accounts.account_id"))
+    debt_id: Mapped[str] = mapped_column(Text)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    due_on: Mapped[date] = mapped_column(Date)
+    paid_minor: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    status: Mapped[str] = mapped_column(Text)
+    made_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    source: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str | None] = mapped_column(Text)
+
+
+class Settlement(Base):
+    """A lump sum below the balance, to be paid by a date: open, paid or lapsed."""
+
+    __tablename__ = "settlements"
+    __table_args__ = (
+        Index(None, "account_id", "agreed_at"),
+        Index("ix_settlements_open", "pay_by", postgresql_where=text("status = 'open'")),
+    )
+
+    settlement_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    account_id: Mapped[str] = mapped_column(Text, ForeignKey("accounts.account_id"))
+    debt_id: Mapped[str] = mapped_column(Text)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    balance_minor: Mapped[int] = mapped_column(BigInteger)  # when agreed
+    pay_by: Mapped[date] = mapped_column(Date)
+    paid_minor: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    status: Mapped[str] = mapped_column(Text)
+    offer_id: Mapped[str | None] = mapped_column(Text)
+    agreed_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    source: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str | None] = mapped_column(Text)
+
+
+class PaymentReversal(Base):
+    """A payment taken back (chargeback, NSF...): at most one per payment."""
+
+    __tablename__ = "payment_reversals"
+    __table_args__ = (Index(None, "account_id", "reversed_at"),)
+
+    payment_id: Mapped[str] = mapped_column(
+        Text, ForeignKey("payments.payment_id"), primary_key=True
+    )
+    account_id: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    reversed_at: Mapped[datetime]
+    recorded_at: Mapped[datetime]
+    source: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str | None] = mapped_column(Text)
 
 

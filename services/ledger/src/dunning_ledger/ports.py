@@ -9,19 +9,21 @@ in each aggregate's ``repository`` module; tests pass in-memory fakes of these p
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from dunning_core.contracts.envelope import Envelope
 from dunning_core.runtime.clock import Clock as Clock
 
-from dunning_ledger.domain.accounts import AccountStatus, StoredAccount
+from dunning_ledger.domain.accounts import AccountChange, AccountStatus, StoredAccount
 from dunning_ledger.domain.communications import DecisionFold, DeliveryFold
 from dunning_ledger.domain.figures import FigureCounts
 from dunning_ledger.domain.flags import FlagChange
+from dunning_ledger.domain.import_format import RowError
+from dunning_ledger.domain.import_rows import ImportedAccount
 from dunning_ledger.domain.search import AccountQuery
 from dunning_ledger.domain.summary import SummaryCounts
 from dunning_ledger.models import (
@@ -35,6 +37,10 @@ from dunning_ledger.models import (
     Dispute,
     Payment,
     PaymentPlan,
+    PaymentReversal,
+    PlanInstallment,
+    Promise,
+    Settlement,
 )
 
 
@@ -93,6 +99,7 @@ class AccountRepository(Protocol):
         paid_minor: int,
         status: AccountStatus,
         at: datetime,
+        credit_minor: int | None = None,
     ) -> None: ...
 
     async def save_snapshot(
@@ -119,6 +126,9 @@ class AccountRepository(Protocol):
 
 
 class PaymentRepository(Protocol):
+    """Payments and the arrangements they pay. Rows read here belong to the transaction:
+    a use case updates them in place and the commit writes them."""
+
     async def get_payment(self, payment_id: str) -> Payment | None: ...
 
     async def add_payment(self, payment: Payment) -> None: ...
@@ -127,22 +137,73 @@ class PaymentRepository(Protocol):
 
     async def get_plan(self, plan_id: str) -> PaymentPlan | None: ...
 
-    async def add_plan(self, plan: PaymentPlan) -> None: ...
+    async def add_plan(
+        self, plan: PaymentPlan, installments: Sequence[PlanInstallment] = ()
+    ) -> None: ...
 
     async def plans_of(self, account_id: str) -> Sequence[PaymentPlan]: ...
 
+    async def installments_of(self, account_id: str) -> Sequence[PlanInstallment]: ...
+
+    async def get_promise(self, promise_id: str) -> Promise | None: ...
+
+    async def add_promise(self, promise: Promise) -> None: ...
+
+    async def promises_of(self, account_id: str) -> Sequence[Promise]: ...
+
+    async def get_settlement(self, settlement_id: str) -> Settlement | None: ...
+
+    async def add_settlement(self, settlement: Settlement) -> None: ...
+
+    async def settlements_of(self, account_id: str) -> Sequence[Settlement]: ...
+
+    async def get_reversal(self, payment_id: str) -> PaymentReversal | None: ...
+
+    async def add_reversal(self, reversal: PaymentReversal) -> None: ...
+
+    async def reversals_of(self, account_id: str) -> Sequence[PaymentReversal]: ...
+
+    async def accounts_due(self, before: date, grace_days: int, limit: int) -> Sequence[str]:
+        """Accounts with an arrangement whose date may have passed (a superset)."""
+        ...
+
+    async def try_lock(self, account_id: str) -> Account | None:
+        """The account row-locked, or None when another transaction holds its lock."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StagedAccount:
+    """A valid row on its way to the staging area, with its ``AccountOpened`` should it be new
+    (None once the file is known to be rejected: nothing will be announced)."""
+
+    account: ImportedAccount
+    opened: Envelope | None
+
 
 class ImportRepository(Protocol):
-    async def lock_accounts(self, account_ids: Sequence[str]) -> Mapping[str, StoredAccount]:
-        """The stored state of these accounts, row-locked until the transaction ends."""
+    """An import's staging area inside the transaction, and the set-based merge from it."""
+
+    async def stage(self, rows: Sequence[StagedAccount]) -> None: ...
+
+    async def staged_errors(self, limit: int) -> tuple[list[RowError], int]:
+        """An account or debt id twice in the file, a debt another account holds: the
+        first ``limit`` errors by row, and their count."""
         ...
 
-    async def debt_holders(self, debt_ids: Sequence[str]) -> Mapping[str, str]:
-        """The account that holds each of these debts, for those already held."""
+    async def take_rebalanced(self) -> list[tuple[ImportedAccount, StoredAccount]]:
+        """Staged accounts whose payments moved the balance while the file names another
+        imported balance: row-locked and taken out of staging, for the domain's plan."""
         ...
 
-    async def insert_accounts(self, rows: Sequence[AccountRow]) -> None:
-        """Raises ``Conflict`` when another transaction created one of them meanwhile."""
+    async def merge(self, at: datetime) -> tuple[int, int]:
+        """(opened, updated): changed accounts rewritten at revision + 1, new ones inserted
+        with their staged ``AccountOpened`` queued. Raises ``Conflict`` when another
+        transaction created one of them meanwhile."""
+        ...
+
+    def updated(self, batch: int) -> AsyncIterator[list[AccountChange]]:
+        """What ``merge`` rewrote, in file order, for its ``AccountUpdated`` events."""
         ...
 
     async def update_accounts(self, rows: Sequence[AccountRow]) -> None: ...

@@ -5,13 +5,25 @@ Tests pass their own ``ledger`` and ``processor`` (fakes of ours) and a clock.
 
 from __future__ import annotations
 
-from dunning_core.runtime.clock import Clock
+from dunning_core.runtime.clock import Clock, clock_from
 from dunning_core.runtime.service import Component, ServiceRuntime, health_router, lifespan_for
+from dunning_core.runtime.telemetry import observe
 from fastapi import FastAPI
 
 from dunning_portal.adapters.ledger_http import HttpLedger
+from dunning_portal.adapters.stripe_processor import StripeProcessor
+from dunning_portal.adapters.stripe_webhooks import StripeWebhooks
+from dunning_portal.api import router
 from dunning_portal.config import PortalSettings
-from dunning_portal.ports import CardDetails, Charge, Ledger, PaymentProcessor
+from dunning_portal.page import Pages
+from dunning_portal.ports import (
+    CardDetails,
+    Charge,
+    Ledger,
+    PaymentProcessor,
+    ProcessorWebhooks,
+)
+from dunning_portal.service import Portal
 
 
 class NoProcessor:
@@ -35,13 +47,20 @@ class NoProcessor:
         )
 
 
+async def nothing() -> None:
+    return None
+
+
 def build(
     settings: PortalSettings,
     *,
     ledger: Ledger | None = None,
     processor: PaymentProcessor | None = None,
+    webhooks: ProcessorWebhooks | None = None,
     clock: Clock | None = None,
 ) -> FastAPI:
+    clock = clock or clock_from(settings.clock_start, settings.clock_speed, settings.clock_epoch)
+    key = settings.paylink_key.get_secret_value()
     runtime = ServiceRuntime("portal")
     if ledger is None:
         client = HttpLedger.connect(
@@ -49,12 +68,17 @@ def build(
             settings.ledger_api_key.get_secret_value() if settings.ledger_api_key else None,
             settings.ledger_timeout_s,
         )
-
-        async def nothing() -> None:
-            return None
-
         runtime.add(Component("ledger-client", nothing, client.aclose))
         ledger = client
+    if processor is None and settings.stripe_secret_key is not None:
+        stripe = StripeProcessor(
+            secret_key=settings.stripe_secret_key.get_secret_value(),
+            api_base=settings.stripe_api_base,
+        )
+        runtime.add(Component("stripe-client", nothing, stripe.aclose))
+        processor = stripe
+        if webhooks is None and settings.stripe_webhook_secret is not None:
+            webhooks = StripeWebhooks(settings.stripe_webhook_secret.get_secret_value(), stripe)
     app = FastAPI(
         title="Dunning payment page",
         lifespan=lifespan_for(runtime),
@@ -63,5 +87,10 @@ def build(
         openapi_url=None,
     )
     app.include_router(health_router(runtime))
-    del processor, clock
+    portal = Portal(
+        ledger=ledger, processor=processor or NoProcessor(), clock=clock, paylink_key=key
+    )
+    pages = Pages(key, settings.collector_name, settings.collector_phone, clock)
+    app.include_router(router(portal, pages, webhooks))
+    observe(app, settings)
     return app

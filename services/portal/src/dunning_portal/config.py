@@ -25,6 +25,10 @@ class PortalSettings(CommonSettings):
             "DUNNING_PAYLINK_KEY", "DUNNING_PORTAL_PAYLINK_KEY", "paylink_key"
         ),
     )
+    # The card processor: Stripe's API (or the provider sandbox's, http://127.0.0.1:8010).
+    # Without a secret key no card is charged (the page says card payments are unavailable).
+    stripe_secret_key: SecretStr | None = None
+    stripe_api_base: str = "https://api.stripe.com"
     stripe_webhook_secret: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices(

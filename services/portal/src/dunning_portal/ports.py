@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal, Protocol
 
-from dunning_portal.domain import AccountInfo, Money, Offers
+from dunning_portal.domain.money import AccountInfo, Money, Offers
 
 Source = Literal["page", "processor"]
 ReversalReason = Literal["chargeback", "nsf", "processor_failure", "error", "other"]
@@ -57,9 +57,10 @@ class ProcessorEvent:
 
 
 class ProcessorWebhooks(Protocol):
-    def read(self, payload: bytes, signature: str) -> ProcessorEvent | None:
+    async def read(self, payload: bytes, signature: str | None) -> ProcessorEvent | None:
         """The event of a correctly signed webhook (None for a kind the page ignores); raises
-        ``ValueError`` when the signature does not verify."""
+        ``ValueError`` when it is not genuine, any other error when the processor could not
+        be asked what the event is about (it sends the event again)."""
         ...
 
 

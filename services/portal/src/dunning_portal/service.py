@@ -15,11 +15,8 @@ from datetime import date
 from dunning_core import paylink
 from dunning_core.runtime.clock import Clock
 
-from dunning_portal.domain import (
-    AccountInfo,
+from dunning_portal.domain.actions import (
     Action,
-    Money,
-    Offers,
     PayKind,
     action_key,
     amount_due,
@@ -28,7 +25,10 @@ from dunning_portal.domain import (
     card_payment_id,
     form_token_ok,
     parse_amount,
+    recorded_payment,
+    shown_amount,
 )
+from dunning_portal.domain.money import AccountInfo, Money, Offers
 from dunning_portal.ports import (
     CardDetails,
     Ledger,
@@ -62,6 +62,7 @@ class Done:
     action: Action
     outcome: str
     amount_minor: int | None = None
+    promised_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ class Portal:
         )
         return View(link, account, money, offers)
 
-    async def act(self, token: str, action: Action, form: Mapping[str, str]) -> Outcome | View:
+    async def act(self, token: str, action: Action, form: Mapping[str, str]) -> Outcome:
         """Carry out ``action``; a form without the link's check is refused as forged."""
         if not form_token_ok(self.paylink_key, token, form.get("csrf", "")):
             return Refused(paylink.Refusal.FORGED)
@@ -123,21 +124,24 @@ class Portal:
         if action is Action.PAY:
             return await self._pay(token, view, form)
         if action is Action.PLAN:
-            offer = next(
-                (o for o in view.offers.plan_offers if o.offer_id == form.get("offer_id")), None
-            )
-            if offer is None:
+            offer_id = form.get("offer_id", "")
+            plan_id = action_key(key, token, action, offer_id)
+            if any(p.plan_id == plan_id for p in view.money.plans):
+                return Done(view, action, "recorded")  # a second submit of one form
+            if not any(o.offer_id == offer_id for o in view.offers.plan_offers):
                 return Problem(view, "no_offer")
-            plan_id = action_key(key, token, action, offer.offer_id)
-            await self.ledger.agree_plan(account_id, plan_id=plan_id, offer_id=offer.offer_id)
-            return Done(await self._fresh(view), action, "recorded", offer.installment_minor)
+            await self.ledger.agree_plan(account_id, plan_id=plan_id, offer_id=offer_id)
+            return Done(await self._fresh(view), action, "recorded")
         if action is Action.SETTLE:
+            offer_id = form.get("offer_id", "")
+            settlement_id = action_key(key, token, action, offer_id)
+            if any(s.settlement_id == settlement_id for s in view.money.settlements):
+                return Done(view, action, "recorded")
             settlement = view.offers.settlement
-            if settlement is None or settlement.offer_id != form.get("offer_id"):
+            if settlement is None or settlement.offer_id != offer_id:
                 return Problem(view, "no_offer")
-            settlement_id = action_key(key, token, action, settlement.offer_id)
             await self.ledger.agree_settlement(
-                account_id, settlement_id=settlement_id, offer_id=settlement.offer_id
+                account_id, settlement_id=settlement_id, offer_id=offer_id
             )
             return Done(await self._fresh(view), action, "recorded", settlement.amount_minor)
         if action is Action.PROMISE:
@@ -179,29 +183,45 @@ class Portal:
         await self.ledger.record_promise(
             view.link.account_id, promise_id=promise_id, amount_minor=amount, due_on=due_on
         )
-        return Done(view, Action.PROMISE, "recorded", amount)
+        return Done(view, Action.PROMISE, "recorded", amount, due_on)
 
     async def _pay(self, token: str, view: View, form: Mapping[str, str]) -> Outcome:
         kind = form.get("kind", "")
         if kind not in PAY_KINDS:
             return Problem(view, "bad_amount")
+        shown = shown_amount(kind, form.get("amount"), form.get("amount_minor"))
+        if shown is None:
+            return Problem(view, "bad_amount")
+        pay_key = action_key(self.paylink_key, token, Action.PAY, kind, str(shown))
+        if recorded_payment(view.money, pay_key):
+            return Done(view, Action.PAY, "recorded", shown)  # a second submit of one form
         due = amount_due(kind, view.money, view.offers, form.get("amount"))
         if due.amount_minor is None:
             return Problem(view, due.problem or "bad_amount")
+        if due.amount_minor != shown:
+            return Problem(view, "amount_changed")  # the page showed another amount: show anew
         card = _card(form)
         if card is None:
             return Problem(view, "bad_card")
         account_id = view.link.account_id
-        charge = await self.processor.charge(
-            idempotency_key=action_key(
-                self.paylink_key, token, Action.PAY, kind, str(due.amount_minor)
-            ),
-            amount_minor=due.amount_minor,
-            currency=view.money.currency,
-            card=card,
-            description=f"Payment on account {account_id}",
-            metadata={"account_id": account_id, "step_id": view.link.step_id, "kind": kind},
-        )
+        try:
+            charge = await self.processor.charge(
+                idempotency_key=pay_key,
+                amount_minor=shown,
+                currency=view.money.currency,
+                card=card,
+                description=f"Payment on account {account_id}",
+                metadata={
+                    "account_id": account_id,
+                    "step_id": view.link.step_id,
+                    "payment_key": pay_key,
+                },
+            )
+        except Exception as exc:
+            # No outcome (the processor unreachable or refusing the request): nothing is
+            # recorded; the same form again is the same idempotency key, so never two charges.
+            log.warning("card charge without an outcome", extra={"error": type(exc).__name__})
+            return Problem(view, "processor_unavailable", 503)
         log.info(
             "card charge",
             extra={"status": charge.status, "decline_code": charge.decline_code, "kind": kind},
@@ -209,16 +229,16 @@ class Portal:
         if charge.status == "declined":
             return Problem(view, f"declined:{charge.decline_code or 'generic_decline'}", 402)
         if charge.status == "pending":
-            return Done(view, Action.PAY, "pending", due.amount_minor)
+            return Done(view, Action.PAY, "pending", shown)
         await self.ledger.record_payment(
             account_id,
-            payment_id=card_payment_id(charge.processor_id),
-            amount_minor=due.amount_minor,
+            payment_id=card_payment_id(pay_key, charge.processor_id),
+            amount_minor=shown,
             currency=view.money.currency,
             method="card",
             source="page",
         )
-        return Done(await self._fresh(view), Action.PAY, "recorded", due.amount_minor)
+        return Done(await self._fresh(view), Action.PAY, "recorded", shown)
 
     async def _fresh(self, view: View) -> View:
         """The view after a write: the plan's schedule, the balance left."""
@@ -230,8 +250,9 @@ class Portal:
         """A disputed or failed charge reverses the card payment it recorded; True when the
         ledger has it (or never had it: a pending charge that failed recorded nothing)."""
         account_id = event.metadata.get("account_id")
-        if not account_id:
-            log.warning("processor event without an account", extra={"kind": event.kind})
+        pay_key = event.metadata.get("payment_key")
+        if not account_id or not pay_key:
+            log.warning("processor event not from the page", extra={"kind": event.kind})
             return False
         reason: ReversalReason = (
             "chargeback" if event.kind == "charge_disputed" else "processor_failure"
@@ -239,7 +260,7 @@ class Portal:
         try:
             await self.ledger.reverse_payment(
                 account_id,
-                card_payment_id(event.processor_id),
+                card_payment_id(pay_key, event.processor_id),
                 reason=reason,
                 source="processor",
             )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from dunning_core.contracts.common import Channel, Money
+from dunning_core.contracts.common import Channel, Money, Stage
 from dunning_core.contracts.events import Consumer, Debt, EmailContact, PhoneContact
 from dunning_core.runtime.logging import mask_pii
 from fastapi import APIRouter, HTTPException
@@ -29,6 +29,8 @@ def case_view(case: Case, policy: EscalationPolicy, steps: list[StepRecord]) -> 
         "paused_reason": case.paused_reason.value if case.paused_reason else None,
         "pause_reasons": sorted(r.value for r in case.pause_reasons),
         "promise_until": case.promise_until,
+        "plan_id": case.money.plan_id,
+        "promise_id": case.money.promise_id,
         "policy": case.policy,
         "next_stage": stage,
         "stage_index": case.stage_index,
@@ -105,7 +107,8 @@ def template_previews(
     now: datetime,
 ) -> list[dict[str, Any]]:
     """Every template of the policy's stages (or of one, matched by key or stage name),
-    rendered for a sample account in `locale`, per channel; a fallback's templates too."""
+    rendered for a sample account in `locale`, per channel; a fallback's templates too, and
+    the money messages of ``policy.plans`` (stage key ``plans``)."""
     consumer = Consumer(
         full_name="Alex Sample",
         locale=locale,
@@ -123,47 +126,55 @@ def template_previews(
         limitation_date=date(today.year + 3, 1, 1),
         ca_license_number="CA-0000000" if state == "CA" else None,
     )
-    previews: list[dict[str, Any]] = []
+    # (stage key, contract stage, template, channels, legal language) of every message.
+    variants: list[tuple[str, Stage, str, tuple[Channel, ...], bool]] = []
     for spec in policy.stages:
         if stage is not None and stage not in (spec.key, spec.stage.value):
             continue
-        variants = [(spec.key, spec.stage, t) for t in dict.fromkeys(spec.templates)]
+        legal = spec.requires_legal_authority
+        variants += [(spec.key, spec.stage, t, spec.channels, legal) for t in spec.templates]
         if spec.fallback is not None:
-            variants += [
-                (f"{spec.key}.fallback", spec.fallback.stage, t)
-                for t in dict.fromkeys(spec.fallback.templates)
-            ]
-        for key, kind, template in variants:
-            for medium in spec.channels:
-                if channel is not None and medium != channel:
-                    continue
-                draft = StepDraft(
-                    step_id=f"preview-{key}-{template}-{medium.value}",
-                    account_id=SAMPLE_ACCOUNT,
-                    debt_id=debt.debt_id,
-                    stage_key=key,
-                    stage=kind,
-                    template=template,
-                    channel=medium,
-                    attempt=1,
-                    destination=_SAMPLE_ADDRESS[medium],
-                    send_at=now,
-                    first_communication=first_communication,
-                    legal_language=spec.requires_legal_authority and not key.endswith("fallback"),
-                    time_barred=False,
-                    gap_after=None,
-                    reply_by=today + timedelta(days=14),
-                )
-                content = renderer.render(draft, consumer, debt)
-                previews.append(
-                    {
-                        "stage_key": key,
-                        "stage": kind.value,
-                        "template": template,
-                        "channel": medium.value,
-                        **content.model_dump(mode="json"),
-                    }
-                )
+            key, kind = f"{spec.key}.fallback", spec.fallback.stage
+            variants += [(key, kind, t, spec.channels, False) for t in spec.fallback.templates]
+    if stage in (None, "plans"):  # the money messages: reminders, thank-yous, follow-up
+        money = sorted(policy.plans.template_names())
+        variants += [
+            ("plans", Stage.FRIENDLY_REMINDER, t, policy.plans.channels, False) for t in money
+        ]
+    previews: list[dict[str, Any]] = []
+    for key, kind, template, channels, legal in dict.fromkeys(variants):
+        for medium in channels:
+            if channel is not None and medium != channel:
+                continue
+            draft = StepDraft(
+                step_id=f"preview-{key}-{template}-{medium.value}",
+                account_id=SAMPLE_ACCOUNT,
+                debt_id=debt.debt_id,
+                stage_key=key,
+                stage=kind,
+                template=template,
+                channel=medium,
+                attempt=1,
+                destination=_SAMPLE_ADDRESS[medium],
+                send_at=now,
+                first_communication=first_communication,
+                legal_language=legal,
+                time_barred=False,
+                gap_after=None,
+                reply_by=today + timedelta(days=14),
+                amount=Money(amount_minor=41_152, currency="USD"),
+                on_date=today + timedelta(days=3),
+            )
+            content = renderer.render(draft, consumer, debt)
+            previews.append(
+                {
+                    "stage_key": key,
+                    "stage": kind.value,
+                    "template": template,
+                    "channel": medium.value,
+                    **content.model_dump(mode="json"),
+                }
+            )
     return previews
 
 
@@ -180,8 +191,9 @@ def preview_router(renderer: MessageRenderer, policy: EscalationPolicy) -> APIRo
     ) -> dict[str, Any]:
         """The templates rendered for a sample account: subject, body and headers per
         stage, template and channel. `stage` is a stage key or a stage name."""
-        if stage is not None and not any(stage in (s.key, s.stage.value) for s in policy.stages):
-            known = ", ".join(s.key for s in policy.stages)
+        keys = [s.key for s in policy.stages]
+        if stage not in (None, "plans", *keys, *(s.stage.value for s in policy.stages)):
+            known = ", ".join([*keys, "plans"])
             raise HTTPException(status_code=404, detail=f"no stage {stage!r} (known: {known})")
         try:
             previews = template_previews(

@@ -6,6 +6,7 @@ import sys
 
 from dunning_core.runtime.logging import configure_logging
 from dunning_core.runtime.service import serve
+from dunning_core.runtime.telemetry import setup_telemetry
 
 from dunning_scheduler.adapters.rendering import TemplateError, build_renderer
 from dunning_scheduler.bootstrap import build, load_configured_policy
@@ -16,6 +17,7 @@ from dunning_scheduler.policy.loader import PolicyError
 def main() -> None:
     settings = SchedulerSettings()
     configure_logging("scheduler", settings.log_level, settings.log_json)
+    setup_telemetry("scheduler", settings)
     try:
         renderer = build_renderer(settings)
         policy = load_configured_policy(settings, renderer)

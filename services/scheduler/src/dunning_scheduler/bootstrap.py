@@ -14,6 +14,7 @@ from dunning_core.runtime.auth import follow_keys, require
 from dunning_core.runtime.clock import Clock, clock_from
 from dunning_core.runtime.kafka import ConsumerLoop, EventProducer
 from dunning_core.runtime.service import Component, ServiceRuntime, health_router, lifespan_for
+from dunning_core.runtime.telemetry import observe
 from fastapi import Depends, FastAPI
 
 from dunning_scheduler.adapters.database import make_engine, migrate
@@ -107,6 +108,7 @@ def build(
     app = FastAPI(title="Dunning scheduler", lifespan=lifespan_for(runtime), **DOCS_OFF)
     serve_api_docs(app)
     app.include_router(health_router(runtime))
+    observe(app, settings)
     # Every route here is a read: any valid key (401 without one).
     reads = [Depends(require(Permission.READ))]
     app.include_router(

@@ -27,7 +27,8 @@ class SchedulerSettings(ApiKeySettings):
     db_pool_size: int = Field(default=10, ge=1)
     collector_name: str = "Acme Recovery Services"
     collector_phone: str = "1-800-555-0199"
-    payments_url: str = "https://pay.example.com/accounts"
+    # The payment page (services/portal): links read <payments_url>/p/<token>.
+    payments_url: str = "https://pay.example.com"
     unsubscribe_url: str = Field(
         default="https://collections.example.com/unsubscribe", pattern=r"^https://"
     )

@@ -216,7 +216,7 @@ class Scheduler:
             steps = await tx.load_steps(step_ids)
             changed_cases: dict[str, Case] = {}
             changed_steps: dict[str, StepRecord] = {}
-            replans: list[tuple[StepPlanned, str | None]] = []
+            due: list[tuple[OutreachStep, Envelope]] = []
             for envelope in envelopes:
                 try:
                     outcome = self._react(envelope, cases, steps, now)
@@ -232,14 +232,21 @@ class Scheduler:
                     cases[case.account_id] = changed_cases[case.account_id] = case
                 for record in records:
                     steps[record.step_id] = changed_steps[record.step_id] = record
-                for replan in (step for step in publish if step.send_at <= now):
-                    # Due already: the re-plan continues the trace of the decision that
-                    # deferred it. A later one waits in the step table for the planner.
-                    event = self.planned(replan, envelope.subject, now)
-                    replans.append((event, envelope.traceparent))
-                    steps[replan.step_id] = changed_steps[replan.step_id] = replace(
-                        steps[replan.step_id], status=StepStatus.PLANNED
+                # A step due already goes with this batch; a later one waits in the step
+                # table for the planner.
+                due += [(step, envelope) for step in publish if step.send_at <= now]
+            replans: list[tuple[StepPlanned, str | None]] = []
+            for step, envelope in due:
+                record = steps[step.step_id]
+                if still_wanted(cases[record.account_id], step.step_id):
+                    # The re-plan continues the trace of the event that made it.
+                    replans.append(
+                        (self.planned(step, envelope.subject, now), envelope.traceparent)
                     )
+                    record = replace(record, status=StepStatus.PLANNED)
+                else:  # a later event of the batch withdrew it (a plan broken, a dispute...)
+                    record = replace(record, status=StepStatus.DROPPED)
+                steps[step.step_id] = changed_steps[step.step_id] = record
             await _together(
                 self.publisher.publish(replans),
                 _save(tx, changed_steps.values(), changed_cases.values()),
@@ -284,7 +291,12 @@ class Scheduler:
         case = cases.get(data.account_id)
         if isinstance(data, AccountOpened | AccountUpdated):
             updated = reactions.on_account(case, data, policy, now)
-            return None if updated is None else (updated, [], [])
+            if updated is None:
+                return None
+            caught_up = money.on_snapshot(updated, policy, now)  # a plan that came first
+            if caught_up is not None:
+                return self._answer(caught_up.case, caught_up.drafts, now, StepStatus.SCHEDULED)
+            return updated, [], []
         if isinstance(data, StepDecided | DeliveryUpdated):
             record = steps.get(data.step_id)
             if case is None or record is None or record.account_id != data.account_id:

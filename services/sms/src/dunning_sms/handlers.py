@@ -28,7 +28,7 @@ from dunning_core.contracts.common import Channel
 from dunning_core.contracts.envelope import wrap
 from dunning_core.contracts.events import ConsumerSignaled, DeliveryUpdated, SignalKind
 from dunning_core.contracts.topics import SIGNALS, dlq
-from dunning_core.runtime.tracing import new_traceparent, step_traceparent
+from dunning_core.runtime.tracing import callback_span, new_traceparent, step_traceparent
 from dunning_replies.answers import Answer, answer_for, language_of
 from fastapi import HTTPException, Request
 
@@ -85,9 +85,9 @@ class TwilioWebhooks:
             error_code=error,
             occurred_at=self.clock.now(),
         )
-        await (
-            await self.producer.send(wrap(event, SERVICE, traceparent=step_traceparent(step_id)))
-        )
+        envelope = wrap(event, SERVICE, traceparent=step_traceparent(step_id))
+        with callback_span("sms.status_callback", envelope):  # in the step's trace
+            await (await self.producer.send(envelope))
         if error == OPTED_OUT_ERROR and (to := form.get("To")):
             await self.records.suppress(to)
             await self._signal(

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from dunning_core.runtime.errors import Outage, is_transient
+from dunning_core.runtime.metrics import RETRIES
 
 from dunning_channels.ports import Parked, RetryQueue
 
@@ -82,6 +83,7 @@ class RetryRunner:
             await asyncio.gather(*self._retrying, return_exceptions=True)
 
     async def _retry(self, item: Parked) -> None:
+        RETRIES.labels("send", "parked").inc()
         acks: list[Awaitable[Any]] = []
         try:
             parked_again = await self._try(item, acks)

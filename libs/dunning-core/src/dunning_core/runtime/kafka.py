@@ -11,11 +11,16 @@ No error of the broker, Redis or the database ends a loop: anywhere in a cycle (
 dedupe lookup, handler, flush, dead-letter, mark, commit) it is retried with capped
 exponential backoff and jitter, in place or by handing the batch back; an outage is logged
 when it starts, reminded and ends (``errors.Outage``), and shows on the loop's health.
+
+Each event is handled inside a processing span that continues the trace its record
+carries (``tracing.consuming``; nothing when no SDK is on); the handler latency, retries,
+dead letters and each partition's lag as of the last fetch are Prometheus metrics.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from abc import ABC, abstractmethod
@@ -30,9 +35,11 @@ from dunning_core.contracts.topics import dlq
 from dunning_core.runtime.dedupe import DedupeStore, MemoryDedupe
 from dunning_core.runtime.errors import Backoff as Backoff
 from dunning_core.runtime.errors import Outage, PermanentError, is_transient, quiet_repeats
+from dunning_core.runtime.metrics import CONSUMER_LAG, DEAD_LETTERS, HANDLER_SECONDS, RETRIES
 from dunning_core.runtime.producer import EventProducer as EventProducer
 from dunning_core.runtime.producer import is_fatal_for_producer
 from dunning_core.runtime.producer import topic_for as topic_for
+from dunning_core.runtime.tracing import consuming
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +63,7 @@ async def dead_letter(
             ("dlq_offset", str(record.offset).encode()),
             ("dlq_group", group_id.encode()),
         ]
+        DEAD_LETTERS.labels(record.topic, group_id).inc()
         log.error(
             "dead-lettered",
             extra={"topic": record.topic, "offset": record.offset, "error": error[:300]},
@@ -124,6 +132,7 @@ class ConsumerLifecycle(ABC):
         self._consumer = consumer()
         self._started_once = False
         self._failures = 0  # consecutive failed batches, for the backoff
+        self._retries_metric = RETRIES.labels("consumer", group_id)
 
     async def start(self) -> None:
         """Start consuming; after a ``stop`` (a supervisor restarting the loop), anew."""
@@ -153,6 +162,8 @@ class ConsumerLifecycle(ABC):
                     batches = await self._consumer.getmany(
                         timeout_ms=200, max_records=self.max_records
                     )
+                    with contextlib.suppress(Exception):  # a gauge never fails a batch
+                        self.observe_lag(batches)
                     if not batches and not self.process_empty:
                         continue
                     await self.process(batches)
@@ -177,8 +188,28 @@ class ConsumerLifecycle(ABC):
     async def process(self, batches: Batches) -> None:
         """Handle one fetched batch and commit its offsets."""
 
-    async def _batch_failed(self, batches: Batches, exc: Exception) -> None:
+    def observe_lag(self, batches: Batches) -> None:
+        """Each fetched partition's lag behind its high watermark; after an empty fetch,
+        every partition read (not paused) has caught up."""
+        consumer = self._consumer
+        if batches:
+            for tp, records in batches.items():
+                end = consumer.highwater(tp)
+                if records and end is not None:
+                    lag = max(0, end - records[-1].offset - 1)
+                    CONSUMER_LAG.labels(self.group_id, tp.topic, str(tp.partition)).set(lag)
+            return
+        paused = consumer.paused()
+        for tp in consumer.assignment():
+            if tp not in paused:
+                CONSUMER_LAG.labels(self.group_id, tp.topic, str(tp.partition)).set(0)
+
+    def count_retry(self) -> None:
         self.stats.retries += 1
+        self._retries_metric.inc()
+
+    async def _batch_failed(self, batches: Batches, exc: Exception) -> None:
+        self.count_retry()
         self.last_error = f"{type(exc).__name__}: {exc}"
         self.on_failure(exc)
         # Not one line per failure: the outage logs its start, reminders and its end.
@@ -280,6 +311,7 @@ class ConsumerLoop(ConsumerLifecycle):
         )
         self.handler = handler
         self.dedupe = dedupe or MemoryDedupe()
+        self._latency = HANDLER_SECONDS.labels(group_id)
 
     async def process(self, batches: Batches) -> None:
         decoded: list[tuple[ConsumerRecord[Any, Any], Envelope]] = []
@@ -311,6 +343,18 @@ class ConsumerLoop(ConsumerLifecycle):
         self.stats.last_batch_at = time.monotonic()
 
     async def _handle(self, record: ConsumerRecord[Any, Any], envelope: Envelope) -> str | None:
+        began = time.perf_counter()
+        try:
+            with consuming(
+                record.topic, self.group_id, envelope.traceparent, envelope.type, envelope.id
+            ):
+                return await self._handle_retrying(record, envelope)
+        finally:
+            self._latency.observe(time.perf_counter() - began)
+
+    async def _handle_retrying(
+        self, record: ConsumerRecord[Any, Any], envelope: Envelope
+    ) -> str | None:
         attempt = 0
         while True:
             try:
@@ -328,7 +372,7 @@ class ConsumerLoop(ConsumerLifecycle):
                     return f"{type(exc).__name__}: {exc}"
                 if self._stopping.is_set():
                     raise
-                self.stats.retries += 1
+                self.count_retry()
                 self.outage.failed(exc)
                 await asyncio.sleep(self.backoff.delay(min(attempt, 8)))
                 attempt += 1
@@ -341,7 +385,7 @@ class ConsumerLoop(ConsumerLifecycle):
             except Exception as exc:
                 if not is_transient(exc) or (self._stopping.is_set() and attempt > 3):
                     raise
-                self.stats.retries += 1
+                self.count_retry()
                 self.outage.failed(exc)
                 await asyncio.sleep(self.backoff.delay(min(attempt, 8)))
                 attempt += 1

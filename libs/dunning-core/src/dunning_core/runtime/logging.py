@@ -1,7 +1,9 @@
-"""Structured JSON logs with phone numbers and email addresses masked.
+"""Structured JSON logs with phone numbers and email addresses masked, and trace ids.
 
 Masking happens in the formatter, on the final text, so nothing a caller passes in
 (message, arguments, extra fields, exception text) can leak a full number or address.
+A line written inside a span carries its ``trace_id`` and ``span_id`` (hex, as in W3C
+``traceparent``), so a log search and a trace view meet.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+
+from dunning_core.runtime.tracing import current_ids
 
 _EMAIL = re.compile(
     r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-])[A-Za-z0-9.-]*\.([A-Za-z]{2,})"
@@ -57,8 +61,12 @@ class JsonFormatter(logging.Formatter):
                 payload[key] = value
         if record.exc_info:
             payload["exc"] = self.formatException(record.exc_info)
-        text = orjson.dumps(payload, default=str).decode()
-        return mask_pii(text)
+        text = mask_pii(orjson.dumps(payload, default=str).decode())
+        ids = current_ids()
+        if ids is None:
+            return text
+        # After the masking, which would take a run of digits in a hex id for a phone number.
+        return text[:-1] + f',"trace_id":"{ids[0]}","span_id":"{ids[1]}"}}'
 
 
 class PlainFormatter(logging.Formatter):

@@ -3,7 +3,9 @@
 ``EventProducer`` sends envelopes (or raw records) with idempotence on (acks=all). An
 idempotent producer that the broker answered with a fatal error (its sequence numbers or
 producer id no longer match the broker's, as after a broker restart lost its state) fails
-every later send: the next send closes it and starts a new one.
+every later send: the next send closes it and starts a new one. The trace context in
+the headers is the span in progress when it continues the event's trace; each delivery
+report sent counts in ``dunning_deliveries_total``.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from aiokafka.errors import (
 )
 
 from dunning_core.contracts.envelope import Envelope, encode
-from dunning_core.contracts.events import StepApproved
+from dunning_core.contracts.events import DeliveryUpdated, StepApproved
 from dunning_core.runtime.errors import quiet_repeats
+from dunning_core.runtime.metrics import DELIVERIES
+from dunning_core.runtime.tracing import outgoing
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +156,11 @@ class EventProducer:
 
     async def send(self, envelope: Envelope, topic: str | None = None) -> asyncio.Future[Any]:
         """Queue one envelope; the returned future resolves when the broker has it."""
-        key, value, headers = encode(envelope)
+        # The span in progress (a consumer's processing span) becomes the next hop's parent.
+        key, value, headers = encode(envelope, outgoing(envelope.traceparent))
+        data = envelope.data
+        if isinstance(data, DeliveryUpdated):
+            DELIVERIES.labels(data.channel.value, data.status.value).inc()
         target = self.topic_prefix + (topic or topic_for(envelope))
         return await self._queue(target, key, value, list(headers))
 

@@ -27,6 +27,7 @@ from fastapi.responses import JSONResponse
 from dunning_core.runtime.kafka import Backoff, ConsumerLifecycle
 from dunning_core.runtime.logging import configure_logging
 from dunning_core.runtime.settings import CommonSettings
+from dunning_core.runtime.telemetry import setup_telemetry
 
 log = logging.getLogger(__name__)
 
@@ -222,6 +223,8 @@ def serve(factory: Callable[[], FastAPI], host: str, port: int, log_level: str =
 
 
 def run(name: str, settings: CommonSettings, factory: Callable[[], FastAPI], port: int) -> None:
-    """A process's ``main``: logging as ``settings`` say under ``name``, then :func:`serve`."""
+    """A process's ``main``: logging and telemetry as ``settings`` say under ``name``,
+    then :func:`serve`."""
     configure_logging(name, settings.log_level, settings.log_json)
+    setup_telemetry(name, settings)
     serve(factory, settings.http_host, port)

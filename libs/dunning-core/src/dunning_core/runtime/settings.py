@@ -70,6 +70,16 @@ class CommonSettings(BaseSettings):
         validation_alias=_shared("topic_prefix"),
     )
     http_host: str = Field("127.0.0.1", validation_alias=_shared("http_host"))
+    traces_file: bool = Field(
+        default=False,
+        description="Without an OTLP endpoint, write spans to <state_dir>/traces/<service>.jsonl.",
+        validation_alias=_shared("traces_file"),
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="The bearer token GET /metrics asks for; unset: /metrics refuses all.",
+        validation_alias=_shared("metrics_token"),
+    )
 
     @field_validator("clock_start")
     @classmethod

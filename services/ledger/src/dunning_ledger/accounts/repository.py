@@ -43,12 +43,18 @@ class SqlAccountRepository:
         paid_minor: int,
         status: AccountStatus,
         at: datetime,
+        credit_minor: int | None = None,
     ) -> None:
+        credit = {} if credit_minor is None else {"credit_minor": credit_minor}
         await self.session.execute(
             update(Account)
             .where(Account.account_id == account_id)
             .values(
-                balance_minor=balance_minor, paid_minor=paid_minor, status=status, updated_at=at
+                balance_minor=balance_minor,
+                paid_minor=paid_minor,
+                status=status,
+                updated_at=at,
+                **credit,
             )
         )
 

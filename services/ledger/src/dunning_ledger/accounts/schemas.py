@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 from dunning_ledger.communications.schemas import DisputeOut, FlagOut
 from dunning_ledger.domain.search import days_past_due
 from dunning_ledger.domain.timeline import MESSAGE_BODIES
-from dunning_ledger.payments.schemas import Amount, Body, PaymentOut, PlainText, PlanOut
+from dunning_ledger.payments.schemas import Amount, Body, PaymentOut, PlainText
+from dunning_ledger.plans.schemas import PlanOut
 
 if TYPE_CHECKING:
     from dunning_ledger.accounts.service import AccountView
@@ -99,7 +100,10 @@ class AccountPage(BaseModel):
 class EntryOut(BaseModel):
     at_utc: datetime
     at_local: datetime = Field(description="The same instant in the consumer's zone.")
-    kind: str = Field(description="account, decision, delivery, signal, payment, plan, note")
+    kind: str = Field(
+        description="account, decision, delivery, signal, payment, reversal, credit, plan, "
+        "installment, promise, settlement, note"
+    )
     summary: str
     by: str | None = Field(description="The API key's principal, or the service that sent it.")
     step_id: str | None

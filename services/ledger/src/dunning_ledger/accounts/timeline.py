@@ -21,8 +21,17 @@ from dunning_ledger.domain.timeline import (
     plan_entry,
     signal_entry,
 )
+from dunning_ledger.domain.timeline_money import (
+    credit_entry,
+    ended_entry,
+    installment_missed_entry,
+    plan_end_entry,
+    promise_entry,
+    reversal_entry,
+    settlement_entry,
+)
 from dunning_ledger.models import Account, CommunicationEvent, Payment, PaymentPlan
-from dunning_ledger.ports import Transactions
+from dunning_ledger.ports import Transaction, Transactions
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +76,58 @@ def money_entries(payments: Sequence[Payment], plans: Sequence[PaymentPlan]) -> 
     return entries
 
 
+async def arrangement_entries(tx: Transaction, account: Account) -> list[Entry]:
+    """Installments missed, plans ended, promises, settlements, reversals and credits."""
+    account_id, currency = account.account_id, account.currency
+
+    def money(minor: int) -> str:
+        return f"{format_minor(minor, currency)} {currency}"
+
+    entries = [
+        plan_end_entry(p.ended_at, p.plan_id, p.status)
+        for p in await tx.payments.plans_of(account_id)
+        if p.ended_at is not None
+    ]
+    entries += [
+        installment_missed_entry(
+            i.missed_at, i.plan_id, i.seq, i.due_on, money(i.amount_minor), money(i.paid_minor)
+        )
+        for i in await tx.payments.installments_of(account_id)
+        if i.missed_at is not None
+    ]
+    for p in await tx.payments.promises_of(account_id):
+        entries.append(
+            promise_entry(
+                p.made_at, p.promise_id, money(p.amount_minor), p.due_on, p.source, p.recorded_by
+            )
+        )
+        if p.ended_at is not None:
+            entries.append(ended_entry(p.ended_at, "promise", p.promise_id, p.status))
+    for s in await tx.payments.settlements_of(account_id):
+        entries.append(
+            settlement_entry(
+                s.agreed_at, s.settlement_id, money(s.amount_minor), money(s.balance_minor),
+                s.pay_by, s.source, s.recorded_by,
+            )
+        )  # fmt: skip
+        if s.ended_at is not None:
+            entries.append(ended_entry(s.ended_at, "settlement", s.settlement_id, s.status))
+    payments = {p.payment_id: p for p in await tx.payments.payments_of(account_id)}
+    entries += [
+        reversal_entry(
+            r.reversed_at, r.payment_id, money(payments[r.payment_id].amount_minor), r.reason,
+            r.source, r.recorded_by,
+        )
+        for r in await tx.payments.reversals_of(account_id)
+    ]  # fmt: skip
+    entries += [
+        credit_entry(p.received_at, p.payment_id, money(int(p.allocation["credit"])))
+        for p in payments.values()
+        if p.allocation and p.allocation.get("credit")
+    ]
+    return entries
+
+
 class TimelineService:
     def __init__(self, transactions: Transactions) -> None:
         self.transactions = transactions
@@ -79,6 +140,7 @@ class TimelineService:
             plans = await tx.payments.plans_of(account_id)
             changes = await tx.accounts.changes_of(account_id)
             notes = await tx.accounts.notes_of(account_id)
+            arrangements = await arrangement_entries(tx, account)
             await tx.commit()
         consumer = account.consumer
         opened = Entry(
@@ -89,6 +151,7 @@ class TimelineService:
         )
         entries = [opened, *(event_entry(e) for e in events)]
         entries += money_entries(payments, plans)
+        entries += arrangements
         entries += [
             change_entry(c.changed_at, c.revision, c.changed, c.after, c.recorded_by)
             for c in changes

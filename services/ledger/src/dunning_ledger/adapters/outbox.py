@@ -34,11 +34,7 @@ class SqlOutbox:
 
     async def announce(self, envelopes: Sequence[Envelope]) -> None:
         """Queue encoded records; the table's trigger NOTIFYs the relay at commit."""
-        records = []
-        for envelope in envelopes:
-            key, value, headers = encode(envelope)
-            topic = self.topic_prefix + envelope.data.topic
-            records.append((topic, key, value, _headers_json(headers)))
+        records = [outbox_record(e, self.topic_prefix) for e in envelopes]
         await copy_records(self.session, "outbox", ("topic", "key", "value", "headers"), records)
 
     async def announce_record(self, topic: str, key: bytes, value: bytes) -> None:
@@ -90,6 +86,12 @@ class SqlOutbox:
             text("DELETE FROM ledger.outbox WHERE published_at < :before"), {"before": before}
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+def outbox_record(envelope: Envelope, topic_prefix: str) -> tuple[str, bytes, bytes, str]:
+    """An envelope as an outbox row: topic, key, value and the headers as JSON."""
+    key, value, headers = encode(envelope)
+    return topic_prefix + envelope.data.topic, key, value, _headers_json(headers)
 
 
 def _headers_json(headers: Sequence[tuple[str, bytes]]) -> str:

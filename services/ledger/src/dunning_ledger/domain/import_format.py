@@ -49,7 +49,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any, Final
@@ -111,52 +111,106 @@ def read_csv(data: bytes | str) -> RawTable:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            table.errors.append(
-                RowError(HEADER_ROW, None, f"the file is not UTF-8 (byte {exc.start})", 1)
-            )
+            table.errors.append(not_utf8(exc.start))
             return table
     else:
         text = data.removeprefix("\ufeff")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader, None)
-        while header is not None and not any(cell.strip() for cell in header):
-            header = next(reader, None)  # leading blank lines
-        if header is None:
-            table.errors.append(RowError(HEADER_ROW, None, "the file is empty: no header row", 1))
-            return table
-        header_line = reader.line_num
-        columns = [name.strip().lower() for name in header]
-        table.errors.extend(check_header(columns, line=header_line))
-        if table.errors:
-            return table
-        width = len(columns)
-        row_number = 0
-        while True:
-            try:
-                cells = next(reader)
-            except StopIteration:
-                break
-            if not any(cell.strip() for cell in cells):
-                continue
-            row_number += 1
-            line = reader.line_num
-            if len(cells) != width:
-                table.errors.append(
-                    RowError(
-                        row_number,
-                        None,
-                        f"has {len(cells)} values but the header has {width} columns",
-                        line,
-                    )
-                )
-                continue
-            table.rows.append(RawRow(row_number, dict(zip(columns, cells, strict=True)), line))
-    except csv.Error as exc:
-        table.errors.append(
-            RowError(max(len(table.rows), 1), None, f"unreadable CSV: {exc}", reader.line_num)
-        )
+    for item in iter_csv(io.StringIO(text, newline="")):
+        if isinstance(item, RawRow):
+            table.rows.append(item)
+        else:
+            table.errors.append(item)
     return table
+
+
+def not_utf8(byte: int) -> RowError:
+    return RowError(HEADER_ROW, None, f"the file is not UTF-8 (byte {byte})", 1)
+
+
+def iter_csv(lines: Iterable[str]) -> Iterator[RawRow | RowError]:
+    """The rows of CSV lines as they come, and each problem as it is found."""
+    reader = CsvRows()
+    for line in lines:
+        yield from reader.push((line,))
+        if reader.stopped:
+            return
+    yield from reader.close()
+
+
+class _Feed:
+    """An iterator the push side refills: the CSV reader pulls one record's lines from it."""
+
+    def __init__(self) -> None:
+        self.pending: list[str] = []
+
+    def __iter__(self) -> _Feed:
+        return self
+
+    def __next__(self) -> str:
+        if not self.pending:
+            raise StopIteration
+        return self.pending.pop()
+
+
+class CsvRows:
+    """CSV rows from lines pushed in a few at a time (the file need not be whole).
+
+    Lines are grouped into records first (an odd count of quotes means a quoted field
+    runs on to the next line), so the CSV reader never runs dry inside a record. A
+    header problem or unreadable CSV stops the reading (``stopped``).
+    """
+
+    def __init__(self) -> None:
+        self._feed = _Feed()
+        self._reader = csv.reader(self._feed, strict=True)
+        self._record: list[str] = []
+        self._quotes = 0
+        self.columns: list[str] | None = None
+        self.rows = 0
+        self.stopped = False
+
+    def push(self, lines: Iterable[str]) -> list[RawRow | RowError]:
+        out: list[RawRow | RowError] = []
+        for line in lines:
+            if self.stopped:
+                break
+            self._record.append(line)
+            self._quotes += line.count('"')
+            if self._quotes % 2 == 0:
+                out += self._read()
+        return out
+
+    def close(self) -> list[RawRow | RowError]:
+        """The end of the file: an unclosed quoted field, or no header at all, is an error."""
+        out = self._read() if self._record and not self.stopped else []
+        if self.columns is None and not self.stopped:
+            out.append(RowError(HEADER_ROW, None, "the file is empty: no header row", 1))
+        return out
+
+    def _read(self) -> list[RawRow | RowError]:
+        self._feed.pending, self._record, self._quotes = self._record[::-1], [], 0
+        try:
+            cells = next(self._reader)
+        except StopIteration:
+            return []
+        except csv.Error as exc:
+            self.stopped = True
+            line = self._reader.line_num
+            return [RowError(max(self.rows, 1), None, f"unreadable CSV: {exc}", line)]
+        if not any(cell.strip() for cell in cells):
+            return []  # blank lines, before the header too
+        line = self._reader.line_num
+        if self.columns is None:
+            columns = [name.strip().lower() for name in cells]
+            errors = check_header(columns, line=line)
+            self.stopped = bool(errors)
+            self.columns = columns
+            return list(errors)
+        self.rows += 1
+        if len(cells) != len(self.columns):
+            message = f"has {len(cells)} values but the header has {len(self.columns)} columns"
+            return [RowError(self.rows, None, message, line)]
+        return [RawRow(self.rows, dict(zip(self.columns, cells, strict=True)), line)]
 
 
 def check_header(columns: Sequence[str], *, line: int | None = 1) -> list[RowError]:
@@ -183,28 +237,33 @@ def read_json_rows(items: Sequence[Any]) -> RawTable:
     """Rows of a JSON import; scalar values are read as their text."""
     table = RawTable()
     for index, item in enumerate(items, start=1):
-        if not isinstance(item, Mapping):
-            table.errors.append(RowError(index, None, "must be an object of column: value"))
-            continue
-        values: dict[str, str] = {}
-        bad = False
-        for key, value in item.items():
-            name = str(key).strip().lower()
-            if name not in COLUMNS:
-                table.errors.append(RowError(index, str(key), "unknown column"))
-                bad = True
-            elif value is None:
-                values[name] = ""
-            elif isinstance(value, bool):
-                values[name] = "true" if value else "false"
-            elif isinstance(value, str | int | float):
-                values[name] = str(value)
-            else:
-                table.errors.append(RowError(index, name, "must be a string, number or boolean"))
-                bad = True
-        if not bad:
-            table.rows.append(RawRow(index, values))
+        read = json_row(index, item)
+        if isinstance(read, RawRow):
+            table.rows.append(read)
+        else:
+            table.errors.extend(read)
     return table
+
+
+def json_row(index: int, item: Any, line: int | None = None) -> RawRow | list[RowError]:
+    """One JSON object of column: value as a row, or what is wrong with it."""
+    if not isinstance(item, Mapping):
+        return [RowError(index, None, "must be an object of column: value", line)]
+    values: dict[str, str] = {}
+    errors: list[RowError] = []
+    for key, value in item.items():
+        name = str(key).strip().lower()
+        if name not in COLUMNS:
+            errors.append(RowError(index, str(key), "unknown column", line))
+        elif value is None:
+            values[name] = ""
+        elif isinstance(value, bool):
+            values[name] = "true" if value else "false"
+        elif isinstance(value, str | int | float):
+            values[name] = str(value)
+        else:
+            errors.append(RowError(index, name, "must be a string, number or boolean", line))
+    return errors or RawRow(index, values, line)
 
 
 def parse_date(value: str) -> date | None:

@@ -59,6 +59,7 @@ class ImportedAccount:
     debt_json: str
     fingerprint: str
     row: int
+    line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -102,9 +103,14 @@ def validate_rows(rows: Sequence[RawRow], prior_errors: Iterable[RowError] = ())
     received = max((r.row for r in rows), default=0)
     received = max(received, max((e.row for e in errors), default=0))
     if errors:
-        errors.sort(key=lambda e: (e.row, COLUMNS.index(e.field) if e.field in COLUMNS else -1))
+        errors.sort(key=error_order)
         return ValidatedImport(errors=tuple(errors), received=received)
     return ValidatedImport(accounts=tuple(accounts), received=received)
+
+
+def error_order(error: RowError) -> tuple[int, int]:
+    """Errors by row, then by column in the format's order."""
+    return error.row, COLUMNS.index(error.field) if error.field in COLUMNS else -1
 
 
 def validate_csv(data: bytes | str) -> ValidatedImport:
@@ -328,6 +334,7 @@ def validate_row(raw: RawRow) -> tuple[ImportedAccount | None, list[RowError]]:
         debt_json,
         fingerprint(consumer_json, debt_json),
         raw.row,
+        raw.line,
     ), []
 
 

@@ -137,7 +137,7 @@ def apply_payment(state: MoneyState, amount_minor: int) -> Applied:
     balance = state.balance_minor - to_balance
     plan, completed = state.plan, False
     paid_seqs: tuple[tuple[int, int], ...] = ()
-    if plan is not None and plan.status == "active" and to_balance:
+    if plan is not None and plan.status == "active" and plan.installments and to_balance:
         left, new, paid = to_balance, [], []
         for inst in plan.installments:
             take = min(left, inst.unpaid_minor)

@@ -66,23 +66,18 @@ def check_debt(terms: AccountTerms, debt_id: str | None, currency: str) -> str:
 
 
 def remaining_after(terms: AccountTerms, payment: PaymentInput, now: datetime) -> int:
-    """The balance left once the payment is applied; refuses what cannot be applied."""
+    """The balance left once the payment is applied (what goes beyond is a credit, not
+    refused); refuses what cannot be applied."""
     check_debt(terms, payment.debt_id, payment.currency)
     if payment.amount_minor <= 0:
         raise InvalidRequest("a payment amount must be more than zero", "amount")
-    if payment.amount_minor > terms.balance_minor:
-        raise InvalidRequest(
-            f"payment of {payment.amount_minor} minor units exceeds the balance of "
-            f"{terms.balance_minor}",
-            "amount",
-        )
     if payment.received_at > now + CLOCK_SKEW:
         raise InvalidRequest(
             f"received_at {payment.received_at.isoformat()} is in the future "
             f"(the ledger's time is {now.isoformat()})",
             "received_at",
         )
-    return terms.balance_minor - payment.amount_minor
+    return max(0, terms.balance_minor - payment.amount_minor)
 
 
 def check_plan(terms: AccountTerms, plan: PlanInput, today: date) -> str:
@@ -102,14 +97,18 @@ def check_plan(terms: AccountTerms, plan: PlanInput, today: date) -> str:
             f"the balance of {terms.balance_minor}; the last instalments would pay nothing",
             "instalments",
         )
-    if plan.first_due < today - PLAN_GRACE:
+    check_first_due(plan.first_due, today)
+    return debt_id
+
+
+def check_first_due(first_due: date, today: date) -> None:
+    if first_due < today - PLAN_GRACE:
         raise InvalidRequest(
-            f"first_due {plan.first_due.isoformat()} is more than a month in the past "
+            f"first_due {first_due.isoformat()} is more than a month in the past "
             f"(today is {today.isoformat()})",
             "first_due",
         )
-    if plan.first_due > today + PLAN_HORIZON:
+    if first_due > today + PLAN_HORIZON:
         raise InvalidRequest(
-            f"first_due {plan.first_due.isoformat()} is more than a year ahead", "first_due"
+            f"first_due {first_due.isoformat()} is more than a year ahead", "first_due"
         )
-    return debt_id

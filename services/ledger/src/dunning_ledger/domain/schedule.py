@@ -179,3 +179,30 @@ def early_discount_offer(
         return None
     amount = balance_minor - balance_minor * discount.percent // 100
     return SettlementOffer("early_discount", amount, pay_by)
+
+
+@dataclass(frozen=True, slots=True)
+class Offers:
+    plans: list[PlanOffer]
+    settlement: SettlementOffer | None
+    early_discount: SettlementOffer | None
+
+    def settlement_by_id(self, offer_id: str) -> SettlementOffer | None:
+        return next(
+            (o for o in (self.settlement, self.early_discount) if o and o.offer_id == offer_id),
+            None,
+        )
+
+
+def offers(
+    balance_minor: int, terms: PaymentTerms, today: date, placed_on: date, *, arranged: bool
+) -> Offers:
+    """What the terms allow today; nothing while a plan or a settlement is open
+    (``arranged``) or nothing is owed."""
+    if arranged or balance_minor <= 0:
+        return Offers([], None, None)
+    return Offers(
+        plan_offers(balance_minor, terms, today),
+        settlement_offer(balance_minor, terms, today),
+        early_discount_offer(balance_minor, terms, today, placed_on),
+    )

@@ -22,8 +22,35 @@ from zoneinfo import ZoneInfo
 from dunning_core.contracts.events import ConsumerSignaled, DeliveryUpdated, StepDecided
 
 EntryKind = Literal[
-    "account", "change", "decision", "delivery", "signal", "payment", "plan", "note"
+    "account",
+    "change",
+    "decision",
+    "delivery",
+    "signal",
+    "payment",
+    "plan",
+    "installment",
+    "promise",
+    "settlement",
+    "reversal",
+    "credit",
+    "note",
 ]
+KINDS: Final[tuple[str, ...]] = (
+    "account",
+    "change",
+    "decision",
+    "delivery",
+    "signal",
+    "payment",
+    "reversal",
+    "credit",
+    "installment",
+    "plan",
+    "promise",
+    "settlement",
+    "note",
+)  # the order of entries at one instant
 
 MESSAGE_BODIES: Final = (
     "The ledger does not hold message bodies: it records the gate's decisions, deliveries "
@@ -170,5 +197,4 @@ def note_entry(at: datetime, text: str, by: str | None) -> Entry:
 
 def in_order(entries: Iterable[Entry]) -> list[Entry]:
     """By time, then the order recorded (a decision before the delivery it allowed)."""
-    kinds = ("account", "change", "decision", "delivery", "signal", "payment", "plan", "note")
-    return sorted(entries, key=lambda e: (e.at, kinds.index(e.kind), e.seq))
+    return sorted(entries, key=lambda e: (e.at, KINDS.index(e.kind), e.seq))

@@ -1,61 +1,204 @@
-"""Writing an import to PostgreSQL: lock the accounts it names, COPY the new ones in,
-rewrite the changed ones with one UPDATE ... FROM. The caller commits."""
+"""Writing an import to PostgreSQL: valid rows COPYed into a temporary staging table as
+they stream in, then checked and merged into the accounts set-based (one UPDATE ... FROM,
+one INSERT ... SELECT, the new accounts' events queued from staging). The caller commits;
+a rollback leaves nothing, the staging table included."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 from typing import Any
 
 import asyncpg
+from dunning_core.contracts.events import Consumer, Debt
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dunning_ledger.adapters.sql import copy_records, text_array
-from dunning_ledger.domain.accounts import StoredAccount
+from dunning_ledger.adapters.outbox import outbox_record
+from dunning_ledger.adapters.sql import copy_records, driver
+from dunning_ledger.domain.accounts import AccountChange, StoredAccount, status_for
+from dunning_ledger.domain.import_format import RowError
+from dunning_ledger.domain.import_rows import ImportedAccount
 from dunning_ledger.errors import Conflict
-from dunning_ledger.models import Account
-from dunning_ledger.ports import AccountRow
+from dunning_ledger.ports import AccountRow, StagedAccount
 
+IMPORT_LOCK = 0x1ED6E4  # advisory lock id: one import merges at a time
+_STAGING_COLUMNS = (
+    "row", "line", "account_id", "debt_id", "currency", "imported_balance_minor",
+    "consumer", "debt", "fingerprint", "key", "value", "headers",
+)  # fmt: skip
 _ACCOUNT_COLUMNS = (
     "account_id", "revision", "consumer", "debt", "debt_id", "currency",
     "imported_balance_minor", "paid_minor", "balance_minor", "status", "fingerprint",
     "created_at", "updated_at",
 )  # fmt: skip
+_BALANCE = "GREATEST(0, s.imported_balance_minor - a.paid_minor)"
+_STATUS = "CASE WHEN {0} = 0 THEN 'paid' ELSE 'open' END"
+
+_STAGED_ERRORS = """
+WITH twice AS (
+    SELECT row, line, account_id, min(row) OVER (PARTITION BY account_id) AS first
+    FROM import_staging
+    WHERE account_id IN (
+        SELECT account_id FROM import_staging GROUP BY account_id HAVING count(*) > 1)
+), again AS (
+    SELECT row FROM twice WHERE row <> first
+), debt_twice AS (
+    SELECT row, line, min(row) OVER (PARTITION BY debt_id) AS first
+    FROM import_staging
+    WHERE debt_id IN (SELECT debt_id FROM import_staging GROUP BY debt_id HAVING count(*) > 1)
+      AND row NOT IN (SELECT row FROM again)
+), found AS (
+    SELECT row, line, 'account_id' AS field, 'duplicate of row ' || first AS message
+    FROM twice WHERE row <> first
+    UNION ALL
+    SELECT row, line, 'debt_id', 'debt_id is already the debt of row ' || first
+    FROM debt_twice WHERE row <> first
+    UNION ALL
+    SELECT s.row, s.line, 'debt_id', 'is already the debt of account ''' || a.account_id || ''''
+    FROM import_staging s JOIN ledger.accounts a
+      ON a.debt_id = s.debt_id AND a.account_id <> s.account_id
+)
+SELECT row, line, field, message, count(*) OVER () AS total FROM found ORDER BY row LIMIT $1
+"""
+_TAKE_REBALANCED = """
+WITH locked AS (
+    SELECT a.account_id, a.revision, a.fingerprint, a.paid_minor, a.balance_minor,
+           a.imported_balance_minor
+    FROM ledger.accounts a JOIN import_staging s USING (account_id)
+    WHERE a.paid_minor > 0 AND s.imported_balance_minor <> a.imported_balance_minor
+    FOR UPDATE OF a
+)
+DELETE FROM import_staging s USING locked a WHERE s.account_id = a.account_id
+RETURNING s.row, s.account_id, s.consumer, s.debt, s.fingerprint AS file_fingerprint,
+          a.revision, a.fingerprint, a.paid_minor, a.balance_minor, a.imported_balance_minor
+"""
+_UPDATE = f"""
+WITH changed AS (
+    UPDATE ledger.accounts a SET revision = a.revision + 1, consumer = s.consumer::jsonb,
+        debt = s.debt::jsonb, debt_id = s.debt_id, currency = s.currency,
+        imported_balance_minor = s.imported_balance_minor, balance_minor = {_BALANCE},
+        status = {_STATUS.format(_BALANCE)}, fingerprint = s.fingerprint, updated_at = $1
+    FROM import_staging s
+    WHERE a.account_id = s.account_id AND a.fingerprint <> s.fingerprint
+    RETURNING a.account_id, a.revision, a.balance_minor
+)
+INSERT INTO import_updated SELECT account_id, revision, balance_minor FROM changed
+"""
+_NEW = "NOT EXISTS (SELECT 1 FROM ledger.accounts a WHERE a.account_id = s.account_id)"
+_ANNOUNCE_NEW = f"""
+INSERT INTO ledger.outbox (topic, key, value, headers)
+SELECT $1, s.key, s.value, s.headers::jsonb FROM import_staging s WHERE {_NEW} ORDER BY s.row
+"""
+_INSERT_NEW = f"""
+INSERT INTO ledger.accounts ({", ".join(_ACCOUNT_COLUMNS)})
+SELECT s.account_id, 1, s.consumer::jsonb, s.debt::jsonb, s.debt_id, s.currency,
+       s.imported_balance_minor, 0, s.imported_balance_minor,
+       {_STATUS.format("s.imported_balance_minor")}, s.fingerprint, $1, $1
+FROM import_staging s WHERE {_NEW}
+"""
+_UPDATED = """
+SELECT s.row, s.account_id, s.consumer, s.debt, s.fingerprint, u.revision, u.balance_minor
+FROM import_updated u JOIN import_staging s USING (account_id) ORDER BY s.row
+"""
 
 
 class SqlImportRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, topic_prefix: str = "") -> None:
         self.session = session
+        self.topic_prefix = topic_prefix
+        self._staging = False
 
-    async def lock_accounts(self, account_ids: Sequence[str]) -> dict[str, StoredAccount]:
-        if not account_ids:
-            return {}
-        rows = await self.session.execute(
-            select(Account.account_id, Account.revision, Account.fingerprint, Account.paid_minor,
-                   Account.balance_minor, Account.imported_balance_minor)
-            .where(Account.account_id == func.any(text_array(account_ids)))
-            .with_for_update()
-        )  # fmt: skip
-        return {r.account_id: StoredAccount.of(r) for r in rows}
+    async def _connection(self) -> Any:
+        return await driver(self.session)
 
-    async def debt_holders(self, debt_ids: Sequence[str]) -> dict[str, str]:
-        if not debt_ids:
-            return {}
-        rows = await self.session.execute(
-            select(Account.debt_id, Account.account_id).where(
-                Account.debt_id == func.any(text_array(debt_ids))
+    async def stage(self, rows: Sequence[StagedAccount]) -> None:
+        if not self._staging:
+            await self.session.execute(
+                text(
+                    "CREATE TEMP TABLE import_staging (row integer, line integer, "
+                    "account_id text, debt_id text, currency text, "
+                    "imported_balance_minor bigint, consumer text, debt text, "
+                    "fingerprint text, key bytea, value bytea, headers text) ON COMMIT DROP"
+                )
             )
+            self._staging = True
+        await copy_records(
+            self.session, "import_staging", _STAGING_COLUMNS, self._records(rows), schema=None
         )
-        return {r.debt_id: r.account_id for r in rows}
 
-    async def insert_accounts(self, rows: Sequence[AccountRow]) -> None:
+    def _records(self, rows: Sequence[StagedAccount]) -> list[tuple[Any, ...]]:
+        records = []
+        for staged in rows:
+            a = staged.account
+            key = value = headers = None
+            if staged.opened is not None:
+                _, key, value, headers = outbox_record(staged.opened, self.topic_prefix)
+            records.append(
+                (a.row, a.line, a.account_id, a.debt.debt_id, a.debt.balance.currency,
+                 a.debt.balance.amount_minor, a.consumer_json, a.debt_json, a.fingerprint,
+                 key, value, headers)
+            )  # fmt: skip
+        return records
+
+    async def staged_errors(self, limit: int) -> tuple[list[RowError], int]:
+        if not self._staging:
+            return [], 0
+        connection = await self._connection()
+        await connection.execute("ANALYZE import_staging")  # temporary tables have no statistics
+        rows = await connection.fetch(_STAGED_ERRORS, limit)
+        errors = [RowError(r["row"], r["field"], r["message"], r["line"]) for r in rows]
+        return errors, rows[0]["total"] if rows else 0
+
+    async def take_rebalanced(self) -> list[tuple[ImportedAccount, StoredAccount]]:
+        if not self._staging:
+            return []
+        connection = await self._connection()
+        return [
+            (_imported(r, r["file_fingerprint"]), StoredAccount.of(_Columns(r)))
+            for r in await connection.fetch(_TAKE_REBALANCED)
+        ]
+
+    async def merge(self, at: datetime) -> tuple[int, int]:
+        if not self._staging:
+            return 0, 0
+        connection = await self._connection()
+        await connection.execute("SELECT pg_advisory_xact_lock($1)", IMPORT_LOCK)
+        await connection.execute(
+            "CREATE TEMP TABLE import_updated (account_id text, revision integer, "
+            "balance_minor bigint) ON COMMIT DROP"
+        )
+        updated = _count(await connection.execute(_UPDATE, at))
+        topic = f"{self.topic_prefix}accounts.v1"
         try:
-            await copy_records(self.session, "accounts", _ACCOUNT_COLUMNS, _records(rows))
+            opened = _count(await connection.execute(_ANNOUNCE_NEW, topic))
+            inserted = _count(await connection.execute(_INSERT_NEW, at))
         except (asyncpg.UniqueViolationError, sa_exc.IntegrityError) as exc:
             raise Conflict(
-                "another import created some of these accounts at the same time; retry"
+                "another import or operator created some of these accounts at the same time; retry"
             ) from exc
+        if inserted != opened:
+            raise Conflict("the accounts changed while the import was merged; retry")
+        return opened, updated
+
+    async def updated(self, batch: int) -> AsyncIterator[list[AccountChange]]:
+        if not self._staging:
+            return
+        connection = await self._connection()
+        changes: list[AccountChange] = []
+        async for r in connection.cursor(_UPDATED, prefetch=batch):
+            balance = r["balance_minor"]
+            changes.append(
+                AccountChange(
+                    _imported(r, r["fingerprint"]), r["revision"], balance, status_for(balance)
+                )
+            )
+            if len(changes) >= batch:
+                yield changes
+                changes = []
+        if changes:
+            yield changes
 
     async def update_accounts(self, rows: Sequence[AccountRow]) -> None:
         """Rewrite imported content: COPY into a temporary table, then one UPDATE ... FROM."""
@@ -68,7 +211,7 @@ class SqlImportRepository:
             )
         )
         await copy_records(
-            self.session, "account_import", _ACCOUNT_COLUMNS, _records(rows), schema=None
+            self.session, "account_import", _ACCOUNT_COLUMNS, _account_records(rows), schema=None
         )
         await self.session.execute(
             text(
@@ -82,7 +225,38 @@ class SqlImportRepository:
         )
 
 
-def _records(rows: Sequence[AccountRow]) -> list[tuple[Any, ...]]:
+class _Columns:
+    """A stored account's columns out of a joined record (``StoredAccount.of`` reads them)."""
+
+    def __init__(self, r: Any) -> None:
+        self.account_id: str = r["account_id"]
+        self.revision: int = r["revision"]
+        self.fingerprint: str = r["fingerprint"]
+        self.paid_minor: int = r["paid_minor"]
+        self.balance_minor: int = r["balance_minor"]
+        self.imported_balance_minor: int = r["imported_balance_minor"]
+
+
+def _imported(r: Any, fingerprint: str) -> ImportedAccount:
+    """A staged row back as the account the file gave (its models rebuilt from JSON)."""
+    consumer_json, debt_json = r["consumer"], r["debt"]
+    return ImportedAccount(
+        r["account_id"],
+        Consumer.model_validate_json(consumer_json),
+        Debt.model_validate_json(debt_json),
+        consumer_json,
+        debt_json,
+        fingerprint,
+        r["row"],
+    )
+
+
+def _count(status: str) -> int:
+    """The row count of a command status such as ``INSERT 0 12`` or ``UPDATE 3``."""
+    return int(status.rsplit(" ", 1)[-1])
+
+
+def _account_records(rows: Sequence[AccountRow]) -> list[tuple[Any, ...]]:
     return [
         (r.account_id, r.revision, r.consumer, r.debt, r.debt_id, r.currency,
          r.imported_balance_minor, 0, r.balance_minor, r.status, r.fingerprint, r.at, r.at)

@@ -1,14 +1,21 @@
 """Importing accounts: all rows or none, each change announced in the same transaction.
 
+A file streams in: each piece is validated off the event loop and its valid rows staged
+while the next piece is read; nothing is merged unless the whole file is valid.
+
 New accounts are announced as ``AccountOpened``, changed ones as ``AccountUpdated``; an
 account whose content was already recorded changes nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from dunning_core.contracts.envelope import Envelope
 from dunning_core.contracts.events import AccountOpened, AccountUpdated, Event
@@ -19,11 +26,13 @@ from dunning_ledger.domain.accounts import (
     BalanceKept,
     debt_with_balance,
     plan_import,
+    status_for,
 )
 from dunning_ledger.domain.import_format import RowError
-from dunning_ledger.domain.import_rows import ValidatedImport
+from dunning_ledger.domain.import_rows import ImportedAccount, ValidatedImport, error_order
+from dunning_ledger.domain.import_stream import MAX_LISTED_ERRORS, ImportReader, StreamFormat
 from dunning_ledger.errors import ImportRejected
-from dunning_ledger.ports import AccountRow, Clock, Transactions
+from dunning_ledger.ports import AccountRow, Clock, StagedAccount, Transaction, Transactions
 
 log = logging.getLogger(__name__)
 
@@ -42,34 +51,87 @@ class ImportService:
         self.transactions = transactions
         self.clock = clock
 
+    async def import_stream(self, chunks: AsyncIterator[bytes], fmt: StreamFormat) -> ImportCounts:
+        """A CSV or JSON Lines body as it arrives: all rows or none, never held whole."""
+        reader = ImportReader(fmt)
+        now = self.clock.now()
+
+        def step(data: bytes | None) -> list[StagedAccount]:
+            accounts = reader.close() if data is None else reader.feed(data)
+            return _staged(accounts, now, announce=not reader.errors.count)
+
+        async def batches() -> AsyncIterator[list[StagedAccount]]:
+            # Validation is CPU work: off the event loop, while the last batch is COPYed.
+            async for piece in _pieces(chunks):
+                yield await asyncio.to_thread(step, piece)
+            yield await asyncio.to_thread(step, None)
+
+        return await self._import(batches(), reader, now)
+
+    async def import_items(self, items: Sequence[Any]) -> ImportCounts:
+        """A JSON array of rows (a body small enough to be read whole)."""
+        reader = ImportReader("jsonl")
+        now = self.clock.now()
+
+        def step(part: Sequence[Any]) -> list[StagedAccount]:
+            return _staged(reader.items(part), now, announce=not reader.errors.count)
+
+        async def batches() -> AsyncIterator[list[StagedAccount]]:
+            for start in range(0, len(items), _BATCH):
+                yield await asyncio.to_thread(step, items[start : start + _BATCH])
+
+        return await self._import(batches(), reader, now)
+
     async def import_accounts(self, validated: ValidatedImport) -> ImportCounts:
-        """All rows or none: a file with any error imports nothing."""
+        """Rows already validated in memory (a small file): all rows or none."""
         if not validated.ok:
             raise ImportRejected(validated.errors, validated.received)
         now = self.clock.now()
-        async with self.transactions() as tx:
-            stored = await tx.imports.lock_accounts([a.account_id for a in validated.accounts])
-            holders = await tx.imports.debt_holders([a.debt.debt_id for a in validated.accounts])
-            taken = [
-                RowError(a.row, "debt_id", f"is already the debt of account {holder!r}")
-                for a in validated.accounts
-                if (holder := holders.get(a.debt.debt_id, a.account_id)) != a.account_id
-            ]
-            if taken:
-                raise ImportRejected(taken, validated.received)
-            plan = plan_import(validated.accounts, stored)
-            await tx.imports.insert_accounts([_account_row(c, now) for c in plan.opened])
+        progress = ImportReader("jsonl")
+        progress.received = validated.received
+
+        async def batches() -> AsyncIterator[list[StagedAccount]]:
+            yield _staged(validated.accounts, now, announce=True)
+
+        return await self._import(batches(), progress, now)
+
+    async def _import(
+        self, batches: AsyncIterator[list[StagedAccount]], progress: ImportReader, now: datetime
+    ) -> ImportCounts:
+        async with contextlib.AsyncExitStack() as stack:
+            # The transaction opens with the first valid rows: a file bad from the start
+            # is refused without the database.
+            staging = _Staging(stack, self.transactions)
+            await staging.stage_all(batches, progress)
+            tx = staging.tx
+            found: list[RowError] = []
+            found_count = 0
+            if tx is not None and not progress.errors.count:
+                found, found_count = await tx.imports.staged_errors(MAX_LISTED_ERRORS)
+            if progress.errors.count or found_count:
+                listed = sorted(progress.errors.listed + found, key=error_order)
+                raise ImportRejected(
+                    listed[:MAX_LISTED_ERRORS],
+                    progress.received,
+                    progress.errors.count + found_count,
+                )
+            if tx is None:
+                return ImportCounts(progress.received, 0, 0, 0)
+            rebalanced = await tx.imports.take_rebalanced()
+            plan = plan_import([a for a, _ in rebalanced], {s.account_id: s for _, s in rebalanced})
             await tx.imports.update_accounts([_account_row(c, now) for c in plan.updated])
-            await tx.outbox.announce(
-                [_announced(c, now, opened=True) for c in plan.opened]
-                + [_announced(c, now, opened=False) for c in plan.updated]
-            )
+            await tx.outbox.announce([_announced(c, now, opened=False) for c in plan.updated])
+            opened, updated = await tx.imports.merge(now)
+            async for changes in tx.imports.updated(_BATCH):
+                await tx.outbox.announce([_announced(c, now, opened=False) for c in changes])
             await tx.commit()
+        staged = staging.count
+        updated += len(plan.updated)
         counts = ImportCounts(
-            received=len(validated.accounts),
-            opened=len(plan.opened),
-            updated=len(plan.updated),
-            unchanged=len(plan.unchanged),
+            received=progress.received,
+            opened=opened,
+            updated=updated,
+            unchanged=staged - opened - updated,
             balances_kept=tuple(plan.balances_kept),
         )
         log.info(
@@ -82,6 +144,71 @@ class ImportService:
             },
         )
         return counts
+
+
+_BATCH = 2000  # rows per COPY and per outbox write
+_PIECE = 256 * 1024  # body bytes validated at a time
+
+
+async def _pieces(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """The body in pieces of about ``_PIECE`` bytes (a network chunk may be a few bytes)."""
+    buffer = bytearray()
+    async for chunk in chunks:
+        buffer += chunk
+        if len(buffer) >= _PIECE:
+            yield bytes(buffer)
+            buffer.clear()
+    if buffer:
+        yield bytes(buffer)
+
+
+class _Staging:
+    """COPYs each batch while the next one is validated; stops staging at the first error
+    (the rest of the file is still read, for the error count)."""
+
+    def __init__(self, stack: contextlib.AsyncExitStack, transactions: Transactions) -> None:
+        self.stack = stack
+        self.transactions = transactions
+        self.tx: Transaction | None = None
+        self.count = 0
+
+    async def stage_all(
+        self, batches: AsyncIterator[list[StagedAccount]], progress: ImportReader
+    ) -> None:
+        writing: asyncio.Future[None] | None = None
+        try:
+            async for rows in batches:
+                if writing is not None:
+                    await writing
+                    writing = None
+                if rows and not progress.errors.count:
+                    if self.tx is None:
+                        self.tx = await self.stack.enter_async_context(self.transactions())
+                    self.count += len(rows)
+                    writing = asyncio.ensure_future(self.tx.imports.stage(rows))
+            if writing is not None:
+                await writing
+                writing = None
+        finally:
+            if writing is not None:  # the reading failed: let the COPY end before the rollback
+                with contextlib.suppress(Exception):
+                    await writing
+
+
+def _staged(
+    accounts: Sequence[ImportedAccount], at: datetime, *, announce: bool
+) -> list[StagedAccount]:
+    """Rows for staging, each with the ``AccountOpened`` it sends should it be new."""
+    return [
+        StagedAccount(
+            a,
+            _announced(AccountChange(a, 1, a.debt.balance.amount_minor,
+                                     status_for(a.debt.balance.amount_minor)), at, opened=True)
+            if announce
+            else None,
+        )
+        for a in accounts
+    ]  # fmt: skip
 
 
 def _announced(change: AccountChange, at: datetime, *, opened: bool) -> Envelope:

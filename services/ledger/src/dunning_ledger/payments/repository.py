@@ -1,38 +1,56 @@
-"""Payments and plans in PostgreSQL. The caller commits."""
+"""Payments, plans and their installments, promises, settlements and reversals in
+PostgreSQL. The caller commits; rows read here are updated in place by the use cases."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dunning_ledger.models import Payment, PaymentPlan
+from dunning_ledger.models import (
+    Account,
+    Payment,
+    PaymentPlan,
+    PaymentReversal,
+    PlanInstallment,
+    Promise,
+    Settlement,
+)
 
 
 class SqlPaymentRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def _add(self, *rows: object) -> None:
+        self.session.add_all(rows)
+        await self.session.flush()
+
     async def get_payment(self, payment_id: str) -> Payment | None:
         return await self.session.get(Payment, payment_id)
 
     async def add_payment(self, payment: Payment) -> None:
-        self.session.add(payment)
-        await self.session.flush()
+        await self._add(payment)
 
     async def payments_of(self, account_id: str) -> Sequence[Payment]:
         result = await self.session.scalars(
-            select(Payment).where(Payment.account_id == account_id).order_by(Payment.received_at)
+            select(Payment)
+            .where(Payment.account_id == account_id)
+            .order_by(Payment.received_at, Payment.recorded_at)
         )
         return result.all()
 
     async def get_plan(self, plan_id: str) -> PaymentPlan | None:
         return await self.session.get(PaymentPlan, plan_id)
 
-    async def add_plan(self, plan: PaymentPlan) -> None:
-        self.session.add(plan)
-        await self.session.flush()
+    async def add_plan(
+        self, plan: PaymentPlan, installments: Sequence[PlanInstallment] = ()
+    ) -> None:
+        await self._add(plan)
+        if installments:
+            await self._add(*installments)
 
     async def plans_of(self, account_id: str) -> Sequence[PaymentPlan]:
         result = await self.session.scalars(
@@ -41,3 +59,93 @@ class SqlPaymentRepository:
             .order_by(PaymentPlan.agreed_at)
         )
         return result.all()
+
+    async def installments_of(self, account_id: str) -> Sequence[PlanInstallment]:
+        result = await self.session.scalars(
+            select(PlanInstallment)
+            .where(PlanInstallment.account_id == account_id)
+            .order_by(PlanInstallment.plan_id, PlanInstallment.seq)
+        )
+        return result.all()
+
+    async def get_promise(self, promise_id: str) -> Promise | None:
+        return await self.session.get(Promise, promise_id)
+
+    async def add_promise(self, promise: Promise) -> None:
+        await self._add(promise)
+
+    async def promises_of(self, account_id: str) -> Sequence[Promise]:
+        result = await self.session.scalars(
+            select(Promise).where(Promise.account_id == account_id).order_by(Promise.made_at)
+        )
+        return result.all()
+
+    async def get_settlement(self, settlement_id: str) -> Settlement | None:
+        return await self.session.get(Settlement, settlement_id)
+
+    async def add_settlement(self, settlement: Settlement) -> None:
+        await self._add(settlement)
+
+    async def settlements_of(self, account_id: str) -> Sequence[Settlement]:
+        result = await self.session.scalars(
+            select(Settlement)
+            .where(Settlement.account_id == account_id)
+            .order_by(Settlement.agreed_at)
+        )
+        return result.all()
+
+    async def get_reversal(self, payment_id: str) -> PaymentReversal | None:
+        return await self.session.get(PaymentReversal, payment_id)
+
+    async def add_reversal(self, reversal: PaymentReversal) -> None:
+        await self._add(reversal)
+
+    async def reversals_of(self, account_id: str) -> Sequence[PaymentReversal]:
+        result = await self.session.scalars(
+            select(PaymentReversal)
+            .where(PaymentReversal.account_id == account_id)
+            .order_by(PaymentReversal.reversed_at)
+        )
+        return result.all()
+
+    async def accounts_due(self, before: date, grace_days: int, limit: int) -> Sequence[str]:
+        """Accounts with an installment unpaid past ``before - grace_days``, a promise
+        open past ``before`` or a settlement open past ``before`` (their zone decides)."""
+        late_installments = (
+            select(PlanInstallment.account_id)
+            .join(PaymentPlan, PaymentPlan.plan_id == PlanInstallment.plan_id)
+            .where(
+                PaymentPlan.status == "active",
+                PlanInstallment.missed_at.is_(None),
+                PlanInstallment.paid_minor < PlanInstallment.amount_minor,
+                PlanInstallment.due_on < before - timedelta(days=grace_days),
+            )
+        )
+        late_promises = select(Promise.account_id).where(
+            Promise.status == "open", Promise.due_on < before
+        )
+        late_settlements = select(Settlement.account_id).where(
+            Settlement.status == "open", Settlement.pay_by < before
+        )
+        result = await self.session.scalars(
+            select(Account.account_id)
+            .where(
+                or_(
+                    Account.account_id.in_(late_installments),
+                    Account.account_id.in_(late_promises),
+                    Account.account_id.in_(late_settlements),
+                )
+            )
+            .order_by(Account.account_id)
+            .limit(limit)
+        )
+        return result.all()
+
+    async def try_lock(self, account_id: str) -> Account | None:
+        """The account row-locked, or None when another transaction holds it (SKIP LOCKED)."""
+        result = await self.session.execute(
+            select(Account)
+            .where(Account.account_id == account_id)
+            .with_for_update(skip_locked=True)
+        )
+        return result.scalar_one_or_none()

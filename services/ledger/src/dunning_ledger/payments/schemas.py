@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from dunning_core.contracts.common import Instant
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -12,7 +12,7 @@ from dunning_ledger.domain.money import format_minor
 from dunning_ledger.domain.payments import PaymentMethod
 
 if TYPE_CHECKING:
-    from dunning_ledger.models import Payment, PaymentPlan
+    from dunning_ledger.models import Payment, PaymentReversal
 
 
 def _decimal_text(value: Any) -> Any:
@@ -25,6 +25,9 @@ DecimalText = Annotated[
     BeforeValidator(_decimal_text),
     Field(pattern=r"^\s*\d+(\.\d+)?\s*$", examples=["1234.50"]),
 ]
+Source = Literal["api", "page", "processor", "operator"]
+"""Who entered a change: recorded, and put on its event."""
+SOURCE_DOC = "Who entered it: api (default), page, processor or operator."
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
 PlainText = Annotated[
     str,
@@ -68,6 +71,7 @@ class PaymentIn(Body):
     debt_id: Identifier | None = None
     method: PaymentMethod = "other"
     received_at: Instant | None = Field(default=None, description="Defaults to now.")
+    source: Source = Field(default="api", description=SOURCE_DOC)
 
 
 class PaymentOut(BaseModel):
@@ -80,9 +84,15 @@ class PaymentOut(BaseModel):
     received_at: datetime
     recorded_by: str | None = Field(description="The principal of the API key that entered it.")
     replayed: bool = Field(description="True when this payment_id was already recorded.")
+    source: str | None = None
+    credit: Amount | None = Field(default=None, description="The part beyond the balance.")
+    plan_id: str | None = Field(default=None, description="The plan whose installments it paid.")
+    installments: list[int] = Field(default_factory=list, description="Their numbers (seq).")
 
     @classmethod
     def of(cls, p: Payment, replayed: bool) -> PaymentOut:
+        allocation = p.allocation or {}
+        credit = int(allocation.get("credit") or 0)
         return cls(
             payment_id=p.payment_id,
             account_id=p.account_id,
@@ -93,39 +103,40 @@ class PaymentOut(BaseModel):
             received_at=p.received_at,
             recorded_by=p.recorded_by,
             replayed=replayed,
+            source=p.source,
+            credit=Amount.of(credit, p.currency) if credit else None,
+            plan_id=allocation.get("plan_id"),
+            installments=[seq for seq, _ in allocation.get("installments") or []],
         )
 
 
-class PlanIn(Body):
-    plan_id: Identifier = Field(description="Idempotency key.")
-    instalment: DecimalText
-    instalments: int = Field(ge=1, le=600)
-    first_due: date
-    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
-    debt_id: Identifier | None = None
+class ReversalIn(Body):
+    reason: Literal["chargeback", "nsf", "processor_failure", "error", "other"]
+    reversed_at: Instant | None = Field(default=None, description="Defaults to now.")
+    source: Source = Field(default="api", description=SOURCE_DOC)
 
 
-class PlanOut(BaseModel):
-    plan_id: str
+class ReversalOut(BaseModel):
+    payment_id: str
     account_id: str
-    debt_id: str
-    instalment: Amount
-    instalments: int
-    first_due: date
-    agreed_at: datetime
-    recorded_by: str | None = Field(description="The principal of the API key that entered it.")
+    reason: str
+    amount: Amount
+    remaining_balance: Amount
+    reversed_at: datetime
+    source: str | None
+    recorded_by: str | None
     replayed: bool = False
 
     @classmethod
-    def of(cls, p: PaymentPlan, replayed: bool = False) -> PlanOut:
+    def of(cls, r: PaymentReversal, p: Payment, balance_minor: int, replayed: bool) -> ReversalOut:
         return cls(
-            plan_id=p.plan_id,
-            account_id=p.account_id,
-            debt_id=p.debt_id,
-            instalment=Amount.of(p.instalment_minor, p.currency),
-            instalments=p.instalments,
-            first_due=p.first_due,
-            agreed_at=p.agreed_at,
-            recorded_by=p.recorded_by,
+            payment_id=r.payment_id,
+            account_id=r.account_id,
+            reason=r.reason,
+            amount=Amount.of(p.amount_minor, p.currency),
+            remaining_balance=Amount.of(balance_minor, p.currency),
+            reversed_at=r.reversed_at,
+            source=r.source,
+            recorded_by=r.recorded_by,
             replayed=replayed,
         )

@@ -1,21 +1,34 @@
-"""Recording payments and agreeing plans: each idempotent by its id, each announced
-through the outbox in the transaction that records it."""
+"""Recording payments and reversing them: each idempotent by the payment's id, each
+applied to the account's plan, promise and settlement, and announced through the outbox
+in the transaction that records it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from dunning_core.contracts.common import Money
-from dunning_core.contracts.events import PaymentReceived, PlanAgreed
+from dunning_core.contracts.events import Event
+from dunning_core.contracts.payments import (
+    AccountReopened,
+    AccountSettled,
+    CreditRecorded,
+    PaymentReceived,
+    PaymentReversed,
+    PlanCompleted,
+    PromiseKept,
+)
 
 from dunning_ledger.accounts.service import envelope_of, locked_account, terms_of
 from dunning_ledger.domain.accounts import status_for
+from dunning_ledger.domain.lifecycle import Allocation, Applied, apply_payment, reverse_payment
 from dunning_ledger.domain.money import MoneyError, parse_minor
-from dunning_ledger.domain.payments import PaymentInput, PlanInput, check_plan, remaining_after
-from dunning_ledger.errors import Conflict, InvalidRequest
-from dunning_ledger.models import Payment, PaymentPlan
-from dunning_ledger.payments.schemas import PaymentIn, PlanIn
-from dunning_ledger.ports import Clock, Transactions
+from dunning_ledger.domain.payments import PaymentInput, remaining_after
+from dunning_ledger.errors import Conflict, InvalidRequest, NotFound
+from dunning_ledger.models import Account, Payment, PaymentReversal
+from dunning_ledger.payments.schemas import PaymentIn, ReversalIn
+from dunning_ledger.payments.state import load, state_of, store
+from dunning_ledger.ports import Clock, Transaction, Transactions
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,8 +38,10 @@ class PaymentResult:
 
 
 @dataclass(frozen=True, slots=True)
-class PlanResult:
-    plan: PaymentPlan
+class ReversalResult:
+    reversal: PaymentReversal
+    payment: Payment
+    balance_minor: int
     replayed: bool
 
 
@@ -49,7 +64,7 @@ class PaymentService:
             payment = PaymentInput(
                 payment_id=body.payment_id,
                 debt_id=body.debt_id,
-                amount_minor=_minor(body.amount, currency, "amount"),
+                amount_minor=minor_of(body.amount, currency, "amount"),
                 currency=currency,
                 method=body.method,
                 received_at=body.received_at or now,
@@ -67,7 +82,10 @@ class PaymentService:
                     )
                 await tx.commit()
                 return PaymentResult(existing, replayed=True)
-            remaining = remaining_after(terms_of(account), payment, now)
+            remaining_after(terms_of(account), payment, now)  # refuses what cannot apply
+            rows = await load(tx, account)
+            applied = apply_payment(state_of(rows), payment.amount_minor)
+            store(rows, applied.state, now)
             row = Payment(
                 payment_id=payment.payment_id,
                 account_id=account_id,
@@ -75,88 +93,175 @@ class PaymentService:
                 amount_minor=payment.amount_minor,
                 currency=payment.currency,
                 method=payment.method,
-                remaining_balance_minor=remaining,
+                remaining_balance_minor=applied.state.balance_minor,
                 received_at=payment.received_at,
                 recorded_at=now,
                 recorded_by=recorded_by,
+                source=body.source,
+                allocation=applied.allocation.as_json(),
             )
             await tx.payments.add_payment(row)
-            await tx.accounts.set_balance(
-                account_id,
-                balance_minor=remaining,
-                paid_minor=account.paid_minor + payment.amount_minor,
-                status=status_for(remaining),
-                at=now,
-            )
-            event = PaymentReceived(
-                account_id=account_id,
-                payment_id=payment.payment_id,
-                debt_id=account.debt_id,
-                amount=Money(amount_minor=payment.amount_minor, currency=payment.currency),
-                remaining_balance=Money(amount_minor=remaining, currency=payment.currency),
-                received_at=payment.received_at,
-                method=payment.method,
-            )
-            await tx.outbox.announce([envelope_of(event, now)])
+            await _set_balance(tx, account, applied.allocation.to_balance, applied, now)
+            events = received_events(account, row, applied, body.source, now)
+            await tx.outbox.announce([envelope_of(e, now) for e in events])
             await tx.commit()
         return PaymentResult(row, replayed=False)
 
-    async def agree_plan(
-        self, account_id: str, body: PlanIn, recorded_by: str | None = None
-    ) -> PlanResult:
-        """Idempotent by ``plan_id``."""
+    async def reverse_payment(
+        self, account_id: str, payment_id: str, body: ReversalIn, recorded_by: str | None = None
+    ) -> ReversalResult:
+        """Takes back what the payment did; idempotent by the payment's id."""
         now = self.clock.now()
+        reversed_at = body.reversed_at or now
         async with self.transactions() as tx:
             account = await locked_account(tx, account_id)
-            currency = body.currency or account.currency
-            plan = PlanInput(
-                plan_id=body.plan_id,
-                debt_id=body.debt_id,
-                instalment_minor=_minor(body.instalment, currency, "instalment"),
-                currency=currency,
-                instalments=body.instalments,
-                first_due=body.first_due,
-            )
-            existing = await tx.payments.get_plan(body.plan_id)
+            payment = await tx.payments.get_payment(payment_id)
+            if payment is None or payment.account_id != account_id:
+                raise NotFound(f"no payment {payment_id!r} on account {account_id!r}")
+            existing = await tx.payments.get_reversal(payment_id)
             if existing is not None:
-                if (
-                    existing.account_id != account_id
-                    or existing.instalment_minor != plan.instalment_minor
-                    or existing.instalments != plan.instalments
-                    or existing.first_due != plan.first_due
+                if existing.reason != body.reason or (
+                    body.reversed_at is not None and existing.reversed_at != body.reversed_at
                 ):
-                    raise Conflict(f"plan {body.plan_id!r} was already agreed with other terms")
+                    raise Conflict(f"payment {payment_id!r} was already reversed otherwise")
                 await tx.commit()
-                return PlanResult(existing, replayed=True)
-            debt_id = check_plan(terms_of(account), plan, now.date())
-            row = PaymentPlan(
-                plan_id=plan.plan_id,
+                return ReversalResult(existing, payment, account.balance_minor, replayed=True)
+            allocation = (
+                Allocation.of_json(payment.allocation)
+                if payment.allocation is not None
+                else Allocation(to_balance=payment.amount_minor)  # recorded before allocations
+            )
+            rows = await load(tx, account)
+            before = state_of(
+                rows,
+                plan_id=allocation.plan_id,
+                promise_id=allocation.promise_id,
+                settlement_id=allocation.settlement_id,
+            )
+            after = reverse_payment(before, allocation)
+            store(rows, after, now)
+            reversal = PaymentReversal(
+                payment_id=payment_id,
                 account_id=account_id,
-                debt_id=debt_id,
-                instalment_minor=plan.instalment_minor,
-                currency=currency,
-                instalments=plan.instalments,
-                first_due=plan.first_due,
-                agreed_at=now,
+                reason=body.reason,
+                reversed_at=reversed_at,
+                recorded_at=now,
+                source=body.source,
                 recorded_by=recorded_by,
             )
-            await tx.payments.add_plan(row)
-            event = PlanAgreed(
-                account_id=account_id,
-                plan_id=plan.plan_id,
-                debt_id=debt_id,
-                instalment=Money(amount_minor=plan.instalment_minor, currency=currency),
-                instalments=plan.instalments,
-                first_due=plan.first_due,
-                agreed_at=now,
-                recorded_by=recorded_by,
+            await tx.payments.add_reversal(reversal)
+            settled_before = account.balance_minor == 0 and account.status == "paid"
+            await tx.accounts.set_balance(
+                account_id,
+                balance_minor=after.balance_minor,
+                paid_minor=account.paid_minor - allocation.to_balance,
+                status=status_for(after.balance_minor),
+                at=now,
+                credit_minor=after.credit_minor,
             )
-            await tx.outbox.announce([envelope_of(event, now)])
+            currency = payment.currency
+            events: list[Event] = [
+                PaymentReversed(
+                    account_id=account_id,
+                    payment_id=payment_id,
+                    debt_id=account.debt_id,
+                    amount=Money(amount_minor=payment.amount_minor, currency=currency),
+                    reason=body.reason,
+                    remaining_balance=Money(amount_minor=after.balance_minor, currency=currency),
+                    reversed_at=reversed_at,
+                    plan_id=allocation.plan_id,
+                    source=body.source,
+                )
+            ]
+            if settled_before and after.balance_minor > 0:
+                events.append(
+                    AccountReopened(
+                        account_id=account_id,
+                        debt_id=account.debt_id,
+                        by_payment_id=payment_id,
+                        remaining_balance=Money(
+                            amount_minor=after.balance_minor, currency=currency
+                        ),
+                        reopened_at=now,
+                    )
+                )
+            await tx.outbox.announce([envelope_of(e, now) for e in events])
             await tx.commit()
-        return PlanResult(row, replayed=False)
+        return ReversalResult(reversal, payment, after.balance_minor, replayed=False)
 
 
-def _minor(amount: str, currency: str, field: str) -> int:
+async def _set_balance(
+    tx: Transaction, account: Account, to_balance: int, applied: Applied, at: datetime
+) -> None:
+    balance = applied.state.balance_minor
+    await tx.accounts.set_balance(
+        account.account_id,
+        balance_minor=balance,
+        paid_minor=account.paid_minor + to_balance,
+        status=status_for(balance),
+        at=at,
+        credit_minor=applied.state.credit_minor,
+    )
+
+
+def received_events(
+    account: Account, payment: Payment, applied: Applied, source: str, now: datetime
+) -> list[Event]:
+    """PaymentReceived, then what it completed: credit, promise, plan, settlement."""
+    currency, a = payment.currency, applied.allocation
+    common = {"account_id": account.account_id, "debt_id": account.debt_id}
+    events: list[Event] = [
+        PaymentReceived(
+            **common,
+            payment_id=payment.payment_id,
+            amount=Money(amount_minor=payment.amount_minor, currency=currency),
+            remaining_balance=Money(amount_minor=applied.state.balance_minor, currency=currency),
+            received_at=payment.received_at,
+            method=payment.method,
+            plan_id=a.plan_id,
+            installments=[seq for seq, _ in a.installments],
+            credit=Money(amount_minor=a.credit, currency=currency) if a.credit else None,
+            source=source,
+        )
+    ]
+    if a.credit:
+        events.append(
+            CreditRecorded(
+                **common,
+                payment_id=payment.payment_id,
+                credit=Money(amount_minor=a.credit, currency=currency),
+                recorded_at=now,
+            )
+        )
+    if applied.promise_kept and a.promise_id is not None:
+        events.append(
+            PromiseKept(
+                **common, promise_id=a.promise_id, payment_id=payment.payment_id, kept_at=now
+            )
+        )
+    if applied.plan_completed and a.plan_id is not None:
+        events.append(PlanCompleted(**common, plan_id=a.plan_id, completed_at=now))
+    if applied.settled:
+        how = (
+            "settlement"
+            if applied.settlement_paid
+            else "plan_completed"
+            if applied.plan_completed
+            else "paid_in_full"
+        )
+        events.append(
+            AccountSettled(
+                **common,
+                how=how,
+                by_payment_id=payment.payment_id,
+                settlement_id=a.settlement_id if applied.settlement_paid else None,
+                settled_at=now,
+            )
+        )
+    return events
+
+
+def minor_of(amount: str, currency: str, field: str) -> int:
     try:
         return parse_minor(amount.strip(), currency)
     except MoneyError as exc:

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from dunning_portal.domain import AccountInfo, Money, Offers
+from dunning_portal.domain.money import AccountInfo, Money, Offers
 from dunning_portal.ports import LedgerRefused, ReversalReason, Source
 
 

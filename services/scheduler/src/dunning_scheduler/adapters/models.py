@@ -25,6 +25,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = MetaData()
 
+# The steps the planner releases at their send time: deferred by the gate, or money messages
+# held until theirs. A literal predicate, so the partial index below serves the query.
+HELD = text("status IN ('deferred', 'scheduled')")
+
 cases = Table(
     "scheduler_cases",
     metadata,
@@ -92,4 +96,6 @@ steps = Table(
     Column("replans", Integer, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_scheduler_steps_account", "account_id"),
+    # Scheduled money messages may wait months: the planner must not scan every step.
+    Index("ix_scheduler_steps_held", "send_at", postgresql_where=HELD),
 )

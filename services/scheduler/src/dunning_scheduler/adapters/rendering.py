@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from dunning_core import paylink
 from dunning_core.contracts.common import Channel, MessageContent
 from dunning_core.contracts.events import Consumer, Debt
 from dunning_core.links import unsubscribe_token
@@ -44,6 +46,10 @@ class Identity:
     unsubscribe_url: str
     unsubscribe_mailto: str
     unsubscribe_secret: str
+    # The payment link's token (dunning_core.paylink): signed under the key the payment page
+    # checks, valid until the step's send_at + paylink_days.
+    paylink_key: str = "change-me-paylink-key"
+    paylink_days: int = 30
 
 
 def message_locale(consumer_locale: str) -> str:
@@ -132,7 +138,7 @@ class Renderer:
             "days_past_due": max(0, (draft.send_at.date() - since).days),
             "reply_by": fmt.long_date(draft.reply_by, text_locale),
             "reference": draft.account_id,
-            "pay_url": f"{self.identity.payments_url.rstrip('/')}/{draft.account_id}",
+            "pay_url": self.pay_url(draft),
             "collector_phone": self.identity.collector_phone,
             "first_communication": first,
             "ca_license": debt.ca_license_number if ca else None,
@@ -147,6 +153,15 @@ class Renderer:
                 fmt.long_date(draft.on_date, text_locale) if draft.on_date is not None else None
             ),
         }
+
+    def pay_url(self, draft: StepDraft) -> str:
+        """The link to the payment page: the same step gives the same link. It opens the page
+        until the UTC midnight after send_at + paylink_days (a whole day, so a preview's
+        sample link is the same all day)."""
+        last = (draft.send_at + timedelta(days=self.identity.paylink_days)).astimezone(UTC)
+        expires = datetime.combine(last.date() + timedelta(days=1), time(), tzinfo=UTC)
+        token = paylink.sign(draft.account_id, draft.step_id, expires, self.identity.paylink_key)
+        return f"{self.identity.payments_url.rstrip('/')}/p/{token}"
 
     def render(self, draft: StepDraft, consumer: Consumer, debt: Debt) -> MessageContent:
         locale = message_locale(consumer.locale)
@@ -186,5 +201,7 @@ def build_renderer(settings: SchedulerSettings) -> Renderer:
             unsubscribe_url=settings.unsubscribe_url,
             unsubscribe_mailto=settings.unsubscribe_mailto,
             unsubscribe_secret=settings.unsubscribe_secret.get_secret_value(),
+            paylink_key=settings.paylink_key.get_secret_value(),
+            paylink_days=settings.paylink_days,
         )
     )

@@ -13,12 +13,13 @@ from typing import Any
 
 from dunning_core.contracts.common import Channel, MessageContent, Stage
 from dunning_core.contracts.events import Consumer, Debt, EmailContact, OutreachStep
+from dunning_core.contracts.payments import PlanAgreed, PromiseMade
 from dunning_core.runtime.clock import Clock
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from dunning_scheduler.adapters.models import cases, steps
+from dunning_scheduler.adapters.models import HELD, cases, steps
 from dunning_scheduler.domain.case import (
     Case,
     CaseStatus,
@@ -27,9 +28,6 @@ from dunning_scheduler.domain.case import (
     StepRecord,
     StepStatus,
 )
-
-# Steps the planner releases at their send time: deferred by the gate, or money messages.
-HELD = (StepStatus.DEFERRED.value, StepStatus.SCHEDULED.value)
 
 # --- mapping -----------------------------------------------------------------------------
 
@@ -81,6 +79,12 @@ def case_row(case: Case, stage_keys: Sequence[str], *, snapshot: bool = True) ->
     }
 
 
+_PENDING: dict[str, type[PlanAgreed | PromiseMade]] = {
+    PlanAgreed.event_type: PlanAgreed,
+    PromiseMade.event_type: PromiseMade,
+}
+
+
 def money_json(money: MoneyState) -> dict[str, Any] | None:
     if money == MoneyState():
         return None
@@ -89,6 +93,9 @@ def money_json(money: MoneyState) -> dict[str, Any] | None:
         "promise_id": money.promise_id,
         "steps": [list(pair) for pair in money.steps],
         "seen": list(money.seen),
+        "pending": [
+            {"event_type": e.event_type, "data": e.model_dump(mode="json")} for e in money.pending
+        ],
     }
 
 
@@ -100,6 +107,9 @@ def money_from_json(data: dict[str, Any] | None) -> MoneyState:
         promise_id=data.get("promise_id"),
         steps=tuple((step, purpose) for step, purpose in data.get("steps", ())),
         seen=tuple(data.get("seen", ())),
+        pending=tuple(
+            _PENDING[p["event_type"]].model_validate(p["data"]) for p in data.get("pending", ())
+        ),
     )
 
 
@@ -253,7 +263,7 @@ class SqlTransaction:
     async def lock_deferred_due(self, now: datetime, limit: int) -> list[StepRecord]:
         query = (
             select(steps)
-            .where(steps.c.status.in_(HELD), steps.c.send_at <= now)
+            .where(HELD, steps.c.send_at <= now)
             .order_by(steps.c.send_at)
             .limit(limit)
             .with_for_update(skip_locked=True)

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.events import Consumer, Debt, OutreachStep
+from dunning_core.contracts.payments import PlanAgreed, PromiseMade
 
 
 class CaseStatus(StrEnum):
@@ -54,6 +55,7 @@ class StepStatus(StrEnum):
 # Pauses that stop the ladder but not the plan's and promise's own messages.
 MONEY_PAUSES = frozenset({PauseReason.PLAN, PauseReason.PROMISED_TO_PAY, PauseReason.NO_CHANNEL})
 SEEN_KEPT = 64  # money events remembered per case (redelivery comes within a batch or two)
+SETTLED = "settled:"  # the purpose of a settlement's confirmation: the one sent when resolved
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,15 +66,18 @@ class MoneyState:
     names what the message is about (``plan:<id>:<seq>``, ``promise:<id>``, ...), so the
     end of a plan or a payment can withdraw the ones it makes pointless. ``seen`` are the
     ``ce_id`` of the money events applied lately: a redelivered event changes nothing.
+    ``pending`` are a plan or promise that came before the account's snapshot: their
+    reminders are planned when it arrives (nothing can be addressed before).
     """
 
     plan_id: str | None = None
     promise_id: str | None = None
     steps: tuple[tuple[str, str], ...] = ()
     seen: tuple[str, ...] = ()
+    pending: tuple[PlanAgreed | PromiseMade, ...] = ()
 
-    def step_ids(self) -> frozenset[str]:
-        return frozenset(step for step, _ in self.steps)
+    def purpose_of(self, step_id: str) -> str | None:
+        return next((purpose for step, purpose in self.steps if step == step_id), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,10 +148,14 @@ def still_wanted(case: Case, step_id: str) -> bool:
     """Whether a step held back (deferred, scheduled, expired) should still go out.
 
     A ladder step: the case is neither paused nor resolved and has not moved past it. A
-    money message: it has not been withdrawn, and no pause beyond the plan's or promise's
-    own stands (a settlement's confirmation goes to a resolved case).
+    money message: it has not been withdrawn, the case is not resolved (but a settlement's
+    confirmation goes to a resolved case), and no pause beyond the plan's or promise's own
+    stands.
     """
-    if step_id in case.money.step_ids():
+    purpose = case.money.purpose_of(step_id)
+    if purpose is not None:
+        if case.resolved and not purpose.startswith(SETTLED):
+            return False
         return not (case.pause_reasons - MONEY_PAUSES)
     return not case.resolved and not case.pause_reasons and step_id in case.last_step_ids
 

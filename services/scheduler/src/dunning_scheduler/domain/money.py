@@ -40,8 +40,9 @@ from dunning_core.contracts.payments import (
 
 from dunning_scheduler.domain import money_steps as messages
 from dunning_scheduler.domain import reactions, timing
-from dunning_scheduler.domain.case import SEEN_KEPT, Case, PauseReason
+from dunning_scheduler.domain.case import SEEN_KEPT, SETTLED, Case, PauseReason
 from dunning_scheduler.domain.money_steps import MoneyReaction
+from dunning_scheduler.domain.planning import StepDraft
 from dunning_scheduler.policy.model import EscalationPolicy
 
 
@@ -72,7 +73,12 @@ def _payment(
         # Settled: AccountSettled brings the confirmation; no reminder has a purpose now.
         return MoneyReaction(messages.withdraw(paid, lambda _: False))
     if event.plan_id is not None:
-        done = {f"plan:{event.plan_id}:{seq}" for seq in event.installments}
+        # Their reminders, and a follow-up of one missed that waits for its hour.
+        done = {
+            f"plan:{event.plan_id}:{kind}{seq}"
+            for seq in event.installments
+            for kind in ("", "missed:")
+        }
         paid = messages.withdraw(paid, lambda purpose: purpose not in done)
     if not policy.plans.thank_payments or event.amount.amount_minor <= 0:
         return MoneyReaction(paid)
@@ -129,11 +135,37 @@ def schedule_of(event: PlanAgreed) -> list[tuple[int, date, Money]]:
     ]
 
 
+def on_snapshot(case: Case, policy: EscalationPolicy, now: datetime) -> MoneyReaction | None:
+    """The reminders of a plan or promise that came before the account's snapshot, planned
+    now that it is here (unless that plan or promise has ended meanwhile)."""
+    if case.consumer is None or not case.money.pending:
+        return None
+    caught_up = replace(case, money=replace(case.money, pending=()))
+    drafts: list[StepDraft] = []
+    for event in case.money.pending:
+        if isinstance(event, PlanAgreed) and caught_up.money.plan_id == event.plan_id:
+            reaction = _plan(caught_up, event, policy, now)
+        elif isinstance(event, PromiseMade) and caught_up.money.promise_id == event.promise_id:
+            reaction = _promise(caught_up, event, policy, now)
+        else:
+            continue
+        caught_up, drafts = reaction.case, [*drafts, *reaction.drafts]
+    return MoneyReaction(caught_up, tuple(drafts))
+
+
+def _waiting(case: Case, event: PlanAgreed | PromiseMade) -> Case:
+    """Keep a plan or promise for the snapshot to come (the latest of each kind)."""
+    kept = tuple(e for e in case.money.pending if type(e) is not type(event))
+    return replace(case, money=replace(case.money, pending=(*kept, event)))
+
+
 def _plan(case: Case, event: PlanAgreed, policy: EscalationPolicy, now: datetime) -> MoneyReaction:
     paused = reactions.on_plan(case, event, now)
     if case.money.plan_id not in (None, event.plan_id):
         paused = messages.withdraw(paused, messages.not_of(f"plan:{case.money.plan_id}"))
     paused = replace(paused, money=replace(paused.money, plan_id=event.plan_id))
+    if paused.consumer is None:
+        return MoneyReaction(_waiting(paused, event))
     tz = messages.zone(paused, policy)
     before = timedelta(days=policy.plans.reminder_days_before)
     drafts = []
@@ -207,7 +239,7 @@ def _plan_completed(
     ended = messages.withdraw(case, messages.not_of(f"plan:{event.plan_id}"))
     if ended.money.plan_id not in (None, event.plan_id):
         return MoneyReaction(ended)
-    lifted = reactions._with_reasons(ended, ended.pause_reasons - {PauseReason.PLAN}, now)
+    lifted = reactions.with_reasons(ended, ended.pause_reasons - {PauseReason.PLAN}, now)
     lifted = replace(lifted, money=replace(lifted.money, plan_id=None), updated_at=now)
     owed = lifted.debt is not None and lifted.debt.balance.amount_minor > 0
     if owed:
@@ -227,12 +259,14 @@ def _promise(
     if old not in (None, event.promise_id):
         made = messages.withdraw(case, messages.not_of(f"promise:{old}"))
     made = replace(
-        reactions._with_reasons(made, made.pause_reasons | {PauseReason.PROMISED_TO_PAY}, now),
+        reactions.with_reasons(made, made.pause_reasons | {PauseReason.PROMISED_TO_PAY}, now),
         promise_until=reactions.promise_ends(made, event.due_on, policy, now),
         money=replace(made.money, promise_id=event.promise_id),
         note=f"promise {event.promise_id} to pay by {event.due_on.isoformat()}",
         updated_at=now,
     )
+    if made.consumer is None:
+        return MoneyReaction(_waiting(made, event))
     before = timedelta(days=policy.plans.promise_reminder_days_before)
     tz = messages.zone(made, policy)
     at = timing.at_preferred_hour(event.due_on - before, tz, policy.send_window)
@@ -267,7 +301,7 @@ def _settlement(
     case: Case, event: SettlementAgreed, policy: EscalationPolicy, now: datetime
 ) -> MoneyReaction:
     """A settlement to pay by a date holds the ladder like a promise, until the day after."""
-    paused = reactions._with_reasons(case, case.pause_reasons | {PauseReason.PROMISED_TO_PAY}, now)
+    paused = reactions.with_reasons(case, case.pause_reasons | {PauseReason.PROMISED_TO_PAY}, now)
     until = reactions.promise_ends(paused, event.pay_by, policy, now)
     note = f"settlement {event.settlement_id} agreed, to pay by {event.pay_by.isoformat()}"
     return MoneyReaction(replace(paused, promise_until=until, note=note, updated_at=now))
@@ -281,7 +315,7 @@ def _settled(
 ) -> MoneyReaction:
     """Resolved for good (until reopened): nothing else planned, a confirmation sent."""
     done = messages.withdraw(case, lambda _: False)
-    done = reactions._with_reasons(
+    done = reactions.with_reasons(
         done, done.pause_reasons - {PauseReason.PLAN, PauseReason.PROMISED_TO_PAY}, now
     )
     done = replace(
@@ -295,7 +329,7 @@ def _settled(
     )
     if not policy.plans.confirm_settlement:
         return MoneyReaction(done)
-    purpose = f"settled:{event.by_payment_id}"
+    purpose = f"{SETTLED}{event.by_payment_id}"
     confirmation = messages.draft(
         done,
         policy,
@@ -310,19 +344,12 @@ def _settled(
 def _reopened(
     case: Case, event: AccountReopened, policy: EscalationPolicy, now: datetime
 ) -> MoneyReaction:
-    reopened = messages.withdraw(case, lambda purpose: not purpose.startswith("settled:"))
+    reopened = messages.withdraw(case, lambda purpose: not purpose.startswith(SETTLED))
     reopened = messages.balance(reopened, event.remaining_balance, event.debt_id)
     reopened = replace(reopened, resolved=False)
-    resumed = replace(
-        reopened,
-        stage_index=policy.resume_index(),
-        attempt=1,
-        exhausted=False,
-        next_step_at=messages.soon(reopened, policy, now),
-        note=f"reopened: payment {event.by_payment_id} reversed",
-        updated_at=now,
-    )
-    return MoneyReaction(reactions.settle(resumed, now))
+    resumed = messages.resume(reopened, policy, None, now)
+    note = f"reopened: payment {event.by_payment_id} reversed"
+    return MoneyReaction(reactions.settle(replace(resumed, note=note), now))
 
 
 _REACTIONS: dict[type[Event], Callable[..., MoneyReaction]] = {

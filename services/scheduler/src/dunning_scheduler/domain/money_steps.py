@@ -18,7 +18,7 @@ from dunning_core.contracts.common import Money, Stage
 from dunning_core.contracts.ids import step_id
 
 from dunning_scheduler.domain import reactions, timing
-from dunning_scheduler.domain.case import MONEY_PAUSES, Case, PauseReason
+from dunning_scheduler.domain.case import MONEY_PAUSES, SETTLED, Case, PauseReason
 from dunning_scheduler.domain.contacts import destination
 from dunning_scheduler.domain.planning import StepDraft, time_barred
 from dunning_scheduler.policy.model import EscalationPolicy
@@ -59,6 +59,8 @@ def draft(
     consumer, debt = case.consumer, case.debt
     if consumer is None or debt is None or case.pause_reasons - MONEY_PAUSES:
         return None  # no snapshot yet, or disputed, ceased, represented...: nothing goes
+    if case.resolved and not purpose.startswith(SETTLED):
+        return None  # nothing is owed: only the settlement's confirmation
     for channel in policy.plans.channels:
         address = destination(case, channel)
         if address is None:
@@ -111,15 +113,20 @@ def not_of(subject: str) -> Callable[[str], bool]:
     return lambda purpose: purpose != subject and not purpose.startswith(subject + ":")
 
 
-def resume(case: Case, policy: EscalationPolicy, reason: PauseReason, now: datetime) -> Case:
-    """Lift ``reason`` and go on at the policy's resume stage, at the next good local hour."""
-    lifted = reactions._with_reasons(case, case.pause_reasons - {reason}, now)
+def resume(case: Case, policy: EscalationPolicy, reason: PauseReason | None, now: datetime) -> Case:
+    """Lift ``reason`` and go on at the policy's resume stage, at the next good local hour.
+
+    Never back down the ladder: a case already past that stage goes on from where it is, as
+    re-planning a rung it sent would repeat that step's id (which every consumer drops).
+    """
+    reasons = case.pause_reasons - {reason} if reason is not None else case.pause_reasons
+    lifted = reactions.with_reasons(case, reasons, now)
+    index = policy.resume_index()
+    if index > case.stage_index:
+        lifted = replace(lifted, stage_index=index, attempt=1, exhausted=False)
     return replace(
         lifted,
-        stage_index=policy.resume_index(),
-        attempt=1,
-        exhausted=False,
-        next_step_at=soon(case, policy, now),
+        next_step_at=soon(case, policy, now) if not lifted.exhausted else None,
         promise_until=None if reason is PauseReason.PROMISED_TO_PAY else case.promise_until,
         updated_at=now,
     )

@@ -78,10 +78,11 @@ def settle(case: Case, now: datetime) -> Case:
         reasons = reasons - {PauseReason.NO_CHANNEL}
     else:
         reasons = reasons | {PauseReason.NO_CHANNEL}
-    return _with_reasons(case, reasons, now)
+    return with_reasons(case, reasons, now)
 
 
-def _with_reasons(case: Case, reasons: frozenset[PauseReason], now: datetime) -> Case:
+def with_reasons(case: Case, reasons: frozenset[PauseReason], now: datetime) -> Case:
+    """The case paused for exactly ``reasons`` (resumed, it goes now, not in the past)."""
     if reasons == case.pause_reasons:
         return case
     next_step_at = case.next_step_at
@@ -150,7 +151,7 @@ def on_payment(case: Case, event: PaymentReceived, now: datetime) -> Case:
 
 def on_plan(case: Case, event: PlanAgreed, now: datetime) -> Case:
     """A payment plan pauses escalation."""
-    paused = _with_reasons(case, case.pause_reasons | {PauseReason.PLAN}, now)
+    paused = with_reasons(case, case.pause_reasons | {PauseReason.PLAN}, now)
     return replace(paused, note=f"plan {event.plan_id} agreed", updated_at=now)
 
 
@@ -197,12 +198,12 @@ def on_signal(
             return None
         return settle(replace(changed, updated_at=now), now)
     if kind in _PAUSING_SIGNALS:
-        return _with_reasons(case, case.pause_reasons | {_PAUSING_SIGNALS[kind]}, now)
+        return with_reasons(case, case.pause_reasons | {_PAUSING_SIGNALS[kind]}, now)
     if kind == SignalKind.DISPUTE_VERIFIED:
-        return _with_reasons(case, case.pause_reasons - {PauseReason.DISPUTED}, now)
+        return with_reasons(case, case.pause_reasons - {PauseReason.DISPUTED}, now)
     if kind == SignalKind.PROMISED_TO_PAY:
         return replace(
-            _with_reasons(case, case.pause_reasons | {PauseReason.PROMISED_TO_PAY}, now),
+            with_reasons(case, case.pause_reasons | {PauseReason.PROMISED_TO_PAY}, now),
             promise_until=promise_ends(case, promised_date(event), policy, now),
         )
     return None
@@ -228,7 +229,7 @@ def on_promise_expired(case: Case, now: datetime) -> Case | None:
         return None
     if case.promise_until is not None and case.promise_until > now:
         return None
-    resumed = _with_reasons(case, case.pause_reasons - {PauseReason.PROMISED_TO_PAY}, now)
+    resumed = with_reasons(case, case.pause_reasons - {PauseReason.PROMISED_TO_PAY}, now)
     return replace(resumed, promise_until=None, note="promise to pay passed", updated_at=now)
 
 
@@ -292,7 +293,7 @@ def _on_block(case: Case, record: StepRecord, event: StepDecided, now: datetime)
         addresses = addresses | {normal_address(record.step.destination)}
     if channels != case.opted_out_channels or addresses != case.bad_addresses:
         case = replace(case, opted_out_channels=channels, bad_addresses=addresses, updated_at=now)
-    case = settle(_with_reasons(case, reasons, now), now)
+    case = settle(with_reasons(case, reasons, now), now)
     return StepReaction(case, record)
 
 

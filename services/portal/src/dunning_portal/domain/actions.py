@@ -1,6 +1,4 @@
-"""What the page shows and decides, without I/O: the ledger's money and offers as typed
-values, the choices they allow, the keys that make every action idempotent and the form
-check bound to the link.
+"""What the consumer may do from a link, and the checks and keys that go with it.
 
 Idempotency: an action's key is an HMAC of the link token, the action and its parameters, so a
 double submit of one form is one record in the ledger, whatever the browser does; a different
@@ -14,122 +12,12 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from datetime import date
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from dunning_portal.domain.money import Money, Offers
 
 LANGUAGES = ("en", "es", "zh")
-
-
-class _Read(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class Itemization(_Read):
-    itemization_date: date
-    amount_on_itemization_date_minor: int
-    interest_minor: int = 0
-    fees_minor: int = 0
-    payments_minor: int = 0
-    credits_minor: int = 0
-
-
-class Installment(_Read):
-    seq: int
-    due_on: date
-    amount_minor: int
-    paid_minor: int = 0
-    status: str = "due"
-
-    @property
-    def owed_minor(self) -> int:
-        return max(0, self.amount_minor - self.paid_minor)
-
-
-class Plan(_Read):
-    plan_id: str
-    status: str
-    frequency: str
-    total_minor: int
-    installments: list[Installment] = Field(default_factory=list)
-
-    def next_installment(self) -> Installment | None:
-        return next((i for i in self.installments if i.owed_minor > 0), None)
-
-
-class Promise(_Read):
-    promise_id: str
-    amount_minor: int
-    due_on: date
-    status: str
-
-
-class Settlement(_Read):
-    settlement_id: str
-    amount_minor: int
-    pay_by: date
-    status: str
-
-
-class Money(_Read):
-    account_id: str
-    debt_id: str | None = None
-    currency: str
-    balance_minor: int
-    status: str = "open"
-    credit_minor: int = 0
-    itemization: Itemization | None = None
-    plans: list[Plan] = Field(default_factory=list)
-    promises: list[Promise] = Field(default_factory=list)
-    settlements: list[Settlement] = Field(default_factory=list)
-
-    def active_plan(self) -> Plan | None:
-        return next((p for p in self.plans if p.status == "active"), None)
-
-    def open_settlement(self) -> Settlement | None:
-        return next((s for s in self.settlements if s.status == "open"), None)
-
-
-class PlanOffer(_Read):
-    offer_id: str
-    frequency: str
-    count: int
-    installment_minor: int
-    first_due: date
-    total_minor: int
-
-
-class SettlementOffer(_Read):
-    offer_id: str
-    amount_minor: int
-    pay_by: date
-
-
-class EarlyDiscount(_Read):
-    amount_minor: int
-    pay_by: date
-
-
-class Offers(_Read):
-    balance_minor: int
-    currency: str
-    plan_offers: list[PlanOffer] = Field(default_factory=list)
-    settlement: SettlementOffer | None = None
-    early_discount: EarlyDiscount | None = None
-    min_part_payment_minor: int = 1
-
-
-class AccountInfo(_Read):
-    """What the page names: the creditor, who collects, the consumer's language."""
-
-    account_id: str
-    creditor: str
-    third_party: bool
-    locale: str
-    phones: int = 0
-    emails: int = 0
 
 
 class Action(StrEnum):
@@ -165,16 +53,21 @@ def form_token_ok(key: str, link_token: str, given: str) -> bool:
 
 
 def action_key(key: str, link_token: str, action: Action, *params: str) -> str:
-    """The idempotency key of one action from one link: ``pg-<action>-<26 base32>``, a valid
+    """The idempotency key of one action from one link: ``pg-<action>-<24 base32>``, a valid
     ledger id (letters, digits, ``.``, ``_``, ``:``, ``-``; at most 64)."""
-    digest = base64.b32encode(_mac(key, "action", link_token, action.value, *params)[:16])
-    return f"pg-{action.value.replace('_', '-')}-{digest.decode().rstrip('=').lower()}"
+    digest = base64.b32encode(_mac(key, "action", link_token, action.value, *params)[:15])
+    return f"pg-{action.value.replace('_', '-')}-{digest.decode().lower()}"
 
 
-def card_payment_id(processor_id: str) -> str:
-    """The ledger's payment id of a card payment: the processor's charge id in it, so the
-    webhook that disputes the charge later names the payment to reverse."""
-    return f"card-{re.sub(r'[^A-Za-z0-9._:-]', '-', processor_id)}"[:64]
+def card_payment_id(pay_key: str, processor_id: str) -> str:
+    """The ledger's payment id of a card payment: the page's key of the payment (so a second
+    submit finds it recorded) and the processor's charge id (so its dispute names it)."""
+    charge = re.sub(r"[^A-Za-z0-9._-]", "-", processor_id)
+    return f"{pay_key}:{charge}"[:64]
+
+
+def recorded_payment(money: Money, pay_key: str) -> bool:
+    return any(p.payment_id.startswith(f"{pay_key}:") for p in money.payments)
 
 
 _AMOUNT = re.compile(r"^\s*(\d{1,9})(?:[.,](\d{1,2}))?\s*$")
@@ -195,6 +88,14 @@ class Due:
 
     amount_minor: int | None
     problem: str | None = None
+
+
+def shown_amount(kind: str, form_amount: str | None, form_minor: str | None) -> int | None:
+    """The amount the consumer agreed to on the form: typed for a part payment, else the
+    one the page showed (its hidden ``amount_minor``)."""
+    if kind == "part":
+        return parse_amount(form_amount or "")
+    return int(form_minor) if form_minor and form_minor.isdigit() else None
 
 
 def amount_due(kind: PayKind, money: Money, offers: Offers, typed: str | None) -> Due:

@@ -1,0 +1,1 @@
+"""One account's money as a whole: balance, itemization, arrangements, payments, offers."""

@@ -1,0 +1,133 @@
+"""``/v1/accounts/{id}`` money routes beyond payments and plans: the money view, offers,
+reversals, promises and settlements (thin: each calls one use case)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from dunning_core.contracts.access import Permission, Principal
+from dunning_core.runtime.auth import authenticated, require
+from fastapi import APIRouter, Depends, Path, Request, Response
+
+from dunning_ledger.accounts.api import ERRORS, JSON_ONLY, READ, AccountId
+from dunning_ledger.errors import ErrorBody, NotFound
+from dunning_ledger.money.schemas import MoneyOut, OffersOut
+from dunning_ledger.money.service import MoneyService
+from dunning_ledger.payments.schemas import ReversalIn, ReversalOut
+from dunning_ledger.payments.service import PaymentService
+from dunning_ledger.promises.schemas import PromiseIn, PromiseOut, SettlementIn, SettlementOut
+from dunning_ledger.promises.service import PromiseService
+
+Cashier = Annotated[Principal, Depends(require(Permission.RECORD_PAYMENTS))]
+PlanAgent = Annotated[Principal, Depends(require(Permission.AGREE_PLANS))]
+Promiser = Annotated[Principal, Depends(require(Permission.RECORD_PROMISES))]
+_WRITE_ERRORS = {**ERRORS, 409: {"model": ErrorBody}}
+
+
+def _money(request: Request) -> MoneyService:
+    service: MoneyService = request.app.state.use_cases.money
+    return service
+
+
+def _payments(request: Request) -> PaymentService:
+    service: PaymentService = request.app.state.use_cases.payments
+    return service
+
+
+def _promises(request: Request) -> PromiseService:
+    service: PromiseService = request.app.state.use_cases.promises
+    return service
+
+
+def _payment_id(payment_id: Annotated[str, Path(description="The payment's id.")]) -> str:
+    if len(payment_id) > 64 or not payment_id.isprintable():
+        raise NotFound(f"no payment {payment_id!r}")
+    return payment_id
+
+
+Money = Annotated[MoneyService, Depends(_money)]
+Payments = Annotated[PaymentService, Depends(_payments)]
+Promises = Annotated[PromiseService, Depends(_promises)]
+PaymentId = Annotated[str, Depends(_payment_id)]
+
+
+def router() -> APIRouter:
+    api = APIRouter(prefix="/v1", tags=["money"], dependencies=[Depends(authenticated)])
+
+    @api.get(
+        "/accounts/{account_id}/money",
+        response_model=MoneyOut,
+        responses=ERRORS,
+        dependencies=READ,
+        summary="Balance, Regulation F itemization, plans, promises, settlements, payments",
+    )
+    async def money(account_id: AccountId, service: Money) -> MoneyOut:
+        return await service.money(account_id)
+
+    @api.get(
+        "/accounts/{account_id}/offers",
+        response_model=OffersOut,
+        responses=ERRORS,
+        dependencies=READ,
+        summary="The plans, settlement and discount the payment terms allow today",
+    )
+    async def offers(account_id: AccountId, service: Money) -> OffersOut:
+        return await service.offers(account_id)
+
+    @api.post(
+        "/accounts/{account_id}/payments/{payment_id}/reversal",
+        response_model=ReversalOut,
+        status_code=201,
+        dependencies=JSON_ONLY,
+        responses={**_WRITE_ERRORS, 200: {"model": ReversalOut, "description": "Already"}},
+        summary="Reverse a payment (chargeback, NSF...): the balance and plan come back",
+    )
+    async def reverse(
+        who: Cashier,
+        account_id: AccountId,
+        payment_id: PaymentId,
+        body: ReversalIn,
+        service: Payments,
+        response: Response,
+    ) -> ReversalOut:
+        result = await service.reverse_payment(account_id, payment_id, body, recorded_by=who.name)
+        response.status_code = 200 if result.replayed else 201
+        return ReversalOut.of(
+            result.reversal, result.payment, result.balance_minor, result.replayed
+        )
+
+    @api.post(
+        "/accounts/{account_id}/promises",
+        response_model=PromiseOut,
+        status_code=201,
+        dependencies=JSON_ONLY,
+        responses={**_WRITE_ERRORS, 200: {"model": PromiseOut, "description": "Already made"}},
+        summary="Record a promise to pay an amount by a date (idempotent by promise_id)",
+    )
+    async def promise(
+        who: Promiser, account_id: AccountId, body: PromiseIn, service: Promises, response: Response
+    ) -> PromiseOut:
+        row, replayed = await service.make_promise(account_id, body, recorded_by=who.name)
+        response.status_code = 200 if replayed else 201
+        return PromiseOut.of(row, replayed)
+
+    @api.post(
+        "/accounts/{account_id}/settlements",
+        response_model=SettlementOut,
+        status_code=201,
+        dependencies=JSON_ONLY,
+        responses={**_WRITE_ERRORS, 200: {"model": SettlementOut, "description": "Already"}},
+        summary="Agree a settlement: a lump sum below the balance (idempotent by id)",
+    )
+    async def settle(
+        who: PlanAgent,
+        account_id: AccountId,
+        body: SettlementIn,
+        service: Promises,
+        response: Response,
+    ) -> SettlementOut:
+        row, replayed = await service.agree_settlement(account_id, body, recorded_by=who.name)
+        response.status_code = 200 if replayed else 201
+        return SettlementOut.of(row, replayed)
+
+    return api

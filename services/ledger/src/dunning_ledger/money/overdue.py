@@ -1,0 +1,170 @@
+"""The periodic pass over due dates, on the injected clock: installments missed after the
+grace days (InstallmentMissed), plans broken at the terms' count (PlanBroken), promises
+broken after their date (PromiseBroken), settlements lapsed after their pay-by date.
+
+Each account is handled in a transaction of its own, under its row lock taken with SKIP
+LOCKED: two ledger replicas passing at once split the accounts between them, and what one
+marked the other reads as done, so nothing is announced twice. A lost database is ridden
+out: the pass logs the outage once, retries, and logs when it is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from dunning_core.contracts.common import Money
+from dunning_core.contracts.events import Event
+from dunning_core.contracts.payments import InstallmentMissed, PlanBroken, PromiseBroken
+
+from dunning_ledger.accounts.service import envelope_of
+from dunning_ledger.domain.lifecycle import Overdue, pass_due_dates
+from dunning_ledger.domain.terms import PaymentTerms
+from dunning_ledger.models import Account
+from dunning_ledger.payments.state import load, local_today, state_of, store
+from dunning_ledger.ports import Clock, Transactions
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PassStats:
+    passes: int = 0
+    announced: int = 0
+    failures: int = 0
+    down_since: datetime | None = None
+    last_error: str | None = None
+
+
+class DueDatePass:
+    def __init__(
+        self,
+        transactions: Transactions,
+        clock: Clock,
+        terms: PaymentTerms,
+        *,
+        interval: float = 10.0,
+        batch: int = 1000,
+    ) -> None:
+        self.transactions = transactions
+        self.clock = clock
+        self.terms = terms
+        self.interval = interval
+        self.batch = batch
+        self.stats = PassStats()
+        self._stopping = asyncio.Event()
+
+    async def pass_once(self) -> int:
+        """One pass over every account with a date passed; returns the events announced."""
+        now = self.clock.now()
+        # The latest date anywhere on earth: each account's own zone decides below.
+        before = now.astimezone(UTC).date() + timedelta(days=1)
+        async with self.transactions() as tx:
+            due = await tx.payments.accounts_due(before, self.terms.grace_days, self.batch)
+            await tx.commit()
+        announced = 0
+        for account_id in due:
+            announced += await self._pass_account(account_id, now)
+        self.stats.passes += 1
+        self.stats.announced += announced
+        return announced
+
+    async def _pass_account(self, account_id: str, now: datetime) -> int:
+        async with self.transactions() as tx:
+            account = await tx.payments.try_lock(account_id)
+            if account is None:  # another replica holds it: its pass covers it
+                return 0
+            rows = await load(tx, account)
+            overdue = pass_due_dates(
+                state_of(rows),
+                local_today(account, now),
+                self.terms.grace_days,
+                self.terms.missed_to_break,
+            )
+            events = overdue_events(account, overdue, now)
+            if overdue.state != state_of(rows):
+                store(rows, overdue.state, now)
+            if events:
+                await tx.outbox.announce([envelope_of(e, now) for e in events])
+            await tx.commit()
+        return len(events)
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await self.pass_once()
+            except Exception as exc:  # the database, most likely: ride it out
+                self.stats.failures += 1
+                self.stats.last_error = f"{type(exc).__name__}: {exc}"
+                if self.stats.down_since is None:
+                    self.stats.down_since = self.clock.now()
+                    log.warning("due-date pass failed, retrying", extra={"error": str(exc)})
+            else:
+                if self.stats.down_since is not None:
+                    log.info("due-date pass recovered", extra={"since": str(self.stats.down_since)})
+                    self.stats.down_since = None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=self.interval)
+
+    async def start(self) -> None:
+        self._stopping.clear()
+
+    async def stop(self) -> None:
+        self._stopping.set()
+
+    async def health(self) -> dict[str, object]:
+        s = self.stats
+        return {
+            "ok": True,  # the database check reports an outage; this pass rides it out
+            "down": s.down_since is not None,
+            "passes": s.passes,
+            "announced": s.announced,
+            "failures": s.failures,
+            "last_error": s.last_error,
+        }
+
+
+def overdue_events(account: Account, overdue: Overdue, now: datetime) -> list[Event]:
+    common = {"account_id": account.account_id, "debt_id": account.debt_id}
+    currency = account.currency
+    events: list[Event] = []
+    plan = overdue.state.plan
+    for inst, count in zip(overdue.missed, overdue.missed_counts, strict=True):
+        assert plan is not None
+        events.append(
+            InstallmentMissed(
+                **common,
+                plan_id=plan.plan_id,
+                seq=inst.seq,
+                due_on=inst.due_on,
+                amount_due=Money(amount_minor=inst.amount_minor, currency=currency),
+                amount_paid=Money(amount_minor=inst.paid_minor, currency=currency),
+                missed_count=count,
+                detected_at=now,
+            )
+        )
+    if overdue.plan_broken and plan is not None:
+        events.append(
+            PlanBroken(
+                **common,
+                plan_id=plan.plan_id,
+                missed_count=plan.missed_count,
+                remaining_balance=Money(amount_minor=account.balance_minor, currency=currency),
+                broken_at=now,
+            )
+        )
+    promise = overdue.state.promise
+    if overdue.promise_broken and promise is not None:
+        events.append(
+            PromiseBroken(
+                **common,
+                promise_id=promise.promise_id,
+                due_on=promise.due_on,
+                amount_paid=Money(amount_minor=promise.paid_minor, currency=currency),
+                broken_at=now,
+            )
+        )
+    return events

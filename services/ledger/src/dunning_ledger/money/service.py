@@ -1,0 +1,142 @@
+"""Reading one account's money (GET .../money) and what the terms offer it today."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from dunning_ledger.accounts.service import existing_account
+from dunning_ledger.domain.lifecycle import Allocation
+from dunning_ledger.domain.schedule import offers
+from dunning_ledger.domain.terms import PaymentTerms
+from dunning_ledger.money.schemas import (
+    DiscountOut,
+    Itemization,
+    MoneyOut,
+    MoneyPayment,
+    MoneyPlan,
+    MoneyPromise,
+    MoneySettlement,
+    OffersOut,
+    PlanOfferOut,
+    SettlementOfferOut,
+)
+from dunning_ledger.payments.state import load, local_today
+from dunning_ledger.plans.schemas import installment_out
+from dunning_ledger.ports import Clock, Transactions
+
+
+class MoneyService:
+    def __init__(self, transactions: Transactions, clock: Clock, terms: PaymentTerms) -> None:
+        self.transactions = transactions
+        self.clock = clock
+        self.terms = terms
+
+    async def money(self, account_id: str) -> MoneyOut:
+        async with self.transactions() as tx:
+            account = await existing_account(tx, account_id)
+            rows = await load(tx, account)
+            payments = await tx.payments.payments_of(account_id)
+            reversed_ids = {r.payment_id for r in await tx.payments.reversals_of(account_id)}
+            await tx.commit()
+        live = [p for p in payments if p.payment_id not in reversed_ids]
+        allocations = [
+            Allocation.of_json(p.allocation) if p.allocation else Allocation(p.amount_minor)
+            for p in live
+        ]
+        due = account.debt.get("charged_off_on") or account.debt.get("due_date")
+        itemization = Itemization(
+            itemization_date=date.fromisoformat(str(due)) if due else account.created_at.date(),
+            amount_on_itemization_date_minor=account.imported_balance_minor,
+            interest_minor=0,
+            fees_minor=0,
+            payments_minor=sum(a.to_balance for a in allocations),
+            credits_minor=sum(a.forgiven for a in allocations),
+        )
+        return MoneyOut(
+            account_id=account.account_id,
+            debt_id=account.debt_id,
+            currency=account.currency,
+            balance_minor=account.balance_minor,
+            status="settled" if account.balance_minor == 0 else "open",
+            credit_minor=account.credit_minor or 0,
+            itemization=itemization,
+            plans=[
+                MoneyPlan(
+                    plan_id=p.plan_id,
+                    status=p.status,
+                    frequency=p.frequency,
+                    total_minor=p.total_minor or p.instalment_minor * p.instalments,
+                    installments=[installment_out(i) for i in rows.installments_of(p.plan_id)],
+                )
+                for p in rows.plans
+            ],
+            promises=[
+                MoneyPromise(
+                    promise_id=p.promise_id,
+                    amount_minor=p.amount_minor,
+                    due_on=p.due_on,
+                    status=p.status,
+                )
+                for p in rows.promises
+            ],
+            settlements=[
+                MoneySettlement(
+                    settlement_id=s.settlement_id,
+                    amount_minor=s.amount_minor,
+                    pay_by=s.pay_by,
+                    status=s.status,
+                )
+                for s in rows.settlements
+            ],
+            payments=[
+                MoneyPayment(
+                    payment_id=p.payment_id,
+                    amount_minor=p.amount_minor,
+                    received_at=p.received_at,
+                    method=p.method,
+                    source=p.source,
+                    reversed=p.payment_id in reversed_ids,
+                )
+                for p in payments
+            ],
+        )
+
+    async def offers(self, account_id: str) -> OffersOut:
+        now = self.clock.now()
+        async with self.transactions() as tx:
+            account = await existing_account(tx, account_id)
+            rows = await load(tx, account)
+            await tx.commit()
+        arranged = rows.active_plan() is not None or rows.open_settlement() is not None
+        balance = account.balance_minor
+        today = local_today(account, now)
+        found = offers(balance, self.terms, today, account.created_at.date(), arranged=arranged)
+        return OffersOut(
+            balance_minor=balance,
+            currency=account.currency,
+            plan_offers=[
+                PlanOfferOut(
+                    offer_id=o.offer_id,
+                    frequency=o.frequency,
+                    count=o.count,
+                    installment_minor=o.installment_minor,
+                    first_due=o.first_due,
+                    total_minor=o.total_minor,
+                )
+                for o in found.plans
+            ],
+            settlement=None
+            if found.settlement is None
+            else SettlementOfferOut(
+                offer_id=found.settlement.offer_id,
+                amount_minor=found.settlement.amount_minor,
+                pay_by=found.settlement.pay_by,
+            ),
+            early_discount=None
+            if found.early_discount is None
+            else DiscountOut(
+                amount_minor=found.early_discount.amount_minor,
+                pay_by=found.early_discount.pay_by,
+            ),
+            min_part_payment_minor=min(self.terms.smallest_part_payment_minor, balance),
+        )

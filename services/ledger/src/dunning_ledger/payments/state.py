@@ -1,0 +1,146 @@
+"""An account's money rows read into the pure life cycle, and the result written back.
+
+Every money use case locks the account first, reads its rows with ``load``, works on the
+``MoneyState`` of ``state_of`` and writes it back with ``store`` (in the same transaction,
+which also queues the events).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from dunning_ledger.domain.lifecycle import Installment, MoneyState, Plan, Promise, Settlement
+from dunning_ledger.domain.timeline import Zone
+from dunning_ledger.models import Account, PaymentPlan, PlanInstallment
+from dunning_ledger.models import Promise as PromiseRow
+from dunning_ledger.models import Settlement as SettlementRow
+from dunning_ledger.ports import Transaction
+
+
+@dataclass(frozen=True, slots=True)
+class MoneyRows:
+    account: Account
+    plans: Sequence[PaymentPlan]
+    installments: Sequence[PlanInstallment]
+    promises: Sequence[PromiseRow]
+    settlements: Sequence[SettlementRow]
+
+    def installments_of(self, plan_id: str) -> list[PlanInstallment]:
+        return sorted((i for i in self.installments if i.plan_id == plan_id), key=lambda i: i.seq)
+
+    def active_plan(self) -> PaymentPlan | None:
+        # A plan agreed before installments were kept has none: it is not followed here.
+        active = [p for p in self.plans if p.status == "active" and self.installments_of(p.plan_id)]
+        return active[-1] if active else None
+
+    def open_promise(self) -> PromiseRow | None:
+        return next((p for p in reversed(self.promises) if p.status == "open"), None)
+
+    def open_settlement(self) -> SettlementRow | None:
+        return next((s for s in reversed(self.settlements) if s.status == "open"), None)
+
+
+async def load(tx: Transaction, account: Account) -> MoneyRows:
+    account_id = account.account_id
+    return MoneyRows(
+        account,
+        await tx.payments.plans_of(account_id),
+        await tx.payments.installments_of(account_id),
+        await tx.payments.promises_of(account_id),
+        await tx.payments.settlements_of(account_id),
+    )
+
+
+def local_today(account: Account, now: datetime) -> date:
+    """The date in the consumer's zone: due dates are theirs."""
+    zone = Zone.of(account.consumer.get("time_zones") or (), str(account.consumer.get("state", "")))
+    try:
+        return now.astimezone(ZoneInfo(zone.name)).date()
+    except (KeyError, ValueError):
+        return now.astimezone(UTC).date()
+
+
+def state_of(
+    rows: MoneyRows,
+    *,
+    plan_id: str | None = None,
+    promise_id: str | None = None,
+    settlement_id: str | None = None,
+) -> MoneyState:
+    """The account's money; the named arrangements (whatever their status) or the open ones."""
+    plan_row = (
+        next((p for p in rows.plans if p.plan_id == plan_id), None)
+        if plan_id
+        else rows.active_plan()
+    )
+    promise_row = (
+        next((p for p in rows.promises if p.promise_id == promise_id), None)
+        if promise_id
+        else rows.open_promise()
+    )
+    settlement_row = (
+        next((s for s in rows.settlements if s.settlement_id == settlement_id), None)
+        if settlement_id
+        else rows.open_settlement()
+    )
+    plan = None
+    if plan_row is not None:
+        installments = tuple(
+            Installment(i.seq, i.due_on, i.amount_minor, i.paid_minor, i.missed_at is not None)
+            for i in rows.installments_of(plan_row.plan_id)
+        )
+        plan = Plan(plan_row.plan_id, plan_row.status, installments)  # type: ignore[arg-type]
+    promise = (
+        None
+        if promise_row is None
+        else Promise(
+            promise_row.promise_id,
+            promise_row.amount_minor,
+            promise_row.due_on,
+            promise_row.paid_minor,
+            promise_row.status,  # type: ignore[arg-type]
+        )
+    )
+    settlement = (
+        None
+        if settlement_row is None
+        else Settlement(
+            settlement_row.settlement_id,
+            settlement_row.amount_minor,
+            settlement_row.pay_by,
+            settlement_row.paid_minor,
+            settlement_row.status,  # type: ignore[arg-type]
+        )
+    )
+    return MoneyState(
+        rows.account.balance_minor, rows.account.credit_minor or 0, plan, promise, settlement
+    )
+
+
+def store(rows: MoneyRows, state: MoneyState, at: datetime) -> None:
+    """Writes the arrangements of ``state`` into their rows (the account is the caller's)."""
+    if state.plan is not None:
+        plan_row = next(p for p in rows.plans if p.plan_id == state.plan.plan_id)
+        if plan_row.status != state.plan.status:
+            plan_row.status = state.plan.status
+            plan_row.ended_at = None if state.plan.status == "active" else at
+        by_seq = {i.seq: i for i in rows.installments_of(plan_row.plan_id)}
+        for inst in state.plan.installments:
+            row = by_seq[inst.seq]
+            row.paid_minor = inst.paid_minor
+            if inst.missed and row.missed_at is None:
+                row.missed_at = at
+    if state.promise is not None:
+        promise_row = next(p for p in rows.promises if p.promise_id == state.promise.promise_id)
+        if promise_row.status != state.promise.status:
+            promise_row.ended_at = None if state.promise.status == "open" else at
+        promise_row.paid_minor, promise_row.status = state.promise.paid_minor, state.promise.status
+    if state.settlement is not None:
+        s = state.settlement
+        settlement_row = next(r for r in rows.settlements if r.settlement_id == s.settlement_id)
+        if settlement_row.status != s.status:
+            settlement_row.ended_at = None if s.status == "open" else at
+        settlement_row.paid_minor, settlement_row.status = s.paid_minor, s.status

@@ -1,0 +1,1 @@
+"""Promises to pay and settlements: what the consumer agreed to pay, by when."""

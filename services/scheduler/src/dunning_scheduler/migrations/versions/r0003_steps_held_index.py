@@ -1,0 +1,37 @@
+"""An index on the steps the planner releases at their time (deferred, scheduled): money
+messages may be held for months, and the planner looks for the due ones every tick.
+
+A database whose tables were created from these models already has it: adopted.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-12-06 05:40:00.000000
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    indexes = {i["name"] for i in sa.inspect(op.get_bind()).get_indexes("scheduler_steps")}
+    if "ix_scheduler_steps_held" in indexes:
+        return
+    op.create_index(
+        "ix_scheduler_steps_held",
+        "scheduler_steps",
+        ["send_at"],
+        postgresql_where=sa.text("status IN ('deferred', 'scheduled')"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_scheduler_steps_held", table_name="scheduler_steps")

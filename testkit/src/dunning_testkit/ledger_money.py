@@ -1,0 +1,127 @@
+"""In-memory fake of the ledger's ``PaymentRepository`` (payments, plans, installments,
+promises, settlements, reversals), used by ``ledger_memory.MemoryLedger``.
+
+Rows are shared between a transaction's copy of the tables and the committed ones: the
+use cases update them in place, so a use case that fails after changing a row leaves the
+change behind here (PostgreSQL would roll it back). The use cases check before they change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from dunning_ledger.models import (
+    Account,
+    Payment,
+    PaymentPlan,
+    PaymentReversal,
+    PlanInstallment,
+    Promise,
+    Settlement,
+)
+
+if TYPE_CHECKING:
+    from dunning_testkit.ledger_memory import Tables
+
+
+@dataclass
+class MoneyTables:
+    installments: dict[tuple[str, int], PlanInstallment] = field(default_factory=dict)
+    promises: dict[str, Promise] = field(default_factory=dict)
+    settlements: dict[str, Settlement] = field(default_factory=dict)
+    reversals: dict[str, PaymentReversal] = field(default_factory=dict)
+
+    def copy(self) -> MoneyTables:
+        return MoneyTables(
+            dict(self.installments), dict(self.promises), dict(self.settlements),
+            dict(self.reversals),
+        )  # fmt: skip
+
+
+class MemoryPayments:
+    def __init__(self, tables: Tables) -> None:
+        self.t = tables
+        self.m = tables.money
+
+    async def get_payment(self, payment_id: str) -> Payment | None:
+        return self.t.payments.get(payment_id)
+
+    async def add_payment(self, payment: Payment) -> None:
+        self.t.payments[payment.payment_id] = payment
+
+    async def payments_of(self, account_id: str) -> Sequence[Payment]:
+        return [p for p in self.t.payments.values() if p.account_id == account_id]
+
+    async def get_plan(self, plan_id: str) -> PaymentPlan | None:
+        return self.t.plans.get(plan_id)
+
+    async def add_plan(
+        self, plan: PaymentPlan, installments: Sequence[PlanInstallment] = ()
+    ) -> None:
+        plan.status = plan.status or "active"
+        plan.frequency = plan.frequency or "monthly"
+        self.t.plans[plan.plan_id] = plan
+        for i in installments:
+            i.missed_at = None
+            self.m.installments[(i.plan_id, i.seq)] = i
+
+    async def plans_of(self, account_id: str) -> Sequence[PaymentPlan]:
+        return [p for p in self.t.plans.values() if p.account_id == account_id]
+
+    async def installments_of(self, account_id: str) -> Sequence[PlanInstallment]:
+        found = [i for i in self.m.installments.values() if i.account_id == account_id]
+        return sorted(found, key=lambda i: (i.plan_id, i.seq))
+
+    async def get_promise(self, promise_id: str) -> Promise | None:
+        return self.m.promises.get(promise_id)
+
+    async def add_promise(self, promise: Promise) -> None:
+        self.m.promises[promise.promise_id] = promise
+
+    async def promises_of(self, account_id: str) -> Sequence[Promise]:
+        return [p for p in self.m.promises.values() if p.account_id == account_id]
+
+    async def get_settlement(self, settlement_id: str) -> Settlement | None:
+        return self.m.settlements.get(settlement_id)
+
+    async def add_settlement(self, settlement: Settlement) -> None:
+        self.m.settlements[settlement.settlement_id] = settlement
+
+    async def settlements_of(self, account_id: str) -> Sequence[Settlement]:
+        return [s for s in self.m.settlements.values() if s.account_id == account_id]
+
+    async def get_reversal(self, payment_id: str) -> PaymentReversal | None:
+        return self.m.reversals.get(payment_id)
+
+    async def add_reversal(self, reversal: PaymentReversal) -> None:
+        self.m.reversals[reversal.payment_id] = reversal
+
+    async def reversals_of(self, account_id: str) -> Sequence[PaymentReversal]:
+        return [r for r in self.m.reversals.values() if r.account_id == account_id]
+
+    async def accounts_due(self, before: date, grace_days: int, limit: int) -> Sequence[str]:
+        late = {
+            i.account_id
+            for i in self.m.installments.values()
+            if self.t.plans[i.plan_id].status == "active"
+            and i.missed_at is None
+            and i.paid_minor < i.amount_minor
+            and i.due_on < before - timedelta(days=grace_days)
+        }
+        late |= {
+            p.account_id
+            for p in self.m.promises.values()
+            if p.status == "open" and p.due_on < before
+        }
+        late |= {
+            s.account_id
+            for s in self.m.settlements.values()
+            if s.status == "open" and s.pay_by < before
+        }
+        return sorted(late)[:limit]
+
+    async def try_lock(self, account_id: str) -> Account | None:
+        return self.t.accounts.get(account_id)
