@@ -128,10 +128,7 @@ class SendApprovals(RetryRunner, Reconciling):
         self._retrying: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
         self.sent, self.refused, self.skipped, self.ambiguous = 0, 0, 0, 0
-        self.expirations = 0
-        self.parked = 0
-        self.paced = 0
-        self.failed = 0
+        self.expirations, self.parked, self.paced, self.failed = 0, 0, 0, 0
         self.found, self.resent, self.uncertain = 0, 0, 0  # by reconciliation
 
     # --- the consumer loop's handler ------------------------------------------------------
@@ -148,8 +145,9 @@ class SendApprovals(RetryRunner, Reconciling):
         if refusal is not None or late:
             # A redelivery of a step sent (or in flight) already: its outcome stands, a
             # refusal or expiry now would contradict it. Else the step is left as found.
-            if already_sent(await self.records.reserve(step.step_id)):
+            if already_sent(reserved := await self.records.reserve(step.step_id)):
                 self.skipped += 1
+                await self._adopt(envelope, reserved)
                 return
             await self.records.release(step.step_id)
         if refusal is not None:
@@ -162,8 +160,9 @@ class SendApprovals(RetryRunner, Reconciling):
             self.expirations += 1
             await self.reports.expire(approval, envelope, self._acks)
             return
-        if already_sent(await self.records.reserve(step.step_id)):
+        if already_sent(reserved := await self.records.reserve(step.step_id)):
             self.skipped += 1
+            await self._adopt(envelope, reserved)  # pending: the sweeper's
             return
         first = Parked(envelope, attempts=0, first_attempt_at=self.wall())
         try:
