@@ -211,9 +211,9 @@ class SendApprovals(RetryRunner, Reconciling):
                 await self.journal.intend(step.step_id, step.destination, approval.account_id)
                 intended = True
             # The last word before the call: the clock (a broker slow to take the intent, a
-            # paced wait) or a STOP may have moved meanwhile.
-            late = self.guard.too_late(approval.send_by, self.clock.now())
-            if late or await self._suppressed(approval):
+            # paced wait, a journal restore waited for) or a STOP may have moved meanwhile.
+            suppressed = await self._suppressed(approval)  # (before the clock is read)
+            if (late := self.guard.too_late(approval.send_by, self.clock.now())) or suppressed:
                 if self.journal is not None and not late:  # (an expiry abandons it too)
                     await self.journal.abandon(step.step_id)
                 await (self._release_expired if late else self._refuse_suppressed)(item, acks)
