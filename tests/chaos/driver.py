@@ -211,15 +211,15 @@ class Run:
         return False
 
     async def retries_done(self, http: httpx.AsyncClient, deadline: float) -> bool:
-        """Whether no channel worker holds a parked retry any more, before ``deadline``."""
+        """Whether no channel worker holds a parked retry or a step in flight any more."""
         workers = [r for name in ("sms", "email") for r in self.fleet.replicas.get(name, [])]
         while time.time() < deadline:
             waiting = 0
             for replica in workers:
                 try:
-                    body = (await http.get(f"{replica.url}/health", timeout=5)).json()
-                    waiting += int(body.get("delivery", {}).get("retries_waiting", 0))
-                except (httpx.HTTPError, ValueError, TypeError, AttributeError):
+                    held = (await http.get(f"{replica.url}/health", timeout=5)).json()["delivery"]
+                    waiting += int(held["retries_waiting"]) + int(held["in_flight_waiting"])
+                except (httpx.HTTPError, ValueError, TypeError, AttributeError, KeyError):
                     waiting += 1  # not answering: not known to be done
             if waiting == 0:
                 return True

@@ -72,6 +72,10 @@ def base_env(prefix: str, database: str, speed: float, epoch: float, key: Path) 
             # sends (a journal partition without a leader) for as long as the broker was down.
             "DUNNING_SMS_JOURNAL_REPLICATION": str(BROKERS),
             "DUNNING_EMAIL_JOURNAL_REPLICATION": str(BROKERS),
+            # A send of unknown outcome is asked about after 20 wall s (twice the provider
+            # timeout; the default 60 s is 60 simulated hours here, past the end of a drain).
+            "DUNNING_SMS_RECONCILE_AFTER_S": "20",
+            "DUNNING_EMAIL_RECONCILE_AFTER_S": "20",
             # The run's own API keys: the driver talks to the ledger as its bootstrap admin.
             "DUNNING_BOOTSTRAP_ADMIN_KEY": f"chaos-admin-{secrets.token_hex(16)}",
             "DUNNING_AUTH_PEPPER": secrets.token_hex(16),

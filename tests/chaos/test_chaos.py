@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -28,10 +29,19 @@ SHORT = [
 
 def test_nothing_lost_doubled_or_unlawful_under_faults() -> None:
     out = STATE_DIR / "chaos-short.json"
-    done = subprocess.run(
+    driver = subprocess.Popen(
         [sys.executable, "-m", "tests.chaos.driver", *SHORT, "--out", str(out)],
-        cwd=REPO, capture_output=True, text=True, timeout=420,
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
+    try:
+        stdout, stderr = driver.communicate(timeout=420)
+    except subprocess.TimeoutExpired:
+        # SIGTERM: the driver stops every service it started and its cluster (a SIGKILL
+        # left them running after the test).
+        driver.send_signal(signal.SIGTERM)
+        stdout, stderr = driver.communicate(timeout=120)
+        pytest.fail(f"the short form took over 420 s: {stdout[-3000:]} {stderr[-2000:]}")
+    done = subprocess.CompletedProcess(driver.args, driver.returncode, stdout, stderr)
     print(done.stdout[-6000:], done.stderr[-3000:])
     assert done.returncode == 0, done.stderr[-3000:]
     figures = json.loads(out.read_text())

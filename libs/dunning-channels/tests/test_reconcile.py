@@ -3,6 +3,8 @@ whose outcome is unknown is settled by asking the provider, never resent blindly
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from dunning_channels.domain import (
     Accepted,
     AmbiguousSend,
@@ -13,7 +15,9 @@ from dunning_channels.domain import (
 )
 from dunning_channels.ports import Parked
 from dunning_core.contracts.events import DeliveryStatus, DeliveryUpdated
+from dunning_core.runtime.clock import FixedClock
 from dunning_testkit.channels import (
+    NOW,
     FakeSender,
     MemoryPublisher,
     MemoryRetryQueue,
@@ -131,3 +135,40 @@ async def test_a_parked_retry_whose_call_may_be_out_is_left_to_reconciliation() 
     await parts.retries.park(item, parts.wall())
     await parts.settle()
     assert sender.calls == []
+
+
+async def test_an_approval_that_finds_its_step_pending_hands_it_to_the_sweeper() -> None:
+    # The chaos run's "approved, never sent": a worker reserved the step and was killed
+    # before its in-flight entry reached the journal, Redis was flushed later; the other
+    # replica, given the approval again meanwhile, skipped it: nobody ever sent it.
+    sender = FakeSender(Accepted("SM1"))
+    sender.found = [NotFound()]
+    parts = reconciling(sender)
+    envelope = approval()
+    await parts.records.reserve(envelope.data.step.step_id)  # type: ignore[union-attr]
+    await parts.service.handle(envelope)  # the redelivery
+    await parts.service.flush()
+    assert sender.calls == []  # not resent blindly: the first worker's call may be out there
+    assert await later(parts, 61) == 1  # old code: 0, nothing in flight, never sent
+    await parts.settle()
+    assert len(sender.calls) == 1
+    assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]
+
+
+async def test_a_re_plan_that_finds_its_step_pending_is_the_one_sent() -> None:
+    # The first approval's send was never made and awaits its reconciliation; the re-plan's
+    # approval arrives meanwhile: sent with the re-plan's approval (its own send_by).
+    sender = FakeSender(Accepted("SM1"))
+    sender.found = [NotFound()]
+    parts = reconciling(sender)
+    first = approval(send_by=NOW + timedelta(hours=1))
+    await parts.records.reserve(first.data.step.step_id)  # type: ignore[union-attr]
+    await parts.service.inflight.park(Parked(first, 0, parts.wall()), parts.wall() + 60)  # type: ignore[union-attr]
+    replan = approval(send_by=NOW + timedelta(hours=6), event_id="replan")
+    await parts.service.handle(replan)
+    await parts.service.flush()
+    parts.service.clock = FixedClock(NOW + timedelta(hours=2))  # the first one's window closed
+    assert await later(parts, 61) == 1  # the re-plan's approval took the entry over
+    await parts.settle()
+    assert len(sender.calls) == 1  # old code: none (skipped, then the first one expired)
+    assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]

@@ -137,3 +137,36 @@ async def test_an_intent_the_broker_took_too_long_to_take_is_withdrawn() -> None
     assert sender.calls == []
     assert withdrawn == [envelope.data.step.step_id]  # type: ignore[union-attr]
     assert deliveries(parts.publisher) == [(DeliveryStatus.EXPIRED, "send_by_passed")]
+
+
+async def test_a_journal_restore_waited_for_before_the_call_counts_against_send_by() -> None:
+    # The chaos run's texts accepted outside the hours: the clock was read, then the try
+    # waited for another's restore of the journal after a Redis loss (seconds, hours at
+    # 3600x), and called the provider after send_by with what time was left: none.
+    clock = FixedClock(NOW)
+    sender = FakeSender(Accepted("SM1"))
+    parts = rig(sender, clock=clock)
+    parts.service.guard = GUARD
+    asked: list[int] = []
+
+    class Journal:
+        async def intend(self, item: Parked, reconcile_at: float) -> None:
+            pass
+
+        async def settled(self, item: Parked) -> None:
+            pass
+
+        async def abandon(self, step_id: str) -> None:
+            pass
+
+        async def restore_if_lost(self) -> bool:
+            asked.append(1)
+            if len(asked) == 2:  # the last word before the call waits for a restore
+                clock.advance(timedelta(hours=1))
+            return False
+
+    parts.service.journal = Journal()
+    await parts.service.handle(approval(send_by=NOW + timedelta(minutes=30)))
+    await parts.service.flush()
+    assert sender.calls == []  # old code: called after send_by
+    assert deliveries(parts.publisher) == [(DeliveryStatus.EXPIRED, "send_by_passed")]

@@ -194,6 +194,7 @@ def worker_app(
             "retries_parked": worker.parked,
             "paced": worker.paced,
             "retries_waiting": await parts.retries.size(),
+            "in_flight_waiting": await inflight.size(),  # reserved, outcome not recorded yet
             "retries_restored": retries.restored,
             "failed": worker.failed,
             "signals_applied": on_signals.applied,

@@ -73,6 +73,15 @@ class Reconciling:
         """Reconcile what falls due, until ``stop_retries``."""
         await every(poll_s, self.reconcile_due, self._stopping, "reconciliation pass failed")
 
+    async def _adopt(self, envelope: Envelope, reserved: str | None) -> None:
+        """An approval found its step reserved and not recorded: a send under way, one whose
+        worker died before it recorded (its in-flight entry maybe lost with Redis), or an
+        earlier approval's awaiting reconciliation. The sweeper takes it with this approval
+        (after ``settle_s``): sent with it if never sent, else settled; never skipped for good."""
+        if reserved == PENDING and self.inflight is not None:
+            item = Parked(envelope, attempts=0, first_attempt_at=self.wall())
+            await self.inflight.park(item, self.wall() + self.reconcile.settle_s)
+
     async def reconcile_due(self) -> int:
         """Reconcile every in-flight step due now; how many were taken."""
         if self.inflight is None:

@@ -133,10 +133,7 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
         self._retrying: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
         self.sent, self.refused, self.skipped, self.ambiguous = 0, 0, 0, 0
-        self.expirations = 0
-        self.parked = 0
-        self.paced = 0
-        self.failed = 0
+        self.expirations, self.parked, self.paced, self.failed = 0, 0, 0, 0
         self.found, self.resent, self.uncertain = 0, 0, 0  # by reconciliation
 
     # --- the consumer loop's handler ------------------------------------------------------
@@ -160,6 +157,7 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
                 return
             if not admitted.suppressed:  # a redelivery: sent, or in flight
                 self.skipped += 1
+                await self._adopt(envelope, admitted.taken)  # pending: the sweeper's
                 return
             refusal = Refusal(SUPPRESSED)
         elif refusal is None:  # late, and maybe suppressed too: that is said first
@@ -167,8 +165,9 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
         if refusal is not None or late:
             # A redelivery of a step sent (or in flight) already: its outcome stands, a
             # refusal or expiry now would contradict it. Else the step is left as found.
-            if already_sent(await self.records.reserve(step.step_id)):
+            if already_sent(reserved := await self.records.reserve(step.step_id)):
                 self.skipped += 1
+                await self._adopt(envelope, reserved)
                 return
             await self.records.release(step.step_id)
         if refusal is not None:
@@ -218,10 +217,11 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
                 await self.journal.intend(item, self._reconcile_at())
                 intended = True
             # The last word before the call: the clock (a broker slow to take the intent, a
-            # paced wait) or a STOP may have moved meanwhile. Not suppressed, the step is
-            # in flight (and its destination's owner known) from here to its outcome.
-            late = self.guard.too_late(approval.send_by, self.clock.now())
-            if late or await self.steps.arm(item, self._keys(approval), self._reconcile_at()):
+            # paced wait, a journal restore waited for) or a STOP may have moved meanwhile. Not
+            # suppressed, the step is in flight (and its destination's owner known) from here to
+            # its outcome. The clock is read after the check, which may wait for a restore.
+            suppressed = await self.steps.arm(item, self._keys(approval), self._reconcile_at())
+            if (late := self.guard.too_late(approval.send_by, self.clock.now())) or suppressed:
                 if self.journal is not None and not late:  # (an expiry abandons it too)
                     await self.journal.abandon(step.step_id)
                 intended = False
