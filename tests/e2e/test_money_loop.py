@@ -213,6 +213,8 @@ async def test_plans_run_their_course(money_pipeline: str) -> None:
 
             await until(a_broken, 90, "A's plan missed and broken")
             assert "plan.completed.v1" not in m.types("MON-A")
+            # The terms' missed_to_break of 1: the first missed installment broke the plan.
+            assert m.types("MON-A").count("installment.missed.v1") == 1, m.types("MON-A")
 
             async def a_resumed() -> str:
                 case = await m.case("MON-A")
@@ -222,6 +224,7 @@ async def test_plans_run_their_course(money_pipeline: str) -> None:
                 return ""
 
             await until(a_resumed, 60, f"A's escalation resumed at {RESUME_STAGE}")
+            assert m.types("MON-A").count("installment.missed.v1") == 1, m.types("MON-A")
 
             # By now more than a simulated week has passed since B settled: no escalation.
             after = [s for s in (await m.case("MON-B"))["steps"]
