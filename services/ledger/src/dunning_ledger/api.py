@@ -35,7 +35,6 @@ from dunning_ledger.communications.schemas import (
     StepRecordOut,
 )
 from dunning_ledger.communications.service import CommunicationService
-from dunning_ledger.domain import import_format
 from dunning_ledger.domain.import_stream import StreamFormat
 from dunning_ledger.errors import (
     ErrorBody,
@@ -45,7 +44,7 @@ from dunning_ledger.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
-from dunning_ledger.imports.schemas import ImportErrorBody, ImportResult
+from dunning_ledger.imports.schemas import IMPORT_BODY, IMPORT_DOC, ImportErrorBody, ImportResult
 from dunning_ledger.imports.service import ImportCounts, ImportService
 from dunning_ledger.keys.service import KeyService
 from dunning_ledger.money.service import MoneyService
@@ -104,50 +103,6 @@ _CSV_TYPES = frozenset({"text/csv", "application/csv", "text/plain"})
 _JSON_LINES_TYPES = frozenset(
     {"application/x-ndjson", "application/jsonl", "application/json-lines"}
 )
-_IMPORT_DOC = (
-    "Import accounts: a CSV file (the body with `Content-Type: text/csv`, or multipart "
-    "field `file`), JSON Lines (`application/x-ndjson` or `application/jsonl`: one object "
-    'of column: value a line) or JSON `{"accounts": [{column: value}]}`. CSV and JSON '
-    "Lines stream: the ledger never holds the file whole (limit "
-    "DUNNING_LEDGER_MAX_BODY_BYTES); a JSON array is read whole (limit "
-    "DUNNING_LEDGER_MAX_JSON_BYTES). Every row is checked; any error rejects the whole "
-    "file with 422 (the first 1,000 errors and their count) and imports nothing.\n\n"
-    + (import_format.__doc__ or "").split("\n\n", 1)[1]
-)
-_IMPORT_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "text/csv": {"schema": {"type": "string"}},
-            "application/x-ndjson": {"schema": {"type": "string"}},
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {"file": {"type": "string", "format": "binary"}},
-                    "required": ["file"],
-                }
-            },
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "accounts": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "properties": {
-                                    c: {"type": "string"} for c in import_format.COLUMNS
-                                },
-                                "required": list(import_format.REQUIRED_COLUMNS),
-                            },
-                        }
-                    },
-                    "required": ["accounts"],
-                }
-            },
-        },
-    }
-}
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody},
     403: {"model": ErrorBody},
@@ -204,8 +159,8 @@ def router() -> APIRouter:
         response_model=ImportResult,
         response_model_exclude_none=True,
         summary="Import accounts (CSV or JSON), all or nothing",
-        description=_IMPORT_DOC,
-        openapi_extra=_IMPORT_BODY,
+        description=IMPORT_DOC,
+        openapi_extra=IMPORT_BODY,
         responses={**_ERRORS, 422: {"model": ImportErrorBody}},
     )
     async def import_accounts(who: Importer, request: Request, service: Service) -> ImportResult:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from dunning_ledger.domain import import_format
 from dunning_ledger.payments.schemas import Amount
 
 if TYPE_CHECKING:
@@ -70,3 +71,49 @@ class ImportErrorBody(BaseModel):
     error_count: int
     row_numbering: str
     errors: list[ImportRowError]
+
+
+IMPORT_DOC = (  # the import route's OpenAPI description
+    "Import accounts: a CSV file (the body with `Content-Type: text/csv`, or multipart "
+    "field `file`), JSON Lines (`application/x-ndjson` or `application/jsonl`: one object "
+    'of column: value a line) or JSON `{"accounts": [{column: value}]}`. CSV and JSON '
+    "Lines stream: the ledger never holds the file whole (limit "
+    "DUNNING_LEDGER_MAX_BODY_BYTES); a JSON array is read whole (limit "
+    "DUNNING_LEDGER_MAX_JSON_BYTES). Every row is checked; any error rejects the whole "
+    "file with 422 (the first 1,000 errors and their count) and imports nothing.\n\n"
+    + (import_format.__doc__ or "").split("\n\n", 1)[1]
+)
+IMPORT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/x-ndjson": {"schema": {"type": "string"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            },
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "accounts": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    c: {"type": "string"} for c in import_format.COLUMNS
+                                },
+                                "required": list(import_format.REQUIRED_COLUMNS),
+                            },
+                        }
+                    },
+                    "required": ["accounts"],
+                }
+            },
+        },
+    }
+}
