@@ -26,13 +26,12 @@ from dunning_core.contracts.topics import SIGNALS
 from dunning_core.runtime.clock import Clock, clock_from
 from dunning_core.runtime.dedupe import RedisDedupe
 from dunning_core.runtime.kafka import ConsumerLoop, EventProducer
+from dunning_core.runtime.redis_client import redis_client
 from dunning_core.runtime.service import Component, ServiceRuntime, health_router, lifespan_for
 from dunning_core.runtime.telemetry import observe
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -67,14 +66,6 @@ class Plumbing:
     retries: RedisRetryQueue
     journal: KafkaSendJournal
     redis_records: RedisSendRecords
-
-
-def redis_client(url: str) -> Redis:
-    """The channel's Redis. A pooled connection that died (Redis restarted) is opened again
-    and its command tried again: without that, each dead one failed the first command that
-    drew it, up to a minute after the restart, in the middle of a send."""
-    retry = Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=3)
-    return Redis.from_url(url, retry=retry)
 
 
 def plumbing(

@@ -14,10 +14,10 @@ from dunning_core.runtime.api_docs import DOCS_OFF, serve_api_docs
 from dunning_core.runtime.auth import follow_keys, require
 from dunning_core.runtime.clock import Clock, clock_from
 from dunning_core.runtime.kafka import EventProducer
+from dunning_core.runtime.redis_client import redis_client
 from dunning_core.runtime.service import Component, ServiceRuntime, health_router, lifespan_for
 from dunning_core.runtime.telemetry import observe
 from fastapi import Depends, FastAPI
-from redis.asyncio import Redis
 
 from dunning_gate.adapters.redis_state import RedisStateStore
 from dunning_gate.api import router
@@ -50,7 +50,7 @@ def build(
 ) -> FastAPI:
     clock = clock or clock_from(settings.clock_start, settings.clock_speed, settings.clock_epoch)
     policy = policy or load_configured_policy(settings)
-    redis = Redis.from_url(settings.redis_url)
+    redis = redis_client(settings.redis_url)
     producer = EventProducer(
         settings.kafka_bootstrap, "compliance-gate", topic_prefix=settings.topic_prefix
     )

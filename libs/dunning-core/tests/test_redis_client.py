@@ -5,7 +5,7 @@ test's own connection is closed)."""
 from __future__ import annotations
 
 import pytest
-from dunning_channels.bootstrap import redis_client
+from dunning_core.runtime.redis_client import redis_client
 from dunning_testkit.stack import REDIS_URL
 from redis.asyncio import Redis
 
