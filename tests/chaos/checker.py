@@ -246,7 +246,7 @@ async def check(facts: Facts) -> Findings:
         ):
             scope = "all" if event.kind.value in ALL_CHANNELS_KINDS else (event.channel or "sms")
             signal_times[event.account_id].append((r.timestamp_ms / 1000, str(scope), "recorded"))
-    for o in facts.opt_outs:  # the moment the consumer said it, acknowledged or not
+    for o in facts.opt_outs:  # recorded (acknowledged), or said and never acknowledged
         scope = "all" if o["kind"] in ALL_CHANNELS_KINDS else o.get("channel") or "sms"
         signal_times[o["account_id"]].append((o["at"], scope, "acked" if o["acked"] else "lost"))
 

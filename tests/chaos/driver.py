@@ -118,6 +118,10 @@ class Run:
                 acked = response.status_code == 200 and bool(response.json().get("delivered"))
             except httpx.HTTPError:
                 pass
+            if acked:
+                # Recorded: the ingress answers only once the STOP is a suppression and
+                # durable on Kafka. A send that left before then is not one made after it.
+                at = time.time()
             self.opt_outs.append(
                 {"account_id": account, "kind": "opted_out", "channel": "sms", "at": at,
                  "acked": acked}

@@ -41,6 +41,7 @@ from dunning_channels.adapters.kafka_journal import (
     JournaledRetryQueue,
     KafkaSendJournal,
 )
+from dunning_channels.adapters.kafka_signals_applied import KafkaSignalsApplied
 from dunning_channels.adapters.redis_pacer import RedisPacer
 from dunning_channels.adapters.redis_records import RedisSendRecords
 from dunning_channels.adapters.redis_retries import RedisRetryQueue
@@ -120,6 +121,14 @@ def worker_app(
     if provider_rate is not None or sender_rate is not None:
         pacer = RedisPacer(parts.redis, prefix=f"{settings.topic_prefix}{parts.channel.value}:")
         pacing = Pacing(pacer, provider_rate, sender_rate, settings.pace_inline_wait_s)
+    # No send before the signals on the topic when it asks are suppressions (the ledger's
+    # disputes and ceases come only that way).
+    signals_applied = KafkaSignalsApplied(
+        settings.kafka_bootstrap,
+        f"{prefix}{SIGNALS}",
+        f"{settings.group_id}-signals",
+        bound_s=settings.signals_bound_s,
+    )
     worker = SendApprovals(
         service=parts.service,
         channel=parts.channel,
@@ -143,6 +152,7 @@ def worker_app(
             mark_key=retries.mark_key,
             restore=retries.restore_if_lost,
         ),
+        signals=signals_applied,
         concurrency=settings.send_concurrency,
     )
     loop = ConsumerLoop(
@@ -189,6 +199,8 @@ def worker_app(
             "retries_restored": retries.restored,
             "failed": worker.failed,
             "signals_applied": on_signals.applied,
+            "signals_barrier_rounds": signals_applied.rounds,
+            "signals_barrier_waits": signals_applied.waits,  # rounds that found it behind
             "reconciled_found": worker.found,
             "reconciled_resent": worker.resent,
             "uncertain": worker.uncertain,
@@ -207,6 +219,7 @@ def worker_app(
     runtime.add(Component("clients", nothing, close_clients))
     runtime.add(Component("producer", parts.producer.start, parts.producer.stop))
     runtime.add(Component("retry-journal", retries.start, nothing))
+    runtime.add(Component("signals-applied", nothing, signals_applied.stop))
     runtime.add_loop("signals", signals)
     runtime.add_loop(f"approved-{parts.channel.value}", loop)
     # Stopped before the loop (components stop in reverse): retries in flight finish first.

@@ -30,6 +30,9 @@ class ChannelSettings(CommonSettings):
     retry_initial_s: float = Field(default=1.0, gt=0)
     retry_max_delay_s: float = Field(default=60.0, gt=0)
     retry_poll_s: float = Field(default=0.25, gt=0)
+    # How long a send waits for the worker's signals consumer to apply what is on
+    # consumer.signals.v1 (a dispute the ledger recorded) before its try fails and is redone.
+    signals_bound_s: float = Field(default=20.0, gt=0)
     # Replicas of the channel's retry journal topic (made by the worker if missing).
     journal_replication: int = Field(default=1, ge=1)
     # The provider's circuit opens when failure_ratio of the last window calls failed

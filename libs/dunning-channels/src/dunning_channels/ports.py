@@ -224,6 +224,16 @@ class SendJournal(Protocol):
         ...
 
 
+class SignalsApplied(Protocol):
+    """The barrier between ``consumer.signals.v1`` and a send: a dispute or a cease the
+    ledger recorded reaches the worker only through that topic, some moments later."""
+
+    async def wait(self) -> None:
+        """Return once every signal on the topic when this was called has been applied to
+        the suppressions; raise ``TransientError`` when that cannot be shown in time (the
+        broker away, the signals' consumer behind): nothing is sent unchecked."""
+
+
 class DeadLetters(Protocol):
     """Parks an approval that can never be sent on its topic's dead-letter topic."""
 

@@ -69,6 +69,7 @@ from dunning_channels.ports import (
     SendJournal,
     SendRecords,
     SendSteps,
+    SignalsApplied,
 )
 from dunning_channels.service.reconcile import Reconciling
 from dunning_channels.service.reports import Reports
@@ -101,6 +102,7 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
         inflight: InFlight | None = None,
         reconcile: ReconcilePolicy | None = None,
         steps: SendSteps | None = None,
+        signals: SignalsApplied | None = None,
         concurrency: int = 32,
         wall: Callable[[], float] = time.time,
         rand: Callable[[], float] = random.random,
@@ -108,18 +110,15 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
     ) -> None:
         self.service = service
         self.channel = channel
-        self.sender = sender
-        self.records = records
-        self.publisher = publisher
-        self.clock = clock
-        self.retries = retries
-        self.dead_letters = dead_letters
+        self.sender, self.records, self.publisher = sender, records, publisher
+        self.clock, self.retries, self.dead_letters = clock, retries, dead_letters
         self.policy = policy or RetryPolicy()
         self.breaker = breaker or CircuitBreaker()
         self.pacing, self.journal = pacing, journal
         self.guard = guard or SendGuard()
         self.inflight, self.reconcile = inflight, reconcile or ReconcilePolicy()
         self.steps: SendSteps = steps or StepsOnPorts(self)
+        self.signals = signals
         self.reports = Reports(
             service=service, channel=channel, provider=sender.provider, publisher=publisher,
             clock=clock,
@@ -213,6 +212,8 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
             if turn == "late" or self.guard.too_late(approval.send_by, self.clock.now()):
                 await self._release_expired(item, acks)
                 return False
+            if self.signals is not None:  # a dispute recorded by now: suppressed by the check
+                await self.signals.wait()
             if self.journal is not None:  # acknowledged, in flight: a Redis loss gets it back
                 await self.journal.intend(item, self._reconcile_at())
                 intended = True

@@ -1,0 +1,121 @@
+"""``SignalsApplied`` on Kafka: the signals topic's end offsets against what the worker's
+signals consumer group has committed.
+
+The group commits a batch only after its suppressions are written, so once its committed
+offset reaches the end offset a partition had when a send asked, every signal recorded
+before that moment is a suppression the send's last check will see. One round (a
+ListOffsets and an OffsetFetch) serves every send that asked before it began: concurrent
+sends share it. A partition the group never committed counts from 0, so a worker whose
+signals consumer has not read the topic yet sends nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+from dunning_core.runtime.errors import TransientError
+
+
+@dataclass(frozen=True)
+class _Round:
+    started: float
+    task: asyncio.Task[None]
+
+
+class KafkaSignalsApplied:
+    def __init__(
+        self,
+        bootstrap: str,
+        topic: str,
+        group_id: str,
+        *,
+        bound_s: float = 20.0,
+        poll_s: float = 0.02,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.topic, self.group_id = topic, group_id
+        self.bound_s, self.poll_s, self.monotonic = bound_s, poll_s, monotonic
+        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        self._round: _Round | None = None
+        self._known: list[TopicPartition] = []
+        self._known_until = 0.0
+        self._started = False  # on first use: a broker away at start-up holds sends, not boot
+        self.rounds = 0
+        self.waits = 0  # rounds that found the group behind at least once
+
+    async def stop(self) -> None:
+        if self._started:
+            self._started = False
+            await self._consumer.stop()
+            await self._admin.close()
+
+    async def wait(self) -> None:
+        asked = self.monotonic()
+        while True:
+            current = self._round
+            if current is not None and current.started >= asked:
+                await asyncio.shield(current.task)  # its failure is ours too
+                return
+            if current is not None and not current.task.done():
+                # Begun before we asked: it may miss a signal recorded since. Ours comes next.
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(current.task)
+                continue
+            self._round = _Round(self.monotonic(), asyncio.create_task(self._caught_up()))
+
+    async def _caught_up(self) -> None:
+        self.rounds += 1
+        try:
+            if not self._started:
+                await self._consumer.start()
+                await self._admin.start()
+                self._started = True
+            partitions = await self._partitions()
+            ends = await self._consumer.end_offsets(partitions)
+            deadline = self.monotonic() + self.bound_s
+            waited = False
+            while True:
+                committed = await self._admin.list_consumer_group_offsets(
+                    self.group_id, partitions=partitions
+                )
+                behind = [
+                    tp.partition
+                    for tp in partitions
+                    if ends[tp] > max(getattr(committed.get(tp), "offset", 0) or 0, 0)
+                ]
+                if not behind:
+                    return
+                if self.monotonic() >= deadline:
+                    raise TransientError(
+                        f"signals not applied yet on {self.topic} partitions {behind}"
+                    )
+                if not waited:
+                    waited, self.waits = True, self.waits + 1
+                await asyncio.sleep(self.poll_s)
+        except KafkaError as exc:
+            raise TransientError(f"signals' offsets unreadable: {exc!r}") from exc
+
+    async def _partitions(self) -> list[TopicPartition]:
+        """The topic's partitions, asked again after a minute (partitions can be added)."""
+        if self._known and self.monotonic() < self._known_until:
+            return self._known
+        described = await self._admin.describe_topics([self.topic])
+        numbers = sorted(
+            int(p["partition"])
+            for t in described
+            if t.get("topic") == self.topic and not t.get("error_code")
+            for p in t.get("partitions", ())
+        )
+        if not numbers:
+            raise TransientError(f"topic {self.topic} has no partitions known yet")
+        self._known = [TopicPartition(self.topic, n) for n in numbers]
+        self._known_until = self.monotonic() + 60.0
+        return self._known
