@@ -177,12 +177,9 @@ def to_csv(rows: list[dict[str, str]]) -> bytes:
 
 
 def settings_for(topics: str, database: str, **overrides: Any) -> LedgerSettings:
+    values: dict[str, Any] = {"outbox_poll_ms": 50, **overrides}
     return LedgerSettings(
-        database_url=database,
-        topic_prefix=topics,
-        group_id=f"{topics}ledger",
-        outbox_poll_ms=50,
-        **overrides,
+        database_url=database, topic_prefix=topics, group_id=f"{topics}ledger", **values
     )
 
 

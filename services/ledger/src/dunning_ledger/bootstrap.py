@@ -56,7 +56,7 @@ from dunning_ledger.plans.service import PlanService
 from dunning_ledger.portfolio.api import router as portfolio_router
 from dunning_ledger.portfolio.repository import SqlPortfolioRepository
 from dunning_ledger.portfolio.service import PortfolioService
-from dunning_ledger.ports import Transactions
+from dunning_ledger.ports import Published, Transactions
 from dunning_ledger.promises.service import PromiseService
 from dunning_ledger.terms import load_terms
 
@@ -94,12 +94,15 @@ def use_cases(
     group_id: str,
     pepper: SecretStr | None = None,
     terms: PaymentTerms | None = None,
+    published: Published | None = None,
 ) -> UseCases:
     terms = terms or load_terms()
     return UseCases(
         accounts=AccountService(transactions, clock),
         payments=PaymentService(transactions, clock),
-        communications=CommunicationService(transactions, clock, group_id=group_id),
+        communications=CommunicationService(
+            transactions, clock, group_id=group_id, published=published
+        ),
         imports=ImportService(transactions, clock),
         keys=KeyService(transactions, clock, pepper),
         timelines=TimelineService(transactions),
@@ -138,7 +141,6 @@ def build_ledger(
         prefix = settings.topic_prefix
         transactions = SqlTransactions(sessions, lambda s: SqlTransaction(s, prefix))
     terms = load_terms(settings.terms_file or None)
-    cases = use_cases(transactions, clock, settings.group_id, settings.auth_pepper, terms)
     producer = EventProducer(settings.kafka_bootstrap, SERVICE, topic_prefix=settings.topic_prefix)
     relay = OutboxRelay(
         sessions,
@@ -148,6 +150,10 @@ def build_ledger(
         batch_size=settings.outbox_batch,
         poll_interval=settings.outbox_poll_ms / 1000,
         retention=timedelta(hours=settings.outbox_retention_hours),
+        publish_wait_s=settings.signal_publish_wait_s,
+    )
+    cases = use_cases(
+        transactions, clock, settings.group_id, settings.auth_pepper, terms, published=relay
     )
     runtime = ServiceRuntime(SERVICE)
 

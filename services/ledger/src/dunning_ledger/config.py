@@ -21,6 +21,12 @@ class LedgerSettings(ApiKeySettings):
     outbox_poll_ms: int = Field(
         default=200, ge=10, description="Relay poll interval when no NOTIFY arrives."
     )
+    signal_publish_wait_s: float = Field(
+        default=10.0,
+        ge=0,
+        description="An operator's signal is answered once it is on Kafka "
+        "(the workers then hold sends until it is applied), or after this many seconds.",
+    )
     outbox_retention_hours: float = Field(
         default=24, gt=0, description="How long published outbox rows are kept."
     )

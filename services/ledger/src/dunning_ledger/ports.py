@@ -281,6 +281,15 @@ class Outbox(Protocol):
         ...
 
 
+class Published(Protocol):
+    """Whether what the ledger committed for an account has reached Kafka."""
+
+    async def published(self, key: str) -> bool:
+        """Wait until no record queued for ``key`` is unpublished: True then, False if a
+        bound passed first (the records stay queued and go out later)."""
+        ...
+
+
 class Transaction(Protocol):
     """One unit of work: the repositories share it; nothing stays unless ``commit`` runs."""
 

@@ -52,6 +52,15 @@ class SqlOutbox:
         ).one()
         return int(row[0]), row[1]
 
+    async def pending_for(self, key: bytes) -> bool:
+        """Whether a record for ``key`` is still unpublished."""
+        found = await self.session.scalar(
+            select(OutboxRecord.id)
+            .where(OutboxRecord.published_at.is_(None), OutboxRecord.key == key)
+            .limit(1)
+        )
+        return found is not None
+
     async def try_relay_lock(self) -> bool:
         """Whether this transaction may publish; another replica holding it is publishing."""
         got = await self.session.scalar(

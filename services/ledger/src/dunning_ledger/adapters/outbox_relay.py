@@ -50,6 +50,7 @@ class OutboxRelay:
         batch_size: int = 1000,
         poll_interval: float = 0.2,
         retention: timedelta = timedelta(hours=24),
+        publish_wait_s: float = 10.0,
     ) -> None:
         self.sessions = sessions
         self.publisher = publisher
@@ -58,6 +59,7 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.retention = retention
+        self.publish_wait_s = publish_wait_s
         self.stats = RelayStats()
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -128,6 +130,23 @@ class OutboxRelay:
                     return total
                 await asyncio.sleep(0.05)
         return total
+
+    async def published(self, key: str) -> bool:
+        """Wake the relay and wait (``publish_wait_s`` at most) until nothing queued for
+        ``key`` is unpublished. Another replica's relay may be the one publishing: the
+        outbox table, not this process, says when it is done."""
+        deadline = time.monotonic() + self.publish_wait_s
+        self._wake.set()
+        while True:
+            try:
+                async with self.sessions.begin() as session:
+                    if not await SqlOutbox(session).pending_for(key.encode()):
+                        return True
+            except Exception as exc:  # the database: the records stay queued
+                log.warning("outbox publication unknown", extra={"error": str(exc)})
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.02)
 
     async def health(self) -> dict[str, Any]:
         s = self.stats

@@ -8,6 +8,7 @@ announced through the outbox.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,9 +28,12 @@ from dunning_ledger.domain.flags import OPERATOR_SIGNALS, contact_address, fold_
 from dunning_ledger.domain.payments import check_debt_id
 from dunning_ledger.errors import InvalidRequest, NotFound
 from dunning_ledger.models import CommunicationEvent, CommunicationLog, Dispute
-from dunning_ledger.ports import Clock, CommunicationRepository, EventRow, Transactions
+from dunning_ledger.ports import Clock, CommunicationRepository, EventRow, Published, Transactions
 
 _DEBT_SIGNALS = frozenset({SignalKind.DISPUTED, SignalKind.DISPUTE_VERIFIED})
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +64,18 @@ class StepView:
 
 
 class CommunicationService:
-    def __init__(self, transactions: Transactions, clock: Clock, *, group_id: str) -> None:
+    def __init__(
+        self,
+        transactions: Transactions,
+        clock: Clock,
+        *,
+        group_id: str,
+        published: Published | None = None,
+    ) -> None:
         self.transactions = transactions
         self.clock = clock
         self.group_id = group_id
+        self.published = published
 
     async def record_signal(
         self, account_id: str, body: SignalIn, recorded_by: str | None = None
@@ -111,6 +123,10 @@ class CommunicationService:
                 occurred = stored.occurred_at if stored else event.occurred_at
                 recorded_by = stored.recorded_by if stored else None
             await tx.commit()
+        # Answered once on Kafka (a replay too): a dispute or cease the operator saw accepted
+        # is then one the channel workers' signals barrier holds every later send behind.
+        if self.published is not None and not await self.published.published(account_id):
+            log.warning("signal recorded, not yet on Kafka", extra={"signal_id": body.signal_id})
         kind = body.kind.value
         return SignalResult(
             account_id, body.signal_id, kind, envelope.id, occurred, not fresh, recorded_by

@@ -1,0 +1,73 @@
+"""An operator's signal is answered once it is on Kafka.
+
+The channel workers hold every send until the consumer signals on Kafka are applied (their
+signals barrier); a dispute the ledger had committed but not yet relayed slipped past it in
+a chaos run (an e-mail accepted 0.3 s after the dispute's 201, the relay's NOTIFY lost to a
+PostgreSQL restart). Here the relay hears no NOTIFY and polls once a minute, so only the
+signal's own wake can publish it before the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from dunning_ledger.bootstrap import Ledger, build_ledger
+from dunning_testkit.ledger import import_row as row
+from dunning_testkit.ledger import read_topic, scalar, settings_for
+from dunning_testkit.paths import auth_headers
+
+pytestmark = pytest.mark.integration
+
+PENDING = "SELECT count(*) FROM ledger.outbox WHERE published_at IS NULL"
+DISPUTE = {"signal_id": "d-1", "kind": "disputed", "text": "not mine"}
+
+
+async def _client(ledger: Ledger) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=ledger.app)
+    return httpx.AsyncClient(transport=transport, base_url="http://ledger", headers=auth_headers())
+
+
+@pytest.fixture
+async def slow_relay(topics: str, database: str) -> AsyncIterator[Ledger]:
+    built = build_ledger(settings_for(topics, database, consume=False, outbox_poll_ms=60_000))
+    built.relay.listen_dsn = None  # deaf to NOTIFY: it publishes when polled or woken
+    await built.runtime.start()
+    try:
+        yield built
+    finally:
+        await built.runtime.stop()
+
+
+async def test_a_dispute_is_on_kafka_when_it_is_answered(
+    slow_relay: Ledger, database: str, topics: str
+) -> None:
+    async with await _client(slow_relay) as http:
+        assert (await http.post("/v1/accounts/import", json={"accounts": [row(1)]})).is_success
+        assert await scalar(database, PENDING) > 0  # the relay sleeps: the import waits
+        answer = await http.post("/v1/accounts/ACC-000001/signals", json=DISPUTE)
+        assert answer.status_code == 201
+        assert await scalar(database, PENDING) == 0
+        again = await http.post("/v1/accounts/ACC-000001/signals", json=DISPUTE)
+        assert again.status_code == 200
+    events = await read_topic(topics + "consumer.signals.v1", at_least=1, idle_s=0.5)
+    assert [e.data.kind.value for e in events] == ["disputed"]  # type: ignore[union-attr]
+
+
+async def test_without_a_relay_the_signal_is_still_recorded_after_the_bound(
+    topics: str, database: str
+) -> None:
+    quiet = settings_for(topics, database, consume=False, relay=False, signal_publish_wait_s=0.3)
+    ledger = build_ledger(quiet)
+    await ledger.runtime.start()
+    try:
+        async with await _client(ledger) as http:
+            await http.post("/v1/accounts/import", json={"accounts": [row(2)]})
+            answer = await http.post("/v1/accounts/ACC-000002/signals", json=DISPUTE)
+            assert answer.status_code == 201
+            listed = await http.get("/v1/accounts/ACC-000002/timeline")
+            assert "signal" in [e["kind"] for e in listed.json()["entries"]]
+    finally:
+        await ledger.runtime.stop()
+    assert await scalar(database, PENDING) > 0  # queued: another replica's relay sends it
