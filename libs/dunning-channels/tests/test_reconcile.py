@@ -12,6 +12,7 @@ from dunning_channels.domain import (
     LookupFailed,
     NotFound,
     ReconcilePolicy,
+    Unavailable,
 )
 from dunning_channels.ports import Parked
 from dunning_core.contracts.events import DeliveryStatus, DeliveryUpdated
@@ -171,4 +172,30 @@ async def test_a_re_plan_that_finds_its_step_pending_is_the_one_sent() -> None:
     assert await later(parts, 61) == 1  # the re-plan's approval took the entry over
     await parts.settle()
     assert len(sender.calls) == 1  # old code: none (skipped, then the first one expired)
+    assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]
+
+
+async def test_a_retry_that_finds_its_step_adopted_leaves_it_to_the_sweeper() -> None:
+    # chaos1796575711's "approved, never sent": the first try got a 429 and was parked; its
+    # batch failed on another send and came again, and the redelivery handed the pending
+    # step to the sweeper; the retry then found it in flight and stood down, but took it
+    # out of flight on its way out: no retry, nothing in flight, reserved for good.
+    sender = FakeSender(Unavailable("rate_limited", "429", retry_after_s=2.0), Accepted("SM1"))
+    sender.found = [NotFound()]
+    parts = reconciling(sender)
+    envelope = approval()
+    step_id = envelope.data.step.step_id  # type: ignore[union-attr]
+    await parts.service.handle(envelope)
+    await parts.service.flush()  # 429: parked
+    await parts.service.handle(envelope)
+    await parts.service.flush()  # the redelivery: adopted
+    parts.wall.advance(3)
+    await parts.service.retry_due()
+    await parts.service.drain_retries()
+    assert len(sender.calls) == 1  # the retry stood down: the sweeper has it
+    assert parts.service.inflight is not None
+    assert await parts.service.inflight.holds(step_id)  # old code: False, lost
+    assert await later(parts, 61) == 1
+    await parts.settle()
+    assert len(sender.calls) == 2
     assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]

@@ -192,11 +192,11 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
     async def _try(self, item: Parked, acks: list[Awaitable[Any]], *, first: bool = False) -> bool:
         """One provider call for ``item`` (holding a send slot, which it gives back);
         whether it was parked for another."""
-        approval = item.approval
-        step = approval.step
-        # to_settle: the step is to leave the in-flight set; intended: its intent is out;
-        # calling: the provider call has begun (before it, a failure withdraws the intent)
-        called, to_settle, intended, recorded, calling = False, True, False, False, False
+        approval, step = item.approval, item.approval.step
+        # to_settle: the step leaves the in-flight set (a retry's enters it when armed; one
+        # found there is the sweeper's); intended: its intent is out; calling: the call has
+        # begun (before it, a failure withdraws the intent)
+        called, to_settle, intended, recorded, calling = False, first, False, False, False
         try:
             if not first:
                 if concluded(await self.records.reserve(step.step_id)):
@@ -221,6 +221,7 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
             # paced wait, a journal restore waited for) or a STOP may have moved meanwhile. Not
             # suppressed, the step is in flight (and its destination's owner known) from here to
             # its outcome. The clock is read after the check, which may wait for a restore.
+            to_settle = True
             suppressed = await self.steps.arm(item, self._keys(approval), self._reconcile_at())
             if (late := self.guard.too_late(approval.send_by, self.clock.now())) or suppressed:
                 if self.journal is not None and not late:  # (an expiry abandons it too)
@@ -252,12 +253,12 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
                 with contextlib.suppress(Exception):  # the broker away too: the intent stays
                     await self.journal.abandon(step.step_id)
                     intended = False
-            to_settle = False  # a release that fails too leaves it in flight: reconciled
+            armed, to_settle = to_settle, False  # a failed release too: left in flight
             if not called and first:
                 # Nothing left the building on a first try: free the step so the
                 # redelivered batch sends it. (A parked one comes back when its lease ends.)
                 await self.records.release(step.step_id)
-            to_settle = not called  # sent, not recorded: reconciled
+            to_settle = armed and not called  # sent, not recorded: reconciled
             raise
         finally:
             self._slots.release()
