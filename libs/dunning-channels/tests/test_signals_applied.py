@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import NodeNotReadyError
 from dunning_channels.adapters.kafka_signals_applied import KafkaSignalsApplied
 from dunning_channels.domain import Accepted
 from dunning_channels.service import SuppressOnSignals
@@ -119,4 +121,29 @@ async def test_the_barrier_waits_for_the_signals_group_to_commit_past_the_end(
         await asyncio.wait_for(waiting, 10)
     finally:
         await consumer.stop()
+        await barrier.stop()
+
+
+@pytest.mark.integration
+async def test_a_broker_not_ready_for_a_moment_is_asked_again_not_a_failed_batch(
+    topics: str,
+) -> None:
+    # chaos1796575711: a broker restarting answered NodeNotReady once; every send of the
+    # batch failed with it, the batch came again, and the redelivery raced its own retries.
+    topic, group = f"{topics}{SIGNALS}", f"{topics}sms-signals"
+    barrier = KafkaSignalsApplied(KAFKA, topic, group, bound_s=10.0, poll_s=0.01)
+    try:
+        await barrier.wait()  # started; an empty topic
+        real = barrier._admin.list_consumer_group_offsets
+        failures = [NodeNotReadyError("node 3 is not ready")]
+
+        async def flaky(*args: Any, **kwargs: Any) -> Any:
+            if failures:
+                raise failures.pop()
+            return await real(*args, **kwargs)
+
+        barrier._admin.list_consumer_group_offsets = flaky  # type: ignore[method-assign]
+        await barrier.wait()  # old code: TransientError("signals' offsets unreadable")
+        assert failures == []
+    finally:
         await barrier.stop()

@@ -23,6 +23,10 @@ from aiokafka.errors import KafkaError
 from dunning_core.runtime.errors import TransientError
 
 
+class _NoPartitions(Exception):
+    """The topic's metadata has not reached this client yet (a topic just created)."""
+
+
 @dataclass(frozen=True)
 class _Round:
     started: float
@@ -73,35 +77,42 @@ class KafkaSignalsApplied:
 
     async def _caught_up(self) -> None:
         self.rounds += 1
-        try:
-            if not self._started:
-                await self._consumer.start()
-                await self._admin.start()
-                self._started = True
-            partitions = await self._partitions()
-            ends = await self._consumer.end_offsets(partitions)
-            deadline = self.monotonic() + self.bound_s
-            waited = False
-            while True:
-                committed = await self._admin.list_consumer_group_offsets(
-                    self.group_id, partitions=partitions
-                )
-                behind = [
-                    tp.partition
-                    for tp in partitions
-                    if ends[tp] > max(getattr(committed.get(tp), "offset", 0) or 0, 0)
-                ]
-                if not behind:
-                    return
+        deadline = self.monotonic() + self.bound_s
+        while True:
+            try:
+                await self._wait_until_applied(deadline)
+                return
+            except (KafkaError, _NoPartitions) as exc:
+                # A broker restarting (NodeNotReady, NotLeader): asked again within the bound
+                # rather than failing every send of the batch at once.
                 if self.monotonic() >= deadline:
-                    raise TransientError(
-                        f"signals not applied yet on {self.topic} partitions {behind}"
-                    )
-                if not waited:
-                    waited, self.waits = True, self.waits + 1
-                await asyncio.sleep(self.poll_s)
-        except KafkaError as exc:
-            raise TransientError(f"signals' offsets unreadable: {exc!r}") from exc
+                    raise TransientError(f"signals' offsets unreadable: {exc!r}") from exc
+                await asyncio.sleep(max(self.poll_s, 0.2))
+
+    async def _wait_until_applied(self, deadline: float) -> None:
+        if not self._started:
+            await self._consumer.start()
+            await self._admin.start()
+            self._started = True
+        partitions = await self._partitions()
+        ends = await self._consumer.end_offsets(partitions)
+        waited = False
+        while True:
+            committed = await self._admin.list_consumer_group_offsets(
+                self.group_id, partitions=partitions
+            )
+            behind = [
+                tp.partition
+                for tp in partitions
+                if ends[tp] > max(getattr(committed.get(tp), "offset", 0) or 0, 0)
+            ]
+            if not behind:
+                return
+            if self.monotonic() >= deadline:
+                raise TransientError(f"signals not applied yet on {self.topic} partitions {behind}")
+            if not waited:
+                waited, self.waits = True, self.waits + 1
+            await asyncio.sleep(self.poll_s)
 
     async def _partitions(self) -> list[TopicPartition]:
         """The topic's partitions, asked again after a minute (partitions can be added)."""
@@ -115,7 +126,7 @@ class KafkaSignalsApplied:
             for p in t.get("partitions", ())
         )
         if not numbers:
-            raise TransientError(f"topic {self.topic} has no partitions known yet")
+            raise _NoPartitions(f"topic {self.topic} has no partitions known yet")
         self._known = [TopicPartition(self.topic, n) for n in numbers]
         self._known_until = self.monotonic() + 60.0
         return self._known
