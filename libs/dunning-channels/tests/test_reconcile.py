@@ -134,8 +134,10 @@ async def test_a_parked_retry_whose_call_may_be_out_is_left_to_reconciliation() 
     assert parts.service.inflight is not None
     await parts.service.inflight.park(item, parts.wall() + 60)
     await parts.retries.park(item, parts.wall())
-    await parts.settle()
+    await parts.service.retry_due()
+    await parts.service.drain_retries()
     assert sender.calls == []
+    assert step_id in parts.retries.items  # kept, asked again later: not dropped
 
 
 async def test_an_approval_that_finds_its_step_pending_hands_it_to_the_sweeper() -> None:
@@ -192,10 +194,35 @@ async def test_a_retry_that_finds_its_step_adopted_leaves_it_to_the_sweeper() ->
     parts.wall.advance(3)
     await parts.service.retry_due()
     await parts.service.drain_retries()
-    assert len(sender.calls) == 1  # the retry stood down: the sweeper has it
+    assert len(sender.calls) == 1  # the retry stands back: the sweeper has it
     assert parts.service.inflight is not None
     assert await parts.service.inflight.holds(step_id)  # old code: False, lost
     assert await later(parts, 61) == 1
     await parts.settle()
     assert len(sender.calls) == 2
+    assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]
+
+
+async def test_a_retry_due_before_the_sweeper_lets_go_of_its_step_is_not_dropped() -> None:
+    # chaos1796577781's five "approved, never sent": the sweeper found the step not at the
+    # provider and parked its retry (due 1 s later) before taking the step out of flight;
+    # on a loaded machine the retry came first, found the step in flight and was dropped.
+    sender = FakeSender(AmbiguousSend("timeout before the request left"), Accepted("SM7"))
+    sender.found = [NotFound()]
+    parts = reconciling(sender)
+    envelope = approval()
+    step_id = envelope.data.step.step_id  # type: ignore[union-attr]
+    await parts.service.handle(envelope)
+    await parts.service.flush()
+    assert parts.service.inflight is not None
+    [item] = [i for _, i in parts.service.inflight.items.values()]  # type: ignore[attr-defined]
+    await parts.records.release(step_id)  # the sweeper's first moves: released, retry parked
+    await parts.retries.park(item, parts.wall() + 1.0)
+    parts.wall.advance(1.0)
+    await parts.service.retry_due()  # ... and the retry runs before it lets go
+    await parts.service.drain_retries()
+    await parts.service.inflight.done(step_id)  # now it does
+    assert len(sender.calls) == 1
+    await parts.settle()
+    assert len(sender.calls) == 2  # old code: 1, the retry dropped, never sent
     assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]

@@ -108,17 +108,14 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
         rand: Callable[[], float] = random.random,
         lease_s: float = 120.0,
     ) -> None:
-        self.service = service
-        self.channel = channel
+        self.service, self.channel = service, channel
         self.sender, self.records, self.publisher = sender, records, publisher
         self.clock, self.retries, self.dead_letters = clock, retries, dead_letters
-        self.policy = policy or RetryPolicy()
-        self.breaker = breaker or CircuitBreaker()
-        self.pacing, self.journal = pacing, journal
+        self.policy, self.breaker = policy or RetryPolicy(), breaker or CircuitBreaker()
+        self.pacing, self.journal, self.signals = pacing, journal, signals
         self.guard = guard or SendGuard()
         self.inflight, self.reconcile = inflight, reconcile or ReconcilePolicy()
         self.steps: SendSteps = steps or StepsOnPorts(self)
-        self.signals = signals
         self.reports = Reports(
             service=service, channel=channel, provider=sender.provider, publisher=publisher,
             clock=clock,
@@ -202,7 +199,10 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
                 if concluded(await self.records.reserve(step.step_id)):
                     return False  # done before, and its lease ran out after: dropped
                 if self.inflight is not None and await self.inflight.holds(step.step_id):
-                    return False  # a call of it may be out there: reconciled, not retried
+                    # A call may be out there: not sent while the sweeper holds it, but kept
+                    # (asked again) until it is recorded or the sweeper parks its own retry.
+                    await self.retries.park(item, self.wall() + self.reconcile.retry_s)
+                    return True
                 if await self._suppressed(approval):  # opted out since
                     await self._refuse_suppressed(item, acks)
                     return False
