@@ -212,11 +212,11 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
             if turn == "late" or self.guard.too_late(approval.send_by, self.clock.now()):
                 await self._release_expired(item, acks)
                 return False
-            if self.signals is not None:  # a dispute recorded by now: suppressed by the check
-                await self.signals.wait()
             if self.journal is not None:  # acknowledged, in flight: a Redis loss gets it back
                 await self.journal.intend(item, self._reconcile_at())
                 intended = True
+            if self.signals is not None:  # a dispute recorded by now: suppressed by the check
+                await self.signals.wait()  # (right before it: a STOP meanwhile crosses less)
             # The last word before the call: the clock (a broker slow to take the intent, a
             # paced wait, a journal restore waited for) or a STOP may have moved meanwhile. Not
             # suppressed, the step is in flight (and its destination's owner known) from here to
