@@ -69,14 +69,16 @@ def test_every_role_reads_and_only_admin_manages_keys() -> None:
 def test_what_each_role_may_write() -> None:
     writes = {role: sorted(p.value for p in PERMISSIONS[role] - {Permission.READ}) for role in Role}
     assert writes[Role.READ_ONLY] == []
-    assert writes[Role.AGENT] == ["notes.record", "promises.record", "signals.record"]
+    assert writes[Role.AGENT] == [
+        "notes.record", "promises.record", "signals.record", "tasks.work",
+    ]  # fmt: skip
     assert writes[Role.PAYMENT_SYSTEM] == ["payments.record"]
     assert set(writes[Role.OPERATOR]) == {
         "accounts.change", "accounts.import", "notes.record", "payments.record",
-        "plans.agree", "promises.record", "signals.record",
+        "plans.agree", "promises.record", "signals.record", "tasks.work",
     }  # fmt: skip
     assert Permission.MANAGE_KEYS not in PERMISSIONS[Role.OPERATOR]
-    assert set(writes[Role.PORTAL]) == {
+    assert set(writes[Role.PORTAL]) == {  # the consumer's page works no agent tasks
         "notes.record", "payments.record", "plans.agree", "promises.record", "signals.record",
     }  # fmt: skip
 

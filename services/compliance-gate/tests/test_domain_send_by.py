@@ -7,8 +7,8 @@ from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dunning_core.time_windows import earliest_day_end, window_close
 from dunning_gate.domain.examples import example_email_request, example_request, with_changes
-from dunning_gate.domain.time_windows import earliest_day_end, window_close
 from dunning_testkit.gate_rules import decide, policy_with, utc
 
 NY = ZoneInfo("America/New_York")

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from dunning_gate.domain.request import Consumer
-from dunning_gate.domain.time_zones import (
+from dunning_core.time_zones import (
     DEFAULT_NO_LOCATION_ZONES,
     STATE_ZONES,
     ZIP3_ZONES,
     address_zones,
-    candidate_zones,
     phone_zones,
     zone_infos,
 )
+from dunning_gate.domain.request import Consumer
+from dunning_gate.domain.time_zones import candidate_zones
 
 
 @pytest.mark.parametrize(

@@ -37,6 +37,7 @@ from dunning_ledger.models import (
 from dunning_ledger.ports import EventRow
 from dunning_testkit.ledger_memory_imports import MemoryImports
 from dunning_testkit.ledger_money import MemoryPayments, MoneyTables
+from dunning_testkit.ledger_tasks import MemoryTasks, TaskTables
 
 
 @dataclass
@@ -56,13 +57,14 @@ class Tables:
     changes: list[AccountChangeRecord] = field(default_factory=list)
     notes: list[AccountNote] = field(default_factory=list)
     money: MoneyTables = field(default_factory=MoneyTables)
+    tasks: TaskTables = field(default_factory=TaskTables)
 
     def copy(self) -> Tables:
         return Tables(
             dict(self.accounts), dict(self.payments), dict(self.plans), list(self.flags),
             list(self.disputes), list(self.events), set(self.processed), list(self.outbox),
             self.commits, dict(self.keys), list(self.records), dict(self.authors),
-            list(self.changes), list(self.notes), self.money.copy(),
+            list(self.changes), list(self.notes), self.money.copy(), self.tasks.copy(),
         )  # fmt: skip
 
 
@@ -320,6 +322,7 @@ class MemoryTransaction:
         self.communications = MemoryCommunications(self.tables)
         self.keys = MemoryKeys(self.tables)
         self.portfolio = MemoryPortfolio(self.tables)
+        self.tasks = MemoryTasks(self.tables.tasks)
         self.outbox = MemoryOutbox(self.tables)
 
     async def commit(self) -> None:

@@ -6,6 +6,7 @@ dunning summary               the ledger's pipeline summary
 dunning account ID            one account's communication log (--timeline: its whole story)
 dunning accounts search ...   accounts by name, phone, email, state, balance, days past due
 dunning accounts note ID TEXT an agent's note on an account (notes ID lists them)
+dunning tasks list|claim|release|complete  the agent task queue (call-backs, replies)
 dunning gate evaluate FILE    what-if: decide one step, no side effects
 dunning gate explain STEP_ID  a real step's decisions, the rules behind them, its deliveries
 dunning gate schema           the JSON Schema of a what-if file
@@ -41,6 +42,7 @@ from dunning_cli.portfolio import sample_rows, to_csv
 from dunning_cli.records import GateDecision, StepRecord
 from dunning_cli.replies import replies
 from dunning_cli.sandbox import sandbox
+from dunning_cli.tasks import tasks
 from dunning_cli.templates import templates
 
 app = typer.Typer(
@@ -58,6 +60,7 @@ app.add_typer(replies, name="replies")
 app.add_typer(templates, name="templates")
 app.add_typer(sandbox, name="sandbox")
 app.add_typer(keys, name="keys")
+app.add_typer(tasks, name="tasks")
 app.add_typer(accounts, name="accounts")
 
 LEDGER = os.environ.get("DUNNING_LEDGER_URL", "http://127.0.0.1:8001")

@@ -22,6 +22,7 @@ from dunning_core.contracts.events import (
 from dunning_core.contracts.events import Decision as Verdict
 from dunning_core.runtime.kafka import LoopStats
 from dunning_core.runtime.metrics import STEPS
+from dunning_core.time_zones import zones_of
 
 from dunning_gate.domain.decision import Decision
 from dunning_gate.domain.examples import example_email_request, example_request
@@ -36,7 +37,6 @@ from dunning_gate.domain.state import (
     apply_signal,
     supersede,
 )
-from dunning_gate.domain.time_zones import address_zones, phone_zones
 from dunning_gate.policy.model import Policy
 from dunning_gate.ports import Decided, Decider
 
@@ -159,10 +159,9 @@ class GateDecider:
         if zones is None:
             if len(self._zones) > 500_000:
                 self._zones.clear()
-            names = list(address_zones(consumer.state, consumer.zip_code))
-            for phone in consumer.phones:
-                names.extend(phone_zones(phone.number))
-            zones = tuple(dict.fromkeys(names)) or tuple(self.policy.time_zones.no_location_zones)
+            numbers = [phone.number for phone in consumer.phones]
+            no_location = tuple(self.policy.time_zones.no_location_zones)
+            zones = zones_of(consumer.state, consumer.zip_code, numbers, no_location)
             self._zones[key] = zones
         return zones
 

@@ -54,6 +54,7 @@ from dunning_ledger.plans.schemas import PlanIn, PlanOut
 from dunning_ledger.plans.service import PlanService
 from dunning_ledger.portfolio.service import PortfolioService
 from dunning_ledger.promises.service import PromiseService
+from dunning_ledger.tasks.service import TaskService
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ class UseCases:
     plans: PlanService
     promises: PromiseService
     money: MoneyService
+    tasks: TaskService
 
 
 def get_use_cases(request: Request) -> UseCases:

@@ -58,6 +58,9 @@ from dunning_ledger.portfolio.repository import SqlPortfolioRepository
 from dunning_ledger.portfolio.service import PortfolioService
 from dunning_ledger.ports import Published, Transactions
 from dunning_ledger.promises.service import PromiseService
+from dunning_ledger.tasks.api import router as tasks_router
+from dunning_ledger.tasks.repository import SqlTaskRepository
+from dunning_ledger.tasks.service import TaskService
 from dunning_ledger.terms import load_terms
 
 
@@ -73,6 +76,7 @@ class SqlTransaction:
     keys: SqlKeyRepository = field(init=False)
     communications: SqlCommunicationRepository = field(init=False)
     portfolio: SqlPortfolioRepository = field(init=False)
+    tasks: SqlTaskRepository = field(init=False)
     outbox: SqlOutbox = field(init=False)
 
     def __post_init__(self) -> None:
@@ -82,6 +86,7 @@ class SqlTransaction:
         self.keys = SqlKeyRepository(self.session)
         self.communications = SqlCommunicationRepository(self.session)
         self.portfolio = SqlPortfolioRepository(self.session)
+        self.tasks = SqlTaskRepository(self.session)
         self.outbox = SqlOutbox(self.session, self.topic_prefix)
 
     async def commit(self) -> None:
@@ -94,6 +99,7 @@ def use_cases(
     group_id: str,
     pepper: SecretStr | None = None,
     terms: PaymentTerms | None = None,
+    task_lease: timedelta = timedelta(minutes=30),
     published: Published | None = None,
 ) -> UseCases:
     terms = terms or load_terms()
@@ -111,6 +117,7 @@ def use_cases(
         plans=PlanService(transactions, clock, terms),
         promises=PromiseService(transactions, clock, terms),
         money=MoneyService(transactions, clock, terms),
+        tasks=TaskService(transactions, clock, task_lease),
     )
 
 
@@ -141,6 +148,7 @@ def build_ledger(
         prefix = settings.topic_prefix
         transactions = SqlTransactions(sessions, lambda s: SqlTransaction(s, prefix))
     terms = load_terms(settings.terms_file or None)
+    lease = timedelta(seconds=settings.task_lease_s)
     producer = EventProducer(settings.kafka_bootstrap, SERVICE, topic_prefix=settings.topic_prefix)
     relay = OutboxRelay(
         sessions,
@@ -153,7 +161,7 @@ def build_ledger(
         publish_wait_s=settings.signal_publish_wait_s,
     )
     cases = use_cases(
-        transactions, clock, settings.group_id, settings.auth_pepper, terms, published=relay
+        transactions, clock, settings.group_id, settings.auth_pepper, terms, lease, relay
     )
     runtime = ServiceRuntime(SERVICE)
 
@@ -210,6 +218,7 @@ def build_ledger(
     app.include_router(money_router())
     app.include_router(portfolio_router())
     app.include_router(keys_router())
+    app.include_router(tasks_router())
     install_error_handlers(app)
     # The ledger verifies keys against its own table: a revoke holds here at once.
     install_auth(app, Verifier(cases.keys, settings.auth_pepper, settings.bootstrap_admin_key))

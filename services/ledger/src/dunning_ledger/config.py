@@ -37,6 +37,9 @@ class LedgerSettings(ApiKeySettings):
     due_pass_interval_s: float = Field(
         default=10.0, gt=0, description="Real seconds between passes (the clock may run fast)."
     )
+    task_lease_s: float = Field(
+        default=1800, gt=0, description="How long an agent's claim on a task lasts (clock s)."
+    )
     terms_file: str = Field(
         default="", description="Payment terms YAML; empty: the packaged terms.yaml."
     )

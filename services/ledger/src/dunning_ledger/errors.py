@@ -4,7 +4,8 @@ LedgerError                 500  unexpected
 ├── InvalidCursor           400  a paging cursor this ledger did not give out
 ├── NotFound                404  no such account or step
 ├── Conflict                409  an idempotency key reused with different content,
-│                                or an import raced with another for the same new account
+│   │                            or an import raced with another for the same new account
+│   └── TaskConflict        409  an agent task claimed by someone else, or closed
 ├── PayloadTooLarge         413  a body over the configured limit (DUNNING_LEDGER_MAX_*_BYTES)
 ├── UnsupportedMediaType    415  a body in a format the ledger does not read
 ├── InvalidRequest          422  the request can never succeed as sent
@@ -58,6 +59,22 @@ class NotFound(LedgerError):
 class Conflict(LedgerError):
     status_code = 409
     code = "conflict"
+
+
+class TaskConflict(Conflict):
+    """The body says who holds the task and until when, and its status."""
+
+    code = "task_conflict"
+
+    def __init__(
+        self, message: str, status: str, claimed_by: str | None, lease_until: str | None
+    ) -> None:
+        super().__init__(message)
+        self.status, self.claimed_by, self.lease_until = status, claimed_by, lease_until
+
+    def body(self) -> dict[str, Any]:
+        held = {"claimed_by": self.claimed_by, "lease_until": self.lease_until}
+        return {**super().body(), "status": self.status, **held}
 
 
 class UnsupportedMediaType(LedgerError):

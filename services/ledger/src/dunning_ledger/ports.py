@@ -26,6 +26,7 @@ from dunning_ledger.domain.import_format import RowError
 from dunning_ledger.domain.import_rows import ImportedAccount
 from dunning_ledger.domain.search import AccountQuery
 from dunning_ledger.domain.summary import SummaryCounts
+from dunning_ledger.domain.task_query import TaskQuery
 from dunning_ledger.models import (
     Account,
     AccountChangeRecord,
@@ -42,6 +43,7 @@ from dunning_ledger.models import (
     Promise,
     Settlement,
 )
+from dunning_ledger.tasks.models import AgentTask, AgentTaskChange
 
 
 class RawPublisher(Protocol):
@@ -261,6 +263,24 @@ class KeyRepository(Protocol):
     async def all_keys(self) -> Sequence[ApiKey]: ...
 
 
+class TaskRepository(Protocol):
+    """Agent tasks; a task read ``for_update`` is row-locked and updated in place."""
+
+    async def add_task(self, task: AgentTask) -> bool:
+        """Insert unless a task of the same ``source_event_id`` exists; whether it was new."""
+        ...
+
+    async def get_task(self, task_id: str, *, for_update: bool = False) -> AgentTask | None: ...
+
+    async def add_change(self, change: AgentTaskChange) -> None: ...
+
+    async def changes_of(self, account_id: str) -> Sequence[AgentTaskChange]: ...
+
+    async def list_tasks(self, q: TaskQuery, now: datetime) -> Sequence[AgentTask]:
+        """Up to ``q.limit + 1`` matching tasks after the cursor, by (due_at, task_id)."""
+        ...
+
+
 class PortfolioRepository(Protocol):
     async def figure_counts(self, since: datetime, until: datetime) -> FigureCounts:
         """Grouped counts over every account; payments received in [since, until)."""
@@ -310,6 +330,9 @@ class Transaction(Protocol):
 
     @property
     def portfolio(self) -> PortfolioRepository: ...
+
+    @property
+    def tasks(self) -> TaskRepository: ...
 
     @property
     def outbox(self) -> Outbox: ...

@@ -4,8 +4,9 @@ Pure (no I/O). Every service asks the same table, so a role means the same thing
 every route of every service:
 
 - ``read_only``: reads (accounts, communication log, cases, template previews, what-if).
-- ``agent``: reads, and records consumer signals, notes, promises and disputes.
-- ``operator``: every account, import and payment operation.
+- ``agent``: reads, and records consumer signals, notes, promises and disputes; works
+  agent tasks (claims, releases, completes them).
+- ``operator``: every account, import and payment operation, and agent tasks.
 - ``payment_system``: posts payments, and reads.
 - ``portal``: the consumer's payment page: reads, and records what a consumer may do there
   (payments, plans and settlements, promises, disputes and opt-outs, a call-back note).
@@ -47,6 +48,7 @@ class Permission(StrEnum):
     IMPORT_ACCOUNTS = "accounts.import"
     CHANGE_ACCOUNTS = "accounts.change"
     MANAGE_KEYS = "keys.manage"
+    WORK_TASKS = "tasks.work"  # claim, release and complete agent tasks (not the portal)
 
 
 _AGENT: Final = frozenset(
@@ -60,7 +62,7 @@ _AGENT: Final = frozenset(
 
 PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
     Role.READ_ONLY: frozenset({Permission.READ}),
-    Role.AGENT: _AGENT,
+    Role.AGENT: _AGENT | {Permission.WORK_TASKS},
     Role.PAYMENT_SYSTEM: frozenset({Permission.READ, Permission.RECORD_PAYMENTS}),
     Role.OPERATOR: _AGENT
     | {
@@ -68,6 +70,7 @@ PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
         Permission.AGREE_PLANS,
         Permission.IMPORT_ACCOUNTS,
         Permission.CHANGE_ACCOUNTS,
+        Permission.WORK_TASKS,
     },
     Role.PORTAL: _AGENT | {Permission.RECORD_PAYMENTS, Permission.AGREE_PLANS},
     Role.ADMIN: frozenset(Permission),

@@ -15,8 +15,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
-
-from dunning_gate.domain.time_windows import day_start
+from dunning_core.time_windows import day_start
 
 
 @lru_cache(maxsize=128)

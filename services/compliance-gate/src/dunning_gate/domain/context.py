@@ -14,6 +14,8 @@ from datetime import date, datetime, timedelta
 from typing import Any, Generic, TypeVar, overload
 from zoneinfo import ZoneInfo
 
+from dunning_core.time_zones import zone_infos
+
 from dunning_gate.domain.business_days import validation_period_end
 from dunning_gate.domain.decision import RuleOutcome
 from dunning_gate.domain.request import (
@@ -22,7 +24,7 @@ from dunning_gate.domain.request import (
     PhoneRecord,
     PrecomputedWindow,
 )
-from dunning_gate.domain.time_zones import candidate_zones, zone_infos
+from dunning_gate.domain.time_zones import candidate_zones
 from dunning_gate.policy.model import Policy
 from dunning_gate.policy.phrases import padded
 from dunning_gate.policy.vocabulary import PHONE_CHANNELS, RuleId

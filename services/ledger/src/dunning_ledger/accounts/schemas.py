@@ -102,7 +102,7 @@ class EntryOut(BaseModel):
     at_local: datetime = Field(description="The same instant in the consumer's zone.")
     kind: str = Field(
         description="account, decision, delivery, signal, payment, reversal, credit, plan, "
-        "installment, promise, settlement, note"
+        "installment, promise, settlement, note, task"
     )
     summary: str
     by: str | None = Field(description="The API key's principal, or the service that sent it.")

@@ -20,6 +20,7 @@ from dunning_ledger.domain.timeline import (
     payment_entry,
     plan_entry,
     signal_entry,
+    task_entry,
 )
 from dunning_ledger.domain.timeline_money import (
     credit_entry,
@@ -140,6 +141,7 @@ class TimelineService:
             plans = await tx.payments.plans_of(account_id)
             changes = await tx.accounts.changes_of(account_id)
             notes = await tx.accounts.notes_of(account_id)
+            tasks = await tx.tasks.changes_of(account_id)
             arrangements = await arrangement_entries(tx, account)
             await tx.commit()
         consumer = account.consumer
@@ -157,5 +159,6 @@ class TimelineService:
             for c in changes
         ]
         entries += [note_entry(n.created_at, n.text, n.recorded_by) for n in notes]
+        entries += [task_entry(c.at, c.task_id, c.action, c.by, c.note, c.seq) for c in tasks]
         zone = Zone.of(consumer.get("time_zones") or (), str(consumer.get("state", "")))
         return Timeline(account, zone, in_order(entries))

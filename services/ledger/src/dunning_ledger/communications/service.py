@@ -29,6 +29,7 @@ from dunning_ledger.domain.payments import check_debt_id
 from dunning_ledger.errors import InvalidRequest, NotFound
 from dunning_ledger.models import CommunicationEvent, CommunicationLog, Dispute
 from dunning_ledger.ports import Clock, CommunicationRepository, EventRow, Published, Transactions
+from dunning_ledger.tasks.service import open_reply_tasks
 
 _DEBT_SIGNALS = frozenset({SignalKind.DISPUTED, SignalKind.DISPUTE_VERIFIED})
 
@@ -137,6 +138,8 @@ class CommunicationService:
         now = self.clock.now()
         async with self.transactions() as tx:
             fresh = await _apply(tx.communications, group, envelopes, now)
+            # A reply that needs a person opens its agent task in the same transaction.
+            await open_reply_tasks(tx, fresh, now)
             await tx.commit()
         return len(fresh)
 

@@ -35,6 +35,7 @@ EntryKind = Literal[
     "reversal",
     "credit",
     "note",
+    "task",
 ]
 KINDS: Final[tuple[str, ...]] = (
     "account",
@@ -50,6 +51,7 @@ KINDS: Final[tuple[str, ...]] = (
     "promise",
     "settlement",
     "note",
+    "task",
 )  # the order of entries at one instant
 
 MESSAGE_BODIES: Final = (
@@ -193,6 +195,15 @@ def change_entry(
 
 def note_entry(at: datetime, text: str, by: str | None) -> Entry:
     return Entry(at, "note", text, by=by, details={"text": text})
+
+
+def task_entry(
+    at: datetime, task_id: str, action: str, by: str, note: str | None, seq: int = 0
+) -> Entry:
+    """A change of an agent task: created, claimed, renewed, released, lapsed, completed."""
+    summary = f"task {task_id} {action.replace('_', ' ')}" + (f": {note}" if note else "")
+    details = {"task_id": task_id, "action": action, "note": note}
+    return Entry(at, "task", summary, by=by, details=details, seq=seq)
 
 
 def in_order(entries: Iterable[Entry]) -> list[Entry]:

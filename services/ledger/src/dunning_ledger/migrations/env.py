@@ -12,6 +12,7 @@ from dunning_core.runtime.postgres import run_env
 
 from dunning_ledger.config import LedgerSettings
 from dunning_ledger.models import SCHEMA, Base
+from dunning_ledger.tasks import models as _task_tables  # noqa: F401  (into Base.metadata)
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:

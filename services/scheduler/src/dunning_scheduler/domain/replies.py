@@ -6,8 +6,9 @@ does to a case: a step answering it, a moved follow-up, or only a note.
 - ``bill_not_received``: the current stage's message again;
 - ``think_time``: the next step moved to the policy's deadline (``think_time_days``);
   never silence: the ladder goes on from there;
-- ``call_me``, ``unknown`` and the rest: nothing paused, the reply noted on the case (the
-  ledger's agent task queue that would take them is not built yet).
+- ``call_me``, ``unknown`` and the rest: nothing paused, the reply noted on the case. The
+  ledger, which owns agent tasks and the communication log, opens the call-back or review
+  task for a person from the same signal (ARCHITECTURE.md); the scheduler asks for nothing.
 
 An answering step goes to the contact point that replied when it is one of the
 consumer's own and still usable, else to the channel's usual address. Its id derives
@@ -69,8 +70,10 @@ def on_reply(
                 updated_at=now,
             )
             return ReplyReaction(noted, draft)
-    # call_me, unknown (or an answer with nowhere to go): recorded, nothing paused.
-    note = f"reply '{intent}' recorded (no agent task queue yet)"
+    # call_me, unknown (or an answer with nowhere to go): recorded, nothing paused; the
+    # ledger opens the agent task for call_me and unknown.
+    queued = " (an agent task in the ledger's queue)" if intent in ("call_me", "unknown") else ""
+    note = f"reply '{intent}' recorded{queued}"
     if case.note == note:
         return None
     return ReplyReaction(replace(case, note=note, updated_at=now))

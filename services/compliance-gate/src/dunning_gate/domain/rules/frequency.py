@@ -16,10 +16,11 @@ from bisect import bisect_right
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from dunning_core.time_windows import earliest_day_end, latest_day_start
+
 from dunning_gate.domain.context import Facts, RuleContext
 from dunning_gate.domain.decision import RuleOutcome
 from dunning_gate.domain.request import ContactAttempt
-from dunning_gate.domain.time_windows import earliest_day_end, latest_day_start
 from dunning_gate.policy.model import Cap, Policy, Window
 from dunning_gate.policy.vocabulary import CALL_CHANNELS, RuleId
 

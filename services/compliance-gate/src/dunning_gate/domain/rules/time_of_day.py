@@ -12,10 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, time
 
-from dunning_gate.domain.context import RuleContext
-from dunning_gate.domain.decision import RuleOutcome
-from dunning_gate.domain.request import InconvenientTime
-from dunning_gate.domain.time_windows import (
+from dunning_core.time_windows import (
     MIDNIGHT,
     next_close,
     next_instant,
@@ -23,6 +20,10 @@ from dunning_gate.domain.time_windows import (
     window_allows,
     window_close,
 )
+
+from dunning_gate.domain.context import RuleContext
+from dunning_gate.domain.decision import RuleOutcome
+from dunning_gate.domain.request import InconvenientTime
 from dunning_gate.policy.vocabulary import HoursRuleId
 
 _HORIZON_DAYS = 8

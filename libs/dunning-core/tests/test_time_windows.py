@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from dunning_gate.domain.time_windows import (
+from dunning_core.time_windows import (
     next_instant,
     next_window_start,
     wall_instants,

@@ -1,0 +1,1 @@
+"""Agent tasks: call-backs and replies no rule understood, queued for people."""
