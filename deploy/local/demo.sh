@@ -6,6 +6,10 @@
 #   DEMO_SECONDS (90)     real seconds to let the pipeline run
 #   DEMO_SPEED (4800)     simulated seconds per real second (90 s ≈ 5 simulated days)
 #   DEMO_PORTFOLIO        your own portfolio file (CSV, or JSON) instead of the sample
+#   DEMO_DATABASE (dunning_demo), DEMO_REDIS_DB (1), DEMO_TOPIC_PREFIX (demo<epoch>.)
+#                         where the run keeps its data (each made fresh)
+#   DUNNING_SERVICES_CONF the services and their ports (deploy/local/services.conf)
+#   DUNNING_STACK_EXTERNAL=1  use the stack already running (started elsewhere) as it is
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 export PATH="$HOME/.local/bin:$PATH" # where `make` installs uv
@@ -14,21 +18,37 @@ source deploy/local/env.sh
 accounts="${DEMO_ACCOUNTS:-200}"
 seconds="${DEMO_SECONDS:-90}"
 speed="${DEMO_SPEED:-4800}"
+conf="${DUNNING_SERVICES_CONF:-deploy/local/services.conf}"
 
+# Every service listens where the services file says (DUNNING_<NAME>_PORT), and the demo
+# reaches each one there.
+declare -A port=()
+while read -r name number _; do
+  [[ -z "$name" ]] && continue
+  name="${name//-/_}"
+  port[$name]="$number"
+  export "DUNNING_${name^^}_PORT=$number"
+done < <(sed 's/#.*//' "$conf")
+url() { echo "http://127.0.0.1:${port[${1//-/_}]}"; }
+
+# DUNNING_STACK_EXTERNAL=1: the stack runs already, started elsewhere; leave it alone.
+external="${DUNNING_STACK_EXTERNAL:-0}"
 stack_was_up=1
-bash deploy/local/stack.sh status >/dev/null 2>&1 || stack_was_up=0
+[[ $external == 1 ]] || bash deploy/local/stack.sh status >/dev/null 2>&1 || stack_was_up=0
 cleanup() {
   bash deploy/local/services.sh stop >/dev/null 2>&1 || true
   if [[ $stack_was_up == 0 ]]; then bash deploy/local/stack.sh down; fi
 }
 trap cleanup EXIT
-bash deploy/local/stack.sh up
+[[ $external == 1 ]] || bash deploy/local/stack.sh up
 
 # A run of its own: fresh topics (new prefix), database and Redis database.
-export DUNNING_TOPIC_PREFIX="demo$(date +%s)."
-export DUNNING_DATABASE_URL="postgresql+asyncpg://dunning:dunning@127.0.0.1:15432/dunning_demo"
-export DUNNING_REDIS_URL="redis://127.0.0.1:16379/1"
+database="${DEMO_DATABASE:-dunning_demo}"
+export DUNNING_TOPIC_PREFIX="${DEMO_TOPIC_PREFIX:-demo$(date +%s).}"
+export DUNNING_DATABASE_URL="postgresql+asyncpg://dunning:dunning@127.0.0.1:$PG_PORT/$database"
+export DUNNING_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/${DEMO_REDIS_DB:-1}"
 public_key="$(uv run --frozen --no-sync dunning demo prepare --prefix "$DUNNING_TOPIC_PREFIX" \
+  --database "$database" --redis-url "$DUNNING_REDIS_URL" \
   --signing-key "$DUNNING_STATE_DIR/sandbox/sendgrid-event-webhook.pem")"
 
 # One simulated clock for every service: Monday 2 March 2026, 13:00 UTC, at $speed x.
@@ -36,14 +56,15 @@ export DUNNING_CLOCK_START="2026-03-02T13:00:00+00:00"
 export DUNNING_CLOCK_EPOCH="$(date +%s.%N)"
 export DUNNING_CLOCK_SPEED="$speed"
 export DUNNING_LOG_JSON=true
-export DUNNING_SMS_TWILIO_BASE_URL="http://127.0.0.1:8010"
-export DUNNING_SMS_PUBLIC_BASE_URL="http://127.0.0.1:8006"
-export DUNNING_EMAIL_SENDGRID_BASE_URL="http://127.0.0.1:8010"
+export DUNNING_SMS_TWILIO_BASE_URL="$(url sandbox)"
+export DUNNING_SMS_PUBLIC_BASE_URL="$(url sms-ingress)"
+export DUNNING_EMAIL_SENDGRID_BASE_URL="$(url sandbox)"
 export DUNNING_EMAIL_SENDGRID_WEBHOOK_PUBLIC_KEY="$public_key"
-export DUNNING_SANDBOX_TWILIO_INBOUND_URL="http://127.0.0.1:8006/webhooks/twilio/inbound"
-export DUNNING_SANDBOX_SENDGRID_EVENT_WEBHOOK_URL="http://127.0.0.1:8007/webhooks/sendgrid/events"
-export DUNNING_SANDBOX_SENDGRID_INBOUND_URL="http://127.0.0.1:8007/webhooks/sendgrid/inbound/${DUNNING_EMAIL_INBOUND_TOKEN:-sandbox-inbound-token}"
+export DUNNING_SANDBOX_TWILIO_INBOUND_URL="$(url sms-ingress)/webhooks/twilio/inbound"
+export DUNNING_SANDBOX_SENDGRID_EVENT_WEBHOOK_URL="$(url email-ingress)/webhooks/sendgrid/events"
+export DUNNING_SANDBOX_SENDGRID_INBOUND_URL="$(url email-ingress)/webhooks/sendgrid/inbound/${DUNNING_EMAIL_INBOUND_TOKEN:-sandbox-inbound-token}"
 export DUNNING_SANDBOX_SENDGRID_SIGNING_KEY_PATH="$DUNNING_STATE_DIR/sandbox/sendgrid-event-webhook.pem"
+export DUNNING_LEDGER_URL="$(url ledger)" DUNNING_SANDBOX_URL="$(url sandbox)"
 
 bash deploy/local/services.sh start
 portfolio_args=()

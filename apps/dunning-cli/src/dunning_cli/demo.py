@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ from redis.asyncio import Redis
 from dunning_cli.client import auth_headers
 from dunning_cli.portfolio import sample_rows, to_csv
 
+_DEMO_RUN = re.compile(r"demo[0-9]+\.")
+
 
 async def prepare(
     *, kafka: str, prefix: str, admin_dsn: str, database: str, redis_url: str, partitions: int = 6
@@ -34,7 +37,8 @@ async def prepare(
     await admin.start()
     try:
         existing = await admin.list_topics()
-        stale = [t for t in existing if t.startswith("demo") and not t.startswith(prefix)]
+        # Topics of earlier demos (demo<epoch>.), not those of a run with a prefix of its own.
+        stale = [t for t in existing if _DEMO_RUN.match(t) and not t.startswith(prefix)]
         if stale:
             await admin.delete_topics(stale)
         names = [prefix + t for t in ALL_TOPICS]
