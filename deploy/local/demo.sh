@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # The demo: the local stack, every service as its own process on an accelerated clock, a
-# sample portfolio through the real pipeline, a summary, then a clean stop.
+# sample portfolio through the real pipeline drawn live, a summary, then a clean stop (or,
+# with DUNNING_DEMO_STAY=1, everything left running for the dashboard until Ctrl-C).
 #
 #   DEMO_ACCOUNTS (200)   accounts in the sample portfolio
-#   DEMO_SECONDS (90)     real seconds to let the pipeline run
-#   DEMO_SPEED (4800)     simulated seconds per real second (90 s ≈ 5 simulated days)
+#   DEMO_SECONDS (95)     real seconds to let the pipeline run
+#   DEMO_SPEED (40000)    simulated seconds per real second: 95 s ≈ 44 simulated days, the
+#                         whole default ladder (reminder, +5 d, urgency +7 d, formal notice
+#                         +10 d, legal warning +14 d)
+#   DUNNING_DEMO_STAY=1   stay up at the end (`make demo STAY=1`); Ctrl-C stops everything
 #   DEMO_PORTFOLIO        your own portfolio file (CSV, or JSON) instead of the sample
 #   DEMO_DATABASE (dunning_demo), DEMO_REDIS_DB (1), DEMO_TOPIC_PREFIX (demo<epoch>.)
 #                         where the run keeps its data (each made fresh)
@@ -16,8 +20,9 @@ export PATH="$HOME/.local/bin:$PATH" # where `make` installs uv
 source deploy/local/env.sh
 
 accounts="${DEMO_ACCOUNTS:-200}"
-seconds="${DEMO_SECONDS:-90}"
-speed="${DEMO_SPEED:-4800}"
+seconds="${DEMO_SECONDS:-95}"
+speed="${DEMO_SPEED:-40000}"
+stay="${DUNNING_DEMO_STAY:-0}"
 conf="${DUNNING_SERVICES_CONF:-deploy/local/services.conf}"
 
 # Every service listens where the services file says (DUNNING_<NAME>_PORT), and the demo
@@ -56,6 +61,13 @@ export DUNNING_CLOCK_START="2026-03-02T13:00:00+00:00"
 export DUNNING_CLOCK_EPOCH="$(date +%s.%N)"
 export DUNNING_CLOCK_SPEED="$speed"
 export DUNNING_LOG_JSON=true
+# The workers start no call that could end after the approval lapses: they allow a call
+# send_guard_call_s wall seconds (1 s), i.e. 11 simulated hours at 40000x, longer than the
+# send window. The sandbox answers in milliseconds: allow it 50 ms (33 simulated minutes).
+export DUNNING_SMS_SEND_GUARD_CALL_S="${DUNNING_SMS_SEND_GUARD_CALL_S:-0.05}"
+export DUNNING_EMAIL_SEND_GUARD_CALL_S="${DUNNING_EMAIL_SEND_GUARD_CALL_S:-0.05}"
+# The live view reads every service's /metrics (consumer lag, dead letters, outbox).
+export DUNNING_METRICS_TOKEN="${DUNNING_METRICS_TOKEN:-demo-metrics-token}"
 export DUNNING_SMS_TWILIO_BASE_URL="$(url sandbox)"
 export DUNNING_SMS_PUBLIC_BASE_URL="$(url sms-ingress)"
 export DUNNING_EMAIL_SENDGRID_BASE_URL="$(url sandbox)"
@@ -70,3 +82,24 @@ bash deploy/local/services.sh start
 portfolio_args=()
 [[ -n "${DEMO_PORTFOLIO:-}" ]] && portfolio_args=(--portfolio "$DEMO_PORTFOLIO")
 uv run --frozen --no-sync dunning demo drive --accounts "$accounts" --duration "$seconds" "${portfolio_args[@]}"
+
+[[ $stay == 1 ]] || exit 0
+# Stay up: the services keep running (and the clock keeps its pace) until Ctrl-C.
+dashboard="http://127.0.0.1:${port[ops]:-8009}/"
+cat <<TXT
+
+The demo stays up; Ctrl-C stops every service it started.
+  dashboard   $dashboard  sign in with the API key $DUNNING_BOOTSTRAP_ADMIN_KEY (admin)
+TXT
+if [[ -z "${port[ops]:-}" ]]; then
+  echo "              (the ops service is not in $conf yet: nothing answers there)"
+  echo "  ledger API  $(url ledger)/docs  (the same key: Authorize, then try /v1/summary)"
+fi
+echo "  logs        $DUNNING_STATE_DIR/logs/<service>.log"
+sleeper=""
+trap 'kill "$sleeper" 2>/dev/null; echo; echo "stopping..."; exit 0' INT TERM
+while :; do
+  sleep 3600 &
+  sleeper=$!
+  wait "$sleeper" || true
+done

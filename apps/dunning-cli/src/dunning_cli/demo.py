@@ -13,6 +13,7 @@ import asyncio
 import base64
 import re
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ from dunning_core.contracts.topics import ALL_TOPICS, AUTH_KEYS, dlq
 from redis.asyncio import Redis
 
 from dunning_cli.client import auth_headers
+from dunning_cli.demo_live import REFRESH_S, Progress, read_figures, simulated_now
+from dunning_cli.demo_view import build_view
 from dunning_cli.portfolio import sample_rows, to_csv
 
 _DEMO_RUN = re.compile(r"demo[0-9]+\.")
@@ -96,11 +99,17 @@ async def run(
     sandbox_url: str,
     sms_number: str = "+15005550006",
     portfolio: tuple[bytes, str] | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Import the sample portfolio (or the operator's own file: its bytes and content type),
-    let simulated time pass and return the ledger's summary. Only the sample's consumers
-    answer back: an operator's own portfolio is a dry run of the outreach, nobody replies."""
-    rows = [] if portfolio is not None else sample_rows(accounts)
+    let simulated time pass while ``progress`` shows the figures, and return the ledger's
+    summary. Only the sample's consumers answer back: an operator's own portfolio is a dry
+    run of the outreach, nobody replies."""
+    shown = progress or Progress()
+    # The sample is dated by the shared clock's today: however long the services took to
+    # start on the accelerated clock, its accounts are as far behind as the sample says.
+    today = date.fromisoformat(simulated_now()[:10]) if simulated_now() else date(2026, 3, 2)
+    rows = [] if portfolio is not None else sample_rows(accounts, today=today)
     body, kind = portfolio if portfolio is not None else (to_csv(rows).encode(), "text/csv")
     async with httpx.AsyncClient(timeout=60, headers=auth_headers()) as http:
         # The CLI's key (the bootstrap admin's in the demo) makes an operator's key, and the
@@ -109,7 +118,7 @@ async def run(
         made = await http.post(f"{ledger_url}/v1/keys", json=operator)
         made.raise_for_status()
         http.headers["Authorization"] = f"Bearer {made.json()['key']}"
-        print(f"made API key {made.json()['key_id']} for demo-ops (operator)")
+        print(f"made API key {made.json()['key_id']} for demo-ops (operator)", flush=True)
         started = time.monotonic()
         response = await http.post(
             f"{ledger_url}/v1/accounts/import", content=body, headers={"content-type": kind}
@@ -117,17 +126,21 @@ async def run(
         if response.status_code >= 400:
             raise PortfolioRefused(response.text[:4000])
         imported = response.json()
-        print(f"imported {imported} in {time.monotonic() - started:.1f} s")
+        print(f"imported {imported} in {time.monotonic() - started:.1f} s", flush=True)
         replies_sent = not rows
         actions_done = not rows
-        while (elapsed := time.monotonic() - started) < duration_s:
-            await asyncio.sleep(2)
-            if not replies_sent and elapsed > duration_s * 0.3:
-                replies_sent = await _consumers_reply(http, sandbox_url, rows, sms_number)
-            if not actions_done and elapsed > duration_s * 0.4:
-                actions_done = await _operators_act(http, ledger_url, rows)
-            summary = (await http.get(f"{ledger_url}/v1/summary")).json()
-            print(f"  t+{elapsed:4.0f}s  {_progress(summary)}", flush=True)
+        with shown:
+            while (elapsed := time.monotonic() - started) < duration_s:
+                if not replies_sent and elapsed > duration_s * 0.3:
+                    replies_sent = await _consumers_reply(http, sandbox_url, rows, sms_number)
+                    shown.note("  some consumers texted STOP")
+                if not actions_done and elapsed > duration_s * 0.4:
+                    actions_done = await _operators_act(http, ledger_url, rows)
+                    shown.note("  some consumers paid, disputed or asked to cease contact")
+                shown.show(build_view(await read_figures(http, ledger_url)), elapsed)
+                await asyncio.sleep(max(0.0, REFRESH_S - (time.monotonic() - started - elapsed)))
+            final = build_view(await read_figures(http, ledger_url))
+            shown.show(final, time.monotonic() - started, force=True)
         return dict((await http.get(f"{ledger_url}/v1/summary")).json())
 
 
@@ -170,9 +183,3 @@ async def _operators_act(
                 },
             )
     return True
-
-
-def _progress(summary: dict[str, Any]) -> str:
-    steps = summary.get("steps", {})
-    deliveries = summary.get("deliveries", {})
-    return f"steps={steps}  deliveries={deliveries}"
