@@ -105,6 +105,17 @@ def _count(n: int, style: str) -> Text:
     return Text(str(n), style=style if n else "dim")
 
 
+BAR = 12  # characters of the widest stage's bar
+
+
+def _bar(approved: int, deferred: int, blocked: int, widest: int) -> Text:
+    """Approved, deferred and blocked steps as one bar, the widest stage BAR long."""
+    bar = Text()
+    for n, style in ((approved, "green"), (deferred, "yellow"), (blocked, "red")):
+        bar.append("█" * round(BAR * n / widest) if widest else "", style=style)
+    return bar
+
+
 def render(view: DemoView, elapsed_s: float, title: str = "Dunning demo") -> Group:
     """The live view of one refresh (rich renderables)."""
     when = (
@@ -114,9 +125,15 @@ def render(view: DemoView, elapsed_s: float, title: str = "Dunning demo") -> Gro
         (f"{title}", "bold"),
         f"  t+{elapsed_s:.0f}s{when}  accounts {view.accounts} ({view.open_accounts} open)",
     )
-    stages = Table(title="Steps by stage and decision", title_justify="left", expand=True)
-    for column in ("stage", "accounts now", "planned", "approved", "deferred", "blocked"):
-        stages.add_column(column, justify="left" if column == "stage" else "right")
+    stages = Table(
+        title="Steps by stage and decision (accounts: those whose latest step is of the stage)",
+        title_justify="left",
+    )
+    stages.add_column("stage", no_wrap=True, min_width=17)
+    for column in ("accounts", "planned", "approved", "deferred", "blocked"):
+        stages.add_column(column, justify="right")
+    stages.add_column("steps", no_wrap=True)
+    widest = max((r.planned for r in view.stages), default=0)
     for row in view.stages:
         stages.add_row(
             Text(row.stage, style="bold" if row.planned else "dim"),
@@ -125,6 +142,7 @@ def render(view: DemoView, elapsed_s: float, title: str = "Dunning demo") -> Gro
             _count(row.approved, "green"),
             _count(row.deferred, "yellow"),
             _count(row.blocked, "red"),
+            _bar(row.approved, row.deferred, row.blocked, widest),
         )
     rules = Table(title="Top rule ids", title_justify="left", expand=True)
     rules.add_column("decision")
