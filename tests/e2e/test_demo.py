@@ -108,7 +108,7 @@ def demo_env(stack: None, tmp_path: Path) -> Iterator[dict[str, str]]:
         "DEMO_ACCOUNTS": str(ACCOUNTS),
         "DEMO_DATABASE": f"demo_test_{tag}",
         "DEMO_REDIS_DB": "9",
-        "DEMO_TOPIC_PREFIX": f"demotest{tag}.",
+        "DEMO_TOPIC_PREFIX": f"dtest{tag}.",
         "DUNNING_DEMO_STAY": "1",
     }
     yield env

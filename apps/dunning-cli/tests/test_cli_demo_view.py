@@ -1,10 +1,12 @@
-"""The demo's live view: rows from figures (pure), the plain line, the drawn view, the summary."""
+"""The demo's live view: rows from figures (pure), the plain line, the drawn view, the summary;
+which topics of earlier demos a demo deletes."""
 
 from __future__ import annotations
 
 import io
 from typing import Any
 
+from dunning_cli.demo import stale_demo_topics
 from dunning_cli.demo_live import Progress, parse_metrics, render
 from dunning_cli.demo_view import LADDER, Figures, build_view, plain_line
 from dunning_cli.report import render_summary
@@ -156,3 +158,16 @@ def test_summary_says_whether_every_stage_had_steps() -> None:
     whole = render_summary(SUMMARY | {"stages": every})
     assert "every stage had steps (friendly_reminder > urgency > formal_notice > " in whole
     assert "NOT" not in whole
+
+
+def test_a_demo_deletes_only_the_topics_of_demos_long_gone() -> None:
+    existing = [
+        "demo1000.step.planned.v1",  # 10 min and 1 s before: stale
+        "demo1600.step.planned.v1",  # a demo started 5 min before may still run
+        "demotest.step.planned.v1",
+        "e2e1234.step.planned.v1",
+    ]
+    assert stale_demo_topics("demo1601.", existing) == ["demo1000.step.planned.v1"]
+    # A run with a prefix of its own (a test's, an e2e pipeline's) deletes nothing.
+    assert stale_demo_topics("dtest1a2b3c.", existing) == []
+    assert stale_demo_topics("e2e99.", existing) == []

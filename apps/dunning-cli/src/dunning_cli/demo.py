@@ -30,7 +30,18 @@ from dunning_cli.demo_live import REFRESH_S, Progress, read_figures, simulated_n
 from dunning_cli.demo_view import build_view
 from dunning_cli.portfolio import sample_rows, to_csv
 
-_DEMO_RUN = re.compile(r"demo[0-9]+\.")
+_DEMO_RUN = re.compile(r"demo([0-9]+)\.")
+STALE_AFTER_S = 600  # a demo's topics outlive it this long (a demo elsewhere may still run)
+
+
+def stale_demo_topics(prefix: str, existing: list[str]) -> list[str]:
+    """Topics a demo (prefix ``demo<epoch>.``) deletes: those of demos started over
+    STALE_AFTER_S before it. A run with a prefix of its own (a test's) deletes nothing."""
+    own = _DEMO_RUN.fullmatch(prefix)
+    if own is None:
+        return []
+    cutoff = int(own[1]) - STALE_AFTER_S
+    return [t for t in existing if (m := _DEMO_RUN.match(t)) and int(m[1]) < cutoff]
 
 
 async def prepare(
@@ -40,8 +51,7 @@ async def prepare(
     await admin.start()
     try:
         existing = await admin.list_topics()
-        # Topics of earlier demos (demo<epoch>.), not those of a run with a prefix of its own.
-        stale = [t for t in existing if _DEMO_RUN.match(t) and not t.startswith(prefix)]
+        stale = stale_demo_topics(prefix, existing)
         if stale:
             await admin.delete_topics(stale)
         names = [prefix + t for t in ALL_TOPICS]
@@ -100,6 +110,7 @@ async def run(
     sms_number: str = "+15005550006",
     portfolio: tuple[bytes, str] | None = None,
     progress: Progress | None = None,
+    grace_s: float = 30.0,
 ) -> dict[str, Any]:
     """Import the sample portfolio (or the operator's own file: its bytes and content type),
     let simulated time pass while ``progress`` shows the figures, and return the ledger's
@@ -129,15 +140,21 @@ async def run(
         print(f"imported {imported} in {time.monotonic() - started:.1f} s", flush=True)
         replies_sent = not rows
         actions_done = not rows
+        view = None
         with shown:
-            while (elapsed := time.monotonic() - started) < duration_s:
+            # The sample runs on past duration_s, by up to grace_s, while a stage of the
+            # ladder has no step yet (a slow machine); an operator's file stops on time.
+            while (elapsed := time.monotonic() - started) < duration_s or (
+                rows and view is not None and view.missing and elapsed < duration_s + grace_s
+            ):
                 if not replies_sent and elapsed > duration_s * 0.3:
                     replies_sent = await _consumers_reply(http, sandbox_url, rows, sms_number)
                     shown.note("  some consumers texted STOP")
                 if not actions_done and elapsed > duration_s * 0.4:
                     actions_done = await _operators_act(http, ledger_url, rows)
                     shown.note("  some consumers paid, disputed or asked to cease contact")
-                shown.show(build_view(await read_figures(http, ledger_url)), elapsed)
+                view = build_view(await read_figures(http, ledger_url))
+                shown.show(view, elapsed)
                 await asyncio.sleep(max(0.0, REFRESH_S - (time.monotonic() - started - elapsed)))
             final = build_view(await read_figures(http, ledger_url))
             shown.show(final, time.monotonic() - started, force=True)
