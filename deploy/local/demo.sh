@@ -8,6 +8,8 @@
 #   DEMO_SPEED (40000)    simulated seconds per real second: 95 s ≈ 44 simulated days, the
 #                         whole default ladder (reminder, +5 d, urgency +7 d, formal notice
 #                         +10 d, legal warning +14 d)
+#   DEMO_GRACE_SECONDS (30)  how much longer the sample may run while a stage of the ladder
+#                         has no step yet (a slow machine)
 #   DUNNING_DEMO_STAY=1   stay up at the end (`make demo STAY=1`); Ctrl-C stops everything
 #   DEMO_PORTFOLIO        your own portfolio file (CSV, or JSON) instead of the sample
 #   DEMO_DATABASE (dunning_demo), DEMO_REDIS_DB (1), DEMO_TOPIC_PREFIX (demo<epoch>.)
@@ -81,7 +83,8 @@ export DUNNING_LEDGER_URL="$(url ledger)" DUNNING_SANDBOX_URL="$(url sandbox)"
 bash deploy/local/services.sh start
 portfolio_args=()
 [[ -n "${DEMO_PORTFOLIO:-}" ]] && portfolio_args=(--portfolio "$DEMO_PORTFOLIO")
-uv run --frozen --no-sync dunning demo drive --accounts "$accounts" --duration "$seconds" "${portfolio_args[@]}"
+uv run --frozen --no-sync dunning demo drive --accounts "$accounts" --duration "$seconds" \
+  --grace "${DEMO_GRACE_SECONDS:-30}" "${portfolio_args[@]}"
 
 [[ $stay == 1 ]] || exit 0
 # Stay up: the services keep running (and the clock keeps its pace) until Ctrl-C.
