@@ -30,8 +30,11 @@ conf="${DUNNING_SERVICES_CONF:-deploy/local/services.conf}"
 # Every service listens where the services file says (DUNNING_<NAME>_PORT), and the demo
 # reaches each one there.
 declare -A port=()
+probed="" # name -> URL of each service, for the dashboard's pipeline page (JSON)
 while read -r name number _; do
   [[ -z "$name" ]] && continue
+  [[ "$name" == ops || "$name" == sandbox ]] ||
+    probed+="${probed:+,}\"$name\":\"http://127.0.0.1:$number\""
   name="${name//-/_}"
   port[$name]="$number"
   export "DUNNING_${name^^}_PORT=$number"
@@ -79,6 +82,9 @@ export DUNNING_SANDBOX_SENDGRID_EVENT_WEBHOOK_URL="$(url email-ingress)/webhooks
 export DUNNING_SANDBOX_SENDGRID_INBOUND_URL="$(url email-ingress)/webhooks/sendgrid/inbound/${DUNNING_EMAIL_INBOUND_TOKEN:-sandbox-inbound-token}"
 export DUNNING_SANDBOX_SENDGRID_SIGNING_KEY_PATH="$DUNNING_STATE_DIR/sandbox/sendgrid-event-webhook.pem"
 export DUNNING_LEDGER_URL="$(url ledger)" DUNNING_SANDBOX_URL="$(url sandbox)"
+# The dashboard (the ops service, when services.conf has it) reads the services where they are.
+export DUNNING_OPS_LEDGER_URL="$(url ledger)" DUNNING_OPS_GATE_URL="$(url gate)"
+export DUNNING_OPS_SCHEDULER_URL="$(url scheduler)" DUNNING_OPS_SERVICES="{$probed}"
 
 bash deploy/local/services.sh start
 portfolio_args=()
