@@ -9,8 +9,8 @@ bootstrap:            ## install uv if missing and the locked environment
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
 	@uv sync --frozen --quiet
 
-demo: bootstrap       ## start everything, run the sample portfolio, print a summary, stop
-	@bash deploy/local/demo.sh
+demo: bootstrap       ## start everything, run the sample portfolio drawn live, print a summary, stop (STAY=1: stay up until Ctrl-C)
+	@DUNNING_DEMO_STAY="$(or $(STAY),$(DUNNING_DEMO_STAY),0)" bash deploy/local/demo.sh
 
 test: bootstrap       ## lint, types, unit, integration and end-to-end tests on the real stack
 	@bash deploy/local/test.sh

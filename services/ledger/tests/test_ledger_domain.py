@@ -220,6 +220,12 @@ def test_summary_fills_zeros_and_groups() -> None:
         SummaryCounts(
             accounts_by_status={"open": 8, "paid": 2},
             steps_by_decision={"allow": 5, "block": 1},
+            steps_by_stage=[
+                ("urgency", "allow", 2),
+                ("friendly_reminder", "allow", 3),
+                ("friendly_reminder", "block", 1),
+                (None, "allow", 1),
+            ],
             rule_hits=[("block", "optout.channel", 1), ("defer", "hours.fdcpa", 3)],
             deliveries=[("sms", "delivered", 4), ("sms", None, 1), ("email", "bounced", 1)],
             payments=[("USD", 2, 12345)],
@@ -230,6 +236,12 @@ def test_summary_fills_zeros_and_groups() -> None:
     assert summary["accounts"] == {"total": 10, "open": 8, "paid": 2}
     assert summary["steps"] == {"total": 6, "allow": 5, "defer": 0, "block": 1}
     assert summary["rules"] == {"block": {"optout.channel": 1}, "defer": {"hours.fdcpa": 3}}
+    # Ladder order (mildest first), zeros filled, a stage-less step under "none".
+    assert list(summary["stages"].items()) == [
+        ("friendly_reminder", {"total": 4, "allow": 3, "defer": 0, "block": 1}),
+        ("urgency", {"total": 2, "allow": 2, "defer": 0, "block": 0}),
+        ("none", {"total": 1, "allow": 1, "defer": 0, "block": 0}),
+    ]
     assert summary["deliveries"] == {
         "sms": {"awaiting": 1, "delivered": 4},
         "email": {"bounced": 1},

@@ -220,6 +220,9 @@ async def test_decisions_and_deliveries_give_each_step_its_final_status(
 
     summary = (await http.get("/v1/summary")).json()
     assert summary["steps"] == {"total": 4, "allow": 2, "defer": 1, "block": 1}
+    assert summary["stages"] == {
+        "friendly_reminder": {"total": 4, "allow": 2, "defer": 1, "block": 1}
+    }
     assert summary["rules"] == {"block": {"optout.channel": 1}, "defer": {"hours.fdcpa": 1}}
     assert summary["deliveries"]["sms"] == {"accepted": 1, "delivered": 1}
 

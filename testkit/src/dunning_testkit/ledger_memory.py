@@ -153,7 +153,7 @@ class MemoryAccounts:
         by_status: dict[str, int] = {}
         for a in self.t.accounts.values():
             by_status[a.status] = by_status.get(a.status, 0) + 1
-        return SummaryCounts(by_status, {}, [], [], [], {}, len(self.t.outbox))
+        return SummaryCounts(accounts_by_status=by_status, outbox_pending=len(self.t.outbox))
 
     async def ping(self) -> None:
         return None

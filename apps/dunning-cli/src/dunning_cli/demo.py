@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,22 @@ from dunning_core.contracts.topics import ALL_TOPICS, AUTH_KEYS, dlq
 from redis.asyncio import Redis
 
 from dunning_cli.client import auth_headers
+from dunning_cli.demo_live import REFRESH_S, Progress, read_figures, simulated_now
+from dunning_cli.demo_view import build_view
 from dunning_cli.portfolio import sample_rows, to_csv
+
+_DEMO_RUN = re.compile(r"demo([0-9]+)\.")
+STALE_AFTER_S = 600  # a demo's topics outlive it this long (a demo elsewhere may still run)
+
+
+def stale_demo_topics(prefix: str, existing: list[str]) -> list[str]:
+    """Topics a demo (prefix ``demo<epoch>.``) deletes: those of demos started over
+    STALE_AFTER_S before it. A run with a prefix of its own (a test's) deletes nothing."""
+    own = _DEMO_RUN.fullmatch(prefix)
+    if own is None:
+        return []
+    cutoff = int(own[1]) - STALE_AFTER_S
+    return [t for t in existing if (m := _DEMO_RUN.match(t)) and int(m[1]) < cutoff]
 
 
 async def prepare(
@@ -34,7 +51,7 @@ async def prepare(
     await admin.start()
     try:
         existing = await admin.list_topics()
-        stale = [t for t in existing if t.startswith("demo") and not t.startswith(prefix)]
+        stale = stale_demo_topics(prefix, existing)
         if stale:
             await admin.delete_topics(stale)
         names = [prefix + t for t in ALL_TOPICS]
@@ -92,11 +109,18 @@ async def run(
     sandbox_url: str,
     sms_number: str = "+15005550006",
     portfolio: tuple[bytes, str] | None = None,
+    progress: Progress | None = None,
+    grace_s: float = 30.0,
 ) -> dict[str, Any]:
     """Import the sample portfolio (or the operator's own file: its bytes and content type),
-    let simulated time pass and return the ledger's summary. Only the sample's consumers
-    answer back: an operator's own portfolio is a dry run of the outreach, nobody replies."""
-    rows = [] if portfolio is not None else sample_rows(accounts)
+    let simulated time pass while ``progress`` shows the figures, and return the ledger's
+    summary. Only the sample's consumers answer back: an operator's own portfolio is a dry
+    run of the outreach, nobody replies."""
+    shown = progress or Progress()
+    # The sample is dated by the shared clock's today: however long the services took to
+    # start on the accelerated clock, its accounts are as far behind as the sample says.
+    today = date.fromisoformat(simulated_now()[:10]) if simulated_now() else date(2026, 3, 2)
+    rows = [] if portfolio is not None else sample_rows(accounts, today=today)
     body, kind = portfolio if portfolio is not None else (to_csv(rows).encode(), "text/csv")
     async with httpx.AsyncClient(timeout=60, headers=auth_headers()) as http:
         # The CLI's key (the bootstrap admin's in the demo) makes an operator's key, and the
@@ -105,7 +129,7 @@ async def run(
         made = await http.post(f"{ledger_url}/v1/keys", json=operator)
         made.raise_for_status()
         http.headers["Authorization"] = f"Bearer {made.json()['key']}"
-        print(f"made API key {made.json()['key_id']} for demo-ops (operator)")
+        print(f"made API key {made.json()['key_id']} for demo-ops (operator)", flush=True)
         started = time.monotonic()
         response = await http.post(
             f"{ledger_url}/v1/accounts/import", content=body, headers={"content-type": kind}
@@ -113,17 +137,27 @@ async def run(
         if response.status_code >= 400:
             raise PortfolioRefused(response.text[:4000])
         imported = response.json()
-        print(f"imported {imported} in {time.monotonic() - started:.1f} s")
+        print(f"imported {imported} in {time.monotonic() - started:.1f} s", flush=True)
         replies_sent = not rows
         actions_done = not rows
-        while (elapsed := time.monotonic() - started) < duration_s:
-            await asyncio.sleep(2)
-            if not replies_sent and elapsed > duration_s * 0.3:
-                replies_sent = await _consumers_reply(http, sandbox_url, rows, sms_number)
-            if not actions_done and elapsed > duration_s * 0.4:
-                actions_done = await _operators_act(http, ledger_url, rows)
-            summary = (await http.get(f"{ledger_url}/v1/summary")).json()
-            print(f"  t+{elapsed:4.0f}s  {_progress(summary)}", flush=True)
+        view = None
+        with shown:
+            # The sample runs on past duration_s, by up to grace_s, while a stage of the
+            # ladder has no step yet (a slow machine); an operator's file stops on time.
+            while (elapsed := time.monotonic() - started) < duration_s or (
+                rows and view is not None and view.missing and elapsed < duration_s + grace_s
+            ):
+                if not replies_sent and elapsed > duration_s * 0.3:
+                    replies_sent = await _consumers_reply(http, sandbox_url, rows, sms_number)
+                    shown.note("  some consumers texted STOP")
+                if not actions_done and elapsed > duration_s * 0.4:
+                    actions_done = await _operators_act(http, ledger_url, rows)
+                    shown.note("  some consumers paid, disputed or asked to cease contact")
+                view = build_view(await read_figures(http, ledger_url))
+                shown.show(view, elapsed)
+                await asyncio.sleep(max(0.0, REFRESH_S - (time.monotonic() - started - elapsed)))
+            final = build_view(await read_figures(http, ledger_url))
+            shown.show(final, time.monotonic() - started, force=True)
         return dict((await http.get(f"{ledger_url}/v1/summary")).json())
 
 
@@ -166,9 +200,3 @@ async def _operators_act(
                 },
             )
     return True
-
-
-def _progress(summary: dict[str, Any]) -> str:
-    steps = summary.get("steps", {})
-    deliveries = summary.get("deliveries", {})
-    return f"steps={steps}  deliveries={deliveries}"

@@ -292,6 +292,9 @@ def demo_drive(
     portfolio: Annotated[Path | None, typer.Option()] = None,
     ledger: LedgerUrl = LEDGER,
     sandbox: str = SANDBOX,
+    grace: Annotated[
+        float, typer.Option(help="Seconds the sample may run on while a stage has no step.")
+    ] = 30.0,
 ) -> None:
     """Import the portfolio into running services, let simulated time pass, print the summary."""
     from dunning_cli.demo import PortfolioRefused, run
@@ -302,6 +305,7 @@ def demo_drive(
             run(
                 accounts=accounts,
                 duration_s=duration,
+                grace_s=grace,
                 ledger_url=ledger,
                 sandbox_url=sandbox,
                 portfolio=None

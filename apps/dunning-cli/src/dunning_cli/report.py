@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from dunning_cli.demo_view import LADDER
+
 
 def render_summary(summary: dict[str, Any]) -> str:
     accounts = summary.get("accounts") or {}
@@ -15,6 +17,19 @@ def render_summary(summary: dict[str, Any]) -> str:
         f"steps:    planned {steps.get('total', 0)}  approved {steps.get('allow', 0)}  "
         f"deferred {steps.get('defer', 0)}  blocked {steps.get('block', 0)}"
     )
+    stages = summary.get("stages") or {}
+    lines.append("steps by stage (planned: approved / deferred / blocked):")
+    for stage in (*LADDER, *sorted(set(stages) - set(LADDER))):
+        counts = stages.get(stage) or {}
+        lines.append(
+            f"  {stage:18s} {counts.get('total', 0):5d}: {counts.get('allow', 0)} / "
+            f"{counts.get('defer', 0)} / {counts.get('block', 0)}"
+        )
+    missing = [s for s in LADDER if not (stages.get(s) or {}).get("total")]
+    if missing:
+        lines.append(f"ladder:   NOT every stage had steps: none for {', '.join(missing)}")
+    else:
+        lines.append(f"ladder:   every stage had steps ({' > '.join(LADDER)})")
     for title, key in (("blocked by rule", "block"), ("deferred by rule", "defer")):
         counts = rules.get(key) or {}
         if counts:

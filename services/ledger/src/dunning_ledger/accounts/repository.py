@@ -163,6 +163,11 @@ class SqlAccountRepository:
             .where(CommunicationLog.decision.is_not(None))
             .group_by(CommunicationLog.decision)
         )
+        by_stage = await s.execute(
+            select(CommunicationLog.stage, CommunicationLog.decision, func.count())
+            .where(CommunicationLog.decision.is_not(None))
+            .group_by(CommunicationLog.stage, CommunicationLog.decision)
+        )
         rule = func.unnest(CommunicationLog.rule_ids).table_valued("rule_id").render_derived()
         rules = await s.execute(
             select(CommunicationLog.decision, rule.c.rule_id, func.count())
@@ -193,6 +198,7 @@ class SqlAccountRepository:
         return SummaryCounts(
             accounts_by_status={r[0]: int(r[1]) for r in accounts},
             steps_by_decision={str(r[0]): int(r[1]) for r in steps},
+            steps_by_stage=[(r[0], str(r[1]), int(r[2])) for r in by_stage],
             rule_hits=[(r[0], r[1], int(r[2])) for r in rules],
             deliveries=[(r[0], r[1], int(r[2])) for r in deliveries],
             payments=[(r[0], int(r[1]), int(r[2] or 0)) for r in payments],
