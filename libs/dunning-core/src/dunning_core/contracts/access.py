@@ -6,9 +6,14 @@ every route of every service:
 - ``read_only``: reads (accounts, communication log, cases, template previews, what-if).
 - ``agent``: reads, and records consumer signals, notes, promises and disputes.
 - ``operator``: every account, import and payment operation.
-- ``payment_system``: posts payments, and reads.
-- ``portal``: the consumer's payment page: reads, and records what a consumer may do there
-  (payments, plans and settlements, promises, disputes and opt-outs, a call-back note).
+- ``payment_system``: posts payments, and reads, but not the communications.
+- ``portal``: the consumer's payment page: reads, but not the communications, and records
+  what a consumer may do there (payments, plans and settlements, promises, disputes and
+  opt-outs, a call-back note).
+
+``communications.read`` guards what holds the words exchanged with consumers (the messages
+sent, whole, and their replies: the timeline, the communication log's events, a step's
+record): people's roles have it, the two machine roles do not.
 - ``admin``: everything, API keys included.
 
 A key reads ``dun_<key_id>_<secret>``; it is stored and published only as its keyed hash
@@ -39,6 +44,7 @@ class Role(StrEnum):
 
 class Permission(StrEnum):
     READ = "read"
+    READ_COMMUNICATIONS = "communications.read"  # messages sent and replies, whole
     RECORD_SIGNALS = "signals.record"  # disputes, cease and attorney requests, opt-outs
     RECORD_NOTES = "notes.record"
     RECORD_PROMISES = "promises.record"
@@ -49,17 +55,18 @@ class Permission(StrEnum):
     MANAGE_KEYS = "keys.manage"
 
 
-_AGENT: Final = frozenset(
+READS: Final = frozenset({Permission.READ, Permission.READ_COMMUNICATIONS})
+_AGENT_WRITES: Final = frozenset(
     {
-        Permission.READ,
         Permission.RECORD_SIGNALS,
         Permission.RECORD_NOTES,
         Permission.RECORD_PROMISES,
     }
 )
+_AGENT: Final = READS | _AGENT_WRITES
 
 PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
-    Role.READ_ONLY: frozenset({Permission.READ}),
+    Role.READ_ONLY: READS,
     Role.AGENT: _AGENT,
     Role.PAYMENT_SYSTEM: frozenset({Permission.READ, Permission.RECORD_PAYMENTS}),
     Role.OPERATOR: _AGENT
@@ -69,7 +76,9 @@ PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
         Permission.IMPORT_ACCOUNTS,
         Permission.CHANGE_ACCOUNTS,
     },
-    Role.PORTAL: _AGENT | {Permission.RECORD_PAYMENTS, Permission.AGREE_PLANS},
+    Role.PORTAL: frozenset(
+        {Permission.READ, *_AGENT_WRITES, Permission.RECORD_PAYMENTS, Permission.AGREE_PLANS}
+    ),
     Role.ADMIN: frozenset(Permission),
 }
 

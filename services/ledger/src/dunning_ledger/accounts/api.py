@@ -29,6 +29,7 @@ from dunning_ledger.domain.search import DEFAULT_LIMIT, MAX_LIMIT, SearchFilters
 from dunning_ledger.errors import ErrorBody, NotFound, UnsupportedMediaType
 
 READ = [Depends(require(Permission.READ))]
+READ_WORDS = [Depends(require(Permission.READ_COMMUNICATIONS))]  # messages and replies, whole
 Changer = Annotated[Principal, Depends(require(Permission.CHANGE_ACCOUNTS))]
 NoteTaker = Annotated[Principal, Depends(require(Permission.RECORD_NOTES))]
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -190,7 +191,7 @@ def router() -> APIRouter:
                 }
             },
         },
-        dependencies=READ,
+        dependencies=READ_WORDS,
         summary="Everything recorded about the account, in order (JSON, a printable page, PDF)",
         description="Each step's gate decisions with their rules and the message vetted "
         "(subject and body, whole: what was sent when allowed), deliveries, signals "
