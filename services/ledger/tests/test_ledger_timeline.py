@@ -20,6 +20,7 @@ from dunning_core.contracts.events import (
     StepDecided,
 )
 from dunning_core.runtime.clock import FixedClock
+from dunning_ledger.accounts.api import timeline_format
 from dunning_ledger.accounts.timeline import TimelineService
 from dunning_ledger.communications.schemas import SignalIn
 from dunning_ledger.communications.service import CommunicationService
@@ -164,3 +165,31 @@ async def test_a_decision_recorded_without_its_text_says_so() -> None:
     assert [e.text for e in entries] == [BODY, None, "other words"]
     assert entries[1].details["message"] is None
     assert entries[2].details["message"]["matches_content_hash"] is False
+
+
+@pytest.mark.parametrize(
+    ("accept", "form"),
+    [
+        ("", "json"),
+        ("*/*", "json"),
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "html"),
+        ("application/pdf", "pdf"),
+        ("text/html;q=0.5, application/json", "json"),
+        ("application/json;q=0.1, application/pdf;q=0.9", "pdf"),
+        ("text/html;q=oops", "json"),
+    ],
+)
+def test_the_accept_header_picks_the_form(accept: str, form: str) -> None:
+    assert timeline_format(accept) == form
+
+
+async def test_format_wins_over_accept(http: httpx.AsyncClient) -> None:
+    json_first = {"Accept": "application/json"}
+    page = await http.get("/v1/accounts/A1/timeline", params={"format": "html"}, headers=json_first)
+    assert page.headers["content-type"].startswith("text/html")
+    body = await http.get("/v1/accounts/A1/timeline", headers={"Accept": "text/html"})
+    assert body.headers["content-type"].startswith("text/html")
+    assert body.headers["vary"] == "Accept"
+    refused = await http.get("/v1/accounts/A1/timeline", params={"format": "docx"})
+    assert refused.status_code == 422
+    assert "format" in refused.text

@@ -105,7 +105,10 @@ class EntryOut(BaseModel):
         "installment, promise, settlement, note"
     )
     summary: str
-    by: str | None = Field(description="The API key's principal, or the service that sent it.")
+    by: str | None = Field(
+        description="The API key's principal, the service that sent the event, or `ledger` "
+        "for what the ledger concluded itself (an installment missed, a plan completed)."
+    )
     step_id: str | None
     subject: str | None = Field(default=None, description="An e-mail step's subject.")
     text: str | None = Field(
