@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final, Literal
 
+from anyio import CapacityLimiter, to_thread
 from dunning_core.contracts.access import Permission, Principal
 from dunning_core.runtime.auth import authenticated, require
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from dunning_ledger.accounts.changes import ChangeService
@@ -162,6 +162,7 @@ def timeline_format(accept: str) -> Literal["json", "html", "pdf"]:
 
 def router() -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["accounts"], dependencies=[Depends(authenticated)])
+    printing = CapacityLimiter(1)
 
     @api.get(
         "/accounts",
@@ -217,7 +218,9 @@ def router() -> APIRouter:
         page = timeline_page(body)
         if wanted == "html":
             return HTMLResponse(page, headers=headers)
-        pdf = await run_in_threadpool(timeline_pdf, page)
+        # One PDF at a time per process: a long story takes a core for a while, and the
+        # ledger's other requests and consumers must keep the other.
+        pdf = await to_thread.run_sync(timeline_pdf, page, limiter=printing)
         headers["Content-Disposition"] = f'inline; filename="timeline-{account_id}.pdf"'
         return Response(pdf, media_type="application/pdf", headers=headers)
 
