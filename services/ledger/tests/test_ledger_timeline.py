@@ -190,6 +190,9 @@ async def test_format_wins_over_accept(http: httpx.AsyncClient) -> None:
     body = await http.get("/v1/accounts/A1/timeline", headers={"Accept": "text/html"})
     assert body.headers["content-type"].startswith("text/html")
     assert body.headers["vary"] == "Accept"
+    default = await http.get("/v1/accounts/A1/timeline", headers={"Accept": "*/*"})
+    assert default.headers["content-type"] == "application/json"
+    assert default.headers["vary"] == "Accept"
     refused = await http.get("/v1/accounts/A1/timeline", params={"format": "docx"})
     assert refused.status_code == 422
     assert "format" in refused.text

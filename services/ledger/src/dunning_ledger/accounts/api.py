@@ -203,6 +203,7 @@ def router() -> APIRouter:
     )
     async def timeline(
         request: Request,
+        response: Response,
         account_id: AccountId,
         timelines: Timelines,
         format: Annotated[
@@ -212,9 +213,10 @@ def router() -> APIRouter:
     ) -> Any:
         wanted = format or timeline_format(request.headers.get("accept", ""))
         body = TimelineOut.of(await timelines.timeline(account_id))
+        headers = {"Vary": "Accept"}  # one URL, three forms: caches keep them apart
         if wanted == "json":
+            response.headers.update(headers)
             return body
-        headers = {"Vary": "Accept"}
         page = timeline_page(body)
         if wanted == "html":
             return HTMLResponse(page, headers=headers)
