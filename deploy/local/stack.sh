@@ -103,6 +103,10 @@ install_missing() {
   [[ -x /usr/bin/chromium ]] || pkgs+=(chromium)
   # ...and its Chinese page is read in a CJK font (the screenshots, not the assertions, need it).
   [[ -d /usr/share/fonts/truetype/wqy ]] || pkgs+=(fonts-wqy-microhei)
+  # The ledger prints account timelines to PDF with WeasyPrint, which loads Pango and HarfBuzz.
+  compgen -G '/usr/lib/*/libpangoft2-1.0.so.0' >/dev/null || pkgs+=(libpango-1.0-0 libpangoft2-1.0-0)
+  compgen -G '/usr/lib/*/libharfbuzz-subset.so.0' >/dev/null || pkgs+=(libharfbuzz-subset0)
+  [[ -d /usr/share/fonts/truetype/dejavu ]] || pkgs+=(fonts-dejavu-core)
   if ((${#pkgs[@]})); then
     apt_install "${pkgs[@]}" || die "apt-get install ${pkgs[*]} failed"
     did+=("apt: ${pkgs[*]}")

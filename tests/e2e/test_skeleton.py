@@ -89,3 +89,25 @@ async def test_friendly_reminders_reach_every_zone_at_a_lawful_hour(pipeline: Pi
             assert allowed_at.astimezone(ZoneInfo("Pacific/Honolulu")).hour >= 8
             traces = {e["traceparent"].split("-")[1] for e in events if e["traceparent"]}
             assert len(traces) == 1, events
+
+        # The ledger's timeline holds the text sent, whole: what the sandbox received.
+        sent = (await http.get(f"{pipeline.sandbox}/_sandbox/messages")).json()["messages"]
+        for row in rows[:3]:
+            response = await http.get(f"{pipeline.ledger}/v1/accounts/{row['account_id']}/timeline")
+            assert response.status_code == 200, response.text
+            allowed = [
+                e
+                for e in response.json()["entries"]
+                if e["kind"] == "decision" and e["details"]["decision"] == "allow"
+            ]
+            assert {e["details"]["channel"] for e in allowed} >= {"sms", "email"}, allowed
+            for e in allowed:
+                to = e["details"]["destination"]
+                got = [m for m in sent if to in (m["to"] if m["channel"] == "email" else [m["to"]])]
+                assert got, (to, row["account_id"])
+                if e["details"]["channel"] == "sms":
+                    assert e["text"] in {m["body"] for m in got}, (e["text"], got)
+                else:
+                    assert e["subject"] in {m["subject"] for m in got}, (e["subject"], got)
+                    assert e["text"]
+                assert e["details"]["message"]["matches_content_hash"] is True

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from dunning_core.contracts.access import (
     PERMISSIONS,
+    READS,
     KeyRecord,
     Permission,
     Role,
@@ -62,12 +63,16 @@ def verifier(directory: KeyDirectory) -> Verifier:
 
 def test_every_role_reads_and_only_admin_manages_keys() -> None:
     assert all(Permission.READ in granted for granted in PERMISSIONS.values())
+    # the words exchanged with consumers: people's roles, not the machines'
+    assert roles_with(Permission.READ_COMMUNICATIONS) == [
+        Role.ADMIN, Role.OPERATOR, Role.AGENT, Role.READ_ONLY,
+    ]  # fmt: skip
     assert roles_with(Permission.MANAGE_KEYS) == [Role.ADMIN]
     assert PERMISSIONS[Role.ADMIN] == frozenset(Permission)
 
 
 def test_what_each_role_may_write() -> None:
-    writes = {role: sorted(p.value for p in PERMISSIONS[role] - {Permission.READ}) for role in Role}
+    writes = {role: sorted(p.value for p in PERMISSIONS[role] - READS) for role in Role}
     assert writes[Role.READ_ONLY] == []
     assert writes[Role.AGENT] == [
         "notes.record", "promises.record", "signals.record", "tasks.work",

@@ -45,6 +45,8 @@ async def test_opt_outs_win_even_after_redis_loses_everything(
         assert {d.decision.value for d in first} == {"allow"}, [
             d.findings for d in first if d.decision.value != "allow"
         ][:2]
+        vetted = STREAM.planned(1, 1).step.content
+        assert all(d.content == vetted for d in first)  # the message, whole, for the ledger
 
         # Half the consumers text STOP; then Redis loses every key mid-run.
         await producer.publish(wrap(STREAM.opt_out(n), "sms") for n in accounts if n % 2 == 0)
@@ -62,6 +64,7 @@ async def test_opt_outs_win_even_after_redis_loses_everything(
             if n % 2 == 0:
                 assert decision.decision.value == "block", decision
                 assert "optout.channel" in {f.rule_id for f in decision.findings}
+                assert decision.content == vetted  # what was refused is on record too
             else:
                 assert decision.decision.value != "block", decision.findings
         assert pipeline.stats.rebuilds >= 1

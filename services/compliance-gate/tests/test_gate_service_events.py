@@ -8,7 +8,10 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dunning_gate.service import _jsonable
+from dunning_core.contracts.events import Decision as Verdict
+from dunning_gate.domain.decision import Decision, RuleOutcome
+from dunning_gate.service import _jsonable, to_event
+from dunning_testkit.gate import NewYorkSms
 
 
 def reference(value: Any) -> Any:
@@ -74,3 +77,16 @@ def test_the_decider_loads_lazy_tables_when_built_not_on_the_first_batch() -> No
     GateDecider(default_policy())
     assert us_federal_holidays.cache_info().currsize > 0
     assert "holidays.countries.united_states" in sys.modules
+
+
+def test_a_decision_carries_the_message_it_vetted_whole() -> None:
+    planned = NewYorkSms("E").planned(1, attempt=1)
+    now = datetime(2026, 3, 3, 17, tzinfo=UTC)
+    outcome = RuleOutcome(rule_id="hours.fdcpa", action="defer", explanation="after 21:00")
+    verdict = Decision(
+        decision=Verdict.DEFER, policy_version="p-1", not_before=now, outcomes=(outcome,)
+    )
+    event = to_event(verdict, planned, "planned-1", now)
+    assert event.content == planned.step.content  # what the ledger records as sent
+    assert event.content is not None
+    assert event.content.content_hash() == event.content_hash

@@ -89,6 +89,7 @@ async def test_dates_passing_are_announced_once(caplog: pytest.LogCaptureFixture
         "installment 2 of plan PL1 missed: 25.00 USD due 2026-03-09, 0.00 USD paid",
         "plan PL1 broken",
     ]
+    assert {e["by"] for e in timeline if e["kind"] == "installment"} == {"ledger"}  # not a key
 
     class Down:
         def __call__(self) -> Any:

@@ -99,6 +99,7 @@ async def test_a_step_shows_each_decision_and_its_delivery_trail(
                 "local_times": {"America/New_York": "2026-03-02T23:30:00+00:00"},
                 "contacts_7d": 0,
             },
+            "content": None,  # a gate before decisions carried the message
         },
         {
             "decided_at": "2026-03-03T13:00:00Z",
@@ -110,6 +111,7 @@ async def test_a_step_shows_each_decision_and_its_delivery_trail(
                 "local_times": {"America/New_York": "2026-03-03T13:00:00+00:00"},
                 "contacts_7d": 0,
             },
+            "content": None,  # a gate before decisions carried the message
         },
     ]
     assert record["deliveries"] == [

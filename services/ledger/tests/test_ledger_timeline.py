@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from dunning_core.contracts import wrap
-from dunning_core.contracts.common import Channel, Stage
+from dunning_core.contracts.common import Channel, MessageContent, Stage
 from dunning_core.contracts.events import (
     ConsumerSignaled,
     Decision,
@@ -20,6 +20,7 @@ from dunning_core.contracts.events import (
     StepDecided,
 )
 from dunning_core.runtime.clock import FixedClock
+from dunning_ledger.accounts.api import timeline_format
 from dunning_ledger.accounts.timeline import TimelineService
 from dunning_ledger.communications.schemas import SignalIn
 from dunning_ledger.communications.service import CommunicationService
@@ -34,13 +35,18 @@ from dunning_testkit.ledger_memory import MemoryLedger
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
 
-def decided(at: datetime) -> StepDecided:
+BODY = "Hi <b>Ana</b>, $120.00 is past due. Pay: https://pay.example/x Reply STOP to opt out"
+CONTENT = MessageContent(body=BODY)
+
+
+def decided(at: datetime, content: MessageContent | None = CONTENT) -> StepDecided:
     return StepDecided(
         account_id="A1", step_id="stp_1", planned_event_id="p1", debt_id="D1",
         stage=Stage.FRIENDLY_REMINDER, channel=Channel.SMS, attempt=1,
         destination="+14155552671", decision=Decision.DEFER, not_before=at + timedelta(hours=9),
         findings=(RuleFinding(rule_id="quiet_hours", action="defer", explanation="21:00 local"),),
-        policy_version="p-1", content_hash="sha256:abc", decided_at=at,
+        policy_version="p-1", content_hash=CONTENT.content_hash(), decided_at=at,
+        content=content,
     )  # fmt: skip
 
 
@@ -81,10 +87,13 @@ async def test_the_timeline_tells_the_story_in_order_with_who_and_when() -> None
     decision = timeline.entries[1]
     assert decision.details["rules"][0]["rule_id"] == "quiet_hours"
     assert "quiet_hours: 21:00 local" in decision.summary
-    assert decision.details["content_hash"] == "sha256:abc"
+    assert decision.details["content_hash"] == CONTENT.content_hash()
+    assert decision.text == BODY  # the message vetted, whole
+    assert decision.details["message"]["matches_content_hash"] is True
     reply = timeline.entries[3]
     assert reply.details["intent"] == "claims_paid"
     assert reply.summary == "replied by sms (sms), intent claims_paid"
+    assert reply.text == "I already paid <script>"
     assert timeline.entries[4].by == "ops-jane"
     assert timeline.entries[5].by == "cashier-1"
     assert timeline.zone.name == "America/Chicago"  # Texas, no zone on the account
@@ -112,7 +121,14 @@ async def test_the_timeline_as_json_has_utc_and_local_times(http: httpx.AsyncCli
     first = body["entries"][1]
     assert first["at_utc"] == "2026-03-02T16:00:00Z"
     assert first["at_local"] == "2026-03-02T10:00:00-06:00"
-    assert "message bodies" in body["message_bodies"]
+    assert "body" in body["message_bodies"]
+    assert (first["kind"], first["text"], first["subject"]) == ("decision", BODY, None)
+    reply = body["entries"][3]
+    assert (reply["kind"], reply["text"], reply["details"]["intent"]) == (
+        "signal",
+        "I already paid <script>",
+        "claims_paid",
+    )
     missing = await http.get("/v1/accounts/NOPE/timeline")
     assert missing.status_code == 404
     assert "NOPE" in missing.json()["message"]
@@ -128,4 +144,55 @@ async def test_the_printable_page_escapes_every_value(http: httpx.AsyncClient) -
     assert "I already paid &lt;script&gt;" in page
     assert "quiet_hours (defer): 21:00 local" in page
     assert "ops-jane" in page
+    assert "Hi &lt;b&gt;Ana&lt;/b&gt;, $120.00 is past due." in page  # the body, as text
+    assert "intent: claims_paid" in page
     assert "http" not in page.split("<body>")[0]  # no external asset
+
+
+async def test_a_decision_recorded_without_its_text_says_so() -> None:
+    ledger = MemoryLedger()
+    await story(ledger)
+    old = decided(T0 + timedelta(hours=2), content=None).model_copy(
+        update={"planned_event_id": "p0"}
+    )
+    tampered = decided(T0 + timedelta(hours=3), MessageContent(body="other words"))
+    tampered = tampered.model_copy(update={"planned_event_id": "p2"})
+    communications = CommunicationService(ledger, FixedClock(T0), group_id="g")
+    await communications.record_events("g", [wrap(e, "compliance-gate") for e in (old, tampered)])
+    entries = [
+        e for e in (await TimelineService(ledger).timeline("A1")).entries if e.kind == "decision"
+    ]
+    assert [e.text for e in entries] == [BODY, None, "other words"]
+    assert entries[1].details["message"] is None
+    assert entries[2].details["message"]["matches_content_hash"] is False
+
+
+@pytest.mark.parametrize(
+    ("accept", "form"),
+    [
+        ("", "json"),
+        ("*/*", "json"),
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "html"),
+        ("application/pdf", "pdf"),
+        ("text/html;q=0.5, application/json", "json"),
+        ("application/json;q=0.1, application/pdf;q=0.9", "pdf"),
+        ("text/html;q=oops", "json"),
+    ],
+)
+def test_the_accept_header_picks_the_form(accept: str, form: str) -> None:
+    assert timeline_format(accept) == form
+
+
+async def test_format_wins_over_accept(http: httpx.AsyncClient) -> None:
+    json_first = {"Accept": "application/json"}
+    page = await http.get("/v1/accounts/A1/timeline", params={"format": "html"}, headers=json_first)
+    assert page.headers["content-type"].startswith("text/html")
+    body = await http.get("/v1/accounts/A1/timeline", headers={"Accept": "text/html"})
+    assert body.headers["content-type"].startswith("text/html")
+    assert body.headers["vary"] == "Accept"
+    default = await http.get("/v1/accounts/A1/timeline", headers={"Accept": "*/*"})
+    assert default.headers["content-type"] == "application/json"
+    assert default.headers["vary"] == "Accept"
+    refused = await http.get("/v1/accounts/A1/timeline", params={"format": "docx"})
+    assert refused.status_code == 422
+    assert "format" in refused.text

@@ -1,8 +1,10 @@
-"""``dunning accounts search|note|notes`` and ``dunning account ID --timeline``, as tables."""
+"""``dunning accounts search|timeline|note|notes`` (and ``dunning account ID --timeline``):
+tables, and the timeline's printable page or PDF written to a file."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -13,7 +15,9 @@ from rich.text import Text
 
 from dunning_cli.client import error_message, fail, request
 
-accounts = typer.Typer(no_args_is_help=True, help="Accounts in the ledger: search, notes.")
+accounts = typer.Typer(
+    no_args_is_help=True, help="Accounts in the ledger: search, timeline, notes."
+)
 
 LEDGER = os.environ.get("DUNNING_LEDGER_URL", "http://127.0.0.1:8001")
 LedgerUrl = Annotated[str, typer.Option(help="The ledger's base URL.")]
@@ -84,6 +88,15 @@ def search(
     console.print(f"{len(hits)} account(s) as of {page.get('as_of', '')}{more}")
 
 
+def _words(e: dict[str, Any]) -> list[str]:
+    """What was said: a decision's message (subject and body), a reply's text (its intent is
+    in the summary); a note's text is its summary already."""
+    if e["kind"] == "note" or not e.get("text"):
+        return []
+    lines = [f"  Subject: {e['subject']}"] if e.get("subject") else []
+    return lines + [f"  | {line}" for line in e["text"].splitlines() or [""]]
+
+
 def timeline_table(body: dict[str, Any]) -> Table:
     table = Table(
         "UTC", body["zone"], "what", "", "by", "step",
@@ -96,16 +109,50 @@ def timeline_table(body: dict[str, Any]) -> Table:
             e["at_utc"][:19].replace("T", " "),
             e["at_local"][:16].replace("T", " "),
             e["kind"],
-            Text("\n".join([e["summary"], *rules])),
-            e["by"] or "",
+            Text("\n".join([e["summary"], *rules, *_words(e)])),  # text: never rich markup
+            (e["by"] or "").removeprefix("urn:dunning:"),
             e["step_id"] or "",
         )
     return table
 
 
+def timeline_path(account_id: str) -> str:
+    return f"/v1/accounts/{quote(account_id, safe='')}/timeline"
+
+
 def show_timeline(ledger: str, account_id: str) -> None:
-    body = ledger_get(ledger, f"/v1/accounts/{quote(account_id, safe='')}/timeline")
-    Console().print(timeline_table(body))
+    Console().print(timeline_table(ledger_get(ledger, timeline_path(account_id))))
+
+
+@accounts.command()
+def timeline(
+    account_id: str,
+    html: Annotated[
+        Path | None, typer.Option("--html", dir_okay=False, help="Write the printable page here.")
+    ] = None,
+    pdf: Annotated[
+        Path | None, typer.Option("--pdf", dir_okay=False, help="Write the page as PDF here.")
+    ] = None,
+    ledger: LedgerUrl = LEDGER,
+) -> None:
+    """Everything recorded about an account, in order: a table, or the printable page
+    (--html FILE) or its PDF (--pdf FILE) to hand to a consumer or an examiner."""
+    if html is not None and pdf is not None:
+        fail("give --html FILE or --pdf FILE, not both")
+    target, form = (html, "html") if html is not None else (pdf, "pdf")
+    if target is None:
+        show_timeline(ledger, account_id)
+        return
+    response = request(
+        "the ledger", "GET", ledger, timeline_path(account_id), params={"format": form}
+    )
+    if response.status_code >= 400:
+        fail(f"the ledger answered {response.status_code}: {error_message(response)}")
+    try:
+        target.write_bytes(response.content)
+    except OSError as exc:
+        fail(f"cannot write {target}: {exc}")
+    print(f"wrote {target} ({len(response.content):,} bytes, {form})")
 
 
 @accounts.command()

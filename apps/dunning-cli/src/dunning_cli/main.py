@@ -5,6 +5,7 @@ dunning import FILE           import accounts (CSV, JSON Lines) into the ledger,
 dunning summary               the ledger's pipeline summary
 dunning account ID            one account's communication log (--timeline: its whole story)
 dunning accounts search ...   accounts by name, phone, email, state, balance, days past due
+dunning accounts timeline ID  an account's whole story, in order: a table, or --html/--pdf FILE
 dunning accounts note ID TEXT an agent's note on an account (notes ID lists them)
 dunning tasks list|claim|release|complete  the agent task queue (call-backs, replies)
 dunning gate evaluate FILE    what-if: decide one step, no side effects

@@ -203,6 +203,7 @@ def to_event(
         policy_version=decision.policy_version,
         content_hash=step.content_hash,
         decided_at=now,
+        content=step.content,  # whole, for the ledger's record of what was vetted and sent
     )
 
 

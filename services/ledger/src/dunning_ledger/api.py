@@ -97,6 +97,8 @@ Cashier = Annotated[Principal, Depends(require(Permission.RECORD_PAYMENTS))]
 PlanAgent = Annotated[Principal, Depends(require(Permission.AGREE_PLANS))]
 SignalAgent = Annotated[Principal, Depends(require(Permission.RECORD_SIGNALS))]
 READ = [Depends(require(Permission.READ))]
+# The words exchanged with the consumer (messages sent, replies): not for machine roles.
+READ_WORDS = [Depends(require(Permission.READ_COMMUNICATIONS))]
 
 StepId = Annotated[str, Depends(_step_id)]
 
@@ -180,7 +182,7 @@ def router() -> APIRouter:
         response_model=CommunicationsOut,
         response_model_exclude_none=False,
         responses=_ERRORS,
-        dependencies=READ,
+        dependencies=READ_WORDS,
         summary="The account's steps: decision, rule ids and final delivery status",
     )
     async def communications(
@@ -204,7 +206,7 @@ def router() -> APIRouter:
         "/steps/{step_id}",
         response_model=StepRecordOut,
         responses=_ERRORS,
-        dependencies=READ,
+        dependencies=READ_WORDS,
         summary="One step: its log row, every gate decision with its findings, its deliveries",
     )
     async def step(step_id: StepId, service: Service) -> StepRecordOut:

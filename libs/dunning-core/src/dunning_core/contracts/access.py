@@ -7,9 +7,14 @@ every route of every service:
 - ``agent``: reads, and records consumer signals, notes, promises and disputes; works
   agent tasks (claims, releases, completes them).
 - ``operator``: every account, import and payment operation, and agent tasks.
-- ``payment_system``: posts payments, and reads.
-- ``portal``: the consumer's payment page: reads, and records what a consumer may do there
-  (payments, plans and settlements, promises, disputes and opt-outs, a call-back note).
+- ``payment_system``: posts payments, and reads, but not the communications.
+- ``portal``: the consumer's payment page: reads, but not the communications, and records
+  what a consumer may do there (payments, plans and settlements, promises, disputes and
+  opt-outs, a call-back note).
+
+``communications.read`` guards what holds the words exchanged with consumers (the messages
+sent, whole, and their replies: the timeline, the communication log's events, a step's
+record): people's roles have it, the two machine roles do not.
 - ``admin``: everything, API keys included.
 
 A key reads ``dun_<key_id>_<secret>``; it is stored and published only as its keyed hash
@@ -40,6 +45,7 @@ class Role(StrEnum):
 
 class Permission(StrEnum):
     READ = "read"
+    READ_COMMUNICATIONS = "communications.read"  # messages sent and replies, whole
     RECORD_SIGNALS = "signals.record"  # disputes, cease and attorney requests, opt-outs
     RECORD_NOTES = "notes.record"
     RECORD_PROMISES = "promises.record"
@@ -51,17 +57,18 @@ class Permission(StrEnum):
     WORK_TASKS = "tasks.work"  # claim, release and complete agent tasks (not the portal)
 
 
-_AGENT: Final = frozenset(
+READS: Final = frozenset({Permission.READ, Permission.READ_COMMUNICATIONS})
+_AGENT_WRITES: Final = frozenset(
     {
-        Permission.READ,
         Permission.RECORD_SIGNALS,
         Permission.RECORD_NOTES,
         Permission.RECORD_PROMISES,
     }
 )
+_AGENT: Final = READS | _AGENT_WRITES
 
 PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
-    Role.READ_ONLY: frozenset({Permission.READ}),
+    Role.READ_ONLY: READS,
     Role.AGENT: _AGENT | {Permission.WORK_TASKS},
     Role.PAYMENT_SYSTEM: frozenset({Permission.READ, Permission.RECORD_PAYMENTS}),
     Role.OPERATOR: _AGENT
@@ -72,7 +79,9 @@ PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
         Permission.CHANGE_ACCOUNTS,
         Permission.WORK_TASKS,
     },
-    Role.PORTAL: _AGENT | {Permission.RECORD_PAYMENTS, Permission.AGREE_PLANS},
+    Role.PORTAL: frozenset(
+        {Permission.READ, *_AGENT_WRITES, Permission.RECORD_PAYMENTS, Permission.AGREE_PLANS}
+    ),
     Role.ADMIN: frozenset(Permission),
 }
 

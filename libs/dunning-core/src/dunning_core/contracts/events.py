@@ -243,6 +243,12 @@ class StepDecided(Event):
     policy_version: str
     content_hash: str
     decided_at: Instant
+    content: MessageContent | None = Field(
+        default=None,
+        description="The message the gate vetted (subject, body, locale, headers), whole: "
+        "the text a worker sends when the step is allowed (its hash is content_hash). The "
+        "ledger keeps it in the communication log of record. None from gates before it.",
+    )
 
     def natural_key(self) -> tuple[object, ...]:
         return (self.step_id, self.planned_event_id)

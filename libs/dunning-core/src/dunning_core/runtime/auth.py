@@ -29,6 +29,7 @@ from pydantic import SecretStr, ValidationError
 from dunning_core.contracts.access import (
     BOOTSTRAP_KEY_ID,
     BOOTSTRAP_PRINCIPAL,
+    READS,
     KeyRecord,
     Permission,
     Principal,
@@ -144,7 +145,7 @@ def require(permission: Permission) -> Callable[[Request, Principal], Awaitable[
                 role=principal.role.value,
                 roles_allowed=allowed,
             )
-        if permission is not Permission.READ:
+        if permission not in READS:
             log.info(
                 "write authorized",
                 extra={"key_id": principal.key_id, "permission": permission.value,

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
+from anyio import CapacityLimiter, to_thread
 from dunning_core.contracts.access import Permission, Principal
 from dunning_core.runtime.auth import authenticated, require
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from dunning_ledger.accounts.changes import ChangeService
-from dunning_ledger.accounts.page import timeline_page
+from dunning_ledger.accounts.page import timeline_page, timeline_pdf
 from dunning_ledger.accounts.schemas import (
     AccountHit,
     AccountPage,
@@ -28,6 +29,7 @@ from dunning_ledger.domain.search import DEFAULT_LIMIT, MAX_LIMIT, SearchFilters
 from dunning_ledger.errors import ErrorBody, NotFound, UnsupportedMediaType
 
 READ = [Depends(require(Permission.READ))]
+READ_WORDS = [Depends(require(Permission.READ_COMMUNICATIONS))]  # messages and replies, whole
 Changer = Annotated[Principal, Depends(require(Permission.CHANGE_ACCOUNTS))]
 NoteTaker = Annotated[Principal, Depends(require(Permission.RECORD_NOTES))]
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -135,8 +137,32 @@ def _account_id(
 AccountId = Annotated[str, Depends(_account_id)]
 
 
+_MEDIA: Final = {"application/json": "json", "text/html": "html", "application/pdf": "pdf"}
+
+
+def timeline_format(accept: str) -> Literal["json", "html", "pdf"]:
+    """The timeline's form the Accept header prefers (by q, then listed order), else json."""
+    best: tuple[float, str] = (0.0, "json")
+    for part in accept.split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        found = _MEDIA.get(media.lower())
+        if found is not None and q > best[0]:
+            best = (q, found)
+    form = best[1]
+    return "html" if form == "html" else "pdf" if form == "pdf" else "json"
+
+
 def router() -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["accounts"], dependencies=[Depends(authenticated)])
+    printing = CapacityLimiter(1)
 
     @api.get(
         "/accounts",
@@ -159,24 +185,46 @@ def router() -> APIRouter:
         response_model=TimelineOut,
         responses={
             **ERRORS,
-            200: {"content": {"text/html": {"schema": {"type": "string"}}}},
+            200: {
+                "content": {
+                    "text/html": {"schema": {"type": "string"}},
+                    "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                }
+            },
         },
-        dependencies=READ,
-        summary="Everything recorded about the account, in order (JSON or a printable page)",
-        description="Steps with their gate decisions and rules, deliveries, signals (replies "
-        "with their intent), payments and plans, with who and when, in UTC and in the "
-        "consumer's zone. `format=html` gives a printable page. Message bodies are not held "
-        "by the ledger (see `message_bodies`).",
+        dependencies=READ_WORDS,
+        summary="Everything recorded about the account, in order (JSON, a printable page, PDF)",
+        description="Each step's gate decisions with their rules and the message vetted "
+        "(subject and body, whole: what was sent when allowed), deliveries, signals "
+        "(replies with their text and intent), payments, plans, promises, settlements, "
+        "changes and notes, with who and when, in UTC and in the consumer's zone. "
+        "`format=html` (or `Accept: text/html`) gives a printable page, `format=pdf` (or "
+        "`Accept: application/pdf`) the same page as PDF; `format` wins over `Accept`.",
     )
     async def timeline(
+        request: Request,
+        response: Response,
         account_id: AccountId,
         timelines: Timelines,
-        format: Annotated[Literal["json", "html"], Query(description="json or html")] = "json",
-    ) -> TimelineOut | HTMLResponse:
+        format: Annotated[
+            Literal["json", "html", "pdf"] | None,
+            Query(description="json, html or pdf; by default from the Accept header, else json"),
+        ] = None,
+    ) -> Any:
+        wanted = format or timeline_format(request.headers.get("accept", ""))
         body = TimelineOut.of(await timelines.timeline(account_id))
-        if format == "html":
-            return HTMLResponse(timeline_page(body))
-        return body
+        headers = {"Vary": "Accept"}  # one URL, three forms: caches keep them apart
+        if wanted == "json":
+            response.headers.update(headers)
+            return body
+        page = timeline_page(body)
+        if wanted == "html":
+            return HTMLResponse(page, headers=headers)
+        # One PDF at a time per process: a long story takes a core for a while, and the
+        # ledger's other requests and consumers must keep the other.
+        pdf = await to_thread.run_sync(timeline_pdf, page, limiter=printing)
+        headers["Content-Disposition"] = f'inline; filename="timeline-{account_id}.pdf"'
+        return Response(pdf, media_type="application/pdf", headers=headers)
 
     @api.patch(
         "/accounts/{account_id}",

@@ -105,8 +105,17 @@ class EntryOut(BaseModel):
         "installment, promise, settlement, note, task"
     )
     summary: str
-    by: str | None = Field(description="The API key's principal, or the service that sent it.")
+    by: str | None = Field(
+        description="The API key's principal, the service that sent the event, or `ledger` "
+        "for what the ledger concluded itself (an installment missed, a plan completed)."
+    )
     step_id: str | None
+    subject: str | None = Field(default=None, description="An e-mail step's subject.")
+    text: str | None = Field(
+        default=None,
+        description="The words, whole: a decision's message body (what was sent when "
+        "allowed), a reply's text, a note.",
+    )
     details: dict[str, Any]
 
 
@@ -137,6 +146,8 @@ class TimelineOut(BaseModel):
                     summary=e.summary,
                     by=e.by,
                     step_id=e.step_id,
+                    subject=e.subject,
+                    text=e.text,
                     details=e.details,
                 )
                 for e in t.entries

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from dunning_core.contracts.common import Channel, Instant
+from dunning_core.contracts.common import Channel, Instant, MessageContent
 from dunning_core.contracts.events import (
     Decision,
     DeliveryStatus,
@@ -190,6 +190,11 @@ class DecisionOut(Record):
         description="Each rule that objected: action, rule id, explanation and its inputs."
     )
     inputs: dict[str, Any] = Field(description="What the gate knew when it decided.")
+    content: MessageContent | None = Field(
+        default=None,
+        description="The message the gate vetted (subject, body), whole: what was sent when "
+        "allowed. None for decisions recorded before gates sent it.",
+    )
 
     @classmethod
     def of(cls, e: StepDecided) -> DecisionOut:

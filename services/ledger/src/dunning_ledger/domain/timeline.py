@@ -5,10 +5,11 @@ through its contract (``StepDecided``, ``DeliveryUpdated``, ``ConsumerSignaled``
 kept in UTC and shown also in the consumer's zone: the first of the consumer's time zones
 when the account carries them, else the principal zone of the address's state.
 
-The ledger does not hold message bodies: it consumes the gate's decisions, the deliveries
-and the signals, not the scheduler's planned step that carries the rendered text. A step's
-entries show its ``content_hash``, which names the exact text the gate vetted and the
-worker sent.
+Each decision carries the message the gate vetted (subject and body, whole): the text a
+worker sends once the step is allowed, since a worker refuses content whose hash differs
+from the approval's ``content_hash``. The entry says whether the recorded text matches that
+hash. Decisions recorded before gates sent the content show only the hash. An inbound
+reply's entry carries its text and the classifier's intent.
 """
 
 from __future__ import annotations
@@ -55,9 +56,10 @@ KINDS: Final[tuple[str, ...]] = (
 )  # the order of entries at one instant
 
 MESSAGE_BODIES: Final = (
-    "The ledger does not hold message bodies: it records the gate's decisions, deliveries "
-    "and signals, not the planned step that carries the rendered text. content_hash names "
-    "the exact text the gate vetted and the worker sent (the scheduler renders it)."
+    "Each gate decision shows the message it vetted (subject and body, whole): the text "
+    "sent when the step was allowed, as a worker sends only content matching the "
+    "decision's content_hash. Decisions recorded before gates sent the text show only "
+    "content_hash. Replies show the consumer's text and the intent read in it."
 )
 
 # The zone most of each state's people live in (states spanning two zones: the larger).
@@ -100,6 +102,8 @@ class Entry:
     step_id: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
     seq: int = 0  # the order recorded, when two entries share an instant
+    text: str | None = None  # the words: a step's message body, a reply, a note
+    subject: str | None = None  # an e-mail step's subject
 
     def local(self, zone: Zone) -> datetime:
         return self.at.astimezone(ZoneInfo(zone.name))
@@ -110,6 +114,13 @@ def decision_entry(e: StepDecided, source: str) -> Entry:
         {"rule_id": f.rule_id, "action": f.action, "explanation": f.explanation} for f in e.findings
     ]
     why = "; ".join(f"{r['rule_id']}: {r['explanation']}" for r in rules)
+    content = e.content
+    message = None
+    if content is not None:
+        message = {
+            "subject": content.subject, "body": content.body, "locale": content.locale,
+            "matches_content_hash": content.content_hash() == e.content_hash,
+        }  # fmt: skip
     return Entry(
         e.decided_at,
         "decision",
@@ -121,8 +132,10 @@ def decision_entry(e: StepDecided, source: str) -> Entry:
             "decision": e.decision.value, "stage": e.stage.value, "channel": e.channel.value,
             "attempt": e.attempt, "destination": e.destination, "rules": rules,
             "not_before": e.not_before, "policy_version": e.policy_version,
-            "content_hash": e.content_hash,
+            "content_hash": e.content_hash, "message": message,
         },
+        text=content.body if content else None,
+        subject=content.subject if content else None,
     )  # fmt: skip
 
 
@@ -156,6 +169,7 @@ def signal_entry(e: ConsumerSignaled, recorded_by: str | None, source: str) -> E
             "address": e.address, "debt_id": e.debt_id, "text": e.text,
             "intent": intent, "signal_details": dict(e.details),
         },
+        text=e.text,
     )  # fmt: skip
 
 
@@ -194,7 +208,7 @@ def change_entry(
 
 
 def note_entry(at: datetime, text: str, by: str | None) -> Entry:
-    return Entry(at, "note", text, by=by, details={"text": text})
+    return Entry(at, "note", text, by=by, details={"text": text}, text=text)
 
 
 def task_entry(

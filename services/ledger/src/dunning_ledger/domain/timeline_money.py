@@ -1,19 +1,25 @@
 """An account's money in its timeline: plans and their installments, promises,
-settlements, reversals and credits, worded (pure; amounts arrive as display text)."""
+settlements, reversals and credits, worded (pure; amounts arrive as display text).
+
+What the ledger concludes by itself (an installment missed, a plan completed or broken, a
+promise kept or broken, a credit kept) is by ``ledger``."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from dunning_ledger.domain.timeline import Entry
+
+BY_LEDGER: Final = "ledger"
 
 
 def plan_end_entry(at: datetime, plan_id: str, status: str) -> Entry:
     how = {"completed": "completed: every installment paid", "broken": "broken"}.get(status, status)
     return Entry(
-        at, "plan", f"plan {plan_id} {how}", details={"plan_id": plan_id, "status": status}
-    )
+        at, "plan", f"plan {plan_id} {how}", by=BY_LEDGER,
+        details={"plan_id": plan_id, "status": status},
+    )  # fmt: skip
 
 
 def installment_missed_entry(
@@ -24,6 +30,7 @@ def installment_missed_entry(
         "installment",
         f"installment {seq} of plan {plan_id} missed: {amount} due {due_on.isoformat()}, "
         f"{paid} paid",
+        by=BY_LEDGER,
         details={"plan_id": plan_id, "seq": seq, "due_on": due_on, "amount": amount, "paid": paid},
     )
 
@@ -66,7 +73,9 @@ def ended_entry(
 ) -> Entry:
     """A promise kept or broken, a settlement paid or lapsed."""
     key = "promise_id" if kind == "promise" else "settlement_id"
-    return Entry(at, kind, f"{kind} {ident} {status}", details={key: ident, "status": status})
+    return Entry(
+        at, kind, f"{kind} {ident} {status}", by=BY_LEDGER, details={key: ident, "status": status}
+    )
 
 
 def reversal_entry(
@@ -85,5 +94,5 @@ def credit_entry(at: datetime, payment_id: str, credit: str) -> Entry:
     details: dict[str, Any] = {"payment_id": payment_id, "credit": credit}
     return Entry(
         at, "credit", f"credit of {credit} kept: payment {payment_id} went beyond the balance",
-        details=details,
+        by=BY_LEDGER, details=details,
     )  # fmt: skip
