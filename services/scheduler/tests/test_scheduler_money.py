@@ -144,6 +144,24 @@ def test_a_kept_plan_ends_resolved_and_never_escalates() -> None:
     assert not any(still_wanted(done, d.step_id) for d in planned.drafts)
 
 
+def test_a_plan_completed_again_after_a_reversal_is_applied_again() -> None:
+    planned = on_plan()
+    case = planned.case
+    for seq, remaining in ((1, 82_304), (2, 41_152), (3, 0)):
+        case = react(
+            case, payment(remaining, payment_id=f"PAY-{seq}", plan_id="PLAN-1", installments=[seq])
+        ).case
+    done = react(case, plan_completed(by_payment_id="PAY-3")).case
+    reopened = react(done, account_reopened(by_payment_id="PAY-3")).case
+    assert reopened.status == CaseStatus.ACTIVE
+    paid = react(reopened, payment(0, payment_id="PAY-4", plan_id="PLAN-1", installments=[3]))
+    # Paid again: the second completion is a new occurrence, not a redelivery of the first.
+    again = react(paid.case, plan_completed(by_payment_id="PAY-4"))
+    assert (again.case.status, again.case.note) == (CaseStatus.RESOLVED, "plan PLAN-1 completed")
+    redelivered = plan_completed(by_payment_id="PAY-4")
+    assert on_money(again.case, redelivered, POLICY, NOW) is None
+
+
 def test_the_last_payment_is_not_thanked_twice_the_settlement_confirms_it() -> None:
     case, _, _ = planned_case()
     paid = react(case, payment(0, payment_id="PAY-9"))

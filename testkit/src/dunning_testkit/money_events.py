@@ -89,9 +89,19 @@ def plan_broken(
 
 
 def plan_completed(
-    account_id: str = "ACC-1", *, plan_id: str = "PLAN-1", at: datetime = NOW + timedelta(days=75)
+    account_id: str = "ACC-1",
+    *,
+    plan_id: str = "PLAN-1",
+    at: datetime = NOW + timedelta(days=75),
+    by_payment_id: str | None = "PAY-3",
 ) -> PlanCompleted:
-    return PlanCompleted(account_id=account_id, plan_id=plan_id, debt_id="DEBT-1", completed_at=at)
+    return PlanCompleted(
+        account_id=account_id,
+        plan_id=plan_id,
+        debt_id="DEBT-1",
+        completed_at=at,
+        by_payment_id=by_payment_id,
+    )
 
 
 def promise_made(

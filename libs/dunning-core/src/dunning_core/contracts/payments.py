@@ -2,9 +2,13 @@
 
 The ledger owns plans, promises, settlements and installments and is the only producer.
 Every event is keyed by ``account_id``: one account's money events arrive in the order the
-ledger committed them. Each event's ``ce_id`` derives from its natural key, so a consumer
-deduplicates on ``ce_id`` alone. Amounts are integer minor units plus an ISO 4217 currency;
-due dates are calendar dates in the consumer's time zone; instants are UTC with an offset.
+ledger committed them. Each event's ``ce_id`` derives from its natural key, which names the
+occurrence (not just the arrangement): an arrangement that ends again after a reversal
+reopened it (a plan completed twice, a promise kept twice) carries the payment that ended
+it this time, so a consumer deduplicates on ``ce_id`` alone and never skips a new
+occurrence, while a redelivery of the same one keeps its id. Amounts are integer minor units
+plus an ISO 4217 currency; due dates are calendar dates in the consumer's time zone; instants
+are UTC with an offset.
 """
 
 from __future__ import annotations
@@ -164,9 +168,14 @@ class PlanCompleted(Event):
     plan_id: str = _ID
     debt_id: str
     completed_at: Instant
+    by_payment_id: str | None = Field(
+        default=None,
+        description="The payment that paid the last installment (a plan reopened by a "
+        "reversal completes again with another).",
+    )
 
     def natural_key(self) -> tuple[object, ...]:
-        return (self.plan_id,)
+        return (self.plan_id,) if self.by_payment_id is None else (self.plan_id, self.by_payment_id)
 
 
 class PromiseMade(Event):
@@ -198,7 +207,8 @@ class PromiseKept(Event):
     kept_at: Instant
 
     def natural_key(self) -> tuple[object, ...]:
-        return (self.promise_id,)
+        # A promise reopened by a reversal may be kept again, by another payment.
+        return (self.promise_id, self.payment_id)
 
 
 class PromiseBroken(Event):
