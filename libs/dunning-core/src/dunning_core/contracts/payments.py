@@ -245,6 +245,26 @@ class SettlementAgreed(Event):
         return (self.settlement_id,)
 
 
+class SettlementLapsed(Event):
+    """Sent when a settlement's pay-by date has passed without its amount paid: the offer
+    is void, the whole balance is owed again and collection resumes."""
+
+    event_type: ClassVar[str] = "settlement.lapsed.v1"
+    topic: ClassVar[str] = "payments.v1"
+
+    settlement_id: str = _ID
+    debt_id: str
+    amount: Money = Field(description="The settlement amount that was not paid in time.")
+    amount_paid: Money = Field(description="What was paid toward it by its pay-by date.")
+    pay_by: date
+    remaining_balance: Money = Field(description="The balance owed now that it has lapsed.")
+    lapsed_at: Instant
+
+    def natural_key(self) -> tuple[object, ...]:
+        # A lapsed settlement stays lapsed (a reversal reopens only a paid one): once each.
+        return (self.settlement_id,)
+
+
 class AccountSettled(Event):
     """Sent when nothing more is owed: the balance reached zero, or a settlement was paid."""
 
@@ -288,6 +308,7 @@ PAYMENT_EVENTS: tuple[type[Event], ...] = (
     PromiseKept,
     PromiseBroken,
     SettlementAgreed,
+    SettlementLapsed,
     AccountSettled,
     AccountReopened,
 )
