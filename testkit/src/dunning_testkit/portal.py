@@ -153,6 +153,7 @@ class MemoryMoney:
     writes: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     fail_reads: bool = False
     discount_minor: int | None = None  # an early-payment discount on offer, if any
+    itemization_basis: str | None = None  # the creditor's reference date, when it gave one
 
     def _known(self, account_id: str) -> None:
         if self.fail_reads:
@@ -187,6 +188,7 @@ class MemoryMoney:
             status="settled" if self.balance_minor - paid <= 0 else "open",
             itemization=Itemization(
                 itemization_date=date(2025, 11, 1),
+                basis=self.itemization_basis,
                 amount_on_itemization_date_minor=self.balance_minor - 2_500,
                 interest_minor=1_500,
                 fees_minor=1_000,
