@@ -2,7 +2,8 @@
 
 It reads the topic in its own consumer group, applies each event once (the ``ce_id`` is stored
 in SQLite in the same transaction as the effect, so a redelivered record is skipped), keeps the
-money received and reversed per currency, and commits the Kafka offset after the effect.
+money received and reversed per currency and the state of each settlement offer (open, paid,
+lapsed), and commits the Kafka offset after the effect.
 
     python docs/examples/payments_consumer.py --bootstrap 127.0.0.1:19092 --group finance-demo
 
@@ -23,7 +24,11 @@ create table if not exists applied (ce_id text primary key, ce_type text not nul
 create table if not exists totals (
     currency text not null, kind text not null, amount_minor integer not null,
     primary key (currency, kind));
+create table if not exists settlements (settlement_id text primary key, status text not null);
 """
+
+# What a settlement event says about the offer; account.settled.v1 names it when it paid it.
+SETTLEMENT_STATUS = {"settlement.agreed.v1": "open", "settlement.lapsed.v1": "lapsed"}
 
 
 def header(message: Message, name: str) -> str | None:
@@ -51,6 +56,16 @@ def apply(db: sqlite3.Connection, message: Message) -> bool:
                 "insert into totals values (?, ?, ?) on conflict (currency, kind) "
                 "do update set amount_minor = amount_minor + excluded.amount_minor",
                 (money["currency"], kind, money["amount_minor"]),
+            )
+        status = SETTLEMENT_STATUS.get(ce_type)
+        if ce_type == "account.settled.v1" and data.get("settlement_id"):
+            status = "paid"
+        if status is not None:
+            # Per account the order is the ledger's: the latest word on an offer wins.
+            db.execute(
+                "insert into settlements values (?, ?) on conflict (settlement_id) "
+                "do update set status = excluded.status",
+                (data["settlement_id"], status),
             )
     return True
 
@@ -99,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         consumer.close()
     for currency, kind, amount in db.execute("select * from totals order by 1, 2"):
         print(f"total {kind} {currency} {amount / 100:.2f}")
+    for settlement_id, status in db.execute("select * from settlements order by 1"):
+        print(f"settlement {settlement_id} {status}")
     return 0
 
 

@@ -35,6 +35,7 @@ from dunning_core.contracts.payments import (
     PromiseKept,
     PromiseMade,
     SettlementAgreed,
+    SettlementLapsed,
 )
 from dunning_core.contracts.topics import PAYMENTS
 from dunning_core.runtime.kafka import EventProducer
@@ -124,6 +125,15 @@ def one_of_each() -> list[Event]:
             balance=usd(20_000),
             pay_by=date(2026, 3, 31),
             agreed_at=AT,
+        ),
+        SettlementLapsed(
+            **common,
+            settlement_id="S-0",
+            amount=usd(12_000),
+            amount_paid=usd(2_000),
+            pay_by=date(2026, 3, 1),
+            remaining_balance=usd(20_000),
+            lapsed_at=AT,
         ),
         AccountSettled(
             **common, how="settlement", by_payment_id="pay-3", settlement_id="S-1", settled_at=AT
@@ -237,6 +247,10 @@ async def test_the_example_subscriber_applies_each_event_once(
     assert sum(line.endswith(" applied") for line in first) == len(events)
     assert "total received USD 100.00" in first
     assert "total reversed USD 100.00" in first
+    assert [line for line in first if line.startswith("settlement S-")] == [
+        "settlement S-0 lapsed",
+        "settlement S-1 paid",
+    ]
 
     # The ledger publishes the payment again (a redelivery: the same ce_id). A new group
     # replaying the topic from the start must not count anything twice either.

@@ -12,7 +12,12 @@ from typing import Any
 
 import httpx
 import pytest
-from dunning_core.contracts.payments import InstallmentMissed, PlanBroken, PromiseBroken
+from dunning_core.contracts.payments import (
+    InstallmentMissed,
+    PlanBroken,
+    PromiseBroken,
+    SettlementLapsed,
+)
 from dunning_core.runtime.clock import FixedClock
 from dunning_ledger.bootstrap import build_ledger
 from dunning_ledger.config import LedgerSettings
@@ -58,7 +63,7 @@ async def test_dates_passing_are_announced_once(caplog: pytest.LogCaptureFixture
         await http.post("/v1/accounts/A1/payments", json={"payment_id": "P1", "amount": "10"})
         assert await due.pass_once() == 0
         clock.advance(timedelta(days=7))  # the 9th: seq 1 (due the 2nd) is missed
-        assert await due.pass_once() == 2  # + the promise broken (settlement lapsed: no event)
+        assert await due.pass_once() == 3  # + the promise broken + the settlement lapsed
         assert await due.pass_once() == 0
         clock.advance(timedelta(days=5))  # the 14th: seq 2 (due the 9th) is within grace
         assert await due.pass_once() == 0
@@ -78,6 +83,12 @@ async def test_dates_passing_are_announced_once(caplog: pytest.LogCaptureFixture
     assert (broken.missed_count, broken.remaining_balance.amount_minor) == (2, 9000)
     (promise,) = [e for e in data if isinstance(e, PromiseBroken)]
     assert promise.amount_paid.amount_minor == 1000
+    (settlement,) = [e for e in data if isinstance(e, SettlementLapsed)]
+    assert (settlement.account_id, settlement.settlement_id, str(settlement.pay_by)) == (
+        "A2", "S1", SETTLEMENT["pay_by"],
+    )  # fmt: skip
+    assert (settlement.amount.amount_minor, settlement.amount_paid.amount_minor) == (6000, 0)
+    assert settlement.remaining_balance.amount_minor == 10000
     assert money["plans"][0]["status"] == "broken"
     assert [i["status"] for i in money["plans"][0]["installments"]] == [
         "missed", "missed", "due", "due",
@@ -139,12 +150,14 @@ async def test_two_replicas_passing_at_once_announce_each_miss_once(
             await agreed(http, f"ACC-00000{n}", n)
     clock.advance(timedelta(days=15))
     counts = await asyncio.gather(*(r.due_dates.pass_once() for r in (one, two, one, two)))
-    # 4 accounts: 2 installments missed + plan broken + promise broken = 4 events each.
-    assert sum(counts) == 16
+    # 4 accounts: 2 installments missed + plan broken + promise broken = 4 events each;
+    # 4 others: their settlement lapsed.
+    assert sum(counts) == 20
     assert await one.due_dates.pass_once() == 0
     await one.relay.drain()
     await two.relay.drain()
-    events = await read_topic(topics + "payments.v1", at_least=16 + 3 * 4)  # + agreements
+    events = await read_topic(topics + "payments.v1", at_least=20 + 3 * 4)  # + agreements
     missed = [e.data for e in events if isinstance(e.data, InstallmentMissed)]
     assert len(missed) == 8
+    assert len([e for e in events if isinstance(e.data, SettlementLapsed)]) == 4
     assert len({e.id for e in events}) == len(events)

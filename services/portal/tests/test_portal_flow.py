@@ -5,9 +5,11 @@ relayed to Kafka) and the provider sandbox's Stripe, charged through the Stripe 
 Open the link in the text the scheduler renders -> choose a plan -> pay the first
 installment with 4242 4242 4242 4242: the plan and the payment are in the ledger with the
 page as their source, and plan.agreed and payment.received are on payments.v1. A card the
-sandbox disputes later is reversed (chargeback). An expired and a forged link are refused,
-nothing recorded. Screenshots of each page at 390x844 and 1280x800 under
-.state/artifacts/portal/ (``flow-*``).
+sandbox disputes later is reversed (chargeback). A card that is `processing` is recorded
+once the sandbox's signed ``payment_intent.succeeded`` arrives (once, however often it comes),
+one that fails later never. An expired and a forged link are refused, nothing recorded.
+Screenshots of each page at 390x844 and 1280x800 under .state/artifacts/portal/
+(``flow-*``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from dunning_core import paylink
 from dunning_core.contracts.common import Channel
@@ -29,6 +32,7 @@ from dunning_core.contracts.topics import PAYMENTS
 from dunning_ledger.bootstrap import build_ledger
 from dunning_portal.bootstrap import build as build_portal
 from dunning_portal.config import PortalSettings
+from dunning_sandbox.signing import stripe_signature
 from dunning_scheduler.adapters.rendering import Renderer
 from dunning_scheduler.domain import reactions
 from dunning_scheduler.domain.planning import plan_due
@@ -38,7 +42,9 @@ from dunning_testkit.paths import auth_headers
 from dunning_testkit.portal import (
     ARTIFACTS,
     CARD_DISPUTED_LATER,
+    CARD_FAILS_LATER,
     CARD_OK,
+    CARD_SUCCEEDS_LATER,
     CHROMIUM,
     VIEWPORTS,
     needs_chromium,
@@ -68,6 +74,7 @@ class Loop:
     portal: str
     ledger: httpx.AsyncClient
     topics: str
+    sandbox: str
 
     def texted_link(self, account_id: str) -> str:
         """The link in the first text the scheduler renders for the account (its own
@@ -90,6 +97,12 @@ class Loop:
     def link(self, account_id: str, *, expires_in: timedelta = timedelta(days=30)) -> str:
         token = paylink.sign(account_id, STEP, datetime.now(UTC) + expires_in, KEY)
         return f"{self.portal}/p/{token}"
+
+    async def drain_sandbox(self) -> None:
+        """Until every sandbox timer fired and every webhook it sent was answered."""
+        async with httpx.AsyncClient(base_url=self.sandbox, timeout=130) as sandbox:
+            drained = await sandbox.post("/_sandbox/drain", params={"timeout_s": 120})
+            assert drained.json()["drained"] is True, drained.text
 
     async def money(self, account_id: str) -> dict[str, Any]:
         response = await self.ledger.get(f"/v1/accounts/{account_id}/money")
@@ -138,10 +151,11 @@ async def loop(topics: str, fresh_database: Callable[[str], Awaitable[str]]) -> 
                     stripe_webhook_url=f"{portal.base_url}/webhooks/stripe",
                     stripe_webhook_secret=WEBHOOK_SECRET,
                     stripe_dispute_delay_ms=200,
+                    stripe_processing_delay_ms=200,
                 )
             )
             servers.enter_context(portal)
-            yield Loop(portal.base_url, admin, topics)
+            yield Loop(portal.base_url, admin, topics, state["sandbox"])
 
 
 @pytest.fixture
@@ -223,12 +237,8 @@ async def test_a_disputed_card_payment_is_reversed(loop: Loop, pages: dict[str, 
     assert (
         "We received your payment of $20.00." in await page.get_by_test_id("outcome").inner_text()
     )
-    deadline = time.monotonic() + 20
-    while True:
-        [payment] = (await loop.money("ACC-000003"))["payments"]
-        if payment["reversed"] or time.monotonic() > deadline:
-            break
-        await page.wait_for_timeout(200)
+    await loop.drain_sandbox()  # the dispute opened, its event answered by the portal
+    [payment] = (await loop.money("ACC-000003"))["payments"]
     assert payment["reversed"] is True
     events = await read_topic(f"{loop.topics}{PAYMENTS}", at_least=2)
     reversals = [e for e in events if e.type == "payment.reversed.v1"]
@@ -247,3 +257,52 @@ async def test_expired_and_forged_links_record_nothing(loop: Loop, pages: dict[s
             assert response.status == status
             await snap(page, f"refused-{name}", viewport)
     assert await loop.money("ACC-000003") == before
+
+
+async def test_a_processing_charge_is_recorded_once_when_it_succeeds_never_when_it_fails(
+    loop: Loop, pages: dict[str, Page]
+) -> None:
+    page = pages["phone"]
+    outcome = page.get_by_test_id("outcome")
+    for account, number in (("ACC-000001", CARD_SUCCEEDS_LATER), ("ACC-000002", CARD_FAILS_LATER)):
+        await page.goto(loop.link(account))
+        await page.click("summary:text-is('Pay part of it')")
+        await page.fill("#pay-part-amount", "20.00")
+        await fill_card(page, "pay-part", number)
+        await page.click("#pay-part button[type=submit]")
+        assert "is being processed. We will confirm it." in await outcome.inner_text()
+        await snap(page, f"pending-{account}", "phone")
+    await loop.drain_sandbox()  # both charges ended, both events answered by the portal
+    async with httpx.AsyncClient(base_url=loop.sandbox, timeout=30) as sandbox:
+        charges = (await sandbox.get("/_sandbox/charges")).json()["charges"]
+        later = next(c for c in charges if c["card"]["last4"] == CARD_SUCCEEDS_LATER[-4:])
+        intent = (
+            await sandbox.get(
+                f"/v1/payment_intents/{later['id']}",
+                headers={"authorization": f"Bearer {STRIPE_KEY}"},
+            )
+        ).json()
+    [payment] = (await loop.money("ACC-000001"))["payments"]
+    assert (payment["amount_minor"], payment["method"], payment["source"]) == (
+        2_000,
+        "card",
+        "processor",
+    )
+    assert payment["payment_id"].endswith(":" + later["id"])
+    assert (await loop.money("ACC-000002"))["payments"] == []
+
+    # The same event delivered again (Stripe retries; a new event id, the same payment).
+    event = {"id": "evt_again", "object": "event", "type": "payment_intent.succeeded"}
+    payload = orjson.dumps(event | {"data": {"object": intent}})
+    signature = stripe_signature(WEBHOOK_SECRET, int(time.time()), payload)
+    async with httpx.AsyncClient(base_url=loop.portal) as portal:
+        again = await portal.post(
+            "/webhooks/stripe", content=payload, headers={"stripe-signature": signature}
+        )
+    assert again.status_code == 204
+    assert len((await loop.money("ACC-000001"))["payments"]) == 1
+    events = await read_topic(f"{loop.topics}{PAYMENTS}", at_least=1)
+    received = [e for e in events if e.type == "payment.received.v1"]
+    assert [(e.subject, getattr(e.data, "source", None)) for e in received] == [
+        ("ACC-000001", "processor")
+    ]

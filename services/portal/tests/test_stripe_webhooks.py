@@ -105,9 +105,30 @@ async def test_a_failed_payment_carries_its_own_metadata() -> None:
     )
 
 
+def test_a_payment_that_succeeded_carries_the_amount_received() -> None:
+    intent = {
+        "id": "pi_later",
+        "object": "payment_intent",
+        "status": "succeeded",
+        "amount": 2_550,
+        "amount_received": 2_550,
+        "currency": "usd",
+        "metadata": {"account_id": "A", "payment_key": "pg-pay-1"},
+    }
+    payload, signature = signed(event_of("payment_intent.succeeded", intent))
+    assert verify(payload, signature, ENDPOINT_SECRET) == ProcessorEvent(
+        "charge_succeeded", "pi_later", {"account_id": "A", "payment_key": "pg-pay-1"}, 2_550, "USD"
+    )
+    nothing = {**intent, "amount_received": 0}
+    payload, signature = signed(event_of("payment_intent.succeeded", nothing))
+    with pytest.raises(WebhookRejected) as rejected:
+        verify(payload, signature, ENDPOINT_SECRET)
+    assert rejected.value.reason == "malformed"
+
+
 def test_other_event_types_are_acknowledged_and_ignored() -> None:
     intent = {"id": "pi_ok", "object": "payment_intent", "metadata": {}}
-    payload, signature = signed(event_of("payment_intent.succeeded", intent))
+    payload, signature = signed(event_of("payment_intent.created", intent))
     assert verify(payload, signature, ENDPOINT_SECRET) is None
 
 

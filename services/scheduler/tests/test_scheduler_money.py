@@ -22,6 +22,8 @@ from dunning_testkit.money_events import (
     plan_completed,
     promise_broken,
     promise_made,
+    settlement_agreed,
+    settlement_lapsed,
 )
 from dunning_testkit.scheduler import NOW, payment, planned_case, signal
 
@@ -144,6 +146,24 @@ def test_a_kept_plan_ends_resolved_and_never_escalates() -> None:
     assert not any(still_wanted(done, d.step_id) for d in planned.drafts)
 
 
+def test_a_plan_completed_again_after_a_reversal_is_applied_again() -> None:
+    planned = on_plan()
+    case = planned.case
+    for seq, remaining in ((1, 82_304), (2, 41_152), (3, 0)):
+        case = react(
+            case, payment(remaining, payment_id=f"PAY-{seq}", plan_id="PLAN-1", installments=[seq])
+        ).case
+    done = react(case, plan_completed(by_payment_id="PAY-3")).case
+    reopened = react(done, account_reopened(by_payment_id="PAY-3")).case
+    assert reopened.status == CaseStatus.ACTIVE
+    paid = react(reopened, payment(0, payment_id="PAY-4", plan_id="PLAN-1", installments=[3]))
+    # Paid again: the second completion is a new occurrence, not a redelivery of the first.
+    again = react(paid.case, plan_completed(by_payment_id="PAY-4"))
+    assert (again.case.status, again.case.note) == (CaseStatus.RESOLVED, "plan PLAN-1 completed")
+    redelivered = plan_completed(by_payment_id="PAY-4")
+    assert on_money(again.case, redelivered, POLICY, NOW) is None
+
+
 def test_the_last_payment_is_not_thanked_twice_the_settlement_confirms_it() -> None:
     case, _, _ = planned_case()
     paid = react(case, payment(0, payment_id="PAY-9"))
@@ -166,6 +186,24 @@ def test_a_reopened_account_resumes_at_the_named_stage() -> None:
     assert reopened.debt.balance.amount_minor == 41_152
     assert not still_wanted(reopened, settled.drafts[0].step_id)  # not sent yet: withdrawn
     assert reopened.is_due(NOW)
+
+
+def test_a_lapsed_settlement_resumes_escalation_at_the_named_stage() -> None:
+    case, _, _ = planned_case()
+    agreed = react(case, settlement_agreed())
+    assert agreed.case.paused_reason == PauseReason.PROMISED_TO_PAY
+    assert not agreed.case.is_due(NOW + timedelta(days=5))
+    lapsed = react(agreed.case, settlement_lapsed(at=NOW))
+    assert lapsed.case.status == CaseStatus.ACTIVE
+    assert lapsed.case.promise_until is None
+    assert (lapsed.case.stage_index, lapsed.case.attempt) == (URGENCY, 1)
+    assert lapsed.case.note == "settlement SET-1 lapsed: escalation resumes"
+    assert lapsed.case.is_due(NOW)
+    assert on_money(lapsed.case, settlement_lapsed(at=NOW), POLICY, NOW) is None
+    # A promise made since the settlement holds the case: its own date decides.
+    promised = react(agreed.case, promise_made()).case
+    held = react(promised, settlement_lapsed(at=NOW)).case
+    assert held.paused_reason == PauseReason.PROMISED_TO_PAY
 
 
 def test_a_promise_pauses_with_a_reminder_and_a_broken_one_resumes_escalation() -> None:

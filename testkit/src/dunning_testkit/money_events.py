@@ -19,6 +19,8 @@ from dunning_core.contracts.payments import (
     PlanCompleted,
     PromiseBroken,
     PromiseMade,
+    SettlementAgreed,
+    SettlementLapsed,
 )
 from dunning_testkit.scheduler import NOW
 
@@ -89,9 +91,19 @@ def plan_broken(
 
 
 def plan_completed(
-    account_id: str = "ACC-1", *, plan_id: str = "PLAN-1", at: datetime = NOW + timedelta(days=75)
+    account_id: str = "ACC-1",
+    *,
+    plan_id: str = "PLAN-1",
+    at: datetime = NOW + timedelta(days=75),
+    by_payment_id: str | None = "PAY-3",
 ) -> PlanCompleted:
-    return PlanCompleted(account_id=account_id, plan_id=plan_id, debt_id="DEBT-1", completed_at=at)
+    return PlanCompleted(
+        account_id=account_id,
+        plan_id=plan_id,
+        debt_id="DEBT-1",
+        completed_at=at,
+        by_payment_id=by_payment_id,
+    )
 
 
 def promise_made(
@@ -125,6 +137,39 @@ def promise_broken(
         due_on=due_on,
         amount_paid=Money(amount_minor=0),
         broken_at=at,
+    )
+
+
+def settlement_agreed(
+    account_id: str = "ACC-1", *, settlement_id: str = "SET-1", pay_by: date = date(2026, 3, 10)
+) -> SettlementAgreed:
+    return SettlementAgreed(
+        account_id=account_id,
+        settlement_id=settlement_id,
+        debt_id="DEBT-1",
+        amount=Money(amount_minor=70_000),
+        balance=Money(amount_minor=123_456),
+        pay_by=pay_by,
+        agreed_at=NOW,
+    )
+
+
+def settlement_lapsed(
+    account_id: str = "ACC-1",
+    *,
+    settlement_id: str = "SET-1",
+    pay_by: date = date(2026, 3, 10),
+    at: datetime = NOW + timedelta(days=9),
+) -> SettlementLapsed:
+    return SettlementLapsed(
+        account_id=account_id,
+        settlement_id=settlement_id,
+        debt_id="DEBT-1",
+        amount=Money(amount_minor=70_000),
+        amount_paid=Money(amount_minor=0),
+        pay_by=pay_by,
+        remaining_balance=Money(amount_minor=123_456),
+        lapsed_at=at,
     )
 
 

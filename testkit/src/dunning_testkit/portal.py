@@ -51,12 +51,15 @@ NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 ACCOUNT = "ACC-PORTAL-1"
 STEP = "stp_00000000-0000-5000-8000-000000000001"
 
-# Stripe's test cards (money-api.md), and one that stays pending (3-D Secure in Stripe).
+# Stripe's test cards (money-api.md), one that stays pending (3-D Secure in Stripe), and the
+# sandbox's delayed cards: processing, then succeeded or failed (a webhook tells).
 CARD_OK = "4242424242424242"
 CARD_DECLINED = "4000000000000002"
 CARD_NO_FUNDS = "4000000000009995"
 CARD_DISPUTED_LATER = "4000000000000259"
 CARD_PENDING = "4000002500003155"
+CARD_SUCCEEDS_LATER = "4000000000007700"
+CARD_FAILS_LATER = "4000000000007718"
 
 
 def link(
@@ -90,7 +93,7 @@ class FakeProcessor:
         declines = {CARD_DECLINED: "generic_decline", CARD_NO_FUNDS: "insufficient_funds"}
         if card.number in declines:
             made = Charge(processor_id, "declined", declines[card.number], "declined")
-        elif card.number == CARD_PENDING:
+        elif card.number in (CARD_PENDING, CARD_SUCCEEDS_LATER, CARD_FAILS_LATER):
             made = Charge(processor_id, "pending", None, None)
         else:
             made = Charge(processor_id, "succeeded", None, None)
@@ -109,13 +112,19 @@ class FakeWebhooks:
         if signature != "good":
             raise ValueError("bad signature")
         kind, processor_id = payload.decode().split()
-        if kind not in ("charge_disputed", "charge_failed"):
+        if kind not in ("charge_disputed", "charge_failed", "charge_succeeded"):
             return None
-        metadata = next(
-            (m for c, _, m in self.processor.charges.values() if c.processor_id == processor_id),
-            {},
+        amount, metadata = next(
+            (
+                (a, m)
+                for c, a, m in self.processor.charges.values()
+                if c.processor_id == processor_id
+            ),
+            (0, {}),
         )
-        return ProcessorEvent(kind, processor_id, metadata)  # type: ignore[arg-type]
+        if kind != "charge_succeeded":
+            return ProcessorEvent(kind, processor_id, metadata)  # type: ignore[arg-type]
+        return ProcessorEvent("charge_succeeded", processor_id, metadata, amount, "USD")
 
 
 def _schedule(offer: PlanOffer) -> list[Installment]:
@@ -144,6 +153,7 @@ class MemoryMoney:
     writes: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     fail_reads: bool = False
     discount_minor: int | None = None  # an early-payment discount on offer, if any
+    itemization_basis: str | None = None  # the creditor's reference date, when it gave one
 
     def _known(self, account_id: str) -> None:
         if self.fail_reads:
@@ -178,6 +188,7 @@ class MemoryMoney:
             status="settled" if self.balance_minor - paid <= 0 else "open",
             itemization=Itemization(
                 itemization_date=date(2025, 11, 1),
+                basis=self.itemization_basis,
                 amount_on_itemization_date_minor=self.balance_minor - 2_500,
                 interest_minor=1_500,
                 fees_minor=1_000,

@@ -28,6 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from dunning_ledger.itemization_columns import ItemizationColumns
+
 SCHEMA = "ledger"
 Instant = DateTime(timezone=True)
 
@@ -45,7 +47,7 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSONB, datetime: Instant}
 
 
-class Account(Base):
+class Account(ItemizationColumns, Base):
     """One account and its debt; ``debt`` and ``consumer`` are the imported snapshot."""
 
     __tablename__ = "accounts"

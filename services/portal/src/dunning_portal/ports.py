@@ -49,11 +49,14 @@ class PaymentProcessor(Protocol):
 
 @dataclass(frozen=True)
 class ProcessorEvent:
-    """A processor's webhook, verified and reduced to what the page acts on."""
+    """A processor's webhook, verified and reduced to what the page acts on. A charge that
+    succeeded later carries its amount (minor units) and currency (ISO 4217, upper case)."""
 
-    kind: Literal["charge_disputed", "charge_failed"]
+    kind: Literal["charge_disputed", "charge_failed", "charge_succeeded"]
     processor_id: str
     metadata: dict[str, str]
+    amount_minor: int | None = None
+    currency: str | None = None
 
 
 class ProcessorWebhooks(Protocol):

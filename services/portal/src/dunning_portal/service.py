@@ -247,20 +247,42 @@ class Portal:
         return View(view.link, view.account, money, await self.ledger.offers(account_id))
 
     async def processor_event(self, event: ProcessorEvent) -> bool:
-        """A disputed or failed charge reverses the card payment it recorded; True when the
-        ledger has it (or never had it: a pending charge that failed recorded nothing)."""
+        """A charge that succeeded records its payment (once: the id is the one the page
+        records when the charge succeeds at once); a disputed or failed charge reverses the
+        card payment it recorded. True when the ledger has it (or never had it: a pending
+        charge that failed recorded nothing)."""
         account_id = event.metadata.get("account_id")
         pay_key = event.metadata.get("payment_key")
         if not account_id or not pay_key:
             log.warning("processor event not from the page", extra={"kind": event.kind})
             return False
+        payment_id = card_payment_id(pay_key, event.processor_id)
+        if event.kind == "charge_succeeded":
+            if event.amount_minor is None or event.currency is None:
+                raise ValueError("a charge that succeeded carries its amount")
+            try:
+                await self.ledger.record_payment(
+                    account_id,
+                    payment_id=payment_id,
+                    amount_minor=event.amount_minor,
+                    currency=event.currency,
+                    method="card",
+                    source="processor",
+                )
+            except LedgerRefused as refused:
+                # Permanent (another amount under that id, an unknown account): the processor
+                # sending it again would not help; an operator reconciles from the log.
+                log.warning("ledger refused a confirmed charge", extra={"status": refused.status})
+                return False
+            log.info("processor confirmed a charge", extra={"kind": event.kind})
+            return True
         reason: ReversalReason = (
             "chargeback" if event.kind == "charge_disputed" else "processor_failure"
         )
         try:
             await self.ledger.reverse_payment(
                 account_id,
-                card_payment_id(pay_key, event.processor_id),
+                payment_id,
                 reason=reason,
                 source="processor",
             )

@@ -76,6 +76,7 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
                 settings.stripe_webhook_url,
                 settings.stripe_webhook_secret.get_secret_value(),
                 settings.stripe_dispute_delay_ms / 1000,
+                settings.stripe_processing_delay_ms / 1000,
             ),
             twilio_credentials=frozenset(credentials),
         )

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from dunning_sandbox.stripe_rules import StripeError
+from dunning_sandbox.stripe_rules import Outcome, StripeError
 
 
 @dataclass(slots=True)
@@ -39,6 +39,7 @@ class PaymentRecord:
     last_payment_error: StripeError | None = None
     idempotency_key: str | None = None
     dispute_id: str | None = None
+    then: Outcome | None = None  # how a `processing` payment ends, once its time is up
 
     def to_json(self) -> dict[str, Any]:
         """The control API's view (GET /_sandbox/charges)."""
@@ -68,12 +69,14 @@ class PaymentRecord:
 
 @dataclass(slots=True)
 class StripeEndpoint:
-    """Where Stripe events go, the secret that signs them, and how long after the dispute
-    card's success its dispute comes: from settings, changed by the control API."""
+    """Where Stripe events go, the secret that signs them, how long after the dispute
+    card's success its dispute comes and how long a delayed card stays `processing`: from
+    settings, changed by the control API."""
 
     url: str | None
     secret: str
     dispute_delay_s: float
+    processing_delay_s: float = 2.0
 
 
 @dataclass(frozen=True, slots=True)

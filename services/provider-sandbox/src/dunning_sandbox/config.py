@@ -63,6 +63,8 @@ class SandboxSettings(BaseSettings):
     stripe_webhook_secret: SecretStr = SecretStr(DEFAULT_STRIPE_WEBHOOK_SECRET)
     # How long after a succeeded charge with the dispute test card its dispute is opened.
     stripe_dispute_delay_ms: int = Field(default=5_000, ge=0)
+    # How long a payment with a delayed test card stays `processing` before it ends.
+    stripe_processing_delay_ms: int = Field(default=2_000, ge=0)
 
     callback_delay_ms: int = Field(default=50, ge=0)
     callback_max_attempts: int = Field(default=8, ge=1)

@@ -13,7 +13,8 @@
   of the card only), with counts
 - `POST /_sandbox/stripe/disputes`: the card holder disputes a succeeded payment now
 - `POST /_sandbox/stripe/webhook`: where Stripe events go, their signing secret, the
-  dispute card's delay (as a Stripe dashboard's webhook endpoint)
+  dispute card's delay and the delayed cards' processing time (as a Stripe dashboard's
+  webhook endpoint)
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from dunning_sandbox.ids import sendgrid_recipient_message_id, twilio_sid
 from dunning_sandbox.message_store import Channel, EmailRecord, InboundRecord
 from dunning_sandbox.sendgrid_api import build_event
 from dunning_sandbox.state import SandboxState, StateDep
-from dunning_sandbox.stripe_api import open_dispute
+from dunning_sandbox.stripe_events import open_dispute
 from dunning_sandbox.twilio_api import signed_form
 from dunning_sandbox.webhook_dispatcher import Delivery, is_allowed_callback_url
 
@@ -94,11 +95,12 @@ async def simulate_dispute(request: DisputeRequest, state: StateDep) -> Response
 
 class StripeWebhookRequest(BaseModel):
     """The Stripe webhook endpoint: a URL (null: send no events), and optionally a new
-    signing secret and dispute delay; what is not given stays."""
+    signing secret, dispute delay and processing time; what is not given stays."""
 
     url: str | None
     secret: str | None = Field(default=None, min_length=1)
     dispute_delay_ms: int | None = Field(default=None, ge=0)
+    processing_delay_ms: int | None = Field(default=None, ge=0)
 
 
 @router.post("/_sandbox/stripe/webhook")
@@ -113,8 +115,13 @@ async def set_stripe_webhook(request: StripeWebhookRequest, state: StateDep) -> 
         endpoint.secret = request.secret
     if request.dispute_delay_ms is not None:
         endpoint.dispute_delay_s = request.dispute_delay_ms / 1000
+    if request.processing_delay_ms is not None:
+        endpoint.processing_delay_s = request.processing_delay_ms / 1000
     delay_ms = round(endpoint.dispute_delay_s * 1000)
-    return _json({"url": endpoint.url, "dispute_delay_ms": delay_ms})
+    processing_ms = round(endpoint.processing_delay_s * 1000)
+    return _json(
+        {"url": endpoint.url, "dispute_delay_ms": delay_ms, "processing_delay_ms": processing_ms}
+    )
 
 
 @router.post("/_sandbox/reset")

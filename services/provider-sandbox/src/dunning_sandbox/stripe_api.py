@@ -11,8 +11,10 @@
   they come before the endpoint runs (nothing saved, so a retry with the key goes
   through), except `hang_s`: charged and saved, answered late (the answer lost).
 - The dispute test card: `stripe_dispute_delay_ms` after it succeeds, a
-  `charge.dispute.created` event goes to `stripe_webhook_url` with `Stripe-Signature`
-  (all three settings can be changed at run time: `POST /_sandbox/stripe/webhook`).
+  `charge.dispute.created` event goes to `stripe_webhook_url` with `Stripe-Signature`;
+  the delayed cards answer `processing` and `stripe_processing_delay_ms` later end in
+  `payment_intent.succeeded` or `payment_intent.payment_failed` (stripe_events.py; the
+  settings can be changed at run time: `POST /_sandbox/stripe/webhook`).
 """
 
 from __future__ import annotations
@@ -33,10 +35,9 @@ from dunning_sandbox import stripe_rules
 from dunning_sandbox.charge_store import PaymentRecord, SavedAnswer, fingerprint
 from dunning_sandbox.faults import Fault
 from dunning_sandbox.ids import stripe_id
-from dunning_sandbox.signing import STRIPE_SIGNATURE_HEADER, stripe_signature
 from dunning_sandbox.state import SandboxState, StateDep
+from dunning_sandbox.stripe_events import dispute_later, finish_processing, payment_intent
 from dunning_sandbox.stripe_rules import StripeError
-from dunning_sandbox.webhook_dispatcher import Delivery, is_allowed_callback_url
 
 router = APIRouter(prefix="/v1/payment_intents", tags=["stripe"])
 
@@ -85,37 +86,6 @@ def _unauthorized(state: SandboxState, request: Request) -> Response | None:
     return response
 
 
-def payment_intent(record: PaymentRecord) -> dict[str, Any]:
-    """The PaymentIntent object, as Stripe renders it (the fields we keep)."""
-    error = record.last_payment_error
-    succeeded = record.status == "succeeded"
-    return {
-        "id": record.id,
-        "object": "payment_intent",
-        "amount": record.amount,
-        "amount_capturable": 0,
-        "amount_received": record.amount if succeeded else 0,
-        "capture_method": "automatic_async",
-        "client_secret": record.client_secret,
-        "confirmation_method": "automatic",
-        "created": record.created,
-        "currency": record.currency,
-        "description": record.description,
-        "last_payment_error": error.to_json() if error else None,
-        "latest_charge": record.charge_id,
-        "livemode": False,
-        "metadata": record.metadata,
-        "next_action": (
-            {"type": "use_stripe_sdk", "use_stripe_sdk": {"type": "three_d_secure_redirect"}}
-            if record.status == "requires_action"
-            else None
-        ),
-        "payment_method": record.payment_method_id,
-        "payment_method_types": ["card"],
-        "status": record.status,
-    }
-
-
 def _fault(state: SandboxState, card: stripe_rules.Card | None) -> Fault | None:
     fault = state.faults.take(card.number) if card is not None else None
     return fault or state.faults.take(ALL_CHARGES)
@@ -150,7 +120,10 @@ def _confirm(state: SandboxState, record: PaymentRecord, card: stripe_rules.Card
     record.last_payment_error = outcome.decline
     state.charges.counts[f"stripe.{outcome.status}"] += 1
     if outcome.disputed:
-        state.later(state.stripe_endpoint.dispute_delay_s, _dispute_later, state, record)
+        state.later(state.stripe_endpoint.dispute_delay_s, dispute_later, state, record)
+    record.then = outcome.then
+    if outcome.then is not None:
+        state.later(state.stripe_endpoint.processing_delay_s, finish_processing, state, record)
     if outcome.decline is not None:
         extra = {
             "charge": record.charge_id,
@@ -284,69 +257,3 @@ def _no_such(payment_intent_id: str) -> StripeError:
         None,
         "intent",
     )
-
-
-def dispute_event(record: PaymentRecord, dispute_id: str, now: int) -> dict[str, Any]:
-    """The `charge.dispute.created` event of a fraud dispute on `record`'s charge."""
-    dispute = {
-        "id": dispute_id,
-        "object": "dispute",
-        "amount": record.amount,
-        "balance_transactions": [],
-        "charge": record.charge_id,
-        "created": now,
-        "currency": record.currency,
-        "evidence_details": {
-            "due_by": now + 7 * 86_400,
-            "has_evidence": False,
-            "past_due": False,
-            "submission_count": 0,
-        },
-        "is_charge_refundable": False,
-        "livemode": False,
-        "metadata": {},
-        "payment_intent": record.id,
-        "reason": "fraudulent",
-        "status": "needs_response",
-    }
-    return {
-        "id": stripe_id("evt"),
-        "object": "event",
-        "api_version": stripe_rules.API_VERSION,
-        "created": now,
-        "data": {"object": dispute},
-        "livemode": False,
-        "pending_webhooks": 1,
-        "request": {"id": None, "idempotency_key": None},
-        "type": "charge.dispute.created",
-    }
-
-
-def _dispute_later(state: SandboxState, record: PaymentRecord) -> None:
-    open_dispute(state, record)
-
-
-def open_dispute(state: SandboxState, record: PaymentRecord) -> str | None:
-    """Dispute `record`'s charge and send the signed event; its id (None: nothing to
-    dispute, or already disputed)."""
-    if record.status != "succeeded" or record.dispute_id is not None:
-        return None
-    record.dispute_id = dispute_id = stripe_id("dp")
-    state.charges.counts["stripe.disputed"] += 1
-    url = state.stripe_endpoint.url
-    if url is None or not is_allowed_callback_url(url, state.settings.callback_allowed_hosts):
-        state.charges.counts["stripe.event.unsent"] += 1
-        return dispute_id
-    payload = orjson.dumps(dispute_event(record, dispute_id, int(time.time())))
-    secret = state.stripe_endpoint.secret
-
-    def build() -> tuple[bytes, dict[str, str]]:
-        return payload, {
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-            STRIPE_SIGNATURE_HEADER: stripe_signature(secret, int(time.time()), payload),
-        }
-
-    state.charges.counts["stripe.event.sent"] += 1
-    state.dispatcher.submit(Delivery(url=url, build=build))
-    return dispute_id

@@ -15,13 +15,17 @@ with no PaymentIntent either. The card number then decides, as Stripe's test car
 | 4000000000000127 | declined: incorrect_cvc |
 | 4000000000000119 | declined: processing_error |
 | 4000000000000259 | succeeded, then disputed (charge.dispute.created, reason fraudulent) |
+| 4000000000007700 | processing, then succeeded (payment_intent.succeeded) |
+| 4000000000007718 | processing, then failed: insufficient_funds (payment_intent.payment_failed) |
 | 4000002500003155 | requires_action (3D Secure) |
 | 4242424242424241 (fails Luhn) | card_error incorrect_number, nothing created |
 
 An expiry month outside 1-12 is `invalid_expiry_month`, a past expiry
 `invalid_expiry_year`, a CVC that is not 3 or 4 digits `invalid_cvc` (card_error, 402).
 A declined card still creates the PaymentIntent (status `requires_payment_method`, the
-error as its `last_payment_error`), as on Stripe.
+error as its `last_payment_error`), as on Stripe. The two delayed cards answer `processing`
+(as Stripe does for methods that settle later: bank debits, some wallets); the outcome comes
+`stripe_processing_delay_ms` later, as a signed event.
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ _MINIMUM_AMOUNT = {"usd": 50, "eur": 50, "gbp": 30, "cad": 50, "mxn": 1000, "jpy
 _ZERO_DECIMAL = frozenset({"jpy", "krw", "vnd", "clp", "pyg", "xaf", "xof", "ugx"})
 
 DISPUTE_CARD = "4000000000000259"
+PROCESSING_SUCCEEDS_CARD = "4000000000007700"
+PROCESSING_FAILS_CARD = "4000000000007718"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,11 +114,13 @@ class PaymentRequest:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What confirming a card does: a status, the decline when there is one, a dispute."""
+    """What confirming a card does: a status, the decline when there is one, a dispute;
+    for a `processing` payment, how it ends later (`then`: another outcome)."""
 
-    status: str  # succeeded | requires_payment_method | requires_action
+    status: str  # succeeded | requires_payment_method | requires_action | processing
     decline: StripeError | None = None
     disputed: bool = False
+    then: Outcome | None = None
 
 
 def parse_form(pairs: Iterable[tuple[str, str]]) -> Form:
@@ -281,6 +289,11 @@ _OUTCOMES: dict[str, Outcome] = {
         "processing_error",
     ),
     DISPUTE_CARD: Outcome("succeeded", disputed=True),
+    PROCESSING_SUCCEEDS_CARD: Outcome("processing", then=Outcome("succeeded")),
+    PROCESSING_FAILS_CARD: Outcome(
+        "processing",
+        then=_declined("insufficient_funds", "Your card has insufficient funds."),
+    ),
     "4000002500003155": Outcome("requires_action"),
 }
 

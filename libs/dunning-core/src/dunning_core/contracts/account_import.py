@@ -14,4 +14,6 @@ IMPORT_COLUMNS: Final[tuple[str, ...]] = (
     "locale", "creditor", "debt_id", "balance", "currency", "due_date", "delinquent_since",
     "medical", "legal_action_authorized", "limitation_date", "validation_notice_sent_at",
     "ca_license_number", "charged_off_on", "last_payment_date",
+    "itemization_date", "itemization_basis", "itemization_amount", "itemization_interest",
+    "itemization_fees", "itemization_payments", "itemization_credits",
 )  # fmt: skip

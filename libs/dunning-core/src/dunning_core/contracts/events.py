@@ -82,6 +82,27 @@ class Consumer(Frozen):
     nyc_electronic_consent: bool = False
 
 
+ItemizationBasis = Literal[
+    "last_statement", "charge_off", "last_payment", "transaction", "judgment"
+]
+"""Which Regulation F reference date the itemization date is (12 CFR 1006.34(b)(3))."""
+
+
+class Itemization(Frozen):
+    """Regulation F's itemization of the debt, as the creditor gave it: the amount owed on
+    the itemization date and the interest, fees, payments and credits since, in the debt's
+    currency's minor units. The balance is ``amount + interest + fees - payments - credits``.
+    """
+
+    itemization_date: date
+    basis: ItemizationBasis
+    amount_minor: int = Field(ge=0, description="Owed on the itemization date.")
+    interest_minor: int = Field(default=0, ge=0)
+    fees_minor: int = Field(default=0, ge=0)
+    payments_minor: int = Field(default=0, ge=0)
+    credits_minor: int = Field(default=0, ge=0)
+
+
 class Debt(Frozen):
     debt_id: str = Field(min_length=1, max_length=64)
     creditor: str = Field(min_length=1)
@@ -101,6 +122,12 @@ class Debt(Frozen):
         default=None,
         description="Last payment before import; restarts the limitation period only where "
         "the governing state lets a payment revive the debt.",
+    )
+    # Left out of the JSON when absent: a debt imported without one keeps its fingerprint.
+    itemization: Itemization | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="The creditor's itemization (Regulation F); absent when not given.",
     )
 
 

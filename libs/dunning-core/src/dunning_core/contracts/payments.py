@@ -2,9 +2,13 @@
 
 The ledger owns plans, promises, settlements and installments and is the only producer.
 Every event is keyed by ``account_id``: one account's money events arrive in the order the
-ledger committed them. Each event's ``ce_id`` derives from its natural key, so a consumer
-deduplicates on ``ce_id`` alone. Amounts are integer minor units plus an ISO 4217 currency;
-due dates are calendar dates in the consumer's time zone; instants are UTC with an offset.
+ledger committed them. Each event's ``ce_id`` derives from its natural key, which names the
+occurrence (not just the arrangement): an arrangement that ends again after a reversal
+reopened it (a plan completed twice, a promise kept twice) carries the payment that ended
+it this time, so a consumer deduplicates on ``ce_id`` alone and never skips a new
+occurrence, while a redelivery of the same one keeps its id. Amounts are integer minor units
+plus an ISO 4217 currency; due dates are calendar dates in the consumer's time zone; instants
+are UTC with an offset.
 """
 
 from __future__ import annotations
@@ -164,9 +168,14 @@ class PlanCompleted(Event):
     plan_id: str = _ID
     debt_id: str
     completed_at: Instant
+    by_payment_id: str | None = Field(
+        default=None,
+        description="The payment that paid the last installment (a plan reopened by a "
+        "reversal completes again with another).",
+    )
 
     def natural_key(self) -> tuple[object, ...]:
-        return (self.plan_id,)
+        return (self.plan_id,) if self.by_payment_id is None else (self.plan_id, self.by_payment_id)
 
 
 class PromiseMade(Event):
@@ -198,7 +207,8 @@ class PromiseKept(Event):
     kept_at: Instant
 
     def natural_key(self) -> tuple[object, ...]:
-        return (self.promise_id,)
+        # A promise reopened by a reversal may be kept again, by another payment.
+        return (self.promise_id, self.payment_id)
 
 
 class PromiseBroken(Event):
@@ -232,6 +242,26 @@ class SettlementAgreed(Event):
     source: Source | None = None
 
     def natural_key(self) -> tuple[object, ...]:
+        return (self.settlement_id,)
+
+
+class SettlementLapsed(Event):
+    """Sent when a settlement's pay-by date has passed without its amount paid: the offer
+    is void, the whole balance is owed again and collection resumes."""
+
+    event_type: ClassVar[str] = "settlement.lapsed.v1"
+    topic: ClassVar[str] = "payments.v1"
+
+    settlement_id: str = _ID
+    debt_id: str
+    amount: Money = Field(description="The settlement amount that was not paid in time.")
+    amount_paid: Money = Field(description="What was paid toward it by its pay-by date.")
+    pay_by: date
+    remaining_balance: Money = Field(description="The balance owed now that it has lapsed.")
+    lapsed_at: Instant
+
+    def natural_key(self) -> tuple[object, ...]:
+        # A lapsed settlement stays lapsed (a reversal reopens only a paid one): once each.
         return (self.settlement_id,)
 
 
@@ -278,6 +308,7 @@ PAYMENT_EVENTS: tuple[type[Event], ...] = (
     PromiseKept,
     PromiseBroken,
     SettlementAgreed,
+    SettlementLapsed,
     AccountSettled,
     AccountReopened,
 )

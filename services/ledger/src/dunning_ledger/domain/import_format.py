@@ -32,6 +32,13 @@ column left out of the header reads as empty in every row; an unknown column is 
 | ca_license_number | | the collector's California licence number |
 | charged_off_on | | `YYYY-MM-DD` of the charge-off |
 | last_payment_date | | `YYYY-MM-DD` of the consumer's last payment to the creditor |
+| itemization_date | | `YYYY-MM-DD`: the Regulation F itemization date (`import_itemization`) |
+| itemization_basis | | last_statement, charge_off, last_payment, transaction, judgment |
+| itemization_amount | | decimal: owed on the itemization date |
+| itemization_interest | | decimal >= 0: interest since (default 0) |
+| itemization_fees | | decimal >= 0: fees since (default 0) |
+| itemization_payments | | decimal >= 0: payments since (default 0) |
+| itemization_credits | | decimal >= 0: credits since (default 0) |
 
 Booleans read `true/false`, `yes/no`, `y/n`, `t/f`, `1/0`; empty means the default.
 Text is UTF-8 without control characters (a NUL, a line break inside a name...); a value

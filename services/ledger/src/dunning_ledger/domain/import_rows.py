@@ -34,6 +34,7 @@ from dunning_ledger.domain.import_format import (
     read_csv,
     read_json_rows,
 )
+from dunning_ledger.domain.import_itemization import read_itemization
 from dunning_ledger.domain.money import CURRENCY_EXPONENTS, MoneyError, parse_minor
 from dunning_ledger.domain.regions import US_REGIONS
 
@@ -286,6 +287,9 @@ def validate_row(raw: RawRow) -> tuple[ImportedAccount | None, list[RowError]]:
     ca_license = r.text("ca_license_number", max_length=64)
     charged_off_on = r.day("charged_off_on")
     last_payment_date = r.day("last_payment_date")
+    itemization = read_itemization(
+        raw.values, currency if currency in CURRENCY_EXPONENTS else "USD", balance_minor, r.fail
+    )
 
     if (
         r.errors
@@ -320,6 +324,7 @@ def validate_row(raw: RawRow) -> tuple[ImportedAccount | None, list[RowError]]:
             ca_license_number=ca_license,
             charged_off_on=charged_off_on,
             last_payment_date=last_payment_date,
+            itemization=itemization,
         )
     except ValidationError as exc:  # the checks above should leave nothing for the models
         first = exc.errors()[0]

@@ -1,6 +1,7 @@
 """The periodic pass over due dates, on the injected clock: installments missed after the
 grace days (InstallmentMissed), plans broken at the terms' count (PlanBroken), promises
-broken after their date (PromiseBroken), settlements lapsed after their pay-by date.
+broken after their date (PromiseBroken), settlements lapsed after their pay-by date
+(SettlementLapsed).
 
 Each account is handled in a transaction of its own, under its row lock taken with SKIP
 LOCKED: two ledger replicas passing at once split the accounts between them, and what one
@@ -18,7 +19,12 @@ from datetime import UTC, datetime, timedelta
 
 from dunning_core.contracts.common import Money
 from dunning_core.contracts.events import Event
-from dunning_core.contracts.payments import InstallmentMissed, PlanBroken, PromiseBroken
+from dunning_core.contracts.payments import (
+    InstallmentMissed,
+    PlanBroken,
+    PromiseBroken,
+    SettlementLapsed,
+)
 
 from dunning_ledger.accounts.service import envelope_of
 from dunning_ledger.domain.lifecycle import Overdue, pass_due_dates
@@ -165,6 +171,19 @@ def overdue_events(account: Account, overdue: Overdue, now: datetime) -> list[Ev
                 due_on=promise.due_on,
                 amount_paid=Money(amount_minor=promise.paid_minor, currency=currency),
                 broken_at=now,
+            )
+        )
+    settlement = overdue.state.settlement
+    if overdue.settlement_lapsed and settlement is not None:
+        events.append(
+            SettlementLapsed(
+                **common,
+                settlement_id=settlement.settlement_id,
+                amount=Money(amount_minor=settlement.amount_minor, currency=currency),
+                amount_paid=Money(amount_minor=settlement.paid_minor, currency=currency),
+                pay_by=settlement.pay_by,
+                remaining_balance=Money(amount_minor=account.balance_minor, currency=currency),
+                lapsed_at=now,
             )
         )
     return events

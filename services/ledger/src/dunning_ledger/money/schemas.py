@@ -13,6 +13,12 @@ class Itemization(BaseModel):
     """Regulation F: the debt on the itemization date, and what changed it since."""
 
     itemization_date: date
+    basis: str | None = Field(
+        default=None,
+        description="Which reference date the itemization date is (last_statement, "
+        "charge_off, last_payment, transaction, judgment); null: the creditor gave no "
+        "itemization and it runs from the charge-off or due date, interest and fees 0.",
+    )
     amount_on_itemization_date_minor: int
     interest_minor: int
     fees_minor: int

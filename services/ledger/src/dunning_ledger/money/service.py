@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from dunning_ledger.accounts.service import existing_account
 from dunning_ledger.domain.lifecycle import Allocation
@@ -25,6 +26,33 @@ from dunning_ledger.plans.schemas import installment_out
 from dunning_ledger.ports import Clock, Transactions
 
 
+def itemization_of(
+    debt: dict[str, Any], imported_minor: int, created_on: date, paid: int, forgiven: int
+) -> Itemization:
+    """The creditor's itemization (the import's) with what the ledger took since added to
+    its payments and credits; without one, from the charge-off or due date."""
+    given = debt.get("itemization")
+    if given:
+        return Itemization(
+            itemization_date=date.fromisoformat(str(given["itemization_date"])),
+            basis=str(given["basis"]),
+            amount_on_itemization_date_minor=int(given["amount_minor"]),
+            interest_minor=int(given.get("interest_minor", 0)),
+            fees_minor=int(given.get("fees_minor", 0)),
+            payments_minor=int(given.get("payments_minor", 0)) + paid,
+            credits_minor=int(given.get("credits_minor", 0)) + forgiven,
+        )
+    due = debt.get("charged_off_on") or debt.get("due_date")
+    return Itemization(
+        itemization_date=date.fromisoformat(str(due)) if due else created_on,
+        amount_on_itemization_date_minor=imported_minor,
+        interest_minor=0,
+        fees_minor=0,
+        payments_minor=paid,
+        credits_minor=forgiven,
+    )
+
+
 class MoneyService:
     def __init__(self, transactions: Transactions, clock: Clock, terms: PaymentTerms) -> None:
         self.transactions = transactions
@@ -43,14 +71,12 @@ class MoneyService:
             Allocation.of_json(p.allocation) if p.allocation else Allocation(p.amount_minor)
             for p in live
         ]
-        due = account.debt.get("charged_off_on") or account.debt.get("due_date")
-        itemization = Itemization(
-            itemization_date=date.fromisoformat(str(due)) if due else account.created_at.date(),
-            amount_on_itemization_date_minor=account.imported_balance_minor,
-            interest_minor=0,
-            fees_minor=0,
-            payments_minor=sum(a.to_balance for a in allocations),
-            credits_minor=sum(a.forgiven for a in allocations),
+        itemization = itemization_of(
+            account.debt,
+            account.imported_balance_minor,
+            account.created_at.date(),
+            sum(a.to_balance for a in allocations),
+            sum(a.forgiven for a in allocations),
         )
         return MoneyOut(
             account_id=account.account_id,

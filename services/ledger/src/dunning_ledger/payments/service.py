@@ -240,7 +240,11 @@ def received_events(
             )
         )
     if applied.plan_completed and a.plan_id is not None:
-        events.append(PlanCompleted(**common, plan_id=a.plan_id, completed_at=now))
+        events.append(
+            PlanCompleted(
+                **common, plan_id=a.plan_id, completed_at=now, by_payment_id=payment.payment_id
+            )
+        )
     if applied.settled:
         how = (
             "settlement"

@@ -3,6 +3,10 @@
 
     `charge.dispute.created`                 → charge_disputed (the payer's bank took the
                                                money back: the portal records a chargeback)
+    `payment_intent.succeeded`               → charge_succeeded, with the amount received
+                                               (a charge that was `processing` went through;
+                                               Stripe also sends it for one that succeeded
+                                               at once: the portal records either once)
     `payment_intent.payment_failed`,
     `charge.failed`                          → charge_failed
     any other type                           → None: acknowledge it, nothing to do
@@ -20,17 +24,19 @@ Stripe delivers the event again. `verify` alone is the pure, synchronous half.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Literal, Protocol
 
 import stripe
 
 from dunning_portal.ports import ProcessorEvent
 
-ProcessorEventKind = Literal["charge_disputed", "charge_failed"]
+ProcessorEventKind = Literal["charge_disputed", "charge_failed", "charge_succeeded"]
 RejectionReason = Literal["missing_signature", "bad_signature", "malformed"]
 
 _KINDS: dict[str, ProcessorEventKind] = {
     "charge.dispute.created": "charge_disputed",
+    "payment_intent.succeeded": "charge_succeeded",
     "payment_intent.payment_failed": "charge_failed",
     "charge.failed": "charge_failed",
 }
@@ -76,7 +82,12 @@ def _read(kind: ProcessorEventKind, subject: Any) -> ProcessorEvent:
     if not isinstance(processor_id, str) or not processor_id:
         raise TypeError("no payment_intent")
     metadata = {} if subject["object"] == "dispute" else _strings(subject.get("metadata"))
-    return ProcessorEvent(kind, processor_id, metadata)
+    if kind != "charge_succeeded":
+        return ProcessorEvent(kind, processor_id, metadata)
+    amount, currency = subject["amount_received"], subject["currency"]
+    if not isinstance(amount, int) or amount <= 0 or not isinstance(currency, str):
+        raise TypeError("no amount received")
+    return ProcessorEvent(kind, processor_id, metadata, amount, currency.upper())
 
 
 def _strings(metadata: Any) -> dict[str, str]:
@@ -98,4 +109,4 @@ class StripeWebhooks:
         if event is None or event.metadata:
             return event
         metadata = await self._lookup.payment_metadata(event.processor_id)
-        return ProcessorEvent(event.kind, event.processor_id, metadata)
+        return replace(event, metadata=metadata)

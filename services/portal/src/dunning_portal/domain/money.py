@@ -14,6 +14,7 @@ class _Read(BaseModel):
 
 class Itemization(_Read):
     itemization_date: date
+    basis: str | None = None  # which reference date: last_statement, charge_off, ...
     amount_on_itemization_date_minor: int
     interest_minor: int = 0
     fees_minor: int = 0

@@ -152,6 +152,29 @@ class Renderer:
             "payment_date": (
                 fmt.long_date(draft.on_date, text_locale) if draft.on_date is not None else None
             ),
+            "itemization": self._itemization(debt, locale, text_locale),
+        }
+
+    def _itemization(self, debt: Debt, locale: str, text_locale: str) -> dict[str, str] | None:
+        """The creditor's Regulation F itemization, formatted; what was paid here since the
+        import is added to its payments, so the lines add up to the balance now."""
+        item = debt.itemization
+        if item is None:
+            return None
+        fmt, currency = self.formatters, debt.balance.currency
+        total = (
+            item.amount_minor + item.interest_minor + item.fees_minor
+            - item.payments_minor - item.credits_minor
+        )  # fmt: skip
+        paid_here = max(0, total - debt.balance.amount_minor)
+        return {
+            "date": fmt.long_date(item.itemization_date, text_locale),
+            "basis": item.basis,
+            "amount": fmt.money(item.amount_minor, currency, locale),
+            "interest": fmt.money(item.interest_minor, currency, locale),
+            "fees": fmt.money(item.fees_minor, currency, locale),
+            "payments": fmt.money(item.payments_minor + paid_here, currency, locale),
+            "credits": fmt.money(item.credits_minor, currency, locale),
         }
 
     def pay_url(self, draft: StepDraft) -> str:

@@ -4,9 +4,9 @@
   before each installment; a payment toward installments withdraws their reminders.
 - A promise made pauses the ladder until the day after its date and schedules a reminder.
 - A payment is thanked (once), a missed installment followed up, a settlement confirmed.
-- A plan or promise broken lifts its pause and escalation resumes at the policy's stage; a
-  plan completed lifts its pause and, with nothing owed, the case is resolved: a kept plan
-  never escalates. A reopened account resumes at the policy's stage.
+- A plan or promise broken, or a settlement lapsed, lifts its pause and escalation resumes at
+  the policy's stage; a plan completed lifts its pause and, with nothing owed, the case is
+  resolved: a kept plan never escalates. A reopened account resumes at the policy's stage.
 
 Messages are drafts, placed at the preferred local hour on the first usable channel of
 ``policy.plans.channels``; the gate vets them like any step. Every event is applied once:
@@ -36,6 +36,7 @@ from dunning_core.contracts.payments import (
     PromiseKept,
     PromiseMade,
     SettlementAgreed,
+    SettlementLapsed,
 )
 
 from dunning_scheduler.domain import money_steps as messages
@@ -307,6 +308,18 @@ def _settlement(
     return MoneyReaction(replace(paused, promise_until=until, note=note, updated_at=now))
 
 
+def _settlement_lapsed(
+    case: Case, event: SettlementLapsed, policy: EscalationPolicy, now: datetime
+) -> MoneyReaction:
+    """Unpaid by its date: the offer is void and escalation resumes, as for a broken promise
+    (unless a promise made since holds the case)."""
+    known = messages.balance(case, event.remaining_balance, event.debt_id)
+    note = f"settlement {event.settlement_id} lapsed"
+    newer = known.money.promise_id is not None
+    reason = PauseReason.PROMISED_TO_PAY
+    return _broken(known, policy, f"settlement:{event.settlement_id}", newer, reason, note, now)
+
+
 # --- the account ---------------------------------------------------------------------------
 
 
@@ -364,6 +377,7 @@ _REACTIONS: dict[type[Event], Callable[..., MoneyReaction]] = {
     PromiseKept: _promise_kept,
     PromiseBroken: _promise_broken,
     SettlementAgreed: _settlement,
+    SettlementLapsed: _settlement_lapsed,
     AccountSettled: _settled,
     AccountReopened: _reopened,
 }

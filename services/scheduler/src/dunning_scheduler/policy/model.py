@@ -133,9 +133,9 @@ class PlansPolicy(Strict):
     )
     resume_stage: Slug | None = Field(
         default=None,
-        description="The stage (key) escalation resumes at when a plan or a promise breaks, or "
-        "a settled account reopens (a case already past it goes on from where it was); by "
-        "default the first stage.",
+        description="The stage (key) escalation resumes at when a plan or a promise breaks, a "
+        "settlement lapses unpaid, or a settled account reopens (a case already past it goes "
+        "on from where it was); by default the first stage.",
     )
     thank_payments: bool = Field(default=True, description="A thank-you after each payment.")
     confirm_settlement: bool = Field(

@@ -1,0 +1,107 @@
+"""The processor's word on a charge after the page answered, over fakes of the ports: a
+pending charge that succeeds later is recorded once (the id the page would have used, so a
+charge confirmed both at once and by webhook is one payment); one that fails records nothing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from dunning_portal.domain.actions import form_token
+from dunning_testkit.portal import (
+    CARD_FAILS_LATER,
+    CARD_OK,
+    CARD_SUCCEEDS_LATER,
+    PAYLINK_KEY,
+    FakeProcessor,
+    FakeWebhooks,
+    MemoryMoney,
+    link,
+    portal_app,
+)
+
+TOKEN = link()
+
+
+@pytest.fixture
+def ledger() -> MemoryMoney:
+    return MemoryMoney()
+
+
+@pytest.fixture
+def processor() -> FakeProcessor:
+    return FakeProcessor()
+
+
+@pytest.fixture
+async def http(ledger: MemoryMoney, processor: FakeProcessor) -> AsyncIterator[httpx.AsyncClient]:
+    app = portal_app(ledger, processor, webhooks=FakeWebhooks(processor))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://portal") as client:
+        yield client
+
+
+async def pay_part(http: httpx.AsyncClient, number: str) -> httpx.Response:
+    fields = {
+        "csrf": form_token(PAYLINK_KEY, TOKEN),
+        "kind": "part",
+        "amount": "25.50",
+        "card_number": number,
+        "card_expiry": "12/30",
+        "card_cvc": "123",
+    }
+    return await http.post(f"/p/{TOKEN}/pay", data=fields)
+
+
+async def webhook(http: httpx.AsyncClient, kind: str, processor_id: str) -> None:
+    sent = await http.post(
+        "/webhooks/stripe",
+        content=f"{kind} {processor_id}".encode(),
+        headers={"stripe-signature": "good"},
+    )
+    assert sent.status_code == 204
+
+
+async def test_a_pending_charge_that_succeeds_later_is_recorded_once(
+    http: httpx.AsyncClient, ledger: MemoryMoney, processor: FakeProcessor
+) -> None:
+    response = await pay_part(http, CARD_SUCCEEDS_LATER)
+    assert "We will confirm it." in response.text
+    assert ledger.recorded("payment") == []
+    [(charge, _, metadata)] = processor.charges.values()
+    for _ in range(2):  # Stripe delivers an event at least once
+        await webhook(http, "charge_succeeded", charge.processor_id)
+    [payment] = ledger.recorded("payment")
+    assert payment["id"] == f"{metadata['payment_key']}:{charge.processor_id}"
+    assert (payment["amount_minor"], payment["method"], payment["source"]) == (
+        2_550,
+        "card",
+        "processor",
+    )
+    # The page again (a second submit of the form): the payment is there, nothing new.
+    again = await pay_part(http, CARD_SUCCEEDS_LATER)
+    assert again.status_code == 200
+    assert len(ledger.recorded("payment")) == 1
+
+
+async def test_a_charge_confirmed_at_once_and_by_webhook_is_one_payment(
+    http: httpx.AsyncClient, ledger: MemoryMoney, processor: FakeProcessor
+) -> None:
+    response = await pay_part(http, CARD_OK)
+    assert "We received your payment of $25.50." in response.text
+    [(charge, _, _)] = processor.charges.values()
+    await webhook(http, "charge_succeeded", charge.processor_id)
+    [payment] = ledger.recorded("payment")
+    assert payment["source"] == "page"
+
+
+async def test_a_pending_charge_that_fails_later_records_nothing(
+    http: httpx.AsyncClient, ledger: MemoryMoney, processor: FakeProcessor
+) -> None:
+    response = await pay_part(http, CARD_FAILS_LATER)
+    assert "We will confirm it." in response.text
+    [(charge, _, _)] = processor.charges.values()
+    await webhook(http, "charge_failed", charge.processor_id)
+    assert ledger.recorded("payment") == []
+    assert ledger.writes == []
