@@ -3,7 +3,7 @@ the figures): generated from the debt snapshot (``debt -> 'itemization'``), so t
 writes nothing more and a debt without one leaves them null.
 
 Revision ID: 0009
-Revises: 0007 (another branch adds 0008; the two are chained when merged)
+Revises: 0008
 Create Date: 2026-12-06 17:40:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
