@@ -378,3 +378,13 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
+
+
+def table(report: dict[str, Any]) -> str:
+    lines = [f"chaos run {report['run_id']}"]
+    lines += [f"  {k:32} {v}" for k, v in report["figures"].items()]
+    for key, examples in report["examples"].items():
+        lines.append(f"  e.g. {key}: {'; '.join(examples[:3])}")
+    lines += [f"  uncertain: {u}" for u in report["uncertain"][:20]]
+    lines += [f"  note: {n}" for n in report["notes"]]
+    return "\n".join(lines)

@@ -35,7 +35,7 @@ import httpx
 from dunning_cli.portfolio import sample_rows, to_csv
 
 from tests.chaos.balancer import Balancer
-from tests.chaos.checker import Facts, check, sandbox_record
+from tests.chaos.checker import Facts, check, sandbox_record, table
 from tests.chaos.faults import FaultLog, Injector
 from tests.chaos.fleet import KAFKA, REPO, Fleet, cluster, pg_dsn
 from tests.chaos.pipeline import (
@@ -357,16 +357,6 @@ class Run:
         }  # fmt: skip
         (self.folder / "report.json").write_text(json.dumps(report, indent=2, default=str))
         return report
-
-
-def table(report: dict[str, Any]) -> str:
-    lines = [f"chaos run {report['run_id']}"]
-    lines += [f"  {k:32} {v}" for k, v in report["figures"].items()]
-    for key, examples in report["examples"].items():
-        lines.append(f"  e.g. {key}: {'; '.join(examples[:3])}")
-    lines += [f"  uncertain: {u}" for u in report["uncertain"][:20]]
-    lines += [f"  note: {n}" for n in report["notes"]]
-    return "\n".join(lines)
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

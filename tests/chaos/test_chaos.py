@@ -27,6 +27,11 @@ SHORT = [
 ]  # fmt: skip
 
 
+# About 4 minutes on an idle machine; a hang guard, not a speed target (at a load average
+# of 20-40 a broker takes 2 minutes to come back and the run twice as long).
+LIMIT_S = 900
+
+
 def test_nothing_lost_doubled_or_unlawful_under_faults() -> None:
     out = STATE_DIR / "chaos-short.json"
     driver = subprocess.Popen(
@@ -34,13 +39,13 @@ def test_nothing_lost_doubled_or_unlawful_under_faults() -> None:
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        stdout, stderr = driver.communicate(timeout=420)
+        stdout, stderr = driver.communicate(timeout=LIMIT_S)
     except subprocess.TimeoutExpired:
         # SIGTERM: the driver stops every service it started and its cluster (a SIGKILL
         # left them running after the test).
         driver.send_signal(signal.SIGTERM)
         stdout, stderr = driver.communicate(timeout=120)
-        pytest.fail(f"the short form took over 420 s: {stdout[-3000:]} {stderr[-2000:]}")
+        pytest.fail(f"the short form took over {LIMIT_S} s: {stdout[-3000:]} {stderr[-2000:]}")
     done = subprocess.CompletedProcess(driver.args, driver.returncode, stdout, stderr)
     print(done.stdout[-6000:], done.stderr[-3000:])
     assert done.returncode == 0, done.stderr[-3000:]

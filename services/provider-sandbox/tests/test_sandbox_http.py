@@ -192,17 +192,6 @@ def test_bad_twilio_credentials_get_401_code_20003(sandbox: str) -> None:
     assert (caught.value.status, caught.value.code) == (401, 20003)
 
 
-def test_other_account_in_path_is_not_found(sandbox: str) -> None:
-    other = "AC" + "b" * 32
-    response = httpx.post(
-        f"{sandbox}/2010-04-01/Accounts/{other}/Messages.json",
-        auth=(ACCOUNT, TOKEN),
-        data={"To": "+14155550123", "From": SENDER, "Body": "Hi"},
-    )
-    assert response.status_code == 404
-    assert response.json()["code"] == 20404
-
-
 def test_non_loopback_status_callback_is_refused(twilio: Client) -> None:
     with pytest.raises(TwilioRestException) as caught:
         twilio.messages.create(
