@@ -17,10 +17,12 @@ from dunning_core.runtime.auth import AuthError
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from dunning_ops.domain.actions import Action
+from dunning_ops.domain.forms import FormError
 from dunning_ops.domain.sessions import COOKIE
 from dunning_ops.pages import Pages
 from dunning_ops.ports import Upstream
-from dunning_ops.service import Ops
+from dunning_ops.service import Ops, Refused
 from dunning_ops.sessions import Session, Sessions
 
 log = logging.getLogger(__name__)
@@ -40,14 +42,6 @@ class SignInNeeded(Exception):
     def __init__(self, json: bool, path: str) -> None:
         self.json = json
         self.path = path
-
-
-class Refused(Exception):
-    """The role may not do this (403), said before any service is asked."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def html(body: str, status: int = 200) -> HTMLResponse:
@@ -163,6 +157,60 @@ def router(ops: Ops, sessions: Sessions, pages: Pages, secure_cookie: bool) -> A
         body: dict[str, Any] = {
             "tiles": [t.__dict__ for t in view.tiles],
             "charts": [c.json() for c in view.charts],
+        }
+        return JSONResponse(body, headers=HEADERS)
+
+    @api.get("/accounts", response_class=HTMLResponse)
+    async def accounts(request: Request, session: Signed) -> HTMLResponse:
+        query = dict(request.query_params)
+        found = await ops.search(session, query) if any(query.values()) else None
+        page = pages.render("accounts.html", session, "/accounts", query=query, found=found)
+        return html(page)
+
+    @api.get("/accounts/{account_id}", response_class=HTMLResponse)
+    async def account(account_id: str, session: Signed, done: str | None = None) -> HTMLResponse:
+        view = await ops.account(session, account_id)
+        return html(pages.render("account.html", session, "/accounts", view=view, done=done))
+
+    @api.post("/accounts/{account_id}/whatif", response_class=HTMLResponse)
+    async def what_if(account_id: str, request: Request, session: Signed) -> HTMLResponse:
+        form = await form_of(request, session)
+        answer = await ops.what_if(session, account_id, form.get("channel", ""))
+        view = await ops.account(session, account_id)
+        page = pages.render("account.html", session, "/accounts", view=view, verdict=answer)
+        return html(page)
+
+    @api.post("/accounts/{account_id}/actions/{action}")
+    async def act(account_id: str, action: str, request: Request, session: Signed) -> Response:
+        form = await form_of(request, session)
+        try:
+            chosen = Action(action)
+        except ValueError:
+            raise Refused(f"no such action {action!r}") from None
+        try:
+            await ops.act(session, account_id, chosen, form)
+        except FormError as exc:
+            view = await ops.account(session, account_id)
+            page = pages.render(
+                "account.html", session, "/accounts", view=view, problem=str(exc), form=form
+            )
+            return html(page, 422)
+        log.info(
+            "account action",
+            extra={"key_id": session.principal.key_id, "action": chosen.value},
+        )
+        target = f"/accounts/{quote(account_id, safe='')}?done={chosen.value}"
+        return RedirectResponse(target, status_code=303, headers=HEADERS)
+
+    @api.get("/api/accounts/{account_id}")
+    async def account_json(account_id: str, session: Signed) -> JSONResponse:
+        view = await ops.account(session, account_id)
+        body = {
+            "account_id": view.account_id,
+            "status": view.status,
+            "balance": view.balance,
+            "actions": [a.value for a in view.actions],
+            "entries": [e.__dict__ for e in view.entries],
         }
         return JSONResponse(body, headers=HEADERS)
 

@@ -7,6 +7,7 @@ import secrets
 from importlib.resources import files
 
 from dunning_core.runtime.auth import follow_keys
+from dunning_core.runtime.clock import clock_from
 from dunning_core.runtime.service import Component, ServiceRuntime, health_router, lifespan_for
 from dunning_core.runtime.telemetry import observe
 from fastapi import FastAPI
@@ -78,7 +79,8 @@ def build(
     sessions = Sessions(keys, signing, settings.session_ttl_s)
     app.state.sessions = sessions
     pages = Pages()
-    ops = Ops(Upstreams(ledger, gate, scheduler, probes, dead_letters))
+    clock = clock_from(settings.clock_start, settings.clock_speed, settings.clock_epoch)
+    ops = Ops(Upstreams(ledger, gate, scheduler, probes, dead_letters), clock)
     app.include_router(health_router(runtime))
     install_errors(app, pages)
     app.include_router(router(ops, sessions, pages, settings.secure_cookie))

@@ -1,0 +1,183 @@
+"""The operations dashboard in a real browser (Debian's Chromium driven by Playwright) over a
+real pipeline run: every service a process, a few accounts messaged through the sandbox.
+
+A visitor without a key is refused; an operator sees every chart of the portfolio drawn
+(each screenshot non-blank, kept under .state/artifacts/ops/) at phone and desktop widths,
+records a payment through the account page, and finds it on the timeline and on
+payments.v1; a read-only key sees no action and its POST is refused.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from dunning_cli.portfolio import sample_rows, to_csv
+from dunning_testkit.paths import auth_headers
+from dunning_testkit.portal import browser_pages, needs_chromium
+from playwright.sync_api import Page
+
+from .ops_browser import (
+    ARTIFACTS,
+    LEDGER,
+    OPS,
+    new_prefix,
+    payment_events,
+    run_pipeline,
+    shoot_charts,
+    sign_in,
+)
+
+pytestmark = [pytest.mark.e2e, needs_chromium]
+
+WIDTHS = {"phone": 390, "desktop": 1280}
+
+
+class Run:
+    def __init__(self, prefix: str, keys: dict[str, str], accounts: list[str]) -> None:
+        self.prefix, self.keys, self.accounts = prefix, keys, accounts
+
+
+def _figures(http: httpx.Client) -> dict[str, Any]:
+    response = http.get(f"{LEDGER}/v1/portfolio/figures")
+    response.raise_for_status()
+    return dict(response.json())
+
+
+@pytest.fixture(scope="module")
+def run(stack: None) -> Iterator[Run]:
+    prefix = new_prefix()
+    for _ in run_pipeline(prefix):
+        rows = [r for r in sample_rows(8, seed=23) if r["state"] not in ("HI", "AK")][:4]
+        with httpx.Client(timeout=60, headers=auth_headers()) as http:
+            imported = http.post(
+                f"{LEDGER}/v1/accounts/import",
+                content=to_csv(rows).encode(),
+                headers={"content-type": "text/csv"},
+            )
+            assert imported.status_code == 200, imported.text
+            keys = {}
+            for role in ("operator", "read_only"):
+                made = http.post(
+                    f"{LEDGER}/v1/keys", json={"name": f"ops-e2e-{role}", "role": role}
+                )
+                assert made.status_code == 201, made.text
+                keys[role] = made.json()["key"]
+            deadline = time.monotonic() + 180
+            while time.monotonic() < deadline:
+                messages = _figures(http)["messages_by_channel_and_outcome"]
+                if any(o.get("delivered") for o in messages.values()):
+                    break
+                time.sleep(2)
+            else:
+                raise AssertionError(f"no message delivered in 180 s: {messages}")
+        yield Run(prefix, keys, [r["account_id"] for r in rows])
+
+
+@pytest.fixture(scope="module")
+def pages() -> Iterator[dict[str, Page]]:
+    with browser_pages() as opened:
+        yield opened
+
+
+def test_a_visitor_without_a_key_is_refused(run: Run, pages: dict[str, Page]) -> None:
+    with httpx.Client(follow_redirects=False) as http:
+        assert http.get(f"{OPS}/api/portfolio").status_code == 401
+        page = http.get(f"{OPS}/")
+        assert page.status_code == 303
+        assert page.headers["location"] == "/signin"
+        refused = http.post(f"{OPS}/signin", data={"key": "dun_0123456789ab_" + "x" * 30})
+        assert refused.status_code == 401
+        assert "set-cookie" not in refused.headers
+    browser = pages["desktop"]
+    browser.context.clear_cookies()
+    browser.goto(f"{OPS}/accounts")
+    assert browser.url.startswith(f"{OPS}/signin")
+
+
+@pytest.mark.parametrize("viewport", ["phone", "desktop"])
+def test_the_portfolio_draws_every_chart_from_the_run(
+    run: Run, pages: dict[str, Page], viewport: str
+) -> None:
+    page = pages[viewport]
+    page.context.clear_cookies()
+    sign_in(page, run.keys["operator"])
+    assert page.get_by_test_id("who").inner_text() == "ops-e2e-operator · operator"
+    variances = shoot_charts(page, "portfolio", WIDTHS[viewport])
+    assert set(variances) == {
+        "stages", "statuses", "collected", "payments", "messages", "deliverability",
+        "rates", "rules",
+    }  # fmt: skip
+    blank = {chart: v for chart, v in variances.items() if v < 50}
+    assert not blank, blank
+    # the figures of the run, not an empty page
+    assert page.get_by_test_id("tile-accounts").inner_text().split()[-1] != "0"
+    body = page.request.get(f"{OPS}/api/portfolio").json()
+    charts = {c["id"]: c for c in body["charts"]}
+    assert not charts["messages"]["empty"]
+    assert not charts["stages"]["empty"]
+    # nothing overflows the phone's width
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= WIDTHS[viewport], width
+
+
+def test_an_operator_records_a_payment_through_the_page(run: Run, pages: dict[str, Page]) -> None:
+    page = pages["desktop"]
+    page.context.clear_cookies()
+    sign_in(page, run.keys["operator"])
+    account_id = run.accounts[0]
+    page.goto(f"{OPS}/accounts?account_id={account_id}")
+    page.click(f"[data-testid=results] a:text('{account_id}')")
+    page.wait_for_url(f"{OPS}/accounts/{account_id}")
+    page.click("#actions summary:text('Record a payment')")
+    page.fill("#payment-amount", "25.00")
+    page.select_option("#payment-method", "check")
+    page.click("[data-testid=submit-payment]")
+    assert page.get_by_test_id("done").inner_text() == "Recorded: payment."
+    timeline = page.get_by_test_id("timeline").inner_text()
+    assert "25.00" in timeline
+    assert "ops-e2e-operator" in timeline
+    with httpx.Client(headers=auth_headers()) as http:
+        balance = http.get(f"{LEDGER}/v1/accounts/{account_id}").json()["balance"]
+    assert page.get_by_test_id("balance").inner_text() == f"{balance['display']} USD"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "account-after-payment-1280.png"), full_page=True)
+
+    events = payment_events(run.prefix, account_id, "payment.received.v1")
+    received = [e for e in events if e["type"] == "payment.received.v1"]
+    assert len(received) == 1, events
+    assert received[0]["amount"]["amount_minor"] == 2500
+    assert received[0]["method"] == "check"
+    assert received[0]["source"] == "operator"
+
+    # what-if through the gate: an answer, whatever it is, with the rules that decided it
+    page.select_option("#channel", "sms")
+    page.click("#whatif button[type=submit]")
+    assert page.get_by_test_id("verdict-action").inner_text() in {"allow", "defer", "block"}
+    # the gate understood the request built from the ledger's account
+    assert "input.invalid" not in page.get_by_test_id("verdict").inner_text()
+
+
+def test_a_read_only_key_may_look_but_not_act(run: Run, pages: dict[str, Page]) -> None:
+    page = pages["desktop"]
+    page.context.clear_cookies()
+    sign_in(page, run.keys["read_only"])
+    account_id = run.accounts[1]
+    page.goto(f"{OPS}/accounts/{account_id}")
+    assert page.get_by_test_id("no-actions").is_visible()
+    assert page.locator("[data-testid=submit-payment]").count() == 0
+    csrf = page.locator("#whatif input[name=csrf]").get_attribute("value")
+    answer = page.request.post(
+        f"{OPS}/accounts/{account_id}/actions/payment",
+        form={"csrf": str(csrf), "id": "ops-payment-readonly-1", "amount": "5.00",
+              "method": "cash"},
+        max_redirects=0,
+    )  # fmt: skip
+    assert answer.status == 403
+    assert "may not record a payment" in answer.text()
+    with httpx.Client(headers=auth_headers()) as http:
+        payments = http.get(f"{LEDGER}/v1/accounts/{account_id}").json()["payments"]
+    assert payments == []
