@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from dunning_testkit.paths import KAFKA
 from dunning_testkit.stack import REPO, pipeline_env
 from playwright.sync_api import Page
@@ -54,6 +54,8 @@ def run_pipeline(prefix: str) -> Iterator[dict[str, str]]:
         key_name="e2e-sendgrid.pem",
     )
     env["DUNNING_METRICS_TOKEN"] = METRICS_TOKEN
+    # Ten services start at once on two shared cores: give a loaded machine time.
+    env.setdefault("DUNNING_SERVICE_TIMEOUT", "180")
     subprocess.run(["bash", "deploy/local/services.sh", "stop"], check=True, cwd=REPO, env=env)
     subprocess.run(["bash", "deploy/local/services.sh", "start"], check=True, cwd=REPO, env=env)
     time.sleep(max(0.0, epoch - time.time()))
@@ -125,3 +127,18 @@ def payment_events(
     # Playwright's sync API runs an event loop in this thread: read Kafka in another one.
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, read()).result()
+
+
+def produce_unreadable(prefix: str, topic: str, key: str) -> None:
+    """A record no consumer can read (not a CloudEvent): its consumers park it on the .dlq."""
+
+    async def send() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=KAFKA)
+        await producer.start()
+        try:
+            await producer.send_and_wait(f"{prefix}{topic}", b"not an event", key=key.encode())
+        finally:
+            await producer.stop()
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, send()).result()

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from dunning_cli.portfolio import sample_rows, to_csv
-from dunning_testkit.paths import auth_headers
+from dunning_testkit.paths import ADMIN_KEY, auth_headers
 from dunning_testkit.portal import browser_pages, needs_chromium
 from playwright.sync_api import Page
 
@@ -26,6 +26,7 @@ from .ops_browser import (
     OPS,
     new_prefix,
     payment_events,
+    produce_unreadable,
     run_pipeline,
     shoot_charts,
     sign_in,
@@ -181,3 +182,70 @@ def test_a_read_only_key_may_look_but_not_act(run: Run, pages: dict[str, Page]) 
     with httpx.Client(headers=auth_headers()) as http:
         payments = http.get(f"{LEDGER}/v1/accounts/{account_id}").json()["payments"]
     assert payments == []
+
+
+def _dead(page: Page, topic: str) -> int:
+    return int(page.request.get(f"{OPS}/api/pipeline").json()["dead_letters"][topic])
+
+
+def _until(check: Any, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, what
+        time.sleep(1)
+
+
+@pytest.mark.parametrize("viewport", ["phone", "desktop"])
+def test_the_pipeline_draws_throughput_lag_and_health(
+    run: Run, pages: dict[str, Page], viewport: str
+) -> None:
+    page = pages[viewport]
+    page.context.clear_cookies()
+    sign_in(page, run.keys["operator"])
+    page.goto(f"{OPS}/pipeline")
+    assert page.get_by_test_id("no-metrics").count() == 0
+    variances = shoot_charts(page, "pipeline", WIDTHS[viewport])
+    assert set(variances) == {"steps", "handled", "lag", "dlq", "deliveries", "providers"}
+    blank = {chart: v for chart, v in variances.items() if v < 50}
+    assert not blank, blank
+    body = page.request.get(f"{OPS}/api/pipeline").json()
+    charts = {c["id"]: c for c in body["charts"]}
+    for drawn in ("steps", "handled", "deliveries", "providers"):
+        assert not charts[drawn]["empty"], charts[drawn]
+    assert {h["service"] for h in body["health"] if h["ok"]} == {
+        "ledger", "scheduler", "gate", "sms", "email", "sms-ingress", "email-ingress", "portal",
+    }  # fmt: skip
+    assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS[viewport]
+
+
+def test_a_dead_letter_is_shown_and_only_an_admin_replays_it(
+    run: Run, pages: dict[str, Page]
+) -> None:
+    topic = "consumer.signals.v1.dlq"
+    page = pages["desktop"]
+    page.context.clear_cookies()
+    sign_in(page, run.keys["operator"])
+    before = _dead(page, topic)
+    produce_unreadable(run.prefix, "consumer.signals.v1", run.accounts[2])
+    _until(lambda: _dead(page, topic) > before, 60, "the unreadable record dead-lettered")
+    page.goto(f"{OPS}/pipeline/dlq/{topic}")
+    letter = page.locator("[data-testid^=letter-]").last
+    assert "consumer.signals.v1:" in letter.inner_text()
+    assert page.locator("[data-testid^=replay-]").count() == 0  # an operator may not
+    offset = str(letter.get_attribute("data-testid")).removeprefix("letter-")
+    csrf = page.locator("form.who input[name=csrf]").get_attribute("value")
+    refused = page.request.post(
+        f"{OPS}/pipeline/dlq/{topic}/0/{offset}/replay", form={"csrf": str(csrf)},
+        max_redirects=0,
+    )  # fmt: skip
+    assert refused.status == 403
+
+    page.context.clear_cookies()
+    sign_in(page, ADMIN_KEY)
+    page.goto(f"{OPS}/pipeline/dlq/{topic}")
+    parked = _dead(page, topic)
+    page.click(f"[data-testid=replay-{offset}]")
+    assert "published again on consumer.signals.v1" in page.get_by_test_id("replayed").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "dead-letters-replayed-1280.png"), full_page=True)
+    # back on its topic, still unreadable: its consumers park it again
+    _until(lambda: _dead(page, topic) > parked, 60, "the replayed record dead-lettered again")

@@ -17,7 +17,7 @@ from dunning_core.runtime.auth import AuthError
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from dunning_ops.domain.actions import Action
+from dunning_ops.domain.actions import Action, may_replay
 from dunning_ops.domain.forms import FormError
 from dunning_ops.domain.sessions import COOKIE
 from dunning_ops.pages import Pages
@@ -213,5 +213,45 @@ def router(ops: Ops, sessions: Sessions, pages: Pages, secure_cookie: bool) -> A
             "entries": [e.__dict__ for e in view.entries],
         }
         return JSONResponse(body, headers=HEADERS)
+
+    @api.get("/pipeline", response_class=HTMLResponse)
+    async def pipeline(session: Signed) -> HTMLResponse:
+        view = await ops.pipeline(session)
+        return html(pages.render("pipeline.html", session, "/pipeline", view=view))
+
+    @api.get("/api/pipeline")
+    async def pipeline_json(session: Signed) -> JSONResponse:
+        view = await ops.pipeline(session)
+        body: dict[str, Any] = {
+            "tiles": [t.__dict__ for t in view.tiles],
+            "charts": [c.json() for c in view.charts],
+            "health": [h.__dict__ for h in view.health],
+            "dead_letters": {q.topic: q.size for q in view.queues},
+        }
+        return JSONResponse(body, headers=HEADERS)
+
+    @api.get("/pipeline/dlq/{topic}", response_class=HTMLResponse)
+    async def dead_letters(
+        topic: str, session: Signed, replayed: str | None = None
+    ) -> HTMLResponse:
+        letters = await ops.dead_letters(session, topic)
+        page = pages.render(
+            "dead_letters.html", session, "/pipeline", topic=topic, letters=letters,
+            may_replay=may_replay(session.principal.role), replayed=replayed,
+        )  # fmt: skip
+        return html(page)
+
+    @api.post("/pipeline/dlq/{topic}/{partition}/{offset}/replay")
+    async def replay(
+        topic: str, partition: int, offset: int, request: Request, session: Signed
+    ) -> Response:
+        await form_of(request, session)
+        target = await ops.replay(session, topic, partition, offset)
+        log.info(
+            "dead letter replayed",
+            extra={"key_id": session.principal.key_id, "topic": topic, "offset": offset},
+        )
+        where = f"/pipeline/dlq/{quote(topic, safe='')}?replayed={offset}:{quote(target)}"
+        return RedirectResponse(where, status_code=303, headers=HEADERS)
 
     return api

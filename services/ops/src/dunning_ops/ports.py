@@ -13,10 +13,16 @@ data, and only an admin's key may replay a dead letter.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from dunning_core.contracts.access import Principal
+
+from dunning_ops.domain.observed import DeadLetter, DeadQueue, Health, Sample
+
+__all__ = [
+    "DeadLetter", "DeadLetters", "DeadQueue", "Gate", "Health", "Keys", "Ledger", "Probes",
+    "Sample", "Scheduler", "Upstream",
+]  # fmt: skip
 
 
 class Upstream(Exception):
@@ -58,49 +64,12 @@ class Scheduler(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class Health:
-    service: str
-    ok: bool
-    status: int | None  # None: unreachable
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One Prometheus sample of one service."""
-
-    service: str
-    name: str
-    labels: dict[str, str]
-    value: float
-
-
 class Probes(Protocol):
     async def health(self) -> list[Health]: ...
 
     async def samples(self) -> list[Sample]:
         """Every ``dunning_*`` sample of every reachable service's ``/metrics``."""
         ...
-
-
-@dataclass(frozen=True)
-class DeadQueue:
-    topic: str  # without the run's prefix
-    size: int  # records retained (end offset less start offset, summed over partitions)
-
-
-@dataclass(frozen=True)
-class DeadLetter:
-    topic: str
-    partition: int
-    offset: int
-    key: str | None
-    error: str
-    source: str  # topic:partition:offset it came from
-    group: str
-    headers: dict[str, str]
-    value: str
 
 
 class DeadLetters(Protocol):

@@ -14,11 +14,12 @@ from typing import Any
 from dunning_core.runtime.clock import Clock
 
 from dunning_ops.domain.account import AccountView, Verdict, account_view, verdict
-from dunning_ops.domain.actions import Action, allowed, may
+from dunning_ops.domain.actions import Action, allowed, may, may_replay
 from dunning_ops.domain.forms import request_for
+from dunning_ops.domain.pipeline import PipelineView, pipeline_view
 from dunning_ops.domain.portfolio import PortfolioView, portfolio_view
 from dunning_ops.domain.whatif import evaluation
-from dunning_ops.ports import DeadLetters, Gate, Ledger, Probes, Scheduler
+from dunning_ops.ports import DeadLetter, DeadLetters, Gate, Ledger, Probes, Scheduler
 from dunning_ops.sessions import Session
 
 SEARCH_FIELDS = ("account_id", "name", "phone", "email", "state", "status", "stage")
@@ -85,3 +86,28 @@ class Ops:
         if request is None:
             return verdict(channel, None)
         return verdict(channel, await self.up.gate.evaluate(session.key, request))
+
+    async def pipeline(self, session: Session) -> PipelineView:
+        """Read with the dashboard's own credentials (the metrics token, Kafka): any signed-in
+        user may look."""
+        samples = await self.up.probes.samples()
+        health = await self.up.probes.health()
+        queues = await self.up.dead_letters.queues()
+        return pipeline_view(samples, health, queues)
+
+    async def dead_letters(
+        self, session: Session, topic: str, limit: int = 100
+    ) -> list[DeadLetter]:
+        try:
+            return await self.up.dead_letters.letters(topic, limit)
+        except KeyError as exc:
+            raise Refused(str(exc.args[0])) from None
+
+    async def replay(self, session: Session, topic: str, partition: int, offset: int) -> str:
+        role = session.principal.role
+        if not may_replay(role):
+            raise Refused(f"role {role.value!r} may not replay a dead letter; an admin may")
+        try:
+            return await self.up.dead_letters.replay(topic, partition, offset)
+        except KeyError as exc:
+            raise Refused(str(exc.args[0])) from None

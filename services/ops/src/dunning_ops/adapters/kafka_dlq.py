@@ -13,6 +13,7 @@ import asyncio
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from dunning_core.contracts.topics import ALL_TOPICS, dlq
 
 from dunning_ops.ports import DeadLetter, DeadQueue
@@ -31,6 +32,7 @@ class KafkaDeadLetters:
         self.client_id = client_id
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
+        self._admin: AIOKafkaAdminClient | None = None
         self._lock = asyncio.Lock()  # one consumer: one reader at a time
 
     async def start(self) -> None:
@@ -48,12 +50,18 @@ class KafkaDeadLetters:
             enable_idempotence=True,
         )
         await self._producer.start()
+        self._admin = AIOKafkaAdminClient(
+            bootstrap_servers=self.bootstrap, client_id=f"{self.client_id}-admin"
+        )
+        await self._admin.start()
 
     async def stop(self) -> None:
         if self._consumer is not None:
             await self._consumer.stop()
         if self._producer is not None:
             await self._producer.stop()
+        if self._admin is not None:
+            await self._admin.close()
 
     def _known(self, topic: str) -> str:
         if topic not in QUEUES:
@@ -61,11 +69,11 @@ class KafkaDeadLetters:
         return self.prefix + topic
 
     async def _partitions(self, consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
-        parts = consumer.partitions_for_topic(topic)
-        if parts is None:
-            await consumer.topics()  # refreshes the metadata
-            parts = consumer.partitions_for_topic(topic) or set()
-        return [TopicPartition(topic, p) for p in sorted(parts)]
+        # The consumer's own metadata knows only topics it was assigned: ask the cluster.
+        assert self._admin is not None
+        [found] = await self._admin.describe_topics([topic])
+        parts = sorted(int(p["partition"]) for p in found.get("partitions", []))
+        return [TopicPartition(topic, p) for p in parts]
 
     async def queues(self) -> list[DeadQueue]:
         assert self._consumer is not None
