@@ -24,6 +24,7 @@ from .ops_browser import (
     ARTIFACTS,
     LEDGER,
     OPS,
+    chart_variance,
     new_prefix,
     payment_events,
     produce_unreadable,
@@ -229,6 +230,7 @@ def test_a_dead_letter_is_shown_and_only_an_admin_replays_it(
     produce_unreadable(run.prefix, "consumer.signals.v1", run.accounts[2])
     _until(lambda: _dead(page, topic) > before, 60, "the unreadable record dead-lettered")
     page.goto(f"{OPS}/pipeline/dlq/{topic}")
+    assert page.locator("[data-testid^=letter-]").count() > 0, page.content()[-3000:]
     letter = page.locator("[data-testid^=letter-]").last
     assert "consumer.signals.v1:" in letter.inner_text()
     assert page.locator("[data-testid^=replay-]").count() == 0  # an operator may not
@@ -249,3 +251,29 @@ def test_a_dead_letter_is_shown_and_only_an_admin_replays_it(
     page.screenshot(path=str(ARTIFACTS / "dead-letters-replayed-1280.png"), full_page=True)
     # back on its topic, still unreadable: its consumers park it again
     _until(lambda: _dead(page, topic) > parked, 60, "the replayed record dead-lettered again")
+
+
+@pytest.mark.parametrize("viewport", ["phone", "desktop"])
+def test_the_policies_page_draws_the_active_ladder(
+    run: Run, pages: dict[str, Page], viewport: str
+) -> None:
+    page = pages[viewport]
+    page.context.clear_cookies()
+    sign_in(page, run.keys["read_only"])
+    page.goto(f"{OPS}/policies")
+    variances = shoot_charts(page, "policies", WIDTHS[viewport])
+    assert variances["cases"] >= 50, variances
+    ladder = page.get_by_test_id("ladder")
+    assert ladder.is_visible()
+    png = ladder.screenshot(path=str(ARTIFACTS / f"policies-ladder-{WIDTHS[viewport]}.png"))
+    assert chart_variance(page, png) >= 50
+    with httpx.Client(headers=auth_headers()) as http:
+        stats = http.get("http://127.0.0.1:8002/v1/stats").json()
+    keys = [s["key"] for s in stats["policy"]["stages"]]
+    assert len(keys) >= 4  # the default ladder: reminder to legal warning
+    for key in keys:
+        assert page.get_by_test_id(f"step-{key}").count() == 1, key
+    # the run's cases sit at the first step
+    first = str(page.get_by_test_id(f"volume-{keys[0]}").text_content())
+    assert "active" in first, first
+    assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS[viewport]

@@ -254,4 +254,23 @@ def router(ops: Ops, sessions: Sessions, pages: Pages, secure_cookie: bool) -> A
         where = f"/pipeline/dlq/{quote(topic, safe='')}?replayed={offset}:{quote(target)}"
         return RedirectResponse(where, status_code=303, headers=HEADERS)
 
+    @api.get("/policies", response_class=HTMLResponse)
+    async def policies(session: Signed) -> HTMLResponse:
+        view = await ops.policies(session)
+        return html(pages.render("policies.html", session, "/policies", view=view))
+
+    @api.get("/api/policies")
+    async def policies_json(session: Signed) -> JSONResponse:
+        view = await ops.policies(session)
+        body: dict[str, Any] = {
+            "policy": {"name": view.name, "version": view.version},
+            "steps": [
+                {"key": s.key, "stage": s.stage, "cases": s.cases,
+                 "accounts_at_stage": s.accounts_at_stage}
+                for s in view.steps
+            ],
+            "charts": [c.json() for c in view.charts],
+        }  # fmt: skip
+        return JSONResponse(body, headers=HEADERS)
+
     return api

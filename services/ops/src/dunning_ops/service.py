@@ -17,9 +17,18 @@ from dunning_ops.domain.account import AccountView, Verdict, account_view, verdi
 from dunning_ops.domain.actions import Action, allowed, may, may_replay
 from dunning_ops.domain.forms import request_for
 from dunning_ops.domain.pipeline import PipelineView, pipeline_view
+from dunning_ops.domain.policies import PolicyView, policy_view
 from dunning_ops.domain.portfolio import PortfolioView, portfolio_view
 from dunning_ops.domain.whatif import evaluation
-from dunning_ops.ports import DeadLetter, DeadLetters, Gate, Ledger, Probes, Scheduler
+from dunning_ops.ports import (
+    DeadLetter,
+    DeadLetters,
+    Gate,
+    Ledger,
+    Probes,
+    Scheduler,
+    Upstream,
+)
 from dunning_ops.sessions import Session
 
 SEARCH_FIELDS = ("account_id", "name", "phone", "email", "state", "status", "stage")
@@ -111,3 +120,10 @@ class Ops:
             return await self.up.dead_letters.replay(topic, partition, offset)
         except KeyError as exc:
             raise Refused(str(exc.args[0])) from None
+        except LookupError as exc:  # no such offset (or no longer retained)
+            raise Upstream(404, {"error": "not_found", "message": str(exc)}) from None
+
+    async def policies(self, session: Session) -> PolicyView:
+        stats = await self.up.scheduler.stats(session.key)
+        figures = await self.up.ledger.figures(session.key, 1)
+        return policy_view(stats, figures)

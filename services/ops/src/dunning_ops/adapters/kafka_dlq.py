@@ -10,6 +10,7 @@ record that was handled after all changes nothing.
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -19,6 +20,7 @@ from dunning_core.contracts.topics import ALL_TOPICS, dlq
 from dunning_ops.ports import DeadLetter, DeadQueue
 
 QUEUES = tuple(dlq(t) for t in ALL_TOPICS)
+READ_S = 10.0  # at most this long to read a queue
 
 
 def _text(value: bytes | None) -> str:
@@ -97,13 +99,14 @@ class KafkaDeadLetters:
         records: list[Any] = []
         for part in parts:
             await consumer.seek_to_beginning(part)
-        while len(records) < limit:
+        # An empty fetch is not the end (the first fetch after a seek may come back empty):
+        # read until every partition is at its end offset, or the time is up.
+        deadline = time.monotonic() + READ_S
+        while len(records) < limit and time.monotonic() < deadline:
             positions = {p: await consumer.position(p) for p in parts}
             if all(positions[p] >= ends[p] for p in parts):
                 break
             batch = await consumer.getmany(*parts, timeout_ms=1000, max_records=limit)
-            if not batch:
-                break
             for part_records in batch.values():
                 records.extend(part_records)
         return records[:limit]
@@ -140,11 +143,16 @@ class KafkaDeadLetters:
         assert self._consumer is not None
         assert self._producer is not None
         part = TopicPartition(name, partition)
+        found: list[Any] = []
         async with self._lock:
             self._consumer.assign([part])
-            self._consumer.seek(part, offset)
-            batch = await self._consumer.getmany(part, timeout_ms=5000, max_records=1)
-        found = [r for rs in batch.values() for r in rs if r.offset == offset]
+            ends = await self._consumer.end_offsets([part])
+            if offset < ends[part]:
+                self._consumer.seek(part, offset)
+                deadline = time.monotonic() + READ_S
+                while not found and time.monotonic() < deadline:
+                    batch = await self._consumer.getmany(part, timeout_ms=1000, max_records=1)
+                    found = [r for rs in batch.values() for r in rs if r.offset == offset]
         if not found:
             raise LookupError(f"no record at {topic}:{partition}:{offset}")
         record = found[0]
