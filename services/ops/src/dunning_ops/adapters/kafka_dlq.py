@@ -10,7 +10,10 @@ record that was handled after all changes nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -19,8 +22,10 @@ from dunning_core.contracts.topics import ALL_TOPICS, dlq
 
 from dunning_ops.ports import DeadLetter, DeadQueue
 
+log = logging.getLogger(__name__)
+
 QUEUES = tuple(dlq(t) for t in ALL_TOPICS)
-READ_S = 10.0  # at most this long to read a queue
+READ_S = 20.0  # at most this long to read a queue (a loaded broker answers slowly)
 
 
 def _text(value: bytes | None) -> str:
@@ -35,7 +40,7 @@ class KafkaDeadLetters:
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
         self._admin: AIOKafkaAdminClient | None = None
-        self._lock = asyncio.Lock()  # one consumer: one reader at a time
+        self._lock = asyncio.Lock()  # the offsets consumer: one caller at a time
 
     async def start(self) -> None:
         self._consumer = AIOKafkaConsumer(
@@ -91,24 +96,45 @@ class KafkaDeadLetters:
                 found.append(DeadQueue(topic, sum(ends[p] - starts[p] for p in parts)))
             return found
 
+    @contextlib.asynccontextmanager
+    async def _reader(self) -> AsyncIterator[AIOKafkaConsumer]:
+        """A consumer of its own for one read: no fetch state or prefetched records of an
+        earlier read can hide a record (a long-lived one did, now and then)."""
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            client_id=f"{self.client_id}-dlq-read",
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+        )
+        await consumer.start()
+        try:
+            yield consumer
+        finally:
+            await consumer.stop()
+
     async def _read(self, parts: list[TopicPartition], limit: int) -> list[Any]:
-        assert self._consumer is not None
-        consumer = self._consumer
-        consumer.assign(parts)
-        ends = await consumer.end_offsets(parts)
         records: list[Any] = []
-        for part in parts:
-            await consumer.seek_to_beginning(part)
-        # An empty fetch is not the end (the first fetch after a seek may come back empty):
-        # read until every partition is at its end offset, or the time is up.
-        deadline = time.monotonic() + READ_S
-        while len(records) < limit and time.monotonic() < deadline:
-            positions = {p: await consumer.position(p) for p in parts}
-            if all(positions[p] >= ends[p] for p in parts):
-                break
-            batch = await consumer.getmany(*parts, timeout_ms=1000, max_records=limit)
-            for part_records in batch.values():
-                records.extend(part_records)
+        async with self._reader() as consumer:
+            consumer.assign(parts)
+            ends = await consumer.end_offsets(parts)
+            await consumer.seek_to_beginning(*parts)
+            # An empty fetch is not the end (the first one after a seek may come back empty):
+            # read until every partition is at its end offset, or the time is up.
+            deadline = time.monotonic() + READ_S
+            while len(records) < limit:
+                positions = {p: await consumer.position(p) for p in parts}
+                if all(positions[p] >= ends[p] for p in parts):
+                    break
+                if time.monotonic() >= deadline:
+                    log.warning(
+                        "dead letters read in part: time is up",
+                        extra={"topic": parts[0].topic, "read": len(records)},
+                    )
+                    break
+                batch = await consumer.getmany(*parts, timeout_ms=1000, max_records=limit)
+                for part_records in batch.values():
+                    records.extend(part_records)
         return records[:limit]
 
     async def letters(self, topic: str, limit: int) -> list[DeadLetter]:
@@ -116,9 +142,9 @@ class KafkaDeadLetters:
         assert self._consumer is not None
         async with self._lock:
             parts = await self._partitions(self._consumer, name)
-            if not parts:
-                return []
-            records = await self._read(parts, limit)
+        if not parts:
+            return []
+        records = await self._read(parts, limit)
         letters = []
         for r in records:
             headers = {k: _text(v) for k, v in (r.headers or ())}
@@ -144,14 +170,14 @@ class KafkaDeadLetters:
         assert self._producer is not None
         part = TopicPartition(name, partition)
         found: list[Any] = []
-        async with self._lock:
-            self._consumer.assign([part])
-            ends = await self._consumer.end_offsets([part])
+        async with self._reader() as consumer:
+            consumer.assign([part])
+            ends = await consumer.end_offsets([part])
             if offset < ends[part]:
-                self._consumer.seek(part, offset)
+                consumer.seek(part, offset)
                 deadline = time.monotonic() + READ_S
                 while not found and time.monotonic() < deadline:
-                    batch = await self._consumer.getmany(part, timeout_ms=1000, max_records=1)
+                    batch = await consumer.getmany(part, timeout_ms=1000, max_records=1)
                     found = [r for rs in batch.values() for r in rs if r.offset == offset]
         if not found:
             raise LookupError(f"no record at {topic}:{partition}:{offset}")
