@@ -116,3 +116,28 @@ async def test_sign_out_needs_the_form_token_and_ends_the_session(
 async def test_next_never_leaves_the_site(http: httpx.AsyncClient) -> None:
     answer = await http.post("/signin", data={"key": KEYS[Role.ADMIN], "next": "//evil.example/x"})
     assert answer.headers["location"] == "/"
+
+
+class DownLedger(FakeLedger):
+    async def figures(self, key: str, days: int) -> dict[str, object]:
+        raise httpx.ConnectError("ledger down")
+
+
+async def test_a_service_that_does_not_answer_is_a_503_not_a_crash(keys: FakeKeys) -> None:
+    app = build(
+        OpsSettings(session_key="a-session-key-for-tests"), keys=keys, ledger=DownLedger(),
+        gate=FakeGate(), scheduler=FakeScheduler(), probes=FakeProbes(),
+        dead_letters=FakeDeadLetters(),
+    )  # fmt: skip
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://ops") as http,
+    ):
+        await sign_in(http, Role.OPERATOR)
+        page = await http.get("/")
+        assert page.status_code == 503
+        assert "a service did not answer" in page.text
+        data = await http.get("/api/portfolio")
+        assert data.status_code == 503
+        assert data.json()["error"] == "unavailable"
