@@ -41,7 +41,7 @@ live_card=0
 export DUNNING_SCHEDULER_PAYMENTS_URL="${DUNNING_SCHEDULER_PAYMENTS_URL:-http://127.0.0.1:8008}"
 export DUNNING_PORTAL_LEDGER_API_KEY="${DUNNING_PORTAL_LEDGER_API_KEY:-$DUNNING_BOOTSTRAP_ADMIN_KEY}"
 
-services=(ledger scheduler gate sms email sms-ingress email-ingress portal)
+services=(ledger scheduler gate sms email sms-ingress email-ingress portal ops)
 if ((live_card == 0)); then
   # The sandbox's Stripe: its test cards, its disputes signed for the page's webhook.
   export DUNNING_PORTAL_STRIPE_SECRET_KEY="${DUNNING_PORTAL_STRIPE_SECRET_KEY:-sk_test_sandbox}"
@@ -82,6 +82,7 @@ Dunning is up (wall clock$( [[ -n "${DUNNING_CLOCK_SPEED:-}" && "${DUNNING_CLOCK
   sms / email       $( ((live_sms)) && echo "Twilio (live)" || echo "sandbox") / $( ((live_email)) && echo "SendGrid (live)" || echo "sandbox")
   webhooks          http://127.0.0.1:8006 (Twilio)   http://127.0.0.1:8007 (SendGrid)
   payment page      http://127.0.0.1:8008/p/<token> (the link in every message; cards: $( ((live_card)) && echo "Stripe (live)" || echo "sandbox, 4242 4242 4242 4242"))
+  dashboard         http://127.0.0.1:8009/ (sign in with an API key, e.g. DUNNING_BOOTSTRAP_ADMIN_KEY of deploy/local/stack.env)
 TXT
 if ((live_sms == 0 || live_email == 0)); then
   echo "  sandbox inbox     ./dunning sandbox inbox [--to PHONE|EMAIL]    reply: ./dunning sandbox reply PHONE TEXT"

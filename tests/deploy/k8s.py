@@ -52,6 +52,7 @@ SETTINGS = {
     "sms-ingress": "dunning_sms.config:SmsSettings",
     "email-ingress": "dunning_email.config:EmailSettings",
     "portal": "dunning_portal.config:PortalSettings",
+    "ops": "dunning_ops.config:OpsSettings",
     "sandbox": "dunning_sandbox.config:SandboxSettings",
 }
 NOT_IN_PRODUCTION = {"sandbox"}

@@ -142,7 +142,7 @@ def test_every_service_of_services_conf_runs_with_its_command_and_port() -> None
         assert ports == [str(conf.port)], name
 
 
-def test_only_the_ledger_and_the_tools_are_published_on_loopback() -> None:
+def test_only_the_ledger_the_dashboard_and_the_tools_are_published_on_loopback() -> None:
     published = {
         name: [str(p) for p in service.get("ports", [])]
         for name, service in compose()["services"].items()
@@ -150,6 +150,7 @@ def test_only_the_ledger_and_the_tools_are_published_on_loopback() -> None:
     }
     conf = services_conf()
     assert published.pop("ledger") == [f"127.0.0.1:{conf['ledger'].port}:{conf['ledger'].port}"]
+    assert published.pop("ops") == [f"127.0.0.1:{conf['ops'].port}:{conf['ops'].port}"]
     assert set(published) == {"kafka", "jaeger", "prometheus"}
     for name, ports in published.items():
         assert all(p.startswith("127.0.0.1:") for p in ports), name

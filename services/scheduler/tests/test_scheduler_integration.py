@@ -134,6 +134,9 @@ async def test_account_opened_leads_to_planned_steps_on_the_planned_topic(
     stats = (await running.client.get("/v1/stats")).json()
     assert stats["cases_by_status"] == {"active": 1}
     assert stats["planner"]["steps_published"] == 2
+    ladder = stats["policy"]["stages"]  # the active ladder, for the operations dashboard
+    assert ladder[0]["stage"] == "friendly_reminder"
+    assert {"key", "channels", "offset_days", "max_attempts"} <= set(ladder[0])
 
 
 async def test_a_deferral_is_replanned_with_the_same_step_id_and_the_new_send_at(

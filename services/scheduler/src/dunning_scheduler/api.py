@@ -81,9 +81,16 @@ def router(store: CaseStore, policy: EscalationPolicy, planner: PlannerLoop | No
 
     @api.get("/stats")
     async def stats() -> dict[str, Any]:
-        """Cases by status and by stage, paused cases by reason, steps by status."""
+        """Cases by status and by stage, paused cases by reason, steps by status, and the
+        active policy's ladder (its stages, mildest first)."""
         report = await store.stats()
-        report["policy"] = {"name": policy.name, "version": policy.version}
+        report["policy"] = {
+            "name": policy.name,
+            "version": policy.version,
+            # The ladder itself, for the operations dashboard's diagram (services/ops).
+            "stages": [stage.model_dump(mode="json") for stage in policy.stages],
+            "resume_stage": policy.plans.resume_stage,
+        }
         if planner is not None:
             report["planner"] = planner.health()
         return report

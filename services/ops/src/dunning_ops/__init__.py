@@ -1,0 +1,1 @@
+"""The operations dashboard: portfolio, pipeline, accounts and policies, over the services' APIs."""

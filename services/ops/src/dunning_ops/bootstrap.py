@@ -1,0 +1,89 @@
+"""Builds the dashboard from settings: the service clients, the key verifier, the sessions,
+the routes. Tests pass fakes of the ports (``keys``, ``ledger``...) and need no Kafka."""
+
+from __future__ import annotations
+
+import secrets
+from importlib.resources import files
+
+from dunning_core.runtime.auth import follow_keys
+from dunning_core.runtime.clock import clock_from
+from dunning_core.runtime.service import Component, ServiceRuntime, health_router, lifespan_for
+from dunning_core.runtime.telemetry import observe
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from dunning_ops.adapters.kafka_dlq import KafkaDeadLetters
+from dunning_ops.adapters.probes_http import HttpProbes
+from dunning_ops.adapters.services_http import HttpGate, HttpLedger, HttpScheduler
+from dunning_ops.api import install_errors, router
+from dunning_ops.config import OpsSettings
+from dunning_ops.pages import Pages
+from dunning_ops.ports import DeadLetters, Gate, Keys, Ledger, Probes, Scheduler
+from dunning_ops.service import Ops, Upstreams
+from dunning_ops.sessions import Sessions
+
+
+async def nothing() -> None:
+    return None
+
+
+def build(
+    settings: OpsSettings,
+    *,
+    keys: Keys | None = None,
+    ledger: Ledger | None = None,
+    gate: Gate | None = None,
+    scheduler: Scheduler | None = None,
+    probes: Probes | None = None,
+    dead_letters: DeadLetters | None = None,
+) -> FastAPI:
+    runtime = ServiceRuntime("ops")
+    app = FastAPI(
+        title="Dunning operations dashboard",
+        lifespan=lifespan_for(runtime),
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    if keys is None:
+        follow_keys(app, runtime, settings)
+        keys = app.state.verifier
+    if ledger is None:
+        ledger_client = HttpLedger.connect(settings.ledger_url, settings.timeout_s)
+        runtime.add(Component("ledger-client", nothing, ledger_client.aclose))
+        ledger = ledger_client
+    if gate is None:
+        gate_client = HttpGate.connect(settings.gate_url, settings.timeout_s)
+        runtime.add(Component("gate-client", nothing, gate_client.aclose))
+        gate = gate_client
+    if scheduler is None:
+        scheduler_client = HttpScheduler.connect(settings.scheduler_url, settings.timeout_s)
+        runtime.add(Component("scheduler-client", nothing, scheduler_client.aclose))
+        scheduler = scheduler_client
+    if probes is None:
+        token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+        http_probes = HttpProbes(settings.services, token, settings.timeout_s)
+        runtime.add(Component("probes", nothing, http_probes.aclose))
+        probes = http_probes
+    if dead_letters is None:
+        kafka = KafkaDeadLetters(settings.kafka_bootstrap, settings.topic_prefix)
+        runtime.add(Component("dead-letters", kafka.start, kafka.stop))
+        dead_letters = kafka
+    assert keys is not None
+    signing = (
+        settings.session_key.get_secret_value().encode()
+        if settings.session_key
+        else secrets.token_bytes(32)
+    )
+    sessions = Sessions(keys, signing, settings.session_ttl_s)
+    app.state.sessions = sessions
+    pages = Pages()
+    clock = clock_from(settings.clock_start, settings.clock_speed, settings.clock_epoch)
+    ops = Ops(Upstreams(ledger, gate, scheduler, probes, dead_letters), clock)
+    app.include_router(health_router(runtime))
+    install_errors(app, pages)
+    app.include_router(router(ops, sessions, pages, settings.secure_cookie))
+    app.mount("/static", StaticFiles(directory=str(files("dunning_ops") / "static")), "static")
+    observe(app, settings)
+    return app
