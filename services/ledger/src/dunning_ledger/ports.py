@@ -172,19 +172,10 @@ class PaymentRepository(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class StagedAccount:
-    """A valid row on its way to the staging area, with its ``AccountOpened`` should it be new
-    (None once the file is known to be rejected: nothing will be announced)."""
-
-    account: ImportedAccount
-    opened: Envelope | None
-
-
 class ImportRepository(Protocol):
     """An import's staging area inside the transaction, and the set-based merge from it."""
 
-    async def stage(self, rows: Sequence[StagedAccount]) -> None: ...
+    async def stage(self, rows: Sequence[ImportedAccount]) -> None: ...
 
     async def staged_errors(self, limit: int) -> tuple[list[RowError], int]:
         """An account or debt id twice in the file, a debt another account holds: the
@@ -198,7 +189,7 @@ class ImportRepository(Protocol):
 
     async def merge(self, at: datetime) -> tuple[int, int]:
         """(opened, updated): changed accounts rewritten at revision + 1, new ones inserted
-        with their staged ``AccountOpened`` queued. Raises ``Conflict`` when another
+        with their ``AccountOpened`` queued. Raises ``Conflict`` when another
         transaction created one of them meanwhile."""
         ...
 

@@ -17,22 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from dunning_core.contracts.envelope import Envelope
-from dunning_core.contracts.events import AccountOpened, AccountUpdated, Event
-
-from dunning_ledger.accounts.service import envelope_of
-from dunning_ledger.domain.accounts import (
-    AccountChange,
-    BalanceKept,
-    debt_with_balance,
-    plan_import,
-    status_for,
-)
+from dunning_ledger.domain.accounts import AccountChange, BalanceKept, plan_import
 from dunning_ledger.domain.import_format import RowError
 from dunning_ledger.domain.import_rows import ImportedAccount, ValidatedImport, error_order
 from dunning_ledger.domain.import_stream import MAX_LISTED_ERRORS, ImportReader, StreamFormat
 from dunning_ledger.errors import ImportRejected
-from dunning_ledger.ports import AccountRow, Clock, StagedAccount, Transaction, Transactions
+from dunning_ledger.imports.events import account_event
+from dunning_ledger.ports import AccountRow, Clock, Transaction, Transactions
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +47,10 @@ class ImportService:
         reader = ImportReader(fmt)
         now = self.clock.now()
 
-        def step(data: bytes | None) -> list[StagedAccount]:
-            accounts = reader.close() if data is None else reader.feed(data)
-            return _staged(accounts, now, announce=not reader.errors.count)
+        def step(data: bytes | None) -> list[ImportedAccount]:
+            return reader.close() if data is None else reader.feed(data)
 
-        async def batches() -> AsyncIterator[list[StagedAccount]]:
+        async def batches() -> AsyncIterator[list[ImportedAccount]]:
             # Validation is CPU work: off the event loop, while the last batch is COPYed.
             async for piece in _pieces(chunks):
                 yield await asyncio.to_thread(step, piece)
@@ -73,12 +63,9 @@ class ImportService:
         reader = ImportReader("jsonl")
         now = self.clock.now()
 
-        def step(part: Sequence[Any]) -> list[StagedAccount]:
-            return _staged(reader.items(part), now, announce=not reader.errors.count)
-
-        async def batches() -> AsyncIterator[list[StagedAccount]]:
+        async def batches() -> AsyncIterator[list[ImportedAccount]]:
             for start in range(0, len(items), _BATCH):
-                yield await asyncio.to_thread(step, items[start : start + _BATCH])
+                yield await asyncio.to_thread(reader.items, items[start : start + _BATCH])
 
         return await self._import(batches(), reader, now)
 
@@ -90,13 +77,13 @@ class ImportService:
         progress = ImportReader("jsonl")
         progress.received = validated.received
 
-        async def batches() -> AsyncIterator[list[StagedAccount]]:
-            yield _staged(validated.accounts, now, announce=True)
+        async def batches() -> AsyncIterator[list[ImportedAccount]]:
+            yield list(validated.accounts)
 
         return await self._import(batches(), progress, now)
 
     async def _import(
-        self, batches: AsyncIterator[list[StagedAccount]], progress: ImportReader, now: datetime
+        self, batches: AsyncIterator[list[ImportedAccount]], progress: ImportReader, now: datetime
     ) -> ImportCounts:
         async with contextlib.AsyncExitStack() as stack:
             # The transaction opens with the first valid rows: a file bad from the start
@@ -120,10 +107,10 @@ class ImportService:
             rebalanced = await tx.imports.take_rebalanced()
             plan = plan_import([a for a, _ in rebalanced], {s.account_id: s for _, s in rebalanced})
             await tx.imports.update_accounts([_account_row(c, now) for c in plan.updated])
-            await tx.outbox.announce([_announced(c, now, opened=False) for c in plan.updated])
+            await tx.outbox.announce([account_event(c, now, opened=False) for c in plan.updated])
             opened, updated = await tx.imports.merge(now)
             async for changes in tx.imports.updated(_BATCH):
-                await tx.outbox.announce([_announced(c, now, opened=False) for c in changes])
+                await tx.outbox.announce([account_event(c, now, opened=False) for c in changes])
             await tx.commit()
         staged = staging.count
         updated += len(plan.updated)
@@ -173,7 +160,7 @@ class _Staging:
         self.count = 0
 
     async def stage_all(
-        self, batches: AsyncIterator[list[StagedAccount]], progress: ImportReader
+        self, batches: AsyncIterator[list[ImportedAccount]], progress: ImportReader
     ) -> None:
         writing: asyncio.Future[None] | None = None
         try:
@@ -195,45 +182,6 @@ class _Staging:
                     await writing
 
 
-def _staged(
-    accounts: Sequence[ImportedAccount], at: datetime, *, announce: bool
-) -> list[StagedAccount]:
-    """Rows for staging, each with the ``AccountOpened`` it sends should it be new."""
-    return [
-        StagedAccount(
-            a,
-            _announced(AccountChange(a, 1, a.debt.balance.amount_minor,
-                                     status_for(a.debt.balance.amount_minor)), at, opened=True)
-            if announce
-            else None,
-        )
-        for a in accounts
-    ]  # fmt: skip
-
-
-def _announced(change: AccountChange, at: datetime, *, opened: bool) -> Envelope:
-    account = change.account
-    debt = debt_with_balance(account.debt, change.balance_minor)
-    event: Event
-    if opened:
-        event = AccountOpened(
-            account_id=account.account_id,
-            revision=change.revision,
-            consumer=account.consumer,
-            debt=debt,
-            opened_at=at,
-        )
-    else:
-        event = AccountUpdated(
-            account_id=account.account_id,
-            revision=change.revision,
-            consumer=account.consumer,
-            debt=debt,
-            updated_at=at,
-        )
-    return envelope_of(event, at)
-
-
 def _account_row(change: AccountChange, at: datetime) -> AccountRow:
     account = change.account
     return AccountRow(
@@ -241,9 +189,9 @@ def _account_row(change: AccountChange, at: datetime) -> AccountRow:
         revision=change.revision,
         consumer=account.consumer_json,
         debt=account.debt_json,
-        debt_id=account.debt.debt_id,
-        currency=account.debt.balance.currency,
-        imported_balance_minor=account.debt.balance.amount_minor,
+        debt_id=account.debt_id,
+        currency=account.currency,
+        imported_balance_minor=account.balance_minor,
         balance_minor=change.balance_minor,
         status=change.status,
         fingerprint=account.fingerprint,

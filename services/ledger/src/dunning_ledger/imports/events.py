@@ -1,0 +1,70 @@
+"""What an import announces, in the pieces the set-based SQL needs to write an
+``AccountOpened`` outbox record exactly as ``outbox_record`` would."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Final
+
+from dunning_core.contracts.common import Instant
+from dunning_core.contracts.envelope import SOURCE_PREFIX, Envelope
+from dunning_core.contracts.events import AccountOpened, AccountUpdated, Event
+from dunning_core.contracts.ids import NAMESPACE
+from pydantic import TypeAdapter
+
+from dunning_ledger.accounts.service import envelope_of
+from dunning_ledger.config import SERVICE
+from dunning_ledger.domain.accounts import AccountChange, debt_with_balance
+
+SOURCE: Final = SOURCE_PREFIX + SERVICE
+_INSTANT: Final = TypeAdapter(Instant)
+
+
+_OPENED_PREFIX: Final = NAMESPACE.bytes + f"{AccountOpened.event_type}\x1f".encode()
+
+
+def opened_id(account_id: str) -> str:
+    """The CloudEvents id of a new account's ``AccountOpened`` (revision 1): ``event_id``'s
+    UUIDv5 computed without the ``uuid`` module's objects (a third of the cost, a million
+    times an import)."""
+    digest = bytearray(hashlib.sha1(_OPENED_PREFIX + f"{account_id}\x1f1".encode()).digest())
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest[:16].hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def instant_json(at: datetime) -> str:
+    """An instant as the event models write it in JSON (with its quotes)."""
+    return _INSTANT.dump_json(at).decode()
+
+
+def instant_text(at: datetime) -> str:
+    """An instant as the ``ce_time`` header carries it."""
+    text = at.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def account_event(change: AccountChange, at: datetime, *, opened: bool) -> Envelope:
+    """The ``AccountOpened`` or ``AccountUpdated`` announcing an imported account."""
+    account = change.account
+    debt = debt_with_balance(account.debt, change.balance_minor)
+    event: Event
+    if opened:
+        event = AccountOpened(
+            account_id=account.account_id,
+            revision=change.revision,
+            consumer=account.consumer,
+            debt=debt,
+            opened_at=at,
+        )
+    else:
+        event = AccountUpdated(
+            account_id=account.account_id,
+            revision=change.revision,
+            consumer=account.consumer,
+            debt=debt,
+            updated_at=at,
+        )
+    return envelope_of(event, at)
