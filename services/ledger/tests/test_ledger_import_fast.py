@@ -10,10 +10,9 @@ import pytest
 from dunning_cli.portfolio import sample_rows
 from dunning_core.contracts.events import AccountOpened
 from dunning_core.contracts.ids import event_id
-from dunning_ledger.domain.import_fast import fast_values
+from dunning_ledger.domain.import_fast import fast_values, opened_id
 from dunning_ledger.domain.import_format import RawRow, read_csv
 from dunning_ledger.domain.import_rows import validate_row, validate_row_in_full
-from dunning_ledger.imports.events import opened_id
 from dunning_testkit.ledger import import_row, required_row
 from hypothesis import given, settings
 from hypothesis import strategies as st

@@ -24,6 +24,7 @@ from dunning_ledger.domain.figures import FigureCounts
 from dunning_ledger.domain.flags import FlagChange
 from dunning_ledger.domain.import_format import RowError
 from dunning_ledger.domain.import_rows import ImportedAccount
+from dunning_ledger.domain.import_stream import CheckedRows, ReadItem
 from dunning_ledger.domain.search import AccountQuery
 from dunning_ledger.domain.summary import SummaryCounts
 from dunning_ledger.models import (
@@ -303,3 +304,11 @@ class Transactions(Protocol):
     """Opens transactions; a lost database raises ``Unavailable``."""
 
     def __call__(self) -> AbstractAsyncContextManager[Transaction]: ...
+
+
+class RowChecks(Protocol):
+    """Where an import's rows are validated: this process's threads or a process pool."""
+
+    in_flight: int  # batches handed out before the oldest must be taken back
+
+    async def check(self, items: Sequence[ReadItem]) -> CheckedRows: ...

@@ -11,7 +11,7 @@ not applied: the ledger keeps its own and the import reports the difference.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from dunning_core.contracts.common import Money
@@ -137,8 +137,7 @@ def plan_import(
 def with_imported_balance(account: ImportedAccount, balance_minor: int) -> ImportedAccount:
     """The imported account with the balance the ledger keeps as imported, re-fingerprinted."""
     debt_json = debt_with_balance(account.debt, balance_minor).model_dump_json()
-    return replace(
-        account,
+    return account._replace(
         debt_json=debt_json,
         balance_minor=balance_minor,
         fingerprint=fingerprint(account.consumer_json, debt_json),

@@ -25,6 +25,8 @@ from typing import Any, Final
 
 import orjson
 import phonenumbers
+from dunning_core.contracts.events import AccountOpened
+from dunning_core.contracts.ids import NAMESPACE
 
 from dunning_ledger.domain.import_format import IDENTIFIER
 from dunning_ledger.domain.money import CURRENCY_EXPONENTS, MoneyError, parse_minor
@@ -253,3 +255,17 @@ def fingerprint(consumer_json: str, debt_json: str) -> str:
     Pydantic writes fields in declaration order, so equal content gives equal JSON.
     """
     return hashlib.sha256(f"{consumer_json}\x1f{debt_json}".encode()).hexdigest()
+
+
+_OPENED_PREFIX: Final = NAMESPACE.bytes + f"{AccountOpened.event_type}\x1f".encode()
+
+
+def opened_id(account_id: str) -> str:
+    """The CloudEvents id of a new account's ``AccountOpened`` (revision 1): ``event_id``'s
+    UUIDv5 computed without the ``uuid`` module's objects (a third of the cost, a million
+    times an import)."""
+    digest = bytearray(hashlib.sha1(_OPENED_PREFIX + f"{account_id}\x1f1".encode()).digest())
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest[:16].hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"

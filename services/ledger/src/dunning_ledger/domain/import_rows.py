@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from dunning_core.contracts.common import Money
 from dunning_core.contracts.events import (
@@ -22,7 +22,7 @@ from dunning_core.contracts.events import (
 )
 from pydantic import ValidationError
 
-from dunning_ledger.domain.import_fast import fast_json, fast_values, fingerprint
+from dunning_ledger.domain.import_fast import fast_json, fast_values, fingerprint, opened_id
 from dunning_ledger.domain.import_format import (
     COLUMNS,
     IDENTIFIER,
@@ -45,24 +45,26 @@ _FALSE: Final = frozenset({"false", "no", "n", "f", "0"})
 _PHONE_KINDS: Final = ("mobile", "home", "work", "other")
 
 
-@dataclass(frozen=True, slots=True)
-class ImportedAccount:
+class ImportedAccount(NamedTuple):
     """A valid row: the account's consumer and debt (balance as imported) as the JSON the
-    models write, what staging needs of them, and a fingerprint of both.
+    models write, what staging needs of them, a fingerprint of both, and the id its
+    ``AccountOpened`` carries should it be new. A tuple in the staging table's column
+    order: it is COPYed as it is, and crosses between processes cheaply.
 
     ``consumer`` and ``debt`` rebuild the models from the JSON (for the few rows that need
     them: an account whose payments moved its balance); a million rows never build them.
     """
 
-    account_id: str
-    consumer_json: str
-    debt_json: str
-    fingerprint: str
     row: int
     line: int | None
+    account_id: str
     debt_id: str
     currency: str
     balance_minor: int
+    consumer_json: str
+    debt_json: str
+    fingerprint: str
+    opened_id: str
 
     @property
     def consumer(self) -> Consumer:
@@ -71,6 +73,17 @@ class ImportedAccount:
     @property
     def debt(self) -> Debt:
         return Debt.model_validate_json(self.debt_json)
+
+    @classmethod
+    def of(
+        cls, row: int, line: int | None, account_id: str, consumer_json: str, debt_json: str,
+        debt_id: str, currency: str, balance_minor: int,
+    ) -> ImportedAccount:  # fmt: skip
+        """The account of a row, its fingerprint and event id derived."""
+        return cls(
+            row, line, account_id, debt_id, currency, balance_minor, consumer_json, debt_json,
+            fingerprint(consumer_json, debt_json), opened_id(account_id),
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -218,9 +231,8 @@ def validate_row(raw: RawRow) -> tuple[ImportedAccount | None, list[RowError]]:
     values = fast_values(raw.values)
     if values is not None:
         consumer_json, debt_json = fast_json(values)
-        return ImportedAccount(
-            values["account_id"], consumer_json, debt_json,
-            fingerprint(consumer_json, debt_json), raw.row, raw.line,
+        return ImportedAccount.of(
+            raw.row, raw.line, values["account_id"], consumer_json, debt_json,
             values["debt_id"], values["currency"], values["balance"],
         ), []  # fmt: skip
     return validate_row_in_full(raw)
@@ -353,9 +365,9 @@ def validate_row_in_full(raw: RawRow) -> tuple[ImportedAccount | None, list[RowE
         column = _COLUMN_OF_FIELD.get(str(first["loc"][0]), str(first["loc"][0]))
         return None, [RowError(raw.row, column, first["msg"], raw.line)]
     consumer_json, debt_json = consumer.model_dump_json(), debt.model_dump_json()
-    return ImportedAccount(
-        account_id, consumer_json, debt_json, fingerprint(consumer_json, debt_json),
-        raw.row, raw.line, debt_id, currency, balance_minor,
+    return ImportedAccount.of(
+        raw.row, raw.line, account_id, consumer_json, debt_json, debt_id, currency,
+        balance_minor,
     ), []  # fmt: skip
 
 

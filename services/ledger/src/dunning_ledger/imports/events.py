@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from typing import Final
 
 from dunning_core.contracts.common import Instant
 from dunning_core.contracts.envelope import SOURCE_PREFIX, Envelope
 from dunning_core.contracts.events import AccountOpened, AccountUpdated, Event
-from dunning_core.contracts.ids import NAMESPACE
 from pydantic import TypeAdapter
 
 from dunning_ledger.accounts.service import envelope_of
@@ -19,20 +17,6 @@ from dunning_ledger.domain.accounts import AccountChange, debt_with_balance
 
 SOURCE: Final = SOURCE_PREFIX + SERVICE
 _INSTANT: Final = TypeAdapter(Instant)
-
-
-_OPENED_PREFIX: Final = NAMESPACE.bytes + f"{AccountOpened.event_type}\x1f".encode()
-
-
-def opened_id(account_id: str) -> str:
-    """The CloudEvents id of a new account's ``AccountOpened`` (revision 1): ``event_id``'s
-    UUIDv5 computed without the ``uuid`` module's objects (a third of the cost, a million
-    times an import)."""
-    digest = bytearray(hashlib.sha1(_OPENED_PREFIX + f"{account_id}\x1f1".encode()).digest())
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    h = digest[:16].hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def instant_json(at: datetime) -> str:

@@ -20,14 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dunning_ledger.adapters.sql import copy_records, driver
 from dunning_ledger.domain.accounts import AccountChange, StoredAccount, status_for
+from dunning_ledger.domain.import_fast import opened_id
 from dunning_ledger.domain.import_format import RowError
 from dunning_ledger.domain.import_rows import ImportedAccount
 from dunning_ledger.errors import Conflict
-from dunning_ledger.imports.events import SOURCE, instant_json, instant_text, opened_id
+from dunning_ledger.imports.events import SOURCE, instant_json, instant_text
 from dunning_ledger.ports import AccountRow
 
 IMPORT_LOCK = 0x1ED6E4  # advisory lock id: one import merges at a time
-_STAGING_COLUMNS = (
+_STAGING_COLUMNS = (  # ImportedAccount's fields, in order
     "row", "line", "account_id", "debt_id", "currency", "imported_balance_minor",
     "consumer", "debt", "fingerprint", "ce_id",
 )  # fmt: skip
@@ -147,15 +148,8 @@ class SqlImportRepository:
             )
             self._staging = True
         await copy_records(
-            self.session, "import_staging", _STAGING_COLUMNS, self._records(rows), schema=None
+            self.session, "import_staging", _STAGING_COLUMNS, list(rows), schema=None
         )
-
-    def _records(self, rows: Sequence[ImportedAccount]) -> list[tuple[Any, ...]]:
-        return [
-            (a.row, a.line, a.account_id, a.debt_id, a.currency, a.balance_minor,
-             a.consumer_json, a.debt_json, a.fingerprint, opened_id(a.account_id))
-            for a in rows
-        ]  # fmt: skip
 
     async def staged_errors(self, limit: int) -> tuple[list[RowError], int]:
         if not self._staging:
@@ -259,8 +253,9 @@ class _Columns:
 def _imported(r: Any, fingerprint: str) -> ImportedAccount:
     """A staged row back as the account the file gave (its models rebuilt from JSON)."""
     return ImportedAccount(
-        r["account_id"], r["consumer"], r["debt"], fingerprint, r["row"], r["line"],
-        r["debt_id"], r["currency"], r["file_balance_minor"],
+        r["row"], r["line"], r["account_id"], r["debt_id"], r["currency"],
+        r["file_balance_minor"], r["consumer"], r["debt"], fingerprint,
+        opened_id(r["account_id"]),
     )  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,10 +21,19 @@ from typing import Any
 from dunning_ledger.domain.accounts import AccountChange, BalanceKept, plan_import
 from dunning_ledger.domain.import_format import RowError
 from dunning_ledger.domain.import_rows import ImportedAccount, ValidatedImport, error_order
-from dunning_ledger.domain.import_stream import MAX_LISTED_ERRORS, ImportReader, StreamFormat
+from dunning_ledger.domain.import_stream import (
+    MAX_LISTED_ERRORS,
+    CheckedRows,
+    ImportProgress,
+    ImportReader,
+    ReadItem,
+    RowReader,
+    StreamFormat,
+    check_rows,
+)
 from dunning_ledger.errors import ImportRejected
 from dunning_ledger.imports.events import account_event
-from dunning_ledger.ports import AccountRow, Clock, Transaction, Transactions
+from dunning_ledger.ports import AccountRow, Clock, RowChecks, Transaction, Transactions
 
 log = logging.getLogger(__name__)
 
@@ -38,25 +48,47 @@ class ImportCounts:
 
 
 class ImportService:
-    def __init__(self, transactions: Transactions, clock: Clock) -> None:
+    def __init__(
+        self, transactions: Transactions, clock: Clock, row_checks: RowChecks | None = None
+    ) -> None:
         self.transactions = transactions
         self.clock = clock
+        self.row_checks = row_checks or _InThread()
 
     async def import_stream(self, chunks: AsyncIterator[bytes], fmt: StreamFormat) -> ImportCounts:
-        """A CSV or JSON Lines body as it arrives: all rows or none, never held whole."""
-        reader = ImportReader(fmt)
-        now = self.clock.now()
+        """A CSV or JSON Lines body as it arrives: all rows or none, never held whole.
 
-        def step(data: bytes | None) -> list[ImportedAccount]:
-            return reader.close() if data is None else reader.feed(data)
+        This process reads the body into numbered rows; ``row_checks`` validates them,
+        several batches at once (other processes), taken back in file order and COPYed
+        while the next ones are checked.
+        """
+        reader = RowReader(fmt)
+        progress = ImportProgress()
+        checks = self.row_checks
+
+        def take(checked: CheckedRows) -> list[ImportedAccount]:
+            progress.errors.add(checked.errors, checked.error_count)
+            progress.received = reader.received
+            return checked.accounts
 
         async def batches() -> AsyncIterator[list[ImportedAccount]]:
-            # Validation is CPU work: off the event loop, while the last batch is COPYed.
-            async for piece in _pieces(chunks):
-                yield await asyncio.to_thread(step, piece)
-            yield await asyncio.to_thread(step, None)
+            pending: deque[asyncio.Future[CheckedRows]] = deque()
+            try:
+                async for piece in _pieces(chunks):
+                    if items := reader.feed(piece):
+                        pending.append(asyncio.ensure_future(checks.check(items)))
+                    while len(pending) > checks.in_flight:
+                        yield take(await pending.popleft())
+                if items := reader.close():
+                    pending.append(asyncio.ensure_future(checks.check(items)))
+                while pending:
+                    yield take(await pending.popleft())
+                progress.received = reader.received
+            finally:
+                for left in pending:  # the body broke off, or the import failed
+                    left.cancel()
 
-        return await self._import(batches(), reader, now)
+        return await self._import(batches(), progress, self.clock.now())
 
     async def import_items(self, items: Sequence[Any]) -> ImportCounts:
         """A JSON array of rows (a body small enough to be read whole)."""
@@ -74,8 +106,7 @@ class ImportService:
         if not validated.ok:
             raise ImportRejected(validated.errors, validated.received)
         now = self.clock.now()
-        progress = ImportReader("jsonl")
-        progress.received = validated.received
+        progress = ImportProgress(received=validated.received)
 
         async def batches() -> AsyncIterator[list[ImportedAccount]]:
             yield list(validated.accounts)
@@ -83,7 +114,7 @@ class ImportService:
         return await self._import(batches(), progress, now)
 
     async def _import(
-        self, batches: AsyncIterator[list[ImportedAccount]], progress: ImportReader, now: datetime
+        self, batches: AsyncIterator[list[ImportedAccount]], progress: ImportProgress, now: datetime
     ) -> ImportCounts:
         async with contextlib.AsyncExitStack() as stack:
             # The transaction opens with the first valid rows: a file bad from the start
@@ -134,7 +165,16 @@ class ImportService:
 
 
 _BATCH = 2000  # rows per COPY and per outbox write
-_PIECE = 256 * 1024  # body bytes validated at a time
+_PIECE = 256 * 1024  # body bytes validated at a time (about 1,000 rows: one batch)
+
+
+class _InThread:
+    """Rows checked in a thread of this process, one batch ahead of the COPY."""
+
+    in_flight = 1
+
+    async def check(self, items: Sequence[ReadItem]) -> CheckedRows:
+        return await asyncio.to_thread(check_rows, items)
 
 
 async def _pieces(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
@@ -160,7 +200,7 @@ class _Staging:
         self.count = 0
 
     async def stage_all(
-        self, batches: AsyncIterator[list[ImportedAccount]], progress: ImportReader
+        self, batches: AsyncIterator[list[ImportedAccount]], progress: ImportProgress
     ) -> None:
         writing: asyncio.Future[None] | None = None
         try:
