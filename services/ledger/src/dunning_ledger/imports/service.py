@@ -1,7 +1,8 @@
 """Importing accounts: all rows or none, each change announced in the same transaction.
 
-A file streams in: each piece is validated off the event loop and its valid rows staged
-while the next piece is read; nothing is merged unless the whole file is valid.
+A file streams in: each piece is read into rows off the event loop, its rows validated by
+``RowChecks`` (worker processes) a few pieces at a time, and the valid rows staged in file
+order while the next pieces are checked; nothing is merged unless the whole file is valid.
 
 New accounts are announced as ``AccountOpened``, changed ones as ``AccountUpdated``; an
 account whose content was already recorded changes nothing.
@@ -75,7 +76,8 @@ class ImportService:
             pending: deque[asyncio.Future[CheckedRows]] = deque()
             try:
                 async for piece in _pieces(chunks):
-                    if items := reader.feed(piece):
+                    # Reading is CPU work too (CSV, UTF-8): off the event loop.
+                    if items := await asyncio.to_thread(reader.feed, piece):
                         pending.append(asyncio.ensure_future(checks.check(items)))
                     while len(pending) > checks.in_flight:
                         yield take(await pending.popleft())
