@@ -1,12 +1,15 @@
 """Imports at portfolio scale: a CSV of 100k and of 1M accounts streamed to a ledger running
-in its own process, with that process's peak memory, the re-import (nothing changes), and
-the raw COPY of the same file into a bare table as the floor.
+in its own process, with that process's peak memory (and its row-checking workers'), the
+CPU they used, the re-import (nothing changes), the raw COPY of the same file into a bare
+table as the floor, and how long the outbox relay takes to publish the new accounts.
 
 Each size gets a fresh ledger process (relay and consumers off: the import alone is
 timed) on a free port and a database of its own, dropped afterwards. Sizes come from
 BENCH_IMPORT_SIZES (default ``100000,1000000``); BENCH_IMPORT_REIMPORT_UP_TO limits
-the re-import to the smaller sizes. The machine's load average is recorded
-with the figures: on a shared machine they move with it.
+the re-import to the smaller sizes; BENCH_IMPORT_RELAY_UP_TO (default 100000) the relay
+run (a ledger with its relay on, started after the imports, publishing the backlog to
+the stack's Kafka). The machine's load average is recorded with the figures: on a shared
+machine they move with it.
 """
 
 from __future__ import annotations
@@ -29,13 +32,14 @@ import httpx
 from dunning_cli.portfolio import sample_rows
 from dunning_core.contracts.account_import import IMPORT_COLUMNS
 from dunning_testkit.paths import ADMIN_KEY, AUTH_PEPPER, auth_headers
-from dunning_testkit.stack import create_database, drop_database
+from dunning_testkit.stack import create_database, create_topics, drop_database
 
-from bench.common import report
+from bench.common import delete_topics, report
 
 SIZES = [int(s) for s in os.environ.get("BENCH_IMPORT_SIZES", "100000,1000000").split(",")]
 # Re-import the file at sizes up to this (on a loaded machine a 1M re-import is long).
 REIMPORT_UP_TO = int(os.environ.get("BENCH_IMPORT_REIMPORT_UP_TO", str(max(SIZES))))
+RELAY_UP_TO = int(os.environ.get("BENCH_IMPORT_RELAY_UP_TO", "100000"))
 TEMPLATES = 10_000  # distinct sample rows; each size repeats them under new ids
 CHUNK = 1024 * 1024
 
@@ -79,6 +83,23 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def children(pid: int) -> list[int]:
+    """The processes the ledger started (its row-checking workers), recursively."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found += [int(child), *children(int(child))]
+    return found
+
+
+def workers_cpu_s(pid: int) -> float:
+    return sum(cpu_s(child) for child in children(pid))
+
+
+def workers_peak_rss_mb(pid: int) -> float:
+    return round(sum(peak_rss_mb(child) for child in children(pid)), 1)
+
+
 def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -92,14 +113,14 @@ async def file_chunks(path: Path) -> AsyncIterator[bytes]:
 class LedgerProcess:
     """``python -m dunning_ledger.app`` on a free port against ``database_url``."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, prefix: str, *, relay: bool = False) -> None:
         self.port = free_port()
         env = {
             **os.environ,
             "DUNNING_DATABASE_URL": database_url,
-            "DUNNING_TOPIC_PREFIX": f"benchimport{uuid.uuid4().hex[:8]}.",
+            "DUNNING_TOPIC_PREFIX": prefix,
             "DUNNING_LEDGER_PORT": str(self.port),
-            "DUNNING_LEDGER_RELAY": "false",
+            "DUNNING_LEDGER_RELAY": str(relay).lower(),
             "DUNNING_LEDGER_CONSUME": "false",
             "DUNNING_LOG_LEVEL": "WARNING",
             "DUNNING_BOOTSTRAP_ADMIN_KEY": ADMIN_KEY,
@@ -160,17 +181,40 @@ async def raw_copy_s(database_url: str, path: Path) -> float:
         await conn.close()
 
 
+async def relay_s(database_url: str, prefix: str, within_s: float = 3600) -> float:
+    """A ledger with its relay on publishes the imported accounts' events to the stack's
+    Kafka (topics of their own, deleted afterwards): seconds until none is left."""
+    topics = await create_topics(prefix)
+    conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
+    ledger = LedgerProcess(database_url, prefix, relay=True)
+    started = time.perf_counter()
+    try:
+        await ledger.ready()
+        while await conn.fetchval("SELECT count(*) FROM ledger.outbox WHERE published_at IS NULL"):
+            if time.perf_counter() - started > within_s:
+                raise TimeoutError("the relay did not publish the backlog")
+            await asyncio.sleep(1)
+        return time.perf_counter() - started
+    finally:
+        ledger.stop()
+        await conn.close()
+        await delete_topics(topics)
+
+
 async def measure(size: int, path: Path) -> dict[str, Any]:
     name = f"bench_import_{uuid.uuid4().hex[:8]}"
     url = await create_database(name)
-    ledger = LedgerProcess(url)
+    prefix = f"benchimport{uuid.uuid4().hex[:8]}."
+    ledger = LedgerProcess(url, prefix)
     try:
         await ledger.ready()
         before = load_average()
-        cpu_before = cpu_s(ledger.process.pid)
+        pid = ledger.process.pid
+        cpu_before = cpu_s(pid)
         import_s, first = await post_file(ledger.url, path)
-        import_cpu_s = cpu_s(ledger.process.pid) - cpu_before
-        rss_import = peak_rss_mb(ledger.process.pid)
+        import_cpu_s = cpu_s(pid) - cpu_before
+        import_workers_cpu_s = workers_cpu_s(pid)  # the pool starts with the first import
+        rss_import = peak_rss_mb(pid)
         assert first["opened"] == size, first
         reimport: dict[str, Any] = {}
         if size <= REIMPORT_UP_TO:
@@ -178,17 +222,24 @@ async def measure(size: int, path: Path) -> dict[str, Any]:
             reimport = {
                 "reimport_s": round(reimport_s, 1),
                 "reimport_rows_changed": again["opened"] + again["updated"],
-                "ledger_peak_rss_mb_after_reimport": peak_rss_mb(ledger.process.pid),
+                "ledger_peak_rss_mb_after_reimport": peak_rss_mb(pid),
             }
+        workers_rss = workers_peak_rss_mb(pid)
         after = load_average()
+        ledger.stop()
         copy_s = await raw_copy_s(url, path)
+        relay = {"relay_s": round(await relay_s(url, prefix), 1)} if size <= RELAY_UP_TO else {}
         figures = {
             "seconds": round(import_s, 1),
             "rows_per_s": round(size / import_s),
             "ledger_cpu_s": round(import_cpu_s, 1),
             "ledger_cpu_us_per_row": round(import_cpu_s / size * 1e6),
+            "workers_cpu_s": round(import_workers_cpu_s, 1),
+            "workers_cpu_us_per_row": round(import_workers_cpu_s / size * 1e6),
             "ledger_peak_rss_mb": rss_import,
+            "workers_peak_rss_mb": workers_rss,
             **reimport,
+            **relay,
             "raw_copy_s": round(copy_s, 2),
             "ratio_import_over_raw_copy": round(import_s / copy_s, 1),
             "load_average_before": before,

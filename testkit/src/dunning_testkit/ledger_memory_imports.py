@@ -14,8 +14,9 @@ import orjson
 from dunning_ledger.domain.accounts import AccountChange, StoredAccount, plan_import
 from dunning_ledger.domain.import_format import RowError
 from dunning_ledger.domain.import_rows import ImportedAccount
+from dunning_ledger.imports.events import account_event
 from dunning_ledger.models import Account
-from dunning_ledger.ports import AccountRow, StagedAccount
+from dunning_ledger.ports import AccountRow
 
 if TYPE_CHECKING:
     from dunning_testkit.ledger_memory import Tables
@@ -25,10 +26,10 @@ class MemoryImports:
     def __init__(self, tables: Tables, account_row: Callable[[Mapping[str, Any]], Account]) -> None:
         self.t = tables
         self.account_row = account_row
-        self.staged: list[StagedAccount] = []
+        self.staged: list[ImportedAccount] = []
         self.changed: list[AccountChange] = []
 
-    async def stage(self, rows: Sequence[StagedAccount]) -> None:
+    async def stage(self, rows: Sequence[ImportedAccount]) -> None:
         self.staged += rows
 
     async def staged_errors(self, limit: int) -> tuple[list[RowError], int]:
@@ -36,17 +37,16 @@ class MemoryImports:
         first_of: dict[str, int] = {}
         first_of_debt: dict[str, int] = {}
         holders = {a.debt_id: a.account_id for a in self.t.accounts.values()}
-        for staged in self.staged:
-            a = staged.account
+        for a in self.staged:
             first = first_of.setdefault(a.account_id, a.row)
             if first != a.row:
                 errors.append(RowError(a.row, "account_id", f"duplicate of row {first}", a.line))
                 continue
-            first = first_of_debt.setdefault(a.debt.debt_id, a.row)
+            first = first_of_debt.setdefault(a.debt_id, a.row)
             if first != a.row:
                 message = f"debt_id is already the debt of row {first}"
                 errors.append(RowError(a.row, "debt_id", message, a.line))
-            holder = holders.get(a.debt.debt_id, a.account_id)
+            holder = holders.get(a.debt_id, a.account_id)
             if holder != a.account_id:
                 message = f"is already the debt of account {holder!r}"
                 errors.append(RowError(a.row, "debt_id", message, a.line))
@@ -55,33 +55,30 @@ class MemoryImports:
     async def take_rebalanced(self) -> list[tuple[ImportedAccount, StoredAccount]]:
         taken, kept = [], []
         for staged in self.staged:
-            stored = self.t.accounts.get(staged.account.account_id)
+            stored = self.t.accounts.get(staged.account_id)
             if (
                 stored is not None
                 and stored.paid_minor > 0
-                and staged.account.debt.balance.amount_minor != stored.imported_balance_minor
+                and staged.balance_minor != stored.imported_balance_minor
             ):
-                taken.append((staged.account, StoredAccount.of(stored)))
+                taken.append((staged, StoredAccount.of(stored)))
             else:
                 kept.append(staged)
         self.staged = kept
         return taken
 
     async def merge(self, at: datetime) -> tuple[int, int]:
-        accounts = [s.account for s in self.staged]
+        accounts = self.staged
         stored = {
             a.account_id: StoredAccount.of(self.t.accounts[a.account_id])
             for a in accounts
             if a.account_id in self.t.accounts
         }
         plan = plan_import(accounts, stored)
-        opened = {c.account.account_id for c in plan.opened}
         for c in plan.opened + plan.updated:
             old = self.t.accounts.get(c.account.account_id)
             self.t.accounts[c.account.account_id] = self._row(c, at, old)
-        self.t.outbox += [
-            s.opened for s in self.staged if s.account.account_id in opened and s.opened
-        ]
+        self.t.outbox += [account_event(c, at, opened=True) for c in plan.opened]
         self.changed = plan.updated
         return len(plan.opened), len(plan.updated)
 
@@ -111,7 +108,7 @@ class MemoryImports:
                 "revision": change.revision,
                 "consumer": orjson.loads(a.consumer_json),
                 "debt": orjson.loads(a.debt_json),
-                "debt_id": a.debt.debt_id,
+                "debt_id": a.debt_id,
                 "currency": a.debt.balance.currency,
                 "imported_balance_minor": a.debt.balance.amount_minor,
                 "balance_minor": change.balance_minor,

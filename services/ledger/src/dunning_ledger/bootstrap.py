@@ -36,6 +36,7 @@ from dunning_ledger.adapters.database import (
 )
 from dunning_ledger.adapters.outbox import SqlOutbox
 from dunning_ledger.adapters.outbox_relay import OutboxRelay
+from dunning_ledger.adapters.row_checks import ProcessRowChecks
 from dunning_ledger.api import IMPORT_PATH, BodyLimit, UseCases, install_error_handlers, router
 from dunning_ledger.communications.repository import SqlCommunicationRepository
 from dunning_ledger.communications.service import CommunicationService
@@ -56,7 +57,7 @@ from dunning_ledger.plans.service import PlanService
 from dunning_ledger.portfolio.api import router as portfolio_router
 from dunning_ledger.portfolio.repository import SqlPortfolioRepository
 from dunning_ledger.portfolio.service import PortfolioService
-from dunning_ledger.ports import Published, Transactions
+from dunning_ledger.ports import Published, RowChecks, Transactions
 from dunning_ledger.promises.service import PromiseService
 from dunning_ledger.tasks.api import router as tasks_router
 from dunning_ledger.tasks.repository import SqlTaskRepository
@@ -101,6 +102,7 @@ def use_cases(
     terms: PaymentTerms | None = None,
     task_lease: timedelta = timedelta(minutes=30),
     published: Published | None = None,
+    row_checks: RowChecks | None = None,
 ) -> UseCases:
     terms = terms or load_terms()
     return UseCases(
@@ -109,7 +111,7 @@ def use_cases(
         communications=CommunicationService(
             transactions, clock, group_id=group_id, published=published
         ),
-        imports=ImportService(transactions, clock),
+        imports=ImportService(transactions, clock, row_checks),
         keys=KeyService(transactions, clock, pepper),
         timelines=TimelineService(transactions),
         changes=ChangeService(transactions, clock),
@@ -149,6 +151,7 @@ def build_ledger(
         transactions = SqlTransactions(sessions, lambda s: SqlTransaction(s, prefix))
     terms = load_terms(settings.terms_file or None)
     lease = timedelta(seconds=settings.task_lease_s)
+    row_checks = ProcessRowChecks(settings.import_workers) if settings.import_workers else None
     producer = EventProducer(settings.kafka_bootstrap, SERVICE, topic_prefix=settings.topic_prefix)
     relay = OutboxRelay(
         sessions,
@@ -161,8 +164,9 @@ def build_ledger(
         publish_wait_s=settings.signal_publish_wait_s,
     )
     cases = use_cases(
-        transactions, clock, settings.group_id, settings.auth_pepper, terms, lease, relay
-    )
+        transactions, clock, settings.group_id, settings.auth_pepper, terms, lease, relay,
+        row_checks,
+    )  # fmt: skip
     runtime = ServiceRuntime(SERVICE)
 
     async def start_database() -> None:
@@ -175,6 +179,8 @@ def build_ledger(
     runtime.add(Component("database", start_database, engine.dispose))
     runtime.checks["database"] = database_health
     runtime.add(Component("producer", producer.start, producer.stop))
+    if row_checks is not None:
+        runtime.add(Component("import-workers", row_checks.start, row_checks.stop))
     if settings.relay:
         runtime.add(Component("outbox-relay", relay.start, relay.stop, relay.run))
         runtime.checks["outbox-relay"] = relay.health

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from dunning_core.runtime.settings import ApiKeySettings, service_config
 from pydantic import Field
 
@@ -48,6 +50,12 @@ class LedgerSettings(ApiKeySettings):
         ge=1024,
         description="Largest request body accepted (413): a CSV or JSON Lines import streams "
         "up to it, never held whole.",
+    )
+    import_workers: int = Field(
+        default_factory=lambda: len(os.sched_getaffinity(0)),
+        ge=0,
+        description="Processes that check a streamed import's rows (default: one a core); "
+        "0 checks them in a thread of the ledger.",
     )
     max_json_bytes: int = Field(
         default=20 * 1024 * 1024,

@@ -24,6 +24,7 @@ from dunning_ledger.domain.figures import FigureCounts
 from dunning_ledger.domain.flags import FlagChange
 from dunning_ledger.domain.import_format import RowError
 from dunning_ledger.domain.import_rows import ImportedAccount
+from dunning_ledger.domain.import_stream import CheckedRows, ReadItem
 from dunning_ledger.domain.search import AccountQuery
 from dunning_ledger.domain.summary import SummaryCounts
 from dunning_ledger.domain.task_query import TaskQuery
@@ -174,19 +175,10 @@ class PaymentRepository(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class StagedAccount:
-    """A valid row on its way to the staging area, with its ``AccountOpened`` should it be new
-    (None once the file is known to be rejected: nothing will be announced)."""
-
-    account: ImportedAccount
-    opened: Envelope | None
-
-
 class ImportRepository(Protocol):
     """An import's staging area inside the transaction, and the set-based merge from it."""
 
-    async def stage(self, rows: Sequence[StagedAccount]) -> None: ...
+    async def stage(self, rows: Sequence[ImportedAccount]) -> None: ...
 
     async def staged_errors(self, limit: int) -> tuple[list[RowError], int]:
         """An account or debt id twice in the file, a debt another account holds: the
@@ -200,7 +192,7 @@ class ImportRepository(Protocol):
 
     async def merge(self, at: datetime) -> tuple[int, int]:
         """(opened, updated): changed accounts rewritten at revision + 1, new ones inserted
-        with their staged ``AccountOpened`` queued. Raises ``Conflict`` when another
+        with their ``AccountOpened`` queued. Raises ``Conflict`` when another
         transaction created one of them meanwhile."""
         ...
 
@@ -344,3 +336,11 @@ class Transactions(Protocol):
     """Opens transactions; a lost database raises ``Unavailable``."""
 
     def __call__(self) -> AbstractAsyncContextManager[Transaction]: ...
+
+
+class RowChecks(Protocol):
+    """Where an import's rows are validated: this process's threads or a process pool."""
+
+    in_flight: int  # batches handed out before the oldest must be taken back
+
+    async def check(self, items: Sequence[ReadItem]) -> CheckedRows: ...

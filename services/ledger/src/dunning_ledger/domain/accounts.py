@@ -11,13 +11,14 @@ not applied: the ledger keeps its own and the import reports the difference.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from dunning_core.contracts.common import Money
 from dunning_core.contracts.events import Debt
 
-from dunning_ledger.domain.import_rows import ImportedAccount, fingerprint
+from dunning_ledger.domain.import_fast import fingerprint
+from dunning_ledger.domain.import_rows import ImportedAccount
 
 AccountStatus = Literal["open", "paid"]
 
@@ -101,11 +102,11 @@ def plan_import(
     for account in accounts:
         existing = stored.get(account.account_id)
         if existing is None:
-            balance = account.debt.balance.amount_minor
+            balance = account.balance_minor
             plan.opened.append(AccountChange(account, 1, balance, status_for(balance)))
             continue
-        balance = current_balance(account.debt.balance.amount_minor, existing.paid_minor)
-        file_minor = account.debt.balance.amount_minor
+        balance = current_balance(account.balance_minor, existing.paid_minor)
+        file_minor = account.balance_minor
         if (
             existing.paid_minor > 0  # payments have moved the balance ...
             and existing.balance_minor is not None
@@ -119,7 +120,7 @@ def plan_import(
                         account.row,
                         file_minor,
                         existing.balance_minor,
-                        account.debt.balance.currency,
+                        account.currency,
                     )
                 )
             account = with_imported_balance(account, existing.imported_balance_minor)
@@ -135,12 +136,10 @@ def plan_import(
 
 def with_imported_balance(account: ImportedAccount, balance_minor: int) -> ImportedAccount:
     """The imported account with the balance the ledger keeps as imported, re-fingerprinted."""
-    debt = debt_with_balance(account.debt, balance_minor)
-    debt_json = debt.model_dump_json()
-    return replace(
-        account,
-        debt=debt,
+    debt_json = debt_with_balance(account.debt, balance_minor).model_dump_json()
+    return account._replace(
         debt_json=debt_json,
+        balance_minor=balance_minor,
         fingerprint=fingerprint(account.consumer_json, debt_json),
     )
 

@@ -90,6 +90,9 @@ class RowError:
     message: str
     line: int | None = None
 
+    def __reduce__(self) -> tuple[type[RowError], tuple[int, str | None, str, int | None]]:
+        return RowError, (self.row, self.field, self.message, self.line)  # cheap to pickle
+
 
 @dataclass(frozen=True, slots=True)
 class RawRow:
@@ -98,6 +101,9 @@ class RawRow:
     row: int
     values: Mapping[str, str]
     line: int | None = None
+
+    def __reduce__(self) -> tuple[type[RawRow], tuple[int, Mapping[str, str], int | None]]:
+        return RawRow, (self.row, self.values, self.line)  # cheap to pickle
 
 
 @dataclass

@@ -1,7 +1,9 @@
 """Writing an import to PostgreSQL: valid rows COPYed into a temporary staging table as
 they stream in, then checked and merged into the accounts set-based (one UPDATE ... FROM,
-one INSERT ... SELECT, the new accounts' events queued from staging). The caller commits;
-a rollback leaves nothing, the staging table included."""
+one INSERT ... SELECT, the new accounts' ``AccountOpened`` records written by one
+INSERT ... SELECT from staging, byte for byte what ``outbox_record`` writes, only the
+trace ids drawn by the database). The caller commits; a rollback leaves nothing, the
+staging table included."""
 
 from __future__ import annotations
 
@@ -10,23 +12,26 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-from dunning_core.contracts.events import Consumer, Debt
+from dunning_core.contracts.envelope import CONTENT_TYPE
+from dunning_core.contracts.events import AccountOpened
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dunning_ledger.adapters.outbox import outbox_record
 from dunning_ledger.adapters.sql import copy_records, driver
 from dunning_ledger.domain.accounts import AccountChange, StoredAccount, status_for
+from dunning_ledger.domain.import_fast import opened_id
 from dunning_ledger.domain.import_format import RowError
 from dunning_ledger.domain.import_rows import ImportedAccount
 from dunning_ledger.errors import Conflict
-from dunning_ledger.ports import AccountRow, StagedAccount
+from dunning_ledger.imports.events import SOURCE, instant_json, instant_text
+from dunning_ledger.ports import AccountRow
 
 IMPORT_LOCK = 0x1ED6E4  # advisory lock id: one import merges at a time
-_STAGING_COLUMNS = (
+_WORK_MEM = "64MB"
+_STAGING_COLUMNS = (  # ImportedAccount's fields, in order
     "row", "line", "account_id", "debt_id", "currency", "imported_balance_minor",
-    "consumer", "debt", "fingerprint", "key", "value", "headers",
+    "consumer", "debt", "fingerprint", "ce_id",
 )  # fmt: skip
 _ACCOUNT_COLUMNS = (
     "account_id", "revision", "consumer", "debt", "debt_id", "currency",
@@ -71,8 +76,9 @@ WITH locked AS (
     FOR UPDATE OF a
 )
 DELETE FROM import_staging s USING locked a WHERE s.account_id = a.account_id
-RETURNING s.row, s.account_id, s.consumer, s.debt, s.fingerprint AS file_fingerprint,
-          a.revision, a.fingerprint, a.paid_minor, a.balance_minor, a.imported_balance_minor
+RETURNING s.row, s.line, s.account_id, s.consumer, s.debt, s.fingerprint AS file_fingerprint,
+          s.debt_id, s.currency, s.imported_balance_minor AS file_balance_minor, a.revision,
+          a.fingerprint, a.paid_minor, a.balance_minor, a.imported_balance_minor
 """
 _UPDATE = f"""
 WITH changed AS (
@@ -88,10 +94,25 @@ INSERT INTO import_updated SELECT account_id, revision, balance_minor FROM chang
 """
 _NEW = "NOT EXISTS (SELECT 1 FROM ledger.accounts a WHERE a.account_id = s.account_id)"
 # No ORDER BY: each account has one event here, and Kafka orders per account (key) only;
-# sorting a million wide rows would spill to disk.
+# sorting a million wide rows would spill to disk. The value is the event's JSON as the
+# model writes it (consumer and debt are staged as their models' JSON); the traceparent
+# is drawn per row (a subquery with a volatile target list is evaluated once a row).
 _ANNOUNCE_NEW = f"""
 INSERT INTO ledger.outbox (topic, key, value, headers)
-SELECT $1, s.key, s.value, s.headers::jsonb FROM import_staging s WHERE {_NEW}
+SELECT $1, convert_to(s.account_id, 'UTF8'),
+       convert_to('{{"account_id":' || to_json(s.account_id)::text || ',"revision":1,"consumer":'
+                  || s.consumer || ',"debt":' || s.debt || ',"opened_at":' || $2 || '}}', 'UTF8'),
+       jsonb_build_array(
+           jsonb_build_array('ce_specversion', '1.0'), jsonb_build_array('ce_id', s.ce_id),
+           jsonb_build_array('ce_source', $3::text), jsonb_build_array('ce_type', $4::text),
+           jsonb_build_array('ce_subject', s.account_id), jsonb_build_array('ce_time', $5::text),
+           jsonb_build_array('content-type', $6::text),
+           jsonb_build_array('ce_traceparent', s.traceparent),
+           jsonb_build_array('traceparent', s.traceparent))
+FROM (SELECT account_id, consumer, debt, ce_id,
+             '00-' || md5(random()::text) || '-' || left(md5(random()::text), 16) || '-01'
+             AS traceparent
+      FROM import_staging s WHERE {_NEW}) s
 """
 _INSERT_NEW = f"""
 INSERT INTO ledger.accounts ({", ".join(_ACCOUNT_COLUMNS)})
@@ -101,7 +122,8 @@ SELECT s.account_id, 1, s.consumer::jsonb, s.debt::jsonb, s.debt_id, s.currency,
 FROM import_staging s WHERE {_NEW}
 """
 _UPDATED = """
-SELECT s.row, s.account_id, s.consumer, s.debt, s.fingerprint, u.revision, u.balance_minor
+SELECT s.row, s.line, s.account_id, s.consumer, s.debt, s.fingerprint, s.debt_id, s.currency,
+       s.imported_balance_minor AS file_balance_minor, u.revision, u.balance_minor
 FROM import_updated u JOIN import_staging s USING (account_id) ORDER BY s.row
 """
 
@@ -115,40 +137,33 @@ class SqlImportRepository:
     async def _connection(self) -> Any:
         return await driver(self.session)
 
-    async def stage(self, rows: Sequence[StagedAccount]) -> None:
+    async def stage(self, rows: Sequence[ImportedAccount]) -> None:
         if not self._staging:
+            # The checks and the merge hash and sort the whole file: in memory, not on disk
+            # (for this transaction only).
+            await self.session.execute(text(f"SET LOCAL work_mem = '{_WORK_MEM}'"))
             await self.session.execute(
                 text(
                     "CREATE TEMP TABLE import_staging (row integer, line integer, "
                     "account_id text, debt_id text, currency text, "
                     "imported_balance_minor bigint, consumer text, debt text, "
-                    "fingerprint text, key bytea, value bytea, headers text) ON COMMIT DROP"
+                    "fingerprint text, ce_id text) ON COMMIT DROP"
                 )
             )
             self._staging = True
         await copy_records(
-            self.session, "import_staging", _STAGING_COLUMNS, self._records(rows), schema=None
+            self.session, "import_staging", _STAGING_COLUMNS, list(rows), schema=None
         )
-
-    def _records(self, rows: Sequence[StagedAccount]) -> list[tuple[Any, ...]]:
-        records = []
-        for staged in rows:
-            a = staged.account
-            key = value = headers = None
-            if staged.opened is not None:
-                _, key, value, headers = outbox_record(staged.opened, self.topic_prefix)
-            records.append(
-                (a.row, a.line, a.account_id, a.debt.debt_id, a.debt.balance.currency,
-                 a.debt.balance.amount_minor, a.consumer_json, a.debt_json, a.fingerprint,
-                 key, value, headers)
-            )  # fmt: skip
-        return records
 
     async def staged_errors(self, limit: int) -> tuple[list[RowError], int]:
         if not self._staging:
             return [], 0
         connection = await self._connection()
-        await connection.execute("ANALYZE import_staging")  # temporary tables have no statistics
+        # Temporary tables have no statistics; only the joined columns need them (the JSON
+        # columns are wide: sampling them costs more than the rest of the analysis).
+        await connection.execute(
+            "ANALYZE import_staging (row, account_id, debt_id, imported_balance_minor)"
+        )
         rows = await connection.fetch(_STAGED_ERRORS, limit)
         errors = [RowError(r["row"], r["field"], r["message"], r["line"]) for r in rows]
         return errors, rows[0]["total"] if rows else 0
@@ -172,9 +187,13 @@ class SqlImportRepository:
             "balance_minor bigint) ON COMMIT DROP"
         )
         updated = _count(await connection.execute(_UPDATE, at))
-        topic = f"{self.topic_prefix}accounts.v1"
+        topic = f"{self.topic_prefix}{AccountOpened.topic}"
+        announce = (
+            topic, instant_json(at), SOURCE, AccountOpened.event_type, instant_text(at),
+            CONTENT_TYPE,
+        )  # fmt: skip
         try:
-            opened = _count(await connection.execute(_ANNOUNCE_NEW, topic))
+            opened = _count(await connection.execute(_ANNOUNCE_NEW, *announce))
             inserted = _count(await connection.execute(_INSERT_NEW, at))
         except (asyncpg.UniqueViolationError, sa_exc.IntegrityError) as exc:
             raise Conflict(
@@ -241,16 +260,11 @@ class _Columns:
 
 def _imported(r: Any, fingerprint: str) -> ImportedAccount:
     """A staged row back as the account the file gave (its models rebuilt from JSON)."""
-    consumer_json, debt_json = r["consumer"], r["debt"]
     return ImportedAccount(
-        r["account_id"],
-        Consumer.model_validate_json(consumer_json),
-        Debt.model_validate_json(debt_json),
-        consumer_json,
-        debt_json,
-        fingerprint,
-        r["row"],
-    )
+        r["row"], r["line"], r["account_id"], r["debt_id"], r["currency"],
+        r["file_balance_minor"], r["consumer"], r["debt"], fingerprint,
+        opened_id(r["account_id"]),
+    )  # fmt: skip
 
 
 def _count(status: str) -> int:

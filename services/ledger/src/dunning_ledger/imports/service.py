@@ -1,7 +1,8 @@
 """Importing accounts: all rows or none, each change announced in the same transaction.
 
-A file streams in: each piece is validated off the event loop and its valid rows staged
-while the next piece is read; nothing is merged unless the whole file is valid.
+A file streams in: each piece is read into rows off the event loop, its rows validated by
+``RowChecks`` (worker processes) a few pieces at a time, and the valid rows staged in file
+order while the next pieces are checked; nothing is merged unless the whole file is valid.
 
 New accounts are announced as ``AccountOpened``, changed ones as ``AccountUpdated``; an
 account whose content was already recorded changes nothing.
@@ -12,27 +13,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from dunning_core.contracts.envelope import Envelope
-from dunning_core.contracts.events import AccountOpened, AccountUpdated, Event
-
-from dunning_ledger.accounts.service import envelope_of
-from dunning_ledger.domain.accounts import (
-    AccountChange,
-    BalanceKept,
-    debt_with_balance,
-    plan_import,
-    status_for,
-)
+from dunning_ledger.domain.accounts import AccountChange, BalanceKept, plan_import
 from dunning_ledger.domain.import_format import RowError
 from dunning_ledger.domain.import_rows import ImportedAccount, ValidatedImport, error_order
-from dunning_ledger.domain.import_stream import MAX_LISTED_ERRORS, ImportReader, StreamFormat
+from dunning_ledger.domain.import_stream import (
+    MAX_LISTED_ERRORS,
+    CheckedRows,
+    ImportProgress,
+    ImportReader,
+    ReadItem,
+    RowReader,
+    StreamFormat,
+    check_rows,
+)
 from dunning_ledger.errors import ImportRejected
-from dunning_ledger.ports import AccountRow, Clock, StagedAccount, Transaction, Transactions
+from dunning_ledger.imports.events import account_event
+from dunning_ledger.ports import AccountRow, Clock, RowChecks, Transaction, Transactions
 
 log = logging.getLogger(__name__)
 
@@ -47,38 +49,57 @@ class ImportCounts:
 
 
 class ImportService:
-    def __init__(self, transactions: Transactions, clock: Clock) -> None:
+    def __init__(
+        self, transactions: Transactions, clock: Clock, row_checks: RowChecks | None = None
+    ) -> None:
         self.transactions = transactions
         self.clock = clock
+        self.row_checks = row_checks or _InThread()
 
     async def import_stream(self, chunks: AsyncIterator[bytes], fmt: StreamFormat) -> ImportCounts:
-        """A CSV or JSON Lines body as it arrives: all rows or none, never held whole."""
-        reader = ImportReader(fmt)
-        now = self.clock.now()
+        """A CSV or JSON Lines body as it arrives: all rows or none, never held whole.
 
-        def step(data: bytes | None) -> list[StagedAccount]:
-            accounts = reader.close() if data is None else reader.feed(data)
-            return _staged(accounts, now, announce=not reader.errors.count)
+        This process reads the body into numbered rows; ``row_checks`` validates them,
+        several batches at once (other processes), taken back in file order and COPYed
+        while the next ones are checked.
+        """
+        reader = RowReader(fmt)
+        progress = ImportProgress()
+        checks = self.row_checks
 
-        async def batches() -> AsyncIterator[list[StagedAccount]]:
-            # Validation is CPU work: off the event loop, while the last batch is COPYed.
-            async for piece in _pieces(chunks):
-                yield await asyncio.to_thread(step, piece)
-            yield await asyncio.to_thread(step, None)
+        def take(checked: CheckedRows) -> list[ImportedAccount]:
+            progress.errors.add(checked.errors, checked.error_count)
+            progress.received = reader.received
+            return checked.accounts
 
-        return await self._import(batches(), reader, now)
+        async def batches() -> AsyncIterator[list[ImportedAccount]]:
+            pending: deque[asyncio.Future[CheckedRows]] = deque()
+            try:
+                async for piece in _pieces(chunks):
+                    # Reading is CPU work too (CSV, UTF-8): off the event loop.
+                    if items := await asyncio.to_thread(reader.feed, piece):
+                        pending.append(asyncio.ensure_future(checks.check(items)))
+                    while len(pending) > checks.in_flight:
+                        yield take(await pending.popleft())
+                if items := reader.close():
+                    pending.append(asyncio.ensure_future(checks.check(items)))
+                while pending:
+                    yield take(await pending.popleft())
+                progress.received = reader.received
+            finally:
+                for left in pending:  # the body broke off, or the import failed
+                    left.cancel()
+
+        return await self._import(batches(), progress, self.clock.now())
 
     async def import_items(self, items: Sequence[Any]) -> ImportCounts:
         """A JSON array of rows (a body small enough to be read whole)."""
         reader = ImportReader("jsonl")
         now = self.clock.now()
 
-        def step(part: Sequence[Any]) -> list[StagedAccount]:
-            return _staged(reader.items(part), now, announce=not reader.errors.count)
-
-        async def batches() -> AsyncIterator[list[StagedAccount]]:
+        async def batches() -> AsyncIterator[list[ImportedAccount]]:
             for start in range(0, len(items), _BATCH):
-                yield await asyncio.to_thread(step, items[start : start + _BATCH])
+                yield await asyncio.to_thread(reader.items, items[start : start + _BATCH])
 
         return await self._import(batches(), reader, now)
 
@@ -87,16 +108,15 @@ class ImportService:
         if not validated.ok:
             raise ImportRejected(validated.errors, validated.received)
         now = self.clock.now()
-        progress = ImportReader("jsonl")
-        progress.received = validated.received
+        progress = ImportProgress(received=validated.received)
 
-        async def batches() -> AsyncIterator[list[StagedAccount]]:
-            yield _staged(validated.accounts, now, announce=True)
+        async def batches() -> AsyncIterator[list[ImportedAccount]]:
+            yield list(validated.accounts)
 
         return await self._import(batches(), progress, now)
 
     async def _import(
-        self, batches: AsyncIterator[list[StagedAccount]], progress: ImportReader, now: datetime
+        self, batches: AsyncIterator[list[ImportedAccount]], progress: ImportProgress, now: datetime
     ) -> ImportCounts:
         async with contextlib.AsyncExitStack() as stack:
             # The transaction opens with the first valid rows: a file bad from the start
@@ -120,10 +140,10 @@ class ImportService:
             rebalanced = await tx.imports.take_rebalanced()
             plan = plan_import([a for a, _ in rebalanced], {s.account_id: s for _, s in rebalanced})
             await tx.imports.update_accounts([_account_row(c, now) for c in plan.updated])
-            await tx.outbox.announce([_announced(c, now, opened=False) for c in plan.updated])
+            await tx.outbox.announce([account_event(c, now, opened=False) for c in plan.updated])
             opened, updated = await tx.imports.merge(now)
             async for changes in tx.imports.updated(_BATCH):
-                await tx.outbox.announce([_announced(c, now, opened=False) for c in changes])
+                await tx.outbox.announce([account_event(c, now, opened=False) for c in changes])
             await tx.commit()
         staged = staging.count
         updated += len(plan.updated)
@@ -147,7 +167,16 @@ class ImportService:
 
 
 _BATCH = 2000  # rows per COPY and per outbox write
-_PIECE = 256 * 1024  # body bytes validated at a time
+_PIECE = 256 * 1024  # body bytes validated at a time (about 1,000 rows: one batch)
+
+
+class _InThread:
+    """Rows checked in a thread of this process, one batch ahead of the COPY."""
+
+    in_flight = 1
+
+    async def check(self, items: Sequence[ReadItem]) -> CheckedRows:
+        return await asyncio.to_thread(check_rows, items)
 
 
 async def _pieces(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
@@ -173,7 +202,7 @@ class _Staging:
         self.count = 0
 
     async def stage_all(
-        self, batches: AsyncIterator[list[StagedAccount]], progress: ImportReader
+        self, batches: AsyncIterator[list[ImportedAccount]], progress: ImportProgress
     ) -> None:
         writing: asyncio.Future[None] | None = None
         try:
@@ -195,45 +224,6 @@ class _Staging:
                     await writing
 
 
-def _staged(
-    accounts: Sequence[ImportedAccount], at: datetime, *, announce: bool
-) -> list[StagedAccount]:
-    """Rows for staging, each with the ``AccountOpened`` it sends should it be new."""
-    return [
-        StagedAccount(
-            a,
-            _announced(AccountChange(a, 1, a.debt.balance.amount_minor,
-                                     status_for(a.debt.balance.amount_minor)), at, opened=True)
-            if announce
-            else None,
-        )
-        for a in accounts
-    ]  # fmt: skip
-
-
-def _announced(change: AccountChange, at: datetime, *, opened: bool) -> Envelope:
-    account = change.account
-    debt = debt_with_balance(account.debt, change.balance_minor)
-    event: Event
-    if opened:
-        event = AccountOpened(
-            account_id=account.account_id,
-            revision=change.revision,
-            consumer=account.consumer,
-            debt=debt,
-            opened_at=at,
-        )
-    else:
-        event = AccountUpdated(
-            account_id=account.account_id,
-            revision=change.revision,
-            consumer=account.consumer,
-            debt=debt,
-            updated_at=at,
-        )
-    return envelope_of(event, at)
-
-
 def _account_row(change: AccountChange, at: datetime) -> AccountRow:
     account = change.account
     return AccountRow(
@@ -241,9 +231,9 @@ def _account_row(change: AccountChange, at: datetime) -> AccountRow:
         revision=change.revision,
         consumer=account.consumer_json,
         debt=account.debt_json,
-        debt_id=account.debt.debt_id,
-        currency=account.debt.balance.currency,
-        imported_balance_minor=account.debt.balance.amount_minor,
+        debt_id=account.debt_id,
+        currency=account.currency,
+        imported_balance_minor=account.balance_minor,
         balance_minor=change.balance_minor,
         status=change.status,
         fingerprint=account.fingerprint,

@@ -1,0 +1,101 @@
+"""The fast path of an import row (pure): what it accepts, the full way accepts the same,
+to the byte; what it is unsure of, it leaves to the full way."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from dunning_cli.portfolio import sample_rows
+from dunning_core.contracts.events import AccountOpened
+from dunning_core.contracts.ids import event_id
+from dunning_ledger.domain.import_fast import fast_values, opened_id
+from dunning_ledger.domain.import_format import RawRow, read_csv
+from dunning_ledger.domain.import_rows import validate_row, validate_row_in_full
+from dunning_testkit.ledger import import_row, required_row
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def same_either_way(values: dict[str, str]) -> bool:
+    """Whether the fast path took the row; when it did, it gave what the full way gives."""
+    raw = RawRow(7, values, 8)
+    taken = fast_values(values) is not None
+    fast, fast_errors = validate_row(raw)
+    full, full_errors = validate_row_in_full(raw)
+    assert (fast, fast_errors) == (full, full_errors)
+    return taken
+
+
+def test_the_sample_portfolio_takes_the_fast_path_unchanged() -> None:
+    rows = sample_rows(500) + [import_row(n) for n in range(1, 50)]
+    rows += [required_row(n) for n in range(1, 10)]
+    assert all(same_either_way(r) for r in rows)
+
+
+def test_the_example_file_reads_the_same_either_way() -> None:
+    example = read_csv((REPO / "docs" / "examples" / "portfolio.csv").read_bytes())
+    taken = [same_either_way(dict(r.values)) for r in example.rows]
+    assert taken.count(False) == 2  # two phones in national notation: parsed in full
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("phone", "(415) 555-2671"),  # valid, but a national notation: parsed in full
+        ("phone", "+44 20 7946 0958"),
+        ("email", '"quoted"@example.com'),
+        ("email", "ana@bücher.example"),
+        ("email", "Ana <ana@example.com>"),
+        ("email", "ana@xn--bcher-kva.example"),
+        ("validation_notice_sent_at", "2026-01-05T14:00:00-05:00"),
+        ("balance", "1,234.00"),
+        ("due_date", "2026-02-30"),
+        ("state", "XX"),
+        ("full_name", "Ana\x00"),
+        ("email", "ana@example.test"),
+        ("email", "ana@localhost"),
+        ("locale", "english"),
+    ],
+)
+def test_an_unusual_or_bad_value_goes_the_full_way(column: str, value: str) -> None:
+    assert not same_either_way({**import_row(3), column: value})
+
+
+def test_an_unknown_or_missing_column_goes_the_full_way() -> None:
+    assert not same_either_way({**import_row(3), "colour": "red"})
+    row = import_row(3)
+    del row["due_date"]
+    assert not same_either_way(row)
+
+
+def test_case_and_spaces_are_read_as_the_full_way_reads_them() -> None:
+    row = {**import_row(4), "state": " ny ", "email": "Ana.B+x@Mail.Example.COM ",
+           "phone_kind": "HOME", "medical": "Yes", "locale": "es-US",
+           "zip": "10001-1234"}  # fmt: skip
+    assert same_either_way(row)
+
+
+_LOCAL = st.from_regex(r"[A-Za-z0-9_+.'-]{1,70}", fullmatch=True)
+_DOMAIN = st.from_regex(r"[A-Za-z0-9.-]{1,30}\.[A-Za-z0-9-]{1,8}", fullmatch=True)
+
+
+@settings(max_examples=400, deadline=None)
+@given(local=_LOCAL, domain=_DOMAIN)
+def test_an_email_the_fast_path_takes_is_one_the_validator_takes(local: str, domain: str) -> None:
+    same_either_way({**import_row(5), "email": f"{local}@{domain}"})
+
+
+@settings(max_examples=300, deadline=None)
+@given(digits=st.from_regex(r"\+1[0-9]{10}", fullmatch=True))
+def test_a_phone_the_fast_path_takes_is_one_libphonenumber_takes(digits: str) -> None:
+    same_either_way({**import_row(6), "phone": digits})
+
+
+@given(account_id=st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}", fullmatch=True))
+def test_the_opened_event_id_is_the_event_id(account_id: str) -> None:
+    assert opened_id(account_id) == event_id(AccountOpened.event_type, account_id, 1)
+    assert uuid.UUID(opened_id(account_id)).version == 5
