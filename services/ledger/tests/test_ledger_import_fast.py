@@ -12,6 +12,7 @@ from dunning_core.contracts.events import AccountOpened
 from dunning_core.contracts.ids import event_id
 from dunning_ledger.domain.import_fast import fast_values, opened_id
 from dunning_ledger.domain.import_format import RawRow, read_csv
+from dunning_ledger.domain.import_itemization import COLUMNS as ITEMIZATION_COLUMNS
 from dunning_ledger.domain.import_rows import validate_row, validate_row_in_full
 from dunning_testkit.ledger import import_row, required_row
 from hypothesis import given, settings
@@ -70,6 +71,15 @@ def test_an_unknown_or_missing_column_goes_the_full_way() -> None:
     row = import_row(3)
     del row["due_date"]
     assert not same_either_way(row)
+
+
+def test_empty_itemization_columns_keep_the_fast_path_a_given_one_goes_the_full_way() -> None:
+    # The CLI and the benchmark write every column of the format, the Regulation F
+    # itemization's seven too, mostly empty: those rows must not all go the full way.
+    empty = dict.fromkeys(ITEMIZATION_COLUMNS, "")
+    assert same_either_way({**import_row(3), **empty})
+    given = {**empty, "itemization_date": "2026-01-01", "itemization_amount": "100.00"}
+    assert not same_either_way({**import_row(3), **given})
 
 
 def test_case_and_spaces_are_read_as_the_full_way_reads_them() -> None:

@@ -29,6 +29,7 @@ from dunning_core.contracts.events import AccountOpened
 from dunning_core.contracts.ids import NAMESPACE
 
 from dunning_ledger.domain.import_format import IDENTIFIER
+from dunning_ledger.domain.import_itemization import COLUMNS as ITEMIZATION_COLUMNS
 from dunning_ledger.domain.money import CURRENCY_EXPONENTS, MoneyError, parse_minor
 from dunning_ledger.domain.regions import US_REGIONS
 
@@ -194,6 +195,9 @@ _COLUMNS: Final[dict[str, tuple[Callable[[str], Any], Any]]] = {
 }
 _DEFAULTS: Final = {c: d for c, (_, d) in _COLUMNS.items() if d is not _REQUIRED}
 _REQUIRED_COLUMNS: Final = frozenset(c for c, (_, d) in _COLUMNS.items() if d is _REQUIRED)
+# Left empty, the Regulation F itemization is absent (as the full way reads it); a row that
+# gives one goes the full way (its sum is checked against the balance there).
+_EMPTY_MEANS_ABSENT: Final = frozenset(ITEMIZATION_COLUMNS)
 
 
 def fast_values(values: Mapping[str, str]) -> dict[str, Any] | None:
@@ -204,6 +208,8 @@ def fast_values(values: Mapping[str, str]) -> dict[str, Any] | None:
             value = text.strip()
             if value:
                 read[column] = _COLUMNS[column][0](value)
+            elif column in _EMPTY_MEANS_ABSENT:
+                continue
             elif _COLUMNS[column][1] is _REQUIRED:
                 return None
         read["balance"] = parse_minor(read["balance"], read["currency"])
