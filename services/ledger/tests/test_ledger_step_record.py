@@ -11,11 +11,10 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from dunning_core.contracts import Envelope, wrap
+from dunning_core.contracts import wrap
 from dunning_core.contracts.events import Decision, DeliveryStatus
-from dunning_ledger.bootstrap import Ledger, build_ledger
-from dunning_ledger.handlers import LedgerEventHandler
-from dunning_testkit.ledger import QUIET_HOURS, RETRY_AT, T0, StepStory, quiet_settings
+from dunning_ledger.bootstrap import Ledger
+from dunning_testkit.ledger import QUIET_HOURS, RETRY_AT, T0, StepStory, consume, quiet_ledger
 
 pytestmark = pytest.mark.integration
 
@@ -27,21 +26,8 @@ ACCOUNT, STEP = STORY.account_id, STORY.step_id
 async def ledger(
     fresh_database: Callable[[str], Awaitable[str]], prefix: str
 ) -> AsyncIterator[Ledger]:
-    built = build_ledger(quiet_settings(await fresh_database("ledger_step"), prefix))
-    await built.runtime.start()
-    try:
+    async with quiet_ledger(await fresh_database("ledger_step"), prefix) as built:
         yield built
-    finally:
-        await built.runtime.stop()
-
-
-async def consume(ledger: Ledger, *envelopes: Envelope) -> int:
-    """One consumer batch: each event handled, then the batch flushed in one transaction."""
-    handler = LedgerEventHandler(ledger.use_cases.communications, ledger.settings.group_id)
-    for envelope in envelopes:
-        await handler.handle(envelope)
-    await handler.flush()
-    return handler.recorded
 
 
 async def test_a_step_shows_each_decision_and_its_delivery_trail(

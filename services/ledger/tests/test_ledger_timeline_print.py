@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from dunning_core.contracts import Envelope, wrap
+from dunning_core.contracts import wrap
 from dunning_core.contracts.common import Channel, MessageContent, Stage
 from dunning_core.contracts.events import (
     ConsumerSignaled,
@@ -28,9 +28,8 @@ from dunning_core.contracts.events import (
     StepDecided,
 )
 from dunning_core.contracts.ids import step_id
-from dunning_ledger.bootstrap import Ledger, build_ledger
-from dunning_ledger.handlers import LedgerEventHandler
-from dunning_testkit.ledger import import_row, quiet_settings
+from dunning_ledger.bootstrap import Ledger
+from dunning_testkit.ledger import consume, import_row, quiet_ledger
 from dunning_testkit.paths import auth_headers
 from dunning_testkit.portal import needs_chromium
 from playwright.async_api import Route, async_playwright
@@ -56,20 +55,8 @@ MS = timedelta(milliseconds=100)
 async def ledger(
     fresh_database: Callable[[str], Awaitable[str]], prefix: str
 ) -> AsyncIterator[Ledger]:
-    built = build_ledger(quiet_settings(await fresh_database("ledger_timeline"), prefix))
-    await built.runtime.start()
-    try:
+    async with quiet_ledger(await fresh_database("ledger_timeline"), prefix) as built:
         yield built
-    finally:
-        await built.runtime.stop()
-
-
-async def consume(ledger: Ledger, *envelopes: Envelope) -> int:
-    handler = LedgerEventHandler(ledger.use_cases.communications, ledger.settings.group_id)
-    for envelope in envelopes:
-        await handler.handle(envelope)
-    await handler.flush()
-    return handler.recorded
 
 
 def decided(decision: Decision, at: datetime, *findings: RuleFinding) -> StepDecided:

@@ -33,8 +33,9 @@ from dunning_core.contracts.events import (
 )
 from dunning_core.contracts.ids import step_id
 from dunning_core.runtime.kafka import EventProducer
-from dunning_ledger.bootstrap import build_ledger
+from dunning_ledger.bootstrap import Ledger, build_ledger
 from dunning_ledger.config import LedgerSettings
+from dunning_ledger.handlers import LedgerEventHandler
 from dunning_testkit.ledger_memory import MemoryLedger
 from dunning_testkit.paths import auth_headers
 from dunning_testkit.stack import KAFKA
@@ -59,6 +60,27 @@ def quiet_settings(database_url: str, topic_prefix: str) -> LedgerSettings:
         relay=False,
         consume=False,
     )
+
+
+@asynccontextmanager
+async def quiet_ledger(database_url: str, topic_prefix: str) -> AsyncIterator[Ledger]:
+    """A ledger with neither relay nor consumers, started: events reach it through
+    ``consume``."""
+    built = build_ledger(quiet_settings(database_url, topic_prefix))
+    await built.runtime.start()
+    try:
+        yield built
+    finally:
+        await built.runtime.stop()
+
+
+async def consume(ledger: Ledger, *envelopes: Envelope) -> int:
+    """One consumer batch: each event handled, then the batch flushed in one transaction."""
+    handler = LedgerEventHandler(ledger.use_cases.communications, ledger.settings.group_id)
+    for envelope in envelopes:
+        await handler.handle(envelope)
+    await handler.flush()
+    return handler.recorded
 
 
 @dataclass(frozen=True)
