@@ -143,6 +143,7 @@ def worker_app(
         pacing=pacing,
         journal=retries,
         guard=settings.send_guard(),
+        calls=settings.call_times(),
         inflight=inflight,  # journalled with each intent
         reconcile=settings.reconcile_policy(),
         # The checks and records of a send: a script each, batched per turn of the loop.

@@ -8,6 +8,7 @@ from dunning_core.runtime.settings import CommonSettings
 from pydantic import Field
 
 from dunning_channels.domain import (
+    CallTimes,
     CircuitBreaker,
     Rate,
     ReconcilePolicy,
@@ -54,6 +55,10 @@ class ChannelSettings(CommonSettings):
     # time left), times the clock's speed, plus a floor of simulated minutes.
     send_guard_call_s: float = Field(default=1.0, ge=0)
     send_guard_floor_min: float = Field(default=5.0, ge=0)
+    # ... and at least ``factor`` times the longest call of the last ``window_s`` wall
+    # seconds (from the last check to the answer): a loaded worker's calls take longer.
+    send_guard_window_s: float = Field(default=120.0, gt=0)
+    send_guard_factor: float = Field(default=2.0, ge=0)
     # A step reserved and not recorded this long (wall s) is reconciled with the provider
     # (kept above the provider timeout); one the provider cannot be asked about for
     # reconcile_give_up_s is reported uncertain.
@@ -84,6 +89,9 @@ class ChannelSettings(CommonSettings):
             speed=self.clock_speed if self.clock_start is not None else 1.0,
             floor=timedelta(minutes=self.send_guard_floor_min),
         )
+
+    def call_times(self) -> CallTimes:
+        return CallTimes(window_s=self.send_guard_window_s, factor=self.send_guard_factor)
 
     def reconcile_policy(self) -> ReconcilePolicy:
         return ReconcilePolicy(

@@ -5,6 +5,7 @@ the facts and these functions for what to do with them.
 """
 
 from dunning_channels.domain.breaker import BreakerState, CircuitBreaker, provider_answered
+from dunning_channels.domain.call_times import CallTimes
 from dunning_channels.domain.decisions import (
     PENDING,
     SUPPRESSED,
@@ -66,6 +67,7 @@ __all__ = [
     "AmbiguousSend",
     "Answered",
     "BreakerState",
+    "CallTimes",
     "CircuitBreaker",
     "Found",
     "GiveUp",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from dunning_core.contracts.events import DeliveryStatus, OutreachStep
@@ -53,6 +53,11 @@ class SendGuard:
     @property
     def margin(self) -> timedelta:
         return timedelta(seconds=self.call_s * self.speed) + self.floor
+
+    def widened(self, call_s: float) -> SendGuard:
+        """This guard with at least ``call_s`` wall seconds allowed for the call (the
+        calls' recent times, ``CallTimes``)."""
+        return self if call_s <= self.call_s else replace(self, call_s=call_s)
 
     def too_late(self, send_by: datetime | None, now: datetime) -> bool:
         """Whether a call started at ``now`` may end after ``send_by``."""

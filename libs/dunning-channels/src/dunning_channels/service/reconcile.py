@@ -64,10 +64,16 @@ class Reconciling:
     uncertain: int
     _stopping: asyncio.Event
 
-    async def _conclude(
+    async def _announce(
         self, approval: StepApproved, report: Report, cause: Envelope, acks: list[Awaitable[Any]]
     ) -> None:
         raise NotImplementedError
+
+    async def _conclude(
+        self, approval: StepApproved, report: Report, cause: Envelope, acks: list[Awaitable[Any]]
+    ) -> None:
+        await self.records.record(approval.step.step_id, report.record_as)
+        await self._announce(approval, report, cause, acks)
 
     async def run_reconciler(self, poll_s: float = 5.0) -> None:
         """Reconcile what falls due, until ``stop_retries``."""

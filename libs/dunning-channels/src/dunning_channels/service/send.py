@@ -39,6 +39,7 @@ from dunning_channels.domain import (
     RETRY_BUDGET_SPENT,
     SUPPRESSED,
     AmbiguousSend,
+    CallTimes,
     CircuitBreaker,
     GiveUp,
     ReconcilePolicy,
@@ -99,6 +100,7 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
         pacing: Pacing | None = None,
         journal: SendJournal | None = None,
         guard: SendGuard | None = None,
+        calls: CallTimes | None = None,  # (the guard's allowance follows them)
         inflight: InFlight | None = None,
         reconcile: ReconcilePolicy | None = None,
         steps: SendSteps | None = None,
@@ -113,16 +115,14 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
         self.clock, self.retries, self.dead_letters = clock, retries, dead_letters
         self.policy, self.breaker = policy or RetryPolicy(), breaker or CircuitBreaker()
         self.pacing, self.journal, self.signals = pacing, journal, signals
-        self.guard = guard or SendGuard()
+        self.guard, self.calls = guard or SendGuard(), calls or CallTimes()
         self.inflight, self.reconcile = inflight, reconcile or ReconcilePolicy()
         self.steps: SendSteps = steps or StepsOnPorts(self)
         self.reports = Reports(
             service=service, channel=channel, provider=sender.provider, publisher=publisher,
             clock=clock,
         )  # fmt: skip
-        self.wall = wall
-        self.rand = rand
-        self.lease_s = lease_s
+        self.wall, self.rand, self.lease_s = wall, rand, lease_s
         self._slots = asyncio.Semaphore(concurrency)
         self._pending: list[asyncio.Task[bool]] = []
         self._acks: list[Awaitable[Any]] = []
@@ -326,8 +326,10 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
             return outcome
         finally:
             # Every call let through is recorded, whatever happened: a half-open probe
-            # that never reported would keep the circuit from ever closing.
-            self.breaker.record(answered, self.wall())
+            # that never reported would keep the circuit from ever closing. The call's
+            # time since the last check (just before) widens the guard (``CallTimes``).
+            self.breaker.record(answered, ended := self.wall())
+            self.calls.observe(ended - now, ended)
 
     async def _unavailable(
         self, item: Parked, outcome: Unavailable, acks: list[Awaitable[Any]]
@@ -370,12 +372,6 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
             approval, DeliveryStatus.FAILED, RETRY_BUDGET_SPENT, item.envelope, acks, reason
         )
         acks.append(await self.dead_letters.dead_letter(item.envelope, reason))
-
-    async def _conclude(
-        self, approval: StepApproved, report: Report, cause: Envelope, acks: list[Awaitable[Any]]
-    ) -> None:
-        await self.records.record(approval.step.step_id, report.record_as)
-        await self._announce(approval, report, cause, acks)
 
     async def _announce(
         self, approval: StepApproved, report: Report, cause: Envelope, acks: list[Awaitable[Any]]

@@ -1,6 +1,7 @@
 """Pacing of a worker's provider calls: a call reserves its turn with the provider and its
 sender (shared by the replicas); a near turn is slept, a far one parked, one that comes
-after the step's ``send_by`` not taken."""
+after the step's ``send_by`` not taken. The guard that says "too late" allows each call
+what calls have taken lately (``CallTimes``), at least what the settings say."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from datetime import timedelta
 
 from dunning_core.contracts.events import StepApproved
 
-from dunning_channels.domain import SendGuard
+from dunning_channels.domain import CallTimes, SendGuard
 from dunning_channels.ports import Clock, Pacing, Parked, RetryQueue, Sender
 
 
@@ -21,10 +22,21 @@ class Turns:
     pacing: Pacing | None
     sender: Sender
     retries: RetryQueue
-    guard: SendGuard
+    _guard: SendGuard
+    calls: CallTimes
     clock: Clock
     wall: Callable[[], float]
     paced: int
+
+    @property
+    def guard(self) -> SendGuard:
+        """The configured guard, its allowance for a call widened to what calls have
+        taken lately (a loaded worker's calls take longer than its settings say)."""
+        return self._guard.widened(self.calls.allowance(self.wall()))
+
+    @guard.setter
+    def guard(self, guard: SendGuard) -> None:
+        self._guard = guard
 
     async def _wait_for_turn(self, item: Parked) -> str:
         """Reserve the item's turn; sleep until it if near, else park it: "go", "parked",
