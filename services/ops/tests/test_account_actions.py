@@ -20,6 +20,7 @@ from dunning_testkit.ops import (
     FakeLedger,
     FakeProbes,
     FakeScheduler,
+    FakeSessionStore,
 )
 
 ACCOUNT: dict[str, Any] = {
@@ -60,6 +61,7 @@ async def http(ledger: FakeLedger, gate: FakeGate) -> AsyncIterator[httpx.AsyncC
     app = build(
         OpsSettings(session_key="a-session-key-for-tests"), keys=FakeKeys(), ledger=ledger,
         gate=gate, scheduler=FakeScheduler(), probes=FakeProbes(), dead_letters=FakeDeadLetters(),
+        sessions=FakeSessionStore(),
     )  # fmt: skip
     transport = httpx.ASGITransport(app=app)
     async with (

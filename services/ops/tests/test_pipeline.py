@@ -21,6 +21,7 @@ from dunning_testkit.ops import (
     FakeLedger,
     FakeProbes,
     FakeScheduler,
+    FakeSessionStore,
 )
 
 EXPOSITION = """# HELP dunning_steps_total Steps
@@ -90,6 +91,7 @@ async def http(dlq: FakeDeadLetters) -> AsyncIterator[httpx.AsyncClient]:
     app = build(
         OpsSettings(session_key="a-session-key-for-tests"), keys=FakeKeys(), ledger=FakeLedger(),
         gate=FakeGate(), scheduler=FakeScheduler(), probes=probes, dead_letters=dlq,
+        sessions=FakeSessionStore(),
     )  # fmt: skip
     transport = httpx.ASGITransport(app=app)
     async with (

@@ -18,6 +18,7 @@ from dunning_testkit.ops import (
     FakeLedger,
     FakeProbes,
     FakeScheduler,
+    FakeSessionStore,
 )
 
 STATS: dict[str, Any] = {
@@ -77,7 +78,7 @@ async def test_the_page_draws_the_ladder_for_any_signed_in_role() -> None:
     app = build(
         OpsSettings(session_key="a-session-key-for-tests"), keys=FakeKeys(), ledger=FakeLedger(),
         gate=FakeGate(), scheduler=FakeScheduler(STATS), probes=FakeProbes(),
-        dead_letters=FakeDeadLetters(),
+        dead_letters=FakeDeadLetters(), sessions=FakeSessionStore(),
     )  # fmt: skip
     transport = httpx.ASGITransport(app=app)
     async with (

@@ -18,6 +18,7 @@ from dunning_testkit.ops import (
     FakeLedger,
     FakeProbes,
     FakeScheduler,
+    FakeSessionStore,
 )
 
 
@@ -36,7 +37,7 @@ async def http(keys: FakeKeys, ledger: FakeLedger) -> AsyncIterator[httpx.AsyncC
     settings = OpsSettings(session_key="a-session-key-for-tests")
     app = build(
         settings, keys=keys, ledger=ledger, gate=FakeGate(), scheduler=FakeScheduler(),
-        probes=FakeProbes(), dead_letters=FakeDeadLetters(),
+        probes=FakeProbes(), dead_letters=FakeDeadLetters(), sessions=FakeSessionStore(),
     )  # fmt: skip
     transport = httpx.ASGITransport(app=app)
     async with (
@@ -127,7 +128,7 @@ async def test_a_service_that_does_not_answer_is_a_503_not_a_crash(keys: FakeKey
     app = build(
         OpsSettings(session_key="a-session-key-for-tests"), keys=keys, ledger=DownLedger(),
         gate=FakeGate(), scheduler=FakeScheduler(), probes=FakeProbes(),
-        dead_letters=FakeDeadLetters(),
+        dead_letters=FakeDeadLetters(), sessions=FakeSessionStore(),
     )  # fmt: skip
     transport = httpx.ASGITransport(app=app)
     async with (

@@ -6,6 +6,8 @@ from data the test sets, and record what they were sent (with the key that sent 
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -152,3 +154,24 @@ class FakeDeadLetters:
     async def replay(self, topic: str, partition: int, offset: int) -> str:
         self.replayed.append((topic, partition, offset))
         return topic.removesuffix(".dlq")
+
+
+@dataclass
+class FakeSessionStore:
+    """The sessions' store in memory; an entry is gone at its ``expires_at`` by ``now``."""
+
+    now: Callable[[], float] = time.time
+    values: dict[str, tuple[bytes, float]] = field(default_factory=dict)
+
+    async def put(self, key: str, value: bytes, expires_at: float) -> None:
+        self.values[key] = (value, expires_at)
+
+    async def get(self, key: str) -> bytes | None:
+        held = self.values.get(key)
+        if held is None or held[1] <= self.now():
+            self.values.pop(key, None)
+            return None
+        return held[0]
+
+    async def delete(self, key: str) -> None:
+        self.values.pop(key, None)

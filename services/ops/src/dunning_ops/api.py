@@ -141,7 +141,7 @@ def router(ops: Ops, sessions: Sessions, pages: Pages, secure_cookie: bool) -> A
     @api.post("/signout")
     async def signout(request: Request, session: Signed) -> Response:
         await form_of(request, session)
-        sessions.sign_out(request.cookies.get(COOKIE))
+        await sessions.sign_out(request.cookies.get(COOKIE))
         response = RedirectResponse("/signin", status_code=303, headers=HEADERS)
         response.delete_cookie(COOKIE, path="/")
         return response

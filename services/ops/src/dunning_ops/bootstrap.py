@@ -1,5 +1,6 @@
-"""Builds the dashboard from settings: the service clients, the key verifier, the sessions,
-the routes. Tests pass fakes of the ports (``keys``, ``ledger``...) and need no Kafka."""
+"""Builds the dashboard from settings: the service clients, the key verifier, the sessions
+(in Redis), the routes. Tests pass fakes of the ports (``keys``, ``ledger``, ``sessions``...)
+and need no Kafka or Redis."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from importlib.resources import files
 
 from dunning_core.runtime.auth import follow_keys
 from dunning_core.runtime.clock import clock_from
+from dunning_core.runtime.redis_client import redis_client
 from dunning_core.runtime.service import Component, ServiceRuntime, health_router, lifespan_for
 from dunning_core.runtime.telemetry import observe
 from fastapi import FastAPI
@@ -15,11 +17,12 @@ from fastapi.staticfiles import StaticFiles
 
 from dunning_ops.adapters.kafka_dlq import KafkaDeadLetters
 from dunning_ops.adapters.probes_http import HttpProbes
+from dunning_ops.adapters.redis_sessions import RedisSessionStore
 from dunning_ops.adapters.services_http import HttpGate, HttpLedger, HttpScheduler
 from dunning_ops.api import install_errors, router
 from dunning_ops.config import OpsSettings
 from dunning_ops.pages import Pages
-from dunning_ops.ports import DeadLetters, Gate, Keys, Ledger, Probes, Scheduler
+from dunning_ops.ports import DeadLetters, Gate, Keys, Ledger, Probes, Scheduler, SessionStore
 from dunning_ops.service import Ops, Upstreams
 from dunning_ops.sessions import Sessions
 
@@ -37,6 +40,7 @@ def build(
     scheduler: Scheduler | None = None,
     probes: Probes | None = None,
     dead_letters: DeadLetters | None = None,
+    sessions: SessionStore | None = None,
 ) -> FastAPI:
     runtime = ServiceRuntime("ops")
     app = FastAPI(
@@ -70,20 +74,28 @@ def build(
         kafka = KafkaDeadLetters(settings.kafka_bootstrap, settings.topic_prefix)
         runtime.add(Component("dead-letters", kafka.start, kafka.stop))
         dead_letters = kafka
+    if sessions is None:
+        redis = redis_client(settings.redis_url)
+
+        async def close_redis() -> None:
+            await redis.aclose()
+
+        runtime.add(Component("sessions", nothing, close_redis))
+        sessions = RedisSessionStore(redis, settings.topic_prefix)
     assert keys is not None
     signing = (
         settings.session_key.get_secret_value().encode()
         if settings.session_key
         else secrets.token_bytes(32)
     )
-    sessions = Sessions(keys, signing, settings.session_ttl_s)
-    app.state.sessions = sessions
+    signed_in = Sessions(keys, sessions, signing, settings.session_ttl_s)
+    app.state.sessions = signed_in
     pages = Pages()
     clock = clock_from(settings.clock_start, settings.clock_speed, settings.clock_epoch)
     ops = Ops(Upstreams(ledger, gate, scheduler, probes, dead_letters), clock)
     app.include_router(health_router(runtime))
     install_errors(app, pages)
-    app.include_router(router(ops, sessions, pages, settings.secure_cookie))
+    app.include_router(router(ops, signed_in, pages, settings.secure_cookie))
     app.mount("/static", StaticFiles(directory=str(files("dunning_ops") / "static")), "static")
     observe(app, settings)
     return app

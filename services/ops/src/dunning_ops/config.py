@@ -37,8 +37,9 @@ class OpsSettings(ApiKeySettings):
     timeout_s: float = Field(default=10.0, gt=0, le=120)
     session_key: SecretStr | None = Field(
         default=None,
-        description="Signs the session cookie (e.g. `openssl rand -hex 32`); unset: a random "
-        "key per process, so a restart signs everyone out.",
+        description="Signs the session cookie and seals the sessions kept in Redis (e.g. "
+        "`openssl rand -hex 32`); every replica needs the same one. Unset: a random key per "
+        "process, so a restart signs everyone out.",
     )
     session_ttl_s: int = Field(default=8 * 3600, ge=60, le=7 * 24 * 3600)
     secure_cookie: bool = Field(

@@ -21,7 +21,7 @@ from dunning_ops.domain.observed import DeadLetter, DeadQueue, Health, Sample
 
 __all__ = [
     "DeadLetter", "DeadLetters", "DeadQueue", "Gate", "Health", "Keys", "Ledger", "Probes",
-    "Sample", "Scheduler", "Upstream",
+    "Sample", "Scheduler", "SessionStore", "Upstream",
 ]  # fmt: skip
 
 
@@ -89,3 +89,14 @@ class Keys(Protocol):
     (401) for no key, an unknown one or a revoked one."""
 
     async def verify(self, key: str | None) -> Principal: ...
+
+
+class SessionStore(Protocol):
+    """Where signed-in sessions live, shared by every replica (Redis): opaque values filed
+    under a key, each gone at its own instant (``expires_at``, Unix seconds)."""
+
+    async def put(self, key: str, value: bytes, expires_at: float) -> None: ...
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def delete(self, key: str) -> None: ...
