@@ -71,4 +71,33 @@ async def test_figures_from_every_table(http: httpx.AsyncClient, ledger: Ledger)
         "cease": {"block": 1},
     }
     assert (f["messaged_accounts"], f["opt_out_rate"], f["dispute_rate"]) == (1, 1.0, 0.0)
-    assert "promise_kept_rate" in f["omitted"]
+    assert (f["promises_judged"], f["promise_kept_rate"]) == (0, None)
+
+
+async def test_promise_kept_rate_on_postgresql(http: httpx.AsyncClient, ledger: Ledger) -> None:
+    """A signal promising by a date now past: kept by a payment within it, not by one after;
+    a promise with an amount is judged by the ledger's own record (not yet due here)."""
+    now = datetime.now(UTC)
+    rows = [row(n) for n in range(1, 4)]
+    assert (await http.post("/v1/accounts/import", json={"accounts": rows})).status_code == 200
+    before = now - timedelta(days=3)
+    signals = [
+        ConsumerSignaled(
+            account_id=f"ACC-00000{n}", signal_id=f"s{n}", kind=SignalKind.PROMISED_TO_PAY,
+            channel=Channel.SMS, source="sms", occurred_at=before,
+            details={"date": (now - timedelta(days=2)).date().isoformat()},
+        )
+        for n in (1, 2)
+    ]  # fmt: skip
+    await ledger.use_cases.communications.record_events("g", [wrap(e, "test") for e in signals])
+    for n, at in ((1, now - timedelta(days=2, hours=1)), (2, now)):
+        payment = {"payment_id": f"p{n}", "amount": "5.00", "method": "card",
+                   "received_at": at.isoformat()}  # fmt: skip
+        posted = await http.post(f"/v1/accounts/ACC-00000{n}/payments", json=payment)
+        assert posted.status_code == 201, posted.text
+    due = (now + timedelta(days=3)).date().isoformat()
+    promise = {"promise_id": "PR3", "amount_minor": 1000, "due_on": due}
+    made = await http.post("/v1/accounts/ACC-000003/promises", json=promise)
+    assert made.status_code == 201, made.text
+    f = (await http.get("/v1/portfolio/figures")).json()
+    assert (f["promises_judged"], f["promises_kept"], f["promise_kept_rate"]) == (2, 1, 0.5)

@@ -56,8 +56,14 @@ def test_tiles_show_rates_and_say_why_a_figure_is_missing() -> None:
     assert tiles["accounts"].value == "10"
     assert tiles["dispute_rate"].value == "25.0%"
     assert tiles["deliverability_sms"].value == "75.0%"
-    assert tiles["promise_kept_rate"].value == "n/a"
-    assert tiles["promise_kept_rate"].note == "promises carry no amount"
+    assert tiles["promise_kept_rate"].value == "75.0%"
+    assert tiles["promise_kept_rate"].note == "3 of 4 promises come due"
+    none_due = {**FIGURES, "promises_judged": 0, "promises_kept": 0, "promise_kept_rate": None}
+    tile = {t.id: t for t in portfolio_view(none_due).tiles}["promise_kept_rate"]
+    assert (tile.value, tile.note) == ("n/a", "no promise has come due")
+    older = {**FIGURES, "promise_kept_rate": None, "omitted": {"promise_kept_rate": "why"}}
+    tile = {t.id: t for t in portfolio_view(older).tiles}["promise_kept_rate"]
+    assert (tile.value, tile.note) == ("n/a", "why")
 
 
 def test_an_empty_portfolio_is_drawn_empty_not_broken() -> None:

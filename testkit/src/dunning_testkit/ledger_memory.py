@@ -18,7 +18,13 @@ import orjson
 from dunning_core.contracts.envelope import Envelope
 from dunning_ledger.domain.accounts import AccountStatus
 from dunning_ledger.domain.communications import DecisionFold, DeliveryFold
-from dunning_ledger.domain.figures import NO_STAGE, RATE_KINDS, FigureCounts
+from dunning_ledger.domain.figures import (
+    NO_STAGE,
+    RATE_KINDS,
+    FigureCounts,
+    PromiseFacts,
+    promised_date,
+)
 from dunning_ledger.domain.flags import FlagChange
 from dunning_ledger.domain.search import AccountQuery
 from dunning_ledger.domain.summary import SummaryCounts
@@ -267,7 +273,22 @@ class MemoryPortfolio:
                     rules[(f["rule_id"], f["action"])] += 1
         messaged = {e.account_id for e in self.t.events if e.kind == "delivery"}
         signalled = [(e.outcome, e.account_id) for e in self.t.events if e.kind == "signal"]
+        promises = [
+            PromiseFacts(p.due_on, p.amount_minor, p.paid_minor, p.status != "open")
+            for p in self.t.money.promises.values()
+        ]
+        for e in self.t.events:
+            if e.kind == "signal" and e.outcome == "promised_to_pay":
+                due = promised_date(orjson.loads(e.payload).get("details", {}).get("date"))
+                after = sorted(
+                    (p.received_at, p.amount_minor)
+                    for p in self.t.payments.values()
+                    if p.account_id == e.account_id and p.received_at >= e.occurred_at
+                )
+                kept = bool(after and due and after[0][0].astimezone(UTC).date() <= due)
+                promises.append(PromiseFacts(due, None, after[0][1] if kept else 0))
         return FigureCounts(
+            promises=promises,
             accounts_by_status=dict(by_status),
             accounts_by_stage={NO_STAGE: len(self.t.accounts)} if self.t.accounts else {},
             collected=[(d, c, len(v), sum(v)) for (d, c), v in collected.items()],

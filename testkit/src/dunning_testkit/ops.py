@@ -52,7 +52,10 @@ FIGURES: dict[str, Any] = {
     "opt_out_rate": 0.125,
     "complaint_rate": 0.0,
     "dispute_rate": 0.25,
-    "omitted": {"promise_kept_rate": "promises carry no amount"},
+    "promises_judged": 4,
+    "promises_kept": 3,
+    "promise_kept_rate": 0.75,
+    "omitted": {},
 }  # fmt: skip
 
 

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import Date, cast, func, select, text
+from sqlalchemy import Date, cast, func, select, text, true
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dunning_ledger.domain.figures import NO_STAGE, RATE_KINDS, FigureCounts
-from dunning_ledger.models import Account, CommunicationEvent, CommunicationLog, Payment
+from dunning_ledger.domain.figures import (
+    NO_STAGE,
+    RATE_KINDS,
+    FigureCounts,
+    PromiseFacts,
+    promised_date,
+)
+from dunning_ledger.models import Account, CommunicationEvent, CommunicationLog, Payment, Promise
 
 
 class SqlPortfolioRepository:
@@ -74,6 +80,7 @@ class SqlPortfolioRepository:
         )
         rate_row = rates.one()
         return FigureCounts(
+            promises=[*await self._promises(), *await self._promised_signals()],
             accounts_by_status={r[0]: int(r[1]) for r in by_status},
             accounts_by_stage={r[0] or NO_STAGE: int(r[1]) for r in by_stage},
             collected=[(r[0], r[1], int(r[2]), int(r[3] or 0)) for r in collected],
@@ -82,3 +89,45 @@ class SqlPortfolioRepository:
             messaged_accounts=int(messaged or 0),
             rate_accounts={name: int(rate_row._mapping[name]) for name in RATE_KINDS},
         )
+
+    async def _promises(self) -> list[PromiseFacts]:
+        rows = await self.session.execute(
+            select(Promise.due_on, Promise.amount_minor, Promise.paid_minor, Promise.status)
+        )
+        return [PromiseFacts(r[0], int(r[1]), int(r[2]), r[3] != "open") for r in rows]
+
+    async def _promised_signals(self) -> list[PromiseFacts]:
+        """Each promised_to_pay signal with the first payment received from it on."""
+        first = (
+            select(Payment.received_at, Payment.amount_minor)
+            .where(
+                Payment.account_id == CommunicationEvent.account_id,
+                Payment.received_at >= CommunicationEvent.occurred_at,
+            )
+            .order_by(Payment.received_at)
+            .limit(1)
+            .lateral()
+        )
+        rows = await self.session.execute(
+            select(
+                CommunicationEvent.payload["details"]["date"].astext,
+                first.c.received_at,
+                first.c.amount_minor,
+            )
+            .select_from(CommunicationEvent)
+            .outerjoin(first, true())
+            .where(
+                CommunicationEvent.kind == "signal",
+                CommunicationEvent.outcome == "promised_to_pay",
+            )
+        )
+        facts = []
+        for raw, paid_at, amount in rows:
+            due = promised_date(raw)
+            paid = (
+                int(amount)
+                if paid_at is not None and due and paid_at.astimezone(UTC).date() <= due
+                else 0
+            )
+            facts.append(PromiseFacts(due, None, paid))
+        return facts

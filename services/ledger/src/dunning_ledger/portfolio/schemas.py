@@ -35,4 +35,11 @@ class FiguresOut(BaseModel):
     opt_out_rate: float | None = Field(description="Of messaged accounts; null when none.")
     complaint_rate: float | None
     dispute_rate: float | None
+    promises_judged: int = Field(
+        description="Promises to pay whose date has passed (or that the ledger closed)."
+    )
+    promises_kept: int = Field(description="Of those, the promises kept.")
+    promise_kept_rate: float | None = Field(
+        description="promises_kept / promises_judged; null when no promise has come due."
+    )
     omitted: dict[str, str] = Field(description="Figures left out, and why.")

@@ -3,8 +3,9 @@
 Deliverability is, per channel, the share of messages handed to a provider that reached the
 consumer: ``delivered`` over every final provider outcome (delivered, undelivered, failed,
 bounced, dropped, rejected); messages still on their way (accepted, sent) and those the gate
-held (block, defer, allow) are not counted. The promise-kept rate is the ledger's to give: when
-it omits it, the page says why instead of inventing one.
+held (block, defer, allow) are not counted. The promise-kept rate is the ledger's (kept over
+the promises come due, as its figures endpoint defines it); the tile says of how many, and
+when the ledger omits the figure the page says why instead of inventing one.
 """
 
 from __future__ import annotations
@@ -93,11 +94,22 @@ def collections(figures: dict[str, Any]) -> tuple[Chart, Chart]:
     )  # fmt: skip
 
 
+def _promises_note(figures: dict[str, Any]) -> str:
+    omitted: dict[str, str] = figures.get("omitted", {})
+    if "promise_kept_rate" in omitted:
+        return omitted["promise_kept_rate"]
+    judged = figures.get("promises_judged")
+    if judged is None:
+        return ""
+    if not judged:
+        return "no promise has come due"
+    return f"{figures.get('promises_kept', 0)} of {judged} promises come due"
+
+
 def portfolio_view(figures: dict[str, Any]) -> PortfolioView:
     messages: dict[str, dict[str, int]] = figures.get("messages_by_channel_and_outcome", {})
     rules: dict[str, dict[str, int]] = figures.get("decisions_by_rule", {})
     delivery = deliverability(messages)
-    omitted: dict[str, str] = figures.get("omitted", {})
     kept = figures.get("promise_kept_rate")
     collected, payments = collections(figures)
     tiles = [
@@ -108,8 +120,7 @@ def portfolio_view(figures: dict[str, Any]) -> PortfolioView:
           for k, label in RATES),
         *(Tile(f"deliverability_{c}", f"Deliverability {c}", _percent(r))
           for c, r in delivery.items()),
-        Tile("promise_kept_rate", "Promise-kept rate", _percent(kept),
-             omitted.get("promise_kept_rate", "") if kept is None else ""),
+        Tile("promise_kept_rate", "Promise-kept rate", _percent(kept), _promises_note(figures)),
     ]  # fmt: skip
     charts = (
         single("stages", "Accounts by stage", "bar",
