@@ -4,7 +4,8 @@ real pipeline run: every service a process, a few accounts messaged through the 
 A visitor without a key is refused; an operator sees every chart of the portfolio drawn
 (each screenshot non-blank, kept under .state/artifacts/ops/) at phone and desktop widths,
 records a payment through the account page, and finds it on the timeline and on
-payments.v1; a read-only key sees no action and its POST is refused.
+payments.v1; pauses an account's outreach, sees it on the timeline and the scheduler's case
+paused, and resumes it; a read-only key sees no action and its POSTs are refused.
 """
 
 from __future__ import annotations
@@ -183,6 +184,58 @@ def test_a_read_only_key_may_look_but_not_act(run: Run, pages: dict[str, Page]) 
     with httpx.Client(headers=auth_headers()) as http:
         payments = http.get(f"{LEDGER}/v1/accounts/{account_id}").json()["payments"]
     assert payments == []
+
+
+def _case(account_id: str) -> dict[str, Any]:
+    with httpx.Client(headers=auth_headers()) as http:
+        return dict(http.get(f"http://127.0.0.1:8002/v1/cases/{account_id}").json())
+
+
+def test_an_operator_pauses_and_resumes_outreach_a_reader_cannot(
+    run: Run, pages: dict[str, Page]
+) -> None:
+    account_id = run.accounts[3]
+    page = pages["desktop"]
+    page.context.clear_cookies()
+    sign_in(page, run.keys["read_only"])
+    page.goto(f"{OPS}/accounts/{account_id}")
+    assert page.locator("#form-pause").count() == 0
+    csrf = page.locator("#whatif input[name=csrf]").get_attribute("value")
+    refused = page.request.post(
+        f"{OPS}/accounts/{account_id}/actions/pause",
+        form={"csrf": str(csrf), "id": "ops-pause-readonly-1", "reason": "no"},
+        max_redirects=0,
+    )  # fmt: skip
+    assert refused.status == 403
+    assert "may not pause outreach" in refused.text()
+
+    page.context.clear_cookies()
+    sign_in(page, run.keys["operator"])
+    page.goto(f"{OPS}/accounts/{account_id}")
+    assert page.get_by_test_id("outreach").inner_text() == "active"
+    page.click("#actions summary:text('Pause outreach')")
+    page.fill("#pause-reason", "consumer in hospital")
+    page.click("[data-testid=submit-pause]")
+    assert page.get_by_test_id("done").inner_text() == "Recorded: pause."
+    assert page.get_by_test_id("outreach").inner_text() == "paused"
+    timeline = page.get_by_test_id("timeline").inner_text()
+    assert "outreach paused by ops-e2e-operator: consumer in hospital" in timeline
+    page.screenshot(path=str(ARTIFACTS / "account-paused-1280.png"), full_page=True)
+    _until(
+        lambda: "operator" in _case(account_id).get("pause_reasons", []), 60,
+        "the scheduler paused the case",
+    )  # fmt: skip
+    assert _case(account_id)["status"] == "paused"
+
+    page.click("#actions summary:text('Resume outreach')")
+    page.click("[data-testid=submit-resume]")
+    assert page.get_by_test_id("done").inner_text() == "Recorded: resume."
+    assert page.get_by_test_id("outreach").inner_text() == "active"
+    assert "outreach resumed by ops-e2e-operator" in page.get_by_test_id("timeline").inner_text()
+    _until(
+        lambda: "operator" not in _case(account_id).get("pause_reasons", []), 60,
+        "the scheduler resumed the case",
+    )  # fmt: skip
 
 
 def _dead(page: Page, topic: str) -> int:

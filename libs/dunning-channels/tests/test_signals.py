@@ -66,8 +66,9 @@ def deliveries(publisher: MemoryPublisher) -> list[tuple[DeliveryStatus, str | N
         signal(SignalKind.CEASE_REQUESTED),
         signal(SignalKind.OPTED_OUT, channel=Channel.SMS),  # STOPALL, said by email
         signal(SignalKind.OPTED_OUT, channel=Channel.SMS, address=PHONE),
+        signal(SignalKind.OUTREACH_PAUSED),  # an operator's pause, through the ledger
     ],
-    ids=["dispute", "cease", "stopall", "stop"],
+    ids=["dispute", "cease", "stopall", "stop", "pause"],
 )
 async def test_a_signal_on_the_topic_suppresses_what_the_worker_was_already_given(
     said: ConsumerSignaled,
@@ -170,3 +171,17 @@ async def test_a_stop_acked_before_a_flushall_holds_the_next_approval(
     await worker.service.flush()
     assert sender.calls == []
     assert deliveries(worker.publisher) == [(DeliveryStatus.REFUSED, "suppressed")]
+
+
+async def test_a_resume_lifts_the_operators_pause() -> None:
+    sender = FakeSender(Accepted("SM1"))
+    parts = rig(sender)
+    signals = SuppressOnSignals(Channel.SMS, parts.records)
+    await signals.handle(wrap(signal(SignalKind.OUTREACH_PAUSED), "ledger"))
+    await parts.service.handle(approval("acc-1"))
+    await parts.service.flush()
+    assert deliveries(parts.publisher) == [(DeliveryStatus.REFUSED, "suppressed")]
+    await signals.handle(wrap(signal(SignalKind.OUTREACH_RESUMED, n=2), "ledger"))
+    await parts.service.handle(approval("acc-1", attempt=2))
+    await parts.service.flush()
+    assert deliveries(parts.publisher)[-1] == (DeliveryStatus.ACCEPTED, None)

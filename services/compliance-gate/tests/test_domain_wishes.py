@@ -235,3 +235,21 @@ def test_a_dispute_after_the_validation_period_only_blocks_in_massachusetts() ->
     assert decide({**late, "consumer.state": "MA", "consumer.zip": "02108"}).rule_ids == (
         "state.ma.dispute",
     )
+
+
+def test_an_operators_pause_blocks_every_stage_until_resumed() -> None:
+    from dunning_core.contracts.events import ConsumerSignaled, SignalKind
+    from dunning_gate.domain.state import AccountState, apply_signal
+
+    for stage in ("friendly_reminder", "collection_ending"):
+        blocked = decide({"consumer.outreach_paused": True, "step.stage": stage})
+        assert blocked.decision == "block"
+        assert blocked.rule_ids == ("operator.paused",)
+    state = AccountState(account_id="A1")
+    said = {"account_id": "A1", "source": "operator", "occurred_at": "2026-03-02T15:00:00Z"}
+    paused = ConsumerSignaled(signal_id="p", kind=SignalKind.OUTREACH_PAUSED, **said)
+    assert apply_signal(state, paused)
+    assert state.outreach_paused  # old code: the gate ignored the signal
+    resumed = ConsumerSignaled(signal_id="r", kind=SignalKind.OUTREACH_RESUMED, **said)
+    assert apply_signal(state, resumed)
+    assert not state.outreach_paused

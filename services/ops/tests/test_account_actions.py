@@ -88,15 +88,16 @@ def hidden(page: str, form: str, name: str) -> str:
     [
         (Role.READ_ONLY, set()),
         (Role.AGENT, {"dispute", "note"}),
-        (Role.OPERATOR, {"payment", "plan", "dispute", "note"}),
-        (Role.ADMIN, {"payment", "plan", "dispute", "note"}),
+        (Role.OPERATOR, {"payment", "plan", "dispute", "note", "pause"}),
+        (Role.ADMIN, {"payment", "plan", "dispute", "note", "pause"}),
     ],
 )
 async def test_each_role_sees_the_forms_it_may_use(
     http: httpx.AsyncClient, role: Role, forms: set[str]
 ) -> None:
     page = await page_as(http, role)
-    shown = {a for a in ("payment", "plan", "dispute", "note") if f'id="form-{a}"' in page}
+    every = ("payment", "plan", "dispute", "note", "pause", "resume")
+    shown = {a for a in every if f'id="form-{a}"' in page}
     assert shown == forms
     assert ("may look, not act" in page) == (not forms)
     assert "120.00 USD" in page
@@ -184,3 +185,47 @@ async def test_an_unknown_account_is_the_ledgers_404(http: httpx.AsyncClient) ->
     answer = await http.get("/accounts/NOPE")
     assert answer.status_code == 404
     assert "no account NOPE" in answer.text
+
+
+async def test_an_operator_pauses_and_a_paused_account_offers_resume(
+    http: httpx.AsyncClient, ledger: FakeLedger
+) -> None:
+    page = await page_as(http, Role.OPERATOR)
+    assert 'data-testid="outreach">active<' in page
+    form = {"csrf": hidden(page, "", "csrf"), "id": hidden(page, "pause", "id"),
+            "reason": "in hospital", "until": "2026-04-01"}  # fmt: skip
+    answer = await http.post("/accounts/ACC-1/actions/pause", data=form)
+    assert answer.status_code == 303, answer.text
+    [(key, account, what, body)] = ledger.posted
+    assert (key, account, what) == (KEYS[Role.OPERATOR], "ACC-1", "pause")
+    assert body == {"pause_id": form["id"], "reason": "in hospital",
+                    "until": "2026-04-01T00:00:00+00:00"}  # fmt: skip
+    bad = {**form, "until": "soon"}
+    assert (await http.post("/accounts/ACC-1/actions/pause", data=bad)).status_code == 422
+    no_reason = {**form, "reason": ""}
+    assert (await http.post("/accounts/ACC-1/actions/pause", data=no_reason)).status_code == 422
+
+    flags = [*ACCOUNT["flags"], {"flag": "outreach_paused", "scope": "all", "active": True,
+                                  "detail": "in hospital"}]  # fmt: skip
+    ledger.accounts["ACC-1"] = {**ACCOUNT, "flags": flags}
+    page = (await http.get("/accounts/ACC-1")).text
+    assert 'data-testid="outreach">paused<' in page
+    assert 'id="form-resume"' in page
+    assert 'id="form-pause"' not in page
+    form = {"csrf": hidden(page, "", "csrf"), "id": hidden(page, "resume", "id")}
+    assert (await http.post("/accounts/ACC-1/actions/resume", data=form)).status_code == 303
+    assert ledger.posted[-1][2:] == ("resume", {"resume_id": form["id"], "reason": None})
+
+
+@pytest.mark.parametrize("role", [Role.AGENT, Role.READ_ONLY])
+async def test_an_agent_or_a_reader_may_not_pause(
+    http: httpx.AsyncClient, ledger: FakeLedger, role: Role
+) -> None:
+    page = await page_as(http, role)
+    assert 'id="form-pause"' not in page
+    form = {"csrf": hidden(page, "", "csrf"), "id": "ops-pause-x", "reason": "x"}
+    for action in ("pause", "resume"):
+        answer = await http.post(f"/accounts/ACC-1/actions/{action}", data=form)
+        assert answer.status_code == 403
+        assert f"may not {action} outreach" in answer.text
+    assert ledger.posted == []

@@ -102,6 +102,7 @@ def test_an_address_block_stops_using_that_address(rule: str) -> None:
         ("attorney.represented", PauseReason.ATTORNEY_REPRESENTED),
         ("bankruptcy.stay", PauseReason.BANKRUPTCY_FILED),
         ("deceased", PauseReason.DECEASED),
+        ("operator.paused", PauseReason.OPERATOR),
     ],
 )
 def test_a_status_block_pauses_the_case(rule: str, reason: PauseReason) -> None:
@@ -279,3 +280,23 @@ def test_a_signal_before_the_account_is_kept_until_the_snapshot_arrives() -> Non
     assert opened is not None
     assert opened.opted_out_channels == {Channel.SMS}
     assert [d.channel for d in plan_due(opened, POLICY, NOW).drafts] == [Channel.EMAIL]
+
+
+def test_an_operators_pause_stops_planning_until_resumed_and_lifts_only_itself() -> None:
+    case, _, _ = planned_case()
+    paused = reactions.on_signal(case, signal(SignalKind.OUTREACH_PAUSED), POLICY, NOW)
+    assert paused is not None
+    assert paused.status == CaseStatus.PAUSED
+    assert paused.paused_reason == PauseReason.OPERATOR
+    later = NOW + timedelta(days=3)
+    assert not paused.is_due(later)  # old code: the ladder went on
+    resumed = reactions.on_signal(paused, signal(SignalKind.OUTREACH_RESUMED), POLICY, later)
+    assert resumed is not None
+    assert resumed.status == CaseStatus.ACTIVE
+    assert resumed.next_step_at == later  # goes now, not in a burst of missed steps
+    assert resumed.is_due(later)
+    both = reactions.on_signal(paused, signal(SignalKind.DISPUTED), POLICY, NOW)
+    assert both is not None
+    after = reactions.on_signal(both, signal(SignalKind.OUTREACH_RESUMED), POLICY, later)
+    assert after is not None
+    assert after.paused_reason == PauseReason.DISPUTED  # the dispute still holds it

@@ -195,7 +195,19 @@ class MemoryCommunications:
         self.deliveries += folds
 
     async def upsert_flags(self, changes: Iterable[FlagChange], at: datetime) -> None:
+        changes = list(changes)
         self.flag_changes += changes
+        for c in changes:  # as the table's upsert: one row per (account, flag, scope)
+            self.t.flags = [
+                f
+                for f in self.t.flags
+                if (f.account_id, f.flag, f.scope) != (c.account_id, c.flag, c.scope)
+            ]
+            self.t.flags.append(ConsumerFlag(
+                account_id=c.account_id, flag=c.flag, scope=c.scope, active=c.active,
+                changed_at=c.changed_at, signal_id=c.signal_id, kind=c.kind, source=c.source,
+                channel=c.channel, detail=c.detail, recorded_at=at,
+            ))  # fmt: skip
 
     async def open_dispute(self, dispute: Dispute) -> None:
         self.t.disputes.append(dispute)
@@ -215,6 +227,17 @@ class MemoryCommunications:
 
     async def flags_of(self, account_id: str) -> Sequence[ConsumerFlag]:
         return [f for f in self.t.flags if f.account_id == account_id]
+
+    async def active_pauses(self) -> Sequence[tuple[str, str, str | None]]:
+        found = []
+        for f in self.t.flags:
+            if f.flag != "outreach_paused" or not f.active:
+                continue
+            for e in self.t.events:
+                payload = orjson.loads(e.payload) if e.kind == "signal" else {}
+                if e.account_id == f.account_id and payload.get("signal_id") == f.signal_id:
+                    found.append((f.account_id, f.signal_id, payload["details"].get("until")))
+        return found
 
     async def disputes_of(self, account_id: str) -> Sequence[Dispute]:
         return [d for d in self.t.disputes if d.account_id == account_id]

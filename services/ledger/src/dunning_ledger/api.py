@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dunning_ledger.accounts.api import JSON_ONLY, AccountId
 from dunning_ledger.accounts.changes import ChangeService
+from dunning_ledger.accounts.pauses import PauseService
 from dunning_ledger.accounts.schemas import AccountOut
 from dunning_ledger.accounts.service import AccountService
 from dunning_ledger.accounts.timeline import TimelineService
@@ -75,6 +76,7 @@ class UseCases:
     promises: PromiseService
     money: MoneyService
     tasks: TaskService
+    pauses: PauseService
 
 
 def get_use_cases(request: Request) -> UseCases:

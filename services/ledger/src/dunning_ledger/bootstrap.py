@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from dunning_ledger.accounts.api import router as accounts_router
 from dunning_ledger.accounts.changes import ChangeService
+from dunning_ledger.accounts.pauses import PauseService
 from dunning_ledger.accounts.repository import SqlAccountRepository
 from dunning_ledger.accounts.service import AccountService
 from dunning_ledger.accounts.timeline import TimelineService
@@ -105,12 +106,11 @@ def use_cases(
     row_checks: RowChecks | None = None,
 ) -> UseCases:
     terms = terms or load_terms()
+    signals = CommunicationService(transactions, clock, group_id=group_id, published=published)
     return UseCases(
         accounts=AccountService(transactions, clock),
         payments=PaymentService(transactions, clock),
-        communications=CommunicationService(
-            transactions, clock, group_id=group_id, published=published
-        ),
+        communications=signals,
         imports=ImportService(transactions, clock, row_checks),
         keys=KeyService(transactions, clock, pepper),
         timelines=TimelineService(transactions),
@@ -120,6 +120,7 @@ def use_cases(
         promises=PromiseService(transactions, clock, terms),
         money=MoneyService(transactions, clock, terms),
         tasks=TaskService(transactions, clock, task_lease),
+        pauses=PauseService(transactions, clock, signals),
     )
 
 
@@ -184,7 +185,10 @@ def build_ledger(
     if settings.relay:
         runtime.add(Component("outbox-relay", relay.start, relay.stop, relay.run))
         runtime.checks["outbox-relay"] = relay.health
-    due_dates = DueDatePass(transactions, clock, terms, interval=settings.due_pass_interval_s)
+    due_dates = DueDatePass(
+        transactions, clock, terms, interval=settings.due_pass_interval_s,
+        pauses=cases.pauses,
+    )  # fmt: skip
     if settings.due_pass:
         runtime.add(Component("due-dates", due_dates.start, due_dates.stop, due_dates.run))
         runtime.checks["due-dates"] = due_dates.health

@@ -33,6 +33,11 @@ from dunning_ops.sessions import Session
 
 SEARCH_FIELDS = ("account_id", "name", "phone", "email", "state", "status", "stage")
 CHANNELS = ("sms", "email")
+VERBS = {
+    Action.PAYMENT: "record a payment", Action.PLAN: "agree a plan",
+    Action.DISPUTE: "record a dispute", Action.NOTE: "add a note",
+    Action.PAUSE: "pause outreach", Action.RESUME: "resume outreach",
+}  # fmt: skip
 
 
 class Refused(Exception):
@@ -82,7 +87,7 @@ class Ops:
         ``FormError`` for a bad field, ``Upstream`` for the ledger's refusal."""
         role = session.principal.role
         if not may(role, action):
-            raise Refused(f"role {role.value!r} may not record a {action.value}")
+            raise Refused(f"role {role.value!r} may not {VERBS[action]}")
         request = request_for(action, form)
         return await self.up.ledger.post(session.key, account_id, request.path, request.body)
 

@@ -3,8 +3,9 @@
 A worker keeps suppressions by key: a destination (a number, an address) or one of an
 account's holds (``account_keys``): its opt-out of this channel as a whole (STOPALL, an
 unsubscribe from every address), a pending dispute, a cease (or attorney, bankruptcy,
-death). The gate stops planning such steps; these keep the worker from sending what it
-was already given. A lift (START, a verified dispute) undoes only what it lifts.
+death), an operator's pause. The gate stops planning such steps; these keep the worker from
+sending what it was already given. A lift (START, a verified dispute, a resume) undoes only
+what it lifts.
 """
 
 from __future__ import annotations
@@ -33,9 +34,13 @@ def _ceased(account_id: str) -> str:
     return f"account-cease:{account_id}"
 
 
+def _paused(account_id: str) -> str:
+    return f"account-pause:{account_id}"
+
+
 def account_keys(account_id: str) -> tuple[str, ...]:
     """The keys whose suppression holds every send for the account on this channel."""
-    return (_opted_out(account_id), _disputed(account_id), _ceased(account_id))
+    return (_opted_out(account_id), _disputed(account_id), _ceased(account_id), _paused(account_id))
 
 
 def suppression_changes(signal: ConsumerSignaled, channel: Channel) -> list[tuple[str, bool]]:
@@ -57,4 +62,8 @@ def suppression_changes(signal: ConsumerSignaled, channel: Channel) -> list[tupl
         return [(_disputed(account), False)]
     if kind in _FOR_GOOD:
         return [(_ceased(account), True)]
+    if kind is SignalKind.OUTREACH_PAUSED:
+        return [(_paused(account), True)]
+    if kind is SignalKind.OUTREACH_RESUMED:
+        return [(_paused(account), False)]
     return []

@@ -341,6 +341,11 @@ class SignalKind(StrEnum):
     DECEASED = "deceased"
     PROMISED_TO_PAY = "promised_to_pay"
     ENGAGED = "engaged"  # an e-mail opened or a link clicked (details["event"])
+    # An operator stopped outreach to the account (text: the reason; details["until"]: the
+    # instant it ends by itself, when given), and its end (an operator, or the ledger at
+    # "until"). Not the consumer's words: source is "operator".
+    OUTREACH_PAUSED = "outreach_paused"
+    OUTREACH_RESUMED = "outreach_resumed"
 
 
 class ConsumerSignaled(Event):

@@ -88,6 +88,7 @@ def request_dict(
         "attorney_represented": state.attorney_represented,
         "bankruptcy_filed": state.bankruptcy,
         "deceased": state.deceased,
+        "outreach_paused": state.outreach_paused,
         "nyc_electronic_consent": consumer.nyc_electronic_consent,
         "candidate_zones": list(zones) if zones is not None else None,
     }

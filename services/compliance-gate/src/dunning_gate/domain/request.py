@@ -247,6 +247,9 @@ class Consumer(_Input):
     attorney_represented: bool = False
     bankruptcy_filed: bool = False
     deceased: bool = False
+    outreach_paused: bool = Field(
+        default=False, description="An operator paused outreach to the account (not a law)."
+    )
     nyc_electronic_consent: bool = Field(
         default=False, description="Written, revocable consent to electronic contact (NYC)."
     )

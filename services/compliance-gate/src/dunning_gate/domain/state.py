@@ -88,6 +88,7 @@ class AccountState(BaseModel):
     attorney_represented: bool = False
     bankruptcy: bool = False
     deceased: bool = False
+    outreach_paused: bool = False
     dispute: DisputeState = Field(default_factory=DisputeState)
     inconvenient_times: list[str] = Field(default_factory=list)
     contacts: list[Contact] = Field(default_factory=list)
@@ -144,6 +145,10 @@ def apply_signal(state: AccountState, signal: ConsumerSignaled) -> bool:
         state.bankruptcy = True
     elif kind is SignalKind.DECEASED:
         state.deceased = True
+    elif kind is SignalKind.OUTREACH_PAUSED:
+        state.outreach_paused = True
+    elif kind is SignalKind.OUTREACH_RESUMED:
+        state.outreach_paused = False
     elif kind is SignalKind.DISPUTED:
         if not state.dispute.pending:
             state.dispute = DisputeState(

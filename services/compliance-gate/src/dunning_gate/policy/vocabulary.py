@@ -65,6 +65,8 @@ RuleId = Literal[
     "state.ma.dispute",
     "bankruptcy.stay",
     "deceased",
+    # the account's operators
+    "operator.paused",
     # address and consent
     "tcpa.consent",
     "address.basis",

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from dunning_ledger.accounts.changes import ChangeService
 from dunning_ledger.accounts.page import timeline_page, timeline_pdf
+from dunning_ledger.accounts.pauses import PauseService
 from dunning_ledger.accounts.schemas import (
     AccountHit,
     AccountPage,
@@ -20,10 +21,13 @@ from dunning_ledger.accounts.schemas import (
     NoteIn,
     NoteOut,
     NotesOut,
+    PauseIn,
+    ResumeIn,
     TimelineOut,
 )
 from dunning_ledger.accounts.service import AccountService
 from dunning_ledger.accounts.timeline import TimelineService
+from dunning_ledger.communications.schemas import SignalOut
 from dunning_ledger.domain import import_format
 from dunning_ledger.domain.search import DEFAULT_LIMIT, MAX_LIMIT, SearchFilters
 from dunning_ledger.errors import ErrorBody, NotFound, UnsupportedMediaType
@@ -109,6 +113,14 @@ def _changes(request: Request) -> ChangeService:
 
 
 Changes = Annotated[ChangeService, Depends(_changes)]
+
+
+def _pauses(request: Request) -> PauseService:
+    service: PauseService = request.app.state.use_cases.pauses
+    return service
+
+
+Pauses = Annotated[PauseService, Depends(_pauses)]
 
 
 async def _json_body(request: Request) -> None:
@@ -249,6 +261,48 @@ def router() -> APIRouter:
             consumer=done.consumer,
             debt=done.debt,
         )
+
+    @api.post(
+        "/accounts/{account_id}/pause",
+        response_model=SignalOut,
+        status_code=201,
+        responses={**ERRORS, 200: {"model": SignalOut, "description": "Already recorded"}},
+        dependencies=JSON_ONLY,
+        summary="Pause outreach to the account (operator and up)",
+        description="Recorded as an `outreach_paused` signal (the reason as its text, "
+        "`details.until` when given) with who paused, announced on `consumer.signals.v1`: "
+        "the scheduler plans nothing for the account, the gate blocks its steps "
+        "(`operator.paused`) and the channel workers send nothing they already hold, until "
+        "it is resumed or `until` comes (the ledger then records the resumption). "
+        "Answered once the signal is on Kafka. Idempotent by `pause_id`.",
+    )
+    async def pause(
+        who: Changer, account_id: AccountId, body: PauseIn, pauses: Pauses, response: Response
+    ) -> SignalOut:
+        done = await pauses.pause(account_id, body.pause_id, body.reason, body.until, who.name)
+        if done.replayed:
+            response.status_code = 200
+        return SignalOut.model_validate(done)
+
+    @api.post(
+        "/accounts/{account_id}/resume",
+        response_model=SignalOut,
+        status_code=201,
+        responses={**ERRORS, 200: {"model": SignalOut, "description": "Already recorded"},
+                   409: {"model": ErrorBody, "description": "Outreach is not paused"}},
+        dependencies=JSON_ONLY,
+        summary="Resume outreach paused by an operator (operator and up)",
+        description="Recorded as an `outreach_resumed` signal with who resumed, announced "
+        "on `consumer.signals.v1`. 409 when outreach is not paused. Idempotent by "
+        "`resume_id`.",
+    )  # fmt: skip
+    async def resume(
+        who: Changer, account_id: AccountId, body: ResumeIn, pauses: Pauses, response: Response
+    ) -> SignalOut:
+        done = await pauses.resume(account_id, body.resume_id, body.reason, who.name)
+        if done.replayed:
+            response.status_code = 200
+        return SignalOut.model_validate(done)
 
     @api.post(
         "/accounts/{account_id}/notes",

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 from dunning_ledger.communications.schemas import DisputeOut, FlagOut
 from dunning_ledger.domain.search import days_past_due
 from dunning_ledger.domain.timeline import MESSAGE_BODIES
-from dunning_ledger.payments.schemas import Amount, Body, PaymentOut, PlainText
+from dunning_ledger.payments.schemas import Amount, Body, Identifier, PaymentOut, PlainText
 from dunning_ledger.plans.schemas import PlanOut
 
 if TYPE_CHECKING:
@@ -208,6 +208,19 @@ class ChangeOut(BaseModel):
     recorded_by: str | None
     consumer: dict[str, Any]
     debt: dict[str, Any]
+
+
+class PauseIn(Body):
+    pause_id: Identifier = Field(description="Idempotency key chosen by the client.")
+    reason: PlainText = Field(min_length=1, max_length=500, description="Why, for the timeline.")
+    until: Instant | None = Field(
+        default=None, description="When the pause ends by itself; unset: until resumed."
+    )
+
+
+class ResumeIn(Body):
+    resume_id: Identifier = Field(description="Idempotency key chosen by the client.")
+    reason: PlainText | None = Field(default=None, max_length=500)
 
 
 class NoteIn(Body):

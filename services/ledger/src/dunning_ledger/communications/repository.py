@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dunning_ledger.adapters.sql import case_, text_array
 from dunning_ledger.domain.communications import DecisionFold, DeliveryFold
-from dunning_ledger.domain.flags import FlagChange
+from dunning_ledger.domain.flags import PAUSED_FLAG, FlagChange
 from dunning_ledger.models import (
     CommunicationEvent,
     CommunicationLog,
@@ -252,6 +252,21 @@ class SqlCommunicationRepository:
             .order_by(ConsumerFlag.flag, ConsumerFlag.scope)
         )
         return result.all()
+
+    async def active_pauses(self) -> Sequence[tuple[str, str, str | None]]:
+        flag, event = ConsumerFlag, CommunicationEvent
+        rows = await self.session.execute(
+            select(flag.account_id, flag.signal_id, event.payload["details"]["until"].astext)
+            .join(
+                event,
+                (event.account_id == flag.account_id)
+                & (event.kind == "signal")
+                & (event.outcome == flag.kind)
+                & (event.payload["signal_id"].astext == flag.signal_id),
+            )
+            .where(flag.flag == PAUSED_FLAG, flag.active)
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
 
     async def disputes_of(self, account_id: str) -> Sequence[Dispute]:
         result = await self.session.scalars(

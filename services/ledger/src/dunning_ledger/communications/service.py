@@ -79,13 +79,18 @@ class CommunicationService:
         self.published = published
 
     async def record_signal(
-        self, account_id: str, body: SignalIn, recorded_by: str | None = None
+        self,
+        account_id: str,
+        body: SignalIn,
+        recorded_by: str | None = None,
+        kinds: frozenset[SignalKind] = OPERATOR_SIGNALS,
     ) -> SignalResult:
         """An operator's signal: applied here at once, and announced (idempotent by id).
 
-        ``recorded_by``, the API key's principal, is kept on its event and dispute rows."""
-        if body.kind not in OPERATOR_SIGNALS:
-            allowed = ", ".join(sorted(k.value for k in OPERATOR_SIGNALS))
+        ``recorded_by``, the API key's principal, is kept on its event and dispute rows;
+        ``kinds`` are those the caller may enter (the pause routes pass theirs)."""
+        if body.kind not in kinds:
+            allowed = ", ".join(sorted(k.value for k in kinds))
             raise InvalidRequest(f"operators cannot enter {body.kind.value!r}; use {allowed}")
         now = self.clock.now()
         async with self.transactions() as tx:

@@ -35,7 +35,13 @@ FLAG_OF_SIGNAL: Final[dict[SignalKind, tuple[str, bool]]] = {
     SignalKind.BANKRUPTCY_FILED: ("bankruptcy_filed", True),
     SignalKind.DECEASED: ("deceased", True),
     SignalKind.PROMISED_TO_PAY: ("promised_to_pay", True),
+    SignalKind.OUTREACH_PAUSED: ("outreach_paused", True),
+    SignalKind.OUTREACH_RESUMED: ("outreach_paused", False),
 }
+PAUSED_FLAG: Final = "outreach_paused"
+# An operator's pause and its end: entered only through the pause and resume routes (whose
+# permission is the operator's), never as a signal (an agent's).
+PAUSE_SIGNALS: Final = frozenset({SignalKind.OUTREACH_PAUSED, SignalKind.OUTREACH_RESUMED})
 # Flags that are about one contact point rather than the whole account.
 _ADDRESSED: Final = frozenset({"opted_out", "medium_restricted"})
 

@@ -20,7 +20,12 @@ from datetime import date, datetime
 from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo
 
-from dunning_core.contracts.events import ConsumerSignaled, DeliveryUpdated, StepDecided
+from dunning_core.contracts.events import (
+    ConsumerSignaled,
+    DeliveryUpdated,
+    SignalKind,
+    StepDecided,
+)
 
 EntryKind = Literal[
     "account",
@@ -155,14 +160,29 @@ def delivery_entry(e: DeliveryUpdated, source: str) -> Entry:
     )  # fmt: skip
 
 
+def _paused_or_resumed(e: ConsumerSignaled, by: str) -> str:
+    verb = "paused" if e.kind is SignalKind.OUTREACH_PAUSED else "resumed"
+    until = e.details.get("until")
+    return (
+        f"outreach {verb} by {by}"
+        + (f" until {until}" if until else "")
+        + (f": {e.text}" if e.text else "")
+    )
+
+
 def signal_entry(e: ConsumerSignaled, recorded_by: str | None, source: str) -> Entry:
     via = f" by {e.channel.value}" if e.channel else ""
     intent = e.details.get("intent")
+    summary = (
+        _paused_or_resumed(e, recorded_by or "the ledger")
+        if e.kind in (SignalKind.OUTREACH_PAUSED, SignalKind.OUTREACH_RESUMED)
+        else f"{e.kind.value.replace('_', ' ')}{via} ({e.source})"
+        + (f", intent {intent}" if intent else "")
+    )
     return Entry(
         e.occurred_at,
         "signal",
-        f"{e.kind.value.replace('_', ' ')}{via} ({e.source})"
-        + (f", intent {intent}" if intent else ""),
+        summary,
         by=recorded_by or source,
         details={
             "kind": e.kind.value, "source": e.source, "channel": e.channel and e.channel.value,

@@ -1,7 +1,8 @@
 """The periodic pass over due dates, on the injected clock: installments missed after the
 grace days (InstallmentMissed), plans broken at the terms' count (PlanBroken), promises
 broken after their date (PromiseBroken), settlements lapsed after their pay-by date
-(SettlementLapsed).
+(SettlementLapsed); and operators' pauses whose ``until`` has come are ended
+(``accounts.pauses``).
 
 Each account is handled in a transaction of its own, under its row lock taken with SKIP
 LOCKED: two ledger replicas passing at once split the accounts between them, and what one
@@ -26,6 +27,7 @@ from dunning_core.contracts.payments import (
     SettlementLapsed,
 )
 
+from dunning_ledger.accounts.pauses import PauseService
 from dunning_ledger.accounts.service import envelope_of
 from dunning_ledger.domain.lifecycle import Overdue, pass_due_dates
 from dunning_ledger.domain.terms import PaymentTerms
@@ -54,12 +56,14 @@ class DueDatePass:
         *,
         interval: float = 10.0,
         batch: int = 1000,
+        pauses: PauseService | None = None,
     ) -> None:
         self.transactions = transactions
         self.clock = clock
         self.terms = terms
         self.interval = interval
         self.batch = batch
+        self.pauses = pauses
         self.stats = PassStats()
         self._stopping = asyncio.Event()
 
@@ -74,6 +78,8 @@ class DueDatePass:
         announced = 0
         for account_id in due:
             announced += await self._pass_account(account_id, now)
+        if self.pauses is not None:
+            announced += await self.pauses.end_due(now)
         self.stats.passes += 1
         self.stats.announced += announced
         return announced

@@ -7,6 +7,8 @@ from typing import Any
 
 from dunning_ops.domain.actions import Action
 
+PAUSED = "outreach_paused"  # the ledger's flag of an operator's pause
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -28,6 +30,7 @@ class AccountView:
     flags: tuple[str, ...]
     disputes: int
     zone: str
+    paused: str | None  # the reason outreach is paused (an operator's), else None
     entries: tuple[Entry, ...]
     actions: tuple[Action, ...]
     ids: dict[str, str]  # action -> the idempotency id its form carries
@@ -50,6 +53,10 @@ def account_view(
     ids: dict[str, str],
 ) -> AccountView:
     consumer = account.get("consumer", {})
+    pause = next(
+        (f for f in account.get("flags", []) if f.get("flag") == PAUSED and f.get("active")),
+        None,
+    )
     entries = tuple(
         Entry(_moment(e.get("at_utc")), _moment(e.get("at_local")), str(e.get("kind", "")),
               str(e.get("summary", "")), str(e.get("by") or ""))
@@ -67,6 +74,7 @@ def account_view(
         ),
         disputes=len(account.get("disputes", [])),
         zone=str(timeline.get("zone", "")),
+        paused=None if pause is None else str(pause.get("detail") or "paused"),
         entries=entries,
         actions=actions,
         ids=ids,

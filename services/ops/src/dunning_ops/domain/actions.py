@@ -18,6 +18,8 @@ class Action(StrEnum):
     PLAN = "plan"
     DISPUTE = "dispute"
     NOTE = "note"
+    PAUSE = "pause"
+    RESUME = "resume"
 
 
 NEEDS: Final[dict[Action, Permission]] = {
@@ -25,6 +27,10 @@ NEEDS: Final[dict[Action, Permission]] = {
     Action.PLAN: Permission.AGREE_PLANS,
     Action.DISPUTE: Permission.RECORD_SIGNALS,
     Action.NOTE: Permission.RECORD_NOTES,
+    # Stopping outreach changes how the account is worked: the ledger's pause and resume
+    # routes ask for accounts.change (operator and admin), as an account change does.
+    Action.PAUSE: Permission.CHANGE_ACCOUNTS,
+    Action.RESUME: Permission.CHANGE_ACCOUNTS,
 }
 
 

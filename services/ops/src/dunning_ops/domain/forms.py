@@ -1,7 +1,8 @@
 """An account action's form, checked and turned into the ledger's request body (pure).
 
 Each form carries an idempotency id made when the page was drawn (``fresh_id``), so a form
-sent twice (a double click, a retry after a timeout) records once at the ledger. A note has
+sent twice (a double click, a retry after a timeout) records once at the ledger (a pause and
+a resume too). A note has
 no id at the ledger: sent twice, it is written twice. Errors name the field.
 """
 
@@ -24,6 +25,8 @@ LEDGER_PATH: Final = {
     Action.PLAN: "plans",
     Action.DISPUTE: "signals",
     Action.NOTE: "notes",
+    Action.PAUSE: "pause",
+    Action.RESUME: "resume",
 }
 
 
@@ -112,4 +115,26 @@ def request_for(action: Action, form: dict[str, str]) -> Request:
             "kind": "disputed",
             "text": _text(form, "text", 2000, required=False),
         })  # fmt: skip
+    if action is Action.PAUSE:
+        return Request(path, {
+            "pause_id": _id(form),
+            "reason": _text(form, "reason", 500),
+            "until": _until(form),
+        })  # fmt: skip
+    if action is Action.RESUME:
+        return Request(path, {
+            "resume_id": _id(form),
+            "reason": _text(form, "reason", 500, required=False),
+        })  # fmt: skip
     return Request(path, {"text": _text(form, "text", 4000)})
+
+
+def _until(form: dict[str, str]) -> str | None:
+    """An optional UTC date: the pause ends as that day begins (UTC)."""
+    raw = form.get("until", "").strip()
+    if not raw:
+        return None
+    try:
+        return f"{date.fromisoformat(raw).isoformat()}T00:00:00+00:00"
+    except ValueError as exc:
+        raise FormError("until", "a date such as 2026-04-01, or nothing") from exc

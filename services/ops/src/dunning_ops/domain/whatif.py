@@ -15,6 +15,7 @@ FLAG_FIELDS: Final = {
     "attorney_represented": "attorney_represented",
     "bankruptcy_filed": "bankruptcy_filed",
     "deceased": "deceased",
+    "outreach_paused": "outreach_paused",
 }
 ATTEMPT_OUTCOMES: Final = {
     "delivered": "delivered", "sent": "sent", "accepted": "sent", "failed": "failed",

@@ -32,6 +32,7 @@ class PauseReason(StrEnum):
     ATTORNEY_REPRESENTED = "attorney_represented"
     CEASE_REQUESTED = "cease_requested"
     DISPUTED = "disputed"
+    OPERATOR = "operator"  # an operator paused outreach (until resumed)
     PLAN = "plan"
     PROMISED_TO_PAY = "promised_to_pay"
     NO_CHANNEL = "no_channel"

@@ -42,6 +42,7 @@ _PAUSING_SIGNALS = {
     SignalKind.ATTORNEY_REPRESENTED: PauseReason.ATTORNEY_REPRESENTED,
     SignalKind.BANKRUPTCY_FILED: PauseReason.BANKRUPTCY_FILED,
     SignalKind.DECEASED: PauseReason.DECEASED,
+    SignalKind.OUTREACH_PAUSED: PauseReason.OPERATOR,
 }
 # Gate rule ids (COMPLIANCE.md) whose block concerns the status of the consumer or debt.
 STATUS_RULES = {
@@ -51,6 +52,7 @@ STATUS_RULES = {
     "attorney.represented": PauseReason.ATTORNEY_REPRESENTED,
     "bankruptcy.stay": PauseReason.BANKRUPTCY_FILED,
     "deceased": PauseReason.DECEASED,
+    "operator.paused": PauseReason.OPERATOR,
 }
 # Blocks that end the use of a whole channel, and those about one address only.
 CHANNEL_RULES = {"optout.channel", "state.nyc.econsent"}
@@ -199,8 +201,9 @@ def on_signal(
         return settle(replace(changed, updated_at=now), now)
     if kind in _PAUSING_SIGNALS:
         return with_reasons(case, case.pause_reasons | {_PAUSING_SIGNALS[kind]}, now)
-    if kind == SignalKind.DISPUTE_VERIFIED:
-        return with_reasons(case, case.pause_reasons - {PauseReason.DISPUTED}, now)
+    if kind in (SignalKind.DISPUTE_VERIFIED, SignalKind.OUTREACH_RESUMED):  # only its own pause
+        ended = {SignalKind.DISPUTE_VERIFIED: PauseReason.DISPUTED}.get(kind, PauseReason.OPERATOR)
+        return with_reasons(case, case.pause_reasons - {ended}, now)
     if kind == SignalKind.PROMISED_TO_PAY:
         return replace(
             with_reasons(case, case.pause_reasons | {PauseReason.PROMISED_TO_PAY}, now),

@@ -49,6 +49,7 @@ RULES: Final[tuple[RuleSpec, ...]] = (
     RuleSpec("state.ma.dispute", wishes.ma_dispute, state="MA"),
     RuleSpec("optout.channel", wishes.optout_channel),
     RuleSpec("medium.restricted", wishes.medium_restricted),
+    RuleSpec("operator.paused", wishes.operator_paused),
     # address and consent
     RuleSpec("tcpa.consent", consent.tcpa_consent, _PHONE),
     RuleSpec("address.basis", consent.address_basis, _ELECTRONIC),

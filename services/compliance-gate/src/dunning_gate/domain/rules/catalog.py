@@ -178,6 +178,14 @@ CATALOG: Final[tuple[RuleEntry, ...]] = (
         "block",
     ),
     RuleEntry(
+        "operator.paused",
+        "The account's operators",
+        "not a law: an operator's pause (POST /v1/accounts/{id}/pause at the ledger)",
+        _ALL,
+        "An operator paused outreach to the account, until resumed or the pause's end.",
+        "block",
+    ),
+    RuleEntry(
         "tcpa.consent",
         "Address and consent",
         "47 USC 227(b)(1)(A)(iii); FCC 07-232",

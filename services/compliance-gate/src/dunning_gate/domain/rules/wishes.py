@@ -1,5 +1,6 @@
 """The consumer's wishes and status: opt-outs, restricted media, cease requests,
-attorney representation, disputes, bankruptcy, death. All block.
+attorney representation, disputes, bankruptcy, death; and an operator's pause of the
+account (not a law, but as binding here). All block.
 
 Opt-outs are honoured at once (the law allows up to 10 business days). An opt-out is
 scoped to its channel and address; it comes from a recorded opt-out, from an inbound
@@ -37,6 +38,13 @@ def _same_address(a: str, b: str) -> bool:
 def deceased(ctx: RuleContext) -> RuleOutcome | None:
     if ctx.facts.consumer.deceased:
         return ctx.block("deceased", "the consumer is deceased (estate handling is out of scope)")
+    return None
+
+
+def operator_paused(ctx: RuleContext) -> RuleOutcome | None:
+    """An operator paused outreach to the account: nothing goes until it is resumed."""
+    if ctx.facts.consumer.outreach_paused:
+        return ctx.block("operator.paused", "an operator paused outreach to this account")
     return None
 
 
