@@ -102,7 +102,6 @@ def test_an_address_block_stops_using_that_address(rule: str) -> None:
         ("attorney.represented", PauseReason.ATTORNEY_REPRESENTED),
         ("bankruptcy.stay", PauseReason.BANKRUPTCY_FILED),
         ("deceased", PauseReason.DECEASED),
-        ("operator.paused", PauseReason.OPERATOR),
     ],
 )
 def test_a_status_block_pauses_the_case(rule: str, reason: PauseReason) -> None:
@@ -300,3 +299,17 @@ def test_an_operators_pause_stops_planning_until_resumed_and_lifts_only_itself()
     after = reactions.on_signal(both, signal(SignalKind.OUTREACH_RESUMED), POLICY, later)
     assert after is not None
     assert after.paused_reason == PauseReason.DISPUTED  # the dispute still holds it
+
+
+def test_a_late_operator_paused_block_does_not_pause_a_resumed_case_again() -> None:
+    """The gate blocked a step planned before the pause; its decision reaches the scheduler
+    after the resume (two topics): the case stays active, the step is blocked."""
+    case, records, events = planned_case()
+    paused = reactions.on_signal(case, signal(SignalKind.OUTREACH_PAUSED), POLICY, NOW)
+    assert paused is not None
+    resumed = reactions.on_signal(paused, signal(SignalKind.OUTREACH_RESUMED), POLICY, NOW)
+    assert resumed is not None
+    late = decided(events[0], Decision.BLOCK, rules=["operator.paused"])
+    reaction = reactions.on_decision(resumed, records[0], late, NOW)
+    assert reaction.step.status == StepStatus.BLOCKED
+    assert reaction.case.status == CaseStatus.ACTIVE

@@ -197,12 +197,12 @@ class MemoryCommunications:
     async def upsert_flags(self, changes: Iterable[FlagChange], at: datetime) -> None:
         changes = list(changes)
         self.flag_changes += changes
-        for c in changes:  # as the table's upsert: one row per (account, flag, scope)
-            self.t.flags = [
-                f
-                for f in self.t.flags
-                if (f.account_id, f.flag, f.scope) != (c.account_id, c.flag, c.scope)
-            ]
+        for c in changes:  # as the table's upsert: one row per (account, flag, scope), latest
+            key = (c.account_id, c.flag, c.scope)
+            held = [f for f in self.t.flags if (f.account_id, f.flag, f.scope) == key]
+            if held and held[0].changed_at > c.changed_at:
+                continue
+            self.t.flags = [f for f in self.t.flags if (f.account_id, f.flag, f.scope) != key]
             self.t.flags.append(ConsumerFlag(
                 account_id=c.account_id, flag=c.flag, scope=c.scope, active=c.active,
                 changed_at=c.changed_at, signal_id=c.signal_id, kind=c.kind, source=c.source,

@@ -52,8 +52,7 @@ STATUS_RULES = {
     "attorney.represented": PauseReason.ATTORNEY_REPRESENTED,
     "bankruptcy.stay": PauseReason.BANKRUPTCY_FILED,
     "deceased": PauseReason.DECEASED,
-    "operator.paused": PauseReason.OPERATOR,
-}
+}  # not operator.paused: a block decided before a resume may arrive after it
 # Blocks that end the use of a whole channel, and those about one address only.
 CHANNEL_RULES = {"optout.channel", "state.nyc.econsent"}
 ADDRESS_RULES = {"medium.restricted", "tcpa.consent", "address.basis", "email.workplace"}
