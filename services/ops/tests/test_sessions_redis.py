@@ -8,18 +8,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from dunning_core.contracts.access import Role
-from dunning_ops.bootstrap import build
 from dunning_ops.config import OpsSettings
 from dunning_ops.domain.sessions import COOKIE
-from dunning_testkit.ops import (
-    KEYS,
-    FakeDeadLetters,
-    FakeGate,
-    FakeKeys,
-    FakeLedger,
-    FakeProbes,
-    FakeScheduler,
-)
+from dunning_testkit.ops import KEYS, dashboard_over_fakes
 from dunning_testkit.stack import REDIS_URL
 from fastapi import FastAPI
 from redis.asyncio import Redis
@@ -42,10 +33,7 @@ def dashboard(prefix: str) -> FastAPI:
     settings = OpsSettings(
         session_key="a-session-key-for-tests", redis_url=REDIS_URL, topic_prefix=prefix
     )
-    return build(
-        settings, keys=FakeKeys(), ledger=FakeLedger(), gate=FakeGate(),
-        scheduler=FakeScheduler(), probes=FakeProbes(), dead_letters=FakeDeadLetters(),
-    )  # fmt: skip
+    return dashboard_over_fakes(settings, sessions=None)
 
 
 async def page(app: FastAPI, cookie: str, path: str = "/") -> httpx.Response:

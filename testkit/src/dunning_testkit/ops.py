@@ -13,7 +13,10 @@ from typing import Any
 
 from dunning_core.contracts.access import Principal, Role
 from dunning_core.runtime.auth import unauthorized
+from dunning_ops.bootstrap import build
+from dunning_ops.config import OpsSettings
 from dunning_ops.ports import DeadLetter, DeadQueue, Health, Sample, Upstream
+from fastapi import FastAPI
 
 KEYS = {role: f"dun_{n:012x}_{'s' * 24}" for n, role in enumerate(Role, start=1)}
 
@@ -178,3 +181,13 @@ class FakeSessionStore:
 
     async def delete(self, key: str) -> None:
         self.values.pop(key, None)
+
+
+def dashboard_over_fakes(settings: OpsSettings, **ports: Any) -> FastAPI:
+    """The dashboard with a fake of every port but those given (``sessions=None``: Redis)."""
+    fakes: dict[str, Any] = {
+        "keys": FakeKeys(), "ledger": FakeLedger(), "gate": FakeGate(),
+        "scheduler": FakeScheduler(), "probes": FakeProbes(), "dead_letters": FakeDeadLetters(),
+        "sessions": FakeSessionStore(),
+    }  # fmt: skip
+    return build(settings, **{**fakes, **ports})

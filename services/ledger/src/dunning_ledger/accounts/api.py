@@ -28,6 +28,7 @@ from dunning_ledger.accounts.schemas import (
 from dunning_ledger.accounts.service import AccountService
 from dunning_ledger.accounts.timeline import TimelineService
 from dunning_ledger.communications.schemas import SignalOut
+from dunning_ledger.communications.service import SignalResult
 from dunning_ledger.domain import import_format
 from dunning_ledger.domain.search import DEFAULT_LIMIT, MAX_LIMIT, SearchFilters
 from dunning_ledger.errors import ErrorBody, NotFound, UnsupportedMediaType
@@ -172,6 +173,13 @@ def timeline_format(accept: str) -> Literal["json", "html", "pdf"]:
     return "html" if form == "html" else "pdf" if form == "pdf" else "json"
 
 
+def _recorded(done: SignalResult, response: Response) -> SignalOut:
+    """201 for a signal recorded now, 200 for a replay of one recorded before."""
+    if done.replayed:
+        response.status_code = 200
+    return SignalOut.model_validate(done)
+
+
 def router() -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["accounts"], dependencies=[Depends(authenticated)])
     printing = CapacityLimiter(1)
@@ -280,9 +288,7 @@ def router() -> APIRouter:
         who: Changer, account_id: AccountId, body: PauseIn, pauses: Pauses, response: Response
     ) -> SignalOut:
         done = await pauses.pause(account_id, body.pause_id, body.reason, body.until, who.name)
-        if done.replayed:
-            response.status_code = 200
-        return SignalOut.model_validate(done)
+        return _recorded(done, response)
 
     @api.post(
         "/accounts/{account_id}/resume",
@@ -300,9 +306,7 @@ def router() -> APIRouter:
         who: Changer, account_id: AccountId, body: ResumeIn, pauses: Pauses, response: Response
     ) -> SignalOut:
         done = await pauses.resume(account_id, body.resume_id, body.reason, who.name)
-        if done.replayed:
-            response.status_code = 200
-        return SignalOut.model_validate(done)
+        return _recorded(done, response)
 
     @api.post(
         "/accounts/{account_id}/notes",
