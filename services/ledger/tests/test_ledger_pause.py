@@ -33,7 +33,7 @@ def memory() -> MemoryLedger:
 
 
 @pytest.fixture
-def ledger(memory: MemoryLedger, clock: FixedClock) -> Ledger:
+async def ledger(memory: MemoryLedger, clock: FixedClock) -> Ledger:
     # No database, so no relay to wait for: answer at once (the wait is tested on the stack).
     settings = LedgerSettings(database_url=UNREACHABLE, signal_publish_wait_s=0)
     return build_ledger(settings, clock=clock, transactions=memory)

@@ -287,7 +287,8 @@ def test_an_operators_pause_stops_planning_until_resumed_and_lifts_only_itself()
     assert paused is not None
     assert paused.status == CaseStatus.PAUSED
     assert paused.paused_reason == PauseReason.OPERATOR
-    later = NOW + timedelta(days=3)
+    assert paused.next_step_at is not None
+    later = paused.next_step_at + timedelta(days=3)  # the step's time has passed
     assert not paused.is_due(later)  # old code: the ladder went on
     resumed = reactions.on_signal(paused, signal(SignalKind.OUTREACH_RESUMED), POLICY, later)
     assert resumed is not None
