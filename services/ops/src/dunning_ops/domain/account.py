@@ -69,9 +69,11 @@ def account_view(
         status=str(account.get("status", "")),
         balance=_amount(account.get("balance")),
         paid=_amount(account.get("paid")),
-        flags=tuple(
-            sorted({str(f.get("flag")) for f in account.get("flags", []) if f.get("active")})
-        ),
+        flags=tuple(  # the pause has its own tile
+            sorted(
+                {str(f.get("flag")) for f in account.get("flags", []) if f.get("active")} - {PAUSED}
+            )
+        ),  # fmt: skip
         disputes=len(account.get("disputes", [])),
         zone=str(timeline.get("zone", "")),
         paused=None if pause is None else str(pause.get("detail") or "paused"),
