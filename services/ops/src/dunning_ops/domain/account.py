@@ -53,6 +53,7 @@ def account_view(
     ids: dict[str, str],
 ) -> AccountView:
     consumer = account.get("consumer", {})
+    active = {str(f.get("flag")) for f in account.get("flags", []) if f.get("active")}
     pause = next(
         (f for f in account.get("flags", []) if f.get("flag") == PAUSED and f.get("active")),
         None,
@@ -69,11 +70,7 @@ def account_view(
         status=str(account.get("status", "")),
         balance=_amount(account.get("balance")),
         paid=_amount(account.get("paid")),
-        flags=tuple(  # the pause has its own tile
-            sorted(
-                {str(f.get("flag")) for f in account.get("flags", []) if f.get("active")} - {PAUSED}
-            )
-        ),  # fmt: skip
+        flags=tuple(sorted(active - {PAUSED})),  # the pause has its own tile
         disputes=len(account.get("disputes", [])),
         zone=str(timeline.get("zone", "")),
         paused=None if pause is None else str(pause.get("detail") or "paused"),
