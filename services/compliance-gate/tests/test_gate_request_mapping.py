@@ -48,3 +48,30 @@ def test_accrual_dates_reach_the_rules_and_a_late_payment_does_not_revive_ny_deb
     assert isinstance(request, EvaluationRequest), request
     decision = evaluate(request, policy)
     assert "content.timebarred_threat" in decision.rule_ids
+
+
+def test_a_planned_step_of_a_paused_account_is_blocked_until_the_resume() -> None:
+    """The running gate's path: the pause signal in the account's state, the step planned
+    before it (the scheduler plans nothing after), the block with its rule id."""
+    from dunning_core.contracts.events import ConsumerSignaled, SignalKind
+    from dunning_gate.domain.state import apply_signal
+
+    stream = NewYorkSms("P")
+    opened = stream.account(1)
+    state = AccountState(account_id=opened.account_id)
+    apply_account(state, opened)
+    planned = stream.planned(1, 1)
+    policy = default_policy()
+
+    def decided() -> tuple[str, tuple[str, ...]]:
+        request = build_request(request_dict(planned, state, NOW, None), policy)
+        assert isinstance(request, EvaluationRequest), request
+        decision = evaluate(request, policy)
+        return decision.decision, decision.rule_ids
+
+    before = decided()
+    said = {"account_id": opened.account_id, "source": "operator", "occurred_at": NOW}
+    apply_signal(state, ConsumerSignaled(signal_id="p", kind=SignalKind.OUTREACH_PAUSED, **said))
+    assert decided() == ("block", ("operator.paused",))  # old code: as before the pause
+    apply_signal(state, ConsumerSignaled(signal_id="r", kind=SignalKind.OUTREACH_RESUMED, **said))
+    assert decided() == before
