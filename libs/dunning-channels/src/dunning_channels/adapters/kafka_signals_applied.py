@@ -130,9 +130,10 @@ class KafkaSignalsApplied:
         if self._coordinator is None:
             self._coordinator = await self._admin.find_coordinator(self.group_id)
         try:
-            return await self._admin.list_consumer_group_offsets(
+            committed: dict[TopicPartition, Any] = await self._admin.list_consumer_group_offsets(
                 self.group_id, self._coordinator, partitions
             )
+            return committed
         except KafkaError:
             self._coordinator = None
             raise
