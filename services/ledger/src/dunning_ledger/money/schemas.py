@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from dunning_ledger.plans.schemas import InstallmentOut
 
@@ -26,6 +26,12 @@ class Itemization(BaseModel):
     credits_minor: int
 
 
+class _Read(BaseModel):
+    """A body read straight off a row or a domain value with the same field names."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
 class MoneyPlan(BaseModel):
     plan_id: str
     status: str = Field(description="active, broken or completed")
@@ -34,14 +40,14 @@ class MoneyPlan(BaseModel):
     installments: list[InstallmentOut]
 
 
-class MoneyPromise(BaseModel):
+class MoneyPromise(_Read):
     promise_id: str
     amount_minor: int
     due_on: date
     status: str = Field(description="open, kept or broken")
 
 
-class MoneySettlement(BaseModel):
+class MoneySettlement(_Read):
     settlement_id: str
     amount_minor: int
     pay_by: date
@@ -71,7 +77,7 @@ class MoneyOut(BaseModel):
     payments: list[MoneyPayment]
 
 
-class PlanOfferOut(BaseModel):
+class PlanOfferOut(_Read):
     offer_id: str
     frequency: str
     count: int
@@ -80,13 +86,13 @@ class PlanOfferOut(BaseModel):
     total_minor: int
 
 
-class SettlementOfferOut(BaseModel):
+class SettlementOfferOut(_Read):
     offer_id: str
     amount_minor: int
     pay_by: date
 
 
-class DiscountOut(BaseModel):
+class DiscountOut(_Read):
     offer_id: str = "early_discount"
     amount_minor: int
     pay_by: date
