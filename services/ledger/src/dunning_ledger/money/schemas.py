@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from dunning_ledger.payments.schemas import Record
 from dunning_ledger.plans.schemas import InstallmentOut
 
 
@@ -26,12 +27,6 @@ class Itemization(BaseModel):
     credits_minor: int
 
 
-class _Read(BaseModel):
-    """A body read straight off a row or a domain value with the same field names."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-
 class MoneyPlan(BaseModel):
     plan_id: str
     status: str = Field(description="active, broken or completed")
@@ -40,14 +35,14 @@ class MoneyPlan(BaseModel):
     installments: list[InstallmentOut]
 
 
-class MoneyPromise(_Read):
+class MoneyPromise(Record):
     promise_id: str
     amount_minor: int
     due_on: date
     status: str = Field(description="open, kept or broken")
 
 
-class MoneySettlement(_Read):
+class MoneySettlement(Record):
     settlement_id: str
     amount_minor: int
     pay_by: date
@@ -77,7 +72,7 @@ class MoneyOut(BaseModel):
     payments: list[MoneyPayment]
 
 
-class PlanOfferOut(_Read):
+class PlanOfferOut(Record):
     offer_id: str
     frequency: str
     count: int
@@ -86,13 +81,13 @@ class PlanOfferOut(_Read):
     total_minor: int
 
 
-class SettlementOfferOut(_Read):
+class SettlementOfferOut(Record):
     offer_id: str
     amount_minor: int
     pay_by: date
 
 
-class DiscountOut(_Read):
+class DiscountOut(Record):
     offer_id: str = "early_discount"
     amount_minor: int
     pay_by: date
