@@ -5,14 +5,13 @@ webhook endpoint, as Stripe does for methods that settle later."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import orjson
 import pytest
 import stripe
-from dunning_testkit.servers import WebhookRecorder, recording_server, sandbox_server
+from dunning_testkit.servers import WebhookRecorder
 
 SECRET_KEY = "sk_test_sandbox_delayed_tests"
 WEBHOOK_SECRET = "whsec_sandbox_delayed_tests"
@@ -21,27 +20,9 @@ SUCCEEDS_LATER = "4000000000007700"
 FAILS_LATER = "4000000000007718"
 
 
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[WebhookRecorder]:
-    with recording_server() as recorder:
-        yield recorder
-
-
-@pytest.fixture(scope="module")
-def sandbox(receiver: WebhookRecorder) -> Iterator[str]:
-    with sandbox_server(
-        stripe_secret_key=SECRET_KEY,
-        stripe_webhook_url=receiver.base_url + WEBHOOK_PATH,
-        stripe_webhook_secret=WEBHOOK_SECRET,
-        stripe_processing_delay_ms=100,
-        callback_retry_base_ms=20,
-    ) as url:
-        yield url
-
-
-def create(sandbox: str, number: str, test: str) -> Any:
+def create(stripe_sandbox: str, number: str, test: str) -> Any:
     client = stripe.StripeClient(
-        SECRET_KEY, base_addresses={"api": sandbox}, http_client=stripe.RequestsClient()
+        SECRET_KEY, base_addresses={"api": stripe_sandbox}, http_client=stripe.RequestsClient()
     )
     params: Any = {
         "amount": 2_500,
@@ -69,10 +50,10 @@ def event_for(receiver: WebhookRecorder, intent_id: str) -> stripe.Event:
 
 
 def test_a_processing_payment_succeeds_later_and_a_signed_event_says_so(
-    sandbox: str, receiver: WebhookRecorder
+    stripe_sandbox: str, receiver: WebhookRecorder
 ) -> None:
     test = uuid.uuid4().hex
-    intent, client = create(sandbox, SUCCEEDS_LATER, test)
+    intent, client = create(stripe_sandbox, SUCCEEDS_LATER, test)
     assert (intent.status, intent.amount_received) == ("processing", 0)
     assert intent.latest_charge is not None
 
@@ -83,14 +64,16 @@ def test_a_processing_payment_succeeds_later_and_a_signed_event_says_so(
     assert settled["metadata"].to_dict() == {"account_id": "ACC-1", "test": test}
     assert settled["latest_charge"] == intent.latest_charge
     assert client.v1.payment_intents.retrieve(intent.id).status == "succeeded"
-    listed = httpx.get(f"{sandbox}/_sandbox/charges", params={"limit": 1000}).json()["charges"]
+    listed = httpx.get(f"{stripe_sandbox}/_sandbox/charges", params={"limit": 1000}).json()[
+        "charges"
+    ]
     assert [c["status"] for c in listed if c["metadata"].get("test") == test] == ["succeeded"]
 
 
 def test_a_processing_payment_fails_later_and_a_signed_event_says_why(
-    sandbox: str, receiver: WebhookRecorder
+    stripe_sandbox: str, receiver: WebhookRecorder
 ) -> None:
-    intent, client = create(sandbox, FAILS_LATER, uuid.uuid4().hex)
+    intent, client = create(stripe_sandbox, FAILS_LATER, uuid.uuid4().hex)
     assert intent.status == "processing"
 
     event = event_for(receiver, intent.id)
@@ -101,13 +84,15 @@ def test_a_processing_payment_fails_later_and_a_signed_event_says_why(
     assert client.v1.payment_intents.retrieve(intent.id).status == "requires_payment_method"
 
 
-def test_the_processing_time_is_set_at_run_time(sandbox: str, receiver: WebhookRecorder) -> None:
-    setting = f"{sandbox}/_sandbox/stripe/webhook"
+def test_the_processing_time_is_set_at_run_time(
+    stripe_sandbox: str, receiver: WebhookRecorder
+) -> None:
+    setting = f"{stripe_sandbox}/_sandbox/stripe/webhook"
     here = {"url": receiver.base_url + WEBHOOK_PATH}
     answer = httpx.post(setting, json=here | {"processing_delay_ms": 30_000}).json()
     try:
         assert answer["processing_delay_ms"] == 30_000
-        intent, client = create(sandbox, SUCCEEDS_LATER, uuid.uuid4().hex)
+        intent, client = create(stripe_sandbox, SUCCEEDS_LATER, uuid.uuid4().hex)
         assert client.v1.payment_intents.retrieve(intent.id).status == "processing"
     finally:
         back = httpx.post(setting, json=here | {"processing_delay_ms": 100}).json()
