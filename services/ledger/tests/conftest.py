@@ -7,9 +7,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
-from dunning_ledger.bootstrap import Ledger, build_ledger
-from dunning_testkit.ledger import settings_for
-from dunning_testkit.paths import auth_headers
+from dunning_ledger.bootstrap import Ledger
+from dunning_testkit.ledger import ledger_client, settings_for, started_ledger
 
 
 @pytest.fixture
@@ -19,18 +18,11 @@ async def database(fresh_database: Callable[[str], Awaitable[str]]) -> str:
 
 @pytest.fixture
 async def ledger(topics: str, database: str) -> AsyncIterator[Ledger]:
-    built = build_ledger(settings_for(topics, database))
-    await built.runtime.start()
-    try:
+    async with started_ledger(settings_for(topics, database)) as built:
         yield built
-    finally:
-        await built.runtime.stop()
 
 
 @pytest.fixture
 async def http(ledger: Ledger) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=ledger.app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://ledger", headers=auth_headers()
-    ) as client:
+    async with ledger_client(ledger.app) as client:
         yield client
