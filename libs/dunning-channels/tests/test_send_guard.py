@@ -13,7 +13,15 @@ from dunning_channels.domain import Accepted, Rate, SendGuard, Unavailable
 from dunning_channels.ports import Pacing, Parked
 from dunning_core.contracts.events import DeliveryStatus, DeliveryUpdated
 from dunning_core.runtime.clock import FixedClock
-from dunning_testkit.channels import NOW, FakeSender, MemoryPacer, MemoryPublisher, approval, rig
+from dunning_testkit.channels import (
+    NOW,
+    FakeSender,
+    MemoryJournal,
+    MemoryPacer,
+    MemoryPublisher,
+    approval,
+    rig,
+)
 
 SPEED = 60.0  # a wall second is a simulated minute
 # Calls take up to 2 wall s (2 simulated min), and 5 simulated min to spare: 7 min.
@@ -112,30 +120,20 @@ async def test_a_turn_with_the_provider_after_send_by_is_not_waited_for() -> Non
 
 async def test_an_intent_the_broker_took_too_long_to_take_is_withdrawn() -> None:
     clock = FixedClock(NOW)
-    withdrawn: list[str] = []
 
-    class SlowJournal:
+    class SlowJournal(MemoryJournal):
         async def intend(self, item: Parked, reconcile_at: float) -> None:
             clock.advance(timedelta(minutes=10))  # a broker slow to acknowledge
-
-        async def settled(self, item: Parked) -> None:
-            return None
-
-        async def abandon(self, step_id: str) -> None:
-            withdrawn.append(step_id)
-
-        async def restore_if_lost(self) -> bool:
-            return False
 
     sender = FakeSender(Accepted("SM1"))
     parts = rig(sender, clock=clock)
     parts.service.guard = GUARD
-    parts.service.journal = SlowJournal()
+    parts.service.journal = journal = SlowJournal()
     envelope = approval(send_by=NOW + timedelta(minutes=15))
     await parts.service.handle(envelope)
     await parts.service.flush()
     assert sender.calls == []
-    assert withdrawn == [envelope.data.step.step_id]  # type: ignore[union-attr]
+    assert journal.withdrawn == [envelope.data.step.step_id]  # type: ignore[union-attr]
     assert deliveries(parts.publisher) == [(DeliveryStatus.EXPIRED, "send_by_passed")]
 
 
@@ -149,16 +147,7 @@ async def test_a_journal_restore_waited_for_before_the_call_counts_against_send_
     parts.service.guard = GUARD
     asked: list[int] = []
 
-    class Journal:
-        async def intend(self, item: Parked, reconcile_at: float) -> None:
-            pass
-
-        async def settled(self, item: Parked) -> None:
-            pass
-
-        async def abandon(self, step_id: str) -> None:
-            pass
-
+    class Journal(MemoryJournal):
         async def restore_if_lost(self) -> bool:
             asked.append(1)
             if len(asked) == 2:  # the last word before the call waits for a restore

@@ -226,6 +226,29 @@ class MemoryRetryQueue:
         return step_id in self.items
 
 
+class MemoryJournal:
+    """A ``SendJournal`` fake: the steps with an intent (what a restore after a Redis loss
+    would reserve) and the steps withdrawn, in order. A test changes a step's part in a
+    subclass."""
+
+    def __init__(self) -> None:
+        self.intents: set[str] = set()
+        self.withdrawn: list[str] = []
+
+    async def intend(self, item: Parked, reconcile_at: float) -> None:
+        self.intents.add(item.step_id)
+
+    async def settled(self, item: Parked) -> None:
+        return None
+
+    async def abandon(self, step_id: str) -> None:
+        self.intents.discard(step_id)
+        self.withdrawn.append(step_id)
+
+    async def restore_if_lost(self) -> bool:
+        return False
+
+
 class MemoryPacer:
     """``Pacer`` in a dictionary of the buckets' arrival times."""
 
