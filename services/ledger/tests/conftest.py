@@ -1,5 +1,6 @@
 """Fixtures of the ledger's tests against the stack: a fresh database, a started ledger
-(modules may build their own ``ledger``), and an HTTP client over ASGI to it."""
+(modules may build their own ``ledger``), and an HTTP client over ASGI to it; and in-memory
+tables for the modules that serve the routes without PostgreSQL."""
 
 from __future__ import annotations
 
@@ -9,6 +10,13 @@ import httpx
 import pytest
 from dunning_ledger.bootstrap import Ledger
 from dunning_testkit.ledger import ledger_client, settings_for, started_ledger
+from dunning_testkit.ledger_memory import MemoryLedger
+
+
+@pytest.fixture
+def memory() -> MemoryLedger:
+    """In-memory tables, for the modules that serve the routes without PostgreSQL."""
+    return MemoryLedger()
 
 
 @pytest.fixture

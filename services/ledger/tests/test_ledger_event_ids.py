@@ -29,11 +29,6 @@ T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def memory() -> MemoryLedger:
-    return MemoryLedger()
-
-
-@pytest.fixture
 async def http(memory: MemoryLedger) -> AsyncIterator[httpx.AsyncClient]:
     async with memory_ledger_client(memory, FixedClock(T0)) as client:
         yield client

@@ -36,11 +36,6 @@ TODAY = "2026-03-02"
 
 
 @pytest.fixture
-def memory() -> MemoryLedger:
-    return MemoryLedger()
-
-
-@pytest.fixture
 async def http(memory: MemoryLedger) -> AsyncIterator[httpx.AsyncClient]:
     async with memory_ledger_client(memory, FixedClock(T0)) as client:
         yield client

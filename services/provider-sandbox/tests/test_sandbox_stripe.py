@@ -1,5 +1,8 @@
 """The sandbox's Stripe over real HTTP: the official `stripe` SDK charges test cards, a
 receiver gets the signed dispute events and `stripe.Webhook.construct_event` verifies them.
+A delayed card's payment is answered `processing` and ends later, and a signed
+`payment_intent.succeeded` or `payment_intent.payment_failed` tells the webhook endpoint, as
+Stripe does for methods that settle later.
 
 One sandbox and one receiver serve the module; each test tells its charges apart by a
 metadata value of its own.
@@ -20,6 +23,8 @@ SECRET_KEY = "sk_test_sandbox_stripe_tests"
 WEBHOOK_SECRET = "whsec_sandbox_stripe_tests"
 WEBHOOK_PATH = "/stripe/webhooks"
 OK_CARD = "4242424242424242"
+SUCCEEDS_LATER = "4000000000007700"
+FAILS_LATER = "4000000000007718"
 
 
 def client(base_url: str, *, key: str = SECRET_KEY, retries: int = 0, timeout: float = 10) -> Any:
@@ -320,3 +325,67 @@ def test_a_lost_answer_is_recovered_by_the_retry_with_the_same_key(stripe_sandbo
     [record] = charges(stripe_sandbox, test)
     assert record["id"] == intent.id
     assert httpx.get(f"{stripe_sandbox}/_sandbox/faults").json() == {"faults": {}}  # it was met
+
+
+# --- delayed cards ---------------------------------------------------------------------
+
+
+def event_for(receiver: WebhookRecorder, intent_id: str) -> stripe.Event:
+    def mine(requests: list[Any]) -> list[Any]:
+        return [r for r in requests if orjson.loads(r.body)["data"]["object"]["id"] == intent_id]
+
+    [delivery] = mine(receiver.wait_for(lambda rs: bool(mine(rs)), WEBHOOK_PATH))
+    signature = delivery.headers["stripe-signature"]
+    with pytest.raises(stripe.SignatureVerificationError):
+        stripe.Webhook.construct_event(delivery.body, signature, "whsec_someone_else")
+    return stripe.Webhook.construct_event(delivery.body, signature, WEBHOOK_SECRET)
+
+
+def test_a_processing_payment_succeeds_later_and_a_signed_event_says_so(
+    stripe_sandbox: str, receiver: WebhookRecorder
+) -> None:
+    test = uuid.uuid4().hex
+    payments = client(stripe_sandbox).v1.payment_intents
+    intent = payments.create(params=card_params(SUCCEEDS_LATER, test))
+    assert (intent.status, intent.amount_received) == ("processing", 0)
+    assert intent.latest_charge is not None
+
+    event = event_for(receiver, intent.id)
+    assert event.type == "payment_intent.succeeded"
+    settled = event.data.object
+    assert (settled["status"], settled["amount_received"]) == ("succeeded", 2_500)
+    assert settled["metadata"].to_dict() == {"account_id": "ACC-1", "test": test}
+    assert settled["latest_charge"] == intent.latest_charge
+    assert payments.retrieve(intent.id).status == "succeeded"
+    assert [c["status"] for c in charges(stripe_sandbox, test)] == ["succeeded"]
+
+
+def test_a_processing_payment_fails_later_and_a_signed_event_says_why(
+    stripe_sandbox: str, receiver: WebhookRecorder
+) -> None:
+    payments = client(stripe_sandbox).v1.payment_intents
+    intent = payments.create(params=card_params(FAILS_LATER, uuid.uuid4().hex))
+    assert intent.status == "processing"
+
+    event = event_for(receiver, intent.id)
+    assert event.type == "payment_intent.payment_failed"
+    failed = event.data.object
+    assert (failed["status"], failed["amount_received"]) == ("requires_payment_method", 0)
+    assert failed["last_payment_error"]["decline_code"] == "insufficient_funds"
+    assert payments.retrieve(intent.id).status == "requires_payment_method"
+
+
+def test_the_processing_time_is_set_at_run_time(
+    stripe_sandbox: str, receiver: WebhookRecorder
+) -> None:
+    setting = f"{stripe_sandbox}/_sandbox/stripe/webhook"
+    here = {"url": receiver.base_url + WEBHOOK_PATH}
+    answer = httpx.post(setting, json=here | {"processing_delay_ms": 30_000}).json()
+    try:
+        assert answer["processing_delay_ms"] == 30_000
+        payments = client(stripe_sandbox).v1.payment_intents
+        intent = payments.create(params=card_params(SUCCEEDS_LATER, uuid.uuid4().hex))
+        assert payments.retrieve(intent.id).status == "processing"
+    finally:
+        back = httpx.post(setting, json=here | {"processing_delay_ms": 100}).json()
+        assert back["processing_delay_ms"] == 100

@@ -15,7 +15,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -28,6 +28,7 @@ from dunning_core.contracts.events import (
     Decision,
     DeliveryStatus,
     DeliveryUpdated,
+    Itemization,
     RuleFinding,
     StepDecided,
 )
@@ -151,6 +152,29 @@ class StepStory:
             status=status,
             occurred_at=at,
         )
+
+
+# The creditor's figures of a charged-off debt (Regulation F's itemization) as import
+# columns, and as the itemization they make: 1,234.50 owed by these figures.
+ITEMIZED = {
+    "balance": "1234.50",
+    "itemization_date": "2025-10-31",
+    "itemization_basis": "Charge_Off",
+    "itemization_amount": "1100.00",
+    "itemization_interest": "120.25",
+    "itemization_fees": "35.00",
+    "itemization_payments": "20.75",
+    "itemization_credits": "0",
+}
+ITEMIZATION = Itemization(
+    itemization_date=date(2025, 10, 31),
+    basis="charge_off",
+    amount_minor=110_000,
+    interest_minor=12_025,
+    fees_minor=3_500,
+    payments_minor=2_075,
+    credits_minor=0,
+)
 
 
 def required_row(n: int, balance: str = "100.00", **overrides: str) -> dict[str, str]:
