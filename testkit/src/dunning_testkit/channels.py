@@ -15,6 +15,7 @@ from dunning_channels.domain import (
     LookupFailed,
     Rate,
     RetryPolicy,
+    SendGuard,
     SendOutcome,
     next_turn,
 )
@@ -319,6 +320,7 @@ def rig(
     concurrency: int = 32,
     policy: RetryPolicy | None = None,
     pacing: Pacing | None = None,
+    guard: SendGuard | None = None,
 ) -> Rig:
     """A ``SendApprovals`` for the sms channel on in-memory fakes and a fake wall clock."""
     records = records or MemorySendRecords()
@@ -337,6 +339,7 @@ def rig(
         dead_letters=dead,
         policy=policy,
         pacing=pacing,
+        guard=guard,
         concurrency=concurrency,
         wall=wall,
         rand=lambda: 0.5,
