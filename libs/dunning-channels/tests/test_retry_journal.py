@@ -45,7 +45,8 @@ def journaled(
 
 async def forget(prefix: str, redis: Redis) -> None:
     """Redis loses every key of this worker (as FLUSHALL would)."""
-    await forget(prefix, redis)
+    keys = [k async for k in redis.scan_iter(f"{prefix}*")]
+    await redis.delete(*keys)
 
 
 async def test_a_flushed_redis_gets_every_parked_retry_back_and_none_done(
