@@ -4,23 +4,12 @@ bad field is named, and the gate is asked about the account as the ledger holds 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 from dunning_core.contracts.access import Role
-from dunning_ops.bootstrap import build
-from dunning_ops.config import OpsSettings
-from dunning_testkit.ops import (
-    KEYS,
-    FakeDeadLetters,
-    FakeGate,
-    FakeKeys,
-    FakeLedger,
-    FakeProbes,
-    FakeScheduler,
-)
+from dunning_testkit.ops import KEYS, FakeGate, FakeLedger, OpsFakes
 
 ACCOUNT: dict[str, Any] = {
     "account_id": "ACC-1",
@@ -41,32 +30,14 @@ ACCOUNT: dict[str, Any] = {
 
 
 @pytest.fixture
-def ledger() -> FakeLedger:
-    return FakeLedger(accounts={"ACC-1": ACCOUNT})
-
-
-@pytest.fixture
-def gate() -> FakeGate:
-    return FakeGate(
+def fakes() -> OpsFakes:
+    gate = FakeGate(
         answer={"decision": "defer", "rule_ids": ["time.quiet_hours"],
                 "not_before": "2026-03-04T13:00:00Z",
                 "outcomes": [{"rule_id": "time.quiet_hours", "action": "defer",
                               "explanation": "21:30 in America/Chicago"}]}
     )  # fmt: skip
-
-
-@pytest.fixture
-async def http(ledger: FakeLedger, gate: FakeGate) -> AsyncIterator[httpx.AsyncClient]:
-    app = build(
-        OpsSettings(session_key="a-session-key-for-tests"), keys=FakeKeys(), ledger=ledger,
-        gate=gate, scheduler=FakeScheduler(), probes=FakeProbes(), dead_letters=FakeDeadLetters(),
-    )  # fmt: skip
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://ops") as client,
-    ):
-        yield client
+    return OpsFakes(ledger=FakeLedger(accounts={"ACC-1": ACCOUNT}), gate=gate)
 
 
 async def page_as(http: httpx.AsyncClient, role: Role) -> str:
@@ -101,7 +72,7 @@ async def test_each_role_sees_the_forms_it_may_use(
 
 
 async def test_an_operator_payment_goes_to_the_ledger_with_the_operators_key(
-    http: httpx.AsyncClient, ledger: FakeLedger
+    http: httpx.AsyncClient, fakes: OpsFakes
 ) -> None:
     page = await page_as(http, Role.OPERATOR)
     form = {"csrf": hidden(page, "", "csrf"), "id": hidden(page, "payment", "id"),
@@ -109,14 +80,14 @@ async def test_an_operator_payment_goes_to_the_ledger_with_the_operators_key(
     answer = await http.post("/accounts/ACC-1/actions/payment", data=form)
     assert answer.status_code == 303
     assert answer.headers["location"] == "/accounts/ACC-1?done=payment"
-    [(key, account, what, body)] = ledger.posted
+    [(key, account, what, body)] = fakes.ledger.posted
     assert (key, account, what) == (KEYS[Role.OPERATOR], "ACC-1", "payments")
     assert body == {"payment_id": form["id"], "amount": "40.50", "method": "check",
                     "source": "operator"}  # fmt: skip
 
 
 async def test_a_role_without_the_permission_is_refused_before_the_ledger(
-    http: httpx.AsyncClient, ledger: FakeLedger
+    http: httpx.AsyncClient, fakes: OpsFakes
 ) -> None:
     page = await page_as(http, Role.AGENT)
     form = {"csrf": hidden(page, "", "csrf"), "id": "ops-payment-x", "amount": "5",
@@ -124,14 +95,14 @@ async def test_a_role_without_the_permission_is_refused_before_the_ledger(
     answer = await http.post("/accounts/ACC-1/actions/payment", data=form)
     assert answer.status_code == 403
     assert "may not record a payment" in answer.text
-    assert ledger.posted == []
+    assert fakes.ledger.posted == []
     note = {"csrf": form["csrf"], "text": "called back, will pay Friday"}
     assert (await http.post("/accounts/ACC-1/actions/note", data=note)).status_code == 303
-    assert ledger.posted[0][2:] == ("notes", {"text": "called back, will pay Friday"})
+    assert fakes.ledger.posted[0][2:] == ("notes", {"text": "called back, will pay Friday"})
 
 
 async def test_a_bad_field_is_named_and_nothing_is_recorded(
-    http: httpx.AsyncClient, ledger: FakeLedger
+    http: httpx.AsyncClient, fakes: OpsFakes
 ) -> None:
     page = await page_as(http, Role.OPERATOR)
     form = {"csrf": hidden(page, "", "csrf"), "id": hidden(page, "plan", "id"),
@@ -143,18 +114,18 @@ async def test_a_bad_field_is_named_and_nothing_is_recorded(
     answer = await http.post("/accounts/ACC-1/actions/payment", data=bad_amount)
     assert answer.status_code == 422
     assert "amount: a positive amount" in answer.text
-    assert ledger.posted == []
+    assert fakes.ledger.posted == []
 
 
-async def test_a_forged_form_is_refused(http: httpx.AsyncClient, ledger: FakeLedger) -> None:
+async def test_a_forged_form_is_refused(http: httpx.AsyncClient, fakes: OpsFakes) -> None:
     await page_as(http, Role.ADMIN)
     form = {"csrf": "not-the-sessions", "text": "x"}
     assert (await http.post("/accounts/ACC-1/actions/note", data=form)).status_code == 403
-    assert ledger.posted == []
+    assert fakes.ledger.posted == []
 
 
 async def test_what_if_asks_the_gate_about_the_account_as_the_ledger_holds_it(
-    http: httpx.AsyncClient, gate: FakeGate
+    http: httpx.AsyncClient, fakes: OpsFakes
 ) -> None:
     page = await page_as(http, Role.READ_ONLY)
     answer = await http.post(
@@ -163,7 +134,7 @@ async def test_what_if_asks_the_gate_about_the_account_as_the_ledger_holds_it(
     assert answer.status_code == 200
     assert 'data-testid="verdict-action">defer<' in answer.text
     assert "time.quiet_hours: 21:30 in America/Chicago" in answer.text
-    [asked] = gate.asked
+    [asked] = fakes.gate.asked
     assert asked["step"]["destination"] == "+15125550142"
     assert asked["step"]["channel"] == "sms"
     assert asked["consumer"]["opt_outs"] == [{"channel": "email", "source": "operator"}]
@@ -174,7 +145,7 @@ async def test_what_if_asks_the_gate_about_the_account_as_the_ledger_holds_it(
         "/accounts/ACC-1/whatif", data={"csrf": hidden(page, "", "csrf"), "channel": "email"}
     )
     assert "the account has no email address" in answer.text
-    assert len(gate.asked) == 1
+    assert len(fakes.gate.asked) == 1
 
 
 async def test_an_unknown_account_is_the_ledgers_404(http: httpx.AsyncClient) -> None:

@@ -11,7 +11,10 @@ from typing import Any
 
 from dunning_core.contracts.access import Principal, Role
 from dunning_core.runtime.auth import unauthorized
+from dunning_ops.bootstrap import build
+from dunning_ops.config import OpsSettings
 from dunning_ops.ports import DeadLetter, DeadQueue, Health, Sample, Upstream
+from fastapi import FastAPI
 
 KEYS = {role: f"dun_{n:012x}_{'s' * 24}" for n, role in enumerate(Role, start=1)}
 
@@ -152,3 +155,23 @@ class FakeDeadLetters:
     async def replay(self, topic: str, partition: int, offset: int) -> str:
         self.replayed.append((topic, partition, offset))
         return topic.removesuffix(".dlq")
+
+
+@dataclass
+class OpsFakes:
+    """Every port of the dashboard faked; a test gives the ones it sets or looks at."""
+
+    keys: FakeKeys = field(default_factory=FakeKeys)
+    ledger: FakeLedger = field(default_factory=FakeLedger)
+    gate: FakeGate = field(default_factory=FakeGate)
+    scheduler: FakeScheduler = field(default_factory=FakeScheduler)
+    probes: FakeProbes = field(default_factory=FakeProbes)
+    dead_letters: FakeDeadLetters = field(default_factory=FakeDeadLetters)
+
+    def app(self) -> FastAPI:
+        """The dashboard over these fakes."""
+        return build(
+            OpsSettings(session_key="a-session-key-for-tests"), keys=self.keys,
+            ledger=self.ledger, gate=self.gate, scheduler=self.scheduler, probes=self.probes,
+            dead_letters=self.dead_letters,
+        )  # fmt: skip
