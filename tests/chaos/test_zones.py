@@ -10,6 +10,15 @@ def test_miami_and_dallas_are_in_one_zone_each() -> None:
     assert candidate_zones("TX", [], zip_code="75201") == {C}
 
 
+def test_phoenix_keeps_arizona_time_and_the_navajo_nation_both() -> None:
+    # chaos1796588484 flagged 38 sends to Phoenix (85001) at 21:13 Mountain daylight time,
+    # 20:13 in Phoenix: lawful; the gate knew Phoenix keeps no DST, the checker did not.
+    assert candidate_zones("AZ", [], zip_code="85001") == {"America/Phoenix"}
+    assert candidate_zones("AZ", [], zip_code="86515") == {"America/Phoenix", M}  # Window Rock
+    assert candidate_zones("AZ", [], zip_code="86045") == {"America/Phoenix", M}  # Tuba City
+    assert candidate_zones("AZ", []) == {"America/Phoenix", M}
+
+
 def test_the_border_areas_and_unknown_zips_keep_every_zone_of_the_state() -> None:
     assert candidate_zones("FL", [], zip_code="32501") == {E, C}  # Pensacola
     assert candidate_zones("TX", [], zip_code="79901") == {C, M}  # El Paso

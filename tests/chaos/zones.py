@@ -29,12 +29,17 @@ STATE_ZONES: dict[str, tuple[str, ...]] = {
 
 # ZIP-3 areas of the split states where a part keeps the other zone (USPS ZIP-3 areas and the
 # time-zone boundaries): Florida's panhandle west of the Apalachicola (324 Panama City, which
-# straddles it, and 325 Pensacola) and Texas's far west (798-799 and 885, El Paso). A ZIP
-# elsewhere in those states is in the state's main zone only. Every other split state keeps
-# all its zones: the checker would rather flag a lawful send than pass an unlawful one.
+# straddles it, and 325 Pensacola), Texas's far west (798-799 and 885, El Paso) and, in
+# Arizona, the Navajo Nation, which keeps daylight saving time (Mountain time) while the
+# state does not: its Arizona towns are all in 860 (Flagstaff's area: Tuba City, Kayenta)
+# and 865 (Gallup's: Window Rock, Chinle). A ZIP elsewhere in those states is in the
+# state's main zone only (Phoenix 850 keeps Arizona's own time all year). Every other split
+# state keeps all its zones: the checker would rather flag a lawful send than pass an
+# unlawful one.
 ZIP_NARROWED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "FL": (("324", "325"), (E,)),
     "TX": (("798", "799", "885"), (C,)),
+    "AZ": (("860", "865"), ("America/Phoenix",)),
 }
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -34,31 +35,46 @@ CLOCK_START = "2026-03-03T15:30:00+00:00"  # Tuesday: 10:30 New York, 07:30 Los 
 CLOCK_SPEED = 240.0
 
 
-def _run(args: list[str], env: dict[str, str]) -> None:
-    subprocess.run(args, check=True, cwd=REPO, env=env)
+def _services(command: str, env: dict[str, str]) -> None:
+    subprocess.run(["bash", "deploy/local/services.sh", command], check=True, cwd=REPO, env=env)
+
+
+@contextmanager
+def services_running(
+    prefix: str,
+    redis_db: int,
+    settings: Mapping[str, str] | None = None,
+    clock_speed: float = CLOCK_SPEED,
+) -> Iterator[dict[str, str]]:
+    """Every service of services.conf as processes on ``prefix`` (its own topics, database
+    and Redis database ``redis_db``), with ``settings`` added to their environment, which
+    it yields. The simulated clock starts at CLOCK_START at an epoch set past the services'
+    usual start-up time; it then waits for it, so the accounts arrive at CLOCK_START even on
+    a loaded machine (a start-up of up to ~55 s still leaves Hawaii before 08:00)."""
+    env = pipeline_env(
+        prefix,
+        prefix.rstrip("."),
+        f"redis://127.0.0.1:16379/{redis_db}",
+        clock_start=CLOCK_START,
+        clock_speed=clock_speed,
+        clock_epoch=time.time() + 20,
+        key_name="e2e-sendgrid.pem",
+    )
+    env.update(settings or {})
+    # Services left from another run would carry another run's settings.
+    _services("stop", env)
+    _services("start", env)
+    time.sleep(max(0.0, float(env["DUNNING_CLOCK_EPOCH"]) - time.time()))
+    try:
+        yield env
+    finally:
+        _services("stop", env)
 
 
 @pytest.fixture(scope="session")
 def pipeline(stack: None) -> Iterator[Pipeline]:
     prefix = f"e2e{uuid.uuid4().hex[:6]}."
-    # The simulated clock starts at the epoch, set past the services' usual start-up time;
-    # the fixture then waits for it, so the accounts arrive at CLOCK_START even on a loaded
-    # machine (a start-up of up to ~55 s still leaves Hawaii before 08:00).
-    epoch = time.time() + 20
-    env = pipeline_env(
-        prefix,
-        prefix.rstrip("."),
-        "redis://127.0.0.1:16379/4",
-        clock_start=CLOCK_START,
-        clock_speed=CLOCK_SPEED,
-        clock_epoch=epoch,
-        key_name="e2e-sendgrid.pem",
-    )
-    # Services left from another run would carry another run's settings.
-    _run(["bash", "deploy/local/services.sh", "stop"], env)
-    _run(["bash", "deploy/local/services.sh", "start"], env)
-    time.sleep(max(0.0, epoch - time.time()))
-    try:
+    with services_running(prefix, 4) as env:
         yield Pipeline(
             ledger="http://127.0.0.1:8001",
             sandbox="http://127.0.0.1:8010",
@@ -68,8 +84,6 @@ def pipeline(stack: None) -> Iterator[Pipeline]:
             scheduler="http://127.0.0.1:8002",
             clock_start=CLOCK_START,
             clock_speed=CLOCK_SPEED,
-            clock_epoch=epoch,
+            clock_epoch=float(env["DUNNING_CLOCK_EPOCH"]),
             prefix=prefix,
         )
-    finally:
-        _run(["bash", "deploy/local/services.sh", "stop"], env)

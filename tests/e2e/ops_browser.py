@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import subprocess
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,10 +16,10 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from dunning_testkit.paths import KAFKA
-from dunning_testkit.stack import REPO, pipeline_env
+from dunning_testkit.stack import REPO
 from playwright.sync_api import Page
 
-from .conftest import CLOCK_SPEED, CLOCK_START
+from .conftest import services_running
 
 OPS = "http://127.0.0.1:8009"
 LEDGER = "http://127.0.0.1:8001"
@@ -43,26 +43,13 @@ _VARIANCE = """async (src) => {
 
 def run_pipeline(prefix: str) -> Iterator[dict[str, str]]:
     """Every service of services.conf (the dashboard too) as processes on ``prefix``."""
-    epoch = time.time() + 20
-    env = pipeline_env(
-        prefix,
-        prefix.rstrip("."),
-        "redis://127.0.0.1:16379/6",
-        clock_start=CLOCK_START,
-        clock_speed=CLOCK_SPEED,
-        clock_epoch=epoch,
-        key_name="e2e-sendgrid.pem",
-    )
-    env["DUNNING_METRICS_TOKEN"] = METRICS_TOKEN
-    # Ten services start at once on two shared cores: give a loaded machine time.
-    env.setdefault("DUNNING_SERVICE_TIMEOUT", "180")
-    subprocess.run(["bash", "deploy/local/services.sh", "stop"], check=True, cwd=REPO, env=env)
-    subprocess.run(["bash", "deploy/local/services.sh", "start"], check=True, cwd=REPO, env=env)
-    time.sleep(max(0.0, epoch - time.time()))
-    try:
+    settings = {
+        "DUNNING_METRICS_TOKEN": METRICS_TOKEN,
+        # Ten services start at once on two shared cores: give a loaded machine time.
+        "DUNNING_SERVICE_TIMEOUT": os.environ.get("DUNNING_SERVICE_TIMEOUT", "180"),
+    }
+    with services_running(prefix, 6, settings) as env:
         yield env
-    finally:
-        subprocess.run(["bash", "deploy/local/services.sh", "stop"], check=True, cwd=REPO, env=env)
 
 
 def new_prefix() -> str:
@@ -70,6 +57,8 @@ def new_prefix() -> str:
 
 
 def sign_in(page: Page, key: str) -> None:
+    """Sign in afresh with ``key`` (any earlier session's cookie dropped first)."""
+    page.context.clear_cookies()
     page.goto(f"{OPS}/signin")
     page.fill("#key", key)
     page.click("form[action='/signin'] button[type=submit]")

@@ -11,7 +11,6 @@ from Kafka on the run's prefix.
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,9 +23,9 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from dunning_cli.portfolio import sample_rows, to_csv
 from dunning_testkit.paths import auth_headers
-from dunning_testkit.stack import REPO, pipeline_env
+from dunning_testkit.stack import REPO
 
-from .conftest import CLOCK_START
+from .conftest import CLOCK_START, services_running
 
 pytestmark = pytest.mark.e2e
 
@@ -92,10 +91,6 @@ async def until(check: Any, timeout_s: float, what: str) -> None:
     raise AssertionError(f"{what}: still missing after {timeout_s:.0f}s: {left}")
 
 
-def _run(args: list[str], env: dict[str, str]) -> None:
-    subprocess.run(args, check=True, cwd=REPO, env=env)
-
-
 @pytest.fixture(scope="module")
 def money_pipeline(stack: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     prefix = f"mon{uuid.uuid4().hex[:6]}."
@@ -105,25 +100,12 @@ def money_pipeline(stack: None, tmp_path_factory: pytest.TempPathFactory) -> Ite
     assert "grace_days: 1" in short
     assert "missed_to_break: 1" in short
     terms.write_text(short)
-    epoch = time.time() + 20
-    env = pipeline_env(
-        prefix,
-        prefix.rstrip("."),
-        "redis://127.0.0.1:16379/5",
-        clock_start=CLOCK_START,
-        clock_speed=SPEED,
-        clock_epoch=epoch,
-        key_name="e2e-sendgrid.pem",
-    )
-    env["DUNNING_LEDGER_TERMS_FILE"] = str(terms)
-    env["DUNNING_LEDGER_DUE_PASS_INTERVAL_S"] = "1"
-    _run(["bash", "deploy/local/services.sh", "stop"], env)
-    _run(["bash", "deploy/local/services.sh", "start"], env)
-    time.sleep(max(0.0, epoch - time.time()))
-    try:
+    settings = {
+        "DUNNING_LEDGER_TERMS_FILE": str(terms),
+        "DUNNING_LEDGER_DUE_PASS_INTERVAL_S": "1",
+    }
+    with services_running(prefix, 5, settings, clock_speed=SPEED):
         yield prefix
-    finally:
-        _run(["bash", "deploy/local/services.sh", "stop"], env)
 
 
 def rows() -> list[dict[str, str]]:

@@ -106,7 +106,6 @@ def test_the_portfolio_draws_every_chart_from_the_run(
     run: Run, pages: dict[str, Page], viewport: str
 ) -> None:
     page = pages[viewport]
-    page.context.clear_cookies()
     sign_in(page, run.keys["operator"])
     assert page.get_by_test_id("who").inner_text() == "ops-e2e-operator · operator"
     variances = shoot_charts(page, "portfolio", WIDTHS[viewport])
@@ -129,7 +128,6 @@ def test_the_portfolio_draws_every_chart_from_the_run(
 
 def test_an_operator_records_a_payment_through_the_page(run: Run, pages: dict[str, Page]) -> None:
     page = pages["desktop"]
-    page.context.clear_cookies()
     sign_in(page, run.keys["operator"])
     account_id = run.accounts[0]
     page.goto(f"{OPS}/accounts?account_id={account_id}")
@@ -166,7 +164,6 @@ def test_an_operator_records_a_payment_through_the_page(run: Run, pages: dict[st
 
 def test_a_read_only_key_may_look_but_not_act(run: Run, pages: dict[str, Page]) -> None:
     page = pages["desktop"]
-    page.context.clear_cookies()
     sign_in(page, run.keys["read_only"])
     account_id = run.accounts[1]
     page.goto(f"{OPS}/accounts/{account_id}")
@@ -254,7 +251,6 @@ def test_the_pipeline_draws_throughput_lag_and_health(
     run: Run, pages: dict[str, Page], viewport: str
 ) -> None:
     page = pages[viewport]
-    page.context.clear_cookies()
     sign_in(page, run.keys["operator"])
     page.goto(f"{OPS}/pipeline")
     assert page.get_by_test_id("no-metrics").count() == 0
@@ -277,7 +273,6 @@ def test_a_dead_letter_is_shown_and_only_an_admin_replays_it(
 ) -> None:
     topic = "consumer.signals.v1.dlq"
     page = pages["desktop"]
-    page.context.clear_cookies()
     sign_in(page, run.keys["operator"])
     before = _dead(page, topic)
     produce_unreadable(run.prefix, "consumer.signals.v1", run.accounts[2])
@@ -300,7 +295,6 @@ def test_a_dead_letter_is_shown_and_only_an_admin_replays_it(
     )  # fmt: skip
     assert refused.status == 403
 
-    page.context.clear_cookies()
     sign_in(page, ADMIN_KEY)
     page.goto(f"{OPS}/pipeline/dlq/{topic}")
     parked = _dead(page, topic)
@@ -316,7 +310,6 @@ def test_the_policies_page_draws_the_active_ladder(
     run: Run, pages: dict[str, Page], viewport: str
 ) -> None:
     page = pages[viewport]
-    page.context.clear_cookies()
     sign_in(page, run.keys["read_only"])
     page.goto(f"{OPS}/policies")
     variances = shoot_charts(page, "policies", WIDTHS[viewport])

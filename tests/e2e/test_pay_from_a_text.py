@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -25,10 +23,9 @@ from aiokafka import AIOKafkaConsumer
 from dunning_cli.portfolio import sample_rows, to_csv
 from dunning_testkit.paths import ADMIN_KEY, auth_headers
 from dunning_testkit.portal import ARTIFACTS, CARD_OK, CHROMIUM, needs_chromium
-from dunning_testkit.stack import REPO, pipeline_env
 from playwright.async_api import async_playwright
 
-from .conftest import CLOCK_SPEED, CLOCK_START
+from .conftest import services_running
 
 pytestmark = [pytest.mark.e2e, needs_chromium]
 
@@ -38,43 +35,22 @@ ACCOUNT = "PAY-TEXT-1"
 PHONE = "+12125559871"
 
 
-def _run(args: list[str], env: dict[str, str]) -> None:
-    subprocess.run(args, check=True, cwd=REPO, env=env)
-
-
 @pytest.fixture(scope="module")
 def pay_pipeline(stack: None) -> Iterator[str]:
     """The pipeline of conftest's, with the portal charging the sandbox's Stripe and the
     scheduler linking to it (what ``make up`` sets without live credentials)."""
     prefix = f"pay{uuid.uuid4().hex[:6]}."
-    epoch = time.time() + 20
-    env = pipeline_env(
-        prefix,
-        prefix.rstrip("."),
-        "redis://127.0.0.1:16379/6",
-        clock_start=CLOCK_START,
-        clock_speed=CLOCK_SPEED,
-        clock_epoch=epoch,
-        key_name="e2e-sendgrid.pem",
-    )
-    env.update(
-        {
-            "DUNNING_SCHEDULER_PAYMENTS_URL": PORTAL,
-            "DUNNING_PAYLINK_KEY": f"e2e-paylink-{prefix}",
-            "DUNNING_PORTAL_LEDGER_API_KEY": ADMIN_KEY,
-            "DUNNING_PORTAL_STRIPE_SECRET_KEY": "sk_test_sandbox",
-            "DUNNING_PORTAL_STRIPE_API_BASE": SANDBOX,
-            "DUNNING_STRIPE_WEBHOOK_SECRET": "whsec_sandbox",
-            "DUNNING_SANDBOX_STRIPE_WEBHOOK_URL": f"{PORTAL}/webhooks/stripe",
-        }
-    )
-    _run(["bash", "deploy/local/services.sh", "stop"], env)
-    _run(["bash", "deploy/local/services.sh", "start"], env)
-    time.sleep(max(0.0, epoch - time.time()))
-    try:
+    settings = {
+        "DUNNING_SCHEDULER_PAYMENTS_URL": PORTAL,
+        "DUNNING_PAYLINK_KEY": f"e2e-paylink-{prefix}",
+        "DUNNING_PORTAL_LEDGER_API_KEY": ADMIN_KEY,
+        "DUNNING_PORTAL_STRIPE_SECRET_KEY": "sk_test_sandbox",
+        "DUNNING_PORTAL_STRIPE_API_BASE": SANDBOX,
+        "DUNNING_STRIPE_WEBHOOK_SECRET": "whsec_sandbox",
+        "DUNNING_SANDBOX_STRIPE_WEBHOOK_URL": f"{PORTAL}/webhooks/stripe",
+    }
+    with services_running(prefix, 6, settings):
         yield prefix
-    finally:
-        _run(["bash", "deploy/local/services.sh", "stop"], env)
 
 
 def account_row() -> dict[str, str]:

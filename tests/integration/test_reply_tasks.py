@@ -19,11 +19,9 @@ import httpx
 import pytest
 from dunning_channels.adapters.redis_records import RedisSendRecords
 from dunning_core.contracts import Channel
-from dunning_ledger.bootstrap import build_ledger
 from dunning_sms.bootstrap import build_ingress
 from dunning_sms.config import SmsSettings
-from dunning_testkit.ledger import import_row, settings_for
-from dunning_testkit.paths import auth_headers
+from dunning_testkit.ledger import import_row, ledger_client, settings_for, started_ledger
 from dunning_testkit.servers import BackgroundServer, sandbox_server
 from dunning_testkit.stack import KAFKA, REDIS_URL
 from redis.asyncio import Redis
@@ -53,33 +51,26 @@ async def test_a_call_me_text_through_the_sandbox_opens_one_agent_task(
         kafka_bootstrap=KAFKA, redis_url=REDIS_URL, topic_prefix=topics,
         group_id=f"{topics}sms", twilio_base_url=sandbox, public_base_url=ingress.base_url,
     )  # fmt: skip
-    ledger = build_ledger(settings_for(topics, await fresh_database("replytasks")))
-    await ledger.runtime.start()
-    try:
-        transport = httpx.ASGITransport(app=ledger.app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://ledger", headers=auth_headers()
-        ) as http:
-            imported = await http.post("/v1/accounts/import", json={"accounts": [import_row(1)]})
-            assert imported.status_code == 200, imported.text
-            with ingress:
-                async with httpx.AsyncClient(timeout=30) as provider:
-                    url = f"{ingress.base_url}/webhooks/twilio/inbound"
-                    text = {"from": PHONE, "to": OUR_NUMBER, "body": "please call me", "url": url}
-                    posted = await provider.post(f"{sandbox}/_sandbox/twilio/inbound", json=text)
-                assert posted.status_code == 200, posted.text
-                answer = posted.json()
-                assert answer["delivered"], answer
-            tasks: list[dict[str, object]] = []
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and not tasks:
-                await asyncio.sleep(0.3)
-                tasks = (await http.get("/v1/tasks")).json()["tasks"]
-            await asyncio.sleep(1.5)  # anything doubled would have landed by now
+    ledger_settings = settings_for(topics, await fresh_database("replytasks"))
+    async with started_ledger(ledger_settings) as ledger, ledger_client(ledger.app) as http:
+        imported = await http.post("/v1/accounts/import", json={"accounts": [import_row(1)]})
+        assert imported.status_code == 200, imported.text
+        with ingress:
+            async with httpx.AsyncClient(timeout=30) as provider:
+                url = f"{ingress.base_url}/webhooks/twilio/inbound"
+                text = {"from": PHONE, "to": OUR_NUMBER, "body": "please call me", "url": url}
+                posted = await provider.post(f"{sandbox}/_sandbox/twilio/inbound", json=text)
+            assert posted.status_code == 200, posted.text
+            answer = posted.json()
+            assert answer["delivered"], answer
+        tasks: list[dict[str, object]] = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not tasks:
+            await asyncio.sleep(0.3)
             tasks = (await http.get("/v1/tasks")).json()["tasks"]
-            timeline = (await http.get("/v1/accounts/ACC-000001/timeline")).json()
-    finally:
-        await ledger.runtime.stop()
+        await asyncio.sleep(1.5)  # anything doubled would have landed by now
+        tasks = (await http.get("/v1/tasks")).json()["tasks"]
+        timeline = (await http.get("/v1/accounts/ACC-000001/timeline")).json()
     assert len(tasks) == 1, tasks
     task = tasks[0]
     assert (task["account_id"], task["kind"], task["reason"]) == (

@@ -6,9 +6,7 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from dunning_cli.main import app
 from dunning_core.contracts import wrap
@@ -18,9 +16,8 @@ from dunning_core.runtime.clock import FixedClock
 from dunning_ledger.communications.service import CommunicationService
 from dunning_ledger.domain.import_rows import validate_json
 from dunning_ledger.imports.service import ImportService
-from dunning_testkit.ledger import memory_ledger_app, required_row
+from dunning_testkit.ledger import required_row
 from dunning_testkit.ledger_memory import MemoryLedger
-from dunning_testkit.paths import ADMIN_KEY
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from typer.testing import CliRunner, Result
@@ -31,7 +28,7 @@ CONTENT = MessageContent(body=BODY, subject="Due")
 
 
 @pytest.fixture
-async def ledger(monkeypatch: pytest.MonkeyPatch) -> TestClient:
+async def memory() -> MemoryLedger:
     memory = MemoryLedger()
     rows = [required_row(1, full_name="[red]Eve[/red] =1+1")]
     await ImportService(memory, FixedClock(T0)).import_accounts(validate_json(rows))
@@ -48,16 +45,7 @@ async def ledger(monkeypatch: pytest.MonkeyPatch) -> TestClient:
     )  # fmt: skip
     communications = CommunicationService(memory, FixedClock(T0), group_id="g")
     await communications.record_events("g", [wrap(decided, "gate"), wrap(reply, "email")])
-    client = TestClient(memory_ledger_app(memory), base_url="http://ledger")
-
-    def request(method: str, url: str, **kwargs: Any) -> httpx.Response:
-        kwargs.pop("timeout", None)
-        response: httpx.Response = client.request(method, httpx.URL(url).path, **kwargs)
-        return response
-
-    monkeypatch.setattr(httpx, "request", request)
-    monkeypatch.setenv("DUNNING_API_KEY", ADMIN_KEY)
-    return client
+    return memory
 
 
 def dunning(*args: str) -> Result:

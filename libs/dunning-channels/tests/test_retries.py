@@ -21,6 +21,7 @@ from dunning_core.runtime.errors import TransientError
 from dunning_testkit.channels import (
     PHONE,
     FakeSender,
+    MemoryJournal,
     MemoryPublisher,
     MemoryRetryQueue,
     MemorySendRecords,
@@ -171,25 +172,13 @@ async def test_a_retry_that_comes_back_after_its_step_was_sent_is_dropped() -> N
 
 
 async def test_the_intent_to_send_is_journalled_before_the_provider_is_called() -> None:
-    intents: list[str] = []
+    journal = MemoryJournal()
     seen_at_call: list[list[str]] = []
-
-    class Journal:
-        async def intend(self, item: Parked, reconcile_at: float) -> None:
-            intents.append(item.step_id)
-
-        async def settled(self, item: Parked) -> None:
-            return None
-
-        async def abandon(self, step_id: str) -> None:
-            intents.remove(step_id)
-
-        async def restore_if_lost(self) -> bool:
-            return False
-
-    sender = FakeSender(Accepted("SM1"), on_send=lambda: seen_at_call.append(list(intents)))
+    sender = FakeSender(
+        Accepted("SM1"), on_send=lambda: seen_at_call.append(sorted(journal.intents))
+    )
     parts = rig(sender)
-    parts.service.journal = Journal()
+    parts.service.journal = journal
     envelope = approval()
     await parts.service.handle(envelope)
     await parts.service.flush()
@@ -213,21 +202,15 @@ async def test_a_redis_loss_between_the_intent_and_the_call_leaves_the_step_to_b
     # journalled, before the call; the journal's restore then held the step as tried.
     sender = FakeSender(Accepted("SM1"))
     parts = rig(sender)
-    tried: set[str] = set()
 
-    class Journal:  # the journal's intents, and Redis's life seen through its restore
-        redis_down, redis_flushed, intents = False, False, 0
+    # The journal's intents, and Redis's life seen through its restore.
+    class Journal(MemoryJournal):
+        redis_down, redis_flushed, written = False, False, 0
 
         async def intend(self, item: Parked, reconcile_at: float) -> None:
-            tried.add(item.step_id)
-            self.intents += 1
-            self.redis_down = self.intents == 1  # Redis dies right after the first intent
-
-        async def abandon(self, step_id: str) -> None:
-            tried.discard(step_id)
-
-        async def settled(self, item: Parked) -> None:
-            return None
+            await super().intend(item, reconcile_at)
+            self.written += 1
+            self.redis_down = self.written == 1  # Redis dies right after the first intent
 
         async def restore_if_lost(self) -> bool:
             if self.redis_down:
@@ -235,7 +218,7 @@ async def test_a_redis_loss_between_the_intent_and_the_call_leaves_the_step_to_b
             if not self.redis_flushed:
                 return False
             self.redis_flushed = False
-            parts.records.steps = dict.fromkeys(tried, "pending")  # every step tried reserved
+            parts.records.steps = dict.fromkeys(self.intents, "pending")  # each one tried
             return True
 
     journal = Journal()

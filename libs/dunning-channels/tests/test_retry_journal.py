@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from aiokafka.errors import LeaderNotAvailableError
 from dunning_channels.adapters.journaled_records import JournaledSendRecords
@@ -22,15 +24,29 @@ from redis.asyncio import Redis
 pytestmark = pytest.mark.integration
 
 
-def journaled(prefix: str, redis: Redis, producer: EventProducer) -> JournaledRetryQueue:
-    records = RedisSendRecords(redis, Channel.SMS, prefix=prefix)
+def journaled(
+    prefix: str,
+    redis: Redis,
+    producer: EventProducer,
+    journal: KafkaSendJournal | None = None,
+    **options: Any,
+) -> JournaledRetryQueue:
+    """The SMS worker's retry queue, journalled to Kafka through ``producer`` (or to
+    ``journal``), with the queue's other ``options``."""
     return JournaledRetryQueue(
         RedisRetryQueue(redis, Channel.SMS, prefix=prefix),
-        KafkaSendJournal(KAFKA, producer, f"{prefix}sms.journal"),
-        records,
+        journal or KafkaSendJournal(KAFKA, producer, f"{prefix}sms.journal"),
+        RedisSendRecords(redis, Channel.SMS, prefix=prefix),
         redis,
         mark_key=f"{prefix}sms:retry:mark",
+        **options,
     )
+
+
+async def forget(prefix: str, redis: Redis) -> None:
+    """Redis loses every key of this worker (as FLUSHALL would)."""
+    keys = [k async for k in redis.scan_iter(f"{prefix}*")]
+    await redis.delete(*keys)
 
 
 async def test_a_flushed_redis_gets_every_parked_retry_back_and_none_done(
@@ -44,9 +60,7 @@ async def test_a_flushed_redis_gets_every_parked_retry_back_and_none_done(
     await queue.park(waiting, due_at=150.0)
     await queue.park(finished, due_at=160.0)
     await queue.done(finished.step_id)
-    # Redis loses everything of this worker (as FLUSHALL would).
-    keys = [k async for k in redis.scan_iter(f"{prefix}*")]
-    await redis.delete(*keys)
+    await forget(prefix, redis)
     restarted = journaled(prefix, redis, producer)
     claimed = await restarted.claim(now=1_000.0, lease_s=60)
     assert claimed is not None
@@ -70,8 +84,7 @@ async def test_a_flushed_redis_gets_back_the_reservation_and_owner_of_every_step
     tried = Parked(approval("acc-3", destination="+14155550123"), 0, 100.0)
     sent = tried.step_id
     await queue.intend(tried, 160.0)  # as before the provider call
-    keys = [k async for k in redis.scan_iter(f"{prefix}*")]
-    await redis.delete(*keys)
+    await forget(prefix, redis)
     restarted = journaled(prefix, redis, producer)
     assert await restarted.claim(now=1_000.0, lease_s=60) is None
     records = RedisSendRecords(redis, Channel.SMS, prefix=prefix)
@@ -93,8 +106,7 @@ async def test_a_flushed_redis_gets_back_the_suppressions_and_not_the_lifted_one
     await records.suppress("+14155550100")  # STOP
     await records.suppress("+14155550111")  # STOP, then START
     await records.unsuppress("+14155550111")
-    keys = [k async for k in redis.scan_iter(f"{prefix}*")]
-    await redis.delete(*keys)
+    await forget(prefix, redis)
     assert await journaled(prefix, redis, producer).claim(now=1_000.0, lease_s=60) is None
     assert await records.is_suppressed("+14155550100")
     assert not await records.is_suppressed("+14155550111")
@@ -103,8 +115,7 @@ async def test_a_flushed_redis_gets_back_the_suppressions_and_not_the_lifted_one
 async def lose_redis(prefix: str, redis: Redis, producer: EventProducer) -> None:
     """Once the journal has every write queued, Redis loses all of this worker's keys."""
     await producer.flush()
-    keys = [k async for k in redis.scan_iter(f"{prefix}*")]
-    await redis.delete(*keys)
+    await forget(prefix, redis)
 
 
 def with_in_flight(
@@ -112,15 +123,7 @@ def with_in_flight(
 ) -> tuple[JournaledRetryQueue, RedisRetryQueue]:
     """A journalled retry queue that restores the steps in flight too, and their queue."""
     inflight = RedisRetryQueue(redis, Channel.SMS, prefix=prefix, queue="inflight")
-    queue = JournaledRetryQueue(
-        RedisRetryQueue(redis, Channel.SMS, prefix=prefix),
-        KafkaSendJournal(KAFKA, producer, f"{prefix}sms.journal"),
-        RedisSendRecords(redis, Channel.SMS, prefix=prefix),
-        redis,
-        mark_key=f"{prefix}sms:retry:mark",
-        inflight=inflight,
-    )
-    return queue, inflight
+    return journaled(prefix, redis, producer, inflight=inflight), inflight
 
 
 async def test_a_flushed_redis_gets_back_the_steps_in_flight_to_reconcile(
@@ -196,15 +199,8 @@ class FlakyJournal(KafkaSendJournal):
 def flaky_queue(
     prefix: str, redis: Redis, journal: FlakyJournal
 ) -> tuple[JournaledRetryQueue, RedisRetryQueue]:
-    queue = RedisRetryQueue(redis, Channel.SMS, prefix=prefix)
-    return JournaledRetryQueue(
-        queue,
-        journal,
-        RedisSendRecords(redis, Channel.SMS, prefix=prefix),
-        redis,
-        mark_key=f"{prefix}sms:retry:mark",
-        journal_pauses_s=(0.0, 0.0),
-    ), queue
+    queue = journaled(prefix, redis, journal.producer, journal=journal, journal_pauses_s=(0.0, 0.0))
+    return queue, queue.queue
 
 
 async def test_a_claimed_retry_parked_again_survives_a_journal_write_that_fails_once(

@@ -13,7 +13,15 @@ from dunning_channels.domain import Accepted, Rate, SendGuard, Unavailable
 from dunning_channels.ports import Pacing, Parked
 from dunning_core.contracts.events import DeliveryStatus, DeliveryUpdated
 from dunning_core.runtime.clock import FixedClock
-from dunning_testkit.channels import NOW, FakeSender, MemoryPacer, MemoryPublisher, approval, rig
+from dunning_testkit.channels import (
+    NOW,
+    FakeSender,
+    MemoryJournal,
+    MemoryPacer,
+    MemoryPublisher,
+    approval,
+    rig,
+)
 
 SPEED = 60.0  # a wall second is a simulated minute
 # Calls take up to 2 wall s (2 simulated min), and 5 simulated min to spare: 7 min.
@@ -44,8 +52,7 @@ async def test_a_call_that_cannot_end_before_send_by_is_not_started() -> None:
     clock = FixedClock(NOW)
     # The provider takes 2 wall seconds: 2 simulated minutes pass during the call.
     sender = FakeSender(Accepted("SM1"), on_send=lambda: clock.advance(timedelta(minutes=2)))
-    parts = rig(sender, clock=clock)
-    parts.service.guard = GUARD
+    parts = rig(sender, clock=clock, guard=GUARD)
     envelope = approval(send_by=NOW + timedelta(minutes=6))
     await parts.service.handle(envelope)
     await parts.service.flush()
@@ -57,8 +64,7 @@ async def test_a_call_that_cannot_end_before_send_by_is_not_started() -> None:
 async def test_a_call_with_time_to_spare_is_sent_and_bounded_by_the_time_left() -> None:
     clock = FixedClock(NOW)
     sender = FakeSender(Accepted("SM1"), on_send=lambda: clock.advance(timedelta(minutes=2)))
-    parts = rig(sender, clock=clock)
-    parts.service.guard = GUARD
+    parts = rig(sender, clock=clock, guard=GUARD)
     await parts.service.handle(approval(send_by=NOW + timedelta(minutes=25)))
     await parts.service.flush()
     assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]
@@ -69,8 +75,7 @@ async def test_a_retry_that_would_fall_after_send_by_is_not_parked() -> None:
     clock = FixedClock(NOW)
     # Rate limited: come back in 10 wall seconds, 10 simulated minutes, past send_by.
     sender = FakeSender(Unavailable("rate_limited", "429", 10.0), Accepted("SM1"))
-    parts = rig(sender, clock=clock)
-    parts.service.guard = GUARD
+    parts = rig(sender, clock=clock, guard=GUARD)
     await parts.service.handle(approval(send_by=NOW + timedelta(minutes=12)))
     await parts.settle()
     assert len(sender.calls) == 1  # old code: parked, then sent 10 min later
@@ -82,8 +87,7 @@ async def test_a_retry_that_would_fall_after_send_by_is_not_parked() -> None:
 async def test_a_parked_retry_claimed_too_late_is_expired_not_sent() -> None:
     clock = FixedClock(NOW)
     sender = FakeSender(Unavailable("server_error", "503", 1.0), Accepted("SM1"))
-    parts = rig(sender, clock=clock)
-    parts.service.guard = GUARD
+    parts = rig(sender, clock=clock, guard=GUARD)
     await parts.service.handle(approval(send_by=NOW + timedelta(minutes=12)))
     await parts.service.flush()
     assert len(parts.retries.items) == 1  # due in a simulated minute or two: parked
@@ -98,8 +102,7 @@ async def test_a_turn_with_the_provider_after_send_by_is_not_waited_for() -> Non
     sender = FakeSender(Accepted("SM1"))
     # One message a minute (wall): the second's turn is a simulated hour away.
     pacing = Pacing(MemoryPacer(), sender=Rate(1 / 60), inline_wait_s=1.0)
-    parts = rig(sender, clock=clock, pacing=pacing)
-    parts.service.guard = GUARD
+    parts = rig(sender, clock=clock, pacing=pacing, guard=GUARD)
     await parts.service.handle(approval("acc-1"))
     await parts.service.handle(approval("acc-2", send_by=NOW + timedelta(minutes=30)))
     await parts.settle()
@@ -112,30 +115,19 @@ async def test_a_turn_with_the_provider_after_send_by_is_not_waited_for() -> Non
 
 async def test_an_intent_the_broker_took_too_long_to_take_is_withdrawn() -> None:
     clock = FixedClock(NOW)
-    withdrawn: list[str] = []
 
-    class SlowJournal:
+    class SlowJournal(MemoryJournal):
         async def intend(self, item: Parked, reconcile_at: float) -> None:
             clock.advance(timedelta(minutes=10))  # a broker slow to acknowledge
 
-        async def settled(self, item: Parked) -> None:
-            return None
-
-        async def abandon(self, step_id: str) -> None:
-            withdrawn.append(step_id)
-
-        async def restore_if_lost(self) -> bool:
-            return False
-
     sender = FakeSender(Accepted("SM1"))
-    parts = rig(sender, clock=clock)
-    parts.service.guard = GUARD
-    parts.service.journal = SlowJournal()
+    parts = rig(sender, clock=clock, guard=GUARD)
+    parts.service.journal = journal = SlowJournal()
     envelope = approval(send_by=NOW + timedelta(minutes=15))
     await parts.service.handle(envelope)
     await parts.service.flush()
     assert sender.calls == []
-    assert withdrawn == [envelope.data.step.step_id]  # type: ignore[union-attr]
+    assert journal.withdrawn == [envelope.data.step.step_id]  # type: ignore[union-attr]
     assert deliveries(parts.publisher) == [(DeliveryStatus.EXPIRED, "send_by_passed")]
 
 
@@ -145,20 +137,10 @@ async def test_a_journal_restore_waited_for_before_the_call_counts_against_send_
     # 3600x), and called the provider after send_by with what time was left: none.
     clock = FixedClock(NOW)
     sender = FakeSender(Accepted("SM1"))
-    parts = rig(sender, clock=clock)
-    parts.service.guard = GUARD
+    parts = rig(sender, clock=clock, guard=GUARD)
     asked: list[int] = []
 
-    class Journal:
-        async def intend(self, item: Parked, reconcile_at: float) -> None:
-            pass
-
-        async def settled(self, item: Parked) -> None:
-            pass
-
-        async def abandon(self, step_id: str) -> None:
-            pass
-
+    class Journal(MemoryJournal):
         async def restore_if_lost(self) -> bool:
             asked.append(1)
             if len(asked) == 2:  # the last word before the call waits for a restore

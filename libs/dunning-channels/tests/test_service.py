@@ -27,6 +27,7 @@ from dunning_testkit.channels import (
     NOW,
     PHONE,
     FakeSender,
+    MemoryJournal,
     MemoryPublisher,
     MemorySendRecords,
     approval,
@@ -282,32 +283,13 @@ async def test_a_redelivered_approval_of_a_sent_step_does_not_expire_it() -> Non
     assert records.steps != {}
 
 
-class IntentJournal:
-    """A ``SendJournal`` fake: the intents a restore after a Redis loss would reserve."""
-
-    def __init__(self) -> None:
-        self.intents: set[str] = set()
-
-    async def intend(self, item: Parked, reconcile_at: float) -> None:
-        self.intents.add(item.step_id)
-
-    async def settled(self, item: Parked) -> None:
-        return None
-
-    async def restore_if_lost(self) -> bool:
-        return False
-
-    async def abandon(self, step_id: str) -> None:
-        self.intents.discard(step_id)
-
-
 async def test_a_step_that_expires_between_retries_leaves_no_intent_to_restore() -> None:
     # A restore after a Redis flush reserves every step with an intent: one tried, then
     # expired and released, came back reserved and its re-planned approval was skipped.
     clock = FixedClock(NOW)
     sender = FakeSender(TransientError("429"), on_send=lambda: clock.advance(timedelta(minutes=5)))
     parts = rig(sender, clock=clock)
-    journal = IntentJournal()
+    journal = MemoryJournal()
     parts.service.journal = journal
     await parts.service.handle(approval(send_by=NOW + timedelta(minutes=2)))
     await parts.settle()
@@ -317,7 +299,7 @@ async def test_a_step_that_expires_between_retries_leaves_no_intent_to_restore()
 
 
 async def test_a_journal_that_cannot_take_the_settled_record_still_reports_the_send() -> None:
-    class AwayJournal(IntentJournal):
+    class AwayJournal(MemoryJournal):
         async def settled(self, item: Parked) -> None:
             raise ConnectionError("broker away")  # in flight in the journal: reconciled
 

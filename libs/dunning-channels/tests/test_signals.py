@@ -31,7 +31,15 @@ from dunning_core.contracts.events import (
     SignalKind,
 )
 from dunning_core.runtime.kafka import EventProducer
-from dunning_testkit.channels import NOW, PHONE, FakeSender, MemoryPublisher, approval, rig
+from dunning_testkit.channels import (
+    NOW,
+    PHONE,
+    FakeSender,
+    MemoryJournal,
+    MemoryPublisher,
+    approval,
+    rig,
+)
 from dunning_testkit.stack import KAFKA
 from redis.asyncio import Redis
 
@@ -118,27 +126,17 @@ async def test_a_lift_undoes_only_what_it_lifts() -> None:
 async def test_a_stop_that_lands_just_before_the_call_is_honoured() -> None:
     sender = FakeSender(Accepted("SM1"))
     parts = rig(sender)
-    withdrawn: list[str] = []
 
-    class Journal:  # the STOP arrives while the intent is being written
+    class Journal(MemoryJournal):  # the STOP arrives while the intent is being written
         async def intend(self, item: Parked, reconcile_at: float) -> None:
             await parts.records.suppress(item.approval.step.destination)
 
-        async def settled(self, item: Parked) -> None:
-            return None
-
-        async def abandon(self, step_id: str) -> None:
-            withdrawn.append(step_id)
-
-        async def restore_if_lost(self) -> bool:
-            return False
-
-    parts.service.journal = Journal()
+    parts.service.journal = journal = Journal()
     envelope = approval("acc-1")
     await parts.service.handle(envelope)
     await parts.service.flush()
     assert sender.calls == []  # old code: sent
-    assert withdrawn == [envelope.data.step.step_id]  # type: ignore[union-attr]
+    assert journal.withdrawn == [envelope.data.step.step_id]  # type: ignore[union-attr]
     assert deliveries(parts.publisher) == [(DeliveryStatus.REFUSED, "suppressed")]
 
 

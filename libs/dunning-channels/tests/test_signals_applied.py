@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer
-from aiokafka.errors import NodeNotReadyError
+from aiokafka.errors import NodeNotReadyError, NotCoordinatorForGroupError
 from dunning_channels.adapters.kafka_signals_applied import KafkaSignalsApplied
 from dunning_channels.domain import Accepted
 from dunning_channels.service import SuppressOnSignals
@@ -145,5 +145,38 @@ async def test_a_broker_not_ready_for_a_moment_is_asked_again_not_a_failed_batch
         barrier._admin.list_consumer_group_offsets = flaky  # type: ignore[method-assign]
         await barrier.wait()  # old code: TransientError("signals' offsets unreadable")
         assert failures == []
+    finally:
+        await barrier.stop()
+
+
+@pytest.mark.integration
+async def test_the_groups_coordinator_is_looked_up_once_then_after_an_error(topics: str) -> None:
+    topic, group = f"{topics}{SIGNALS}", f"{topics}sms-signals"
+    barrier = KafkaSignalsApplied(KAFKA, topic, group, bound_s=10.0, poll_s=0.01, min_gap_s=0)
+    try:
+        await barrier.wait()  # started
+        real_find = barrier._admin.find_coordinator
+        real_fetch = barrier._admin.list_consumer_group_offsets
+        finds: list[str] = []
+        failures = [NotCoordinatorForGroupError("the coordinator moved")]
+
+        async def find(group_id: str, *args: Any, **kwargs: Any) -> int:
+            finds.append(group_id)
+            return await real_find(group_id, *args, **kwargs)
+
+        async def fetch(*args: Any, **kwargs: Any) -> Any:
+            if barrier.rounds >= 5 and failures:
+                raise failures.pop()
+            return await real_fetch(*args, **kwargs)
+
+        barrier._admin.find_coordinator = find  # type: ignore[method-assign]
+        barrier._admin.list_consumer_group_offsets = fetch  # type: ignore[method-assign]
+        barrier._coordinator = None
+        for _ in range(3):
+            await barrier.wait()
+        assert finds == [group]  # old code: a lookup every round
+        await barrier.wait()  # the fourth round: NotCoordinator, looked up again, asked again
+        assert failures == []
+        assert finds == [group, group]
     finally:
         await barrier.stop()

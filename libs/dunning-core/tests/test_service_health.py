@@ -103,3 +103,17 @@ async def test_a_loop_that_dies_is_restarted_and_readiness_says_so_meanwhile() -
     finally:
         stop.set()
         await runtime.stop()
+
+
+async def test_a_closing_component_is_closed_when_the_service_stops_and_not_before() -> None:
+    runtime = ServiceRuntime("svc")
+    closed: list[str] = []
+
+    async def close() -> None:
+        closed.append("client")
+
+    runtime.add_closing("client", close)
+    await runtime.start()
+    assert closed == []
+    await runtime.stop()
+    assert closed == ["client"]

@@ -1,5 +1,6 @@
 """Fixtures of the ledger's tests against the stack: a fresh database, a started ledger
-(modules may build their own ``ledger``), and an HTTP client over ASGI to it."""
+(modules may build their own ``ledger``), and an HTTP client over ASGI to it; and in-memory
+tables for the modules that serve the routes without PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,9 +8,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
-from dunning_ledger.bootstrap import Ledger, build_ledger
-from dunning_testkit.ledger import settings_for
-from dunning_testkit.paths import auth_headers
+from dunning_ledger.bootstrap import Ledger
+from dunning_testkit.ledger import ledger_client, settings_for, started_ledger
+from dunning_testkit.ledger_memory import MemoryLedger
+
+
+@pytest.fixture
+def memory() -> MemoryLedger:
+    """In-memory tables, for the modules that serve the routes without PostgreSQL."""
+    return MemoryLedger()
 
 
 @pytest.fixture
@@ -19,18 +26,11 @@ async def database(fresh_database: Callable[[str], Awaitable[str]]) -> str:
 
 @pytest.fixture
 async def ledger(topics: str, database: str) -> AsyncIterator[Ledger]:
-    built = build_ledger(settings_for(topics, database))
-    await built.runtime.start()
-    try:
+    async with started_ledger(settings_for(topics, database)) as built:
         yield built
-    finally:
-        await built.runtime.stop()
 
 
 @pytest.fixture
 async def http(ledger: Ledger) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=ledger.app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://ledger", headers=auth_headers()
-    ) as client:
+    async with ledger_client(ledger.app) as client:
         yield client

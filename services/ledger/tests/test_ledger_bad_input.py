@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 import pytest
-from dunning_ledger.bootstrap import Ledger, build_ledger
-from dunning_testkit.ledger import quiet_settings
+from dunning_ledger.bootstrap import Ledger
+from dunning_testkit.ledger import quiet_settings, started_ledger
 
 pytestmark = pytest.mark.integration
 
@@ -35,12 +35,8 @@ async def ledger(
     fresh_database: Callable[[str], Awaitable[str]], prefix: str
 ) -> AsyncIterator[Ledger]:
     settings = quiet_settings(await fresh_database("ledger_bad"), prefix)
-    built = build_ledger(settings.model_copy(update={"max_body_bytes": BODY_LIMIT}))
-    await built.runtime.start()
-    try:
+    async with started_ledger(settings.model_copy(update={"max_body_bytes": BODY_LIMIT})) as built:
         yield built
-    finally:
-        await built.runtime.stop()
 
 
 async def imported(http: httpx.AsyncClient, *rows: dict[str, str]) -> dict[str, Any]:

@@ -33,7 +33,6 @@ from dunning_testkit.ledger import (
     settings_for,
 )
 from dunning_testkit.ledger_memory import MemoryLedger
-from dunning_testkit.paths import auth_headers
 
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 TERMS = load_terms()  # grace 5 days, the second miss breaks the plan
@@ -140,10 +139,7 @@ async def test_two_replicas_passing_at_once_announce_each_miss_once(
     replicas: list[Any], topics: str
 ) -> None:
     clock, one, two = replicas
-    transport = httpx.ASGITransport(app=one.app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://ledger", headers=auth_headers()
-    ) as http:
+    async with ledger_client(one.app) as http:
         rows = [import_row(n, balance="100.00") for n in range(1, 9)]
         assert (await http.post("/v1/accounts/import", json={"accounts": rows})).status_code == 200
         for n in range(1, 9, 2):

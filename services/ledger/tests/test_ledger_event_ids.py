@@ -22,29 +22,15 @@ from dunning_core.contracts.payments import (
     PromiseKept,
 )
 from dunning_core.runtime.clock import FixedClock
-from dunning_ledger.bootstrap import build_ledger
-from dunning_ledger.config import LedgerSettings
-from dunning_testkit.ledger import UNREACHABLE, ledger_client, required_row
+from dunning_testkit.ledger import memory_ledger_client
 from dunning_testkit.ledger_memory import MemoryLedger
 
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def memory() -> MemoryLedger:
-    return MemoryLedger()
-
-
-@pytest.fixture
 async def http(memory: MemoryLedger) -> AsyncIterator[httpx.AsyncClient]:
-    app = build_ledger(
-        LedgerSettings(database_url=UNREACHABLE), clock=FixedClock(T0), transactions=memory
-    ).app
-    async with ledger_client(app) as client:
-        response = await client.post(
-            "/v1/accounts/import", json={"accounts": [required_row(1), required_row(2)]}
-        )
-        assert response.status_code == 200, response.text
+    async with memory_ledger_client(memory, FixedClock(T0)) as client:
         yield client
 
 

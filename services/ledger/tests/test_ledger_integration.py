@@ -10,15 +10,19 @@ import httpx
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from dunning_core.contracts.events import (
-    AccountOpened,
-    AccountUpdated,
-)
+from dunning_core.contracts.events import AccountOpened, AccountUpdated
 from dunning_ledger.bootstrap import Ledger, build_ledger
 from dunning_ledger.models import Base
 from dunning_testkit.gate import eventually
 from dunning_testkit.ledger import import_row as row
-from dunning_testkit.ledger import read_topic, scalar, settings_for, to_csv
+from dunning_testkit.ledger import (
+    ledger_client,
+    read_topic,
+    scalar,
+    settings_for,
+    started_ledger,
+    to_csv,
+)
 from dunning_testkit.paths import auth_headers
 from sqlalchemy.engine import Connection
 
@@ -153,19 +157,11 @@ async def test_two_relays_publish_every_record_once_in_key_order(
     topics: str, database: str
 ) -> None:
     quiet = settings_for(topics, database, relay=False, consume=False)
-    writer = build_ledger(quiet)
-    await writer.runtime.start()
-    try:
-        transport = httpx.ASGITransport(app=writer.app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://ledger", headers=auth_headers()
-        ) as http:
-            rows = [row(n) for n in range(1, 1501)]
-            await http.post("/v1/accounts/import", json={"accounts": rows})
-            changed = [row(n, balance="1.00") for n in range(1, 1501)]
-            await http.post("/v1/accounts/import", json={"accounts": changed})
-    finally:
-        await writer.runtime.stop()
+    async with started_ledger(quiet) as writer, ledger_client(writer.app) as http:
+        rows = [row(n) for n in range(1, 1501)]
+        await http.post("/v1/accounts/import", json={"accounts": rows})
+        changed = [row(n, balance="1.00") for n in range(1, 1501)]
+        await http.post("/v1/accounts/import", json={"accounts": changed})
 
     relays = [build_ledger(quiet.model_copy(update={"outbox_batch": 100})) for _ in "ab"]
     for replica in relays:

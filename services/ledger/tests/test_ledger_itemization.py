@@ -8,13 +8,14 @@ from datetime import UTC, date, datetime
 import httpx
 import orjson
 import pytest
-from dunning_core.contracts.events import Itemization
 from dunning_core.runtime.clock import FixedClock
 from dunning_ledger.bootstrap import build_ledger
 from dunning_ledger.config import LedgerSettings
 from dunning_ledger.domain.import_rows import ImportedAccount
 from dunning_ledger.domain.import_stream import ImportReader, StreamFormat
 from dunning_testkit.ledger import (
+    ITEMIZATION,
+    ITEMIZED,
     UNREACHABLE,
     import_row,
     ledger_client,
@@ -23,26 +24,6 @@ from dunning_testkit.ledger import (
     to_csv,
 )
 from dunning_testkit.ledger_memory import MemoryLedger
-
-ITEMIZED = {
-    "balance": "1234.50",
-    "itemization_date": "2025-10-31",
-    "itemization_basis": "Charge_Off",
-    "itemization_amount": "1100.00",
-    "itemization_interest": "120.25",
-    "itemization_fees": "35.00",
-    "itemization_payments": "20.75",
-    "itemization_credits": "0",
-}
-EXPECTED = Itemization(
-    itemization_date=date(2025, 10, 31),
-    basis="charge_off",
-    amount_minor=110_000,
-    interest_minor=12_025,
-    fees_minor=3_500,
-    payments_minor=2_075,
-    credits_minor=0,
-)
 
 
 def read(
@@ -63,7 +44,7 @@ def test_the_itemization_columns_are_read_in_minor_units(fmt: StreamFormat) -> N
     reader, accounts = read([import_row(1, **ITEMIZED), import_row(2)], fmt)
     assert reader.errors.count == 0, reader.errors.listed
     itemized, plain = accounts
-    assert itemized.debt.itemization == EXPECTED
+    assert itemized.debt.itemization == ITEMIZATION
     assert plain.debt.itemization is None
     # Absent, it is left out of the stored JSON: earlier imports keep their fingerprints.
     assert "itemization" not in plain.debt_json

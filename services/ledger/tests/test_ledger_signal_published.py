@@ -11,22 +11,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 from dunning_ledger.bootstrap import Ledger, build_ledger
 from dunning_testkit.ledger import import_row as row
-from dunning_testkit.ledger import read_topic, scalar, settings_for
-from dunning_testkit.paths import auth_headers
+from dunning_testkit.ledger import ledger_client, read_topic, scalar, settings_for, started_ledger
 
 pytestmark = pytest.mark.integration
 
 PENDING = "SELECT count(*) FROM ledger.outbox WHERE published_at IS NULL"
 DISPUTE = {"signal_id": "d-1", "kind": "disputed", "text": "not mine"}
-
-
-async def _client(ledger: Ledger) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=ledger.app)
-    return httpx.AsyncClient(transport=transport, base_url="http://ledger", headers=auth_headers())
 
 
 @pytest.fixture
@@ -43,7 +36,7 @@ async def slow_relay(topics: str, database: str) -> AsyncIterator[Ledger]:
 async def test_a_dispute_is_on_kafka_when_it_is_answered(
     slow_relay: Ledger, database: str, topics: str
 ) -> None:
-    async with await _client(slow_relay) as http:
+    async with ledger_client(slow_relay.app) as http:
         assert (await http.post("/v1/accounts/import", json={"accounts": [row(1)]})).is_success
         assert await scalar(database, PENDING) > 0  # the relay sleeps: the import waits
         answer = await http.post("/v1/accounts/ACC-000001/signals", json=DISPUTE)
@@ -59,15 +52,10 @@ async def test_without_a_relay_the_signal_is_still_recorded_after_the_bound(
     topics: str, database: str
 ) -> None:
     quiet = settings_for(topics, database, consume=False, relay=False, signal_publish_wait_s=0.3)
-    ledger = build_ledger(quiet)
-    await ledger.runtime.start()
-    try:
-        async with await _client(ledger) as http:
-            await http.post("/v1/accounts/import", json={"accounts": [row(2)]})
-            answer = await http.post("/v1/accounts/ACC-000002/signals", json=DISPUTE)
-            assert answer.status_code == 201
-            listed = await http.get("/v1/accounts/ACC-000002/timeline")
-            assert "signal" in [e["kind"] for e in listed.json()["entries"]]
-    finally:
-        await ledger.runtime.stop()
+    async with started_ledger(quiet) as ledger, ledger_client(ledger.app) as http:
+        await http.post("/v1/accounts/import", json={"accounts": [row(2)]})
+        answer = await http.post("/v1/accounts/ACC-000002/signals", json=DISPUTE)
+        assert answer.status_code == 201
+        listed = await http.get("/v1/accounts/ACC-000002/timeline")
+        assert "signal" in [e["kind"] for e in listed.json()["entries"]]
     assert await scalar(database, PENDING) > 0  # queued: another replica's relay sends it

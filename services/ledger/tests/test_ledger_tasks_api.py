@@ -16,9 +16,16 @@ from dunning_core.contracts.common import Channel
 from dunning_core.contracts.envelope import wrap
 from dunning_core.contracts.events import ConsumerSignaled, SignalKind
 from dunning_core.runtime.clock import FixedClock
-from dunning_ledger.bootstrap import Ledger, build_ledger
+from dunning_ledger.bootstrap import Ledger
 from dunning_testkit.gate import eventually
-from dunning_testkit.ledger import import_row, publish, scalar, settings_for
+from dunning_testkit.ledger import (
+    import_row,
+    ledger_client,
+    publish,
+    scalar,
+    settings_for,
+    started_ledger,
+)
 from dunning_testkit.paths import auth_headers
 
 pytestmark = pytest.mark.integration
@@ -34,20 +41,13 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 async def ledger(topics: str, database: str, clock: FixedClock) -> AsyncIterator[Ledger]:
-    built = build_ledger(settings_for(topics, database, task_lease_s=600), clock)
-    await built.runtime.start()
-    try:
+    async with started_ledger(settings_for(topics, database, task_lease_s=600), clock) as built:
         yield built
-    finally:
-        await built.runtime.stop()
 
 
 @pytest.fixture
 async def http(ledger: Ledger) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=ledger.app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://ledger", headers=auth_headers()
-    ) as client:
+    async with ledger_client(ledger.app) as client:
         response = await client.post("/v1/accounts/import", json={"accounts": [import_row(1)]})
         assert response.status_code == 200, response.text
         yield client

@@ -4,24 +4,12 @@ bad field is named, and the gate is asked about the account as the ledger holds 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 from dunning_core.contracts.access import Role
-from dunning_ops.bootstrap import build
-from dunning_ops.config import OpsSettings
-from dunning_testkit.ops import (
-    KEYS,
-    FakeDeadLetters,
-    FakeGate,
-    FakeKeys,
-    FakeLedger,
-    FakeProbes,
-    FakeScheduler,
-    FakeSessionStore,
-)
+from dunning_testkit.ops import KEYS, FakeGate, FakeLedger, OpsFakes
 
 ACCOUNT: dict[str, Any] = {
     "account_id": "ACC-1",
@@ -42,33 +30,14 @@ ACCOUNT: dict[str, Any] = {
 
 
 @pytest.fixture
-def ledger() -> FakeLedger:
-    return FakeLedger(accounts={"ACC-1": ACCOUNT})
-
-
-@pytest.fixture
-def gate() -> FakeGate:
-    return FakeGate(
+def fakes() -> OpsFakes:
+    gate = FakeGate(
         answer={"decision": "defer", "rule_ids": ["time.quiet_hours"],
                 "not_before": "2026-03-04T13:00:00Z",
                 "outcomes": [{"rule_id": "time.quiet_hours", "action": "defer",
                               "explanation": "21:30 in America/Chicago"}]}
     )  # fmt: skip
-
-
-@pytest.fixture
-async def http(ledger: FakeLedger, gate: FakeGate) -> AsyncIterator[httpx.AsyncClient]:
-    app = build(
-        OpsSettings(session_key="a-session-key-for-tests"), keys=FakeKeys(), ledger=ledger,
-        gate=gate, scheduler=FakeScheduler(), probes=FakeProbes(), dead_letters=FakeDeadLetters(),
-        sessions=FakeSessionStore(),
-    )  # fmt: skip
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://ops") as client,
-    ):
-        yield client
+    return OpsFakes(ledger=FakeLedger(accounts={"ACC-1": ACCOUNT}), gate=gate)
 
 
 async def page_as(http: httpx.AsyncClient, role: Role) -> str:
@@ -104,7 +73,7 @@ async def test_each_role_sees_the_forms_it_may_use(
 
 
 async def test_an_operator_payment_goes_to_the_ledger_with_the_operators_key(
-    http: httpx.AsyncClient, ledger: FakeLedger
+    http: httpx.AsyncClient, fakes: OpsFakes
 ) -> None:
     page = await page_as(http, Role.OPERATOR)
     form = {"csrf": hidden(page, "", "csrf"), "id": hidden(page, "payment", "id"),
@@ -112,14 +81,14 @@ async def test_an_operator_payment_goes_to_the_ledger_with_the_operators_key(
     answer = await http.post("/accounts/ACC-1/actions/payment", data=form)
     assert answer.status_code == 303
     assert answer.headers["location"] == "/accounts/ACC-1?done=payment"
-    [(key, account, what, body)] = ledger.posted
+    [(key, account, what, body)] = fakes.ledger.posted
     assert (key, account, what) == (KEYS[Role.OPERATOR], "ACC-1", "payments")
     assert body == {"payment_id": form["id"], "amount": "40.50", "method": "check",
                     "source": "operator"}  # fmt: skip
 
 
 async def test_a_role_without_the_permission_is_refused_before_the_ledger(
-    http: httpx.AsyncClient, ledger: FakeLedger
+    http: httpx.AsyncClient, fakes: OpsFakes
 ) -> None:
     page = await page_as(http, Role.AGENT)
     form = {"csrf": hidden(page, "", "csrf"), "id": "ops-payment-x", "amount": "5",
@@ -127,14 +96,14 @@ async def test_a_role_without_the_permission_is_refused_before_the_ledger(
     answer = await http.post("/accounts/ACC-1/actions/payment", data=form)
     assert answer.status_code == 403
     assert "may not record a payment" in answer.text
-    assert ledger.posted == []
+    assert fakes.ledger.posted == []
     note = {"csrf": form["csrf"], "text": "called back, will pay Friday"}
     assert (await http.post("/accounts/ACC-1/actions/note", data=note)).status_code == 303
-    assert ledger.posted[0][2:] == ("notes", {"text": "called back, will pay Friday"})
+    assert fakes.ledger.posted[0][2:] == ("notes", {"text": "called back, will pay Friday"})
 
 
 async def test_a_bad_field_is_named_and_nothing_is_recorded(
-    http: httpx.AsyncClient, ledger: FakeLedger
+    http: httpx.AsyncClient, fakes: OpsFakes
 ) -> None:
     page = await page_as(http, Role.OPERATOR)
     form = {"csrf": hidden(page, "", "csrf"), "id": hidden(page, "plan", "id"),
@@ -146,18 +115,18 @@ async def test_a_bad_field_is_named_and_nothing_is_recorded(
     answer = await http.post("/accounts/ACC-1/actions/payment", data=bad_amount)
     assert answer.status_code == 422
     assert "amount: a positive amount" in answer.text
-    assert ledger.posted == []
+    assert fakes.ledger.posted == []
 
 
-async def test_a_forged_form_is_refused(http: httpx.AsyncClient, ledger: FakeLedger) -> None:
+async def test_a_forged_form_is_refused(http: httpx.AsyncClient, fakes: OpsFakes) -> None:
     await page_as(http, Role.ADMIN)
     form = {"csrf": "not-the-sessions", "text": "x"}
     assert (await http.post("/accounts/ACC-1/actions/note", data=form)).status_code == 403
-    assert ledger.posted == []
+    assert fakes.ledger.posted == []
 
 
 async def test_what_if_asks_the_gate_about_the_account_as_the_ledger_holds_it(
-    http: httpx.AsyncClient, gate: FakeGate
+    http: httpx.AsyncClient, fakes: OpsFakes
 ) -> None:
     page = await page_as(http, Role.READ_ONLY)
     answer = await http.post(
@@ -166,7 +135,7 @@ async def test_what_if_asks_the_gate_about_the_account_as_the_ledger_holds_it(
     assert answer.status_code == 200
     assert 'data-testid="verdict-action">defer<' in answer.text
     assert "time.quiet_hours: 21:30 in America/Chicago" in answer.text
-    [asked] = gate.asked
+    [asked] = fakes.gate.asked
     assert asked["step"]["destination"] == "+15125550142"
     assert asked["step"]["channel"] == "sms"
     assert asked["consumer"]["opt_outs"] == [{"channel": "email", "source": "operator"}]
@@ -177,7 +146,7 @@ async def test_what_if_asks_the_gate_about_the_account_as_the_ledger_holds_it(
         "/accounts/ACC-1/whatif", data={"csrf": hidden(page, "", "csrf"), "channel": "email"}
     )
     assert "the account has no email address" in answer.text
-    assert len(gate.asked) == 1
+    assert len(fakes.gate.asked) == 1
 
 
 async def test_an_unknown_account_is_the_ledgers_404(http: httpx.AsyncClient) -> None:
@@ -188,7 +157,7 @@ async def test_an_unknown_account_is_the_ledgers_404(http: httpx.AsyncClient) ->
 
 
 async def test_an_operator_pauses_and_a_paused_account_offers_resume(
-    http: httpx.AsyncClient, ledger: FakeLedger
+    http: httpx.AsyncClient, fakes: OpsFakes
 ) -> None:
     page = await page_as(http, Role.OPERATOR)
     assert 'data-testid="outreach">active<' in page
@@ -196,7 +165,7 @@ async def test_an_operator_pauses_and_a_paused_account_offers_resume(
             "reason": "in hospital", "until": "2026-04-01"}  # fmt: skip
     answer = await http.post("/accounts/ACC-1/actions/pause", data=form)
     assert answer.status_code == 303, answer.text
-    [(key, account, what, body)] = ledger.posted
+    [(key, account, what, body)] = fakes.ledger.posted
     assert (key, account, what) == (KEYS[Role.OPERATOR], "ACC-1", "pause")
     assert body == {"pause_id": form["id"], "reason": "in hospital",
                     "until": "2026-04-01T00:00:00+00:00"}  # fmt: skip
@@ -207,19 +176,19 @@ async def test_an_operator_pauses_and_a_paused_account_offers_resume(
 
     flags = [*ACCOUNT["flags"], {"flag": "outreach_paused", "scope": "all", "active": True,
                                   "detail": "in hospital"}]  # fmt: skip
-    ledger.accounts["ACC-1"] = {**ACCOUNT, "flags": flags}
+    fakes.ledger.accounts["ACC-1"] = {**ACCOUNT, "flags": flags}
     page = (await http.get("/accounts/ACC-1")).text
     assert 'data-testid="outreach">paused<' in page
     assert 'id="form-resume"' in page
     assert 'id="form-pause"' not in page
     form = {"csrf": hidden(page, "", "csrf"), "id": hidden(page, "resume", "id")}
     assert (await http.post("/accounts/ACC-1/actions/resume", data=form)).status_code == 303
-    assert ledger.posted[-1][2:] == ("resume", {"resume_id": form["id"], "reason": None})
+    assert fakes.ledger.posted[-1][2:] == ("resume", {"resume_id": form["id"], "reason": None})
 
 
 @pytest.mark.parametrize("role", [Role.AGENT, Role.READ_ONLY])
 async def test_an_agent_or_a_reader_may_not_pause(
-    http: httpx.AsyncClient, ledger: FakeLedger, role: Role
+    http: httpx.AsyncClient, fakes: OpsFakes, role: Role
 ) -> None:
     page = await page_as(http, role)
     assert 'id="form-pause"' not in page
@@ -228,4 +197,4 @@ async def test_an_agent_or_a_reader_may_not_pause(
         answer = await http.post(f"/accounts/ACC-1/actions/{action}", data=form)
         assert answer.status_code == 403
         assert f"may not {action} outreach" in answer.text
-    assert ledger.posted == []
+    assert fakes.ledger.posted == []

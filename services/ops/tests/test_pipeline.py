@@ -3,26 +3,13 @@ and of Kafka): the view model, and that only an admin replays a dead letter."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 from dunning_core.contracts.access import Role
 from dunning_ops.adapters.probes_http import parse
-from dunning_ops.bootstrap import build
-from dunning_ops.config import OpsSettings
 from dunning_ops.domain.pipeline import pipeline_view
 from dunning_ops.ports import DeadLetter, DeadQueue, Health, Sample
-from dunning_testkit.ops import (
-    KEYS,
-    FakeDeadLetters,
-    FakeGate,
-    FakeKeys,
-    FakeLedger,
-    FakeProbes,
-    FakeScheduler,
-    FakeSessionStore,
-)
+from dunning_testkit.ops import KEYS, FakeDeadLetters, FakeProbes, OpsFakes
 
 EXPOSITION = """# HELP dunning_steps_total Steps
 # TYPE dunning_steps_total counter
@@ -78,27 +65,14 @@ def test_without_metrics_the_page_says_so() -> None:
 
 
 @pytest.fixture
-def dlq() -> FakeDeadLetters:
-    return FakeDeadLetters(parked={"delivery.v1.dlq": [LETTER]})
-
-
-@pytest.fixture
-async def http(dlq: FakeDeadLetters) -> AsyncIterator[httpx.AsyncClient]:
+def fakes() -> OpsFakes:
     probes = FakeProbes(
         healths=[Health("ledger", True, 200)],
         found=[Sample("ledger", "dunning_outbox_backlog", {}, 2.0)],
     )
-    app = build(
-        OpsSettings(session_key="a-session-key-for-tests"), keys=FakeKeys(), ledger=FakeLedger(),
-        gate=FakeGate(), scheduler=FakeScheduler(), probes=probes, dead_letters=dlq,
-        sessions=FakeSessionStore(),
-    )  # fmt: skip
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://ops") as client,
-    ):
-        yield client
+    return OpsFakes(
+        dead_letters=FakeDeadLetters(parked={"delivery.v1.dlq": [LETTER]}), probes=probes
+    )
 
 
 def csrf_of(page: str) -> str:
@@ -106,7 +80,7 @@ def csrf_of(page: str) -> str:
 
 
 async def test_an_operator_sees_the_letter_but_may_not_replay_it(
-    http: httpx.AsyncClient, dlq: FakeDeadLetters
+    http: httpx.AsyncClient, fakes: OpsFakes
 ) -> None:
     await http.post("/signin", data={"key": KEYS[Role.OPERATOR]})
     pipeline = await http.get("/pipeline")
@@ -120,12 +94,10 @@ async def test_an_operator_sees_the_letter_but_may_not_replay_it(
         "/pipeline/dlq/delivery.v1.dlq/0/3/replay", data={"csrf": csrf_of(page.text)}
     )
     assert answer.status_code == 403
-    assert dlq.replayed == []
+    assert fakes.dead_letters.replayed == []
 
 
-async def test_an_admin_replays_a_dead_letter(
-    http: httpx.AsyncClient, dlq: FakeDeadLetters
-) -> None:
+async def test_an_admin_replays_a_dead_letter(http: httpx.AsyncClient, fakes: OpsFakes) -> None:
     await http.post("/signin", data={"key": KEYS[Role.ADMIN]})
     page = await http.get("/pipeline/dlq/delivery.v1.dlq")
     assert 'data-testid="replay-3"' in page.text
@@ -133,7 +105,7 @@ async def test_an_admin_replays_a_dead_letter(
         "/pipeline/dlq/delivery.v1.dlq/0/3/replay", data={"csrf": csrf_of(page.text)}
     )
     assert answer.status_code == 303
-    assert dlq.replayed == [("delivery.v1.dlq", 0, 3)]
+    assert fakes.dead_letters.replayed == [("delivery.v1.dlq", 0, 3)]
     done = await http.get(answer.headers["location"])
     assert "published again on delivery.v1" in done.text
 

@@ -5,21 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from dunning_core.contracts.access import Role
-from dunning_ops.bootstrap import build
-from dunning_ops.config import OpsSettings
 from dunning_ops.domain.policies import policy_view
-from dunning_testkit.ops import (
-    FIGURES,
-    KEYS,
-    FakeDeadLetters,
-    FakeGate,
-    FakeKeys,
-    FakeLedger,
-    FakeProbes,
-    FakeScheduler,
-    FakeSessionStore,
-)
+from dunning_testkit.ops import FIGURES, KEYS, FakeScheduler, OpsFakes
 
 STATS: dict[str, Any] = {
     "cases_by_status": {"active": 6, "paused": 1},
@@ -74,22 +63,17 @@ def test_no_policy_yet_draws_an_empty_ladder() -> None:
     assert view.charts[0].empty
 
 
-async def test_the_page_draws_the_ladder_for_any_signed_in_role() -> None:
-    app = build(
-        OpsSettings(session_key="a-session-key-for-tests"), keys=FakeKeys(), ledger=FakeLedger(),
-        gate=FakeGate(), scheduler=FakeScheduler(STATS), probes=FakeProbes(),
-        dead_letters=FakeDeadLetters(), sessions=FakeSessionStore(),
-    )  # fmt: skip
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://ops") as http,
-    ):
-        assert (await http.get("/policies")).status_code == 303
-        await http.post("/signin", data={"key": KEYS[Role.READ_ONLY]})
-        page = await http.get("/policies")
-        assert page.status_code == 200
-        assert 'data-testid="step-legal"' in page.text
-        assert "2 active · 1 paused" in page.text
-        body = (await http.get("/api/policies")).json()
-        assert [s["key"] for s in body["steps"]] == ["reminder", "urgency", "legal"]
+@pytest.fixture
+def fakes() -> OpsFakes:
+    return OpsFakes(scheduler=FakeScheduler(STATS))
+
+
+async def test_the_page_draws_the_ladder_for_any_signed_in_role(http: httpx.AsyncClient) -> None:
+    assert (await http.get("/policies")).status_code == 303
+    await http.post("/signin", data={"key": KEYS[Role.READ_ONLY]})
+    page = await http.get("/policies")
+    assert page.status_code == 200
+    assert 'data-testid="step-legal"' in page.text
+    assert "2 active · 1 paused" in page.text
+    body = (await http.get("/api/policies")).json()
+    assert [s["key"] for s in body["steps"]] == ["reminder", "urgency", "legal"]

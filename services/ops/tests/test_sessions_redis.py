@@ -10,7 +10,7 @@ import pytest
 from dunning_core.contracts.access import Role
 from dunning_ops.config import OpsSettings
 from dunning_ops.domain.sessions import COOKIE
-from dunning_testkit.ops import KEYS, dashboard_over_fakes
+from dunning_testkit.ops import KEYS, OpsFakes
 from dunning_testkit.stack import REDIS_URL
 from fastapi import FastAPI
 from redis.asyncio import Redis
@@ -33,7 +33,7 @@ def dashboard(prefix: str) -> FastAPI:
     settings = OpsSettings(
         session_key="a-session-key-for-tests", redis_url=REDIS_URL, topic_prefix=prefix
     )
-    return dashboard_over_fakes(settings, sessions=None)
+    return OpsFakes(sessions=None).app(settings)
 
 
 async def page(app: FastAPI, cookie: str, path: str = "/") -> httpx.Response:

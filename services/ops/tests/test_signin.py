@@ -2,49 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 from dunning_core.contracts.access import Role
-from dunning_ops.bootstrap import build
-from dunning_ops.config import OpsSettings
 from dunning_ops.domain.sessions import COOKIE
-from dunning_testkit.ops import (
-    KEYS,
-    FakeDeadLetters,
-    FakeGate,
-    FakeKeys,
-    FakeLedger,
-    FakeProbes,
-    FakeScheduler,
-    FakeSessionStore,
-)
-
-
-@pytest.fixture
-def keys() -> FakeKeys:
-    return FakeKeys()
-
-
-@pytest.fixture
-def ledger() -> FakeLedger:
-    return FakeLedger()
-
-
-@pytest.fixture
-async def http(keys: FakeKeys, ledger: FakeLedger) -> AsyncIterator[httpx.AsyncClient]:
-    settings = OpsSettings(session_key="a-session-key-for-tests")
-    app = build(
-        settings, keys=keys, ledger=ledger, gate=FakeGate(), scheduler=FakeScheduler(),
-        probes=FakeProbes(), dead_letters=FakeDeadLetters(), sessions=FakeSessionStore(),
-    )  # fmt: skip
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://ops") as client,
-    ):
-        yield client
+from dunning_testkit.ops import KEYS, FakeLedger, OpsFakes
 
 
 async def sign_in(http: httpx.AsyncClient, role: Role) -> httpx.Response:
@@ -69,7 +31,7 @@ async def test_a_wrong_key_is_refused_and_no_cookie_is_set(http: httpx.AsyncClie
 
 
 async def test_sign_in_gives_a_strict_httponly_signed_cookie(
-    http: httpx.AsyncClient, ledger: FakeLedger
+    http: httpx.AsyncClient, fakes: OpsFakes
 ) -> None:
     answer = await sign_in(http, Role.READ_ONLY)
     assert answer.status_code == 303
@@ -85,7 +47,7 @@ async def test_sign_in_gives_a_strict_httponly_signed_cookie(
     assert data.status_code == 200
     assert {c["id"] for c in data.json()["charts"]} >= {"stages", "rules"}
     # the ledger was asked with the user's own key, not one of the dashboard's
-    assert set(ledger.keys_seen) == {KEYS[Role.READ_ONLY]}
+    assert set(fakes.ledger.keys_seen) == {KEYS[Role.READ_ONLY]}
 
 
 async def test_a_forged_cookie_is_no_session(http: httpx.AsyncClient) -> None:
@@ -96,10 +58,10 @@ async def test_a_forged_cookie_is_no_session(http: httpx.AsyncClient) -> None:
     assert (await http.get("/api/portfolio")).status_code == 401
 
 
-async def test_a_revoked_key_ends_its_session(http: httpx.AsyncClient, keys: FakeKeys) -> None:
+async def test_a_revoked_key_ends_its_session(http: httpx.AsyncClient, fakes: OpsFakes) -> None:
     await sign_in(http, Role.OPERATOR)
     assert (await http.get("/api/portfolio")).status_code == 200
-    keys.revoked.add(KEYS[Role.OPERATOR])
+    fakes.keys.revoked.add(KEYS[Role.OPERATOR])
     assert (await http.get("/api/portfolio")).status_code == 401
 
 
@@ -124,21 +86,14 @@ class DownLedger(FakeLedger):
         raise httpx.ConnectError("ledger down")
 
 
-async def test_a_service_that_does_not_answer_is_a_503_not_a_crash(keys: FakeKeys) -> None:
-    app = build(
-        OpsSettings(session_key="a-session-key-for-tests"), keys=keys, ledger=DownLedger(),
-        gate=FakeGate(), scheduler=FakeScheduler(), probes=FakeProbes(),
-        dead_letters=FakeDeadLetters(), sessions=FakeSessionStore(),
-    )  # fmt: skip
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://ops") as http,
-    ):
-        await sign_in(http, Role.OPERATOR)
-        page = await http.get("/")
-        assert page.status_code == 503
-        assert "a service did not answer" in page.text
-        data = await http.get("/api/portfolio")
-        assert data.status_code == 503
-        assert data.json()["error"] == "unavailable"
+@pytest.mark.parametrize("fakes", [OpsFakes(ledger=DownLedger())])  # overrides the fixture
+async def test_a_service_that_does_not_answer_is_a_503_not_a_crash(
+    http: httpx.AsyncClient,
+) -> None:
+    await sign_in(http, Role.OPERATOR)
+    page = await http.get("/")
+    assert page.status_code == 503
+    assert "a service did not answer" in page.text
+    data = await http.get("/api/portfolio")
+    assert data.status_code == 503
+    assert data.json()["error"] == "unavailable"

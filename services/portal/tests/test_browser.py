@@ -27,11 +27,6 @@ pytestmark = needs_chromium
 
 
 @pytest.fixture
-def ledger() -> MemoryMoney:
-    return MemoryMoney()
-
-
-@pytest.fixture
 def portal(ledger: MemoryMoney) -> Iterator[str]:
     with BackgroundServer(portal_app(ledger, FakeProcessor())) as server:
         yield server.base_url

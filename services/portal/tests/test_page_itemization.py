@@ -3,12 +3,10 @@ gave one, in every language of the page, with its interest and fees."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 from dunning_portal.domain.texts import TEXTS
-from dunning_testkit.portal import FakeProcessor, MemoryMoney, link, portal_app
+from dunning_testkit.portal import MemoryMoney, link
 
 TOKEN = link()
 
@@ -16,14 +14,6 @@ TOKEN = link()
 @pytest.fixture
 def ledger() -> MemoryMoney:
     return MemoryMoney(itemization_basis="charge_off")
-
-
-@pytest.fixture
-async def http(ledger: MemoryMoney) -> AsyncIterator[httpx.AsyncClient]:
-    app = portal_app(ledger, FakeProcessor())
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://portal") as client:
-        yield client
 
 
 @pytest.mark.parametrize(

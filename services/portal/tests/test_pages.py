@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
@@ -21,7 +20,6 @@ from dunning_testkit.portal import (
     NOW,
     PAYLINK_KEY,
     FakeProcessor,
-    FakeWebhooks,
     MemoryMoney,
     link,
     portal_app,
@@ -29,24 +27,6 @@ from dunning_testkit.portal import (
 
 TOKEN = link()
 FULL = {"amount_minor": "60000"}
-
-
-@pytest.fixture
-def ledger() -> MemoryMoney:
-    return MemoryMoney()
-
-
-@pytest.fixture
-def processor() -> FakeProcessor:
-    return FakeProcessor()
-
-
-@pytest.fixture
-async def http(ledger: MemoryMoney, processor: FakeProcessor) -> AsyncIterator[httpx.AsyncClient]:
-    app = portal_app(ledger, processor, webhooks=FakeWebhooks(processor))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://portal") as client:
-        yield client
 
 
 def form(**fields: str) -> dict[str, str]:

@@ -4,10 +4,7 @@ charge confirmed both at once and by webhook is one payment); one that fails rec
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest
 from dunning_portal.domain.actions import form_token
 from dunning_testkit.portal import (
     CARD_FAILS_LATER,
@@ -15,31 +12,11 @@ from dunning_testkit.portal import (
     CARD_SUCCEEDS_LATER,
     PAYLINK_KEY,
     FakeProcessor,
-    FakeWebhooks,
     MemoryMoney,
     link,
-    portal_app,
 )
 
 TOKEN = link()
-
-
-@pytest.fixture
-def ledger() -> MemoryMoney:
-    return MemoryMoney()
-
-
-@pytest.fixture
-def processor() -> FakeProcessor:
-    return FakeProcessor()
-
-
-@pytest.fixture
-async def http(ledger: MemoryMoney, processor: FakeProcessor) -> AsyncIterator[httpx.AsyncClient]:
-    app = portal_app(ledger, processor, webhooks=FakeWebhooks(processor))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://portal") as client:
-        yield client
 
 
 async def pay_part(http: httpx.AsyncClient, number: str) -> httpx.Response:

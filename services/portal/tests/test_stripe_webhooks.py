@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -15,22 +14,11 @@ from dunning_portal.adapters.stripe_processor import ProcessorUnavailable, Strip
 from dunning_portal.adapters.stripe_webhooks import StripeWebhooks, WebhookRejected, verify
 from dunning_portal.ports import CardDetails, ProcessorEvent
 from dunning_sandbox.signing import stripe_signature
-from dunning_testkit.servers import RecordedRequest, WebhookRecorder, sandbox_server
+from dunning_testkit.servers import RecordedRequest, WebhookRecorder
 
 SECRET_KEY = "sk_test_portal_webhook_tests"
-ENDPOINT_SECRET = "whsec_portal_webhook_tests"
-PATH = "/webhooks/stripe"
-
-
-@pytest.fixture(scope="module")
-def sandbox(receiver: WebhookRecorder) -> Iterator[str]:
-    with sandbox_server(
-        stripe_secret_key=SECRET_KEY,
-        stripe_webhook_url=receiver.base_url + PATH,
-        stripe_webhook_secret=ENDPOINT_SECRET,
-        stripe_dispute_delay_ms=50,
-    ) as url:
-        yield url
+WEBHOOK_SECRET = "whsec_portal_webhook_tests"
+WEBHOOK_PATH = "/webhooks/stripe"
 
 
 class NoLookup:
@@ -45,7 +33,7 @@ class Unreachable:
 
 def signed(event: dict[str, Any], at: int | None = None) -> tuple[bytes, str]:
     payload = orjson.dumps(event)
-    return payload, stripe_signature(ENDPOINT_SECRET, at or int(time.time()), payload)
+    return payload, stripe_signature(WEBHOOK_SECRET, at or int(time.time()), payload)
 
 
 def event_of(kind: str, subject: dict[str, Any]) -> dict[str, Any]:
@@ -60,10 +48,10 @@ def event_of(kind: str, subject: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_a_disputed_charge_arrives_with_the_payments_metadata(
-    sandbox: str, receiver: WebhookRecorder
+    stripe_sandbox: str, receiver: WebhookRecorder
 ) -> None:
     metadata = {"account_id": "ACC-9", "payment_id": f"pay-{uuid.uuid4().hex}"}
-    async with StripeProcessor(secret_key=SECRET_KEY, api_base=sandbox) as payments:
+    async with StripeProcessor(secret_key=SECRET_KEY, api_base=stripe_sandbox) as payments:
         charge = await payments.charge(
             idempotency_key=uuid.uuid4().hex,
             amount_minor=4_000,
@@ -77,9 +65,9 @@ async def test_a_disputed_charge_arrives_with_the_payments_metadata(
         def mine(requests: list[RecordedRequest]) -> list[RecordedRequest]:
             return [r for r in requests if charge.processor_id.encode() in r.body]
 
-        seen = await asyncio.to_thread(receiver.wait_for, lambda rs: bool(mine(rs)), PATH)
+        seen = await asyncio.to_thread(receiver.wait_for, lambda rs: bool(mine(rs)), WEBHOOK_PATH)
         [delivery] = mine(seen)
-        webhooks = StripeWebhooks(ENDPOINT_SECRET, payments)
+        webhooks = StripeWebhooks(WEBHOOK_SECRET, payments)
         event = await webhooks.read(delivery.body, delivery.headers["stripe-signature"])
     assert event is not None
     assert (event.kind, event.processor_id, event.metadata) == (
@@ -92,11 +80,11 @@ async def test_a_disputed_charge_arrives_with_the_payments_metadata(
 async def test_a_failed_payment_carries_its_own_metadata() -> None:
     intent = {"id": "pi_failed", "object": "payment_intent", "metadata": {"account_id": "A"}}
     payload, signature = signed(event_of("payment_intent.payment_failed", intent))
-    event = await StripeWebhooks(ENDPOINT_SECRET, NoLookup()).read(payload, signature)
+    event = await StripeWebhooks(WEBHOOK_SECRET, NoLookup()).read(payload, signature)
     assert event == ProcessorEvent("charge_failed", "pi_failed", {"account_id": "A"})
     charge = {"id": "ch_1", "object": "charge", "payment_intent": "pi_2", "metadata": {"k": "v"}}
     payload, signature = signed(event_of("charge.failed", charge))
-    failed = verify(payload, signature, ENDPOINT_SECRET)
+    failed = verify(payload, signature, WEBHOOK_SECRET)
     assert failed is not None
     assert (failed.kind, failed.processor_id, failed.metadata) == (
         "charge_failed",
@@ -116,20 +104,20 @@ def test_a_payment_that_succeeded_carries_the_amount_received() -> None:
         "metadata": {"account_id": "A", "payment_key": "pg-pay-1"},
     }
     payload, signature = signed(event_of("payment_intent.succeeded", intent))
-    assert verify(payload, signature, ENDPOINT_SECRET) == ProcessorEvent(
+    assert verify(payload, signature, WEBHOOK_SECRET) == ProcessorEvent(
         "charge_succeeded", "pi_later", {"account_id": "A", "payment_key": "pg-pay-1"}, 2_550, "USD"
     )
     nothing = {**intent, "amount_received": 0}
     payload, signature = signed(event_of("payment_intent.succeeded", nothing))
     with pytest.raises(WebhookRejected) as rejected:
-        verify(payload, signature, ENDPOINT_SECRET)
+        verify(payload, signature, WEBHOOK_SECRET)
     assert rejected.value.reason == "malformed"
 
 
 def test_other_event_types_are_acknowledged_and_ignored() -> None:
     intent = {"id": "pi_ok", "object": "payment_intent", "metadata": {}}
     payload, signature = signed(event_of("payment_intent.created", intent))
-    assert verify(payload, signature, ENDPOINT_SECRET) is None
+    assert verify(payload, signature, WEBHOOK_SECRET) is None
 
 
 def test_forged_tampered_stale_or_unsigned_webhooks_are_rejected() -> None:
@@ -147,7 +135,7 @@ def test_forged_tampered_stale_or_unsigned_webhooks_are_rejected() -> None:
     for reason, attempts in cases.items():
         for body, header in attempts:
             with pytest.raises(WebhookRejected) as rejected:
-                verify(body, header, ENDPOINT_SECRET)
+                verify(body, header, WEBHOOK_SECRET)
             assert rejected.value.reason == reason
 
 
@@ -155,16 +143,16 @@ def test_a_signed_payload_that_is_not_an_event_is_malformed() -> None:
     not_json = b"{not json"
     at = int(time.time())
     with pytest.raises(WebhookRejected) as rejected:
-        verify(not_json, stripe_signature(ENDPOINT_SECRET, at, not_json), ENDPOINT_SECRET)
+        verify(not_json, stripe_signature(WEBHOOK_SECRET, at, not_json), WEBHOOK_SECRET)
     assert rejected.value.reason == "malformed"
     not_an_event = b"{}"
     with pytest.raises(WebhookRejected) as rejected:
-        verify(not_an_event, stripe_signature(ENDPOINT_SECRET, at, not_an_event), ENDPOINT_SECRET)
+        verify(not_an_event, stripe_signature(WEBHOOK_SECRET, at, not_an_event), WEBHOOK_SECRET)
     assert rejected.value.reason == "malformed"
     no_intent = {"id": "dp_2", "object": "dispute", "metadata": {}}
     payload, signature = signed(event_of("charge.dispute.created", no_intent))
     with pytest.raises(WebhookRejected) as rejected:
-        verify(payload, signature, ENDPOINT_SECRET)
+        verify(payload, signature, WEBHOOK_SECRET)
     assert rejected.value.reason == "malformed"
 
 
@@ -172,4 +160,4 @@ async def test_an_unreachable_lookup_is_transient_so_stripe_delivers_again() -> 
     dispute = {"id": "dp_3", "object": "dispute", "payment_intent": "pi_3", "metadata": {}}
     payload, signature = signed(event_of("charge.dispute.created", dispute))
     with pytest.raises(ProcessorUnavailable):
-        await StripeWebhooks(ENDPOINT_SECRET, Unreachable()).read(payload, signature)
+        await StripeWebhooks(WEBHOOK_SECRET, Unreachable()).read(payload, signature)

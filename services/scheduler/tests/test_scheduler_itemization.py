@@ -4,26 +4,17 @@ figures, in every language; the lines add up to the balance now, payments here i
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 
 import pytest
 from dunning_core.contracts.common import Channel
-from dunning_core.contracts.events import Itemization
 from dunning_scheduler.adapters.rendering import Renderer
 from dunning_scheduler.domain import reactions
 from dunning_scheduler.domain.planning import plan_due
 from dunning_scheduler.policy.loader import default_policy
+from dunning_testkit.ledger import ITEMIZATION
 from dunning_testkit.scheduler import IDENTITY, NOW, account_opened, consumer, debt
 
 POLICY = default_policy()
-ITEMIZATION = Itemization(
-    itemization_date=date(2025, 10, 31),
-    basis="charge_off",
-    amount_minor=110_000,
-    interest_minor=12_025,
-    fees_minor=3_500,
-    payments_minor=2_075,
-)  # 1,234.50 owed by these figures
 
 
 def formal_notice(locale: str, balance_minor: int, itemized: bool = True) -> str:

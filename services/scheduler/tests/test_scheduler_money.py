@@ -42,6 +42,15 @@ def on_plan() -> MoneyReaction:
     return react(case, plan_agreed())
 
 
+def every_installment_paid(case: Case) -> Case:
+    """The plan's three installments paid, PAY-1 to PAY-3, the last leaving nothing owed."""
+    for seq, remaining in ((1, 82_304), (2, 41_152), (3, 0)):
+        case = react(
+            case, payment(remaining, payment_id=f"PAY-{seq}", plan_id="PLAN-1", installments=[seq])
+        ).case
+    return case
+
+
 def test_a_plan_pauses_and_plans_a_reminder_days_before_each_installment() -> None:
     reaction = on_plan()
     assert reaction.case.paused_reason == PauseReason.PLAN
@@ -134,11 +143,7 @@ def test_a_broken_plan_lifts_the_pause_and_escalation_resumes_at_the_named_stage
 
 def test_a_kept_plan_ends_resolved_and_never_escalates() -> None:
     planned = on_plan()
-    case = planned.case
-    for seq, remaining in ((1, 82_304), (2, 41_152), (3, 0)):
-        case = react(
-            case, payment(remaining, payment_id=f"PAY-{seq}", plan_id="PLAN-1", installments=[seq])
-        ).case
+    case = every_installment_paid(planned.case)
     done = react(case, plan_completed()).case
     assert done.status == CaseStatus.RESOLVED
     assert PauseReason.PLAN not in done.pause_reasons
@@ -148,11 +153,7 @@ def test_a_kept_plan_ends_resolved_and_never_escalates() -> None:
 
 def test_a_plan_completed_again_after_a_reversal_is_applied_again() -> None:
     planned = on_plan()
-    case = planned.case
-    for seq, remaining in ((1, 82_304), (2, 41_152), (3, 0)):
-        case = react(
-            case, payment(remaining, payment_id=f"PAY-{seq}", plan_id="PLAN-1", installments=[seq])
-        ).case
+    case = every_installment_paid(planned.case)
     done = react(case, plan_completed(by_payment_id="PAY-3")).case
     reopened = react(done, account_reopened(by_payment_id="PAY-3")).case
     assert reopened.status == CaseStatus.ACTIVE

@@ -15,6 +15,7 @@ from dunning_channels.domain import (
     LookupFailed,
     Rate,
     RetryPolicy,
+    SendGuard,
     SendOutcome,
     next_turn,
 )
@@ -226,6 +227,29 @@ class MemoryRetryQueue:
         return step_id in self.items
 
 
+class MemoryJournal:
+    """A ``SendJournal`` fake: the steps with an intent (what a restore after a Redis loss
+    would reserve) and the steps withdrawn, in order. A test changes a step's part in a
+    subclass."""
+
+    def __init__(self) -> None:
+        self.intents: set[str] = set()
+        self.withdrawn: list[str] = []
+
+    async def intend(self, item: Parked, reconcile_at: float) -> None:
+        self.intents.add(item.step_id)
+
+    async def settled(self, item: Parked) -> None:
+        return None
+
+    async def abandon(self, step_id: str) -> None:
+        self.intents.discard(step_id)
+        self.withdrawn.append(step_id)
+
+    async def restore_if_lost(self) -> bool:
+        return False
+
+
 class MemoryPacer:
     """``Pacer`` in a dictionary of the buckets' arrival times."""
 
@@ -296,6 +320,7 @@ def rig(
     concurrency: int = 32,
     policy: RetryPolicy | None = None,
     pacing: Pacing | None = None,
+    guard: SendGuard | None = None,
 ) -> Rig:
     """A ``SendApprovals`` for the sms channel on in-memory fakes and a fake wall clock."""
     records = records or MemorySendRecords()
@@ -314,6 +339,7 @@ def rig(
         dead_letters=dead,
         policy=policy,
         pacing=pacing,
+        guard=guard,
         concurrency=concurrency,
         wall=wall,
         rand=lambda: 0.5,

@@ -15,7 +15,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -28,10 +28,12 @@ from dunning_core.contracts.events import (
     Decision,
     DeliveryStatus,
     DeliveryUpdated,
+    Itemization,
     RuleFinding,
     StepDecided,
 )
 from dunning_core.contracts.ids import step_id
+from dunning_core.runtime.clock import Clock
 from dunning_core.runtime.kafka import EventProducer
 from dunning_ledger.bootstrap import Ledger, build_ledger
 from dunning_ledger.config import LedgerSettings
@@ -63,15 +65,24 @@ def quiet_settings(database_url: str, topic_prefix: str) -> LedgerSettings:
 
 
 @asynccontextmanager
-async def quiet_ledger(database_url: str, topic_prefix: str) -> AsyncIterator[Ledger]:
-    """A ledger with neither relay nor consumers, started: events reach it through
-    ``consume``."""
-    built = build_ledger(quiet_settings(database_url, topic_prefix))
+async def started_ledger(
+    settings: LedgerSettings, clock: Clock | None = None
+) -> AsyncIterator[Ledger]:
+    """``build_ledger(settings, clock)`` with its runtime started, and stopped on leaving."""
+    built = build_ledger(settings, clock)
     await built.runtime.start()
     try:
         yield built
     finally:
         await built.runtime.stop()
+
+
+@asynccontextmanager
+async def quiet_ledger(database_url: str, topic_prefix: str) -> AsyncIterator[Ledger]:
+    """A ledger with neither relay nor consumers, started: events reach it through
+    ``consume``."""
+    async with started_ledger(quiet_settings(database_url, topic_prefix)) as built:
+        yield built
 
 
 async def consume(ledger: Ledger, *envelopes: Envelope) -> int:
@@ -141,6 +152,29 @@ class StepStory:
             status=status,
             occurred_at=at,
         )
+
+
+# The creditor's figures of a charged-off debt (Regulation F's itemization) as import
+# columns, and as the itemization they make: 1,234.50 owed by these figures.
+ITEMIZED = {
+    "balance": "1234.50",
+    "itemization_date": "2025-10-31",
+    "itemization_basis": "Charge_Off",
+    "itemization_amount": "1100.00",
+    "itemization_interest": "120.25",
+    "itemization_fees": "35.00",
+    "itemization_payments": "20.75",
+    "itemization_credits": "0",
+}
+ITEMIZATION = Itemization(
+    itemization_date=date(2025, 10, 31),
+    basis="charge_off",
+    amount_minor=110_000,
+    interest_minor=12_025,
+    fees_minor=3_500,
+    payments_minor=2_075,
+    credits_minor=0,
+)
 
 
 def required_row(n: int, balance: str = "100.00", **overrides: str) -> dict[str, str]:
@@ -252,10 +286,11 @@ async def scalar(database: str, sql: str, *args: Any) -> Any:
 UNREACHABLE = "postgresql+asyncpg://dunning:dunning@127.0.0.1:9/nowhere"
 
 
-def memory_ledger_app(memory: MemoryLedger | None = None) -> FastAPI:
-    """The ledger's real routes over in-memory tables (a fresh ``MemoryLedger`` by default)."""
+def memory_ledger_app(memory: MemoryLedger | None = None, clock: Clock | None = None) -> FastAPI:
+    """The ledger's real routes over in-memory tables (a fresh ``MemoryLedger`` by default),
+    at ``clock``'s time if given."""
     settings = LedgerSettings(database_url=UNREACHABLE)
-    return build_ledger(settings, transactions=memory or MemoryLedger()).app
+    return build_ledger(settings, clock, transactions=memory or MemoryLedger()).app
 
 
 @asynccontextmanager
@@ -265,4 +300,17 @@ async def ledger_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(
         transport=transport, base_url="http://ledger", headers=auth_headers()
     ) as client:
+        yield client
+
+
+@asynccontextmanager
+async def memory_ledger_client(
+    memory: MemoryLedger, clock: Clock, accounts: int = 2
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A ``ledger_client`` of the routes over ``memory`` at ``clock``'s time, the accounts
+    ``required_row(1)`` to ``required_row(accounts)`` imported first."""
+    async with ledger_client(memory_ledger_app(memory, clock)) as client:
+        rows = [required_row(n) for n in range(1, accounts + 1)]
+        response = await client.post("/v1/accounts/import", json={"accounts": rows})
+        assert response.status_code == 200, response.text
         yield client

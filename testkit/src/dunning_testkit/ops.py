@@ -183,11 +183,22 @@ class FakeSessionStore:
         self.values.pop(key, None)
 
 
-def dashboard_over_fakes(settings: OpsSettings, **ports: Any) -> FastAPI:
-    """The dashboard with a fake of every port but those given (``sessions=None``: Redis)."""
-    fakes: dict[str, Any] = {
-        "keys": FakeKeys(), "ledger": FakeLedger(), "gate": FakeGate(),
-        "scheduler": FakeScheduler(), "probes": FakeProbes(), "dead_letters": FakeDeadLetters(),
-        "sessions": FakeSessionStore(),
-    }  # fmt: skip
-    return build(settings, **{**fakes, **ports})
+@dataclass
+class OpsFakes:
+    """Every port of the dashboard faked; a test gives the ones it sets or looks at."""
+
+    keys: FakeKeys = field(default_factory=FakeKeys)
+    ledger: FakeLedger = field(default_factory=FakeLedger)
+    gate: FakeGate = field(default_factory=FakeGate)
+    scheduler: FakeScheduler = field(default_factory=FakeScheduler)
+    probes: FakeProbes = field(default_factory=FakeProbes)
+    dead_letters: FakeDeadLetters = field(default_factory=FakeDeadLetters)
+    sessions: FakeSessionStore | None = field(default_factory=FakeSessionStore)  # None: Redis
+
+    def app(self, settings: OpsSettings | None = None) -> FastAPI:
+        """The dashboard over these fakes."""
+        return build(
+            settings or OpsSettings(session_key="a-session-key-for-tests"), keys=self.keys,
+            ledger=self.ledger, gate=self.gate, scheduler=self.scheduler, probes=self.probes,
+            dead_letters=self.dead_letters, sessions=self.sessions,
+        )  # fmt: skip

@@ -6,7 +6,7 @@ loop, on a free loopback port, so synchronous SDK calls from a test cannot block
 few, to exercise the sandbox's retries. `recording_server`, `sandbox_server` and
 `slow_server` serve the three the provider tests use; the fixtures ``receiver`` and
 ``slow`` (a pytest plugin, registered by the root conftest) serve one of the first and the
-last per test module.
+last per test module, and ``stripe_sandbox`` a sandbox whose Stripe events go to ``receiver``.
 """
 
 from __future__ import annotations
@@ -203,4 +203,22 @@ def receiver() -> Iterator[WebhookRecorder]:
 def slow() -> Iterator[str]:
     """A `slow_server` for the test module."""
     with slow_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def stripe_sandbox(request: pytest.FixtureRequest, receiver: WebhookRecorder) -> Iterator[str]:
+    """A `sandbox_server` for the test module, with its SECRET_KEY, whose Stripe events are
+    signed with its WEBHOOK_SECRET and go to ``receiver`` at its WEBHOOK_PATH: disputes 50 ms
+    after the payment, delayed cards settled 100 ms after, refused deliveries tried again
+    20 ms on."""
+    module = request.module
+    with sandbox_server(
+        stripe_secret_key=module.SECRET_KEY,
+        stripe_webhook_url=receiver.base_url + module.WEBHOOK_PATH,
+        stripe_webhook_secret=module.WEBHOOK_SECRET,
+        stripe_dispute_delay_ms=50,
+        stripe_processing_delay_ms=100,
+        callback_retry_base_ms=20,
+    ) as url:
         yield url

@@ -4,6 +4,7 @@ tables, and the timeline's printable page or PDF written to a file."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -29,6 +30,31 @@ def ledger_get(ledger: str, path: str, params: dict[str, Any] | None = None) -> 
     if response.status_code >= 400:
         fail(f"the ledger answered {response.status_code}: {error_message(response)}")
     return response.json()
+
+
+def print_pages(
+    ledger: str,
+    path: str,
+    params: dict[str, Any],
+    pages: int,
+    items: str,
+    table: Callable[[list[dict[str, Any]]], Table],
+) -> None:
+    """GET a listing with the options given (None: left out), following ``next_cursor`` for
+    ``pages`` pages at most; print its ``items`` as ``table`` draws them, and how many."""
+    params = {k: v for k, v in params.items() if v is not None}
+    rows: list[dict[str, Any]] = []
+    page: dict[str, Any] = {"next_cursor": None}
+    for _ in range(max(pages, 1)):
+        page = ledger_get(ledger, path, params)
+        rows += page[items]
+        if page["next_cursor"] is None:
+            break
+        params["cursor"] = page["next_cursor"]
+    console = Console()
+    console.print(table(rows))
+    more = " (more: raise --pages)" if page["next_cursor"] else ""
+    console.print(f"{len(rows)} {items[:-1]}(s) as of {page.get('as_of', '')}{more}")
 
 
 def accounts_table(hits: list[dict[str, Any]]) -> Table:
@@ -73,19 +99,7 @@ def search(
         "balance_max": balance_max, "currency": currency, "days_past_due_min": dpd_min,
         "days_past_due_max": dpd_max, "limit": limit,
     }  # fmt: skip
-    params = {k: v for k, v in params.items() if v is not None}
-    hits: list[dict[str, Any]] = []
-    page: dict[str, Any] = {"next_cursor": None}
-    for _ in range(max(pages, 1)):
-        page = ledger_get(ledger, "/v1/accounts", params)
-        hits += page["accounts"]
-        if page["next_cursor"] is None:
-            break
-        params["cursor"] = page["next_cursor"]
-    console = Console()
-    console.print(accounts_table(hits))
-    more = " (more: raise --pages)" if page["next_cursor"] else ""
-    console.print(f"{len(hits)} account(s) as of {page.get('as_of', '')}{more}")
+    print_pages(ledger, "/v1/accounts", params, pages, "accounts", accounts_table)
 
 
 def _words(e: dict[str, Any]) -> list[str]:

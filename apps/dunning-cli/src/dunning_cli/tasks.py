@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from dunning_cli.accounts import LEDGER, LedgerUrl, ledger_get
+from dunning_cli.accounts import LEDGER, LedgerUrl, print_pages
 from dunning_cli.client import error_message, fail, request
 
 tasks = typer.Typer(no_args_is_help=True, help="Agent tasks: call-backs and replies to review.")
@@ -72,19 +72,7 @@ def list_tasks(
         "status": status, "kind": kind, "account_id": account_id, "due_before": due_before,
         "limit": limit,
     }  # fmt: skip
-    params = {k: v for k, v in params.items() if v is not None}
-    rows: list[dict[str, Any]] = []
-    page: dict[str, Any] = {"next_cursor": None}
-    for _ in range(max(pages, 1)):
-        page = ledger_get(ledger, "/v1/tasks", params)
-        rows += page["tasks"]
-        if page["next_cursor"] is None:
-            break
-        params["cursor"] = page["next_cursor"]
-    console = Console()
-    console.print(tasks_table(rows))
-    more = " (more: raise --pages)" if page["next_cursor"] else ""
-    console.print(f"{len(rows)} task(s) as of {page.get('as_of', '')}{more}")
+    print_pages(ledger, "/v1/tasks", params, pages, "tasks", tasks_table)
 
 
 @tasks.command()

@@ -68,9 +68,6 @@ def build(
     )
     runtime = ServiceRuntime("compliance-gate")
 
-    async def nothing() -> None:
-        return None
-
     async def close_redis() -> None:
         await redis.aclose()
 
@@ -79,7 +76,7 @@ def build(
         report["policy_version"] = policy.policy_version
         return report
 
-    runtime.add(Component("redis", nothing, close_redis))
+    runtime.add_closing("redis", close_redis)
     runtime.add(Component("producer", producer.start, producer.stop))
 
     async def start_pipeline() -> None:

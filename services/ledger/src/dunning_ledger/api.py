@@ -21,7 +21,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dunning_ledger.accounts.api import JSON_ONLY, AccountId
+from dunning_ledger.accounts.api import AccountId
 from dunning_ledger.accounts.changes import ChangeService
 from dunning_ledger.accounts.pauses import PauseService
 from dunning_ledger.accounts.schemas import AccountOut
@@ -55,6 +55,7 @@ from dunning_ledger.plans.schemas import PlanIn, PlanOut
 from dunning_ledger.plans.service import PlanService
 from dunning_ledger.portfolio.service import PortfolioService
 from dunning_ledger.promises.service import PromiseService
+from dunning_ledger.replay import create_route, created_or_replayed
 from dunning_ledger.tasks.service import TaskService
 
 log = logging.getLogger(__name__)
@@ -214,12 +215,12 @@ def router() -> APIRouter:
     async def step(step_id: StepId, service: Service) -> StepRecordOut:
         return StepRecordOut.of(await service.communications.step(step_id))
 
-    @api.post(
+    @create_route(
+        api,
         "/accounts/{account_id}/payments",
-        response_model=PaymentOut,
-        status_code=201,
-        dependencies=JSON_ONLY,
-        responses={**_ERRORS, 200: {"model": PaymentOut, "description": "Already recorded"}},
+        PaymentOut,
+        errors=_ERRORS,
+        replayed="Already recorded",
         summary="Record a payment (idempotent by payment_id)",
         description="Applied to the active plan's earliest unpaid installments, an open "
         "promise and an open settlement; what goes beyond the balance is kept as a credit.",
@@ -228,16 +229,14 @@ def router() -> APIRouter:
         who: Cashier, account_id: AccountId, body: PaymentIn, service: Service, response: Response
     ) -> PaymentOut:
         result = await service.payments.record_payment(account_id, body, recorded_by=who.name)
-        if result.replayed:
-            response.status_code = 200
-        return PaymentOut.of(result.payment, result.replayed)
+        return PaymentOut.of(result.payment, created_or_replayed(response, result.replayed))
 
-    @api.post(
+    @create_route(
+        api,
         "/accounts/{account_id}/plans",
-        response_model=PlanOut,
-        status_code=201,
-        dependencies=JSON_ONLY,
-        responses={**_ERRORS, 200: {"model": PlanOut, "description": "Already agreed"}},
+        PlanOut,
+        errors=_ERRORS,
+        replayed="Already agreed",
         summary="Agree a payment plan from an offer or its terms (idempotent by plan_id)",
         description=(PlanIn.__doc__ or "").replace("\n    ", " "),
     )
@@ -245,16 +244,15 @@ def router() -> APIRouter:
         who: PlanAgent, account_id: AccountId, body: PlanIn, service: Service, response: Response
     ) -> PlanOut:
         result = await service.plans.agree_plan(account_id, body, recorded_by=who.name)
-        if result.replayed:
-            response.status_code = 200
-        return PlanOut.of(result.plan, result.replayed, result.installments)
+        replayed = created_or_replayed(response, result.replayed)
+        return PlanOut.of(result.plan, replayed, result.installments)
 
-    @api.post(
+    @create_route(
+        api,
         "/accounts/{account_id}/signals",
-        response_model=SignalOut,
-        status_code=201,
-        dependencies=JSON_ONLY,
-        responses={**_ERRORS, 200: {"model": SignalOut, "description": "Already recorded"}},
+        SignalOut,
+        errors=_ERRORS,
+        replayed="Already recorded",
         summary="Record an operator-entered signal (dispute, cease, attorney, ...)",
     )
     async def record_signal(
@@ -265,8 +263,7 @@ def router() -> APIRouter:
         response: Response,
     ) -> SignalOut:
         result = await service.communications.record_signal(account_id, body, recorded_by=who.name)
-        if result.replayed:
-            response.status_code = 200
+        created_or_replayed(response, result.replayed)
         return SignalOut.model_validate(result)
 
     @api.get("/summary", summary="Counts for the demo", responses=_ERRORS, dependencies=READ)

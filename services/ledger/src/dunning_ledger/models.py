@@ -47,6 +47,26 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSONB, datetime: Instant}
 
 
+class _OfAccount:
+    """The columns a money row opens with: its account (a key into ``accounts``), the debt
+    and the currency."""
+
+    account_id: Mapped[str] = mapped_column(Text, ForeignKey("accounts.account_id"))
+    debt_id: Mapped[str] = mapped_column(Text)
+    currency: Mapped[str] = mapped_column(String(3))
+
+
+class _Arrangement(_OfAccount):
+    """A promise or a settlement: an amount to pay by a date, paid toward until it ends."""
+
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    paid_minor: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    status: Mapped[str] = mapped_column(Text)
+    ended_at: Mapped[datetime | None] = mapped_column()
+    source: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str | None] = mapped_column(Text)
+
+
 class Account(ItemizationColumns, Base):
     """One account and its debt; ``debt`` and ``consumer`` are the imported snapshot."""
 
@@ -117,15 +137,12 @@ class AccountNote(Base):
     recorded_by: Mapped[str | None] = mapped_column(Text)
 
 
-class Payment(Base):
+class Payment(_OfAccount, Base):
     __tablename__ = "payments"
     __table_args__ = (Index(None, "account_id", "received_at"),)
 
     payment_id: Mapped[str] = mapped_column(Text, primary_key=True)
-    account_id: Mapped[str] = mapped_column(Text, ForeignKey("accounts.account_id"))
-    debt_id: Mapped[str] = mapped_column(Text)
     amount_minor: Mapped[int] = mapped_column(BigInteger)
-    currency: Mapped[str] = mapped_column(String(3))
     method: Mapped[str] = mapped_column(Text)
     remaining_balance_minor: Mapped[int] = mapped_column(BigInteger)
     received_at: Mapped[datetime]
@@ -136,7 +153,7 @@ class Payment(Base):
     allocation: Mapped[dict[str, Any] | None]
 
 
-class PaymentPlan(Base):
+class PaymentPlan(_OfAccount, Base):
     __tablename__ = "payment_plans"
     __table_args__ = (
         Index(None, "account_id", "agreed_at"),
@@ -144,10 +161,7 @@ class PaymentPlan(Base):
     )
 
     plan_id: Mapped[str] = mapped_column(Text, primary_key=True)
-    account_id: Mapped[str] = mapped_column(Text, ForeignKey("accounts.account_id"))
-    debt_id: Mapped[str] = mapped_column(Text)
     instalment_minor: Mapped[int] = mapped_column(BigInteger)
-    currency: Mapped[str] = mapped_column(String(3))
     instalments: Mapped[int] = mapped_column(Integer)
     first_due: Mapped[date] = mapped_column(Date)
     agreed_at: Mapped[datetime]
@@ -181,7 +195,7 @@ class PlanInstallment(Base):
     missed_at: Mapped[datetime | None]
 
 
-class Promise(Base):
+class Promise(_Arrangement, Base):
     """A promise to pay an amount by a date: open, kept or broken."""
 
     __tablename__ = "promises"
@@ -191,20 +205,11 @@ class Promise(Base):
     )
 
     promise_id: Mapped[str] = mapped_column(Text, primary_key=True)
-    account_id: Mapped[str] = mapped_column(Text, ForeignKey("accounts.account_id"))
-    debt_id: Mapped[str] = mapped_column(Text)
-    amount_minor: Mapped[int] = mapped_column(BigInteger)
-    currency: Mapped[str] = mapped_column(String(3))
     due_on: Mapped[date] = mapped_column(Date)
-    paid_minor: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
-    status: Mapped[str] = mapped_column(Text)
     made_at: Mapped[datetime]
-    ended_at: Mapped[datetime | None]
-    source: Mapped[str | None] = mapped_column(Text)
-    recorded_by: Mapped[str | None] = mapped_column(Text)
 
 
-class Settlement(Base):
+class Settlement(_Arrangement, Base):
     """A lump sum below the balance, to be paid by a date: open, paid or lapsed."""
 
     __tablename__ = "settlements"
@@ -214,19 +219,10 @@ class Settlement(Base):
     )
 
     settlement_id: Mapped[str] = mapped_column(Text, primary_key=True)
-    account_id: Mapped[str] = mapped_column(Text, ForeignKey("accounts.account_id"))
-    debt_id: Mapped[str] = mapped_column(Text)
-    amount_minor: Mapped[int] = mapped_column(BigInteger)
-    currency: Mapped[str] = mapped_column(String(3))
     balance_minor: Mapped[int] = mapped_column(BigInteger)  # when agreed
     pay_by: Mapped[date] = mapped_column(Date)
-    paid_minor: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
-    status: Mapped[str] = mapped_column(Text)
     offer_id: Mapped[str | None] = mapped_column(Text)
     agreed_at: Mapped[datetime]
-    ended_at: Mapped[datetime | None]
-    source: Mapped[str | None] = mapped_column(Text)
-    recorded_by: Mapped[str | None] = mapped_column(Text)
 
 
 class PaymentReversal(Base):

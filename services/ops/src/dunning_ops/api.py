@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import httpx
 from dunning_core.runtime.auth import AuthError
+from dunning_core.runtime.page_headers import page_headers
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
@@ -27,15 +28,11 @@ from dunning_ops.sessions import Session, Sessions
 
 log = logging.getLogger(__name__)
 
-HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
+HEADERS = page_headers(
+    "default-src 'none'; script-src 'self'; style-src 'self'; "
     "img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-    "base-uri 'none'",
-}
+    "base-uri 'none'"
+)
 
 
 class SignInNeeded(Exception):

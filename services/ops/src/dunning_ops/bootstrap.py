@@ -27,10 +27,6 @@ from dunning_ops.service import Ops, Upstreams
 from dunning_ops.sessions import Sessions
 
 
-async def nothing() -> None:
-    return None
-
-
 def build(
     settings: OpsSettings,
     *,
@@ -55,20 +51,20 @@ def build(
         keys = app.state.verifier
     if ledger is None:
         ledger_client = HttpLedger.connect(settings.ledger_url, settings.timeout_s)
-        runtime.add(Component("ledger-client", nothing, ledger_client.aclose))
+        runtime.add_closing("ledger-client", ledger_client.aclose)
         ledger = ledger_client
     if gate is None:
         gate_client = HttpGate.connect(settings.gate_url, settings.timeout_s)
-        runtime.add(Component("gate-client", nothing, gate_client.aclose))
+        runtime.add_closing("gate-client", gate_client.aclose)
         gate = gate_client
     if scheduler is None:
         scheduler_client = HttpScheduler.connect(settings.scheduler_url, settings.timeout_s)
-        runtime.add(Component("scheduler-client", nothing, scheduler_client.aclose))
+        runtime.add_closing("scheduler-client", scheduler_client.aclose)
         scheduler = scheduler_client
     if probes is None:
         token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
         http_probes = HttpProbes(settings.services, token, settings.timeout_s)
-        runtime.add(Component("probes", nothing, http_probes.aclose))
+        runtime.add_closing("probes", http_probes.aclose)
         probes = http_probes
     if dead_letters is None:
         kafka = KafkaDeadLetters(settings.kafka_bootstrap, settings.topic_prefix)
@@ -80,7 +76,7 @@ def build(
         async def close_redis() -> None:
             await redis.aclose()
 
-        runtime.add(Component("sessions", nothing, close_redis))
+        runtime.add_closing("sessions", close_redis)
         sessions = RedisSessionStore(redis, settings.topic_prefix)
     assert keys is not None
     signing = (

@@ -12,6 +12,7 @@ import logging
 from typing import Annotated
 
 import httpx
+from dunning_core.runtime.page_headers import page_headers
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -22,14 +23,10 @@ from dunning_portal.service import Portal, Problem, Refused
 
 log = logging.getLogger(__name__)
 
-HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-}
+HEADERS = page_headers(
+    "default-src 'none'; style-src 'unsafe-inline'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 REFUSED_STATUS = {"forged": 403, "expired": 410}
 
 Lang = Annotated[str | None, Query(pattern="^(en|es|zh)$")]

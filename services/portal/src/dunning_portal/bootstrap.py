@@ -6,7 +6,7 @@ Tests pass their own ``ledger`` and ``processor`` (fakes of ours) and a clock.
 from __future__ import annotations
 
 from dunning_core.runtime.clock import Clock, clock_from
-from dunning_core.runtime.service import Component, ServiceRuntime, health_router, lifespan_for
+from dunning_core.runtime.service import ServiceRuntime, health_router, lifespan_for
 from dunning_core.runtime.telemetry import observe
 from fastapi import FastAPI
 
@@ -47,10 +47,6 @@ class NoProcessor:
         )
 
 
-async def nothing() -> None:
-    return None
-
-
 def build(
     settings: PortalSettings,
     *,
@@ -68,14 +64,14 @@ def build(
             settings.ledger_api_key.get_secret_value() if settings.ledger_api_key else None,
             settings.ledger_timeout_s,
         )
-        runtime.add(Component("ledger-client", nothing, client.aclose))
+        runtime.add_closing("ledger-client", client.aclose)
         ledger = client
     if processor is None and settings.stripe_secret_key is not None:
         stripe = StripeProcessor(
             secret_key=settings.stripe_secret_key.get_secret_value(),
             api_base=settings.stripe_api_base,
         )
-        runtime.add(Component("stripe-client", nothing, stripe.aclose))
+        runtime.add_closing("stripe-client", stripe.aclose)
         processor = stripe
         if webhooks is None and settings.stripe_webhook_secret is not None:
             webhooks = StripeWebhooks(settings.stripe_webhook_secret.get_secret_value(), stripe)

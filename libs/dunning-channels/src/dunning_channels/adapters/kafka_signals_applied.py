@@ -16,6 +16,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -53,6 +54,7 @@ class KafkaSignalsApplied:
         self._round: _Round | None = None
         self._known: list[TopicPartition] = []
         self._known_until = 0.0
+        self._coordinator: int | None = None  # the group's coordinator, found once
         self._started = False  # on first use: a broker away at start-up holds sends, not boot
         self.rounds = 0
         self.waits = 0  # rounds that found the group behind at least once
@@ -107,9 +109,7 @@ class KafkaSignalsApplied:
         ends = await self._consumer.end_offsets(partitions)
         waited = False
         while True:
-            committed = await self._admin.list_consumer_group_offsets(
-                self.group_id, partitions=partitions
-            )
+            committed = await self._committed(partitions)
             behind = [
                 tp.partition
                 for tp in partitions
@@ -122,6 +122,21 @@ class KafkaSignalsApplied:
             if not waited:
                 waited, self.waits = True, self.waits + 1
             await asyncio.sleep(self.poll_s)
+
+    async def _committed(self, partitions: list[TopicPartition]) -> dict[TopicPartition, Any]:
+        """The group's committed offsets. Its coordinator is looked up once, not on every
+        round (a FindCoordinator each round was 6 % of a busy sms worker's samples), and
+        again after any error: a coordinator that moved answers NotCoordinator."""
+        if self._coordinator is None:
+            self._coordinator = await self._admin.find_coordinator(self.group_id)
+        try:
+            committed: dict[TopicPartition, Any] = await self._admin.list_consumer_group_offsets(
+                self.group_id, self._coordinator, partitions
+            )
+            return committed
+        except KafkaError:
+            self._coordinator = None
+            raise
 
     async def _partitions(self) -> list[TopicPartition]:
         """The topic's partitions, asked again after a minute (partitions can be added)."""

@@ -34,6 +34,12 @@ SettledHow = Literal["paid_in_full", "settlement", "plan_completed"]
 _ID = Field(min_length=1, max_length=64)
 
 
+class PaymentsEvent(Event):
+    """Base of every payments.v1 event: they all travel on the one topic."""
+
+    topic: ClassVar[str] = "payments.v1"
+
+
 class Installment(Frozen):
     """One installment of a plan: its number (from 1), due date and amount."""
 
@@ -42,11 +48,10 @@ class Installment(Frozen):
     amount: Money
 
 
-class PaymentReceived(Event):
+class PaymentReceived(PaymentsEvent):
     """Sent when the ledger has durably recorded a payment against an account."""
 
     event_type: ClassVar[str] = "payment.received.v1"
-    topic: ClassVar[str] = "payments.v1"
 
     payment_id: str = _ID
     debt_id: str
@@ -67,11 +72,10 @@ class PaymentReceived(Event):
         return (self.payment_id,)
 
 
-class PaymentReversed(Event):
+class PaymentReversed(PaymentsEvent):
     """Sent when a recorded payment is taken back (chargeback, NSF...): the balance returns."""
 
     event_type: ClassVar[str] = "payment.reversed.v1"
-    topic: ClassVar[str] = "payments.v1"
 
     payment_id: str = _ID
     debt_id: str
@@ -86,11 +90,10 @@ class PaymentReversed(Event):
         return (self.payment_id, "reversed")
 
 
-class CreditRecorded(Event):
+class CreditRecorded(PaymentsEvent):
     """Sent when a payment went beyond the balance: the excess is a credit to refund or apply."""
 
     event_type: ClassVar[str] = "credit.recorded.v1"
-    topic: ClassVar[str] = "payments.v1"
 
     payment_id: str = _ID
     debt_id: str
@@ -101,11 +104,10 @@ class CreditRecorded(Event):
         return (self.payment_id,)
 
 
-class PlanAgreed(Event):
+class PlanAgreed(PaymentsEvent):
     """Sent when a payment plan is agreed for an account's debt."""
 
     event_type: ClassVar[str] = "plan.agreed.v1"
-    topic: ClassVar[str] = "payments.v1"
 
     plan_id: str = _ID
     debt_id: str
@@ -124,11 +126,10 @@ class PlanAgreed(Event):
         return (self.plan_id,)
 
 
-class InstallmentMissed(Event):
+class InstallmentMissed(PaymentsEvent):
     """Sent when an installment is not paid in full by its due date plus the grace days."""
 
     event_type: ClassVar[str] = "installment.missed.v1"
-    topic: ClassVar[str] = "payments.v1"
 
     plan_id: str = _ID
     debt_id: str
@@ -143,11 +144,10 @@ class InstallmentMissed(Event):
         return (self.plan_id, self.seq)
 
 
-class PlanBroken(Event):
+class PlanBroken(PaymentsEvent):
     """Sent when a plan has missed as many installments as the terms allow: it has ended."""
 
     event_type: ClassVar[str] = "plan.broken.v1"
-    topic: ClassVar[str] = "payments.v1"
 
     plan_id: str = _ID
     debt_id: str
@@ -159,11 +159,10 @@ class PlanBroken(Event):
         return (self.plan_id,)
 
 
-class PlanCompleted(Event):
+class PlanCompleted(PaymentsEvent):
     """Sent when every installment of a plan is paid: it has ended."""
 
     event_type: ClassVar[str] = "plan.completed.v1"
-    topic: ClassVar[str] = "payments.v1"
 
     plan_id: str = _ID
     debt_id: str
@@ -178,11 +177,10 @@ class PlanCompleted(Event):
         return (self.plan_id,) if self.by_payment_id is None else (self.plan_id, self.by_payment_id)
 
 
-class PromiseMade(Event):
+class PromiseMade(PaymentsEvent):
     """Sent when the consumer promises to pay an amount by a date."""
 
     event_type: ClassVar[str] = "promise.made.v1"
-    topic: ClassVar[str] = "payments.v1"
 
     promise_id: str = _ID
     debt_id: str
@@ -195,11 +193,10 @@ class PromiseMade(Event):
         return (self.promise_id,)
 
 
-class PromiseKept(Event):
+class PromiseKept(PaymentsEvent):
     """Sent when payments since the promise reach its amount by its date."""
 
     event_type: ClassVar[str] = "promise.kept.v1"
-    topic: ClassVar[str] = "payments.v1"
 
     promise_id: str = _ID
     debt_id: str
@@ -211,11 +208,10 @@ class PromiseKept(Event):
         return (self.promise_id, self.payment_id)
 
 
-class PromiseBroken(Event):
+class PromiseBroken(PaymentsEvent):
     """Sent when a promise's date has passed without its amount paid."""
 
     event_type: ClassVar[str] = "promise.broken.v1"
-    topic: ClassVar[str] = "payments.v1"
 
     promise_id: str = _ID
     debt_id: str
@@ -227,11 +223,10 @@ class PromiseBroken(Event):
         return (self.promise_id,)
 
 
-class SettlementAgreed(Event):
+class SettlementAgreed(PaymentsEvent):
     """Sent when the consumer accepts a lump sum below the balance, to be paid by a date."""
 
     event_type: ClassVar[str] = "settlement.agreed.v1"
-    topic: ClassVar[str] = "payments.v1"
 
     settlement_id: str = _ID
     debt_id: str
@@ -245,12 +240,11 @@ class SettlementAgreed(Event):
         return (self.settlement_id,)
 
 
-class SettlementLapsed(Event):
+class SettlementLapsed(PaymentsEvent):
     """Sent when a settlement's pay-by date has passed without its amount paid: the offer
     is void, the whole balance is owed again and collection resumes."""
 
     event_type: ClassVar[str] = "settlement.lapsed.v1"
-    topic: ClassVar[str] = "payments.v1"
 
     settlement_id: str = _ID
     debt_id: str
@@ -265,11 +259,10 @@ class SettlementLapsed(Event):
         return (self.settlement_id,)
 
 
-class AccountSettled(Event):
+class AccountSettled(PaymentsEvent):
     """Sent when nothing more is owed: the balance reached zero, or a settlement was paid."""
 
     event_type: ClassVar[str] = "account.settled.v1"
-    topic: ClassVar[str] = "payments.v1"
 
     debt_id: str
     how: SettledHow
@@ -281,11 +274,10 @@ class AccountSettled(Event):
         return (self.debt_id, self.by_payment_id)
 
 
-class AccountReopened(Event):
+class AccountReopened(PaymentsEvent):
     """Sent when a reversal brings a balance back to a settled account."""
 
     event_type: ClassVar[str] = "account.reopened.v1"
-    topic: ClassVar[str] = "payments.v1"
 
     debt_id: str
     by_payment_id: str = Field(description="The reversed payment.")

@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 HealthCheck = Callable[[], Awaitable[dict[str, Any]]]
 
 
+async def _nothing() -> None:
+    return None
+
+
 @dataclass
 class Component:
     name: str
@@ -60,6 +64,11 @@ class ServiceRuntime:
 
     def add(self, component: Component) -> None:
         self.components.append(component)
+
+    def add_closing(self, name: str, close: Callable[[], Awaitable[None]]) -> None:
+        """A component with nothing to start and ``close`` to call when the service stops
+        (a client's connections)."""
+        self.add(Component(name, _nothing, close))
 
     def add_loop(self, name: str, loop: ConsumerLifecycle) -> None:
         async def check() -> dict[str, Any]:

@@ -56,7 +56,7 @@ def _base_inputs(facts: Facts, at: datetime) -> dict[str, Any]:
     }
 
 
-def _decision(
+def decision_of(
     verdict: Verdict,
     request: EvaluationRequest,
     policy: Policy,
@@ -66,6 +66,7 @@ def _decision(
     rule_ids: tuple[str, ...] = (),
     send_by: datetime | None = None,
 ) -> Decision:
+    """The decision on ``request``'s step under ``policy``, with its identifiers and time."""
     step = request.step
     return Decision(
         decision=verdict,
@@ -108,10 +109,10 @@ def evaluate(request: EvaluationRequest, policy: Policy) -> Decision:
     inputs = _base_inputs(facts, request.now) | ctx.notes
     blocks = [o for o in outcomes if o.action == "block"]
     if blocks:
-        return _decision("block", request, policy, outcomes, inputs, None, _unique_ids(blocks))
+        return decision_of("block", request, policy, outcomes, inputs, None, _unique_ids(blocks))
     if not outcomes:
         deadline = send_by(ctx, closes_for(*scope))
-        return _decision("allow", request, policy, outcomes, inputs, send_by=deadline)
+        return decision_of("allow", request, policy, outcomes, inputs, send_by=deadline)
 
     deferring = list(outcomes)
     candidate = _latest(outcomes)
@@ -132,4 +133,5 @@ def evaluate(request: EvaluationRequest, policy: Policy) -> Decision:
     inputs["defer_converged"] = converged
     if expected_blocks:
         inputs["blocks_expected_at_not_before"] = list(expected_blocks)
-    return _decision("defer", request, policy, deferring, inputs, candidate, _unique_ids(deferring))
+    deferred_by = _unique_ids(deferring)
+    return decision_of("defer", request, policy, deferring, inputs, candidate, deferred_by)

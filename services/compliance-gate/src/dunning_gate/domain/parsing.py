@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from dunning_gate.domain.decision import Decision, RuleOutcome
-from dunning_gate.domain.evaluate import evaluate
+from dunning_gate.domain.evaluate import decision_of, evaluate
 from dunning_gate.domain.request import EvaluationRequest
 from dunning_gate.policy.model import Policy
 from dunning_gate.policy.vocabulary import EVALUATION_ERROR, INPUT_INVALID
@@ -97,24 +97,13 @@ def evaluate_safely(request: EvaluationRequest, policy: Policy) -> Decision:
     try:
         return evaluate(request, policy)
     except Exception as exc:
-        step = request.step
         outcome = RuleOutcome(
             rule_id=EVALUATION_ERROR,
             action="block",
             explanation=f"the gate failed to evaluate this step: {type(exc).__name__}",
             inputs={"error_type": type(exc).__name__},
         )
-        return Decision(
-            decision="block",
-            rule_ids=(EVALUATION_ERROR,),
-            outcomes=(outcome,),
-            policy_version=policy.policy_version,
-            step_id=step.step_id,
-            account_id=step.account_id,
-            debt_id=step.debt_id,
-            content_hash=step.content_hash,
-            evaluated_at=request.now,
-        )
+        return decision_of("block", request, policy, [outcome], {}, rule_ids=(EVALUATION_ERROR,))
 
 
 def evaluate_raw(raw: object, policy: Policy) -> Decision:

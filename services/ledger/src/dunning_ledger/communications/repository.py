@@ -3,7 +3,7 @@ per-step log, consumer flags and disputes. The caller commits."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -104,35 +104,7 @@ class SqlCommunicationRepository:
              "decisions": f.decisions, "created_at": at, "updated_at": at}
             for f in folds
         ]  # fmt: skip
-        if not values:
-            return
-        stmt = pg_insert(_LOG)
-        log, new = _LOG.c, stmt.excluded
-        newer = (log.decided_at.is_(None)) | (new.decided_at >= log.decided_at)
-
-        def latest(column: str) -> Any:
-            return case_(newer, new[column], log[column])
-
-        await self.session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["step_id"],
-                set_={
-                    "debt_id": func.coalesce(log.debt_id, new.debt_id),
-                    "stage": func.coalesce(log.stage, new.stage),
-                    "attempt": func.coalesce(log.attempt, new.attempt),
-                    "destination": func.coalesce(log.destination, new.destination),
-                    "decision": latest("decision"),
-                    "rule_ids": latest("rule_ids"),
-                    "not_before": latest("not_before"),
-                    "policy_version": latest("policy_version"),
-                    "decided_at": latest("decided_at"),
-                    "first_decided_at": func.least(log.first_decided_at, new.first_decided_at),
-                    "decisions": log.decisions + new.decisions,
-                    "updated_at": new.updated_at,
-                },
-            ),
-            values,
-        )
+        await self._upsert(_LOG, ["step_id"], values, _decided)
 
     async def upsert_deliveries(self, folds: Iterable[DeliveryFold], at: datetime) -> None:
         values = [
@@ -144,38 +116,7 @@ class SqlCommunicationRepository:
              "last_event_at": f.last_event_at, "created_at": at, "updated_at": at}
             for f in folds
         ]  # fmt: skip
-        if not values:
-            return
-        stmt = pg_insert(_LOG)
-        log, new = _LOG.c, stmt.excluded
-        forward = new.delivery_rank > log.delivery_rank  # status only moves forward
-
-        def advanced(column: str) -> Any:
-            return case_(forward, new[column], log[column])
-
-        await self.session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["step_id"],
-                set_={
-                    "delivery_status": advanced("delivery_status"),
-                    "delivery_rank": func.greatest(log.delivery_rank, new.delivery_rank),
-                    "status_at": advanced("status_at"),
-                    "provider": advanced("provider"),
-                    "error_code": advanced("error_code"),
-                    "error_detail": advanced("error_detail"),
-                    "provider_message_id": func.coalesce(
-                        log.provider_message_id, new.provider_message_id
-                    ),
-                    "accepted_at": func.least(log.accepted_at, new.accepted_at),
-                    "sent_at": func.least(log.sent_at, new.sent_at),
-                    "delivered_at": func.least(log.delivered_at, new.delivered_at),
-                    "failed_at": func.least(log.failed_at, new.failed_at),
-                    "last_event_at": func.greatest(log.last_event_at, new.last_event_at),
-                    "updated_at": new.updated_at,
-                },
-            ),
-            values,
-        )
+        await self._upsert(_LOG, ["step_id"], values, _delivered)
 
     async def upsert_flags(self, changes: Iterable[FlagChange], at: datetime) -> None:
         values = [
@@ -184,27 +125,33 @@ class SqlCommunicationRepository:
              "source": c.source, "channel": c.channel, "detail": c.detail, "recorded_at": at}
             for c in changes
         ]  # fmt: skip
+        await self._upsert(
+            _FLAGS,
+            ["account_id", "flag", "scope"],
+            values,
+            lambda _, new: {name: new[name] for name in _FLAG_STATE},
+            where=lambda flag, new: new.changed_at >= flag.changed_at,  # the latest signal wins
+        )
+
+    async def _upsert(
+        self,
+        table: Table,
+        key: list[str],
+        values: list[dict[str, Any]],
+        changes: Callable[[Any, Any], dict[str, Any]],
+        where: Callable[[Any, Any], Any] | None = None,
+    ) -> None:
+        """INSERT ... ON CONFLICT (key) DO UPDATE SET ``changes(stored, new)``: what a stored
+        row takes from the new one (only ``where`` it holds, when given)."""
         if not values:
             return
-        stmt = pg_insert(_FLAGS)
-        flag, new = _FLAGS.c, stmt.excluded
+        stmt = pg_insert(table)
+        stored, new = table.c, stmt.excluded
         await self.session.execute(
             stmt.on_conflict_do_update(
-                index_elements=["account_id", "flag", "scope"],
-                set_={
-                    name: new[name]
-                    for name in (
-                        "active",
-                        "changed_at",
-                        "signal_id",
-                        "kind",
-                        "source",
-                        "channel",
-                        "detail",
-                        "recorded_at",
-                    )
-                },
-                where=new.changed_at >= flag.changed_at,  # the latest signal wins
+                index_elements=key,
+                set_=changes(stored, new),
+                where=None if where is None else where(stored, new),
             ),
             values,
         )
@@ -310,3 +257,58 @@ class SqlCommunicationRepository:
             .order_by(CommunicationEvent.occurred_at, CommunicationEvent.id)
         )
         return result.all()
+
+
+# What a later signal's flag row replaces (the key stays: account, flag, scope).
+_FLAG_STATE = (
+    "active", "changed_at", "signal_id", "kind", "source", "channel", "detail", "recorded_at",
+)  # fmt: skip
+
+
+def _decided(log: Any, new: Any) -> dict[str, Any]:
+    """A step's log row after another decision: the newer decision's verdict and findings,
+    the first non-null facts about the step, the earliest decision instant, the count."""
+    newer = (log.decided_at.is_(None)) | (new.decided_at >= log.decided_at)
+
+    def latest(column: str) -> Any:
+        return case_(newer, new[column], log[column])
+
+    return {
+        "debt_id": func.coalesce(log.debt_id, new.debt_id),
+        "stage": func.coalesce(log.stage, new.stage),
+        "attempt": func.coalesce(log.attempt, new.attempt),
+        "destination": func.coalesce(log.destination, new.destination),
+        "decision": latest("decision"),
+        "rule_ids": latest("rule_ids"),
+        "not_before": latest("not_before"),
+        "policy_version": latest("policy_version"),
+        "decided_at": latest("decided_at"),
+        "first_decided_at": func.least(log.first_decided_at, new.first_decided_at),
+        "decisions": log.decisions + new.decisions,
+        "updated_at": new.updated_at,
+    }
+
+
+def _delivered(log: Any, new: Any) -> dict[str, Any]:
+    """A step's log row after a delivery update: the status only moves forward; each
+    milestone keeps its earliest instant."""
+    forward = new.delivery_rank > log.delivery_rank
+
+    def advanced(column: str) -> Any:
+        return case_(forward, new[column], log[column])
+
+    return {
+        "delivery_status": advanced("delivery_status"),
+        "delivery_rank": func.greatest(log.delivery_rank, new.delivery_rank),
+        "status_at": advanced("status_at"),
+        "provider": advanced("provider"),
+        "error_code": advanced("error_code"),
+        "error_detail": advanced("error_detail"),
+        "provider_message_id": func.coalesce(log.provider_message_id, new.provider_message_id),
+        "accepted_at": func.least(log.accepted_at, new.accepted_at),
+        "sent_at": func.least(log.sent_at, new.sent_at),
+        "delivered_at": func.least(log.delivered_at, new.delivered_at),
+        "failed_at": func.least(log.failed_at, new.failed_at),
+        "last_event_at": func.greatest(log.last_event_at, new.last_event_at),
+        "updated_at": new.updated_at,
+    }

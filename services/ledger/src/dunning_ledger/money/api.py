@@ -9,7 +9,7 @@ from dunning_core.contracts.access import Permission, Principal
 from dunning_core.runtime.auth import authenticated, require
 from fastapi import APIRouter, Depends, Path, Request, Response
 
-from dunning_ledger.accounts.api import ERRORS, JSON_ONLY, READ, AccountId
+from dunning_ledger.accounts.api import ERRORS, READ, AccountId
 from dunning_ledger.errors import ErrorBody, NotFound
 from dunning_ledger.money.schemas import MoneyOut, OffersOut
 from dunning_ledger.money.service import MoneyService
@@ -17,6 +17,7 @@ from dunning_ledger.payments.schemas import ReversalIn, ReversalOut
 from dunning_ledger.payments.service import PaymentService
 from dunning_ledger.promises.schemas import PromiseIn, PromiseOut, SettlementIn, SettlementOut
 from dunning_ledger.promises.service import PromiseService
+from dunning_ledger.replay import create_route, created_or_replayed
 
 Cashier = Annotated[Principal, Depends(require(Permission.RECORD_PAYMENTS))]
 PlanAgent = Annotated[Principal, Depends(require(Permission.AGREE_PLANS))]
@@ -74,12 +75,12 @@ def router() -> APIRouter:
     async def offers(account_id: AccountId, service: Money) -> OffersOut:
         return await service.offers(account_id)
 
-    @api.post(
+    @create_route(
+        api,
         "/accounts/{account_id}/payments/{payment_id}/reversal",
-        response_model=ReversalOut,
-        status_code=201,
-        dependencies=JSON_ONLY,
-        responses={**_WRITE_ERRORS, 200: {"model": ReversalOut, "description": "Already"}},
+        ReversalOut,
+        errors=_WRITE_ERRORS,
+        replayed="Already",
         summary="Reverse a payment (chargeback, NSF...): the balance and plan come back",
     )
     async def reverse(
@@ -91,32 +92,29 @@ def router() -> APIRouter:
         response: Response,
     ) -> ReversalOut:
         result = await service.reverse_payment(account_id, payment_id, body, recorded_by=who.name)
-        response.status_code = 200 if result.replayed else 201
-        return ReversalOut.of(
-            result.reversal, result.payment, result.balance_minor, result.replayed
-        )
+        replayed = created_or_replayed(response, result.replayed)
+        return ReversalOut.of(result.reversal, result.payment, result.balance_minor, replayed)
 
-    @api.post(
+    @create_route(
+        api,
         "/accounts/{account_id}/promises",
-        response_model=PromiseOut,
-        status_code=201,
-        dependencies=JSON_ONLY,
-        responses={**_WRITE_ERRORS, 200: {"model": PromiseOut, "description": "Already made"}},
+        PromiseOut,
+        errors=_WRITE_ERRORS,
+        replayed="Already made",
         summary="Record a promise to pay an amount by a date (idempotent by promise_id)",
     )
     async def promise(
         who: Promiser, account_id: AccountId, body: PromiseIn, service: Promises, response: Response
     ) -> PromiseOut:
         row, replayed = await service.make_promise(account_id, body, recorded_by=who.name)
-        response.status_code = 200 if replayed else 201
-        return PromiseOut.of(row, replayed)
+        return PromiseOut.of(row, created_or_replayed(response, replayed))
 
-    @api.post(
+    @create_route(
+        api,
         "/accounts/{account_id}/settlements",
-        response_model=SettlementOut,
-        status_code=201,
-        dependencies=JSON_ONLY,
-        responses={**_WRITE_ERRORS, 200: {"model": SettlementOut, "description": "Already"}},
+        SettlementOut,
+        errors=_WRITE_ERRORS,
+        replayed="Already",
         summary="Agree a settlement: a lump sum below the balance (idempotent by id)",
     )
     async def settle(
@@ -127,7 +125,6 @@ def router() -> APIRouter:
         response: Response,
     ) -> SettlementOut:
         row, replayed = await service.agree_settlement(account_id, body, recorded_by=who.name)
-        response.status_code = 200 if replayed else 201
-        return SettlementOut.of(row, replayed)
+        return SettlementOut.of(row, created_or_replayed(response, replayed))
 
     return api

@@ -141,7 +141,10 @@ class DueDatePass:
 
 def overdue_events(account: Account, overdue: Overdue, now: datetime) -> list[Event]:
     common = {"account_id": account.account_id, "debt_id": account.debt_id}
-    currency = account.currency
+
+    def money(minor: int) -> Money:
+        return Money(amount_minor=minor, currency=account.currency)
+
     events: list[Event] = []
     plan = overdue.state.plan
     for inst, count in zip(overdue.missed, overdue.missed_counts, strict=True):
@@ -152,19 +155,20 @@ def overdue_events(account: Account, overdue: Overdue, now: datetime) -> list[Ev
                 plan_id=plan.plan_id,
                 seq=inst.seq,
                 due_on=inst.due_on,
-                amount_due=Money(amount_minor=inst.amount_minor, currency=currency),
-                amount_paid=Money(amount_minor=inst.paid_minor, currency=currency),
+                amount_due=money(inst.amount_minor),
+                amount_paid=money(inst.paid_minor),
                 missed_count=count,
                 detected_at=now,
             )
         )
+    remaining = money(account.balance_minor)
     if overdue.plan_broken and plan is not None:
         events.append(
             PlanBroken(
                 **common,
                 plan_id=plan.plan_id,
                 missed_count=plan.missed_count,
-                remaining_balance=Money(amount_minor=account.balance_minor, currency=currency),
+                remaining_balance=remaining,
                 broken_at=now,
             )
         )
@@ -175,7 +179,7 @@ def overdue_events(account: Account, overdue: Overdue, now: datetime) -> list[Ev
                 **common,
                 promise_id=promise.promise_id,
                 due_on=promise.due_on,
-                amount_paid=Money(amount_minor=promise.paid_minor, currency=currency),
+                amount_paid=money(promise.paid_minor),
                 broken_at=now,
             )
         )
@@ -185,10 +189,10 @@ def overdue_events(account: Account, overdue: Overdue, now: datetime) -> list[Ev
             SettlementLapsed(
                 **common,
                 settlement_id=settlement.settlement_id,
-                amount=Money(amount_minor=settlement.amount_minor, currency=currency),
-                amount_paid=Money(amount_minor=settlement.paid_minor, currency=currency),
+                amount=money(settlement.amount_minor),
+                amount_paid=money(settlement.paid_minor),
                 pay_by=settlement.pay_by,
-                remaining_balance=Money(amount_minor=account.balance_minor, currency=currency),
+                remaining_balance=remaining,
                 lapsed_at=now,
             )
         )

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
+from dunning_ledger.payments.schemas import Record
 from dunning_ledger.plans.schemas import InstallmentOut
 
 
@@ -34,14 +35,14 @@ class MoneyPlan(BaseModel):
     installments: list[InstallmentOut]
 
 
-class MoneyPromise(BaseModel):
+class MoneyPromise(Record):
     promise_id: str
     amount_minor: int
     due_on: date
     status: str = Field(description="open, kept or broken")
 
 
-class MoneySettlement(BaseModel):
+class MoneySettlement(Record):
     settlement_id: str
     amount_minor: int
     pay_by: date
@@ -71,7 +72,7 @@ class MoneyOut(BaseModel):
     payments: list[MoneyPayment]
 
 
-class PlanOfferOut(BaseModel):
+class PlanOfferOut(Record):
     offer_id: str
     frequency: str
     count: int
@@ -80,13 +81,13 @@ class PlanOfferOut(BaseModel):
     total_minor: int
 
 
-class SettlementOfferOut(BaseModel):
+class SettlementOfferOut(Record):
     offer_id: str
     amount_minor: int
     pay_by: date
 
 
-class DiscountOut(BaseModel):
+class DiscountOut(Record):
     offer_id: str = "early_discount"
     amount_minor: int
     pay_by: date

@@ -96,24 +96,8 @@ class MoneyService:
                 )
                 for p in rows.plans
             ],
-            promises=[
-                MoneyPromise(
-                    promise_id=p.promise_id,
-                    amount_minor=p.amount_minor,
-                    due_on=p.due_on,
-                    status=p.status,
-                )
-                for p in rows.promises
-            ],
-            settlements=[
-                MoneySettlement(
-                    settlement_id=s.settlement_id,
-                    amount_minor=s.amount_minor,
-                    pay_by=s.pay_by,
-                    status=s.status,
-                )
-                for s in rows.settlements
-            ],
+            promises=[MoneyPromise.model_validate(p) for p in rows.promises],
+            settlements=[MoneySettlement.model_validate(s) for s in rows.settlements],
             payments=[
                 MoneyPayment(
                     payment_id=p.payment_id,
@@ -140,29 +124,12 @@ class MoneyService:
         return OffersOut(
             balance_minor=balance,
             currency=account.currency,
-            plan_offers=[
-                PlanOfferOut(
-                    offer_id=o.offer_id,
-                    frequency=o.frequency,
-                    count=o.count,
-                    installment_minor=o.installment_minor,
-                    first_due=o.first_due,
-                    total_minor=o.total_minor,
-                )
-                for o in found.plans
-            ],
+            plan_offers=[PlanOfferOut.model_validate(o) for o in found.plans],
             settlement=None
             if found.settlement is None
-            else SettlementOfferOut(
-                offer_id=found.settlement.offer_id,
-                amount_minor=found.settlement.amount_minor,
-                pay_by=found.settlement.pay_by,
-            ),
+            else SettlementOfferOut.model_validate(found.settlement),
             early_discount=None
             if found.early_discount is None
-            else DiscountOut(
-                amount_minor=found.early_discount.amount_minor,
-                pay_by=found.early_discount.pay_by,
-            ),
+            else DiscountOut.model_validate(found.early_discount),
             min_part_payment_minor=min(self.terms.smallest_part_payment_minor, balance),
         )

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from dunning_ledger.domain.money import MAX_MINOR
-from dunning_ledger.payments.schemas import SOURCE_DOC, Body, Identifier, Source
+from dunning_ledger.payments.schemas import SOURCE_DOC, Body, Identifier, Record, Source
 
 if TYPE_CHECKING:
     from dunning_ledger.models import Promise, Settlement
@@ -21,7 +21,7 @@ class PromiseIn(Body):
     source: Source = Field(default="api", description=SOURCE_DOC)
 
 
-class PromiseOut(BaseModel):
+class PromiseOut(Record):
     promise_id: str
     account_id: str
     amount_minor: int
@@ -36,11 +36,7 @@ class PromiseOut(BaseModel):
 
     @classmethod
     def of(cls, p: Promise, replayed: bool = False) -> PromiseOut:
-        return cls(
-            promise_id=p.promise_id, account_id=p.account_id, amount_minor=p.amount_minor,
-            currency=p.currency, due_on=p.due_on, paid_minor=p.paid_minor, status=p.status,
-            made_at=p.made_at, source=p.source, recorded_by=p.recorded_by, replayed=replayed,
-        )  # fmt: skip
+        return cls.model_validate(p).model_copy(update={"replayed": replayed})
 
 
 class SettlementIn(Body):
@@ -54,7 +50,7 @@ class SettlementIn(Body):
     source: Source = Field(default="api", description=SOURCE_DOC)
 
 
-class SettlementOut(BaseModel):
+class SettlementOut(Record):
     settlement_id: str
     account_id: str
     amount_minor: int
@@ -71,10 +67,4 @@ class SettlementOut(BaseModel):
 
     @classmethod
     def of(cls, s: Settlement, replayed: bool = False) -> SettlementOut:
-        return cls(
-            settlement_id=s.settlement_id, account_id=s.account_id, amount_minor=s.amount_minor,
-            currency=s.currency, balance_minor=s.balance_minor, pay_by=s.pay_by,
-            paid_minor=s.paid_minor, status=s.status, offer_id=s.offer_id,
-            agreed_at=s.agreed_at, source=s.source, recorded_by=s.recorded_by,
-            replayed=replayed,
-        )  # fmt: skip
+        return cls.model_validate(s).model_copy(update={"replayed": replayed})

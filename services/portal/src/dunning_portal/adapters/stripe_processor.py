@@ -29,10 +29,10 @@ instead); no card digits are ever logged or put in an exception.
 
 from __future__ import annotations
 
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 import stripe
+from dunning_core.runtime.closing import AsyncClosing
 
 from dunning_portal.ports import CardDetails, Charge
 
@@ -69,7 +69,7 @@ class ProcessorRefused(ProcessorError):
         self.http_status = http_status
 
 
-class StripeProcessor:
+class StripeProcessor(AsyncClosing):
     """Charges cards with Stripe; `async with` closes its HTTP client."""
 
     def __init__(
@@ -87,17 +87,6 @@ class StripeProcessor:
             max_network_retries=max_network_retries,
             http_client=self._http,
         )
-
-    async def __aenter__(self) -> StripeProcessor:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         await self._http.close_async()  # type: ignore[no-untyped-call]  # untyped in the SDK

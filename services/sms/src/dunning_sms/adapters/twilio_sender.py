@@ -29,7 +29,6 @@ import logging
 import re
 import time
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import urlencode, urlsplit
 
@@ -47,6 +46,7 @@ from dunning_channels.domain import (
     retry_after_seconds,
 )
 from dunning_core.contracts.events import OutreachStep
+from dunning_core.runtime.closing import AsyncClosing
 from redis.exceptions import RedisError
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
@@ -197,7 +197,7 @@ def _bounded(timeout_s: float) -> float:
     return timeout_s if bound is None else max(0.001, min(timeout_s, bound))
 
 
-class TwilioSmsSender:
+class TwilioSmsSender(AsyncClosing):
     """Sends SMS through one Twilio account (auth token, or an API key and its secret)."""
 
     def __init__(
@@ -287,17 +287,6 @@ class TwilioSmsSender:
             await self._http.session.close()
             # Let aiohttp finish closing its connections before the loop goes away.
             await asyncio.sleep(0)
-
-    async def __aenter__(self) -> TwilioSmsSender:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 class TwilioStepSender:

@@ -10,16 +10,13 @@ Create Date: 2026-11-24 17:00:21.755598
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
+from dunning_ledger.migrations import ddl
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0001"
 down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 NOTIFY_FUNCTION = """
 CREATE OR REPLACE FUNCTION ledger.outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -50,10 +47,10 @@ def upgrade() -> None:
         sa.Column("balance_minor", sa.BigInteger(), nullable=False),
         sa.Column("status", sa.Text(), nullable=False),
         sa.Column("fingerprint", sa.Text(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("account_id", name=op.f("pk_accounts")),
-        schema="ledger",
+        sa.Column("created_at", ddl.INSTANT, nullable=False),
+        sa.Column("updated_at", ddl.INSTANT, nullable=False),
+        ddl.primary_key("accounts", "account_id"),
+        schema=ddl.SCHEMA,
     )
     op.create_table(
         "communication_events",
@@ -65,28 +62,16 @@ def upgrade() -> None:
         sa.Column("step_id", sa.Text(), nullable=True),
         sa.Column("kind", sa.Text(), nullable=False),
         sa.Column("outcome", sa.Text(), nullable=False),
-        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("occurred_at", ddl.INSTANT, nullable=False),
         sa.Column("traceparent", sa.Text(), nullable=True),
         sa.Column("payload", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_communication_events")),
+        sa.Column("recorded_at", ddl.INSTANT, nullable=False),
+        ddl.primary_key("communication_events", "id"),
         sa.UniqueConstraint("ce_id", name=op.f("uq_communication_events_ce_id")),
-        schema="ledger",
+        schema=ddl.SCHEMA,
     )
-    op.create_index(
-        op.f("ix_communication_events_account_id_id"),
-        "communication_events",
-        ["account_id", "id"],
-        unique=False,
-        schema="ledger",
-    )
-    op.create_index(
-        op.f("ix_communication_events_step_id"),
-        "communication_events",
-        ["step_id"],
-        unique=False,
-        schema="ledger",
-    )
+    ddl.create_index("communication_events", "account_id", "id")
+    ddl.create_index("communication_events", "step_id")
     op.create_table(
         "communication_log",
         sa.Column("step_id", sa.Text(), nullable=False),
@@ -100,64 +85,46 @@ def upgrade() -> None:
         sa.Column(
             "rule_ids", postgresql.ARRAY(sa.Text()), server_default=sa.text("'{}'"), nullable=False
         ),
-        sa.Column("not_before", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("not_before", ddl.INSTANT, nullable=True),
         sa.Column("policy_version", sa.Text(), nullable=True),
-        sa.Column("first_decided_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("first_decided_at", ddl.INSTANT, nullable=True),
+        sa.Column("decided_at", ddl.INSTANT, nullable=True),
         sa.Column("decisions", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("delivery_status", sa.Text(), nullable=True),
         sa.Column("delivery_rank", sa.SmallInteger(), server_default=sa.text("0"), nullable=False),
-        sa.Column("status_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("status_at", ddl.INSTANT, nullable=True),
         sa.Column("provider", sa.Text(), nullable=True),
         sa.Column("provider_message_id", sa.Text(), nullable=True),
         sa.Column("error_code", sa.Text(), nullable=True),
         sa.Column("error_detail", sa.Text(), nullable=True),
-        sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("failed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("last_event_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("step_id", name=op.f("pk_communication_log")),
-        schema="ledger",
+        sa.Column("accepted_at", ddl.INSTANT, nullable=True),
+        sa.Column("sent_at", ddl.INSTANT, nullable=True),
+        sa.Column("delivered_at", ddl.INSTANT, nullable=True),
+        sa.Column("failed_at", ddl.INSTANT, nullable=True),
+        sa.Column("last_event_at", ddl.INSTANT, nullable=True),
+        sa.Column("created_at", ddl.INSTANT, nullable=False),
+        sa.Column("updated_at", ddl.INSTANT, nullable=False),
+        ddl.primary_key("communication_log", "step_id"),
+        schema=ddl.SCHEMA,
     )
-    op.create_index(
-        op.f("ix_communication_log_account_id_created_at"),
-        "communication_log",
-        ["account_id", "created_at"],
-        unique=False,
-        schema="ledger",
-    )
-    op.create_index(
-        op.f("ix_communication_log_channel_delivery_status"),
-        "communication_log",
-        ["channel", "delivery_status"],
-        unique=False,
-        schema="ledger",
-    )
-    op.create_index(
-        op.f("ix_communication_log_decision"),
-        "communication_log",
-        ["decision"],
-        unique=False,
-        schema="ledger",
-    )
+    ddl.create_index("communication_log", "account_id", "created_at")
+    ddl.create_index("communication_log", "channel", "delivery_status")
+    ddl.create_index("communication_log", "decision")
     op.create_table(
         "consumer_flags",
         sa.Column("account_id", sa.Text(), nullable=False),
         sa.Column("flag", sa.Text(), nullable=False),
         sa.Column("scope", sa.Text(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("changed_at", ddl.INSTANT, nullable=False),
         sa.Column("signal_id", sa.Text(), nullable=False),
         sa.Column("kind", sa.Text(), nullable=False),
         sa.Column("source", sa.Text(), nullable=False),
         sa.Column("channel", sa.Text(), nullable=True),
         sa.Column("detail", sa.Text(), nullable=True),
-        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("account_id", "flag", "scope", name=op.f("pk_consumer_flags")),
-        schema="ledger",
+        sa.Column("recorded_at", ddl.INSTANT, nullable=False),
+        ddl.primary_key("consumer_flags", "account_id", "flag", "scope"),
+        schema=ddl.SCHEMA,
     )
     op.create_table(
         "disputes",
@@ -167,19 +134,13 @@ def upgrade() -> None:
         sa.Column("signal_id", sa.Text(), nullable=False),
         sa.Column("source", sa.Text(), nullable=False),
         sa.Column("detail", sa.Text(), nullable=True),
-        sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("verified_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("opened_at", ddl.INSTANT, nullable=False),
+        sa.Column("verified_at", ddl.INSTANT, nullable=True),
         sa.Column("verified_by", sa.Text(), nullable=True),
-        sa.PrimaryKeyConstraint("dispute_id", name=op.f("pk_disputes")),
-        schema="ledger",
+        ddl.primary_key("disputes", "dispute_id"),
+        schema=ddl.SCHEMA,
     )
-    op.create_index(
-        op.f("ix_disputes_account_id_opened_at"),
-        "disputes",
-        ["account_id", "opened_at"],
-        unique=False,
-        schema="ledger",
-    )
+    ddl.create_index("disputes", "account_id", "opened_at")
     op.create_table(
         "outbox",
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
@@ -189,81 +150,46 @@ def upgrade() -> None:
         sa.Column("headers", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column(
             "created_at",
-            sa.DateTime(timezone=True),
+            ddl.INSTANT,
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
-        schema="ledger",
+        sa.Column("published_at", ddl.INSTANT, nullable=True),
+        ddl.primary_key("outbox", "id"),
+        schema=ddl.SCHEMA,
     )
-    op.create_index(
-        "ix_outbox_pending",
-        "outbox",
-        ["id"],
-        unique=False,
-        schema="ledger",
-        postgresql_where=sa.text("published_at IS NULL"),
-    )
+    ddl.create_index("outbox", "id", name="ix_outbox_pending", where="published_at IS NULL")
     op.create_table(
         "processed_events",
         sa.Column("consumer_group", sa.Text(), nullable=False),
         sa.Column("ce_id", sa.Text(), nullable=False),
-        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("consumer_group", "ce_id", name=op.f("pk_processed_events")),
-        schema="ledger",
+        sa.Column("processed_at", ddl.INSTANT, nullable=False),
+        ddl.primary_key("processed_events", "consumer_group", "ce_id"),
+        schema=ddl.SCHEMA,
     )
     op.create_table(
         "payment_plans",
-        sa.Column("plan_id", sa.Text(), nullable=False),
-        sa.Column("account_id", sa.Text(), nullable=False),
-        sa.Column("debt_id", sa.Text(), nullable=False),
-        sa.Column("instalment_minor", sa.BigInteger(), nullable=False),
-        sa.Column("currency", sa.String(length=3), nullable=False),
+        *ddl.money_columns("plan_id", "instalment_minor"),
         sa.Column("instalments", sa.Integer(), nullable=False),
         sa.Column("first_due", sa.Date(), nullable=False),
-        sa.Column("agreed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["ledger.accounts.account_id"],
-            name=op.f("fk_payment_plans_account_id_accounts"),
-        ),
-        sa.PrimaryKeyConstraint("plan_id", name=op.f("pk_payment_plans")),
-        schema="ledger",
+        sa.Column("agreed_at", ddl.INSTANT, nullable=False),
+        ddl.foreign_key("payment_plans", "account_id", "accounts"),
+        ddl.primary_key("payment_plans", "plan_id"),
+        schema=ddl.SCHEMA,
     )
-    op.create_index(
-        op.f("ix_payment_plans_account_id_agreed_at"),
-        "payment_plans",
-        ["account_id", "agreed_at"],
-        unique=False,
-        schema="ledger",
-    )
+    ddl.create_index("payment_plans", "account_id", "agreed_at")
     op.create_table(
         "payments",
-        sa.Column("payment_id", sa.Text(), nullable=False),
-        sa.Column("account_id", sa.Text(), nullable=False),
-        sa.Column("debt_id", sa.Text(), nullable=False),
-        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
-        sa.Column("currency", sa.String(length=3), nullable=False),
+        *ddl.money_columns("payment_id"),
         sa.Column("method", sa.Text(), nullable=False),
         sa.Column("remaining_balance_minor", sa.BigInteger(), nullable=False),
-        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["ledger.accounts.account_id"],
-            name=op.f("fk_payments_account_id_accounts"),
-        ),
-        sa.PrimaryKeyConstraint("payment_id", name=op.f("pk_payments")),
-        schema="ledger",
+        sa.Column("received_at", ddl.INSTANT, nullable=False),
+        sa.Column("recorded_at", ddl.INSTANT, nullable=False),
+        ddl.foreign_key("payments", "account_id", "accounts"),
+        ddl.primary_key("payments", "payment_id"),
+        schema=ddl.SCHEMA,
     )
-    op.create_index(
-        op.f("ix_payments_account_id_received_at"),
-        "payments",
-        ["account_id", "received_at"],
-        unique=False,
-        schema="ledger",
-    )
+    ddl.create_index("payments", "account_id", "received_at")
     # ### end Alembic commands ###
     op.execute(NOTIFY_FUNCTION)
     op.execute(NOTIFY_TRIGGER)
@@ -273,47 +199,22 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER IF EXISTS outbox_notify ON ledger.outbox")
     op.execute("DROP FUNCTION IF EXISTS ledger.outbox_notify()")
     # ### commands auto generated by Alembic - please adjust! ###
-    op.drop_index(
-        op.f("ix_payments_account_id_received_at"), table_name="payments", schema="ledger"
-    )
-    op.drop_table("payments", schema="ledger")
-    op.drop_index(
-        op.f("ix_payment_plans_account_id_agreed_at"), table_name="payment_plans", schema="ledger"
-    )
-    op.drop_table("payment_plans", schema="ledger")
-    op.drop_table("processed_events", schema="ledger")
-    op.drop_index(
-        "ix_outbox_pending",
-        table_name="outbox",
-        schema="ledger",
-        postgresql_where=sa.text("published_at IS NULL"),
-    )
-    op.drop_table("outbox", schema="ledger")
-    op.drop_index(op.f("ix_disputes_account_id_opened_at"), table_name="disputes", schema="ledger")
-    op.drop_table("disputes", schema="ledger")
-    op.drop_table("consumer_flags", schema="ledger")
-    op.drop_index(
-        op.f("ix_communication_log_decision"), table_name="communication_log", schema="ledger"
-    )
-    op.drop_index(
-        op.f("ix_communication_log_channel_delivery_status"),
-        table_name="communication_log",
-        schema="ledger",
-    )
-    op.drop_index(
-        op.f("ix_communication_log_account_id_created_at"),
-        table_name="communication_log",
-        schema="ledger",
-    )
-    op.drop_table("communication_log", schema="ledger")
-    op.drop_index(
-        op.f("ix_communication_events_step_id"), table_name="communication_events", schema="ledger"
-    )
-    op.drop_index(
-        op.f("ix_communication_events_account_id_id"),
-        table_name="communication_events",
-        schema="ledger",
-    )
-    op.drop_table("communication_events", schema="ledger")
-    op.drop_table("accounts", schema="ledger")
+    ddl.drop_index("payments", name="ix_payments_account_id_received_at")
+    op.drop_table("payments", schema=ddl.SCHEMA)
+    ddl.drop_index("payment_plans", name="ix_payment_plans_account_id_agreed_at")
+    op.drop_table("payment_plans", schema=ddl.SCHEMA)
+    op.drop_table("processed_events", schema=ddl.SCHEMA)
+    ddl.drop_index("outbox", name="ix_outbox_pending")
+    op.drop_table("outbox", schema=ddl.SCHEMA)
+    ddl.drop_index("disputes", name="ix_disputes_account_id_opened_at")
+    op.drop_table("disputes", schema=ddl.SCHEMA)
+    op.drop_table("consumer_flags", schema=ddl.SCHEMA)
+    ddl.drop_index("communication_log", name="ix_communication_log_decision")
+    ddl.drop_index("communication_log", name="ix_communication_log_channel_delivery_status")
+    ddl.drop_index("communication_log", name="ix_communication_log_account_id_created_at")
+    op.drop_table("communication_log", schema=ddl.SCHEMA)
+    ddl.drop_index("communication_events", name="ix_communication_events_step_id")
+    ddl.drop_index("communication_events", name="ix_communication_events_account_id_id")
+    op.drop_table("communication_events", schema=ddl.SCHEMA)
+    op.drop_table("accounts", schema=ddl.SCHEMA)
     # ### end Alembic commands ###

@@ -7,21 +7,15 @@ Create Date: 2026-12-06 00:10:00
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from alembic import op
+from dunning_ledger.migrations import ddl
 
 revision: str = "0002"
 down_revision: str | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_index(
-        op.f("ix_accounts_debt_id"), "accounts", ["debt_id"], unique=False, schema="ledger"
-    )
+    ddl.create_index("accounts", "debt_id")
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_accounts_debt_id"), table_name="accounts", schema="ledger")
+    ddl.drop_index("accounts", name="ix_accounts_debt_id")

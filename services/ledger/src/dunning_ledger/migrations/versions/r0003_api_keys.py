@@ -7,15 +7,12 @@ Create Date: 2026-12-06 02:40:00
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
+from dunning_ledger.migrations import ddl
 
 revision: str = "0003"
 down_revision: str | None = "0002"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 _AUTHORED = ("payments", "payment_plans", "disputes", "communication_events")
 
@@ -27,18 +24,18 @@ def upgrade() -> None:
         sa.Column("principal", sa.Text(), nullable=False),
         sa.Column("role", sa.Text(), nullable=False),
         sa.Column("key_hash", sa.Text(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", ddl.INSTANT, nullable=False),
         sa.Column("created_by", sa.Text(), nullable=False),
-        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", ddl.INSTANT, nullable=True),
         sa.Column("revoked_by", sa.Text(), nullable=True),
-        sa.PrimaryKeyConstraint("key_id", name=op.f("pk_api_keys")),
-        schema="ledger",
+        ddl.primary_key("api_keys", "key_id"),
+        schema=ddl.SCHEMA,
     )
     for table in _AUTHORED:
-        op.add_column(table, sa.Column("recorded_by", sa.Text(), nullable=True), schema="ledger")
+        op.add_column(table, sa.Column("recorded_by", sa.Text(), nullable=True), schema=ddl.SCHEMA)
 
 
 def downgrade() -> None:
     for table in _AUTHORED:
-        op.drop_column(table, "recorded_by", schema="ledger")
-    op.drop_table("api_keys", schema="ledger")
+        op.drop_column(table, "recorded_by", schema=ddl.SCHEMA)
+    op.drop_table("api_keys", schema=ddl.SCHEMA)

@@ -7,14 +7,11 @@ Create Date: 2026-12-06 03:00:00
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from alembic import op
+from dunning_ledger.migrations import ddl
 
 revision: str = "0004"
 down_revision: str | None = "0003"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
@@ -27,15 +24,8 @@ def upgrade() -> None:
     op.execute(
         "CREATE INDEX ix_accounts_consumer ON ledger.accounts USING gin (consumer jsonb_path_ops)"
     )
-    op.create_index(
-        "ix_accounts_status_account_id", "accounts", ["status", "account_id"], schema="ledger"
-    )
-    op.create_index(
-        "ix_accounts_currency_balance_minor",
-        "accounts",
-        ["currency", "balance_minor"],
-        schema="ledger",
-    )
+    ddl.create_index("accounts", "status", "account_id")
+    ddl.create_index("accounts", "currency", "balance_minor")
     op.execute("CREATE INDEX ix_accounts_due_date ON ledger.accounts ((debt ->> 'due_date'))")
 
 
@@ -47,4 +37,4 @@ def downgrade() -> None:
         "ix_accounts_consumer",
         "ix_accounts_full_name_trgm",
     ):
-        op.drop_index(name, table_name="accounts", schema="ledger")
+        op.drop_index(name, table_name="accounts", schema=ddl.SCHEMA)

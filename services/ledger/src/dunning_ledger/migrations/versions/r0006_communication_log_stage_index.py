@@ -7,28 +7,15 @@ Create Date: 2026-12-06 03:30:00
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from alembic import op
+from dunning_ledger.migrations import ddl
 
 revision: str = "0006"
 down_revision: str | None = "0005"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_index(
-        op.f("ix_communication_log_stage_account_id"),
-        "communication_log",
-        ["stage", "account_id"],
-        schema="ledger",
-    )
+    ddl.create_index("communication_log", "stage", "account_id")
 
 
 def downgrade() -> None:
-    op.drop_index(
-        op.f("ix_communication_log_stage_account_id"),
-        table_name="communication_log",
-        schema="ledger",
-    )
+    ddl.drop_index("communication_log", name="ix_communication_log_stage_account_id")

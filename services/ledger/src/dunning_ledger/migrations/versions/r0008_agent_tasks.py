@@ -7,18 +7,15 @@ Create Date: 2026-12-06 17:10:00
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
+from dunning_ledger.migrations import ddl
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0008"
 down_revision: str | None = "0007"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
-_INSTANT = sa.DateTime(timezone=True)
+ddl.INSTANT = ddl.INSTANT
 
 
 def upgrade() -> None:
@@ -33,33 +30,27 @@ def upgrade() -> None:
         sa.Column("channel", sa.Text(), nullable=True),
         sa.Column("address", sa.Text(), nullable=True),
         sa.Column("message_text", sa.Text(), nullable=True),
-        sa.Column("received_at", _INSTANT, nullable=False),
+        sa.Column("received_at", ddl.INSTANT, nullable=False),
         sa.Column("zones", postgresql.ARRAY(sa.Text()), nullable=False),
-        sa.Column("window_start", _INSTANT, nullable=False),
-        sa.Column("window_end", _INSTANT, nullable=False),
-        sa.Column("due_at", _INSTANT, nullable=False),
+        sa.Column("window_start", ddl.INSTANT, nullable=False),
+        sa.Column("window_end", ddl.INSTANT, nullable=False),
+        sa.Column("due_at", ddl.INSTANT, nullable=False),
         sa.Column("status", sa.Text(), server_default=sa.text("'open'"), nullable=False),
         sa.Column("claimed_by", sa.Text(), nullable=True),
-        sa.Column("claimed_at", _INSTANT, nullable=True),
-        sa.Column("lease_until", _INSTANT, nullable=True),
+        sa.Column("claimed_at", ddl.INSTANT, nullable=True),
+        sa.Column("lease_until", ddl.INSTANT, nullable=True),
         sa.Column("completed_by", sa.Text(), nullable=True),
-        sa.Column("completed_at", _INSTANT, nullable=True),
+        sa.Column("completed_at", ddl.INSTANT, nullable=True),
         sa.Column("outcome", sa.Text(), nullable=True),
-        sa.Column("created_at", _INSTANT, nullable=False),
-        sa.Column("updated_at", _INSTANT, nullable=False),
-        sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["ledger.accounts.account_id"],
-            name=op.f("fk_agent_tasks_account_id_accounts"),
-        ),
-        sa.PrimaryKeyConstraint("task_id", name=op.f("pk_agent_tasks")),
+        sa.Column("created_at", ddl.INSTANT, nullable=False),
+        sa.Column("updated_at", ddl.INSTANT, nullable=False),
+        ddl.foreign_key("agent_tasks", "account_id", "accounts"),
+        ddl.primary_key("agent_tasks", "task_id"),
         sa.UniqueConstraint("source_event_id", name=op.f("uq_agent_tasks_source_event_id")),
-        schema="ledger",
+        schema=ddl.SCHEMA,
     )
-    for columns in (["due_at", "task_id"], ["account_id", "due_at"], ["status", "due_at"]):
-        op.create_index(
-            op.f(f"ix_agent_tasks_{'_'.join(columns)}"), "agent_tasks", columns, schema="ledger"
-        )
+    for columns in (("due_at", "task_id"), ("account_id", "due_at"), ("status", "due_at")):
+        ddl.create_index("agent_tasks", *columns)
     op.create_table(
         "agent_task_changes",
         sa.Column("seq", sa.BigInteger(), autoincrement=True, nullable=False),
@@ -67,25 +58,16 @@ def upgrade() -> None:
         sa.Column("account_id", sa.Text(), nullable=False),
         sa.Column("action", sa.Text(), nullable=False),
         sa.Column("by", sa.Text(), nullable=False),
-        sa.Column("at", _INSTANT, nullable=False),
+        sa.Column("at", ddl.INSTANT, nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["task_id"],
-            ["ledger.agent_tasks.task_id"],
-            name=op.f("fk_agent_task_changes_task_id_agent_tasks"),
-        ),
-        sa.PrimaryKeyConstraint("seq", name=op.f("pk_agent_task_changes")),
-        schema="ledger",
+        ddl.foreign_key("agent_task_changes", "task_id", "agent_tasks"),
+        ddl.primary_key("agent_task_changes", "seq"),
+        schema=ddl.SCHEMA,
     )
-    for columns in (["account_id", "at"], ["task_id", "seq"]):
-        op.create_index(
-            op.f(f"ix_agent_task_changes_{'_'.join(columns)}"),
-            "agent_task_changes",
-            columns,
-            schema="ledger",
-        )
+    for columns in (("account_id", "at"), ("task_id", "seq")):
+        ddl.create_index("agent_task_changes", *columns)
 
 
 def downgrade() -> None:
-    op.drop_table("agent_task_changes", schema="ledger")
-    op.drop_table("agent_tasks", schema="ledger")
+    op.drop_table("agent_task_changes", schema=ddl.SCHEMA)
+    op.drop_table("agent_tasks", schema=ddl.SCHEMA)

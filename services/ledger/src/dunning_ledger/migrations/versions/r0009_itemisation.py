@@ -9,16 +9,14 @@ Create Date: 2026-12-06 17:40:00
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
+from dunning_ledger.migrations import ddl
 
 revision: str = "0009"
 down_revision: str | None = "0008"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 _I = "(debt -> 'itemization')"
 # Generation expressions must be immutable: a text-to-date cast is not (it reads DateStyle),
@@ -44,10 +42,10 @@ def upgrade() -> None:
         op.add_column(
             "accounts",
             sa.Column(name, column_type, sa.Computed(expression, persisted=True), nullable=True),
-            schema="ledger",
+            schema=ddl.SCHEMA,
         )
 
 
 def downgrade() -> None:
     for name, _, _ in reversed(ITEMIZATION_COLUMNS):
-        op.drop_column("accounts", name, schema="ledger")
+        op.drop_column("accounts", name, schema=ddl.SCHEMA)
