@@ -28,11 +28,6 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def memory() -> MemoryLedger:
-    return MemoryLedger()
-
-
-@pytest.fixture
 async def ledger(memory: MemoryLedger, clock: FixedClock) -> Ledger:
     # No database, so no relay to wait for: answer at once (the wait is tested on the stack).
     settings = LedgerSettings(database_url=UNREACHABLE, signal_publish_wait_s=0)
