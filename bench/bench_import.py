@@ -122,7 +122,8 @@ class LedgerProcess:
             "DUNNING_LEDGER_PORT": str(self.port),
             "DUNNING_LEDGER_RELAY": str(relay).lower(),
             "DUNNING_LEDGER_CONSUME": "false",
-            "DUNNING_LOG_LEVEL": "WARNING",
+            # BENCH_IMPORT_LOG_LEVEL=DEBUG: the ledger logs each merge step's time.
+            "DUNNING_LOG_LEVEL": os.environ.get("BENCH_IMPORT_LOG_LEVEL", "WARNING"),
             "DUNNING_BOOTSTRAP_ADMIN_KEY": ADMIN_KEY,
             "DUNNING_AUTH_PEPPER": AUTH_PEPPER,
         }

@@ -190,9 +190,9 @@ class ImportRepository(Protocol):
         imported balance: row-locked and taken out of staging, for the domain's plan."""
         ...
 
-    async def merge(self, at: datetime) -> tuple[int, int]:
+    async def merge(self, at: datetime, opened_by: str | None = None) -> tuple[int, int]:
         """(opened, updated): changed accounts rewritten at revision + 1, new ones inserted
-        with their ``AccountOpened`` queued. Raises ``Conflict`` when another
+        (``opened_by``: the importer's principal) with their ``AccountOpened`` queued. Raises ``Conflict`` when another
         transaction created one of them meanwhile."""
         ...
 

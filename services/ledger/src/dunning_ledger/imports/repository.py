@@ -7,6 +7,8 @@ staging table included."""
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -27,6 +29,8 @@ from dunning_ledger.errors import Conflict
 from dunning_ledger.imports.events import SOURCE, instant_json, instant_text
 from dunning_ledger.ports import AccountRow
 
+log = logging.getLogger(__name__)
+
 IMPORT_LOCK = 0x1ED6E4  # advisory lock id: one import merges at a time
 _WORK_MEM = "64MB"
 _STAGING_COLUMNS = (  # ImportedAccount's fields, in order
@@ -36,7 +40,7 @@ _STAGING_COLUMNS = (  # ImportedAccount's fields, in order
 _ACCOUNT_COLUMNS = (
     "account_id", "revision", "consumer", "debt", "debt_id", "currency",
     "imported_balance_minor", "paid_minor", "balance_minor", "status", "fingerprint",
-    "created_at", "updated_at",
+    "created_at", "updated_at", "opened_by",
 )  # fmt: skip
 _BALANCE = "GREATEST(0, s.imported_balance_minor - a.paid_minor)"
 _STATUS = "CASE WHEN {0} = 0 THEN 'paid' ELSE 'open' END"
@@ -118,7 +122,7 @@ _INSERT_NEW = f"""
 INSERT INTO ledger.accounts ({", ".join(_ACCOUNT_COLUMNS)})
 SELECT s.account_id, 1, s.consumer::jsonb, s.debt::jsonb, s.debt_id, s.currency,
        s.imported_balance_minor, 0, s.imported_balance_minor,
-       {_STATUS.format("s.imported_balance_minor")}, s.fingerprint, $1, $1
+       {_STATUS.format("s.imported_balance_minor")}, s.fingerprint, $1, $1, $2
 FROM import_staging s WHERE {_NEW}
 """
 _UPDATED = """
@@ -136,6 +140,14 @@ class SqlImportRepository:
 
     async def _connection(self) -> Any:
         return await driver(self.session)
+
+    async def _execute(self, step: str, sql: str, *args: Any) -> int:
+        """One statement of the merge, its row count, its time logged (debug)."""
+        connection = await self._connection()
+        started = time.perf_counter()
+        status = await connection.execute(sql, *args)
+        log.debug("import step", extra={"step": step, "seconds": _since(started)})
+        return _count(status)
 
     async def stage(self, rows: Sequence[ImportedAccount]) -> None:
         if not self._staging:
@@ -164,7 +176,9 @@ class SqlImportRepository:
         await connection.execute(
             "ANALYZE import_staging (row, account_id, debt_id, imported_balance_minor)"
         )
+        started = time.perf_counter()
         rows = await connection.fetch(_STAGED_ERRORS, limit)
+        log.debug("import step", extra={"step": "checks", "seconds": _since(started)})
         errors = [RowError(r["row"], r["field"], r["message"], r["line"]) for r in rows]
         return errors, rows[0]["total"] if rows else 0
 
@@ -177,7 +191,7 @@ class SqlImportRepository:
             for r in await connection.fetch(_TAKE_REBALANCED)
         ]
 
-    async def merge(self, at: datetime) -> tuple[int, int]:
+    async def merge(self, at: datetime, opened_by: str | None = None) -> tuple[int, int]:
         if not self._staging:
             return 0, 0
         connection = await self._connection()
@@ -186,15 +200,15 @@ class SqlImportRepository:
             "CREATE TEMP TABLE import_updated (account_id text, revision integer, "
             "balance_minor bigint) ON COMMIT DROP"
         )
-        updated = _count(await connection.execute(_UPDATE, at))
+        updated = await self._execute("update", _UPDATE, at)
         topic = f"{self.topic_prefix}{AccountOpened.topic}"
         announce = (
             topic, instant_json(at), SOURCE, AccountOpened.event_type, instant_text(at),
             CONTENT_TYPE,
         )  # fmt: skip
         try:
-            opened = _count(await connection.execute(_ANNOUNCE_NEW, *announce))
-            inserted = _count(await connection.execute(_INSERT_NEW, at))
+            opened = await self._execute("announce_new", _ANNOUNCE_NEW, *announce)
+            inserted = await self._execute("insert_new", _INSERT_NEW, at, opened_by)
         except (asyncpg.UniqueViolationError, sa_exc.IntegrityError) as exc:
             raise Conflict(
                 "another import or operator created some of these accounts at the same time; retry"
@@ -267,6 +281,10 @@ def _imported(r: Any, fingerprint: str) -> ImportedAccount:
     )  # fmt: skip
 
 
+def _since(started: float) -> float:
+    return round(time.perf_counter() - started, 3)
+
+
 def _count(status: str) -> int:
     """The row count of a command status such as ``INSERT 0 12`` or ``UPDATE 3``."""
     return int(status.rsplit(" ", 1)[-1])
@@ -275,6 +293,7 @@ def _count(status: str) -> int:
 def _account_records(rows: Sequence[AccountRow]) -> list[tuple[Any, ...]]:
     return [
         (r.account_id, r.revision, r.consumer, r.debt, r.debt_id, r.currency,
-         r.imported_balance_minor, 0, r.balance_minor, r.status, r.fingerprint, r.at, r.at)
+         r.imported_balance_minor, 0, r.balance_minor, r.status, r.fingerprint, r.at, r.at,
+         None)
         for r in rows
     ]  # fmt: skip
