@@ -28,9 +28,13 @@ class MemoryImports:
         self.account_row = account_row
         self.staged: list[ImportedAccount] = []
         self.changed: list[AccountChange] = []
+        self.opened_by: str | None = None
 
-    async def stage(self, rows: Sequence[ImportedAccount]) -> None:
-        self.staged += rows
+    async def stage(
+        self, rows: Sequence[ImportedAccount], at: datetime, opened_by: str | None = None
+    ) -> None:
+        self.staged += rows  # opened at the merge (the SQL opens them here)
+        self.opened_by = opened_by
 
     async def staged_errors(self, limit: int) -> tuple[list[RowError], int]:
         errors: list[RowError] = []
@@ -67,7 +71,7 @@ class MemoryImports:
         self.staged = kept
         return taken
 
-    async def merge(self, at: datetime, opened_by: str | None = None) -> tuple[int, int]:
+    async def merge(self, at: datetime) -> tuple[int, int]:
         accounts = self.staged
         stored = {
             a.account_id: StoredAccount.of(self.t.accounts[a.account_id])
@@ -77,7 +81,7 @@ class MemoryImports:
         plan = plan_import(accounts, stored)
         for c in plan.opened + plan.updated:
             old = self.t.accounts.get(c.account.account_id)
-            self.t.accounts[c.account.account_id] = self._row(c, at, old, opened_by)
+            self.t.accounts[c.account.account_id] = self._row(c, at, old, self.opened_by)
         self.t.outbox += [account_event(c, at, opened=True) for c in plan.opened]
         self.changed = plan.updated
         return len(plan.opened), len(plan.updated)

@@ -133,7 +133,7 @@ class ImportService:
             # The transaction opens with the first valid rows: a file bad from the start
             # is refused without the database.
             started = time.perf_counter()
-            staging = _Staging(stack, self.transactions)
+            staging = _Staging(stack, self.transactions, now, by)
             await staging.stage_all(batches, progress)
             staged_s = time.perf_counter() - started
             tx = staging.tx
@@ -154,7 +154,7 @@ class ImportService:
             plan = plan_import([a for a, _ in rebalanced], {s.account_id: s for _, s in rebalanced})
             await tx.imports.update_accounts([_account_row(c, now) for c in plan.updated])
             await tx.outbox.announce([account_event(c, now, opened=False) for c in plan.updated])
-            opened, updated = await tx.imports.merge(now, by)
+            opened, updated = await tx.imports.merge(now)
             async for changes in tx.imports.updated(_BATCH):
                 await tx.outbox.announce([account_event(c, now, opened=False) for c in changes])
             await tx.commit()
@@ -207,12 +207,20 @@ async def _pieces(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
 
 
 class _Staging:
-    """COPYs each batch while the next one is validated; stops staging at the first error
-    (the rest of the file is still read, for the error count)."""
+    """COPYs each batch (opening its new accounts) while the next one is validated; stops
+    staging at the first error (the rest of the file is still read, for the error count)."""
 
-    def __init__(self, stack: contextlib.AsyncExitStack, transactions: Transactions) -> None:
+    def __init__(
+        self,
+        stack: contextlib.AsyncExitStack,
+        transactions: Transactions,
+        at: datetime,
+        by: str | None,
+    ) -> None:
         self.stack = stack
         self.transactions = transactions
+        self.at = at
+        self.by = by
         self.tx: Transaction | None = None
         self.count = 0
 
@@ -229,7 +237,7 @@ class _Staging:
                     if self.tx is None:
                         self.tx = await self.stack.enter_async_context(self.transactions())
                     self.count += len(rows)
-                    writing = asyncio.ensure_future(self.tx.imports.stage(rows))
+                    writing = asyncio.ensure_future(self.tx.imports.stage(rows, self.at, self.by))
             if writing is not None:
                 await writing
                 writing = None
