@@ -3,14 +3,16 @@ to the byte; what it is unsure of, it leaves to the full way."""
 
 from __future__ import annotations
 
+import random
 import uuid
 from pathlib import Path
 
+import phonenumbers
 import pytest
 from dunning_cli.portfolio import sample_rows
 from dunning_core.contracts.events import AccountOpened
 from dunning_core.contracts.ids import event_id
-from dunning_ledger.domain.import_fast import fast_values, opened_id
+from dunning_ledger.domain.import_fast import fast_values, opened_id, valid_nanp
 from dunning_ledger.domain.import_format import RawRow, read_csv
 from dunning_ledger.domain.import_itemization import COLUMNS as ITEMIZATION_COLUMNS
 from dunning_ledger.domain.import_rows import validate_row, validate_row_in_full
@@ -109,3 +111,25 @@ def test_a_phone_the_fast_path_takes_is_one_libphonenumber_takes(digits: str) ->
 def test_the_opened_event_id_is_the_event_id(account_id: str) -> None:
     assert opened_id(account_id) == event_id(AccountOpened.event_type, account_id, 1)
     assert uuid.UUID(opened_id(account_id)).version == 5
+
+
+def test_a_nanp_number_is_valid_exactly_when_phonenumbers_says_so() -> None:
+    """The fast path's validity test (the library's own patterns, compiled once) against
+    ``phonenumbers.is_valid_number``: every area code, special exchanges, random numbers."""
+    rnd = random.Random(10)
+    numbers = [str(rnd.randint(2_000_000_000, 9_999_999_999)) for _ in range(20_000)]
+    numbers += [
+        f"{area}{exchange}{rnd.randint(0, 9999):04d}"
+        for area in range(200, 1000)
+        for exchange in (rnd.randint(200, 999), 555, 211, 911, 976)
+    ]
+    differ = [
+        n
+        for n in numbers
+        if valid_nanp(n)
+        != phonenumbers.is_valid_number(
+            phonenumbers.PhoneNumber(country_code=1, national_number=int(n))
+        )
+    ]
+    assert differ == []
+    assert 0 < sum(map(valid_nanp, numbers)) < len(numbers)  # both answers occur

@@ -91,6 +91,11 @@ async def test_json_lines_import_once_and_a_changed_row_is_announced_once(
     assert sent == ["account.opened.v1", "account.updated.v1"]
     account = (await http.get("/v1/accounts/ACC-002500")).json()
     assert (account["revision"], account["consumer"]["full_name"]) == (2, "Renamed Consumer")
+    # The importer's principal is stored: the timeline says who opened the account (an
+    # update by a later import leaves it).
+    timeline = (await http.get("/v1/accounts/ACC-002500/timeline")).json()
+    opened = timeline["entries"][0]
+    assert (opened["kind"], opened["by"]) == ("account", "bootstrap-admin")
 
 
 async def test_an_id_repeated_far_apart_in_one_file_names_both_rows(

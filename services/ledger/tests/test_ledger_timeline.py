@@ -54,7 +54,7 @@ async def story(ledger: MemoryLedger) -> None:
     """An account with a deferral, a delivery, a reply, an operator's dispute and a payment."""
     clock = FixedClock(T0)
     rows = [required_row(1, full_name="=SUM(A1)<b>", phone="(415) 555-2671")]
-    await ImportService(ledger, clock).import_accounts(validate_json(rows))
+    await ImportService(ledger, clock).import_accounts(validate_json(rows), by="ops-import")
     later = FixedClock(T0 + timedelta(days=6))
     communications = CommunicationService(ledger, later, group_id="g")
     reply = ConsumerSignaled(
@@ -84,6 +84,7 @@ async def test_the_timeline_tells_the_story_in_order_with_who_and_when() -> None
     timeline = await TimelineService(ledger).timeline("A1")
     kinds = [e.kind for e in timeline.entries]
     assert kinds == ["account", "decision", "delivery", "signal", "signal", "payment"]
+    assert timeline.entries[0].by == "ops-import"  # the principal of the importer's key
     decision = timeline.entries[1]
     assert decision.details["rules"][0]["rule_id"] == "quiet_hours"
     assert "quiet_hours: 21:00 local" in decision.summary
@@ -144,6 +145,7 @@ async def test_the_printable_page_escapes_every_value(http: httpx.AsyncClient) -
     assert "I already paid &lt;script&gt;" in page
     assert "quiet_hours (defer): 21:00 local" in page
     assert "ops-jane" in page
+    assert '<td class="by">ops-import</td>' in page  # who opened the account
     assert "Hi &lt;b&gt;Ana&lt;/b&gt;, $120.00 is past due." in page  # the body, as text
     assert "intent: claims_paid" in page
     assert "http" not in page.split("<body>")[0]  # no external asset

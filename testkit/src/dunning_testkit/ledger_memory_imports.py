@@ -28,9 +28,13 @@ class MemoryImports:
         self.account_row = account_row
         self.staged: list[ImportedAccount] = []
         self.changed: list[AccountChange] = []
+        self.opened_by: str | None = None
 
-    async def stage(self, rows: Sequence[ImportedAccount]) -> None:
-        self.staged += rows
+    async def stage(
+        self, rows: Sequence[ImportedAccount], at: datetime, opened_by: str | None = None
+    ) -> None:
+        self.staged += rows  # opened at the merge (the SQL opens them here)
+        self.opened_by = opened_by
 
     async def staged_errors(self, limit: int) -> tuple[list[RowError], int]:
         errors: list[RowError] = []
@@ -77,7 +81,7 @@ class MemoryImports:
         plan = plan_import(accounts, stored)
         for c in plan.opened + plan.updated:
             old = self.t.accounts.get(c.account.account_id)
-            self.t.accounts[c.account.account_id] = self._row(c, at, old)
+            self.t.accounts[c.account.account_id] = self._row(c, at, old, self.opened_by)
         self.t.outbox += [account_event(c, at, opened=True) for c in plan.opened]
         self.changed = plan.updated
         return len(plan.opened), len(plan.updated)
@@ -97,10 +101,13 @@ class MemoryImports:
                     "paid_minor": old.paid_minor,
                     "created_at": old.created_at,
                     "updated_at": r.at,
+                    "opened_by": old.opened_by,
                 }
             )
 
-    def _row(self, change: AccountChange, at: datetime, old: Account | None) -> Account:
+    def _row(
+        self, change: AccountChange, at: datetime, old: Account | None, opened_by: str | None
+    ) -> Account:
         a = change.account
         return self.account_row(
             {
@@ -117,5 +124,6 @@ class MemoryImports:
                 "paid_minor": 0 if old is None else old.paid_minor,
                 "created_at": at if old is None else old.created_at,
                 "updated_at": at,
+                "opened_by": opened_by if old is None else old.opened_by,
             }
         )

@@ -122,7 +122,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _import(request: Request, imports: ImportService) -> ImportCounts:
+async def _import(request: Request, imports: ImportService, by: str) -> ImportCounts:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
         form = await request.form()  # spooled to disk past 1 MB by Starlette
@@ -131,11 +131,11 @@ async def _import(request: Request, imports: ImportService) -> ImportCounts:
             raise InvalidRequest("a multipart import needs the CSV in a field named 'file'")
         name = (upload.filename or "").lower()
         fmt: StreamFormat = "jsonl" if name.endswith((".jsonl", ".ndjson")) else "csv"
-        return await imports.import_stream(_upload_chunks(upload), fmt)
+        return await imports.import_stream(_upload_chunks(upload), fmt, by)
     if content_type in _CSV_TYPES:
-        return await imports.import_stream(request.stream(), "csv")
+        return await imports.import_stream(request.stream(), "csv", by)
     if content_type in _JSON_LINES_TYPES:
-        return await imports.import_stream(request.stream(), "jsonl")
+        return await imports.import_stream(request.stream(), "jsonl", by)
     if content_type == "application/json":
         try:
             payload = orjson.loads(await request.body())
@@ -144,7 +144,7 @@ async def _import(request: Request, imports: ImportService) -> ImportCounts:
         accounts = payload.get("accounts") if isinstance(payload, dict) else None
         if not isinstance(accounts, list):
             raise InvalidRequest('a JSON import is {"accounts": [ {column: value}, ... ]}')
-        return await imports.import_items(accounts)
+        return await imports.import_items(accounts, by)
     raise UnsupportedMediaType(
         f"unsupported content type {content_type or '(none)'!r}; send text/csv, "
         "application/x-ndjson (JSON Lines), multipart/form-data with a 'file' field, "
@@ -171,7 +171,7 @@ def router() -> APIRouter:
         responses={**_ERRORS, 422: {"model": ImportErrorBody}},
     )
     async def import_accounts(who: Importer, request: Request, service: Service) -> ImportResult:
-        counts = await _import(request, service.imports)
+        counts = await _import(request, service.imports, who.name)
         return ImportResult.of(counts, recorded_by=who.name)
 
     @api.get(

@@ -106,6 +106,7 @@ class Account(ItemizationColumns, Base):
     fingerprint: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    opened_by: Mapped[str | None] = mapped_column(Text)  # the importer's API key principal
 
 
 class AccountChangeRecord(Base):

@@ -178,7 +178,13 @@ class PaymentRepository(Protocol):
 class ImportRepository(Protocol):
     """An import's staging area inside the transaction, and the set-based merge from it."""
 
-    async def stage(self, rows: Sequence[ImportedAccount]) -> None: ...
+    async def stage(
+        self, rows: Sequence[ImportedAccount], at: datetime, opened_by: str | None = None
+    ) -> None:
+        """A batch of valid rows, in file order. Its new accounts may be opened at once
+        (``opened_by``: the importer's principal), their ``AccountOpened`` queued: the
+        transaction is rolled back if the file turns out bad."""
+        ...
 
     async def staged_errors(self, limit: int) -> tuple[list[RowError], int]:
         """An account or debt id twice in the file, a debt another account holds: the
@@ -192,8 +198,8 @@ class ImportRepository(Protocol):
 
     async def merge(self, at: datetime) -> tuple[int, int]:
         """(opened, updated): changed accounts rewritten at revision + 1, new ones inserted
-        with their ``AccountOpened`` queued. Raises ``Conflict`` when another
-        transaction created one of them meanwhile."""
+        (if ``stage`` did not) with their ``AccountOpened`` queued. Raises ``Conflict``
+        when another transaction created one of them meanwhile."""
         ...
 
     def updated(self, batch: int) -> AsyncIterator[list[AccountChange]]:

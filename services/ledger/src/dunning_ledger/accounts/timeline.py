@@ -149,6 +149,7 @@ class TimelineService:
             account.created_at,
             "account",
             f"account opened: {account.debt.get('creditor', '')} debt {account.debt_id}",
+            by=account.opened_by,
             details={"debt_id": account.debt_id, "creditor": account.debt.get("creditor")},
         )
         entries = [opened, *(event_entry(e) for e in events)]

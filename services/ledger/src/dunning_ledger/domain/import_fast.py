@@ -24,9 +24,9 @@ from functools import lru_cache
 from typing import Any, Final
 
 import orjson
-import phonenumbers
 from dunning_core.contracts.events import AccountOpened
 from dunning_core.contracts.ids import NAMESPACE
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
 
 from dunning_ledger.domain.import_format import IDENTIFIER
 from dunning_ledger.domain.import_itemization import COLUMNS as ITEMIZATION_COLUMNS
@@ -86,12 +86,53 @@ def _zip(value: str) -> str:
     return match.group(1)
 
 
+def _nanp_region(region: str) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    """A NANP region's leading digits and one pattern that a 10-digit national number
+    matches exactly when ``phonenumbers`` gives it a type there: its general pattern,
+    then any of its number types' (each kept only if it allows 10 digits)."""
+    metadata = PhoneMetadata.metadata_for_region(region)
+    if metadata is None:  # pragma: no cover - the regions come from the same metadata
+        return None, None
+
+    def pattern(desc: Any) -> str | None:
+        lengths = desc.possible_length if desc is not None else ()
+        if desc is None or not desc.national_number_pattern or (lengths and 10 not in lengths):
+            return None
+        return f"(?:{desc.national_number_pattern})"
+
+    descs = [
+        metadata.premium_rate, metadata.toll_free, metadata.shared_cost, metadata.voip,
+        metadata.personal_number, metadata.pager, metadata.uan, metadata.voicemail,
+        metadata.fixed_line,
+    ]  # fmt: skip
+    if not metadata.same_mobile_and_fixed_line_pattern:
+        descs.append(metadata.mobile)
+    general = pattern(metadata.general_desc)
+    kinds = [p for p in map(pattern, descs) if p is not None]
+    typed = re.compile(f"(?={general}$)(?:{'|'.join(kinds)})") if general and kinds else None
+    leading = None if metadata.leading_digits is None else re.compile(metadata.leading_digits)
+    return leading, typed
+
+
+# ``phonenumbers.is_valid_number`` for +1: the first region whose leading digits match
+# decides; a region without leading digits claims the number if it has a type there.
+_NANP_REGIONS: Final = [_nanp_region(r) for r in COUNTRY_CODE_TO_REGION_CODE[1]]
+
+
+def valid_nanp(national: str) -> bool:
+    for leading, typed in _NANP_REGIONS:
+        if leading is not None:
+            if leading.match(national):
+                return typed is not None and typed.fullmatch(national) is not None
+        elif typed is not None and typed.fullmatch(national) is not None:
+            return True
+    return False
+
+
 def _phone(value: str) -> str:
-    """A NANP number already in E.164: the same test as ``parse_phone`` without parsing."""
-    if not _NANP.fullmatch(value):
-        raise _Unsure
-    number = phonenumbers.PhoneNumber(country_code=1, national_number=int(value[2:]))
-    if not phonenumbers.is_valid_number(number):
+    """A NANP number already in E.164: the same test as ``parse_phone`` without parsing
+    (``phonenumbers``' validity from its own metadata, without its per-call overhead)."""
+    if not _NANP.fullmatch(value) or not valid_nanp(value[2:]):
         raise _Unsure
     return value
 

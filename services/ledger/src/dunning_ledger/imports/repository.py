@@ -1,12 +1,19 @@
-"""Writing an import to PostgreSQL: valid rows COPYed into a temporary staging table as
-they stream in, then checked and merged into the accounts set-based (one UPDATE ... FROM,
-one INSERT ... SELECT, the new accounts' ``AccountOpened`` records written by one
-INSERT ... SELECT from staging, byte for byte what ``outbox_record`` writes, only the
-trace ids drawn by the database). The caller commits; a rollback leaves nothing, the
-staging table included."""
+"""Writing an import to PostgreSQL, set-based, in the import's one transaction.
+
+Each batch of valid rows is COPYed into a small temporary table as it streams in, and its
+new accounts are opened at once (one statement: the existence check an anti-join, the
+accounts and their ``AccountOpened`` records written by INSERT ... SELECT, byte for byte
+what ``outbox_record`` writes, only the trace ids drawn by the database), so PostgreSQL
+writes while the next rows are still being checked. The batch then goes to the staging
+table (a new account without its JSON: nothing more is done with it). After the last row
+the whole file is checked (duplicates, debts held by other accounts) and the accounts it
+changes are rewritten (one UPDATE ... FROM). The caller commits; a bad file is rolled
+back, the accounts opened on the way and the temporary tables included."""
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -27,6 +34,8 @@ from dunning_ledger.errors import Conflict
 from dunning_ledger.imports.events import SOURCE, instant_json, instant_text
 from dunning_ledger.ports import AccountRow
 
+log = logging.getLogger(__name__)
+
 IMPORT_LOCK = 0x1ED6E4  # advisory lock id: one import merges at a time
 _WORK_MEM = "64MB"
 _STAGING_COLUMNS = (  # ImportedAccount's fields, in order
@@ -36,7 +45,7 @@ _STAGING_COLUMNS = (  # ImportedAccount's fields, in order
 _ACCOUNT_COLUMNS = (
     "account_id", "revision", "consumer", "debt", "debt_id", "currency",
     "imported_balance_minor", "paid_minor", "balance_minor", "status", "fingerprint",
-    "created_at", "updated_at",
+    "created_at", "updated_at", "opened_by",
 )  # fmt: skip
 _BALANCE = "GREATEST(0, s.imported_balance_minor - a.paid_minor)"
 _STATUS = "CASE WHEN {0} = 0 THEN 'paid' ELSE 'open' END"
@@ -64,6 +73,10 @@ WITH twice AS (
     SELECT s.row, s.line, 'debt_id', 'is already the debt of account ''' || a.account_id || ''''
     FROM import_staging s JOIN ledger.accounts a
       ON a.debt_id = s.debt_id AND a.account_id <> s.account_id
+    -- an account this import opened is not another account: its repeated debts are
+    -- named by row above
+    WHERE NOT EXISTS (
+        SELECT 1 FROM import_staging o WHERE o.opened AND o.account_id = a.account_id)
 )
 SELECT row, line, field, message, count(*) OVER () AS total FROM found ORDER BY row LIMIT $1
 """
@@ -92,34 +105,53 @@ WITH changed AS (
 )
 INSERT INTO import_updated SELECT account_id, revision, balance_minor FROM changed
 """
-_NEW = "NOT EXISTS (SELECT 1 FROM ledger.accounts a WHERE a.account_id = s.account_id)"
-# No ORDER BY: each account has one event here, and Kafka orders per account (key) only;
-# sorting a million wide rows would spill to disk. The value is the event's JSON as the
-# model writes it (consumer and debt are staged as their models' JSON); the traceparent
-# is drawn per row (a subquery with a volatile target list is evaluated once a row).
-_ANNOUNCE_NEW = f"""
-INSERT INTO ledger.outbox (topic, key, value, headers)
-SELECT $1, convert_to(s.account_id, 'UTF8'),
-       convert_to('{{"account_id":' || to_json(s.account_id)::text || ',"revision":1,"consumer":'
-                  || s.consumer || ',"debt":' || s.debt || ',"opened_at":' || $2 || '}}', 'UTF8'),
-       jsonb_build_array(
-           jsonb_build_array('ce_specversion', '1.0'), jsonb_build_array('ce_id', s.ce_id),
-           jsonb_build_array('ce_source', $3::text), jsonb_build_array('ce_type', $4::text),
-           jsonb_build_array('ce_subject', s.account_id), jsonb_build_array('ce_time', $5::text),
-           jsonb_build_array('content-type', $6::text),
-           jsonb_build_array('ce_traceparent', s.traceparent),
-           jsonb_build_array('traceparent', s.traceparent))
-FROM (SELECT account_id, consumer, debt, ce_id,
-             '00-' || md5(random()::text) || '-' || left(md5(random()::text), 16) || '-01'
-             AS traceparent
-      FROM import_staging s WHERE {_NEW}) s
-"""
-_INSERT_NEW = f"""
-INSERT INTO ledger.accounts ({", ".join(_ACCOUNT_COLUMNS)})
-SELECT s.account_id, 1, s.consumer::jsonb, s.debt::jsonb, s.debt_id, s.currency,
-       s.imported_balance_minor, 0, s.imported_balance_minor,
-       {_STATUS.format("s.imported_balance_minor")}, s.fingerprint, $1, $1
-FROM import_staging s WHERE {_NEW}
+_FRESH = "NOT EXISTS (SELECT 1 FROM ledger.accounts a WHERE a.account_id = s.account_id)"
+# One batch's new accounts opened, announced and the batch staged, in one statement. No
+# ORDER BY for the outbox: each account has one event here, and Kafka orders per account
+# (key) only. The value is the event's JSON as the model writes it (consumer and debt are
+# staged as their models' JSON); the traceparent is drawn per row (a subquery with a
+# volatile target list is evaluated once a row); the headers are written as JSON text
+# (half the database's time of building them with jsonb_build_array). A row whose account
+# is already there (or repeated in the batch) is staged whole for the checks and the merge
+# after the last row.
+_OPEN_BATCH = f"""
+WITH fresh AS MATERIALIZED (
+    SELECT DISTINCT ON (s.account_id) s.* FROM import_batch s WHERE {_FRESH}
+    ORDER BY s.account_id, s.row
+), opened AS (
+    INSERT INTO ledger.accounts ({", ".join(_ACCOUNT_COLUMNS)})
+    SELECT s.account_id, 1, s.consumer::jsonb, s.debt::jsonb, s.debt_id, s.currency,
+           s.imported_balance_minor, 0, s.imported_balance_minor,
+           {_STATUS.format("s.imported_balance_minor")}, s.fingerprint, $7, $7, $8
+    FROM fresh s
+    RETURNING 1
+), announced AS (
+    INSERT INTO ledger.outbox (topic, key, value, headers)
+    SELECT $1, convert_to(s.account_id, 'UTF8'),
+           convert_to('{{"account_id":' || to_json(s.account_id)::text
+                      || ',"revision":1,"consumer":' || s.consumer || ',"debt":' || s.debt
+                      || ',"opened_at":' || $2 || '}}', 'UTF8'),
+           ('[["ce_specversion","1.0"],["ce_id",' || to_json(s.ce_id)::text
+            || '],["ce_source",' || to_json($3::text)::text
+            || '],["ce_type",' || to_json($4::text)::text
+            || '],["ce_subject",' || to_json(s.account_id)::text
+            || '],["ce_time",' || to_json($5::text)::text
+            || '],["content-type",' || to_json($6::text)::text
+            || '],["ce_traceparent","' || s.traceparent || '"],["traceparent","'
+            || s.traceparent || '"]]')::jsonb
+    FROM (SELECT account_id, consumer, debt, ce_id,
+                 '00-' || md5(random()::text) || '-' || left(md5(random()::text), 16) || '-01'
+                 AS traceparent
+          FROM fresh) s
+    RETURNING 1
+), staged AS (
+    INSERT INTO import_staging
+    SELECT b.row, b.line, b.account_id, b.debt_id, b.currency, b.imported_balance_minor,
+           CASE WHEN f.row IS NULL THEN b.consumer END, CASE WHEN f.row IS NULL THEN b.debt END,
+           b.fingerprint, b.ce_id, f.row IS NOT NULL
+    FROM import_batch b LEFT JOIN fresh f ON f.row = b.row
+)
+SELECT (SELECT count(*) FROM opened) AS opened, (SELECT count(*) FROM announced) AS announced
 """
 _UPDATED = """
 SELECT s.row, s.line, s.account_id, s.consumer, s.debt, s.fingerprint, s.debt_id, s.currency,
@@ -133,27 +165,64 @@ class SqlImportRepository:
         self.session = session
         self.topic_prefix = topic_prefix
         self._staging = False
+        self.opened = 0  # accounts opened so far, as their batches were staged
+        self.staging_s = 0.0  # PostgreSQL's time COPYing and opening them
 
     async def _connection(self) -> Any:
         return await driver(self.session)
 
-    async def stage(self, rows: Sequence[ImportedAccount]) -> None:
+    async def _execute(self, step: str, sql: str, *args: Any) -> int:
+        """One statement of the merge, its row count, its time logged (debug)."""
+        connection = await self._connection()
+        started = time.perf_counter()
+        status = await connection.execute(sql, *args)
+        log.debug("import step", extra={"step": step, "seconds": _since(started)})
+        return _count(status)
+
+    async def stage(
+        self, rows: Sequence[ImportedAccount], at: datetime, opened_by: str | None = None
+    ) -> None:
         if not self._staging:
             # The checks and the merge hash and sort the whole file: in memory, not on disk
-            # (for this transaction only).
+            # (for this transaction only; through the session, which begins it: the
+            # driver's connection alone would run these outside it). One import writes
+            # at a time.
             await self.session.execute(text(f"SET LOCAL work_mem = '{_WORK_MEM}'"))
-            await self.session.execute(
-                text(
-                    "CREATE TEMP TABLE import_staging (row integer, line integer, "
-                    "account_id text, debt_id text, currency text, "
-                    "imported_balance_minor bigint, consumer text, debt text, "
-                    "fingerprint text, ce_id text) ON COMMIT DROP"
-                )
+            # Each batch's statement planned for the accounts as they are now: a plan kept
+            # from the first batches (few accounts) hashes the whole table for every batch
+            # once it holds a million (perf: most of the database's time at 1M rows).
+            await self.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        connection = await self._connection()
+        if not self._staging:
+            await connection.execute("SELECT pg_advisory_xact_lock($1)", IMPORT_LOCK)
+            await connection.execute(
+                "CREATE TEMP TABLE import_batch (row integer, line integer, "
+                "account_id text, debt_id text, currency text, "
+                "imported_balance_minor bigint, consumer text, debt text, "
+                "fingerprint text, ce_id text) ON COMMIT DROP; "
+                "CREATE TEMP TABLE import_staging "
+                "(LIKE import_batch, opened boolean) ON COMMIT DROP"
             )
             self._staging = True
-        await copy_records(
-            self.session, "import_staging", _STAGING_COLUMNS, list(rows), schema=None
-        )
+        else:
+            # Created in this transaction: emptied in place.
+            await connection.execute("TRUNCATE import_batch")
+        started = time.perf_counter()
+        await copy_records(self.session, "import_batch", _STAGING_COLUMNS, list(rows), schema=None)
+        topic = f"{self.topic_prefix}{AccountOpened.topic}"
+        try:
+            counts = await connection.fetchrow(
+                _OPEN_BATCH, topic, instant_json(at), SOURCE, AccountOpened.event_type,
+                instant_text(at), CONTENT_TYPE, at, opened_by,
+            )  # fmt: skip
+        except (asyncpg.UniqueViolationError, sa_exc.IntegrityError) as exc:
+            raise Conflict(
+                "another import or operator created some of these accounts at the same time; retry"
+            ) from exc
+        if counts["opened"] != counts["announced"]:
+            raise Conflict("the accounts changed while the import was merged; retry")
+        self.opened += counts["opened"]
+        self.staging_s += time.perf_counter() - started
 
     async def staged_errors(self, limit: int) -> tuple[list[RowError], int]:
         if not self._staging:
@@ -162,9 +231,11 @@ class SqlImportRepository:
         # Temporary tables have no statistics; only the joined columns need them (the JSON
         # columns are wide: sampling them costs more than the rest of the analysis).
         await connection.execute(
-            "ANALYZE import_staging (row, account_id, debt_id, imported_balance_minor)"
+            "ANALYZE import_staging (row, account_id, debt_id, imported_balance_minor, opened)"
         )
+        started = time.perf_counter()
         rows = await connection.fetch(_STAGED_ERRORS, limit)
+        log.debug("import step", extra={"step": "checks", "seconds": _since(started)})
         errors = [RowError(r["row"], r["field"], r["message"], r["line"]) for r in rows]
         return errors, rows[0]["total"] if rows else 0
 
@@ -180,28 +251,15 @@ class SqlImportRepository:
     async def merge(self, at: datetime) -> tuple[int, int]:
         if not self._staging:
             return 0, 0
+        staged = round(self.staging_s, 3)
+        log.debug("import step", extra={"step": "stage_and_open", "seconds": staged})
         connection = await self._connection()
-        await connection.execute("SELECT pg_advisory_xact_lock($1)", IMPORT_LOCK)
         await connection.execute(
             "CREATE TEMP TABLE import_updated (account_id text, revision integer, "
             "balance_minor bigint) ON COMMIT DROP"
         )
-        updated = _count(await connection.execute(_UPDATE, at))
-        topic = f"{self.topic_prefix}{AccountOpened.topic}"
-        announce = (
-            topic, instant_json(at), SOURCE, AccountOpened.event_type, instant_text(at),
-            CONTENT_TYPE,
-        )  # fmt: skip
-        try:
-            opened = _count(await connection.execute(_ANNOUNCE_NEW, *announce))
-            inserted = _count(await connection.execute(_INSERT_NEW, at))
-        except (asyncpg.UniqueViolationError, sa_exc.IntegrityError) as exc:
-            raise Conflict(
-                "another import or operator created some of these accounts at the same time; retry"
-            ) from exc
-        if inserted != opened:
-            raise Conflict("the accounts changed while the import was merged; retry")
-        return opened, updated
+        updated = await self._execute("update", _UPDATE, at)
+        return self.opened, updated
 
     async def updated(self, batch: int) -> AsyncIterator[list[AccountChange]]:
         if not self._staging:
@@ -267,6 +325,10 @@ def _imported(r: Any, fingerprint: str) -> ImportedAccount:
     )  # fmt: skip
 
 
+def _since(started: float) -> float:
+    return round(time.perf_counter() - started, 3)
+
+
 def _count(status: str) -> int:
     """The row count of a command status such as ``INSERT 0 12`` or ``UPDATE 3``."""
     return int(status.rsplit(" ", 1)[-1])
@@ -275,6 +337,7 @@ def _count(status: str) -> int:
 def _account_records(rows: Sequence[AccountRow]) -> list[tuple[Any, ...]]:
     return [
         (r.account_id, r.revision, r.consumer, r.debt, r.debt_id, r.currency,
-         r.imported_balance_minor, 0, r.balance_minor, r.status, r.fingerprint, r.at, r.at)
+         r.imported_balance_minor, 0, r.balance_minor, r.status, r.fingerprint, r.at, r.at,
+         None)
         for r in rows
     ]  # fmt: skip

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -56,7 +57,9 @@ class ImportService:
         self.clock = clock
         self.row_checks = row_checks or _InThread()
 
-    async def import_stream(self, chunks: AsyncIterator[bytes], fmt: StreamFormat) -> ImportCounts:
+    async def import_stream(
+        self, chunks: AsyncIterator[bytes], fmt: StreamFormat, by: str | None = None
+    ) -> ImportCounts:
         """A CSV or JSON Lines body as it arrives: all rows or none, never held whole.
 
         This process reads the body into numbered rows; ``row_checks`` validates them,
@@ -90,9 +93,9 @@ class ImportService:
                 for left in pending:  # the body broke off, or the import failed
                     left.cancel()
 
-        return await self._import(batches(), progress, self.clock.now())
+        return await self._import(batches(), progress, self.clock.now(), by)
 
-    async def import_items(self, items: Sequence[Any]) -> ImportCounts:
+    async def import_items(self, items: Sequence[Any], by: str | None = None) -> ImportCounts:
         """A JSON array of rows (a body small enough to be read whole)."""
         reader = ImportReader("jsonl")
         now = self.clock.now()
@@ -101,9 +104,11 @@ class ImportService:
             for start in range(0, len(items), _BATCH):
                 yield await asyncio.to_thread(reader.items, items[start : start + _BATCH])
 
-        return await self._import(batches(), reader, now)
+        return await self._import(batches(), reader, now, by)
 
-    async def import_accounts(self, validated: ValidatedImport) -> ImportCounts:
+    async def import_accounts(
+        self, validated: ValidatedImport, by: str | None = None
+    ) -> ImportCounts:
         """Rows already validated in memory (a small file): all rows or none."""
         if not validated.ok:
             raise ImportRejected(validated.errors, validated.received)
@@ -113,16 +118,24 @@ class ImportService:
         async def batches() -> AsyncIterator[list[ImportedAccount]]:
             yield list(validated.accounts)
 
-        return await self._import(batches(), progress, now)
+        return await self._import(batches(), progress, now, by)
 
     async def _import(
-        self, batches: AsyncIterator[list[ImportedAccount]], progress: ImportProgress, now: datetime
+        self,
+        batches: AsyncIterator[list[ImportedAccount]],
+        progress: ImportProgress,
+        now: datetime,
+        by: str | None,
     ) -> ImportCounts:
+        """``by``: the principal of the API key that imported the file, recorded on the
+        accounts it opens."""
         async with contextlib.AsyncExitStack() as stack:
             # The transaction opens with the first valid rows: a file bad from the start
             # is refused without the database.
-            staging = _Staging(stack, self.transactions)
+            started = time.perf_counter()
+            staging = _Staging(stack, self.transactions, now, by)
             await staging.stage_all(batches, progress)
+            staged_s = time.perf_counter() - started
             tx = staging.tx
             found: list[RowError] = []
             found_count = 0
@@ -161,6 +174,8 @@ class ImportService:
                 "updated": counts.updated,
                 "unchanged": counts.unchanged,
                 "balances_kept": len(counts.balances_kept),
+                "staging_s": round(staged_s, 1),
+                "seconds": round(time.perf_counter() - started, 1),
             },
         )
         return counts
@@ -192,12 +207,20 @@ async def _pieces(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
 
 
 class _Staging:
-    """COPYs each batch while the next one is validated; stops staging at the first error
-    (the rest of the file is still read, for the error count)."""
+    """COPYs each batch (opening its new accounts) while the next one is validated; stops
+    staging at the first error (the rest of the file is still read, for the error count)."""
 
-    def __init__(self, stack: contextlib.AsyncExitStack, transactions: Transactions) -> None:
+    def __init__(
+        self,
+        stack: contextlib.AsyncExitStack,
+        transactions: Transactions,
+        at: datetime,
+        by: str | None,
+    ) -> None:
         self.stack = stack
         self.transactions = transactions
+        self.at = at
+        self.by = by
         self.tx: Transaction | None = None
         self.count = 0
 
@@ -214,7 +237,7 @@ class _Staging:
                     if self.tx is None:
                         self.tx = await self.stack.enter_async_context(self.transactions())
                     self.count += len(rows)
-                    writing = asyncio.ensure_future(self.tx.imports.stage(rows))
+                    writing = asyncio.ensure_future(self.tx.imports.stage(rows, self.at, self.by))
             if writing is not None:
                 await writing
                 writing = None
