@@ -11,8 +11,14 @@ sandbox's own record (``GET /_sandbox/messages``), and finds:
   on ``payments.v1``;
 - violations: a message the sandbox accepted outside 08:00-21:00 in one of the consumer's
   candidate zones (the sandbox stamps wall seconds, mapped onto the run's simulated clock:
-  only a whole second outside counts, a second that straddles the edge is "borderline"), or
-  after the consumer's opt-out, dispute or cease was given, or for a step never approved;
+  only a whole second outside counts, a second that straddles the edge is "borderline"; a
+  sandbox that records when it took each request, ``accepted_at``, is read to the
+  microsecond), or after the consumer's opt-out, dispute or cease was answered (the
+  ingress's 200, the ledger's 201), or after it reached ``consumer.signals.v1`` when no
+  answer was given for it, or for a step never approved. A message accepted between the
+  signal's arrival on the topic and its answer was a call already on the wire: the answer
+  waits for those calls to end (the workers' ``Fence``, the ledger's ``ChannelsApplied``),
+  so they are counted (``in_flight_at_signal``), not judged;
 - poison_missing: a poison record the driver produced that is not in its topic's DLQ with a
   reason header.
 
@@ -57,6 +63,7 @@ ALL_CHANNELS_KINDS = {"disputed", "cease_requested"}
 KEYS = (
     "steps", "lost", "duplicated", "violations", "uncertain", "deferred", "terminal",
     "superseded", "borderline_hours", "poison_missing", "conflicting", "in_flight",
+    "in_flight_at_signal",
 )  # fmt: skip
 
 
@@ -188,14 +195,25 @@ async def sandbox_record(url: str, saved: str | None = None) -> list[dict[str, A
 
 
 def message_step(message: dict[str, Any]) -> tuple[str | None, str | None, float]:
-    """(step id, account id, accepted at: wall seconds, floor) of one sandbox message."""
+    """(step id, account id, accepted at: wall seconds) of one sandbox message: exact when
+    the sandbox says (``accepted_at``), else the provider's timestamp, floored to the second."""
     if message["channel"] == "sms":
         query = parse_qs(urlparse(message.get("status_callback") or "").query)
         accepted = email.utils.parsedate_to_datetime(message["date_created"]).timestamp()
-        step = query.get("step_id", [None])[0]
-        return step, query.get("account_id", [None])[0], accepted
-    args = message.get("custom_args") or {}
-    return args.get("step_id"), args.get("account_id"), float(message["created_at"])
+        step, account = query.get("step_id", [None])[0], query.get("account_id", [None])[0]
+    else:
+        args = message.get("custom_args") or {}
+        step, account, accepted = args.get("step_id"), args.get("account_id"), message["created_at"]
+    return step, account, float(message.get("accepted_at") or accepted)
+
+
+def answered(
+    signals: list[tuple[float, str, str | None]], scope: str, recorded_at: float
+) -> float | None:
+    """When the signal that reached the topic at ``recorded_at`` was answered (the first
+    answer of its scope after it), if it was."""
+    times = [at for at, s, how in signals if how == "acked" and s == scope and at >= recorded_at]
+    return min(times, default=None)
 
 
 async def check(facts: Facts) -> Findings:
@@ -327,18 +345,28 @@ async def check(facts: Facts) -> Findings:
                     consumer.zip_code,
                 )
                 first = outside_hours(facts.simulated(at), zones)
-                last_instant = outside_hours(facts.simulated(at + 0.999), zones)
+                width = 0.0 if message.get("accepted_at") else 0.999  # floored: the whole second
+                last_instant = outside_hours(facts.simulated(at + width), zones)
                 if first and last_instant:
                     f["violations"] += 1
                     found.note("outside_hours", f"{step_id}: accepted {first}")
                 elif first or last_instant:
                     f["borderline_hours"] += 1
-            for said_at, scope, how in signal_times.get(plan.account_id, []):
-                if scope in ("all", channel) and at > said_at:
-                    f["violations"] += 1
-                    found.note(f"after_opt_out_{how}", f"{step_id}: {channel} {at - said_at:.0f}s "
-                               "after the consumer's signal")  # fmt: skip
-                    break
+            said = signal_times.get(plan.account_id, [])
+            for said_at, scope, how in said:
+                if scope not in ("all", channel) or at <= said_at:
+                    continue
+                if how == "recorded" and (answer := answered(said, scope, said_at)) is not None:
+                    if at <= answer:  # on the wire when it landed; ended before the answer
+                        f["in_flight_at_signal"] += 1
+                        found.note("in_flight_at_signal", f"{step_id}: {channel} "
+                                   f"{at - said_at:.3f}s after, {answer - at:.3f}s before the "
+                                   "answer")  # fmt: skip
+                    continue  # judged against its answer
+                f["violations"] += 1
+                found.note(f"after_opt_out_{how}", f"{step_id}: {channel} {at - said_at:.3f}s "
+                           "after the consumer's signal")  # fmt: skip
+                break
 
     for p in facts.payments:
         pid = p["payment_id"]

@@ -5,6 +5,7 @@ suppressed destination and leaves nothing in flight."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
@@ -31,6 +32,7 @@ from redis.asyncio import Redis
 pytestmark = pytest.mark.integration
 
 KEYS = (PHONE, *account_keys("acc-1"))
+SOON = time.time() + 3600  # a call armed in these tests is on the wire until then
 
 
 @dataclass
@@ -83,7 +85,7 @@ async def test_admit_reserves_once_and_puts_the_step_in_flight(store: Store) -> 
     assert await store.inflight.holds(item.step_id)
     again = await store.steps.admit(item, KEYS, 170.0)
     assert (again.admitted, again.suppressed, again.taken) == (False, False, "pending")
-    await store.steps.settle(item.step_id, "SM1")
+    await store.steps.settle(item.step_id, KEYS, "SM1")
     assert not await store.inflight.holds(item.step_id)
     assert (await store.steps.admit(item, KEYS, 180.0)).taken == "SM1"
 
@@ -107,16 +109,34 @@ async def test_arm_remembers_the_owner_and_puts_in_flight_unless_suppressed(
     store: Store,
 ) -> None:
     item = Parked(approval("acc-1"), 1, 100.0)
-    assert not await store.steps.arm(item, KEYS, 160.0)
+    assert not await store.steps.arm(item, KEYS, 160.0, SOON)
     assert await store.inflight.holds(item.step_id)
     assert await store.records.owners(PHONE) == {"acc-1"}
-    await store.steps.settle(item.step_id)
+    await store.steps.settle(item.step_id, KEYS)
     assert not await store.inflight.holds(item.step_id)
     await store.records.suppress(PHONE)
     other = Parked(approval("acc-9"), 1, 100.0)
-    assert await store.steps.arm(other, (PHONE, *account_keys("acc-9")), 160.0)
+    assert await store.steps.arm(other, (PHONE, *account_keys("acc-9")), 160.0, SOON)
     assert not await store.inflight.holds(other.step_id)
     assert await store.records.owners(PHONE) == {"acc-1", "acc-9"}
+
+
+async def test_a_call_is_on_the_wire_under_its_keys_from_arm_to_settle(store: Store) -> None:
+    """What a suppression's acknowledgement waits for (``Fence``): the calls armed before it."""
+    item = Parked(approval("acc-1"), 1, 100.0)
+    now = time.time()
+    assert await store.records.calling(KEYS, now) == 0
+    assert not await store.steps.arm(item, KEYS, 160.0, now + 30)
+    assert await store.records.calling([PHONE], now) == 1
+    assert await store.records.calling([account_keys("acc-1")[0]], now) == 1
+    assert await store.records.calling(["+15550009999"], now) == 0  # another number
+    assert await store.records.calling([PHONE], now + 31) == 0  # its bound passed (worker died)
+    await store.steps.settle(item.step_id, KEYS)
+    assert await store.records.calling(KEYS, now) == 0
+    # Armed after the suppression: refused, so never on the wire.
+    await store.records.suppress(PHONE)
+    assert await store.steps.arm(Parked(approval("acc-1"), 1, 100.0), KEYS, 160.0, now + 30)
+    assert await store.records.calling(KEYS, now) == 0
 
 
 async def test_steps_asked_for_together_go_as_one_pipeline_each_with_its_answer(
@@ -137,7 +157,9 @@ async def test_steps_asked_for_together_go_as_one_pipeline_each_with_its_answer(
     await store.steps.admit(items[0], KEYS, 160.0)
     answers = await asyncio.gather(*(store.steps.admit(i, KEYS, 160.0) for i in items))
     assert [a.taken for a in answers] == ["pending"] + [None] * 19
-    await asyncio.gather(*(store.steps.settle(i.step_id, f"SM{n}") for n, i in enumerate(items)))
+    await asyncio.gather(
+        *(store.steps.settle(i.step_id, KEYS, f"SM{n}") for n, i in enumerate(items))
+    )
     assert await store.inflight.size() == 0
     assert [await store.records.reserve(i.step_id) for i in items[:3]] == ["SM0", "SM1", "SM2"]
     assert sizes == [1, 20, 20]
@@ -158,7 +180,7 @@ async def test_a_redis_that_lost_the_mark_is_restored_before_any_step(
     store = on_redis(redis, prefix, mark_key=mark, restore=restore)
     item = Parked(approval(), 0, 100.0)
     assert (await store.steps.admit(item, KEYS, 160.0)).suppressed  # the STOP came back
-    assert await store.steps.arm(item, KEYS, 160.0)
+    assert await store.steps.arm(item, KEYS, 160.0, SOON)
     assert restores == ["restore"]
 
 

@@ -117,6 +117,7 @@ class MemorySendRecords:
         self.steps: dict[str, str] = {}
         self.owner_sets: dict[str, set[str]] = {}
         self.suppressed: set[str] = set()
+        self.calls: dict[str, dict[str, float]] = {}  # key -> step id -> until
 
     async def reserve(self, step_id: str) -> str | None:
         if step_id in self.steps:
@@ -147,6 +148,19 @@ class MemorySendRecords:
 
     async def any_suppressed(self, keys: Sequence[str]) -> bool:
         return any(key.lower() in self.suppressed for key in keys)
+
+    async def begin_call(self, step_id: str, keys: Sequence[str], until: float) -> None:
+        for key in keys:
+            self.calls.setdefault(key.lower(), {})[step_id] = until
+
+    async def end_call(self, step_id: str, keys: Sequence[str]) -> None:
+        for key in keys:
+            self.calls.get(key.lower(), {}).pop(step_id, None)
+
+    async def calling(self, keys: Sequence[str], now: float) -> int:
+        return sum(
+            1 for key in keys for until in self.calls.get(key.lower(), {}).values() if until > now
+        )
 
 
 class MemoryAnswerLog:

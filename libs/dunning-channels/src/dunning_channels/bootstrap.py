@@ -49,7 +49,7 @@ from dunning_channels.adapters.redis_send_steps import RedisSendSteps
 from dunning_channels.adapters.traced_sender import TracedSender
 from dunning_channels.config import ChannelSettings
 from dunning_channels.ports import Pacing, Sender, SendRecords
-from dunning_channels.service import SendApprovals, SuppressOnSignals
+from dunning_channels.service import Fence, SendApprovals, SuppressOnSignals
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,7 @@ class Plumbing:
     redis: Redis
     producer: EventProducer
     records: SendRecords  # suppressions journalled
+    fence: Fence  # an opt-out acknowledged once the calls it came too late for ended
     retries: RedisRetryQueue
     journal: KafkaSendJournal
     redis_records: RedisSendRecords
@@ -89,6 +90,10 @@ def plumbing(
         redis=redis,
         producer=producer,
         records=JournaledSendRecords(redis_records, journal),
+        # Below the ingress's acknowledgement bound: a call never ended costs no 503.
+        fence=Fence(
+            redis_records, bound_s=min(settings.call_bound_s, settings.ingress_ack_timeout_s / 2)
+        ),
         retries=RedisRetryQueue(redis, channel, prefix=prefix),
         journal=journal,
         redis_records=redis_records,
@@ -155,6 +160,7 @@ def worker_app(
         ),
         signals=signals_applied,
         concurrency=settings.send_concurrency,
+        call_bound_s=settings.call_bound_s,
     )
     loop = ConsumerLoop(
         bootstrap=settings.kafka_bootstrap,
@@ -166,7 +172,10 @@ def worker_app(
         topic_prefix=settings.topic_prefix,
     )
     # Opt-outs, disputes and ceases however they came (another channel, the ledger's API).
-    on_signals = SuppressOnSignals(parts.channel, parts.records)
+    # Committed (applied, for the barrier and the ledger) once the calls already on the wire
+    # to a suppressed destination or account have ended.
+    fence = Fence(parts.records, bound_s=settings.call_bound_s)
+    on_signals = SuppressOnSignals(parts.channel, parts.records, fence)
     signals = ConsumerLoop(
         bootstrap=settings.kafka_bootstrap,
         group_id=f"{settings.group_id}-signals",
@@ -202,6 +211,8 @@ def worker_app(
             "signals_applied": on_signals.applied,
             "signals_barrier_rounds": signals_applied.rounds,
             "signals_barrier_waits": signals_applied.waits,  # rounds that found it behind
+            "signals_fence_waits": fence.waited,  # a call on the wire when it was suppressed
+            "signals_fence_gave_up": fence.gave_up,
             "reconciled_found": worker.found,
             "reconciled_resent": worker.resent,
             "uncertain": worker.uncertain,

@@ -83,6 +83,12 @@ class ChannelSettings(CommonSettings):
             open_s=self.breaker_open_s,
         )
 
+    @property
+    def call_bound_s(self) -> float:
+        """How long a provider call may be on the wire: each is cut at the provider timeout;
+        the margin is for a busy event loop. A call never ended stops counting after it."""
+        return self.provider_timeout_s * 1.5
+
     def send_guard(self) -> SendGuard:
         return SendGuard(
             call_s=min(self.send_guard_call_s, self.provider_timeout_s),

@@ -98,8 +98,26 @@ class Suppressions(Protocol):
         ...
 
 
-class SendRecords(Reservations, Recipients, Suppressions, Protocol):
-    """All three, as one store keeps them."""
+class Calls(Protocol):
+    """Provider calls on the wire, by the suppression keys that would have stopped them.
+
+    A call is begun under its keys by the same step that checks they are not suppressed
+    (``SendSteps.arm``), and ended when the provider answered or the call failed. So once a
+    suppression is set, the calls ``calling`` counts are all the calls that can still
+    reach the consumer: the signal is acknowledged when they have ended (``service.fence``).
+    A call never ended (its worker died) stops counting at its ``until``."""
+
+    async def begin_call(self, step_id: str, keys: Sequence[str], until: float) -> None: ...
+
+    async def end_call(self, step_id: str, keys: Sequence[str]) -> None: ...
+
+    async def calling(self, keys: Sequence[str], now: float) -> int:
+        """How many calls to any of ``keys`` are on the wire at ``now`` (wall seconds)."""
+        ...
+
+
+class SendRecords(Reservations, Recipients, Suppressions, Calls, Protocol):
+    """All four, as one store keeps them."""
 
 
 class Publisher(Protocol):
@@ -181,15 +199,18 @@ class SendSteps(Protocol):
         reconciled at ``reconcile_at`` (wall seconds) if nothing settles it before."""
         ...
 
-    async def arm(self, item: Parked, keys: Sequence[str], reconcile_at: float) -> bool:
+    async def arm(
+        self, item: Parked, keys: Sequence[str], reconcile_at: float, call_until: float
+    ) -> bool:
         """Right before the call (its intent journalled): remember the destination's
         owner; unless a key is suppressed (then True), put the step in flight until
-        ``reconcile_at``."""
+        ``reconcile_at`` and its call on the wire under ``keys`` until ``call_until``
+        (``Calls``), in the same step as the check."""
         ...
 
-    async def settle(self, step_id: str, record_as: str | None = None) -> None:
-        """The step is no longer in flight; with ``record_as``, its outcome recorded in
-        the same step."""
+    async def settle(self, step_id: str, keys: Sequence[str], record_as: str | None = None) -> None:
+        """The step is no longer in flight nor its call on the wire; with ``record_as``,
+        its outcome recorded in the same step."""
         ...
 
 

@@ -43,6 +43,7 @@ def build_ingress(settings: EmailSettings, clock: Clock | None = None) -> FastAP
         verifier=SendGridSignatureVerifier(settings.sendgrid_webhook_public_key),
         producer=parts.producer,
         records=parts.records,
+        fence=parts.fence,
         clock=parts.clock,
         unsubscribe_secret=settings.unsubscribe_secret.get_secret_value(),
         inbound_token=settings.inbound_token.get_secret_value(),

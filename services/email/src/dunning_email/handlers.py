@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 from dunning_channels.domain.replies import read_inbound, reply_signals
 from dunning_channels.ports import Clock, Publisher, SendRecords
+from dunning_channels.service import Fence
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.envelope import wrap
 from dunning_core.contracts.events import ConsumerSignaled, DeliveryUpdated, SignalKind
@@ -45,6 +46,7 @@ class SendGridWebhooks:
     clock: Clock
     unsubscribe_secret: str
     inbound_token: str = ""
+    fence: Fence | None = None
     rejected: int = field(default=0, init=False)
 
     async def events(self, payload: bytes, signature: str | None, timestamp: str | None) -> int:
@@ -129,13 +131,18 @@ class SendGridWebhooks:
             details={k: v for k, v in (details or {}).items() if v},
         )
 
+    async def _suppress(self, address: str) -> None:
+        await self.records.suppress(address)
+        if self.fence is not None:  # answered once the calls it came too late for ended
+            await self.fence.after_calls([address])
+
     async def suppress_from(self, payload: bytes) -> None:
         for item in orjson.loads(payload):
             if not isinstance(item, dict) or not item.get("email"):
                 continue
             kind = signal_kind(str(item.get("event")))
             if kind in (SignalKind.UNSUBSCRIBED, SignalKind.SPAM_REPORTED):
-                await self.records.suppress(str(item["email"]))
+                await self._suppress(str(item["email"]))
 
     async def inbound(self, token: str, form: Mapping[str, str]) -> int:
         """An Inbound Parse post: the reply classified, its signals on the broker; how many."""
@@ -152,7 +159,7 @@ class SendGridWebhooks:
         was_suppressed = await self.records.is_suppressed(sender)
         meaning = read_inbound(text, now=self.clock.now(), after_opt_out=was_suppressed)
         if meaning.kind is SignalKind.OPTED_OUT:
-            await self.records.suppress(sender)
+            await self._suppress(sender)
         elif meaning.kind is SignalKind.OPTED_IN:
             await self.records.unsuppress(sender)
         # SendGrid retries a post it got no 2xx for: the same message, the same signal id.
@@ -184,7 +191,7 @@ class SendGridWebhooks:
         if named is None:
             raise HTTPException(status_code=403, detail="invalid unsubscribe token")
         account_id, address = named
-        await self.records.suppress(address)
+        await self._suppress(address)
         signal = self._signal(
             account_id, SignalKind.UNSUBSCRIBED, address, f"one-click:{token[:40]}"
         )

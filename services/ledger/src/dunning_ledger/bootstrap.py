@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from dunning_core.contracts.topics import SIGNALS
 from dunning_core.runtime.api_docs import DOCS_OFF, serve_api_docs
 from dunning_core.runtime.auth import Verifier, install_auth
 from dunning_core.runtime.clock import Clock, clock_from
@@ -29,6 +30,7 @@ from dunning_ledger.accounts.pauses import PauseService
 from dunning_ledger.accounts.repository import SqlAccountRepository
 from dunning_ledger.accounts.service import AccountService
 from dunning_ledger.accounts.timeline import TimelineService
+from dunning_ledger.adapters.channels_applied import KafkaChannelsApplied
 from dunning_ledger.adapters.database import (
     SqlTransactions,
     make_engine,
@@ -58,7 +60,7 @@ from dunning_ledger.plans.service import PlanService
 from dunning_ledger.portfolio.api import router as portfolio_router
 from dunning_ledger.portfolio.repository import SqlPortfolioRepository
 from dunning_ledger.portfolio.service import PortfolioService
-from dunning_ledger.ports import Published, RowChecks, Transactions
+from dunning_ledger.ports import ChannelsApplied, Published, RowChecks, Transactions
 from dunning_ledger.promises.service import PromiseService
 from dunning_ledger.tasks.api import router as tasks_router
 from dunning_ledger.tasks.repository import SqlTaskRepository
@@ -104,9 +106,12 @@ def use_cases(
     task_lease: timedelta = timedelta(minutes=30),
     published: Published | None = None,
     row_checks: RowChecks | None = None,
+    applied: ChannelsApplied | None = None,
 ) -> UseCases:
     terms = terms or load_terms()
-    signals = CommunicationService(transactions, clock, group_id=group_id, published=published)
+    signals = CommunicationService(
+        transactions, clock, group_id=group_id, published=published, applied=applied
+    )
     return UseCases(
         accounts=AccountService(transactions, clock),
         payments=PaymentService(transactions, clock),
@@ -164,9 +169,15 @@ def build_ledger(
         retention=timedelta(hours=settings.outbox_retention_hours),
         publish_wait_s=settings.signal_publish_wait_s,
     )
+    # An operator's signal answered once the channel workers applied it (``ChannelsApplied``).
+    groups = [g.strip() for g in settings.signal_applied_groups.split(",") if g.strip()]
+    applied = KafkaChannelsApplied(
+        settings.kafka_bootstrap, settings.topic_prefix + SIGNALS, groups,
+        bound_s=settings.signal_applied_wait_s,
+    )  # fmt: skip
     cases = use_cases(
         transactions, clock, settings.group_id, settings.auth_pepper, terms, lease, relay,
-        row_checks,
+        row_checks, applied,
     )  # fmt: skip
     runtime = ServiceRuntime(SERVICE)
 
@@ -180,6 +191,7 @@ def build_ledger(
     runtime.add(Component("database", start_database, engine.dispose))
     runtime.checks["database"] = database_health
     runtime.add(Component("producer", producer.start, producer.stop))
+    runtime.add(Component("channels-applied", _nothing, applied.stop))
     if row_checks is not None:
         runtime.add(Component("import-workers", row_checks.start, row_checks.stop))
     if settings.relay:
@@ -247,3 +259,7 @@ def build_ledger(
 
 def build(settings: LedgerSettings, clock: Clock | None = None) -> FastAPI:
     return build_ledger(settings, clock).app
+
+
+async def _nothing() -> None:
+    return None

@@ -29,6 +29,17 @@ class LedgerSettings(ApiKeySettings):
         description="An operator's signal is answered once it is on Kafka "
         "(the workers then hold sends until it is applied), or after this many seconds.",
     )
+    signal_applied_groups: str = Field(
+        default="sms-signals,email-signals",
+        description="The channel workers' signals consumer groups (comma-separated) an "
+        "operator's signal is answered after, once those reading it have applied it.",
+    )
+    signal_applied_wait_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="How long an operator's signal waits for the channel workers "
+        "(above their provider call timeout); then answered with applied false.",
+    )
     outbox_retention_hours: float = Field(
         default=24, gt=0, description="How long published outbox rows are kept."
     )

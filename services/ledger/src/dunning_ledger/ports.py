@@ -312,6 +312,16 @@ class Published(Protocol):
         ...
 
 
+class ChannelsApplied(Protocol):
+    """Whether the channel workers have applied the signals published for an account."""
+
+    async def applied(self, key: str) -> bool:
+        """Wait until every channel worker reading ``key``'s signals has applied those
+        published so far (suppressions set, calls they came too late for ended): True
+        then, False if a bound passed first (they are applied later all the same)."""
+        ...
+
+
 class Transaction(Protocol):
     """One unit of work: the repositories share it; nothing stays unless ``commit`` runs."""
 

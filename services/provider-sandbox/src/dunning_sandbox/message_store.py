@@ -5,6 +5,7 @@ Bounded: past `capacity` records the oldest are forgotten; the counters keep cou
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,6 +29,9 @@ class SmsRecord:
     error_code: int | None = None
     date_updated: str | None = None
     date_sent: str | None = None
+    # The sandbox's own record (not Twilio's): when it took the request, to the microsecond,
+    # so a test can order a send against a consumer's STOP within the same second.
+    accepted_at: float = field(default_factory=time.time)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -43,6 +47,7 @@ class SmsRecord:
             "status_callback": self.status_callback,
             "date_created": self.date_created,
             "date_updated": self.date_updated or self.date_created,
+            "accepted_at": self.accepted_at,
         }
 
 
@@ -56,6 +61,7 @@ class EmailRecord:
     custom_args: dict[str, str]
     created_at: int
     events: list[str] = field(default_factory=list)
+    accepted_at: float = field(default_factory=time.time)  # the sandbox's (see SmsRecord)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -68,6 +74,7 @@ class EmailRecord:
             "custom_args": self.custom_args,
             "created_at": self.created_at,
             "events": self.events,
+            "accepted_at": self.accepted_at,
         }
 
 

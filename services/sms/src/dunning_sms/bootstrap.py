@@ -49,6 +49,7 @@ def build_ingress(settings: SmsSettings, clock: Clock | None = None) -> FastAPI:
         verifier=TwilioSignatureVerifier(settings.twilio_auth_token.get_secret_value()),
         producer=parts.producer,
         records=parts.records,
+        fence=parts.fence,
         clock=parts.clock,
         public_base_url=settings.public_base_url,
         answers=RedisAnswerLog(parts.redis, prefix=settings.topic_prefix),

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from dunning_channels.domain.replies import reply_signals
 from dunning_channels.ports import Clock, Publisher, SendRecords
+from dunning_channels.service import Fence
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.envelope import wrap
 from dunning_core.contracts.events import ConsumerSignaled, DeliveryUpdated, SignalKind
@@ -50,6 +51,8 @@ class TwilioWebhooks:
     locales: Locales | None = None
     creditor: str = "Acme Recovery Services"
     contact: str = "1-800-555-0199"
+    # An opt-out answered once the calls it came too late to stop have ended.
+    fence: Fence | None = None
     rejected: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
@@ -89,10 +92,15 @@ class TwilioWebhooks:
         with callback_span("sms.status_callback", envelope):  # in the step's trace
             await (await self.producer.send(envelope))
         if error == OPTED_OUT_ERROR and (to := form.get("To")):
-            await self.records.suppress(to)
+            await self._suppress(to)
             await self._signal(
                 account_id, SignalKind.OPTED_OUT, to, None, form.get("MessageSid", "")
             )
+
+    async def _suppress(self, number: str) -> None:
+        await self.records.suppress(number)
+        if self.fence is not None:
+            await self.fence.after_calls([number])
 
     async def inbound(self, request: Request, signature: str | None) -> Answer | None:
         """Publish what the text means; the answer to text back, if any."""
@@ -106,7 +114,7 @@ class TwilioWebhooks:
         )
         kind = meaning.kind
         if kind is SignalKind.OPTED_OUT:
-            await self.records.suppress(sender)
+            await self._suppress(sender)
         elif kind is SignalKind.OPTED_IN:
             await self.records.unsuppress(sender)
         sid = form.get("MessageSid", "")

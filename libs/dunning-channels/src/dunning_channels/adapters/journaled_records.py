@@ -44,3 +44,12 @@ class JournaledSendRecords:
 
     async def any_suppressed(self, keys: Sequence[str]) -> bool:
         return await self.records.any_suppressed(keys)
+
+    async def begin_call(self, step_id: str, keys: Sequence[str], until: float) -> None:
+        await self.records.begin_call(step_id, keys, until)
+
+    async def end_call(self, step_id: str, keys: Sequence[str]) -> None:
+        await self.records.end_call(step_id, keys)
+
+    async def calling(self, keys: Sequence[str], now: float) -> int:
+        return await self.records.calling(keys, now)

@@ -51,3 +51,30 @@ class RedisSendRecords:
 
     async def is_suppressed(self, destination: str) -> bool:
         return bool(await self.redis.exists(f"{self.ns}suppressed:{destination.lower()}"))
+
+    def call_keys(self, keys: Sequence[str]) -> list[str]:
+        """The sorted sets of calls on the wire under each suppression key (score: until)."""
+        return [f"{self.ns}calling:{key.lower()}" for key in keys]
+
+    async def begin_call(self, step_id: str, keys: Sequence[str], until: float) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for name in self.call_keys(keys):
+                pipe.zadd(name, {step_id: until})
+                pipe.expireat(name, int(until) + 1)
+            await pipe.execute()
+
+    async def end_call(self, step_id: str, keys: Sequence[str]) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for name in self.call_keys(keys):
+                pipe.zrem(name, step_id)
+            await pipe.execute()
+
+    async def calling(self, keys: Sequence[str], now: float) -> int:
+        names = self.call_keys(keys)
+        if not names:
+            return 0
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for name in names:
+                pipe.zcount(name, f"({now!r}", "+inf")  # a call past its until has ended
+            counts = await pipe.execute()
+        return sum(int(c) for c in counts)

@@ -46,24 +46,33 @@ end
 return {'taken', redis.call('GET', KEYS[2])}
 """
 
-# KEYS: mark, owners of the destination, in-flight due, in-flight items, suppression keys...
-# ARGV: check the mark (1/0), step id, item, reconcile at, account id
+# KEYS: mark, owners of the destination, in-flight due, in-flight items, then n suppression
+# keys and the n calls-on-the-wire keys of the same names.
+# ARGV: check the mark (1/0), step id, item, reconcile at, account id, n, call until
 _ARM = """
 if ARGV[1] == '1' and redis.call('EXISTS', KEYS[1]) == 0 then return 'lost' end
 redis.call('SADD', KEYS[2], ARGV[5])
-for i = 5, #KEYS do
+local n = tonumber(ARGV[6])
+for i = 5, 4 + n do
   if redis.call('EXISTS', KEYS[i]) == 1 then return 'suppressed' end
 end
 redis.call('HSET', KEYS[4], ARGV[2], ARGV[3])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2])
+local gone = math.floor(tonumber(ARGV[7]) * 1000) + 1000
+for i = 5 + n, 4 + 2 * n do
+  redis.call('ZADD', KEYS[i], ARGV[7], ARGV[2])
+  redis.call('PEXPIREAT', KEYS[i], gone)
+end
 return 'armed'
 """
 
-# KEYS: step, in-flight due, in-flight items. ARGV: step id, record it (1/0), as, keep seconds
+# KEYS: step, in-flight due, in-flight items, calls-on-the-wire keys...
+# ARGV: step id, record it (1/0), as, keep seconds
 _SETTLE = """
 if ARGV[2] == '1' then redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[4]) end
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[3], ARGV[1])
+for i = 4, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
 return 1
 """
 
@@ -178,17 +187,24 @@ class RedisSendSteps:
             return Admission(taken=_text(answer[1]))
         return Admission()
 
-    async def arm(self, item: Parked, keys: Sequence[str], reconcile_at: float) -> bool:
+    async def arm(
+        self, item: Parked, keys: Sequence[str], reconcile_at: float, call_until: float
+    ) -> bool:
         approval = item.approval
         names = self._keys(f"{self.records.ns}owner:{approval.step.destination.lower()}", keys)
-        args: list[EncodableT] = [item.step_id, dump(item), repr(reconcile_at), approval.account_id]
+        names += self.records.call_keys(keys)
+        args: list[EncodableT] = [
+            item.step_id, dump(item), repr(reconcile_at), approval.account_id, len(keys),
+            repr(call_until),
+        ]  # fmt: skip
         call = self._batches.call
         answer = await self._run(lambda check: call(self._arm, names, [check, *args]))
         return _text(answer) == "suppressed"
 
-    async def settle(self, step_id: str, record_as: str | None = None) -> None:
+    async def settle(self, step_id: str, keys: Sequence[str], record_as: str | None = None) -> None:
         step_key = f"{self.records.ns}step:{step_id}"
         names = [step_key, self.inflight.due_key, self.inflight.items_key]
+        names += self.records.call_keys(keys)
         recorded = "0" if record_as is None else "1"
         args: list[EncodableT] = [step_id, recorded, record_as or "", KEEP_S]
         await self._batches.call(self._settle, names, args)

@@ -109,6 +109,7 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
         wall: Callable[[], float] = time.time,
         rand: Callable[[], float] = random.random,
         lease_s: float = 120.0,
+        call_bound_s: float = 20.0,  # a call never ended (its worker died) stops counting
     ) -> None:
         self.service, self.channel = service, channel
         self.sender, self.records, self.publisher = sender, records, publisher
@@ -123,6 +124,7 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
             clock=clock,
         )  # fmt: skip
         self.wall, self.rand, self.lease_s = wall, rand, lease_s
+        self.call_bound_s = call_bound_s
         self._slots = asyncio.Semaphore(concurrency)
         self._pending: list[asyncio.Task[bool]] = []
         self._acks: list[Awaitable[Any]] = []
@@ -222,7 +224,10 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
             # suppressed, the step is in flight (and its destination's owner known) from here to
             # its outcome. The clock is read after the check, which may wait for a restore.
             to_settle = True
-            suppressed = await self.steps.arm(item, self._keys(approval), self._reconcile_at())
+            until = self.wall() + self.call_bound_s  # on the wire (``Calls``) until answered
+            suppressed = await self.steps.arm(
+                item, self._keys(approval), self._reconcile_at(), until
+            )
             if (late := self.guard.too_late(approval.send_by, self.clock.now())) or suppressed:
                 if self.journal is not None and not late:  # (an expiry abandons it too)
                     await self.journal.abandon(step.step_id)
@@ -242,7 +247,8 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
             if isinstance(outcome, Unavailable):
                 return await self._unavailable(item, outcome, acks)
             report = report_for(outcome)
-            await self.steps.settle(step.step_id, report.record_as)  # recorded, not in flight
+            keys = self._keys(approval)
+            await self.steps.settle(step.step_id, keys, report.record_as)  # recorded, answered
             to_settle, recorded = False, True
             await self._announce(approval, report, item.envelope, acks)
             return False
@@ -277,7 +283,7 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
         """Take the step out of flight in Redis and, once its intent is out, the journal."""
         try:
             if in_redis:
-                await self.steps.settle(item.step_id)
+                await self.steps.settle(item.step_id, self._keys(item.approval))
             if in_journal and self.journal is not None:
                 await self.journal.settled(item)
         except Exception:  # found again by the sweeper, recorded: cleared then

@@ -43,17 +43,23 @@ class StepsOnPorts:
             raise
         return Admission()
 
-    async def arm(self, item: Parked, keys: Sequence[str], reconcile_at: float) -> bool:
-        approval = item.approval
-        await self.ports.records.remember_owner(approval.step.destination, approval.account_id)
+    async def arm(
+        self, item: Parked, keys: Sequence[str], reconcile_at: float, call_until: float
+    ) -> bool:
+        approval, records = item.approval, self.ports.records
+        await records.remember_owner(approval.step.destination, approval.account_id)
+        # Begun before the check: a suppression set in between sees the call, and waits.
+        await records.begin_call(item.step_id, keys, call_until)
         if await self._suppressed(keys):
+            await records.end_call(item.step_id, keys)
             return True
         if self.ports.inflight is not None:
             await self.ports.inflight.park(item, reconcile_at)
         return False
 
-    async def settle(self, step_id: str, record_as: str | None = None) -> None:
+    async def settle(self, step_id: str, keys: Sequence[str], record_as: str | None = None) -> None:
         if record_as is not None:
             await self.ports.records.record(step_id, record_as)
+        await self.ports.records.end_call(step_id, keys)
         if self.ports.inflight is not None:
             await self.ports.inflight.done(step_id)

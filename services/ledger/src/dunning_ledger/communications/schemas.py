@@ -56,6 +56,13 @@ class SignalOut(Record):
     occurred_at: datetime
     recorded_by: str | None = None
     replayed: bool
+    applied: bool | None = Field(
+        default=None,
+        description="True once every running channel worker has applied the signal: its "
+        "suppression is set and any message already on its way to the provider has been "
+        "answered, so nothing reaches the consumer after this answer. False if that took "
+        "longer than the ledger waits (it is applied all the same); null if not asked.",
+    )
 
 
 class FlagOut(Record):

@@ -28,7 +28,14 @@ from dunning_ledger.domain.flags import OPERATOR_SIGNALS, contact_address, fold_
 from dunning_ledger.domain.payments import check_debt_id
 from dunning_ledger.errors import InvalidRequest, NotFound
 from dunning_ledger.models import CommunicationEvent, CommunicationLog, Dispute
-from dunning_ledger.ports import Clock, CommunicationRepository, EventRow, Published, Transactions
+from dunning_ledger.ports import (
+    ChannelsApplied,
+    Clock,
+    CommunicationRepository,
+    EventRow,
+    Published,
+    Transactions,
+)
 from dunning_ledger.tasks.service import open_reply_tasks
 
 _DEBT_SIGNALS = frozenset({SignalKind.DISPUTED, SignalKind.DISPUTE_VERIFIED})
@@ -46,6 +53,7 @@ class SignalResult:
     occurred_at: datetime
     replayed: bool
     recorded_by: str | None = None
+    applied: bool | None = None  # by every channel worker before the answer (None: not asked)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +80,13 @@ class CommunicationService:
         *,
         group_id: str,
         published: Published | None = None,
+        applied: ChannelsApplied | None = None,
     ) -> None:
         self.transactions = transactions
         self.clock = clock
         self.group_id = group_id
         self.published = published
+        self.applied = applied
 
     async def record_signal(
         self,
@@ -130,13 +140,18 @@ class CommunicationService:
                 recorded_by = stored.recorded_by if stored else None
             await tx.commit()
         # Answered once on Kafka (a replay too): a dispute or cease the operator saw accepted
-        # is then one the channel workers' signals barrier holds every later send behind.
+        # is then one the channel workers' signals barrier holds every later send behind;
+        # and once they applied it, no message already on its way can still arrive after.
+        applied = None
         if self.published is not None and not await self.published.published(account_id):
             log.warning("signal recorded, not yet on Kafka", extra={"signal_id": body.signal_id})
+        elif self.applied is not None:
+            applied = await self.applied.applied(account_id)
         kind = body.kind.value
         return SignalResult(
-            account_id, body.signal_id, kind, envelope.id, occurred, not fresh, recorded_by
-        )
+            account_id, body.signal_id, kind, envelope.id, occurred, not fresh, recorded_by,
+            applied,
+        )  # fmt: skip
 
     async def record_events(self, group: str, envelopes: Sequence[Envelope]) -> int:
         """Apply a consumed batch in one transaction; returns how many were new."""
