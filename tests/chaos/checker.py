@@ -28,7 +28,6 @@ Usage: ``python -m tests.chaos.checker <facts.json>`` (the driver writes the fac
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json
 import sys
 from collections import Counter, defaultdict
@@ -36,10 +35,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import asyncpg
-import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from dunning_core.contracts.envelope import EnvelopeError, decode
 from dunning_core.contracts.events import (
@@ -56,6 +53,7 @@ from dunning_core.contracts.events import (
 from dunning_core.contracts.topics import ALL_TOPICS, dlq
 
 from tests.chaos.verdicts import deferred_past, outside_hours, why_not_final
+from tests.chaos.witness import answered, message_step, sandbox_record
 from tests.chaos.zones import candidate_zones
 
 EXAMPLES = 5
@@ -173,47 +171,6 @@ async def ledger_rows(dsn: str) -> tuple[dict[str, dict[str, Any]], Counter[str]
     finally:
         await conn.close()
     return {r["step_id"]: dict(r) for r in log}, Counter(r["payment_id"] for r in payments), ""
-
-
-def _saved(path: str) -> list[dict[str, Any]] | None:
-    file = Path(path)
-    return json.loads(file.read_text()) if file.exists() else None
-
-
-async def sandbox_record(url: str, saved: str | None = None) -> list[dict[str, Any]]:
-    if saved is not None and (messages := _saved(saved)) is not None:
-        return messages
-    async with httpx.AsyncClient(timeout=120) as http:
-        messages = []
-        for channel in ("sms", "email"):
-            response = await http.get(
-                f"{url}/_sandbox/messages", params={"channel": channel, "limit": 100000}
-            )
-            response.raise_for_status()
-            messages += response.json()["messages"]
-        return messages
-
-
-def message_step(message: dict[str, Any]) -> tuple[str | None, str | None, float]:
-    """(step id, account id, accepted at: wall seconds) of one sandbox message: exact when
-    the sandbox says (``accepted_at``), else the provider's timestamp, floored to the second."""
-    if message["channel"] == "sms":
-        query = parse_qs(urlparse(message.get("status_callback") or "").query)
-        accepted = email.utils.parsedate_to_datetime(message["date_created"]).timestamp()
-        step, account = query.get("step_id", [None])[0], query.get("account_id", [None])[0]
-    else:
-        args = message.get("custom_args") or {}
-        step, account, accepted = args.get("step_id"), args.get("account_id"), message["created_at"]
-    return step, account, float(message.get("accepted_at") or accepted)
-
-
-def answered(
-    signals: list[tuple[float, str, str | None]], scope: str, recorded_at: float
-) -> float | None:
-    """When the signal that reached the topic at ``recorded_at`` was answered (the first
-    answer of its scope after it), if it was."""
-    times = [at for at, s, how in signals if how == "acked" and s == scope and at >= recorded_at]
-    return min(times, default=None)
 
 
 async def check(facts: Facts) -> Findings:

@@ -35,7 +35,7 @@ import httpx
 from dunning_cli.portfolio import sample_rows, to_csv
 
 from tests.chaos.balancer import Balancer
-from tests.chaos.checker import Facts, check, sandbox_record, table
+from tests.chaos.checker import Facts, check, table
 from tests.chaos.faults import FaultLog, Injector
 from tests.chaos.fleet import KAFKA, REPO, Fleet, cluster, pg_dsn
 from tests.chaos.pipeline import (
@@ -49,6 +49,7 @@ from tests.chaos.pipeline import (
     prepare,
     webhook_receiver,
 )
+from tests.chaos.witness import sandbox_record
 
 QUIET_LAG = 20  # records left unconsumed over all groups that end the drain
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.chaos.checker import answered, message_step
+from tests.chaos.witness import answered, message_step
 
 SMS = {
     "channel": "sms",
