@@ -6,12 +6,14 @@ Now no send is checked before every signal on the topic when it asks is a suppre
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import NodeNotReadyError, NotCoordinatorForGroupError
+from aiokafka.structs import OffsetAndMetadata
 from dunning_channels.adapters.kafka_signals_applied import KafkaSignalsApplied
 from dunning_channels.domain import Accepted
 from dunning_channels.service import SuppressOnSignals
@@ -179,4 +181,45 @@ async def test_the_groups_coordinator_is_looked_up_once_then_after_an_error(topi
         assert failures == []
         assert finds == [group, group]
     finally:
+        await barrier.stop()
+
+
+@pytest.mark.integration
+async def test_a_coordinator_that_moved_and_answers_no_offsets_is_found_again(
+    producer: EventProducer, topics: str
+) -> None:
+    """A broker that is no longer the group's coordinator answers OffsetFetch with its
+    error at the top and -1 for every partition, which aiokafka returns as offsets, no
+    error. The barrier kept asking it and held every send for good (chaos1796598604)."""
+    topic, group = f"{topics}{SIGNALS}", f"{topics}sms-signals"
+    barrier = KafkaSignalsApplied(KAFKA, topic, group, bound_s=10.0, poll_s=0.01, min_gap_s=0)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=KAFKA, group_id=group, enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )  # fmt: skip
+    try:
+        await (await producer.send(wrap(dispute(), "ledger")))
+        await consumer.start()
+        while not sum(len(r) for r in (await consumer.getmany(timeout_ms=200)).values()):
+            pass
+        await consumer.commit()
+        barrier.bound_s = 120.0  # the group's first commit may take a moment to be seen
+        await barrier.wait()
+        barrier.bound_s = 10.0
+        stale = 999  # the broker that was the coordinator
+        real_fetch = barrier._admin.list_consumer_group_offsets
+
+        async def fetch(group_id: str, coordinator: int | None, partitions: Any) -> Any:
+            if coordinator == stale:
+                return {tp: OffsetAndMetadata(-1, "") for tp in partitions}
+            return await real_fetch(group_id, coordinator, partitions)
+
+        barrier._admin.list_consumer_group_offsets = fetch  # type: ignore[assignment]
+        barrier._coordinator = stale
+        started = time.monotonic()
+        await barrier.wait()  # old code: TransientError after the bound, every round
+        assert time.monotonic() - started < 5.0
+        assert barrier._coordinator != stale
+    finally:
+        await consumer.stop()
         await barrier.stop()

@@ -44,11 +44,12 @@ class KafkaSignalsApplied:
         bound_s: float = 20.0,
         poll_s: float = 0.02,
         min_gap_s: float = 0.05,
+        relookup_s: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.topic, self.group_id = topic, group_id
         self.bound_s, self.poll_s, self.monotonic = bound_s, poll_s, monotonic
-        self.min_gap_s = min_gap_s
+        self.min_gap_s, self.relookup_s = min_gap_s, relookup_s
         self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
         self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
         self._round: _Round | None = None
@@ -107,8 +108,14 @@ class KafkaSignalsApplied:
             self._started = True
         partitions = await self._partitions()
         ends = await self._consumer.end_offsets(partitions)
-        waited = False
+        waited, asked_at = False, self.monotonic()
         while True:
+            if waited and self.monotonic() - asked_at >= self.relookup_s:
+                # Behind for a while: the coordinator may have moved. One that no longer
+                # is answers with no offsets and no error aiokafka raises (chaos1796598604:
+                # after the preferred leaders came back, every send of a worker waited out
+                # the bound, round after round, for 24 minutes), so it is found again.
+                self._coordinator, asked_at = None, self.monotonic()
             committed = await self._committed(partitions)
             behind = [
                 tp.partition
