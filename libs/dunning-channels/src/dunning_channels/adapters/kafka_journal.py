@@ -33,6 +33,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from dunning_core.runtime.kafka import EventProducer
+from dunning_core.runtime.kafka_admin import partitions_of
 from redis.asyncio import Redis
 
 from dunning_channels.adapters.redis_retries import RedisRetryQueue, dump, load
@@ -206,14 +207,7 @@ class KafkaSendJournal:
         await admin.start()
         try:
             for _ in range(50):  # a topic made a moment ago may not be described yet
-                described = await admin.describe_topics([self.topic])
-                numbers = [
-                    int(p["partition"])
-                    for t in described
-                    if t["topic"] == self.topic and not t["error_code"]
-                    for p in t["partitions"]
-                ]
-                if numbers:
+                if numbers := [tp.partition for tp in await partitions_of(admin, self.topic)]:
                     return numbers
                 await asyncio.sleep(0.1)
         finally:

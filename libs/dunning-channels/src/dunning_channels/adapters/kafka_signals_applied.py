@@ -22,6 +22,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from dunning_core.runtime.errors import TransientError
+from dunning_core.runtime.kafka_admin import partitions_of
 
 
 class _NoPartitions(Exception):
@@ -149,15 +150,9 @@ class KafkaSignalsApplied:
         """The topic's partitions, asked again after a minute (partitions can be added)."""
         if self._known and self.monotonic() < self._known_until:
             return self._known
-        described = await self._admin.describe_topics([self.topic])
-        numbers = sorted(
-            int(p["partition"])
-            for t in described
-            if t.get("topic") == self.topic and not t.get("error_code")
-            for p in t.get("partitions", ())
-        )
-        if not numbers:
+        known = await partitions_of(self._admin, self.topic)
+        if not known:
             raise _NoPartitions(f"topic {self.topic} has no partitions known yet")
-        self._known = [TopicPartition(self.topic, n) for n in numbers]
+        self._known = known
         self._known_until = self.monotonic() + 60.0
         return self._known

@@ -21,6 +21,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import murmur2
 from aiokafka.protocol.group import MemberAssignment
+from dunning_core.runtime.kafka_admin import partitions_of
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,9 @@ class KafkaChannelsApplied:
 
     async def _caught_up(self, key: str, deadline: float) -> bool:
         admin, consumer = await self._start()
-        partitions = await self._partitions(admin)
+        partitions = await partitions_of(admin, self.topic)
+        if not partitions:
+            raise KafkaError(f"topic {self.topic} has no partitions known yet")
         # The producer's default partitioner: the key's partition, as the relay sent it.
         tp = partitions[(murmur2(key.encode()) & 0x7FFFFFFF) % len(partitions)]
         end = (await consumer.end_offsets([tp]))[tp]
@@ -98,18 +101,6 @@ class KafkaChannelsApplied:
                     raise
                 self._clients = (admin, consumer)
             return self._clients
-
-    async def _partitions(self, admin: AIOKafkaAdminClient) -> list[TopicPartition]:
-        described = await admin.describe_topics([self.topic])
-        numbers = sorted(
-            int(p["partition"])
-            for t in described
-            if t.get("topic") == self.topic and not t.get("error_code")
-            for p in t.get("partitions", ())
-        )
-        if not numbers:
-            raise KafkaError(f"topic {self.topic} has no partitions known yet")
-        return [TopicPartition(self.topic, n) for n in numbers]
 
     async def _reading(
         self, admin: AIOKafkaAdminClient, groups: list[str], tp: TopicPartition
