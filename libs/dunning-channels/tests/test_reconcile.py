@@ -3,6 +3,7 @@ whose outcome is unknown is settled by asking the provider, never resent blindly
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from dunning_channels.domain import (
@@ -113,7 +114,7 @@ async def test_a_worker_dying_between_the_reservation_and_the_record_is_reconcil
     await alive.service.handle(envelope)
     await alive.service.flush()
     assert sender.calls == []  # old code: and never after ("pending" for 90 days)
-    assert await later(alive, 61) == 1
+    assert await later(alive, 61 + alive.service.pre_call_s) == 1
     await alive.settle()
     assert len(sender.calls) == 1
     assert deliveries(alive.publisher) == [(DeliveryStatus.ACCEPTED, None)]
@@ -152,7 +153,9 @@ async def test_an_approval_that_finds_its_step_pending_hands_it_to_the_sweeper()
     await parts.service.handle(envelope)  # the redelivery
     await parts.service.flush()
     assert sender.calls == []  # not resent blindly: the first worker's call may be out there
-    assert await later(parts, 61) == 1  # old code: 0, nothing in flight, never sent
+    assert (
+        await later(parts, 61 + parts.service.pre_call_s) == 1
+    )  # old code: 0, nothing in flight, never sent
     await parts.settle()
     assert len(sender.calls) == 1
     assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]
@@ -171,7 +174,9 @@ async def test_a_re_plan_that_finds_its_step_pending_is_the_one_sent() -> None:
     await parts.service.handle(replan)
     await parts.service.flush()
     parts.service.clock = FixedClock(NOW + timedelta(hours=2))  # the first one's window closed
-    assert await later(parts, 61) == 1  # the re-plan's approval took the entry over
+    assert (
+        await later(parts, 61 + parts.service.pre_call_s) == 1
+    )  # the re-plan's approval took the entry over
     await parts.settle()
     assert len(sender.calls) == 1  # old code: none (skipped, then the first one expired)
     assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]
@@ -197,7 +202,7 @@ async def test_a_retry_that_finds_its_step_adopted_leaves_it_to_the_sweeper() ->
     assert len(sender.calls) == 1  # the retry stands back: the sweeper has it
     assert parts.service.inflight is not None
     assert await parts.service.inflight.holds(step_id)  # old code: False, lost
-    assert await later(parts, 61) == 1
+    assert await later(parts, 61 + parts.service.pre_call_s) == 1
     await parts.settle()
     assert len(sender.calls) == 2
     assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]
@@ -225,4 +230,60 @@ async def test_a_retry_due_before_the_sweeper_lets_go_of_its_step_is_not_dropped
     assert len(sender.calls) == 1
     await parts.settle()
     assert len(sender.calls) == 2  # old code: 1, the retry dropped, never sent
+    assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]
+
+
+async def test_a_send_held_before_its_call_is_not_taken_by_the_sweeper_and_sent_twice() -> None:
+    """chaos1796600947: three texts went out twice. Each send had been admitted (in flight,
+    due for the sweeper ``settle_s`` later) and then held 20 s by the signals barrier; the
+    sweeper took it, found nothing at the provider, released it and parked a retry; the
+    barrier's round then let the held send and the retry go together."""
+    sender = FakeSender(Accepted("SM1"))
+    sender.found = [NotFound()]
+    parts = reconciling(sender)
+    parts.service.pre_call_s = 120.0  # above the barrier's longest hold
+    held = asyncio.Event()
+
+    class Barrier:
+        async def wait(self) -> None:
+            await held.wait()
+
+    parts.service.signals = Barrier()
+    await parts.service.handle(approval())
+    flushing = asyncio.create_task(parts.service.flush())
+    await asyncio.sleep(0.05)
+    assert sender.calls == []  # at the barrier
+    assert await later(parts, POLICY.settle_s + 1) == 0  # old code: 1, resent
+    held.set()
+    await flushing
+    await parts.settle()
+    assert len(sender.calls) == 1
+    assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]
+    assert await later(parts, 600) == 0  # recorded, nothing left in flight
+
+
+async def test_a_send_held_past_its_allowance_leaves_the_step_to_the_sweeper() -> None:
+    """Held longer than ``pre_call_s`` (a broker slow to take the intent), a send no longer
+    calls: the sweeper may have taken the step by then. It asks, then sends it once."""
+    sender = FakeSender(Accepted("SM1"))
+    sender.found = [NotFound()]
+    parts = reconciling(sender)
+    held = asyncio.Event()
+
+    class Barrier:
+        async def wait(self) -> None:
+            await held.wait()
+
+    parts.service.signals = Barrier()
+    await parts.service.handle(approval())
+    flushing = asyncio.create_task(parts.service.flush())
+    await asyncio.sleep(0.05)
+    parts.wall.advance(parts.service.pre_call_s + 1)
+    held.set()
+    await flushing
+    assert sender.calls == []  # old code: called, while the sweeper could take it too
+    assert await later(parts, POLICY.settle_s) == 1  # asked: not there
+    parts.service.signals = None
+    await parts.settle()  # its one retry
+    assert len(sender.calls) == 1
     assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]

@@ -161,6 +161,8 @@ def worker_app(
         signals=signals_applied,
         concurrency=settings.send_concurrency,
         call_bound_s=settings.call_bound_s,
+        # Two rounds of the signals barrier at most, the journal's acknowledgement, margin.
+        pre_call_s=2 * settings.signals_bound_s + settings.provider_timeout_s + 10.0,
     )
     loop = ConsumerLoop(
         bootstrap=settings.kafka_bootstrap,

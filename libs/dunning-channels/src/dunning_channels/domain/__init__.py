@@ -53,7 +53,7 @@ from dunning_channels.domain.retry import (
     next_try,
     retry_after_seconds,
 )
-from dunning_channels.domain.suppression import account_keys, suppression_changes
+from dunning_channels.domain.suppression import account_keys, send_keys, suppression_changes
 
 __all__ = [
     "CIRCUIT_OPEN",
@@ -99,5 +99,6 @@ __all__ = [
     "provider_answered",
     "report_for",
     "retry_after_seconds",
+    "send_keys",
     "suppression_changes",
 ]

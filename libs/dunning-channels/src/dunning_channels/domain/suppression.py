@@ -43,6 +43,11 @@ def account_keys(account_id: str) -> tuple[str, ...]:
     return (_opted_out(account_id), _disputed(account_id), _ceased(account_id), _paused(account_id))
 
 
+def send_keys(account_id: str, destination: str) -> tuple[str, ...]:
+    """The suppressions that stop a send: its destination's, its account's."""
+    return (destination, *account_keys(account_id))
+
+
 def suppression_changes(signal: ConsumerSignaled, channel: Channel) -> list[tuple[str, bool]]:
     """(key, suppressed) for each suppression ``signal`` sets (True) or lifts (False) at
     the worker of ``channel``."""

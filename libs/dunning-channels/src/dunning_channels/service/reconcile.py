@@ -59,6 +59,7 @@ class Reconciling:
     sender: Sender
     reports: Reports
     wall: Callable[[], float]
+    pre_call_s: float
     found: int
     resent: int
     uncertain: int
@@ -75,6 +76,14 @@ class Reconciling:
         await self.records.record(approval.step.step_id, report.record_as)
         await self._announce(approval, report, cause, acks)
 
+    def _reconcile_at(self, *, before_call: bool = False) -> float:
+        """When a step put in flight now is asked of the provider if still there. Before its
+        call (admitted, intended, adopted) it may still wait ``pre_call_s`` for its turn,
+        the journal and the signals barrier: the sweeper that took it then, found nothing at
+        the provider and sent it again raced the waiting send to the provider
+        (chaos1796600947: three texts twice, the barrier's round had held the first 20 s)."""
+        return self.wall() + self.reconcile.settle_s + (self.pre_call_s if before_call else 0.0)
+
     async def run_reconciler(self, poll_s: float = 5.0) -> None:
         """Reconcile what falls due, until ``stop_retries``."""
         await every(poll_s, self.reconcile_due, self._stopping, "reconciliation pass failed")
@@ -86,7 +95,7 @@ class Reconciling:
         (after ``settle_s``): sent with it if never sent, else settled; never skipped for good."""
         if reserved == PENDING and self.inflight is not None:
             item = Parked(envelope, attempts=0, first_attempt_at=self.wall())
-            await self.inflight.park(item, self.wall() + self.reconcile.settle_s)
+            await self.inflight.park(item, self._reconcile_at(before_call=True))
 
     async def reconcile_due(self) -> int:
         """Reconcile every in-flight step due now; how many were taken."""

@@ -6,17 +6,16 @@ approvals past their ``send_by``, reserves the step id so a redelivered approval
 sent twice, makes one provider call with bounded concurrency, and publishes a
 ``delivery.updated.v1`` (plus an opt-out signal when the provider reports one).
 
-A provider that cannot take the message now (429, 5xx, network) does not hold the batch:
-the approval is parked in the ``RetryQueue`` with a backoff (``domain.retry``);
-``run_retries`` takes it when due, on any replica. A step whose retry budget is spent
-fails (status ``failed`` with the reason, the approval on the dead-letter topic). A
-``CircuitBreaker`` per provider holds calls while it is down (attempts not spent). With
+A provider that cannot take the message now (429, 5xx, network) does not hold the batch: the
+approval is parked in the ``RetryQueue`` with a backoff (``domain.retry``), ``run_retries``
+takes it when due, on any replica; a step whose retry budget is spent fails (``failed``
+with the reason, the approval dead-lettered). A ``CircuitBreaker`` per provider holds
+calls while it is down (attempts not spent). With
 ``Pacing`` a call first reserves its turn with the provider and its sender (shared by the
 replicas): a short wait is slept, a long one parked. No call starts that could end after
 ``send_by`` (``SendGuard``; its timeout is bounded by the time left), no retry or turn is
 parked past it: the step expires (its intent withdrawn) and the scheduler re-plans it.
-``PermanentError``: not this channel's approval; ``TransientError`` (flush): a try failed.
-"""
+``PermanentError``: not this channel's approval; ``TransientError`` (flush): a try failed."""
 
 from __future__ import annotations
 
@@ -49,7 +48,6 @@ from dunning_channels.domain import (
     SendGuard,
     SendOutcome,
     Unavailable,
-    account_keys,
     admission,
     already_sent,
     concluded,
@@ -57,6 +55,7 @@ from dunning_channels.domain import (
     opt_out_signal,
     provider_answered,
     report_for,
+    send_keys,
 )
 from dunning_channels.ports import (
     Clock,
@@ -110,6 +109,7 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
         rand: Callable[[], float] = random.random,
         lease_s: float = 120.0,
         call_bound_s: float = 20.0,  # a call never ended (its worker died) stops counting
+        pre_call_s: float = 60.0,  # the longest from admission to the call (``_reconcile_at``)
     ) -> None:
         self.service, self.channel = service, channel
         self.sender, self.records, self.publisher = sender, records, publisher
@@ -124,7 +124,7 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
             clock=clock,
         )  # fmt: skip
         self.wall, self.rand, self.lease_s = wall, rand, lease_s
-        self.call_bound_s = call_bound_s
+        self.call_bound_s, self.pre_call_s = call_bound_s, pre_call_s
         self._slots = asyncio.Semaphore(concurrency)
         self._pending: list[asyncio.Task[bool]] = []
         self._acks: list[Awaitable[Any]] = []
@@ -148,7 +148,8 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
         if refusal is None and not late:
             first = Parked(envelope, attempts=0, first_attempt_at=self.wall())
             # Reserved and in flight at once: a worker dying before it records is reconciled.
-            admitted = await self.steps.admit(first, self._keys(approval), self._reconcile_at())
+            reconcile_at = self._reconcile_at(before_call=True)
+            admitted = await self.steps.admit(first, _keys(approval), reconcile_at)
             if admitted.admitted:
                 await self._slots.acquire()
                 self._pending.append(asyncio.create_task(self._try(first, self._acks, first=True)))
@@ -215,19 +216,20 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
                 await self._release_expired(item, acks)
                 return False
             if self.journal is not None:  # acknowledged, in flight: a Redis loss gets it back
-                await self.journal.intend(item, self._reconcile_at())
+                await self.journal.intend(item, self._reconcile_at(before_call=True))
                 intended = True
             if self.signals is not None:  # a dispute recorded by now: suppressed by the check
                 await self.signals.wait()  # (right before it: a STOP meanwhile crosses less)
+            if first and self.wall() - item.first_attempt_at > self.pre_call_s:
+                to_settle = False  # the sweeper's from now on: it asks, then sends it once
+                return False
             # The last word before the call: the clock (a broker slow to take the intent, a
             # paced wait, a journal restore waited for) or a STOP may have moved meanwhile. Not
             # suppressed, the step is in flight (and its destination's owner known) from here to
             # its outcome. The clock is read after the check, which may wait for a restore.
             to_settle = True
             until = self.wall() + self.call_bound_s  # on the wire (``Calls``) until answered
-            suppressed = await self.steps.arm(
-                item, self._keys(approval), self._reconcile_at(), until
-            )
+            suppressed = await self.steps.arm(item, _keys(approval), self._reconcile_at(), until)
             if (late := self.guard.too_late(approval.send_by, self.clock.now())) or suppressed:
                 if self.journal is not None and not late:  # (an expiry abandons it too)
                     await self.journal.abandon(step.step_id)
@@ -247,7 +249,7 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
             if isinstance(outcome, Unavailable):
                 return await self._unavailable(item, outcome, acks)
             report = report_for(outcome)
-            keys = self._keys(approval)
+            keys = _keys(approval)
             await self.steps.settle(step.step_id, keys, report.record_as)  # recorded, answered
             to_settle, recorded = False, True
             await self._announce(approval, report, item.envelope, acks)
@@ -271,19 +273,11 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
             if to_settle or recorded:  # (the journal told last: a failure there is no loss)
                 await self._end(item, in_redis=to_settle, in_journal=intended)
 
-    def _keys(self, approval: StepApproved) -> tuple[str, ...]:
-        """The suppressions that stop a send: its destination's, its account's."""
-        return (approval.step.destination, *account_keys(approval.account_id))
-
-    def _reconcile_at(self) -> float:
-        """When a step put in flight now is asked of the provider if still there."""
-        return self.wall() + self.reconcile.settle_s
-
     async def _end(self, item: Parked, *, in_redis: bool, in_journal: bool) -> None:
         """Take the step out of flight in Redis and, once its intent is out, the journal."""
         try:
             if in_redis:
-                await self.steps.settle(item.step_id, self._keys(item.approval))
+                await self.steps.settle(item.step_id, _keys(item.approval))
             if in_journal and self.journal is not None:
                 await self.journal.settled(item)
         except Exception:  # found again by the sweeper, recorded: cleared then
@@ -294,7 +288,7 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
         what a Redis loss took."""
         if self.journal is not None:
             await self.journal.restore_if_lost()
-        return await self.records.any_suppressed(self._keys(approval))
+        return await self.records.any_suppressed(_keys(approval))
 
     async def _refuse_suppressed(self, item: Parked, acks: list[Awaitable[Any]]) -> None:
         approval = item.envelope.data
@@ -400,3 +394,7 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
                 now=self.clock.now(),
             )
             await self.reports.publish(signal, cause, acks)
+
+
+def _keys(approval: StepApproved) -> tuple[str, ...]:
+    return send_keys(approval.account_id, approval.step.destination)
