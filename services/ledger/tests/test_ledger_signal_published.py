@@ -141,3 +141,28 @@ async def test_groups_no_worker_is_reading_are_not_waited_for(topics: str, datab
             http.post("/v1/accounts/ACC-000005/signals", json=DISPUTE), 10
         )
     assert answer.json()["applied"] is True
+
+
+async def test_two_workers_groups_are_both_read(topics: str, database: str) -> None:
+    """The default names both channels' groups. Described in one request, aiokafka could not
+    read the broker's answer and the connection closed: every answer waited the whole bound
+    and said ``applied: false`` (the ops dashboard's pause timed out in the e2e suite)."""
+    groups = [f"{topics}sms-signals", f"{topics}email-signals"]
+    settings = settings_for(
+        topics, database, consume=False, signal_applied_groups=",".join(groups),
+        signal_applied_wait_s=20,
+    )  # fmt: skip
+    async with (
+        signals_reader(topics, groups[0]) as sms,
+        signals_reader(topics, groups[1]) as email,
+        started_ledger(settings) as ledger,
+        ledger_client(ledger.app) as http,
+    ):
+        await http.post("/v1/accounts/import", json={"accounts": [row(6)]})
+        asked = asyncio.create_task(http.post("/v1/accounts/ACC-000006/signals", json=DISPUTE))
+        for worker in (sms, email):
+            while not sum(len(r) for r in (await worker.getmany(timeout_ms=200)).values()):
+                pass
+            await worker.commit()
+        answer = await asyncio.wait_for(asked, 10)  # old code: the whole bound, then false
+    assert answer.json()["applied"] is True

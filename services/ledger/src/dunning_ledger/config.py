@@ -35,7 +35,7 @@ class LedgerSettings(ApiKeySettings):
         "operator's signal is answered after, once those reading it have applied it.",
     )
     signal_applied_wait_s: float = Field(
-        default=30.0,
+        default=15.0,
         ge=0,
         description="How long an operator's signal waits for the channel workers "
         "(above their provider call timeout); then answered with applied false.",
