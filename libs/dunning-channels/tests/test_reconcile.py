@@ -233,6 +233,26 @@ async def test_a_retry_due_before_the_sweeper_lets_go_of_its_step_is_not_dropped
     assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]
 
 
+class HeldBarrier:
+    """A signals barrier that lets sends through only when ``held`` is set."""
+
+    def __init__(self) -> None:
+        self.held = asyncio.Event()
+
+    async def wait(self) -> None:
+        await self.held.wait()
+
+
+async def held_at_the_barrier(parts: Rig) -> tuple[asyncio.Event, asyncio.Task[None]]:
+    """One approval handled and its batch flushing, its send held at the barrier."""
+    barrier = HeldBarrier()
+    parts.service.signals = barrier
+    await parts.service.handle(approval())
+    flushing = asyncio.create_task(parts.service.flush())
+    await asyncio.sleep(0.05)
+    return barrier.held, flushing
+
+
 async def test_a_send_held_before_its_call_is_not_taken_by_the_sweeper_and_sent_twice() -> None:
     """chaos1796600947: three texts went out twice. Each send had been admitted (in flight,
     due for the sweeper ``settle_s`` later) and then held 20 s by the signals barrier; the
@@ -242,16 +262,7 @@ async def test_a_send_held_before_its_call_is_not_taken_by_the_sweeper_and_sent_
     sender.found = [NotFound()]
     parts = reconciling(sender)
     parts.service.pre_call_s = 120.0  # above the barrier's longest hold
-    held = asyncio.Event()
-
-    class Barrier:
-        async def wait(self) -> None:
-            await held.wait()
-
-    parts.service.signals = Barrier()
-    await parts.service.handle(approval())
-    flushing = asyncio.create_task(parts.service.flush())
-    await asyncio.sleep(0.05)
+    held, flushing = await held_at_the_barrier(parts)
     assert sender.calls == []  # at the barrier
     assert await later(parts, POLICY.settle_s + 1) == 0  # old code: 1, resent
     held.set()
@@ -268,16 +279,7 @@ async def test_a_send_held_past_its_allowance_leaves_the_step_to_the_sweeper() -
     sender = FakeSender(Accepted("SM1"))
     sender.found = [NotFound()]
     parts = reconciling(sender)
-    held = asyncio.Event()
-
-    class Barrier:
-        async def wait(self) -> None:
-            await held.wait()
-
-    parts.service.signals = Barrier()
-    await parts.service.handle(approval())
-    flushing = asyncio.create_task(parts.service.flush())
-    await asyncio.sleep(0.05)
+    held, flushing = await held_at_the_barrier(parts)
     parts.wall.advance(parts.service.pre_call_s + 1)
     held.set()
     await flushing

@@ -104,7 +104,7 @@ class Calls(Protocol):
     A call is begun under its keys by the same step that checks they are not suppressed
     (``SendSteps.arm``), and ended when the provider answered or the call failed. So once a
     suppression is set, the calls ``calling`` counts are all the calls that can still
-    reach the consumer: the signal is acknowledged when they have ended (``service.fence``).
+    reach the consumer: the signal is acknowledged when they have ended (``service.Fence``).
     A call never ended (its worker died) stops counting at its ``until``."""
 
     async def begin_call(self, step_id: str, keys: Sequence[str], until: float) -> None: ...
