@@ -19,6 +19,9 @@ sandbox's own record (``GET /_sandbox/messages``), and finds:
   signal's arrival on the topic and its answer was a call already on the wire: the answer
   waits for those calls to end (the workers' ``Fence``, the ledger's ``ChannelsApplied``),
   so they are counted (``in_flight_at_signal``), not judged;
+- at_provider (not lost): a step sent once whose final status the provider itself still
+  held at the end (the sandbox's ``unreported``: a status not reached, a callback not yet
+  acknowledged), as a real provider's delivery reports can lag; listed by step;
 - poison_missing: a poison record the driver produced that is not in its topic's DLQ with a
   reason header.
 
@@ -52,7 +55,7 @@ from dunning_core.contracts.events import (
 )
 from dunning_core.contracts.topics import ALL_TOPICS, dlq
 
-from tests.chaos.verdicts import deferred_past, outside_hours, why_not_final
+from tests.chaos.verdicts import awaiting_provider, deferred_past, outside_hours, why_not_final
 from tests.chaos.witness import answered, message_step, sandbox_record
 from tests.chaos.zones import candidate_zones
 
@@ -61,7 +64,7 @@ ALL_CHANNELS_KINDS = {"disputed", "cease_requested"}
 KEYS = (
     "steps", "lost", "duplicated", "violations", "uncertain", "deferred", "terminal",
     "superseded", "borderline_hours", "poison_missing", "conflicting", "in_flight",
-    "in_flight_at_signal",
+    "in_flight_at_signal", "at_provider",
 )  # fmt: skip
 
 
@@ -281,6 +284,11 @@ async def check(facts: Facts) -> Findings:
         elif max(at for at, _, _ in history[step_id]) > facts.ended_at:
             # Moved in the last moments of a drained run (the clock runs on): not judged.
             found.note("in_flight", f"{step_id} ({why_not_final(history[step_id], sent)})")
+        elif awaiting_provider([m for m, _, _ in sent]):
+            # The provider had not handed over its final word yet (its own backlog of
+            # status callbacks and events): listed, not lost. Its message was recorded once.
+            f["at_provider"] += 1
+            found.note("at_provider", f"{step_id} ({why_not_final(history[step_id], sent)})")
         else:
             f["lost"] += 1
             why = why_not_final(history[step_id], sent)

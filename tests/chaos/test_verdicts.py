@@ -8,7 +8,7 @@ from typing import Any
 
 from dunning_core.contracts.events import Decision, DeliveryStatus
 
-from tests.chaos.verdicts import deferred_past, why_not_final
+from tests.chaos.verdicts import awaiting_provider, deferred_past, why_not_final
 
 END = datetime(2026, 3, 5, 12, tzinfo=UTC)
 
@@ -51,3 +51,12 @@ def test_deferred_past_the_end_only_when_the_deferral_is_the_last_word() -> None
     assert deferred_past([plan(1), decision(2, Decision.DEFER, later)], END)
     assert not deferred_past([plan(1), decision(2, Decision.DEFER, END)], END)
     assert not deferred_past([plan(1), decision(2, Decision.ALLOW)], END)
+
+
+def test_a_message_the_provider_still_reports_on_is_awaiting_it_not_lost() -> None:
+    assert awaiting_provider([{"channel": "sms", "unreported": 1}])
+    assert awaiting_provider([{"unreported": 0}, {"unreported": 2}])
+    # Told everything (or given up telling): a final status missing is ours to have lost.
+    assert not awaiting_provider([{"channel": "email", "unreported": 0}])
+    assert not awaiting_provider([{"channel": "sms"}])  # a sandbox that does not say
+    assert not awaiting_provider([])

@@ -33,6 +33,14 @@ def deferred_past(history: list[tuple[float, str, Any]], end_sim: datetime) -> b
     return False
 
 
+def awaiting_provider(messages: list[dict[str, Any]]) -> bool:
+    """Whether the provider still held reports of one of a step's messages at the end (a
+    status not reached yet, a callback or event not yet acknowledged): ``unreported`` is the
+    sandbox's own count. A message the sandbox has told everything of (or given up telling)
+    is not awaiting anything: a final status missing then is ours to have lost."""
+    return any(int(m.get("unreported") or 0) > 0 for m in messages)
+
+
 def why_not_final(history: list[tuple[float, str, Any]], sent: list[Any]) -> str:
     """Where a step without a final outcome stopped: the last thing that happened to it."""
     _, what, event = max(history, key=lambda h: h[0])

@@ -18,6 +18,7 @@ from dunning_testkit.servers import (
     WebhookRecorder,
     recording_server,
     sandbox_server,
+    slow_server,
 )
 from python_http_client.exceptions import BadRequestsError, UnauthorizedError
 from sendgrid import SendGridAPIClient
@@ -380,6 +381,29 @@ def test_drain_waits_until_every_status_is_reported(
     drained = httpx.post(f"{sandbox}/_sandbox/drain").json()
     assert drained["drained"] is True
     assert len(receiver.requests(path)) == 10
+
+
+def test_each_message_says_how_many_of_its_reports_are_still_to_come(
+    twilio: Client, sendgrid_client: SendGridAPIClient, sandbox: str
+) -> None:
+    """The witness of a run's end: a message whose callbacks the sandbox still holds has
+    not had its final word yet (``unreported`` > 0); once all are handed over, 0."""
+    with slow_server(delay_s=1.0) as slow:  # each callback answered a second late
+        sid = twilio.messages.create(
+            to="+14155551299", from_=SENDER, body="Hi", status_callback=f"{slow}/status"
+        ).sid
+        run = uuid.uuid4().hex
+        message_id = sendgrid_client.send(_mail("una@example.org", run)).headers["X-Message-Id"]
+
+        def listed() -> dict[str, dict[str, Any]]:
+            found = httpx.get(f"{sandbox}/_sandbox/messages", params={"limit": 1000}).json()
+            return {m.get("sid") or m.get("message_id"): m for m in found["messages"]}
+
+        assert listed()[sid]["unreported"] == 2  # sent, delivered: neither handed over yet
+        assert httpx.post(f"{sandbox}/_sandbox/drain").json()["drained"] is True
+    after = listed()
+    assert after[sid]["unreported"] == 0
+    assert after[message_id]["unreported"] == 0  # processed, delivered: both posted
 
 
 def test_messages_listing_counts_and_reset(twilio: Client, sandbox: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -38,15 +39,24 @@ class EventBatcher:
         self._max_events = max_events
         self._interval_s = interval_s
         self._buffer: list[dict[str, Any]] = []
+        # Per buffered event: what to tell when its batch is done (delivered or given up).
+        self._hooks: list[Callable[[bool], None] | None] = []
         self._timer: asyncio.TimerHandle | None = None
         self.batches_posted = 0
         self.events_without_url = 0
 
-    def add(self, events: list[dict[str, Any]]) -> None:
+    def add(
+        self, events: list[dict[str, Any]], on_done: Callable[[bool], None] | None = None
+    ) -> None:
+        """Queue ``events``; ``on_done`` is called once per event when its batch is done."""
         if self.url is None:
             self.events_without_url += len(events)
+            for _ in events:
+                if on_done is not None:
+                    on_done(False)
             return
         self._buffer.extend(events)
+        self._hooks.extend([on_done] * len(events))
         if len(self._buffer) >= self._max_events:
             self.flush()
         elif self._timer is None:
@@ -57,21 +67,21 @@ class EventBatcher:
             self._timer.cancel()
             self._timer = None
         while self._buffer and self.url is not None:
-            batch, self._buffer = (
-                self._buffer[: self._max_events],
-                self._buffer[self._max_events :],
-            )
-            self._post(self.url, orjson.dumps(batch))
+            n = self._max_events
+            batch, self._buffer = self._buffer[:n], self._buffer[n:]
+            hooks, self._hooks = self._hooks[:n], self._hooks[n:]
+            self._post(self.url, orjson.dumps(batch), hooks)
 
     def reset(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         self._buffer = []
+        self._hooks = []
         self.batches_posted = 0
         self.events_without_url = 0
 
-    def _post(self, url: str, payload: bytes) -> None:
+    def _post(self, url: str, payload: bytes, hooks: list[Callable[[bool], None] | None]) -> None:
         signer = self._signer
 
         def build() -> tuple[bytes, dict[str, str]]:
@@ -83,5 +93,10 @@ class EventBatcher:
                 SENDGRID_SIGNATURE_HEADER: signer.sign(timestamp, payload),
             }
 
+        def done(delivered: bool) -> None:
+            for hook in hooks:
+                if hook is not None:
+                    hook(delivered)
+
         self.batches_posted += 1
-        self._dispatcher.submit(Delivery(url=url, build=build))
+        self._dispatcher.submit(Delivery(url=url, build=build, on_done=done))

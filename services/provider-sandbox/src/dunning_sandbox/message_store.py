@@ -32,6 +32,10 @@ class SmsRecord:
     # The sandbox's own record (not Twilio's): when it took the request, to the microsecond,
     # so a test can order a send against a consumer's STOP within the same second.
     accepted_at: float = field(default_factory=time.time)
+    # Status callbacks still to be handed over (not reached yet, queued or being retried);
+    # 0 once every one was acknowledged or given up. The provider's own backlog: a step
+    # whose message still has some has not had its final word yet.
+    unreported: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -48,6 +52,7 @@ class SmsRecord:
             "date_created": self.date_created,
             "date_updated": self.date_updated or self.date_created,
             "accepted_at": self.accepted_at,
+            "unreported": self.unreported,
         }
 
 
@@ -62,6 +67,7 @@ class EmailRecord:
     created_at: int
     events: list[str] = field(default_factory=list)
     accepted_at: float = field(default_factory=time.time)  # the sandbox's (see SmsRecord)
+    unreported: int = 0  # events not yet posted and acknowledged (see SmsRecord)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -75,6 +81,7 @@ class EmailRecord:
             "created_at": self.created_at,
             "events": self.events,
             "accepted_at": self.accepted_at,
+            "unreported": self.unreported,
         }
 
 

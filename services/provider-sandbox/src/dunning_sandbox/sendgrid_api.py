@@ -206,6 +206,10 @@ def _schedule_events(
         for i, r in enumerate(recipients)
     ]
     rounds = max(len(events) for _, _, events in planned)
+    record.unreported += sum(len(events) for _, _, events in planned)
+
+    def reported(_delivered: bool) -> None:
+        record.unreported -= 1
 
     def emit(round_: int) -> None:
         batch = []
@@ -224,7 +228,7 @@ def _schedule_events(
                 )
                 record.events.append(step.event)
                 state.store.counts[f"email.event.{step.event}"] += 1
-        state.batcher.add(batch)
+        state.batcher.add(batch, reported)
 
     for round_ in range(rounds):
         state.later(state.callback_delay_s * (round_ + 1), emit, round_)

@@ -224,6 +224,7 @@ def _start_lifecycle(
     """Reach each stage in turn; the next one waits until the previous callback is done."""
     delay = state.callback_delay_s
     token = state.settings.twilio_auth_token.get_secret_value()
+    record.unreported = len(stages)
 
     def reach(index: int) -> None:
         stage = stages[index]
@@ -234,19 +235,17 @@ def _start_lifecycle(
             if record.from_ is None:
                 record.from_ = SERVICE_POOL_NUMBER
         state.store.counts[f"sms.status.{stage.status}"] += 1
-        has_next = index + 1 < len(stages)
 
-        def next_stage(_delivered: bool = True) -> None:
-            if has_next:
+        def reported(_delivered: bool = True) -> None:
+            record.unreported -= 1
+            if index + 1 < len(stages):
                 state.later(delay, reach, index + 1)
 
         url = record.status_callback
         if url is None:
-            next_stage()
+            reported()
             return
         prepared = signed_form(token, url, status_callback_params(record, stage))
-        state.dispatcher.submit(
-            Delivery(url=url, build=lambda: prepared, on_done=next_stage if has_next else None)
-        )
+        state.dispatcher.submit(Delivery(url=url, build=lambda: prepared, on_done=reported))
 
     state.later(delay, reach, 0)
