@@ -74,18 +74,19 @@ class Account(ItemizationColumns, Base):
     __table_args__ = (
         Index(None, "debt_id"),  # an import checks who holds each debt
         # Search (domain.search): a name anywhere in the full name (trigrams), phone, email
-        # and state by JSON containment, status and balance ranges, days past due.
+        # and state by their contact points, status and balance ranges, days past due.
         Index(
             "ix_accounts_full_name_trgm",
             literal_column("lower(consumer ->> 'full_name')").label("full_name"),
             postgresql_using="gin",
             postgresql_ops={"full_name": "gin_trgm_ops"},
         ),
+        # ledger.contact_points: revision 0013 (phone, email and state; a search asks for
+        # no other field of the consumer).
         Index(
-            "ix_accounts_consumer",
-            "consumer",
+            "ix_accounts_contact_points",
+            literal_column("ledger.contact_points(consumer)"),
             postgresql_using="gin",
-            postgresql_ops={"consumer": "jsonb_path_ops"},
         ),
         Index(None, "status", "account_id"),
         Index(None, "currency", "balance_minor"),

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, Text, cast, func, literal, select, text, update
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -106,24 +105,22 @@ class SqlAccountRepository:
         if query.name is not None:
             name = func.lower(Account.consumer["full_name"].astext)
             where.append(name.contains(query.name, autoescape=True))
-        # Phone and email by JSON containment through the consumer GIN index, found first
-        # (materialised): ordered by account_id under a LIMIT, the planner would otherwise
-        # walk the primary key, misjudging how few accounts hold a number (250 ms at 100k).
-        contact: dict[str, Any] = {}
-        if query.phone is not None:
-            contact["phones"] = [{"number": query.phone}]
+        # Phone and email by their contact points (the GIN index of revision 0013), found
+        # first (materialised): ordered by account_id under a LIMIT, the planner would
+        # otherwise walk the primary key, misjudging how few accounts hold a number.
+        contact = [f"phone:{query.phone}"] if query.phone is not None else []
         if query.email is not None:
-            contact["emails"] = [{"address": query.email}]
+            contact.append(f"email:{query.email}")
         if contact:
             hits = (
                 select(Account.account_id)
-                .where(Account.consumer.contains(contact))
+                .where(_contact_points().contains(_points(contact)))
                 .cte("contact_hits")
                 .prefix_with("MATERIALIZED")
             )
             where.append(Account.account_id.in_(select(hits.c.account_id)))
         if query.state is not None:
-            where.append(Account.consumer.contains({"state": query.state}))
+            where.append(_contact_points().contains(_points([f"state:{query.state}"])))
         if query.status is not None:
             where.append(Account.status == query.status)
         if query.currency is not None:
@@ -208,3 +205,12 @@ class SqlAccountRepository:
 
     async def ping(self) -> None:
         await self.session.execute(text("SELECT 1"))
+
+
+def _contact_points() -> ColumnElement[list[str]]:
+    """``ledger.contact_points(consumer)``, exactly as the index is built on it."""
+    return func.ledger.contact_points(Account.consumer, type_=ARRAY(Text))
+
+
+def _points(points: list[str]) -> ColumnElement[list[str]]:
+    return literal(points, ARRAY(Text))
