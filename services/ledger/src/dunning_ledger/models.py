@@ -85,8 +85,9 @@ class Account(ItemizationColumns, Base):
         # no other field of the consumer).
         Index(
             "ix_accounts_contact_points",
-            literal_column("ledger.contact_points(consumer)"),
+            literal_column("ledger.contact_points(consumer)").label("contact_points"),
             postgresql_using="gin",
+            postgresql_ops={"contact_points": "jsonb_path_ops"},
         ),
         Index(None, "status", "account_id"),
         Index(None, "currency", "balance_minor"),

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Text, cast, func, literal, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -108,19 +109,19 @@ class SqlAccountRepository:
         # Phone and email by their contact points (the GIN index of revision 0013), found
         # first (materialised): ordered by account_id under a LIMIT, the planner would
         # otherwise walk the primary key, misjudging how few accounts hold a number.
-        contact = [f"phone:{query.phone}"] if query.phone is not None else []
+        contact = [query.phone] if query.phone is not None else []
         if query.email is not None:
-            contact.append(f"email:{query.email}")
+            contact.append(query.email)
         if contact:
             hits = (
                 select(Account.account_id)
-                .where(_contact_points().contains(_points(contact)))
+                .where(_contact_points().contains(literal(contact, JSONB)))
                 .cte("contact_hits")
                 .prefix_with("MATERIALIZED")
             )
             where.append(Account.account_id.in_(select(hits.c.account_id)))
         if query.state is not None:
-            where.append(_contact_points().contains(_points([f"state:{query.state}"])))
+            where.append(_contact_points().contains(literal([query.state], JSONB)))
         if query.status is not None:
             where.append(Account.status == query.status)
         if query.currency is not None:
@@ -207,10 +208,7 @@ class SqlAccountRepository:
         await self.session.execute(text("SELECT 1"))
 
 
-def _contact_points() -> ColumnElement[list[str]]:
-    """``ledger.contact_points(consumer)``, exactly as the index is built on it."""
-    return func.ledger.contact_points(Account.consumer, type_=ARRAY(Text))
-
-
-def _points(points: list[str]) -> ColumnElement[list[str]]:
-    return literal(points, ARRAY(Text))
+def _contact_points() -> ColumnElement[Any]:
+    """``ledger.contact_points(consumer)``, exactly as the index is built on it: the
+    consumer's numbers, addresses and state in one JSON array (revision 0013)."""
+    return func.ledger.contact_points(Account.consumer, type_=JSONB)
