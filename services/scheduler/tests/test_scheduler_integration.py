@@ -124,7 +124,14 @@ async def test_account_opened_leads_to_planned_steps_on_the_planned_topic(
     assert {s.step.channel.value for s in steps} == {"sms", "email"}  # type: ignore[attr-defined]
     assert all(e.traceparent and e.traceparent.startswith("00-") for e in planned)
     assert all(e.subject == "ACC-I1" for e in planned)
+    # The plans are published and the case saved together (neither waits for the other):
+    # the topic may show them a moment before the case does.
     case = await running.case("ACC-I1")
+    for _ in range(50):
+        if case["steps_planned"] == 2:
+            break
+        await asyncio.sleep(0.1)
+        case = await running.case("ACC-I1")
     assert case["status"] == "active"
     assert case["steps_planned"] == 2
     assert case["next_stage"] == "friendly_reminder"  # its second attempt, the follow-up
