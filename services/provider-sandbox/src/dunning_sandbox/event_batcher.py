@@ -51,8 +51,8 @@ class EventBatcher:
         """Queue ``events``; ``on_done`` is called once per event when its batch is done."""
         if self.url is None:
             self.events_without_url += len(events)
-            for _ in events:
-                if on_done is not None:
+            if on_done is not None:
+                for _ in events:
                     on_done(False)
             return
         self._buffer.extend(events)
