@@ -55,7 +55,13 @@ from dunning_core.contracts.events import (
 )
 from dunning_core.contracts.topics import ALL_TOPICS, dlq
 
-from tests.chaos.verdicts import awaiting_provider, deferred_past, outside_hours, why_not_final
+from tests.chaos.verdicts import (
+    awaiting_provider,
+    deferred_past,
+    outside_hours,
+    retrying_at_end,
+    why_not_final,
+)
 from tests.chaos.witness import answered, message_step, sandbox_record
 from tests.chaos.zones import candidate_zones
 
@@ -64,8 +70,11 @@ ALL_CHANNELS_KINDS = {"disputed", "cease_requested"}
 KEYS = (
     "steps", "lost", "duplicated", "violations", "uncertain", "deferred", "terminal",
     "superseded", "borderline_hours", "poison_missing", "conflicting", "in_flight",
-    "in_flight_at_signal", "at_provider",
+    "in_flight_at_signal", "at_provider", "retrying",
 )  # fmt: skip
+# The longest a worker retries a refusing provider: six calls, backoffs up to 32 s (about a
+# minute); twice that, as a restarted replica takes a parked retry over when its lease ends.
+RETRY_SPAN_S = 120.0
 
 
 @dataclass
@@ -129,6 +138,7 @@ class Facts:
     opt_outs: list[dict[str, Any]] = field(default_factory=list)
     poison: list[dict[str, Any]] = field(default_factory=list)
     sandbox_file: str | None = None  # the sandbox's record saved by the driver, to re-check
+    fault_destinations: list[str] = field(default_factory=list)  # the provider always refuses
 
     def simulated(self, wall: float) -> datetime:
         start = datetime.fromisoformat(self.clock_start)
@@ -242,6 +252,7 @@ async def check(facts: Facts) -> Findings:
         by_step[step].append((m, account, at))
 
     end_sim = facts.simulated(facts.ended_at)
+    faulted = set(facts.fault_destinations)
     f["steps"] = len(planned)
     f["provider_messages"] = len(messages)
     for step_id, plan in planned.items():
@@ -284,6 +295,12 @@ async def check(facts: Facts) -> Findings:
         elif max(at for at, _, _ in history[step_id]) > facts.ended_at:
             # Moved in the last moments of a drained run (the clock runs on): not judged.
             found.note("in_flight", f"{step_id} ({why_not_final(history[step_id], sent)})")
+        elif not sent and retrying_at_end(
+            history[step_id], plan.step.destination, faulted, facts.ended_at - RETRY_SPAN_S
+        ):
+            # Its provider refuses the destination: its outcome (failed, expired) was to come.
+            f["retrying"] += 1
+            found.note("retrying", f"{step_id} (approved, retried against a refusing provider)")
         elif awaiting_provider([m for m, _, _ in sent]):
             # The provider had not handed over its final word yet (its own backlog of
             # status callbacks and events): listed, not lost. Its message was recorded once.

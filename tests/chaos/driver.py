@@ -340,7 +340,7 @@ class Run:
                 sandbox_url=self.fleet.url("sandbox"), clock_start=CLOCK_START,
                 clock_speed=self.args.speed, clock_epoch=epoch,
                 ended_at=ended_at - self.args.grace_seconds, payments=self.payments,
-                opt_outs=self.opt_outs,
+                opt_outs=self.opt_outs, fault_destinations=injector.fault_destinations,
                 poison=[{"topic": p.topic, "value_hex": p.value.hex(), "what": p.what}
                         for p in self.log.poison],
             )  # fmt: skip

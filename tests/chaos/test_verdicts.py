@@ -8,7 +8,12 @@ from typing import Any
 
 from dunning_core.contracts.events import Decision, DeliveryStatus
 
-from tests.chaos.verdicts import awaiting_provider, deferred_past, why_not_final
+from tests.chaos.verdicts import (
+    awaiting_provider,
+    deferred_past,
+    retrying_at_end,
+    why_not_final,
+)
 
 END = datetime(2026, 3, 5, 12, tzinfo=UTC)
 
@@ -60,3 +65,16 @@ def test_a_message_the_provider_still_reports_on_is_awaiting_it_not_lost() -> No
     assert not awaiting_provider([{"channel": "email", "unreported": 0}])
     assert not awaiting_provider([{"channel": "sms"}])  # a sandbox that does not say
     assert not awaiting_provider([])
+
+
+def test_an_approval_still_retried_against_a_refusing_provider_is_not_lost() -> None:
+    history = [plan(1), decision(50, Decision.ALLOW)]
+    faulted = {"+15550001111"}
+    assert retrying_at_end(history, "+15550001111", faulted, since=40)
+    # Approved long before the end: its retries were spent; a missing outcome is a loss.
+    assert not retrying_at_end(history, "+15550001111", faulted, since=60)
+    # A destination the provider takes: nothing to retry.
+    assert not retrying_at_end(history, "+15550002222", faulted, since=40)
+    # Expired after the approval: the scheduler's, not the worker's.
+    expired = [*history, status(51, DeliveryStatus.EXPIRED)]
+    assert not retrying_at_end(expired, "+15550001111", faulted, since=40)

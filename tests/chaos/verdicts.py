@@ -41,6 +41,20 @@ def awaiting_provider(messages: list[dict[str, Any]]) -> bool:
     return any(int(m.get("unreported") or 0) > 0 for m in messages)
 
 
+def retrying_at_end(
+    history: list[tuple[float, str, Any]], destination: str, faulted: set[str], since: float
+) -> bool:
+    """Whether a step approved and never sent was, at the end, a retry against a provider
+    that refuses its destination (the driver's standing 429s and 500s): its last word an
+    approval given after ``since`` (the end less the longest a worker keeps retrying), its
+    destination one the provider refused. Its outcome ("failed", or an expiry) was still to
+    come: counted, not lost."""
+    if destination not in faulted or not history:
+        return False
+    at, what, event = max(history, key=lambda h: h[0])
+    return what == "decision" and event.decision == Decision.ALLOW and at > since
+
+
 def why_not_final(history: list[tuple[float, str, Any]], sent: list[Any]) -> str:
     """Where a step without a final outcome stopped: the last thing that happened to it."""
     _, what, event = max(history, key=lambda h: h[0])
