@@ -5,8 +5,9 @@ database read-only (tables as the ledger's migrations define them) and the provi
 sandbox's own record (``GET /_sandbox/messages``), and finds:
 
 - lost: a planned step with no terminal outcome (a final delivery status, or a block), not
-  deferred past the end of the run and not reported uncertain; a terminal outcome the ledger
-  never recorded; a payment the API accepted missing from the ledger or ``payments.v1``;
+  deferred (by the gate, or held by the scheduler: ``step.held.v1``) past the end of the run,
+  not withdrawn (``step.withdrawn.v1``) and not reported uncertain; a terminal outcome the
+  ledger never recorded; a payment the API accepted missing from the ledger or ``payments.v1``;
 - duplicated: a step with two provider messages (the sandbox is the witness), a payment twice
   on ``payments.v1``;
 - violations: a message the sandbox accepted outside 08:00-21:00 in one of the consumer's
@@ -39,9 +40,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from dunning_core.contracts.envelope import EnvelopeError, decode
+from dunning_core.contracts.envelope import decode
 from dunning_core.contracts.events import (
     AccountOpened,
     AccountUpdated,
@@ -51,15 +50,19 @@ from dunning_core.contracts.events import (
     DeliveryUpdated,
     PaymentReceived,
     StepDecided,
+    StepHeld,
     StepPlanned,
+    StepWithdrawn,
 )
 from dunning_core.contracts.topics import ALL_TOPICS, dlq
 
+from tests.chaos.records import Record, events_of, ledger_rows, read_topics
 from tests.chaos.verdicts import (
     awaiting_provider,
     deferred_past,
     outside_hours,
     retrying_at_end,
+    scheduler_said,
     why_not_final,
 )
 from tests.chaos.witness import answered, message_step, sandbox_record
@@ -75,51 +78,6 @@ KEYS = (
 # The longest a worker retries a refusing provider: six calls, backoffs up to 32 s (about a
 # minute); twice that, as a restarted replica takes a parked retry over when its lease ends.
 RETRY_SPAN_S = 120.0
-
-
-@dataclass
-class Record:
-    topic: str
-    timestamp_ms: int
-    key: bytes | None
-    value: bytes | None
-    headers: list[tuple[str, bytes]]
-
-
-async def read_topics(bootstrap: str, topics: list[str]) -> dict[str, list[Record]]:
-    """Every record of the topics, from the beginning to the end offsets of now."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, max_partition_fetch_bytes=4 << 20
-    )
-    await consumer.start()
-    found: dict[str, list[Record]] = {t: [] for t in topics}
-    try:
-        parts = [
-            TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())
-        ]
-        if not parts:
-            await consumer._client.force_metadata_update()
-            parts = [
-                TopicPartition(t, p)
-                for t in topics
-                for p in (consumer.partitions_for_topic(t) or ())
-            ]
-        consumer.assign(parts)
-        await consumer.seek_to_beginning(*parts)
-        ends = await consumer.end_offsets(parts)
-        pending = {tp for tp in parts if ends[tp] > 0}
-        while pending:
-            batches = await consumer.getmany(*pending, timeout_ms=2000, max_records=10000)
-            for tp, records in batches.items():
-                for r in records:
-                    found[tp.topic].append(
-                        Record(tp.topic, r.timestamp, r.key, r.value, list(r.headers or ()))
-                    )
-                if records and records[-1].offset + 1 >= ends[tp]:
-                    pending.discard(tp)
-    finally:
-        await consumer.stop()
-    return found
 
 
 @dataclass
@@ -157,35 +115,6 @@ class Findings:
             self.examples[key].append(example)
 
 
-def _events(records: list[Record]) -> list[tuple[Record, Any]]:
-    out = []
-    for r in records:
-        try:
-            out.append((r, decode(r.key, r.value, r.headers).data))
-        except EnvelopeError:
-            continue  # poison: checked against the DLQs
-    return out
-
-
-async def ledger_rows(dsn: str) -> tuple[dict[str, dict[str, Any]], Counter[str], str]:
-    """The communication log by step and the payment ids, read in a read-only transaction."""
-    try:
-        conn = await asyncpg.connect(dsn)
-    except (OSError, asyncpg.PostgresError) as exc:
-        return {}, Counter(), f"ledger database unreachable: {exc}"
-    try:
-        async with conn.transaction(readonly=True):
-            log = await conn.fetch(
-                "SELECT step_id, decision, delivery_status FROM ledger.communication_log"
-            )
-            payments = await conn.fetch("SELECT payment_id FROM ledger.payments")
-    except asyncpg.PostgresError as exc:
-        return {}, Counter(), f"ledger tables unreadable: {exc}"
-    finally:
-        await conn.close()
-    return {r["step_id"]: dict(r) for r in log}, Counter(r["payment_id"] for r in payments), ""
-
-
 async def check(facts: Facts) -> Findings:
     found = Findings()
     f = found.figures
@@ -196,27 +125,30 @@ async def check(facts: Facts) -> Findings:
     on = {t: records[facts.prefix + t] for t in ALL_TOPICS}
 
     accounts: dict[str, Any] = {}
-    for _, event in _events(on["accounts.v1"]):
+    for _, event in events_of(on["accounts.v1"]):
         if isinstance(event, AccountOpened | AccountUpdated):
             accounts[event.account_id] = event.consumer
     planned: dict[str, StepPlanned] = {}
     # Each step's history, in the order the broker took it: (wall seconds, what, event).
     history: dict[str, list[tuple[float, str, Any]]] = defaultdict(list)
-    for r, event in _events(on["outreach.planned.v1"]):
+    for r, event in events_of(on["outreach.planned.v1"]):
         if isinstance(event, StepPlanned):
             planned.setdefault(event.step.step_id, event)
             history[event.step.step_id].append((r.timestamp_ms / 1000, "plan", event))
+        elif isinstance(event, StepHeld | StepWithdrawn):  # the scheduler's word on a step
+            what = "held" if isinstance(event, StepHeld) else "withdrawn"
+            history[event.step_id].append((r.timestamp_ms / 1000, what, event))
     decisions: dict[str, list[StepDecided]] = defaultdict(list)
-    for r, event in _events(on["outreach.decisions.v1"]):
+    for r, event in events_of(on["outreach.decisions.v1"]):
         if isinstance(event, StepDecided):
             decisions[event.step_id].append(event)
             history[event.step_id].append((r.timestamp_ms / 1000, "decision", event))
     statuses: dict[str, list[DeliveryUpdated]] = defaultdict(list)
-    for r, event in _events(on["delivery.v1"]):
+    for r, event in events_of(on["delivery.v1"]):
         if isinstance(event, DeliveryUpdated):
             statuses[event.step_id].append(event)
             history[event.step_id].append((r.timestamp_ms / 1000, "status", event))
-    paid = [(r, e) for r, e in _events(on["payments.v1"]) if isinstance(e, PaymentReceived)]
+    paid = [(r, e) for r, e in events_of(on["payments.v1"]) if isinstance(e, PaymentReceived)]
     payment_events = [e for _, e in paid]
     # A payment is announced once when one event (one ce_id) carries it: the bus is
     # at-least-once and subscribers deduplicate on ce_id (ARCHITECTURE.md), so the same
@@ -228,7 +160,7 @@ async def check(facts: Facts) -> Findings:
     # Outreach ends for good on an account paid in full: its pending steps are superseded.
     settled = {e.account_id for e in payment_events if e.remaining_balance.amount_minor <= 0}
     signal_times: dict[str, list[tuple[float, str, str | None]]] = defaultdict(list)
-    for r, event in _events(on["consumer.signals.v1"]):
+    for r, event in events_of(on["consumer.signals.v1"]):
         if isinstance(event, ConsumerSignaled) and event.kind.value in (
             ALL_CHANNELS_KINDS | {"opted_out"}
         ):
@@ -282,8 +214,12 @@ async def check(facts: Facts) -> Findings:
         elif uncertain:
             f["uncertain"] += 1
             found.uncertain.append(f"{step_id}: {uncertain[-1].status} {uncertain[-1].detail}")
-        elif last is not None and deferred_past(history[step_id], end_sim):
+        elif (word := scheduler_said(history[step_id], end_sim)) == "held" or (
+            last is not None and deferred_past(history[step_id], end_sim)
+        ):
             f["deferred"] += 1
+        elif word == "withdrawn" and not sent:
+            f["superseded"] += 1  # paused, resolved, moved on: the scheduler said so
         elif not sent and (
             plan.account_id in settled
             or any(

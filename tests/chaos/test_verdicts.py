@@ -12,6 +12,7 @@ from tests.chaos.verdicts import (
     awaiting_provider,
     deferred_past,
     retrying_at_end,
+    scheduler_said,
     why_not_final,
 )
 
@@ -78,3 +79,26 @@ def test_an_approval_still_retried_against_a_refusing_provider_is_not_lost() -> 
     # Expired after the approval: the scheduler's, not the worker's.
     expired = [*history, status(51, DeliveryStatus.EXPIRED)]
     assert not retrying_at_end(expired, "+15550001111", faulted, since=40)
+
+
+def held(at: float, send_at: datetime) -> tuple[float, str, Any]:
+    return (at, "held", SimpleNamespace(send_at=send_at))
+
+
+def test_a_step_the_scheduler_holds_past_the_end_is_deferred_not_lost() -> None:
+    expired = [plan(1), decision(2, Decision.ALLOW), status(3, DeliveryStatus.EXPIRED)]
+    later = datetime(2026, 3, 6, tzinfo=UTC)
+    assert scheduler_said([*expired, held(4, later)], END) == "held"
+    # Held until before the end, and no plan since: judged as it stands (lost).
+    overdue = [*expired, held(4, END)]
+    assert scheduler_said(overdue, END) is None
+    assert why_not_final(overdue, sent=[]) == "held, never re-planned"
+    # Planned again after the hold: the hold is no longer the last word.
+    assert scheduler_said([*expired, held(4, later), plan(5)], END) is None
+
+
+def test_a_withdrawn_step_is_the_schedulers_last_word() -> None:
+    withdrawn = (4.0, "withdrawn", SimpleNamespace(reason="paused: disputed"))
+    history = [plan(1), decision(2, Decision.DEFER, END), withdrawn]
+    assert scheduler_said(history, END) == "withdrawn"
+    assert scheduler_said([*history[:2]], END) is None

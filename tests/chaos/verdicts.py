@@ -33,6 +33,19 @@ def deferred_past(history: list[tuple[float, str, Any]], end_sim: datetime) -> b
     return False
 
 
+def scheduler_said(history: list[tuple[float, str, Any]], end_sim: datetime) -> str | None:
+    """What the scheduler last said of a step, when that is the step's last word: "held"
+    until after the end (a lapsed approval waiting for the window to open), "withdrawn" (its
+    case paused, resolved or moved on); None otherwise. A hold whose time came before the
+    end with no plan since is no answer: the step is judged as it stands."""
+    if not history:
+        return None
+    _, what, event = max(history, key=lambda h: h[0])
+    if what == "held" and event.send_at > end_sim:
+        return "held"
+    return "withdrawn" if what == "withdrawn" else None
+
+
 def awaiting_provider(messages: list[dict[str, Any]]) -> bool:
     """Whether the provider still held reports of one of a step's messages at the end (a
     status not reached yet, a callback or event not yet acknowledged): ``unreported`` is the
@@ -61,6 +74,8 @@ def why_not_final(history: list[tuple[float, str, Any]], sent: list[Any]) -> str
     if what == "plan":
         replanned = sum(w == "plan" for _, w, _ in history) > 1
         return "re-planned, never decided again" if replanned else "never decided"
+    if what in ("held", "withdrawn"):
+        return "held, never re-planned" if what == "held" else "withdrawn"
     if what == "decision":
         if event.decision == Decision.DEFER:
             return "deferral passed, never decided again"

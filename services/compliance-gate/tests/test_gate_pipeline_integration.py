@@ -12,11 +12,15 @@ from dunning_core.contracts import (
     StepDecided,
     wrap,
 )
+from dunning_core.contracts.events import StepHeld, StepWithdrawn
 from dunning_core.runtime.kafka import EventProducer
 from dunning_testkit.gate import (
+    NOW,
     NewYorkSms,
     collect_decisions,
     collect_events,
+    committed_lag,
+    eventually,
     gate_pipeline,
     started,
     stopped,
@@ -113,3 +117,36 @@ async def test_each_approval_carries_the_close_of_its_window(
         assert approvals[0].send_by == datetime(2026, 3, 4, 2, tzinfo=UTC)
     finally:
         await stopped(pipeline, task)
+
+
+async def test_the_schedulers_holds_and_withdrawals_pass_by_unjudged(
+    topics: str, producer: EventProducer, redis: Redis
+) -> None:
+    """They travel on the planned topic for other subscribers: the gate neither decides
+    them nor dead-letters them, and commits past them."""
+    pipeline = gate_pipeline(topics, redis)
+    task: asyncio.Task[None] | None = None
+    plan = STREAM.planned(1, 1)
+    step = plan.step
+    said = {"account_id": plan.account_id, "step_id": "stp_earlier", "debt_id": step.debt_id}
+    said |= {"channel": step.channel, "attempt": 1}
+    held = StepHeld(**said, send_at=NOW, reason="expired", held_at=NOW)
+    withdrawn = StepWithdrawn(**said, reason="moved on", withdrawn_at=NOW)
+    try:
+        await producer.publish(
+            [wrap(STREAM.account(1), "ledger")]
+            + [wrap(e, "scheduler") for e in (held, withdrawn, plan)]
+        )
+        task = await started(pipeline)
+        decisions_topic = topics + "outreach.decisions.v1"
+        decided = await collect_decisions(KAFKA, decisions_topic, lambda d: bool(d))
+        assert [d.step_id for d in decided] == [step.step_id]
+        planned = topics + "outreach.planned.v1"
+        await eventually(lambda: _lag_is_zero(f"{topics}gate", planned))
+        assert pipeline.stats.dead_lettered == 0
+    finally:
+        await stopped(pipeline, task)
+
+
+async def _lag_is_zero(group: str, topic: str) -> bool:
+    return await committed_lag(group, [topic]) == 0

@@ -7,7 +7,15 @@ from datetime import timedelta
 import pytest
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.envelope import Envelope, wrap
-from dunning_core.contracts.events import Decision, DeliveryStatus, Event, SignalKind, StepPlanned
+from dunning_core.contracts.events import (
+    Decision,
+    DeliveryStatus,
+    Event,
+    SignalKind,
+    StepHeld,
+    StepPlanned,
+    StepWithdrawn,
+)
 from dunning_core.runtime.clock import FixedClock
 from dunning_scheduler.domain.case import CaseStatus, StepStatus
 from dunning_scheduler.service import Scheduler
@@ -111,6 +119,54 @@ async def test_an_expired_approval_is_replanned_at_once_with_the_same_step_id(
     assert len(publisher.published) == published_before + 1
 
 
+async def test_an_approval_expired_at_night_is_held_for_the_morning_and_said_so(
+    scheduler: Scheduler, publisher: RecordingPublisher, store: MemoryCaseStore, clock: FixedClock
+) -> None:
+    await scheduler.apply([envelope(account_opened())])
+    await scheduler.plan_due(500)
+    sms = publisher.steps[0]
+    await scheduler.apply([envelope(decided(sms, Decision.ALLOW))])
+    clock.advance(timedelta(hours=11))  # 04:00 UTC: 23:00 in New York, 20:00 in LA
+    expired = delivery(sms, DeliveryStatus.EXPIRED, error_code="send_by_passed", at=clock.now())
+    published_before = len(publisher.published)
+
+    result = await scheduler.apply([envelope(expired)])
+    await scheduler.apply([envelope(expired)])  # redelivered: said once (the same ce_id)
+
+    assert result.replans == 0  # nothing due now
+    said = publisher.published[published_before:]
+    assert len({e.id for e in said}) == 1
+    held = said[0].data
+    assert isinstance(held, StepHeld)
+    assert (held.step_id, held.reason, held.held_at) == (sms.step.step_id, "expired", clock.now())
+    assert held.send_at > clock.now()
+    assert store.steps[sms.step.step_id].step.send_at == held.send_at
+    clock.advance(held.send_at - clock.now())
+    await scheduler.plan_due(500)
+    replan = publisher.published[-1].data
+    assert isinstance(replan, StepPlanned)  # the plan it announced, at the time it said
+    assert (replan.step.step_id, replan.step.send_at) == (sms.step.step_id, held.send_at)
+
+
+async def test_an_expiry_of_a_step_no_longer_wanted_withdraws_it(
+    scheduler: Scheduler, publisher: RecordingPublisher, store: MemoryCaseStore, clock: FixedClock
+) -> None:
+    await scheduler.apply([envelope(account_opened())])
+    await scheduler.plan_due(500)
+    sms = publisher.steps[0]
+    await scheduler.apply([envelope(decided(sms, Decision.ALLOW))])
+    await scheduler.apply([envelope(signal(SignalKind.DISPUTED))])
+    published_before = len(publisher.published)
+    expired = delivery(sms, DeliveryStatus.EXPIRED, error_code="send_by_passed", at=clock.now())
+
+    await scheduler.apply([envelope(expired)])
+
+    [withdrawal] = [e.data for e in publisher.published[published_before:]]
+    assert isinstance(withdrawal, StepWithdrawn)
+    assert (withdrawal.step_id, withdrawal.reason) == (sms.step.step_id, "paused: disputed")
+    assert store.steps[sms.step.step_id].status == StepStatus.DROPPED
+
+
 async def test_a_held_deferral_is_dropped_when_the_case_paused_meanwhile(
     scheduler: Scheduler, publisher: RecordingPublisher, store: MemoryCaseStore, clock: FixedClock
 ) -> None:
@@ -125,8 +181,13 @@ async def test_a_held_deferral_is_dropped_when_the_case_paused_meanwhile(
     published = len(publisher.published)
     clock.advance(timedelta(hours=3))
     await scheduler.plan_due(500)
-    assert len(publisher.published) == published
+    # Not planned again: withdrawn, and said so (the gate had seen it: others follow it).
+    [withdrawal] = [e.data for e in publisher.published[published:]]
+    assert isinstance(withdrawal, StepWithdrawn)
+    assert (withdrawal.step_id, withdrawal.reason) == (sms.step.step_id, "paused: disputed")
     assert store.steps[sms.step.step_id].status == StepStatus.DROPPED
+    await scheduler.plan_due(500)  # said once
+    assert len(publisher.published) == published + 1
 
 
 async def test_a_failed_publish_commits_nothing_and_the_retry_has_the_same_ce_ids(

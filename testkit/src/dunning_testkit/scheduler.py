@@ -32,10 +32,11 @@ from dunning_core.contracts.events import (
     StepPlanned,
 )
 from dunning_scheduler.adapters.rendering import Identity, Renderer
-from dunning_scheduler.domain import reactions
+from dunning_scheduler.domain import holds, reactions
 from dunning_scheduler.domain.case import Case, CaseStatus, StepRecord, StepStatus
 from dunning_scheduler.domain.planning import plan_due
 from dunning_scheduler.policy.loader import default_policy
+from dunning_scheduler.ports import Said
 from dunning_scheduler.service import outreach_step
 
 NOW = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)  # 09:00 in Los Angeles, 12:00 in New York
@@ -127,14 +128,13 @@ class RecordingPublisher:
         self.published: list[Envelope] = []
         self.fail_next = False
 
-    async def publish(self, planned: Sequence[tuple[StepPlanned, str | None]]) -> None:
+    async def publish(self, planned: Sequence[Said]) -> None:
         if self.fail_next:
             self.fail_next = False
             raise ConnectionError("broker unavailable (test)")
         for event, traceparent in planned:
-            self.published.append(
-                wrap(event, "scheduler", time=event.planned_at, traceparent=traceparent)
-            )
+            at = holds.said_at(event)
+            self.published.append(wrap(event, "scheduler", time=at, traceparent=traceparent))
 
     @property
     def steps(self) -> list[StepPlanned]:

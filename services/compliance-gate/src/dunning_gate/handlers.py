@@ -10,11 +10,10 @@ paused until it has caught up), so an opt-out that reached the broker before the
 always wins, and a step re-planned after its approval expired (the scheduler re-plans on
 the delivery report) finds that approval no longer in force. Read the states of the
 accounts involved and the partitions' watermarks in one Redis MULTI; apply state events
-in log order; decide the planned steps; save the states with the new watermarks
-(approvals are counted before they are announced), publish decisions and approvals, then
-commit.
-If Redis or Kafka fails, the batch is handed back and retried: nothing is approved on
-a guess.
+in log order; decide the planned steps (the scheduler's holds and withdrawals beside them
+are not judged); save the states with the new watermarks (approvals are counted before they
+are announced), publish decisions and approvals, then commit. If Redis or Kafka fails, the
+batch is handed back and retried: nothing is approved on a guess.
 
 The watermark (see ``dunning_gate.domain.watermark``) of partition *p* names, for each input
 topic, the next offset the saved states cover. The save that writes a batch's states
@@ -33,8 +32,8 @@ state topics from the beginning while its planned steps wait, when
   overwrites and writes nothing if they moved; one moved forward (a replica that has not
   yet seen a rebalance saved after our read) only means the batch is retried.
 
-A rebuild first deletes the watermark and writes it back only once the replay has caught
-up, so a gate stopped half-way rebuilds again rather than trusting a partial state.
+A rebuild first deletes the watermark and writes it back only once the replay has caught up,
+so a gate stopped half-way rebuilds again rather than trusting a partial state.
 
 The gate's own decisions topic is read only while rebuilding. Every approval on it was
 counted in Redis before it was published (by whichever replica published it), so in
@@ -55,7 +54,7 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from dunning_core.contracts import topics as T
 from dunning_core.contracts.envelope import Envelope
-from dunning_core.contracts.events import StepPlanned
+from dunning_core.contracts.events import StepHeld, StepPlanned, StepWithdrawn
 from dunning_core.runtime import tracing
 from dunning_core.runtime.clock import Clock
 from dunning_core.runtime.kafka import (
@@ -228,8 +227,7 @@ class GatePipeline(ConsumerLifecycle):
             await self._begin_rebuild(lost | behind.keys(), batches)
             return
 
-        # State first, in log order per account (co-partitioning keeps an account's
-        # events on one partition index across topics).
+        # State first, in log order per account (co-partitioned: one partition index).
         dirty: set[str] = set()
         for record, envelope in decoded:
             if record.topic in self.state_topics and apply_event(
@@ -250,6 +248,9 @@ class GatePipeline(ConsumerLifecycle):
                 continue
             tp = TopicPartition(record.topic, record.partition)
             planned = envelope.data
+            if isinstance(planned, StepHeld | StepWithdrawn):
+                commits[tp] = record.offset + 1
+                continue
             if not isinstance(planned, StepPlanned):
                 dead.append((record, f"{envelope.type} does not belong on {record.topic}"))
                 continue

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from dunning_core.contracts.common import MessageContent
-from dunning_core.contracts.events import Consumer, Debt, StepPlanned
+from dunning_core.contracts.events import Consumer, Debt, StepHeld, StepPlanned, StepWithdrawn
 
 from dunning_scheduler.domain.case import Case, StepRecord
 from dunning_scheduler.domain.planning import StepDraft
@@ -56,9 +56,14 @@ class CaseStore(Protocol):
     async def stats(self) -> dict[str, Any]: ...
 
 
+# What the scheduler says on ``outreach.planned.v1``: a plan, a hold or a withdrawal, with the
+# traceparent it continues (None: a new trace).
+Said = tuple[StepPlanned | StepHeld | StepWithdrawn, str | None]
+
+
 class StepPublisher(Protocol):
-    async def publish(self, planned: Sequence[tuple[StepPlanned, str | None]]) -> None:
-        """Publish every plan (with its traceparent, or a new trace) and wait for the broker."""
+    async def publish(self, planned: Sequence[Said]) -> None:
+        """Publish every event (with its traceparent, or a new trace); wait for the broker."""
         ...
 
 

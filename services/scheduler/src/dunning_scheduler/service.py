@@ -36,11 +36,17 @@ from dunning_core.contracts.events import (
 from dunning_core.contracts.payments import PAYMENT_EVENTS
 from dunning_core.runtime.clock import Clock
 
-from dunning_scheduler.domain import money, reactions, replies
+from dunning_scheduler.domain import holds, money, reactions, replies
 from dunning_scheduler.domain.case import Case, StepRecord, StepStatus, still_wanted
 from dunning_scheduler.domain.planning import StepDraft, plan_due
 from dunning_scheduler.policy.model import EscalationPolicy
-from dunning_scheduler.ports import CaseStore, CaseTransaction, MessageRenderer, StepPublisher
+from dunning_scheduler.ports import (
+    CaseStore,
+    CaseTransaction,
+    MessageRenderer,
+    Said,
+    StepPublisher,
+)
 
 log = logging.getLogger(__name__)
 
@@ -161,22 +167,24 @@ class Scheduler:
             await _together(
                 self.publisher.publish(events), _save(tx, records, advanced, progress=True)
             )
-        return PlanResult(len(due), len(events), resumed)
+        plans = sum(isinstance(event, StepPlanned) for event, _ in events)
+        return PlanResult(len(due), plans, resumed)
 
     async def _release_deferred(
         self, tx: CaseTransaction, now: datetime, limit: int
-    ) -> tuple[list[tuple[StepPlanned, str | None]], list[StepRecord]]:
+    ) -> tuple[list[Said], list[StepRecord]]:
         """Deferred steps whose time has come go to the gate again, to be judged *now*.
 
         A re-plan is held here until its send time rather than published at once: the gate
         judges a step at the instant it sees it, so an early re-plan would only be deferred
-        again. A step whose case was paused, resolved or moved on meanwhile is dropped.
+        again. A step whose case was paused, resolved or moved on meanwhile is dropped (and
+        withdrawn on the topic, if it was ever published).
         """
         held = await tx.lock_deferred_due(now, limit)
         if not held:
             return [], []
         cases = await tx.lock_cases(sorted({r.account_id for r in held}))
-        events: list[tuple[StepPlanned, str | None]] = []
+        events: list[Said] = []
         records: list[StepRecord] = []
         for record in held:
             case = cases.get(record.account_id)
@@ -184,6 +192,8 @@ class Scheduler:
                 events.append((self.planned(record.step, record.account_id, now), None))
                 records.append(replace(record, status=StepStatus.PLANNED))
             else:
+                if record.status in holds.PUBLISHED:
+                    events.append((holds.withdrawn(record, case, now), None))
                 records.append(replace(record, status=StepStatus.DROPPED))
         return events, records
 
@@ -214,9 +224,11 @@ class Scheduler:
         async with self.store.transaction() as tx:
             cases = await tx.lock_cases(account_ids)
             steps = await tx.load_steps(step_ids)
+            was = {step_id: record.status for step_id, record in steps.items()}
             changed_cases: dict[str, Case] = {}
             changed_steps: dict[str, StepRecord] = {}
             due: list[tuple[OutreachStep, Envelope]] = []
+            said: list[Said] = []  # held or withdrawn: said once the batch is applied
             for envelope in envelopes:
                 try:
                     outcome = self._react(envelope, cases, steps, now)
@@ -235,7 +247,13 @@ class Scheduler:
                 # A step due already goes with this batch; a later one waits in the step
                 # table for the planner.
                 due += [(step, envelope) for step in publish if step.send_at <= now]
-            replans: list[tuple[StepPlanned, str | None]] = []
+                if isinstance(envelope.data, DeliveryUpdated):  # an expiry re-planned later
+                    said += [
+                        (holds.held(steps[step.step_id], now), envelope.traceparent)
+                        for step in publish
+                        if step.send_at > now
+                    ]
+            replans: list[Said] = []
             for step, envelope in due:
                 record = steps[step.step_id]
                 if still_wanted(cases[record.account_id], step.step_id):
@@ -247,12 +265,17 @@ class Scheduler:
                 else:  # a later event of the batch withdrew it (a plan broken, a dispute...)
                     record = replace(record, status=StepStatus.DROPPED)
                 steps[step.step_id] = changed_steps[step.step_id] = record
+            result.replans = len(replans)
+            said += [
+                (holds.withdrawn(r, cases.get(r.account_id), now), None)
+                for r in changed_steps.values()
+                if r.status == StepStatus.DROPPED and was.get(r.step_id) in holds.PUBLISHED
+            ]
             await _together(
-                self.publisher.publish(replans),
+                self.publisher.publish(replans + said),
                 _save(tx, changed_steps.values(), changed_cases.values()),
             )
         result.changed_cases = len(changed_cases)
-        result.replans = len(replans)
         return result
 
     def _answer(

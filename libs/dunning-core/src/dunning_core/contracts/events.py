@@ -23,6 +23,9 @@ from dunning_core.contracts.common import (
     Stage,
 )
 from dunning_core.contracts.common import Event as Event  # re-exported: its old home
+from dunning_core.contracts.holds import HOLD_EVENTS
+from dunning_core.contracts.holds import StepHeld as StepHeld
+from dunning_core.contracts.holds import StepWithdrawn as StepWithdrawn
 from dunning_core.contracts.payments import PAYMENT_EVENTS
 from dunning_core.contracts.payments import PaymentReceived as PaymentReceived
 from dunning_core.contracts.payments import PlanAgreed as PlanAgreed
@@ -373,6 +376,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     AccountUpdated,
     *PAYMENT_EVENTS,
     StepPlanned,
+    *HOLD_EVENTS,
     StepApproved,
     StepDecided,
     DeliveryUpdated,
