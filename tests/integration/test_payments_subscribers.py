@@ -17,26 +17,9 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from dunning_core.contracts import payments as pay
 from dunning_core.contracts import wrap
 from dunning_core.contracts.common import Event, Money
-from dunning_core.contracts.payments import (
-    PAYMENT_EVENTS,
-    AccountReopened,
-    AccountSettled,
-    CreditRecorded,
-    Installment,
-    InstallmentMissed,
-    PaymentReceived,
-    PaymentReversed,
-    PlanAgreed,
-    PlanBroken,
-    PlanCompleted,
-    PromiseBroken,
-    PromiseKept,
-    PromiseMade,
-    SettlementAgreed,
-    SettlementLapsed,
-)
 from dunning_core.contracts.topics import PAYMENTS
 from dunning_core.runtime.kafka import EventProducer
 from dunning_testkit.stack import KAFKA, REPO
@@ -54,9 +37,11 @@ def usd(minor: int) -> Money:
 def one_of_each() -> list[Event]:
     """One event of every payments.v1 type, as the ledger would write them for one account."""
     common = {"account_id": ACCOUNT, "debt_id": "D-1"}
-    schedule = [Installment(seq=n, due_on=date(2026, 3 + n, 1), amount=usd(10_000)) for n in (1, 2)]
+    schedule = [
+        pay.Installment(seq=n, due_on=date(2026, 3 + n, 1), amount=usd(10_000)) for n in (1, 2)
+    ]
     return [
-        PlanAgreed(
+        pay.PlanAgreed(
             **common,
             plan_id="P-1",
             instalment=usd(10_000),
@@ -68,7 +53,7 @@ def one_of_each() -> list[Event]:
             schedule=schedule,
             source="page",
         ),
-        PaymentReceived(
+        pay.PaymentReceived(
             **common,
             payment_id="pay-1",
             amount=usd(10_000),
@@ -79,7 +64,7 @@ def one_of_each() -> list[Event]:
             installments=[1],
             source="page",
         ),
-        PaymentReversed(
+        pay.PaymentReversed(
             **common,
             payment_id="pay-1",
             amount=usd(10_000),
@@ -88,7 +73,7 @@ def one_of_each() -> list[Event]:
             reversed_at=AT,
             plan_id="P-1",
         ),
-        InstallmentMissed(
+        pay.InstallmentMissed(
             **common,
             plan_id="P-1",
             seq=1,
@@ -98,11 +83,11 @@ def one_of_each() -> list[Event]:
             missed_count=1,
             detected_at=AT,
         ),
-        PlanBroken(
+        pay.PlanBroken(
             **common, plan_id="P-1", missed_count=2, remaining_balance=usd(20_000), broken_at=AT
         ),
-        PlanCompleted(**common, plan_id="P-2", completed_at=AT),
-        PromiseMade(
+        pay.PlanCompleted(**common, plan_id="P-2", completed_at=AT),
+        pay.PromiseMade(
             **common,
             promise_id="PR-1",
             amount=usd(5_000),
@@ -110,15 +95,15 @@ def one_of_each() -> list[Event]:
             made_at=AT,
             source="api",
         ),
-        PromiseKept(**common, promise_id="PR-1", payment_id="pay-2", kept_at=AT),
-        PromiseBroken(
+        pay.PromiseKept(**common, promise_id="PR-1", payment_id="pay-2", kept_at=AT),
+        pay.PromiseBroken(
             **common,
             promise_id="PR-2",
             due_on=date(2026, 3, 20),
             amount_paid=usd(1_000),
             broken_at=AT,
         ),
-        SettlementAgreed(
+        pay.SettlementAgreed(
             **common,
             settlement_id="S-1",
             amount=usd(14_000),
@@ -126,7 +111,7 @@ def one_of_each() -> list[Event]:
             pay_by=date(2026, 3, 31),
             agreed_at=AT,
         ),
-        SettlementLapsed(
+        pay.SettlementLapsed(
             **common,
             settlement_id="S-0",
             amount=usd(12_000),
@@ -135,11 +120,11 @@ def one_of_each() -> list[Event]:
             remaining_balance=usd(20_000),
             lapsed_at=AT,
         ),
-        AccountSettled(
+        pay.AccountSettled(
             **common, how="settlement", by_payment_id="pay-3", settlement_id="S-1", settled_at=AT
         ),
-        CreditRecorded(**common, payment_id="pay-3", credit=usd(250), recorded_at=AT),
-        AccountReopened(
+        pay.CreditRecorded(**common, payment_id="pay-3", credit=usd(250), recorded_at=AT),
+        pay.AccountReopened(
             **common, by_payment_id="pay-3", remaining_balance=usd(14_000), reopened_at=AT
         ),
     ]
@@ -181,7 +166,7 @@ async def test_kcat_decodes_the_headers_and_body_of_every_event_type(
     kcat: None, producer: EventProducer, topics: str
 ) -> None:
     events = one_of_each()
-    assert {type(e) for e in events} == set(PAYMENT_EVENTS), "one sample per type"
+    assert {type(e) for e in events} == set(pay.PAYMENT_EVENTS), "one sample per type"
     await producer.publish([wrap(e, "ledger") for e in events])
 
     records = kcat_records(topics + PAYMENTS, len(events))
@@ -204,7 +189,7 @@ async def test_kcat_decodes_the_headers_and_body_of_every_event_type(
         schema = json.loads((REPO / f"docs/contracts/{event.event_type}.schema.json").read_text())
         jsonschema.validate(body, schema)
         seen[event.event_type] = body
-    assert set(seen) == {e.event_type for e in PAYMENT_EVENTS}
+    assert set(seen) == {e.event_type for e in pay.PAYMENT_EVENTS}
     assert seen["plan.agreed.v1"]["schedule"][1] == {  # type: ignore[index]
         "seq": 2,
         "due_on": "2026-05-01",

@@ -9,16 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from dunning_channels import domain
 from dunning_channels.bootstrap import answer_503_unless_durable
-from dunning_channels.domain import (
-    Lookup,
-    LookupFailed,
-    Rate,
-    RetryPolicy,
-    SendGuard,
-    SendOutcome,
-    next_turn,
-)
 from dunning_channels.ports import Pacing, Parked, Sender
 from dunning_channels.service import SendApprovals
 from dunning_core.contracts import Channel, MessageContent, OutreachStep, Stage, step_id
@@ -65,7 +57,7 @@ def approval(
     return wrap(approved, "gate", event_id=event_id)
 
 
-Answer = SendOutcome | Exception
+Answer = domain.SendOutcome | Exception
 
 
 class FakeSender:
@@ -82,7 +74,9 @@ class FakeSender:
         self.on_send = on_send  # e.g. move a fake clock while "the provider" answers
         self.calls: list[tuple[str, str]] = []
         self.timeouts: list[float | None] = []  # the bound of each call
-        self.found: list[Lookup] = [LookupFailed("no answer scripted")]  # what find says
+        self.found: list[domain.Lookup] = [
+            domain.LookupFailed("no answer scripted")
+        ]  # what find says
         self.lookups: list[str] = []
 
     @property
@@ -92,13 +86,13 @@ class FakeSender:
     def sender_id(self, step: OutreachStep) -> str:
         return "+15005550006"
 
-    async def find(self, account_id: str, step: OutreachStep, since: float) -> Lookup:
+    async def find(self, account_id: str, step: OutreachStep, since: float) -> domain.Lookup:
         self.lookups.append(step.step_id)
         return self.found.pop(0) if len(self.found) > 1 else self.found[0]
 
     async def send(
         self, account_id: str, step: OutreachStep, timeout_s: float | None = None
-    ) -> SendOutcome:
+    ) -> domain.SendOutcome:
         self.calls.append((account_id, step.step_id))
         self.timeouts.append(timeout_s)
         if self.on_send is not None:
@@ -270,9 +264,11 @@ class MemoryPacer:
     def __init__(self) -> None:
         self.tats: dict[str, float] = {}
 
-    async def reserve(self, buckets: Sequence[tuple[str, Rate]], now: float) -> float:
+    async def reserve(self, buckets: Sequence[tuple[str, domain.Rate]], now: float) -> float:
         names = [name for name, _ in buckets]
-        turn, moved = next_turn([self.tats.get(n) for n in names], [r for _, r in buckets], now)
+        turn, moved = domain.next_turn(
+            [self.tats.get(n) for n in names], [r for _, r in buckets], now
+        )
         self.tats.update(zip(names, moved, strict=True))
         return turn
 
@@ -332,9 +328,9 @@ def rig(
     *,
     clock: FixedClock | None = None,
     concurrency: int = 32,
-    policy: RetryPolicy | None = None,
+    policy: domain.RetryPolicy | None = None,
     pacing: Pacing | None = None,
-    guard: SendGuard | None = None,
+    guard: domain.SendGuard | None = None,
 ) -> Rig:
     """A ``SendApprovals`` for the sms channel on in-memory fakes and a fake wall clock."""
     records = records or MemorySendRecords()

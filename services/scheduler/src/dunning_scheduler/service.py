@@ -89,17 +89,11 @@ def outreach_step(draft: StepDraft, renderer: MessageRenderer, case: Case) -> Ou
     assert case.debt is not None
     content = renderer.render(draft, case.consumer, case.debt)
     return OutreachStep(
-        step_id=draft.step_id,
-        debt_id=draft.debt_id,
-        stage=draft.stage,
-        channel=draft.channel,
-        attempt=draft.attempt,
-        destination=draft.destination,
-        content=content,
-        content_hash=content.content_hash(),
-        send_at=draft.send_at,
+        step_id=draft.step_id, debt_id=draft.debt_id, stage=draft.stage, channel=draft.channel,
+        attempt=draft.attempt, destination=draft.destination, send_at=draft.send_at,
         first_communication=draft.first_communication,
-    )
+        content=content, content_hash=content.content_hash(),
+    )  # fmt: skip
 
 
 async def _together(*work: Coroutine[Any, Any, None]) -> None:

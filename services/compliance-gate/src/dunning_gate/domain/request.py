@@ -29,14 +29,9 @@ from pydantic import (
     model_validator,
 )
 
+from dunning_gate.policy import vocabulary
 from dunning_gate.policy.model import IanaZone
-from dunning_gate.policy.vocabulary import (
-    PHONE_CHANNELS,
-    AttemptOutcome,
-    Channel,
-    CollectorType,
-    Stage,
-)
+from dunning_gate.policy.vocabulary import Channel
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -88,7 +83,7 @@ def _upper(value: object) -> object:
 
 
 def is_phone_destination(channel: str) -> bool:
-    return channel in PHONE_CHANNELS
+    return channel in vocabulary.PHONE_CHANNELS
 
 
 PhoneNumber = Annotated[str, AfterValidator(_e164)]
@@ -118,7 +113,7 @@ class Step(_Input):
     account_id: str = Field(min_length=1)
     debt_id: str = Field(min_length=1)
     channel: Channel
-    stage: Stage
+    stage: vocabulary.Stage
     attempt: int = Field(ge=1)
     destination: str = Field(description="E.164 number for sms/voice, email address for email.")
     content: Content
@@ -270,7 +265,7 @@ class Dispute(_Input):
 class Debt(_Input):
     debt_id: str = Field(min_length=1)
     creditor: str = Field(min_length=1)
-    collector_type: CollectorType = "third_party_collector"
+    collector_type: vocabulary.CollectorType = "third_party_collector"
     medical: bool = False
     nv_written_notice_at: AwareDatetime | None = Field(
         default=None, description="Nevada medical debt: when the written notice was sent."
@@ -304,7 +299,7 @@ class ContactAttempt(_Input):
     channel: Channel
     debt_ids: tuple[str, ...] = Field(min_length=1)
     destination: str
-    outcome: AttemptOutcome
+    outcome: vocabulary.AttemptOutcome
     conversation: bool = Field(default=False, description="A telephone conversation took place.")
     collector_initiated: bool = True
     at_work: bool | None = Field(
