@@ -237,3 +237,25 @@ async def test_a_journal_that_keeps_failing_leaves_the_retry_in_redis(
     assert claimed is not None
     assert claimed.step_id == item.step_id
     assert journal.writes == 3
+
+
+async def test_a_flushed_redis_gets_back_each_settled_step_with_its_recorded_outcome(
+    prefix: str, parts: tuple[Redis, EventProducer]
+) -> None:
+    # chaos1796619349: a text the provider rejected (21211, no message made) came back
+    # from the journal merely reserved; its approval, redelivered, was reconciled ("not at
+    # the provider"), tried again and refused: two final statuses for one step.
+    redis, producer = parts
+    queue, inflight = with_in_flight(prefix, redis, producer)
+    records = RedisSendRecords(redis, Channel.SMS, prefix=prefix)
+    await queue.start()
+    rejected = Parked(approval("acc-1", destination="+14155550101"), 0, 100.0)
+    sent = Parked(approval("acc-2", destination="+14155550102"), 0, 100.0)
+    for item, outcome in ((rejected, "rejected:21211"), (sent, "SM1")):
+        await queue.intend(item, 160.0)
+        await (await queue.settled(item, outcome))  # acknowledged by the broker
+    await lose_redis(prefix, redis, producer)
+    assert await queue.restore_if_lost()
+    assert await records.reserve(rejected.step_id) == "rejected:21211"  # old code: pending
+    assert await records.reserve(sent.step_id) == "SM1"
+    assert await inflight.claim(now=1_000.0, lease_s=60) is None  # nothing to reconcile

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from dunning_channels.domain import (
@@ -300,7 +302,7 @@ async def test_a_step_that_expires_between_retries_leaves_no_intent_to_restore()
 
 async def test_a_journal_that_cannot_take_the_settled_record_still_reports_the_send() -> None:
     class AwayJournal(MemoryJournal):
-        async def settled(self, item: Parked) -> None:
+        async def settled(self, item: Parked, outcome: str | None = None) -> Awaitable[Any] | None:
             raise ConnectionError("broker away")  # in flight in the journal: reconciled
 
     parts = rig(FakeSender(Accepted("SM1")))
@@ -310,3 +312,21 @@ async def test_a_journal_that_cannot_take_the_settled_record_still_reports_the_s
     await parts.service.flush()
     assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]
     assert parts.records.steps == {envelope.data.step.step_id: "SM1"}  # type: ignore[union-attr]
+
+
+async def test_the_journal_keeps_each_recorded_outcome_and_a_redelivery_writes_it_again() -> None:
+    # A Redis lost after the journal's first write was lost (a broker's leader election)
+    # gave a rejected step back as one to reconcile; the provider, asked, had no message
+    # for it, and it went again (chaos1796619349: rejected, then refused).
+    parts = rig(FakeSender(Rejected("21211", "invalid 'To' number")))
+    parts.service.journal = journal = MemoryJournal()
+    envelope = approval()
+    step_id = envelope.data.step.step_id  # type: ignore[union-attr]
+    await parts.service.handle(envelope)
+    await parts.service.flush()
+    assert journal.outcomes == {step_id: "rejected:21211"}  # old code: {}
+    journal.outcomes.clear()  # that write lost
+    await parts.service.handle(approval(event_id="redelivered"))
+    await parts.service.flush()
+    assert journal.outcomes == {step_id: "rejected:21211"}
+    assert deliveries(parts.publisher) == [(DeliveryStatus.REJECTED, "21211")]  # once

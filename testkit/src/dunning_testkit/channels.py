@@ -243,11 +243,14 @@ class MemoryJournal:
     def __init__(self) -> None:
         self.intents: set[str] = set()
         self.withdrawn: list[str] = []
+        self.outcomes: dict[str, str] = {}  # settled steps' recorded outcomes
 
     async def intend(self, item: Parked, reconcile_at: float) -> None:
         self.intents.add(item.step_id)
 
-    async def settled(self, item: Parked) -> None:
+    async def settled(self, item: Parked, outcome: str | None = None) -> Awaitable[Any] | None:
+        if outcome is not None:
+            self.outcomes[item.step_id] = outcome
         return None
 
     async def abandon(self, step_id: str) -> None:

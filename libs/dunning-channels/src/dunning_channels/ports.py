@@ -231,8 +231,13 @@ class SendJournal(Protocol):
         it back reserved, and reconciled at ``reconcile_at`` (wall seconds)."""
         ...
 
-    async def settled(self, item: Parked) -> None:
-        """Queue (not waited for) that ``item``'s step, tried, is no longer in flight."""
+    async def settled(self, item: Parked, outcome: str | None = None) -> Awaitable[Any] | None:
+        """Queue that ``item``'s step, tried, is no longer in flight, with the outcome it was
+        recorded with (a provider id, a rejection, a failure), if any: a Redis that loses
+        the record gets that back, not a step to reconcile (a rejected send left nothing at
+        the provider: asked, the provider would say "not sent" and it would go again). The
+        broker's acknowledgement to await before the approval's offset is committed (None:
+        nothing to await)."""
         ...
 
     async def restore_if_lost(self) -> bool:

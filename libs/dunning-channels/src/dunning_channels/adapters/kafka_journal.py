@@ -54,6 +54,7 @@ class JournalState:
     tried: dict[str, Tried] = field(default_factory=dict)
     suppressed: set[str] = field(default_factory=set)
     inflight: dict[str, tuple[float, Parked]] = field(default_factory=dict)
+    outcomes: dict[str, str] = field(default_factory=dict)  # of settled steps, by step id
 
 
 class KafkaSendJournal:
@@ -92,9 +93,12 @@ class KafkaSendJournal:
         reconciled at ``reconcile_at``), acknowledged by the broker."""
         await (await self._intent(item, {"due_at": reconcile_at, "item": dump(item).decode()}))
 
-    async def settled(self, item: Parked) -> None:
-        """Queue that ``item``'s step, tried, is no longer in flight (not waited for)."""
-        _noted(await self._intent(item, {}))
+    async def settled(self, item: Parked, outcome: str | None = None) -> asyncio.Future[Any]:
+        """Queue that ``item``'s step, tried, is no longer in flight, with its recorded
+        outcome; the broker's acknowledgement (a lost one is also counted and logged)."""
+        ack = await self._intent(item, {} if outcome is None else {"outcome": outcome})
+        _noted(ack)
+        return ack
 
     async def _intent(self, item: Parked, in_flight: dict[str, Any]) -> asyncio.Future[Any]:
         approval = item.approval
@@ -174,6 +178,7 @@ class KafkaSendJournal:
                         if key.startswith(_INTENT):
                             step = key.removeprefix(_INTENT)
                             state.inflight.pop(step, None)
+                            state.outcomes.pop(step, None)
                             if record.value is None:  # withdrawn: never sent
                                 tried.pop(step, None)
                                 continue
@@ -184,6 +189,8 @@ class KafkaSendJournal:
                             )
                             if "v" in sent:
                                 intents.add(step)
+                            if "outcome" in sent:
+                                state.outcomes[step] = str(sent["outcome"])
                             if "item" in sent:
                                 state.inflight[step] = (
                                     float(sent["due_at"]),
@@ -256,7 +263,10 @@ class JournaledRetryQueue:
         state = await self.journal.read_all()
         items, tried = state.parked, state.tried
         for step_id in set(tried) | set(items):
-            await self.records.reserve(step_id)  # tried or parked: never sent twice
+            if (outcome := state.outcomes.get(step_id)) is not None and step_id not in items:
+                await self.records.record(step_id, outcome)  # concluded: as it was recorded
+            else:
+                await self.records.reserve(step_id)  # tried or parked: never sent twice
         for destination, account_id in set(tried.values()):
             if destination and account_id:  # whose replies are whose
                 await self.records.remember_owner(destination, account_id)
@@ -284,8 +294,8 @@ class JournaledRetryQueue:
     async def intend(self, item: Parked, reconcile_at: float) -> None:
         await self.journal.intend(item, reconcile_at)
 
-    async def settled(self, item: Parked) -> None:
-        await self.journal.settled(item)
+    async def settled(self, item: Parked, outcome: str | None = None) -> asyncio.Future[Any]:
+        return await self.journal.settled(item, outcome)
 
     async def abandon(self, step_id: str) -> None:
         await self.journal.abandon(step_id)

@@ -30,6 +30,7 @@ from dunning_channels.domain import (
     Report,
     gives_up,
     report_for,
+    send_keys,
 )
 from dunning_channels.ports import (
     InFlight,
@@ -38,6 +39,7 @@ from dunning_channels.ports import (
     Sender,
     SendJournal,
     SendRecords,
+    SendSteps,
 )
 from dunning_channels.service.reports import Reports
 from dunning_channels.service.retries import every
@@ -57,6 +59,7 @@ class Reconciling:
     records: SendRecords
     retries: RetryQueue
     sender: Sender
+    steps: SendSteps
     reports: Reports
     wall: Callable[[], float]
     pre_call_s: float
@@ -88,14 +91,21 @@ class Reconciling:
         """Reconcile what falls due, until ``stop_retries``."""
         await every(poll_s, self.reconcile_due, self._stopping, "reconciliation pass failed")
 
-    async def _adopt(self, envelope: Envelope, reserved: str | None) -> None:
+    async def _adopt(
+        self, envelope: Envelope, reserved: str | None, acks: list[Awaitable[Any]]
+    ) -> None:
         """An approval found its step reserved and not recorded: a send under way, one whose
         worker died before it recorded (its in-flight entry maybe lost with Redis), or an
         earlier approval's awaiting reconciliation. The sweeper takes it with this approval
-        (after ``settle_s``): sent with it if never sent, else settled; never skipped for good."""
+        (after ``settle_s``): sent with it if never sent, else settled; never skipped for good.
+        Found recorded, its outcome is written to the journal again (acknowledged before the
+        offset moves): the first write may have been lost with a broker, and a Redis lost
+        next would give the step back as one to reconcile, to be sent again."""
+        item = Parked(envelope, attempts=0, first_attempt_at=self.wall())
         if reserved == PENDING and self.inflight is not None:
-            item = Parked(envelope, attempts=0, first_attempt_at=self.wall())
             await self.inflight.park(item, self._reconcile_at(before_call=True))
+        elif reserved not in (None, PENDING) and self.journal is not None:
+            acks += [ack] if (ack := await self.journal.settled(item, reserved)) else []
 
     async def reconcile_due(self) -> int:
         """Reconcile every in-flight step due now; how many were taken."""
@@ -112,10 +122,31 @@ class Reconciling:
                 log.exception("reconciliation failed", extra={"step_id": item.step_id})
         return taken
 
-    async def _out_of_flight(self, item: Parked, inflight: InFlight) -> None:
+    async def _end(
+        self, item: Parked, acks: list[Awaitable[Any]], outcome: str | None, *,
+        in_redis: bool, in_journal: bool,
+    ) -> None:  # fmt: skip
+        """Take the step out of flight in Redis and, once its intent is out, the journal
+        (with its outcome: acknowledged before the approval's offset is committed)."""
+        try:
+            if in_redis:
+                await self.steps.settle(
+                    item.step_id,
+                    send_keys(item.approval.account_id, item.approval.step.destination),
+                )
+            journal = self.journal if in_journal else None
+            if journal is not None and (ack := await journal.settled(item, outcome)):
+                acks.append(ack)
+        except Exception:  # found again by the sweeper, recorded: cleared then
+            log.warning("in-flight entry not cleared", extra={"step_id": item.step_id})
+
+    async def _out_of_flight(
+        self, item: Parked, inflight: InFlight, outcome: str | None = None
+    ) -> None:
         await inflight.done(item.step_id)
-        if self.journal is not None:  # its intent in the journal says so too
-            await self.journal.settled(item)
+        # its intent in the journal says so too
+        if self.journal is not None and (ack := await self.journal.settled(item, outcome)):
+            await ack
 
     async def _reconcile(self, item: Parked, inflight: InFlight) -> None:
         approval = item.envelope.data
@@ -123,7 +154,7 @@ class Reconciling:
         step = approval.step
         reserved = await self.records.reserve(step.step_id)
         if reserved is not None and reserved != PENDING:
-            await self._out_of_flight(item, inflight)  # recorded after all (the clear was lost)
+            await self._out_of_flight(item, inflight, reserved)  # recorded after all
             return
         since = item.first_attempt_at - _SKEW_S
         answer = await self.sender.find(approval.account_id, step, since)
@@ -134,7 +165,7 @@ class Reconciling:
             report = report_for(Accepted(answer.provider_message_id))
             await self._conclude(approval, report, item.envelope, acks)
             await asyncio.gather(*acks)
-            await self._out_of_flight(item, inflight)
+            await self._out_of_flight(item, inflight, report.record_as)
             log.warning("send of unknown outcome found at the provider", extra=extra)
         elif isinstance(answer, NotFound):
             self.resent += 1
@@ -153,5 +184,5 @@ class Reconciling:
                 f"outcome unknown; the provider could not be asked: {answer.reason}"[:500],
             )  # fmt: skip
             await asyncio.gather(*acks)
-            await self._out_of_flight(item, inflight)
+            await self._out_of_flight(item, inflight, UNCERTAIN)
             log.error("send outcome still unknown; reported uncertain", extra=extra)

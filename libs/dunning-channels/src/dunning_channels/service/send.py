@@ -10,9 +10,9 @@ A provider that cannot take the message now (429, 5xx, network) does not hold th
 approval is parked in the ``RetryQueue`` with a backoff (``domain.retry``), ``run_retries``
 takes it when due, on any replica; a step whose retry budget is spent fails (``failed``
 with the reason, the approval dead-lettered). A ``CircuitBreaker`` per provider holds
-calls while it is down (attempts not spent). With
-``Pacing`` a call first reserves its turn with the provider and its sender (shared by the
-replicas): a short wait is slept, a long one parked. No call starts that could end after
+calls while it is down (attempts not spent). With ``Pacing`` a call first reserves its turn
+with the provider and its sender (shared by the replicas): a short wait is slept, a long
+one parked. No call starts that could end after
 ``send_by`` (``SendGuard``; its timeout is bounded by the time left), no retry or turn is
 parked past it: the step expires (its intent withdrawn) and the scheduler re-plans it.
 ``PermanentError``: not this channel's approval; ``TransientError`` (flush): a try failed."""
@@ -156,7 +156,7 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
                 return
             if not admitted.suppressed:  # a redelivery: sent, or in flight
                 self.skipped += 1
-                await self._adopt(envelope, admitted.taken)  # pending: the sweeper's
+                await self._adopt(envelope, admitted.taken, self._acks)  # pending: the sweeper's
                 return
             refusal = Refusal(SUPPRESSED)
         elif refusal is None:  # late, and maybe suppressed too: that is said first
@@ -166,7 +166,7 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
             # refusal or expiry now would contradict it. Else the step is left as found.
             if already_sent(reserved := await self.records.reserve(step.step_id)):
                 self.skipped += 1
-                await self._adopt(envelope, reserved)
+                await self._adopt(envelope, reserved, self._acks)
                 return
             await self.records.release(step.step_id)
         if refusal is not None:
@@ -197,6 +197,7 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
         # found there is the sweeper's); intended: its intent is out; calling: the call has
         # begun (before it, a failure withdraws the intent)
         called, to_settle, intended, recorded, calling = False, first, False, False, False
+        recorded_as: str | None = None  # for the journal
         try:
             if not first:
                 if concluded(await self.records.reserve(step.step_id)):
@@ -249,8 +250,8 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
             if isinstance(outcome, Unavailable):
                 return await self._unavailable(item, outcome, acks)
             report = report_for(outcome)
-            keys = _keys(approval)
-            await self.steps.settle(step.step_id, keys, report.record_as)  # recorded, answered
+            keys, recorded_as = _keys(approval), report.record_as
+            await self.steps.settle(step.step_id, keys, recorded_as)  # recorded, answered
             to_settle, recorded = False, True
             await self._announce(approval, report, item.envelope, acks)
             return False
@@ -271,17 +272,7 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
         finally:
             self._slots.release()
             if to_settle or recorded:  # (the journal told last: a failure there is no loss)
-                await self._end(item, in_redis=to_settle, in_journal=intended)
-
-    async def _end(self, item: Parked, *, in_redis: bool, in_journal: bool) -> None:
-        """Take the step out of flight in Redis and, once its intent is out, the journal."""
-        try:
-            if in_redis:
-                await self.steps.settle(item.step_id, _keys(item.approval))
-            if in_journal and self.journal is not None:
-                await self.journal.settled(item)
-        except Exception:  # found again by the sweeper, recorded: cleared then
-            log.warning("in-flight entry not cleared", extra={"step_id": item.step_id})
+                await self._end(item, acks, recorded_as, in_redis=to_settle, in_journal=intended)
 
     async def _suppressed(self, approval: StepApproved) -> bool:
         """Whether the destination or the account is suppressed, once the store has back

@@ -20,6 +20,7 @@ from dunning_scheduler.domain.holds import said_at
 from dunning_scheduler.ports import Said
 
 SERVICE = "scheduler"
+_SPANS = {"planned": "scheduler.plan", "held": "scheduler.hold", "withdrawn": "scheduler.withdraw"}
 
 
 class KafkaStepPublisher:
@@ -37,7 +38,7 @@ class KafkaStepPublisher:
                 outcome = "held" if isinstance(event, StepHeld) else "withdrawn"
             at = said_at(event)
             with span(
-                f"scheduler.{outcome}",
+                _SPANS[outcome],
                 traceparent or step_traceparent(step_id),
                 {"dunning.step_id": step_id},
             ) as current:
