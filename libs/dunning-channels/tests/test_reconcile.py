@@ -21,6 +21,7 @@ from dunning_core.runtime.clock import FixedClock
 from dunning_testkit.channels import (
     NOW,
     FakeSender,
+    MemoryJournal,
     MemoryPublisher,
     MemoryRetryQueue,
     MemorySendRecords,
@@ -289,3 +290,19 @@ async def test_a_send_held_past_its_allowance_leaves_the_step_to_the_sweeper() -
     await parts.settle()  # its one retry
     assert len(sender.calls) == 1
     assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]
+
+
+async def test_an_adopted_step_is_journalled_in_flight_before_its_offset_moves() -> None:
+    # chaos1796621055's three "approved, never sent": a worker reserved them and was killed
+    # in its broker round, before it journalled the intent; the other replica adopted the
+    # redelivered approvals into Redis alone, committed their offsets, and Redis was
+    # flushed 40 s later: nothing anywhere remembered them.
+    parts = reconciling(FakeSender(Accepted("SM1")))
+    parts.service.journal = journal = MemoryJournal()
+    envelope = approval()
+    step_id = envelope.data.step.step_id  # type: ignore[union-attr]
+    assert await parts.records.reserve(step_id) is None  # the dead worker's reservation
+    await parts.service.handle(envelope)
+    await parts.service.flush()
+    assert parts.service.skipped == 1
+    assert journal.intents == {step_id}  # old code: set() (in Redis only)
