@@ -35,6 +35,15 @@ def envelope(event: Event) -> Envelope:
     return wrap(event, "test", time=NOW)
 
 
+async def allowed_sms(scheduler: Scheduler, publisher: RecordingPublisher) -> StepPlanned:
+    """An account opened, its first SMS planned and allowed by the gate."""
+    await scheduler.apply([envelope(account_opened())])
+    await scheduler.plan_due(500)
+    sms = publisher.steps[0]
+    await scheduler.apply([envelope(decided(sms, Decision.ALLOW))])
+    return sms
+
+
 async def test_account_opened_then_plan_publishes_one_step_per_channel(
     scheduler: Scheduler, publisher: RecordingPublisher, store: MemoryCaseStore
 ) -> None:
@@ -93,10 +102,7 @@ async def test_a_deferral_is_held_until_not_before_then_replanned_with_the_same_
 async def test_an_expired_approval_is_replanned_at_once_with_the_same_step_id(
     scheduler: Scheduler, publisher: RecordingPublisher, store: MemoryCaseStore, clock: FixedClock
 ) -> None:
-    await scheduler.apply([envelope(account_opened())])
-    await scheduler.plan_due(500)
-    sms = publisher.steps[0]
-    await scheduler.apply([envelope(decided(sms, Decision.ALLOW))])
+    sms = await allowed_sms(scheduler, publisher)
     clock.advance(timedelta(minutes=20))
     expired = delivery(sms, DeliveryStatus.EXPIRED, error_code="send_by_passed", at=clock.now())
     published_before = len(publisher.published)
@@ -122,10 +128,7 @@ async def test_an_expired_approval_is_replanned_at_once_with_the_same_step_id(
 async def test_an_approval_expired_at_night_is_held_for_the_morning_and_said_so(
     scheduler: Scheduler, publisher: RecordingPublisher, store: MemoryCaseStore, clock: FixedClock
 ) -> None:
-    await scheduler.apply([envelope(account_opened())])
-    await scheduler.plan_due(500)
-    sms = publisher.steps[0]
-    await scheduler.apply([envelope(decided(sms, Decision.ALLOW))])
+    sms = await allowed_sms(scheduler, publisher)
     clock.advance(timedelta(hours=11))  # 04:00 UTC: 23:00 in New York, 20:00 in LA
     expired = delivery(sms, DeliveryStatus.EXPIRED, error_code="send_by_passed", at=clock.now())
     published_before = len(publisher.published)
@@ -151,10 +154,7 @@ async def test_an_approval_expired_at_night_is_held_for_the_morning_and_said_so(
 async def test_an_expiry_of_a_step_no_longer_wanted_withdraws_it(
     scheduler: Scheduler, publisher: RecordingPublisher, store: MemoryCaseStore, clock: FixedClock
 ) -> None:
-    await scheduler.apply([envelope(account_opened())])
-    await scheduler.plan_due(500)
-    sms = publisher.steps[0]
-    await scheduler.apply([envelope(decided(sms, Decision.ALLOW))])
+    sms = await allowed_sms(scheduler, publisher)
     await scheduler.apply([envelope(signal(SignalKind.DISPUTED))])
     published_before = len(publisher.published)
     expired = delivery(sms, DeliveryStatus.EXPIRED, error_code="send_by_passed", at=clock.now())

@@ -21,17 +21,23 @@ HeldReason = Literal["expired"]
 """Why a step waits: ``expired``, its approval lapsed before it could be sent."""
 
 
-class StepHeld(Event):
-    """Sent when the scheduler holds a step until ``send_at``: its plan follows then (the
-    same step id and content), unless the step is withdrawn meanwhile."""
+class _ScheduledStep(Event):
+    """The step the scheduler speaks of (its plan carries the rest)."""
 
-    event_type: ClassVar[str] = "step.held.v1"
     topic: ClassVar[str] = "outreach.planned.v1"
 
     step_id: str
     debt_id: str
     channel: Channel
     attempt: int = Field(ge=1)
+
+
+class StepHeld(_ScheduledStep):
+    """Sent when the scheduler holds a step until ``send_at``: its plan follows then (the
+    same step id and content), unless the step is withdrawn meanwhile."""
+
+    event_type: ClassVar[str] = "step.held.v1"
+
     send_at: Instant = Field(description="When the step is planned again (UTC).")
     reason: HeldReason
     held_at: Instant
@@ -41,16 +47,11 @@ class StepHeld(Event):
         return (self.step_id, self.send_at.isoformat())
 
 
-class StepWithdrawn(Event):
+class StepWithdrawn(_ScheduledStep):
     """Sent when the scheduler drops a step it had planned: nothing more is sent for it."""
 
     event_type: ClassVar[str] = "step.withdrawn.v1"
-    topic: ClassVar[str] = "outreach.planned.v1"
 
-    step_id: str
-    debt_id: str
-    channel: Channel
-    attempt: int = Field(ge=1)
     reason: str = Field(
         min_length=1,
         max_length=200,
