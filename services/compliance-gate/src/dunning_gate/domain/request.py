@@ -17,17 +17,8 @@ from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 import phonenumbers
-from pydantic import (
-    AfterValidator,
-    AwareDatetime,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+import pydantic
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from dunning_gate.policy import vocabulary
 from dunning_gate.policy.model import IanaZone
@@ -137,9 +128,9 @@ class Step(_Input):
     )
     planned_at: AwareDatetime | None = None
 
-    @field_validator("destination")
+    @pydantic.field_validator("destination")
     @classmethod
-    def _destination_fits_channel(cls, value: str, info: ValidationInfo) -> str:
+    def _destination_fits_channel(cls, value: str, info: pydantic.ValidationInfo) -> str:
         channel = info.data.get("channel")
         if channel is None:  # the channel itself was invalid and is reported
             return value
@@ -189,7 +180,7 @@ class ConsentedTime(_Input):
     end: AwareDatetime
     channels: tuple[Channel, ...] = ()
 
-    @model_validator(mode="after")
+    @pydantic.model_validator(mode="after")
     def _ordered(self) -> ConsentedTime:
         if self.end <= self.start:
             raise ValueError("end must be after start")
@@ -333,7 +324,7 @@ class EvaluationRequest(_Input):
     history: History = History()
     now: AwareDatetime
 
-    @model_validator(mode="after")
+    @pydantic.model_validator(mode="after")
     def _same_debt(self) -> EvaluationRequest:
         if self.step.debt_id != self.debt.debt_id:
             raise ValueError("step.debt_id does not match debt.debt_id")
