@@ -1,5 +1,6 @@
-"""The pieces the ledger's revisions repeat: the names of keys and indexes (the models'
-naming convention, ``models.Base``), the schema, and the columns every money table opens with.
+"""The pieces the ledger's revisions repeat: tables in the schema with their keys, columns
+added, indexes, all named by the models' naming convention (``models.Base``), and the
+columns every money table opens with.
 
 Revisions already applied run these again on every fresh database: a helper here may be
 added, never changed in what it emits (the offline SQL of ``upgrade head --sql`` must
@@ -8,6 +9,7 @@ stay the same).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,6 +39,32 @@ def money_columns(key: str, amount: str = "amount_minor") -> list[sa.Column[Any]
         sa.Column(amount, sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
     ]
+
+
+def create_table(
+    table: str,
+    *columns: sa.Column[Any],
+    key: str | tuple[str, ...],
+    parents: Mapping[str, str] | None = None,
+    unique: tuple[str, ...] = (),
+) -> None:
+    """``table`` in the schema, keyed by ``key``; each column of ``parents`` refers to its
+    parent table (``foreign_key``), each of ``unique`` is unique. The constraints are made
+    in this order (foreign keys, primary key, unique) because CREATE TABLE lists them in
+    the order they were made: the SQL of applied revisions stays the same."""
+    op.create_table(
+        table,
+        *columns,
+        *(foreign_key(table, column, parent) for column, parent in (parents or {}).items()),
+        primary_key(table, *((key,) if isinstance(key, str) else key)),
+        *(sa.UniqueConstraint(column, name=op.f(f"uq_{table}_{column}")) for column in unique),
+        schema=SCHEMA,
+    )
+
+
+def add_columns(table: str, *columns: sa.Column[Any]) -> None:
+    for column in columns:
+        op.add_column(table, column, schema=SCHEMA)
 
 
 def index_name(table: str, columns: tuple[str, ...]) -> str:

@@ -18,7 +18,7 @@ _AUTHORED = ("payments", "payment_plans", "disputes", "communication_events")
 
 
 def upgrade() -> None:
-    op.create_table(
+    ddl.create_table(
         "api_keys",
         sa.Column("key_id", sa.Text(), nullable=False),
         sa.Column("principal", sa.Text(), nullable=False),
@@ -28,8 +28,7 @@ def upgrade() -> None:
         sa.Column("created_by", sa.Text(), nullable=False),
         sa.Column("revoked_at", ddl.INSTANT, nullable=True),
         sa.Column("revoked_by", sa.Text(), nullable=True),
-        ddl.primary_key("api_keys", "key_id"),
-        schema=ddl.SCHEMA,
+        key="key_id",
     )
     for table in _AUTHORED:
         op.add_column(table, sa.Column("recorded_by", sa.Text(), nullable=True), schema=ddl.SCHEMA)

@@ -17,7 +17,7 @@ down_revision: str | None = "0004"
 
 
 def upgrade() -> None:
-    op.create_table(
+    ddl.create_table(
         "account_changes",
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
         sa.Column("account_id", sa.Text(), nullable=False),
@@ -27,21 +27,19 @@ def upgrade() -> None:
         sa.Column("after", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("changed_at", ddl.INSTANT, nullable=False),
         sa.Column("recorded_by", sa.Text(), nullable=True),
-        ddl.foreign_key("account_changes", "account_id", "accounts"),
-        ddl.primary_key("account_changes", "id"),
-        schema=ddl.SCHEMA,
+        key="id",
+        parents={"account_id": "accounts"},
     )
     ddl.create_index("account_changes", "account_id", "changed_at")
-    op.create_table(
+    ddl.create_table(
         "account_notes",
         sa.Column("note_id", sa.Text(), nullable=False),
         sa.Column("account_id", sa.Text(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("created_at", ddl.INSTANT, nullable=False),
         sa.Column("recorded_by", sa.Text(), nullable=True),
-        ddl.foreign_key("account_notes", "account_id", "accounts"),
-        ddl.primary_key("account_notes", "note_id"),
-        schema=ddl.SCHEMA,
+        key="note_id",
+        parents={"account_id": "accounts"},
     )
     ddl.create_index("account_notes", "account_id", "created_at")
 

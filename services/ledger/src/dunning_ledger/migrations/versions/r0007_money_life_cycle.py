@@ -8,10 +8,11 @@ Create Date: 2026-12-06 05:10:00
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from dunning_ledger.migrations import ddl
-from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0007"
@@ -19,41 +20,23 @@ down_revision: str | None = "0006"
 
 
 def upgrade() -> None:
-    op.create_table(
+    _create_arrangement(
         "promises",
-        *ddl.money_columns("promise_id"),
+        "promise_id",
         sa.Column("due_on", sa.Date(), nullable=False),
-        sa.Column("paid_minor", sa.BigInteger(), server_default=sa.text("0"), nullable=False),
-        sa.Column("status", sa.Text(), nullable=False),
-        sa.Column("made_at", ddl.INSTANT, nullable=False),
-        sa.Column("ended_at", ddl.INSTANT, nullable=True),
-        sa.Column("source", sa.Text(), nullable=True),
-        sa.Column("recorded_by", sa.Text(), nullable=True),
-        ddl.foreign_key("promises", "account_id", "accounts"),
-        ddl.primary_key("promises", "promise_id"),
-        schema=ddl.SCHEMA,
+        due="due_on",
+        agreed_at="made_at",
     )
-    ddl.create_index("promises", "account_id", "made_at")
-    ddl.create_index("promises", "due_on", name="ix_promises_open", where="status = 'open'")
-    op.create_table(
+    _create_arrangement(
         "settlements",
-        *ddl.money_columns("settlement_id"),
+        "settlement_id",
         sa.Column("balance_minor", sa.BigInteger(), nullable=False),
         sa.Column("pay_by", sa.Date(), nullable=False),
-        sa.Column("paid_minor", sa.BigInteger(), server_default=sa.text("0"), nullable=False),
-        sa.Column("status", sa.Text(), nullable=False),
-        sa.Column("offer_id", sa.Text(), nullable=True),
-        sa.Column("agreed_at", ddl.INSTANT, nullable=False),
-        sa.Column("ended_at", ddl.INSTANT, nullable=True),
-        sa.Column("source", sa.Text(), nullable=True),
-        sa.Column("recorded_by", sa.Text(), nullable=True),
-        ddl.foreign_key("settlements", "account_id", "accounts"),
-        ddl.primary_key("settlements", "settlement_id"),
-        schema=ddl.SCHEMA,
+        due="pay_by",
+        agreed_at="agreed_at",
+        agreed_with=(sa.Column("offer_id", sa.Text(), nullable=True),),
     )
-    ddl.create_index("settlements", "account_id", "agreed_at")
-    ddl.create_index("settlements", "pay_by", name="ix_settlements_open", where="status = 'open'")
-    op.create_table(
+    ddl.create_table(
         "payment_reversals",
         sa.Column("payment_id", sa.Text(), nullable=False),
         sa.Column("account_id", sa.Text(), nullable=False),
@@ -62,12 +45,11 @@ def upgrade() -> None:
         sa.Column("recorded_at", ddl.INSTANT, nullable=False),
         sa.Column("source", sa.Text(), nullable=True),
         sa.Column("recorded_by", sa.Text(), nullable=True),
-        ddl.foreign_key("payment_reversals", "payment_id", "payments"),
-        ddl.primary_key("payment_reversals", "payment_id"),
-        schema=ddl.SCHEMA,
+        key="payment_id",
+        parents={"payment_id": "payments"},
     )
     ddl.create_index("payment_reversals", "account_id", "reversed_at")
-    op.create_table(
+    ddl.create_table(
         "plan_installments",
         sa.Column("plan_id", sa.Text(), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
@@ -76,9 +58,8 @@ def upgrade() -> None:
         sa.Column("amount_minor", sa.BigInteger(), nullable=False),
         sa.Column("paid_minor", sa.BigInteger(), server_default=sa.text("0"), nullable=False),
         sa.Column("missed_at", ddl.INSTANT, nullable=True),
-        ddl.foreign_key("plan_installments", "plan_id", "payment_plans"),
-        ddl.primary_key("plan_installments", "plan_id", "seq"),
-        schema=ddl.SCHEMA,
+        key=("plan_id", "seq"),
+        parents={"plan_id": "payment_plans"},
     )
     ddl.create_index("plan_installments", "account_id")
     ddl.create_index(
@@ -87,38 +68,25 @@ def upgrade() -> None:
         name="ix_plan_installments_unmissed",
         where="missed_at IS NULL",
     )
-    op.add_column(
+    ddl.add_columns(
         "accounts",
         sa.Column("credit_minor", sa.BigInteger(), server_default=sa.text("0"), nullable=False),
-        schema=ddl.SCHEMA,
     )
-    op.add_column(
+    ddl.add_columns(
         "payment_plans",
         sa.Column("frequency", sa.Text(), server_default=sa.text("'monthly'"), nullable=False),
-        schema=ddl.SCHEMA,
-    )
-    op.add_column(
-        "payment_plans", sa.Column("total_minor", sa.BigInteger(), nullable=True), schema=ddl.SCHEMA
-    )
-    op.add_column(
-        "payment_plans",
+        sa.Column("total_minor", sa.BigInteger(), nullable=True),
         sa.Column("status", sa.Text(), server_default=sa.text("'active'"), nullable=False),
-        schema=ddl.SCHEMA,
-    )
-    op.add_column(
-        "payment_plans",
         sa.Column("ended_at", ddl.INSTANT, nullable=True),
-        schema=ddl.SCHEMA,
+        sa.Column("source", sa.Text(), nullable=True),
     )
-    op.add_column("payment_plans", sa.Column("source", sa.Text(), nullable=True), schema=ddl.SCHEMA)
     ddl.create_index(
         "payment_plans", "account_id", name="ix_payment_plans_active", where="status = 'active'"
     )
-    op.add_column("payments", sa.Column("source", sa.Text(), nullable=True), schema=ddl.SCHEMA)
-    op.add_column(
+    ddl.add_columns(
         "payments",
-        sa.Column("allocation", postgresql.JSONB(astext_type=Text()), nullable=True),
-        schema=ddl.SCHEMA,
+        sa.Column("source", sa.Text(), nullable=True),
+        sa.Column("allocation", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
     )
 
 
@@ -131,3 +99,33 @@ def downgrade() -> None:
     op.drop_column("accounts", "credit_minor", schema=ddl.SCHEMA)
     for table in ("plan_installments", "payment_reversals", "settlements", "promises"):
         op.drop_table(table, schema=ddl.SCHEMA)
+
+
+def _create_arrangement(
+    table: str,
+    key: str,
+    *terms: sa.Column[Any],
+    due: str,
+    agreed_at: str,
+    agreed_with: tuple[sa.Column[Any], ...] = (),
+) -> None:
+    """A promise's or a settlement's table (``models._Arrangement``): the money columns, its
+    terms, what was paid toward it and its status, how and when it was agreed, when it
+    ended, from what source and by whom; indexed by account and time agreed, and its open
+    rows by ``due``."""
+    ddl.create_table(
+        table,
+        *ddl.money_columns(key),
+        *terms,
+        sa.Column("paid_minor", sa.BigInteger(), server_default=sa.text("0"), nullable=False),
+        sa.Column("status", sa.Text(), nullable=False),
+        *agreed_with,
+        sa.Column(agreed_at, ddl.INSTANT, nullable=False),
+        sa.Column("ended_at", ddl.INSTANT, nullable=True),
+        sa.Column("source", sa.Text(), nullable=True),
+        sa.Column("recorded_by", sa.Text(), nullable=True),
+        key=key,
+        parents={"account_id": "accounts"},
+    )
+    ddl.create_index(table, "account_id", agreed_at)
+    ddl.create_index(table, due, name=f"ix_{table}_open", where="status = 'open'")

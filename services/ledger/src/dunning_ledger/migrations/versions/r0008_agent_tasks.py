@@ -15,11 +15,9 @@ from sqlalchemy.dialects import postgresql
 revision: str = "0008"
 down_revision: str | None = "0007"
 
-ddl.INSTANT = ddl.INSTANT
-
 
 def upgrade() -> None:
-    op.create_table(
+    ddl.create_table(
         "agent_tasks",
         sa.Column("task_id", sa.Text(), nullable=False),
         sa.Column("account_id", sa.Text(), nullable=False),
@@ -44,14 +42,13 @@ def upgrade() -> None:
         sa.Column("outcome", sa.Text(), nullable=True),
         sa.Column("created_at", ddl.INSTANT, nullable=False),
         sa.Column("updated_at", ddl.INSTANT, nullable=False),
-        ddl.foreign_key("agent_tasks", "account_id", "accounts"),
-        ddl.primary_key("agent_tasks", "task_id"),
-        sa.UniqueConstraint("source_event_id", name=op.f("uq_agent_tasks_source_event_id")),
-        schema=ddl.SCHEMA,
+        key="task_id",
+        parents={"account_id": "accounts"},
+        unique=("source_event_id",),
     )
     for columns in (("due_at", "task_id"), ("account_id", "due_at"), ("status", "due_at")):
         ddl.create_index("agent_tasks", *columns)
-    op.create_table(
+    ddl.create_table(
         "agent_task_changes",
         sa.Column("seq", sa.BigInteger(), autoincrement=True, nullable=False),
         sa.Column("task_id", sa.Text(), nullable=False),
@@ -60,9 +57,8 @@ def upgrade() -> None:
         sa.Column("by", sa.Text(), nullable=False),
         sa.Column("at", ddl.INSTANT, nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
-        ddl.foreign_key("agent_task_changes", "task_id", "agent_tasks"),
-        ddl.primary_key("agent_task_changes", "seq"),
-        schema=ddl.SCHEMA,
+        key="seq",
+        parents={"task_id": "agent_tasks"},
     )
     for columns in (("account_id", "at"), ("task_id", "seq")):
         ddl.create_index("agent_task_changes", *columns)

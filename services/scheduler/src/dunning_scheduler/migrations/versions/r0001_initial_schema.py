@@ -17,6 +17,11 @@ from sqlalchemy.dialects import postgresql
 revision: str = "0001"
 down_revision: str | None = None
 
+_CASE_INDEXES = (  # name, column, the rows it holds (partial)
+    ("ix_scheduler_cases_due", "next_step_at", "status = 'active' AND next_step_at IS NOT NULL"),
+    ("ix_scheduler_cases_promise", "promise_until", "promise_until IS NOT NULL"),
+)
+
 
 def upgrade() -> None:
     existing = set(sa.inspect(op.get_bind()).get_table_names())
@@ -54,20 +59,8 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("account_id"),
     )
-    op.create_index(
-        "ix_scheduler_cases_due",
-        "scheduler_cases",
-        ["next_step_at"],
-        unique=False,
-        postgresql_where=sa.text("status = 'active' AND next_step_at IS NOT NULL"),
-    )
-    op.create_index(
-        "ix_scheduler_cases_promise",
-        "scheduler_cases",
-        ["promise_until"],
-        unique=False,
-        postgresql_where=sa.text("promise_until IS NOT NULL"),
-    )
+    for name, column, where in _CASE_INDEXES:
+        op.create_index(name, "scheduler_cases", [column], postgresql_where=sa.text(where))
     op.create_table(
         "scheduler_steps",
         sa.Column("step_id", sa.Text(), nullable=False),
@@ -97,14 +90,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_scheduler_steps_account", table_name="scheduler_steps")
     op.drop_table("scheduler_steps")
-    op.drop_index(
-        "ix_scheduler_cases_promise",
-        table_name="scheduler_cases",
-        postgresql_where=sa.text("promise_until IS NOT NULL"),
-    )
-    op.drop_index(
-        "ix_scheduler_cases_due",
-        table_name="scheduler_cases",
-        postgresql_where=sa.text("status = 'active' AND next_step_at IS NOT NULL"),
-    )
+    for name, _, _ in reversed(_CASE_INDEXES):
+        op.drop_index(name, table_name="scheduler_cases")
     op.drop_table("scheduler_cases")
