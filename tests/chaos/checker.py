@@ -40,20 +40,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from dunning_core.contracts import events as ev
 from dunning_core.contracts.envelope import decode
-from dunning_core.contracts.events import (
-    AccountOpened,
-    AccountUpdated,
-    ConsumerSignaled,
-    Decision,
-    DeliveryStatus,
-    DeliveryUpdated,
-    PaymentReceived,
-    StepDecided,
-    StepHeld,
-    StepPlanned,
-    StepWithdrawn,
-)
 from dunning_core.contracts.topics import ALL_TOPICS, dlq
 
 from tests.chaos.records import Record, events_of, ledger_rows, read_topics
@@ -126,29 +114,29 @@ async def check(facts: Facts) -> Findings:
 
     accounts: dict[str, Any] = {}
     for _, event in events_of(on["accounts.v1"]):
-        if isinstance(event, AccountOpened | AccountUpdated):
+        if isinstance(event, ev.AccountOpened | ev.AccountUpdated):
             accounts[event.account_id] = event.consumer
-    planned: dict[str, StepPlanned] = {}
+    planned: dict[str, ev.StepPlanned] = {}
     # Each step's history, in the order the broker took it: (wall seconds, what, event).
     history: dict[str, list[tuple[float, str, Any]]] = defaultdict(list)
     for r, event in events_of(on["outreach.planned.v1"]):
-        if isinstance(event, StepPlanned):
+        if isinstance(event, ev.StepPlanned):
             planned.setdefault(event.step.step_id, event)
             history[event.step.step_id].append((r.timestamp_ms / 1000, "plan", event))
-        elif isinstance(event, StepHeld | StepWithdrawn):  # the scheduler's word on a step
-            what = "held" if isinstance(event, StepHeld) else "withdrawn"
+        elif isinstance(event, ev.StepHeld | ev.StepWithdrawn):  # the scheduler's word on a step
+            what = "held" if isinstance(event, ev.StepHeld) else "withdrawn"
             history[event.step_id].append((r.timestamp_ms / 1000, what, event))
-    decisions: dict[str, list[StepDecided]] = defaultdict(list)
+    decisions: dict[str, list[ev.StepDecided]] = defaultdict(list)
     for r, event in events_of(on["outreach.decisions.v1"]):
-        if isinstance(event, StepDecided):
+        if isinstance(event, ev.StepDecided):
             decisions[event.step_id].append(event)
             history[event.step_id].append((r.timestamp_ms / 1000, "decision", event))
-    statuses: dict[str, list[DeliveryUpdated]] = defaultdict(list)
+    statuses: dict[str, list[ev.DeliveryUpdated]] = defaultdict(list)
     for r, event in events_of(on["delivery.v1"]):
-        if isinstance(event, DeliveryUpdated):
+        if isinstance(event, ev.DeliveryUpdated):
             statuses[event.step_id].append(event)
             history[event.step_id].append((r.timestamp_ms / 1000, "status", event))
-    paid = [(r, e) for r, e in events_of(on["payments.v1"]) if isinstance(e, PaymentReceived)]
+    paid = [(r, e) for r, e in events_of(on["payments.v1"]) if isinstance(e, ev.PaymentReceived)]
     payment_events = [e for _, e in paid]
     # A payment is announced once when one event (one ce_id) carries it: the bus is
     # at-least-once and subscribers deduplicate on ce_id (ARCHITECTURE.md), so the same
@@ -161,7 +149,7 @@ async def check(facts: Facts) -> Findings:
     settled = {e.account_id for e in payment_events if e.remaining_balance.amount_minor <= 0}
     signal_times: dict[str, list[tuple[float, str, str | None]]] = defaultdict(list)
     for r, event in events_of(on["consumer.signals.v1"]):
-        if isinstance(event, ConsumerSignaled) and event.kind.value in (
+        if isinstance(event, ev.ConsumerSignaled) and event.kind.value in (
             ALL_CHANNELS_KINDS | {"opted_out"}
         ):
             scope = "all" if event.kind.value in ALL_CHANNELS_KINDS else (event.channel or "sms")
@@ -190,13 +178,13 @@ async def check(facts: Facts) -> Findings:
     for step_id, plan in planned.items():
         decided = decisions.get(step_id, [])
         updates = statuses.get(step_id, [])
-        finals = {u.status.value for u in updates if DeliveryStatus(u.status).final}
+        finals = {u.status.value for u in updates if ev.DeliveryStatus(u.status).final}
         uncertain = [u for u in updates if "uncertain" in f"{u.status} {u.error_code}".lower()]
         last = decided[-1] if decided else None
         sent = by_step.get(step_id, [])
         if len(finals) > 1:
             found.note("conflicting", f"{step_id}: {sorted(finals)}")
-        if finals or (last is not None and last.decision == Decision.BLOCK):
+        if finals or (last is not None and last.decision == ev.Decision.BLOCK):
             f["terminal"] += 1
             row = ledger.get(step_id)
             recorded = row is not None and (
@@ -249,7 +237,7 @@ async def check(facts: Facts) -> Findings:
         if len(sent) > 1:
             f["duplicated"] += 1
             found.note("duplicated_steps", f"{step_id}: {len(sent)} provider messages")
-        if sent and not any(d.decision == Decision.ALLOW for d in decided):
+        if sent and not any(d.decision == ev.Decision.ALLOW for d in decided):
             f["violations"] += 1
             found.note("sent_without_approval", step_id)
         consumer = accounts.get(plan.account_id)
