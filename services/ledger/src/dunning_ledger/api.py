@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 import orjson
 from dunning_core.contracts.access import Permission, Principal
-from dunning_core.runtime.auth import authenticated, require
+from dunning_core.runtime.auth import require
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -56,6 +56,7 @@ from dunning_ledger.plans.service import PlanService
 from dunning_ledger.portfolio.service import PortfolioService
 from dunning_ledger.promises.service import PromiseService
 from dunning_ledger.replay import create_route, created_or_replayed
+from dunning_ledger.routing import READ, READ_WORDS, authenticated_router, read_route
 from dunning_ledger.tasks.service import TaskService
 
 log = logging.getLogger(__name__)
@@ -99,9 +100,6 @@ Importer = Annotated[Principal, Depends(require(Permission.IMPORT_ACCOUNTS))]
 Cashier = Annotated[Principal, Depends(require(Permission.RECORD_PAYMENTS))]
 PlanAgent = Annotated[Principal, Depends(require(Permission.AGREE_PLANS))]
 SignalAgent = Annotated[Principal, Depends(require(Permission.RECORD_SIGNALS))]
-READ = [Depends(require(Permission.READ))]
-# The words exchanged with the consumer (messages sent, replies): not for machine roles.
-READ_WORDS = [Depends(require(Permission.READ_COMMUNICATIONS))]
 
 StepId = Annotated[str, Depends(_step_id)]
 
@@ -158,8 +156,7 @@ async def _upload_chunks(upload: UploadFile) -> AsyncIterator[bytes]:
 
 
 def router() -> APIRouter:
-    # Every route: a valid key first (401), before any other check can answer.
-    api = APIRouter(prefix="/v1", tags=["ledger"], dependencies=[Depends(authenticated)])
+    api = authenticated_router("/v1", "ledger")
 
     @api.post(
         "/accounts/import",
@@ -174,9 +171,7 @@ def router() -> APIRouter:
         counts = await _import(request, service.imports, who.name)
         return ImportResult.of(counts, recorded_by=who.name)
 
-    @api.get(
-        "/accounts/{account_id}", response_model=AccountOut, responses=_ERRORS, dependencies=READ
-    )
+    @read_route(api, "/accounts/{account_id}", AccountOut, errors=_ERRORS)
     async def get_account(account_id: AccountId, service: Service) -> AccountOut:
         return AccountOut.of(await service.accounts.account(account_id))
 
@@ -205,11 +200,12 @@ def router() -> APIRouter:
             events=None if view.events is None else [EventOut.of(e) for e in view.events],
         )
 
-    @api.get(
+    @read_route(
+        api,
         "/steps/{step_id}",
-        response_model=StepRecordOut,
-        responses=_ERRORS,
-        dependencies=READ_WORDS,
+        StepRecordOut,
+        errors=_ERRORS,
+        needs=READ_WORDS,
         summary="One step: its log row, every gate decision with its findings, its deliveries",
     )
     async def step(step_id: StepId, service: Service) -> StepRecordOut:

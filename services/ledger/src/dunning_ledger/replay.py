@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, Response
 
-from dunning_ledger.accounts.api import JSON_ONLY
+from dunning_ledger.routing import JSON_ONLY
 
 Route = TypeVar("Route", bound=Callable[..., Any])
 

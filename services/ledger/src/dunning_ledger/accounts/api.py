@@ -6,7 +6,7 @@ from typing import Annotated, Any, Final, Literal
 
 from anyio import CapacityLimiter, to_thread
 from dunning_core.contracts.access import Permission, Principal
-from dunning_core.runtime.auth import authenticated, require
+from dunning_core.runtime.auth import require
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -31,15 +31,18 @@ from dunning_ledger.communications.schemas import SignalOut
 from dunning_ledger.communications.service import SignalResult
 from dunning_ledger.domain import import_format
 from dunning_ledger.domain.search import DEFAULT_LIMIT, MAX_LIMIT, SearchFilters
-from dunning_ledger.errors import ErrorBody, NotFound, UnsupportedMediaType
+from dunning_ledger.errors import ErrorBody, NotFound
+from dunning_ledger.routing import (
+    ERRORS,
+    JSON_ONLY,
+    READ_WORDS,
+    authenticated_router,
+    read_route,
+    use_case,
+)
 
-READ = [Depends(require(Permission.READ))]
-READ_WORDS = [Depends(require(Permission.READ_COMMUNICATIONS))]  # messages and replies, whole
 Changer = Annotated[Principal, Depends(require(Permission.CHANGE_ACCOUNTS))]
 NoteTaker = Annotated[Principal, Depends(require(Permission.RECORD_NOTES))]
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 413, 415, 422, 503)
-}
 _PRINTABLE = r"^[^\x00-\x1f\x7f]*$"  # PostgreSQL refuses a NUL in text: a 422, not a 500
 _Text = Annotated[str | None, Query(min_length=1, max_length=200, pattern=_PRINTABLE)]
 _SEARCH_DOC = (
@@ -92,47 +95,10 @@ def _filters(
 Filters = Annotated[SearchFilters, Depends(_filters)]
 
 
-def _accounts(request: Request) -> AccountService:
-    service: AccountService = request.app.state.use_cases.accounts
-    return service
-
-
-Accounts = Annotated[AccountService, Depends(_accounts)]
-
-
-def _timelines(request: Request) -> TimelineService:
-    service: TimelineService = request.app.state.use_cases.timelines
-    return service
-
-
-Timelines = Annotated[TimelineService, Depends(_timelines)]
-
-
-def _changes(request: Request) -> ChangeService:
-    service: ChangeService = request.app.state.use_cases.changes
-    return service
-
-
-Changes = Annotated[ChangeService, Depends(_changes)]
-
-
-def _pauses(request: Request) -> PauseService:
-    service: PauseService = request.app.state.use_cases.pauses
-    return service
-
-
-Pauses = Annotated[PauseService, Depends(_pauses)]
-
-
-async def _json_body(request: Request) -> None:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type and content_type != "application/json" and not content_type.endswith("+json"):
-        raise UnsupportedMediaType(
-            f"unsupported content type {content_type!r}; send application/json"
-        )
-
-
-JSON_ONLY = [Depends(_json_body)]
+Accounts = Annotated[AccountService, Depends(use_case("accounts"))]
+Timelines = Annotated[TimelineService, Depends(use_case("timelines"))]
+Changes = Annotated[ChangeService, Depends(use_case("changes"))]
+Pauses = Annotated[PauseService, Depends(use_case("pauses"))]
 
 
 def _account_id(
@@ -181,14 +147,13 @@ def _recorded(done: SignalResult, response: Response) -> SignalOut:
 
 
 def router() -> APIRouter:
-    api = APIRouter(prefix="/v1", tags=["accounts"], dependencies=[Depends(authenticated)])
+    api = authenticated_router("/v1", "accounts")
     printing = CapacityLimiter(1)
 
-    @api.get(
+    @read_route(
+        api,
         "/accounts",
-        response_model=AccountPage,
-        responses=ERRORS,
-        dependencies=READ,
+        AccountPage,
         summary="Search accounts (cursor paging, stable order)",
         description=_SEARCH_DOC,
     )
@@ -321,12 +286,8 @@ def router() -> APIRouter:
     ) -> NoteOut:
         return NoteOut.model_validate(await changes.add_note(account_id, body.text, who.name))
 
-    @api.get(
-        "/accounts/{account_id}/notes",
-        response_model=NotesOut,
-        responses=ERRORS,
-        dependencies=READ,
-        summary="The account's notes, oldest first",
+    @read_route(
+        api, "/accounts/{account_id}/notes", NotesOut, summary="The account's notes, oldest first"
     )
     async def notes(account_id: AccountId, changes: Changes) -> NotesOut:
         found = await changes.notes(account_id)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from dunning_core.contracts.access import KEY_ID, Permission, Principal
-from dunning_core.runtime.auth import authenticated, require
-from fastapi import APIRouter, Depends, Path, Request
+from dunning_core.runtime.auth import require
+from fastapi import APIRouter, Depends, Path
 
 from dunning_ledger.errors import ErrorBody, NotFound
 from dunning_ledger.keys.schemas import KeyCreatedOut, KeyIn, KeyOut, KeysOut
 from dunning_ledger.keys.service import KeyService
+from dunning_ledger.routing import authenticated_router, use_case
 
 Admin = Annotated[Principal, Depends(require(Permission.MANAGE_KEYS))]
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -22,16 +23,11 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _keys(request: Request) -> KeyService:
-    service: KeyService = request.app.state.use_cases.keys
-    return service
-
-
-Keys = Annotated[KeyService, Depends(_keys)]
+Keys = Annotated[KeyService, Depends(use_case("keys"))]
 
 
 def router() -> APIRouter:
-    api = APIRouter(prefix="/v1/keys", tags=["keys"], dependencies=[Depends(authenticated)])
+    api = authenticated_router("/v1/keys", "keys")
 
     @api.post(
         "",

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from dunning_core.contracts.access import Permission, Principal
-from dunning_core.runtime.auth import authenticated, require
-from fastapi import APIRouter, Depends, Path, Request, Response
+from dunning_core.runtime.auth import require
+from fastapi import APIRouter, Depends, Path, Response
 
-from dunning_ledger.accounts.api import ERRORS, READ, AccountId
+from dunning_ledger.accounts.api import AccountId
 from dunning_ledger.errors import ErrorBody, NotFound
 from dunning_ledger.money.schemas import MoneyOut, OffersOut
 from dunning_ledger.money.service import MoneyService
@@ -18,26 +18,12 @@ from dunning_ledger.payments.service import PaymentService
 from dunning_ledger.promises.schemas import PromiseIn, PromiseOut, SettlementIn, SettlementOut
 from dunning_ledger.promises.service import PromiseService
 from dunning_ledger.replay import create_route, created_or_replayed
+from dunning_ledger.routing import ERRORS, authenticated_router, read_route, use_case
 
 Cashier = Annotated[Principal, Depends(require(Permission.RECORD_PAYMENTS))]
 PlanAgent = Annotated[Principal, Depends(require(Permission.AGREE_PLANS))]
 Promiser = Annotated[Principal, Depends(require(Permission.RECORD_PROMISES))]
 _WRITE_ERRORS = {**ERRORS, 409: {"model": ErrorBody}}
-
-
-def _money(request: Request) -> MoneyService:
-    service: MoneyService = request.app.state.use_cases.money
-    return service
-
-
-def _payments(request: Request) -> PaymentService:
-    service: PaymentService = request.app.state.use_cases.payments
-    return service
-
-
-def _promises(request: Request) -> PromiseService:
-    service: PromiseService = request.app.state.use_cases.promises
-    return service
 
 
 def _payment_id(payment_id: Annotated[str, Path(description="The payment's id.")]) -> str:
@@ -46,30 +32,28 @@ def _payment_id(payment_id: Annotated[str, Path(description="The payment's id.")
     return payment_id
 
 
-Money = Annotated[MoneyService, Depends(_money)]
-Payments = Annotated[PaymentService, Depends(_payments)]
-Promises = Annotated[PromiseService, Depends(_promises)]
+Money = Annotated[MoneyService, Depends(use_case("money"))]
+Payments = Annotated[PaymentService, Depends(use_case("payments"))]
+Promises = Annotated[PromiseService, Depends(use_case("promises"))]
 PaymentId = Annotated[str, Depends(_payment_id)]
 
 
 def router() -> APIRouter:
-    api = APIRouter(prefix="/v1", tags=["money"], dependencies=[Depends(authenticated)])
+    api = authenticated_router("/v1", "money")
 
-    @api.get(
+    @read_route(
+        api,
         "/accounts/{account_id}/money",
-        response_model=MoneyOut,
-        responses=ERRORS,
-        dependencies=READ,
+        MoneyOut,
         summary="Balance, Regulation F itemization, plans, promises, settlements, payments",
     )
     async def money(account_id: AccountId, service: Money) -> MoneyOut:
         return await service.money(account_id)
 
-    @api.get(
+    @read_route(
+        api,
         "/accounts/{account_id}/offers",
-        response_model=OffersOut,
-        responses=ERRORS,
-        dependencies=READ,
+        OffersOut,
         summary="The plans, settlement and discount the payment terms allow today",
     )
     async def offers(account_id: AccountId, service: Money) -> OffersOut:

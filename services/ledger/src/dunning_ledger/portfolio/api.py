@@ -4,38 +4,30 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from dunning_core.contracts.access import Permission
-from dunning_core.runtime.auth import authenticated, require
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 
 from dunning_ledger.domain import figures
 from dunning_ledger.errors import ErrorBody
 from dunning_ledger.portfolio.schemas import FiguresOut
 from dunning_ledger.portfolio.service import PortfolioService
+from dunning_ledger.routing import authenticated_router, read_route, use_case
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (401, 403, 422, 503)
 }
 
 
-def _portfolio(request: Request) -> PortfolioService:
-    service: PortfolioService = request.app.state.use_cases.portfolio
-    return service
-
-
-Portfolio = Annotated[PortfolioService, Depends(_portfolio)]
+Portfolio = Annotated[PortfolioService, Depends(use_case("portfolio"))]
 
 
 def router() -> APIRouter:
-    api = APIRouter(
-        prefix="/v1/portfolio", tags=["portfolio"], dependencies=[Depends(authenticated)]
-    )
+    api = authenticated_router("/v1/portfolio", "portfolio")
 
-    @api.get(
+    @read_route(
+        api,
         "/figures",
-        response_model=FiguresOut,
-        responses=ERRORS,
-        dependencies=[Depends(require(Permission.READ))],
+        FiguresOut,
+        errors=ERRORS,
         summary="Accounts by status and stage, collections per day, messages, rules, rates",
         description=(figures.__doc__ or "").split("\n\n", 1)[1],
     )

@@ -9,13 +9,13 @@ from datetime import datetime
 from typing import Annotated
 
 from dunning_core.contracts.access import Permission, Principal
-from dunning_core.runtime.auth import authenticated, require
-from fastapi import APIRouter, Depends, Path, Query, Request
+from dunning_core.runtime.auth import require
+from fastapi import APIRouter, Depends, Path, Query
 
-from dunning_ledger.accounts.api import ERRORS, JSON_ONLY, READ
 from dunning_ledger.domain.task_query import DEFAULT_LIMIT, MAX_LIMIT, TaskQuery, decode_cursor
 from dunning_ledger.domain.tasks import TaskKind, TaskStatus
 from dunning_ledger.errors import ErrorBody, InvalidCursor, InvalidRequest, NotFound
+from dunning_ledger.routing import ERRORS, JSON_ONLY, authenticated_router, read_route, use_case
 from dunning_ledger.tasks.schemas import CompleteIn, TaskOut, TaskPageOut
 from dunning_ledger.tasks.service import TaskService
 
@@ -26,11 +26,6 @@ _LIST_DOC = (
     "`next_cursor` back as `cursor`. `status=open` includes tasks whose claim lapsed "
     "(the lease ran out); `claimed` only those whose lease still runs."
 )
-
-
-def _tasks(request: Request) -> TaskService:
-    service: TaskService = request.app.state.use_cases.tasks
-    return service
 
 
 def _task_id(task_id: Annotated[str, Path(description="The task's id, tsk_...")]) -> str:
@@ -64,19 +59,18 @@ def _query(
     return TaskQuery(status, kind, account_id, due_before, after, limit)
 
 
-Tasks = Annotated[TaskService, Depends(_tasks)]
+Tasks = Annotated[TaskService, Depends(use_case("tasks"))]
 TaskId = Annotated[str, Depends(_task_id)]
 Query_ = Annotated[TaskQuery, Depends(_query)]
 
 
 def router() -> APIRouter:
-    api = APIRouter(prefix="/v1", tags=["tasks"], dependencies=[Depends(authenticated)])
+    api = authenticated_router("/v1", "tasks")
 
-    @api.get(
+    @read_route(
+        api,
         "/tasks",
-        response_model=TaskPageOut,
-        responses=ERRORS,
-        dependencies=READ,
+        TaskPageOut,
         summary="The agent task queue, by due instant",
         description=_LIST_DOC,
     )
