@@ -16,7 +16,6 @@ from typing import Any
 
 import orjson
 from dunning_core.contracts.envelope import Envelope
-from dunning_ledger.domain.accounts import AccountStatus
 from dunning_ledger.domain.communications import DecisionFold, DeliveryFold
 from dunning_ledger.domain.figures import (
     NO_STAGE,
@@ -40,7 +39,7 @@ from dunning_ledger.models import (
     Payment,
     PaymentPlan,
 )
-from dunning_ledger.ports import EventRow
+from dunning_ledger.ports import BalanceChange, EventRow
 from dunning_testkit.ledger_memory_imports import MemoryImports
 from dunning_testkit.ledger_money import MemoryPayments, MoneyTables
 from dunning_testkit.ledger_tasks import MemoryTasks, TaskTables
@@ -111,21 +110,9 @@ class MemoryAccounts:
     async def get(self, account_id: str, *, for_update: bool = False) -> Account | None:
         return self.t.accounts.get(account_id)
 
-    async def set_balance(
-        self,
-        account_id: str,
-        *,
-        balance_minor: int,
-        paid_minor: int,
-        status: AccountStatus,
-        at: datetime,
-        credit_minor: int | None = None,
-    ) -> None:
+    async def set_balance(self, account_id: str, change: BalanceChange) -> None:
         values = _columns(self.t.accounts[account_id])
-        values.update(balance_minor=balance_minor, paid_minor=paid_minor, status=status)
-        if credit_minor is not None:
-            values["credit_minor"] = credit_minor
-        self.t.accounts[account_id] = account_row({**values, "updated_at": at})
+        self.t.accounts[account_id] = account_row({**values, **change.columns()})
 
     async def save_snapshot(
         self, account_id: str, *, revision: int, consumer: str, debt: str, at: datetime

@@ -13,15 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from dunning_ledger.models import (
-    Account,
-    Payment,
-    PaymentPlan,
-    PaymentReversal,
-    PlanInstallment,
-    Promise,
-    Settlement,
-)
+from dunning_ledger import models
 
 if TYPE_CHECKING:
     from dunning_testkit.ledger_memory import Tables
@@ -29,10 +21,10 @@ if TYPE_CHECKING:
 
 @dataclass
 class MoneyTables:
-    installments: dict[tuple[str, int], PlanInstallment] = field(default_factory=dict)
-    promises: dict[str, Promise] = field(default_factory=dict)
-    settlements: dict[str, Settlement] = field(default_factory=dict)
-    reversals: dict[str, PaymentReversal] = field(default_factory=dict)
+    installments: dict[tuple[str, int], models.PlanInstallment] = field(default_factory=dict)
+    promises: dict[str, models.Promise] = field(default_factory=dict)
+    settlements: dict[str, models.Settlement] = field(default_factory=dict)
+    reversals: dict[str, models.PaymentReversal] = field(default_factory=dict)
 
     def copy(self) -> MoneyTables:
         return MoneyTables(
@@ -46,20 +38,20 @@ class MemoryPayments:
         self.t = tables
         self.m = tables.money
 
-    async def get_payment(self, payment_id: str) -> Payment | None:
+    async def get_payment(self, payment_id: str) -> models.Payment | None:
         return self.t.payments.get(payment_id)
 
-    async def add_payment(self, payment: Payment) -> None:
+    async def add_payment(self, payment: models.Payment) -> None:
         self.t.payments[payment.payment_id] = payment
 
-    async def payments_of(self, account_id: str) -> Sequence[Payment]:
+    async def payments_of(self, account_id: str) -> Sequence[models.Payment]:
         return [p for p in self.t.payments.values() if p.account_id == account_id]
 
-    async def get_plan(self, plan_id: str) -> PaymentPlan | None:
+    async def get_plan(self, plan_id: str) -> models.PaymentPlan | None:
         return self.t.plans.get(plan_id)
 
     async def add_plan(
-        self, plan: PaymentPlan, installments: Sequence[PlanInstallment] = ()
+        self, plan: models.PaymentPlan, installments: Sequence[models.PlanInstallment] = ()
     ) -> None:
         plan.status = plan.status or "active"
         plan.frequency = plan.frequency or "monthly"
@@ -68,38 +60,38 @@ class MemoryPayments:
             i.missed_at = None
             self.m.installments[(i.plan_id, i.seq)] = i
 
-    async def plans_of(self, account_id: str) -> Sequence[PaymentPlan]:
+    async def plans_of(self, account_id: str) -> Sequence[models.PaymentPlan]:
         return [p for p in self.t.plans.values() if p.account_id == account_id]
 
-    async def installments_of(self, account_id: str) -> Sequence[PlanInstallment]:
+    async def installments_of(self, account_id: str) -> Sequence[models.PlanInstallment]:
         found = [i for i in self.m.installments.values() if i.account_id == account_id]
         return sorted(found, key=lambda i: (i.plan_id, i.seq))
 
-    async def get_promise(self, promise_id: str) -> Promise | None:
+    async def get_promise(self, promise_id: str) -> models.Promise | None:
         return self.m.promises.get(promise_id)
 
-    async def add_promise(self, promise: Promise) -> None:
+    async def add_promise(self, promise: models.Promise) -> None:
         self.m.promises[promise.promise_id] = promise
 
-    async def promises_of(self, account_id: str) -> Sequence[Promise]:
+    async def promises_of(self, account_id: str) -> Sequence[models.Promise]:
         return [p for p in self.m.promises.values() if p.account_id == account_id]
 
-    async def get_settlement(self, settlement_id: str) -> Settlement | None:
+    async def get_settlement(self, settlement_id: str) -> models.Settlement | None:
         return self.m.settlements.get(settlement_id)
 
-    async def add_settlement(self, settlement: Settlement) -> None:
+    async def add_settlement(self, settlement: models.Settlement) -> None:
         self.m.settlements[settlement.settlement_id] = settlement
 
-    async def settlements_of(self, account_id: str) -> Sequence[Settlement]:
+    async def settlements_of(self, account_id: str) -> Sequence[models.Settlement]:
         return [s for s in self.m.settlements.values() if s.account_id == account_id]
 
-    async def get_reversal(self, payment_id: str) -> PaymentReversal | None:
+    async def get_reversal(self, payment_id: str) -> models.PaymentReversal | None:
         return self.m.reversals.get(payment_id)
 
-    async def add_reversal(self, reversal: PaymentReversal) -> None:
+    async def add_reversal(self, reversal: models.PaymentReversal) -> None:
         self.m.reversals[reversal.payment_id] = reversal
 
-    async def reversals_of(self, account_id: str) -> Sequence[PaymentReversal]:
+    async def reversals_of(self, account_id: str) -> Sequence[models.PaymentReversal]:
         return [r for r in self.m.reversals.values() if r.account_id == account_id]
 
     async def accounts_due(self, before: date, grace_days: int, limit: int) -> Sequence[str]:
@@ -123,5 +115,5 @@ class MemoryPayments:
         }
         return sorted(late)[:limit]
 
-    async def try_lock(self, account_id: str) -> Account | None:
+    async def try_lock(self, account_id: str) -> models.Account | None:
         return self.t.accounts.get(account_id)

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from dunning_ledger.adapters.outbox import SqlOutbox
-from dunning_ledger.domain.accounts import AccountStatus
 from dunning_ledger.domain.search import AccountQuery
 from dunning_ledger.domain.summary import SummaryCounts
 from dunning_ledger.models import (
@@ -23,6 +22,7 @@ from dunning_ledger.models import (
     ConsumerFlag,
     Payment,
 )
+from dunning_ledger.ports import BalanceChange
 
 
 class SqlAccountRepository:
@@ -35,27 +35,9 @@ class SqlAccountRepository:
             query = query.with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
 
-    async def set_balance(
-        self,
-        account_id: str,
-        *,
-        balance_minor: int,
-        paid_minor: int,
-        status: AccountStatus,
-        at: datetime,
-        credit_minor: int | None = None,
-    ) -> None:
-        credit = {} if credit_minor is None else {"credit_minor": credit_minor}
+    async def set_balance(self, account_id: str, change: BalanceChange) -> None:
         await self.session.execute(
-            update(Account)
-            .where(Account.account_id == account_id)
-            .values(
-                balance_minor=balance_minor,
-                paid_minor=paid_minor,
-                status=status,
-                updated_at=at,
-                **credit,
-            )
+            update(Account).where(Account.account_id == account_id).values(**change.columns())
         )
 
     async def save_snapshot(

@@ -20,7 +20,6 @@ from dunning_core.contracts.payments import (
 )
 
 from dunning_ledger.accounts.service import envelope_of, locked_account, terms_of
-from dunning_ledger.domain.accounts import status_for
 from dunning_ledger.domain.lifecycle import Allocation, Applied, apply_payment, reverse_payment
 from dunning_ledger.domain.money import MoneyError, parse_minor
 from dunning_ledger.domain.payments import PaymentInput, remaining_after
@@ -28,7 +27,7 @@ from dunning_ledger.errors import Conflict, InvalidRequest, NotFound
 from dunning_ledger.models import Account, Payment, PaymentReversal
 from dunning_ledger.payments.schemas import PaymentIn, ReversalIn
 from dunning_ledger.payments.state import load, state_of, store
-from dunning_ledger.ports import Clock, Transaction, Transactions
+from dunning_ledger.ports import BalanceChange, Clock, Transaction, Transactions
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,14 +150,9 @@ class PaymentService:
             )
             await tx.payments.add_reversal(reversal)
             settled_before = account.balance_minor == 0 and account.status == "paid"
-            await tx.accounts.set_balance(
-                account_id,
-                balance_minor=after.balance_minor,
-                paid_minor=account.paid_minor - allocation.to_balance,
-                status=status_for(after.balance_minor),
-                at=now,
-                credit_minor=after.credit_minor,
-            )
+            paid = account.paid_minor - allocation.to_balance
+            change = BalanceChange(after.balance_minor, paid, after.credit_minor, now)
+            await tx.accounts.set_balance(account_id, change)
             currency = payment.currency
             events: list[Event] = [
                 PaymentReversed(
@@ -193,15 +187,9 @@ class PaymentService:
 async def _set_balance(
     tx: Transaction, account: Account, to_balance: int, applied: Applied, at: datetime
 ) -> None:
-    balance = applied.state.balance_minor
-    await tx.accounts.set_balance(
-        account.account_id,
-        balance_minor=balance,
-        paid_minor=account.paid_minor + to_balance,
-        status=status_for(balance),
-        at=at,
-        credit_minor=applied.state.credit_minor,
-    )
+    paid = account.paid_minor + to_balance
+    change = BalanceChange(applied.state.balance_minor, paid, applied.state.credit_minor, at)
+    await tx.accounts.set_balance(account.account_id, change)
 
 
 def received_events(
