@@ -197,7 +197,9 @@ def router() -> APIRouter:
         return CommunicationsOut(
             account_id=view.account_id,
             steps=[StepOut.of(s) for s in view.steps],
-            events=None if view.events is None else [EventOut.of(e) for e in view.events],
+            events=None
+            if view.events is None
+            else [EventOut.model_validate(e) for e in view.events],
         )
 
     @read_route(

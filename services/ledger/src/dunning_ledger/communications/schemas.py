@@ -13,10 +13,8 @@ from dunning_core.contracts.common import Channel, Instant, MessageContent
 from dunning_core.contracts.events import (
     Decision,
     DeliveryStatus,
-    DeliveryUpdated,
     RuleFinding,
     SignalKind,
-    StepDecided,
 )
 from pydantic import BaseModel, Field
 
@@ -24,7 +22,7 @@ from dunning_ledger.payments.schemas import Body, Identifier, PlainText, Record
 
 if TYPE_CHECKING:
     from dunning_ledger.communications.service import StepView
-    from dunning_ledger.models import CommunicationEvent, CommunicationLog, ConsumerFlag, Dispute
+    from dunning_ledger.models import CommunicationLog
 
 
 class SignalIn(Body):
@@ -75,10 +73,6 @@ class FlagOut(Record):
     signal_id: str
     detail: str | None
 
-    @classmethod
-    def of(cls, f: ConsumerFlag) -> FlagOut:
-        return cls.model_validate(f)
-
 
 class DisputeOut(Record):
     dispute_id: str
@@ -89,10 +83,6 @@ class DisputeOut(Record):
     opened_at: datetime
     verified_at: datetime | None
     recorded_by: str | None = None
-
-    @classmethod
-    def of(cls, d: Dispute) -> DisputeOut:
-        return cls.model_validate(d)
 
 
 class DeliveryOut(BaseModel):
@@ -173,10 +163,6 @@ class EventOut(Record):
     traceparent: str | None
     payload: dict[str, Any]
 
-    @classmethod
-    def of(cls, e: CommunicationEvent) -> EventOut:
-        return cls.model_validate(e)
-
 
 class CommunicationsOut(BaseModel):
     account_id: str
@@ -203,10 +189,6 @@ class DecisionOut(Record):
         "allowed. None for decisions recorded before gates sent it.",
     )
 
-    @classmethod
-    def of(cls, e: StepDecided) -> DecisionOut:
-        return cls.model_validate(e)
-
 
 class DeliveryEventOut(Record):
     """One recorded delivery status change."""
@@ -217,10 +199,6 @@ class DeliveryEventOut(Record):
     provider_message_id: str | None
     error_code: str | None
     detail: str | None
-
-    @classmethod
-    def of(cls, e: DeliveryUpdated) -> DeliveryEventOut:
-        return cls.model_validate(e)
 
 
 class StepRecordOut(BaseModel):
@@ -236,6 +214,6 @@ class StepRecordOut(BaseModel):
         return cls(
             account_id=view.step.account_id,
             step=StepOut.of(view.step),
-            decisions=[DecisionOut.of(d) for d in view.decisions],
-            deliveries=[DeliveryEventOut.of(d) for d in view.deliveries],
+            decisions=[DecisionOut.model_validate(d) for d in view.decisions],
+            deliveries=[DeliveryEventOut.model_validate(d) for d in view.deliveries],
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from pydantic import Field
 
@@ -14,6 +14,14 @@ if TYPE_CHECKING:
     from dunning_ledger.models import Promise, Settlement
 
 
+class _Answer(Record):
+    """A write's answer: the stored row, and whether the write was a replay of it."""
+
+    @classmethod
+    def of(cls, row: Promise | Settlement, replayed: bool = False) -> Self:
+        return cls.model_validate(row).model_copy(update={"replayed": replayed})
+
+
 class PromiseIn(Body):
     promise_id: Identifier = Field(description="Idempotency key.")
     amount_minor: int = Field(ge=1, le=MAX_MINOR)
@@ -21,7 +29,7 @@ class PromiseIn(Body):
     source: Source = Field(default="api", description=SOURCE_DOC)
 
 
-class PromiseOut(Record):
+class PromiseOut(_Answer):
     promise_id: str
     account_id: str
     amount_minor: int
@@ -33,10 +41,6 @@ class PromiseOut(Record):
     source: str | None
     recorded_by: str | None
     replayed: bool = False
-
-    @classmethod
-    def of(cls, p: Promise, replayed: bool = False) -> PromiseOut:
-        return cls.model_validate(p).model_copy(update={"replayed": replayed})
 
 
 class SettlementIn(Body):
@@ -50,7 +54,7 @@ class SettlementIn(Body):
     source: Source = Field(default="api", description=SOURCE_DOC)
 
 
-class SettlementOut(Record):
+class SettlementOut(_Answer):
     settlement_id: str
     account_id: str
     amount_minor: int
@@ -64,7 +68,3 @@ class SettlementOut(Record):
     source: str | None
     recorded_by: str | None
     replayed: bool = False
-
-    @classmethod
-    def of(cls, s: Settlement, replayed: bool = False) -> SettlementOut:
-        return cls.model_validate(s).model_copy(update={"replayed": replayed})
