@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -244,17 +244,8 @@ class MemoryCommunications:
     async def events_of(self, account_id: str) -> Sequence[CommunicationEvent]:
         return [
             CommunicationEvent(
+                **{**asdict(r), "payload": orjson.loads(r.payload)},
                 id=n,
-                ce_id=r.ce_id,
-                ce_type=r.ce_type,
-                ce_source=r.ce_source,
-                account_id=r.account_id,
-                step_id=r.step_id,
-                kind=r.kind,
-                outcome=r.outcome,
-                occurred_at=r.occurred_at,
-                traceparent=r.traceparent,
-                payload=orjson.loads(r.payload),
                 recorded_at=r.occurred_at,
                 recorded_by=self.t.authors.get(r.ce_id),
             )
