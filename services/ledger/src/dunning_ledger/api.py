@@ -38,7 +38,6 @@ from dunning_ledger.communications.schemas import (
 from dunning_ledger.communications.service import CommunicationService
 from dunning_ledger.domain.import_stream import StreamFormat
 from dunning_ledger.errors import (
-    ErrorBody,
     InvalidRequest,
     LedgerError,
     NotFound,
@@ -56,7 +55,13 @@ from dunning_ledger.plans.service import PlanService
 from dunning_ledger.portfolio.service import PortfolioService
 from dunning_ledger.promises.service import PromiseService
 from dunning_ledger.replay import create_route, created_or_replayed
-from dunning_ledger.routing import READ, READ_WORDS, authenticated_router, read_route
+from dunning_ledger.routing import (
+    READ,
+    READ_WORDS,
+    authenticated_router,
+    error_bodies,
+    read_route,
+)
 from dunning_ledger.tasks.service import TaskService
 
 log = logging.getLogger(__name__)
@@ -108,16 +113,7 @@ _CSV_TYPES = frozenset({"text/csv", "application/csv", "text/plain"})
 _JSON_LINES_TYPES = frozenset(
     {"application/x-ndjson", "application/jsonl", "application/json-lines"}
 )
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorBody},
-    403: {"model": ErrorBody},
-    404: {"model": ErrorBody},
-    413: {"model": ErrorBody},
-    415: {"model": ErrorBody},
-    409: {"model": ErrorBody},
-    422: {"model": ErrorBody},
-    503: {"model": ErrorBody},
-}
+_ERRORS = error_bodies(401, 403, 404, 413, 415, 409, 422, 503)
 
 
 async def _import(request: Request, imports: ImportService, by: str) -> ImportCounts:

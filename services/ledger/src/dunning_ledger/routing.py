@@ -18,7 +18,14 @@ Errors = dict[int | str, dict[str, Any]]
 READ = [Depends(require(Permission.READ))]
 # The words exchanged with the consumer (messages sent, replies, whole): not for machine roles.
 READ_WORDS = [Depends(require(Permission.READ_COMMUNICATIONS))]
-ERRORS: Errors = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 413, 415, 422, 503)}
+
+
+def error_bodies(*codes: int) -> Errors:
+    """The documented answers ``codes``, each with the JSON error body (in this order)."""
+    return {code: {"model": ErrorBody} for code in codes}
+
+
+ERRORS = error_bodies(400, 401, 403, 404, 413, 415, 422, 503)
 
 
 async def _json_body(request: Request) -> None:

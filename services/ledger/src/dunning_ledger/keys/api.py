@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from dunning_core.contracts.access import KEY_ID, Permission, Principal
 from dunning_core.runtime.auth import require
 from fastapi import APIRouter, Depends, Path
 
-from dunning_ledger.errors import ErrorBody, NotFound
+from dunning_ledger.errors import NotFound
 from dunning_ledger.keys.schemas import KeyCreatedOut, KeyIn, KeyOut, KeysOut
 from dunning_ledger.keys.service import KeyService
-from dunning_ledger.routing import authenticated_router, use_case
+from dunning_ledger.routing import authenticated_router, error_bodies, use_case
 
 Admin = Annotated[Principal, Depends(require(Permission.MANAGE_KEYS))]
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorBody},
-    403: {"model": ErrorBody},
-    404: {"model": ErrorBody},
-    422: {"model": ErrorBody},
-    503: {"model": ErrorBody},
-}
+_ERRORS = error_bodies(401, 403, 404, 422, 503)
 
 
 Keys = Annotated[KeyService, Depends(use_case("keys"))]

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from dunning_ledger.domain import figures
-from dunning_ledger.errors import ErrorBody
 from dunning_ledger.portfolio.schemas import FiguresOut
 from dunning_ledger.portfolio.service import PortfolioService
-from dunning_ledger.routing import authenticated_router, read_route, use_case
+from dunning_ledger.routing import authenticated_router, error_bodies, read_route, use_case
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (401, 403, 422, 503)
-}
+ERRORS = error_bodies(401, 403, 422, 503)
 
 
 Portfolio = Annotated[PortfolioService, Depends(use_case("portfolio"))]
