@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 from dunning_core.contracts.common import Instant
 from dunning_core.contracts.envelope import SOURCE_PREFIX, Envelope
@@ -34,21 +34,13 @@ def account_event(change: AccountChange, at: datetime, *, opened: bool) -> Envel
     """The ``AccountOpened`` or ``AccountUpdated`` announcing an imported account."""
     account = change.account
     debt = debt_with_balance(account.debt, change.balance_minor)
-    event: Event
-    if opened:
-        event = AccountOpened(
-            account_id=account.account_id,
-            revision=change.revision,
-            consumer=account.consumer,
-            debt=debt,
-            opened_at=at,
-        )
-    else:
-        event = AccountUpdated(
-            account_id=account.account_id,
-            revision=change.revision,
-            consumer=account.consumer,
-            debt=debt,
-            updated_at=at,
-        )
+    fields: dict[str, Any] = {
+        "account_id": account.account_id,
+        "revision": change.revision,
+        "consumer": account.consumer,
+        "debt": debt,
+    }
+    event: Event = (
+        AccountOpened(**fields, opened_at=at) if opened else AccountUpdated(**fields, updated_at=at)
+    )
     return envelope_of(event, at)
