@@ -8,8 +8,9 @@ which also queues the events).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from dunning_ledger.domain.lifecycle import Installment, MoneyState, Plan, Promise, Settlement
@@ -18,6 +19,8 @@ from dunning_ledger.models import Account, PaymentPlan, PlanInstallment
 from dunning_ledger.models import Promise as PromiseRow
 from dunning_ledger.models import Settlement as SettlementRow
 from dunning_ledger.ports import Transaction
+
+_Value = TypeVar("_Value", Promise, Settlement)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,31 +96,16 @@ def state_of(
             for i in rows.installments_of(plan_row.plan_id)
         )
         plan = Plan(plan_row.plan_id, plan_row.status, installments)  # type: ignore[arg-type]
-    promise = (
-        None
-        if promise_row is None
-        else Promise(
-            promise_row.promise_id,
-            promise_row.amount_minor,
-            promise_row.due_on,
-            promise_row.paid_minor,
-            promise_row.status,  # type: ignore[arg-type]
-        )
-    )
-    settlement = (
-        None
-        if settlement_row is None
-        else Settlement(
-            settlement_row.settlement_id,
-            settlement_row.amount_minor,
-            settlement_row.pay_by,
-            settlement_row.paid_minor,
-            settlement_row.status,  # type: ignore[arg-type]
-        )
-    )
+    promise = None if promise_row is None else _value_of(Promise, promise_row)
+    settlement = None if settlement_row is None else _value_of(Settlement, settlement_row)
     return MoneyState(
         rows.account.balance_minor, rows.account.credit_minor or 0, plan, promise, settlement
     )
+
+
+def _value_of(value: type[_Value], row: object) -> _Value:
+    """The life cycle's value read from the row's columns of the same names."""
+    return value(**{f.name: getattr(row, f.name) for f in fields(value)})
 
 
 def store(rows: MoneyRows, state: MoneyState, at: datetime) -> None:
