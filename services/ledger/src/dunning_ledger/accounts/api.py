@@ -93,8 +93,6 @@ def _filters(
 
 
 Filters = Annotated[SearchFilters, Depends(_filters)]
-
-
 Accounts = Annotated[AccountService, Depends(use_case("accounts"))]
 Timelines = Annotated[TimelineService, Depends(use_case("timelines"))]
 Changes = Annotated[ChangeService, Depends(use_case("changes"))]

@@ -15,8 +15,6 @@ from dunning_ledger.routing import authenticated_router, error_bodies, use_case
 
 Admin = Annotated[Principal, Depends(require(Permission.MANAGE_KEYS))]
 _ERRORS = error_bodies(401, 403, 404, 422, 503)
-
-
 Keys = Annotated[KeyService, Depends(use_case("keys"))]
 
 

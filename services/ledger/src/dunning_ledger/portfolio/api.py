@@ -12,8 +12,6 @@ from dunning_ledger.portfolio.service import PortfolioService
 from dunning_ledger.routing import authenticated_router, error_bodies, read_route, use_case
 
 ERRORS = error_bodies(401, 403, 422, 503)
-
-
 Portfolio = Annotated[PortfolioService, Depends(use_case("portfolio"))]
 
 
