@@ -6,25 +6,15 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from dunning_core.contracts import (
-    wrap,
-)
+from dunning_core.contracts import wrap
 from dunning_core.runtime.kafka import EventProducer
-from dunning_testkit.gate import (
-    NewYorkSms,
-    collect_decisions,
-    committed_lag,
-    eventually,
-    gate_pipeline,
-    started,
-    stopped,
-)
+from dunning_testkit import gate
 from dunning_testkit.stack import KAFKA
 from redis.asyncio import Redis
 
 pytestmark = pytest.mark.integration
 
-STREAM = NewYorkSms("B")
+STREAM = gate.NewYorkSms("B")
 
 ACCOUNTS = range(1, 13)
 
@@ -34,22 +24,24 @@ async def test_own_decisions_idle_in_steady_running_but_counted_by_a_rebuild(
 ) -> None:
     await redis.flushdb()
     group = f"{topics}gate"
-    pipeline = gate_pipeline(topics, redis)
+    pipeline = gate.gate_pipeline(topics, redis)
     decisions_topic = topics + "outreach.decisions.v1"
     task: asyncio.Task[None] | None = None
     try:
         await producer.publish(wrap(STREAM.account(n), "ledger") for n in ACCOUNTS)
         await producer.publish(wrap(STREAM.planned(n, 1), "scheduler") for n in ACCOUNTS)
-        task = await started(pipeline)
-        first = await collect_decisions(KAFKA, decisions_topic, lambda d: len(d) >= len(ACCOUNTS))
+        task = await gate.started(pipeline)
+        first = await gate.collect_decisions(
+            KAFKA, decisions_topic, lambda d: len(d) >= len(ACCOUNTS)
+        )
         assert {d.decision.value for d in first} == {"allow"}
 
         # Steady running: our decisions partitions are paused, none was read back as a
         # state event, and the committed offsets still reach the end of the topic.
         async def caught_up() -> bool:
-            return await committed_lag(group, [decisions_topic]) == 0
+            return await gate.committed_lag(group, [decisions_topic]) == 0
 
-        await eventually(caught_up)
+        await gate.eventually(caught_up)
         own = {tp for tp in pipeline._consumer.assignment() if tp.topic == decisions_topic}
         assert own
         assert own <= pipeline._consumer.paused()
@@ -59,7 +51,7 @@ async def test_own_decisions_idle_in_steady_running_but_counted_by_a_rebuild(
         # so the first approvals still count: a second text the same day waits.
         await redis.flushdb()
         await producer.publish(wrap(STREAM.planned(n, 2), "scheduler") for n in ACCOUNTS)
-        everything = await collect_decisions(
+        everything = await gate.collect_decisions(
             KAFKA, decisions_topic, lambda d: sum(1 for x in d if x.attempt == 2) >= len(ACCOUNTS)
         )
         for decision in (d for d in everything if d.attempt == 2):
@@ -71,6 +63,6 @@ async def test_own_decisions_idle_in_steady_running_but_counted_by_a_rebuild(
         async def idle_again() -> bool:
             return not pipeline.rebuilding and own <= pipeline._consumer.paused()
 
-        await eventually(idle_again)
+        await gate.eventually(idle_again)
     finally:
-        await stopped(pipeline, task)
+        await gate.stopped(pipeline, task)

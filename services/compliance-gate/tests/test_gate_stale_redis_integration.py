@@ -10,32 +10,21 @@ from collections.abc import Callable
 from datetime import datetime
 
 import pytest
-from dunning_core.contracts import (
-    StepPlanned,
-    wrap,
-)
+from dunning_core.contracts import StepPlanned, wrap
 from dunning_core.runtime.kafka import EventProducer
 from dunning_gate.domain.state import AccountState
 from dunning_gate.handlers import GatePipeline
 from dunning_gate.policy.loader import default_policy
 from dunning_gate.ports import Decided, Decider
 from dunning_gate.service import GateDecider
-from dunning_testkit.gate import (
-    NewYorkSms,
-    collect_decisions,
-    committed_lag,
-    eventually,
-    gate_pipeline,
-    started,
-    stopped,
-)
+from dunning_testkit import gate
 from dunning_testkit.stack import KAFKA, REDIS_URL
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
 pytestmark = pytest.mark.integration
 
-STREAM = NewYorkSms("S")
+STREAM = gate.NewYorkSms("S")
 
 ACCOUNTS = range(1, 31)
 OPTED_OUT = {n for n in ACCOUNTS if n % 2 == 0}
@@ -86,7 +75,7 @@ def meddling_gate(topics: str, redis: Redis) -> tuple[DecidingWhileRedisChanges,
     decide = DecidingWhileRedisChanges(
         GateDecider(default_policy()), STREAM.planned(1, 2).step.step_id
     )
-    return decide, gate_pipeline(topics, redis, decide)
+    return decide, gate.gate_pipeline(topics, redis, decide)
 
 
 def sync_redis() -> SyncRedis:
@@ -123,35 +112,37 @@ async def test_redis_restored_from_an_older_copy_is_rebuilt_not_trusted(
     try:
         # The accounts are known and committed: this is the copy Redis will come back from.
         await producer.publish(wrap(STREAM.account(n), "ledger") for n in ACCOUNTS)
-        task = await started(pipeline)
+        task = await gate.started(pipeline)
 
         async def accounts_saved() -> bool:
-            return pipeline.ready and await committed_lag(group, [topics + "accounts.v1"]) == 0
+            return pipeline.ready and await gate.committed_lag(group, [topics + "accounts.v1"]) == 0
 
-        await eventually(accounts_saved)
+        await gate.eventually(accounts_saved)
         copy = await dump_keys(redis, topics)
         assert any(b"acct:" in key for key in copy)
 
         # After the copy: a first text to everyone (counted against the daily cap), then
         # half of them text STOP. Both are applied, saved and committed.
         await producer.publish(wrap(STREAM.planned(n, 1), "scheduler") for n in ACCOUNTS)
-        first = await collect_decisions(KAFKA, decisions_topic, lambda d: len(d) >= len(ACCOUNTS))
+        first = await gate.collect_decisions(
+            KAFKA, decisions_topic, lambda d: len(d) >= len(ACCOUNTS)
+        )
         assert {d.decision.value for d in first} == {"allow"}
         await producer.publish(wrap(STREAM.opt_out(n), "sms") for n in OPTED_OUT)
 
         async def all_committed() -> bool:
             names = ["outreach.planned.v1", "consumer.signals.v1", "outreach.decisions.v1"]
-            return await committed_lag(group, [topics + t for t in names]) == 0
+            return await gate.committed_lag(group, [topics + t for t in names]) == 0
 
-        await eventually(all_committed)
+        await gate.eventually(all_committed)
 
         # Redis comes back from the copy: the gate's keys are there, the recent state not.
         if when == "while-stopped":
-            await stopped(pipeline, task)
+            await gate.stopped(pipeline, task)
             task = None
             await restore_keys(redis, topics, copy)
-            pipeline = gate_pipeline(topics, redis, decide)
-            task = await started(pipeline)
+            pipeline = gate.gate_pipeline(topics, redis, decide)
+            task = await gate.started(pipeline)
         elif when == "while-idle":
             await restore_keys(redis, topics, copy)
         else:
@@ -159,13 +150,13 @@ async def test_redis_restored_from_an_older_copy_is_rebuilt_not_trusted(
             # batch, the other accounts of its partition keep the old copy's state.
             decide.meddle = lambda: restore_keys_now(topics, copy)
             await producer.publish([wrap(STREAM.planned(1, 2), "scheduler")])
-            await collect_decisions(
+            await gate.collect_decisions(
                 KAFKA, decisions_topic, lambda d: any(x.attempt == 2 for x in d)
             )
             assert decide.meddle is None
 
         await producer.publish(wrap(STREAM.planned(n, 2), "scheduler") for n in ACCOUNTS)
-        everything = await collect_decisions(
+        everything = await gate.collect_decisions(
             KAFKA,
             decisions_topic,
             lambda d: {x.account_id for x in d if x.attempt == 2} >= set(ids()),
@@ -195,9 +186,9 @@ async def test_redis_restored_from_an_older_copy_is_rebuilt_not_trusted(
             report = pipeline.health()
             return bool(report["ready"]) and report["rebuilding_partitions"] == []
 
-        await eventually(ready_again)
+        await gate.eventually(ready_again)
     finally:
-        await stopped(pipeline, task)
+        await gate.stopped(pipeline, task)
 
 
 def ids() -> list[str]:
@@ -213,14 +204,16 @@ async def test_a_newer_state_saved_underneath_a_batch_is_retried_not_rebuilt(
     try:
         await producer.publish(wrap(STREAM.account(n), "ledger") for n in ACCOUNTS)
         await producer.publish(wrap(STREAM.planned(n, 1), "scheduler") for n in ACCOUNTS)
-        task = await started(pipeline)
-        first = await collect_decisions(KAFKA, decisions_topic, lambda d: len(d) >= len(ACCOUNTS))
+        task = await gate.started(pipeline)
+        first = await gate.collect_decisions(
+            KAFKA, decisions_topic, lambda d: len(d) >= len(ACCOUNTS)
+        )
         assert {d.decision.value for d in first} == {"allow"}
         rebuilds = pipeline.stats.rebuilds
 
         decide.meddle = lambda: move_watermarks_on_now(topics)
         await producer.publish(wrap(STREAM.planned(n, 2), "scheduler") for n in ACCOUNTS)
-        everything = await collect_decisions(
+        everything = await gate.collect_decisions(
             KAFKA,
             decisions_topic,
             lambda d: {x.account_id for x in d if x.attempt == 2} >= set(ids()),
@@ -232,4 +225,4 @@ async def test_a_newer_state_saved_underneath_a_batch_is_retried_not_rebuilt(
         assert pipeline.stats.stale_rebuilds == 0
         assert pipeline.stats.rebuilds == rebuilds
     finally:
-        await stopped(pipeline, task)
+        await gate.stopped(pipeline, task)
