@@ -5,15 +5,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from dunning_core.contracts.payments import (
-    AccountReopened,
-    AccountSettled,
-    CreditRecorded,
-    PaymentReceived,
-    PaymentReversed,
-    PlanAgreed,
-    PlanCompleted,
-)
+from dunning_core.contracts import payments as pay
 from dunning_ledger.bootstrap import Ledger
 from dunning_testkit.ledger import import_row, read_topic, scalar
 
@@ -55,12 +47,18 @@ async def test_a_plan_paid_off_with_a_credit_then_reversed(
     assert await scalar(database, "SELECT count(*) FROM ledger.payment_reversals") == 1
 
     await ledger.relay.drain()
-    kinds = [PlanAgreed, PaymentReceived, PaymentReceived, CreditRecorded, PlanCompleted]
-    kinds += [AccountSettled, PaymentReversed, AccountReopened]
+    kinds = [
+        pay.PlanAgreed,
+        pay.PaymentReceived,
+        pay.PaymentReceived,
+        pay.CreditRecorded,
+        pay.PlanCompleted,
+    ]
+    kinds += [pay.AccountSettled, pay.PaymentReversed, pay.AccountReopened]
     events = await read_topic(topics + "payments.v1", at_least=len(kinds))
     assert [type(e.data) for e in events] == kinds
     received = events[2].data
-    assert isinstance(received, PaymentReceived)
+    assert isinstance(received, pay.PaymentReceived)
     assert (received.plan_id, received.installments) == ("PL-1", [2, 3, 4])
     assert received.credit is not None
     assert received.credit.amount_minor == 500

@@ -6,32 +6,24 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from dunning_core.contracts import events as ev
 from dunning_core.contracts import wrap
 from dunning_core.contracts.common import Channel, Stage
-from dunning_core.contracts.events import (
-    ConsumerSignaled,
-    Decision,
-    DeliveryStatus,
-    DeliveryUpdated,
-    RuleFinding,
-    SignalKind,
-    StepDecided,
-)
 from dunning_ledger.bootstrap import Ledger
 from dunning_testkit.ledger import import_row as row
 
 pytestmark = pytest.mark.integration
 
 
-def decided(n: int, decision: Decision, at: datetime, *rules: str) -> StepDecided:
-    return StepDecided(
+def decided(n: int, decision: ev.Decision, at: datetime, *rules: str) -> ev.StepDecided:
+    return ev.StepDecided(
         account_id=f"ACC-{n:06d}", step_id=f"stp-{n}-{decision.value}",
         planned_event_id=f"p-{n}-{decision.value}", debt_id=f"DEBT-{n:06d}",
         stage=Stage.FRIENDLY_REMINDER, channel=Channel.SMS, attempt=1,
         destination=f"+1212555{n:04d}", decision=decision,
-        not_before=at + timedelta(hours=9) if decision is Decision.DEFER else None,
+        not_before=at + timedelta(hours=9) if decision is ev.Decision.DEFER else None,
         findings=tuple(
-            RuleFinding(rule_id=r, action=decision.value, explanation="t")  # type: ignore[arg-type]
+            ev.RuleFinding(rule_id=r, action=decision.value, explanation="t")  # type: ignore[arg-type]
             for r in rules
         ),
         policy_version="p", content_hash="sha256:x", decided_at=at,
@@ -43,15 +35,15 @@ async def test_figures_from_every_table(http: httpx.AsyncClient, ledger: Ledger)
     rows = [row(n) for n in range(1, 5)]
     assert (await http.post("/v1/accounts/import", json={"accounts": rows})).status_code == 200
     events = [
-        decided(1, Decision.ALLOW, now),
-        decided(2, Decision.DEFER, now, "quiet_hours"),
-        decided(3, Decision.BLOCK, now, "cease", "quiet_hours"),
-        DeliveryUpdated(
+        decided(1, ev.Decision.ALLOW, now),
+        decided(2, ev.Decision.DEFER, now, "quiet_hours"),
+        decided(3, ev.Decision.BLOCK, now, "cease", "quiet_hours"),
+        ev.DeliveryUpdated(
             account_id="ACC-000001", step_id="stp-1-allow", channel=Channel.SMS,
-            provider="twilio", status=DeliveryStatus.DELIVERED, occurred_at=now,
+            provider="twilio", status=ev.DeliveryStatus.DELIVERED, occurred_at=now,
         ),
-        ConsumerSignaled(
-            account_id="ACC-000001", signal_id="s1", kind=SignalKind.OPTED_OUT,
+        ev.ConsumerSignaled(
+            account_id="ACC-000001", signal_id="s1", kind=ev.SignalKind.OPTED_OUT,
             channel=Channel.SMS, source="sms", occurred_at=now,
         ),
     ]  # fmt: skip
@@ -82,8 +74,8 @@ async def test_promise_kept_rate_on_postgresql(http: httpx.AsyncClient, ledger: 
     assert (await http.post("/v1/accounts/import", json={"accounts": rows})).status_code == 200
     before = now - timedelta(days=3)
     signals = [
-        ConsumerSignaled(
-            account_id=f"ACC-00000{n}", signal_id=f"s{n}", kind=SignalKind.PROMISED_TO_PAY,
+        ev.ConsumerSignaled(
+            account_id=f"ACC-00000{n}", signal_id=f"s{n}", kind=ev.SignalKind.PROMISED_TO_PAY,
             channel=Channel.SMS, source="sms", occurred_at=before,
             details={"date": (now - timedelta(days=2)).date().isoformat()},
         )

@@ -8,17 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from dunning_core.contracts import events as ev
 from dunning_core.contracts import wrap
 from dunning_core.contracts.common import Channel, MessageContent, Stage
-from dunning_core.contracts.events import (
-    ConsumerSignaled,
-    Decision,
-    DeliveryStatus,
-    DeliveryUpdated,
-    RuleFinding,
-    SignalKind,
-    StepDecided,
-)
 from dunning_core.runtime.clock import FixedClock
 from dunning_ledger.accounts.api import timeline_format
 from dunning_ledger.accounts.timeline import TimelineService
@@ -37,14 +29,15 @@ T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
 BODY = "Hi <b>Ana</b>, $120.00 is past due. Pay: https://pay.example/x Reply STOP to opt out"
 CONTENT = MessageContent(body=BODY)
+QUIET_HOURS = ev.RuleFinding(rule_id="quiet_hours", action="defer", explanation="21:00 local")
 
 
-def decided(at: datetime, content: MessageContent | None = CONTENT) -> StepDecided:
-    return StepDecided(
+def decided(at: datetime, content: MessageContent | None = CONTENT) -> ev.StepDecided:
+    return ev.StepDecided(
         account_id="A1", step_id="stp_1", planned_event_id="p1", debt_id="D1",
         stage=Stage.FRIENDLY_REMINDER, channel=Channel.SMS, attempt=1,
-        destination="+14155552671", decision=Decision.DEFER, not_before=at + timedelta(hours=9),
-        findings=(RuleFinding(rule_id="quiet_hours", action="defer", explanation="21:00 local"),),
+        destination="+14155552671", decision=ev.Decision.DEFER, not_before=at + timedelta(hours=9),
+        findings=(QUIET_HOURS,),
         policy_version="p-1", content_hash=CONTENT.content_hash(), decided_at=at,
         content=content,
     )  # fmt: skip
@@ -57,19 +50,19 @@ async def story(ledger: MemoryLedger) -> None:
     await ImportService(ledger, clock).import_accounts(validate_json(rows), by="ops-import")
     later = FixedClock(T0 + timedelta(days=6))
     communications = CommunicationService(ledger, later, group_id="g")
-    reply = ConsumerSignaled(
-        account_id="A1", signal_id="r1", kind=SignalKind.REPLIED, channel=Channel.SMS,
+    reply = ev.ConsumerSignaled(
+        account_id="A1", signal_id="r1", kind=ev.SignalKind.REPLIED, channel=Channel.SMS,
         text="I already paid <script>", source="sms", occurred_at=T0 + timedelta(hours=3),
         details={"intent": "claims_paid"},
     )  # fmt: skip
-    delivered = DeliveryUpdated(
+    delivered = ev.DeliveryUpdated(
         account_id="A1", step_id="stp_1", channel=Channel.SMS, provider="twilio",
-        provider_message_id="SM1", status=DeliveryStatus.DELIVERED,
+        provider_message_id="SM1", status=ev.DeliveryStatus.DELIVERED,
         occurred_at=T0 + timedelta(hours=2),
     )  # fmt: skip
     events = [decided(T0 + timedelta(hours=1)), reply, delivered]
     await communications.record_events("g", [wrap(e, "compliance-gate") for e in events])
-    dispute = SignalIn(signal_id="d1", kind=SignalKind.DISPUTED, occurred_at=T0 + timedelta(4))
+    dispute = SignalIn(signal_id="d1", kind=ev.SignalKind.DISPUTED, occurred_at=T0 + timedelta(4))
     await communications.record_signal("A1", dispute, recorded_by="ops-jane")
     payment = PaymentIn(
         payment_id="pay1", amount="25.00", method="card",

@@ -16,17 +16,9 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from dunning_core.contracts import events as ev
 from dunning_core.contracts import wrap
 from dunning_core.contracts.common import Channel, MessageContent, Stage
-from dunning_core.contracts.events import (
-    ConsumerSignaled,
-    Decision,
-    DeliveryStatus,
-    DeliveryUpdated,
-    RuleFinding,
-    SignalKind,
-    StepDecided,
-)
 from dunning_core.contracts.ids import step_id
 from dunning_ledger.bootstrap import Ledger
 from dunning_testkit.ledger import consume, import_row, quiet_ledger
@@ -59,8 +51,8 @@ async def ledger(
         yield built
 
 
-def decided(decision: Decision, at: datetime, *findings: RuleFinding) -> StepDecided:
-    return StepDecided(
+def decided(decision: ev.Decision, at: datetime, *findings: ev.RuleFinding) -> ev.StepDecided:
+    return ev.StepDecided(
         account_id=ACCOUNT, step_id=STEP, planned_event_id=f"plan-{decision}", debt_id=DEBT,
         stage=Stage.FRIENDLY_REMINDER, channel=Channel.EMAIL, attempt=1,
         destination="consumer.1@example.com", decision=decision,
@@ -85,19 +77,19 @@ async def tell_the_story(ledger: Ledger, http: httpx.AsyncClient) -> None:
     )
     assert imported.status_code == 200, imported.text
     t0 = datetime.now(UTC)
-    late = RuleFinding(rule_id="hours.fdcpa", action="defer", explanation="21:40 in New York")
-    reply = ConsumerSignaled(
-        account_id=ACCOUNT, signal_id="reply-1", kind=SignalKind.REPLIED, channel=Channel.EMAIL,
+    late = ev.RuleFinding(rule_id="hours.fdcpa", action="defer", explanation="21:40 in New York")
+    reply = ev.ConsumerSignaled(
+        account_id=ACCOUNT, signal_id="reply-1", kind=ev.SignalKind.REPLIED, channel=Channel.EMAIL,
         address="consumer.1@example.com", text=REPLY, source="email",
         occurred_at=t0 + 4 * MS, details={"intent": "call_me", "language": "en"},
     )  # fmt: skip
-    delivered = DeliveryUpdated(
+    delivered = ev.DeliveryUpdated(
         account_id=ACCOUNT, step_id=STEP, channel=Channel.EMAIL, provider="sendgrid",
-        provider_message_id="SG-1", status=DeliveryStatus.DELIVERED, occurred_at=t0 + 3 * MS,
+        provider_message_id="SG-1", status=ev.DeliveryStatus.DELIVERED, occurred_at=t0 + 3 * MS,
     )  # fmt: skip
     envelopes = [
-        wrap(decided(Decision.DEFER, t0 + MS, late), "compliance-gate"),
-        wrap(decided(Decision.ALLOW, t0 + 2 * MS), "compliance-gate"),
+        wrap(decided(ev.Decision.DEFER, t0 + MS, late), "compliance-gate"),
+        wrap(decided(ev.Decision.ALLOW, t0 + 2 * MS), "compliance-gate"),
         wrap(delivered, "email"),
         wrap(reply, "email"),
     ]
