@@ -14,7 +14,7 @@ from dunning_channels.adapters.kafka_journal import (
 )
 from dunning_channels.adapters.redis_records import RedisSendRecords
 from dunning_channels.adapters.redis_retries import RedisRetryQueue
-from dunning_channels.ports import Parked
+from dunning_channels.ports import Parked, RetryQueue
 from dunning_core.contracts.common import Channel
 from dunning_core.runtime.kafka import EventProducer
 from dunning_testkit.channels import approval
@@ -36,11 +36,16 @@ def journaled(
     return JournaledRetryQueue(
         RedisRetryQueue(redis, Channel.SMS, prefix=prefix),
         journal or KafkaSendJournal(KAFKA, producer, f"{prefix}sms.journal"),
-        RedisSendRecords(redis, Channel.SMS, prefix=prefix),
+        records_of(prefix, redis),
         redis,
         mark_key=f"{prefix}sms:retry:mark",
         **options,
     )
+
+
+def records_of(prefix: str, redis: Redis) -> RedisSendRecords:
+    """The SMS worker's send records in Redis (what a redelivered approval consults)."""
+    return RedisSendRecords(redis, Channel.SMS, prefix=prefix)
 
 
 async def forget(prefix: str, redis: Redis) -> None:
@@ -71,7 +76,7 @@ async def test_a_flushed_redis_gets_every_parked_retry_back_and_none_done(
     )
     assert await restarted.claim(now=1_000.0, lease_s=60) is None  # the done one stays done
     assert restarted.restored == 1
-    records = RedisSendRecords(redis, Channel.SMS, prefix=prefix)
+    records = records_of(prefix, redis)
     assert await records.reserve(waiting.step_id) == "pending"  # never sent twice
 
 
@@ -87,7 +92,7 @@ async def test_a_flushed_redis_gets_back_the_reservation_and_owner_of_every_step
     await forget(prefix, redis)
     restarted = journaled(prefix, redis, producer)
     assert await restarted.claim(now=1_000.0, lease_s=60) is None
-    records = RedisSendRecords(redis, Channel.SMS, prefix=prefix)
+    records = records_of(prefix, redis)
     # A redelivered approval of that step now finds it reserved: a duplicate, not resent;
     # and a reply from the number finds its account.
     assert await records.reserve(sent) == "pending"
@@ -100,9 +105,7 @@ async def test_a_flushed_redis_gets_back_the_suppressions_and_not_the_lifted_one
     redis, producer = parts
     queue = journaled(prefix, redis, producer)
     await queue.start()
-    records = JournaledSendRecords(
-        RedisSendRecords(redis, Channel.SMS, prefix=prefix), queue.journal
-    )
+    records = JournaledSendRecords(records_of(prefix, redis), queue.journal)
     await records.suppress("+14155550100")  # STOP
     await records.suppress("+14155550111")  # STOP, then START
     await records.unsuppress("+14155550111")
@@ -116,6 +119,14 @@ async def lose_redis(prefix: str, redis: Redis, producer: EventProducer) -> None
     """Once the journal has every write queued, Redis loses all of this worker's keys."""
     await producer.flush()
     await forget(prefix, redis)
+
+
+async def assert_only_claim(queue: RetryQueue, step_id: str) -> None:
+    """The queue gives back ``step_id``, then nothing more."""
+    claimed = await queue.claim(now=1_000.0, lease_s=60)
+    assert claimed is not None
+    assert claimed.step_id == step_id
+    assert await queue.claim(now=1_000.0, lease_s=60) is None
 
 
 def with_in_flight(
@@ -140,11 +151,8 @@ async def test_a_flushed_redis_gets_back_the_steps_in_flight_to_reconcile(
     await inflight.done(recorded.step_id)
     await lose_redis(prefix, redis, producer)
     assert await queue.restore_if_lost()
-    claimed = await inflight.claim(now=1_000.0, lease_s=60)
-    assert claimed is not None
-    assert claimed.step_id == unknown.step_id
-    assert await inflight.claim(now=1_000.0, lease_s=60) is None
-    records = RedisSendRecords(redis, Channel.SMS, prefix=prefix)
+    await assert_only_claim(inflight, unknown.step_id)
+    records = records_of(prefix, redis)
     assert await records.reserve(unknown.step_id) == "pending"  # reconciled, not resent
 
 
@@ -154,7 +162,7 @@ async def test_a_flushed_redis_gets_back_in_flight_only_the_steps_not_settled(
     # The send intent carries the step in flight: a withdrawn one gives back nothing.
     redis, producer = parts
     queue, inflight = with_in_flight(prefix, redis, producer)
-    journal, records = queue.journal, RedisSendRecords(redis, Channel.SMS, prefix=prefix)
+    journal, records = queue.journal, records_of(prefix, redis)
     await queue.start()
     unknown = Parked(approval("acc-1", destination="+14155550101"), 0, 100.0)
     settled = Parked(approval("acc-2", destination="+14155550102"), 0, 100.0)
@@ -169,10 +177,7 @@ async def test_a_flushed_redis_gets_back_in_flight_only_the_steps_not_settled(
     await queue.settled(settled)
     await lose_redis(prefix, redis, producer)
     assert await queue.restore_if_lost()
-    claimed = await inflight.claim(now=1_000.0, lease_s=60)
-    assert claimed is not None
-    assert claimed.step_id == unknown.step_id
-    assert await inflight.claim(now=1_000.0, lease_s=60) is None
+    await assert_only_claim(inflight, unknown.step_id)
     assert await records.reserve(unknown.step_id) == "pending"  # reconciled, not resent
     assert await records.reserve(settled.step_id) == "pending"  # a duplicate, not resent
     assert await records.reserve(withdrawn.step_id) is None  # never sent: free
@@ -197,10 +202,13 @@ class FlakyJournal(KafkaSendJournal):
 
 
 def flaky_queue(
-    prefix: str, redis: Redis, journal: FlakyJournal
-) -> tuple[JournaledRetryQueue, RedisRetryQueue]:
-    queue = journaled(prefix, redis, journal.producer, journal=journal, journal_pauses_s=(0.0, 0.0))
-    return queue, queue.queue
+    prefix: str, parts: tuple[Redis, EventProducer], failures: int
+) -> tuple[FlakyJournal, JournaledRetryQueue, RedisRetryQueue]:
+    """A retry queue journalled through a :class:`FlakyJournal`, and its queue in Redis."""
+    redis, producer = parts
+    journal = FlakyJournal(prefix, producer, failures)
+    queue = journaled(prefix, redis, producer, journal=journal, journal_pauses_s=(0.0, 0.0))
+    return journal, queue, queue.queue
 
 
 async def test_a_claimed_retry_parked_again_survives_a_journal_write_that_fails_once(
@@ -208,9 +216,7 @@ async def test_a_claimed_retry_parked_again_survives_a_journal_write_that_fails_
 ) -> None:
     # Chaos stp_2443cef3-...: rate limited twice, then park -> journal.write ->
     # LeaderNotAvailableError during a broker kill: the claimed retry was never seen again.
-    redis, producer = parts
-    journal = FlakyJournal(prefix, producer, failures=0)
-    journaled_queue, queue = flaky_queue(prefix, redis, journal)
+    journal, journaled_queue, queue = flaky_queue(prefix, parts, failures=0)
     await journaled_queue.start()
     item = Parked(approval("acc-7"), 1, 100.0, "rate_limited: 429")
     await journaled_queue.park(item, due_at=150.0)
@@ -227,9 +233,8 @@ async def test_a_claimed_retry_parked_again_survives_a_journal_write_that_fails_
 async def test_a_journal_that_keeps_failing_leaves_the_retry_in_redis(
     prefix: str, parts: tuple[Redis, EventProducer]
 ) -> None:
-    redis, producer = parts
-    journal = FlakyJournal(prefix, producer, failures=10)
-    journaled_queue, queue = flaky_queue(prefix, redis, journal)
+    redis, _ = parts
+    journal, journaled_queue, queue = flaky_queue(prefix, parts, failures=10)
     await redis.set(f"{prefix}sms:retry:mark", b"1")
     item = Parked(approval("acc-8"), 1, 100.0, "rate_limited: 429")
     await journaled_queue.park(item, due_at=150.0)  # does not raise
@@ -247,7 +252,7 @@ async def test_a_flushed_redis_gets_back_each_settled_step_with_its_recorded_out
     # the provider"), tried again and refused: two final statuses for one step.
     redis, producer = parts
     queue, inflight = with_in_flight(prefix, redis, producer)
-    records = RedisSendRecords(redis, Channel.SMS, prefix=prefix)
+    records = records_of(prefix, redis)
     await queue.start()
     rejected = Parked(approval("acc-1", destination="+14155550101"), 0, 100.0)
     sent = Parked(approval("acc-2", destination="+14155550102"), 0, 100.0)
