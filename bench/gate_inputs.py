@@ -4,17 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from dunning_core.contracts import (
-    AccountOpened,
-    Channel,
-    MessageContent,
-    Money,
-    OutreachStep,
-    Stage,
-    StepPlanned,
-    step_id,
-)
-from dunning_core.contracts.events import Consumer, Debt, PhoneContact
+from dunning_core.contracts import Channel, MessageContent, Money, Stage, step_id
+from dunning_core.contracts import events as ev
 
 NOW = datetime(2026, 3, 3, 17, 0, tzinfo=UTC)  # noon in New York
 STATES = (
@@ -30,22 +21,22 @@ BODY = (
 )
 
 
-def account(n: int) -> AccountOpened:
+def account(n: int) -> ev.AccountOpened:
     state, zip_code, area = STATES[n % len(STATES)]
-    return AccountOpened(
+    return ev.AccountOpened(
         account_id=f"A{n:06d}",
         revision=1,
-        consumer=Consumer(
+        consumer=ev.Consumer(
             full_name="Sam Doe",
             state=state,
             zip_code=zip_code,
             phones=(
-                PhoneContact(
+                ev.PhoneContact(
                     number=f"+1{area}555{n % 10000:04d}", reassigned_checked_on=date(2026, 2, 20)
                 ),
             ),
         ),
-        debt=Debt(
+        debt=ev.Debt(
             debt_id=f"D{n:06d}",
             creditor="Example Bank",
             balance=Money(amount_minor=12_000),
@@ -58,12 +49,12 @@ def account(n: int) -> AccountOpened:
     )
 
 
-def planned(n: int) -> StepPlanned:
+def planned(n: int) -> ev.StepPlanned:
     content = MessageContent(body=BODY + (" CA license CFL-1." if n % len(STATES) == 1 else ""))
     _, _, area = STATES[n % len(STATES)]
-    return StepPlanned(
+    return ev.StepPlanned(
         account_id=f"A{n:06d}",
-        step=OutreachStep(
+        step=ev.OutreachStep(
             step_id=step_id(f"A{n:06d}", f"D{n:06d}", "friendly_reminder", "sms", 1),
             debt_id=f"D{n:06d}",
             stage=Stage.FRIENDLY_REMINDER,
