@@ -6,18 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from dunning_core.contracts import events as ev
 from dunning_core.contracts import wrap
 from dunning_core.contracts.common import Channel, Stage
-from dunning_core.contracts.events import (
-    ConsumerSignaled,
-    Decision,
-    DeliveryStatus,
-    DeliveryUpdated,
-    PaymentReceived,
-    RuleFinding,
-    SignalKind,
-    StepDecided,
-)
 from dunning_ledger.bootstrap import Ledger
 from dunning_testkit.gate import eventually
 from dunning_testkit.ledger import import_row as row
@@ -59,7 +50,7 @@ async def test_a_payment_posted_twice_is_one_payment_and_one_event(
     events = await read_topic(topics + "payments.v1", at_least=1)
     assert len(events) == 1
     payment = events[0].data
-    assert isinstance(payment, PaymentReceived)
+    assert isinstance(payment, ev.PaymentReceived)
     assert (payment.amount.amount_minor, payment.remaining_balance.amount_minor) == (12050, 17950)
 
     # Paying the rest marks the account paid; a re-import of the same file keeps the payments.
@@ -99,10 +90,10 @@ async def test_operator_signals_are_recorded_announced_and_not_echoed(
     events = await read_topic(topics + "consumer.signals.v1", at_least=1)
     assert len(events) == 1
     signal = events[0].data
-    assert isinstance(signal, ConsumerSignaled)
+    assert isinstance(signal, ev.ConsumerSignaled)
     assert (signal.source, signal.kind, signal.debt_id) == (
         "operator",
-        SignalKind.DISPUTED,
+        ev.SignalKind.DISPUTED,
         "DEBT-000009",
     )
     account = (await http.get("/v1/accounts/ACC-000009")).json()
@@ -133,8 +124,8 @@ async def _consumed(ledger: Ledger, *, handled: int = 0, duplicates: int = 0) ->
 # --- the communication log ------------------------------------------------------------
 
 
-def decided(step: str, decision: Decision, at: datetime, *rules: str) -> StepDecided:
-    return StepDecided(
+def decided(step: str, decision: ev.Decision, at: datetime, *rules: str) -> ev.StepDecided:
+    return ev.StepDecided(
         account_id="ACC-000005",
         step_id=step,
         planned_event_id=f"{step}@{at.isoformat()}",
@@ -144,11 +135,11 @@ def decided(step: str, decision: Decision, at: datetime, *rules: str) -> StepDec
         attempt=1,
         destination="+12125550005",
         decision=decision,
-        not_before=at + timedelta(hours=15) if decision is Decision.DEFER else None,
+        not_before=at + timedelta(hours=15) if decision is ev.Decision.DEFER else None,
         findings=tuple(
-            RuleFinding(
+            ev.RuleFinding(
                 rule_id=r,
-                action="block" if decision is Decision.BLOCK else "defer",
+                action="block" if decision is ev.Decision.BLOCK else "defer",
                 explanation="test",
             )
             for r in rules
@@ -159,8 +150,8 @@ def decided(step: str, decision: Decision, at: datetime, *rules: str) -> StepDec
     )
 
 
-def delivered(step: str, status: DeliveryStatus, at: datetime) -> DeliveryUpdated:
-    return DeliveryUpdated(
+def delivered(step: str, status: ev.DeliveryStatus, at: datetime) -> ev.DeliveryUpdated:
+    return ev.DeliveryUpdated(
         account_id="ACC-000005",
         step_id=step,
         channel=Channel.SMS,
@@ -178,20 +169,20 @@ async def test_decisions_and_deliveries_give_each_step_its_final_status(
     s = timedelta(seconds=1)
     await publish(
         [
-            wrap(decided("stp-a", Decision.ALLOW, T0), "gate"),
-            wrap(decided("stp-b", Decision.DEFER, T0 + s, "hours.fdcpa"), "gate"),
-            wrap(decided("stp-c", Decision.BLOCK, T0 + 2 * s, "optout.channel"), "gate"),
+            wrap(decided("stp-a", ev.Decision.ALLOW, T0), "gate"),
+            wrap(decided("stp-b", ev.Decision.DEFER, T0 + s, "hours.fdcpa"), "gate"),
+            wrap(decided("stp-c", ev.Decision.BLOCK, T0 + 2 * s, "optout.channel"), "gate"),
             # A delivery may arrive before its decision is recorded: it creates the row.
-            wrap(delivered("stp-d", DeliveryStatus.ACCEPTED, T0 + 3 * s), "sms"),
+            wrap(delivered("stp-d", ev.DeliveryStatus.ACCEPTED, T0 + 3 * s), "sms"),
         ],
         topics,
     )
     await publish(
         [
-            wrap(delivered("stp-a", DeliveryStatus.ACCEPTED, T0 + 10 * s), "sms"),
-            wrap(delivered("stp-a", DeliveryStatus.DELIVERED, T0 + 30 * s), "sms"),
-            wrap(delivered("stp-a", DeliveryStatus.SENT, T0 + 20 * s), "sms"),  # late
-            wrap(decided("stp-d", Decision.ALLOW, T0 + 2 * s), "gate"),
+            wrap(delivered("stp-a", ev.DeliveryStatus.ACCEPTED, T0 + 10 * s), "sms"),
+            wrap(delivered("stp-a", ev.DeliveryStatus.DELIVERED, T0 + 30 * s), "sms"),
+            wrap(delivered("stp-a", ev.DeliveryStatus.SENT, T0 + 20 * s), "sms"),  # late
+            wrap(decided("stp-d", ev.Decision.ALLOW, T0 + 2 * s), "gate"),
         ],
         topics,
     )
@@ -231,7 +222,7 @@ async def test_a_delivery_event_delivered_twice_is_recorded_once(
     http: httpx.AsyncClient, ledger: Ledger, topics: str, database: str
 ) -> None:
     await http.post("/v1/accounts/import", json={"accounts": [row(5)]})
-    event = wrap(delivered("stp-x", DeliveryStatus.DELIVERED, T0), "sms")
+    event = wrap(delivered("stp-x", ev.DeliveryStatus.DELIVERED, T0), "sms")
     await publish([event], topics)
     await eventually(lambda: _consumed(ledger, handled=1))
     await publish([event], topics)  # a second delivery of the same record, in a later batch
@@ -250,10 +241,10 @@ async def test_consumer_signals_set_flags(
     http: httpx.AsyncClient, ledger: Ledger, topics: str
 ) -> None:
     await http.post("/v1/accounts/import", json={"accounts": [row(6)]})
-    stop = ConsumerSignaled(
+    stop = ev.ConsumerSignaled(
         account_id="ACC-000006",
         signal_id="SM-in-1",
-        kind=SignalKind.OPTED_OUT,
+        kind=ev.SignalKind.OPTED_OUT,
         channel=Channel.SMS,
         address="+12125550006",
         text="STOP",
@@ -273,20 +264,20 @@ async def test_a_poison_event_is_dead_lettered_and_the_rest_recorded(
     http: httpx.AsyncClient, ledger: Ledger, topics: str
 ) -> None:
     await http.post("/v1/accounts/import", json={"accounts": [row(4)]})
-    poison = ConsumerSignaled(
+    poison = ev.ConsumerSignaled(
         account_id="ACC-000004",
         signal_id="SM-in-nul",
-        kind=SignalKind.REPLIED,
+        kind=ev.SignalKind.REPLIED,
         text="hello\x00",
         source="sms",
         occurred_at=T0,
     )
-    fine = DeliveryUpdated(
+    fine = ev.DeliveryUpdated(
         account_id="ACC-000004",
         step_id="stp-fine",
         channel=Channel.EMAIL,
         provider="sendgrid",
-        status=DeliveryStatus.DELIVERED,
+        status=ev.DeliveryStatus.DELIVERED,
         occurred_at=T0,
     )
     await publish([wrap(poison, "sms"), wrap(fine, "email")], topics)
