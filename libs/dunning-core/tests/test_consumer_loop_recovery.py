@@ -10,17 +10,17 @@ from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
-from dunning_core.contracts import wrap
 from dunning_core.contracts.envelope import Envelope
-from dunning_core.contracts.topics import SIGNALS
 from dunning_core.runtime.dedupe import RedisDedupe
-from dunning_core.runtime.kafka import Backoff, ConsumerLoop, EventProducer
+from dunning_core.runtime.kafka import EventProducer
 from dunning_testkit.faults import PostgresProxy, TcpProxy
 from dunning_testkit.gate import NewYorkSms
 from dunning_testkit.stack import KAFKA, REDIS_URL
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from .loops import opt_outs, running, signals_loop
 
 pytestmark = pytest.mark.integration
 
@@ -109,51 +109,38 @@ async def test_a_database_outage_under_a_running_loop_loses_and_doubles_nothing(
     producer = EventProducer(KAFKA, "test", topic_prefix=topics)
     await producer.start()
     recorder = Recorder(engine)
-    loop = ConsumerLoop(
-        bootstrap=KAFKA,
-        group_id=f"{topics}recorder",
-        topics=[SIGNALS],
-        handler=recorder,
-        producer=producer,
-        dedupe=recorder,
-        topic_prefix=topics,
-        backoff=Backoff(initial=0.05, maximum=0.5),
-        outage_reminder_s=1.0,
-    )
-    first = [wrap(STREAM.opt_out(n), "sms") for n in range(1, 51)]
-    second = [wrap(STREAM.opt_out(n), "sms") for n in range(51, 101)]
-    await loop.start()
-    task = asyncio.create_task(loop.run())
+    loop = signals_loop(topics, "recorder", recorder, producer, recorder, outage_reminder_s=1.0)
+    first = opt_outs(STREAM, range(1, 51))
+    second = opt_outs(STREAM, range(51, 101))
     try:
-        await producer.publish(first)
+        async with running(loop) as task:
+            await producer.publish(first)
 
-        async def all_first() -> bool:
-            return len(await _recorded(direct)) == 50
+            async def all_first() -> bool:
+                return len(await _recorded(direct)) == 50
 
-        await _until(all_first, 30)
+            await _until(all_first, 30)
 
-        proxy.cut()
-        await producer.publish(second)
-        await producer.publish(first[:10])  # redelivered duplicates, for good measure
-        await asyncio.sleep(4)
-        assert not task.done(), task.exception() if task.done() else None
-        outage = loop.health()["outage"]
-        assert outage is not None
-        assert outage["component"] == f"consumer:{topics}recorder"
-        proxy.restore()
+            proxy.cut()
+            await producer.publish(second)
+            await producer.publish(first[:10])  # redelivered duplicates, for good measure
+            await asyncio.sleep(4)
+            assert not task.done(), task.exception() if task.done() else None
+            outage = loop.health()["outage"]
+            assert outage is not None
+            assert outage["component"] == f"consumer:{topics}recorder"
+            proxy.restore()
 
-        async def all_of_them() -> bool:
-            return len(await _recorded(direct)) == 100
+            async def all_of_them() -> bool:
+                return len(await _recorded(direct)) == 100
 
-        await _until(all_of_them, 60)
-        recorded = await _recorded(direct)
-        assert sorted(e for e, _ in recorded) == sorted(e.id for e in first + second)
-        assert {n for _, n in recorded} == {1}
-        assert not task.done()
-        await _until(lambda: _true(loop.health()["outage"] is None), 10)
+            await _until(all_of_them, 60)
+            recorded = await _recorded(direct)
+            assert sorted(e for e, _ in recorded) == sorted(e.id for e in first + second)
+            assert {n for _, n in recorded} == {1}
+            assert not task.done()
+            await _until(lambda: _true(loop.health()["outage"] is None), 10)
     finally:
-        loop.request_stop()
-        await asyncio.wait_for(task, 30)
         await producer.stop()
         await engine.dispose()
 
@@ -189,35 +176,23 @@ async def test_a_redis_outage_under_a_loop_with_redis_dedupe_loses_and_doubles_n
     producer = EventProducer(KAFKA, "test", topic_prefix=topics)
     await producer.start()
     handler = Remembered()
-    loop = ConsumerLoop(
-        bootstrap=KAFKA,
-        group_id=f"{topics}remember",
-        topics=[SIGNALS],
-        handler=handler,
-        producer=producer,
-        dedupe=RedisDedupe(redis, namespace=topics),
-        topic_prefix=topics,
-        backoff=Backoff(initial=0.05, maximum=0.5),
-    )
-    first = [wrap(STREAM.opt_out(n), "sms") for n in range(1, 31)]
-    second = [wrap(STREAM.opt_out(n), "sms") for n in range(31, 61)]
-    await loop.start()
-    task = asyncio.create_task(loop.run())
+    loop = signals_loop(topics, "remember", handler, producer, RedisDedupe(redis, namespace=topics))
+    first = opt_outs(STREAM, range(1, 31))
+    second = opt_outs(STREAM, range(31, 61))
     try:
-        await producer.publish(first)
-        await _until(lambda: _true(len(handler.recorded) == 30), 30)
-        proxy.cut()
-        await producer.publish([*second, *first[:10]])
-        await asyncio.sleep(6)  # redis-py spends ~4 s retrying before it reports an error
-        assert not task.done()
-        assert loop.health()["outage"] is not None
-        proxy.restore()
-        await _until(lambda: _true(len(set(handler.recorded)) == 60), 60)
-        await asyncio.sleep(1)
-        assert sorted(handler.recorded) == sorted(e.id for e in first + second)
+        async with running(loop) as task:
+            await producer.publish(first)
+            await _until(lambda: _true(len(handler.recorded) == 30), 30)
+            proxy.cut()
+            await producer.publish([*second, *first[:10]])
+            await asyncio.sleep(6)  # redis-py spends ~4 s retrying before it reports an error
+            assert not task.done()
+            assert loop.health()["outage"] is not None
+            proxy.restore()
+            await _until(lambda: _true(len(set(handler.recorded)) == 60), 60)
+            await asyncio.sleep(1)
+            assert sorted(handler.recorded) == sorted(e.id for e in first + second)
     finally:
-        loop.request_stop()
-        await asyncio.wait_for(task, 30)
         await producer.stop()
         await redis.aclose()
         await proxy.stop()

@@ -13,12 +13,13 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from dunning_core.contracts import wrap
 from dunning_core.contracts.envelope import Envelope
-from dunning_core.contracts.topics import DELIVERY, SIGNALS
-from dunning_core.runtime.kafka import Backoff, ConsumerLoop, EventProducer
+from dunning_core.contracts.topics import DELIVERY
+from dunning_core.runtime.kafka import EventProducer
 from dunning_testkit.gate import NewYorkSms
 from dunning_testkit.stack import KAFKA
+
+from .loops import opt_outs, running, signals_loop
 
 pytestmark = pytest.mark.integration
 
@@ -72,35 +73,24 @@ async def test_a_loop_rebuilds_a_producer_broken_by_out_of_order_sequence(topics
     producer = EventProducer(KAFKA, "test-forwarder", topic_prefix=topics)
     await source.start()
     await producer.start()
-    loop = ConsumerLoop(
-        bootstrap=KAFKA,
-        group_id=f"{topics}forwarder",
-        topics=[SIGNALS],
-        handler=Forwarder(producer, out),
-        producer=producer,
-        topic_prefix=topics,
-        backoff=Backoff(initial=0.05, maximum=0.5),
-    )
-    first = [wrap(STREAM.opt_out(n), "sms") for n in range(1, 21)]
-    second = [wrap(STREAM.opt_out(n), "sms") for n in range(21, 41)]
-    await loop.start()
-    task = asyncio.create_task(loop.run())
+    loop = signals_loop(topics, "forwarder", Forwarder(producer, out), producer)
+    first = opt_outs(STREAM, range(1, 21))
+    second = opt_outs(STREAM, range(21, 41))
     try:
-        await source.publish(first)
-        assert len(set(await forwarded(out, 20, 30))) == 20
-        break_sequences(producer, out)
-        await source.publish(second)
-        seen = await forwarded(out, 40, 30)
-        assert set(seen) == {e.id for e in first + second}
-        assert producer.rebuilds >= 1
-        assert not task.done()
-        for _ in range(50):
-            if loop.health()["ok"]:
-                break
-            await asyncio.sleep(0.2)
-        assert loop.health()["ok"], loop.health()
+        async with running(loop) as task:
+            await source.publish(first)
+            assert len(set(await forwarded(out, 20, 30))) == 20
+            break_sequences(producer, out)
+            await source.publish(second)
+            seen = await forwarded(out, 40, 30)
+            assert set(seen) == {e.id for e in first + second}
+            assert producer.rebuilds >= 1
+            assert not task.done()
+            for _ in range(50):
+                if loop.health()["ok"]:
+                    break
+                await asyncio.sleep(0.2)
+            assert loop.health()["ok"], loop.health()
     finally:
-        loop.request_stop()
-        await asyncio.wait_for(task, 30)
         await producer.stop()
         await source.stop()
