@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from dunning_core.contracts.common import Channel
@@ -35,13 +35,23 @@ def envelope(event: Event) -> Envelope:
     return wrap(event, "test", time=NOW)
 
 
-async def allowed_sms(scheduler: Scheduler, publisher: RecordingPublisher) -> StepPlanned:
-    """An account opened, its first SMS planned and allowed by the gate."""
+async def planned_sms(scheduler: Scheduler, publisher: RecordingPublisher) -> StepPlanned:
+    """An account opened and its first SMS planned."""
     await scheduler.apply([envelope(account_opened())])
     await scheduler.plan_due(500)
-    sms = publisher.steps[0]
+    return publisher.steps[0]
+
+
+async def allowed_sms(scheduler: Scheduler, publisher: RecordingPublisher) -> StepPlanned:
+    """An account opened, its first SMS planned and allowed by the gate."""
+    sms = await planned_sms(scheduler, publisher)
     await scheduler.apply([envelope(decided(sms, Decision.ALLOW))])
     return sms
+
+
+def deferred(sms: StepPlanned, until: datetime) -> Envelope:
+    """The gate's deferral of ``sms`` outside calling hours, until ``until``."""
+    return envelope(decided(sms, Decision.DEFER, not_before=until, rules=["hours.fdcpa"]))
 
 
 async def test_account_opened_then_plan_publishes_one_step_per_channel(
@@ -75,14 +85,10 @@ async def test_the_same_account_opened_twice_makes_one_case_and_one_plan(
 async def test_a_deferral_is_held_until_not_before_then_replanned_with_the_same_step_id(
     scheduler: Scheduler, publisher: RecordingPublisher, store: MemoryCaseStore, clock: FixedClock
 ) -> None:
-    await scheduler.apply([envelope(account_opened())])
-    await scheduler.plan_due(500)
-    sms = publisher.steps[0]
+    sms = await planned_sms(scheduler, publisher)
     later = NOW + timedelta(hours=15)
     published_before = len(publisher.published)
-    await scheduler.apply(
-        [envelope(decided(sms, Decision.DEFER, not_before=later, rules=["hours.fdcpa"]))]
-    )
+    await scheduler.apply([deferred(sms, later)])
     # The gate judges a step when it sees it: nothing goes out before not_before.
     assert len(publisher.published) == published_before
     assert store.steps[sms.step.step_id].status == StepStatus.DEFERRED
@@ -170,13 +176,9 @@ async def test_an_expiry_of_a_step_no_longer_wanted_withdraws_it(
 async def test_a_held_deferral_is_dropped_when_the_case_paused_meanwhile(
     scheduler: Scheduler, publisher: RecordingPublisher, store: MemoryCaseStore, clock: FixedClock
 ) -> None:
-    await scheduler.apply([envelope(account_opened())])
-    await scheduler.plan_due(500)
-    sms = publisher.steps[0]
+    sms = await planned_sms(scheduler, publisher)
     later = NOW + timedelta(hours=2)
-    await scheduler.apply(
-        [envelope(decided(sms, Decision.DEFER, not_before=later, rules=["hours.fdcpa"]))]
-    )
+    await scheduler.apply([deferred(sms, later)])
     await scheduler.apply([envelope(signal(SignalKind.DISPUTED))])
     published = len(publisher.published)
     clock.advance(timedelta(hours=3))
