@@ -16,7 +16,7 @@ from dunning_ledger.bootstrap import Ledger, build_ledger
 from dunning_ledger.config import LedgerSettings
 from dunning_ledger.money.overdue import DueDatePass
 from dunning_ledger.terms import load_terms
-from dunning_testkit.ledger import UNREACHABLE, ledger_client, required_row
+from dunning_testkit.ledger import UNREACHABLE, importing_client, required_row
 from dunning_testkit.ledger_memory import MemoryLedger
 
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
@@ -36,9 +36,7 @@ async def ledger(memory: MemoryLedger, clock: FixedClock) -> Ledger:
 
 @pytest.fixture
 async def http(ledger: Ledger) -> AsyncIterator[httpx.AsyncClient]:
-    async with ledger_client(ledger.app) as client:
-        imported = await client.post("/v1/accounts/import", json={"accounts": [required_row(1)]})
-        assert imported.status_code == 200, imported.text
+    async with importing_client(ledger.app, [required_row(1)]) as client:
         yield client
 
 

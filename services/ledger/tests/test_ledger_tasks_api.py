@@ -20,7 +20,7 @@ from dunning_ledger.bootstrap import Ledger
 from dunning_testkit.gate import eventually
 from dunning_testkit.ledger import (
     import_row,
-    ledger_client,
+    importing_client,
     publish,
     scalar,
     settings_for,
@@ -47,9 +47,7 @@ async def ledger(topics: str, database: str, clock: FixedClock) -> AsyncIterator
 
 @pytest.fixture
 async def http(ledger: Ledger) -> AsyncIterator[httpx.AsyncClient]:
-    async with ledger_client(ledger.app) as client:
-        response = await client.post("/v1/accounts/import", json={"accounts": [import_row(1)]})
-        assert response.status_code == 200, response.text
+    async with importing_client(ledger.app, [import_row(1)]) as client:
         yield client
 
 

@@ -304,13 +304,22 @@ async def ledger_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @asynccontextmanager
+async def importing_client(
+    app: FastAPI, rows: list[dict[str, str]]
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A ``ledger_client`` of ``app``, the accounts ``rows`` imported first."""
+    async with ledger_client(app) as client:
+        response = await client.post("/v1/accounts/import", json={"accounts": rows})
+        assert response.status_code == 200, response.text
+        yield client
+
+
+@asynccontextmanager
 async def memory_ledger_client(
     memory: MemoryLedger, clock: Clock, accounts: int = 2
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A ``ledger_client`` of the routes over ``memory`` at ``clock``'s time, the accounts
     ``required_row(1)`` to ``required_row(accounts)`` imported first."""
-    async with ledger_client(memory_ledger_app(memory, clock)) as client:
-        rows = [required_row(n) for n in range(1, accounts + 1)]
-        response = await client.post("/v1/accounts/import", json={"accounts": rows})
-        assert response.status_code == 200, response.text
+    rows = [required_row(n) for n in range(1, accounts + 1)]
+    async with importing_client(memory_ledger_app(memory, clock), rows) as client:
         yield client
