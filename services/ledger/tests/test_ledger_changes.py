@@ -96,8 +96,7 @@ async def test_bad_changes_name_their_field() -> None:
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    memory = MemoryLedger()
+async def http(memory: MemoryLedger) -> AsyncIterator[httpx.AsyncClient]:
     await opened(memory)
     async with ledger_client(memory_ledger_app(memory)) as client:
         yield client

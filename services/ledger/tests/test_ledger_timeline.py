@@ -100,8 +100,7 @@ async def test_an_unknown_account_has_no_timeline() -> None:
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    memory = MemoryLedger()
+async def http(memory: MemoryLedger) -> AsyncIterator[httpx.AsyncClient]:
     await story(memory)
     async with ledger_client(memory_ledger_app(memory)) as client:
         yield client
