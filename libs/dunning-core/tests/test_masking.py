@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-import io
-import logging
+from dunning_core.runtime.logging import mask_pii
 
-from dunning_core.runtime.logging import JsonFormatter, mask_pii
+from .json_logs import json_logged
 
 
 def test_phone_numbers_keep_only_two_digits() -> None:
@@ -21,18 +20,11 @@ def test_amounts_dates_and_ids_are_untouched() -> None:
 
 
 def test_json_logs_mask_extra_fields_and_exceptions() -> None:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter("test"))
-    logger = logging.getLogger("mask-test")
-    logger.addHandler(handler)
-    try:
+    with json_logged("mask-test", "test") as (logger, stream):
         try:
             raise ValueError("bad number +14155550100")
         except ValueError:
             logger.exception("failed for %s", "jane@example.com", extra={"to": "+442071838750"})
-    finally:
-        logger.removeHandler(handler)
     out = stream.getvalue()
     for leaked in ("4155550100", "jane@example.com", "2071838750"):
         assert leaked not in out

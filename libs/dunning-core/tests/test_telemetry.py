@@ -3,8 +3,6 @@ out, trace ids in log lines, and ``/metrics`` behind its token."""
 
 from __future__ import annotations
 
-import io
-import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,7 +16,6 @@ from dunning_core.contracts.envelope import wrap
 from dunning_core.contracts.events import DeliveryStatus, DeliveryUpdated
 from dunning_core.runtime import tracing
 from dunning_core.runtime.kafka import ConsumerLoop, EventProducer
-from dunning_core.runtime.logging import JsonFormatter
 from dunning_core.runtime.settings import CommonSettings
 from dunning_core.runtime.telemetry import (
     JsonLinesSpanExporter,
@@ -39,6 +36,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
 from .factories import step_planned
+from .json_logs import json_logged
 
 PARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 TRACE = "0af7651916cd43dd8448eb211c80319c"
@@ -150,18 +148,11 @@ async def test_the_consumer_loop_handles_each_record_in_a_child_span_of_its_cont
 
 def test_a_log_line_written_in_a_span_carries_its_ids() -> None:
     telemetry()
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter("unit"))
-    logger = logging.getLogger("unit.telemetry")
-    logger.addHandler(handler)
-    try:
+    with json_logged("unit.telemetry", "unit") as (logger, stream):
         logger.warning("outside")
         with tracing.span("unit.log", PARENT):
             ids = tracing.current_ids()
             logger.warning("inside")
-    finally:
-        logger.removeHandler(handler)
     outside, inside = (orjson.loads(line) for line in stream.getvalue().splitlines())
     assert "trace_id" not in outside
     assert ids is not None
