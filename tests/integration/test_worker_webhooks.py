@@ -23,10 +23,8 @@ from dunning_email.adapters.sendgrid_webhooks import SendGridSignatureVerifier
 from dunning_email.api import router as email_router
 from dunning_email.handlers import SendGridWebhooks
 from dunning_sandbox.signing import EventWebhookSigner, twilio_signature
-from dunning_sms.adapters.twilio_webhooks import TwilioSignatureVerifier
 from dunning_sms.api import router as sms_router
-from dunning_sms.handlers import TwilioWebhooks
-from dunning_testkit.channels import MemoryAnswerLog, webhook_app
+from dunning_testkit.channels import twilio_webhooks, webhook_app
 from dunning_testkit.stack import KAFKA, REDIS_URL
 from fastapi import FastAPI
 from redis.asyncio import Redis
@@ -60,15 +58,7 @@ async def events_on(topic: str, settle_s: float = 2.0) -> list[Event]:
 
 
 def sms_app(producer: EventProducer, records: RedisSendRecords) -> FastAPI:
-    hooks = TwilioWebhooks(
-        verifier=TwilioSignatureVerifier(TOKEN),
-        producer=producer,
-        records=records,
-        clock=FixedClock(NOW),
-        public_base_url=BASE,
-        answers=MemoryAnswerLog(),
-    )
-    return webhook_app(sms_router(hooks))
+    return webhook_app(sms_router(twilio_webhooks(producer, records, TOKEN, BASE)))
 
 
 async def test_signed_status_callback_becomes_a_delivery_event_and_tampered_one_is_refused(

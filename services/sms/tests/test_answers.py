@@ -3,19 +3,17 @@ language, and what was answered rides on the signal (the ledger's communication 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import httpx
 from dunning_core.contracts.events import ConsumerSignaled
-from dunning_core.runtime.clock import FixedClock
 from dunning_sandbox.signing import twilio_signature
-from dunning_sms.adapters.twilio_webhooks import TwilioSignatureVerifier
 from dunning_sms.api import router
-from dunning_sms.handlers import TwilioWebhooks
 from dunning_testkit.channels import (
-    NOW,
-    MemoryAnswerLog,
     MemoryLocales,
     MemoryPublisher,
     MemorySendRecords,
+    twilio_webhooks,
     webhook_app,
 )
 from fastapi import FastAPI
@@ -30,13 +28,8 @@ class Rig:
     def __init__(self) -> None:
         self.locales = MemoryLocales()
         self.records, self.publisher = MemorySendRecords(), MemoryPublisher()
-        hooks = TwilioWebhooks(
-            verifier=TwilioSignatureVerifier(TOKEN),
-            producer=self.publisher,
-            records=self.records,
-            clock=FixedClock(NOW),
-            public_base_url=BASE,
-            answers=MemoryAnswerLog(),
+        hooks = replace(
+            twilio_webhooks(self.publisher, self.records, TOKEN, BASE),
             locales=self.locales,
             creditor="Acme Recovery",
             contact="1-800-555-0199",

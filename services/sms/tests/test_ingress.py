@@ -10,18 +10,14 @@ import time
 
 import httpx
 from aiokafka.errors import KafkaConnectionError
-from dunning_core.runtime.clock import FixedClock
 from dunning_sandbox.signing import twilio_signature
-from dunning_sms.adapters.twilio_webhooks import TwilioSignatureVerifier
 from dunning_sms.api import router
 from dunning_sms.bootstrap import build, build_ingress
 from dunning_sms.config import SmsSettings
-from dunning_sms.handlers import TwilioWebhooks
 from dunning_testkit.channels import (
-    NOW,
-    MemoryAnswerLog,
     MemoryPublisher,
     MemorySendRecords,
+    twilio_webhooks,
     webhook_app,
 )
 from fastapi import FastAPI
@@ -32,14 +28,7 @@ STOP = {"MessageSid": "SM" + "c" * 32, "From": "+14155550123", "To": "+150055500
 
 
 def ingress(publisher: MemoryPublisher, records: MemorySendRecords) -> FastAPI:
-    hooks = TwilioWebhooks(
-        verifier=TwilioSignatureVerifier(TOKEN),
-        producer=publisher,
-        records=records,
-        clock=FixedClock(NOW),
-        public_base_url=BASE,
-        answers=MemoryAnswerLog(),
-    )
+    hooks = twilio_webhooks(publisher, records, TOKEN, BASE)
     return webhook_app(router(hooks), ack_timeout_s=0.3)
 
 
