@@ -23,7 +23,8 @@ from dunning_sms.bootstrap import build_ingress
 from dunning_sms.config import SmsSettings
 from dunning_testkit.ledger import import_row, ledger_client, settings_for, started_ledger
 from dunning_testkit.servers import BackgroundServer, sandbox_server
-from dunning_testkit.stack import KAFKA, REDIS_URL
+from dunning_testkit.sms import sms_settings
+from dunning_testkit.stack import REDIS_URL
 from redis.asyncio import Redis
 
 pytestmark = pytest.mark.integration
@@ -47,10 +48,7 @@ async def test_a_call_me_text_through_the_sandbox_opens_one_agent_task(
     await redis.aclose()
     settings: dict[str, SmsSettings] = {}
     ingress = BackgroundServer(lambda: build_ingress(settings["s"]), factory=True)
-    settings["s"] = SmsSettings(
-        kafka_bootstrap=KAFKA, redis_url=REDIS_URL, topic_prefix=topics,
-        group_id=f"{topics}sms", twilio_base_url=sandbox, public_base_url=ingress.base_url,
-    )  # fmt: skip
+    settings["s"] = sms_settings(topics, sandbox, ingress.base_url)
     ledger_settings = settings_for(topics, await fresh_database("replytasks"))
     async with started_ledger(ledger_settings) as ledger, ledger_client(ledger.app) as http:
         imported = await http.post("/v1/accounts/import", json={"accounts": [import_row(1)]})

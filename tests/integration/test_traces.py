@@ -26,7 +26,7 @@ from dunning_sms.config import SmsSettings
 from dunning_testkit.gate import NOW, NewYorkSms, gate_pipeline, gate_redis, started, stopped
 from dunning_testkit.ledger import settings_for
 from dunning_testkit.servers import BackgroundServer, sandbox_server
-from dunning_testkit.stack import KAFKA, REDIS_URL
+from dunning_testkit.sms import sms_settings
 from dunning_testkit.telemetry import telemetry
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
@@ -51,14 +51,12 @@ def sandbox() -> Iterator[str]:
         yield url
 
 
-def sms_settings(topics: str, sandbox: str, ingress: str) -> SmsSettings:
-    return SmsSettings(
-        kafka_bootstrap=KAFKA,
-        redis_url=REDIS_URL,
-        topic_prefix=topics,
-        group_id=f"{topics}sms",
-        twilio_base_url=sandbox,
-        public_base_url=ingress,
+def timed_sms_settings(topics: str, sandbox: str, ingress: str) -> SmsSettings:
+    """The worker's settings with its clock started at ``NOW`` and its metrics behind ``TOKEN``."""
+    return sms_settings(
+        topics,
+        sandbox,
+        ingress,
         clock_start=NOW,  # the gate decides at NOW: the worker's clock starts there
         clock_epoch=time.time(),
         metrics_token=SecretStr(TOKEN),
@@ -107,8 +105,8 @@ async def test_one_step_is_one_trace_from_the_plan_to_the_ledger_and_metrics_mov
     gate_task = None
     ingress_settings: dict[str, SmsSettings] = {}
     ingress = BackgroundServer(lambda: build_ingress(ingress_settings["s"]), factory=True)
-    ingress_settings["s"] = sms_settings(topics, sandbox, ingress.base_url)
-    worker = build(sms_settings(topics, sandbox, ingress.base_url))
+    ingress_settings["s"] = timed_sms_settings(topics, sandbox, ingress.base_url)
+    worker = build(timed_sms_settings(topics, sandbox, ingress.base_url))
     async with contextlib.AsyncExitStack() as stack:
         await ledger.runtime.start()
         stack.push_async_callback(ledger.runtime.stop)

@@ -24,7 +24,8 @@ from dunning_email.api import router as email_router
 from dunning_email.handlers import SendGridWebhooks
 from dunning_sandbox.signing import EventWebhookSigner, twilio_signature
 from dunning_sms.api import router as sms_router
-from dunning_testkit.channels import twilio_webhooks, webhook_app
+from dunning_testkit.channels import webhook_app
+from dunning_testkit.sms import twilio_webhooks
 from dunning_testkit.stack import KAFKA, REDIS_URL
 from fastapi import FastAPI
 from redis.asyncio import Redis

@@ -13,9 +13,9 @@ from dunning_testkit.channels import (
     MemoryLocales,
     MemoryPublisher,
     MemorySendRecords,
-    twilio_webhooks,
     webhook_app,
 )
+from dunning_testkit.sms import twilio_webhooks
 from fastapi import FastAPI
 
 TOKEN = "answers-test-token"

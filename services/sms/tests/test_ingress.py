@@ -17,9 +17,9 @@ from dunning_sms.config import SmsSettings
 from dunning_testkit.channels import (
     MemoryPublisher,
     MemorySendRecords,
-    twilio_webhooks,
     webhook_app,
 )
+from dunning_testkit.sms import twilio_webhooks
 from fastapi import FastAPI
 
 TOKEN = "ingress-test-token"

@@ -16,10 +16,10 @@ from dunning_core.contracts import DeliveryStatus, DeliveryUpdated, decode
 from dunning_core.contracts.topics import APPROVED_SMS, DELIVERY, dlq
 from dunning_core.runtime.kafka import EventProducer
 from dunning_sms.bootstrap import build
-from dunning_sms.config import SmsSettings
 from dunning_testkit.channels import approval
 from dunning_testkit.servers import recording_server, sandbox_server
-from dunning_testkit.stack import KAFKA, REDIS_URL
+from dunning_testkit.sms import sms_settings
+from dunning_testkit.stack import KAFKA
 
 pytestmark = pytest.mark.integration
 
@@ -62,13 +62,10 @@ async def test_numbers_that_always_fail_end_failed_and_hold_back_no_other(
     async with httpx.AsyncClient(base_url=sandbox) as http:
         await http.post("/_sandbox/faults", json={"destinations": BAD_429, "status": 429})
         await http.post("/_sandbox/faults", json={"destinations": BAD_500, "status": 500})
-    settings = SmsSettings(
-        kafka_bootstrap=KAFKA,
-        redis_url=REDIS_URL,
-        topic_prefix=topics,
-        group_id=f"{topics}sms",
-        twilio_base_url=sandbox,
-        public_base_url=callbacks,
+    settings = sms_settings(
+        topics,
+        sandbox,
+        callbacks,
         send_concurrency=8,
         retry_max_attempts=3,
         retry_initial_s=0.05,

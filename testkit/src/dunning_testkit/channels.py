@@ -11,14 +11,12 @@ from typing import Any, Literal
 
 from dunning_channels import domain
 from dunning_channels.bootstrap import answer_503_unless_durable
-from dunning_channels.ports import Pacing, Parked, Publisher, Sender, SendRecords
+from dunning_channels.ports import Pacing, Parked, Sender
 from dunning_channels.service import SendApprovals
 from dunning_core.contracts import Channel, MessageContent, OutreachStep, Stage, step_id
 from dunning_core.contracts.envelope import Envelope, wrap
 from dunning_core.contracts.events import StepApproved
 from dunning_core.runtime.clock import FixedClock
-from dunning_sms.adapters.twilio_webhooks import TwilioSignatureVerifier
-from dunning_sms.handlers import TwilioWebhooks
 from fastapi import APIRouter, FastAPI
 
 NOW = datetime(2026, 3, 3, 16, 0, tzinfo=UTC)
@@ -360,21 +358,6 @@ def rig(
         rand=lambda: 0.5,
     )
     return Rig(service, records, publisher, retries, dead, wall)
-
-
-def twilio_webhooks(
-    producer: Publisher, records: SendRecords, token: str, base_url: str
-) -> TwilioWebhooks:
-    """The SMS worker's webhook handlers as the tests build them: Twilio's signatures
-    checked with ``token`` for ``base_url``, the clock at ``NOW``, answers kept in memory."""
-    return TwilioWebhooks(
-        verifier=TwilioSignatureVerifier(token),
-        producer=producer,
-        records=records,
-        clock=FixedClock(NOW),
-        public_base_url=base_url,
-        answers=MemoryAnswerLog(),
-    )
 
 
 def webhook_app(routes: APIRouter, *, ack_timeout_s: float | None = None) -> FastAPI:
