@@ -48,6 +48,15 @@ def records_of(prefix: str, redis: Redis) -> RedisSendRecords:
     return RedisSendRecords(redis, Channel.SMS, prefix=prefix)
 
 
+@pytest.fixture
+async def queue(prefix: str, parts: tuple[Redis, EventProducer]) -> JournaledRetryQueue:
+    """The worker's journalled retry queue, started."""
+    redis, producer = parts
+    started = journaled(prefix, redis, producer)
+    await started.start()
+    return started
+
+
 async def forget(prefix: str, redis: Redis) -> None:
     """Redis loses every key of this worker (as FLUSHALL would)."""
     keys = [k async for k in redis.scan_iter(f"{prefix}*")]
@@ -55,11 +64,9 @@ async def forget(prefix: str, redis: Redis) -> None:
 
 
 async def test_a_flushed_redis_gets_every_parked_retry_back_and_none_done(
-    prefix: str, parts: tuple[Redis, EventProducer]
+    prefix: str, parts: tuple[Redis, EventProducer], queue: JournaledRetryQueue
 ) -> None:
     redis, producer = parts
-    queue = journaled(prefix, redis, producer)
-    await queue.start()
     waiting = Parked(approval("acc-1"), 2, 100.0, "server_error: 500")
     finished = Parked(approval("acc-2"), 1, 100.0, "rate_limited: 429")
     await queue.park(waiting, due_at=150.0)
@@ -81,11 +88,9 @@ async def test_a_flushed_redis_gets_every_parked_retry_back_and_none_done(
 
 
 async def test_a_flushed_redis_gets_back_the_reservation_and_owner_of_every_step_tried(
-    prefix: str, parts: tuple[Redis, EventProducer]
+    prefix: str, parts: tuple[Redis, EventProducer], queue: JournaledRetryQueue
 ) -> None:
     redis, producer = parts
-    queue = journaled(prefix, redis, producer)
-    await queue.start()
     tried = Parked(approval("acc-3", destination="+14155550123"), 0, 100.0)
     sent = tried.step_id
     await queue.intend(tried, 160.0)  # as before the provider call
@@ -100,11 +105,9 @@ async def test_a_flushed_redis_gets_back_the_reservation_and_owner_of_every_step
 
 
 async def test_a_flushed_redis_gets_back_the_suppressions_and_not_the_lifted_ones(
-    prefix: str, parts: tuple[Redis, EventProducer]
+    prefix: str, parts: tuple[Redis, EventProducer], queue: JournaledRetryQueue
 ) -> None:
     redis, producer = parts
-    queue = journaled(prefix, redis, producer)
-    await queue.start()
     records = JournaledSendRecords(records_of(prefix, redis), queue.journal)
     await records.suppress("+14155550100")  # STOP
     await records.suppress("+14155550111")  # STOP, then START
