@@ -17,6 +17,15 @@ def breaker() -> CircuitBreaker:
     return CircuitBreaker(window=10, min_calls=4, failure_ratio=0.5, open_s=30.0)
 
 
+def opened() -> tuple[FakeWall, CircuitBreaker]:
+    """A breaker that four failed calls opened, and its wall clock."""
+    wall, circuit = FakeWall(), breaker()
+    for _ in range(4):
+        circuit.allow(wall())
+        circuit.record(False, wall())
+    return wall, circuit
+
+
 def test_it_opens_when_half_the_recent_calls_failed_once_there_are_enough() -> None:
     wall, circuit = FakeWall(), breaker()
     for ok in (False, False, False):
@@ -39,10 +48,7 @@ def test_a_few_failures_among_many_successes_keep_it_closed() -> None:
 
 
 def test_after_open_s_one_probe_goes_through_and_its_success_closes_it() -> None:
-    wall, circuit = FakeWall(), breaker()
-    for _ in range(4):
-        circuit.allow(wall())
-        circuit.record(False, wall())
+    wall, circuit = opened()
     wall.advance(29.9)
     assert not circuit.allow(wall())
     wall.advance(0.1)
@@ -55,10 +61,7 @@ def test_after_open_s_one_probe_goes_through_and_its_success_closes_it() -> None
 
 
 def test_a_failed_probe_opens_it_for_another_period() -> None:
-    wall, circuit = FakeWall(), breaker()
-    for _ in range(4):
-        circuit.allow(wall())
-        circuit.record(False, wall())
+    wall, circuit = opened()
     wall.advance(30)
     assert circuit.allow(wall())
     circuit.record(False, wall())
@@ -71,10 +74,7 @@ def test_a_failed_probe_opens_it_for_another_period() -> None:
 
 
 def test_calls_that_left_before_it_opened_do_not_count_after() -> None:
-    wall, circuit = FakeWall(), breaker()
-    for _ in range(4):
-        circuit.allow(wall())
-        circuit.record(False, wall())
+    wall, circuit = opened()
     circuit.record(True, wall())  # a late answer of a call made while closed
     assert circuit.state is BreakerState.OPEN
 
