@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
-from dunning_testkit.stack import REPO, pipeline_env
+from aiokafka import AIOKafkaConsumer
+from dunning_testkit.stack import KAFKA, REPO, pipeline_env
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,16 @@ class Pipeline:
 
 CLOCK_START = "2026-03-03T15:30:00+00:00"  # Tuesday: 10:30 New York, 07:30 Los Angeles
 CLOCK_SPEED = 240.0
+
+
+def payments_consumer(prefix: str, group: str) -> AIOKafkaConsumer:
+    """A reader of the run's payments.v1 from its start, in the group ``<prefix><group>``."""
+    return AIOKafkaConsumer(
+        f"{prefix}payments.v1",
+        bootstrap_servers=KAFKA,
+        auto_offset_reset="earliest",
+        group_id=f"{prefix}{group}",
+    )
 
 
 def _services(command: str, env: dict[str, str]) -> None:

@@ -20,12 +20,11 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer
 from dunning_cli.portfolio import sample_rows, to_csv
 from dunning_testkit.paths import auth_headers
 from dunning_testkit.stack import REPO
 
-from .conftest import CLOCK_START, services_running
+from .conftest import CLOCK_START, payments_consumer, services_running
 
 pytestmark = pytest.mark.e2e
 
@@ -48,12 +47,7 @@ class Money:
         self.events: list[tuple[str, dict[str, Any]]] = []
 
     async def read(self) -> None:
-        consumer = AIOKafkaConsumer(
-            f"{self.prefix}payments.v1",
-            bootstrap_servers="127.0.0.1:19092",
-            auto_offset_reset="earliest",
-            group_id=f"{self.prefix}money-e2e",
-        )
+        consumer = payments_consumer(self.prefix, "money-e2e")
         await consumer.start()
         try:
             async for record in consumer:

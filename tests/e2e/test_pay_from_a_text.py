@@ -19,13 +19,12 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer
 from dunning_cli.portfolio import sample_rows, to_csv
 from dunning_testkit.paths import ADMIN_KEY, auth_headers
 from dunning_testkit.portal import ARTIFACTS, CARD_OK, CHROMIUM, needs_chromium
 from playwright.async_api import async_playwright
 
-from .conftest import services_running
+from .conftest import payments_consumer, services_running
 
 pytestmark = [pytest.mark.e2e, needs_chromium]
 
@@ -83,12 +82,7 @@ async def delivered_link(sandbox: httpx.AsyncClient) -> str:
 
 async def payments_received(prefix: str) -> list[dict[str, Any]]:
     """payment.received.v1 of the account on the run's payments.v1, once one is there."""
-    consumer = AIOKafkaConsumer(
-        f"{prefix}payments.v1",
-        bootstrap_servers="127.0.0.1:19092",
-        auto_offset_reset="earliest",
-        group_id=f"{prefix}pay-text-e2e",
-    )
+    consumer = payments_consumer(prefix, "pay-text-e2e")
     await consumer.start()
     found: list[dict[str, Any]] = []
     try:
