@@ -65,6 +65,12 @@ def sign_in(page: Page, key: str) -> None:
     page.wait_for_url(f"{OPS}/")
 
 
+def open_as(page: Page, key: str, path: str) -> None:
+    """Sign in afresh with ``key``, then open the dashboard's ``path``."""
+    sign_in(page, key)
+    page.goto(f"{OPS}{path}")
+
+
 def chart_variance(page: Page, png: bytes) -> float:
     source = "data:image/png;base64," + base64.b64encode(png).decode()
     return float(page.evaluate(_VARIANCE, source))
@@ -84,6 +90,20 @@ def shoot_charts(page: Page, name: str, width: int) -> dict[str, float]:
         png = figure.screenshot(path=str(path))
         found[chart] = chart_variance(page, png)
     return found
+
+
+def no_blank_chart(page: Page, name: str, width: int) -> dict[str, float]:
+    """:func:`shoot_charts`, none of them blank (a variance under 50 is an empty canvas)."""
+    variances = shoot_charts(page, name, width)
+    blank = {chart: v for chart, v in variances.items() if v < 50}
+    assert not blank, blank
+    return variances
+
+
+def served_charts(page: Page, name: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """What the page ``name`` was drawn from (its ``/api/<name>``), and its charts by id."""
+    body: dict[str, Any] = page.request.get(f"{OPS}/api/{name}").json()
+    return body, {c["id"]: c for c in body["charts"]}
 
 
 def payment_events(

@@ -27,9 +27,12 @@ from .ops_browser import (
     OPS,
     chart_variance,
     new_prefix,
+    no_blank_chart,
+    open_as,
     payment_events,
     produce_unreadable,
     run_pipeline,
+    served_charts,
     shoot_charts,
     sign_in,
 )
@@ -108,17 +111,14 @@ def test_the_portfolio_draws_every_chart_from_the_run(
     page = pages[viewport]
     sign_in(page, run.keys["operator"])
     assert page.get_by_test_id("who").inner_text() == "ops-e2e-operator · operator"
-    variances = shoot_charts(page, "portfolio", WIDTHS[viewport])
+    variances = no_blank_chart(page, "portfolio", WIDTHS[viewport])
     assert set(variances) == {
         "stages", "statuses", "collected", "payments", "messages", "deliverability",
         "rates", "rules",
     }  # fmt: skip
-    blank = {chart: v for chart, v in variances.items() if v < 50}
-    assert not blank, blank
     # the figures of the run, not an empty page
     assert page.get_by_test_id("tile-accounts").inner_text().split()[-1] != "0"
-    body = page.request.get(f"{OPS}/api/portfolio").json()
-    charts = {c["id"]: c for c in body["charts"]}
+    _, charts = served_charts(page, "portfolio")
     assert not charts["messages"]["empty"]
     assert not charts["stages"]["empty"]
     # nothing overflows the phone's width
@@ -194,8 +194,7 @@ def test_an_operator_pauses_and_resumes_outreach_a_reader_cannot(
     account_id = run.accounts[3]
     page = pages["desktop"]
     page.context.clear_cookies()
-    sign_in(page, run.keys["read_only"])
-    page.goto(f"{OPS}/accounts/{account_id}")
+    open_as(page, run.keys["read_only"], f"/accounts/{account_id}")
     assert page.locator("#form-pause").count() == 0
     csrf = page.locator("#whatif input[name=csrf]").get_attribute("value")
     refused = page.request.post(
@@ -207,8 +206,7 @@ def test_an_operator_pauses_and_resumes_outreach_a_reader_cannot(
     assert "may not pause outreach" in refused.text()
 
     page.context.clear_cookies()
-    sign_in(page, run.keys["operator"])
-    page.goto(f"{OPS}/accounts/{account_id}")
+    open_as(page, run.keys["operator"], f"/accounts/{account_id}")
     assert page.get_by_test_id("outreach").inner_text() == "active"
     page.click("#actions summary:text('Pause outreach')")
     page.fill("#pause-reason", "consumer in hospital")
@@ -251,15 +249,11 @@ def test_the_pipeline_draws_throughput_lag_and_health(
     run: Run, pages: dict[str, Page], viewport: str
 ) -> None:
     page = pages[viewport]
-    sign_in(page, run.keys["operator"])
-    page.goto(f"{OPS}/pipeline")
+    open_as(page, run.keys["operator"], "/pipeline")
     assert page.get_by_test_id("no-metrics").count() == 0
-    variances = shoot_charts(page, "pipeline", WIDTHS[viewport])
+    variances = no_blank_chart(page, "pipeline", WIDTHS[viewport])
     assert set(variances) == {"steps", "handled", "lag", "dlq", "deliveries", "providers"}
-    blank = {chart: v for chart, v in variances.items() if v < 50}
-    assert not blank, blank
-    body = page.request.get(f"{OPS}/api/pipeline").json()
-    charts = {c["id"]: c for c in body["charts"]}
+    body, charts = served_charts(page, "pipeline")
     for drawn in ("steps", "handled", "deliveries", "providers"):
         assert not charts[drawn]["empty"], charts[drawn]
     assert {h["service"] for h in body["health"] if h["ok"]} == {
@@ -295,8 +289,7 @@ def test_a_dead_letter_is_shown_and_only_an_admin_replays_it(
     )  # fmt: skip
     assert refused.status == 403
 
-    sign_in(page, ADMIN_KEY)
-    page.goto(f"{OPS}/pipeline/dlq/{topic}")
+    open_as(page, ADMIN_KEY, f"/pipeline/dlq/{topic}")
     parked = _dead(page, topic)
     page.click(f"[data-testid=replay-{offset}]")
     assert "published again on consumer.signals.v1" in page.get_by_test_id("replayed").inner_text()
@@ -310,8 +303,7 @@ def test_the_policies_page_draws_the_active_ladder(
     run: Run, pages: dict[str, Page], viewport: str
 ) -> None:
     page = pages[viewport]
-    sign_in(page, run.keys["read_only"])
-    page.goto(f"{OPS}/policies")
+    open_as(page, run.keys["read_only"], "/policies")
     variances = shoot_charts(page, "policies", WIDTHS[viewport])
     assert variances["cases"] >= 50, variances
     ladder = page.get_by_test_id("ladder")
