@@ -14,6 +14,7 @@ import httpx
 import orjson
 import pytest
 from dunning_testkit.servers import (
+    TWILIO_REFUSALS,
     RecordedRequest,
     WebhookRecorder,
     recording_server,
@@ -167,17 +168,7 @@ def test_destination_hooks_report_delivery_failures(
     assert "ErrorCode" not in seen[0].form() or len(seen) == 1
 
 
-@pytest.mark.parametrize(
-    ("to", "status", "code"),
-    [
-        ("+15005550001", 400, 21211),
-        ("+14155550004", 400, 21610),
-        ("+14155550009", 400, 21614),
-        ("+14155550429", 429, 20429),
-        ("+14155550500", 500, 20500),
-        ("not-a-number", 400, 21211),
-    ],
-)
+@pytest.mark.parametrize(("to", "status", "code"), [*TWILIO_REFUSALS, ("not-a-number", 400, 21211)])
 def test_twilio_errors_reach_the_sdk_in_twilio_shape(
     twilio: Client, to: str, status: int, code: int
 ) -> None:

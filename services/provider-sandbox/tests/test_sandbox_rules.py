@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from dunning_sandbox import sendgrid_rules, twilio_rules
 from dunning_sandbox.webhook_dispatcher import is_allowed_callback_url
+from dunning_testkit.servers import TWILIO_REFUSALS
 
 
 def _form(**overrides: str) -> dict[str, str]:
@@ -43,16 +44,7 @@ def test_messaging_service_without_from_is_accepted() -> None:
     assert parsed.from_ is None
 
 
-@pytest.mark.parametrize(
-    ("to", "code", "status"),
-    [
-        ("+15005550001", 21211, 400),
-        ("+14155550004", 21610, 400),
-        ("+14155550009", 21614, 400),
-        ("+14155550429", 20429, 429),
-        ("+14155550500", 20500, 500),
-    ],
-)
+@pytest.mark.parametrize(("to", "status", "code"), TWILIO_REFUSALS)
 def test_destination_hooks_refuse_synchronously(to: str, code: int, status: int) -> None:
     outcome = twilio_rules.outcome_for(to)
     assert isinstance(outcome, twilio_rules.TwilioApiError)

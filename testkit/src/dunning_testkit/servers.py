@@ -167,6 +167,16 @@ def recording_server(
         yield recorder
 
 
+# The destinations the sandbox's Twilio refuses at once: (to, HTTP status, Twilio error code).
+TWILIO_REFUSALS = [
+    ("+15005550001", 400, 21211),
+    ("+14155550004", 400, 21610),
+    ("+14155550009", 400, 21614),
+    ("+14155550429", 429, 20429),
+    ("+14155550500", 500, 20500),
+]
+
+
 @contextmanager
 def sandbox_server(**settings: Any) -> Iterator[str]:
     """The provider sandbox with these settings (a fresh signing key unless given); its URL."""
