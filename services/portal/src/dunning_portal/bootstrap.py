@@ -16,35 +16,8 @@ from dunning_portal.adapters.stripe_webhooks import StripeWebhooks
 from dunning_portal.api import router
 from dunning_portal.config import PortalSettings
 from dunning_portal.page import Pages
-from dunning_portal.ports import (
-    CardDetails,
-    Charge,
-    Ledger,
-    PaymentProcessor,
-    ProcessorWebhooks,
-)
+from dunning_portal.ports import Ledger, PaymentProcessor, ProcessorWebhooks
 from dunning_portal.service import Portal
-
-
-class NoProcessor:
-    """Until a processor is configured: every charge declined, nothing recorded."""
-
-    async def charge(
-        self,
-        *,
-        idempotency_key: str,
-        amount_minor: int,
-        currency: str,
-        card: CardDetails,
-        description: str,
-        metadata: dict[str, str],
-    ) -> Charge:
-        return Charge(
-            processor_id="",
-            status="declined",
-            decline_code="processor_unavailable",
-            message="No card processor is configured.",
-        )
 
 
 def build(
@@ -83,9 +56,7 @@ def build(
         openapi_url=None,
     )
     app.include_router(health_router(runtime))
-    portal = Portal(
-        ledger=ledger, processor=processor or NoProcessor(), clock=clock, paylink_key=key
-    )
+    portal = Portal(ledger=ledger, processor=processor, clock=clock, paylink_key=key)
     pages = Pages(key, settings.collector_name, settings.collector_phone, clock)
     app.include_router(router(portal, pages, webhooks))
     observe(app, settings)

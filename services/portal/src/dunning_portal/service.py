@@ -81,7 +81,7 @@ OPT_OUT_CHANNELS = ("sms", "email")
 @dataclass
 class Portal:
     ledger: Ledger
-    processor: PaymentProcessor
+    processor: PaymentProcessor | None  # None until one is configured: every card declined
     clock: Clock
     paylink_key: str
 
@@ -203,6 +203,8 @@ class Portal:
         card = _card(form)
         if card is None:
             return Problem(view, "bad_card")
+        if self.processor is None:
+            return Problem(view, "declined:processor_unavailable", 402)
         account_id = view.link.account_id
         try:
             charge = await self.processor.charge(
