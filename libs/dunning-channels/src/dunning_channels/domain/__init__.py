@@ -32,6 +32,7 @@ from dunning_channels.domain.outcomes import (
     Rejected,
     SendOutcome,
     Unavailable,
+    not_sent,
 )
 from dunning_channels.domain.pacing import Rate, next_turn
 from dunning_channels.domain.reconcile import (
@@ -95,6 +96,7 @@ __all__ = [
     "gives_up",
     "next_try",
     "next_turn",
+    "not_sent",
     "opt_out_signal",
     "provider_answered",
     "report_for",

@@ -46,3 +46,13 @@ class AmbiguousSend(Exception):
     The step stays reserved; if it was sent, the provider's callback (which carries the
     step id) reports it. A possibly lost message is preferred to a certainly doubled one.
     """
+
+
+def not_sent(
+    provider: Provider, kind: str, message: str, retry_after_s: float | None
+) -> Unavailable:
+    """A provider's transient failure as the send's outcome: ``Unavailable``, except a
+    ``timeout``, which may have reached the provider and so raises ``AmbiguousSend``."""
+    if kind == "timeout":
+        raise AmbiguousSend(f"{provider} timeout: {message}")
+    return Unavailable(kind, f"{provider}: {message}", retry_after_s)

@@ -31,18 +31,9 @@ from typing import Any, Literal
 import anyio
 import anyio.to_thread
 import orjson
-from dunning_channels.domain import (
-    Accepted,
-    AmbiguousSend,
-    Found,
-    Lookup,
-    LookupFailed,
-    NotFound,
-    Rejected,
-    SendOutcome,
-    Unavailable,
-    retry_after_seconds,
-)
+from dunning_channels.domain.outcomes import Accepted, Rejected, SendOutcome, not_sent
+from dunning_channels.domain.reconcile import Found, Lookup, LookupFailed, NotFound
+from dunning_channels.domain.retry import retry_after_seconds
 from dunning_core.contracts.events import OutreachStep
 from dunning_core.runtime.errors import PermanentError
 from python_http_client.exceptions import HTTPError
@@ -317,6 +308,4 @@ class SendGridStepSender:
             return Accepted(result.provider_message_id)
         if isinstance(result, EmailRejected):
             return Rejected(result.code, result.message)
-        if result.kind == "timeout":
-            raise AmbiguousSend(f"sendgrid timeout: {result.message}")
-        return Unavailable(result.kind, f"sendgrid: {result.message}", result.retry_after_s)
+        return not_sent("sendgrid", result.kind, result.message, result.retry_after_s)

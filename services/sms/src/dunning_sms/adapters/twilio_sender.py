@@ -33,18 +33,9 @@ from typing import Any, Literal
 from urllib.parse import urlencode, urlsplit
 
 import aiohttp
-from dunning_channels.domain import (
-    Accepted,
-    AmbiguousSend,
-    Found,
-    Lookup,
-    LookupFailed,
-    NotFound,
-    Rejected,
-    SendOutcome,
-    Unavailable,
-    retry_after_seconds,
-)
+from dunning_channels.domain.outcomes import Accepted, Rejected, SendOutcome, not_sent
+from dunning_channels.domain.reconcile import Found, Lookup, LookupFailed, NotFound
+from dunning_channels.domain.retry import retry_after_seconds
 from dunning_core.contracts.events import OutreachStep
 from dunning_core.runtime.closing import AsyncClosing
 from redis.exceptions import RedisError
@@ -350,6 +341,4 @@ class TwilioStepSender:
             return Accepted(result.provider_message_id)
         if isinstance(result, SmsRejected):
             return Rejected(result.code, result.message, opted_out=result.opted_out)
-        if result.kind == "timeout":
-            raise AmbiguousSend(f"twilio timeout: {result.message}")
-        return Unavailable(result.kind, f"twilio: {result.message}", result.retry_after_s)
+        return not_sent("twilio", result.kind, result.message, result.retry_after_s)
