@@ -9,7 +9,8 @@ service is called; the services, sent the user's own key, check it again.
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Protocol
 from urllib.parse import quote
 
 import httpx
@@ -109,6 +110,30 @@ def _safe_next(value: str | None) -> str:
     return "/"
 
 
+class View(Protocol):
+    def json(self) -> dict[str, Any]: ...
+
+
+def board(
+    api: APIRouter,
+    pages: Pages,
+    name: str,
+    path: str,
+    read: Callable[[Session], Awaitable[View]],
+) -> None:
+    """A read-only board: its page at ``path`` (``<name>.html``) and the same view as JSON
+    at ``/api/<name>``, which its charts are drawn from."""
+
+    async def page(session: Signed) -> HTMLResponse:
+        return html(pages.render(f"{name}.html", session, path, view=await read(session)))
+
+    async def as_json(session: Signed) -> JSONResponse:
+        return JSONResponse((await read(session)).json(), headers=HEADERS)
+
+    api.add_api_route(path, page, methods=["GET"], response_class=HTMLResponse, name=name)
+    api.add_api_route(f"/api/{name}", as_json, methods=["GET"], name=f"{name}_json")
+
+
 def router(ops: Ops, sessions: Sessions, pages: Pages, secure_cookie: bool) -> APIRouter:
     api = APIRouter()
 
@@ -143,19 +168,7 @@ def router(ops: Ops, sessions: Sessions, pages: Pages, secure_cookie: bool) -> A
         response.delete_cookie(COOKIE, path="/")
         return response
 
-    @api.get("/", response_class=HTMLResponse)
-    async def portfolio(session: Signed) -> HTMLResponse:
-        view = await ops.portfolio(session)
-        return html(pages.render("portfolio.html", session, "/", view=view))
-
-    @api.get("/api/portfolio")
-    async def portfolio_json(session: Signed) -> JSONResponse:
-        view = await ops.portfolio(session)
-        body: dict[str, Any] = {
-            "tiles": [t.__dict__ for t in view.tiles],
-            "charts": [c.json() for c in view.charts],
-        }
-        return JSONResponse(body, headers=HEADERS)
+    board(api, pages, "portfolio", "/", ops.portfolio)
 
     @api.get("/accounts", response_class=HTMLResponse)
     async def accounts(request: Request, session: Signed) -> HTMLResponse:
@@ -211,21 +224,7 @@ def router(ops: Ops, sessions: Sessions, pages: Pages, secure_cookie: bool) -> A
         }
         return JSONResponse(body, headers=HEADERS)
 
-    @api.get("/pipeline", response_class=HTMLResponse)
-    async def pipeline(session: Signed) -> HTMLResponse:
-        view = await ops.pipeline(session)
-        return html(pages.render("pipeline.html", session, "/pipeline", view=view))
-
-    @api.get("/api/pipeline")
-    async def pipeline_json(session: Signed) -> JSONResponse:
-        view = await ops.pipeline(session)
-        body: dict[str, Any] = {
-            "tiles": [t.__dict__ for t in view.tiles],
-            "charts": [c.json() for c in view.charts],
-            "health": [h.__dict__ for h in view.health],
-            "dead_letters": {q.topic: q.size for q in view.queues},
-        }
-        return JSONResponse(body, headers=HEADERS)
+    board(api, pages, "pipeline", "/pipeline", ops.pipeline)
 
     @api.get("/pipeline/dlq/{topic}", response_class=HTMLResponse)
     async def dead_letters(
@@ -251,23 +250,5 @@ def router(ops: Ops, sessions: Sessions, pages: Pages, secure_cookie: bool) -> A
         where = f"/pipeline/dlq/{quote(topic, safe='')}?replayed={offset}:{quote(target)}"
         return RedirectResponse(where, status_code=303, headers=HEADERS)
 
-    @api.get("/policies", response_class=HTMLResponse)
-    async def policies(session: Signed) -> HTMLResponse:
-        view = await ops.policies(session)
-        return html(pages.render("policies.html", session, "/policies", view=view))
-
-    @api.get("/api/policies")
-    async def policies_json(session: Signed) -> JSONResponse:
-        view = await ops.policies(session)
-        body: dict[str, Any] = {
-            "policy": {"name": view.name, "version": view.version},
-            "steps": [
-                {"key": s.key, "stage": s.stage, "cases": s.cases,
-                 "accounts_at_stage": s.accounts_at_stage}
-                for s in view.steps
-            ],
-            "charts": [c.json() for c in view.charts],
-        }  # fmt: skip
-        return JSONResponse(body, headers=HEADERS)
-
+    board(api, pages, "policies", "/policies", ops.policies)
     return api

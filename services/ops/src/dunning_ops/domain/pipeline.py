@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from dunning_ops.domain.charts import Chart, grouped, single
 from dunning_ops.domain.observed import DeadQueue, Health, Sample
@@ -29,6 +30,14 @@ class PipelineView:
     health: tuple[Health, ...]
     queues: tuple[DeadQueue, ...]
     metrics_seen: bool  # False: no service answered /metrics (no token configured?)
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "tiles": [t.__dict__ for t in self.tiles],
+            "charts": [c.json() for c in self.charts],
+            "health": [h.__dict__ for h in self.health],
+            "dead_letters": {q.topic: q.size for q in self.queues},
+        }
 
 
 def _sum_by(samples: Iterable[Sample], name: str, *labels: str) -> dict[tuple[str, ...], float]:

@@ -46,6 +46,17 @@ class PolicyView:
     charts: tuple[Chart, ...]
     resume_stage: str
 
+    def json(self) -> dict[str, Any]:
+        return {
+            "policy": {"name": self.name, "version": self.version},
+            "steps": [
+                {"key": s.key, "stage": s.stage, "cases": s.cases,
+                 "accounts_at_stage": s.accounts_at_stage}
+                for s in self.steps
+            ],
+            "charts": [c.json() for c in self.charts],
+        }  # fmt: skip
+
 
 def _timing(stage: dict[str, Any], first: bool) -> str:
     days = int(stage.get("offset_days", 0))

@@ -39,6 +39,12 @@ class PortfolioView:
     tiles: tuple[Tile, ...]
     charts: tuple[Chart, ...]
 
+    def json(self) -> dict[str, Any]:
+        return {
+            "tiles": [t.__dict__ for t in self.tiles],
+            "charts": [c.json() for c in self.charts],
+        }
+
 
 def _percent(rate: float | None) -> str:
     return "n/a" if rate is None else f"{rate * 100:.1f}%"
