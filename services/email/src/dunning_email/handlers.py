@@ -16,19 +16,17 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from dunning_channels.domain.replies import read_inbound, reply_signals
-from dunning_channels.ports import Clock, Publisher, SendRecords
-from dunning_channels.service import Fence
+from dunning_channels.domain.replies import read_inbound
+from dunning_channels.service.webhooks import ProviderWebhooks
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.envelope import wrap
 from dunning_core.contracts.events import ConsumerSignaled, DeliveryUpdated, SignalKind
-from dunning_core.contracts.topics import SIGNALS, dlq
 from dunning_core.links import read_unsubscribe_token
-from dunning_core.runtime.tracing import callback_span, new_traceparent, step_traceparent
+from dunning_core.runtime.tracing import callback_span, step_traceparent
 from fastapi import HTTPException
 
 from dunning_email.domain import delivery_status, reply_text, sender_of, signal_kind
@@ -39,15 +37,10 @@ SERVICE = "email"
 
 
 @dataclass(eq=False, repr=False, kw_only=True)
-class SendGridWebhooks:
+class SendGridWebhooks(ProviderWebhooks):
     verifier: EventSignatureVerifier
-    producer: Publisher
-    records: SendRecords
-    clock: Clock
     unsubscribe_secret: str
     inbound_token: str = ""
-    fence: Fence | None = None
-    rejected: int = field(default=0, init=False)
 
     async def events(self, payload: bytes, signature: str | None, timestamp: str | None) -> int:
         if (
@@ -131,11 +124,6 @@ class SendGridWebhooks:
             details={k: v for k, v in (details or {}).items() if v},
         )
 
-    async def _suppress(self, address: str) -> None:
-        await self.records.suppress(address)
-        if self.fence is not None:  # answered once the calls it came too late for ended
-            await self.fence.after_calls([address])
-
     async def suppress_from(self, payload: bytes) -> None:
         for item in orjson.loads(payload):
             if not isinstance(item, dict) or not item.get("email"):
@@ -158,33 +146,21 @@ class SendGridWebhooks:
         text = reply_text(form.get("text", ""), form.get("html", ""))
         was_suppressed = await self.records.is_suppressed(sender)
         meaning = read_inbound(text, now=self.clock.now(), after_opt_out=was_suppressed)
-        if meaning.kind is SignalKind.OPTED_OUT:
-            await self._suppress(sender)
-        elif meaning.kind is SignalKind.OPTED_IN:
-            await self.records.unsuppress(sender)
+        await self._keep_choice(meaning.kind, sender)
         # SendGrid retries a post it got no 2xx for: the same message, the same signal id.
         message_id = _header(form.get("headers", ""), "message-id")
         key = message_id or f"{sender}\n{form.get('subject', '')}\n{text}"
         signal_id = "email:" + hashlib.sha256(key.encode()).hexdigest()[:48]
-        owners = await self.records.owners(sender)
-        if not owners:
-            log.warning("inbound e-mail from an address we know no account of; dead-lettered")
         details = {**meaning.details, "subject": form.get("subject", "")[:200]}
-        signals = reply_signals(
+        return await self._publish_reply(
             meaning,
-            owners,
             channel=Channel.EMAIL,
             source="email",
             address=sender,
             text=text,
             signal_id=signal_id,
-            now=self.clock.now(),
             details={k: v for k, v in details.items() if v},
         )
-        for signal, dead_letter in signals:
-            envelope = wrap(signal, SERVICE, traceparent=new_traceparent())
-            await (await self.producer.send(envelope, dlq(SIGNALS) if dead_letter else None))
-        return len(signals)
 
     async def unsubscribe(self, token: str) -> None:
         named = read_unsubscribe_token(self.unsubscribe_secret, token)

@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from dunning_channels.domain.replies import reply_signals
-from dunning_channels.ports import Clock, Publisher, SendRecords
-from dunning_channels.service import Fence
+from dunning_channels.service.webhooks import ProviderWebhooks
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.envelope import wrap
 from dunning_core.contracts.events import ConsumerSignaled, DeliveryUpdated, SignalKind
@@ -41,19 +39,13 @@ SERVICE = "sms"
 
 
 @dataclass(eq=False, repr=False, kw_only=True)
-class TwilioWebhooks:
+class TwilioWebhooks(ProviderWebhooks):
     verifier: SignatureVerifier
-    producer: Publisher
-    records: SendRecords
-    clock: Clock
     public_base_url: str
     answers: AnswerLog
     locales: Locales | None = None
     creditor: str = "Acme Recovery Services"
     contact: str = "1-800-555-0199"
-    # An opt-out answered once the calls it came too late to stop have ended.
-    fence: Fence | None = None
-    rejected: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         self.public_base_url = self.public_base_url.rstrip("/")
@@ -97,11 +89,6 @@ class TwilioWebhooks:
                 account_id, SignalKind.OPTED_OUT, to, None, form.get("MessageSid", "")
             )
 
-    async def _suppress(self, number: str) -> None:
-        await self.records.suppress(number)
-        if self.fence is not None:
-            await self.fence.after_calls([number])
-
     async def inbound(self, request: Request, signature: str | None) -> Answer | None:
         """Publish what the text means; the answer to text back, if any."""
         form = await self.verified_form(request, signature)
@@ -113,10 +100,7 @@ class TwilioWebhooks:
             body, now=self.clock.now(), opt_out_type=opt_out_type, after_opt_out=was_suppressed
         )
         kind = meaning.kind
-        if kind is SignalKind.OPTED_OUT:
-            await self._suppress(sender)
-        elif kind is SignalKind.OPTED_IN:
-            await self.records.unsuppress(sender)
+        await self._keep_choice(kind, sender)
         sid = form.get("MessageSid", "")
         answer = self._answer(meaning.intent, kind, meaning.details, was_suppressed, opt_out_type)
         if answer is not None and self.locales is not None:
@@ -133,24 +117,15 @@ class TwilioWebhooks:
         if answer is not None:
             details.update(answer=answer.kind, answer_language=answer.language)
             details["answer_text"] = answer.text
-        owners = await self.records.owners(sender)
-        if not owners:
-            log.warning("inbound message from a number we know no account of; dead-lettered")
-        signals = reply_signals(
+        await self._publish_reply(
             meaning,
-            owners,
             channel=Channel.SMS,
             source="sms",
             address=sender,
             text=body,
             signal_id=sid or hashlib.sha256(f"{sender}{body}".encode()).hexdigest(),
-            now=self.clock.now(),
             details=details,
         )
-        for signal, dead_letter in signals:
-            # Awaited: the signal is on the broker before Twilio hears 200.
-            envelope = wrap(signal, SERVICE, traceparent=new_traceparent())
-            await (await self.producer.send(envelope, dlq(SIGNALS) if dead_letter else None))
         return answer
 
     def _answer(
