@@ -58,16 +58,10 @@ class Pages:
 
     def page(self, token: str, view: View, lang: str | None, problem: str | None = None) -> str:
         chosen = lang or language(view.account.locale)
-        plan = view.money.active_plan()
         return self._env.get_template("page.html").render(
             **self._common(chosen),
-            token=token,
-            csrf=form_token(self._key, token),
-            view=view,
+            **self._of_link(token, view),
             collector=self._collector,
-            plan=plan,
-            next_installment=plan.next_installment() if plan else None,
-            settlement=view.money.open_settlement(),
             problem=problem.replace(":", "_") if problem else None,
             today=self._clock.now().date(),
         )
@@ -77,17 +71,21 @@ class Pages:
 
     def done(self, token: str, done: Done, lang: str | None) -> str:
         chosen = lang or language(done.view.account.locale)
-        plan = done.view.money.active_plan()
         return self._env.get_template("done.html").render(
-            **self._common(chosen),
-            token=token,
-            csrf=form_token(self._key, token),
-            done=done,
-            view=done.view,
-            plan=plan,
-            next_installment=plan.next_installment() if plan else None,
-            settlement=done.view.money.open_settlement(),
+            **self._common(chosen), **self._of_link(token, done.view), done=done
         )
+
+    def _of_link(self, token: str, view: View) -> dict[str, Any]:
+        """What the page and its confirmation both show of the link's account."""
+        plan = view.money.active_plan()
+        return {
+            "token": token,
+            "csrf": form_token(self._key, token),
+            "view": view,
+            "plan": plan,
+            "next_installment": plan.next_installment() if plan else None,
+            "settlement": view.money.open_settlement(),
+        }
 
     def refused(self, refused: Refused | None, lang: str | None, key: str | None = None) -> str:
         message = key or (f"refused_{refused.reason.value}" if refused else "refused_forged")
