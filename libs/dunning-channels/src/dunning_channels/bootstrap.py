@@ -49,7 +49,7 @@ from dunning_channels.adapters.redis_send_steps import RedisSendSteps
 from dunning_channels.adapters.traced_sender import TracedSender
 from dunning_channels.config import ChannelSettings
 from dunning_channels.ports import Pacing, Sender, SendRecords
-from dunning_channels.service import Fence, SendApprovals, SuppressOnSignals
+from dunning_channels.service import Fence, ProviderWebhooks, SendApprovals, SuppressOnSignals
 
 log = logging.getLogger(__name__)
 
@@ -293,14 +293,10 @@ def answer_503_unless_durable(app: FastAPI, ack_timeout_s: float) -> None:
 
 
 def ingress_app(
-    settings: ChannelSettings,
-    parts: Plumbing,
-    *,
-    title: str,
-    webhooks: APIRouter,
-    webhooks_rejected: Callable[[], int],
+    settings: ChannelSettings, parts: Plumbing, hooks: ProviderWebhooks, webhooks: APIRouter
 ) -> FastAPI:
-    """The webhook ingress: the provider's callbacks in, events out, health, clean stop.
+    """The webhook ingress: the provider's callbacks in (``webhooks``, the routes of
+    ``hooks``), events out, health, clean stop.
 
     A process apart from the worker, so that provider callbacks and consumer replies are
     taken (and acknowledged only once on the broker) while the worker restarts.
@@ -314,12 +310,13 @@ def ingress_app(
         await parts.redis.aclose()
 
     async def webhook_stats() -> dict[str, Any]:
-        return {"ok": True, "rejected": webhooks_rejected()}
+        return {"ok": True, "rejected": hooks.rejected}
 
     runtime.add(Component("clients", nothing, close_clients))
     runtime.add(Component("producer", parts.producer.start, parts.producer.stop))
     runtime.add(Component("journal", parts.journal.ensure_topic, nothing))
     runtime.checks["webhooks"] = webhook_stats
+    title = f"Dunning {parts.service} webhook ingress"
     app = FastAPI(title=title, lifespan=lifespan_for(runtime))
     app.include_router(health_router(runtime))
     observe(app, settings)

@@ -48,10 +48,4 @@ def build_ingress(settings: EmailSettings, clock: Clock | None = None) -> FastAP
         unsubscribe_secret=settings.unsubscribe_secret.get_secret_value(),
         inbound_token=settings.inbound_token.get_secret_value(),
     )
-    return ingress_app(
-        settings,
-        parts,
-        title="Dunning email webhook ingress",
-        webhooks=router(hooks),
-        webhooks_rejected=lambda: hooks.rejected,
-    )
+    return ingress_app(settings, parts, hooks, router(hooks))

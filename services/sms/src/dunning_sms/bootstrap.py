@@ -57,10 +57,4 @@ def build_ingress(settings: SmsSettings, clock: Clock | None = None) -> FastAPI:
         creditor=settings.creditor_name,
         contact=settings.creditor_contact,
     )
-    return ingress_app(
-        settings,
-        parts,
-        title="Dunning sms webhook ingress",
-        webhooks=router(hooks),
-        webhooks_rejected=lambda: hooks.rejected,
-    )
+    return ingress_app(settings, parts, hooks, router(hooks))
