@@ -84,19 +84,11 @@ broker_start() {
   mkdir -p "$dir/data"
   broker_properties "$n" >"$dir/server.properties"
   if [[ ! -f "$dir/data/meta.properties" ]]; then
-    [[ -s "$DUNNING_STATE_DIR/kafka-cluster.id" ]] || new_cluster_id >"$DUNNING_STATE_DIR/kafka-cluster.id"
-    quietly java -Xmx256m "${KAFKA_JVM_OPTS[@]}" -cp "$KAFKA_DIR/lib/*" \
-      -Dlog4j2.configurationFile="$KAFKA_DIR/tools-log4j2.properties" \
-      kafka.tools.StorageTool format --ignore-formatted \
-      -t "$(<"$DUNNING_STATE_DIR/kafka-cluster.id")" -c "$dir/server.properties" ||
+    kafka_format "$DUNNING_STATE_DIR/kafka-cluster.id" "$dir/server.properties" ||
       die "formatting broker $n's storage failed"
   fi
   mkdir -p "$LOG_DIR/kafka-$n"
-  setsid java "${CLUSTER_KAFKA_HEAP[@]}" "${KAFKA_JVM_OPTS[@]}" \
-    -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties" -Dkafka.logs.dir="$LOG_DIR/kafka-$n" \
-    -cp "$KAFKA_DIR/lib/*" kafka.Kafka "$dir/server.properties" \
-    >>"$LOG_DIR/kafka-$n-stdout.log" 2>&1 </dev/null 9>&- &
-  echo $! >"$PID_DIR/kafka$n.pid"
+  kafka_launch "$dir/server.properties" "$LOG_DIR/kafka-$n" "kafka-$n" "kafka$n" "${CLUSTER_KAFKA_HEAP[@]}"
 }
 
 # ensure_broker <n>: started unless already running; refuses a port held by someone else.
@@ -131,12 +123,7 @@ cluster_up() {
   printf '%-9s done in  %6s  (%s)\n' install "$(elapsed_since "$t0")" "$INSTALL_NOTE"
   t0="$(now_ms)"
   for ((n = 1; n <= KAFKA_BROKERS; n++)); do ensure_broker "$n"; done
-  ensure_started redis "$REDIS_WORD" "$REDIS_PORT"
-  redis_ready "$(<"$PID_DIR/redis.pid")" || die "redis is not ready"
-  report redis "${HOW[redis]}"
-  ensure_started postgres "$PG_WORD" "$PG_PORT"
-  pg_ready "$(<"$PID_DIR/postgres.pid")" || die "postgres is not ready"
-  report postgres "${HOW[postgres]}"
+  start_stores
   for ((n = 1; n <= KAFKA_BROKERS; n++)); do wait_broker "$n" || die "kafka$n is not ready"; done
   cluster_topics "" || die "topics could not be created"
   printf '%-9s ready in %6s  (%s brokers: %s)\n' kafka "$(elapsed_since "$t0")" "$KAFKA_BROKERS" "$(bootstrap)"

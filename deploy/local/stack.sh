@@ -145,22 +145,39 @@ new_cluster_id() {
   done
 }
 
+# kafka_format <cluster id file> <server.properties> [StorageTool option...]: the storage of
+# a broker formatted (once: --ignore-formatted), under the cluster id kept in the file.
+kafka_format() {
+  local id_file="$1" props="$2"
+  shift 2
+  [[ -s "$id_file" ]] || new_cluster_id >"$id_file"
+  quietly java -Xmx256m "${KAFKA_JVM_OPTS[@]}" -cp "$KAFKA_DIR/lib/*" \
+    -Dlog4j2.configurationFile="$KAFKA_DIR/tools-log4j2.properties" \
+    kafka.tools.StorageTool format "$@" --ignore-formatted -t "$(<"$id_file")" -c "$props"
+}
+
+# kafka_launch <server.properties> <log dir> <name> <pid name> <heap option...>: a broker
+# started in its own session, its stdout in $LOG_DIR/<name>-stdout.log, its pid in
+# $PID_DIR/<pid name>.pid.
+kafka_launch() {
+  local props="$1" logs="$2" name="$3" pid_name="$4"
+  shift 4
+  setsid java "$@" "${KAFKA_JVM_OPTS[@]}" \
+    -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties" -Dkafka.logs.dir="$logs" \
+    -cp "$KAFKA_DIR/lib/*" kafka.Kafka "$props" \
+    >>"$LOG_DIR/$name-stdout.log" 2>&1 </dev/null 9>&- &
+  echo $! >"$PID_DIR/$pid_name.pid"
+}
+
 kafka_start() {
   mkdir -p "$KAFKA_STATE/data"
   sed "s|@STATE_DIR@|$DUNNING_STATE_DIR|g" "$KAFKA_DIR/server.properties" >"$KAFKA_PROPS"
   if [[ ! -f "$KAFKA_STATE/data/meta.properties" ]]; then
-    [[ -s "$KAFKA_STATE/cluster.id" ]] || new_cluster_id >"$KAFKA_STATE/cluster.id"
-    quietly java -Xmx256m "${KAFKA_JVM_OPTS[@]}" -cp "$KAFKA_DIR/lib/*" \
-      -Dlog4j2.configurationFile="$KAFKA_DIR/tools-log4j2.properties" \
-      kafka.tools.StorageTool format --standalone --ignore-formatted \
-      -t "$(<"$KAFKA_STATE/cluster.id")" -c "$KAFKA_PROPS" || die "formatting Kafka storage failed"
+    kafka_format "$KAFKA_STATE/cluster.id" "$KAFKA_PROPS" --standalone ||
+      die "formatting Kafka storage failed"
     KAFKA_NOTE="formatted, "
   fi
-  setsid java "${KAFKA_HEAP[@]}" "${KAFKA_JVM_OPTS[@]}" \
-    -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties" -Dkafka.logs.dir="$LOG_DIR" \
-    -cp "$KAFKA_DIR/lib/*" kafka.Kafka "$KAFKA_PROPS" \
-    >>"$LOG_DIR/kafka-stdout.log" 2>&1 </dev/null 9>&- &
-  echo $! >"$PID_DIR/kafka.pid"
+  kafka_launch "$KAFKA_PROPS" "$LOG_DIR" kafka kafka "${KAFKA_HEAP[@]}"
 }
 
 kafka_admin() {
@@ -339,6 +356,17 @@ lock() {
   flock 9
 }
 
+# Redis and PostgreSQL started unless running, then waited for: one line each.
+start_stores() {
+  PG_NOTE=""
+  ensure_started redis "$REDIS_WORD" "$REDIS_PORT"
+  redis_ready "$(<"$PID_DIR/redis.pid")" || die "redis is not ready"
+  report redis "${HOW[redis]}"
+  ensure_started postgres "$PG_WORD" "$PG_PORT"
+  pg_ready "$(<"$PID_DIR/postgres.pid")" || die "postgres is not ready"
+  report postgres "$PG_NOTE${HOW[postgres]}"
+}
+
 cmd_up() {
   lock
   mkdir -p "$LOG_DIR" "$PID_DIR"
@@ -348,15 +376,10 @@ cmd_up() {
   install_missing
   printf '%-9s done in  %6s  (%s)\n' install "$(elapsed_since "$t0")" "$INSTALL_NOTE"
 
-  KAFKA_NOTE="" PG_NOTE=""
+  KAFKA_NOTE=""
   # Kafka first: its JVM boots while Redis and PostgreSQL start.
   ensure_started kafka "$KAFKA_WORD" "$KAFKA_PORT" "$CONTROLLER_PORT"
-  ensure_started redis "$REDIS_WORD" "$REDIS_PORT"
-  redis_ready "$(<"$PID_DIR/redis.pid")" || die "redis is not ready"
-  report redis "${HOW[redis]}"
-  ensure_started postgres "$PG_WORD" "$PG_PORT"
-  pg_ready "$(<"$PID_DIR/postgres.pid")" || die "postgres is not ready"
-  report postgres "$PG_NOTE${HOW[postgres]}"
+  start_stores
   kafka_ready "$(<"$PID_DIR/kafka.pid")" || die "kafka is not ready"
   report kafka "$KAFKA_NOTE${HOW[kafka]}"
 }
