@@ -10,6 +10,8 @@ from datetime import timedelta
 import httpx
 import pytest
 from dunning_core.runtime.clock import FixedClock
+from dunning_portal.bootstrap import build
+from dunning_portal.config import PortalSettings
 from dunning_portal.domain.actions import form_token
 from dunning_testkit.portal import (
     ACCOUNT,
@@ -369,3 +371,20 @@ async def test_the_early_payment_discount_beside_paying_in_full(
     )
     assert paid.status_code == 200
     assert [p["amount_minor"] for p in ledger.recorded("payment")] == [54_000]
+
+
+async def test_without_a_card_processor_a_card_is_declined_and_nothing_recorded(
+    ledger: MemoryMoney,
+) -> None:
+    """No processor configured (no Stripe key): the page still serves every other choice,
+    and a card payment is declined as unavailable, nothing charged or recorded."""
+    settings = PortalSettings(paylink_key=PAYLINK_KEY, ledger_url="http://127.0.0.1:9")
+    assert settings.stripe_secret_key is None
+    app = build(settings, ledger=ledger, clock=FixedClock(NOW))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://portal") as http:
+        assert (await http.get(f"/p/{TOKEN}")).status_code == 200
+        response = await http.post(f"/p/{TOKEN}/pay", data=form(kind="full", **FULL, **card()))
+    assert response.status_code == 402
+    assert "Card payments are not available right now. No payment" in response.text
+    assert ledger.writes == []
