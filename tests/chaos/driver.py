@@ -36,6 +36,7 @@ from dunning_cli.portfolio import sample_rows, to_csv
 
 from tests.chaos.balancer import Balancer
 from tests.chaos.checker import Facts, check, table
+from tests.chaos.drain import Drain
 from tests.chaos.faults import FaultLog, Injector
 from tests.chaos.fleet import KAFKA, REPO, Fleet, cluster, pg_dsn
 from tests.chaos.pipeline import (
@@ -45,13 +46,10 @@ from tests.chaos.pipeline import (
     STATE_DIR,
     base_env,
     group_lags,
-    group_positions,
     prepare,
     webhook_receiver,
 )
 from tests.chaos.witness import sandbox_record
-
-QUIET_LAG = 20  # records left unconsumed over all groups that end the drain
 
 
 class Run:
@@ -65,6 +63,7 @@ class Run:
         self.log = FaultLog()
         self.payments: list[dict[str, Any]] = []
         self.opt_outs: list[dict[str, Any]] = []
+        self.workers_at_end: dict[str, Any] = {}  # what each channel worker said at the end
 
     async def ledger(self, http: httpx.AsyncClient, method: str, path: str, **kw: Any) -> bool:
         """A request to whichever ledger replica answers (an operator retries); True if 2xx."""
@@ -195,102 +194,6 @@ class Run:
                 print(f"  {name} had exited: started again", flush=True)
             await asyncio.sleep(3)
 
-    async def caught_up(self, deadline: float) -> bool:
-        """Whether every consumer group consumed what was on its topics when this began,
-        before ``deadline``. (The clock runs on and plans new steps meanwhile: the lag of a
-        healthy pipeline is rarely 0, but its backlog is consumed.)"""
-        first = None
-        while first is None and time.time() < deadline:
-            first = await group_positions(self.prefix)
-            await asyncio.sleep(0 if first else 2)
-        if first is None:
-            return False
-        _, target = first
-        while time.time() < deadline:
-            now = await group_positions(self.prefix)
-            if now is not None and all(
-                offsets.get(tp, 0) >= target[tp] for offsets in now[0].values() for tp in offsets
-            ):
-                return True
-            await asyncio.sleep(2)
-        return False
-
-    async def retries_done(self, http: httpx.AsyncClient, deadline: float) -> bool:
-        """Whether no channel worker holds a parked retry or a step in flight any more."""
-        workers = [r for name in ("sms", "email") for r in self.fleet.replicas.get(name, [])]
-        while time.time() < deadline:
-            waiting = 0
-            for replica in workers:
-                try:
-                    held = (await http.get(f"{replica.url}/health", timeout=5)).json()["delivery"]
-                    waiting += int(held["retries_waiting"]) + int(held["in_flight_waiting"])
-                except (httpx.HTTPError, ValueError, TypeError, AttributeError, KeyError):
-                    waiting += 1  # not answering: not known to be done
-            if waiting == 0:
-                return True
-            await asyncio.sleep(2)
-        return False
-
-    async def worker_stats(self, http: httpx.AsyncClient) -> dict[str, Any]:
-        """What each channel worker says of its sends at the end (for the report)."""
-        found: dict[str, Any] = {}
-        for replica in [r for name in ("sms", "email") for r in self.fleet.replicas.get(name, [])]:
-            try:
-                body = (await http.get(f"{replica.url}/health", timeout=5)).json()
-                found[replica.name] = {k: body.get(k) for k in ("delivery", "provider")}
-            except (httpx.HTTPError, ValueError):
-                found[replica.name] = "no answer"
-        return found
-
-    async def quiet_for(self, seconds: float, deadline: float) -> bool:
-        """Whether the groups held no more than a trickle for ``seconds`` on end, before
-        ``deadline``. The run ends then: the checker judges what happened up to
-        ``--grace-seconds`` before the end, so each of those events had that long, on a
-        pipeline with no backlog, to be reacted to. (The tenth full run ended as a new day's
-        burst of approvals expired: 3,365 steps lost as "expired, never re-planned"; the
-        examples read back expired less than a second before the checker's cut.)"""
-        since: float | None = None
-        while time.time() < deadline:
-            lags = await group_lags(self.prefix)
-            if lags is not None and sum(lags.values()) <= QUIET_LAG:
-                since = since or time.time()
-                if time.time() - since >= seconds:
-                    return True
-            else:
-                since = None
-            await asyncio.sleep(1)
-        return False
-
-    async def drain(self, http: httpx.AsyncClient) -> float | None:
-        """After the faults, before the check: every replica healthy, every group's lag 0,
-        no retry parked, the sandbox's callbacks delivered, the lag 0 again. Seconds it
-        took; None if not within --settle-seconds (the check then sees a backlog)."""
-        started = time.time()
-        deadline = started + self.args.settle_seconds
-        await asyncio.to_thread(self.fleet.wait_healthy, self.fleet.all(), deadline - started)
-        steps = [await self.caught_up(deadline), await self.retries_done(http, deadline)]
-        left = max(1.0, min(120.0, deadline - time.time()))
-        sandbox = f"{self.fleet.url('sandbox')}/_sandbox/drain"
-        try:
-            response = await http.post(sandbox, params={"timeout_s": round(left, 1)})
-            steps.append(bool(response.json().get("drained")))
-        except (httpx.HTTPError, ValueError):
-            steps.append(False)
-        steps.append(await self.caught_up(deadline))
-        # The clock runs on: a burst (a new morning's steps) may be under way. Catch up
-        # again while the groups hold more than a trickle, as long as there is time.
-        while steps[-1] and time.time() < deadline:
-            lags = await group_lags(self.prefix)
-            if lags is not None and sum(lags.values()) <= QUIET_LAG:
-                break
-            steps[-1] = await self.caught_up(deadline)
-        steps.append(steps[-1] and await self.quiet_for(self.args.grace_seconds, deadline))
-        print(
-            f"  drain: caught up, retries, callbacks, caught up again, quiet: {steps}", flush=True
-        )
-        self.workers_at_end = await self.worker_stats(http)
-        return round(time.time() - started, 1) if all(steps) else None
-
     async def main(self) -> dict[str, Any]:
         self.folder.mkdir(parents=True, exist_ok=True)
         await prepare(self.prefix, self.database, not self.args.reuse_stack)
@@ -329,7 +232,9 @@ class Run:
                     await asyncio.gather(actors, return_exceptions=True)
                     self.log.notes.append("consumer actions cut at the end of the faults")
                 print("faults over; waiting for the consumer groups to drain", flush=True)
-                drain_s = await self.drain(http)
+                drain = Drain(self.fleet, self.prefix, self.args.grace_seconds)
+                drain_s = await drain.run(http, self.args.settle_seconds)
+                self.workers_at_end = drain.workers_at_end
                 lags = await group_lags(self.prefix) or {}
             ended_at = time.time()
             keeper.cancel()
@@ -376,7 +281,7 @@ class Run:
             "run_id": self.run_id, "figures": figures, "examples": findings.examples,
             "uncertain": findings.uncertain, "notes": self.log.notes,
             "faults": [asdict(r) for r in self.log.records],
-            "workers_at_end": getattr(self, "workers_at_end", {}),
+            "workers_at_end": self.workers_at_end,
         }  # fmt: skip
         (self.folder / "report.json").write_text(json.dumps(report, indent=2, default=str))
         return report
