@@ -14,8 +14,7 @@ import asyncio
 import time
 from datetime import timedelta
 
-from dunning_channels.domain import Accepted, account_keys
-from dunning_channels.ports import SendOutcome
+from dunning_channels.domain import Accepted, SendOutcome, account_keys
 from dunning_channels.service import Fence, SuppressOnSignals
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.envelope import wrap

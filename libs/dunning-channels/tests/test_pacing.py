@@ -51,7 +51,7 @@ async def test_paced_approvals_wait_parked_for_their_turn_and_keep_their_order()
         await parts.service.handle(approval(f"acc-{n}"))
     await parts.service.flush()
     assert [a for a, _ in sender.calls] == ["acc-0"]  # the others' turns are later
-    due = sorted((at, item.envelope.data.account_id) for at, item in parts.retries.items.values())  # type: ignore[union-attr]
+    due = sorted((at, item.envelope.data.account_id) for at, item in parts.retries.items.values())
     start = parts.wall.now
     assert due == [(start + 1.0, "acc-1"), (start + 2.0, "acc-2")]
     await parts.settle()

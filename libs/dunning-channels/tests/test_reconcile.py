@@ -16,7 +16,7 @@ from dunning_channels.domain import (
     Unavailable,
 )
 from dunning_channels.ports import Parked
-from dunning_core.contracts.events import DeliveryStatus, DeliveryUpdated
+from dunning_core.contracts.events import DeliveryStatus, DeliveryUpdated, StepApproved
 from dunning_core.runtime.clock import FixedClock
 from dunning_testkit.channels import (
     NOW,
@@ -53,7 +53,8 @@ async def test_a_send_found_at_the_provider_is_recorded_with_its_id() -> None:
     sender.found = [Found("SM42")]
     parts = reconciling(sender)
     envelope = approval()
-    step_id = envelope.data.step.step_id  # type: ignore[union-attr]
+    assert isinstance(envelope.data, StepApproved)
+    step_id = envelope.data.step.step_id
     await parts.service.handle(envelope)
     await parts.service.flush()
     assert deliveries(parts.publisher) == []  # old code: nothing, ever ("pending" for good)
@@ -94,7 +95,8 @@ async def test_a_provider_that_cannot_be_asked_leaves_the_step_uncertain_not_res
         await later(parts, 31)
     assert len(sender.calls) == 1  # never resent
     assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, "uncertain")]
-    assert parts.records.steps == {envelope.data.step.step_id: "uncertain"}  # type: ignore[union-attr]
+    assert isinstance(envelope.data, StepApproved)
+    assert parts.records.steps == {envelope.data.step.step_id: "uncertain"}
     assert await later(parts, 600) == 0
 
 
@@ -130,7 +132,8 @@ async def test_a_parked_retry_whose_call_may_be_out_is_left_to_reconciliation() 
     sender.calls.clear()
     # As if that call's worker died after the call, its retry lease ran out, and the
     # record was lost: the retry comes back while the step is in flight.
-    step_id = envelope.data.step.step_id  # type: ignore[union-attr]
+    assert isinstance(envelope.data, StepApproved)
+    step_id = envelope.data.step.step_id
     parts.records.steps[step_id] = "pending"
     item = Parked(envelope, attempts=1, first_attempt_at=parts.wall())
     assert parts.service.inflight is not None
@@ -150,7 +153,8 @@ async def test_an_approval_that_finds_its_step_pending_hands_it_to_the_sweeper()
     sender.found = [NotFound()]
     parts = reconciling(sender)
     envelope = approval()
-    await parts.records.reserve(envelope.data.step.step_id)  # type: ignore[union-attr]
+    assert isinstance(envelope.data, StepApproved)
+    await parts.records.reserve(envelope.data.step.step_id)
     await parts.service.handle(envelope)  # the redelivery
     await parts.service.flush()
     assert sender.calls == []  # not resent blindly: the first worker's call may be out there
@@ -169,7 +173,8 @@ async def test_a_re_plan_that_finds_its_step_pending_is_the_one_sent() -> None:
     sender.found = [NotFound()]
     parts = reconciling(sender)
     first = approval(send_by=NOW + timedelta(hours=1))
-    await parts.records.reserve(first.data.step.step_id)  # type: ignore[union-attr]
+    assert isinstance(first.data, StepApproved)
+    await parts.records.reserve(first.data.step.step_id)
     await parts.service.inflight.park(Parked(first, 0, parts.wall()), parts.wall() + 60)  # type: ignore[union-attr]
     replan = approval(send_by=NOW + timedelta(hours=6), event_id="replan")
     await parts.service.handle(replan)
@@ -192,7 +197,8 @@ async def test_a_retry_that_finds_its_step_adopted_leaves_it_to_the_sweeper() ->
     sender.found = [NotFound()]
     parts = reconciling(sender)
     envelope = approval()
-    step_id = envelope.data.step.step_id  # type: ignore[union-attr]
+    assert isinstance(envelope.data, StepApproved)
+    step_id = envelope.data.step.step_id
     await parts.service.handle(envelope)
     await parts.service.flush()  # 429: parked
     await parts.service.handle(envelope)
@@ -217,7 +223,8 @@ async def test_a_retry_due_before_the_sweeper_lets_go_of_its_step_is_not_dropped
     sender.found = [NotFound()]
     parts = reconciling(sender)
     envelope = approval()
-    step_id = envelope.data.step.step_id  # type: ignore[union-attr]
+    assert isinstance(envelope.data, StepApproved)
+    step_id = envelope.data.step.step_id
     await parts.service.handle(envelope)
     await parts.service.flush()
     assert parts.service.inflight is not None
@@ -300,7 +307,8 @@ async def test_an_adopted_step_is_journalled_in_flight_before_its_offset_moves()
     parts = reconciling(FakeSender(Accepted("SM1")))
     parts.service.journal = journal = MemoryJournal()
     envelope = approval()
-    step_id = envelope.data.step.step_id  # type: ignore[union-attr]
+    assert isinstance(envelope.data, StepApproved)
+    step_id = envelope.data.step.step_id
     assert await parts.records.reserve(step_id) is None  # the dead worker's reservation
     await parts.service.handle(envelope)
     await parts.service.flush()

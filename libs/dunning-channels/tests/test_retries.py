@@ -16,10 +16,11 @@ from dunning_channels.domain import (
     Unavailable,
 )
 from dunning_channels.ports import Parked
-from dunning_core.contracts.events import DeliveryStatus, DeliveryUpdated
+from dunning_core.contracts.events import DeliveryStatus, DeliveryUpdated, StepApproved
 from dunning_core.runtime.errors import TransientError
 from dunning_testkit.channels import (
     PHONE,
+    Answer,
     FakeSender,
     MemoryJournal,
     MemoryPublisher,
@@ -50,7 +51,9 @@ async def test_a_destination_that_always_fails_holds_back_no_other() -> None:
     # The batch is done once the failing step is parked: no waiting for its retries.
     await asyncio.wait_for(parts.service.flush(), timeout=5)
     assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)] * 10
-    assert list(parts.retries.items) == [approval("acc-bad", destination=BAD).data.step.step_id]  # type: ignore[union-attr]
+    bad = approval("acc-bad", destination=BAD).data
+    assert isinstance(bad, StepApproved)
+    assert list(parts.retries.items) == [bad.step.step_id]
 
 
 async def test_retries_end_when_the_attempts_are_spent_failed_and_dead_lettered() -> None:
@@ -74,7 +77,8 @@ async def test_retries_end_when_the_attempts_are_spent_failed_and_dead_lettered(
     [(letter, reason)] = parts.dead.letters
     assert letter.id == envelope.id
     assert reason == event.detail
-    step_id = envelope.data.step.step_id  # type: ignore[union-attr]
+    assert isinstance(envelope.data, StepApproved)
+    step_id = envelope.data.step.step_id
     assert parts.records.steps[step_id] == "failed:retry_budget_spent"
     # a redelivered approval of the failed step is not tried again
     await parts.service.handle(envelope)
@@ -120,7 +124,7 @@ def test_backoff_is_exponential_capped_and_jittered() -> None:
 
 
 async def test_a_provider_that_is_down_is_not_called_while_its_circuit_is_open() -> None:
-    down = [Unavailable("server_error", "503")]
+    down: list[Answer] = [Unavailable("server_error", "503")]
     sender = FakeSender(Accepted("SM1"), by_destination={PHONE: down})
     parts = rig(sender)
     parts.service.breaker = CircuitBreaker(window=3, min_calls=3, failure_ratio=1.0, open_s=30)
@@ -141,12 +145,13 @@ async def test_a_provider_that_is_down_is_not_called_while_its_circuit_is_open()
     down[0] = Accepted("SM1")
     await parts.settle()
     assert len(sender.calls) == 13
-    assert parts.service.breaker.state is BreakerState.CLOSED
+    # mypy keeps the state narrowed by the assert above across settle()
+    assert parts.service.breaker.state is BreakerState.CLOSED  # type: ignore[comparison-overlap]
     assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)] * 10
 
 
 async def test_destinations_answered_429_never_open_the_circuit() -> None:
-    limited = [Unavailable("rate_limited", "429", retry_after_s=1.0)]
+    limited: list[Answer] = [Unavailable("rate_limited", "429", retry_after_s=1.0)]
     sender = FakeSender(Accepted("SM1"), by_destination={BAD: limited})
     parts = rig(sender)
     parts.service.breaker = CircuitBreaker(window=3, min_calls=3, failure_ratio=1.0, open_s=30)
@@ -164,7 +169,8 @@ async def test_a_retry_that_comes_back_after_its_step_was_sent_is_dropped() -> N
     envelope = approval()
     await parts.service.handle(envelope)
     await parts.service.flush()
-    await parts.records.record(envelope.data.step.step_id, "SM-sent-by-another")  # type: ignore[union-attr]
+    assert isinstance(envelope.data, StepApproved)
+    await parts.records.record(envelope.data.step.step_id, "SM-sent-by-another")
     await parts.settle()
     assert len(sender.calls) == 1
     assert parts.retries.items == {}
@@ -182,7 +188,8 @@ async def test_the_intent_to_send_is_journalled_before_the_provider_is_called() 
     envelope = approval()
     await parts.service.handle(envelope)
     await parts.service.flush()
-    assert seen_at_call == [[envelope.data.step.step_id]]  # type: ignore[union-attr]
+    assert isinstance(envelope.data, StepApproved)
+    assert seen_at_call == [[envelope.data.step.step_id]]
 
 
 async def test_a_parked_retry_whose_number_opted_out_since_is_refused_not_sent() -> None:

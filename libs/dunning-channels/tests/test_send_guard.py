@@ -11,7 +11,7 @@ from datetime import timedelta
 from dunning_channels.config import ChannelSettings
 from dunning_channels.domain import Accepted, Rate, SendGuard, Unavailable
 from dunning_channels.ports import Pacing, Parked
-from dunning_core.contracts.events import DeliveryStatus, DeliveryUpdated
+from dunning_core.contracts.events import DeliveryStatus, DeliveryUpdated, StepApproved
 from dunning_core.runtime.clock import FixedClock
 from dunning_testkit.channels import (
     NOW,
@@ -127,7 +127,8 @@ async def test_an_intent_the_broker_took_too_long_to_take_is_withdrawn() -> None
     await parts.service.handle(envelope)
     await parts.service.flush()
     assert sender.calls == []
-    assert journal.withdrawn == [envelope.data.step.step_id]  # type: ignore[union-attr]
+    assert isinstance(envelope.data, StepApproved)
+    assert journal.withdrawn == [envelope.data.step.step_id]
     assert deliveries(parts.publisher) == [(DeliveryStatus.EXPIRED, "send_by_passed")]
 
 

@@ -59,7 +59,8 @@ async def test_an_approval_is_sent_recorded_and_reported_accepted() -> None:
     await service.handle(envelope)
     await service.flush()
     assert len(sender.calls) == 1
-    assert records.steps == {envelope.data.step.step_id: "SM1"}  # type: ignore[union-attr]
+    assert isinstance(envelope.data, StepApproved)
+    assert records.steps == {envelope.data.step.step_id: "SM1"}
     [event] = publisher.events()
     assert isinstance(event, DeliveryUpdated)
     assert (event.status, event.provider, event.provider_message_id) == (
@@ -117,7 +118,8 @@ async def test_an_ambiguous_send_is_never_resent() -> None:
     await service.handle(envelope)  # redelivered anyway
     await service.flush()
     assert len(sender.calls) == 1
-    assert records.steps == {envelope.data.step.step_id: "pending"}  # type: ignore[union-attr]
+    assert isinstance(envelope.data, StepApproved)
+    assert records.steps == {envelope.data.step.step_id: "pending"}
     assert publisher.events() == []
     assert service.ambiguous == 1
 
@@ -130,7 +132,8 @@ async def test_a_provider_rejection_is_reported_and_recorded_not_retried() -> No
     await service.flush()
     assert len(sender.calls) == 1
     assert deliveries(publisher) == [(DeliveryStatus.REJECTED, "21211")]
-    assert records.steps == {envelope.data.step.step_id: "rejected:21211"}  # type: ignore[union-attr]
+    assert isinstance(envelope.data, StepApproved)
+    assert records.steps == {envelope.data.step.step_id: "rejected:21211"}
     assert not await records.is_suppressed(PHONE)
     assert not [e for e in publisher.events() if isinstance(e, ConsumerSignaled)]
 
@@ -311,7 +314,8 @@ async def test_a_journal_that_cannot_take_the_settled_record_still_reports_the_s
     await parts.service.handle(envelope)
     await parts.service.flush()
     assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]
-    assert parts.records.steps == {envelope.data.step.step_id: "SM1"}  # type: ignore[union-attr]
+    assert isinstance(envelope.data, StepApproved)
+    assert parts.records.steps == {envelope.data.step.step_id: "SM1"}
 
 
 async def test_the_journal_keeps_each_recorded_outcome_and_a_redelivery_writes_it_again() -> None:
@@ -321,7 +325,8 @@ async def test_the_journal_keeps_each_recorded_outcome_and_a_redelivery_writes_i
     parts = rig(FakeSender(Rejected("21211", "invalid 'To' number")))
     parts.service.journal = journal = MemoryJournal()
     envelope = approval()
-    step_id = envelope.data.step.step_id  # type: ignore[union-attr]
+    assert isinstance(envelope.data, StepApproved)
+    step_id = envelope.data.step.step_id
     await parts.service.handle(envelope)
     await parts.service.flush()
     assert journal.outcomes == {step_id: "rejected:21211"}  # old code: {}

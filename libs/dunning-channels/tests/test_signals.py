@@ -29,6 +29,7 @@ from dunning_core.contracts.events import (
     DeliveryStatus,
     DeliveryUpdated,
     SignalKind,
+    StepApproved,
 )
 from dunning_core.runtime.kafka import EventProducer
 from dunning_testkit.channels import (
@@ -58,7 +59,7 @@ def signal(
         kind=kind,
         channel=channel,
         address=address,
-        source="operator" if channel is None else channel.value,  # type: ignore[arg-type]
+        source="operator" if channel is None else channel.value,
         occurred_at=NOW + timedelta(seconds=n),
     )
 
@@ -136,7 +137,8 @@ async def test_a_stop_that_lands_just_before_the_call_is_honoured() -> None:
     await parts.service.handle(envelope)
     await parts.service.flush()
     assert sender.calls == []  # old code: sent
-    assert journal.withdrawn == [envelope.data.step.step_id]  # type: ignore[union-attr]
+    assert isinstance(envelope.data, StepApproved)
+    assert journal.withdrawn == [envelope.data.step.step_id]
     assert deliveries(parts.publisher) == [(DeliveryStatus.REFUSED, "suppressed")]
 
 

@@ -144,7 +144,7 @@ async def test_a_broker_not_ready_for_a_moment_is_asked_again_not_a_failed_batch
                 raise failures.pop()
             return await real(*args, **kwargs)
 
-        barrier._admin.list_consumer_group_offsets = flaky  # type: ignore[method-assign]
+        barrier._admin.list_consumer_group_offsets = flaky
         await barrier.wait()  # old code: TransientError("signals' offsets unreadable")
         assert failures == []
     finally:
@@ -164,15 +164,16 @@ async def test_the_groups_coordinator_is_looked_up_once_then_after_an_error(topi
 
         async def find(group_id: str, *args: Any, **kwargs: Any) -> int:
             finds.append(group_id)
-            return await real_find(group_id, *args, **kwargs)
+            coordinator: int = await real_find(group_id, *args, **kwargs)
+            return coordinator
 
         async def fetch(*args: Any, **kwargs: Any) -> Any:
             if barrier.rounds >= 5 and failures:
                 raise failures.pop()
             return await real_fetch(*args, **kwargs)
 
-        barrier._admin.find_coordinator = find  # type: ignore[method-assign]
-        barrier._admin.list_consumer_group_offsets = fetch  # type: ignore[method-assign]
+        barrier._admin.find_coordinator = find
+        barrier._admin.list_consumer_group_offsets = fetch
         barrier._coordinator = None
         for _ in range(3):
             await barrier.wait()
@@ -214,7 +215,7 @@ async def test_a_coordinator_that_moved_and_answers_no_offsets_is_found_again(
                 return {tp: OffsetAndMetadata(-1, "") for tp in partitions}
             return await real_fetch(group_id, coordinator, partitions)
 
-        barrier._admin.list_consumer_group_offsets = fetch  # type: ignore[assignment]
+        barrier._admin.list_consumer_group_offsets = fetch
         barrier._coordinator = stale
         started = time.monotonic()
         await barrier.wait()  # old code: TransientError after the bound, every round
