@@ -105,7 +105,7 @@ async def test_dates_passing_are_announced_once(caplog: pytest.LogCaptureFixture
         def __call__(self) -> Any:
             raise Unavailable("the database is unreachable")
 
-    failing = DueDatePass(Down(), clock, TERMS, interval=0.01)  # type: ignore[arg-type]
+    failing = DueDatePass(Down(), clock, TERMS, interval=0.01)
     with caplog.at_level(logging.INFO, logger="dunning_ledger.money.overdue"):
         task = asyncio.create_task(failing.run())
         await asyncio.sleep(0.1)

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import httpx
 import pytest
+from dunning_core.contracts.common import Event
 from dunning_core.contracts.envelope import Envelope
 from dunning_core.contracts.payments import (
     AccountReopened,
@@ -26,6 +28,7 @@ from dunning_testkit.ledger import memory_ledger_client
 from dunning_testkit.ledger_memory import MemoryLedger
 
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+E = TypeVar("E", bound=Event)
 
 
 @pytest.fixture
@@ -36,6 +39,11 @@ async def http(memory: MemoryLedger) -> AsyncIterator[httpx.AsyncClient]:
 
 def announced(memory: MemoryLedger, kind: type) -> list[Envelope]:
     return [e for e in memory.tables.outbox if isinstance(e.data, kind)]
+
+
+def payloads(envelopes: list[Envelope], kind: type[E]) -> list[E]:
+    """The events of ``announced(memory, kind)``, typed as ``kind``."""
+    return [e.data for e in envelopes if isinstance(e.data, kind)]
 
 
 async def pay(http: httpx.AsyncClient, account: str, payment_id: str, amount: str) -> None:
@@ -62,13 +70,13 @@ async def test_a_plan_completed_again_after_a_reversal_is_a_new_event(
     await pay(http, "A1", "P3", "100")
 
     completed = announced(memory, PlanCompleted)
-    assert [e.data.by_payment_id for e in completed] == ["P1", "P2", "P3"]
+    assert [d.by_payment_id for d in payloads(completed, PlanCompleted)] == ["P1", "P2", "P3"]
     assert len({e.id for e in completed}) == 3
     settled = announced(memory, AccountSettled)
-    assert [e.data.by_payment_id for e in settled] == ["P1", "P2", "P3"]
+    assert [d.by_payment_id for d in payloads(settled, AccountSettled)] == ["P1", "P2", "P3"]
     assert len({e.id for e in settled}) == 3
     reopened = announced(memory, AccountReopened)
-    assert [e.data.by_payment_id for e in reopened] == ["P1", "P2"]
+    assert [d.by_payment_id for d in payloads(reopened, AccountReopened)] == ["P1", "P2"]
     assert len({e.id for e in reopened}) == 2
     assert len(announced(memory, PaymentReversed)) == 2
     # A subscriber dedupes on the id it can derive from the body: it is the ce_id.
@@ -84,7 +92,7 @@ async def test_a_promise_kept_again_after_a_reversal_is_a_new_event(
     await reverse(http, "A2", "P1")
     await pay(http, "A2", "P2", "30")
     kept = announced(memory, PromiseKept)
-    assert [e.data.payment_id for e in kept] == ["P1", "P2"]
+    assert [d.payment_id for d in payloads(kept, PromiseKept)] == ["P1", "P2"]
     assert kept[0].id != kept[1].id
 
 

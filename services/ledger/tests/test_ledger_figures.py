@@ -136,8 +136,8 @@ async def test_promise_kept_rate_from_promises_signals_and_payments() -> None:
     paid = ((1, "30.00", 1), (2, "10.00", 1), (3, "5.00", 3), (4, "5.00", 3), (5, "5.00", 1))
     for n, amount, days in paid:
         clock.instant = T0 + timedelta(days=days)
-        body = PaymentIn(payment_id=f"p{n}", amount=amount, method="card")
-        await payments.record_payment(f"A{n}", body)
+        payment = PaymentIn(payment_id=f"p{n}", amount=amount, method="card")
+        await payments.record_payment(f"A{n}", payment)
     clock.instant = T0 + timedelta(days=5)  # 7 March: A1, A2, A3 and A4 have come due
     figures = await PortfolioService(ledger, clock).figures(days=7)
     assert (figures["promises_judged"], figures["promises_kept"]) == (4, 2)

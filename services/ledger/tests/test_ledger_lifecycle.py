@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from dunning_ledger.domain.lifecycle import (
+    Allocation,
     Installment,
     MoneyState,
     Plan,
@@ -148,13 +149,15 @@ def plan(*amounts: int, status: str = "active") -> Plan:
 def test_a_payment_pays_the_earliest_installments_first() -> None:
     state = MoneyState(9000, plan=plan(3000, 3000, 3000))
     applied = apply_payment(state, 4000)
-    assert [i.status for i in applied.state.plan.installments] == ["paid", "partly_paid", "due"]  # type: ignore[union-attr]
+    assert applied.state.plan is not None
+    assert [i.status for i in applied.state.plan.installments] == ["paid", "partly_paid", "due"]
     assert applied.allocation.installments == ((1, 3000), (2, 1000))
     assert applied.state.balance_minor == 5000
     assert not applied.plan_completed
     done = apply_payment(applied.state, 5000)
     assert done.plan_completed
     assert done.settled
+    assert done.state.plan is not None
     assert done.state.plan.status == "completed"
 
 
@@ -179,9 +182,11 @@ def test_a_promise_is_kept_by_payments_reaching_its_amount() -> None:
     state = MoneyState(10000, promise=Promise("PR", 5000, TODAY))
     first = apply_payment(state, 2000)
     assert not first.promise_kept
+    assert first.state.promise is not None
     assert first.state.promise.status == "open"
     second = apply_payment(first.state, 3000)
     assert second.promise_kept
+    assert second.state.promise is not None
     assert second.state.promise.status == "kept"
 
 
@@ -226,7 +231,8 @@ def test_apply_then_reverse_is_before(state: MoneyState, amount: int) -> None:
 def test_payments_then_reversing_one_equals_never_paying_it_on_balance(
     state: MoneyState, amounts: list[int], data: st.DataObject
 ) -> None:
-    current, allocations = state, []
+    current = state
+    allocations: list[Allocation] = []
     for amount in amounts:
         applied = apply_payment(current, amount)
         current, allocations = applied.state, [*allocations, applied.allocation]

@@ -23,7 +23,7 @@ def decided(n: int, decision: ev.Decision, at: datetime, *rules: str) -> ev.Step
         destination=f"+1212555{n:04d}", decision=decision,
         not_before=at + timedelta(hours=9) if decision is ev.Decision.DEFER else None,
         findings=tuple(
-            ev.RuleFinding(rule_id=r, action=decision.value, explanation="t")  # type: ignore[arg-type]
+            ev.RuleFinding(rule_id=r, action=decision.value, explanation="t")
             for r in rules
         ),
         policy_version="p", content_hash="sha256:x", decided_at=at,
