@@ -10,6 +10,7 @@ import time
 
 import httpx
 from aiokafka.errors import KafkaConnectionError
+from dunning_core.contracts.events import ConsumerSignaled
 from dunning_sandbox.signing import twilio_signature
 from dunning_sms.api import router
 from dunning_sms.bootstrap import build, build_ingress
@@ -45,7 +46,9 @@ async def test_a_stop_is_answered_200_once_its_signal_is_acknowledged() -> None:
     response = await post_stop(ingress(publisher, records))
     assert response.status_code == 200
     assert await records.is_suppressed(STOP["From"])
-    assert [e.data.kind.value for e in publisher.sent] == ["opted_out"]  # type: ignore[union-attr]
+    [event] = publisher.sent
+    assert isinstance(event.data, ConsumerSignaled)
+    assert event.data.kind.value == "opted_out"
 
 
 async def test_a_stop_from_a_number_of_no_known_account_is_kept_not_dropped() -> None:

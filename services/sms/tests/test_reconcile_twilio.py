@@ -10,7 +10,7 @@ import httpx
 import pytest
 from dunning_channels.domain import ReconcilePolicy
 from dunning_channels.ports import Parked
-from dunning_core.contracts.events import DeliveryStatus, DeliveryUpdated
+from dunning_core.contracts.events import DeliveryStatus, DeliveryUpdated, StepApproved
 from dunning_sms.adapters.twilio_sender import TwilioSmsSender, TwilioStepSender
 from dunning_testkit.channels import MemoryLocales, MemoryRetryQueue, approval, rig
 from dunning_testkit.servers import sandbox_server
@@ -66,7 +66,8 @@ async def test_a_timeout_after_accepting_is_found_and_recorded_never_resent(
     assert [(e.status, e.provider_message_id) for e in events] == [
         (DeliveryStatus.ACCEPTED, message["sid"])
     ]
-    step_id = envelope.data.step.step_id  # type: ignore[union-attr]
+    assert isinstance(envelope.data, StepApproved)
+    step_id = envelope.data.step.step_id
     assert parts.records.steps == {step_id: message["sid"]}
 
 
@@ -78,7 +79,8 @@ async def test_a_send_that_never_reached_twilio_is_sent_once(sandbox: str) -> No
     envelope = approval("acc-2", destination=number)
     try:
         # Reserved and in flight, and the worker died before calling.
-        await parts.records.reserve(envelope.data.step.step_id)  # type: ignore[union-attr]
+        assert isinstance(envelope.data, StepApproved)
+        await parts.records.reserve(envelope.data.step.step_id)
         await parts.service.handle(envelope)  # redelivered: a duplicate of a reserved step
         await parts.service.flush()
         assert await sent_to(sandbox, number) == []
@@ -99,7 +101,9 @@ async def test_an_accepted_text_tells_which_language_its_number_is_written_in(
     locales = MemoryLocales()
     sender = twilio(sandbox)
     sender.locales = locales
-    step = approval("acc-1", destination="+14155557002").data.step  # type: ignore[union-attr]
+    approved = approval("acc-1", destination="+14155557002").data
+    assert isinstance(approved, StepApproved)
+    step = approved.step
     step = step.model_copy(update={"content": step.content.model_copy(update={"locale": "es_US"})})
     try:
         await sender.send("acc-1", step)
