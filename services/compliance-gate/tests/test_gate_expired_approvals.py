@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from dunning_core.contracts import wrap
+from dunning_core.contracts.common import Channel
 from dunning_core.contracts.events import (
-    Channel,
     DeliveryStatus,
     DeliveryUpdated,
     StepApproved,

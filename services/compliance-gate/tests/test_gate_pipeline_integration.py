@@ -114,7 +114,11 @@ async def test_the_schedulers_holds_and_withdrawals_pass_by_unjudged(
     task: asyncio.Task[None] | None = None
     plan = STREAM.planned(1, 1)
     step = plan.step
-    said = {"account_id": plan.account_id, "step_id": "stp_earlier", "debt_id": step.debt_id}
+    said: dict[str, Any] = {
+        "account_id": plan.account_id,
+        "step_id": "stp_earlier",
+        "debt_id": step.debt_id,
+    }
     said |= {"channel": step.channel, "attempt": 1}
     held = StepHeld(**said, send_at=gate.NOW, reason="expired", held_at=gate.NOW)
     withdrawn = StepWithdrawn(**said, reason="moved on", withdrawn_at=gate.NOW)

@@ -14,9 +14,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from dunning_core.contracts import wrap
+from dunning_core.contracts.common import Channel
 from dunning_core.contracts.envelope import Envelope
 from dunning_core.contracts.events import (
-    Channel,
     DeliveryStatus,
     DeliveryUpdated,
     StepApproved,

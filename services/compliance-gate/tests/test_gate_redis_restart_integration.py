@@ -22,7 +22,7 @@ async def test_the_gates_state_store_outlives_a_closed_connection(stack: None) -
     try:
         assert await store.redis.ping()  # one connection, back in the pool
         connection_id = await store.redis.client_id()
-        assert await admin.client_kill_filter(_id=connection_id) == 1
+        assert await admin.client_kill_filter(_id=str(connection_id)) == 1
         # Before: redis.exceptions.ConnectionError "Connection closed by server."
         states, _ = await store.load(["acct-1"], {})
         assert len(states) == 1

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from dunning_gate.adapters.redis_state import RedisStateStore, WatermarkMoved
+from dunning_gate.adapters.redis_state import RedisStateStore
 from dunning_gate.domain.state import AccountState
+from dunning_gate.ports import WatermarkMoved
 from dunning_testkit.stack import REDIS_URL
 from redis.asyncio import Redis
 

@@ -8,7 +8,6 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dunning_core.contracts.events import Decision as Verdict
 from dunning_gate.domain.decision import Decision, RuleOutcome
 from dunning_gate.service import _jsonable, to_event
 from dunning_testkit.gate import NewYorkSms
@@ -83,9 +82,7 @@ def test_a_decision_carries_the_message_it_vetted_whole() -> None:
     planned = NewYorkSms("E").planned(1, attempt=1)
     now = datetime(2026, 3, 3, 17, tzinfo=UTC)
     outcome = RuleOutcome(rule_id="hours.fdcpa", action="defer", explanation="after 21:00")
-    verdict = Decision(
-        decision=Verdict.DEFER, policy_version="p-1", not_before=now, outcomes=(outcome,)
-    )
+    verdict = Decision(decision="defer", policy_version="p-1", not_before=now, outcomes=(outcome,))
     event = to_event(verdict, planned, "planned-1", now)
     assert event.content == planned.step.content  # what the ledger records as sent
     assert event.content is not None
