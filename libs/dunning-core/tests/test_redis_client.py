@@ -19,7 +19,7 @@ async def test_a_pooled_connection_the_server_closed_is_opened_again(stack: None
         assert await client.ping()  # one connection, back in the pool
         connection_id = await client.client_id()
         # What a restart does to every pooled connection (here to this one alone).
-        assert await admin.client_kill_filter(_id=connection_id) == 1
+        assert await admin.client_kill_filter(_id=str(connection_id)) == 1
         # Old code: redis.exceptions.ConnectionError "Connection closed by server."
         assert await client.ping()
     finally:

@@ -25,7 +25,11 @@ def _app(runtime: ServiceRuntime) -> httpx.AsyncClient:
 async def test_a_dependency_down_makes_the_service_unready_but_not_dead() -> None:
     runtime = ServiceRuntime("svc")
     stop = asyncio.Event()
-    runtime.add(Component("loop", _nothing, _nothing, stop.wait))
+
+    async def run() -> None:
+        await stop.wait()
+
+    runtime.add(Component("loop", _nothing, _nothing, run))
 
     async def database() -> dict[str, Any]:
         raise ConnectionRefusedError("database away")
