@@ -19,6 +19,7 @@ lint: bootstrap
 	uv run ruff check .
 	uv run ruff format --check .
 	uv run mypy
+	bash deploy/local/mypy_tests.sh
 	uv run lint-imports
 
 unit: bootstrap       ## every test that needs no Kafka, PostgreSQL or Redis (loopback HTTP is fine)

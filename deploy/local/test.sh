@@ -12,6 +12,7 @@ echo "== static checks"
 uv run ruff check .
 uv run ruff format --check .
 uv run mypy
+bash deploy/local/mypy_tests.sh
 uv run lint-imports
 
 echo "== local stack"
