@@ -74,22 +74,8 @@ def _filters(
     cursor: Annotated[str | None, Query(max_length=400)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> SearchFilters:
-    return SearchFilters(
-        account_id=account_id,
-        name=name,
-        phone=phone,
-        email=email,
-        state=state,
-        status=status,
-        stage=stage,
-        balance_min=balance_min,
-        balance_max=balance_max,
-        currency=currency,
-        days_past_due_min=days_past_due_min,
-        days_past_due_max=days_past_due_max,
-        cursor=cursor,
-        limit=limit,
-    )
+    # The parameters are the filters' fields, by name (FastAPI reads their constraints).
+    return SearchFilters(**locals())
 
 
 Filters = Annotated[SearchFilters, Depends(_filters)]
