@@ -7,6 +7,7 @@ fault tests by a card number) of its own.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import socket
 import uuid
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from dunning_portal.adapters.stripe_processor import (
     ProcessorUnavailable,
     StripeProcessor,
 )
-from dunning_portal.ports import CardDetails, Charge
+from dunning_portal.ports import CardDetails, Charge, ChargeRequest
 from dunning_testkit.servers import sandbox_server
 
 SECRET_KEY = "sk_test_portal_processor_tests"
@@ -44,10 +45,11 @@ def card(number: str = OK_CARD, **fields: Any) -> CardDetails:
     return CardDetails(number=number, **values)
 
 
-async def pay(
-    payments: StripeProcessor, test: str, number: str = OK_CARD, key: str | None = None
-) -> Charge:
-    return await payments.charge(
+def request(
+    test: str, number: str = OK_CARD, key: str | None = None, **changes: Any
+) -> ChargeRequest:
+    """A charge of 123.45 USD on ACC-7, told apart by ``test``; ``changes`` replace fields."""
+    made = ChargeRequest(
         idempotency_key=key or uuid.uuid4().hex,
         amount_minor=12_345,
         currency="USD",
@@ -55,6 +57,13 @@ async def pay(
         description="Payment on ACC-7",
         metadata={"account_id": "ACC-7", "test": test},
     )
+    return dataclasses.replace(made, **changes)
+
+
+async def pay(
+    payments: StripeProcessor, test: str, number: str = OK_CARD, key: str | None = None
+) -> Charge:
+    return await payments.charge(request(test, number, key))
 
 
 def charges(base_url: str, test: str) -> list[dict[str, Any]]:
@@ -116,12 +125,14 @@ async def test_a_malformed_card_is_declined_without_a_payment_intent(sandbox: st
     async with processor(sandbox) as payments:
         wrong_digit = await pay(payments, test, "4242424242424241")
         two_digit_cvc = await payments.charge(
-            idempotency_key=uuid.uuid4().hex,
-            amount_minor=5_000,
-            currency="usd",
-            card=card(cvc="12", postal_code="94107"),
-            description="Payment",
-            metadata={"test": test},
+            ChargeRequest(
+                idempotency_key=uuid.uuid4().hex,
+                amount_minor=5_000,
+                currency="usd",
+                card=card(cvc="12", postal_code="94107"),
+                description="Payment",
+                metadata={"test": test},
+            )
         )
     assert (wrong_digit.status, wrong_digit.decline_code) == ("declined", "incorrect_number")
     assert wrong_digit.processor_id == ""
@@ -142,14 +153,7 @@ async def test_the_same_idempotency_key_charges_once(sandbox: str) -> None:
         first, again = await pay(payments, test, key=key), await pay(payments, test, key=key)
         assert again == first
         with pytest.raises(ProcessorRefused) as refused:  # the key with another amount
-            await payments.charge(
-                idempotency_key=key,
-                amount_minor=1_000,
-                currency="usd",
-                card=card(),
-                description="Payment on ACC-7",
-                metadata={"account_id": "ACC-7", "test": test},
-            )
+            await payments.charge(request(test, key=key, amount_minor=1_000, currency="usd"))
     assert refused.value.http_status == 400
     assert len(charges(sandbox, test)) == 1
 
@@ -222,12 +226,7 @@ async def test_an_invalid_request_is_refused_without_the_card_in_the_error(sandb
     async with processor(sandbox) as payments:
         with pytest.raises(ProcessorRefused) as refused:
             await payments.charge(
-                idempotency_key=uuid.uuid4().hex,
-                amount_minor=10,
-                currency="usd",
-                card=card(),
-                description="Payment on ACC-7",
-                metadata={"test": "small"},
+                request("small", amount_minor=10, currency="usd", metadata={"test": "small"})
             )
     assert (refused.value.http_status, refused.value.code) == (400, "amount_too_small")
     assert OK_CARD not in str(refused.value)

@@ -12,7 +12,7 @@ import orjson
 import pytest
 from dunning_portal.adapters.stripe_processor import ProcessorUnavailable, StripeProcessor
 from dunning_portal.adapters.stripe_webhooks import StripeWebhooks, WebhookRejected, verify
-from dunning_portal.ports import CardDetails, ProcessorEvent
+from dunning_portal.ports import CardDetails, ChargeRequest, ProcessorEvent
 from dunning_sandbox.signing import stripe_signature
 from dunning_testkit.servers import RecordedRequest, WebhookRecorder
 
@@ -53,12 +53,14 @@ async def test_a_disputed_charge_arrives_with_the_payments_metadata(
     metadata = {"account_id": "ACC-9", "payment_id": f"pay-{uuid.uuid4().hex}"}
     async with StripeProcessor(secret_key=SECRET_KEY, api_base=stripe_sandbox) as payments:
         charge = await payments.charge(
-            idempotency_key=uuid.uuid4().hex,
-            amount_minor=4_000,
-            currency="usd",
-            card=CardDetails("4000000000000259", 12, 2034, "123", None),
-            description="Payment on ACC-9",
-            metadata=metadata,
+            ChargeRequest(
+                idempotency_key=uuid.uuid4().hex,
+                amount_minor=4_000,
+                currency="usd",
+                card=CardDetails("4000000000000259", 12, 2034, "123", None),
+                description="Payment on ACC-9",
+                metadata=metadata,
+            )
         )
         assert charge.status == "succeeded"
 

@@ -35,9 +35,10 @@ from dunning_portal.domain.money import (
     SettlementOffer,
 )
 from dunning_portal.ports import (
-    CardDetails,
     Charge,
+    ChargeRequest,
     LedgerRefused,
+    PaymentRecord,
     ProcessorEvent,
     ReversalReason,
     Source,
@@ -77,27 +78,23 @@ class FakeProcessor:
 
     charges: dict[str, tuple[Charge, int, dict[str, str]]] = field(default_factory=dict)
 
-    async def charge(
-        self,
-        *,
-        idempotency_key: str,
-        amount_minor: int,
-        currency: str,
-        card: CardDetails,
-        description: str,
-        metadata: dict[str, str],
-    ) -> Charge:
-        if idempotency_key in self.charges:
-            return self.charges[idempotency_key][0]
+    async def charge(self, request: ChargeRequest) -> Charge:
+        if request.idempotency_key in self.charges:
+            return self.charges[request.idempotency_key][0]
         processor_id = f"ch_test_{len(self.charges) + 1:04d}"
         declines = {CARD_DECLINED: "generic_decline", CARD_NO_FUNDS: "insufficient_funds"}
-        if card.number in declines:
-            made = Charge(processor_id, "declined", declines[card.number], "declined")
-        elif card.number in (CARD_PENDING, CARD_SUCCEEDS_LATER, CARD_FAILS_LATER):
+        number = request.card.number
+        if number in declines:
+            made = Charge(processor_id, "declined", declines[number], "declined")
+        elif number in (CARD_PENDING, CARD_SUCCEEDS_LATER, CARD_FAILS_LATER):
             made = Charge(processor_id, "pending", None, None)
         else:
             made = Charge(processor_id, "succeeded", None, None)
-        self.charges[idempotency_key] = (made, amount_minor, dict(metadata))
+        self.charges[request.idempotency_key] = (
+            made,
+            request.amount_minor,
+            dict(request.metadata),
+        )
         return made
 
 
@@ -235,22 +232,18 @@ class MemoryMoney:
             min_part_payment_minor=1_000,
         )
 
-    async def record_payment(
-        self,
-        account_id: str,
-        *,
-        payment_id: str,
-        amount_minor: int,
-        currency: str,
-        method: str,
-        source: Source,
-    ) -> None:
+    async def record_payment(self, account_id: str, payment: PaymentRecord) -> None:
         self._known(account_id)
+        amount_minor, method = payment.amount_minor, payment.method
         if not self._write(
-            "payment", payment_id, amount_minor=amount_minor, method=method, source=source
+            "payment",
+            payment.payment_id,
+            amount_minor=amount_minor,
+            method=method,
+            source=payment.source,
         ):
             return
-        self.payments[payment_id] = (amount_minor, method, False)
+        self.payments[payment.payment_id] = (amount_minor, method, False)
         left = amount_minor
         for i, plan in enumerate(self.plans):
             if plan.status != "active":

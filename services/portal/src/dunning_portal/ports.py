@@ -32,19 +32,20 @@ class Charge:
     message: str | None
 
 
+@dataclass(frozen=True)
+class ChargeRequest:
+    """One charge of ``card``: the same ``idempotency_key`` is the same charge."""
+
+    idempotency_key: str
+    amount_minor: int
+    currency: str
+    card: CardDetails
+    description: str
+    metadata: dict[str, str]
+
+
 class PaymentProcessor(Protocol):
-    async def charge(
-        self,
-        *,
-        idempotency_key: str,
-        amount_minor: int,
-        currency: str,
-        card: CardDetails,
-        description: str,
-        metadata: dict[str, str],
-    ) -> Charge:
-        """Charge ``card``; the same ``idempotency_key`` is the same charge."""
-        ...
+    async def charge(self, request: ChargeRequest) -> Charge: ...
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,17 @@ class ProcessorWebhooks(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class PaymentRecord:
+    """A payment as the page (or the processor's webhook) records it in the ledger."""
+
+    payment_id: str
+    amount_minor: int
+    currency: str
+    method: str
+    source: Source
+
+
 class LedgerRefused(Exception):
     """The ledger refused a write or a read (4xx): ``status`` and its ``error`` body."""
 
@@ -86,16 +98,7 @@ class Ledger(Protocol):
 
     async def offers(self, account_id: str) -> Offers: ...
 
-    async def record_payment(
-        self,
-        account_id: str,
-        *,
-        payment_id: str,
-        amount_minor: int,
-        currency: str,
-        method: str,
-        source: Source,
-    ) -> None: ...
+    async def record_payment(self, account_id: str, payment: PaymentRecord) -> None: ...
 
     async def reverse_payment(
         self, account_id: str, payment_id: str, *, reason: ReversalReason, source: Source

@@ -31,9 +31,11 @@ from dunning_portal.domain.actions import (
 from dunning_portal.domain.money import AccountInfo, Money, Offers
 from dunning_portal.ports import (
     CardDetails,
+    ChargeRequest,
     Ledger,
     LedgerRefused,
     PaymentProcessor,
+    PaymentRecord,
     ProcessorEvent,
     ReversalReason,
 )
@@ -208,16 +210,18 @@ class Portal:
         account_id = view.link.account_id
         try:
             charge = await self.processor.charge(
-                idempotency_key=pay_key,
-                amount_minor=shown,
-                currency=view.money.currency,
-                card=card,
-                description=f"Payment on account {account_id}",
-                metadata={
-                    "account_id": account_id,
-                    "step_id": view.link.step_id,
-                    "payment_key": pay_key,
-                },
+                ChargeRequest(
+                    idempotency_key=pay_key,
+                    amount_minor=shown,
+                    currency=view.money.currency,
+                    card=card,
+                    description=f"Payment on account {account_id}",
+                    metadata={
+                        "account_id": account_id,
+                        "step_id": view.link.step_id,
+                        "payment_key": pay_key,
+                    },
+                )
             )
         except Exception as exc:
             # No outcome (the processor unreachable or refusing the request): nothing is
@@ -234,11 +238,13 @@ class Portal:
             return Done(view, Action.PAY, "pending", shown)
         await self.ledger.record_payment(
             account_id,
-            payment_id=card_payment_id(pay_key, charge.processor_id),
-            amount_minor=shown,
-            currency=view.money.currency,
-            method="card",
-            source="page",
+            PaymentRecord(
+                payment_id=card_payment_id(pay_key, charge.processor_id),
+                amount_minor=shown,
+                currency=view.money.currency,
+                method="card",
+                source="page",
+            ),
         )
         return Done(await self._fresh(view), Action.PAY, "recorded", shown)
 
@@ -265,11 +271,13 @@ class Portal:
             try:
                 await self.ledger.record_payment(
                     account_id,
-                    payment_id=payment_id,
-                    amount_minor=event.amount_minor,
-                    currency=event.currency,
-                    method="card",
-                    source="processor",
+                    PaymentRecord(
+                        payment_id=payment_id,
+                        amount_minor=event.amount_minor,
+                        currency=event.currency,
+                        method="card",
+                        source="processor",
+                    ),
                 )
             except LedgerRefused as refused:
                 # Permanent (another amount under that id, an unknown account): the processor

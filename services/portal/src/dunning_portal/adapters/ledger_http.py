@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from dunning_portal.domain.money import AccountInfo, Money, Offers
-from dunning_portal.ports import LedgerRefused, ReversalReason, Source
+from dunning_portal.ports import LedgerRefused, PaymentRecord, ReversalReason, Source
 
 
 def _minor_text(amount_minor: int) -> str:
@@ -69,24 +69,15 @@ class HttpLedger:
     async def offers(self, account_id: str) -> Offers:
         return Offers.model_validate(await self._get(f"/v1/accounts/{account_id}/offers"))
 
-    async def record_payment(
-        self,
-        account_id: str,
-        *,
-        payment_id: str,
-        amount_minor: int,
-        currency: str,
-        method: str,
-        source: Source,
-    ) -> None:
+    async def record_payment(self, account_id: str, payment: PaymentRecord) -> None:
         await self._post(
             f"/v1/accounts/{account_id}/payments",
             {
-                "payment_id": payment_id,
-                "amount": _minor_text(amount_minor),
-                "currency": currency,
-                "method": method,
-                "source": source,
+                "payment_id": payment.payment_id,
+                "amount": _minor_text(payment.amount_minor),
+                "currency": payment.currency,
+                "method": payment.method,
+                "source": payment.source,
             },
         )
 

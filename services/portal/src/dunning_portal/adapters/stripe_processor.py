@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 import stripe
 from dunning_core.runtime.closing import AsyncClosing
 
-from dunning_portal.ports import CardDetails, Charge
+from dunning_portal.ports import Charge, ChargeRequest
 
 if TYPE_CHECKING:
     from stripe.params import PaymentIntentCreateParams
@@ -91,20 +91,11 @@ class StripeProcessor(AsyncClosing):
     async def aclose(self) -> None:
         await self._http.close_async()  # type: ignore[no-untyped-call]  # untyped in the SDK
 
-    async def charge(
-        self,
-        *,
-        idempotency_key: str,
-        amount_minor: int,
-        currency: str,
-        card: CardDetails,
-        description: str,
-        metadata: dict[str, str],
-    ) -> Charge:
-        params = create_params(amount_minor, currency, card, description, metadata)
+    async def charge(self, request: ChargeRequest) -> Charge:
         try:
             intent = await self._client.v1.payment_intents.create_async(
-                params=params, options={"idempotency_key": idempotency_key}
+                params=create_params(request),
+                options={"idempotency_key": request.idempotency_key},
             )
         except stripe.CardError as error:
             return declined(error)
@@ -121,14 +112,9 @@ class StripeProcessor(AsyncClosing):
         return {str(k): str(v) for k, v in intent.metadata.to_dict().items()}
 
 
-def create_params(
-    amount_minor: int,
-    currency: str,
-    card: CardDetails,
-    description: str,
-    metadata: dict[str, str],
-) -> PaymentIntentCreateParams:
+def create_params(request: ChargeRequest) -> PaymentIntentCreateParams:
     """One confirmed card PaymentIntent."""
+    card = request.card
     card_data: dict[str, Any] = {
         "type": "card",
         "card": {
@@ -141,13 +127,13 @@ def create_params(
     if card.postal_code:
         card_data["billing_details"] = {"address": {"postal_code": card.postal_code}}
     params = {
-        "amount": amount_minor,
-        "currency": currency.lower(),
+        "amount": request.amount_minor,
+        "currency": request.currency.lower(),
         "confirm": True,
         "payment_method_types": ["card"],
         "payment_method_data": card_data,
-        "description": description,
-        "metadata": metadata,
+        "description": request.description,
+        "metadata": request.metadata,
     }
     # Raw card fields are not in the SDK's parameter types (see the module docstring).
     return cast("PaymentIntentCreateParams", params)
