@@ -38,11 +38,20 @@ def pages() -> Iterator[dict[str, Page]]:
         yield opened
 
 
-@pytest.mark.parametrize("viewport", ["phone", "desktop"])
+@pytest.fixture(params=["phone", "desktop"])
+def viewport(request: pytest.FixtureRequest) -> str:
+    """Every test runs at both widths."""
+    return str(request.param)
+
+
+@pytest.fixture
+def page(pages: dict[str, Page], viewport: str) -> Page:
+    return pages[viewport]
+
+
 def test_open_choose_a_plan_and_pay_the_first_installment(
-    portal: str, ledger: MemoryMoney, pages: dict[str, Page], viewport: str
+    portal: str, ledger: MemoryMoney, page: Page, viewport: str
 ) -> None:
-    page = pages[viewport]
     response = page.goto(f"{portal}/p/{link()}")
     assert response is not None
     assert response.status == 200
@@ -73,11 +82,9 @@ def test_open_choose_a_plan_and_pay_the_first_installment(
     shoot(page, "page-with-plan", viewport)
 
 
-@pytest.mark.parametrize("viewport", ["phone", "desktop"])
 def test_a_declined_card_and_the_language_switch(
-    portal: str, ledger: MemoryMoney, pages: dict[str, Page], viewport: str
+    portal: str, ledger: MemoryMoney, page: Page, viewport: str
 ) -> None:
-    page = pages[viewport]
     page.goto(f"{portal}/p/{link()}")
     pay_with_card(page, "pay-full", CARD_DECLINED)
     page.click("#pay-full button[type=submit]")
@@ -95,11 +102,9 @@ def test_a_declined_card_and_the_language_switch(
     shoot(page, "page-zh", viewport)
 
 
-@pytest.mark.parametrize("viewport", ["phone", "desktop"])
 def test_dispute_opt_out_and_call_back(
-    portal: str, ledger: MemoryMoney, pages: dict[str, Page], viewport: str
+    portal: str, ledger: MemoryMoney, page: Page, viewport: str
 ) -> None:
-    page = pages[viewport]
     for name, summary, form, words in [
         ("dispute", "Dispute this debt", "#dispute-form", "We recorded your dispute."),
         ("opt-out", "Stop messages on a channel", "#opt-out-sms", "not send you text messages"),
@@ -113,11 +118,9 @@ def test_dispute_opt_out_and_call_back(
     assert [k for k, _, _ in ledger.writes] == ["signal", "signal", "note"]
 
 
-@pytest.mark.parametrize("viewport", ["phone", "desktop"])
 def test_expired_and_forged_links_are_refused_with_a_plain_page(
-    portal: str, ledger: MemoryMoney, pages: dict[str, Page], viewport: str
+    portal: str, ledger: MemoryMoney, page: Page, viewport: str
 ) -> None:
-    page = pages[viewport]
     for name, token, status, words in [
         ("expired", link(expires_at=NOW - timedelta(minutes=1)), 410, "This link has expired."),
         ("forged", link(key="not-our-key"), 403, "This link is not valid."),
