@@ -13,6 +13,7 @@ import pytest
 from dunning_sms.adapters.twilio_sender import (
     SmsAccepted,
     SmsRejected,
+    SmsSendResult,
     SmsTransient,
     TwilioSmsSender,
     classify_error,
@@ -48,6 +49,12 @@ def _sender(base_url: str, **overrides: object) -> TwilioSmsSender:
     return TwilioSmsSender(base_url=base_url, **options)  # type: ignore[arg-type]
 
 
+async def _send_hi(base_url: str, to: str = "+14155550123", **overrides: object) -> SmsSendResult:
+    """One "Hi" from SENDER to ``to``, by a sender of its own."""
+    async with _sender(base_url, **overrides) as sender:
+        return await sender.send(to=to, body="Hi", from_=SENDER)
+
+
 async def test_send_returns_the_sid_and_signed_callbacks_follow(
     sandbox: str, receiver: WebhookRecorder
 ) -> None:
@@ -75,10 +82,13 @@ async def test_send_returns_the_sid_and_signed_callbacks_follow(
 
 
 async def test_api_key_credentials_are_accepted(sandbox: str) -> None:
-    async with _sender(
-        sandbox, auth_token=None, api_key_sid=API_KEY_SID, api_key_secret=API_KEY_SECRET
-    ) as sender:
-        result = await sender.send(to="+14155550124", body="Hi", from_=SENDER)
+    result = await _send_hi(
+        sandbox,
+        "+14155550124",
+        auth_token=None,
+        api_key_sid=API_KEY_SID,
+        api_key_secret=API_KEY_SECRET,
+    )
     assert isinstance(result, SmsAccepted)
 
 
@@ -103,8 +113,7 @@ async def test_messaging_service_send_is_accepted(sandbox: str) -> None:
 async def test_permanent_twilio_errors_become_rejections(
     sandbox: str, to: str, code: str, opted_out: bool
 ) -> None:
-    async with _sender(sandbox) as sender:
-        result = await sender.send(to=to, body="Hi", from_=SENDER)
+    result = await _send_hi(sandbox, to)
     assert isinstance(result, SmsRejected)
     assert (result.code, result.http_status, result.opted_out) == (code, 400, opted_out)
     assert "415" not in result.message
@@ -118,8 +127,7 @@ async def test_permanent_twilio_errors_become_rejections(
 async def test_transient_twilio_errors_are_retryable(
     sandbox: str, to: str, kind: str, status: int
 ) -> None:
-    async with _sender(sandbox) as sender:
-        result = await sender.send(to=to, body="Hi", from_=SENDER)
+    result = await _send_hi(sandbox, to)
     assert isinstance(result, SmsTransient)
     assert (result.kind, result.http_status) == (kind, status)
 
@@ -138,8 +146,7 @@ async def test_the_retry_after_twilio_asks_for_is_kept(sandbox: str) -> None:
 
 
 async def test_refused_credentials_are_an_auth_failure(sandbox: str) -> None:
-    async with _sender(sandbox, auth_token="wrong") as sender:
-        result = await sender.send(to="+14155550123", body="Hi", from_=SENDER)
+    result = await _send_hi(sandbox, auth_token="wrong")
     assert isinstance(result, SmsTransient)
     assert (result.kind, result.code, result.http_status) == ("auth", "20003", 401)
 
@@ -148,15 +155,13 @@ async def test_unreachable_twilio_is_a_network_failure() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    async with _sender(f"http://127.0.0.1:{closed_port}") as sender:
-        result = await sender.send(to="+14155550123", body="Hi", from_=SENDER)
+    result = await _send_hi(f"http://127.0.0.1:{closed_port}")
     assert isinstance(result, SmsTransient)
     assert result.kind == "network"
 
 
 async def test_slow_twilio_is_a_timeout(slow: str) -> None:
-    async with _sender(slow, timeout_s=0.2) as sender:
-        result = await sender.send(to="+14155550123", body="Hi", from_=SENDER)
+    result = await _send_hi(slow, timeout_s=0.2)
     assert isinstance(result, SmsTransient)
     assert result.kind == "timeout"
 
