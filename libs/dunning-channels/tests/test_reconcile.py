@@ -16,18 +16,18 @@ from dunning_channels.domain import (
     Unavailable,
 )
 from dunning_channels.ports import Parked
-from dunning_core.contracts.events import DeliveryStatus, DeliveryUpdated, StepApproved
+from dunning_core.contracts.events import DeliveryStatus, DeliveryUpdated
 from dunning_core.runtime.clock import FixedClock
 from dunning_testkit.channels import (
     NOW,
     FakeSender,
     MemoryJournal,
-    MemoryPublisher,
     MemoryRetryQueue,
     MemorySendRecords,
     Rig,
     approval,
     rig,
+    step_of,
 )
 
 POLICY = ReconcilePolicy(settle_s=60.0, give_up_s=600.0, retry_s=30.0)
@@ -37,10 +37,6 @@ def reconciling(sender: FakeSender, records: MemorySendRecords | None = None) ->
     parts = rig(sender, records)
     parts.service.inflight, parts.service.reconcile = MemoryRetryQueue(), POLICY
     return parts
-
-
-def deliveries(publisher: MemoryPublisher) -> list[tuple[DeliveryStatus, str | None]]:
-    return [(e.status, e.error_code) for e in publisher.events() if isinstance(e, DeliveryUpdated)]
 
 
 async def later(parts: Rig, seconds: float) -> int:
@@ -53,11 +49,10 @@ async def test_a_send_found_at_the_provider_is_recorded_with_its_id() -> None:
     sender.found = [Found("SM42")]
     parts = reconciling(sender)
     envelope = approval()
-    assert isinstance(envelope.data, StepApproved)
-    step_id = envelope.data.step.step_id
+    step_id = step_of(envelope)
     await parts.service.handle(envelope)
     await parts.service.flush()
-    assert deliveries(parts.publisher) == []  # old code: nothing, ever ("pending" for good)
+    assert parts.publisher.deliveries() == []  # old code: nothing, ever ("pending" for good)
     assert await later(parts, 30) == 0  # not before it settles
     assert await later(parts, 31) == 1
     assert len(sender.calls) == 1
@@ -76,7 +71,7 @@ async def test_a_send_the_provider_never_got_is_sent_once_more() -> None:
     assert await later(parts, 61) == 1
     await parts.settle()  # the retry it parked
     assert len(sender.calls) == 2
-    assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]
+    assert parts.publisher.deliveries() == [(DeliveryStatus.ACCEPTED, None)]
     assert await later(parts, 600) == 0
     assert parts.service.resent == 1
 
@@ -90,13 +85,12 @@ async def test_a_provider_that_cannot_be_asked_leaves_the_step_uncertain_not_res
     await parts.service.flush()
     assert await later(parts, 61) == 1
     assert await later(parts, 31) == 1  # asked again
-    assert deliveries(parts.publisher) == []
+    assert parts.publisher.deliveries() == []
     for _ in range(30):
         await later(parts, 31)
     assert len(sender.calls) == 1  # never resent
-    assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, "uncertain")]
-    assert isinstance(envelope.data, StepApproved)
-    assert parts.records.steps == {envelope.data.step.step_id: "uncertain"}
+    assert parts.publisher.deliveries() == [(DeliveryStatus.ACCEPTED, "uncertain")]
+    assert parts.records.steps == {step_of(envelope): "uncertain"}
     assert await later(parts, 600) == 0
 
 
@@ -120,7 +114,7 @@ async def test_a_worker_dying_between_the_reservation_and_the_record_is_reconcil
     assert await later(alive, 61 + alive.service.pre_call_s) == 1
     await alive.settle()
     assert len(sender.calls) == 1
-    assert deliveries(alive.publisher) == [(DeliveryStatus.ACCEPTED, None)]
+    assert alive.publisher.deliveries() == [(DeliveryStatus.ACCEPTED, None)]
 
 
 async def test_a_parked_retry_whose_call_may_be_out_is_left_to_reconciliation() -> None:
@@ -132,8 +126,7 @@ async def test_a_parked_retry_whose_call_may_be_out_is_left_to_reconciliation() 
     sender.calls.clear()
     # As if that call's worker died after the call, its retry lease ran out, and the
     # record was lost: the retry comes back while the step is in flight.
-    assert isinstance(envelope.data, StepApproved)
-    step_id = envelope.data.step.step_id
+    step_id = step_of(envelope)
     parts.records.steps[step_id] = "pending"
     item = Parked(envelope, attempts=1, first_attempt_at=parts.wall())
     assert parts.service.inflight is not None
@@ -153,8 +146,7 @@ async def test_an_approval_that_finds_its_step_pending_hands_it_to_the_sweeper()
     sender.found = [NotFound()]
     parts = reconciling(sender)
     envelope = approval()
-    assert isinstance(envelope.data, StepApproved)
-    await parts.records.reserve(envelope.data.step.step_id)
+    await parts.records.reserve(step_of(envelope))
     await parts.service.handle(envelope)  # the redelivery
     await parts.service.flush()
     assert sender.calls == []  # not resent blindly: the first worker's call may be out there
@@ -163,7 +155,7 @@ async def test_an_approval_that_finds_its_step_pending_hands_it_to_the_sweeper()
     )  # old code: 0, nothing in flight, never sent
     await parts.settle()
     assert len(sender.calls) == 1
-    assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]
+    assert parts.publisher.deliveries() == [(DeliveryStatus.ACCEPTED, None)]
 
 
 async def test_a_re_plan_that_finds_its_step_pending_is_the_one_sent() -> None:
@@ -173,8 +165,7 @@ async def test_a_re_plan_that_finds_its_step_pending_is_the_one_sent() -> None:
     sender.found = [NotFound()]
     parts = reconciling(sender)
     first = approval(send_by=NOW + timedelta(hours=1))
-    assert isinstance(first.data, StepApproved)
-    await parts.records.reserve(first.data.step.step_id)
+    await parts.records.reserve(step_of(first))
     await parts.service.inflight.park(Parked(first, 0, parts.wall()), parts.wall() + 60)  # type: ignore[union-attr]
     replan = approval(send_by=NOW + timedelta(hours=6), event_id="replan")
     await parts.service.handle(replan)
@@ -185,7 +176,7 @@ async def test_a_re_plan_that_finds_its_step_pending_is_the_one_sent() -> None:
     )  # the re-plan's approval took the entry over
     await parts.settle()
     assert len(sender.calls) == 1  # old code: none (skipped, then the first one expired)
-    assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]
+    assert parts.publisher.deliveries() == [(DeliveryStatus.ACCEPTED, None)]
 
 
 async def test_a_retry_that_finds_its_step_adopted_leaves_it_to_the_sweeper() -> None:
@@ -197,8 +188,7 @@ async def test_a_retry_that_finds_its_step_adopted_leaves_it_to_the_sweeper() ->
     sender.found = [NotFound()]
     parts = reconciling(sender)
     envelope = approval()
-    assert isinstance(envelope.data, StepApproved)
-    step_id = envelope.data.step.step_id
+    step_id = step_of(envelope)
     await parts.service.handle(envelope)
     await parts.service.flush()  # 429: parked
     await parts.service.handle(envelope)
@@ -212,7 +202,7 @@ async def test_a_retry_that_finds_its_step_adopted_leaves_it_to_the_sweeper() ->
     assert await later(parts, 61 + parts.service.pre_call_s) == 1
     await parts.settle()
     assert len(sender.calls) == 2
-    assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]
+    assert parts.publisher.deliveries() == [(DeliveryStatus.ACCEPTED, None)]
 
 
 async def test_a_retry_due_before_the_sweeper_lets_go_of_its_step_is_not_dropped() -> None:
@@ -223,8 +213,7 @@ async def test_a_retry_due_before_the_sweeper_lets_go_of_its_step_is_not_dropped
     sender.found = [NotFound()]
     parts = reconciling(sender)
     envelope = approval()
-    assert isinstance(envelope.data, StepApproved)
-    step_id = envelope.data.step.step_id
+    step_id = step_of(envelope)
     await parts.service.handle(envelope)
     await parts.service.flush()
     assert parts.service.inflight is not None
@@ -238,7 +227,7 @@ async def test_a_retry_due_before_the_sweeper_lets_go_of_its_step_is_not_dropped
     assert len(sender.calls) == 1
     await parts.settle()
     assert len(sender.calls) == 2  # old code: 1, the retry dropped, never sent
-    assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]
+    assert parts.publisher.deliveries() == [(DeliveryStatus.ACCEPTED, None)]
 
 
 class HeldBarrier:
@@ -277,7 +266,7 @@ async def test_a_send_held_before_its_call_is_not_taken_by_the_sweeper_and_sent_
     await flushing
     await parts.settle()
     assert len(sender.calls) == 1
-    assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]
+    assert parts.publisher.deliveries() == [(DeliveryStatus.ACCEPTED, None)]
     assert await later(parts, 600) == 0  # recorded, nothing left in flight
 
 
@@ -296,7 +285,7 @@ async def test_a_send_held_past_its_allowance_leaves_the_step_to_the_sweeper() -
     parts.service.signals = None
     await parts.settle()  # its one retry
     assert len(sender.calls) == 1
-    assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]
+    assert parts.publisher.deliveries() == [(DeliveryStatus.ACCEPTED, None)]
 
 
 async def test_an_adopted_step_is_journalled_in_flight_before_its_offset_moves() -> None:
@@ -307,8 +296,7 @@ async def test_an_adopted_step_is_journalled_in_flight_before_its_offset_moves()
     parts = reconciling(FakeSender(Accepted("SM1")))
     parts.service.journal = journal = MemoryJournal()
     envelope = approval()
-    assert isinstance(envelope.data, StepApproved)
-    step_id = envelope.data.step.step_id
+    step_id = step_of(envelope)
     assert await parts.records.reserve(step_id) is None  # the dead worker's reservation
     await parts.service.handle(envelope)
     await parts.service.flush()

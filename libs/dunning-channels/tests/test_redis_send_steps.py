@@ -17,7 +17,7 @@ from dunning_channels.domain import Accepted, account_keys
 from dunning_channels.ports import InFlight, Parked, SendJournal, SendRecords, SendSteps
 from dunning_channels.service.steps import StepsOnPorts
 from dunning_core.contracts.common import Channel
-from dunning_core.contracts.events import DeliveryStatus, DeliveryUpdated, StepApproved
+from dunning_core.contracts.events import DeliveryStatus, DeliveryUpdated
 from dunning_testkit.channels import (
     PHONE,
     FakeSender,
@@ -25,6 +25,7 @@ from dunning_testkit.channels import (
     MemorySendRecords,
     approval,
     rig,
+    step_of,
 )
 from dunning_testkit.stack import REDIS_URL
 from redis.asyncio import Redis
@@ -200,8 +201,7 @@ async def test_a_worker_on_redis_sends_once_and_refuses_a_suppressed_number(
     await parts.service.flush()
     assert len(sender.calls) == 1
     assert await store.inflight.size() == 0
-    assert isinstance(sent.data, StepApproved)
-    assert await store.records.reserve(sent.data.step.step_id) == "SM1"
+    assert await store.records.reserve(step_of(sent)) == "SM1"
     assert await store.records.owners(PHONE) == {"acc-1"}
     assert sorted(
         (e.status, e.error_code) for e in parts.publisher.events() if isinstance(e, DeliveryUpdated)

@@ -23,17 +23,12 @@ from dunning_testkit.channels import (
     Answer,
     FakeSender,
     MemoryJournal,
-    MemoryPublisher,
     MemoryRetryQueue,
     MemorySendRecords,
     approval,
     rig,
+    step_of,
 )
-
-
-def deliveries(publisher: MemoryPublisher) -> list[tuple[DeliveryStatus, str | None]]:
-    return [(e.status, e.error_code) for e in publisher.events() if isinstance(e, DeliveryUpdated)]
-
 
 # --- retries: bounded per step, parked so that they hold back no other step -------------
 
@@ -50,7 +45,7 @@ async def test_a_destination_that_always_fails_holds_back_no_other() -> None:
         await parts.service.handle(approval(f"acc-{n}"))
     # The batch is done once the failing step is parked: no waiting for its retries.
     await asyncio.wait_for(parts.service.flush(), timeout=5)
-    assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)] * 10
+    assert parts.publisher.deliveries() == [(DeliveryStatus.ACCEPTED, None)] * 10
     bad = approval("acc-bad", destination=BAD).data
     assert isinstance(bad, StepApproved)
     assert list(parts.retries.items) == [bad.step.step_id]
@@ -77,8 +72,7 @@ async def test_retries_end_when_the_attempts_are_spent_failed_and_dead_lettered(
     [(letter, reason)] = parts.dead.letters
     assert letter.id == envelope.id
     assert reason == event.detail
-    assert isinstance(envelope.data, StepApproved)
-    step_id = envelope.data.step.step_id
+    step_id = step_of(envelope)
     assert parts.records.steps[step_id] == "failed:retry_budget_spent"
     # a redelivered approval of the failed step is not tried again
     await parts.service.handle(envelope)
@@ -92,7 +86,7 @@ async def test_retries_end_when_the_seconds_are_spent() -> None:
     await parts.service.handle(approval())
     await parts.settle()
     assert len(sender.calls) == 3  # at 0, 50 and 100 s; the next would be past 120 s
-    assert deliveries(parts.publisher) == [(DeliveryStatus.FAILED, "retry_budget_spent")]
+    assert parts.publisher.deliveries() == [(DeliveryStatus.FAILED, "retry_budget_spent")]
     assert len(parts.dead.letters) == 1
 
 
@@ -110,7 +104,7 @@ async def test_a_retry_waits_at_least_what_the_provider_asked() -> None:
     parts.wall.advance(1.0)
     assert await parts.service.retry_due() == 1
     await parts.service.drain_retries()
-    assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]
+    assert parts.publisher.deliveries() == [(DeliveryStatus.ACCEPTED, None)]
     assert parts.retries.items == {}
 
 
@@ -147,7 +141,7 @@ async def test_a_provider_that_is_down_is_not_called_while_its_circuit_is_open()
     assert len(sender.calls) == 13
     # mypy keeps the state narrowed by the assert above across settle()
     assert parts.service.breaker.state is BreakerState.CLOSED  # type: ignore[comparison-overlap]
-    assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)] * 10
+    assert parts.publisher.deliveries() == [(DeliveryStatus.ACCEPTED, None)] * 10
 
 
 async def test_destinations_answered_429_never_open_the_circuit() -> None:
@@ -159,7 +153,7 @@ async def test_destinations_answered_429_never_open_the_circuit() -> None:
         await parts.service.handle(approval(f"acc-{n}", destination=BAD))
     await parts.settle()
     assert parts.service.breaker.state is BreakerState.CLOSED
-    assert deliveries(parts.publisher) == [(DeliveryStatus.FAILED, "retry_budget_spent")] * 5
+    assert parts.publisher.deliveries() == [(DeliveryStatus.FAILED, "retry_budget_spent")] * 5
 
 
 async def test_a_retry_that_comes_back_after_its_step_was_sent_is_dropped() -> None:
@@ -169,8 +163,7 @@ async def test_a_retry_that_comes_back_after_its_step_was_sent_is_dropped() -> N
     envelope = approval()
     await parts.service.handle(envelope)
     await parts.service.flush()
-    assert isinstance(envelope.data, StepApproved)
-    await parts.records.record(envelope.data.step.step_id, "SM-sent-by-another")
+    await parts.records.record(step_of(envelope), "SM-sent-by-another")
     await parts.settle()
     assert len(sender.calls) == 1
     assert parts.retries.items == {}
@@ -188,8 +181,7 @@ async def test_the_intent_to_send_is_journalled_before_the_provider_is_called() 
     envelope = approval()
     await parts.service.handle(envelope)
     await parts.service.flush()
-    assert isinstance(envelope.data, StepApproved)
-    assert seen_at_call == [[envelope.data.step.step_id]]
+    assert seen_at_call == [[step_of(envelope)]]
 
 
 async def test_a_parked_retry_whose_number_opted_out_since_is_refused_not_sent() -> None:
@@ -200,7 +192,7 @@ async def test_a_parked_retry_whose_number_opted_out_since_is_refused_not_sent()
     await parts.records.suppress(PHONE)  # the STOP arrives while the step waits
     await parts.settle()
     assert len(sender.calls) == 1
-    assert deliveries(parts.publisher) == [(DeliveryStatus.REFUSED, "suppressed")]
+    assert parts.publisher.deliveries() == [(DeliveryStatus.REFUSED, "suppressed")]
     assert parts.retries.items == {}
 
 
@@ -238,7 +230,7 @@ async def test_a_redis_loss_between_the_intent_and_the_call_leaves_the_step_to_b
     await parts.service.handle(envelope)  # the redelivered approval
     await parts.service.flush()
     assert len(sender.calls) == 1  # old code: none, skipped as already sent
-    assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]
+    assert parts.publisher.deliveries() == [(DeliveryStatus.ACCEPTED, None)]
 
 
 async def test_a_step_whose_release_failed_too_is_reconciled_and_sent_not_left_reserved() -> None:
@@ -278,4 +270,4 @@ async def test_a_step_whose_release_failed_too_is_reconciled_and_sent_not_left_r
     assert await parts.service.reconcile_due() == 1  # old code: 0, nothing in flight
     await parts.settle()
     assert len(sender.calls) == 1
-    assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]
+    assert parts.publisher.deliveries() == [(DeliveryStatus.ACCEPTED, None)]

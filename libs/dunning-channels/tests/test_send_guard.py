@@ -11,25 +11,21 @@ from datetime import timedelta
 from dunning_channels.config import ChannelSettings
 from dunning_channels.domain import Accepted, Rate, SendGuard, Unavailable
 from dunning_channels.ports import Pacing, Parked
-from dunning_core.contracts.events import DeliveryStatus, DeliveryUpdated, StepApproved
+from dunning_core.contracts.events import DeliveryStatus
 from dunning_core.runtime.clock import FixedClock
 from dunning_testkit.channels import (
     NOW,
     FakeSender,
     MemoryJournal,
     MemoryPacer,
-    MemoryPublisher,
     approval,
     rig,
+    step_of,
 )
 
 SPEED = 60.0  # a wall second is a simulated minute
 # Calls take up to 2 wall s (2 simulated min), and 5 simulated min to spare: 7 min.
 GUARD = SendGuard(call_s=2.0, speed=SPEED, floor=timedelta(minutes=5))
-
-
-def deliveries(publisher: MemoryPublisher) -> list[tuple[DeliveryStatus, str | None]]:
-    return [(e.status, e.error_code) for e in publisher.events() if isinstance(e, DeliveryUpdated)]
 
 
 def test_the_guard_is_the_calls_wall_seconds_at_the_clocks_speed_plus_the_floor() -> None:
@@ -57,7 +53,7 @@ async def test_a_call_that_cannot_end_before_send_by_is_not_started() -> None:
     await parts.service.handle(envelope)
     await parts.service.flush()
     assert sender.calls == []  # old code: sent, and accepted after send_by
-    assert deliveries(parts.publisher) == [(DeliveryStatus.EXPIRED, "send_by_passed")]
+    assert parts.publisher.deliveries() == [(DeliveryStatus.EXPIRED, "send_by_passed")]
     assert parts.records.steps == {}  # free for the re-planned approval
 
 
@@ -67,7 +63,7 @@ async def test_a_call_with_time_to_spare_is_sent_and_bounded_by_the_time_left() 
     parts = rig(sender, clock=clock, guard=GUARD)
     await parts.service.handle(approval(send_by=NOW + timedelta(minutes=25)))
     await parts.service.flush()
-    assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]
+    assert parts.publisher.deliveries() == [(DeliveryStatus.ACCEPTED, None)]
     assert sender.timeouts == [20.0]  # (25 - 5) simulated minutes = 20 wall seconds
 
 
@@ -80,7 +76,7 @@ async def test_a_retry_that_would_fall_after_send_by_is_not_parked() -> None:
     await parts.settle()
     assert len(sender.calls) == 1  # old code: parked, then sent 10 min later
     assert parts.retries.items == {}
-    assert deliveries(parts.publisher) == [(DeliveryStatus.EXPIRED, "send_by_passed")]
+    assert parts.publisher.deliveries() == [(DeliveryStatus.EXPIRED, "send_by_passed")]
     assert parts.records.steps == {}
 
 
@@ -94,7 +90,7 @@ async def test_a_parked_retry_claimed_too_late_is_expired_not_sent() -> None:
     clock.advance(timedelta(minutes=6))  # the worker was down meanwhile
     await parts.settle()
     assert len(sender.calls) == 1
-    assert deliveries(parts.publisher) == [(DeliveryStatus.EXPIRED, "send_by_passed")]
+    assert parts.publisher.deliveries() == [(DeliveryStatus.EXPIRED, "send_by_passed")]
 
 
 async def test_a_turn_with_the_provider_after_send_by_is_not_waited_for() -> None:
@@ -107,7 +103,7 @@ async def test_a_turn_with_the_provider_after_send_by_is_not_waited_for() -> Non
     await parts.service.handle(approval("acc-2", send_by=NOW + timedelta(minutes=30)))
     await parts.settle()
     assert [account for account, _ in sender.calls] == ["acc-1"]
-    assert sorted(deliveries(parts.publisher)) == [
+    assert sorted(parts.publisher.deliveries()) == [
         (DeliveryStatus.ACCEPTED, None),
         (DeliveryStatus.EXPIRED, "send_by_passed"),
     ]
@@ -127,9 +123,8 @@ async def test_an_intent_the_broker_took_too_long_to_take_is_withdrawn() -> None
     await parts.service.handle(envelope)
     await parts.service.flush()
     assert sender.calls == []
-    assert isinstance(envelope.data, StepApproved)
-    assert journal.withdrawn == [envelope.data.step.step_id]
-    assert deliveries(parts.publisher) == [(DeliveryStatus.EXPIRED, "send_by_passed")]
+    assert journal.withdrawn == [step_of(envelope)]
+    assert parts.publisher.deliveries() == [(DeliveryStatus.EXPIRED, "send_by_passed")]
 
 
 async def test_a_journal_restore_waited_for_before_the_call_counts_against_send_by() -> None:
@@ -152,4 +147,4 @@ async def test_a_journal_restore_waited_for_before_the_call_counts_against_send_
     await parts.service.handle(approval(send_by=NOW + timedelta(minutes=30)))
     await parts.service.flush()
     assert sender.calls == []  # old code: called after send_by
-    assert deliveries(parts.publisher) == [(DeliveryStatus.EXPIRED, "send_by_passed")]
+    assert parts.publisher.deliveries() == [(DeliveryStatus.EXPIRED, "send_by_passed")]

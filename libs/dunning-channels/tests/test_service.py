@@ -34,6 +34,7 @@ from dunning_testkit.channels import (
     MemorySendRecords,
     approval,
     rig,
+    step_of,
 )
 
 
@@ -48,10 +49,6 @@ def worker(
     return parts.service, parts.records, parts.publisher
 
 
-def deliveries(publisher: MemoryPublisher) -> list[tuple[DeliveryStatus, str | None]]:
-    return [(e.status, e.error_code) for e in publisher.events() if isinstance(e, DeliveryUpdated)]
-
-
 async def test_an_approval_is_sent_recorded_and_reported_accepted() -> None:
     sender = FakeSender(Accepted("SM1"))
     service, records, publisher = worker(sender)
@@ -59,8 +56,7 @@ async def test_an_approval_is_sent_recorded_and_reported_accepted() -> None:
     await service.handle(envelope)
     await service.flush()
     assert len(sender.calls) == 1
-    assert isinstance(envelope.data, StepApproved)
-    assert records.steps == {envelope.data.step.step_id: "SM1"}
+    assert records.steps == {step_of(envelope): "SM1"}
     [event] = publisher.events()
     assert isinstance(event, DeliveryUpdated)
     assert (event.status, event.provider, event.provider_message_id) == (
@@ -79,7 +75,7 @@ async def test_content_whose_hash_differs_from_the_vetted_one_is_refused_unsent(
     await service.flush()
     assert sender.calls == []
     assert records.steps == {}
-    assert deliveries(publisher) == [(DeliveryStatus.REFUSED, "content_hash_mismatch")]
+    assert publisher.deliveries() == [(DeliveryStatus.REFUSED, "content_hash_mismatch")]
     [event] = publisher.events()
     assert event.provider == "none"
 
@@ -92,7 +88,7 @@ async def test_a_destination_suppressed_since_the_approval_is_skipped() -> None:
     await service.handle(approval())
     await service.flush()
     assert sender.calls == []
-    assert deliveries(publisher) == [(DeliveryStatus.REFUSED, "suppressed")]
+    assert publisher.deliveries() == [(DeliveryStatus.REFUSED, "suppressed")]
 
 
 async def test_a_duplicate_approval_is_sent_once() -> None:
@@ -105,7 +101,7 @@ async def test_a_duplicate_approval_is_sent_once() -> None:
     await service.handle(again)
     await service.flush()
     assert len(sender.calls) == 1
-    assert deliveries(publisher) == [(DeliveryStatus.ACCEPTED, None)]
+    assert publisher.deliveries() == [(DeliveryStatus.ACCEPTED, None)]
     assert service.skipped == 1
 
 
@@ -118,8 +114,7 @@ async def test_an_ambiguous_send_is_never_resent() -> None:
     await service.handle(envelope)  # redelivered anyway
     await service.flush()
     assert len(sender.calls) == 1
-    assert isinstance(envelope.data, StepApproved)
-    assert records.steps == {envelope.data.step.step_id: "pending"}
+    assert records.steps == {step_of(envelope): "pending"}
     assert publisher.events() == []
     assert service.ambiguous == 1
 
@@ -131,9 +126,8 @@ async def test_a_provider_rejection_is_reported_and_recorded_not_retried() -> No
     await service.handle(envelope)
     await service.flush()
     assert len(sender.calls) == 1
-    assert deliveries(publisher) == [(DeliveryStatus.REJECTED, "21211")]
-    assert isinstance(envelope.data, StepApproved)
-    assert records.steps == {envelope.data.step.step_id: "rejected:21211"}
+    assert publisher.deliveries() == [(DeliveryStatus.REJECTED, "21211")]
+    assert records.steps == {step_of(envelope): "rejected:21211"}
     assert not await records.is_suppressed(PHONE)
     assert not [e for e in publisher.events() if isinstance(e, ConsumerSignaled)]
 
@@ -143,7 +137,7 @@ async def test_an_opt_out_answer_suppresses_the_destination_and_signals_it() -> 
     service, records, publisher = worker(sender)
     await service.handle(approval())
     await service.flush()
-    assert deliveries(publisher) == [(DeliveryStatus.REJECTED, "21610")]
+    assert publisher.deliveries() == [(DeliveryStatus.REJECTED, "21610")]
     assert await records.is_suppressed(PHONE)
     [signal] = [e for e in publisher.events() if isinstance(e, ConsumerSignaled)]
     assert (signal.kind, signal.account_id, signal.address, signal.source) == (
@@ -165,7 +159,7 @@ async def test_a_transient_failure_is_retried_until_the_provider_answers() -> No
     await service.handle(approval())
     await parts.settle()
     assert len(sender.calls) == 3
-    assert deliveries(publisher) == [(DeliveryStatus.ACCEPTED, None)]
+    assert publisher.deliveries() == [(DeliveryStatus.ACCEPTED, None)]
 
 
 async def test_a_failure_before_sending_frees_the_step_for_the_redelivered_batch() -> None:
@@ -179,7 +173,7 @@ async def test_a_failure_before_sending_frees_the_step_for_the_redelivered_batch
     assert records.steps == {}
     await service.handle(envelope)
     await service.flush()
-    assert deliveries(publisher) == [(DeliveryStatus.ACCEPTED, None)]
+    assert publisher.deliveries() == [(DeliveryStatus.ACCEPTED, None)]
 
 
 async def test_an_approval_of_another_channel_is_dead_lettered() -> None:
@@ -199,7 +193,7 @@ async def test_an_approval_past_its_send_by_is_expired_not_sent() -> None:
     await service.handle(envelope)
     await service.flush()
     assert sender.calls == []
-    assert deliveries(publisher) == [(DeliveryStatus.EXPIRED, "send_by_passed")]
+    assert publisher.deliveries() == [(DeliveryStatus.EXPIRED, "send_by_passed")]
     [event] = publisher.events()
     assert event.provider == "none"
     assert records.steps == {}  # free for the re-planned approval
@@ -235,7 +229,7 @@ async def test_send_by_passing_during_retries_stops_them_before_the_next_call() 
     await service.handle(approval(send_by=NOW + timedelta(minutes=2)))
     await parts.settle()
     assert len(sender.calls) == 1
-    assert deliveries(publisher) == [(DeliveryStatus.EXPIRED, "send_by_passed")]
+    assert publisher.deliveries() == [(DeliveryStatus.EXPIRED, "send_by_passed")]
     assert records.steps == {}
 
 
@@ -247,7 +241,7 @@ async def test_an_approval_waiting_for_a_send_slot_past_its_send_by_is_not_sent(
     await service.handle(approval("acc-2", send_by=NOW + timedelta(minutes=1)))
     await service.flush()
     assert [account for account, _ in sender.calls] == ["acc-1"]
-    assert sorted(deliveries(publisher)) == [
+    assert sorted(publisher.deliveries()) == [
         (DeliveryStatus.ACCEPTED, None),
         (DeliveryStatus.EXPIRED, "send_by_passed"),
     ]
@@ -258,7 +252,7 @@ async def test_an_approval_within_its_send_by_is_sent() -> None:
     service, _, publisher = worker(sender)
     await service.handle(approval(send_by=NOW + timedelta(seconds=1)))
     await service.flush()
-    assert deliveries(publisher) == [(DeliveryStatus.ACCEPTED, None)]
+    assert publisher.deliveries() == [(DeliveryStatus.ACCEPTED, None)]
 
 
 async def test_a_redelivered_approval_of_a_sent_step_is_not_refused_after_the_send() -> None:
@@ -271,7 +265,7 @@ async def test_a_redelivered_approval_of_a_sent_step_is_not_refused_after_the_se
     await records.suppress(PHONE)
     await service.handle(approval(event_id="redelivered"))
     await service.flush()
-    assert deliveries(publisher) == [(DeliveryStatus.ACCEPTED, None)]  # old code: + refused
+    assert publisher.deliveries() == [(DeliveryStatus.ACCEPTED, None)]  # old code: + refused
     assert service.skipped == 1
 
 
@@ -284,7 +278,7 @@ async def test_a_redelivered_approval_of_a_sent_step_does_not_expire_it() -> Non
     clock.advance(timedelta(hours=3))
     await service.handle(approval(send_by=NOW + timedelta(hours=2), event_id="redelivered"))
     await service.flush()
-    assert deliveries(publisher) == [(DeliveryStatus.ACCEPTED, None)]  # old code: + expired
+    assert publisher.deliveries() == [(DeliveryStatus.ACCEPTED, None)]  # old code: + expired
     assert records.steps != {}
 
 
@@ -298,7 +292,7 @@ async def test_a_step_that_expires_between_retries_leaves_no_intent_to_restore()
     parts.service.journal = journal
     await parts.service.handle(approval(send_by=NOW + timedelta(minutes=2)))
     await parts.settle()
-    assert deliveries(parts.publisher) == [(DeliveryStatus.EXPIRED, "send_by_passed")]
+    assert parts.publisher.deliveries() == [(DeliveryStatus.EXPIRED, "send_by_passed")]
     assert parts.records.steps == {}
     assert journal.intents == set()  # old code: the step's intent stayed
 
@@ -313,9 +307,8 @@ async def test_a_journal_that_cannot_take_the_settled_record_still_reports_the_s
     envelope = approval()
     await parts.service.handle(envelope)
     await parts.service.flush()
-    assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]
-    assert isinstance(envelope.data, StepApproved)
-    assert parts.records.steps == {envelope.data.step.step_id: "SM1"}
+    assert parts.publisher.deliveries() == [(DeliveryStatus.ACCEPTED, None)]
+    assert parts.records.steps == {step_of(envelope): "SM1"}
 
 
 async def test_the_journal_keeps_each_recorded_outcome_and_a_redelivery_writes_it_again() -> None:
@@ -325,8 +318,7 @@ async def test_the_journal_keeps_each_recorded_outcome_and_a_redelivery_writes_i
     parts = rig(FakeSender(Rejected("21211", "invalid 'To' number")))
     parts.service.journal = journal = MemoryJournal()
     envelope = approval()
-    assert isinstance(envelope.data, StepApproved)
-    step_id = envelope.data.step.step_id
+    step_id = step_of(envelope)
     await parts.service.handle(envelope)
     await parts.service.flush()
     assert journal.outcomes == {step_id: "rejected:21211"}  # old code: {}
@@ -334,4 +326,4 @@ async def test_the_journal_keeps_each_recorded_outcome_and_a_redelivery_writes_i
     await parts.service.handle(approval(event_id="redelivered"))
     await parts.service.flush()
     assert journal.outcomes == {step_id: "rejected:21211"}
-    assert deliveries(parts.publisher) == [(DeliveryStatus.REJECTED, "21211")]  # once
+    assert parts.publisher.deliveries() == [(DeliveryStatus.REJECTED, "21211")]  # once

@@ -24,23 +24,9 @@ from dunning_channels.ports import Parked
 from dunning_channels.service import SuppressOnSignals
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.envelope import wrap
-from dunning_core.contracts.events import (
-    ConsumerSignaled,
-    DeliveryStatus,
-    DeliveryUpdated,
-    SignalKind,
-    StepApproved,
-)
+from dunning_core.contracts.events import ConsumerSignaled, DeliveryStatus, SignalKind
 from dunning_core.runtime.kafka import EventProducer
-from dunning_testkit.channels import (
-    NOW,
-    PHONE,
-    FakeSender,
-    MemoryJournal,
-    MemoryPublisher,
-    approval,
-    rig,
-)
+from dunning_testkit.channels import NOW, PHONE, FakeSender, MemoryJournal, approval, rig, step_of
 from dunning_testkit.stack import KAFKA
 from redis.asyncio import Redis
 
@@ -64,10 +50,6 @@ def signal(
     )
 
 
-def deliveries(publisher: MemoryPublisher) -> list[tuple[DeliveryStatus, str | None]]:
-    return [(e.status, e.error_code) for e in publisher.events() if isinstance(e, DeliveryUpdated)]
-
-
 @pytest.mark.parametrize(
     "said",
     [
@@ -89,7 +71,7 @@ async def test_a_signal_on_the_topic_suppresses_what_the_worker_was_already_give
     await parts.service.handle(approval("acc-1"))
     await parts.service.flush()
     assert sender.calls == []  # old code: sent (the worker never read the signals)
-    assert deliveries(parts.publisher) == [(DeliveryStatus.REFUSED, "suppressed")]
+    assert parts.publisher.deliveries() == [(DeliveryStatus.REFUSED, "suppressed")]
 
 
 async def test_signals_of_other_accounts_and_channels_hold_nothing_here() -> None:
@@ -100,7 +82,7 @@ async def test_signals_of_other_accounts_and_channels_hold_nothing_here() -> Non
     await signals.handle(wrap(signal(SignalKind.OPTED_OUT, channel=Channel.EMAIL, n=2), "email"))
     await parts.service.handle(approval("acc-1"))
     await parts.service.flush()
-    assert deliveries(parts.publisher) == [(DeliveryStatus.ACCEPTED, None)]
+    assert parts.publisher.deliveries() == [(DeliveryStatus.ACCEPTED, None)]
 
 
 async def test_a_lift_undoes_only_what_it_lifts() -> None:
@@ -117,11 +99,11 @@ async def test_a_lift_undoes_only_what_it_lifts() -> None:
         await signals.handle(wrap(said.model_copy(update={"signal_id": f"s{n}"}), "sms"))
     await parts.service.handle(approval("acc-1"))
     await parts.service.flush()
-    assert deliveries(parts.publisher) == [(DeliveryStatus.REFUSED, "suppressed")]  # disputed
+    assert parts.publisher.deliveries() == [(DeliveryStatus.REFUSED, "suppressed")]  # disputed
     await signals.handle(wrap(signal(SignalKind.DISPUTE_VERIFIED, n=9), "ledger"))
     await parts.service.handle(approval("acc-1", attempt=2))
     await parts.service.flush()
-    assert deliveries(parts.publisher)[-1] == (DeliveryStatus.ACCEPTED, None)
+    assert parts.publisher.deliveries()[-1] == (DeliveryStatus.ACCEPTED, None)
 
 
 async def test_a_stop_that_lands_just_before_the_call_is_honoured() -> None:
@@ -137,9 +119,8 @@ async def test_a_stop_that_lands_just_before_the_call_is_honoured() -> None:
     await parts.service.handle(envelope)
     await parts.service.flush()
     assert sender.calls == []  # old code: sent
-    assert isinstance(envelope.data, StepApproved)
-    assert journal.withdrawn == [envelope.data.step.step_id]
-    assert deliveries(parts.publisher) == [(DeliveryStatus.REFUSED, "suppressed")]
+    assert journal.withdrawn == [step_of(envelope)]
+    assert parts.publisher.deliveries() == [(DeliveryStatus.REFUSED, "suppressed")]
 
 
 # --- a Redis that lost everything: put back before any send is decided -------------------
@@ -170,7 +151,7 @@ async def test_a_stop_acked_before_a_flushall_holds_the_next_approval(
     await worker.service.handle(approval("acc-1"))  # before any retry pass restored
     await worker.service.flush()
     assert sender.calls == []
-    assert deliveries(worker.publisher) == [(DeliveryStatus.REFUSED, "suppressed")]
+    assert worker.publisher.deliveries() == [(DeliveryStatus.REFUSED, "suppressed")]
 
 
 async def test_a_resume_lifts_the_operators_pause() -> None:
@@ -180,8 +161,8 @@ async def test_a_resume_lifts_the_operators_pause() -> None:
     await signals.handle(wrap(signal(SignalKind.OUTREACH_PAUSED), "ledger"))
     await parts.service.handle(approval("acc-1"))
     await parts.service.flush()
-    assert deliveries(parts.publisher) == [(DeliveryStatus.REFUSED, "suppressed")]
+    assert parts.publisher.deliveries() == [(DeliveryStatus.REFUSED, "suppressed")]
     await signals.handle(wrap(signal(SignalKind.OUTREACH_RESUMED, n=2), "ledger"))
     await parts.service.handle(approval("acc-1", attempt=2))
     await parts.service.flush()
-    assert deliveries(parts.publisher)[-1] == (DeliveryStatus.ACCEPTED, None)
+    assert parts.publisher.deliveries()[-1] == (DeliveryStatus.ACCEPTED, None)

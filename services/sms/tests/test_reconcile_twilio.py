@@ -12,7 +12,7 @@ from dunning_channels.domain import ReconcilePolicy
 from dunning_channels.ports import Parked
 from dunning_core.contracts.events import DeliveryStatus, DeliveryUpdated, StepApproved
 from dunning_sms.adapters.twilio_sender import TwilioSmsSender, TwilioStepSender
-from dunning_testkit.channels import MemoryLocales, MemoryRetryQueue, approval, rig
+from dunning_testkit.channels import MemoryLocales, MemoryRetryQueue, approval, rig, step_of
 from dunning_testkit.servers import sandbox_server
 
 ACCOUNT = "AC" + "c" * 32
@@ -66,8 +66,7 @@ async def test_a_timeout_after_accepting_is_found_and_recorded_never_resent(
     assert [(e.status, e.provider_message_id) for e in events] == [
         (DeliveryStatus.ACCEPTED, message["sid"])
     ]
-    assert isinstance(envelope.data, StepApproved)
-    step_id = envelope.data.step.step_id
+    step_id = step_of(envelope)
     assert parts.records.steps == {step_id: message["sid"]}
 
 
@@ -79,8 +78,7 @@ async def test_a_send_that_never_reached_twilio_is_sent_once(sandbox: str) -> No
     envelope = approval("acc-2", destination=number)
     try:
         # Reserved and in flight, and the worker died before calling.
-        assert isinstance(envelope.data, StepApproved)
-        await parts.records.reserve(envelope.data.step.step_id)
+        await parts.records.reserve(step_of(envelope))
         await parts.service.handle(envelope)  # redelivered: a duplicate of a reserved step
         await parts.service.flush()
         assert await sent_to(sandbox, number) == []

@@ -15,7 +15,7 @@ from dunning_channels.ports import Pacing, Parked, Sender
 from dunning_channels.service import SendApprovals
 from dunning_core.contracts import Channel, MessageContent, OutreachStep, Stage, step_id
 from dunning_core.contracts.envelope import Envelope, wrap
-from dunning_core.contracts.events import StepApproved
+from dunning_core.contracts.events import DeliveryStatus, DeliveryUpdated, StepApproved
 from dunning_core.runtime.clock import FixedClock
 from fastapi import APIRouter, FastAPI
 
@@ -55,6 +55,12 @@ def approval(
         send_by=send_by,
     )
     return wrap(approved, "gate", event_id=event_id)
+
+
+def step_of(envelope: Envelope) -> str:
+    """The id of the step an approval envelope carries."""
+    assert isinstance(envelope.data, StepApproved)
+    return envelope.data.step.step_id
 
 
 Answer = domain.SendOutcome | Exception
@@ -205,6 +211,10 @@ class MemoryPublisher:
 
     def events(self) -> list[Any]:
         return [e.data for e in self.sent]
+
+    def deliveries(self) -> list[tuple[DeliveryStatus, str | None]]:
+        """The status and error code of each ``DeliveryUpdated`` published, in order."""
+        return [(e.status, e.error_code) for e in self.events() if isinstance(e, DeliveryUpdated)]
 
 
 class MemoryRetryQueue:
