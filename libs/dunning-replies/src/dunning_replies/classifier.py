@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dunning_replies.compiled import Compiled, Confidence, Hit, found
@@ -313,28 +313,23 @@ def default_classifier() -> Classifier:
     return Classifier()
 
 
+class ReplyFacts(TypedDict, total=False):
+    """What `Classifier.classify` takes besides the text (its defaults apply to the rest)."""
+
+    locale_hint: str | None
+    tz: str
+    now: datetime | None
+    provider_opt_out_type: str | None
+    after_opt_out: bool
+    currency: str
+
+
 def classify(
-    text: object,
-    *,
-    locale_hint: str | None = None,
-    tz: str = "America/New_York",
-    now: datetime | None = None,
-    provider_opt_out_type: str | None = None,
-    after_opt_out: bool = False,
-    currency: str = "USD",
-    vocabulary: Vocabulary | None = None,
+    text: object, *, vocabulary: Vocabulary | None = None, **facts: Unpack[ReplyFacts]
 ) -> Classification:
     """Classify one reply with the shipped vocabulary (or the one given)."""
     classifier = default_classifier() if vocabulary is None else Classifier(vocabulary)
-    return classifier.classify(
-        text,
-        locale_hint=locale_hint,
-        tz=tz,
-        now=now,
-        provider_opt_out_type=provider_opt_out_type,
-        after_opt_out=after_opt_out,
-        currency=currency,
-    )
+    return classifier.classify(text, **facts)
 
 
 def format_rows(results: Iterable[tuple[str, Classification]]) -> list[dict[str, Any]]:
