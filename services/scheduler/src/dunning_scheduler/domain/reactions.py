@@ -10,19 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from dunning_core.contracts.events import (
-    AccountOpened,
-    AccountUpdated,
-    ConsumerSignaled,
-    Decision,
-    DeliveryStatus,
-    DeliveryUpdated,
-    OutreachStep,
-    PaymentReceived,
-    PlanAgreed,
-    SignalKind,
-    StepDecided,
-)
+from dunning_core.contracts import events as ev
+from dunning_core.contracts.events import DeliveryStatus, DeliveryUpdated, SignalKind
 
 from dunning_scheduler.domain import late_decisions as late
 from dunning_scheduler.domain import timing
@@ -67,7 +56,7 @@ _REACHED = {DeliveryStatus.ACCEPTED, DeliveryStatus.SENT, DeliveryStatus.DELIVER
 class StepReaction:
     case: Case
     step: StepRecord
-    replan: OutreachStep | None = None
+    replan: ev.OutreachStep | None = None
 
 
 def settle(case: Case, now: datetime) -> Case:
@@ -97,7 +86,7 @@ def with_reasons(case: Case, reasons: frozenset[PauseReason], now: datetime) -> 
 
 def on_account(
     case: Case | None,
-    event: AccountOpened | AccountUpdated,
+    event: ev.AccountOpened | ev.AccountUpdated,
     policy: EscalationPolicy,
     now: datetime,
 ) -> Case | None:
@@ -127,7 +116,7 @@ def on_account(
 # --- payments.v1 -----------------------------------------------------------------------
 
 
-def on_payment(case: Case, event: PaymentReceived, now: datetime) -> Case:
+def on_payment(case: Case, event: ev.PaymentReceived, now: datetime) -> Case:
     """A payment in full resolves the case; a partial one updates the balance we quote."""
     debt = case.debt
     if debt is not None and event.debt_id == debt.debt_id:
@@ -150,7 +139,7 @@ def on_payment(case: Case, event: PaymentReceived, now: datetime) -> Case:
     )
 
 
-def on_plan(case: Case, event: PlanAgreed, now: datetime) -> Case:
+def on_plan(case: Case, event: ev.PlanAgreed, now: datetime) -> Case:
     """A payment plan pauses escalation."""
     paused = with_reasons(case, case.pause_reasons | {PauseReason.PLAN}, now)
     return replace(paused, note=f"plan {event.plan_id} agreed", updated_at=now)
@@ -159,7 +148,7 @@ def on_plan(case: Case, event: PlanAgreed, now: datetime) -> Case:
 # --- consumer.signals.v1 ---------------------------------------------------------------
 
 
-def promised_date(event: ConsumerSignaled) -> date | None:
+def promised_date(event: ev.ConsumerSignaled) -> date | None:
     raw = event.details.get("date")
     if not raw:
         return None
@@ -170,7 +159,7 @@ def promised_date(event: ConsumerSignaled) -> date | None:
 
 
 def on_signal(
-    case: Case, event: ConsumerSignaled, policy: EscalationPolicy, now: datetime
+    case: Case, event: ev.ConsumerSignaled, policy: EscalationPolicy, now: datetime
 ) -> Case | None:
     kind = event.kind
     channel = event.channel or (channel_of(event.address) if event.address else None)
@@ -238,15 +227,17 @@ def on_promise_expired(case: Case, now: datetime) -> Case | None:
 # --- outreach.decisions.v1 -------------------------------------------------------------
 
 
-def not_before_of(event: StepDecided) -> datetime | None:
+def not_before_of(event: ev.StepDecided) -> datetime | None:
     if event.not_before is not None:
         return event.not_before
     instants = [f.not_before for f in event.findings if f.not_before is not None]
     return max(instants, default=None)
 
 
-def on_decision(case: Case, record: StepRecord, event: StepDecided, now: datetime) -> StepReaction:
-    if event.decision == Decision.ALLOW:
+def on_decision(
+    case: Case, record: StepRecord, event: ev.StepDecided, now: datetime
+) -> StepReaction:
+    if event.decision == ev.Decision.ALLOW:
         if late.answers_an_older_plan(record, event):  # not the plan in force's answer
             again = (
                 late.plan_again_after_replay(record, now)
@@ -257,12 +248,12 @@ def on_decision(case: Case, record: StepRecord, event: StepDecided, now: datetim
         if record.status in (StepStatus.PLANNED, StepStatus.DEFERRED):
             record = replace(record, status=StepStatus.ALLOWED, rule_ids=())
         return StepReaction(case, record)
-    if event.decision == Decision.DEFER:
+    if event.decision == ev.Decision.DEFER:
         return _on_defer(case, record, event, now)
     return _on_block(case, record, event, now)
 
 
-def _on_defer(case: Case, record: StepRecord, event: StepDecided, now: datetime) -> StepReaction:
+def _on_defer(case: Case, record: StepRecord, event: ev.StepDecided, now: datetime) -> StepReaction:
     """Re-plan the same step (same id, same content) for the gate's ``not_before``."""
     not_before = not_before_of(event) or now + RETRY_UNDECIDED
     rules = tuple(f.rule_id for f in event.findings)
@@ -283,7 +274,7 @@ def _on_defer(case: Case, record: StepRecord, event: StepDecided, now: datetime)
     return StepReaction(case, record, replan=step)
 
 
-def _on_block(case: Case, record: StepRecord, event: StepDecided, now: datetime) -> StepReaction:
+def _on_block(case: Case, record: StepRecord, event: ev.StepDecided, now: datetime) -> StepReaction:
     blocks = [f.rule_id for f in event.findings if f.action == "block"]
     record = replace(record, status=StepStatus.BLOCKED, rule_ids=tuple(blocks))
     reasons = case.pause_reasons | {STATUS_RULES[r] for r in blocks if r in STATUS_RULES}
