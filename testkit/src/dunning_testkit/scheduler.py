@@ -13,24 +13,9 @@ from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
+from dunning_core.contracts import events as ev
 from dunning_core.contracts.common import Channel, Money
 from dunning_core.contracts.envelope import Envelope, wrap
-from dunning_core.contracts.events import (
-    AccountOpened,
-    Consumer,
-    ConsumerSignaled,
-    Debt,
-    Decision,
-    DeliveryStatus,
-    DeliveryUpdated,
-    EmailContact,
-    PaymentReceived,
-    PhoneContact,
-    RuleFinding,
-    SignalKind,
-    StepDecided,
-    StepPlanned,
-)
 from dunning_scheduler.adapters.rendering import Identity, Renderer
 from dunning_scheduler.domain import holds, reactions
 from dunning_scheduler.domain.case import Case, CaseStatus, StepRecord, StepStatus
@@ -137,8 +122,8 @@ class RecordingPublisher:
             self.published.append(wrap(event, "scheduler", time=at, traceparent=traceparent))
 
     @property
-    def steps(self) -> list[StepPlanned]:
-        return [e.data for e in self.published if isinstance(e.data, StepPlanned)]
+    def steps(self) -> list[ev.StepPlanned]:
+        return [e.data for e in self.published if isinstance(e.data, ev.StepPlanned)]
 
 
 # --- events ----------------------------------------------------------------------------------
@@ -150,13 +135,13 @@ def consumer(
     *,
     phone: str | None = "+12125550100",
     email: str | None = "ana.garcia@example.com",
-) -> Consumer:
-    return Consumer(
+) -> ev.Consumer:
+    return ev.Consumer(
         full_name="Ana Garcia",
         locale=locale,
         state=state,
-        phones=(PhoneContact(number=phone),) if phone else (),
-        emails=(EmailContact(address=email),) if email else (),
+        phones=(ev.PhoneContact(number=phone),) if phone else (),
+        emails=(ev.EmailContact(address=email),) if email else (),
     )
 
 
@@ -168,8 +153,8 @@ def debt(
     limitation: date | None = date(2030, 1, 1),
     licence: str | None = None,
     collector_type: str = "third_party",
-) -> Debt:
-    return Debt.model_validate(
+) -> ev.Debt:
+    return ev.Debt.model_validate(
         {
             "debt_id": "DEBT-1",
             "creditor": "Acme Bank",
@@ -189,11 +174,11 @@ def account_opened(
     account_id: str = "ACC-1",
     *,
     revision: int = 1,
-    consumer_: Consumer | None = None,
-    debt_: Debt | None = None,
+    consumer_: ev.Consumer | None = None,
+    debt_: ev.Debt | None = None,
     at: datetime = NOW,
-) -> AccountOpened:
-    return AccountOpened(
+) -> ev.AccountOpened:
+    return ev.AccountOpened(
         account_id=account_id,
         revision=revision,
         consumer=consumer_ or consumer(),
@@ -203,16 +188,16 @@ def account_opened(
 
 
 def decided(
-    planned: StepPlanned,
-    decision: Decision,
+    planned: ev.StepPlanned,
+    decision: ev.Decision,
     *,
     not_before: datetime | None = None,
     rules: Sequence[str] = (),
     at: datetime = NOW,
-) -> StepDecided:
+) -> ev.StepDecided:
     step = planned.step
-    action = "defer" if decision == Decision.DEFER else "block"
-    return StepDecided(
+    action = "defer" if decision == ev.Decision.DEFER else "block"
+    return ev.StepDecided(
         account_id=planned.account_id,
         step_id=step.step_id,
         planned_event_id=planned.default_event_id(),
@@ -224,7 +209,7 @@ def decided(
         decision=decision,
         not_before=not_before,
         findings=tuple(
-            RuleFinding(rule_id=r, action=action, explanation="test", not_before=not_before)
+            ev.RuleFinding(rule_id=r, action=action, explanation="test", not_before=not_before)
             for r in rules
         ),
         policy_version="test",
@@ -234,14 +219,14 @@ def decided(
 
 
 def delivery(
-    planned: StepPlanned,
-    status: DeliveryStatus,
+    planned: ev.StepPlanned,
+    status: ev.DeliveryStatus,
     *,
     error_code: str | None = None,
     at: datetime = NOW,
-) -> DeliveryUpdated:
+) -> ev.DeliveryUpdated:
     step = planned.step
-    return DeliveryUpdated(
+    return ev.DeliveryUpdated(
         account_id=planned.account_id,
         step_id=step.step_id,
         channel=step.channel,
@@ -254,15 +239,15 @@ def delivery(
 
 
 def signal(
-    kind: SignalKind,
+    kind: ev.SignalKind,
     account_id: str = "ACC-1",
     *,
     channel: Channel | None = None,
     details: dict[str, str] | None = None,
     signal_id: str | None = None,
     at: datetime = NOW,
-) -> ConsumerSignaled:
-    return ConsumerSignaled(
+) -> ev.ConsumerSignaled:
+    return ev.ConsumerSignaled(
         account_id=account_id,
         signal_id=signal_id or f"sig-{kind.value}",
         kind=kind,
@@ -282,8 +267,8 @@ def payment(
     at: datetime = NOW,
     plan_id: str | None = None,
     installments: Sequence[int] = (),
-) -> PaymentReceived:
-    return PaymentReceived(
+) -> ev.PaymentReceived:
+    return ev.PaymentReceived(
         account_id=account_id,
         payment_id=payment_id,
         debt_id="DEBT-1",
@@ -295,7 +280,7 @@ def payment(
     )
 
 
-def planned_case() -> tuple[Case, list[StepRecord], list[StepPlanned]]:
+def planned_case() -> tuple[Case, list[StepRecord], list[ev.StepPlanned]]:
     """A case (default policy) whose friendly reminder went out on sms and email, and its
     steps: the starting point of the reaction tests."""
     policy = default_policy()
@@ -307,5 +292,5 @@ def planned_case() -> tuple[Case, list[StepRecord], list[StepPlanned]]:
     for draft in planning.drafts:
         step = outreach_step(draft, renderer, case)
         records.append(StepRecord("ACC-1", draft.stage_key, step, NOW, draft.gap_after))
-        events.append(StepPlanned(account_id="ACC-1", step=step, planned_at=NOW))
+        events.append(ev.StepPlanned(account_id="ACC-1", step=step, planned_at=NOW))
     return planning.case, records, events
