@@ -7,7 +7,7 @@ from importlib import resources
 from pathlib import Path
 
 import yaml
-from pydantic import ValidationError
+from dunning_core.yaml_models import parse_yaml_model
 
 from dunning_ledger.domain.terms import PaymentTerms
 
@@ -31,22 +31,19 @@ def _line(text: str, path: Sequence[int | str]) -> str:
     return f" (line {line})" if line else ""
 
 
+def _describe(text: str, path: Sequence[int | str], message: str) -> str:
+    return f"{'.'.join(str(p) for p in path) or '(top level)'}: {message}" + _line(text, path)
+
+
 def parse_terms(text: str, *, source: str = "terms") -> PaymentTerms:
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise TermsError(f"{source}: not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise TermsError(f"{source}: expected a mapping at the top level")
-    try:
-        return PaymentTerms.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}"
-            + _line(text, e["loc"])
-            for e in exc.errors()
-        )
-        raise TermsError(f"{source}: invalid payment terms: {problems}") from exc
+    return parse_yaml_model(
+        PaymentTerms,
+        text,
+        source=source,
+        what="payment terms",
+        error=TermsError,
+        describe=_describe,
+    )
 
 
 def load_terms(path: str | Path | None = None) -> PaymentTerms:

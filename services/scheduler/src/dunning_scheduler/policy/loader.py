@@ -6,8 +6,7 @@ from collections.abc import Collection
 from importlib import resources
 from pathlib import Path
 
-import yaml
-from pydantic import ValidationError
+from dunning_core.yaml_models import parse_yaml_model
 
 from dunning_scheduler.policy.lines import at_line, describe
 from dunning_scheduler.policy.model import EscalationPolicy
@@ -23,17 +22,14 @@ def parse_policy(
     text: str, *, source: str = "policy", templates: Collection[str] | None = None
 ) -> EscalationPolicy:
     """Validate a policy document; ``templates`` are the names the renderer knows."""
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"{source}: not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise PolicyError(f"{source}: expected a mapping at the top level")
-    try:
-        policy = EscalationPolicy.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(describe(text, err["loc"], err["msg"]) for err in exc.errors())
-        raise PolicyError(f"{source}: invalid escalation policy: {problems}") from exc
+    policy = parse_yaml_model(
+        EscalationPolicy,
+        text,
+        source=source,
+        what="escalation policy",
+        error=PolicyError,
+        describe=describe,
+    )
     if templates is not None:
         unknown = sorted(policy.template_names() - set(templates))
         if unknown:
