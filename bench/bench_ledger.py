@@ -15,8 +15,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from dunning_cli.portfolio import sample_rows, to_csv
+from dunning_cli.portfolio import sample_rows
 from dunning_core.contracts import wrap
+from dunning_core.contracts.account_import import to_csv
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.events import DeliveryStatus, DeliveryUpdated
 from dunning_core.runtime.kafka import EventProducer

@@ -31,7 +31,8 @@ import asyncpg
 import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from dunning_cli.portfolio import sample_rows, to_csv
+from dunning_cli.portfolio import sample_rows
+from dunning_core.contracts.account_import import to_csv
 from dunning_testkit.paths import auth_headers
 from dunning_testkit.stack import REPO, pipeline_env
 

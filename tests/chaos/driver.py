@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from dunning_cli.portfolio import sample_rows, to_csv
+from dunning_cli.portfolio import sample_rows
+from dunning_core.contracts.account_import import to_csv
 
 from tests.chaos.balancer import Balancer
 from tests.chaos.checker import Facts, check, table

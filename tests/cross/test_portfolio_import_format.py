@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dunning_cli.portfolio import sample_rows, to_csv
-from dunning_core.contracts.account_import import IMPORT_COLUMNS
+from dunning_cli.portfolio import sample_rows
+from dunning_core.contracts.account_import import IMPORT_COLUMNS, to_csv
 from dunning_ledger.domain.import_format import COLUMNS
 from dunning_ledger.domain.import_rows import validate_csv
 

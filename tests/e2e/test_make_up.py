@@ -24,7 +24,8 @@ from typing import Any
 
 import httpx
 import pytest
-from dunning_cli.portfolio import sample_rows, to_csv
+from dunning_cli.portfolio import sample_rows
+from dunning_core.contracts.account_import import to_csv
 from dunning_testkit.paths import REPO, auth_headers
 
 pytestmark = pytest.mark.e2e

@@ -20,7 +20,8 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from dunning_cli.portfolio import sample_rows, to_csv
+from dunning_cli.portfolio import sample_rows
+from dunning_core.contracts.account_import import to_csv
 from dunning_testkit.paths import auth_headers
 from dunning_testkit.stack import REPO
 

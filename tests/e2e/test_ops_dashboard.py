@@ -16,7 +16,8 @@ from typing import Any
 
 import httpx
 import pytest
-from dunning_cli.portfolio import sample_rows, to_csv
+from dunning_cli.portfolio import sample_rows
+from dunning_core.contracts.account_import import to_csv
 from dunning_testkit.paths import ADMIN_KEY, auth_headers
 from dunning_testkit.portal import browser_pages, needs_chromium
 from playwright.sync_api import Page

@@ -19,7 +19,8 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from dunning_cli.portfolio import sample_rows, to_csv
+from dunning_cli.portfolio import sample_rows
+from dunning_core.contracts.account_import import to_csv
 from dunning_testkit.paths import ADMIN_KEY, auth_headers
 from dunning_testkit.portal import ARTIFACTS, CARD_OK, CHROMIUM, needs_chromium
 from playwright.async_api import async_playwright

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from dunning_cli.portfolio import sample_rows, to_csv
+from dunning_cli.portfolio import sample_rows
+from dunning_core.contracts.account_import import to_csv
 from dunning_testkit.paths import auth_headers
 
 from .conftest import Pipeline

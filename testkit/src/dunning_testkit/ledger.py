@@ -9,8 +9,6 @@ in-memory fakes of the ledger's ports are in ``dunning_testkit.ledger_memory``.
 
 from __future__ import annotations
 
-import csv
-import io
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,8 +19,7 @@ from typing import Any
 import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer
-from dunning_core.contracts import Envelope, decode
-from dunning_core.contracts.account_import import IMPORT_COLUMNS
+from dunning_core.contracts import Envelope, account_import, decode
 from dunning_core.contracts.common import Channel, Stage
 from dunning_core.contracts.events import (
     Decision,
@@ -225,11 +222,8 @@ def import_row(n: int, **overrides: str) -> dict[str, str]:
 
 
 def to_csv(rows: list[dict[str, str]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=IMPORT_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue().encode()
+    """The rows as an import file's bytes, as a request body carries them."""
+    return account_import.to_csv(rows).encode()
 
 
 def settings_for(topics: str, database: str, **overrides: Any) -> LedgerSettings:

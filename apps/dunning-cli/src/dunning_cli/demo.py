@@ -22,13 +22,14 @@ import httpx
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from dunning_core.contracts.account_import import to_csv
 from dunning_core.contracts.topics import ALL_TOPICS, AUTH_KEYS, dlq
 from redis.asyncio import Redis
 
 from dunning_cli.client import auth_headers
 from dunning_cli.demo_live import REFRESH_S, Progress, read_figures, simulated_now
 from dunning_cli.demo_view import build_view
-from dunning_cli.portfolio import sample_rows, to_csv
+from dunning_cli.portfolio import sample_rows
 
 _DEMO_RUN = re.compile(r"demo([0-9]+)\.")
 STALE_AFTER_S = 600  # a demo's topics outlive it this long (a demo elsewhere may still run)

@@ -34,12 +34,13 @@ from urllib.parse import quote
 
 import httpx
 import typer
+from dunning_core.contracts.account_import import to_csv
 
 from dunning_cli import client
 from dunning_cli.accounts import accounts, show_timeline
 from dunning_cli.importing import import_file
 from dunning_cli.keys import keys
-from dunning_cli.portfolio import sample_rows, to_csv
+from dunning_cli.portfolio import sample_rows
 from dunning_cli.records import GateDecision, StepRecord
 from dunning_cli.replies import replies
 from dunning_cli.sandbox import sandbox

@@ -7,13 +7,9 @@ and a few destinations that make the provider sandbox fail in each documented wa
 
 from __future__ import annotations
 
-import csv
-import io
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
-
-from dunning_core.contracts.account_import import IMPORT_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -98,11 +94,3 @@ def sample_rows(count: int, seed: int = 7, today: date = date(2026, 3, 2)) -> li
             }
         )
     return rows
-
-
-def to_csv(rows: list[dict[str, str]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=IMPORT_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()

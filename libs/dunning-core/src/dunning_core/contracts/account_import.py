@@ -1,11 +1,14 @@
 """The ledger's account import format: its CSV columns, shared by the ledger and the CLI.
 
 The ledger validates rows against these names (``POST /v1/accounts/import``); the CLI
-writes sample portfolios with them. One list, so the two cannot drift apart.
+writes sample portfolios with them (``to_csv``). One list, so the two cannot drift apart.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterable, Mapping
 from typing import Final
 
 IMPORT_COLUMNS: Final[tuple[str, ...]] = (
@@ -17,3 +20,12 @@ IMPORT_COLUMNS: Final[tuple[str, ...]] = (
     "itemization_date", "itemization_basis", "itemization_amount", "itemization_interest",
     "itemization_fees", "itemization_payments", "itemization_credits",
 )  # fmt: skip
+
+
+def to_csv(rows: Iterable[Mapping[str, str]]) -> str:
+    """The rows as an import file: a header of ``IMPORT_COLUMNS``, one line per row."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=IMPORT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
