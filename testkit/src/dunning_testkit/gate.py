@@ -208,6 +208,12 @@ async def collect_decisions(
     return await collect_events(bootstrap, topic, StepDecided, want, seconds)
 
 
+async def all_allowed(bootstrap: str, topic: str, count: int) -> None:
+    """Read the decisions topic until it holds ``count`` decisions; each is an allow."""
+    decisions = await collect_decisions(bootstrap, topic, lambda d: len(d) >= count)
+    assert {d.decision.value for d in decisions} == {"allow"}
+
+
 async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 30) -> None:
     for _ in range(int(seconds / 0.2)):
         if await check():
