@@ -27,8 +27,7 @@ async def test_opt_outs_win_even_after_redis_loses_everything(
     accounts = range(1, 41)
     task: asyncio.Task[None] | None = None
     try:
-        await producer.publish(wrap(STREAM.account(n), "ledger") for n in accounts)
-        await producer.publish(wrap(STREAM.planned(n, 1), "scheduler") for n in accounts)
+        await gate.publish_first_texts(producer, STREAM, accounts)
         task = await gate.started(pipeline)
         decisions_topic = topics + "outreach.decisions.v1"
         first = await gate.collect_decisions(KAFKA, decisions_topic, lambda d: len(d) >= 40)
@@ -72,9 +71,7 @@ async def test_gate_fails_closed_while_redis_is_unreachable(
     pipeline = gate.gate_pipeline(topics, dead_redis)
     task: asyncio.Task[None] | None = None
     try:
-        await producer.publish(
-            [wrap(STREAM.account(1), "ledger"), wrap(STREAM.planned(1, 1), "scheduler")]
-        )
+        await gate.publish_first_texts(producer, STREAM, [1])
         task = await gate.started(pipeline)
         await asyncio.sleep(4)
         health: dict[str, Any] = pipeline.health()
@@ -92,9 +89,7 @@ async def test_each_approval_carries_the_close_of_its_window(
     pipeline = gate.gate_pipeline(topics, redis)
     task: asyncio.Task[None] | None = None
     try:
-        await producer.publish(
-            [wrap(STREAM.account(1), "ledger"), wrap(STREAM.planned(1, 1), "scheduler")]
-        )
+        await gate.publish_first_texts(producer, STREAM, [1])
         task = await gate.started(pipeline)
         approvals = await gate.collect_events(
             KAFKA, topics + "outreach.approved.sms.v1", StepApproved, lambda found: bool(found)

@@ -28,8 +28,7 @@ async def test_own_decisions_idle_in_steady_running_but_counted_by_a_rebuild(
     decisions_topic = topics + "outreach.decisions.v1"
     task: asyncio.Task[None] | None = None
     try:
-        await producer.publish(wrap(STREAM.account(n), "ledger") for n in ACCOUNTS)
-        await producer.publish(wrap(STREAM.planned(n, 1), "scheduler") for n in ACCOUNTS)
+        await gate.publish_first_texts(producer, STREAM, ACCOUNTS)
         task = await gate.started(pipeline)
         await gate.all_allowed(KAFKA, decisions_topic, len(ACCOUNTS))
 

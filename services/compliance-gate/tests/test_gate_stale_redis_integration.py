@@ -199,8 +199,7 @@ async def test_a_newer_state_saved_underneath_a_batch_is_retried_not_rebuilt(
     decide, pipeline = meddling_gate(topics, redis)
     task: asyncio.Task[None] | None = None
     try:
-        await producer.publish(wrap(STREAM.account(n), "ledger") for n in ACCOUNTS)
-        await producer.publish(wrap(STREAM.planned(n, 1), "scheduler") for n in ACCOUNTS)
+        await gate.publish_first_texts(producer, STREAM, ACCOUNTS)
         task = await gate.started(pipeline)
         await gate.all_allowed(KAFKA, decisions_topic, len(ACCOUNTS))
         rebuilds = pipeline.stats.rebuilds

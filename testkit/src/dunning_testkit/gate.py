@@ -9,7 +9,7 @@ one text a day allowed by the default policy.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
@@ -27,6 +27,7 @@ from dunning_core.contracts import (
     StepPlanned,
     decode,
     step_id,
+    wrap,
 )
 from dunning_core.contracts.events import (
     Consumer,
@@ -124,6 +125,14 @@ class NewYorkSms:
             source="sms",
             occurred_at=NOW,
         )
+
+
+async def publish_first_texts(
+    producer: EventProducer, stream: NewYorkSms, accounts: Iterable[int]
+) -> None:
+    """Publish the accounts ``accounts`` of ``stream``, then a first text to each."""
+    await producer.publish(wrap(stream.account(n), "ledger") for n in accounts)
+    await producer.publish(wrap(stream.planned(n, 1), "scheduler") for n in accounts)
 
 
 def gate_redis() -> Redis:
