@@ -15,7 +15,7 @@ from dunning_core.contracts.common import Channel, MessageContent, Stage
 from dunning_core.contracts.events import Consumer, Debt, EmailContact, OutreachStep
 from dunning_core.contracts.payments import PlanAgreed, PromiseMade
 from dunning_core.runtime.clock import Clock
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import Row, Select, bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -235,6 +235,14 @@ class SqlTransaction:
         self.stage_keys = stage_keys
         self.now = now
 
+    async def _claim(
+        self, query: Select[*tuple[Any, ...]], limit: int
+    ) -> Sequence[Row[*tuple[Any, ...]]]:
+        """The first ``limit`` rows of ``query``, locked; rows another worker holds locked
+        are skipped, not waited for, so workers share the due work."""
+        result = await self.conn.execute(query.limit(limit).with_for_update(skip_locked=True))
+        return result.all()
+
     async def lock_due(self, now: datetime, limit: int) -> list[Case]:
         query = (
             select(cases)
@@ -244,32 +252,18 @@ class SqlTransaction:
                 cases.c.next_step_at <= now,
             )
             .order_by(cases.c.priority.desc(), cases.c.next_step_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
         )
-        result = await self.conn.execute(query)
-        return [case_from_row(r) for r in result]
+        return [case_from_row(r) for r in await self._claim(query, limit)]
 
     async def lock_promises_due(self, now: datetime, limit: int) -> list[Case]:
-        query = (
-            select(cases)
-            .where(cases.c.promise_until.is_not(None), cases.c.promise_until <= now)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+        query = select(cases).where(
+            cases.c.promise_until.is_not(None), cases.c.promise_until <= now
         )
-        result = await self.conn.execute(query)
-        return [case_from_row(r) for r in result]
+        return [case_from_row(r) for r in await self._claim(query, limit)]
 
     async def lock_deferred_due(self, now: datetime, limit: int) -> list[StepRecord]:
-        query = (
-            select(steps)
-            .where(HELD, steps.c.send_at <= now)
-            .order_by(steps.c.send_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        result = await self.conn.execute(query)
-        return [step_from_row(r) for r in result]
+        query = select(steps).where(HELD, steps.c.send_at <= now).order_by(steps.c.send_at)
+        return [step_from_row(r) for r in await self._claim(query, limit)]
 
     async def lock_cases(self, account_ids: Sequence[str]) -> dict[str, Case]:
         if not account_ids:
