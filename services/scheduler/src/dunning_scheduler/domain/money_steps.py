@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from dunning_core.contracts.common import Money, Stage
@@ -20,7 +20,7 @@ from dunning_core.contracts.ids import step_id
 from dunning_scheduler.domain import reactions, timing
 from dunning_scheduler.domain.case import MONEY_PAUSES, SETTLED, Case, PauseReason
 from dunning_scheduler.domain.contacts import destination
-from dunning_scheduler.domain.planning import StepDraft, time_barred
+from dunning_scheduler.domain.planning import StepDraft, reply_by_date, time_barred
 from dunning_scheduler.policy.model import EscalationPolicy
 
 STEPS_KEPT = 128  # money messages remembered per case, the oldest forgotten first
@@ -65,7 +65,6 @@ def draft(
         address = destination(case, channel)
         if address is None:
             continue
-        tz = timing.candidate_zones(consumer, policy)[0]
         return StepDraft(
             step_id=step_id(case.account_id, debt.debt_id, f"money:{purpose}", channel.value, 1),
             account_id=case.account_id,
@@ -81,7 +80,7 @@ def draft(
             legal_language=False,
             time_barred=time_barred(debt, send_at, consumer, policy),
             gap_after=None,
-            reply_by=timing.local_date(send_at, tz) + timedelta(days=policy.reply_by_days),
+            reply_by=reply_by_date(send_at, consumer, policy),
             amount=amount,
             on_date=on_date,
         )

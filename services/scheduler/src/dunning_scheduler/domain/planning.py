@@ -59,6 +59,13 @@ def time_barred(debt: Debt, at: datetime, consumer: Consumer, policy: Escalation
     return max(timing.local_date(at, z) for z in zones) >= debt.limitation_date
 
 
+def reply_by_date(at: datetime, consumer: Consumer, policy: EscalationPolicy) -> date:
+    """The "please contact us by" date of a message sent at ``at``: ``reply_by_days`` after
+    its local date in the consumer's first candidate zone."""
+    tz = timing.candidate_zones(consumer, policy)[0]
+    return timing.local_date(at, tz) + timedelta(days=policy.reply_by_days)
+
+
 def legal_language_allowed(
     debt: Debt, at: datetime, consumer: Consumer, policy: EscalationPolicy
 ) -> bool:
@@ -131,6 +138,45 @@ def _stage_and_template(
     return stage, templates[min(attempt, len(templates)) - 1]
 
 
+def stage_step(
+    case: Case,
+    policy: EscalationPolicy,
+    rung: tuple[int, int],
+    channel: Channel,
+    address: str,
+    send_at: datetime,
+    gap_after: timedelta | None = None,
+) -> StepDraft:
+    """The step of ``rung`` (stage index, attempt on it) to ``address`` at ``send_at``: the
+    stage's template, or its fallback's when legal language may not be used then."""
+    consumer, debt = case.consumer, case.debt
+    # Only a case with its account's snapshot is planned (see plan_due, _answer).
+    assert consumer is not None
+    assert debt is not None
+    index, attempt = rung
+    stage_policy = policy.stages[index]
+    legal_ok = legal_language_allowed(debt, send_at, consumer, policy)
+    stage, template = _stage_and_template(stage_policy, attempt, legal_ok)
+    number = policy.attempt_number(index, stage, attempt)
+    return StepDraft(
+        step_id=step_id(case.account_id, debt.debt_id, stage.value, channel.value, number),
+        account_id=case.account_id,
+        debt_id=debt.debt_id,
+        stage_key=stage_policy.key,
+        stage=stage,
+        template=template,
+        channel=channel,
+        attempt=number,
+        destination=address,
+        send_at=send_at,
+        first_communication=not case.contacted,
+        legal_language=stage == Stage.LEGAL_WARNING,
+        time_barred=time_barred(debt, send_at, consumer, policy),
+        gap_after=gap_after,
+        reply_by=reply_by_date(send_at, consumer, policy),
+    )
+
+
 def plan_due(case: Case, policy: EscalationPolicy, now: datetime) -> Planning:
     """Plan the due step of an active case and advance it (or pause it if unreachable)."""
     if case.consumer is None or case.debt is None or case.next_step_at is None:
@@ -143,39 +189,14 @@ def plan_due(case: Case, policy: EscalationPolicy, now: datetime) -> Planning:
         return Planning(replace(case, pause_reasons=reasons, updated_at=now), ())
     consumer, debt = case.consumer, case.debt
     send_at = case.next_step_at
-    stage_policy = policy.stages[case.stage_index]
-    legal_ok = legal_language_allowed(debt, send_at, consumer, policy)
-    stage, template = _stage_and_template(stage_policy, case.attempt, legal_ok)
-    attempt = policy.attempt_number(case.stage_index, stage, case.attempt)
-    barred = time_barred(debt, send_at, consumer, policy)
     following = _following(case, consumer, debt, policy, send_at)
     gap_after = following[2] - send_at if following is not None else None
-    tz = timing.candidate_zones(consumer, policy)[0]
-    reply_by = timing.local_date(send_at, tz) + timedelta(days=policy.reply_by_days)
+    rung = (case.stage_index, case.attempt)
     drafts = []
-    for channel in stage_policy.channels:
+    for channel in policy.stages[case.stage_index].channels:
         address = destination(case, channel)
-        if address is None:
-            continue
-        drafts.append(
-            StepDraft(
-                step_id=step_id(case.account_id, debt.debt_id, stage.value, channel.value, attempt),
-                account_id=case.account_id,
-                debt_id=debt.debt_id,
-                stage_key=stage_policy.key,
-                stage=stage,
-                template=template,
-                channel=channel,
-                attempt=attempt,
-                destination=address,
-                send_at=send_at,
-                first_communication=not case.contacted,
-                legal_language=stage == Stage.LEGAL_WARNING,
-                time_barred=barred,
-                gap_after=gap_after,
-                reply_by=reply_by,
-            )
-        )
+        if address is not None:
+            drafts.append(stage_step(case, policy, rung, channel, address, send_at, gap_after))
     advanced = replace(
         case,
         stage_index=following[0] if following else case.stage_index + 1,

@@ -19,21 +19,16 @@ Pure: no I/O; ``reactions.on_signal`` handles every other signal.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from dunning_core.contracts.common import Channel, Stage
+from dunning_core.contracts.common import Channel
 from dunning_core.contracts.events import ConsumerSignaled, SignalKind
 from dunning_core.contracts.ids import step_id
 
 from dunning_scheduler.domain import timing
 from dunning_scheduler.domain.case import Case
 from dunning_scheduler.domain.contacts import channel_of, destination, normal_address
-from dunning_scheduler.domain.planning import (
-    StepDraft,
-    _stage_and_template,
-    legal_language_allowed,
-    time_barred,
-)
+from dunning_scheduler.domain.planning import StepDraft, stage_step
 from dunning_scheduler.policy.model import EscalationPolicy
 
 ANSWERED_INTENTS = frozenset({"pay", "plan", "bill_not_received"})
@@ -129,32 +124,11 @@ def _answer(
     if target is None:
         return None
     channel, address = target
-    index, attempt = _current_template(case, policy)
-    stage_policy = policy.stages[index]
-    legal_ok = legal_language_allowed(debt, now, consumer, policy)
-    stage, template = _stage_and_template(stage_policy, attempt, legal_ok)
-    if intent == "pay":
-        template = policy.payment_link_template
-    elif intent == "plan":
-        template = policy.plan_offer_template
     sid = step_id(case.account_id, debt.debt_id, f"reply:{event.signal_id}", channel.value, 1)
     if sid in case.last_step_ids:
         return None  # this reply was answered already (a redelivered signal)
-    tz = timing.candidate_zones(consumer, policy)[0]
-    return StepDraft(
-        step_id=sid,
-        account_id=case.account_id,
-        debt_id=debt.debt_id,
-        stage_key=stage_policy.key,
-        stage=stage,
-        template=template,
-        channel=channel,
-        attempt=policy.attempt_number(index, stage, attempt),
-        destination=address,
-        send_at=now,
-        first_communication=not case.contacted,
-        legal_language=stage == Stage.LEGAL_WARNING,
-        time_barred=time_barred(debt, now, consumer, policy),
-        gap_after=None,
-        reply_by=timing.local_date(now, tz) + timedelta(days=policy.reply_by_days),
-    )
+    # The step the case is on, sent now to the address that replied; pay and plan answers
+    # with their own template.
+    step = stage_step(case, policy, _current_template(case, policy), channel, address, now)
+    templates = {"pay": policy.payment_link_template, "plan": policy.plan_offer_template}
+    return replace(step, step_id=sid, template=templates.get(intent, step.template))
