@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-
-from dunning_core.runtime.logging import configure_logging
-from dunning_core.runtime.service import serve
-from dunning_core.runtime.telemetry import setup_telemetry
+from dunning_core.runtime.service import run_configured
 
 from dunning_gate.bootstrap import build, load_configured_policy
 from dunning_gate.config import GateSettings
@@ -15,14 +11,14 @@ from dunning_gate.policy.loader import PolicyError
 
 def main() -> None:
     settings = GateSettings()
-    configure_logging("compliance-gate", settings.log_level, settings.log_json)
-    setup_telemetry("compliance-gate", settings)
-    try:
-        policy = load_configured_policy(settings)
-    except PolicyError as exc:
-        print(f"compliance-gate: refusing to start: {exc}", file=sys.stderr)  # noqa: T201
-        raise SystemExit(2) from exc
-    serve(lambda: build(settings, policy=policy), settings.http_host, settings.port)
+    run_configured(
+        "compliance-gate",
+        settings,
+        lambda: load_configured_policy(settings),
+        lambda policy: build(settings, policy=policy),
+        settings.port,
+        (PolicyError,),
+    )
 
 
 if __name__ == "__main__":

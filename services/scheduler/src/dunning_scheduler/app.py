@@ -2,33 +2,29 @@
 
 from __future__ import annotations
 
-import sys
+from dunning_core.runtime.service import run_configured
+from fastapi import FastAPI
 
-from dunning_core.runtime.logging import configure_logging
-from dunning_core.runtime.service import serve
-from dunning_core.runtime.telemetry import setup_telemetry
-
-from dunning_scheduler.adapters.rendering import TemplateError, build_renderer
+from dunning_scheduler.adapters.rendering import Renderer, TemplateError, build_renderer
 from dunning_scheduler.bootstrap import build, load_configured_policy
 from dunning_scheduler.config import SchedulerSettings
 from dunning_scheduler.policy.loader import PolicyError
+from dunning_scheduler.policy.model import EscalationPolicy
 
 
 def main() -> None:
     settings = SchedulerSettings()
-    configure_logging("scheduler", settings.log_level, settings.log_json)
-    setup_telemetry("scheduler", settings)
-    try:
+
+    def configure() -> tuple[Renderer, EscalationPolicy]:
         renderer = build_renderer(settings)
-        policy = load_configured_policy(settings, renderer)
-    except (PolicyError, TemplateError) as exc:
-        print(f"scheduler: refusing to start: {exc}", file=sys.stderr)  # noqa: T201
-        raise SystemExit(2) from exc
-    serve(
-        lambda: build(settings, policy=policy, renderer=renderer),
-        settings.http_host,
-        settings.port,
-    )
+        return renderer, load_configured_policy(settings, renderer)
+
+    def app(configured: tuple[Renderer, EscalationPolicy]) -> FastAPI:
+        renderer, policy = configured
+        return build(settings, policy=policy, renderer=renderer)
+
+    refusals = (PolicyError, TemplateError)
+    run_configured("scheduler", settings, configure, app, settings.port, refusals)
 
 
 if __name__ == "__main__":

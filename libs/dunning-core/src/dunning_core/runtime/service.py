@@ -15,10 +15,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import uvicorn
 from fastapi import APIRouter, FastAPI
@@ -237,3 +238,27 @@ def run(name: str, settings: CommonSettings, factory: Callable[[], FastAPI], por
     configure_logging(name, settings.log_level, settings.log_json)
     setup_telemetry(name, settings)
     serve(factory, settings.http_host, port)
+
+
+C = TypeVar("C")
+
+
+def run_configured(
+    name: str,
+    settings: CommonSettings,
+    configure: Callable[[], C],
+    factory: Callable[[C], FastAPI],
+    port: int,
+    refusals: tuple[type[Exception], ...],
+) -> None:
+    """:func:`run` for a service that first reads what it cannot start without (a policy,
+    templates): ``configure()``, handed to ``factory``. When it raises one of ``refusals``
+    the process refuses to start: the reason on stderr, exit status 2."""
+    configure_logging(name, settings.log_level, settings.log_json)
+    setup_telemetry(name, settings)
+    try:
+        configured = configure()
+    except refusals as exc:
+        print(f"{name}: refusing to start: {exc}", file=sys.stderr)  # noqa: T201
+        raise SystemExit(2) from exc
+    serve(lambda: factory(configured), settings.http_host, port)
