@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
@@ -25,7 +25,7 @@ from dunning_sms.bootstrap import build, build_ingress
 from dunning_sms.config import SmsSettings
 from dunning_testkit.gate import NOW, NewYorkSms, gate_pipeline, gate_redis, started, stopped
 from dunning_testkit.ledger import settings_for
-from dunning_testkit.servers import BackgroundServer, sandbox_server
+from dunning_testkit.servers import BackgroundServer
 from dunning_testkit.sms import sms_settings
 from dunning_testkit.telemetry import telemetry
 from fastapi import FastAPI
@@ -45,10 +45,8 @@ EXPECTED = {
 }
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[str]:
-    with sandbox_server(callback_delay_ms=5) as url:
-        yield url
+# The settings of the testkit's `sandbox` fixture (one sandbox for the module).
+SANDBOX_SETTINGS = {"callback_delay_ms": 5}
 
 
 def timed_sms_settings(topics: str, sandbox: str, ingress: str) -> SmsSettings:

@@ -4,7 +4,6 @@ a message sent whose answer came too late is found by its step id; an unknown st
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -12,16 +11,13 @@ from dunning_channels.domain import AmbiguousSend, Found, LookupFailed, NotFound
 from dunning_core.contracts import Channel, MessageContent, OutreachStep, Stage, step_id
 from dunning_email.adapters.sendgrid_sender import SendGridEmailSender, SendGridStepSender
 from dunning_testkit.channels import NOW
-from dunning_testkit.servers import sandbox_server
 
 API_KEY = "SG.reconcile-test-key"
 TO = "hung@example.org"
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[str]:
-    with sandbox_server(sendgrid_api_key=API_KEY) as url:
-        yield url
+# The settings of the testkit's `sandbox` fixture (one sandbox for the module).
+SANDBOX_SETTINGS = {"sendgrid_api_key": API_KEY}
 
 
 def email_step(account_id: str) -> OutreachStep:

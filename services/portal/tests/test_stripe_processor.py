@@ -10,7 +10,6 @@ import asyncio
 import dataclasses
 import socket
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -21,16 +20,13 @@ from dunning_portal.adapters.stripe_processor import (
     StripeProcessor,
 )
 from dunning_portal.ports import CardDetails, Charge, ChargeRequest
-from dunning_testkit.servers import sandbox_server
 
 SECRET_KEY = "sk_test_portal_processor_tests"
 OK_CARD = "4242424242424242"
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[str]:
-    with sandbox_server(stripe_secret_key=SECRET_KEY) as url:
-        yield url
+# The settings of the testkit's `sandbox` fixture (one sandbox for the module).
+SANDBOX_SETTINGS = {"stripe_secret_key": SECRET_KEY}
 
 
 def processor(base_url: str, **options: Any) -> StripeProcessor:

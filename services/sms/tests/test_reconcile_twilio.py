@@ -4,26 +4,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import httpx
-import pytest
 from dunning_channels.domain import ReconcilePolicy
 from dunning_channels.ports import Parked
 from dunning_core.contracts.events import DeliveryStatus, DeliveryUpdated, StepApproved
 from dunning_sms.adapters.twilio_sender import TwilioSmsSender, TwilioStepSender
 from dunning_testkit.channels import MemoryLocales, MemoryRetryQueue, approval, rig, step_of
-from dunning_testkit.servers import sandbox_server
 
 ACCOUNT = "AC" + "c" * 32
 TOKEN = "reconcile-test-token"
 SENDER = "+15005550006"
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[str]:
-    with sandbox_server(twilio_account_sid=ACCOUNT, twilio_auth_token=TOKEN) as url:
-        yield url
+# The settings of the testkit's `sandbox` fixture (one sandbox for the module).
+SANDBOX_SETTINGS = {"twilio_account_sid": ACCOUNT, "twilio_auth_token": TOKEN}
 
 
 def twilio(sandbox: str) -> TwilioStepSender:

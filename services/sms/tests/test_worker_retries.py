@@ -17,7 +17,7 @@ from dunning_core.contracts.topics import APPROVED_SMS, DELIVERY, dlq
 from dunning_core.runtime.kafka import EventProducer
 from dunning_sms.bootstrap import build
 from dunning_testkit.channels import approval
-from dunning_testkit.servers import recording_server, sandbox_server
+from dunning_testkit.servers import recording_server
 from dunning_testkit.sms import sms_settings
 from dunning_testkit.stack import KAFKA
 
@@ -34,10 +34,8 @@ def callbacks() -> Iterator[str]:
         yield recorder.base_url
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[str]:
-    with sandbox_server(callback_delay_ms=5) as url:
-        yield url
+# The settings of the testkit's `sandbox` fixture (one sandbox for the module).
+SANDBOX_SETTINGS = {"callback_delay_ms": 5}
 
 
 async def read(topic: str, want: int, seconds: float) -> list[tuple[object, dict[str, bytes]]]:

@@ -6,7 +6,8 @@ loop, on a free loopback port, so synchronous SDK calls from a test cannot block
 few, to exercise the sandbox's retries. `recording_server`, `sandbox_server` and
 `slow_server` serve the three the provider tests use; the fixtures ``receiver`` and
 ``slow`` (a pytest plugin, registered by the root conftest) serve one of the first and the
-last per test module, and ``stripe_sandbox`` a sandbox whose Stripe events go to ``receiver``.
+last per test module, ``sandbox`` a sandbox with the module's SANDBOX_SETTINGS, and
+``stripe_sandbox`` a sandbox whose Stripe events go to ``receiver``.
 """
 
 from __future__ import annotations
@@ -213,6 +214,13 @@ def receiver() -> Iterator[WebhookRecorder]:
 def slow() -> Iterator[str]:
     """A `slow_server` for the test module."""
     with slow_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def sandbox(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A `sandbox_server` for the test module, with the settings of its SANDBOX_SETTINGS."""
+    with sandbox_server(**request.module.SANDBOX_SETTINGS) as url:
         yield url
 
 
