@@ -10,12 +10,11 @@ import orjson
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from dunning_channels.domain.webhook_errors import WebhookPayloadError, WebhookSignatureError
 from dunning_email.adapters.sendgrid_webhooks import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     SendGridSignatureVerifier,
-    WebhookPayloadError,
-    WebhookSignatureError,
     parse_event_batch,
 )
 from dunning_testkit.servers import (

@@ -6,10 +6,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from dunning_channels.domain.webhook_errors import WebhookPayloadError, WebhookSignatureError
 from dunning_sms.adapters.twilio_webhooks import (
     TwilioSignatureVerifier,
-    WebhookPayloadError,
-    WebhookSignatureError,
     parse_inbound_message,
     parse_status_callback,
     public_url,

@@ -1,8 +1,7 @@
 """SendGrid's signed Event Webhook: verify a batch, then read its events.
 
-    SendGridWebhookError
-    ├── WebhookSignatureError   missing, wrong or stale signature: answer 403
-    └── WebhookPayloadError     correctly signed, but not an event batch: answer 400
+A missing, wrong or stale signature raises `WebhookSignatureError` (answer 403); a signed
+body that is not an event batch, `WebhookPayloadError` (answer 400).
 
 SendGrid signs `timestamp + payload` with ECDSA P-256/SHA-256; the verification key is
 the base64 DER public key shown on its Mail Settings page (and served by the sandbox).
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from dunning_channels.domain.webhook_errors import WebhookPayloadError, WebhookSignatureError
 from sendgrid.helpers.eventwebhook import EventWebhook, EventWebhookHeader
 
 SIGNATURE_HEADER: str = EventWebhookHeader.SIGNATURE
@@ -37,18 +37,6 @@ _STANDARD_FIELDS = frozenset(
         "unique_args", "newsletter",
     }
 )  # fmt: skip
-
-
-class SendGridWebhookError(Exception):
-    """Root of the errors of this module."""
-
-
-class WebhookSignatureError(SendGridWebhookError):
-    """The batch is not signed by our SendGrid account, or the signature is too old."""
-
-
-class WebhookPayloadError(SendGridWebhookError):
-    """A signed body that is not an Event Webhook batch."""
 
 
 class SendGridSignatureVerifier:

@@ -1,8 +1,7 @@
 """Twilio's webhooks: verify `X-Twilio-Signature`, read status callbacks and inbound texts.
 
-    TwilioWebhookError
-    ├── WebhookSignatureError   missing or wrong signature: answer 403, touch nothing
-    └── WebhookPayloadError     correctly signed, but not the expected form: answer 400
+A missing or wrong signature raises `WebhookSignatureError` (answer 403, touch nothing); a
+signed request without a field we need, `WebhookPayloadError` (answer 400).
 
 Twilio signs the URL it called (scheme, host, port, path, query) as configured on its
 side, not what this process sees behind a proxy; `public_url` rebuilds it from our
@@ -14,21 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from dunning_channels.domain.webhook_errors import WebhookPayloadError, WebhookSignatureError
 from twilio.request_validator import RequestValidator
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
-
-
-class TwilioWebhookError(Exception):
-    """Root of the errors of this module."""
-
-
-class WebhookSignatureError(TwilioWebhookError):
-    """The request is not signed by our Twilio account."""
-
-
-class WebhookPayloadError(TwilioWebhookError):
-    """A signed request that lacks a field we need."""
 
 
 def public_url(public_base_url: str, path: str, query: str = "") -> str:
