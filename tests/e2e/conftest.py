@@ -6,10 +6,11 @@ own topics (a fresh prefix), database and Redis database, with one accelerated c
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -44,6 +45,25 @@ def payments_consumer(prefix: str, group: str) -> AIOKafkaConsumer:
         auto_offset_reset="earliest",
         group_id=f"{prefix}{group}",
     )
+
+
+async def until(
+    check: Callable[[], Awaitable[Sequence[str] | str]],
+    timeout_s: float,
+    what: str,
+    every_s: float = 2.0,
+) -> None:
+    """Poll ``check`` (async, returning what is still wrong: a list or a message) until it
+    returns an empty one."""
+    left: Sequence[str] | str = ""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        left = await check()
+        if not left:
+            return
+        await asyncio.sleep(every_s)
+    shown = left if isinstance(left, str) else list(left[:10])
+    raise AssertionError(f"{what}: still wrong after {timeout_s:.0f}s: {shown}")
 
 
 def _services(command: str, env: dict[str, str]) -> None:

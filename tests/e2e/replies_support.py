@@ -16,7 +16,7 @@ from dunning_sandbox.signing import EventWebhookSigner, twilio_signature
 from dunning_testkit.paths import service_url
 from dunning_testkit.stack import REPO
 
-from .conftest import Pipeline
+from .conftest import Pipeline, until
 
 OUR_NUMBER = "+15005550006"
 TWILIO_TOKEN = "sandbox-auth-token"  # the sandbox's and the sms ingress's default
@@ -62,18 +62,6 @@ class Client:
         answer = dict(response.json())
         assert answer["delivered"], answer
         return answer
-
-
-async def until(check: Any, timeout_s: float, what: str) -> None:
-    """Poll ``check`` (async, returning a list of what is still wrong) until it is empty."""
-    left: list[str] = []
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        left = await check()
-        if not left:
-            return
-        await asyncio.sleep(2)
-    raise AssertionError(f"{what}: still wrong after {timeout_s:.0f}s: {left[:10]}")
 
 
 async def bad_input(c: Client, row: dict[str, str]) -> None:

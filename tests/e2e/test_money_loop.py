@@ -11,7 +11,7 @@ from Kafka on the run's prefix.
 from __future__ import annotations
 
 import asyncio
-import time
+import functools
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -26,11 +26,14 @@ from dunning_testkit.paths import auth_headers
 from dunning_testkit.stack import REPO
 
 from .conftest import CLOCK_START, payments_consumer, services_running
+from .conftest import until as poll_until
 
 pytestmark = pytest.mark.e2e
 
 SPEED = 14400.0  # four simulated hours a second: a day in six seconds
 RESUME_STAGE = "urgency"  # plans.resume_stage of the default policy
+# Polled every second: on this clock a day passes in six seconds.
+until = functools.partial(poll_until, every_s=1.0)
 MONEY_TEMPLATES = {
     "installment_reminder",
     "promise_reminder",
@@ -72,18 +75,6 @@ class Money:
         response = await self.http.post(f"{self.ledger}/v1{path}", json=body)
         assert response.status_code == status, response.text
         return dict(response.json())
-
-
-async def until(check: Any, timeout_s: float, what: str) -> None:
-    """Poll ``check`` (async, returning what is still missing) until it returns ''."""
-    left = ""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        left = await check()
-        if not left:
-            return
-        await asyncio.sleep(1)
-    raise AssertionError(f"{what}: still missing after {timeout_s:.0f}s: {left}")
 
 
 @pytest.fixture(scope="module")

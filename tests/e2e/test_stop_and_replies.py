@@ -20,8 +20,8 @@ from dunning_cli.portfolio import sample_rows
 from dunning_core.contracts.account_import import to_csv
 from dunning_testkit.paths import auth_headers
 
-from .conftest import Pipeline
-from .replies_support import Client, bad_input, message, one_click, until
+from .conftest import Pipeline, until
+from .replies_support import Client, bad_input, message, one_click
 
 pytestmark = pytest.mark.e2e
 
