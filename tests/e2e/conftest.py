@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import pytest
 from aiokafka import AIOKafkaConsumer
+from dunning_testkit.paths import service_url
 from dunning_testkit.stack import KAFKA, REPO, pipeline_env
 
 
@@ -107,12 +108,12 @@ def pipeline(stack: None) -> Iterator[Pipeline]:
     prefix = f"e2e{uuid.uuid4().hex[:6]}."
     with services_running(prefix, 4) as env:
         yield Pipeline(
-            ledger="http://127.0.0.1:8001",
-            sandbox="http://127.0.0.1:8010",
-            gate="http://127.0.0.1:8003",
-            sms="http://127.0.0.1:8004",
-            email="http://127.0.0.1:8005",
-            scheduler="http://127.0.0.1:8002",
+            ledger=service_url("ledger"),
+            sandbox=service_url("sandbox"),
+            gate=service_url("gate"),
+            sms=service_url("sms"),
+            email=service_url("email"),
+            scheduler=service_url("scheduler"),
             clock_start=CLOCK_START,
             clock_speed=CLOCK_SPEED,
             clock_epoch=float(env["DUNNING_CLOCK_EPOCH"]),
