@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from dunning_channels.domain.webhook_errors import WebhookPayloadError, WebhookSignatureError
+from dunning_email.adapters.sendgrid_sender import build_mail
 from dunning_email.adapters.sendgrid_webhooks import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -133,14 +134,17 @@ def sandbox(receiver: WebhookRecorder) -> Iterator[str]:
 
 
 def test_sandbox_spam_report_verifies_and_parses(sandbox: str, receiver: WebhookRecorder) -> None:
-    mail = {
-        "personalizations": [
-            {"to": [{"email": "ben@example.org"}], "custom_args": {"step_id": "step-spam"}}
-        ],
-        "from": {"email": "collections@example.com"},
-        "subject": "S",
-        "content": [{"type": "text/plain", "value": "T"}],
-    }
+    mail = build_mail(
+        to="ben@example.org",
+        from_email="collections@example.com",
+        from_name=None,
+        subject="S",
+        text="T",
+        html=None,
+        unsubscribe_url="https://email.example.com/u/t",
+        unsubscribe_mailto=None,
+        custom_args={"step_id": "step-spam"},
+    )
     sent = httpx.post(
         f"{sandbox}/v3/mail/send", json=mail, headers={"Authorization": "Bearer SG.sandbox-key"}
     )
