@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import httpx
 import pytest
 from dunning_ledger.bootstrap import Ledger
-from dunning_testkit.ledger import ledger_client, settings_for, started_ledger
+from dunning_testkit.ledger import ledger_client, quiet_ledger, settings_for, started_ledger
 from dunning_testkit.ledger_memory import MemoryLedger
 
 
@@ -27,6 +27,14 @@ async def database(fresh_database: Callable[[str], Awaitable[str]]) -> str:
 @pytest.fixture
 async def ledger(topics: str, database: str) -> AsyncIterator[Ledger]:
     async with started_ledger(settings_for(topics, database)) as built:
+        yield built
+
+
+@pytest.fixture
+async def quiet(database: str, prefix: str) -> AsyncIterator[Ledger]:
+    """A started ledger with neither relay nor consumers, for the modules whose ``ledger``
+    takes its events through ``consume``."""
+    async with quiet_ledger(database, prefix) as built:
         yield built
 
 

@@ -6,7 +6,6 @@ the Kafka consumer loop drives; only the broker in front of it is left out.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
 import httpx
@@ -14,7 +13,7 @@ import pytest
 from dunning_core.contracts import wrap
 from dunning_core.contracts.events import Decision, DeliveryStatus
 from dunning_ledger.bootstrap import Ledger
-from dunning_testkit.ledger import QUIET_HOURS, RETRY_AT, T0, StepStory, consume, quiet_ledger
+from dunning_testkit.ledger import QUIET_HOURS, RETRY_AT, T0, StepStory, consume
 
 pytestmark = pytest.mark.integration
 
@@ -23,11 +22,8 @@ ACCOUNT, STEP = STORY.account_id, STORY.step_id
 
 
 @pytest.fixture
-async def ledger(
-    fresh_database: Callable[[str], Awaitable[str]], prefix: str
-) -> AsyncIterator[Ledger]:
-    async with quiet_ledger(await fresh_database("ledger_step"), prefix) as built:
-        yield built
+def ledger(quiet: Ledger) -> Ledger:
+    return quiet
 
 
 async def test_a_step_shows_each_decision_and_its_delivery_trail(

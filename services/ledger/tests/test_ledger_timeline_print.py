@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -21,7 +20,7 @@ from dunning_core.contracts import wrap
 from dunning_core.contracts.common import Channel, MessageContent, Stage
 from dunning_core.contracts.ids import step_id
 from dunning_ledger.bootstrap import Ledger
-from dunning_testkit.ledger import consume, import_row, quiet_ledger
+from dunning_testkit.ledger import consume, import_row
 from dunning_testkit.paths import auth_headers
 from dunning_testkit.portal import needs_chromium
 from playwright.async_api import Route, async_playwright
@@ -44,11 +43,8 @@ MS = timedelta(milliseconds=100)
 
 
 @pytest.fixture
-async def ledger(
-    fresh_database: Callable[[str], Awaitable[str]], prefix: str
-) -> AsyncIterator[Ledger]:
-    async with quiet_ledger(await fresh_database("ledger_timeline"), prefix) as built:
-        yield built
+def ledger(quiet: Ledger) -> Ledger:
+    return quiet
 
 
 def decided(decision: ev.Decision, at: datetime, *findings: ev.RuleFinding) -> ev.StepDecided:
