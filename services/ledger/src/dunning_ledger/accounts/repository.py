@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Text, cast, func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from dunning_ledger.adapters.outbox import SqlOutbox
+from dunning_ledger.adapters.sql import SqlRepository
 from dunning_ledger.domain.search import AccountQuery
 from dunning_ledger.domain.summary import SummaryCounts
 from dunning_ledger.models import (
@@ -25,10 +25,7 @@ from dunning_ledger.models import (
 from dunning_ledger.ports import BalanceChange
 
 
-class SqlAccountRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class SqlAccountRepository(SqlRepository):
     async def get(self, account_id: str, *, for_update: bool = False) -> Account | None:
         query = select(Account).where(Account.account_id == account_id)
         if for_update:
@@ -55,8 +52,7 @@ class SqlAccountRepository:
         )
 
     async def add_change(self, change: AccountChangeRecord) -> None:
-        self.session.add(change)
-        await self.session.flush()
+        await self._add(change)
 
     async def changes_of(self, account_id: str) -> Sequence[AccountChangeRecord]:
         query = (
@@ -67,8 +63,7 @@ class SqlAccountRepository:
         return (await self.session.execute(query)).scalars().all()
 
     async def add_note(self, note: AccountNote) -> None:
-        self.session.add(note)
-        await self.session.flush()
+        await self._add(note)
 
     async def notes_of(self, account_id: str) -> Sequence[AccountNote]:
         query = (

@@ -1,5 +1,5 @@
-"""Small helpers the PostgreSQL repositories share: binary COPY on the session's own
-connection (same transaction) and array parameters."""
+"""Small helpers the PostgreSQL repositories share: their base class, binary COPY on the
+session's own connection (same transaction) and array parameters."""
 
 from __future__ import annotations
 
@@ -10,6 +10,18 @@ from sqlalchemy import ARRAY, Text, bindparam, case
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dunning_ledger.models import SCHEMA
+
+
+class SqlRepository:
+    """A repository working in the caller's session; the caller commits."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def _add(self, *rows: object) -> None:
+        """Insert the rows now (flushed), so that a constraint fails at this call."""
+        self.session.add_all(rows)
+        await self.session.flush()
 
 
 async def driver(session: AsyncSession) -> Any:

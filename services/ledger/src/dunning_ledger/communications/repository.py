@@ -9,9 +9,8 @@ from typing import Any
 
 from sqlalchemy import Table, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from dunning_ledger.adapters.sql import case_, text_array
+from dunning_ledger.adapters.sql import SqlRepository, case_, text_array
 from dunning_ledger.domain.communications import DecisionFold, DeliveryFold
 from dunning_ledger.domain.flags import PAUSED_FLAG, FlagChange
 from dunning_ledger.models import (
@@ -27,10 +26,7 @@ _LOG: Table = CommunicationLog.__table__  # type: ignore[assignment]
 _FLAGS: Table = ConsumerFlag.__table__  # type: ignore[assignment]
 
 
-class SqlCommunicationRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class SqlCommunicationRepository(SqlRepository):
     async def seen_events(self, group: str, ce_ids: Sequence[str]) -> set[str]:
         if not ce_ids:
             return set()

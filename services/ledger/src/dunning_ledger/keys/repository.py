@@ -6,15 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from dunning_ledger.adapters.sql import SqlRepository
 from dunning_ledger.models import ApiKey
 
 
-class SqlKeyRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class SqlKeyRepository(SqlRepository):
     async def get_key(self, key_id: str, *, for_update: bool = False) -> ApiKey | None:
         query = select(ApiKey).where(ApiKey.key_id == key_id)
         if for_update:
@@ -22,8 +19,7 @@ class SqlKeyRepository:
         return (await self.session.execute(query)).scalar_one_or_none()
 
     async def add_key(self, key: ApiKey) -> None:
-        self.session.add(key)
-        await self.session.flush()
+        await self._add(key)
 
     async def revoke_key(self, key_id: str, at: datetime, by: str) -> None:
         await self.session.execute(

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from dunning_ledger.adapters.sql import SqlRepository
 from dunning_ledger.models import (
     Account,
     Payment,
@@ -20,14 +20,7 @@ from dunning_ledger.models import (
 )
 
 
-class SqlPaymentRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def _add(self, *rows: object) -> None:
-        self.session.add_all(rows)
-        await self.session.flush()
-
+class SqlPaymentRepository(SqlRepository):
     async def get_payment(self, payment_id: str) -> Payment | None:
         return await self.session.get(Payment, payment_id)
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Date, cast, func, select, text, true
 from sqlalchemy.dialects.postgresql import distinct_on
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from dunning_ledger.adapters.sql import SqlRepository
 from dunning_ledger.domain.figures import (
     NO_STAGE,
     RATE_KINDS,
@@ -18,10 +18,7 @@ from dunning_ledger.domain.figures import (
 from dunning_ledger.models import Account, CommunicationEvent, CommunicationLog, Payment, Promise
 
 
-class SqlPortfolioRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class SqlPortfolioRepository(SqlRepository):
     async def figure_counts(self, since: datetime, until: datetime) -> FigureCounts:
         s = self.session
         by_status = await s.execute(select(Account.status, func.count()).group_by(Account.status))

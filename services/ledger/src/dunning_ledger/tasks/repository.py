@@ -7,17 +7,14 @@ from datetime import datetime
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from dunning_ledger.adapters.sql import SqlRepository
 from dunning_ledger.domain.task_query import TaskQuery
 from dunning_ledger.domain.tasks import TaskStatus
 from dunning_ledger.tasks.models import AgentTask, AgentTaskChange
 
 
-class SqlTaskRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class SqlTaskRepository(SqlRepository):
     async def add_task(self, task: AgentTask) -> bool:
         """Insert unless a task of the same source event exists; whether it was new."""
         values = {c.name: getattr(task, c.key) for c in AgentTask.__table__.columns}
@@ -36,8 +33,7 @@ class SqlTaskRepository:
         return (await self.session.execute(query)).scalar_one_or_none()
 
     async def add_change(self, change: AgentTaskChange) -> None:
-        self.session.add(change)
-        await self.session.flush()
+        await self._add(change)
 
     async def changes_of(self, account_id: str) -> Sequence[AgentTaskChange]:
         query = (
