@@ -27,10 +27,9 @@ from dunning_ledger.ports import BalanceChange
 
 class SqlAccountRepository(SqlRepository):
     async def get(self, account_id: str, *, for_update: bool = False) -> Account | None:
-        query = select(Account).where(Account.account_id == account_id)
-        if for_update:
-            query = query.with_for_update()
-        return (await self.session.execute(query)).scalar_one_or_none()
+        return await self._one(
+            select(Account).where(Account.account_id == account_id), for_update=for_update
+        )
 
     async def set_balance(self, account_id: str, change: BalanceChange) -> None:
         await self.session.execute(

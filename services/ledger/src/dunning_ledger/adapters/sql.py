@@ -4,12 +4,14 @@ session's own connection (same transaction) and array parameters."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ARRAY, Text, bindparam, case
+from sqlalchemy import ARRAY, Select, Text, bindparam, case
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dunning_ledger.models import SCHEMA
+
+_Row = TypeVar("_Row")
 
 
 class SqlRepository:
@@ -22,6 +24,12 @@ class SqlRepository:
         """Insert the rows now (flushed), so that a constraint fails at this call."""
         self.session.add_all(rows)
         await self.session.flush()
+
+    async def _one(self, query: Select[_Row], *, for_update: bool) -> _Row | None:
+        """The row the query selects, if any; locked until the commit when ``for_update``."""
+        if for_update:
+            query = query.with_for_update()
+        return (await self.session.execute(query)).scalar_one_or_none()
 
 
 async def driver(session: AsyncSession) -> Any:

@@ -13,10 +13,7 @@ from dunning_ledger.models import ApiKey
 
 class SqlKeyRepository(SqlRepository):
     async def get_key(self, key_id: str, *, for_update: bool = False) -> ApiKey | None:
-        query = select(ApiKey).where(ApiKey.key_id == key_id)
-        if for_update:
-            query = query.with_for_update()
-        return (await self.session.execute(query)).scalar_one_or_none()
+        return await self._one(select(ApiKey).where(ApiKey.key_id == key_id), for_update=for_update)
 
     async def add_key(self, key: ApiKey) -> None:
         await self._add(key)

@@ -27,10 +27,9 @@ class SqlTaskRepository(SqlRepository):
         return (await self.session.execute(query)).scalar_one_or_none() is not None
 
     async def get_task(self, task_id: str, *, for_update: bool = False) -> AgentTask | None:
-        query = select(AgentTask).where(AgentTask.task_id == task_id)
-        if for_update:
-            query = query.with_for_update()
-        return (await self.session.execute(query)).scalar_one_or_none()
+        return await self._one(
+            select(AgentTask).where(AgentTask.task_id == task_id), for_update=for_update
+        )
 
     async def add_change(self, change: AgentTaskChange) -> None:
         await self._add(change)
