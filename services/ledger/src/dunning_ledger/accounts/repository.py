@@ -54,23 +54,15 @@ class SqlAccountRepository(SqlRepository):
         await self._add(change)
 
     async def changes_of(self, account_id: str) -> Sequence[AccountChangeRecord]:
-        query = (
-            select(AccountChangeRecord)
-            .where(AccountChangeRecord.account_id == account_id)
-            .order_by(AccountChangeRecord.id)
-        )
-        return (await self.session.execute(query)).scalars().all()
+        return await self._of_account(AccountChangeRecord, account_id, AccountChangeRecord.id)
 
     async def add_note(self, note: AccountNote) -> None:
         await self._add(note)
 
     async def notes_of(self, account_id: str) -> Sequence[AccountNote]:
-        query = (
-            select(AccountNote)
-            .where(AccountNote.account_id == account_id)
-            .order_by(AccountNote.created_at, AccountNote.note_id)
+        return await self._of_account(
+            AccountNote, account_id, AccountNote.created_at, AccountNote.note_id
         )
-        return (await self.session.execute(query)).scalars().all()
 
     async def search(self, query: AccountQuery) -> Sequence[Account]:
         """Up to ``query.limit + 1`` matching accounts after the cursor, in account_id order."""

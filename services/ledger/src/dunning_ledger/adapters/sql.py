@@ -4,14 +4,23 @@ session's own connection (same transaction) and array parameters."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
-from sqlalchemy import ARRAY, Select, Text, bindparam, case
+from sqlalchemy import ARRAY, Select, Text, bindparam, case, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from dunning_ledger.models import SCHEMA
 
+
+class _OfAccount(Protocol):
+    """A mapped class with an ``account_id`` column."""
+
+    account_id: str
+
+
 _Row = TypeVar("_Row")
+_Owned = TypeVar("_Owned", bound=_OfAccount)
 
 
 class SqlRepository:
@@ -30,6 +39,14 @@ class SqlRepository:
         if for_update:
             query = query.with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def _of_account(
+        self, model: type[_Owned], account_id: str, *order: InstrumentedAttribute[Any]
+    ) -> Sequence[_Owned]:
+        """The model's rows of one account, in the given order."""
+        owner = cast("InstrumentedAttribute[str]", model.account_id)  # the class's column
+        query = select(model).where(owner == account_id).order_by(*order)
+        return (await self.session.scalars(query)).all()
 
 
 async def driver(session: AsyncSession) -> Any:

@@ -189,12 +189,9 @@ class SqlCommunicationRepository(SqlRepository):
         await self.session.execute(query)
 
     async def flags_of(self, account_id: str) -> Sequence[ConsumerFlag]:
-        result = await self.session.scalars(
-            select(ConsumerFlag)
-            .where(ConsumerFlag.account_id == account_id)
-            .order_by(ConsumerFlag.flag, ConsumerFlag.scope)
+        return await self._of_account(
+            ConsumerFlag, account_id, ConsumerFlag.flag, ConsumerFlag.scope
         )
-        return result.all()
 
     async def active_pauses(self) -> Sequence[tuple[str, str, str | None]]:
         flag, event = ConsumerFlag, CommunicationEvent
@@ -212,10 +209,7 @@ class SqlCommunicationRepository(SqlRepository):
         return [(r[0], r[1], r[2]) for r in rows]
 
     async def disputes_of(self, account_id: str) -> Sequence[Dispute]:
-        result = await self.session.scalars(
-            select(Dispute).where(Dispute.account_id == account_id).order_by(Dispute.opened_at)
-        )
-        return result.all()
+        return await self._of_account(Dispute, account_id, Dispute.opened_at)
 
     async def log_of(self, account_id: str) -> Sequence[CommunicationLog]:
         result = await self.session.scalars(
@@ -247,12 +241,9 @@ class SqlCommunicationRepository(SqlRepository):
         ).one_or_none()
 
     async def events_of(self, account_id: str) -> Sequence[CommunicationEvent]:
-        result = await self.session.scalars(
-            select(CommunicationEvent)
-            .where(CommunicationEvent.account_id == account_id)
-            .order_by(CommunicationEvent.occurred_at, CommunicationEvent.id)
+        return await self._of_account(
+            CommunicationEvent, account_id, CommunicationEvent.occurred_at, CommunicationEvent.id
         )
-        return result.all()
 
 
 # What a later signal's flag row replaces (the key stays: account, flag, scope).

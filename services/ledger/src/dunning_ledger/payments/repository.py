@@ -28,12 +28,7 @@ class SqlPaymentRepository(SqlRepository):
         await self._add(payment)
 
     async def payments_of(self, account_id: str) -> Sequence[Payment]:
-        result = await self.session.scalars(
-            select(Payment)
-            .where(Payment.account_id == account_id)
-            .order_by(Payment.received_at, Payment.recorded_at)
-        )
-        return result.all()
+        return await self._of_account(Payment, account_id, Payment.received_at, Payment.recorded_at)
 
     async def get_plan(self, plan_id: str) -> PaymentPlan | None:
         return await self.session.get(PaymentPlan, plan_id)
@@ -46,20 +41,12 @@ class SqlPaymentRepository(SqlRepository):
             await self._add(*installments)
 
     async def plans_of(self, account_id: str) -> Sequence[PaymentPlan]:
-        result = await self.session.scalars(
-            select(PaymentPlan)
-            .where(PaymentPlan.account_id == account_id)
-            .order_by(PaymentPlan.agreed_at)
-        )
-        return result.all()
+        return await self._of_account(PaymentPlan, account_id, PaymentPlan.agreed_at)
 
     async def installments_of(self, account_id: str) -> Sequence[PlanInstallment]:
-        result = await self.session.scalars(
-            select(PlanInstallment)
-            .where(PlanInstallment.account_id == account_id)
-            .order_by(PlanInstallment.plan_id, PlanInstallment.seq)
+        return await self._of_account(
+            PlanInstallment, account_id, PlanInstallment.plan_id, PlanInstallment.seq
         )
-        return result.all()
 
     async def get_promise(self, promise_id: str) -> Promise | None:
         return await self.session.get(Promise, promise_id)
@@ -68,10 +55,7 @@ class SqlPaymentRepository(SqlRepository):
         await self._add(promise)
 
     async def promises_of(self, account_id: str) -> Sequence[Promise]:
-        result = await self.session.scalars(
-            select(Promise).where(Promise.account_id == account_id).order_by(Promise.made_at)
-        )
-        return result.all()
+        return await self._of_account(Promise, account_id, Promise.made_at)
 
     async def get_settlement(self, settlement_id: str) -> Settlement | None:
         return await self.session.get(Settlement, settlement_id)
@@ -80,12 +64,7 @@ class SqlPaymentRepository(SqlRepository):
         await self._add(settlement)
 
     async def settlements_of(self, account_id: str) -> Sequence[Settlement]:
-        result = await self.session.scalars(
-            select(Settlement)
-            .where(Settlement.account_id == account_id)
-            .order_by(Settlement.agreed_at)
-        )
-        return result.all()
+        return await self._of_account(Settlement, account_id, Settlement.agreed_at)
 
     async def get_reversal(self, payment_id: str) -> PaymentReversal | None:
         return await self.session.get(PaymentReversal, payment_id)
@@ -94,12 +73,7 @@ class SqlPaymentRepository(SqlRepository):
         await self._add(reversal)
 
     async def reversals_of(self, account_id: str) -> Sequence[PaymentReversal]:
-        result = await self.session.scalars(
-            select(PaymentReversal)
-            .where(PaymentReversal.account_id == account_id)
-            .order_by(PaymentReversal.reversed_at)
-        )
-        return result.all()
+        return await self._of_account(PaymentReversal, account_id, PaymentReversal.reversed_at)
 
     async def accounts_due(self, before: date, grace_days: int, limit: int) -> Sequence[str]:
         """Accounts with an installment unpaid past ``before - grace_days``, a promise

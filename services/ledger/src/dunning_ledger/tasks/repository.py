@@ -35,12 +35,9 @@ class SqlTaskRepository(SqlRepository):
         await self._add(change)
 
     async def changes_of(self, account_id: str) -> Sequence[AgentTaskChange]:
-        query = (
-            select(AgentTaskChange)
-            .where(AgentTaskChange.account_id == account_id)
-            .order_by(AgentTaskChange.at, AgentTaskChange.seq)
+        return await self._of_account(
+            AgentTaskChange, account_id, AgentTaskChange.at, AgentTaskChange.seq
         )
-        return (await self.session.execute(query)).scalars().all()
 
     async def list_tasks(self, q: TaskQuery, now: datetime) -> Sequence[AgentTask]:
         """Up to ``q.limit + 1`` tasks after the cursor, by (due_at, task_id). A claim
