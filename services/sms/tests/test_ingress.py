@@ -7,6 +7,7 @@ the worker, and when the event cannot be made durable it answers 503 so Twilio r
 from __future__ import annotations
 
 import time
+from urllib.parse import urlencode
 
 import httpx
 from aiokafka.errors import KafkaConnectionError
@@ -22,6 +23,8 @@ from dunning_testkit.channels import (
 )
 from dunning_testkit.sms import twilio_webhooks
 from fastapi import FastAPI
+from starlette.datastructures import ImmutableMultiDict
+from twilio.request_validator import RequestValidator
 
 TOKEN = "ingress-test-token"
 BASE = "http://127.0.0.1:8006"
@@ -95,3 +98,38 @@ async def test_the_webhooks_live_in_the_ingress_not_in_the_worker() -> None:
     assert components == ["clients", "producer", "journal"]  # no consumer loop, no sending
     assert settings.ingress_port == 8006
     assert settings.public_base_url == "http://127.0.0.1:8006"
+
+
+async def test_a_stop_with_a_repeated_field_is_verified_over_every_value() -> None:
+    """Twilio signs every value of a repeated field; the form is checked as received, not
+    as one value per field (which refused such a STOP as forged: 403, and it was lost)."""
+    path = "/webhooks/twilio/inbound"
+    form = [*STOP.items(), ("MediaContentType", "image/jpeg"), ("MediaContentType", "text/vcard")]
+    signature = RequestValidator(TOKEN).compute_signature(BASE + path, ImmutableMultiDict(form))
+    records, publisher = MemorySendRecords(), MemoryPublisher()
+    await records.remember_owner(STOP["From"], "ACC-1")
+    app = ingress(publisher, records)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http:
+        response = await http.post(
+            path,
+            content=urlencode(form),
+            headers={
+                "X-Twilio-Signature": signature,
+                "content-type": "application/x-www-form-urlencoded",
+            },
+        )
+    assert response.status_code == 200
+    assert await records.is_suppressed(STOP["From"])
+
+
+async def test_a_form_with_a_file_is_refused_as_not_twilios() -> None:
+    path = "/webhooks/twilio/inbound"
+    app = ingress(MemoryPublisher(), MemorySendRecords())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http:
+        response = await http.post(
+            path,
+            data=STOP,
+            files={"Body": ("stop.txt", b"STOP")},
+            headers={"X-Twilio-Signature": twilio_signature(TOKEN, BASE + path, STOP)},
+        )
+    assert response.status_code == 403

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
 from dunning_channels.service.webhooks import ProviderWebhooks
 from dunning_core.contracts.common import Channel
@@ -51,16 +53,20 @@ class TwilioWebhooks(ProviderWebhooks):
         self.public_base_url = self.public_base_url.rstrip("/")
 
     async def verified_form(self, request: Request, signature: str | None) -> dict[str, str]:
-        form = {k: str(v) for k, v in (await request.form()).items()}
+        received = await request.form()
         # Twilio signs the URL it called: our public base plus the path and query we gave it.
         url = self.public_base_url + request.url.path
         if request.url.query:
             url += "?" + request.url.query
-        if not signature or not self.verifier.verify(url, form, signature):
+        # ... and every value of a repeated field: the form as received (a multi-dict) is
+        # checked, not the one-value-per-field dict the handlers read. A file is not Twilio's.
+        texts = all(isinstance(value, str) for _, value in received.multi_items())
+        fields = cast("Mapping[str, str]", received)
+        if not signature or not texts or not self.verifier.verify(url, fields, signature):
             self.rejected += 1
             log.warning("rejected twilio webhook: bad signature", extra={"path": request.url.path})
             raise HTTPException(status_code=403, detail="invalid X-Twilio-Signature")
-        return form
+        return {k: str(v) for k, v in received.items()}
 
     async def status(self, request: Request, signature: str | None) -> None:
         form = await self.verified_form(request, signature)
