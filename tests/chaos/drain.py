@@ -97,7 +97,11 @@ class Drain:
         took; None if not within ``settle_seconds`` (the check then sees a backlog)."""
         started = time.time()
         deadline = started + settle_seconds
-        await asyncio.to_thread(self.fleet.wait_healthy, self.fleet.all(), deadline - started)
+        replicas = self.fleet.all()
+        if await asyncio.to_thread(self.fleet.wait_healthy, replicas, deadline - started) is None:
+            # Every step after this one is then out of time: say which replica held it up.
+            sick = [r.name for r in replicas if not await asyncio.to_thread(r.healthy)]
+            print(f"  drain: not healthy within {settle_seconds:.0f} s: {sick}", flush=True)
         steps = [await self.caught_up(deadline), await self.retries_done(http, deadline)]
         left = max(1.0, min(120.0, deadline - time.time()))
         sandbox = f"{self.fleet.url('sandbox')}/_sandbox/drain"
