@@ -235,9 +235,7 @@ def serve(factory: Callable[[], FastAPI], host: str, port: int, log_level: str =
 def run(name: str, settings: CommonSettings, factory: Callable[[], FastAPI], port: int) -> None:
     """A process's ``main``: logging and telemetry as ``settings`` say under ``name``,
     then :func:`serve`."""
-    configure_logging(name, settings.log_level, settings.log_json)
-    setup_telemetry(name, settings)
-    serve(factory, settings.http_host, port)
+    run_configured(name, settings, lambda: None, lambda _: factory(), port, refusals=())
 
 
 C = TypeVar("C")
