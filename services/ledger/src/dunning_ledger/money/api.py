@@ -10,7 +10,7 @@ from dunning_core.runtime.auth import require
 from fastapi import APIRouter, Depends, Path, Response
 
 from dunning_ledger.accounts.api import AccountId
-from dunning_ledger.errors import ErrorBody, NotFound
+from dunning_ledger.errors import NotFound
 from dunning_ledger.money.schemas import MoneyOut, OffersOut
 from dunning_ledger.money.service import MoneyService
 from dunning_ledger.payments.schemas import ReversalIn, ReversalOut
@@ -18,12 +18,12 @@ from dunning_ledger.payments.service import PaymentService
 from dunning_ledger.promises.schemas import PromiseIn, PromiseOut, SettlementIn, SettlementOut
 from dunning_ledger.promises.service import PromiseService
 from dunning_ledger.replay import create_route, created_or_replayed
-from dunning_ledger.routing import ERRORS, authenticated_router, read_route, use_case
+from dunning_ledger.routing import ERRORS, authenticated_router, error_bodies, read_route, use_case
 
 Cashier = Annotated[Principal, Depends(require(Permission.RECORD_PAYMENTS))]
 PlanAgent = Annotated[Principal, Depends(require(Permission.AGREE_PLANS))]
 Promiser = Annotated[Principal, Depends(require(Permission.RECORD_PROMISES))]
-_WRITE_ERRORS = {**ERRORS, 409: {"model": ErrorBody}}
+_WRITE_ERRORS = {**ERRORS, **error_bodies(409)}
 
 
 def _payment_id(payment_id: Annotated[str, Path(description="The payment's id.")]) -> str:
