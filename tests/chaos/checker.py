@@ -23,6 +23,9 @@ sandbox's own record (``GET /_sandbox/messages``), and finds:
 - at_provider (not lost): a step sent once whose final status the provider itself still
   held at the end (the sandbox's ``unreported``: a status not reached, a callback not yet
   acknowledged), as a real provider's delivery reports can lag; listed by step;
+- queued (not lost): a step whose plan or approval was still in its topic when the
+  services stopped, at or past the committed offset of the group that acts on it next (the
+  gate, the channel's worker): a backlog of a run that did not drain, not a loss;
 - poison_missing: a poison record the driver produced that is not in its topic's DLQ with a
   reason header.
 
@@ -49,6 +52,7 @@ from tests.chaos.verdicts import (
     awaiting_provider,
     deferred_past,
     outside_hours,
+    queued,
     retrying_at_end,
     scheduler_said,
     why_not_final,
@@ -61,7 +65,7 @@ ALL_CHANNELS_KINDS = {"disputed", "cease_requested"}
 KEYS = (
     "steps", "lost", "duplicated", "violations", "uncertain", "deferred", "terminal",
     "superseded", "borderline_hours", "poison_missing", "conflicting", "in_flight",
-    "in_flight_at_signal", "at_provider", "retrying",
+    "in_flight_at_signal", "at_provider", "retrying", "queued",
 )  # fmt: skip
 # The longest a worker retries a refusing provider: six calls, backoffs up to 32 s (about a
 # minute); twice that, as a restarted replica takes a parked retry over when its lease ends.
@@ -85,6 +89,8 @@ class Facts:
     poison: list[dict[str, Any]] = field(default_factory=list)
     sandbox_file: str | None = None  # the sandbox's record saved by the driver, to re-check
     fault_destinations: list[str] = field(default_factory=list)  # the provider always refuses
+    # Each group's committed offsets ("topic:partition") once every service had stopped.
+    committed: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def simulated(self, wall: float) -> datetime:
         start = datetime.fromisoformat(self.clock_start)
@@ -119,10 +125,18 @@ async def check(facts: Facts) -> Findings:
     planned: dict[str, ev.StepPlanned] = {}
     # Each step's history, in the order the broker took it: (wall seconds, what, event).
     history: dict[str, list[tuple[float, str, Any]]] = defaultdict(list)
+    # Where each step's latest plan or decision stands in Kafka: (topic, partition, offset).
+    position: dict[str, tuple[float, tuple[str, int, int]]] = {}
+
+    def place(step_id: str, r: Record) -> None:
+        if step_id not in position or position[step_id][0] <= r.timestamp_ms:
+            position[step_id] = (r.timestamp_ms, (r.topic, r.partition, r.offset))
+
     for r, event in events_of(on["outreach.planned.v1"]):
         if isinstance(event, ev.StepPlanned):
             planned.setdefault(event.step.step_id, event)
             history[event.step.step_id].append((r.timestamp_ms / 1000, "plan", event))
+            place(event.step.step_id, r)
         elif isinstance(event, ev.StepHeld | ev.StepWithdrawn):  # the scheduler's word on a step
             what = "held" if isinstance(event, ev.StepHeld) else "withdrawn"
             history[event.step_id].append((r.timestamp_ms / 1000, what, event))
@@ -131,6 +145,7 @@ async def check(facts: Facts) -> Findings:
         if isinstance(event, ev.StepDecided):
             decisions[event.step_id].append(event)
             history[event.step_id].append((r.timestamp_ms / 1000, "decision", event))
+            place(event.step_id, r)
     statuses: dict[str, list[ev.DeliveryUpdated]] = defaultdict(list)
     for r, event in events_of(on["delivery.v1"]):
         if isinstance(event, ev.DeliveryUpdated):
@@ -225,6 +240,17 @@ async def check(facts: Facts) -> Findings:
             # Its provider refuses the destination: its outcome (failed, expired) was to come.
             f["retrying"] += 1
             found.note("retrying", f"{step_id} (approved, retried against a refusing provider)")
+        elif not sent and queued(
+            history[step_id],
+            plan.step.channel.value,
+            position[step_id][1] if step_id in position else None,
+            facts.committed,
+        ):
+            # Its plan or approval was still in its topic, not yet consumed by the group
+            # that acts on it, when the services stopped: a backlog the drain did not
+            # finish, consumed on the next start. Listed, not lost.
+            f["queued"] += 1
+            found.note("queued", f"{step_id} ({why_not_final(history[step_id], sent)})")
         elif awaiting_provider([m for m, _, _ in sent]):
             # The provider had not handed over its final word yet (its own backlog of
             # status callbacks and events): listed, not lost. Its message was recorded once.

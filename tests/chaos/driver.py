@@ -46,6 +46,7 @@ from tests.chaos.pipeline import (
     SMS_NUMBER,
     STATE_DIR,
     base_env,
+    committed_offsets,
     group_lags,
     prepare,
     webhook_receiver,
@@ -241,6 +242,8 @@ class Run:
             keeper.cancel()
             for replica in self.fleet.killable():
                 replica.kill(signal.SIGTERM, wait_s=10)
+            # Read once every consumer has stopped: what lies past these was never handled.
+            committed = await committed_offsets(self.prefix)
             facts = Facts(
                 prefix=self.prefix, kafka=KAFKA, dsn=pg_dsn(self.database),
                 sandbox_url=self.fleet.url("sandbox"), clock_start=CLOCK_START,
@@ -249,6 +252,7 @@ class Run:
                 opt_outs=self.opt_outs, fault_destinations=injector.fault_destinations,
                 poison=[{"topic": p.topic, "value_hex": p.value.hex(), "what": p.what}
                         for p in self.log.poison],
+                committed=committed,
             )  # fmt: skip
             saved = self.folder / "sandbox.json"
             saved.write_text(json.dumps(await sandbox_record(facts.sandbox_url)))

@@ -6,6 +6,7 @@ replicas' own ports; the driver (``driver.py``) runs the rest.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 from pathlib import Path
@@ -145,3 +146,17 @@ async def group_positions(prefix: str) -> tuple[dict[str, Offsets], Offsets] | N
         return None
     finally:
         await admin.close()
+
+
+async def committed_offsets(prefix: str) -> dict[str, dict[str, int]]:
+    """Each group's committed offsets on the run's topics, as ``topic:partition`` (for the
+    checker's facts; empty when Kafka did not answer in five tries)."""
+    for _ in range(5):
+        positions = await group_positions(prefix)
+        if positions is not None:
+            return {
+                group: {f"{tp.topic}:{tp.partition}": offset for tp, offset in offsets.items()}
+                for group, offsets in positions[0].items()
+            }
+        await asyncio.sleep(2)
+    return {}

@@ -19,6 +19,8 @@ class Record:
     key: bytes | None
     value: bytes | None
     headers: list[tuple[str, bytes]]
+    partition: int = 0
+    offset: int = -1
 
 
 async def read_topics(bootstrap: str, topics: list[str]) -> dict[str, list[Record]]:
@@ -47,8 +49,11 @@ async def read_topics(bootstrap: str, topics: list[str]) -> dict[str, list[Recor
             batches = await consumer.getmany(*pending, timeout_ms=2000, max_records=10000)
             for tp, records in batches.items():
                 for r in records:
+                    headers = list(r.headers or ())
                     found[tp.topic].append(
-                        Record(tp.topic, r.timestamp, r.key, r.value, list(r.headers or ()))
+                        Record(
+                            tp.topic, r.timestamp, r.key, r.value, headers, tp.partition, r.offset
+                        )
                     )
                 if records and records[-1].offset + 1 >= ends[tp]:
                     pending.discard(tp)

@@ -11,6 +11,7 @@ from dunning_core.contracts.events import Decision, DeliveryStatus
 from tests.chaos.verdicts import (
     awaiting_provider,
     deferred_past,
+    queued,
     retrying_at_end,
     scheduler_said,
     why_not_final,
@@ -102,3 +103,31 @@ def test_a_withdrawn_step_is_the_schedulers_last_word() -> None:
     history = [plan(1), decision(2, Decision.DEFER, END), withdrawn]
     assert scheduler_said(history, END) == "withdrawn"
     assert scheduler_said([*history[:2]], END) is None
+
+
+DECISIONS = "run.outreach.decisions.v1"
+
+
+def test_an_approval_its_worker_had_not_consumed_is_queued_not_lost() -> None:
+    approved = [plan(1.0), decision(2.0, Decision.ALLOW)]
+    committed = {"sms": {f"{DECISIONS}:3": 120}, "compliance-gate": {}}
+    assert queued(approved, "sms", (DECISIONS, 3, 120), committed)
+    assert queued(approved, "sms", (DECISIONS, 3, 500), committed)
+    # The worker committed past it and sent nothing: judged as before (lost).
+    assert not queued(approved, "sms", (DECISIONS, 3, 119), committed)
+    # Another channel's worker, or no offsets known for the group: judged as before.
+    assert not queued(approved, "email", (DECISIONS, 3, 500), committed)
+    assert not queued(approved, "sms", (DECISIONS, 3, 500), {})
+    # A partition the group never committed on: nothing of it was handled.
+    assert queued(approved, "sms", (DECISIONS, 0, 0), committed)
+
+
+def test_a_plan_waits_for_the_gate_and_a_deferral_is_not_queued() -> None:
+    planned = "run.outreach.planned.v1"
+    committed = {"compliance-gate": {f"{planned}:1": 10}, "sms": {}}
+    assert queued([plan(1.0)], "sms", (planned, 1, 10), committed)
+    assert not queued([plan(1.0)], "sms", (planned, 1, 9), committed)
+    deferred = [plan(1.0), decision(2.0, Decision.DEFER)]
+    assert not queued(deferred, "sms", (DECISIONS, 1, 99), {"sms": {}, "compliance-gate": {}})
+    assert not queued([], "sms", (planned, 1, 10), committed)
+    assert not queued([plan(1.0)], "sms", None, committed)

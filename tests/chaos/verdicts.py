@@ -85,3 +85,35 @@ def why_not_final(history: list[tuple[float, str, Any]], sent: list[Any]) -> str
     if sent:
         return "sent, no final status"
     return f"approved, last status {event.status.value}"
+
+
+# The consumer group that acts next on a step stopped at a plan: the gate's. On an approval
+# it is the channel's worker, whose group is named after the channel.
+GATE_GROUP = "compliance-gate"
+
+
+def queued(
+    history: list[tuple[float, str, Any]],
+    channel: str,
+    at: tuple[str, int, int] | None,
+    committed: dict[str, dict[str, int]],
+) -> bool:
+    """Whether a step that stopped at a plan or an approval stopped there only because its
+    record was still waiting in Kafka when the services stopped: ``at`` (topic, partition,
+    offset) of its last record is at or past the committed offset of the group that acts on
+    it next (the offsets read after every service stopped). Such a record is consumed when
+    the group next runs: a backlog at the end of a run that did not drain, not a loss. A
+    record the group committed past, or a group with no offsets known, is judged as before."""
+    if at is None or not history:
+        return False
+    _, what, event = max(history, key=lambda h: h[0])
+    if what == "plan":
+        group = GATE_GROUP
+    elif what == "decision" and event.decision == Decision.ALLOW:
+        group = channel
+    else:
+        return False
+    if group not in committed:
+        return False
+    topic, partition, offset = at
+    return offset >= committed[group].get(f"{topic}:{partition}", 0)
