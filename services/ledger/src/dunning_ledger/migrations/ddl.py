@@ -1,6 +1,6 @@
 """The pieces the ledger's revisions repeat: tables in the schema with their keys, columns
-added, indexes, all named by the models' naming convention (``models.Base``), and the
-columns every money table opens with.
+added, indexes, all named by the models' naming convention (``models.Base``), the columns
+every money table opens with, and columns of one type named together.
 
 Revisions already applied run these again on every fresh database: a helper here may be
 added, never changed in what it emits (the offline SQL of ``upgrade head --sql`` must
@@ -28,6 +28,21 @@ def foreign_key(table: str, column: str, parent: str) -> sa.ForeignKeyConstraint
     return sa.ForeignKeyConstraint(
         [column], [f"{SCHEMA}.{parent}.{column}"], name=op.f(f"fk_{table}_{column}_{parent}")
     )
+
+
+def texts(*names: str, nullable: bool = False) -> list[sa.Column[Any]]:
+    """A ``TEXT`` column for each name, in the order named."""
+    return [sa.Column(name, sa.Text(), nullable=nullable) for name in names]
+
+
+def instants(*names: str, nullable: bool = False) -> list[sa.Column[Any]]:
+    """A timestamp-with-time-zone column (``INSTANT``) for each name, in the order named."""
+    return [sa.Column(name, INSTANT, nullable=nullable) for name in names]
+
+
+def serial(name: str) -> sa.Column[Any]:
+    """A ``BIGSERIAL`` key: the row's number in the order rows were written."""
+    return sa.Column(name, sa.BigInteger(), autoincrement=True, nullable=False)
 
 
 def money_columns(key: str, amount: str = "amount_minor") -> list[sa.Column[Any]]:

@@ -20,14 +20,11 @@ _AUTHORED = ("payments", "payment_plans", "disputes", "communication_events")
 def upgrade() -> None:
     ddl.create_table(
         "api_keys",
-        sa.Column("key_id", sa.Text(), nullable=False),
-        sa.Column("principal", sa.Text(), nullable=False),
-        sa.Column("role", sa.Text(), nullable=False),
-        sa.Column("key_hash", sa.Text(), nullable=False),
-        sa.Column("created_at", ddl.INSTANT, nullable=False),
-        sa.Column("created_by", sa.Text(), nullable=False),
-        sa.Column("revoked_at", ddl.INSTANT, nullable=True),
-        sa.Column("revoked_by", sa.Text(), nullable=True),
+        *ddl.texts("key_id", "principal", "role", "key_hash"),
+        *ddl.instants("created_at"),
+        *ddl.texts("created_by"),
+        *ddl.instants("revoked_at", nullable=True),
+        *ddl.texts("revoked_by", nullable=True),
         key="key_id",
     )
     for table in _AUTHORED:

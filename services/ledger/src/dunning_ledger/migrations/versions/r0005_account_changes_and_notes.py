@@ -19,25 +19,23 @@ down_revision: str | None = "0004"
 def upgrade() -> None:
     ddl.create_table(
         "account_changes",
-        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
-        sa.Column("account_id", sa.Text(), nullable=False),
+        ddl.serial("id"),
+        *ddl.texts("account_id"),
         sa.Column("revision", sa.Integer(), nullable=False),
         sa.Column("changed", postgresql.ARRAY(sa.Text()), nullable=False),
         sa.Column("before", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("after", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("changed_at", ddl.INSTANT, nullable=False),
-        sa.Column("recorded_by", sa.Text(), nullable=True),
+        *ddl.instants("changed_at"),
+        *ddl.texts("recorded_by", nullable=True),
         key="id",
         parents={"account_id": "accounts"},
     )
     ddl.create_index("account_changes", "account_id", "changed_at")
     ddl.create_table(
         "account_notes",
-        sa.Column("note_id", sa.Text(), nullable=False),
-        sa.Column("account_id", sa.Text(), nullable=False),
-        sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("created_at", ddl.INSTANT, nullable=False),
-        sa.Column("recorded_by", sa.Text(), nullable=True),
+        *ddl.texts("note_id", "account_id", "text"),
+        *ddl.instants("created_at"),
+        *ddl.texts("recorded_by", nullable=True),
         key="note_id",
         parents={"account_id": "accounts"},
     )

@@ -8,6 +8,7 @@ Create Date: 2026-12-06 05:10:00
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,30 +35,26 @@ def upgrade() -> None:
         sa.Column("pay_by", sa.Date(), nullable=False),
         due="pay_by",
         agreed_at="agreed_at",
-        agreed_with=(sa.Column("offer_id", sa.Text(), nullable=True),),
+        agreed_with=ddl.texts("offer_id", nullable=True),
     )
     ddl.create_table(
         "payment_reversals",
-        sa.Column("payment_id", sa.Text(), nullable=False),
-        sa.Column("account_id", sa.Text(), nullable=False),
-        sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("reversed_at", ddl.INSTANT, nullable=False),
-        sa.Column("recorded_at", ddl.INSTANT, nullable=False),
-        sa.Column("source", sa.Text(), nullable=True),
-        sa.Column("recorded_by", sa.Text(), nullable=True),
+        *ddl.texts("payment_id", "account_id", "reason"),
+        *ddl.instants("reversed_at", "recorded_at"),
+        *ddl.texts("source", "recorded_by", nullable=True),
         key="payment_id",
         parents={"payment_id": "payments"},
     )
     ddl.create_index("payment_reversals", "account_id", "reversed_at")
     ddl.create_table(
         "plan_installments",
-        sa.Column("plan_id", sa.Text(), nullable=False),
+        *ddl.texts("plan_id"),
         sa.Column("seq", sa.Integer(), nullable=False),
-        sa.Column("account_id", sa.Text(), nullable=False),
+        *ddl.texts("account_id"),
         sa.Column("due_on", sa.Date(), nullable=False),
         sa.Column("amount_minor", sa.BigInteger(), nullable=False),
         sa.Column("paid_minor", sa.BigInteger(), server_default=sa.text("0"), nullable=False),
-        sa.Column("missed_at", ddl.INSTANT, nullable=True),
+        *ddl.instants("missed_at", nullable=True),
         key=("plan_id", "seq"),
         parents={"plan_id": "payment_plans"},
     )
@@ -77,15 +74,15 @@ def upgrade() -> None:
         sa.Column("frequency", sa.Text(), server_default=sa.text("'monthly'"), nullable=False),
         sa.Column("total_minor", sa.BigInteger(), nullable=True),
         sa.Column("status", sa.Text(), server_default=sa.text("'active'"), nullable=False),
-        sa.Column("ended_at", ddl.INSTANT, nullable=True),
-        sa.Column("source", sa.Text(), nullable=True),
+        *ddl.instants("ended_at", nullable=True),
+        *ddl.texts("source", nullable=True),
     )
     ddl.create_index(
         "payment_plans", "account_id", name="ix_payment_plans_active", where="status = 'active'"
     )
     ddl.add_columns(
         "payments",
-        sa.Column("source", sa.Text(), nullable=True),
+        *ddl.texts("source", nullable=True),
         sa.Column("allocation", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
     )
 
@@ -107,7 +104,7 @@ def _create_arrangement(
     *terms: sa.Column[Any],
     due: str,
     agreed_at: str,
-    agreed_with: tuple[sa.Column[Any], ...] = (),
+    agreed_with: Sequence[sa.Column[Any]] = (),
 ) -> None:
     """A promise's or a settlement's table (``models._Arrangement``): the money columns, its
     terms, what was paid toward it and its status, how and when it was agreed, when it
@@ -118,12 +115,11 @@ def _create_arrangement(
         *ddl.money_columns(key),
         *terms,
         sa.Column("paid_minor", sa.BigInteger(), server_default=sa.text("0"), nullable=False),
-        sa.Column("status", sa.Text(), nullable=False),
+        *ddl.texts("status"),
         *agreed_with,
-        sa.Column(agreed_at, ddl.INSTANT, nullable=False),
-        sa.Column("ended_at", ddl.INSTANT, nullable=True),
-        sa.Column("source", sa.Text(), nullable=True),
-        sa.Column("recorded_by", sa.Text(), nullable=True),
+        *ddl.instants(agreed_at),
+        *ddl.instants("ended_at", nullable=True),
+        *ddl.texts("source", "recorded_by", nullable=True),
         key=key,
         parents={"account_id": "accounts"},
     )
