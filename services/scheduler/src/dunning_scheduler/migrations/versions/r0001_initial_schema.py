@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from dunning_scheduler.migrations import ddl
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0001"
@@ -24,8 +25,7 @@ _CASE_INDEXES = (  # name, column, the rows it holds (partial)
 
 
 def upgrade() -> None:
-    existing = set(sa.inspect(op.get_bind()).get_table_names())
-    if {"scheduler_cases", "scheduler_steps"} <= existing:
+    if ddl.has_tables("scheduler_cases", "scheduler_steps"):
         return
     op.create_table(
         "scheduler_cases",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from dunning_scheduler.migrations import ddl
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0002"
@@ -18,8 +19,7 @@ down_revision: str | None = "0001"
 
 
 def upgrade() -> None:
-    columns = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("scheduler_cases")}
-    if "money" in columns:  # created by an earlier create_all from the same models
+    if ddl.has_column("scheduler_cases", "money"):  # an earlier create_all made it
         return
     op.add_column(
         "scheduler_cases",

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from dunning_scheduler.migrations import ddl
 
 revision: str = "0003"
 down_revision: str | None = "0002"
 
 
 def upgrade() -> None:
-    indexes = {i["name"] for i in sa.inspect(op.get_bind()).get_indexes("scheduler_steps")}
-    if "ix_scheduler_steps_held" in indexes:
+    if ddl.has_index("scheduler_steps", "ix_scheduler_steps_held"):
         return
     op.create_index(
         "ix_scheduler_steps_held",
