@@ -17,6 +17,7 @@ address for good (the number was reassigned).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Final
@@ -25,6 +26,8 @@ from dunning_replies import Intent, classify
 
 from dunning_gate.domain.context import RuleContext
 from dunning_gate.domain.decision import RuleOutcome
+from dunning_gate.domain.request import Consumer
+from dunning_gate.policy.vocabulary import RuleId
 
 # Notice kinds that 1692c(c) still allows after a cease request.
 CEASE_EXEMPT_STAGES: Final = frozenset({"collection_ending", "specific_remedy"})
@@ -35,31 +38,34 @@ def _same_address(a: str, b: str) -> bool:
     return a == b or a.lower() == b.lower()
 
 
-def deceased(ctx: RuleContext) -> RuleOutcome | None:
-    if ctx.facts.consumer.deceased:
-        return ctx.block("deceased", "the consumer is deceased (estate handling is out of scope)")
-    return None
+def _blocks_while(
+    flagged: Callable[[Consumer], bool], rule_id: RuleId, explanation: str
+) -> Callable[[RuleContext], RuleOutcome | None]:
+    """A rule that blocks every step while the consumer's record carries one status."""
+
+    def rule(ctx: RuleContext) -> RuleOutcome | None:
+        if flagged(ctx.facts.consumer):
+            return ctx.block(rule_id, explanation)
+        return None
+
+    return rule
 
 
-def operator_paused(ctx: RuleContext) -> RuleOutcome | None:
-    """An operator paused outreach to the account: nothing goes until it is resumed."""
-    if ctx.facts.consumer.outreach_paused:
-        return ctx.block("operator.paused", "an operator paused outreach to this account")
-    return None
-
-
-def bankruptcy_stay(ctx: RuleContext) -> RuleOutcome | None:
-    if ctx.facts.consumer.bankruptcy_filed:
-        return ctx.block("bankruptcy.stay", "bankruptcy filed: the automatic stay applies")
-    return None
-
-
-def attorney_represented(ctx: RuleContext) -> RuleOutcome | None:
-    if ctx.facts.consumer.attorney_represented:
-        return ctx.block(
-            "attorney.represented", "the consumer is represented by an attorney: contact them"
-        )
-    return None
+deceased: Final = _blocks_while(
+    lambda c: c.deceased, "deceased", "the consumer is deceased (estate handling is out of scope)"
+)
+# An operator paused outreach to the account: nothing goes until it is resumed.
+operator_paused: Final = _blocks_while(
+    lambda c: c.outreach_paused, "operator.paused", "an operator paused outreach to this account"
+)
+bankruptcy_stay: Final = _blocks_while(
+    lambda c: c.bankruptcy_filed, "bankruptcy.stay", "bankruptcy filed: the automatic stay applies"
+)
+attorney_represented: Final = _blocks_while(
+    lambda c: c.attorney_represented,
+    "attorney.represented",
+    "the consumer is represented by an attorney: contact them",
+)
 
 
 def cease_requested(ctx: RuleContext) -> RuleOutcome | None:
