@@ -9,21 +9,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dunning_gate.domain.decision import Decision, RuleOutcome
-from dunning_gate.service import _jsonable, to_event
+from dunning_gate.service import _jsonable, _jsonable_general, to_event
 from dunning_testkit.gate import NewYorkSms
 
 
 def reference(value: Any) -> Any:
-    """The general rendering the fast paths of `_jsonable` must agree with."""
-    if isinstance(value, dict):
-        return {str(k): reference(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [reference(v) for v in value]
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
+    """The general rules alone, all the way down: what the fast paths of `_jsonable` must
+    agree with."""
+    return _jsonable_general(value, reference)
 
 
 class Colour(StrEnum):

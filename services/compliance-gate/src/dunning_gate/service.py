@@ -4,6 +4,7 @@ rule engine → decision event, and the approval that goes with an allow)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -223,10 +224,16 @@ def _jsonable(value: Any) -> Any:
         return [_jsonable(v) for v in value]
     if kind in _ISO:
         return value.isoformat()
+    return _jsonable_general(value, _jsonable)
+
+
+def _jsonable_general(value: Any, inner: Callable[[Any], Any]) -> Any:
+    """The general rules `_jsonable`'s fast paths agree with, rendering what a value holds
+    with ``inner``."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): inner(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        return [_jsonable(v) for v in value]
+        return [inner(v) for v in value]
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if hasattr(value, "isoformat"):
