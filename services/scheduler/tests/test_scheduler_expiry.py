@@ -7,9 +7,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from dunning_core.contracts.events import Decision, DeliveryStatus, StepPlanned
+from dunning_core.contracts.events import Decision, DeliveryStatus, DeliveryUpdated, StepPlanned
 from dunning_scheduler.domain import reactions
 from dunning_scheduler.domain.case import Case, PauseReason, StepRecord, StepStatus
+from dunning_scheduler.domain.reactions import StepReaction
 from dunning_scheduler.policy.loader import default_policy
 from dunning_testkit.scheduler import (
     NOW,
@@ -32,12 +33,21 @@ def allowed_case() -> tuple[Case, list[StepRecord], list[StepPlanned]]:
     return case, allowed, events
 
 
-def test_an_expired_approval_replans_the_same_step_about_now_and_is_no_failure() -> None:
+def expired_first(
+    at: datetime,
+) -> tuple[Case, list[StepRecord], list[StepPlanned], DeliveryUpdated, StepReaction]:
+    """``allowed_case`` and its first approval expired unsent at ``at`` (its send-by passed):
+    the case, records and plans before, the expiry, and the case's reaction to it."""
     case, records, events = allowed_case()
-    later = NOW + timedelta(minutes=10)
-    expired = delivery(events[0], DeliveryStatus.EXPIRED, error_code="send_by_passed", at=later)
+    expired = delivery(events[0], DeliveryStatus.EXPIRED, error_code="send_by_passed", at=at)
+    reaction = reactions.on_delivery(case, records[0], expired, POLICY, at)
+    return case, records, events, expired, reaction
 
-    reaction = reactions.on_delivery(case, records[0], expired, POLICY, later)
+
+def test_an_expired_approval_replans_the_same_step_about_now_and_is_no_failure() -> None:
+    later = NOW + timedelta(minutes=10)
+
+    case, records, _, _, reaction = expired_first(later)
 
     assert reaction.replan is not None
     assert reaction.replan.step_id == records[0].step_id
@@ -116,10 +126,8 @@ def test_an_approval_arriving_after_its_expiry_leaves_the_re_plan_in_force() -> 
     batch handed back) the allow of the first plan can come after its own expiry. It must
     not mark the re-planned step allowed: then no planner releases it and no gate decides
     it again, and the step is lost (seen in the chaos run: 206 steps)."""
-    case, records, events = allowed_case()
     later = NOW + timedelta(minutes=10)
-    expired = delivery(events[0], DeliveryStatus.EXPIRED, error_code="send_by_passed", at=later)
-    replanned = reactions.on_delivery(case, records[0], expired, POLICY, later)
+    _, _, events, _, replanned = expired_first(later)
     assert replanned.replan is not None
 
     late_allow = decided(events[0], Decision.ALLOW, at=NOW)
@@ -137,10 +145,8 @@ def test_an_approval_arriving_after_its_expiry_leaves_the_re_plan_in_force() -> 
 
 
 def test_a_step_expired_twice_is_re_planned_twice() -> None:
-    case, records, events = allowed_case()
     first_at = NOW + timedelta(minutes=10)
-    first = delivery(events[0], DeliveryStatus.EXPIRED, error_code="send_by_passed", at=first_at)
-    once = reactions.on_delivery(case, records[0], first, POLICY, first_at)
+    _, records, _, first, once = expired_first(first_at)
     assert once.replan is not None
     again = StepPlanned(account_id="ACC-1", step=once.replan, planned_at=first_at)
     allowed = reactions.on_decision(
@@ -162,10 +168,8 @@ def test_an_old_approval_given_again_to_the_re_plan_plans_the_step_again() -> No
     approval (its decided_at, long past send_by): the worker expires that under the expiry
     id already seen, so no expiry would ever reach the scheduler again. The step is planned
     again a little later instead of waiting for ever (878 steps in the chaos short form)."""
-    case, records, events = allowed_case()
     later = NOW + timedelta(minutes=10)
-    expired = delivery(events[0], DeliveryStatus.EXPIRED, error_code="send_by_passed", at=later)
-    replanned = reactions.on_delivery(case, records[0], expired, POLICY, later)
+    *_, replanned = expired_first(later)
     assert replanned.replan is not None
     released = replace(replanned.step, status=StepStatus.PLANNED)
     current_plan = StepPlanned(account_id="ACC-1", step=replanned.replan, planned_at=later)
