@@ -8,7 +8,6 @@ from typing import Any
 from dunning_ledger.accounts.service import existing_account
 from dunning_ledger.domain.lifecycle import Allocation
 from dunning_ledger.domain.schedule import offers
-from dunning_ledger.domain.terms import PaymentTerms
 from dunning_ledger.money.schemas import (
     DiscountOut,
     Itemization,
@@ -21,9 +20,8 @@ from dunning_ledger.money.schemas import (
     PlanOfferOut,
     SettlementOfferOut,
 )
-from dunning_ledger.payments.state import load, local_today
+from dunning_ledger.payments.state import MoneyUseCase, load, local_today
 from dunning_ledger.plans.schemas import installment_out
-from dunning_ledger.ports import Clock, Transactions
 
 
 def itemization_of(
@@ -53,12 +51,7 @@ def itemization_of(
     )
 
 
-class MoneyService:
-    def __init__(self, transactions: Transactions, clock: Clock, terms: PaymentTerms) -> None:
-        self.transactions = transactions
-        self.clock = clock
-        self.terms = terms
-
+class MoneyService(MoneyUseCase):
     async def money(self, account_id: str) -> MoneyOut:
         async with self.transactions() as tx:
             account = await existing_account(tx, account_id)

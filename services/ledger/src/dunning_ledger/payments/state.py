@@ -14,13 +14,24 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from dunning_ledger.domain.lifecycle import Installment, MoneyState, Plan, Promise, Settlement
+from dunning_ledger.domain.terms import PaymentTerms
 from dunning_ledger.domain.timeline import Zone
 from dunning_ledger.models import Account, PaymentPlan, PlanInstallment
 from dunning_ledger.models import Promise as PromiseRow
 from dunning_ledger.models import Settlement as SettlementRow
-from dunning_ledger.ports import Transaction
+from dunning_ledger.ports import Clock, Transaction, Transactions
 
 _Value = TypeVar("_Value", Promise, Settlement)
+
+
+class MoneyUseCase:
+    """What a money use case works with: the transactions it reads and writes in, the clock
+    its "now" comes from, and the payment terms it checks against and offers from."""
+
+    def __init__(self, transactions: Transactions, clock: Clock, terms: PaymentTerms) -> None:
+        self.transactions = transactions
+        self.clock = clock
+        self.terms = terms
 
 
 @dataclass(frozen=True, slots=True)

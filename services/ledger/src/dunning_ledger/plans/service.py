@@ -21,13 +21,12 @@ from dunning_ledger.domain.schedule import (
     offers,
     schedule,
 )
-from dunning_ledger.domain.terms import Frequency, PaymentTerms
+from dunning_ledger.domain.terms import Frequency
 from dunning_ledger.errors import Conflict, InvalidRequest
 from dunning_ledger.models import Account, PaymentPlan, PlanInstallment
 from dunning_ledger.payments.service import minor_of
-from dunning_ledger.payments.state import MoneyRows, load, local_today
+from dunning_ledger.payments.state import MoneyRows, MoneyUseCase, load, local_today
 from dunning_ledger.plans.schemas import PlanIn
-from dunning_ledger.ports import Clock, Transactions
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +43,7 @@ class Agreed:
     plan: list[Scheduled]
 
 
-class PlanService:
-    def __init__(self, transactions: Transactions, clock: Clock, terms: PaymentTerms) -> None:
-        self.transactions = transactions
-        self.clock = clock
-        self.terms = terms
-
+class PlanService(MoneyUseCase):
     async def agree_plan(
         self, account_id: str, body: PlanIn, recorded_by: str | None = None
     ) -> PlanResult:

@@ -10,20 +10,13 @@ from dunning_core.contracts.payments import PromiseMade, SettlementAgreed
 
 from dunning_ledger.accounts.service import envelope_of, locked_account
 from dunning_ledger.domain.schedule import offers, settlement_floor
-from dunning_ledger.domain.terms import PaymentTerms
 from dunning_ledger.errors import Conflict, InvalidRequest
 from dunning_ledger.models import Promise, Settlement
-from dunning_ledger.payments.state import load, local_today
-from dunning_ledger.ports import Clock, Transactions
+from dunning_ledger.payments.state import MoneyUseCase, load, local_today
 from dunning_ledger.promises.schemas import PromiseIn, SettlementIn
 
 
-class PromiseService:
-    def __init__(self, transactions: Transactions, clock: Clock, terms: PaymentTerms) -> None:
-        self.transactions = transactions
-        self.clock = clock
-        self.terms = terms
-
+class PromiseService(MoneyUseCase):
     async def make_promise(
         self, account_id: str, body: PromiseIn, recorded_by: str | None = None
     ) -> tuple[Promise, bool]:
