@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -162,6 +163,20 @@ def delivered(step: str, status: ev.DeliveryStatus, at: datetime) -> ev.Delivery
     )
 
 
+def texted(
+    account_id: str, signal_id: str, kind: ev.SignalKind, **fields: Any
+) -> ev.ConsumerSignaled:
+    """A consumer's text message, as the SMS service announces it, at ``T0``."""
+    return ev.ConsumerSignaled(
+        account_id=account_id,
+        signal_id=signal_id,
+        kind=kind,
+        source="sms",
+        occurred_at=T0,
+        **fields,
+    )
+
+
 async def test_decisions_and_deliveries_give_each_step_its_final_status(
     http: httpx.AsyncClient, ledger: Ledger, topics: str
 ) -> None:
@@ -241,15 +256,13 @@ async def test_consumer_signals_set_flags(
     http: httpx.AsyncClient, ledger: Ledger, topics: str
 ) -> None:
     await http.post("/v1/accounts/import", json={"accounts": [row(6)]})
-    stop = ev.ConsumerSignaled(
-        account_id="ACC-000006",
-        signal_id="SM-in-1",
-        kind=ev.SignalKind.OPTED_OUT,
+    stop = texted(
+        "ACC-000006",
+        "SM-in-1",
+        ev.SignalKind.OPTED_OUT,
         channel=Channel.SMS,
         address="+12125550006",
         text="STOP",
-        source="sms",
-        occurred_at=T0,
     )
     await publish([wrap(stop, "sms")], topics)
     await eventually(lambda: _consumed(ledger, handled=1))
@@ -264,14 +277,7 @@ async def test_a_poison_event_is_dead_lettered_and_the_rest_recorded(
     http: httpx.AsyncClient, ledger: Ledger, topics: str
 ) -> None:
     await http.post("/v1/accounts/import", json={"accounts": [row(4)]})
-    poison = ev.ConsumerSignaled(
-        account_id="ACC-000004",
-        signal_id="SM-in-nul",
-        kind=ev.SignalKind.REPLIED,
-        text="hello\x00",
-        source="sms",
-        occurred_at=T0,
-    )
+    poison = texted("ACC-000004", "SM-in-nul", ev.SignalKind.REPLIED, text="hello\x00")
     fine = ev.DeliveryUpdated(
         account_id="ACC-000004",
         step_id="stp-fine",
