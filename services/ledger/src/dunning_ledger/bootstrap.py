@@ -8,7 +8,7 @@ they may turn the relay or the consumers off.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -68,30 +68,19 @@ from dunning_ledger.tasks.service import TaskService
 from dunning_ledger.terms import load_terms
 
 
-@dataclass
 class SqlTransaction:
     """The repositories of one PostgreSQL transaction (one session); the caller commits."""
 
-    session: AsyncSession
-    topic_prefix: str
-    accounts: SqlAccountRepository = field(init=False)
-    payments: SqlPaymentRepository = field(init=False)
-    imports: SqlImportRepository = field(init=False)
-    keys: SqlKeyRepository = field(init=False)
-    communications: SqlCommunicationRepository = field(init=False)
-    portfolio: SqlPortfolioRepository = field(init=False)
-    tasks: SqlTaskRepository = field(init=False)
-    outbox: SqlOutbox = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.accounts = SqlAccountRepository(self.session)
-        self.payments = SqlPaymentRepository(self.session)
-        self.imports = SqlImportRepository(self.session, self.topic_prefix)
-        self.keys = SqlKeyRepository(self.session)
-        self.communications = SqlCommunicationRepository(self.session)
-        self.portfolio = SqlPortfolioRepository(self.session)
-        self.tasks = SqlTaskRepository(self.session)
-        self.outbox = SqlOutbox(self.session, self.topic_prefix)
+    def __init__(self, session: AsyncSession, topic_prefix: str) -> None:
+        self.session = session
+        self.accounts = SqlAccountRepository(session)
+        self.payments = SqlPaymentRepository(session)
+        self.imports = SqlImportRepository(session, topic_prefix)
+        self.keys = SqlKeyRepository(session)
+        self.communications = SqlCommunicationRepository(session)
+        self.portfolio = SqlPortfolioRepository(session)
+        self.tasks = SqlTaskRepository(session)
+        self.outbox = SqlOutbox(session, topic_prefix)
 
     async def commit(self) -> None:
         await self.session.commit()
