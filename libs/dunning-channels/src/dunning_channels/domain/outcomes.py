@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Provider = Literal["twilio", "sendgrid"]
+TransientKind = Literal["rate_limited", "server_error", "timeout", "network", "auth"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,22 @@ class Unavailable:
 
     kind: str
     message: str
+    retry_after_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderTransient:
+    """A provider client's failure that may pass: retry with backoff.
+
+    Both provider clients answer with it, before the step sender turns it into an outcome
+    (``not_sent``). ``code`` is the provider's own error code where it gives one (Twilio's;
+    SendGrid gives none); ``retry_after_s`` is how long the provider asked us to wait.
+    """
+
+    kind: TransientKind
+    message: str
+    code: str | None = None
+    http_status: int | None = None
     retry_after_s: float | None = None
 
 

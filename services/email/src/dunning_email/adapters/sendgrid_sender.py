@@ -31,7 +31,13 @@ from typing import Any, Literal
 import anyio
 import anyio.to_thread
 import orjson
-from dunning_channels.domain.outcomes import Accepted, Rejected, SendOutcome, not_sent
+from dunning_channels.domain.outcomes import (
+    Accepted,
+    ProviderTransient,
+    Rejected,
+    SendOutcome,
+    not_sent,
+)
 from dunning_channels.domain.reconcile import Found, Lookup, LookupFailed, NotFound
 from dunning_channels.domain.retry import retry_after_seconds
 from dunning_core.contracts.events import OutreachStep
@@ -43,8 +49,6 @@ from sendgrid.helpers.mail import Category, CustomArg, From, Header, Mail, Reply
 SENDGRID_API_HOST = "https://api.sendgrid.com"
 
 _EMAIL_LIKE = re.compile(r"[^\s@\"'<>(),;:]+@[^\s@\"'<>(),;:]+")
-
-TransientKind = Literal["rate_limited", "server_error", "timeout", "network", "auth"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,15 +71,8 @@ class EmailRejected:
     fields: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class EmailTransient:
-    """Sending failed in a way that may pass: retry with backoff."""
-
-    kind: TransientKind
-    message: str
-    http_status: int | None = None
-    retry_after_s: float | None = None
-
+# Sending failed in a way that may pass; SendGrid gives no error code of its own.
+EmailTransient = ProviderTransient
 
 EmailSendResult = EmailAccepted | EmailRejected | EmailTransient
 
@@ -107,11 +104,15 @@ def classify_error(
         reset = lowered.get("x-ratelimit-reset")
         if retry_after is None and reset and reset.isdigit():
             retry_after = max(0.0, int(reset) - now)
-        return EmailTransient("rate_limited", message, http_status, retry_after)
+        return EmailTransient(
+            "rate_limited", message, http_status=http_status, retry_after_s=retry_after
+        )
     if http_status >= 500:
-        return EmailTransient("server_error", message, http_status, retry_after)
+        return EmailTransient(
+            "server_error", message, http_status=http_status, retry_after_s=retry_after
+        )
     if http_status in (401, 403):
-        return EmailTransient("auth", message, http_status)
+        return EmailTransient("auth", message, http_status=http_status)
     return EmailRejected(str(http_status), message, http_status, fields)
 
 

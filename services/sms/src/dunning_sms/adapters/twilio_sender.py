@@ -33,7 +33,13 @@ from typing import Any, Literal
 from urllib.parse import urlencode, urlsplit
 
 import aiohttp
-from dunning_channels.domain.outcomes import Accepted, Rejected, SendOutcome, not_sent
+from dunning_channels.domain.outcomes import (
+    Accepted,
+    ProviderTransient,
+    Rejected,
+    SendOutcome,
+    not_sent,
+)
 from dunning_channels.domain.reconcile import Found, Lookup, LookupFailed, NotFound
 from dunning_channels.domain.retry import retry_after_seconds
 from dunning_core.contracts.events import OutreachStep
@@ -55,8 +61,6 @@ _sdk_logger.setLevel(logging.WARNING)
 
 # "+" and digits, or seven digits and more (with the usual separators).
 _PHONE_LIKE = re.compile(r"\+\d[\d\s().-]*\d|\d[\d\s().-]{5,}\d")
-
-TransientKind = Literal["rate_limited", "server_error", "timeout", "network", "auth"]
 
 # The SDK turns an error answer into an exception without its headers: the HTTP client
 # notes a `Retry-After` here, in the sending task's context, for `send` to read.
@@ -89,16 +93,7 @@ class SmsRejected:
         return self.code == OPTED_OUT_CODE
 
 
-@dataclass(frozen=True, slots=True)
-class SmsTransient:
-    """Sending failed in a way that may pass: retry with backoff."""
-
-    kind: TransientKind
-    message: str
-    code: str | None = None
-    http_status: int | None = None
-    retry_after_s: float | None = None
-
+SmsTransient = ProviderTransient
 
 SmsSendResult = SmsAccepted | SmsRejected | SmsTransient
 
