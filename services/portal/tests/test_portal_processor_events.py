@@ -40,6 +40,17 @@ async def webhook(http: httpx.AsyncClient, kind: str, processor_id: str) -> None
     assert sent.status_code == 204
 
 
+async def pay_then_hear(
+    http: httpx.AsyncClient, processor: FakeProcessor, number: str, page_says: str, kind: str
+) -> None:
+    """Pay with `number`, check what the page says, then deliver the processor's `kind`
+    event for the one charge made."""
+    response = await pay_part(http, number)
+    assert page_says in response.text
+    [(charge, _, _)] = processor.charges.values()
+    await webhook(http, kind, charge.processor_id)
+
+
 async def test_a_pending_charge_that_succeeds_later_is_recorded_once(
     http: httpx.AsyncClient, ledger: MemoryMoney, processor: FakeProcessor
 ) -> None:
@@ -65,10 +76,9 @@ async def test_a_pending_charge_that_succeeds_later_is_recorded_once(
 async def test_a_charge_confirmed_at_once_and_by_webhook_is_one_payment(
     http: httpx.AsyncClient, ledger: MemoryMoney, processor: FakeProcessor
 ) -> None:
-    response = await pay_part(http, CARD_OK)
-    assert "We received your payment of $25.50." in response.text
-    [(charge, _, _)] = processor.charges.values()
-    await webhook(http, "charge_succeeded", charge.processor_id)
+    await pay_then_hear(
+        http, processor, CARD_OK, "We received your payment of $25.50.", "charge_succeeded"
+    )
     [payment] = ledger.recorded("payment")
     assert payment["source"] == "page"
 
@@ -76,9 +86,6 @@ async def test_a_charge_confirmed_at_once_and_by_webhook_is_one_payment(
 async def test_a_pending_charge_that_fails_later_records_nothing(
     http: httpx.AsyncClient, ledger: MemoryMoney, processor: FakeProcessor
 ) -> None:
-    response = await pay_part(http, CARD_FAILS_LATER)
-    assert "We will confirm it." in response.text
-    [(charge, _, _)] = processor.charges.values()
-    await webhook(http, "charge_failed", charge.processor_id)
+    await pay_then_hear(http, processor, CARD_FAILS_LATER, "We will confirm it.", "charge_failed")
     assert ledger.recorded("payment") == []
     assert ledger.writes == []
