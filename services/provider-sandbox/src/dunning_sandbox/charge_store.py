@@ -10,11 +10,11 @@ past `capacity` the oldest go.
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from dunning_sandbox.bounded import BoundedRecords, keep_bounded
 from dunning_sandbox.stripe_rules import Outcome, StripeError
 
 
@@ -90,20 +90,15 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(b"\0".join((method.encode(), path.encode(), body))).hexdigest()
 
 
-@dataclass(slots=True)
-class ChargeStore:
-    capacity: int
-    _records: dict[str, PaymentRecord] = field(default_factory=dict)
-    _answers: dict[str, SavedAnswer] = field(default_factory=dict)
-    counts: Counter[str] = field(default_factory=Counter)
+class ChargeStore(BoundedRecords[PaymentRecord]):
+    """PaymentIntents by id, and the saved answers of idempotency keys (bounded alike)."""
+
+    def __init__(self, capacity: int) -> None:
+        super().__init__(capacity)
+        self._answers: dict[str, SavedAnswer] = {}
 
     def add(self, record: PaymentRecord) -> None:
-        self._records[record.id] = record
-        if len(self._records) > self.capacity:
-            del self._records[next(iter(self._records))]
-
-    def get(self, payment_intent_id: str) -> PaymentRecord | None:
-        return self._records.get(payment_intent_id)
+        keep_bounded(self._records, record.id, record, self.capacity)
 
     def newest_first(self) -> Iterator[PaymentRecord]:
         return reversed(self._records.values())
@@ -112,14 +107,8 @@ class ChargeStore:
         return self._answers.get(key)
 
     def save(self, key: str, answer: SavedAnswer) -> None:
-        self._answers[key] = answer
-        if len(self._answers) > self.capacity:
-            del self._answers[next(iter(self._answers))]
+        keep_bounded(self._answers, key, answer, self.capacity)
 
     def clear(self) -> None:
-        self._records.clear()
+        super().clear()
         self._answers.clear()
-        self.counts.clear()
-
-    def __len__(self) -> int:
-        return len(self._records)

@@ -6,10 +6,11 @@ Bounded: past `capacity` records the oldest are forgotten; the counters keep cou
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from dunning_sandbox.bounded import BoundedRecords, keep_bounded
 
 Channel = Literal["sms", "email", "inbound"]
 
@@ -115,30 +116,25 @@ _RECORD_TYPES: dict[Channel, type[Record]] = {
 }
 
 
-class MessageStore:
+class MessageStore(BoundedRecords[Record]):
     """Records by id (insertion ordered) plus counters that survive eviction."""
 
     def __init__(self, capacity: int) -> None:
-        self._capacity = capacity
-        self._records: dict[str, Record] = {}
+        super().__init__(capacity)
         self._latest_email_by_address: dict[str, str] = {}
-        self.counts: Counter[str] = Counter()
 
     def add(self, key: str, record: Record) -> None:
-        self._records[key] = record
         if isinstance(record, EmailRecord):
             for address in record.recipients:
                 self._latest_email_by_address[address.lower()] = key
-        if len(self._records) > self._capacity:
-            oldest = next(iter(self._records))
-            evicted = self._records.pop(oldest)
-            if isinstance(evicted, EmailRecord):
-                for address in evicted.recipients:
-                    if self._latest_email_by_address.get(address.lower()) == oldest:
-                        del self._latest_email_by_address[address.lower()]
-
-    def get(self, key: str) -> Record | None:
-        return self._records.get(key)
+        evicted = keep_bounded(self._records, key, record, self.capacity)
+        if evicted is None:
+            return
+        oldest, gone = evicted
+        if isinstance(gone, EmailRecord):
+            for address in gone.recipients:
+                if self._latest_email_by_address.get(address.lower()) == oldest:
+                    del self._latest_email_by_address[address.lower()]
 
     def latest_email_to(self, address: str) -> EmailRecord | None:
         key = self._latest_email_by_address.get(address.lower())
@@ -152,9 +148,5 @@ class MessageStore:
                 yield record
 
     def clear(self) -> None:
-        self._records.clear()
+        super().clear()
         self._latest_email_by_address.clear()
-        self.counts.clear()
-
-    def __len__(self) -> int:
-        return len(self._records)
