@@ -46,29 +46,31 @@ class TwilioSignatureVerifier:
             raise WebhookSignatureError("invalid X-Twilio-Signature")
 
 
-@dataclass(frozen=True, slots=True)
-class StatusCallback:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TwilioMessageWebhook:
+    """What every message webhook says of its message: which one, on which account, and
+    between which numbers (kept out of `repr`: they are personal data)."""
+
+    message_sid: str
+    account_sid: str
+    messaging_service_sid: str | None = None
+    to: str = field(default="", repr=False)
+    from_: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StatusCallback(TwilioMessageWebhook):
     """A message reached a status (`sent`, `delivered`, `undelivered`, `failed` …)."""
 
-    message_sid: str
     status: str
-    account_sid: str
     error_code: str | None = None
-    messaging_service_sid: str | None = None
-    to: str = field(default="", repr=False)
-    from_: str = field(default="", repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class InboundMessage:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InboundMessage(TwilioMessageWebhook):
     """A text a consumer sent to one of our numbers (a reply, STOP, HELP …)."""
 
-    message_sid: str
-    account_sid: str
     num_media: int
-    messaging_service_sid: str | None = None
-    from_: str = field(default="", repr=False)
-    to: str = field(default="", repr=False)
     body: str = field(default="", repr=False)
 
 
