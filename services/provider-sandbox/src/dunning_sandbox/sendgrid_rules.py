@@ -80,19 +80,13 @@ def validate_mail(body: Any) -> list[FieldError]:
     """SendGrid's validation of a v3 mail body, for the fields the sandbox reads."""
     if not isinstance(body, dict):
         return BAD_JSON
-    errors: list[FieldError] = []
-    personalizations = body.get("personalizations")
-    if not isinstance(personalizations, list) or not personalizations:
-        errors.append(
-            FieldError(
-                "The personalizations field is required and must have at least one "
-                "personalization.",
-                "personalizations",
-                f"{_HELP}#-Personalizations-Errors",
-            )
-        )
-        personalizations = []
-    elif len(personalizations) > MAX_PERSONALIZATIONS:
+    personalizations, errors = _required_list(
+        body.get("personalizations"),
+        "The personalizations field is required and must have at least one personalization.",
+        "personalizations",
+        "-Personalizations-Errors",
+    )
+    if len(personalizations) > MAX_PERSONALIZATIONS:
         errors.append(
             FieldError(
                 "The personalization block is limited to 1000 personalizations per API "
@@ -189,18 +183,24 @@ def planned_events(email: str) -> tuple[PlannedEvent, ...]:
     return (processed, delivered)
 
 
+def _required_list(
+    value: Any, message: str, path: str, anchor: str
+) -> tuple[list[Any], list[FieldError]]:
+    """A field that must be a list of at least one entry: the list and no error, or an empty
+    list and SendGrid's error."""
+    if isinstance(value, list) and value:
+        return value, []
+    return [], [FieldError(message, path, f"{_HELP}#{anchor}")]
+
+
 def _validate_personalization(i: int, p: Mapping[str, Any]) -> list[FieldError]:
-    errors: list[FieldError] = []
-    to = p.get("to")
-    if not isinstance(to, list) or not to:
-        errors.append(
-            FieldError(
-                "The to array is required for all personalization objects, and must have at "
-                "least one email object with a valid email address.",
-                f"personalizations.{i}.to",
-                f"{_HELP}#message.personalizations.to",
-            )
-        )
+    _, errors = _required_list(
+        p.get("to"),
+        "The to array is required for all personalization objects, and must have at "
+        "least one email object with a valid email address.",
+        f"personalizations.{i}.to",
+        "message.personalizations.to",
+    )
     for kind in ("to", "cc", "bcc"):
         addresses = p.get(kind) or []
         if not isinstance(addresses, list):
