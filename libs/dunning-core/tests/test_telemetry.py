@@ -3,6 +3,7 @@ out, trace ids in log lines, and ``/metrics`` behind its token."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -91,13 +92,15 @@ def test_a_span_continues_the_traceparent_and_lands_in_the_file() -> None:
 
 async def _sent_headers(envelope: Any) -> dict[str, bytes]:
     producer = EventProducer("127.0.0.1:1", "unit")
-    sent: list[list[tuple[str, bytes]]] = []
+    sent: list[Sequence[tuple[str, bytes]]] = []
 
-    async def queue(topic: str, key: Any, value: Any, headers: list[tuple[str, bytes]]) -> Any:
+    async def send_raw(
+        topic: str, key: Any, value: Any, headers: Sequence[tuple[str, bytes]]
+    ) -> Any:
         sent.append(headers)
         return None
 
-    producer._queue = queue  # type: ignore[method-assign]
+    producer.send_raw = send_raw  # type: ignore[method-assign]
     await producer.send(envelope)
     return dict(sent[0])
 

@@ -131,19 +131,20 @@ class EventProducer:
             self._producer, self._broken = fresh, None
             self.rebuilds += 1
 
-    async def _queue(
+    async def send_raw(
         self,
         topic: str,
         key: bytes | None,
         value: bytes | None,
-        headers: list[tuple[str, bytes]],
+        headers: Sequence[tuple[str, bytes]],
     ) -> asyncio.Future[Any]:
+        """Queue one record to exactly this topic (no prefix added); the future as for `send`."""
         for attempt in range(2):
             if self._broken is not None:
                 await self.rebuild()
             try:
                 fut: asyncio.Future[Any] = await self._producer.send(
-                    topic, value=value, key=key, headers=headers
+                    topic, value=value, key=key, headers=list(headers)
                 )
             except FATAL_PRODUCER_ERRORS as exc:
                 # Nothing of this record was queued: on a new producer it can be.
@@ -162,22 +163,13 @@ class EventProducer:
         if isinstance(data, DeliveryUpdated):
             DELIVERIES.labels(data.channel.value, data.status.value).inc()
         target = self.topic_prefix + (topic or topic_for(envelope))
-        return await self._queue(target, key, value, list(headers))
+        return await self.send_raw(target, key, value, headers)
 
     async def publish(self, envelopes: Iterable[Envelope]) -> None:
         """Send envelopes and wait until the broker acknowledged every one."""
         futures = [await self.send(e) for e in envelopes]
         if futures:
             await asyncio.gather(*futures)
-
-    async def send_raw(
-        self,
-        topic: str,
-        key: bytes | None,
-        value: bytes | None,
-        headers: Sequence[tuple[str, bytes]],
-    ) -> asyncio.Future[Any]:
-        return await self._queue(topic, key, value, list(headers))
 
     async def flush(self) -> None:
         await self._producer.flush()
