@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from .k8s import DEV_OVERLAY, K8S, PROD_OVERLAY, SANDBOX_OVERLAY, Rendered, render
 
 
-@pytest.fixture(scope="session")
-def base() -> Rendered:
-    return render(K8S)
+def _rendered(directory: Path) -> object:
+    """A fixture, named by the attribute it is bound to, rendering `directory` once a session."""
+
+    def rendered() -> Rendered:
+        return render(directory)
+
+    return pytest.fixture(scope="session")(rendered)
 
 
-@pytest.fixture(scope="session")
-def sandbox() -> Rendered:
-    return render(SANDBOX_OVERLAY)
-
-
-@pytest.fixture(scope="session")
-def dev() -> Rendered:
-    return render(DEV_OVERLAY)
-
-
-@pytest.fixture(scope="session")
-def prod() -> Rendered:
-    return render(PROD_OVERLAY)
+base = _rendered(K8S)
+sandbox = _rendered(SANDBOX_OVERLAY)
+dev = _rendered(DEV_OVERLAY)
+prod = _rendered(PROD_OVERLAY)
