@@ -20,9 +20,10 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-def _shared(name: str) -> AliasChoices:
-    # the variable's own name, and the field's name for keyword construction in code
-    return AliasChoices(f"DUNNING_{name.upper()}", name)
+def _shared(name: str, default: Any = None, **options: Any) -> Any:
+    """A shared setting: read from ``DUNNING_<NAME>`` whatever the service's prefix, and
+    by its field name for keyword construction in code."""
+    return Field(default, validation_alias=AliasChoices(f"DUNNING_{name.upper()}", name), **options)
 
 
 def service_config(service: str, **extra: Any) -> SettingsConfigDict:
@@ -44,41 +45,33 @@ class CommonSettings(BaseSettings):
         env_prefix="DUNNING_", env_file=".env", extra="ignore", populate_by_name=True
     )
 
-    kafka_bootstrap: str = Field("127.0.0.1:19092", validation_alias=_shared("kafka_bootstrap"))
-    redis_url: str = Field("redis://127.0.0.1:16379/0", validation_alias=_shared("redis_url"))
-    database_url: str = Field(
-        "postgresql+asyncpg://dunning:dunning@127.0.0.1:15432/dunning",
-        validation_alias=_shared("database_url"),
+    kafka_bootstrap: str = _shared("kafka_bootstrap", "127.0.0.1:19092")
+    redis_url: str = _shared("redis_url", "redis://127.0.0.1:16379/0")
+    database_url: str = _shared(
+        "database_url", "postgresql+asyncpg://dunning:dunning@127.0.0.1:15432/dunning"
     )
-    state_dir: Path = Field(Path(".state"), validation_alias=_shared("state_dir"))
-    log_level: str = Field("INFO", validation_alias=_shared("log_level"))
-    log_json: bool = Field(True, validation_alias=_shared("log_json"))
-    clock_start: datetime | None = Field(
-        default=None,
-        description="Simulated instant at clock_epoch; unset means wall clock.",
-        validation_alias=_shared("clock_start"),
+    state_dir: Path = _shared("state_dir", Path(".state"))
+    log_level: str = _shared("log_level", "INFO")
+    log_json: bool = _shared("log_json", True)
+    clock_start: datetime | None = _shared(
+        "clock_start", description="Simulated instant at clock_epoch; unset means wall clock."
     )
-    clock_epoch: float | None = Field(
-        default=None,
-        description="Unix time at which the simulated clock read clock_start.",
-        validation_alias=_shared("clock_epoch"),
+    clock_epoch: float | None = _shared(
+        "clock_epoch", description="Unix time at which the simulated clock read clock_start."
     )
-    clock_speed: float = Field(default=1.0, gt=0, validation_alias=_shared("clock_speed"))
-    topic_prefix: str = Field(
-        default="",
-        description="Prefixed to every topic (test isolation).",
-        validation_alias=_shared("topic_prefix"),
+    clock_speed: float = _shared("clock_speed", default=1.0, gt=0)
+    topic_prefix: str = _shared(
+        "topic_prefix", "", description="Prefixed to every topic (test isolation)."
     )
-    http_host: str = Field("127.0.0.1", validation_alias=_shared("http_host"))
-    traces_file: bool = Field(
-        default=False,
+    http_host: str = _shared("http_host", "127.0.0.1")
+    traces_file: bool = _shared(
+        "traces_file",
+        False,
         description="Without an OTLP endpoint, write spans to <state_dir>/traces/<service>.jsonl.",
-        validation_alias=_shared("traces_file"),
     )
-    metrics_token: SecretStr | None = Field(
-        default=None,
+    metrics_token: SecretStr | None = _shared(
+        "metrics_token",
         description="The bearer token GET /metrics asks for; unset: /metrics refuses all.",
-        validation_alias=_shared("metrics_token"),
     )
 
     @field_validator("clock_start")
@@ -96,15 +89,13 @@ class ApiKeySettings(CommonSettings):
     """The common settings of a service with an API (ledger, scheduler, gate): the secrets
     its key verifier needs. Workers and webhook ingresses are not given them."""
 
-    bootstrap_admin_key: SecretStr | None = Field(
-        default=None,
+    bootstrap_admin_key: SecretStr | None = _shared(
+        "bootstrap_admin_key",
         description="An admin API key accepted by every service, to create the first keys.",
-        validation_alias=_shared("bootstrap_admin_key"),
     )
-    auth_pepper: SecretStr | None = Field(
-        default=None,
+    auth_pepper: SecretStr | None = _shared(
+        "auth_pepper",
         description="The secret under which API keys are hashed (HMAC-SHA256); one for all.",
-        validation_alias=_shared("auth_pepper"),
     )
 
     @field_validator("bootstrap_admin_key", "auth_pepper", mode="before")
