@@ -187,6 +187,18 @@ def account_opened(
     )
 
 
+# What a decision says again of the step it is about, as the gate copies it.
+_DECISION_REPEATS = {
+    "step_id",
+    "debt_id",
+    "stage",
+    "channel",
+    "attempt",
+    "destination",
+    "content_hash",
+}
+
+
 def decided(
     planned: ev.StepPlanned,
     decision: ev.Decision,
@@ -198,14 +210,9 @@ def decided(
     step = planned.step
     action = "defer" if decision == ev.Decision.DEFER else "block"
     return ev.StepDecided(
+        **step.model_dump(include=_DECISION_REPEATS),
         account_id=planned.account_id,
-        step_id=step.step_id,
         planned_event_id=planned.default_event_id(),
-        debt_id=step.debt_id,
-        stage=step.stage,
-        channel=step.channel,
-        attempt=step.attempt,
-        destination=step.destination,
         decision=decision,
         not_before=not_before,
         findings=tuple(
@@ -213,7 +220,6 @@ def decided(
             for r in rules
         ),
         policy_version="test",
-        content_hash=step.content_hash,
         decided_at=at,
     )
 
