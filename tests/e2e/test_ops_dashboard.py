@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import pytest
@@ -90,6 +90,17 @@ def pages() -> Iterator[dict[str, Page]]:
         yield opened
 
 
+class Screen(NamedTuple):
+    page: Page
+    width: int
+
+
+@pytest.fixture(params=list(WIDTHS))
+def screen(request: pytest.FixtureRequest, pages: dict[str, Page]) -> Screen:
+    """A test that asks for it runs twice, on a phone's page and on a desktop's."""
+    return Screen(pages[request.param], WIDTHS[request.param])
+
+
 def test_a_visitor_without_a_key_is_refused(run: Run, pages: dict[str, Page]) -> None:
     with httpx.Client(follow_redirects=False) as http:
         assert http.get(f"{OPS}/api/portfolio").status_code == 401
@@ -105,14 +116,11 @@ def test_a_visitor_without_a_key_is_refused(run: Run, pages: dict[str, Page]) ->
     assert browser.url.startswith(f"{OPS}/signin")
 
 
-@pytest.mark.parametrize("viewport", ["phone", "desktop"])
-def test_the_portfolio_draws_every_chart_from_the_run(
-    run: Run, pages: dict[str, Page], viewport: str
-) -> None:
-    page = pages[viewport]
+def test_the_portfolio_draws_every_chart_from_the_run(run: Run, screen: Screen) -> None:
+    page = screen.page
     sign_in(page, run.keys["operator"])
     assert page.get_by_test_id("who").inner_text() == "ops-e2e-operator · operator"
-    variances = no_blank_chart(page, "portfolio", WIDTHS[viewport])
+    variances = no_blank_chart(page, "portfolio", screen.width)
     assert set(variances) == {
         "stages", "statuses", "collected", "payments", "messages", "deliverability",
         "rates", "rules",
@@ -124,7 +132,7 @@ def test_the_portfolio_draws_every_chart_from_the_run(
     assert not charts["stages"]["empty"]
     # nothing overflows the phone's width
     width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= WIDTHS[viewport], width
+    assert width <= screen.width, width
 
 
 def test_an_operator_records_a_payment_through_the_page(run: Run, pages: dict[str, Page]) -> None:
@@ -245,14 +253,11 @@ def _until(check: Any, timeout_s: float, what: str) -> None:
         time.sleep(1)
 
 
-@pytest.mark.parametrize("viewport", ["phone", "desktop"])
-def test_the_pipeline_draws_throughput_lag_and_health(
-    run: Run, pages: dict[str, Page], viewport: str
-) -> None:
-    page = pages[viewport]
+def test_the_pipeline_draws_throughput_lag_and_health(run: Run, screen: Screen) -> None:
+    page = screen.page
     open_as(page, run.keys["operator"], "/pipeline")
     assert page.get_by_test_id("no-metrics").count() == 0
-    variances = no_blank_chart(page, "pipeline", WIDTHS[viewport])
+    variances = no_blank_chart(page, "pipeline", screen.width)
     assert set(variances) == {"steps", "handled", "lag", "dlq", "deliveries", "providers"}
     body, charts = served_charts(page, "pipeline")
     for drawn in ("steps", "handled", "deliveries", "providers"):
@@ -260,7 +265,7 @@ def test_the_pipeline_draws_throughput_lag_and_health(
     assert {h["service"] for h in body["health"] if h["ok"]} == {
         "ledger", "scheduler", "gate", "sms", "email", "sms-ingress", "email-ingress", "portal",
     }  # fmt: skip
-    assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS[viewport]
+    assert page.evaluate("document.documentElement.scrollWidth") <= screen.width
 
 
 def test_a_dead_letter_is_shown_and_only_an_admin_replays_it(
@@ -299,17 +304,14 @@ def test_a_dead_letter_is_shown_and_only_an_admin_replays_it(
     _until(lambda: _dead(page, topic) > parked, 60, "the replayed record dead-lettered again")
 
 
-@pytest.mark.parametrize("viewport", ["phone", "desktop"])
-def test_the_policies_page_draws_the_active_ladder(
-    run: Run, pages: dict[str, Page], viewport: str
-) -> None:
-    page = pages[viewport]
+def test_the_policies_page_draws_the_active_ladder(run: Run, screen: Screen) -> None:
+    page = screen.page
     open_as(page, run.keys["read_only"], "/policies")
-    variances = shoot_charts(page, "policies", WIDTHS[viewport])
+    variances = shoot_charts(page, "policies", screen.width)
     assert variances["cases"] >= 50, variances
     ladder = page.get_by_test_id("ladder")
     assert ladder.is_visible()
-    png = ladder.screenshot(path=str(ARTIFACTS / f"policies-ladder-{WIDTHS[viewport]}.png"))
+    png = ladder.screenshot(path=str(ARTIFACTS / f"policies-ladder-{screen.width}.png"))
     assert chart_variance(page, png) >= 50
     with httpx.Client(headers=auth_headers()) as http:
         stats = http.get("http://127.0.0.1:8002/v1/stats").json()
@@ -320,4 +322,4 @@ def test_the_policies_page_draws_the_active_ladder(
     # the run's cases sit at the first step
     first = str(page.get_by_test_id(f"volume-{keys[0]}").text_content())
     assert "active" in first, first
-    assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS[viewport]
+    assert page.evaluate("document.documentElement.scrollWidth") <= screen.width
