@@ -16,16 +16,18 @@ from dunning_testkit.paths import REPO
 pytestmark = pytest.mark.integration
 
 
+def bash(
+    env: dict[str, str], *script: str, timeout: float | None = None
+) -> subprocess.CompletedProcess[str]:
+    """A script of the repository run as `make` runs it, its output kept, its status not checked."""
+    return subprocess.run(
+        ["bash", *script], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
 def status(env: dict[str, str]) -> list[list[str]]:
     """Each service's name, up or down, and pid (not its health, which may move)."""
-    out = subprocess.run(
-        ["bash", "deploy/local/services.sh", "status"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout
+    out = bash(env, "deploy/local/services.sh", "status").stdout
     return [line.split()[:4] for line in out.splitlines() if line.strip()]
 
 
@@ -37,15 +39,7 @@ def test_a_live_sendgrid_key_without_its_webhook_key_starts_nothing(stack: None)
         "DUNNING_STATE_DIR": str(REPO / ".state"),
     }
     before = status(env)
-    done = subprocess.run(
-        ["bash", "deploy/local/up.sh"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = bash(env, "deploy/local/up.sh", timeout=300)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "DUNNING_EMAIL_SENDGRID_WEBHOOK_PUBLIC_KEY" in done.stderr
     assert "Dunning is up" not in done.stdout
