@@ -3,7 +3,6 @@ tables, and the timeline's printable page or PDF written to a file."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,13 +14,12 @@ from rich.table import Table
 from rich.text import Text
 
 from dunning_cli.client import error_message, fail, request
+from dunning_cli.endpoints import LEDGER, LedgerUrl
 
 accounts = typer.Typer(
     no_args_is_help=True, help="Accounts in the ledger: search, timeline, notes."
 )
 
-LEDGER = os.environ.get("DUNNING_LEDGER_URL", "http://127.0.0.1:8001")
-LedgerUrl = Annotated[str, typer.Option(help="The ledger's base URL.")]
 Opt = Annotated[str | None, typer.Option()]
 
 

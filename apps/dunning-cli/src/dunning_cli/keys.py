@@ -5,7 +5,6 @@ The plain key is printed once, by ``create``: the ledger keeps only its hash.
 
 from __future__ import annotations
 
-import os
 from typing import Annotated, Any
 
 import typer
@@ -13,13 +12,11 @@ from rich.console import Console
 from rich.table import Table
 
 from dunning_cli.client import error_message, fail, request
+from dunning_cli.endpoints import LEDGER, LedgerUrl
 
 keys = typer.Typer(no_args_is_help=True, help="API keys: create, list, revoke (admin).")
 
-LEDGER = os.environ.get("DUNNING_LEDGER_URL", "http://127.0.0.1:8001")
 ROLES = ("admin", "operator", "agent", "read_only", "payment_system", "portal")
-
-LedgerUrl = Annotated[str, typer.Option(help="The ledger's base URL.")]
 
 
 def _call(method: str, ledger: str, path: str, **options: Any) -> Any:

@@ -38,6 +38,7 @@ from dunning_core.contracts.account_import import to_csv
 
 from dunning_cli import client
 from dunning_cli.accounts import accounts, show_timeline
+from dunning_cli.endpoints import GATE, LEDGER, SANDBOX, GateUrl, LedgerUrl
 from dunning_cli.importing import import_file
 from dunning_cli.keys import keys
 from dunning_cli.portfolio import sample_rows
@@ -64,13 +65,6 @@ app.add_typer(sandbox, name="sandbox")
 app.add_typer(keys, name="keys")
 app.add_typer(tasks, name="tasks")
 app.add_typer(accounts, name="accounts")
-
-LEDGER = os.environ.get("DUNNING_LEDGER_URL", "http://127.0.0.1:8001")
-GATE = os.environ.get("DUNNING_GATE_URL", "http://127.0.0.1:8003")
-SANDBOX = os.environ.get("DUNNING_SANDBOX_URL", "http://127.0.0.1:8010")
-
-LedgerUrl = Annotated[str, typer.Option(help="The ledger's base URL.")]
-GateUrl = Annotated[str, typer.Option("--gate", help="The compliance gate's base URL.")]
 
 
 def _print_json(data: Any) -> None:

@@ -21,9 +21,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from dunning_cli.endpoints import SANDBOX, SandboxUrl
+
 sandbox = typer.Typer(no_args_is_help=True, help="The provider sandbox's inbox, as a consumer.")
 
-SANDBOX = os.environ.get("DUNNING_SANDBOX_URL", "http://127.0.0.1:8010")
 # The number our texts come from in the local set-up (the sms worker's default sender).
 OUR_NUMBER = os.environ.get("DUNNING_SMS_TWILIO_FROM_NUMBER", "+15005550006")
 # What an e-mail recipient can do in the sandbox, by the words an operator would type.
@@ -33,8 +34,6 @@ EMAIL_ACTIONS = {
     "spam": "spamreport",
     "spamreport": "spamreport",
 }
-
-SandboxUrl = Annotated[str, typer.Option("--sandbox", help="The provider sandbox's base URL.")]
 
 
 def _fail(message: str) -> None:

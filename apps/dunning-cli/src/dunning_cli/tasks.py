@@ -14,8 +14,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from dunning_cli.accounts import LEDGER, LedgerUrl, print_pages
+from dunning_cli.accounts import print_pages
 from dunning_cli.client import error_message, fail, request
+from dunning_cli.endpoints import LEDGER, LedgerUrl
 
 tasks = typer.Typer(no_args_is_help=True, help="Agent tasks: call-backs and replies to review.")
 

@@ -4,7 +4,6 @@ fetched from the scheduler's HTTP API (``GET /v1/templates/preview``) and printe
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Annotated, Any
 
@@ -12,10 +11,9 @@ import httpx
 import typer
 
 from dunning_cli.client import auth_headers
+from dunning_cli.endpoints import SCHEDULER, SchedulerUrl
 
 templates = typer.Typer(no_args_is_help=True, help="The scheduler's message templates.")
-
-SCHEDULER = os.environ.get("DUNNING_SCHEDULER_URL", "http://127.0.0.1:8002")
 
 
 def render_previews(data: dict[str, Any]) -> str:
@@ -55,7 +53,7 @@ def preview(
     first: Annotated[
         bool, typer.Option("--first", help="As the first communication (its disclosures).")
     ] = False,
-    scheduler: Annotated[str, typer.Option(help="The scheduler's base URL.")] = SCHEDULER,
+    scheduler: SchedulerUrl = SCHEDULER,
 ) -> None:
     """Render the templates for a sample account through the scheduler."""
     params: dict[str, str] = {"locale": locale, "state": state}
