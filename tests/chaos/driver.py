@@ -34,12 +34,13 @@ from typing import Any
 import httpx
 from dunning_cli.portfolio import sample_rows
 from dunning_core.contracts.account_import import to_csv
+from dunning_testkit.paths import REPO
 
 from tests.chaos.balancer import Balancer
 from tests.chaos.checker import Facts, check, table
 from tests.chaos.drain import Drain
 from tests.chaos.faults import FaultLog, Injector
-from tests.chaos.fleet import KAFKA, REPO, Fleet, cluster, pg_dsn
+from tests.chaos.fleet import KAFKA, Fleet, cluster, pg_dsn
 from tests.chaos.pipeline import (
     BALANCER_PORTS,
     CLOCK_START,

@@ -16,25 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from dunning_testkit.paths import LOCAL, REPO, env_file, service_lines
 
-REPO = Path(__file__).resolve().parents[2]
-LOCAL = REPO / "deploy/local"
 CLUSTER_SH = LOCAL / "cluster.sh"
 SANDBOX_PORT = 8120
 REPLICAS = 2
 
 
-def cluster_env() -> dict[str, str]:
-    values: dict[str, str] = {}
-    for line in (LOCAL / "cluster.env").read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            key, _, value = line.partition("=")
-            values[key.strip()] = value.strip()
-    return values
-
-
-CLUSTER = cluster_env()
+CLUSTER = env_file("cluster.env")
 BROKERS = int(CLUSTER["KAFKA_BROKERS"])
 KAFKA = ",".join(f"127.0.0.1:{int(CLUSTER['KAFKA_PORT']) + 100 * n}" for n in range(BROKERS))
 REDIS_URL = f"redis://127.0.0.1:{CLUSTER['REDIS_PORT']}/0"
@@ -52,22 +41,6 @@ def cluster(*args: str, state_dir: Path, check: bool = True) -> subprocess.Compl
         ["bash", str(CLUSTER_SH), *args], cwd=REPO, env=env, check=check,
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class ServiceLine:
-    name: str
-    command: str
-
-
-def service_lines() -> list[ServiceLine]:
-    """``services.conf``: whatever services main holds now (a webhook ingress, say)."""
-    lines = []
-    for raw in (LOCAL / "services.conf").read_text().splitlines():
-        fields = raw.split("#", 1)[0].split(None, 2)
-        if len(fields) == 3:
-            lines.append(ServiceLine(fields[0], fields[2]))
-    return lines
 
 
 @dataclass

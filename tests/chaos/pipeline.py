@@ -16,17 +16,16 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
 from dunning_cli.demo import signing_public_key
+from dunning_testkit.paths import REPO, service_lines
 
 from tests.chaos.fleet import (
     BROKERS,
     KAFKA,
     PG_ADMIN_DSN,
     REDIS_URL,
-    REPO,
     Fleet,
     cluster,
     pg_dsn,
-    service_lines,
 )
 
 STATE_DIR = Path(os.environ.get("DUNNING_CHAOS_STATE_DIR", REPO / ".state-chaos"))

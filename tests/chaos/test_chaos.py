@@ -15,8 +15,8 @@ import subprocess
 import sys
 
 import pytest
+from dunning_testkit.paths import REPO
 
-from tests.chaos.fleet import REPO
 from tests.chaos.pipeline import STATE_DIR
 
 pytestmark = pytest.mark.chaos

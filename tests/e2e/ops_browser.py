@@ -15,14 +15,14 @@ from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from dunning_testkit.paths import KAFKA
+from dunning_testkit.paths import KAFKA, service_url
 from dunning_testkit.stack import REPO
 from playwright.sync_api import Page
 
 from .conftest import services_running
 
-OPS = "http://127.0.0.1:8009"
-LEDGER = "http://127.0.0.1:8001"
+OPS = service_url("ops")
+LEDGER = service_url("ledger")
 ARTIFACTS = REPO / ".state" / "artifacts" / "ops"
 METRICS_TOKEN = "ops-e2e-metrics-token-" + "0123456789abcdef"
 

@@ -26,11 +26,11 @@ import httpx
 import pytest
 from dunning_cli.portfolio import sample_rows
 from dunning_core.contracts.account_import import to_csv
-from dunning_testkit.paths import REPO, auth_headers
+from dunning_testkit.paths import REPO, auth_headers, service_url
 
 pytestmark = pytest.mark.e2e
 
-LEDGER = "http://127.0.0.1:8001"
+LEDGER = service_url("ledger")
 SPEED = 7200  # a simulated week in 84 s
 START = "2026-03-03T15:00:00+00:00"  # Tuesday, 10:00 in New York
 BOOT_S = 45  # the clock starts this long after `make up` begins; the import waits for it
@@ -78,7 +78,7 @@ def system(tmp_path: Path) -> Iterator[dict[str, str]]:
     try:
         out = run(["make", "up"], env, timeout=600)
         assert "Dunning is up" in out, out
-        assert "http://127.0.0.1:8001" in out, out
+        assert LEDGER in out, out
         # Idempotent: a second `make up` starts nothing new and says the same.
         assert "Dunning is up" in run(["make", "up"], env, timeout=300)
         time.sleep(max(0.0, epoch - time.time()))
@@ -118,7 +118,7 @@ def inbox(env: dict[str, str], to: str) -> str:
 
 def texts_to(phone: str) -> int:
     """How many texts the sandbox accepted for this phone (its own record)."""
-    response = httpx.get("http://127.0.0.1:8010/_sandbox/messages?channel=sms", timeout=30)
+    response = httpx.get(f"{service_url('sandbox')}/_sandbox/messages?channel=sms", timeout=30)
     response.raise_for_status()
     return sum(1 for m in response.json()["messages"] if m["to"] == phone)
 

@@ -22,7 +22,7 @@ import orjson
 import pytest
 from dunning_cli.portfolio import sample_rows
 from dunning_core.contracts.account_import import to_csv
-from dunning_testkit.paths import auth_headers
+from dunning_testkit.paths import auth_headers, service_url
 from dunning_testkit.stack import REPO
 
 from .conftest import CLOCK_START, payments_consumer, services_running
@@ -47,7 +47,7 @@ TERMS = (REPO / "services/ledger/src/dunning_ledger/terms.yaml").read_text()
 class Money:
     def __init__(self, http: httpx.AsyncClient, prefix: str) -> None:
         self.http, self.prefix = http, prefix
-        self.ledger, self.scheduler = "http://127.0.0.1:8001", "http://127.0.0.1:8002"
+        self.ledger, self.scheduler = service_url("ledger"), service_url("scheduler")
         self.events: list[tuple[str, dict[str, Any]]] = []
 
     async def read(self) -> None:

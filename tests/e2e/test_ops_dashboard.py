@@ -18,7 +18,7 @@ import httpx
 import pytest
 from dunning_cli.portfolio import sample_rows
 from dunning_core.contracts.account_import import to_csv
-from dunning_testkit.paths import ADMIN_KEY, auth_headers
+from dunning_testkit.paths import ADMIN_KEY, auth_headers, service_url
 from dunning_testkit.portal import browser_pages, needs_chromium
 from playwright.sync_api import Page
 
@@ -194,7 +194,7 @@ def test_a_read_only_key_may_look_but_not_act(run: Run, pages: dict[str, Page]) 
 
 def _case(account_id: str) -> dict[str, Any]:
     with httpx.Client(headers=auth_headers()) as http:
-        return dict(http.get(f"http://127.0.0.1:8002/v1/cases/{account_id}").json())
+        return dict(http.get(f"{service_url('scheduler')}/v1/cases/{account_id}").json())
 
 
 def test_an_operator_pauses_and_resumes_outreach_a_reader_cannot(
@@ -314,7 +314,7 @@ def test_the_policies_page_draws_the_active_ladder(run: Run, screen: Screen) -> 
     png = ladder.screenshot(path=str(ARTIFACTS / f"policies-ladder-{screen.width}.png"))
     assert chart_variance(page, png) >= 50
     with httpx.Client(headers=auth_headers()) as http:
-        stats = http.get("http://127.0.0.1:8002/v1/stats").json()
+        stats = http.get(f"{service_url('scheduler')}/v1/stats").json()
     keys = [s["key"] for s in stats["policy"]["stages"]]
     assert len(keys) >= 4  # the default ladder: reminder to legal warning
     for key in keys:

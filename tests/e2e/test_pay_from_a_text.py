@@ -21,7 +21,7 @@ import orjson
 import pytest
 from dunning_cli.portfolio import sample_rows
 from dunning_core.contracts.account_import import to_csv
-from dunning_testkit.paths import ADMIN_KEY, auth_headers
+from dunning_testkit.paths import ADMIN_KEY, auth_headers, service_url
 from dunning_testkit.portal import ARTIFACTS, CARD_OK, CHROMIUM, needs_chromium
 from playwright.async_api import async_playwright
 
@@ -29,8 +29,7 @@ from .conftest import payments_consumer, services_running
 
 pytestmark = [pytest.mark.e2e, needs_chromium]
 
-LEDGER, SANDBOX = "http://127.0.0.1:8001", "http://127.0.0.1:8010"
-PORTAL = "http://127.0.0.1:8008"  # services.conf's port of the portal
+LEDGER, SANDBOX, PORTAL = (service_url(s) for s in ("ledger", "sandbox", "portal"))
 ACCOUNT = "PAY-TEXT-1"
 PHONE = "+12125559871"
 

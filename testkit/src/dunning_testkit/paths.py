@@ -9,6 +9,7 @@ can point at another stack.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -26,27 +27,39 @@ REPO = _find_repo()
 LOCAL = REPO / "deploy/local"
 
 
-def _stack_env() -> dict[str, str]:
+def env_file(name: str) -> dict[str, str]:
+    """``KEY=value`` lines of a file of ``deploy/local`` (``stack.env``, ``cluster.env``);
+    a ``#`` starts a comment."""
     values: dict[str, str] = {}
-    for line in (LOCAL / "stack.env").read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
+    for line in (LOCAL / name).read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
             key, _, value = line.partition("=")
             values[key.strip()] = value.strip()
     return values
 
 
-def _service_ports() -> dict[str, int]:
-    ports: dict[str, int] = {}
-    for line in (LOCAL / "services.conf").read_text().splitlines():
-        fields = line.split()
-        if fields and not fields[0].startswith("#"):
-            ports[fields[0]] = int(fields[1])
-    return ports
+@dataclass(frozen=True)
+class ServiceLine:
+    """A line of ``services.conf``: the service's name, its port and how to start it."""
+
+    name: str
+    port: int
+    command: str
 
 
-STACK = _stack_env()
-SERVICE_PORTS = _service_ports()
+def service_lines() -> list[ServiceLine]:
+    """``services.conf``: whatever services main holds now (a webhook ingress, say)."""
+    lines = []
+    for raw in (LOCAL / "services.conf").read_text().splitlines():
+        fields = raw.split("#", 1)[0].split(None, 2)
+        if len(fields) == 3:
+            lines.append(ServiceLine(fields[0], int(fields[1]), fields[2]))
+    return lines
+
+
+STACK = env_file("stack.env")
+SERVICE_PORTS = {line.name: line.port for line in service_lines()}
 
 KAFKA = os.environ.get("DUNNING_KAFKA_BOOTSTRAP", f"127.0.0.1:{STACK['KAFKA_PORT']}")
 REDIS_URL = os.environ.get("DUNNING_REDIS_URL", f"redis://127.0.0.1:{STACK['REDIS_PORT']}/0")
