@@ -13,7 +13,14 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 from dunning_ledger.communications.schemas import DisputeOut, FlagOut
 from dunning_ledger.domain.search import days_past_due
 from dunning_ledger.domain.timeline import MESSAGE_BODIES
-from dunning_ledger.payments.schemas import Amount, Body, Identifier, PaymentOut, PlainText
+from dunning_ledger.payments.schemas import (
+    Amount,
+    Body,
+    Identifier,
+    NextCursor,
+    PaymentOut,
+    PlainText,
+)
 from dunning_ledger.plans.schemas import PlanOut
 
 if TYPE_CHECKING:
@@ -91,9 +98,7 @@ class AccountHit(BaseModel):
 
 class AccountPage(BaseModel):
     accounts: list[AccountHit]
-    next_cursor: str | None = Field(
-        description="Pass as `cursor` for the next page; null on the last page."
-    )
+    next_cursor: NextCursor
     as_of: date = Field(description="The ledger's date (UTC) days past due count from.")
 
 

@@ -36,6 +36,10 @@ PlainText = Annotated[
         description="Text without control characters (line breaks and tabs are kept).",
     ),
 ]
+NextCursor = Annotated[
+    str | None, Field(description="Pass as `cursor` for the next page; null on the last page.")
+]
+"""A page's way on to the next: every paged answer has it."""
 
 
 class Body(BaseModel):

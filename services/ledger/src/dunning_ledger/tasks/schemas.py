@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from dunning_ledger.domain.tasks import TaskState, TaskStatus
-from dunning_ledger.payments.schemas import Body, PlainText
+from dunning_ledger.payments.schemas import Body, NextCursor, PlainText
 from dunning_ledger.tasks.models import AgentTask
 
 
@@ -60,9 +60,7 @@ class TaskOut(BaseModel):
 
 class TaskPageOut(BaseModel):
     tasks: list[TaskOut]
-    next_cursor: str | None = Field(
-        description="Pass as `cursor` for the next page; null on the last page."
-    )
+    next_cursor: NextCursor
     as_of: datetime = Field(description="The ledger's clock when listed (leases judged then).")
 
 
