@@ -66,6 +66,15 @@ class _Arrangement(_OfAccount):
     source: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str | None] = mapped_column(Text)
 
+    @staticmethod
+    def indexes(table: str, made: str, due: str) -> tuple[Index, Index]:
+        """An account's arrangements by when they were made, and the open ones by the date
+        they fall due (what the due-date pass looks for)."""
+        return (
+            Index(None, "account_id", made),
+            Index(f"ix_{table}_open", due, postgresql_where=text("status = 'open'")),
+        )
+
 
 class Account(ItemizationColumns, Base):
     """One account and its debt; ``debt`` and ``consumer`` are the imported snapshot."""
@@ -202,10 +211,7 @@ class Promise(_Arrangement, Base):
     """A promise to pay an amount by a date: open, kept or broken."""
 
     __tablename__ = "promises"
-    __table_args__ = (
-        Index(None, "account_id", "made_at"),
-        Index("ix_promises_open", "due_on", postgresql_where=text("status = 'open'")),
-    )
+    __table_args__ = _Arrangement.indexes("promises", made="made_at", due="due_on")
 
     promise_id: Mapped[str] = mapped_column(Text, primary_key=True)
     due_on: Mapped[date] = mapped_column(Date)
@@ -216,10 +222,7 @@ class Settlement(_Arrangement, Base):
     """A lump sum below the balance, to be paid by a date: open, paid or lapsed."""
 
     __tablename__ = "settlements"
-    __table_args__ = (
-        Index(None, "account_id", "agreed_at"),
-        Index("ix_settlements_open", "pay_by", postgresql_where=text("status = 'open'")),
-    )
+    __table_args__ = _Arrangement.indexes("settlements", made="agreed_at", due="pay_by")
 
     settlement_id: Mapped[str] = mapped_column(Text, primary_key=True)
     balance_minor: Mapped[int] = mapped_column(BigInteger)  # when agreed
