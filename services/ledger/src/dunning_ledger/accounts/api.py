@@ -210,14 +210,7 @@ def router() -> APIRouter:
         who: Changer, account_id: AccountId, body: AccountPatch, changes: Changes
     ) -> ChangeOut:
         done = await changes.change(account_id, body, recorded_by=who.name)
-        return ChangeOut(
-            account_id=done.account_id,
-            revision=done.revision,
-            changed=list(done.changed),
-            recorded_by=done.recorded_by,
-            consumer=done.consumer,
-            debt=done.debt,
-        )
+        return ChangeOut.model_validate(done)
 
     @api.post(
         "/accounts/{account_id}/pause",

@@ -20,6 +20,7 @@ from dunning_ledger.payments.schemas import (
     NextCursor,
     PaymentOut,
     PlainText,
+    Record,
 )
 from dunning_ledger.plans.schemas import PlanOut
 
@@ -206,7 +207,7 @@ class AccountPatch(Body):
         return self
 
 
-class ChangeOut(BaseModel):
+class ChangeOut(Record):
     account_id: str
     revision: int
     changed: list[str] = Field(description="What changed; empty when nothing did.")
