@@ -5,8 +5,9 @@ Agents, operators and admins work tasks (``tasks.work``); every role that reads 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from dunning_core.contracts.access import Permission, Principal
 from dunning_core.runtime.auth import require
@@ -15,7 +16,14 @@ from fastapi import APIRouter, Depends, Path, Query
 from dunning_ledger.domain.task_query import DEFAULT_LIMIT, MAX_LIMIT, TaskQuery, decode_cursor
 from dunning_ledger.domain.tasks import TaskKind, TaskStatus
 from dunning_ledger.errors import ErrorBody, InvalidCursor, InvalidRequest, NotFound
-from dunning_ledger.routing import ERRORS, JSON_ONLY, authenticated_router, read_route, use_case
+from dunning_ledger.routing import (
+    ERRORS,
+    JSON_ONLY,
+    Route,
+    authenticated_router,
+    read_route,
+    use_case,
+)
 from dunning_ledger.tasks.schemas import CompleteIn, TaskOut, TaskPageOut
 from dunning_ledger.tasks.service import TaskService
 
@@ -59,6 +67,26 @@ def _query(
     return TaskQuery(status, kind, account_id, due_before, after, limit)
 
 
+def _action(
+    api: APIRouter,
+    action: str,
+    summary: str,
+    *,
+    description: str | None = None,
+    needs: list[Any] | None = None,
+) -> Callable[[Route], Route]:
+    """``POST /tasks/{task_id}/<action>``, answering the task as the action left it (a
+    worker's action: 409 when another holds the task or it is closed)."""
+    return api.post(
+        f"/tasks/{{task_id}}/{action}",
+        response_model=TaskOut,
+        dependencies=needs,
+        responses=_WRITE_ERRORS,
+        summary=summary,
+        description=description,
+    )
+
+
 Tasks = Annotated[TaskService, Depends(use_case("tasks"))]
 TaskId = Annotated[str, Depends(_task_id)]
 Query_ = Annotated[TaskQuery, Depends(_query)]
@@ -79,11 +107,10 @@ def router() -> APIRouter:
         tasks = [TaskOut.of(t, page.as_of) for t in page.tasks]
         return TaskPageOut(tasks=tasks, next_cursor=page.next_cursor, as_of=page.as_of)
 
-    @api.post(
-        "/tasks/{task_id}/claim",
-        response_model=TaskOut,
-        responses=_WRITE_ERRORS,
-        summary="Claim a task for a lease (claiming one's own claim renews it)",
+    @_action(
+        api,
+        "claim",
+        "Claim a task for a lease (claiming one's own claim renews it)",
         description="Atomic: of two agents claiming at once, one gets 200 and the other 409 "
         "naming who holds the task and until when. A claim lapses when its lease runs out.",
     )
@@ -91,23 +118,17 @@ def router() -> APIRouter:
         task = await service.claim(task_id, who)
         return TaskOut.of(task, service.clock.now())
 
-    @api.post(
-        "/tasks/{task_id}/release",
-        response_model=TaskOut,
-        responses=_WRITE_ERRORS,
-        summary="Give a claimed task back to the queue (its claimer or an admin)",
-    )
+    @_action(api, "release", "Give a claimed task back to the queue (its claimer or an admin)")
     async def release(who: Worker, task_id: TaskId, service: Tasks) -> TaskOut:
         task = await service.release(task_id, who)
         return TaskOut.of(task, service.clock.now())
 
-    @api.post(
-        "/tasks/{task_id}/complete",
-        response_model=TaskOut,
-        dependencies=JSON_ONLY,
-        responses=_WRITE_ERRORS,
-        summary="Complete a task with an outcome note (its claimer or an admin)",
+    @_action(
+        api,
+        "complete",
+        "Complete a task with an outcome note (its claimer or an admin)",
         description="Completing it again with the same outcome is a replay (200, replayed).",
+        needs=JSON_ONLY,
     )
     async def complete(who: Worker, task_id: TaskId, body: CompleteIn, service: Tasks) -> TaskOut:
         task, replayed = await service.complete(task_id, who, body.outcome)
