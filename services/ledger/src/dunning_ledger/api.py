@@ -58,6 +58,8 @@ from dunning_ledger.replay import create_route, created_or_replayed
 from dunning_ledger.routing import (
     READ,
     READ_WORDS,
+    Cashier,
+    PlanAgent,
     authenticated_router,
     error_bodies,
     read_route,
@@ -102,8 +104,6 @@ def _step_id(step_id: Annotated[str, Path(description="The step's id, e.g. stp_.
 
 # The API key's principal, when its role grants the permission (else 401/403).
 Importer = Annotated[Principal, Depends(require(Permission.IMPORT_ACCOUNTS))]
-Cashier = Annotated[Principal, Depends(require(Permission.RECORD_PAYMENTS))]
-PlanAgent = Annotated[Principal, Depends(require(Permission.AGREE_PLANS))]
 SignalAgent = Annotated[Principal, Depends(require(Permission.RECORD_SIGNALS))]
 
 StepId = Annotated[str, Depends(_step_id)]

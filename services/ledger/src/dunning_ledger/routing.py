@@ -1,12 +1,13 @@
-"""What the ledger's routers share: the authenticated router, the permission a read needs,
-the JSON-only guard, the error bodies, and the bootstrap's use cases as dependencies."""
+"""What the ledger's routers share: the authenticated router, the permission a read needs
+and the principals several routers ask for, the JSON-only guard, the error bodies, and the
+bootstrap's use cases as dependencies."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from dunning_core.contracts.access import Permission
+from dunning_core.contracts.access import Permission, Principal
 from dunning_core.runtime.auth import authenticated, require
 from fastapi import APIRouter, Depends, Request
 
@@ -18,6 +19,11 @@ Errors = dict[int | str, dict[str, Any]]
 READ = [Depends(require(Permission.READ))]
 # The words exchanged with the consumer (messages sent, replies, whole): not for machine roles.
 READ_WORDS = [Depends(require(Permission.READ_COMMUNICATIONS))]
+
+# The API key's principal, when its role grants the permission (else 401/403): those that
+# routes of more than one router ask for (the money writes live in two).
+Cashier = Annotated[Principal, Depends(require(Permission.RECORD_PAYMENTS))]
+PlanAgent = Annotated[Principal, Depends(require(Permission.AGREE_PLANS))]
 
 
 def error_bodies(*codes: int) -> Errors:

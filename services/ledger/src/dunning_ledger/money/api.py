@@ -18,10 +18,16 @@ from dunning_ledger.payments.service import PaymentService
 from dunning_ledger.promises.schemas import PromiseIn, PromiseOut, SettlementIn, SettlementOut
 from dunning_ledger.promises.service import PromiseService
 from dunning_ledger.replay import create_route, created_or_replayed
-from dunning_ledger.routing import ERRORS, authenticated_router, error_bodies, read_route, use_case
+from dunning_ledger.routing import (
+    ERRORS,
+    Cashier,
+    PlanAgent,
+    authenticated_router,
+    error_bodies,
+    read_route,
+    use_case,
+)
 
-Cashier = Annotated[Principal, Depends(require(Permission.RECORD_PAYMENTS))]
-PlanAgent = Annotated[Principal, Depends(require(Permission.AGREE_PLANS))]
 Promiser = Annotated[Principal, Depends(require(Permission.RECORD_PROMISES))]
 _WRITE_ERRORS = {**ERRORS, **error_bodies(409)}
 
