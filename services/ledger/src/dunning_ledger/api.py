@@ -40,7 +40,6 @@ from dunning_ledger.domain.import_stream import StreamFormat
 from dunning_ledger.errors import (
     InvalidRequest,
     LedgerError,
-    NotFound,
     PayloadTooLarge,
     UnsupportedMediaType,
 )
@@ -62,6 +61,7 @@ from dunning_ledger.routing import (
     PlanAgent,
     authenticated_router,
     error_bodies,
+    path_id,
     read_route,
 )
 from dunning_ledger.tasks.service import TaskService
@@ -97,9 +97,7 @@ Service = Annotated[UseCases, Depends(get_use_cases)]
 
 
 def _step_id(step_id: Annotated[str, Path(description="The step's id, e.g. stp_...")]) -> str:
-    if len(step_id) > 200 or not step_id.isprintable():
-        raise NotFound(f"no step {step_id!r}")
-    return step_id
+    return path_id("step", step_id, longest=200)
 
 
 # The API key's principal, when its role grants the permission (else 401/403).

@@ -1,6 +1,6 @@
 """What the ledger's routers share: the authenticated router, the permission a read needs
-and the principals several routers ask for, the JSON-only guard, the error bodies, and the
-bootstrap's use cases as dependencies."""
+and the principals several routers ask for, the JSON-only guard, the check of a path's id,
+the error bodies, and the bootstrap's use cases as dependencies."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dunning_core.contracts.access import Permission, Principal
 from dunning_core.runtime.auth import authenticated, require
 from fastapi import APIRouter, Depends, Request
 
-from dunning_ledger.errors import ErrorBody, UnsupportedMediaType
+from dunning_ledger.errors import ErrorBody, NotFound, UnsupportedMediaType
 
 Route = TypeVar("Route", bound=Callable[..., Any])
 Errors = dict[int | str, dict[str, Any]]
@@ -43,6 +43,14 @@ async def _json_body(request: Request) -> None:
 
 
 JSON_ONLY = [Depends(_json_body)]
+
+
+def path_id(noun: str, given: str, longest: int = 64) -> str:
+    """The id ``given`` in a path, when a ``noun`` could have it; else 404 at once (too long,
+    or with control characters), so that it never reaches the database."""
+    if len(given) > longest or not given.isprintable():
+        raise NotFound(f"no {noun} {given!r}")
+    return given
 
 
 def authenticated_router(prefix: str, tag: str) -> APIRouter:

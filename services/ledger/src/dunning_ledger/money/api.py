@@ -10,7 +10,6 @@ from dunning_core.runtime.auth import require
 from fastapi import APIRouter, Depends, Path, Response
 
 from dunning_ledger.accounts.api import AccountId
-from dunning_ledger.errors import NotFound
 from dunning_ledger.money.schemas import MoneyOut, OffersOut
 from dunning_ledger.money.service import MoneyService
 from dunning_ledger.payments.schemas import ReversalIn, ReversalOut
@@ -24,6 +23,7 @@ from dunning_ledger.routing import (
     PlanAgent,
     authenticated_router,
     error_bodies,
+    path_id,
     read_route,
     use_case,
 )
@@ -33,9 +33,7 @@ _WRITE_ERRORS = {**ERRORS, **error_bodies(409)}
 
 
 def _payment_id(payment_id: Annotated[str, Path(description="The payment's id.")]) -> str:
-    if len(payment_id) > 64 or not payment_id.isprintable():
-        raise NotFound(f"no payment {payment_id!r}")
-    return payment_id
+    return path_id("payment", payment_id)
 
 
 Money = Annotated[MoneyService, Depends(use_case("money"))]

@@ -15,12 +15,13 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from dunning_ledger.domain.task_query import DEFAULT_LIMIT, MAX_LIMIT, TaskQuery, decode_cursor
 from dunning_ledger.domain.tasks import TaskKind, TaskStatus
-from dunning_ledger.errors import ErrorBody, InvalidCursor, InvalidRequest, NotFound
+from dunning_ledger.errors import ErrorBody, InvalidCursor, InvalidRequest
 from dunning_ledger.routing import (
     ERRORS,
     JSON_ONLY,
     Route,
     authenticated_router,
+    path_id,
     read_route,
     use_case,
 )
@@ -37,9 +38,7 @@ _LIST_DOC = (
 
 
 def _task_id(task_id: Annotated[str, Path(description="The task's id, tsk_...")]) -> str:
-    if len(task_id) > 64 or not task_id.isprintable():
-        raise NotFound(f"no task {task_id!r}")
-    return task_id
+    return path_id("task", task_id)
 
 
 def _query(
