@@ -26,6 +26,7 @@ from typing import Any, Final
 import orjson
 from dunning_core.contracts.events import AccountOpened
 from dunning_core.contracts.ids import NAMESPACE
+from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
 
 from dunning_ledger.domain.import_format import IDENTIFIER
@@ -145,7 +146,12 @@ def _email(value: str) -> str:
     top = domain.rsplit(".", 1)[-1]
     if top in _SPECIAL_USE_DOMAINS or any(domain.endswith("." + d) for d in _SPECIAL_USE_DOMAINS):
         raise _Unsure
-    return f"{match.group('local')}@{domain}"
+    local = match.group("local")
+    # email-validator writes RFC 2142's role mailboxes (postmaster, abuse, noc ...) in lower
+    # case, whatever the case given: NOC@x.com is noc@x.com either way.
+    if local.lower() in CASE_INSENSITIVE_MAILBOX_NAMES:
+        local = local.lower()
+    return f"{local}@{domain}"
 
 
 def _choice(choices: frozenset[str]) -> Callable[[str], str]:
