@@ -18,7 +18,8 @@ from dunning_sms.adapters.twilio_sender import (
     TwilioSmsSender,
     classify_error,
 )
-from dunning_sms.adapters.twilio_webhooks import TwilioSignatureVerifier, parse_status_callback
+from dunning_sms.adapters.twilio_webhooks import TwilioSignatureVerifier
+from dunning_sms.domain import parse_status_callback
 from dunning_testkit.servers import (
     WebhookRecorder,
     sandbox_server,
