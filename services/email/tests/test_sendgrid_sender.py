@@ -23,8 +23,8 @@ from dunning_email.adapters.sendgrid_webhooks import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     SendGridSignatureVerifier,
-    parse_event_batch,
 )
+from dunning_email.domain import parse_event_batch
 from dunning_testkit.servers import (
     RecordedRequest,
     WebhookRecorder,

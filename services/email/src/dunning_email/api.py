@@ -21,7 +21,6 @@ def router(hooks: SendGridWebhooks) -> APIRouter:
     async def events(request: Request, signature: Sig = None, timestamp: Ts = None) -> Response:
         payload = await request.body()
         await hooks.events(payload, signature, timestamp)
-        await hooks.suppress_from(payload)
         return Response(status_code=204)
 
     @api.post("/webhooks/sendgrid/inbound/{token}")

@@ -1,13 +1,19 @@
-"""Pure email rules: what a SendGrid event means for us, and which part of an inbound
-e-mail (SendGrid Inbound Parse) is the consumer's reply."""
+"""Pure email rules: what a SendGrid Event Webhook batch says (the one reading of it) and
+what each event means for us, and which part of an inbound e-mail (SendGrid Inbound Parse)
+is the consumer's reply."""
 
 from __future__ import annotations
 
 import html
 import json
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from email.utils import parseaddr
+from typing import Any
 
+import orjson
+from dunning_channels.domain.webhook_errors import WebhookPayloadError
 from dunning_core.contracts.events import DeliveryStatus, SignalKind
 
 _DELIVERY = {
@@ -25,6 +31,81 @@ _SIGNALS = {
     "open": SignalKind.ENGAGED,
     "click": SignalKind.ENGAGED,
 }
+
+
+# Fields SendGrid itself puts on events; every other string field is one of our custom args.
+_STANDARD_FIELDS = frozenset(
+    {
+        "email", "timestamp", "event", "sg_event_id", "sg_message_id", "smtp-id", "category",
+        "reason", "status", "type", "response", "attempt", "useragent", "ip", "url", "url_offset",
+        "tls", "cert_err", "asm_group_id", "bounce_classification", "marketing_campaign_id",
+        "marketing_campaign_name", "marketing_campaign_version", "marketing_campaign_split_id",
+        "sg_machine_open", "sg_template_id", "sg_template_name", "sg_content_type", "pool",
+        "send_at", "mc_stats", "singlesend_id", "singlesend_name", "template_id",
+        "template_version_id", "template_hash", "phase_id", "post_type", "sg_user_id",
+        "unique_args", "newsletter",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class EmailEvent:
+    """One event of a batch: `processed`, `delivered`, `bounce`, `unsubscribe` …
+    A field the event lacks reads as empty (see `parse_event_batch`)."""
+
+    event: str
+    sg_event_id: str = ""
+    sg_message_id: str = ""
+    custom_args: Mapping[str, str] = field(default_factory=dict)
+    status: str | None = None
+    bounce_type: str | None = None
+    email: str = field(default="", repr=False)
+    reason: str | None = field(default=None, repr=False)
+
+    @property
+    def provider_message_id(self) -> str:
+        """The `X-Message-Id` the send returned: `sg_message_id` up to its first dot."""
+        return self.sg_message_id.split(".", 1)[0]
+
+
+def _text(raw: Mapping[str, Any], name: str) -> str:
+    value = raw.get(name)
+    return str(value) if value else ""
+
+
+def _event(raw: Any, index: int) -> EmailEvent:
+    if not isinstance(raw, dict):
+        raise WebhookPayloadError(f"event [{index}] is not an object")
+    return EmailEvent(
+        event=_text(raw, "event"),
+        sg_event_id=_text(raw, "sg_event_id"),
+        sg_message_id=_text(raw, "sg_message_id"),
+        custom_args={
+            k: v for k, v in raw.items() if k not in _STANDARD_FIELDS and isinstance(v, str)
+        },
+        status=_text(raw, "status") or None,
+        bounce_type=_text(raw, "type") or None,
+        email=_text(raw, "email"),
+        reason=_text(raw, "reason") or None,
+    )
+
+
+def parse_event_batch(payload: bytes) -> tuple[EmailEvent, ...]:
+    """Read a verified batch (a JSON array of event objects), all of it before anything is
+    done with it: a body that is not one raises `WebhookPayloadError` (answer 400).
+
+    No field of an event is required: SendGrid retries the whole batch until it gets a 2xx,
+    so refusing it for one odd event would hold back (and, once SendGrid gives up, lose)
+    every other event in it, an unsubscribe among them; and not every event names a
+    recipient (account events carry no `email`). An event without a name means nothing to
+    us; one without `email` still reports its delivery, and suppresses nothing."""
+    try:
+        batch = orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:
+        raise WebhookPayloadError("the body is not JSON") from exc
+    if not isinstance(batch, list):
+        raise WebhookPayloadError("the body is not a JSON array of events")
+    return tuple(_event(raw, i) for i, raw in enumerate(batch))
 
 
 def delivery_status(event: str) -> DeliveryStatus | None:

@@ -2,8 +2,10 @@
 and the consumers' e-mailed replies become events.
 
 Event batches are verified with SendGrid's ECDSA signature before anything happens (403
-otherwise). Unsubscribes and spam reports are suppressed and on the broker before the
-sender hears 200, so none is lost to a crash; opens and clicks become ENGAGED signals.
+otherwise), then read whole by the domain's ``parse_event_batch``, the one reading of them
+(400, touching nothing, when the body is not an array of event objects). Unsubscribes and
+spam reports are on the broker and suppressed before the sender hears 200, so none is lost
+to a crash; opens and clicks become ENGAGED signals.
 Inbound Parse cannot be signed: SendGrid posts to the URL it was given, so the URL carries
 a secret path token (settings), compared in constant time; a post without it is answered
 403 and records nothing. A reply is read by the same classifier and mapped to the same
@@ -19,8 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from dunning_channels.domain.replies import read_inbound
+from dunning_channels.domain.webhook_errors import WebhookPayloadError
 from dunning_channels.service.webhooks import ProviderWebhooks
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.envelope import wrap
@@ -29,7 +31,14 @@ from dunning_core.links import read_unsubscribe_token
 from dunning_core.runtime.tracing import callback_span, step_traceparent
 from fastapi import HTTPException
 
-from dunning_email.domain import delivery_status, reply_text, sender_of, signal_kind
+from dunning_email.domain import (
+    EmailEvent,
+    delivery_status,
+    parse_event_batch,
+    reply_text,
+    sender_of,
+    signal_kind,
+)
 from dunning_email.ports import EventSignatureVerifier
 
 log = logging.getLogger(__name__)
@@ -43,6 +52,8 @@ class SendGridWebhooks(ProviderWebhooks):
     inbound_token: str = ""
 
     async def events(self, payload: bytes, signature: str | None, timestamp: str | None) -> int:
+        """A batch's events on the broker, then its unsubscribes and spam reports suppressed;
+        how many events were published."""
         if (
             not signature
             or not timestamp
@@ -52,33 +63,33 @@ class SendGridWebhooks(ProviderWebhooks):
             log.warning("rejected sendgrid webhook: bad signature")
             raise HTTPException(status_code=403, detail="invalid event webhook signature")
         try:
-            batch = orjson.loads(payload)
-        except orjson.JSONDecodeError as exc:
-            raise HTTPException(status_code=400, detail=f"body is not JSON: {exc}") from exc
-        if not isinstance(batch, list):
-            raise HTTPException(status_code=400, detail="body must be a JSON array of events")
+            # The whole batch read before any of it is published: a 400 leaves nothing half-done.
+            batch = parse_event_batch(payload)
+        except WebhookPayloadError as exc:
+            log.warning("refused sendgrid webhook: %s", exc)
+            raise HTTPException(status_code=400, detail=str(exc)) from exc
         acks = []
-        for index, item in enumerate(batch):
-            if not isinstance(item, dict):
-                raise HTTPException(status_code=400, detail=f"event [{index}] is not an object")
-            for envelope in self._events_for(item):
+        for event in batch:
+            for envelope in self._events_for(event):
                 # A delivery report continues its step's trace (the step id gives it).
                 with callback_span("email.status_callback", envelope):
                     acks.append(await self.producer.send(envelope))
         for ack in acks:
             await ack
+        for event in batch:
+            # Any address SendGrid will no longer mail, ours or not (no custom args needed).
+            kind = signal_kind(event.event)
+            if event.email and kind in (SignalKind.UNSUBSCRIBED, SignalKind.SPAM_REPORTED):
+                await self._suppress(event.email)
         return len(acks)
 
-    def _events_for(self, item: dict[str, Any]) -> list[Any]:
-        account_id = str(item.get("account_id") or "")
-        step_id = str(item.get("step_id") or "")
-        name = str(item.get("event") or "")
-        address = str(item.get("email") or "")
-        event_id = str(item.get("sg_event_id") or "")
+    def _events_for(self, item: EmailEvent) -> list[Any]:
+        account_id = item.custom_args.get("account_id", "")
+        step_id = item.custom_args.get("step_id", "")
         out: list[Any] = []
         if not account_id:
             return out  # not one of our messages (no custom_args)
-        status = delivery_status(name)
+        status = delivery_status(item.event)
         if status is not None and step_id:
             out.append(
                 wrap(
@@ -87,21 +98,22 @@ class SendGridWebhooks(ProviderWebhooks):
                         step_id=step_id,
                         channel=Channel.EMAIL,
                         provider="sendgrid",
-                        provider_message_id=str(item.get("sg_message_id") or "") or None,
+                        provider_message_id=item.sg_message_id or None,
                         status=status,
-                        error_code=str(item.get("status") or item.get("type") or "") or None,
-                        detail=str(item.get("reason") or "")[:500] or None,
+                        error_code=item.status or item.bounce_type,
+                        detail=(item.reason or "")[:500] or None,
                         occurred_at=self.clock.now(),
                     ),
                     SERVICE,
                     traceparent=step_traceparent(step_id),
                 )
             )
-        kind = signal_kind(name)
+        kind = signal_kind(item.event)
         if kind is not None:
+            name = item.event
             details = {"event": name, "step_id": step_id} if kind is SignalKind.ENGAGED else {}
-            signal_id = event_id or (f"{name}:{step_id}" if details else step_id)
-            signal = self._signal(account_id, kind, address, signal_id, details)
+            signal_id = item.sg_event_id or (f"{name}:{step_id}" if details else step_id)
+            signal = self._signal(account_id, kind, item.email, signal_id, details)
             out.append(wrap(signal, SERVICE))
         return out
 
@@ -123,14 +135,6 @@ class SendGridWebhooks(ProviderWebhooks):
             occurred_at=self.clock.now(),
             details={k: v for k, v in (details or {}).items() if v},
         )
-
-    async def suppress_from(self, payload: bytes) -> None:
-        for item in orjson.loads(payload):
-            if not isinstance(item, dict) or not item.get("email"):
-                continue
-            kind = signal_kind(str(item.get("event")))
-            if kind in (SignalKind.UNSUBSCRIBED, SignalKind.SPAM_REPORTED):
-                await self._suppress(str(item["email"]))
 
     async def inbound(self, token: str, form: Mapping[str, str]) -> int:
         """An Inbound Parse post: the reply classified, its signals on the broker; how many."""
