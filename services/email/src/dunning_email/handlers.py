@@ -98,7 +98,9 @@ class SendGridWebhooks(ProviderWebhooks):
                         step_id=step_id,
                         channel=Channel.EMAIL,
                         provider="sendgrid",
-                        provider_message_id=item.sg_message_id or None,
+                        # The id the send returned (X-Message-Id), which the accepted
+                        # report carried: one id for the message in every report of it.
+                        provider_message_id=item.provider_message_id or None,
                         status=status,
                         error_code=item.status or item.bounce_type,
                         detail=(item.reason or "")[:500] or None,
