@@ -102,7 +102,10 @@ class Drain:
             # Every step after this one is then out of time: say which replica held it up.
             sick = [r.name for r in replicas if not await asyncio.to_thread(r.healthy)]
             print(f"  drain: not healthy within {settle_seconds:.0f} s: {sick}", flush=True)
-        steps = [await self.caught_up(deadline), await self.retries_done(http, deadline)]
+        steps = [await self.caught_up(deadline)]
+        at = [time.time()]  # when each step ended: where a drain that ran out spent its time
+        steps.append(await self.retries_done(http, deadline))
+        at.append(time.time())
         left = max(1.0, min(120.0, deadline - time.time()))
         sandbox = f"{self.fleet.url('sandbox')}/_sandbox/drain"
         try:
@@ -110,6 +113,7 @@ class Drain:
             steps.append(bool(response.json().get("drained")))
         except (httpx.HTTPError, ValueError):
             steps.append(False)
+        at.append(time.time())
         steps.append(await self.caught_up(deadline))
         # The clock runs on: a burst (a new morning's steps) may be under way. Catch up
         # again while the groups hold more than a trickle, as long as there is time.
@@ -118,9 +122,14 @@ class Drain:
             if lags is not None and sum(lags.values()) <= QUIET_LAG:
                 break
             steps[-1] = await self.caught_up(deadline)
+        at.append(time.time())
         steps.append(steps[-1] and await self.quiet_for(self.grace_seconds, deadline))
+        at.append(time.time())
+        took = [round(t - started) for t in at]
         print(
-            f"  drain: caught up, retries, callbacks, caught up again, quiet: {steps}", flush=True
+            f"  drain: caught up, retries, callbacks, caught up again, quiet: {steps}"
+            f" (ended at s {took})",
+            flush=True,
         )
         self.workers_at_end = await self.worker_stats(http)
         return round(time.time() - started, 1) if all(steps) else None
