@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 import yaml
+from dunning_testkit.paths import service_lines
 from pydantic import AliasChoices, SecretStr
 from pydantic_settings import BaseSettings
 
@@ -39,7 +40,6 @@ PROD_OVERLAY = K8S / "overlays" / "prod"
 # Every kustomization a user applies: the plain production entry point and the overlays.
 KUSTOMIZATIONS = {"base": K8S, "sandbox": SANDBOX_OVERLAY, "dev": DEV_OVERLAY, "prod": PROD_OVERLAY}
 SECRET_EXAMPLE = K8S / "secret.example.yaml"
-SERVICES_CONF = REPO / "deploy" / "local" / "services.conf"
 TOPICS_CONF = REPO / "deploy" / "local" / "topics.conf"
 
 # services.conf name -> the settings class its entry point reads.
@@ -74,15 +74,11 @@ class ConfService:
 
 
 def services_conf() -> dict[str, ConfService]:
-    """`name port command...` lines; the module is what follows `python -m`."""
+    """`services.conf` as the testkit reads it; the module is what follows `python -m`."""
     found: dict[str, ConfService] = {}
-    for raw in SERVICES_CONF.read_text().splitlines():
-        line = raw.split("#", 1)[0].split()
-        if not line:
-            continue
-        name, port, *command = line
-        module = command[command.index("-m") + 1]
-        found[name] = ConfService(name, int(port), module)
+    for line in service_lines():
+        command = line.command.split()
+        found[line.name] = ConfService(line.name, line.port, command[command.index("-m") + 1])
     return found
 
 
