@@ -126,10 +126,12 @@ async def check(facts: Facts) -> Findings:
     # Each step's history, in the order the broker took it: (wall seconds, what, event).
     history: dict[str, list[tuple[float, str, Any]]] = defaultdict(list)
     # Where each step's latest plan or decision stands in Kafka: (topic, partition, offset).
+    # The first of equal timestamps is kept, as ``max`` over the history keeps it, so that
+    # this is the record of the history's last entry.
     position: dict[str, tuple[float, tuple[str, int, int]]] = {}
 
     def place(step_id: str, r: Record) -> None:
-        if step_id not in position or position[step_id][0] <= r.timestamp_ms:
+        if step_id not in position or position[step_id][0] < r.timestamp_ms:
             position[step_id] = (r.timestamp_ms, (r.topic, r.partition, r.offset))
 
     for r, event in events_of(on["outreach.planned.v1"]):
