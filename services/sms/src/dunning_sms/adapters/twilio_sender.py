@@ -49,6 +49,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioS
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
+from dunning_sms.domain import public_url
 from dunning_sms.ports import Locales
 
 log = logging.getLogger(__name__)
@@ -293,7 +294,7 @@ class TwilioStepSender:
         self.locales = locales  # told each accepted text's locale: HELP answers in it
         self.from_number = from_number
         self.messaging_service_sid = messaging_service_sid
-        self.public_base_url = public_base_url.rstrip("/")
+        self.public_base_url = public_base_url
 
     def sender_id(self, step: OutreachStep) -> str:
         return self.messaging_service_sid or self.from_number or ""
@@ -301,8 +302,9 @@ class TwilioStepSender:
     def status_callback(self, account_id: str, step_id: str) -> str:
         # The step travels in the callback URL, so a status maps back to its step even if
         # the worker died before it recorded the provider's message id.
+        # Built as the status handler rebuilds it to check Twilio's signature over it.
         query = urlencode({"account_id": account_id, "step_id": step_id})
-        return f"{self.public_base_url}/webhooks/twilio/status?{query}"
+        return public_url(self.public_base_url, "/webhooks/twilio/status", query)
 
     async def find(self, account_id: str, step: OutreachStep, since: float) -> Lookup:
         try:
