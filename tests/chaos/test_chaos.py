@@ -23,7 +23,7 @@ pytestmark = pytest.mark.chaos
 
 SHORT = [
     "--accounts", os.environ.get("DUNNING_CHAOS_SHORT_ACCOUNTS", "800"),
-    "--run-seconds", "80", "--fault-every", "6", "--overlap", "3", "--settle-seconds", "120",
+    "--run-seconds", "80", "--fault-every", "6", "--overlap", "3", "--settle-seconds", "95",
 ]  # fmt: skip
 
 
