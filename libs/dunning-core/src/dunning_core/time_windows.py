@@ -199,18 +199,10 @@ def _exhaustive(
     return next_instant(now, zones, lambda at: window_allows(at, zones, start, end), (start, end))
 
 
-def next_close(
-    now: datetime,
-    zones: Sequence[ZoneInfo],
-    allowed: Predicate,
-    marks: Iterable[time],
-    extra: Iterable[datetime] = (),
-    horizon_days: int = 8,
-) -> datetime | None:
-    """Earliest instant >= now where `allowed` no longer holds (the close of the window
-    `now` is in), or None if it holds throughout `horizon_days`. Same contract for
-    `allowed`, `marks` and `extra` as `next_instant`."""
-    return next_instant(now, zones, lambda at: not allowed(at), marks, extra, horizon_days)
+def outside(allowed: Predicate) -> Predicate:
+    """The predicate that holds where `allowed` does not: `next_instant` of it is the close
+    of the window `now` is in (None if `allowed` holds throughout the horizon)."""
+    return lambda at: not allowed(at)
 
 
 @lru_cache(maxsize=4096)
@@ -243,13 +235,15 @@ def window_close(
     before it (`now` itself when it is outside already).
 
     Fast path: each zone's next local `end`; a DST change on the way hands over to the
-    exhaustive `next_close`."""
+    exhaustive `next_instant` of `outside` the window."""
     if not window_allows(now, zones, start, end):
         return now
     closes = [_plain_close(zone, now, end) for zone in zones]
     if all(close is not None for close in closes):
         return min(c for c in closes if c is not None)
-    return next_close(now, zones, lambda at: window_allows(at, zones, start, end), (start, end))
+    return next_instant(
+        now, zones, outside(lambda at: window_allows(at, zones, start, end)), (start, end)
+    )
 
 
 def earliest_day_end(at: datetime, zones: Sequence[ZoneInfo]) -> datetime:

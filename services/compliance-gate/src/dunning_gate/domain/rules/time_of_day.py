@@ -14,9 +14,9 @@ from datetime import datetime, time
 
 from dunning_core.time_windows import (
     MIDNIGHT,
-    next_close,
     next_instant,
     next_window_start,
+    outside,
     window_allows,
     window_close,
 )
@@ -75,7 +75,7 @@ def _hours_close(ctx: RuleContext, rule_id: HoursRuleId) -> datetime | None:
             return window_allows(at, zones, start, end) or _consented(ctx, at)
 
         extra = _consent_boundaries(ctx) + [c.end for c in ctx.facts.consumer.consented_times]
-        return next_close(ctx.at, zones, allowed, (start, end), extra, _HORIZON_DAYS)
+        return next_instant(ctx.at, zones, outside(allowed), (start, end), extra, _HORIZON_DAYS)
     return window_close(ctx.at, zones, start, end)
 
 
@@ -211,9 +211,8 @@ def consumer_stated_close(ctx: RuleContext) -> datetime | None:
     if not slots:
         return None
     extra = _consent_boundaries(ctx) + [c.end for c in ctx.facts.consumer.consented_times]
-    return next_close(
-        ctx.at, ctx.facts.zones, _convenient(ctx, slots), _stated_marks(slots), extra, _HORIZON_DAYS
-    )
+    closed = outside(_convenient(ctx, slots))
+    return next_instant(ctx.at, ctx.facts.zones, closed, _stated_marks(slots), extra, _HORIZON_DAYS)
 
 
 def hours_consumer_stated(ctx: RuleContext) -> RuleOutcome | None:
