@@ -9,6 +9,7 @@ from dunning_gate.domain.examples import (
     EMAIL_BODY,
     SMS_BODY,
     example_email_request,
+    living_at,
 )
 from dunning_gate.policy import default_policy
 from dunning_testkit.gate_rules import decide
@@ -159,9 +160,7 @@ def test_overshadowing_during_the_validation_period_only() -> None:
 
 
 CALIFORNIA = {
-    "consumer.state": "CA",
-    "consumer.zip": "94105",
-    "consumer.city": "San Francisco",
+    **living_at("CA", "94105", "San Francisco"),
     "now": "2025-07-01T17:00:00Z",  # 10:00 PDT
 }
 

@@ -9,6 +9,7 @@ from dunning_gate.domain.examples import (
     EMAIL,
     PHONE,
     example_email_request,
+    living_at,
     with_changes,
 )
 from dunning_gate.domain.rules.frequency import counter_keys
@@ -141,14 +142,8 @@ def test_a_zero_cap_forbids_the_channel() -> None:
     assert decide({}, policy=policy).decision == "block"
 
 
-MASSACHUSETTS = {
-    "consumer.state": "MA",
-    "consumer.zip": "02108",
-    "consumer.city": "Boston",
-    "step.destination": "+16175550123",
-    "consumer.phones.0.number": "+16175550123",
-}
 MA_PHONE = "+16175550123"
+MASSACHUSETTS = living_at("MA", "02108", "Boston", MA_PHONE)
 
 
 def test_massachusetts_two_texts_or_calls_per_7_days_to_a_mobile() -> None:
@@ -175,11 +170,7 @@ def test_massachusetts_other_numbers_two_per_30_days() -> None:
     assert "state.ma.frequency:other" in third.inputs["counts"]
 
 
-WASHINGTON: dict[str, Any] = {
-    "consumer.state": "WA",
-    "consumer.zip": "98101",
-    "consumer.city": "Seattle",
-}
+WASHINGTON = living_at("WA", "98101", "Seattle")
 
 
 def test_washington_three_contacts_a_week_across_channels_and_debts() -> None:

@@ -8,17 +8,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dunning_core.time_windows import earliest_day_end, window_close
-from dunning_gate.domain.examples import example_email_request, example_request, with_changes
+from dunning_gate.domain.examples import (
+    example_email_request,
+    example_request,
+    living_at,
+    with_changes,
+)
 from dunning_testkit.gate_rules import decide, policy_with, utc
 
 NY = ZoneInfo("America/New_York")
 HONOLULU = ZoneInfo("Pacific/Honolulu")
-FLORIDA_ADDRESS: dict[str, Any] = {"consumer.state": "FL", "consumer.zip": "33101"}
-FLORIDA: dict[str, Any] = {
-    **FLORIDA_ADDRESS,
-    "step.destination": "+13055550123",
-    "consumer.phones.0.number": "+13055550123",
-}
+FLORIDA_ADDRESS = living_at("FL", "33101")
+FLORIDA = living_at("FL", "33101", phone="+13055550123")
 
 
 def at(text: str) -> str:

@@ -12,6 +12,7 @@ from dunning_gate.domain.business_days import (
     is_business_day,
     validation_period_end,
 )
+from dunning_gate.domain.examples import living_at
 from dunning_gate.policy import default_policy
 from dunning_testkit.gate_rules import decide
 
@@ -104,9 +105,7 @@ def test_legal_warning_needs_a_notice_and_no_pending_dispute() -> None:
 
 
 NEVADA = {
-    "consumer.state": "NV",
-    "consumer.zip": "89501",
-    "consumer.city": "Reno",
+    **living_at("NV", "89501", "Reno"),
     "debt.medical": True,
     "now": "2025-07-01T17:00:00Z",
 }

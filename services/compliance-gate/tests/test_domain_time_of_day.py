@@ -7,7 +7,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dunning_gate.domain.examples import example_email_request, example_request, with_changes
+from dunning_gate.domain.examples import (
+    example_email_request,
+    example_request,
+    living_at,
+    with_changes,
+)
 from dunning_gate.policy import default_policy
 from dunning_testkit.gate_rules import decide, policy_with, utc
 
@@ -39,7 +44,7 @@ def test_07_59_59_defers_to_08_00_the_same_morning() -> None:
 
 
 def test_eastern_area_code_with_pacific_address_means_11_to_21_eastern() -> None:
-    pacific: dict[str, Any] = {"consumer.state": "CA", "consumer.zip": "94105"}
+    pacific = living_at("CA", "94105")
     # A creditor: California's collector licence rule is not what this test is about.
     base = with_changes(example_request(), {**pacific, "debt.collector_type": "creditor"})
     before = decide({"now": at("2025-07-01T10:59:00")}, base)
@@ -55,13 +60,7 @@ def test_eastern_area_code_with_pacific_address_means_11_to_21_eastern() -> None
 
 
 def test_arizona_in_july_keeps_standard_time() -> None:
-    arizona = {
-        "consumer.state": "AZ",
-        "consumer.zip": "85004",
-        "consumer.city": "Phoenix",
-        "step.destination": "+16025550123",
-        "consumer.phones.0.number": "+16025550123",
-    }
+    arizona = living_at("AZ", "85004", "Phoenix", "+16025550123")
     # 07:59:59 MST = 14:59:59Z (a DST-assuming offset would call it 08:59 and allow).
     early = decide({**arizona, "now": "2025-07-15T14:59:59+00:00"})
     assert early.decision == "defer"
@@ -138,12 +137,8 @@ def test_prior_consent_to_a_time() -> None:
     assert waiting.not_before == datetime(2025, 7, 1, 21, 30, tzinfo=NY)
 
 
-FLORIDA_ADDRESS: dict[str, Any] = {"consumer.state": "FL", "consumer.zip": "33101"}
-FLORIDA: dict[str, Any] = {
-    **FLORIDA_ADDRESS,
-    "step.destination": "+13055550123",
-    "consumer.phones.0.number": "+13055550123",
-}
+FLORIDA_ADDRESS = living_at("FL", "33101")
+FLORIDA = living_at("FL", "33101", phone="+13055550123")
 
 
 def test_florida_sms_at_night_cites_both_rules_email_only_federal() -> None:
@@ -163,12 +158,8 @@ def test_florida_window_is_policy_data() -> None:
 
 def test_oklahoma_prerecorded_voice_from_09_00() -> None:
     oklahoma = {
-        "consumer.state": "OK",
-        "consumer.zip": "73102",
-        "consumer.city": "Oklahoma City",
+        **living_at("OK", "73102", "Oklahoma City", "+14055550123"),
         "step.channel": "prerecorded_voice",
-        "step.destination": "+14055550123",
-        "consumer.phones.0.number": "+14055550123",
         "step.content": {"body": VOICE_SCRIPT},
         "now": "2025-07-01T13:30:00+00:00",  # 08:30 CDT
     }

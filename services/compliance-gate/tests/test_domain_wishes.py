@@ -11,6 +11,7 @@ from dunning_gate.domain.examples import (
     EMAIL,
     PHONE,
     example_email_request,
+    living_at,
 )
 from dunning_gate.domain.rules.wishes import inbound_intent
 from dunning_gate.policy import Policy, default_policy
@@ -221,9 +222,7 @@ def test_an_oral_dispute_does_not_trigger_the_federal_rule_but_does_in_massachus
     assert decide(oral).decision == "allow"
     massachusetts = {
         **oral,
-        "consumer.state": "MA",
-        "consumer.zip": "02108",
-        "consumer.city": "Boston",
+        **living_at("MA", "02108", "Boston"),
     }
     assert decide(massachusetts).rule_ids == ("state.ma.dispute",)
 

@@ -92,6 +92,20 @@ def example_email_request() -> dict[str, Any]:
     )
 
 
+def living_at(
+    state: str, zip_code: str, city: str | None = None, phone: str | None = None
+) -> dict[str, Any]:
+    """Changes (for `with_changes`) putting the consumer at an address and, with `phone`,
+    reaching them on that local number: their first phone and the step's destination."""
+    changes: dict[str, Any] = {"consumer.state": state, "consumer.zip": zip_code}
+    if city is not None:
+        changes["consumer.city"] = city
+    if phone is not None:
+        changes["step.destination"] = phone
+        changes["consumer.phones.0.number"] = phone
+    return changes
+
+
 def with_changes(raw: Mapping[str, Any], changes: Mapping[Any, Any]) -> dict[str, Any]:
     """A deep copy of `raw` with each dotted path set (list items by index); a value of
     `DELETE` removes the key. A path whose keys contain dots (rule ids) is given as a
