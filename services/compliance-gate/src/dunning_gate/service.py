@@ -174,6 +174,13 @@ class GateDecider:
         return Decided(to_event(decision, planned, planned_event_id, now), decision.send_by)
 
 
+_OF_THE_STEP = frozenset(
+    {"step_id", "debt_id", "stage", "channel", "attempt", "destination", "content_hash", "content"}
+)
+"""What a decision repeats of the step it decided: all but its send_at and its first-contact
+flag (the content whole, for the ledger's record of what was vetted and sent)."""
+
+
 def to_event(
     decision: Decision, planned: StepPlanned, planned_event_id: str, now: datetime
 ) -> StepDecided:
@@ -189,22 +196,15 @@ def to_event(
         for o in decision.outcomes
     )
     return StepDecided(
+        **step.model_dump(include=set(_OF_THE_STEP)),
         account_id=planned.account_id,
-        step_id=step.step_id,
         planned_event_id=planned_event_id,
-        debt_id=step.debt_id,
-        stage=step.stage,
-        channel=step.channel,
-        attempt=step.attempt,
-        destination=step.destination,
         decision=Verdict(decision.decision),
         not_before=decision.not_before,
         findings=findings,
         inputs=_jsonable(decision.inputs),
         policy_version=decision.policy_version,
-        content_hash=step.content_hash,
         decided_at=now,
-        content=step.content,  # whole, for the ledger's record of what was vetted and sent
     )
 
 
