@@ -56,6 +56,10 @@ def _base_inputs(facts: Facts, at: datetime) -> dict[str, Any]:
     }
 
 
+_STEP_IDENTIFIERS = frozenset({"step_id", "account_id", "debt_id", "content_hash"})
+"""What a decision names of the step it decided."""
+
+
 def decision_of(
     verdict: Verdict,
     request: EvaluationRequest,
@@ -67,8 +71,8 @@ def decision_of(
     send_by: datetime | None = None,
 ) -> Decision:
     """The decision on ``request``'s step under ``policy``, with its identifiers and time."""
-    step = request.step
     return Decision(
+        **request.step.model_dump(include=set(_STEP_IDENTIFIERS)),
         decision=verdict,
         not_before=not_before,
         send_by=send_by,
@@ -76,10 +80,6 @@ def decision_of(
         outcomes=tuple(outcomes),
         inputs=inputs,
         policy_version=policy.policy_version,
-        step_id=step.step_id,
-        account_id=step.account_id,
-        debt_id=step.debt_id,
-        content_hash=step.content_hash,
         evaluated_at=request.now,
     )
 
