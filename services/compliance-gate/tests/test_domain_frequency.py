@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from dunning_gate.domain.examples import (
     EMAIL,
     PHONE,
@@ -146,28 +147,47 @@ MA_PHONE = "+16175550123"
 MASSACHUSETTS = living_at("MA", "02108", "Boston", MA_PHONE)
 
 
-def test_massachusetts_two_texts_or_calls_per_7_days_to_a_mobile() -> None:
-    earlier = [
+@pytest.mark.parametrize(
+    ("line_type", "earlier", "not_before", "category"),
+    [
+        # Two texts or calls per 7 days to a home or mobile number...
+        (
+            "mobile",
+            [
+                attempt("2025-06-26T15:00:00", "sms", "delivered", MA_PHONE),
+                attempt("2025-06-28T15:00:00", "voice", "voicemail", MA_PHONE),
+            ],
+            "2025-07-03T15:00:00",
+            "home_or_mobile",
+        ),
+        # ... and two per 30 days to any other.
+        (
+            "work",
+            [
+                attempt("2025-06-05T15:00:00", "voice", "connected", MA_PHONE),
+                attempt("2025-06-20T15:00:00", "sms", "delivered", MA_PHONE),
+            ],
+            "2025-07-05T15:00:00",
+            "other",
+        ),
+    ],
+)
+def test_massachusetts_defers_the_third_contact(
+    line_type: str, earlier: list[dict[str, Any]], not_before: str, category: str
+) -> None:
+    phone = {**MASSACHUSETTS, "consumer.phones.0.line_type": line_type}
+    third = decide({**phone, "history.attempts": earlier})
+    assert third.rule_ids == ("state.ma.frequency",)
+    assert third.not_before == utc(not_before)
+    assert f"state.ma.frequency:{category}" in third.inputs["counts"]
+
+
+def test_massachusetts_does_not_count_an_unanswered_call_to_a_mobile() -> None:
+    unanswered = [
         attempt("2025-06-26T15:00:00", "sms", "delivered", MA_PHONE),
-        attempt("2025-06-28T15:00:00", "voice", "voicemail", MA_PHONE),
+        attempt("2025-06-28T15:00:00", "voice", "no_answer", MA_PHONE),
     ]
-    third = decide({**MASSACHUSETTS, "history.attempts": earlier})
-    assert third.rule_ids == ("state.ma.frequency",)
-    assert third.not_before == utc("2025-07-03T15:00:00")
-    unanswered = [earlier[0], attempt("2025-06-28T15:00:00", "voice", "no_answer", MA_PHONE)]
     assert decide({**MASSACHUSETTS, "history.attempts": unanswered}).decision == "allow"
-
-
-def test_massachusetts_other_numbers_two_per_30_days() -> None:
-    work = {**MASSACHUSETTS, "consumer.phones.0.line_type": "work"}
-    earlier = [
-        attempt("2025-06-05T15:00:00", "voice", "connected", MA_PHONE),
-        attempt("2025-06-20T15:00:00", "sms", "delivered", MA_PHONE),
-    ]
-    third = decide({**work, "history.attempts": earlier})
-    assert third.rule_ids == ("state.ma.frequency",)
-    assert third.not_before == utc("2025-07-05T15:00:00")
-    assert "state.ma.frequency:other" in third.inputs["counts"]
 
 
 WASHINGTON = living_at("WA", "98101", "Seattle")
