@@ -15,14 +15,19 @@ from dunning_gate.domain.context import RuleContext
 from dunning_gate.domain.decision import RuleOutcome
 from dunning_gate.policy.model import PhraseGroups
 from dunning_gate.policy.phrases import padded
-from dunning_gate.policy.vocabulary import CALL_CHANNELS
+from dunning_gate.policy.vocabulary import CALL_CHANNELS, RuleId
 
 
-def _missing_groups(text: str, groups: PhraseGroups) -> list[str]:
-    """For each unmatched group, its first phrase (as an example of what is missing)."""
-    return [
+def _lacking(
+    ctx: RuleContext, rule_id: RuleId, explanation: str, groups: PhraseGroups
+) -> RuleOutcome | None:
+    """A block when the message matches not every group of `groups`, naming for each
+    unmatched group its first phrase (as an example of what is missing)."""
+    text = ctx.facts.text
+    missing = [
         group[0].strip() for group in groups.all_of if not any(phrase in text for phrase in group)
     ]
+    return ctx.block(rule_id, explanation, missing=missing) if missing else None
 
 
 def _header(ctx: RuleContext, name: str) -> str | None:
@@ -85,15 +90,13 @@ def mini_miranda(ctx: RuleContext) -> RuleOutcome | None:
     settings = ctx.policy.content.mini_miranda
     first = step.is_first_communication
     groups = settings.first_communication if first else settings.later_communication
-    missing = _missing_groups(ctx.facts.text, groups)
-    if missing:
-        kind = "first communication" if first else "later communication"
-        return ctx.block(
-            "content.mini_miranda",
-            f"the {kind} lacks the required debt-collector disclosure",
-            missing=missing,
-        )
-    return None
+    kind = "first communication" if first else "later communication"
+    return _lacking(
+        ctx,
+        "content.mini_miranda",
+        f"the {kind} lacks the required debt-collector disclosure",
+        groups,
+    )
 
 
 def _time_barred(ctx: RuleContext) -> tuple[bool, date | None]:
@@ -170,13 +173,8 @@ def ca_license(ctx: RuleContext) -> RuleOutcome | None:
         else step.is_first_communication
     )
     if first_written:
-        missing = _missing_groups(ctx.facts.text, settings.rosenthal_notice)
-        if missing:
-            return ctx.block(
-                "state.ca.license",
-                "the first written notice lacks the Rosenthal Act notice",
-                missing=missing,
-            )
+        lacks = "the first written notice lacks the Rosenthal Act notice"
+        return _lacking(ctx, "state.ca.license", lacks, settings.rosenthal_notice)
     return None
 
 
