@@ -14,6 +14,7 @@ success, so a few destinations that always get 429 never stop the channel.
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -27,24 +28,20 @@ class BreakerState(StrEnum):
     HALF_OPEN = "half_open"
 
 
+@dataclass(kw_only=True, eq=False)
 class CircuitBreaker:
-    def __init__(
-        self,
-        *,
-        window: int = 50,
-        min_calls: int = 20,
-        failure_ratio: float = 0.5,
-        open_s: float = 30.0,
-    ) -> None:
-        self.window = window
-        self.min_calls = min_calls
-        self.failure_ratio = failure_ratio
-        self.open_s = open_s
-        self.state = BreakerState.CLOSED
-        self.opened_at = 0.0
-        self.times_opened = 0
-        self._calls: deque[bool] = deque(maxlen=window)
-        self._probing = False
+    window: int = 50
+    min_calls: int = 20
+    failure_ratio: float = 0.5
+    open_s: float = 30.0
+    state: BreakerState = field(default=BreakerState.CLOSED, init=False)
+    opened_at: float = field(default=0.0, init=False)
+    times_opened: int = field(default=0, init=False)
+    _calls: deque[bool] = field(init=False, repr=False)
+    _probing: bool = field(default=False, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._calls = deque(maxlen=self.window)
 
     def allow(self, now: float) -> bool:
         """Whether a call may go to the provider now (a half-open probe counts as one)."""
