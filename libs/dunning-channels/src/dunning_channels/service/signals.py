@@ -16,6 +16,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.envelope import Envelope
@@ -66,17 +67,16 @@ class Fence:
         return True
 
 
+@dataclass(eq=False)
 class SuppressOnSignals:
     """The handler of ``consumer.signals.v1`` at the worker of ``channel``."""
 
-    def __init__(
-        self, channel: Channel, suppressions: Suppressions, fence: Fence | None = None
-    ) -> None:
-        self.channel = channel
-        self.suppressions = suppressions
-        self.fence = fence
-        self.applied = 0
-        self._set: list[str] = []  # suppressed in this batch: the calls they came after
+    channel: Channel
+    suppressions: Suppressions
+    fence: Fence | None = None
+    applied: int = field(default=0, init=False)
+    # suppressed in this batch: the calls they came after
+    _set: list[str] = field(default_factory=list, init=False, repr=False)
 
     async def handle(self, envelope: Envelope) -> None:
         signal = envelope.data
