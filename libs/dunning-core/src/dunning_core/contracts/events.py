@@ -188,28 +188,33 @@ class OutreachStep(Frozen):
     first_communication: bool = False
 
 
-class StepPlanned(Event):
+class _OfStep(Event):
+    """An event carrying the whole step: the scheduler's plan, the gate's approval."""
+
+    step: OutreachStep
+
+    def natural_key(self) -> tuple[object, ...]:
+        # A re-plan of the same step for a later instant is a new fact, and so is its
+        # approval, which a worker's dedupe must not take for the first; a replay is not.
+        return (self.step.step_id, self.step.send_at.isoformat())
+
+
+class StepPlanned(_OfStep):
     """Sent when the scheduler plans (or re-plans after a deferral) an escalation step."""
 
     event_type: ClassVar[str] = "step.planned.v1"
     topic: ClassVar[str] = "outreach.planned.v1"
 
-    step: OutreachStep
     planned_at: Instant
     escalation_policy: str = "default"
 
-    def natural_key(self) -> tuple[object, ...]:
-        # A re-plan of the same step for a later instant is a new fact; a replay is not.
-        return (self.step.step_id, self.step.send_at.isoformat())
 
-
-class StepApproved(Event):
+class StepApproved(_OfStep):
     """Sent when the gate allows a step; the worker sends exactly this content."""
 
     event_type: ClassVar[str] = "step.approved.v1"
     topic: ClassVar[str] = "outreach.approved.{channel}.v1"
 
-    step: OutreachStep
     approved_at: Instant
     policy_version: str
     send_by: Instant | None = Field(
@@ -220,11 +225,6 @@ class StepApproved(Event):
             "on. A worker never sends after it; the step goes back to be re-planned."
         ),
     )
-
-    def natural_key(self) -> tuple[object, ...]:
-        # As for its plan: the approval of a re-plan (a later instant) is a new fact, which
-        # a worker's dedupe must not take for the first approval; a replay is not.
-        return (self.step.step_id, self.step.send_at.isoformat())
 
     def target_topic(self) -> str:
         return approved_topic(self.step.channel)
