@@ -2,10 +2,6 @@
 
 The outbox wakes its relay with NOTIFY ledger_outbox from a statement trigger, so every
 way of writing to it (ORM, executemany, COPY) is heard.
-
-Revision ID: 0001
-Revises:
-Create Date: 2026-11-24 17:00:21.755598
 """
 
 from __future__ import annotations

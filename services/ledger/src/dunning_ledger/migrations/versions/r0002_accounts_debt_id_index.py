@@ -1,9 +1,4 @@
-"""Index accounts by debt_id: an import checks that no other account holds a debt.
-
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-12-06 00:10:00
-"""
+"""Index accounts by debt_id: an import checks that no other account holds a debt."""
 
 from __future__ import annotations
 

@@ -1,9 +1,4 @@
-"""API keys (keyed hashes only), and who recorded each payment, plan, dispute and signal.
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-12-06 02:40:00
-"""
+"""API keys (keyed hashes only), and who recorded each payment, plan, dispute and signal."""
 
 from __future__ import annotations
 

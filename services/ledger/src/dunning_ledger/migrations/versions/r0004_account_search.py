@@ -1,8 +1,5 @@
-"""Indexes for account search: name (trigrams), contact points and state, status, balance, due date.
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-12-06 03:00:00
+"""Indexes for account search: name (trigrams), contact points and state, status, balance,
+due date.
 """
 
 from __future__ import annotations

@@ -1,9 +1,4 @@
-"""Operators' changes to accounts (with who and what) and agents' notes.
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-12-06 03:10:00
-"""
+"""Operators' changes to accounts (with who and what) and agents' notes."""
 
 from __future__ import annotations
 

@@ -1,9 +1,4 @@
-"""Index the communication log by stage: a search for a rare stage no longer reads every step.
-
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-12-06 03:30:00
-"""
+"""Index the communication log by stage: a search for a rare stage no longer reads every step."""
 
 from __future__ import annotations
 

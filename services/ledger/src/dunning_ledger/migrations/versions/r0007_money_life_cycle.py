@@ -1,9 +1,5 @@
 """Money with a life cycle: plan installments, promises, settlements, reversals; plans
 gain frequency, total, status; payments their source and allocation; accounts a credit.
-
-Revision ID: 0007
-Revises: 0006
-Create Date: 2026-12-06 05:10:00
 """
 
 from __future__ import annotations

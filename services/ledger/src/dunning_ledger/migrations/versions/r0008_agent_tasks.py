@@ -1,9 +1,4 @@
-"""Agent tasks: call-backs and replies no rule understood, with every change to them.
-
-Revision ID: 0008
-Revises: 0007
-Create Date: 2026-12-06 17:10:00
-"""
+"""Agent tasks: call-backs and replies no rule understood, with every change to them."""
 
 from __future__ import annotations
 

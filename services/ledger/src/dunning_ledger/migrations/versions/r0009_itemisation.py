@@ -1,10 +1,6 @@
 """The Regulation F itemization an import gave, as columns of the account (for reports and
 the figures): generated from the debt snapshot (``debt -> 'itemization'``), so the import
 writes nothing more and a debt without one leaves them null.
-
-Revision ID: 0009
-Revises: 0008
-Create Date: 2026-12-06 17:40:00
 """
 
 from __future__ import annotations

@@ -1,10 +1,6 @@
 """Index the unpublished outbox rows by key: an operator's signal waits until its account's
 records are on Kafka, asking every 20 ms, and must not read a million pending rows of an
 import to know.
-
-Revision ID: 0010
-Revises: 0009
-Create Date: 2026-12-06 19:10:00
 """
 
 from __future__ import annotations

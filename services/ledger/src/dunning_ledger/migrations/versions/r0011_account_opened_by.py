@@ -1,9 +1,5 @@
 """Who opened an account: the principal of the API key whose import created it (the
 timeline's "account opened by ..."). Accounts opened before this revision have none.
-
-Revision ID: 0011
-Revises: 0010
-Create Date: 2026-12-06 20:10:00
 """
 
 from __future__ import annotations

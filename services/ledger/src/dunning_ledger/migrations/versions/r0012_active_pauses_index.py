@@ -1,9 +1,5 @@
 """Index the active operator pauses: the pass that ends timed pauses asks every 10 s and
 must not scan every flag of every account to find the few paused ones.
-
-Revision ID: 0012
-Revises: 0011
-Create Date: 2026-12-06 22:10:00
 """
 
 from __future__ import annotations

@@ -12,10 +12,6 @@ million-account import spent 20 of its 87 s in the old index (bench_import).
 The function is one expression of immutable built-ins, so PostgreSQL inlines it, in the
 index as in the query: no SQL function is executed per row (a function with a subquery
 cost the import as much as the index it saved).
-
-Revision ID: 0013
-Revises: 0012
-Create Date: 2026-12-07 02:00:00
 """
 
 from __future__ import annotations
