@@ -4,6 +4,7 @@ per-step log, consumer flags and disputes. The caller commits."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -92,14 +93,9 @@ class SqlCommunicationRepository(SqlRepository):
 
     async def upsert_decisions(self, folds: Iterable[DecisionFold], at: datetime) -> None:
         values = [
-            {"step_id": f.step_id, "account_id": f.account_id, "debt_id": f.debt_id,
-             "channel": f.channel, "stage": f.stage, "attempt": f.attempt,
-             "destination": f.destination, "decision": f.decision, "rule_ids": list(f.rule_ids),
-             "not_before": f.not_before, "policy_version": f.policy_version,
-             "first_decided_at": f.first_decided_at, "decided_at": f.decided_at,
-             "decisions": f.decisions, "created_at": at, "updated_at": at}
+            {**asdict(f), "rule_ids": list(f.rule_ids), "created_at": at, "updated_at": at}
             for f in folds
-        ]  # fmt: skip
+        ]
         await self._upsert(_LOG, ["step_id"], values, _decided)
 
     async def upsert_deliveries(self, folds: Iterable[DeliveryFold], at: datetime) -> None:
@@ -115,12 +111,7 @@ class SqlCommunicationRepository(SqlRepository):
         await self._upsert(_LOG, ["step_id"], values, _delivered)
 
     async def upsert_flags(self, changes: Iterable[FlagChange], at: datetime) -> None:
-        values = [
-            {"account_id": c.account_id, "flag": c.flag, "scope": c.scope, "active": c.active,
-             "changed_at": c.changed_at, "signal_id": c.signal_id, "kind": c.kind,
-             "source": c.source, "channel": c.channel, "detail": c.detail, "recorded_at": at}
-            for c in changes
-        ]  # fmt: skip
+        values = [{**asdict(c), "recorded_at": at} for c in changes]
         await self._upsert(
             _FLAGS,
             ["account_id", "flag", "scope"],

@@ -51,7 +51,7 @@ def replaces(new: DeliveryStatus, old: DeliveryStatus | None) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class DecisionFold:
-    """The log fields a batch of decisions sets for one step."""
+    """The log fields a batch of decisions sets for one step (named as its columns)."""
 
     step_id: str
     account_id: str

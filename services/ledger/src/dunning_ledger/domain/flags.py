@@ -64,6 +64,8 @@ OPERATOR_SIGNALS: Final = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class FlagChange:
+    """A flag as a signal sets it: its fields are the columns of ``consumer_flags``."""
+
     account_id: str
     flag: str
     scope: str
