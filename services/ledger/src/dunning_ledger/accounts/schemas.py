@@ -7,8 +7,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from dunning_core.contracts.common import Instant
-from dunning_core.contracts.events import AddressBasis, PhoneConsent
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from dunning_core.contracts.events import AddressBasis, EmailContact, PhoneConsent
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from dunning_ledger.communications.schemas import DisputeOut, FlagOut
 from dunning_ledger.domain.search import days_past_due
@@ -179,11 +179,10 @@ class PhoneIn(Body):
         return self
 
 
-class EmailIn(Body):
-    address: EmailStr
-    basis: AddressBasis = AddressBasis.CONSUMER_USED
-    basis_on: date | None = None
-    workplace: bool = False
+class EmailIn(EmailContact):
+    # The contract's address, as a body: unknown fields are refused (no docstring: the
+    # OpenAPI document shows none).
+    model_config = ConfigDict(extra="forbid")
 
 
 class FlagsIn(Body):
