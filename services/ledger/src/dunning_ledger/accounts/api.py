@@ -28,7 +28,6 @@ from dunning_ledger.accounts.schemas import (
 from dunning_ledger.accounts.service import AccountService
 from dunning_ledger.accounts.timeline import TimelineService
 from dunning_ledger.communications.schemas import SignalOut
-from dunning_ledger.communications.service import SignalResult
 from dunning_ledger.domain import import_format
 from dunning_ledger.domain.search import DEFAULT_LIMIT, MAX_LIMIT, SearchFilters
 from dunning_ledger.errors import ErrorBody, NotFound
@@ -123,11 +122,11 @@ def timeline_format(accept: str) -> Literal["json", "html", "pdf"]:
     return "html" if form == "html" else "pdf" if form == "pdf" else "json"
 
 
-def _recorded(done: SignalResult, response: Response) -> SignalOut:
+def _recorded(done: SignalOut, response: Response) -> SignalOut:
     """201 for a signal recorded now, 200 for a replay of one recorded before."""
     if done.replayed:
         response.status_code = 200
-    return SignalOut.model_validate(done)
+    return done
 
 
 def router() -> APIRouter:

@@ -21,8 +21,8 @@ from datetime import datetime
 from dunning_core.contracts.events import SignalKind
 
 from dunning_ledger.accounts.service import existing_account
-from dunning_ledger.communications.schemas import SignalIn
-from dunning_ledger.communications.service import CommunicationService, SignalResult
+from dunning_ledger.communications.schemas import SignalIn, SignalOut
+from dunning_ledger.communications.service import CommunicationService
 from dunning_ledger.domain.flags import PAUSE_SIGNALS, PAUSED_FLAG
 from dunning_ledger.errors import Conflict, InvalidRequest
 from dunning_ledger.ports import Clock, Transactions
@@ -52,7 +52,7 @@ class PauseService:
         reason: str,
         until: datetime | None,
         recorded_by: str | None,
-    ) -> SignalResult:
+    ) -> SignalOut:
         now = self.clock.now()
         if until is not None and until <= now:
             raise InvalidRequest(f"until {until.isoformat()} is not in the future", "until")
@@ -66,7 +66,7 @@ class PauseService:
 
     async def resume(
         self, account_id: str, resume_id: str, reason: str | None, recorded_by: str | None
-    ) -> SignalResult:
+    ) -> SignalOut:
         """Refused (409) when outreach is not paused, unless this is a replay of the very
         resumption that ended the pause (a double click answers as the first)."""
         async with self.transactions() as tx:

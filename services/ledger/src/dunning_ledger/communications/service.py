@@ -22,7 +22,7 @@ from dunning_core.contracts.events import (
 )
 
 from dunning_ledger.accounts.service import envelope_of, existing_account, locked_account, terms_of
-from dunning_ledger.communications.schemas import SignalIn
+from dunning_ledger.communications.schemas import SignalIn, SignalOut
 from dunning_ledger.domain.communications import fold_decisions, fold_deliveries
 from dunning_ledger.domain.flags import OPERATOR_SIGNALS, contact_address, fold_flags
 from dunning_ledger.domain.payments import check_debt_id
@@ -42,18 +42,6 @@ _DEBT_SIGNALS = frozenset({SignalKind.DISPUTED, SignalKind.DISPUTE_VERIFIED})
 
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class SignalResult:
-    account_id: str
-    signal_id: str
-    kind: str
-    ce_id: str
-    occurred_at: datetime
-    replayed: bool
-    recorded_by: str | None = None
-    applied: bool | None = None  # by every channel worker before the answer (None: not asked)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +82,7 @@ class CommunicationService:
         body: SignalIn,
         recorded_by: str | None = None,
         kinds: frozenset[SignalKind] = OPERATOR_SIGNALS,
-    ) -> SignalResult:
+    ) -> SignalOut:
         """An operator's signal: applied here at once, and announced (idempotent by id).
 
         ``recorded_by``, the API key's principal, is kept on its event and dispute rows;
@@ -147,11 +135,16 @@ class CommunicationService:
             log.warning("signal recorded, not yet on Kafka", extra={"signal_id": body.signal_id})
         elif self.applied is not None:
             applied = await self.applied.applied(account_id)
-        kind = body.kind.value
-        return SignalResult(
-            account_id, body.signal_id, kind, envelope.id, occurred, not fresh, recorded_by,
-            applied,
-        )  # fmt: skip
+        return SignalOut(
+            account_id=account_id,
+            signal_id=body.signal_id,
+            kind=body.kind.value,
+            ce_id=envelope.id,
+            occurred_at=occurred,
+            recorded_by=recorded_by,
+            replayed=not fresh,
+            applied=applied,
+        )
 
     async def record_events(self, group: str, envelopes: Sequence[Envelope]) -> int:
         """Apply a consumed batch in one transaction; returns how many were new."""
