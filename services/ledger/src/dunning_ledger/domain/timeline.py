@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 from zoneinfo import ZoneInfo
 
 from dunning_core.contracts.events import (
@@ -34,22 +34,6 @@ EntryKind = Literal[
     "delivery",
     "signal",
     "payment",
-    "plan",
-    "installment",
-    "promise",
-    "settlement",
-    "reversal",
-    "credit",
-    "note",
-    "task",
-]
-KINDS: Final[tuple[str, ...]] = (
-    "account",
-    "change",
-    "decision",
-    "delivery",
-    "signal",
-    "payment",
     "reversal",
     "credit",
     "installment",
@@ -58,7 +42,8 @@ KINDS: Final[tuple[str, ...]] = (
     "settlement",
     "note",
     "task",
-)  # the order of entries at one instant
+]  # in the order of entries at one instant
+KINDS: Final[tuple[str, ...]] = get_args(EntryKind)
 
 MESSAGE_BODIES: Final = (
     "Each gate decision shows the message it vetted (subject and body, whole): the text "
