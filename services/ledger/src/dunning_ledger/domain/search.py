@@ -12,21 +12,17 @@ matches the stage of the account's most recent step in the ledger's communicatio
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final
 
-import orjson
 import phonenumbers
 
-from dunning_ledger.domain import import_format
+from dunning_ledger.domain import cursors, import_format
 from dunning_ledger.domain.money import MoneyError, parse_minor
 
 MAX_LIMIT: Final = 200
 DEFAULT_LIMIT: Final = 50
-_CURSOR_VERSION: Final = 1
 
 
 class SearchError(ValueError):
@@ -59,23 +55,14 @@ class AccountQuery:
 
 
 def encode_cursor(account_id: str) -> str:
-    raw = orjson.dumps({"v": _CURSOR_VERSION, "after": account_id})
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return cursors.pack({"after": account_id})
 
 
 def decode_cursor(cursor: str) -> str:
     """The account_id a cursor continues after; ``SearchError`` when it is not ours."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        data = orjson.loads(raw)
-    except (binascii.Error, ValueError, orjson.JSONDecodeError):
-        data = None
-    after = data.get("after") if isinstance(data, dict) else None
-    valid = isinstance(data, dict) and data.get("v") == _CURSOR_VERSION
-    if not valid or not isinstance(after, str) or not import_format.IDENTIFIER.match(after):
-        raise SearchError(
-            "cursor", "the cursor is not one this ledger gave out; use next_cursor as returned"
-        )
+    after = cursors.unpack(cursor).get("after")
+    if not isinstance(after, str) or not import_format.IDENTIFIER.match(after):
+        raise SearchError("cursor", cursors.NOT_OURS)
     return after
 
 
