@@ -24,12 +24,12 @@ from functools import lru_cache
 from typing import Any, Final
 
 import orjson
-from dunning_core.contracts.events import AccountOpened
+from dunning_core.contracts.events import AccountOpened, AddressBasis, PhoneConsent
 from dunning_core.contracts.ids import NAMESPACE
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
 
-from dunning_ledger.domain.import_format import IDENTIFIER
+from dunning_ledger.domain.import_format import FALSE_WORDS, IDENTIFIER, PHONE_KINDS, TRUE_WORDS
 from dunning_ledger.domain.import_itemization import COLUMNS as ITEMIZATION_COLUMNS
 from dunning_ledger.domain.money import CURRENCY_EXPONENTS, MoneyError, parse_minor
 from dunning_ledger.domain.regions import US_REGIONS
@@ -47,11 +47,9 @@ _EMAIL = re.compile(
     r"(?P<domain>(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})"
 )
 _SPECIAL_USE_DOMAINS: Final = ("arpa", "invalid", "local", "localhost", "onion", "test")
-_TRUE: Final = frozenset({"true", "yes", "y", "t", "1"})
-_FALSE: Final = frozenset({"false", "no", "n", "f", "0"})
-_PHONE_KINDS: Final = frozenset({"mobile", "home", "work", "other"})
-_CONSENTS: Final = frozenset({"creditor_provided", "consumer_provided", "express_written", "none"})
-_BASES: Final = frozenset({"consumer_used", "consented", "creditor_notice", "none"})
+_PHONE_KINDS: Final = frozenset(PHONE_KINDS)
+_CONSENTS: Final = frozenset(c.value for c in PhoneConsent)
+_BASES: Final = frozenset(b.value for b in AddressBasis)
 
 
 class _Unsure(Exception):
@@ -166,9 +164,9 @@ def _choice(choices: frozenset[str]) -> Callable[[str], str]:
 
 def _boolean(value: str) -> bool:
     lowered = value.lower()
-    if lowered in _TRUE:
+    if lowered in TRUE_WORDS:
         return True
-    if lowered in _FALSE:
+    if lowered in FALSE_WORDS:
         return False
     raise _Unsure
 

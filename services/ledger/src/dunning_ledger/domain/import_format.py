@@ -75,6 +75,10 @@ REQUIRED_COLUMNS: Final[tuple[str, ...]] = (
     "due_date",
 )
 HEADER_ROW: Final = 0
+TRUE_WORDS: Final = frozenset({"true", "yes", "y", "t", "1"})
+FALSE_WORDS: Final = frozenset({"false", "no", "n", "f", "0"})
+"""A boolean column's words, in any case."""
+PHONE_KINDS: Final = ("mobile", "home", "work", "other")
 
 IDENTIFIER: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 """An account_id or debt_id: 1-64 of ``A-Z a-z 0-9 . _ : -``, starting with a letter or digit."""

@@ -25,7 +25,10 @@ from pydantic import ValidationError
 from dunning_ledger.domain.import_fast import fast_json, fast_values, fingerprint, opened_id
 from dunning_ledger.domain.import_format import (
     COLUMNS,
+    FALSE_WORDS,
     IDENTIFIER,
+    PHONE_KINDS,
+    TRUE_WORDS,
     RawRow,
     RowError,
     parse_date,
@@ -41,9 +44,6 @@ from dunning_ledger.domain.regions import US_REGIONS
 _ZIP = re.compile(r"^(\d{5})(-\d{4})?$")
 _LOCALE = re.compile(r"^([a-z]{2,3})(?:[_-]([A-Z]{2}))?$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_TRUE: Final = frozenset({"true", "yes", "y", "t", "1"})
-_FALSE: Final = frozenset({"false", "no", "n", "f", "0"})
-_PHONE_KINDS: Final = ("mobile", "home", "work", "other")
 
 
 class ImportedAccount(NamedTuple):
@@ -198,9 +198,9 @@ class _Row:
         if value is None:
             return False
         lowered = value.lower()
-        if lowered in _TRUE:
+        if lowered in TRUE_WORDS:
             return True
-        if lowered not in _FALSE:
+        if lowered not in FALSE_WORDS:
             self.fail(column, f"{value!r} is not a boolean (true/false, yes/no, 1/0)")
         return False
 
@@ -263,7 +263,7 @@ def validate_row_in_full(raw: RawRow) -> tuple[ImportedAccount | None, list[RowE
 
     phones: tuple[PhoneContact, ...] = ()
     phone_text = r.text("phone", max_length=40)
-    phone_kind = r.choice("phone_kind", _PHONE_KINDS, "mobile")
+    phone_kind = r.choice("phone_kind", PHONE_KINDS, "mobile")
     consent = r.choice("phone_consent", [c.value for c in PhoneConsent], "creditor_provided")
     phone_basis = r.choice("phone_basis", [b.value for b in AddressBasis], "consumer_used")
     reassigned_checked_on = r.day("phone_reassigned_checked_on")
