@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import secrets
 from importlib.resources import files
+from typing import Protocol, TypeVar
 
+from dunning_core.runtime.api_docs import DOCS_OFF
 from dunning_core.runtime.auth import follow_keys
 from dunning_core.runtime.clock import clock_from
 from dunning_core.runtime.redis_client import redis_client
@@ -27,6 +29,19 @@ from dunning_ops.service import Ops, Upstreams
 from dunning_ops.sessions import Sessions
 
 
+class _Client(Protocol):
+    async def aclose(self) -> None: ...
+
+
+_C = TypeVar("_C", bound=_Client)
+
+
+def _closing(runtime: ServiceRuntime, name: str, client: _C) -> _C:
+    """``client``, closed when the service stops."""
+    runtime.add_closing(name, client.aclose)
+    return client
+
+
 def build(
     settings: OpsSettings,
     *,
@@ -42,30 +57,26 @@ def build(
     app = FastAPI(
         title="Dunning operations dashboard",
         lifespan=lifespan_for(runtime),
-        docs_url=None,
-        redoc_url=None,
         openapi_url=None,
+        **DOCS_OFF,
     )
     if keys is None:
         follow_keys(app, runtime, settings)
         keys = app.state.verifier
+    timeout = settings.timeout_s
     if ledger is None:
-        ledger_client = HttpLedger.connect(settings.ledger_url, settings.timeout_s)
-        runtime.add_closing("ledger-client", ledger_client.aclose)
-        ledger = ledger_client
+        ledger = _closing(
+            runtime, "ledger-client", HttpLedger.connect(settings.ledger_url, timeout)
+        )
     if gate is None:
-        gate_client = HttpGate.connect(settings.gate_url, settings.timeout_s)
-        runtime.add_closing("gate-client", gate_client.aclose)
-        gate = gate_client
+        gate = _closing(runtime, "gate-client", HttpGate.connect(settings.gate_url, timeout))
     if scheduler is None:
-        scheduler_client = HttpScheduler.connect(settings.scheduler_url, settings.timeout_s)
-        runtime.add_closing("scheduler-client", scheduler_client.aclose)
-        scheduler = scheduler_client
+        scheduler = _closing(
+            runtime, "scheduler-client", HttpScheduler.connect(settings.scheduler_url, timeout)
+        )
     if probes is None:
         token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
-        http_probes = HttpProbes(settings.services, token, settings.timeout_s)
-        runtime.add_closing("probes", http_probes.aclose)
-        probes = http_probes
+        probes = _closing(runtime, "probes", HttpProbes(settings.services, token, timeout))
     if dead_letters is None:
         kafka = KafkaDeadLetters(settings.kafka_bootstrap, settings.topic_prefix)
         runtime.add(Component("dead-letters", kafka.start, kafka.stop))

@@ -5,6 +5,7 @@ Tests pass their own ``ledger`` and ``processor`` (fakes of ours) and a clock.
 
 from __future__ import annotations
 
+from dunning_core.runtime.api_docs import DOCS_OFF
 from dunning_core.runtime.clock import Clock, clock_from
 from dunning_core.runtime.service import ServiceRuntime, health_router, lifespan_for
 from dunning_core.runtime.telemetry import observe
@@ -51,9 +52,8 @@ def build(
     app = FastAPI(
         title="Dunning payment page",
         lifespan=lifespan_for(runtime),
-        docs_url=None,
-        redoc_url=None,
         openapi_url=None,
+        **DOCS_OFF,
     )
     app.include_router(health_router(runtime))
     portal = Portal(ledger=ledger, processor=processor, clock=clock, paylink_key=key)
