@@ -6,8 +6,9 @@ Bounded: past `capacity` records the oldest are forgotten; the counters keep cou
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from types import MappingProxyType
 from typing import Any, Literal
 
 from dunning_sandbox.bounded import BoundedRecords, keep_bounded
@@ -39,22 +40,9 @@ class SmsRecord:
     unreported: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "channel": "sms",
-            "sid": self.sid,
-            "to": self.to,
-            "from": self.from_,
-            "messaging_service_sid": self.messaging_service_sid,
-            "body": self.body,
-            "num_segments": self.num_segments,
-            "status": self.status,
-            "error_code": self.error_code,
-            "status_callback": self.status_callback,
-            "date_created": self.date_created,
-            "date_updated": self.date_updated or self.date_created,
-            "accepted_at": self.accepted_at,
-            "unreported": self.unreported,
-        }
+        body = _as_json("sms", self, left_out={"account_sid", "date_sent"})
+        body["date_updated"] = self.date_updated or self.date_created
+        return body
 
 
 @dataclass(slots=True)
@@ -71,19 +59,7 @@ class EmailRecord:
     unreported: int = 0  # events not yet posted and acknowledged (see SmsRecord)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "channel": "email",
-            "message_id": self.message_id,
-            "from": self.from_email,
-            "to": self.recipients,
-            "subject": self.subject,
-            "headers": self.headers,
-            "custom_args": self.custom_args,
-            "created_at": self.created_at,
-            "events": self.events,
-            "accepted_at": self.accepted_at,
-            "unreported": self.unreported,
-        }
+        return _as_json("email", self, {"from_email": "from", "recipients": "to"})
 
 
 @dataclass(slots=True)
@@ -96,18 +72,23 @@ class InboundRecord:
     delivered: bool | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "channel": "inbound",
-            "sid": self.sid,
-            "from": self.from_,
-            "to": self.to,
-            "body": self.body,
-            "url": self.url,
-            "delivered": self.delivered,
-        }
+        return _as_json("inbound", self)
 
 
 Record = SmsRecord | EmailRecord | InboundRecord
+
+
+def _as_json(
+    channel: Channel,
+    record: Record,
+    renamed: Mapping[str, str] = MappingProxyType({"from_": "from"}),
+    left_out: Collection[str] = (),
+) -> dict[str, Any]:
+    """The control API's view of ``record``: its channel, then its fields under their wire
+    names (``renamed``), but ``left_out``."""
+    fields = asdict(record).items()
+    return {"channel": channel, **{renamed.get(k, k): v for k, v in fields if k not in left_out}}
+
 
 _RECORD_TYPES: dict[Channel, type[Record]] = {
     "sms": SmsRecord,
