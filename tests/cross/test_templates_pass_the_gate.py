@@ -37,24 +37,21 @@ from dunning_testkit.money_events import (
     plan_agreed,
     promise_made,
 )
-from dunning_testkit.scheduler import IDENTITY, NOW, account_opened, consumer, debt, payment
+from dunning_testkit.scheduler import (
+    IDENTITY,
+    NOW,
+    account_opened,
+    consumer,
+    debt,
+    payment,
+    rendered_ladder,
+)
 
 GATE = gate_policy()
 SCHEDULER = scheduler_policy()
 RENDERER = Renderer(IDENTITY)
 # The rules that read a message's text: the content family of the rulebook.
 CONTENT_RULES = {spec.rule_id for spec in RULES if spec.rule.__module__ == content_rules.__name__}
-
-
-def ladder(case: Case) -> list[tuple[StepDraft, MessageContent]]:
-    rendered = []
-    while case.next_step_at is not None:
-        planning = plan_due(case, SCHEDULER, case.next_step_at)
-        assert case.consumer is not None
-        assert case.debt is not None
-        rendered += [(d, RENDERER.render(d, case.consumer, case.debt)) for d in planning.drafts]
-        case = replace(planning.case, contacted=True)
-    return rendered
 
 
 def gate_request(draft: StepDraft, content: MessageContent, state: str) -> dict[str, Any]:
@@ -81,7 +78,7 @@ def test_every_rendered_message_passes_the_content_rules(locale: str, state: str
     )
     case = reactions.on_account(None, opened, SCHEDULER, NOW)
     assert case is not None
-    messages = ladder(case)
+    messages = rendered_ladder(case, SCHEDULER, RENDERER)
     assert len(messages) == 10
     for draft, content in messages:
         request = build_request(gate_request(draft, content, state), GATE)

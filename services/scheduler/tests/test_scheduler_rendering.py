@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -16,9 +15,16 @@ from dunning_scheduler.adapters.formatting import CurrencyFormatter, Formatters
 from dunning_scheduler.adapters.rendering import Renderer, message_locale
 from dunning_scheduler.domain import reactions
 from dunning_scheduler.domain.case import Case
-from dunning_scheduler.domain.planning import StepDraft, plan_due
+from dunning_scheduler.domain.planning import StepDraft
 from dunning_scheduler.policy.loader import default_policy
-from dunning_testkit.scheduler import IDENTITY, NOW, account_opened, consumer, debt
+from dunning_testkit.scheduler import (
+    IDENTITY,
+    NOW,
+    account_opened,
+    consumer,
+    debt,
+    rendered_ladder,
+)
 
 POLICY = default_policy()
 RENDERER = Renderer(IDENTITY)
@@ -82,14 +88,7 @@ def found(phrase: str, text: str) -> bool:
 
 
 def ladder(case: Case) -> list[tuple[StepDraft, MessageContent]]:
-    rendered = []
-    while case.next_step_at is not None:
-        planning = plan_due(case, POLICY, case.next_step_at)
-        assert case.consumer is not None
-        assert case.debt is not None
-        rendered += [(d, RENDERER.render(d, case.consumer, case.debt)) for d in planning.drafts]
-        case = replace(planning.case, contacted=True)
-    return rendered
+    return rendered_ladder(case, POLICY, RENDERER)
 
 
 def opened(**kwargs: object) -> Case:

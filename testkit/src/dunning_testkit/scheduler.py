@@ -10,17 +10,19 @@ from __future__ import annotations
 import copy
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 from dunning_core.contracts import events as ev
-from dunning_core.contracts.common import Channel, Money
+from dunning_core.contracts.common import Channel, MessageContent, Money
 from dunning_core.contracts.envelope import Envelope, wrap
 from dunning_scheduler.adapters.rendering import Identity, Renderer
 from dunning_scheduler.domain import holds, reactions
 from dunning_scheduler.domain.case import Case, CaseStatus, StepRecord, StepStatus
-from dunning_scheduler.domain.planning import plan_due
+from dunning_scheduler.domain.planning import StepDraft, plan_due
 from dunning_scheduler.policy.loader import default_policy
+from dunning_scheduler.policy.model import EscalationPolicy
 from dunning_scheduler.ports import Said
 from dunning_scheduler.service import outreach_step
 
@@ -300,3 +302,18 @@ def planned_case() -> tuple[Case, list[StepRecord], list[ev.StepPlanned]]:
         records.append(StepRecord("ACC-1", draft.stage_key, step, NOW, draft.gap_after))
         events.append(ev.StepPlanned(account_id="ACC-1", step=step, planned_at=NOW))
     return planning.case, records, events
+
+
+def rendered_ladder(
+    case: Case, policy: EscalationPolicy, renderer: Renderer
+) -> list[tuple[StepDraft, MessageContent]]:
+    """Every step the case's ladder plans, rung after rung as each one's instant comes (the
+    consumer counted as contacted after the first), with the message ``renderer`` writes."""
+    rendered = []
+    while case.next_step_at is not None:
+        planning = plan_due(case, policy, case.next_step_at)
+        assert case.consumer is not None
+        assert case.debt is not None
+        rendered += [(d, renderer.render(d, case.consumer, case.debt)) for d in planning.drafts]
+        case = replace(planning.case, contacted=True)
+    return rendered
