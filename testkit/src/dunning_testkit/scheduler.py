@@ -24,7 +24,7 @@ from dunning_scheduler.domain.planning import StepDraft, plan_due
 from dunning_scheduler.policy.loader import default_policy
 from dunning_scheduler.policy.model import EscalationPolicy
 from dunning_scheduler.ports import Said
-from dunning_scheduler.service import outreach_step
+from dunning_scheduler.service import outreach_step, step_record
 
 NOW = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)  # 09:00 in Los Angeles, 12:00 in New York
 
@@ -299,7 +299,7 @@ def planned_case() -> tuple[Case, list[StepRecord], list[ev.StepPlanned]]:
     records, events = [], []
     for draft in planning.drafts:
         step = outreach_step(draft, renderer, case)
-        records.append(StepRecord("ACC-1", draft.stage_key, step, NOW, draft.gap_after))
+        records.append(step_record(case, draft, step, NOW))
         events.append(ev.StepPlanned(account_id="ACC-1", step=step, planned_at=NOW))
     return planning.case, records, events
 

@@ -96,6 +96,17 @@ def outreach_step(draft: StepDraft, renderer: MessageRenderer, case: Case) -> Ou
     )  # fmt: skip
 
 
+def step_record(
+    case: Case,
+    draft: StepDraft,
+    step: OutreachStep,
+    now: datetime,
+    status: StepStatus = StepStatus.PLANNED,
+) -> StepRecord:
+    """How the scheduler remembers ``step``, rendered from ``draft`` for ``case`` at ``now``."""
+    return StepRecord(case.account_id, draft.stage_key, step, now, draft.gap_after, status)
+
+
 async def _together(*work: Coroutine[Any, Any, None]) -> None:
     """Run side by side; on a failure cancel the rest and raise the first error itself."""
     try:
@@ -147,15 +158,7 @@ class Scheduler:
                 for draft in planning.drafts:
                     step = outreach_step(draft, self.renderer, case)
                     events.append((self.planned(step, case.account_id, now), None))
-                    records.append(
-                        StepRecord(
-                            account_id=case.account_id,
-                            stage_key=draft.stage_key,
-                            step=step,
-                            planned_at=now,
-                            gap_after=draft.gap_after,
-                        )
-                    )
+                    records.append(step_record(case, draft, step, now))
                 advanced.append(planning.case)
             # Publish and write side by side; the commit waits for both (module docstring).
             await _together(
@@ -284,13 +287,7 @@ class Scheduler:
         one is held in the step table (``status``) for the planner to release."""
         steps = [outreach_step(draft, self.renderer, case) for draft in drafts]
         records = [
-            StepRecord(
-                account_id=case.account_id,
-                stage_key=draft.stage_key,
-                step=step,
-                planned_at=now,
-                status=status,
-            )
+            step_record(case, draft, step, now, status)
             for draft, step in zip(drafts, steps, strict=True)
         ]
         return case, records, steps
