@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from dunning_core.contracts.common import Channel, MessageContent, Stage
+from dunning_core.contracts.common import Channel
 from dunning_core.contracts.events import Consumer, Debt, EmailContact, OutreachStep
 from dunning_core.contracts.payments import PlanAgreed, PromiseMade
 from dunning_core.runtime.clock import Clock
@@ -168,20 +168,12 @@ def case_from_row(row: Any) -> Case:
 
 
 def step_row(record: StepRecord, now: datetime) -> dict[str, Any]:
-    step = record.step
+    """The step's own columns, named as its fields (``step_from_row`` reads them back so),
+    then what the scheduler keeps of it."""
     return {
-        "step_id": step.step_id,
+        **record.step.model_dump(),
         "account_id": record.account_id,
-        "debt_id": step.debt_id,
         "stage_key": record.stage_key,
-        "stage": step.stage.value,
-        "channel": step.channel.value,
-        "attempt": step.attempt,
-        "destination": step.destination,
-        "content": step.content.model_dump(mode="json"),
-        "content_hash": step.content_hash,
-        "send_at": step.send_at,
-        "first_communication": step.first_communication,
         "planned_at": record.planned_at,
         "gap_after_s": int(record.gap_after.total_seconds()) if record.gap_after else None,
         "status": record.status.value,
@@ -194,23 +186,11 @@ def step_row(record: StepRecord, now: datetime) -> dict[str, Any]:
 
 def step_from_row(row: Any) -> StepRecord:
     m = row._mapping
-    step = OutreachStep(
-        step_id=m["step_id"],
-        debt_id=m["debt_id"],
-        stage=Stage(m["stage"]),
-        channel=Channel(m["channel"]),
-        attempt=m["attempt"],
-        destination=m["destination"],
-        content=MessageContent.model_validate(m["content"]),
-        content_hash=m["content_hash"],
-        send_at=m["send_at"],
-        first_communication=m["first_communication"],
-    )
     gap = m["gap_after_s"]
     return StepRecord(
         account_id=m["account_id"],
         stage_key=m["stage_key"],
-        step=step,
+        step=OutreachStep.model_validate(dict(m)),  # its own columns; it ignores the others
         planned_at=m["planned_at"],
         gap_after=timedelta(seconds=gap) if gap is not None else None,
         status=StepStatus(m["status"]),
