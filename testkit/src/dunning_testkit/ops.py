@@ -13,9 +13,10 @@ from typing import Any
 
 from dunning_core.contracts.access import Principal, Role
 from dunning_core.runtime.auth import unauthorized
-from dunning_ops.bootstrap import build
+from dunning_ops.bootstrap import Ports, build
 from dunning_ops.config import OpsSettings
 from dunning_ops.ports import DeadLetter, DeadQueue, Health, Sample, Upstream
+from dunning_ops.service import Upstreams
 from fastapi import FastAPI
 
 KEYS = {role: f"dun_{n:012x}_{'s' * 24}" for n, role in enumerate(Role, start=1)}
@@ -197,8 +198,10 @@ class OpsFakes:
 
     def app(self, settings: OpsSettings | None = None) -> FastAPI:
         """The dashboard over these fakes."""
+        upstreams = Upstreams(
+            self.ledger, self.gate, self.scheduler, self.probes, self.dead_letters
+        )
         return build(
-            settings or OpsSettings(session_key="a-session-key-for-tests"), keys=self.keys,
-            ledger=self.ledger, gate=self.gate, scheduler=self.scheduler, probes=self.probes,
-            dead_letters=self.dead_letters, sessions=self.sessions,
-        )  # fmt: skip
+            settings or OpsSettings(session_key="a-session-key-for-tests"),
+            Ports(self.keys, upstreams, self.sessions),
+        )

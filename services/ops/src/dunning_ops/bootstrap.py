@@ -1,10 +1,11 @@
 """Builds the dashboard from settings: the service clients, the key verifier, the sessions
-(in Redis), the routes. Tests pass fakes of the ports (``keys``, ``ledger``, ``sessions``...)
-and need no Kafka or Redis."""
+(in Redis), the routes. Tests pass fakes of the ports (``Ports``: the keys, the upstreams and
+the sessions' store) and need no Kafka or Redis."""
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from importlib.resources import files
 from typing import Protocol, TypeVar
 
@@ -24,7 +25,7 @@ from dunning_ops.adapters.services_http import HttpGate, HttpLedger, HttpSchedul
 from dunning_ops.api import install_errors, router
 from dunning_ops.config import OpsSettings
 from dunning_ops.pages import Pages
-from dunning_ops.ports import DeadLetters, Gate, Keys, Ledger, Probes, Scheduler, SessionStore
+from dunning_ops.ports import Keys, SessionStore
 from dunning_ops.service import Ops, Upstreams
 from dunning_ops.sessions import Sessions
 
@@ -42,17 +43,42 @@ def _closing(runtime: ServiceRuntime, name: str, client: _C) -> _C:
     return client
 
 
-def build(
-    settings: OpsSettings,
-    *,
-    keys: Keys | None = None,
-    ledger: Ledger | None = None,
-    gate: Gate | None = None,
-    scheduler: Scheduler | None = None,
-    probes: Probes | None = None,
-    dead_letters: DeadLetters | None = None,
-    sessions: SessionStore | None = None,
-) -> FastAPI:
+@dataclass(frozen=True)
+class Ports:
+    """What the dashboard reads and signs in with, given by tests (fakes); without them
+    ``build`` connects to the services, Kafka and Redis."""
+
+    keys: Keys
+    upstreams: Upstreams
+    sessions: SessionStore | None = None  # None: in Redis all the same
+
+
+def _upstreams(settings: OpsSettings, runtime: ServiceRuntime) -> Upstreams:
+    """The services' HTTP clients and the dead letters' consumer, closed when it stops."""
+    timeout = settings.timeout_s
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    ledger = _closing(runtime, "ledger-client", HttpLedger.connect(settings.ledger_url, timeout))
+    gate = _closing(runtime, "gate-client", HttpGate.connect(settings.gate_url, timeout))
+    scheduler = _closing(
+        runtime, "scheduler-client", HttpScheduler.connect(settings.scheduler_url, timeout)
+    )
+    probes = _closing(runtime, "probes", HttpProbes(settings.services, token, timeout))
+    kafka = KafkaDeadLetters(settings.kafka_bootstrap, settings.topic_prefix)
+    runtime.add(Component("dead-letters", kafka.start, kafka.stop))
+    return Upstreams(ledger, gate, scheduler, probes, kafka)
+
+
+def _redis_sessions(settings: OpsSettings, runtime: ServiceRuntime) -> SessionStore:
+    redis = redis_client(settings.redis_url)
+
+    async def close_redis() -> None:
+        await redis.aclose()
+
+    runtime.add_closing("sessions", close_redis)
+    return RedisSessionStore(redis, settings.topic_prefix)
+
+
+def build(settings: OpsSettings, ports: Ports | None = None) -> FastAPI:
     runtime = ServiceRuntime("ops")
     app = FastAPI(
         title="Dunning operations dashboard",
@@ -60,46 +86,20 @@ def build(
         openapi_url=None,
         **DOCS_OFF,
     )
-    if keys is None:
+    if ports is None:
         follow_keys(app, runtime, settings)
-        keys = app.state.verifier
-    timeout = settings.timeout_s
-    if ledger is None:
-        ledger = _closing(
-            runtime, "ledger-client", HttpLedger.connect(settings.ledger_url, timeout)
-        )
-    if gate is None:
-        gate = _closing(runtime, "gate-client", HttpGate.connect(settings.gate_url, timeout))
-    if scheduler is None:
-        scheduler = _closing(
-            runtime, "scheduler-client", HttpScheduler.connect(settings.scheduler_url, timeout)
-        )
-    if probes is None:
-        token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
-        probes = _closing(runtime, "probes", HttpProbes(settings.services, token, timeout))
-    if dead_letters is None:
-        kafka = KafkaDeadLetters(settings.kafka_bootstrap, settings.topic_prefix)
-        runtime.add(Component("dead-letters", kafka.start, kafka.stop))
-        dead_letters = kafka
-    if sessions is None:
-        redis = redis_client(settings.redis_url)
-
-        async def close_redis() -> None:
-            await redis.aclose()
-
-        runtime.add_closing("sessions", close_redis)
-        sessions = RedisSessionStore(redis, settings.topic_prefix)
-    assert keys is not None
+        ports = Ports(app.state.verifier, _upstreams(settings, runtime))
+    store = ports.sessions if ports.sessions is not None else _redis_sessions(settings, runtime)
     signing = (
         settings.session_key.get_secret_value().encode()
         if settings.session_key
         else secrets.token_bytes(32)
     )
-    signed_in = Sessions(keys, sessions, signing, settings.session_ttl_s)
+    signed_in = Sessions(ports.keys, store, signing, settings.session_ttl_s)
     app.state.sessions = signed_in
     pages = Pages()
     clock = clock_from(settings.clock_start, settings.clock_speed, settings.clock_epoch)
-    ops = Ops(Upstreams(ledger, gate, scheduler, probes, dead_letters), clock)
+    ops = Ops(ports.upstreams, clock)
     app.include_router(health_router(runtime))
     install_errors(app, pages)
     app.include_router(router(ops, signed_in, pages, settings.secure_cookie))
