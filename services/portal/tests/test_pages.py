@@ -10,7 +10,7 @@ from datetime import timedelta
 import httpx
 import pytest
 from dunning_core.runtime.clock import FixedClock
-from dunning_portal.bootstrap import build
+from dunning_portal.bootstrap import Ports, build
 from dunning_portal.config import PortalSettings
 from dunning_portal.domain.actions import form_token
 from dunning_testkit.portal import (
@@ -382,7 +382,7 @@ async def test_without_a_card_processor_a_card_is_declined_and_nothing_recorded(
     and a card payment is declined as unavailable, nothing charged or recorded."""
     settings = PortalSettings(paylink_key=PAYLINK_KEY, ledger_url="http://127.0.0.1:9")
     assert settings.stripe_secret_key is None
-    app = build(settings, ledger=ledger, clock=FixedClock(NOW))
+    app = build(settings, Ports(ledger=ledger), FixedClock(NOW))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://portal") as http:
         assert (await http.get(f"/p/{TOKEN}")).status_code == 200

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from dunning_core import paylink
 from dunning_core.runtime.clock import FixedClock
-from dunning_portal.bootstrap import build
+from dunning_portal.bootstrap import Ports, build
 from dunning_portal.config import PortalSettings
 from dunning_portal.domain.money import (
     AccountInfo,
@@ -331,13 +331,8 @@ def portal_app(
 ) -> FastAPI:
     """The page over the given fakes (or an ``HttpLedger``), on the tests' key and clock."""
     settings = PortalSettings(paylink_key=PAYLINK_KEY, ledger_url="http://127.0.0.1:9")
-    return build(
-        settings,
-        ledger=ledger,
-        processor=processor if processor is not None else FakeProcessor(),
-        webhooks=webhooks,
-        clock=clock or FixedClock(NOW),
-    )
+    given = Ports(ledger, processor if processor is not None else FakeProcessor(), webhooks)
+    return build(settings, given, clock or FixedClock(NOW))
 
 
 # --- a real browser ---------------------------------------------------------------------------

@@ -1,9 +1,12 @@
 """Builds the payment page from settings: the ledger client, the card processor, the routes.
 
-Tests pass their own ``ledger`` and ``processor`` (fakes of ours) and a clock.
+Tests pass their own ``Ports`` (fakes of ours: the ledger, the processor, its webhooks) and a
+clock.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from dunning_core.runtime.api_docs import DOCS_OFF
 from dunning_core.runtime.clock import Clock, clock_from
@@ -21,14 +24,21 @@ from dunning_portal.ports import Ledger, PaymentProcessor, ProcessorWebhooks
 from dunning_portal.service import Portal
 
 
+@dataclass(frozen=True)
+class Ports:
+    """What the page talks to, given by tests (fakes); one left None is built from settings
+    (the card processor and its webhooks only when a Stripe key is set)."""
+
+    ledger: Ledger | None = None
+    processor: PaymentProcessor | None = None
+    webhooks: ProcessorWebhooks | None = None
+
+
 def build(
-    settings: PortalSettings,
-    *,
-    ledger: Ledger | None = None,
-    processor: PaymentProcessor | None = None,
-    webhooks: ProcessorWebhooks | None = None,
-    clock: Clock | None = None,
+    settings: PortalSettings, ports: Ports | None = None, clock: Clock | None = None
 ) -> FastAPI:
+    given = ports or Ports()
+    ledger, processor, webhooks = given.ledger, given.processor, given.webhooks
     clock = clock or clock_from(settings.clock_start, settings.clock_speed, settings.clock_epoch)
     key = settings.paylink_key.get_secret_value()
     runtime = ServiceRuntime("portal")
