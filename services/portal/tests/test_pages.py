@@ -320,7 +320,7 @@ async def test_a_disputed_charge_reverses_its_payment(
 
 
 async def test_without_a_verifier_the_webhook_asks_for_a_retry(ledger: MemoryMoney) -> None:
-    app = portal_app(ledger, clock=FixedClock(NOW))
+    app = portal_app(ledger)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://p") as c:
         assert (await c.post("/webhooks/stripe", content=b"{}")).status_code == 503
 

@@ -323,16 +323,12 @@ class MemoryMoney:
 
 
 def portal_app(
-    ledger: Any,
-    processor: Any | None = None,
-    *,
-    clock: FixedClock | None = None,
-    webhooks: Any | None = None,
+    ledger: Any, processor: Any | None = None, *, webhooks: Any | None = None
 ) -> FastAPI:
     """The page over the given fakes (or an ``HttpLedger``), on the tests' key and clock."""
     settings = PortalSettings(paylink_key=PAYLINK_KEY, ledger_url="http://127.0.0.1:9")
     given = Ports(ledger, processor if processor is not None else FakeProcessor(), webhooks)
-    return build(settings, given, clock or FixedClock(NOW))
+    return build(settings, given, FixedClock(NOW))
 
 
 # --- a real browser ---------------------------------------------------------------------------
