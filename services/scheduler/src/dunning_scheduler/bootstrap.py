@@ -1,7 +1,7 @@
 """Builds the scheduler: policy, renderer, database, producer, consumer loop, planner, app.
 
-Tests pass their own clock, policy, store or publisher; everything else is built from
-settings. A policy or template set that does not validate stops the service here.
+Tests pass their own clock, policy or renderer; everything else is built from settings. A
+policy or template set that does not validate stops the service here.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from dunning_scheduler.config import SchedulerSettings
 from dunning_scheduler.handlers import TOPICS, PlannerLoop, SchedulerHandler
 from dunning_scheduler.policy.loader import default_policy, load_policy
 from dunning_scheduler.policy.model import EscalationPolicy
-from dunning_scheduler.ports import StepPublisher
 from dunning_scheduler.service import Scheduler
 
 SERVICE = "scheduler"
@@ -44,7 +43,6 @@ def build(
     clock: Clock | None = None,
     policy: EscalationPolicy | None = None,
     renderer: Renderer | None = None,
-    publisher: StepPublisher | None = None,
 ) -> FastAPI:
     clock = clock or clock_from(settings.clock_start, settings.clock_speed, settings.clock_epoch)
     renderer = renderer or build_renderer(settings)
@@ -52,7 +50,7 @@ def build(
     engine = make_engine(settings.database_url, settings.db_pool_size)
     store = SqlCaseStore(engine, [s.key for s in policy.stages], clock)
     producer = EventProducer(settings.kafka_bootstrap, SERVICE, topic_prefix=settings.topic_prefix)
-    scheduler = Scheduler(store, publisher or KafkaStepPublisher(producer), renderer, policy, clock)
+    scheduler = Scheduler(store, KafkaStepPublisher(producer), renderer, policy, clock)
     handler = SchedulerHandler(scheduler, producer, settings.topic_prefix)
     loop = ConsumerLoop(
         bootstrap=settings.kafka_bootstrap,
