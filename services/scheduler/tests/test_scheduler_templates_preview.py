@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from dunning_scheduler.adapters.rendering import Renderer
-from dunning_scheduler.bootstrap import build
+from dunning_scheduler.bootstrap import Configured, build
 from dunning_scheduler.config import SchedulerSettings
 from dunning_scheduler.policy.loader import default_policy
 from dunning_testkit.paths import auth_headers
@@ -29,7 +29,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
         kafka_bootstrap="127.0.0.1:1",
         planner_enabled=False,
     )
-    app = build(settings, policy=POLICY, renderer=Renderer(IDENTITY))
+    app = build(settings, Configured(Renderer(IDENTITY), POLICY))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(
         transport=transport, base_url="http://scheduler", headers=auth_headers()

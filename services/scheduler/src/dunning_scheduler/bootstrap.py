@@ -1,12 +1,12 @@
 """Builds the scheduler: policy, renderer, database, producer, consumer loop, planner, app.
 
-Tests pass their own clock, policy or renderer; everything else is built from settings. A
-policy or template set that does not validate stops the service here.
+Tests pass their own clock, or renderer and policy (``Configured``); everything else is built
+from settings. A policy or template set that does not validate stops the service here.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from dunning_core.contracts.access import Permission
 from dunning_core.runtime.api_docs import DOCS_OFF, serve_api_docs
@@ -31,22 +31,25 @@ from dunning_scheduler.service import Scheduler
 SERVICE = "scheduler"
 
 
-def load_configured_policy(settings: SchedulerSettings, renderer: Renderer) -> EscalationPolicy:
+class Configured(NamedTuple):
+    """What the scheduler renders with, and the policy it runs (checked against its templates)."""
+
+    renderer: Renderer
+    policy: EscalationPolicy
+
+
+def configured(settings: SchedulerSettings) -> Configured:
+    renderer = build_renderer(settings)
     if settings.policy_path is not None:
-        return load_policy(settings.policy_path, renderer.names)
-    return default_policy(renderer.names)
+        return Configured(renderer, load_policy(settings.policy_path, renderer.names))
+    return Configured(renderer, default_policy(renderer.names))
 
 
 def build(
-    settings: SchedulerSettings,
-    *,
-    clock: Clock | None = None,
-    policy: EscalationPolicy | None = None,
-    renderer: Renderer | None = None,
+    settings: SchedulerSettings, given: Configured | None = None, clock: Clock | None = None
 ) -> FastAPI:
     clock = clock or clock_from(settings.clock_start, settings.clock_speed, settings.clock_epoch)
-    renderer = renderer or build_renderer(settings)
-    policy = policy or load_configured_policy(settings, renderer)
+    renderer, policy = given or configured(settings)
     engine = make_engine(settings.database_url, settings.db_pool_size)
     store = SqlCaseStore(engine, [s.key for s in policy.stages], clock)
     producer = EventProducer(settings.kafka_bootstrap, SERVICE, topic_prefix=settings.topic_prefix)
