@@ -2,10 +2,6 @@
 
 A database where an earlier scheduler already created both tables (``create_all``, from
 the same models) is adopted as it is: the revision is recorded, nothing is recreated.
-
-Revision ID: 0001
-Revises:
-Create Date: 2026-12-05 23:53:05.329297
 """
 
 from __future__ import annotations

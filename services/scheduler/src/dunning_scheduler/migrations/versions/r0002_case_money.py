@@ -1,10 +1,6 @@
 """Cases follow the account's money: the plan and promise, their messages, events applied.
 
 A database whose tables were created from these models already has the column: adopted.
-
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-12-06 05:30:00.000000
 """
 
 from __future__ import annotations

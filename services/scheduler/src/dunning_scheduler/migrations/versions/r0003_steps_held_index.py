@@ -2,10 +2,6 @@
 messages may be held for months, and the planner looks for the due ones every tick.
 
 A database whose tables were created from these models already has it: adopted.
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-12-06 05:40:00.000000
 """
 
 from __future__ import annotations
