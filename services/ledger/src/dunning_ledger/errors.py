@@ -35,6 +35,12 @@ class LedgerError(Exception):
     status_code: ClassVar[int] = 500
     code: ClassVar[str] = "internal_error"
 
+    def __init_subclass__(cls, *, status: int | None = None, code: str | None = None) -> None:
+        """``class NotFound(LedgerError, status=404, code="not_found")``: what it answers."""
+        super().__init_subclass__()
+        cls.status_code = cls.status_code if status is None else status
+        cls.code = cls.code if code is None else code
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
@@ -43,28 +49,19 @@ class LedgerError(Exception):
         return {"error": self.code, "message": self.message}
 
 
-class InvalidCursor(LedgerError):
-    status_code = 400
-    code = "invalid_cursor"
-
+class InvalidCursor(LedgerError, status=400, code="invalid_cursor"):
     def body(self) -> dict[str, Any]:
         return {**super().body(), "errors": [{"field": "query.cursor", "message": self.message}]}
 
 
-class NotFound(LedgerError):
-    status_code = 404
-    code = "not_found"
+class NotFound(LedgerError, status=404, code="not_found"): ...
 
 
-class Conflict(LedgerError):
-    status_code = 409
-    code = "conflict"
+class Conflict(LedgerError, status=409, code="conflict"): ...
 
 
-class TaskConflict(Conflict):
+class TaskConflict(Conflict, code="task_conflict"):
     """The body says who holds the task and until when, and its status."""
-
-    code = "task_conflict"
 
     def __init__(
         self, message: str, status: str, claimed_by: str | None, lease_until: str | None
@@ -77,15 +74,10 @@ class TaskConflict(Conflict):
         return {**super().body(), "status": self.status, **held}
 
 
-class UnsupportedMediaType(LedgerError):
-    status_code = 415
-    code = "unsupported_media_type"
+class UnsupportedMediaType(LedgerError, status=415, code="unsupported_media_type"): ...
 
 
-class InvalidRequest(LedgerError):
-    status_code = 422
-    code = "invalid_request"
-
+class InvalidRequest(LedgerError, status=422, code="invalid_request"):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
@@ -96,13 +88,10 @@ class InvalidRequest(LedgerError):
         return {**super().body(), "errors": [{"field": self.field, "message": self.message}]}
 
 
-class PayloadTooLarge(LedgerError):
-    status_code = 413
-    code = "payload_too_large"
+class PayloadTooLarge(LedgerError, status=413, code="payload_too_large"): ...
 
 
-class ImportRejected(InvalidRequest):
-    code = "import_rejected"
+class ImportRejected(InvalidRequest, code="import_rejected"):
     max_listed: ClassVar[int] = 1000
 
     def __init__(
@@ -132,6 +121,4 @@ class ImportRejected(InvalidRequest):
         }
 
 
-class Unavailable(LedgerError):
-    status_code = 503
-    code = "unavailable"
+class Unavailable(LedgerError, status=503, code="unavailable"): ...
