@@ -3,11 +3,13 @@ reversals, promises and settlements (thin: each calls one use case)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from dunning_core.contracts.access import Permission, Principal
 from dunning_core.runtime.auth import require
 from fastapi import APIRouter, Depends, Path, Response
+from pydantic import BaseModel
 
 from dunning_ledger.accounts.api import AccountId
 from dunning_ledger.money.schemas import MoneyOut, OffersOut
@@ -30,6 +32,8 @@ from dunning_ledger.routing import (
 
 Promiser = Annotated[Principal, Depends(require(Permission.RECORD_PROMISES))]
 _WRITE_ERRORS = {**ERRORS, **error_bodies(409)}
+_MONEY = "Balance, Regulation F itemization, plans, promises, settlements, payments"
+_OFFERS = "The plans, settlement and discount the payment terms allow today"
 
 
 def _payment_id(payment_id: Annotated[str, Path(description="The payment's id.")]) -> str:
@@ -42,26 +46,30 @@ Promises = Annotated[PromiseService, Depends(use_case("promises"))]
 PaymentId = Annotated[str, Depends(_payment_id)]
 
 
+def _account_read(
+    api: APIRouter,
+    read: Callable[[MoneyService, str], Awaitable[BaseModel]],
+    model: type[BaseModel],
+    summary: str,
+) -> None:
+    """``GET /accounts/{account_id}/<read>``, answering what the money use case's ``read``
+    answers (the route, and so its operation id, takes the name of ``read``)."""
+
+    async def route(account_id: AccountId, service: Money) -> BaseModel:
+        return await read(service, account_id)
+
+    route.__name__ = read.__name__
+    read_route(api, f"/accounts/{{account_id}}/{read.__name__}", model, summary=summary)(route)
+
+
 def router() -> APIRouter:
     api = authenticated_router("/v1", "money")
 
-    @read_route(
-        api,
-        "/accounts/{account_id}/money",
-        MoneyOut,
-        summary="Balance, Regulation F itemization, plans, promises, settlements, payments",
-    )
-    async def money(account_id: AccountId, service: Money) -> MoneyOut:
-        return await service.money(account_id)
-
-    @read_route(
-        api,
-        "/accounts/{account_id}/offers",
-        OffersOut,
-        summary="The plans, settlement and discount the payment terms allow today",
-    )
-    async def offers(account_id: AccountId, service: Money) -> OffersOut:
-        return await service.offers(account_id)
+    for read, model, summary in (
+        (MoneyService.money, MoneyOut, _MONEY),
+        (MoneyService.offers, OffersOut, _OFFERS),
+    ):
+        _account_read(api, read, model, summary)
 
     @create_route(
         api,
