@@ -131,12 +131,7 @@ class PaymentService:
                 else Allocation(to_balance=payment.amount_minor)  # recorded before allocations
             )
             rows = await load(tx, account)
-            before = state_of(
-                rows,
-                plan_id=allocation.plan_id,
-                promise_id=allocation.promise_id,
-                settlement_id=allocation.settlement_id,
-            )
+            before = state_of(rows, allocation)
             after = reverse_payment(before, allocation)
             store(rows, after, now)
             reversal = PaymentReversal(

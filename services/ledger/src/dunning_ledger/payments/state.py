@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo
 
 from dunning_ledger.domain.lifecycle import Installment, MoneyState, Plan, Promise, Settlement
@@ -20,6 +20,9 @@ from dunning_ledger.models import Account, PaymentPlan, PlanInstallment
 from dunning_ledger.models import Promise as PromiseRow
 from dunning_ledger.models import Settlement as SettlementRow
 from dunning_ledger.ports import Clock, Transaction, Transactions
+
+if TYPE_CHECKING:
+    from dunning_ledger.domain.lifecycle import Allocation
 
 _Value = TypeVar("_Value", Promise, Settlement)
 
@@ -77,14 +80,12 @@ def local_today(account: Account, now: datetime) -> date:
         return now.astimezone(UTC).date()
 
 
-def state_of(
-    rows: MoneyRows,
-    *,
-    plan_id: str | None = None,
-    promise_id: str | None = None,
-    settlement_id: str | None = None,
-) -> MoneyState:
-    """The account's money; the named arrangements (whatever their status) or the open ones."""
+def state_of(rows: MoneyRows, named: Allocation | None = None) -> MoneyState:
+    """The account's money; the arrangements ``named`` (those a payment's allocation paid,
+    whatever their status now) or, where it names none, the open ones."""
+    plan_id = promise_id = settlement_id = None
+    if named is not None:
+        plan_id, promise_id, settlement_id = named.plan_id, named.promise_id, named.settlement_id
     plan_row = (
         next((p for p in rows.plans if p.plan_id == plan_id), None)
         if plan_id
