@@ -8,12 +8,13 @@ change behind here (PostgreSQL would roll it back). The use cases check before t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from dunning_ledger import models
+from dunning_ledger.ports import MoneyRow, Recorded
 
 if TYPE_CHECKING:
     from dunning_testkit.ledger_memory import Tables
@@ -38,17 +39,26 @@ class MemoryPayments:
         self.t = tables
         self.m = tables.money
 
-    async def get_payment(self, payment_id: str) -> models.Payment | None:
-        return self.t.payments.get(payment_id)
+    async def get(self, model: type[MoneyRow], key: str) -> MoneyRow | None:
+        tables: tuple[Mapping[str, object], ...] = (
+            self.t.payments,
+            self.t.plans,
+            self.m.promises,
+            self.m.settlements,
+            self.m.reversals,
+        )
+        found = (table.get(key) for table in tables)
+        return next((row for row in found if isinstance(row, model)), None)
 
-    async def add_payment(self, payment: models.Payment) -> None:
-        self.t.payments[payment.payment_id] = payment
-
-    async def payments_of(self, account_id: str) -> Sequence[models.Payment]:
-        return [p for p in self.t.payments.values() if p.account_id == account_id]
-
-    async def get_plan(self, plan_id: str) -> models.PaymentPlan | None:
-        return self.t.plans.get(plan_id)
+    async def add(self, row: Recorded) -> None:
+        if isinstance(row, models.Payment):
+            self.t.payments[row.payment_id] = row
+        elif isinstance(row, models.Promise):
+            self.m.promises[row.promise_id] = row
+        elif isinstance(row, models.Settlement):
+            self.m.settlements[row.settlement_id] = row
+        else:
+            self.m.reversals[row.payment_id] = row
 
     async def add_plan(
         self, plan: models.PaymentPlan, installments: Sequence[models.PlanInstallment] = ()
@@ -60,6 +70,9 @@ class MemoryPayments:
             i.missed_at = None
             self.m.installments[(i.plan_id, i.seq)] = i
 
+    async def payments_of(self, account_id: str) -> Sequence[models.Payment]:
+        return [p for p in self.t.payments.values() if p.account_id == account_id]
+
     async def plans_of(self, account_id: str) -> Sequence[models.PaymentPlan]:
         return [p for p in self.t.plans.values() if p.account_id == account_id]
 
@@ -67,29 +80,11 @@ class MemoryPayments:
         found = [i for i in self.m.installments.values() if i.account_id == account_id]
         return sorted(found, key=lambda i: (i.plan_id, i.seq))
 
-    async def get_promise(self, promise_id: str) -> models.Promise | None:
-        return self.m.promises.get(promise_id)
-
-    async def add_promise(self, promise: models.Promise) -> None:
-        self.m.promises[promise.promise_id] = promise
-
     async def promises_of(self, account_id: str) -> Sequence[models.Promise]:
         return [p for p in self.m.promises.values() if p.account_id == account_id]
 
-    async def get_settlement(self, settlement_id: str) -> models.Settlement | None:
-        return self.m.settlements.get(settlement_id)
-
-    async def add_settlement(self, settlement: models.Settlement) -> None:
-        self.m.settlements[settlement.settlement_id] = settlement
-
     async def settlements_of(self, account_id: str) -> Sequence[models.Settlement]:
         return [s for s in self.m.settlements.values() if s.account_id == account_id]
-
-    async def get_reversal(self, payment_id: str) -> models.PaymentReversal | None:
-        return self.m.reversals.get(payment_id)
-
-    async def add_reversal(self, reversal: models.PaymentReversal) -> None:
-        self.m.reversals[reversal.payment_id] = reversal
 
     async def reversals_of(self, account_id: str) -> Sequence[models.PaymentReversal]:
         return [r for r in self.m.reversals.values() if r.account_id == account_id]

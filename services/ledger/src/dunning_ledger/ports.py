@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from dunning_core.contracts.envelope import Envelope
 from dunning_core.runtime.clock import Clock as Clock
@@ -119,41 +119,41 @@ class AccountRepository(Protocol):
     async def ping(self) -> None: ...
 
 
+MoneyRow = TypeVar(
+    "MoneyRow",
+    models.Payment,
+    models.PaymentPlan,
+    models.Promise,
+    models.Settlement,
+    models.PaymentReversal,
+)
+# What ``add`` records in one row (a plan comes with its installments: ``add_plan``).
+Recorded = models.Payment | models.Promise | models.Settlement | models.PaymentReversal
+
+
 class PaymentRepository(Protocol):
     """Payments and the arrangements they pay. Rows read here belong to the transaction:
     a use case updates them in place and the commit writes them."""
 
-    async def get_payment(self, payment_id: str) -> models.Payment | None: ...
+    async def get(self, model: type[MoneyRow], key: str) -> MoneyRow | None:
+        """The row of ``model`` with that key (a reversal's is its payment's id)."""
+        ...
 
-    async def add_payment(self, payment: models.Payment) -> None: ...
-
-    async def payments_of(self, account_id: str) -> Sequence[models.Payment]: ...
-
-    async def get_plan(self, plan_id: str) -> models.PaymentPlan | None: ...
+    async def add(self, row: Recorded) -> None: ...
 
     async def add_plan(
         self, plan: models.PaymentPlan, installments: Sequence[models.PlanInstallment] = ()
     ) -> None: ...
 
+    async def payments_of(self, account_id: str) -> Sequence[models.Payment]: ...
+
     async def plans_of(self, account_id: str) -> Sequence[models.PaymentPlan]: ...
 
     async def installments_of(self, account_id: str) -> Sequence[models.PlanInstallment]: ...
 
-    async def get_promise(self, promise_id: str) -> models.Promise | None: ...
-
-    async def add_promise(self, promise: models.Promise) -> None: ...
-
     async def promises_of(self, account_id: str) -> Sequence[models.Promise]: ...
 
-    async def get_settlement(self, settlement_id: str) -> models.Settlement | None: ...
-
-    async def add_settlement(self, settlement: models.Settlement) -> None: ...
-
     async def settlements_of(self, account_id: str) -> Sequence[models.Settlement]: ...
-
-    async def get_reversal(self, payment_id: str) -> models.PaymentReversal | None: ...
-
-    async def add_reversal(self, reversal: models.PaymentReversal) -> None: ...
 
     async def reversals_of(self, account_id: str) -> Sequence[models.PaymentReversal]: ...
 

@@ -18,20 +18,15 @@ from dunning_ledger.models import (
     Promise,
     Settlement,
 )
+from dunning_ledger.ports import MoneyRow, Recorded
 
 
 class SqlPaymentRepository(SqlRepository):
-    async def get_payment(self, payment_id: str) -> Payment | None:
-        return await self.session.get(Payment, payment_id)
+    async def get(self, model: type[MoneyRow], key: str) -> MoneyRow | None:
+        return await self.session.get(model, key)
 
-    async def add_payment(self, payment: Payment) -> None:
-        await self._add(payment)
-
-    async def payments_of(self, account_id: str) -> Sequence[Payment]:
-        return await self._of_account(Payment, account_id, Payment.received_at, Payment.recorded_at)
-
-    async def get_plan(self, plan_id: str) -> PaymentPlan | None:
-        return await self.session.get(PaymentPlan, plan_id)
+    async def add(self, row: Recorded) -> None:
+        await self._add(row)
 
     async def add_plan(
         self, plan: PaymentPlan, installments: Sequence[PlanInstallment] = ()
@@ -39,6 +34,9 @@ class SqlPaymentRepository(SqlRepository):
         await self._add(plan)
         if installments:
             await self._add(*installments)
+
+    async def payments_of(self, account_id: str) -> Sequence[Payment]:
+        return await self._of_account(Payment, account_id, Payment.received_at, Payment.recorded_at)
 
     async def plans_of(self, account_id: str) -> Sequence[PaymentPlan]:
         return await self._of_account(PaymentPlan, account_id, PaymentPlan.agreed_at)
@@ -48,29 +46,11 @@ class SqlPaymentRepository(SqlRepository):
             PlanInstallment, account_id, PlanInstallment.plan_id, PlanInstallment.seq
         )
 
-    async def get_promise(self, promise_id: str) -> Promise | None:
-        return await self.session.get(Promise, promise_id)
-
-    async def add_promise(self, promise: Promise) -> None:
-        await self._add(promise)
-
     async def promises_of(self, account_id: str) -> Sequence[Promise]:
         return await self._of_account(Promise, account_id, Promise.made_at)
 
-    async def get_settlement(self, settlement_id: str) -> Settlement | None:
-        return await self.session.get(Settlement, settlement_id)
-
-    async def add_settlement(self, settlement: Settlement) -> None:
-        await self._add(settlement)
-
     async def settlements_of(self, account_id: str) -> Sequence[Settlement]:
         return await self._of_account(Settlement, account_id, Settlement.agreed_at)
-
-    async def get_reversal(self, payment_id: str) -> PaymentReversal | None:
-        return await self.session.get(PaymentReversal, payment_id)
-
-    async def add_reversal(self, reversal: PaymentReversal) -> None:
-        await self._add(reversal)
 
     async def reversals_of(self, account_id: str) -> Sequence[PaymentReversal]:
         return await self._of_account(PaymentReversal, account_id, PaymentReversal.reversed_at)

@@ -68,7 +68,7 @@ class PaymentService:
                 method=body.method,
                 received_at=body.received_at or now,
             )
-            existing = await tx.payments.get_payment(body.payment_id)
+            existing = await tx.payments.get(Payment, body.payment_id)
             if existing is not None:
                 if (
                     existing.account_id != account_id
@@ -99,7 +99,7 @@ class PaymentService:
                 source=body.source,
                 allocation=applied.allocation.as_json(),
             )
-            await tx.payments.add_payment(row)
+            await tx.payments.add(row)
             await _set_balance(tx, account, applied.allocation.to_balance, applied, now)
             events = received_events(account, row, applied, body.source, now)
             await tx.outbox.announce([envelope_of(e, now) for e in events])
@@ -114,10 +114,10 @@ class PaymentService:
         reversed_at = body.reversed_at or now
         async with self.transactions() as tx:
             account = await locked_account(tx, account_id)
-            payment = await tx.payments.get_payment(payment_id)
+            payment = await tx.payments.get(Payment, payment_id)
             if payment is None or payment.account_id != account_id:
                 raise NotFound(f"no payment {payment_id!r} on account {account_id!r}")
-            existing = await tx.payments.get_reversal(payment_id)
+            existing = await tx.payments.get(PaymentReversal, payment_id)
             if existing is not None:
                 if existing.reason != body.reason or (
                     body.reversed_at is not None and existing.reversed_at != body.reversed_at
@@ -143,7 +143,7 @@ class PaymentService:
                 source=body.source,
                 recorded_by=recorded_by,
             )
-            await tx.payments.add_reversal(reversal)
+            await tx.payments.add(reversal)
             settled_before = account.balance_minor == 0 and account.status == "paid"
             paid = account.paid_minor - allocation.to_balance
             change = BalanceChange(after.balance_minor, paid, after.credit_minor, now)

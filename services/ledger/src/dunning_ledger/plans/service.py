@@ -51,7 +51,7 @@ class PlanService(MoneyUseCase):
         now = self.clock.now()
         async with self.transactions() as tx:
             account = await locked_account(tx, account_id)
-            existing = await tx.payments.get_plan(body.plan_id)
+            existing = await tx.payments.get(PaymentPlan, body.plan_id)
             if existing is not None:
                 if existing.account_id != account_id or not _same(existing, body, account):
                     raise Conflict(f"plan {body.plan_id!r} was already agreed with other terms")

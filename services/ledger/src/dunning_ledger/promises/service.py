@@ -29,7 +29,7 @@ class PromiseService(MoneyUseCase):
         made = (account_id, body.amount_minor, body.due_on)
         return await self._once(
             account_id,
-            lambda tx: tx.payments.get_promise(body.promise_id),
+            lambda tx: tx.payments.get(Promise, body.promise_id),
             lambda p: (p.account_id, p.amount_minor, p.due_on) == made,
             f"promise {body.promise_id!r} was already made otherwise",
             lambda tx, account, now: self._promise(tx, account, body, now, recorded_by),
@@ -52,7 +52,7 @@ class PromiseService(MoneyUseCase):
 
         return await self._once(
             account_id,
-            lambda tx: tx.payments.get_settlement(body.settlement_id),
+            lambda tx: tx.payments.get(Settlement, body.settlement_id),
             same,
             f"settlement {body.settlement_id!r} was already agreed otherwise",
             lambda tx, account, now: self._settlement(tx, account, body, now, recorded_by),
@@ -118,7 +118,7 @@ class PromiseService(MoneyUseCase):
             amount_minor=body.amount_minor, currency=account.currency, due_on=body.due_on,
             paid_minor=0, status="open", made_at=now, source=body.source, recorded_by=by,
         )  # fmt: skip
-        await tx.payments.add_promise(row)
+        await tx.payments.add(row)
         event = PromiseMade(
             account_id=account.account_id,
             promise_id=body.promise_id,
@@ -160,7 +160,7 @@ class PromiseService(MoneyUseCase):
             balance_minor=balance, pay_by=pay_by, paid_minor=0, status="open",
             offer_id=body.offer_id, agreed_at=now, source=body.source, recorded_by=by,
         )  # fmt: skip
-        await tx.payments.add_settlement(row)
+        await tx.payments.add(row)
         currency = account.currency
         event = SettlementAgreed(
             account_id=account.account_id,
