@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -96,7 +97,7 @@ class DueDatePass:
                 self.terms.grace_days,
                 self.terms.missed_to_break,
             )
-            events = overdue_events(account, overdue, now)
+            events = list(overdue_events(account, overdue, now))
             if overdue.state != state_of(rows):
                 store(rows, overdue.state, now)
             if events:
@@ -139,61 +140,51 @@ class DueDatePass:
         }
 
 
-def overdue_events(account: Account, overdue: Overdue, now: datetime) -> list[Event]:
+def overdue_events(account: Account, overdue: Overdue, now: datetime) -> Iterator[Event]:
+    """What the pass announces for the account, in this order: installments missed, the
+    plan broken, the promise broken, the settlement lapsed."""
     common = {"account_id": account.account_id, "debt_id": account.debt_id}
 
     def money(minor: int) -> Money:
         return Money(amount_minor=minor, currency=account.currency)
 
-    events: list[Event] = []
-    plan = overdue.state.plan
+    plan, promise, settlement = overdue.state.plan, overdue.state.promise, overdue.state.settlement
     for inst, count in zip(overdue.missed, overdue.missed_counts, strict=True):
         assert plan is not None
-        events.append(
-            InstallmentMissed(
-                **common,
-                plan_id=plan.plan_id,
-                seq=inst.seq,
-                due_on=inst.due_on,
-                amount_due=money(inst.amount_minor),
-                amount_paid=money(inst.paid_minor),
-                missed_count=count,
-                detected_at=now,
-            )
+        yield InstallmentMissed(
+            **common,
+            plan_id=plan.plan_id,
+            seq=inst.seq,
+            due_on=inst.due_on,
+            amount_due=money(inst.amount_minor),
+            amount_paid=money(inst.paid_minor),
+            missed_count=count,
+            detected_at=now,
         )
     remaining = money(account.balance_minor)
     if overdue.plan_broken and plan is not None:
-        events.append(
-            PlanBroken(
-                **common,
-                plan_id=plan.plan_id,
-                missed_count=plan.missed_count,
-                remaining_balance=remaining,
-                broken_at=now,
-            )
+        yield PlanBroken(
+            **common,
+            plan_id=plan.plan_id,
+            missed_count=plan.missed_count,
+            remaining_balance=remaining,
+            broken_at=now,
         )
-    promise = overdue.state.promise
     if overdue.promise_broken and promise is not None:
-        events.append(
-            PromiseBroken(
-                **common,
-                promise_id=promise.promise_id,
-                due_on=promise.due_on,
-                amount_paid=money(promise.paid_minor),
-                broken_at=now,
-            )
+        yield PromiseBroken(
+            **common,
+            promise_id=promise.promise_id,
+            due_on=promise.due_on,
+            amount_paid=money(promise.paid_minor),
+            broken_at=now,
         )
-    settlement = overdue.state.settlement
     if overdue.settlement_lapsed and settlement is not None:
-        events.append(
-            SettlementLapsed(
-                **common,
-                settlement_id=settlement.settlement_id,
-                amount=money(settlement.amount_minor),
-                amount_paid=money(settlement.paid_minor),
-                pay_by=settlement.pay_by,
-                remaining_balance=remaining,
-                lapsed_at=now,
-            )
+        yield SettlementLapsed(
+            **common,
+            settlement_id=settlement.settlement_id,
+            amount=money(settlement.amount_minor),
+            amount_paid=money(settlement.paid_minor),
+            pay_by=settlement.pay_by,
+            remaining_balance=remaining,
+            lapsed_at=now,
         )
-    return events
