@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+from typing import Annotated
 
 from dunning_core.runtime.settings import ApiKeySettings, service_config
 from pydantic import Field
 
 SERVICE = "ledger"  # the events' source, and the producer's client id
+# Seconds an operator's signal may be held before it is answered (0: answered at once).
+SignalWait = Annotated[float, Field(ge=0)]
 
 
 class LedgerSettings(ApiKeySettings):
@@ -23,9 +26,8 @@ class LedgerSettings(ApiKeySettings):
     outbox_poll_ms: int = Field(
         default=200, ge=10, description="Relay poll interval when no NOTIFY arrives."
     )
-    signal_publish_wait_s: float = Field(
+    signal_publish_wait_s: SignalWait = Field(
         default=10.0,
-        ge=0,
         description="An operator's signal is answered once it is on Kafka "
         "(the workers then hold sends until it is applied), or after this many seconds.",
     )
@@ -34,9 +36,8 @@ class LedgerSettings(ApiKeySettings):
         description="The channel workers' signals consumer groups (comma-separated) an "
         "operator's signal is answered after, once those reading it have applied it.",
     )
-    signal_applied_wait_s: float = Field(
+    signal_applied_wait_s: SignalWait = Field(
         default=15.0,
-        ge=0,
         description="How long an operator's signal waits for the channel workers "
         "(above their provider call timeout); then answered with applied false.",
     )
