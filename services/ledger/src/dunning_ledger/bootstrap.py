@@ -21,7 +21,6 @@ from dunning_core.runtime.metrics import OUTBOX_BACKLOG
 from dunning_core.runtime.service import Component, ServiceRuntime, health_router, lifespan_for
 from dunning_core.runtime.telemetry import observe
 from fastapi import FastAPI
-from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from dunning_ledger.accounts.api import router as accounts_router
@@ -87,33 +86,30 @@ class SqlTransaction:
 
 
 def use_cases(
+    settings: LedgerSettings,
     transactions: Transactions,
     clock: Clock,
-    group_id: str,
-    pepper: SecretStr | None = None,
-    terms: PaymentTerms | None = None,
-    task_lease: timedelta = timedelta(minutes=30),
-    published: Published | None = None,
-    row_checks: RowChecks | None = None,
-    applied: ChannelsApplied | None = None,
+    terms: PaymentTerms,
+    published: Published,
+    applied: ChannelsApplied,
+    row_checks: RowChecks | None,
 ) -> UseCases:
-    terms = terms or load_terms()
     signals = CommunicationService(
-        transactions, clock, group_id=group_id, published=published, applied=applied
+        transactions, clock, group_id=settings.group_id, published=published, applied=applied
     )
     return UseCases(
         accounts=AccountService(transactions, clock),
         payments=PaymentService(transactions, clock),
         communications=signals,
         imports=ImportService(transactions, clock, row_checks),
-        keys=KeyService(transactions, clock, pepper),
+        keys=KeyService(transactions, clock, settings.auth_pepper),
         timelines=TimelineService(transactions),
         changes=ChangeService(transactions, clock),
         portfolio=PortfolioService(transactions, clock),
         plans=PlanService(transactions, clock, terms),
         promises=PromiseService(transactions, clock, terms),
         money=MoneyService(transactions, clock, terms),
-        tasks=TaskService(transactions, clock, task_lease),
+        tasks=TaskService(transactions, clock, timedelta(seconds=settings.task_lease_s)),
         pauses=PauseService(transactions, clock, signals),
     )
 
@@ -145,7 +141,6 @@ def build_ledger(
         prefix = settings.topic_prefix
         transactions = SqlTransactions(sessions, lambda s: SqlTransaction(s, prefix))
     terms = load_terms(settings.terms_file or None)
-    lease = timedelta(seconds=settings.task_lease_s)
     row_checks = ProcessRowChecks(settings.import_workers) if settings.import_workers else None
     producer = EventProducer(settings.kafka_bootstrap, SERVICE, topic_prefix=settings.topic_prefix)
     relay = OutboxRelay(
@@ -164,10 +159,7 @@ def build_ledger(
         settings.kafka_bootstrap, settings.topic_prefix + SIGNALS, groups,
         bound_s=settings.signal_applied_wait_s,
     )  # fmt: skip
-    cases = use_cases(
-        transactions, clock, settings.group_id, settings.auth_pepper, terms, lease, relay,
-        row_checks, applied,
-    )  # fmt: skip
+    cases = use_cases(settings, transactions, clock, terms, relay, applied, row_checks)
     runtime = ServiceRuntime(SERVICE)
 
     async def start_database() -> None:
