@@ -29,7 +29,8 @@ class PromiseService(MoneyUseCase):
         made = (account_id, body.amount_minor, body.due_on)
         return await self._once(
             account_id,
-            lambda tx: tx.payments.get(Promise, body.promise_id),
+            Promise,
+            body.promise_id,
             lambda p: (p.account_id, p.amount_minor, p.due_on) == made,
             f"promise {body.promise_id!r} was already made otherwise",
             lambda tx, account, now: self._promise(tx, account, body, now, recorded_by),
@@ -52,7 +53,8 @@ class PromiseService(MoneyUseCase):
 
         return await self._once(
             account_id,
-            lambda tx: tx.payments.get(Settlement, body.settlement_id),
+            Settlement,
+            body.settlement_id,
             same,
             f"settlement {body.settlement_id!r} was already agreed otherwise",
             lambda tx, account, now: self._settlement(tx, account, body, now, recorded_by),
@@ -61,18 +63,20 @@ class PromiseService(MoneyUseCase):
     async def _once(
         self,
         account_id: str,
-        stored: Callable[[Transaction], Awaitable[_Row | None]],
+        model: type[_Row],
+        key: str,
         same: Callable[[_Row], bool],
         conflict: str,
         create: Callable[[Transaction, Account, datetime], Awaitable[_Row]],
     ) -> tuple[_Row, bool]:
-        """An idempotent write on the locked account: the row ``stored`` under the write's key
-        when ``same`` finds it is this write again (a replay), ``Conflict`` when it is another,
-        else the row ``create`` records now with its event; and whether it was a replay."""
+        """An idempotent write on the locked account: the row of ``model`` stored under the
+        write's ``key`` when ``same`` finds it is this write again (a replay), ``Conflict``
+        when it is another, else the row ``create`` records now with its event; and whether
+        it was a replay."""
         now = self.clock.now()
         async with self.transactions() as tx:
             account = await locked_account(tx, account_id)
-            existing = await stored(tx)
+            existing = await tx.payments.get(model, key)
             if existing is not None:
                 if not same(existing):
                     raise Conflict(conflict)
