@@ -37,11 +37,11 @@ class PaymentResult:
 
 
 @dataclass(frozen=True, slots=True)
-class ReversalResult:
+class ReversalResult(PaymentResult):
+    """The payment reversed, with its reversal and the balance it left."""
+
     reversal: PaymentReversal
-    payment: Payment
     balance_minor: int
-    replayed: bool
 
 
 class PaymentService:
@@ -124,7 +124,9 @@ class PaymentService:
                 ):
                     raise Conflict(f"payment {payment_id!r} was already reversed otherwise")
                 await tx.commit()
-                return ReversalResult(existing, payment, account.balance_minor, replayed=True)
+                return ReversalResult(
+                    payment, replayed=True, reversal=existing, balance_minor=account.balance_minor
+                )
             allocation = (
                 Allocation.of_json(payment.allocation)
                 if payment.allocation is not None
@@ -176,7 +178,9 @@ class PaymentService:
                 )
             await tx.outbox.announce([envelope_of(e, now) for e in events])
             await tx.commit()
-        return ReversalResult(reversal, payment, after.balance_minor, replayed=False)
+        return ReversalResult(
+            payment, replayed=False, reversal=reversal, balance_minor=after.balance_minor
+        )
 
 
 async def _set_balance(
