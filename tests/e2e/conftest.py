@@ -77,19 +77,21 @@ def services_running(
     redis_db: int,
     settings: Mapping[str, str] | None = None,
     clock_speed: float = CLOCK_SPEED,
+    start_after_s: float = 12.0,
 ) -> Iterator[dict[str, str]]:
     """Every service of services.conf as processes on ``prefix`` (its own topics, database
     and Redis database ``redis_db``), with ``settings`` added to their environment, which
-    it yields. The simulated clock starts at CLOCK_START at an epoch set past the services'
-    usual start-up time; it then waits for it, so the accounts arrive at CLOCK_START even on
-    a loaded machine (a start-up of up to ~55 s still leaves Hawaii before 08:00)."""
+    it yields. The simulated clock starts at CLOCK_START ``start_after_s`` from now, past
+    the services' usual start-up time (~10 s on an idle machine); it then waits for it, so
+    the accounts arrive at CLOCK_START. A start-up slower than that starts the clock early
+    by as much (at 240x, one up to ~45 s still leaves Hawaii before 08:00)."""
     env = pipeline_env(
         prefix,
         prefix.rstrip("."),
         f"redis://127.0.0.1:16379/{redis_db}",
         clock_start=CLOCK_START,
         clock_speed=clock_speed,
-        clock_epoch=time.time() + 20,
+        clock_epoch=time.time() + start_after_s,
         key_name="e2e-sendgrid.pem",
     )
     env.update(settings or {})

@@ -90,7 +90,8 @@ def money_pipeline(stack: None, tmp_path_factory: pytest.TempPathFactory) -> Ite
         "DUNNING_LEDGER_TERMS_FILE": str(terms),
         "DUNNING_LEDGER_DUE_PASS_INTERVAL_S": "1",
     }
-    with services_running(prefix, 5, settings, clock_speed=SPEED):
+    # 20 s: at this speed a start-up 24 s slower than that would pass the first due date.
+    with services_running(prefix, 5, settings, clock_speed=SPEED, start_after_s=20):
         yield prefix
 
 
