@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
 from dunning_ops.sessions import Session
 
@@ -16,7 +16,9 @@ NAV = (("/", "Portfolio"), ("/pipeline", "Pipeline"), ("/accounts", "Accounts"),
 class Pages:
     def __init__(self) -> None:
         self._env = Environment(
-            loader=PackageLoader("dunning_ops", "templates"),
+            loader=ChoiceLoader(
+                [PackageLoader(p, "templates") for p in ("dunning_ops", "dunning_core")]
+            ),
             autoescape=select_autoescape(default=True, default_for_string=True),
             trim_blocks=True,
             lstrip_blocks=True,

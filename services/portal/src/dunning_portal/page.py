@@ -10,7 +10,7 @@ from typing import Any
 from babel.dates import format_date
 from babel.numbers import format_currency, get_currency_precision
 from dunning_core.runtime.clock import Clock
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
 from dunning_portal.domain.actions import form_token, language
 from dunning_portal.domain.texts import LANGUAGE_NAMES, text
@@ -28,7 +28,9 @@ class Pages:
         self._collector = collector_name
         self._phone = collector_phone
         self._env = Environment(
-            loader=PackageLoader("dunning_portal", "templates"),
+            loader=ChoiceLoader(
+                [PackageLoader(p, "templates") for p in ("dunning_portal", "dunning_core")]
+            ),
             autoescape=select_autoescape(default=True, default_for_string=True),
             trim_blocks=True,
             lstrip_blocks=True,
