@@ -17,17 +17,25 @@ from twilio.request_validator import RequestValidator
 
 TOKEN = "sms-webhook-test-token"
 URL = "https://sms.example.com/webhooks/twilio/status?step=s-1"
-STATUS = {
-    "MessageSid": "SM" + "1" * 32,
-    "SmsSid": "SM" + "1" * 32,
-    "AccountSid": "AC" + "2" * 32,
-    "MessageStatus": "undelivered",
-    "SmsStatus": "undelivered",
-    "ErrorCode": "30003",
-    "To": "+14155550100",
-    "From": "+15005550006",
-    "ApiVersion": "2010-04-01",
-}
+CONSUMER, SENDER = "+14155550100", "+15005550006"
+
+
+def _form(sid: str, *, from_: str, to: str, **fields: str) -> dict[str, str]:
+    """A webhook's form as Twilio posts it: the message, the account, who wrote to whom."""
+    envelope = {"MessageSid": sid, "AccountSid": "AC" + "2" * 32, "From": from_, "To": to}
+    return envelope | fields
+
+
+STATUS = _form(
+    "SM" + "1" * 32,
+    from_=SENDER,
+    to=CONSUMER,
+    SmsSid="SM" + "1" * 32,
+    MessageStatus="undelivered",
+    SmsStatus="undelivered",
+    ErrorCode="30003",
+    ApiVersion="2010-04-01",
+)
 
 
 def _signed(params: dict[str, str], url: str = URL) -> str:
@@ -69,7 +77,7 @@ def test_status_callback_is_parsed_without_pii_in_repr() -> None:
         "undelivered",
         "30003",
     )
-    assert callback.to == "+14155550100"
+    assert callback.to == CONSUMER
     assert "+1415" not in repr(callback)
     assert "+1500" not in repr(callback)
 
@@ -81,17 +89,10 @@ def test_status_callback_without_status_is_refused() -> None:
 
 def test_inbound_message_is_parsed_without_pii_in_repr() -> None:
     inbound = parse_inbound_message(
-        {
-            "MessageSid": "SM" + "3" * 32,
-            "AccountSid": "AC" + "2" * 32,
-            "From": "+14155550100",
-            "To": "+15005550006",
-            "Body": "STOP please",
-            "NumMedia": "0",
-        }
+        _form("SM" + "3" * 32, from_=CONSUMER, to=SENDER, Body="STOP please", NumMedia="0")
     )
     assert (inbound.from_, inbound.body, inbound.opt_out_type) == (
-        "+14155550100",
+        CONSUMER,
         "STOP please",
         None,
     )
