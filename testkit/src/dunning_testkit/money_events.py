@@ -26,6 +26,7 @@ from dunning_testkit.scheduler import NOW
 
 FIRST_DUE = date(2026, 3, 16)
 DUES = (FIRST_DUE, date(2026, 4, 16), date(2026, 5, 16))
+PROMISED_BY = date(2026, 3, 10)  # the promise's due date and the settlement's pay-by date
 
 
 def plan_agreed(
@@ -57,19 +58,14 @@ def plan_agreed(
 
 
 def installment_missed(
-    seq: int = 1,
-    account_id: str = "ACC-1",
-    *,
-    plan_id: str = "PLAN-1",
-    due_on: date = FIRST_DUE,
-    at: datetime = NOW + timedelta(days=17),
+    seq: int = 1, account_id: str = "ACC-1", *, at: datetime = NOW + timedelta(days=17)
 ) -> InstallmentMissed:
     return InstallmentMissed(
         account_id=account_id,
-        plan_id=plan_id,
+        plan_id="PLAN-1",
         debt_id="DEBT-1",
         seq=seq,
-        due_on=due_on,
+        due_on=FIRST_DUE,
         amount_due=Money(amount_minor=41_152),
         amount_paid=Money(amount_minor=1_152),
         missed_count=1,
@@ -90,108 +86,78 @@ def plan_broken(
     )
 
 
-def plan_completed(
-    account_id: str = "ACC-1",
-    *,
-    plan_id: str = "PLAN-1",
-    at: datetime = NOW + timedelta(days=75),
-    by_payment_id: str | None = "PAY-3",
-) -> PlanCompleted:
+def plan_completed(*, by_payment_id: str = "PAY-3") -> PlanCompleted:
     return PlanCompleted(
-        account_id=account_id,
-        plan_id=plan_id,
+        account_id="ACC-1",
+        plan_id="PLAN-1",
         debt_id="DEBT-1",
-        completed_at=at,
+        completed_at=NOW + timedelta(days=75),
         by_payment_id=by_payment_id,
     )
 
 
-def promise_made(
-    account_id: str = "ACC-1",
-    *,
-    promise_id: str = "PROM-1",
-    due_on: date = date(2026, 3, 10),
-    at: datetime = NOW,
-) -> PromiseMade:
+def promise_made() -> PromiseMade:
     return PromiseMade(
-        account_id=account_id,
-        promise_id=promise_id,
+        account_id="ACC-1",
+        promise_id="PROM-1",
         debt_id="DEBT-1",
         amount=Money(amount_minor=50_000),
-        due_on=due_on,
-        made_at=at,
+        due_on=PROMISED_BY,
+        made_at=NOW,
     )
 
 
-def promise_broken(
-    account_id: str = "ACC-1",
-    *,
-    promise_id: str = "PROM-1",
-    due_on: date = date(2026, 3, 10),
-    at: datetime = NOW + timedelta(days=9),
-) -> PromiseBroken:
+def promise_broken(*, at: datetime = NOW + timedelta(days=9)) -> PromiseBroken:
     return PromiseBroken(
-        account_id=account_id,
-        promise_id=promise_id,
+        account_id="ACC-1",
+        promise_id="PROM-1",
         debt_id="DEBT-1",
-        due_on=due_on,
+        due_on=PROMISED_BY,
         amount_paid=Money(amount_minor=0),
         broken_at=at,
     )
 
 
-def settlement_agreed(
-    account_id: str = "ACC-1", *, settlement_id: str = "SET-1", pay_by: date = date(2026, 3, 10)
-) -> SettlementAgreed:
+def settlement_agreed() -> SettlementAgreed:
     return SettlementAgreed(
-        account_id=account_id,
-        settlement_id=settlement_id,
+        account_id="ACC-1",
+        settlement_id="SET-1",
         debt_id="DEBT-1",
         amount=Money(amount_minor=70_000),
         balance=Money(amount_minor=123_456),
-        pay_by=pay_by,
+        pay_by=PROMISED_BY,
         agreed_at=NOW,
     )
 
 
-def settlement_lapsed(
-    account_id: str = "ACC-1",
-    *,
-    settlement_id: str = "SET-1",
-    pay_by: date = date(2026, 3, 10),
-    at: datetime = NOW + timedelta(days=9),
-) -> SettlementLapsed:
+def settlement_lapsed(*, at: datetime = NOW + timedelta(days=9)) -> SettlementLapsed:
     return SettlementLapsed(
-        account_id=account_id,
-        settlement_id=settlement_id,
+        account_id="ACC-1",
+        settlement_id="SET-1",
         debt_id="DEBT-1",
         amount=Money(amount_minor=70_000),
         amount_paid=Money(amount_minor=0),
-        pay_by=pay_by,
+        pay_by=PROMISED_BY,
         remaining_balance=Money(amount_minor=123_456),
         lapsed_at=at,
     )
 
 
-def account_settled(
-    account_id: str = "ACC-1", *, by_payment_id: str = "PAY-9", at: datetime = NOW
-) -> AccountSettled:
+def account_settled(*, at: datetime = NOW) -> AccountSettled:
     return AccountSettled(
-        account_id=account_id,
+        account_id="ACC-1",
         debt_id="DEBT-1",
         how="paid_in_full",
-        by_payment_id=by_payment_id,
+        by_payment_id="PAY-9",
         settled_at=at,
     )
 
 
-def account_reopened(
-    account_id: str = "ACC-1", *, by_payment_id: str = "PAY-9", at: datetime = NOW
-) -> AccountReopened:
+def account_reopened(*, by_payment_id: str = "PAY-9") -> AccountReopened:
     return AccountReopened(
-        account_id=account_id,
+        account_id="ACC-1",
         debt_id="DEBT-1",
         by_payment_id=by_payment_id,
         remaining_balance=Money(amount_minor=41_152),
-        reopened_at=at,
+        reopened_at=NOW,
     )
