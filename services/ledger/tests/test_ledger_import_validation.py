@@ -214,19 +214,23 @@ def test_line_numbers_count_physical_lines_while_rows_count_data_rows() -> None:
     assert (error.row, error.line) == (2, 4)  # a blank line is not a row, but is a line
 
 
+BAD_VALUES = {  # what the error message says: the values, by column, that make it say so
+    "not a ZIP code": {"zip": "1234"},
+    "not one of": {"phone_kind": "pager", "phone_consent": "maybe", "email_basis": "guess"},
+    "not a boolean": {"email_workplace": "perhaps", "medical": "2"},
+    "unknown currency": {"currency": "XYZ"},
+    "more than 2 decimal places": {"balance": "12.345"},
+    "must be 1-64": {"account_id": "ACC 1"},
+    "not a locale": {"locale": "english"},
+}
+
+
 @pytest.mark.parametrize(
     ("column", "value", "fragment"),
     [
-        ("zip", "1234", "not a ZIP code"),
-        ("phone_kind", "pager", "not one of"),
-        ("phone_consent", "maybe", "not one of"),
-        ("email_basis", "guess", "not one of"),
-        ("email_workplace", "perhaps", "not a boolean"),
-        ("medical", "2", "not a boolean"),
-        ("currency", "XYZ", "unknown currency"),
-        ("balance", "12.345", "more than 2 decimal places"),
-        ("account_id", "ACC 1", "must be 1-64"),
-        ("locale", "english", "not a locale"),
+        (column, value, fragment)
+        for fragment, bad in BAD_VALUES.items()
+        for column, value in bad.items()
     ],
 )
 def test_other_bad_values_name_their_field(column: str, value: str, fragment: str) -> None:
