@@ -40,6 +40,25 @@ def one_of_each() -> list[Event]:
     schedule = [
         pay.Installment(seq=n, due_on=date(2026, 3 + n, 1), amount=usd(10_000)) for n in (1, 2)
     ]
+    received = pay.PaymentReceived(
+        **common,
+        payment_id="pay-1",
+        amount=usd(10_000),
+        remaining_balance=usd(10_000),
+        received_at=AT,
+        method="card",
+        plan_id="P-1",
+        installments=[1],
+        source="page",
+    )
+    settlement = pay.SettlementAgreed(
+        **common,
+        settlement_id="S-1",
+        amount=usd(14_000),
+        balance=usd(20_000),
+        pay_by=date(2026, 3, 31),
+        agreed_at=AT,
+    )
     return [
         pay.PlanAgreed(
             **common,
@@ -53,25 +72,15 @@ def one_of_each() -> list[Event]:
             schedule=schedule,
             source="page",
         ),
-        pay.PaymentReceived(
-            **common,
-            payment_id="pay-1",
-            amount=usd(10_000),
-            remaining_balance=usd(10_000),
-            received_at=AT,
-            method="card",
-            plan_id="P-1",
-            installments=[1],
-            source="page",
-        ),
+        received,
         pay.PaymentReversed(
             **common,
-            payment_id="pay-1",
-            amount=usd(10_000),
+            payment_id=received.payment_id,
+            amount=received.amount,
             reason="nsf",
             remaining_balance=usd(20_000),
             reversed_at=AT,
-            plan_id="P-1",
+            plan_id=received.plan_id,
         ),
         pay.InstallmentMissed(
             **common,
@@ -103,14 +112,7 @@ def one_of_each() -> list[Event]:
             amount_paid=usd(1_000),
             broken_at=AT,
         ),
-        pay.SettlementAgreed(
-            **common,
-            settlement_id="S-1",
-            amount=usd(14_000),
-            balance=usd(20_000),
-            pay_by=date(2026, 3, 31),
-            agreed_at=AT,
-        ),
+        settlement,
         pay.SettlementLapsed(
             **common,
             settlement_id="S-0",
@@ -121,7 +123,11 @@ def one_of_each() -> list[Event]:
             lapsed_at=AT,
         ),
         pay.AccountSettled(
-            **common, how="settlement", by_payment_id="pay-3", settlement_id="S-1", settled_at=AT
+            **common,
+            how="settlement",
+            by_payment_id="pay-3",
+            settlement_id=settlement.settlement_id,
+            settled_at=AT,
         ),
         pay.CreditRecorded(**common, payment_id="pay-3", credit=usd(250), recorded_at=AT),
         pay.AccountReopened(
