@@ -108,11 +108,13 @@ def promise_made() -> PromiseMade:
 
 
 def promise_broken(*, at: datetime = NOW + timedelta(days=9)) -> PromiseBroken:
+    """The promise made, nothing paid by its due date."""
+    made = promise_made()
     return PromiseBroken(
-        account_id="ACC-1",
-        promise_id="PROM-1",
-        debt_id="DEBT-1",
-        due_on=PROMISED_BY,
+        account_id=made.account_id,
+        promise_id=made.promise_id,
+        debt_id=made.debt_id,
+        due_on=made.due_on,
         amount_paid=Money(amount_minor=0),
         broken_at=at,
     )
@@ -131,14 +133,16 @@ def settlement_agreed() -> SettlementAgreed:
 
 
 def settlement_lapsed(*, at: datetime = NOW + timedelta(days=9)) -> SettlementLapsed:
+    """The settlement agreed, nothing paid by its date: the whole balance is owed again."""
+    agreed = settlement_agreed()
     return SettlementLapsed(
-        account_id="ACC-1",
-        settlement_id="SET-1",
-        debt_id="DEBT-1",
-        amount=Money(amount_minor=70_000),
+        account_id=agreed.account_id,
+        settlement_id=agreed.settlement_id,
+        debt_id=agreed.debt_id,
+        amount=agreed.amount,
         amount_paid=Money(amount_minor=0),
-        pay_by=PROMISED_BY,
-        remaining_balance=Money(amount_minor=123_456),
+        pay_by=agreed.pay_by,
+        remaining_balance=agreed.balance,
         lapsed_at=at,
     )
 
