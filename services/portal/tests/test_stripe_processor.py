@@ -20,6 +20,7 @@ from dunning_portal.adapters.stripe_processor import (
     StripeProcessor,
 )
 from dunning_portal.ports import CardDetails, Charge, ChargeRequest
+from dunning_testkit.stripe_cards import DECLINED_CARDS, DeclinedCard
 
 SECRET_KEY = "sk_test_portal_processor_tests"
 OK_CARD = "4242424242424242"
@@ -91,25 +92,15 @@ async def test_a_good_card_is_charged_with_the_key_and_metadata(sandbox: str) ->
     assert record["description"] == "Payment on ACC-7"
 
 
-@pytest.mark.parametrize(
-    ("number", "decline_code", "message"),
-    [
-        ("4000000000000002", "generic_decline", "Your card was declined."),
-        ("4000000000009995", "insufficient_funds", "Your card has insufficient funds."),
-        ("4000000000000069", "expired_card", "Your card has expired."),
-        ("4000000000000127", "incorrect_cvc", "Your card's security code is incorrect."),
-    ],
-)
-async def test_a_declined_card_is_a_declined_charge(
-    sandbox: str, number: str, decline_code: str, message: str
-) -> None:
+@pytest.mark.parametrize("card", DECLINED_CARDS, ids=lambda c: c.decline_code)
+async def test_a_declined_card_is_a_declined_charge(sandbox: str, card: DeclinedCard) -> None:
     test = uuid.uuid4().hex
     async with processor(sandbox) as payments:
-        charge = await pay(payments, test, number)
+        charge = await pay(payments, test, card.number)
     assert (charge.status, charge.decline_code, charge.message) == (
         "declined",
-        decline_code,
-        message,
+        card.decline_code,
+        card.message,
     )
     [record] = charges(sandbox, test)
     assert record["id"] == charge.processor_id

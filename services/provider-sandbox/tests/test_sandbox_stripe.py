@@ -18,6 +18,7 @@ import orjson
 import pytest
 import stripe
 from dunning_testkit.servers import WebhookRecorder
+from dunning_testkit.stripe_cards import DECLINED_CARDS, DeclinedCard
 
 SECRET_KEY = "sk_test_sandbox_stripe_tests"
 WEBHOOK_SECRET = "whsec_sandbox_stripe_tests"
@@ -77,26 +78,23 @@ def test_a_good_card_succeeds_and_only_its_last_four_digits_are_kept(stripe_sand
     assert '"123"' not in listed
 
 
-@pytest.mark.parametrize(
-    ("number", "code", "decline_code", "message"),
-    [
-        ("4000000000000002", "card_declined", "generic_decline", "Your card was declined."),
-        ("4000000000009995", "card_declined", "insufficient_funds", "insufficient funds"),
-        ("4000000000000069", "expired_card", "expired_card", "Your card has expired."),
-        ("4000000000000127", "incorrect_cvc", "incorrect_cvc", "security code is incorrect"),
-        ("4000000000000119", "processing_error", "processing_error", "Try again"),
-    ],
+PROCESSING_ERROR = DeclinedCard(
+    "4000000000000119", "processing_error", "Try again", "processing_error"
 )
+
+
+@pytest.mark.parametrize("card", [*DECLINED_CARDS, PROCESSING_ERROR], ids=lambda c: c.decline_code)
 def test_a_declined_card_is_a_402_card_error_and_its_intent_stays_unpaid(
-    stripe_sandbox: str, number: str, code: str, decline_code: str, message: str
+    stripe_sandbox: str, card: DeclinedCard
 ) -> None:
     test = uuid.uuid4().hex
+    code, decline_code = card.code, card.decline_code
     with pytest.raises(stripe.CardError) as raised:
-        client(stripe_sandbox).v1.payment_intents.create(params=card_params(number, test))
+        client(stripe_sandbox).v1.payment_intents.create(params=card_params(card.number, test))
     error = raised.value
     assert error.http_status == 402
     assert (error.code, error.error.decline_code if error.error else None) == (code, decline_code)
-    assert message in (error.user_message or "")
+    assert card.message in (error.user_message or "")
     body = cast(dict[str, Any], error.json_body)["error"]
     assert body["type"] == "card_error"
     intent_id = body["payment_intent"]["id"]
