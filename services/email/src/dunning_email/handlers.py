@@ -19,7 +19,7 @@ import hmac
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from dunning_channels.domain.replies import read_inbound
 from dunning_channels.domain.webhook_errors import WebhookPayloadError
@@ -42,11 +42,11 @@ from dunning_email.domain import (
 from dunning_email.ports import EventSignatureVerifier
 
 log = logging.getLogger(__name__)
-SERVICE = "email"
+SERVICE: Final = "email"
 
 
 @dataclass(eq=False, repr=False, kw_only=True)
-class SendGridWebhooks(ProviderWebhooks):
+class SendGridWebhooks(ProviderWebhooks, channel=Channel.EMAIL, source=SERVICE):
     verifier: EventSignatureVerifier
     unsubscribe_secret: str
     inbound_token: str = ""
@@ -160,8 +160,6 @@ class SendGridWebhooks(ProviderWebhooks):
         details = {**meaning.details, "subject": form.get("subject", "")[:200]}
         return await self._publish_reply(
             meaning,
-            channel=Channel.EMAIL,
-            source="email",
             address=sender,
             text=text,
             signal_id=signal_id,

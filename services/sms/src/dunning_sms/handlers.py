@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar, cast
+from typing import Final, TypeVar, cast
 
 from dunning_channels.domain.webhook_errors import WebhookPayloadError
 from dunning_channels.service.webhooks import ProviderWebhooks
@@ -45,12 +45,12 @@ from dunning_sms.domain import (
 from dunning_sms.ports import AnswerLog, Locales, SignatureVerifier
 
 log = logging.getLogger(__name__)
-SERVICE = "sms"
+SERVICE: Final = "sms"
 Webhook = TypeVar("Webhook")
 
 
 @dataclass(eq=False, repr=False, kw_only=True)
-class TwilioWebhooks(ProviderWebhooks):
+class TwilioWebhooks(ProviderWebhooks, channel=Channel.SMS, source=SERVICE):
     verifier: SignatureVerifier
     public_base_url: str
     answers: AnswerLog
@@ -140,8 +140,6 @@ class TwilioWebhooks(ProviderWebhooks):
             details["answer_text"] = answer.text
         await self._publish_reply(
             meaning,
-            channel=Channel.SMS,
-            source="sms",
             address=sender,
             text=body,
             signal_id=sid,

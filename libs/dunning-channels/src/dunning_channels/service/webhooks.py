@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
 
 from dunning_core.contracts.common import Channel
 from dunning_core.contracts.envelope import wrap
@@ -27,7 +27,15 @@ log = logging.getLogger(__name__)
 @dataclass(eq=False, repr=False, kw_only=True)
 class ProviderWebhooks:
     """``fence``: an opt-out is answered once the calls it came too late to stop ended;
-    ``rejected`` counts the requests refused as not genuine."""
+    ``rejected`` counts the requests refused as not genuine. A subclass names the
+    ``channel`` its replies come on and the ``source`` (service) they are signalled from."""
+
+    channel: ClassVar[Channel]
+    source: ClassVar[Literal["sms", "email"]]
+
+    def __init_subclass__(cls, *, channel: Channel, source: Literal["sms", "email"]) -> None:
+        super().__init_subclass__()
+        cls.channel, cls.source = channel, source
 
     producer: Publisher
     records: SendRecords
@@ -51,8 +59,6 @@ class ProviderWebhooks:
         self,
         meaning: InboundMeaning,
         *,
-        channel: Channel,
-        source: Literal["sms", "email"],
         address: str,
         text: str,
         signal_id: str,
@@ -64,13 +70,13 @@ class ProviderWebhooks:
         if not owners:
             log.warning(
                 "inbound reply from an address we know no account of; dead-lettered",
-                extra={"channel": channel.value},
+                extra={"channel": self.channel.value},
             )
         signals = reply_signals(
             meaning,
             owners,
-            channel=channel,
-            source=source,
+            channel=self.channel,
+            source=self.source,
             address=address,
             text=text,
             signal_id=signal_id,
@@ -78,6 +84,6 @@ class ProviderWebhooks:
             details=details,
         )
         for signal, dead_letter in signals:
-            envelope = wrap(signal, source, traceparent=new_traceparent())
+            envelope = wrap(signal, self.source, traceparent=new_traceparent())
             await (await self.producer.send(envelope, dlq(SIGNALS) if dead_letter else None))
         return len(signals)
