@@ -1,11 +1,11 @@
 """The events a channel publishes about an approval: what happened to it, and an opt-out a
-provider reported. Built here, published by the use case."""
+provider reported. Built here, published by the use case. Each is on the approved step's
+channel (the worker's own: it refuses a step of another channel before reporting)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from dunning_core.contracts.common import Channel
 from dunning_core.contracts.events import (
     ConsumerSignaled,
     DeliveryStatus,
@@ -25,7 +25,6 @@ _NOTHING_SENT = (DeliveryStatus.REFUSED, DeliveryStatus.EXPIRED)
 def delivery_update(
     approval: StepApproved,
     *,
-    channel: Channel,
     provider: Provider,
     status: DeliveryStatus,
     now: datetime,
@@ -36,7 +35,7 @@ def delivery_update(
     return DeliveryUpdated(
         account_id=approval.account_id,
         step_id=approval.step.step_id,
-        channel=channel,
+        channel=approval.step.channel,
         provider="none" if status in _NOTHING_SENT else provider,
         provider_message_id=provider_message_id,
         status=status,
@@ -47,7 +46,7 @@ def delivery_update(
 
 
 def expiry(
-    approval: StepApproved, *, channel: Channel, provider: Provider, now: datetime
+    approval: StepApproved, *, provider: Provider, now: datetime
 ) -> tuple[DeliveryUpdated, str]:
     """The ``expired`` update of an approval whose ``send_by`` passed, and its event id:
     one per approval (its plan's instant and window), so a re-planned step that expires
@@ -57,7 +56,6 @@ def expiry(
     send_by = approval.send_by.isoformat()
     event = delivery_update(
         approval,
-        channel=channel,
         provider=provider,
         status=DeliveryStatus.EXPIRED,
         now=now,
@@ -70,14 +68,14 @@ def expiry(
 
 
 def opt_out_signal(
-    approval: StepApproved, *, channel: Channel, provider: Provider, code: str, now: datetime
+    approval: StepApproved, *, provider: Provider, code: str, now: datetime
 ) -> ConsumerSignaled:
     """The recipient unsubscribed, as the provider said when refusing a send (21610)."""
     return ConsumerSignaled(
         account_id=approval.account_id,
         signal_id=f"{provider}:{code}:{approval.step.step_id}",
         kind=SignalKind.OPTED_OUT,
-        channel=channel,
+        channel=approval.step.channel,
         address=approval.step.destination,
         debt_id=approval.step.debt_id,
         source="provider",

@@ -52,7 +52,6 @@ from dunning_channels.domain import (
     already_sent,
     concluded,
     next_try,
-    opt_out_signal,
     provider_answered,
     report_for,
     send_keys,
@@ -120,9 +119,8 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
         self.inflight, self.reconcile = inflight, reconcile or ReconcilePolicy()
         self.steps: SendSteps = steps or StepsOnPorts(self)
         self.reports = Reports(
-            service=service, channel=channel, provider=sender.provider, publisher=publisher,
-            clock=clock,
-        )  # fmt: skip
+            service=service, provider=sender.provider, publisher=publisher, clock=clock
+        )
         self.wall, self.rand, self.lease_s = wall, rand, lease_s
         self.call_bound_s, self.pre_call_s = call_bound_s, pre_call_s
         self._slots = asyncio.Semaphore(concurrency)
@@ -377,14 +375,7 @@ class SendApprovals(RetryRunner, Reconciling, Turns):
         )  # fmt: skip
         if report.opted_out and report.error_code is not None:
             await self.records.suppress(step.destination)
-            signal = opt_out_signal(
-                approval,
-                channel=self.channel,
-                provider=self.sender.provider,
-                code=report.error_code,
-                now=self.clock.now(),
-            )
-            await self.reports.publish(signal, cause, acks)
+            await self.reports.opted_out(approval, report.error_code, cause, acks)
 
 
 def _keys(approval: StepApproved) -> tuple[str, ...]:
