@@ -28,8 +28,8 @@ def delivery_update(
     provider: Provider,
     status: DeliveryStatus,
     now: datetime,
-    error_code: str | None = None,
-    detail: str | None = None,
+    error_code: str | None,
+    detail: str | None,
     provider_message_id: str | None = None,
 ) -> DeliveryUpdated:
     return DeliveryUpdated(
