@@ -349,6 +349,7 @@ def _settled(
         purpose,
         policy.plans.settled_thanks_template,
         messages.soon(done, policy, event.settled_at),
+        amount=None,
         on_date=timing.local_date(event.settled_at, messages.zone(done, policy)),
     )
     return messages.with_drafts(done, [(purpose, confirmation)], now)

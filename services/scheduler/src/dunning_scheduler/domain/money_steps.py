@@ -52,10 +52,11 @@ def draft(
     purpose: str,
     template: str,
     send_at: datetime,
-    amount: Money | None = None,
-    on_date: date | None = None,
+    amount: Money | None,
+    on_date: date,
 ) -> StepDraft | None:
-    """A money message on the first usable channel; None when it cannot or must not go."""
+    """A money message on the first usable channel; None when it cannot or must not go.
+    It speaks of ``amount`` (if any) and of ``on_date``, which every money message has."""
     consumer, debt = case.consumer, case.debt
     if consumer is None or debt is None or case.pause_reasons - MONEY_PAUSES:
         return None  # no snapshot yet, or disputed, ceased, represented...: nothing goes
