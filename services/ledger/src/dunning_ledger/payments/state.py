@@ -103,16 +103,19 @@ def state_of(rows: MoneyRows, named: Allocation | None = None) -> MoneyState:
     )
     plan = None
     if plan_row is not None:
-        installments = tuple(
-            Installment(i.seq, i.due_on, i.amount_minor, i.paid_minor, i.missed_at is not None)
-            for i in rows.installments_of(plan_row.plan_id)
-        )
+        installments = tuple(installment_of(i) for i in rows.installments_of(plan_row.plan_id))
         plan = Plan(plan_row.plan_id, plan_row.status, installments)  # type: ignore[arg-type]
     promise = None if promise_row is None else _value_of(Promise, promise_row)
     settlement = None if settlement_row is None else _value_of(Settlement, settlement_row)
     return MoneyState(
         rows.account.balance_minor, rows.account.credit_minor or 0, plan, promise, settlement
     )
+
+
+def installment_of(row: PlanInstallment) -> Installment:
+    """The life cycle's installment of a stored one (missed once its miss was announced)."""
+    missed = row.missed_at is not None
+    return Installment(row.seq, row.due_on, row.amount_minor, row.paid_minor, missed)
 
 
 def _value_of(value: type[_Value], row: object) -> _Value:

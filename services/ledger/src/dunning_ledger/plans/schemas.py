@@ -18,6 +18,7 @@ from dunning_ledger.payments.schemas import (
     Identifier,
     Source,
 )
+from dunning_ledger.payments.state import installment_of
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -98,16 +99,5 @@ class PlanOut(BaseModel):
 
 
 def installment_out(i: PlanInstallment) -> InstallmentOut:
-    if i.paid_minor >= i.amount_minor:
-        status = "paid"
-    elif i.missed_at is not None:
-        status = "missed"
-    else:
-        status = "partly_paid" if i.paid_minor else "due"
-    return InstallmentOut(
-        seq=i.seq,
-        due_on=i.due_on,
-        amount_minor=i.amount_minor,
-        paid_minor=i.paid_minor,
-        status=status,
-    )
+    """Its fields and its status as the life cycle's installment has them."""
+    return InstallmentOut.model_validate(installment_of(i), from_attributes=True)
