@@ -355,3 +355,12 @@ class RowChecks(Protocol):
     in_flight: int  # batches handed out before the oldest must be taken back
 
     async def check(self, items: Sequence[ReadItem]) -> CheckedRows: ...
+
+
+class UseCase:
+    """What every use case works with: the transactions it reads and writes in, and the
+    clock its "now" comes from."""
+
+    def __init__(self, transactions: Transactions, clock: Clock) -> None:
+        self.transactions = transactions
+        self.clock = clock

@@ -29,7 +29,7 @@ from dunning_ledger.domain.changes import apply_change
 from dunning_ledger.domain.search import SearchError, normalise_phone
 from dunning_ledger.errors import InvalidRequest
 from dunning_ledger.models import AccountChangeRecord, AccountNote
-from dunning_ledger.ports import Clock, Transactions
+from dunning_ledger.ports import UseCase
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +56,7 @@ def _phones(patch: AccountPatch) -> list[PhoneContact] | None:
     return phones
 
 
-class ChangeService:
-    def __init__(self, transactions: Transactions, clock: Clock) -> None:
-        self.transactions = transactions
-        self.clock = clock
-
+class ChangeService(UseCase):
     async def change(
         self, account_id: str, patch: AccountPatch, recorded_by: str | None
     ) -> Changed:

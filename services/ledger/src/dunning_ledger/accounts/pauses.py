@@ -25,7 +25,7 @@ from dunning_ledger.communications.schemas import SignalIn, SignalOut
 from dunning_ledger.communications.service import CommunicationService
 from dunning_ledger.domain.flags import PAUSE_SIGNALS, PAUSED_FLAG
 from dunning_ledger.errors import Conflict, InvalidRequest
-from dunning_ledger.ports import Clock, Transactions
+from dunning_ledger.ports import Clock, Transactions, UseCase
 
 ENDED = ".ended"
 
@@ -37,12 +37,11 @@ def _until(raw: str | None) -> datetime | None:
         return None
 
 
-class PauseService:
+class PauseService(UseCase):
     def __init__(
         self, transactions: Transactions, clock: Clock, signals: CommunicationService
     ) -> None:
-        self.transactions = transactions
-        self.clock = clock
+        super().__init__(transactions, clock)
         self.signals = signals
 
     async def pause(

@@ -25,7 +25,7 @@ from dunning_ledger.domain.search import (
 from dunning_ledger.domain.summary import build_summary
 from dunning_ledger.errors import InvalidCursor, InvalidRequest, NotFound
 from dunning_ledger.models import Account, ConsumerFlag, Dispute, Payment, PaymentPlan
-from dunning_ledger.ports import Clock, Transaction, Transactions
+from dunning_ledger.ports import Transaction, UseCase
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +44,7 @@ class SearchPage:
     today: date  # the ledger's date, that days past due count from
 
 
-class AccountService:
-    def __init__(self, transactions: Transactions, clock: Clock) -> None:
-        self.transactions = transactions
-        self.clock = clock
-
+class AccountService(UseCase):
     async def account(self, account_id: str) -> AccountView:
         async with self.transactions() as tx:
             account = await existing_account(tx, account_id)

@@ -35,7 +35,7 @@ from dunning_ledger.domain.import_stream import (
 )
 from dunning_ledger.errors import ImportRejected
 from dunning_ledger.imports.events import account_event
-from dunning_ledger.ports import AccountRow, Clock, RowChecks, Transaction, Transactions
+from dunning_ledger.ports import AccountRow, Clock, RowChecks, Transaction, Transactions, UseCase
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +49,11 @@ class ImportCounts:
     balances_kept: tuple[BalanceKept, ...] = ()
 
 
-class ImportService:
+class ImportService(UseCase):
     def __init__(
         self, transactions: Transactions, clock: Clock, row_checks: RowChecks | None = None
     ) -> None:
-        self.transactions = transactions
-        self.clock = clock
+        super().__init__(transactions, clock)
         self.row_checks = row_checks or _InThread()
 
     async def import_stream(

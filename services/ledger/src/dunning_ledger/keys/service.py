@@ -24,7 +24,7 @@ from pydantic import SecretStr
 
 from dunning_ledger.errors import NotFound, Unavailable
 from dunning_ledger.models import ApiKey
-from dunning_ledger.ports import Clock, Transaction, Transactions
+from dunning_ledger.ports import Clock, Transaction, Transactions, UseCase
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +52,9 @@ async def _publish(tx: Transaction, key: ApiKey) -> None:
     )
 
 
-class KeyService:
+class KeyService(UseCase):
     def __init__(self, transactions: Transactions, clock: Clock, pepper: SecretStr | None) -> None:
-        self.transactions = transactions
-        self.clock = clock
+        super().__init__(transactions, clock)
         self._pepper = pepper.get_secret_value().encode() if pepper else None
 
     async def create(self, name: str, role: Role, by: Principal) -> CreatedKey:

@@ -27,7 +27,7 @@ from dunning_ledger.errors import Conflict, InvalidRequest, NotFound
 from dunning_ledger.models import Account, Payment, PaymentReversal
 from dunning_ledger.payments.schemas import PaymentIn, ReversalIn
 from dunning_ledger.payments.state import load, state_of, store
-from dunning_ledger.ports import BalanceChange, Clock, Transaction, Transactions
+from dunning_ledger.ports import BalanceChange, Transaction, UseCase
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +44,7 @@ class ReversalResult(PaymentResult):
     balance_minor: int
 
 
-class PaymentService:
-    def __init__(self, transactions: Transactions, clock: Clock) -> None:
-        self.transactions = transactions
-        self.clock = clock
-
+class PaymentService(UseCase):
     async def record_payment(
         self, account_id: str, body: PaymentIn, recorded_by: str | None = None
     ) -> PaymentResult:

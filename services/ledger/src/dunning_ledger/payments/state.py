@@ -19,7 +19,7 @@ from dunning_ledger.domain.timeline import Zone
 from dunning_ledger.models import Account, PaymentPlan, PlanInstallment
 from dunning_ledger.models import Promise as PromiseRow
 from dunning_ledger.models import Settlement as SettlementRow
-from dunning_ledger.ports import Clock, Transaction, Transactions
+from dunning_ledger.ports import Clock, Transaction, Transactions, UseCase
 
 if TYPE_CHECKING:
     from dunning_ledger.domain.lifecycle import Allocation
@@ -27,13 +27,11 @@ if TYPE_CHECKING:
 _Value = TypeVar("_Value", Promise, Settlement)
 
 
-class MoneyUseCase:
-    """What a money use case works with: the transactions it reads and writes in, the clock
-    its "now" comes from, and the payment terms it checks against and offers from."""
+class MoneyUseCase(UseCase):
+    """A use case that also works with the payment terms it checks against and offers from."""
 
     def __init__(self, transactions: Transactions, clock: Clock, terms: PaymentTerms) -> None:
-        self.transactions = transactions
-        self.clock = clock
+        super().__init__(transactions, clock)
         self.terms = terms
 
 

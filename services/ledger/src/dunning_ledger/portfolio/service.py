@@ -6,14 +6,10 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from dunning_ledger.domain.figures import build_figures
-from dunning_ledger.ports import Clock, Transactions
+from dunning_ledger.ports import UseCase
 
 
-class PortfolioService:
-    def __init__(self, transactions: Transactions, clock: Clock) -> None:
-        self.transactions = transactions
-        self.clock = clock
-
+class PortfolioService(UseCase):
     async def figures(self, days: int) -> dict[str, Any]:
         """Every figure; amounts collected per day over the last ``days`` days (UTC)."""
         today = self.clock.now().astimezone(UTC).date()

@@ -35,7 +35,7 @@ from dunning_ledger.domain.tasks import (
     task_id_for,
 )
 from dunning_ledger.errors import NotFound, TaskConflict
-from dunning_ledger.ports import Clock, Transaction, Transactions
+from dunning_ledger.ports import Clock, Transaction, Transactions, UseCase
 from dunning_ledger.tasks.models import AgentTask, AgentTaskChange
 
 LEDGER: str = "ledger"  # the author of what the ledger does by itself
@@ -106,10 +106,9 @@ def _refused(task: AgentTask, refusal: Refusal, now: datetime) -> TaskConflict:
     )
 
 
-class TaskService:
+class TaskService(UseCase):
     def __init__(self, transactions: Transactions, clock: Clock, lease: timedelta) -> None:
-        self.transactions = transactions
-        self.clock = clock
+        super().__init__(transactions, clock)
         self.lease = lease
 
     async def list_tasks(self, query: TaskQuery) -> TaskPageView:
