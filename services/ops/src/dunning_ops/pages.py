@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
+from dunning_core.pages import page_environment
 
 from dunning_ops.sessions import Session
 
@@ -15,14 +15,7 @@ NAV = (("/", "Portfolio"), ("/pipeline", "Pipeline"), ("/accounts", "Accounts"),
 
 class Pages:
     def __init__(self) -> None:
-        self._env = Environment(
-            loader=ChoiceLoader(
-                [PackageLoader(p, "templates") for p in ("dunning_ops", "dunning_core")]
-            ),
-            autoescape=select_autoescape(default=True, default_for_string=True),
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
+        self._env = page_environment("dunning_ops")
 
     def render(self, name: str, session: Session | None, path: str = "", **context: Any) -> str:
         return self._env.get_template(name).render(session=session, nav=NAV, path=path, **context)

@@ -9,8 +9,8 @@ from typing import Any
 
 from babel.dates import format_date
 from babel.numbers import format_currency, get_currency_precision
+from dunning_core.pages import page_environment
 from dunning_core.runtime.clock import Clock
-from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
 from dunning_portal.domain.actions import form_token, language
 from dunning_portal.domain.texts import LANGUAGE_NAMES, text
@@ -27,14 +27,7 @@ class Pages:
         self._clock = clock
         self._collector = collector_name
         self._phone = collector_phone
-        self._env = Environment(
-            loader=ChoiceLoader(
-                [PackageLoader(p, "templates") for p in ("dunning_portal", "dunning_core")]
-            ),
-            autoescape=select_autoescape(default=True, default_for_string=True),
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
+        self._env = page_environment("dunning_portal")
 
     def _common(self, lang: str) -> dict[str, Any]:
         locale = _BABEL_LOCALE[lang]
