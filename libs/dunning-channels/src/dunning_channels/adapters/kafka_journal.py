@@ -57,14 +57,12 @@ class JournalState:
     outcomes: dict[str, str] = field(default_factory=dict)  # of settled steps, by step id
 
 
+@dataclass(eq=False)
 class KafkaSendJournal:
-    def __init__(
-        self, bootstrap: str, producer: EventProducer, topic: str, replication: int = 1
-    ) -> None:
-        self.bootstrap = bootstrap
-        self.producer = producer
-        self.topic = topic
-        self.replication = replication
+    bootstrap: str
+    producer: EventProducer
+    topic: str
+    replication: int = 1
 
     async def ensure_topic(self) -> None:
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
