@@ -221,28 +221,20 @@ class KafkaSendJournal:
         raise KafkaError(f"no partitions known for {self.topic}")
 
 
+@dataclass(eq=False)
 class JournaledRetryQueue:
     """``RetryQueue`` in Redis, written through to a Kafka journal and restored from it."""
 
-    def __init__(
-        self,
-        queue: RedisRetryQueue,
-        journal: KafkaSendJournal,
-        records: SendRecords,
-        redis: Redis,
-        mark_key: str,
-        inflight: RedisRetryQueue | None = None,
-        journal_pauses_s: Sequence[float] = (0.25, 0.5, 1.0, 2.0, 4.0),
-    ) -> None:
-        self.queue = queue
-        self.journal_pauses_s = journal_pauses_s
-        self.inflight = inflight
-        self.journal = journal
-        self.records = records
-        self.redis = redis
-        self.mark_key = mark_key
-        self.restored = 0
-        self._restoring = asyncio.Lock()  # the sends and the retries both ask
+    queue: RedisRetryQueue
+    journal: KafkaSendJournal
+    records: SendRecords
+    redis: Redis
+    mark_key: str
+    inflight: RedisRetryQueue | None = None
+    journal_pauses_s: Sequence[float] = (0.25, 0.5, 1.0, 2.0, 4.0)
+    restored: int = field(default=0, init=False)
+    # the sends and the retries both ask
+    _restoring: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
 
     async def start(self) -> None:
         await self.journal.ensure_topic()
