@@ -25,7 +25,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -114,39 +114,32 @@ class Backoff:
         return random.uniform(capped / 2, capped)
 
 
+@dataclass(eq=False)
 class Outage:
     """One component's failing dependency: logged once when it starts, reminded
     periodically, logged once when it ends; ``report`` for the health endpoint."""
 
-    def __init__(
-        self,
-        component: str,
-        log: logging.Logger,
-        remind_every: float = 30.0,
-        clock: Callable[[], float] = time.monotonic,
-        wall: Callable[[], float] = time.time,
-    ) -> None:
-        self.component = component
-        self.log = log
-        self.remind_every = remind_every
-        self._clock = clock
-        self._wall = wall
-        self.since: float | None = None  # wall time the outage started
-        self.last_error: str | None = None
-        self.failures = 0
-        self._started = 0.0
-        self._reminded = 0.0
+    component: str
+    log: logging.Logger
+    remind_every: float = 30.0
+    clock: Callable[[], float] = time.monotonic
+    wall: Callable[[], float] = time.time
+    since: float | None = field(default=None, init=False)  # wall time the outage started
+    last_error: str | None = field(default=None, init=False)
+    failures: int = field(default=0, init=False)
+    _started: float = field(default=0.0, init=False)
+    _reminded: float = field(default=0.0, init=False)
 
     @property
     def active(self) -> bool:
         return self.since is not None
 
     def failed(self, exc: BaseException) -> None:
-        now = self._clock()
+        now = self.clock()
         self.last_error = f"{type(exc).__name__}: {exc}"[:500]
         self.failures += 1
         if self.since is None:
-            self.since = self._wall()
+            self.since = self.wall()
             self._started = self._reminded = now
             self.log.error(
                 "outage started",
@@ -172,7 +165,7 @@ class Outage:
             extra={
                 "component": self.component,
                 "failures": self.failures,
-                "for_s": round(self._clock() - self._started, 1),
+                "for_s": round(self.clock() - self._started, 1),
             },
         )
         self.since = None
