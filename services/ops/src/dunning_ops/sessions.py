@@ -49,23 +49,16 @@ def store_key(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
 
 
+@dataclass(eq=False)
 class Sessions:
-    def __init__(
-        self,
-        keys: Keys,
-        store: SessionStore,
-        signing_key: bytes,
-        ttl_s: float,
-        now: Callable[[], float] = time.time,
-    ) -> None:
-        self._keys = keys
-        self._store = store
-        self._signing_key = signing_key
-        self._ttl_s = ttl_s
-        self._now = now
+    keys: Keys
+    store: SessionStore
+    signing_key: bytes = field(repr=False)
+    ttl_s: float
+    now: Callable[[], float] = time.time
 
     def _derived(self, purpose: str, session_id: str) -> bytes:
-        return hmac.new(self._signing_key, f"{purpose}:{session_id}".encode(), "sha256").digest()
+        return hmac.new(self.signing_key, f"{purpose}:{session_id}".encode(), "sha256").digest()
 
     def _csrf(self, session_id: str) -> str:
         return base64.urlsafe_b64encode(self._derived("csrf", session_id)[:24]).decode()
@@ -95,40 +88,40 @@ class Sessions:
 
     async def sign_in(self, key: str) -> tuple[str, Session]:
         """The cookie value and the session of a valid key; raises ``AuthError`` (401)."""
-        principal = await self._keys.verify(key.strip())
+        principal = await self.keys.verify(key.strip())
         session_id = secrets.token_urlsafe(32)
         session = Session(
             id=session_id,
             key=key.strip(),
             principal=principal,
             csrf=self._csrf(session_id),
-            expires_at=self._now() + self._ttl_s,
+            expires_at=self.now() + self.ttl_s,
         )
-        await self._store.put(store_key(session_id), self._seal(session), session.expires_at)
-        return cookies.sign(session.id, self._signing_key), session
+        await self.store.put(store_key(session_id), self._seal(session), session.expires_at)
+        return cookies.sign(session.id, self.signing_key), session
 
     async def current(self, cookie: str | None) -> Session | None:
-        session_id = cookies.verify(cookie, self._signing_key)
+        session_id = cookies.verify(cookie, self.signing_key)
         if not session_id:
             return None
-        raw = await self._store.get(store_key(session_id))
+        raw = await self.store.get(store_key(session_id))
         session = self._open(session_id, raw) if raw is not None else None
         if session is None:
             return None
-        if session.expires_at <= self._now():
-            await self._store.delete(store_key(session_id))
+        if session.expires_at <= self.now():
+            await self.store.delete(store_key(session_id))
             return None
         try:
-            principal = await self._keys.verify(session.key)
+            principal = await self.keys.verify(session.key)
         except AuthError:  # revoked since: the session ends with it
-            await self._store.delete(store_key(session_id))
+            await self.store.delete(store_key(session_id))
             return None
         if principal != session.principal:
             session = Session(session.id, session.key, principal, session.csrf, session.expires_at)
-            await self._store.put(store_key(session_id), self._seal(session), session.expires_at)
+            await self.store.put(store_key(session_id), self._seal(session), session.expires_at)
         return session
 
     async def sign_out(self, cookie: str | None) -> None:
-        session_id = cookies.verify(cookie, self._signing_key)
+        session_id = cookies.verify(cookie, self.signing_key)
         if session_id:
-            await self._store.delete(store_key(session_id))
+            await self.store.delete(store_key(session_id))
