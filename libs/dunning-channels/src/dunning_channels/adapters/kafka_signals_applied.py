@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, InitVar, dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -35,31 +35,32 @@ class _Round:
     task: asyncio.Task[None]
 
 
+@dataclass(eq=False)
 class KafkaSignalsApplied:
-    def __init__(
-        self,
-        bootstrap: str,
-        topic: str,
-        group_id: str,
-        *,
-        bound_s: float = 20.0,
-        poll_s: float = 0.02,
-        min_gap_s: float = 0.05,
-        relookup_s: float = 1.0,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.topic, self.group_id = topic, group_id
-        self.bound_s, self.poll_s, self.monotonic = bound_s, poll_s, monotonic
-        self.min_gap_s, self.relookup_s = min_gap_s, relookup_s
+    bootstrap: InitVar[str]
+    topic: str
+    group_id: str
+    _: KW_ONLY
+    bound_s: float = 20.0
+    poll_s: float = 0.02
+    min_gap_s: float = 0.05
+    relookup_s: float = 1.0
+    monotonic: Callable[[], float] = time.monotonic
+    _consumer: AIOKafkaConsumer = field(init=False)
+    _admin: AIOKafkaAdminClient = field(init=False)
+    _round: _Round | None = field(default=None, init=False)
+    _known: list[TopicPartition] = field(default_factory=list, init=False)
+    _known_until: float = field(default=0.0, init=False)
+    # the group's coordinator, found once
+    _coordinator: int | None = field(default=None, init=False)
+    # on first use: a broker away at start-up holds sends, not boot
+    _started: bool = field(default=False, init=False)
+    rounds: int = field(default=0, init=False)
+    waits: int = field(default=0, init=False)  # rounds that found the group behind at least once
+
+    def __post_init__(self, bootstrap: str) -> None:
         self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
         self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-        self._round: _Round | None = None
-        self._known: list[TopicPartition] = []
-        self._known_until = 0.0
-        self._coordinator: int | None = None  # the group's coordinator, found once
-        self._started = False  # on first use: a broker away at start-up holds sends, not boot
-        self.rounds = 0
-        self.waits = 0  # rounds that found the group behind at least once
 
     async def stop(self) -> None:
         if self._started:
