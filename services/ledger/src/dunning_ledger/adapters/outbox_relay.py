@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -39,33 +39,23 @@ class RelayStats:
     listening: bool = False
 
 
+@dataclass(eq=False)
 class OutboxRelay:
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        publisher: RawPublisher,
-        clock: Clock,
-        *,
-        listen_dsn: str | None,
-        batch_size: int = 1000,
-        poll_interval: float = 0.2,
-        retention: timedelta = timedelta(hours=24),
-        publish_wait_s: float = 10.0,
-    ) -> None:
-        self.sessions = sessions
-        self.publisher = publisher
-        self.clock = clock
-        self.listen_dsn = listen_dsn
-        self.batch_size = batch_size
-        self.poll_interval = poll_interval
-        self.retention = retention
-        self.publish_wait_s = publish_wait_s
-        self.stats = RelayStats()
-        self._wake = asyncio.Event()
-        self._stopping = asyncio.Event()
-        self._listener: asyncpg.Connection | None = None
-        self._last_listen_attempt = 0.0
-        self._last_purge = 0.0
+    sessions: async_sessionmaker[AsyncSession]
+    publisher: RawPublisher
+    clock: Clock
+    _: KW_ONLY
+    listen_dsn: str | None
+    batch_size: int = 1000
+    poll_interval: float = 0.2
+    retention: timedelta = timedelta(hours=24)
+    publish_wait_s: float = 10.0
+    stats: RelayStats = field(default_factory=RelayStats, init=False)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _listener: asyncpg.Connection | None = field(default=None, init=False)
+    _last_listen_attempt: float = field(default=0.0, init=False)
+    _last_purge: float = field(default=0.0, init=False)
 
     async def start(self) -> None:
         await self._listen()
