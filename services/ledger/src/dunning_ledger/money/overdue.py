@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from dunning_core.contracts.common import Money
@@ -48,25 +48,17 @@ class PassStats:
     last_error: str | None = None
 
 
+@dataclass(eq=False)
 class DueDatePass:
-    def __init__(
-        self,
-        transactions: Transactions,
-        clock: Clock,
-        terms: PaymentTerms,
-        *,
-        interval: float = 10.0,
-        batch: int = 1000,
-        pauses: PauseService | None = None,
-    ) -> None:
-        self.transactions = transactions
-        self.clock = clock
-        self.terms = terms
-        self.interval = interval
-        self.batch = batch
-        self.pauses = pauses
-        self.stats = PassStats()
-        self._stopping = asyncio.Event()
+    transactions: Transactions
+    clock: Clock
+    terms: PaymentTerms
+    _: KW_ONLY
+    interval: float = 10.0
+    batch: int = 1000
+    pauses: PauseService | None = None
+    stats: PassStats = field(default_factory=PassStats, init=False)
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event, init=False)
 
     async def pass_once(self) -> int:
         """One pass over every account with a date passed; returns the events announced."""
