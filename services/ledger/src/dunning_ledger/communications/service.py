@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
 
 from dunning_core.contracts.envelope import Envelope
@@ -60,21 +60,14 @@ class StepView:
     deliveries: Sequence[DeliveryUpdated]
 
 
+@dataclass(eq=False)
 class CommunicationService:
-    def __init__(
-        self,
-        transactions: Transactions,
-        clock: Clock,
-        *,
-        group_id: str,
-        published: Published | None = None,
-        applied: ChannelsApplied | None = None,
-    ) -> None:
-        self.transactions = transactions
-        self.clock = clock
-        self.group_id = group_id
-        self.published = published
-        self.applied = applied
+    transactions: Transactions
+    clock: Clock
+    _: KW_ONLY
+    group_id: str
+    published: Published | None = None
+    applied: ChannelsApplied | None = None
 
     async def record_signal(
         self,
