@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 import orjson
@@ -21,29 +22,22 @@ from dunning_sandbox.signing import (
 from dunning_sandbox.webhook_dispatcher import Delivery, WebhookDispatcher
 
 
+@dataclass(eq=False)
 class EventBatcher:
     """Collects events and hands signed batches to the dispatcher."""
 
-    def __init__(
-        self,
-        dispatcher: WebhookDispatcher,
-        signer: EventWebhookSigner,
-        url: str | None,
-        *,
-        max_events: int,
-        interval_s: float,
-    ) -> None:
-        self._dispatcher = dispatcher
-        self._signer = signer
-        self.url = url
-        self._max_events = max_events
-        self._interval_s = interval_s
-        self._buffer: list[dict[str, Any]] = []
-        # Per buffered event: what to tell when its batch is done (delivered or given up).
-        self._hooks: list[Callable[[bool], None] | None] = []
-        self._timer: asyncio.TimerHandle | None = None
-        self.batches_posted = 0
-        self.events_without_url = 0
+    dispatcher: WebhookDispatcher
+    signer: EventWebhookSigner
+    url: str | None
+    _: KW_ONLY
+    max_events: int
+    interval_s: float
+    _buffer: list[dict[str, Any]] = field(init=False, default_factory=list)
+    # Per buffered event: what to tell when its batch is done (delivered or given up).
+    _hooks: list[Callable[[bool], None] | None] = field(init=False, default_factory=list)
+    _timer: asyncio.TimerHandle | None = field(init=False, default=None)
+    batches_posted: int = field(init=False, default=0)
+    events_without_url: int = field(init=False, default=0)
 
     def add(
         self, events: list[dict[str, Any]], on_done: Callable[[bool], None] | None = None
@@ -57,17 +51,17 @@ class EventBatcher:
             return
         self._buffer.extend(events)
         self._hooks.extend([on_done] * len(events))
-        if len(self._buffer) >= self._max_events:
+        if len(self._buffer) >= self.max_events:
             self.flush()
         elif self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(self._interval_s, self.flush)
+            self._timer = asyncio.get_running_loop().call_later(self.interval_s, self.flush)
 
     def flush(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         while self._buffer and self.url is not None:
-            n = self._max_events
+            n = self.max_events
             batch, self._buffer = self._buffer[:n], self._buffer[n:]
             hooks, self._hooks = self._hooks[:n], self._hooks[n:]
             self._post(self.url, orjson.dumps(batch), hooks)
@@ -82,7 +76,7 @@ class EventBatcher:
         self.events_without_url = 0
 
     def _post(self, url: str, payload: bytes, hooks: list[Callable[[bool], None] | None]) -> None:
-        signer = self._signer
+        signer = self.signer
 
         def build() -> tuple[bytes, dict[str, str]]:
             timestamp = str(int(time.time()))
@@ -99,4 +93,4 @@ class EventBatcher:
                     hook(delivered)
 
         self.batches_posted += 1
-        self._dispatcher.submit(Delivery(url=url, build=build, on_done=done))
+        self.dispatcher.submit(Delivery(url=url, build=build, on_done=done))
