@@ -14,7 +14,7 @@ import ipaddress
 import logging
 import random
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -68,31 +68,26 @@ class DispatchStats:
         }
 
 
+@dataclass(eq=False)
 class WebhookDispatcher:
     """Delivers webhooks in the background, with retries; owns no HTTP session."""
 
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        *,
-        concurrency: int,
-        max_attempts: int,
-        retry_base_s: float,
-        retry_max_s: float,
-    ) -> None:
-        self._session = session
-        self._concurrency = concurrency
-        self._max_attempts = max_attempts
-        self._retry_base_s = retry_base_s
-        self._retry_max_s = retry_max_s
-        self._queue: asyncio.Queue[Delivery] = asyncio.Queue()
-        self._workers: list[asyncio.Task[None]] = []
-        self._timers: set[asyncio.TimerHandle] = set()
-        self._pending = 0
-        self._idle = asyncio.Event()
+    session: aiohttp.ClientSession
+    _: KW_ONLY
+    concurrency: int
+    max_attempts: int
+    retry_base_s: float
+    retry_max_s: float
+    _queue: asyncio.Queue[Delivery] = field(init=False, default_factory=asyncio.Queue)
+    _workers: list[asyncio.Task[None]] = field(init=False, default_factory=list)
+    _timers: set[asyncio.TimerHandle] = field(init=False, default_factory=set)
+    _pending: int = field(init=False, default=0)
+    _idle: asyncio.Event = field(init=False, default_factory=asyncio.Event)
+    _generation: int = field(init=False, default=0)
+    stats: DispatchStats = field(init=False, default_factory=DispatchStats)
+
+    def __post_init__(self) -> None:
         self._idle.set()
-        self._generation = 0
-        self.stats = DispatchStats()
 
     @property
     def pending(self) -> int:
@@ -101,7 +96,7 @@ class WebhookDispatcher:
     def start(self) -> None:
         self._workers = [
             asyncio.create_task(self._work(), name=f"webhook-worker-{i}")
-            for i in range(self._concurrency)
+            for i in range(self.concurrency)
         ]
 
     async def stop(self) -> None:
@@ -163,7 +158,7 @@ class WebhookDispatcher:
                 continue
             if await self._attempt(delivery):
                 self.stats.retried += 1
-                backoff = min(self._retry_max_s, self._retry_base_s * 2 ** (delivery.attempts - 1))
+                backoff = min(self.retry_max_s, self.retry_base_s * 2 ** (delivery.attempts - 1))
                 self._schedule(delivery, backoff * random.uniform(0.5, 1.0))
 
     async def _attempt(self, delivery: Delivery) -> bool:
@@ -177,7 +172,7 @@ class WebhookDispatcher:
             return False
         status: int | None
         try:
-            async with self._session.post(delivery.url, data=body, headers=headers) as response:
+            async with self.session.post(delivery.url, data=body, headers=headers) as response:
                 status = response.status
                 await response.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
@@ -187,7 +182,7 @@ class WebhookDispatcher:
             self._finish(delivery, ok=True)
             return False
         transient = status is None or status == 429 or status >= 500
-        if transient and delivery.attempts < self._max_attempts:
+        if transient and delivery.attempts < self.max_attempts:
             return True
         _log.warning(
             "webhook to %s given up after %d attempt(s), last status %s",
