@@ -68,21 +68,21 @@ class FaultLog:
         return found
 
 
+@dataclass(eq=False)
 class Injector:
     """Injects one fault at a time (so its recovery is its own) against the run's fleet."""
 
-    def __init__(
-        self, fleet: Fleet, state_dir: Path, prefix: str, rng: random.Random, log: FaultLog
-    ) -> None:
-        self.fleet = fleet
-        self.state_dir = state_dir
-        self.prefix = prefix
-        self.rng = rng
-        self.log = log
-        self.sandbox_faults = False
-        self.fault_destinations: list[str] = []
-        self.destinations: list[str] = []  # every phone and address of the portfolio
-        self.watched: dict[int, list[Replica]] = {}  # per fault: the replicas healthy before
+    fleet: Fleet
+    state_dir: Path
+    prefix: str
+    rng: random.Random
+    log: FaultLog
+    sandbox_faults: bool = field(init=False, default=False)
+    fault_destinations: list[str] = field(init=False, default_factory=list)
+    # every phone and address of the portfolio
+    destinations: list[str] = field(init=False, default_factory=list)
+    # per fault: the replicas healthy before
+    watched: dict[int, list[Replica]] = field(init=False, default_factory=dict)
 
     def kinds(self) -> list[str]:
         kills = [f"kill_{name}" for name in self.fleet.replicas if name != "sandbox"]
