@@ -45,7 +45,7 @@ class OutboxRelay:
     publisher: RawPublisher
     clock: Clock
     _: KW_ONLY
-    listen_dsn: str | None
+    listen_dsn: str | None = field(repr=False)  # its password never in a repr
     batch_size: int = 1000
     poll_interval: float = 0.2
     retention: timedelta = timedelta(hours=24)
