@@ -357,10 +357,10 @@ class RowChecks(Protocol):
     async def check(self, items: Sequence[ReadItem]) -> CheckedRows: ...
 
 
+@dataclass(eq=False)
 class UseCase:
     """What every use case works with: the transactions it reads and writes in, and the
     clock its "now" comes from."""
 
-    def __init__(self, transactions: Transactions, clock: Clock) -> None:
-        self.transactions = transactions
-        self.clock = clock
+    transactions: Transactions
+    clock: Clock

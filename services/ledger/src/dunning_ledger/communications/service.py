@@ -30,11 +30,10 @@ from dunning_ledger.errors import InvalidRequest, NotFound
 from dunning_ledger.models import CommunicationEvent, CommunicationLog, Dispute
 from dunning_ledger.ports import (
     ChannelsApplied,
-    Clock,
     CommunicationRepository,
     EventRow,
     Published,
-    Transactions,
+    UseCase,
 )
 from dunning_ledger.tasks.service import open_reply_tasks
 
@@ -61,9 +60,7 @@ class StepView:
 
 
 @dataclass(eq=False)
-class CommunicationService:
-    transactions: Transactions
-    clock: Clock
+class CommunicationService(UseCase):
     _: KW_ONLY
     group_id: str
     published: Published | None = None

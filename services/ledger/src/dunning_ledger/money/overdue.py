@@ -31,10 +31,8 @@ from dunning_core.contracts.payments import (
 from dunning_ledger.accounts.pauses import PauseService
 from dunning_ledger.accounts.service import envelope_of
 from dunning_ledger.domain.lifecycle import Overdue, pass_due_dates
-from dunning_ledger.domain.terms import PaymentTerms
 from dunning_ledger.models import Account
-from dunning_ledger.payments.state import load, local_today, state_of, store
-from dunning_ledger.ports import Clock, Transactions
+from dunning_ledger.payments.state import MoneyUseCase, load, local_today, state_of, store
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +47,7 @@ class PassStats:
 
 
 @dataclass(eq=False)
-class DueDatePass:
-    transactions: Transactions
-    clock: Clock
-    terms: PaymentTerms
+class DueDatePass(MoneyUseCase):
     _: KW_ONLY
     interval: float = 10.0
     batch: int = 1000

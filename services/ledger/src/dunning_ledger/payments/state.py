@@ -19,7 +19,7 @@ from dunning_ledger.domain.timeline import Zone
 from dunning_ledger.models import Account, PaymentPlan, PlanInstallment
 from dunning_ledger.models import Promise as PromiseRow
 from dunning_ledger.models import Settlement as SettlementRow
-from dunning_ledger.ports import Clock, Transaction, Transactions, UseCase
+from dunning_ledger.ports import Transaction, UseCase
 
 if TYPE_CHECKING:
     from dunning_ledger.domain.lifecycle import Allocation
@@ -27,12 +27,11 @@ if TYPE_CHECKING:
 _Value = TypeVar("_Value", Promise, Settlement)
 
 
+@dataclass(eq=False)
 class MoneyUseCase(UseCase):
     """A use case that also works with the payment terms it checks against and offers from."""
 
-    def __init__(self, transactions: Transactions, clock: Clock, terms: PaymentTerms) -> None:
-        super().__init__(transactions, clock)
-        self.terms = terms
+    terms: PaymentTerms
 
 
 @dataclass(frozen=True, slots=True)
