@@ -174,11 +174,11 @@ class GateDecider:
         return Decided(to_event(decision, planned, planned_event_id, now), decision.send_by)
 
 
-_OF_THE_STEP = frozenset(
-    {"step_id", "debt_id", "stage", "channel", "attempt", "destination", "content_hash", "content"}
-)
+_OF_THE_STEP = ("step_id", "debt_id", "stage", "channel", "attempt", "destination", "content_hash")
 """What a decision repeats of the step it decided: all but its send_at and its first-contact
-flag (the content whole, for the ledger's record of what was vetted and sent)."""
+flag, and its content (passed whole below, for the ledger's record of what was vetted and
+sent). Read as attributes, not by ``model_dump``: a dump serialises and the event validates
+it again (+13 % on the gate's path in the gate bench)."""
 
 
 def to_event(
@@ -196,7 +196,8 @@ def to_event(
         for o in decision.outcomes
     )
     return StepDecided(
-        **step.model_dump(include=set(_OF_THE_STEP)),
+        **{name: getattr(step, name) for name in _OF_THE_STEP},
+        content=step.content,
         account_id=planned.account_id,
         planned_event_id=planned_event_id,
         decision=Verdict(decision.decision),
